@@ -1,0 +1,127 @@
+#include "common/events/cloud_event.hpp"
+
+#include "common/util/clock.hpp"
+
+#include <openssl/rand.h>
+
+#include <cstdio>
+#include <stdexcept>
+
+namespace jilaf::events {
+namespace {
+
+std::string RandomHex(std::size_t bytes) {
+  std::string raw(bytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1) {
+    throw std::runtime_error("RAND_bytes failed");
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes * 2);
+  for (unsigned char c : raw) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string NewUuid() {
+  unsigned char b[16];
+  if (RAND_bytes(b, sizeof b) != 1) throw std::runtime_error("RAND_bytes failed");
+  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);
+  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);
+  char out[37];
+  std::snprintf(out, sizeof out,
+                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+                b[15]);
+  return out;
+}
+
+std::string NewTraceparent() { return "00-" + RandomHex(16) + "-" + RandomHex(8) + "-01"; }
+
+std::string NowRfc3339() { return util::NowRfc3339(); }
+
+CloudEvent MakeEvent(std::string source, std::string type, std::string key, std::string subject,
+                     std::string dataschema, nlohmann::json data, std::string traceparent) {
+  CloudEvent event;
+  event.id = NewUuid();
+  event.source = std::move(source);
+  event.type = std::move(type);
+  event.key = std::move(key);
+  event.subject = std::move(subject);
+  event.time = NowRfc3339();
+  event.dataschema = std::move(dataschema);
+  event.traceparent = traceparent.empty() ? NewTraceparent() : std::move(traceparent);
+  event.data = std::move(data);
+  return event;
+}
+
+void ToKafka(const CloudEvent& event, Headers& headers, std::string& value) {
+  headers.clear();
+  headers.emplace_back("ce_specversion", "1.0");
+  headers.emplace_back("ce_id", event.id);
+  headers.emplace_back("ce_source", event.source);
+  headers.emplace_back("ce_type", event.type);
+  if (!event.subject.empty()) headers.emplace_back("ce_subject", event.subject);
+  if (!event.time.empty()) headers.emplace_back("ce_time", event.time);
+  if (!event.dataschema.empty()) headers.emplace_back("ce_dataschema", event.dataschema);
+  headers.emplace_back("content-type", event.datacontenttype);
+  if (!event.traceparent.empty()) headers.emplace_back("traceparent", event.traceparent);
+  value = event.data.dump();
+}
+
+ParseResult FromKafka(std::string_view key, std::string_view value, const Headers& headers) {
+  ParseResult result;
+  CloudEvent& event = result.event;
+  std::string specversion;
+  for (const auto& [name, header_value] : headers) {
+    if (name == "ce_specversion") {
+      specversion = header_value;
+    } else if (name == "ce_id") {
+      event.id = header_value;
+    } else if (name == "ce_source") {
+      event.source = header_value;
+    } else if (name == "ce_type") {
+      event.type = header_value;
+    } else if (name == "ce_subject") {
+      event.subject = header_value;
+    } else if (name == "ce_time") {
+      event.time = header_value;
+    } else if (name == "ce_dataschema") {
+      event.dataschema = header_value;
+    } else if (name == "content-type") {
+      event.datacontenttype = header_value;
+    } else if (name == "traceparent") {
+      event.traceparent = header_value;
+    }
+  }
+  if (specversion != "1.0") {
+    result.error = specversion.empty() ? "missing ce_specversion header"
+                                       : "unsupported ce_specversion " + specversion;
+    return result;
+  }
+  for (const auto& [attribute, text] :
+       {std::pair{"ce_id", &event.id}, {"ce_source", &event.source}, {"ce_type", &event.type}}) {
+    if (text->empty()) {
+      result.error = std::string("missing ") + attribute + " header";
+      return result;
+    }
+  }
+  if (event.datacontenttype.rfind("application/json", 0) != 0) {
+    result.error = "unsupported content-type " + event.datacontenttype;
+    return result;
+  }
+  event.key = std::string(key);
+  event.data = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
+  if (event.data.is_discarded()) {
+    result.error = "message value is not valid JSON";
+    return result;
+  }
+  result.ok = true;
+  return result;
+}
+
+}  // namespace jilaf::events

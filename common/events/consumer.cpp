@@ -1,0 +1,338 @@
+#include "common/events/consumer.hpp"
+
+#include <librdkafka/rdkafkacpp.h>
+#include <sqlite3.h>
+
+#include "common/events/kafka_config.hpp"
+#include "common/log/log.hpp"
+
+namespace jilaf::events {
+namespace {
+
+// Failures of the store itself, which say nothing about the message: retried without limit.
+bool IsTransientStoreError(const store::StoreError& error) {
+  switch (error.code() & 0xFF) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_NOMEM:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_MISUSE:  // the store is stopping
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string MessageText(const RdKafka::Message& message) {
+  return message.payload() == nullptr
+             ? std::string()
+             : std::string(static_cast<const char*>(message.payload()), message.len());
+}
+
+std::string KeyText(const RdKafka::Message& message) {
+  const std::string* key = message.key();
+  return key == nullptr ? std::string() : *key;
+}
+
+}  // namespace
+
+store::MigrationSet InboxMigrations() {
+  return {"common.inbox",
+          {{1, "create inbox",
+            "CREATE TABLE inbox ("
+            " consumer TEXT NOT NULL,"
+            " event_id TEXT NOT NULL,"
+            " topic TEXT NOT NULL,"
+            " partition INTEGER NOT NULL,"
+            " offset INTEGER NOT NULL,"
+            " processed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),"
+            " PRIMARY KEY (consumer, event_id)) WITHOUT ROWID;"}}};
+}
+
+class Consumer::Rebalancer : public RdKafka::RebalanceCb {
+ public:
+  explicit Rebalancer(std::string name) : name_(std::move(name)) {}
+
+  void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
+                    std::vector<RdKafka::TopicPartition*>& partitions) override {
+    if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+      log::Info("partitions assigned", {{"consumer", name_}, {"count", partitions.size()}});
+      consumer->assign(partitions);
+    } else {
+      // Commit what was stored before another member takes these partitions over.
+      const auto commit = consumer->commitSync();
+      if (commit != RdKafka::ERR_NO_ERROR && commit != RdKafka::ERR__NO_OFFSET) {
+        log::Warn("offset commit on revoke failed",
+                  {{"consumer", name_}, {"error", RdKafka::err2str(commit)}});
+      }
+      log::Info("partitions revoked", {{"consumer", name_}, {"count", partitions.size()}});
+      consumer->unassign();
+    }
+  }
+
+ private:
+  std::string name_;
+};
+
+Consumer::Consumer(store::Store& store, ConsumerOptions options, EventHandler handler,
+                   metrics::Metrics& metrics)
+    : store_(store),
+      options_(std::move(options)),
+      handler_(std::move(handler)),
+      metrics_(metrics),
+      rebalancer_(std::make_unique<Rebalancer>(options_.name)) {
+  if (options_.dead_letter_topic.empty()) {
+    options_.dead_letter_topic = "jilaf." + options_.name + ".dlq";
+  }
+  auto conf = MakeConf({
+      {"bootstrap.servers", options_.brokers},
+      {"group.id", options_.name},
+      {"client.id", options_.name + "-consumer"},
+      {"enable.auto.offset.store", "false"},
+      {"enable.auto.commit", "true"},
+      {"auto.commit.interval.ms", "1000"},
+      {"auto.offset.reset", "earliest"},
+      {"enable.partition.eof", "false"},
+      {"session.timeout.ms", "10000"},
+      {"fetch.wait.max.ms", "10"},
+      {"socket.keepalive.enable", "true"},
+  });
+  std::string error;
+  if (conf->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(rebalancer_.get()), error) !=
+      RdKafka::Conf::CONF_OK) {
+    throw std::runtime_error("kafka consumer rebalance callback: " + error);
+  }
+  consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), error));
+  if (!consumer_) throw std::runtime_error("cannot create kafka consumer: " + error);
+  auto producer_conf = MakeConf(ProducerProperties(options_.brokers, options_.name + "-dlq", 30000));
+  dlq_producer_.reset(RdKafka::Producer::create(producer_conf.get(), error));
+  if (!dlq_producer_) throw std::runtime_error("cannot create dead-letter producer: " + error);
+}
+
+Consumer::~Consumer() { Stop(); }
+
+void Consumer::Start() {
+  if (running_.exchange(true)) return;
+  const auto err = consumer_->subscribe(options_.topics);
+  if (err != RdKafka::ERR_NO_ERROR) {
+    throw std::runtime_error("cannot subscribe: " + RdKafka::err2str(err));
+  }
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Consumer::Stop() {
+  running_ = false;
+  if (thread_.joinable()) thread_.join();
+  if (consumer_) {
+    consumer_->close();  // commits stored offsets and leaves the group
+    consumer_.reset();
+  }
+  if (dlq_producer_) {
+    dlq_producer_->flush(5000);
+    dlq_producer_.reset();
+  }
+}
+
+void Consumer::SleepUnlessStopping(std::chrono::milliseconds duration) {
+  const auto until = std::chrono::steady_clock::now() + duration;
+  while (running_ && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+void Consumer::Run() {
+  log::Info("consumer started", {{"consumer", options_.name}, {"topics", options_.topics}});
+  std::vector<std::unique_ptr<RdKafka::Message>> batch;
+  while (running_) {
+    batch.clear();
+    std::unique_ptr<RdKafka::Message> message(consumer_->consume(100));
+    while (message) {
+      const auto err = message->err();
+      if (err == RdKafka::ERR_NO_ERROR) {
+        batch.push_back(std::move(message));
+      } else if (err != RdKafka::ERR__TIMED_OUT && err != RdKafka::ERR__PARTITION_EOF) {
+        log::Warn("consumer error", {{"consumer", options_.name}, {"error", message->errstr()}});
+      }
+      if (batch.size() >= options_.batch || err != RdKafka::ERR_NO_ERROR) break;
+      message.reset(consumer_->consume(0));
+    }
+    if (!batch.empty()) ProcessBatch(batch);
+    UpdateLag();
+  }
+  log::Info("consumer stopped", {{"consumer", options_.name}});
+}
+
+std::future<Consumer::Outcome> Consumer::Submit(const CloudEvent& event,
+                                                const MessageOrigin& origin) {
+  return store_.WriteAsync([this, event, origin](store::Db& tx) {
+    auto insert = tx.Prepare(
+        "INSERT OR IGNORE INTO inbox(consumer, event_id, topic, partition, offset)"
+        " VALUES (?, ?, ?, ?, ?)");
+    insert.Bind(1, options_.name)
+        .Bind(2, event.id)
+        .Bind(3, origin.topic)
+        .Bind(4, origin.partition)
+        .Bind(5, origin.offset);
+    insert.Run();
+    if (tx.Changes() == 0) return Outcome::kDuplicate;
+    handler_(tx, event, origin);
+    return Outcome::kApplied;
+  });
+}
+
+void Consumer::ProcessBatch(std::vector<std::unique_ptr<RdKafka::Message>>& batch) {
+  // Submit everything first so the store folds the batch into one commit, then settle each
+  // message in order.
+  std::vector<ParseResult> parsed;
+  std::vector<std::future<Outcome>> futures;
+  parsed.reserve(batch.size());
+  futures.reserve(batch.size());
+  for (auto& message : batch) {
+    parsed.push_back(FromKafka(KeyText(*message), MessageText(*message), HeadersOf(*message)));
+    if (parsed.back().ok) {
+      futures.push_back(Submit(parsed.back().event, {message->topic_name(), message->partition(),
+                                                     message->offset()}));
+    } else {
+      futures.emplace_back();
+    }
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    auto& message = *batch[i];
+    if (!parsed[i].ok) {
+      DeadLetter(message, "unreadable event: " + parsed[i].error);
+    } else {
+      Resolve(message, parsed[i].event, futures[i]);
+    }
+    if (!running_ && i + 1 < batch.size()) {
+      // Leave the rest unstored: they are redelivered after restart and deduplicated.
+      for (std::size_t j = i + 1; j < batch.size(); ++j) {
+        if (futures[j].valid()) futures[j].wait();
+      }
+      return;
+    }
+  }
+}
+
+void Consumer::Resolve(RdKafka::Message& message, const CloudEvent& event,
+                       std::future<Outcome>& first_attempt) {
+  const std::string topic = message.topic_name();
+  const MessageOrigin origin{topic, message.partition(), message.offset()};
+  std::future<Outcome> attempt = std::move(first_attempt);
+  int failures = 0;
+  auto backoff = options_.retry_backoff;
+  for (;;) {
+    try {
+      const Outcome outcome = attempt.get();
+      if (outcome == Outcome::kDuplicate) {
+        metrics_.events_duplicates.Add({{"consumer", options_.name}, {"topic", topic}}).Increment();
+      } else {
+        metrics_.events_consumed.Add({{"consumer", options_.name}, {"topic", topic}}).Increment();
+      }
+      StoreOffset(message);
+      return;
+    } catch (const store::StoreError& error) {
+      if (!IsTransientStoreError(error)) {
+        ++failures;
+        if (failures >= options_.max_attempts) {
+          DeadLetter(message, std::string("handler failed: ") + error.what());
+          return;
+        }
+      } else {
+        log::Warn("store unavailable; retrying event",
+                  {{"consumer", options_.name}, {"event_id", event.id}, {"error", error.what()}});
+      }
+    } catch (const std::exception& error) {
+      ++failures;
+      if (failures >= options_.max_attempts) {
+        DeadLetter(message, std::string("handler failed: ") + error.what());
+        return;
+      }
+    }
+    metrics_.events_retried.Add({{"consumer", options_.name}, {"topic", topic}}).Increment();
+    if (!running_) return;  // not stored: redelivered after restart
+    SleepUnlessStopping(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+    attempt = Submit(event, origin);
+  }
+}
+
+void Consumer::DeadLetter(RdKafka::Message& message, const std::string& error) {
+  const std::string topic = message.topic_name();
+  log::Warn("dead-lettering message", {{"consumer", options_.name},
+                                       {"topic", topic},
+                                       {"partition", message.partition()},
+                                       {"offset", message.offset()},
+                                       {"error", error}});
+  auto backoff = options_.retry_backoff;
+  while (true) {
+    RdKafka::Headers* headers = RdKafka::Headers::create();
+    for (const auto& [name, value] : HeadersOf(message)) headers->add(name, value);
+    headers->add("dlq_origin_topic", topic);
+    headers->add("dlq_origin_partition", std::to_string(message.partition()));
+    headers->add("dlq_origin_offset", std::to_string(message.offset()));
+    headers->add("dlq_consumer", options_.name);
+    headers->add("dlq_error", error);
+    headers->add("dlq_failed_at", NowRfc3339());
+    const std::string key = KeyText(message);
+    const auto err = dlq_producer_->produce(
+        options_.dead_letter_topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+        const_cast<void*>(message.payload()), message.len(), key.empty() ? nullptr : key.data(),
+        key.size(), 0, headers, nullptr);
+    if (err == RdKafka::ERR_NO_ERROR) {
+      // Wait for the acknowledgement: the offset may move on only once the copy is safe.
+      if (dlq_producer_->flush(30000) == RdKafka::ERR_NO_ERROR) {
+        metrics_.events_dead_lettered.Add({{"consumer", options_.name}, {"topic", topic}})
+            .Increment();
+        StoreOffset(message);
+        return;
+      }
+    } else {
+      delete headers;
+    }
+    log::Warn("dead-letter publish failed; retrying",
+              {{"consumer", options_.name}, {"error", RdKafka::err2str(err)}});
+    if (!running_) return;  // offset not stored: redelivered after restart
+    SleepUnlessStopping(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+  }
+}
+
+void Consumer::StoreOffset(RdKafka::Message& message) {
+  std::vector<RdKafka::TopicPartition*> offsets = {RdKafka::TopicPartition::create(
+      message.topic_name(), message.partition(), message.offset() + 1)};
+  const auto err = consumer_->offsets_store(offsets);
+  if (err != RdKafka::ERR_NO_ERROR) {
+    // Happens when the partition was revoked meanwhile; the new owner will see it again and
+    // the inbox will skip it.
+    log::Debug("offset not stored", {{"consumer", options_.name}, {"error", RdKafka::err2str(err)}});
+  }
+  RdKafka::TopicPartition::destroy(offsets);
+}
+
+void Consumer::UpdateLag() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_lag_ < std::chrono::seconds(2)) return;
+  last_lag_ = now;
+  std::vector<RdKafka::TopicPartition*> partitions;
+  if (consumer_->assignment(partitions) != RdKafka::ERR_NO_ERROR) return;
+  consumer_->position(partitions);
+  for (auto* partition : partitions) {
+    int64_t low = 0, high = 0;
+    if (consumer_->get_watermark_offsets(partition->topic(), partition->partition(), &low,
+                                         &high) == RdKafka::ERR_NO_ERROR &&
+        high >= 0) {
+      const int64_t position = partition->offset() >= 0 ? partition->offset() : low;
+      metrics_.consumer_lag
+          .Add({{"consumer", options_.name},
+                {"topic", partition->topic()},
+                {"partition", std::to_string(partition->partition())}})
+          .Set(static_cast<double>(std::max<int64_t>(0, high - position)));
+    }
+  }
+  RdKafka::TopicPartition::destroy(partitions);
+}
+
+}  // namespace jilaf::events

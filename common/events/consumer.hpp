@@ -1,0 +1,94 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <future>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/events/cloud_event.hpp"
+#include "common/metrics/metrics.hpp"
+#include "common/store/store.hpp"
+
+namespace RdKafka {
+class KafkaConsumer;
+class Message;
+class Producer;
+}  // namespace RdKafka
+
+namespace jilaf::events {
+
+/// The inbox table's migrations (component "common.inbox").
+store::MigrationSet InboxMigrations();
+
+/// Where a consumed event came from.
+struct MessageOrigin {
+  std::string topic;
+  int partition = 0;
+  std::int64_t offset = 0;
+};
+
+/// Applies one event's effect inside the consumer's write transaction. Throw to refuse it:
+/// store::StoreError counts as the store's fault and is retried without limit; any other
+/// exception is retried a bounded number of times, then the message is dead-lettered.
+using EventHandler =
+    std::function<void(store::Db& tx, const CloudEvent& event, const MessageOrigin& origin)>;
+
+struct ConsumerOptions {
+  std::string name;  // consumer group id and the inbox's consumer name, e.g. "notifications"
+  std::vector<std::string> topics;
+  std::string brokers = "127.0.0.1:9092";
+  std::string dead_letter_topic;  // defaults to jilaf.<name>.dlq
+  int max_attempts = 5;
+  std::chrono::milliseconds retry_backoff{200};
+  std::size_t batch = 500;
+};
+
+/// A Kafka consumer with exactly-once effects: for each message the effect and an inbox row
+/// (consumer, event id) commit in one transaction, and only then is the offset stored
+/// (enable.auto.offset.store=false), so a redelivered event is recognised and skipped. A message
+/// that cannot be parsed, or whose handler keeps failing, goes to the dead-letter topic with
+/// headers naming its origin and the error, and the consumer moves on. Offsets are committed on
+/// partition revocation and on close.
+class Consumer {
+ public:
+  Consumer(store::Store& store, ConsumerOptions options, EventHandler handler,
+           metrics::Metrics& metrics);
+  Consumer(const Consumer&) = delete;
+  Consumer& operator=(const Consumer&) = delete;
+  ~Consumer();
+
+  void Start();
+  /// Finishes the batch in hand, commits offsets and leaves the group.
+  void Stop();
+
+ private:
+  class Rebalancer;
+  enum class Outcome { kApplied, kDuplicate };
+
+  void Run();
+  void ProcessBatch(std::vector<std::unique_ptr<RdKafka::Message>>& batch);
+  void Resolve(RdKafka::Message& message, const CloudEvent& event,
+               std::future<Outcome>& first_attempt);
+  std::future<Outcome> Submit(const CloudEvent& event, const MessageOrigin& origin);
+  void DeadLetter(RdKafka::Message& message, const std::string& error);
+  void StoreOffset(RdKafka::Message& message);
+  void UpdateLag();
+  void SleepUnlessStopping(std::chrono::milliseconds duration);
+
+  store::Store& store_;
+  ConsumerOptions options_;
+  EventHandler handler_;
+  metrics::Metrics& metrics_;
+  std::unique_ptr<Rebalancer> rebalancer_;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  std::unique_ptr<RdKafka::Producer> dlq_producer_;
+  std::atomic<bool> running_{false};
+  std::chrono::steady_clock::time_point last_lag_{};
+  std::thread thread_;
+};
+
+}  // namespace jilaf::events

@@ -1,0 +1,49 @@
+#include "common/events/kafka_config.hpp"
+
+#include <stdexcept>
+
+namespace jilaf::events {
+
+std::unique_ptr<RdKafka::Conf> MakeConf(const std::map<std::string, std::string>& properties) {
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  std::string error;
+  for (const auto& [name, value] : properties) {
+    if (conf->set(name, value, error) != RdKafka::Conf::CONF_OK) {
+      throw std::invalid_argument("kafka setting " + name + "=" + value + ": " + error);
+    }
+  }
+  return conf;
+}
+
+std::map<std::string, std::string> ProducerProperties(const std::string& brokers,
+                                                      const std::string& client_id,
+                                                      int message_timeout_ms) {
+  return {
+      {"bootstrap.servers", brokers},
+      {"client.id", client_id},
+      {"enable.idempotence", "true"},
+      {"acks", "all"},
+      {"partitioner", "murmur2_random"},
+      {"message.timeout.ms", std::to_string(message_timeout_ms)},
+      // Events are small and latency matters more than batching efficiency.
+      {"linger.ms", "1"},
+      {"compression.type", "lz4"},
+      {"socket.keepalive.enable", "true"},
+      {"reconnect.backoff.max.ms", "2000"},
+  };
+}
+
+std::vector<std::pair<std::string, std::string>> HeadersOf(RdKafka::Message& message) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const RdKafka::Headers* headers = message.headers();
+  if (headers == nullptr) return out;
+  for (const auto& header : headers->get_all()) {
+    out.emplace_back(header.key(), header.value() == nullptr
+                                       ? std::string()
+                                       : std::string(static_cast<const char*>(header.value()),
+                                                     header.value_size()));
+  }
+  return out;
+}
+
+}  // namespace jilaf::events

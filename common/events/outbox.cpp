@@ -1,0 +1,315 @@
+#include "common/events/outbox.hpp"
+
+#include <librdkafka/rdkafkacpp.h>
+
+#include <algorithm>
+#include <cstdint>
+
+#include "common/events/kafka_config.hpp"
+#include "common/log/log.hpp"
+#include "common/util/clock.hpp"
+
+namespace jilaf::events {
+namespace {
+
+std::int64_t NowMs() { return util::NowUnixMs(); }
+
+// Sent rows are kept this long for inspection, then pruned.
+constexpr std::int64_t kSentRetentionMs = 60LL * 60 * 1000;
+
+}  // namespace
+
+store::MigrationSet OutboxMigrations() {
+  return {"common.outbox",
+          {{1, "create outbox",
+            "CREATE TABLE outbox ("
+            " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+            " event_id TEXT NOT NULL,"
+            " topic TEXT NOT NULL,"
+            " msg_key TEXT NOT NULL,"
+            " headers TEXT NOT NULL,"
+            " payload TEXT NOT NULL,"
+            " created_ms INTEGER NOT NULL,"
+            " sent_ms INTEGER);"
+            "CREATE INDEX outbox_pending ON outbox(seq) WHERE sent_ms IS NULL;"
+            "CREATE INDEX outbox_sent ON outbox(sent_ms) WHERE sent_ms IS NOT NULL;"}}};
+}
+
+void AppendToOutbox(store::Db& tx, const std::string& topic, const CloudEvent& event) {
+  Headers headers;
+  std::string value;
+  ToKafka(event, headers, value);
+  nlohmann::json header_list = nlohmann::json::array();
+  for (const auto& [name, header_value] : headers) header_list.push_back({name, header_value});
+  auto stmt = tx.Prepare(
+      "INSERT INTO outbox(event_id, topic, msg_key, headers, payload, created_ms)"
+      " VALUES (?, ?, ?, ?, ?, ?)");
+  stmt.Bind(1, event.id)
+      .Bind(2, topic)
+      .Bind(3, event.key)
+      .Bind(4, header_list.dump())
+      .Bind(5, value)
+      .Bind(6, NowMs());
+  stmt.Run();
+}
+
+class OutboxRelay::DeliveryHandler : public RdKafka::DeliveryReportCb, public RdKafka::EventCb {
+ public:
+  explicit DeliveryHandler(OutboxRelay& relay) : relay_(relay) {}
+
+  void dr_cb(RdKafka::Message& message) override {
+    const auto seq = static_cast<std::int64_t>(reinterpret_cast<std::intptr_t>(message.msg_opaque()));
+    relay_.OnDelivery(seq, message.err() == RdKafka::ERR_NO_ERROR, message.topic_name(),
+                      message.errstr());
+  }
+
+  void event_cb(RdKafka::Event& event) override {
+    if (event.type() == RdKafka::Event::EVENT_ERROR) {
+      relay_.OnError(event.fatal(), event.err() == RdKafka::ERR__ALL_BROKERS_DOWN, event.str());
+    }
+  }
+
+ private:
+  OutboxRelay& relay_;
+};
+
+OutboxRelay::OutboxRelay(store::Store& store, RelayOptions options, metrics::Metrics& metrics)
+    : store_(store),
+      options_(std::move(options)),
+      metrics_(metrics),
+      handler_(std::make_unique<DeliveryHandler>(*this)) {
+  store_.AddCommitListener([this] { Notify(); });
+}
+
+OutboxRelay::~OutboxRelay() { Stop(); }
+
+void OutboxRelay::Start() {
+  if (running_.exchange(true)) return;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void OutboxRelay::Stop() {
+  if (!running_.exchange(false)) {
+    if (thread_.joinable()) thread_.join();
+    return;
+  }
+  Notify();
+  if (thread_.joinable()) thread_.join();
+}
+
+void OutboxRelay::Notify() {
+  {
+    std::lock_guard lock(mutex_);
+    wake_ = true;
+  }
+  cv_.notify_one();
+  std::lock_guard lock(producer_mutex_);
+  if (producer_) producer_->yield();  // cut short a poll() waiting for delivery reports
+}
+
+std::unique_ptr<RdKafka::Producer> OutboxRelay::MakeProducer() {
+  auto conf = MakeConf(ProducerProperties(options_.brokers, options_.client_id,
+                                          options_.message_timeout_ms));
+  std::string error;
+  if (conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(handler_.get()), error) !=
+          RdKafka::Conf::CONF_OK ||
+      conf->set("event_cb", static_cast<RdKafka::EventCb*>(handler_.get()), error) !=
+          RdKafka::Conf::CONF_OK) {
+    throw std::runtime_error("kafka producer callbacks: " + error);
+  }
+  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), error));
+  if (!producer) throw std::runtime_error("cannot create kafka producer: " + error);
+  return producer;
+}
+
+void OutboxRelay::OnDelivery(std::int64_t seq, bool ok, const std::string& topic,
+                             const std::string& error) {
+  --in_flight_;
+  if (ok) {
+    kafka_up_ = true;
+    metrics_.kafka_producer_up.Set(1);
+    metrics_.events_published.Add({{"topic", topic}}).Increment();
+    acked_.push_back(seq);
+    backoff_ = std::chrono::milliseconds(0);
+  } else {
+    metrics_.events_failed.Add({{"topic", topic}}).Increment();
+    if (!rewind_) {
+      log::Warn("event delivery failed; it stays in the outbox and will be resent",
+                {{"seq", seq}, {"topic", topic}, {"error", error}});
+    }
+    rewind_ = true;
+  }
+}
+
+void OutboxRelay::OnError(bool fatal, bool all_brokers_down, const std::string& reason) {
+  if (all_brokers_down) {
+    kafka_up_ = false;
+    metrics_.kafka_producer_up.Set(0);
+  }
+  if (fatal) {
+    log::Error("fatal kafka producer error; replacing the producer", {{"error", reason}});
+    fatal_ = true;
+  } else {
+    log::Debug("kafka producer error", {{"error", reason}});
+  }
+}
+
+void OutboxRelay::MarkAcknowledged() {
+  if (acked_.empty()) return;
+  std::vector<std::int64_t> seqs;
+  seqs.swap(acked_);
+  const auto now = NowMs();
+  // Blocking is fine here: this is the relay's own thread.
+  store_.Write([&seqs, now](store::Db& db) {
+    auto stmt = db.Prepare("UPDATE outbox SET sent_ms = ? WHERE seq = ?");
+    for (auto seq : seqs) {
+      stmt.Bind(1, now).Bind(2, seq);
+      stmt.Run();
+    }
+  });
+}
+
+void OutboxRelay::ProduceNew() {
+  auto rows = store_.Read([this](store::Db& db) {
+    std::vector<Row> out;
+    auto stmt = db.Prepare(
+        "SELECT seq, topic, msg_key, headers, payload FROM outbox"
+        " WHERE sent_ms IS NULL AND seq > ? ORDER BY seq LIMIT ?");
+    stmt.Bind(1, cursor_).Bind(2, static_cast<std::int64_t>(options_.batch));
+    while (stmt.Step()) {
+      out.push_back({stmt.Int(0), stmt.Text(1), stmt.Text(2), stmt.Text(3), stmt.Text(4)});
+    }
+    return out;
+  });
+  for (auto& row : rows) {
+    for (;;) {
+      RdKafka::Headers* headers = RdKafka::Headers::create();
+      const auto list = nlohmann::json::parse(row.headers, nullptr, false);
+      if (list.is_array()) {
+        for (const auto& pair : list) {
+          headers->add(pair.at(0).get<std::string>(), pair.at(1).get<std::string>());
+        }
+      }
+      const auto err = producer_->produce(
+          row.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+          row.payload.data(), row.payload.size(), row.key.data(), row.key.size(), 0, headers,
+          reinterpret_cast<void*>(static_cast<std::intptr_t>(row.seq)));
+      if (err == RdKafka::ERR_NO_ERROR) break;  // the producer owns the headers now
+      delete headers;
+      if (err == RdKafka::ERR__QUEUE_FULL) {
+        producer_->poll(50);
+        MarkAcknowledged();
+        continue;
+      }
+      log::Error("cannot enqueue event for kafka",
+                 {{"seq", row.seq}, {"topic", row.topic}, {"error", RdKafka::err2str(err)}});
+      metrics_.events_failed.Add({{"topic", row.topic}}).Increment();
+      rewind_ = true;
+      return;
+    }
+    cursor_ = row.seq;
+    ++in_flight_;
+  }
+  if (rows.size() == options_.batch) {
+    std::lock_guard lock(mutex_);
+    wake_ = true;
+  }
+}
+
+void OutboxRelay::UpdateGauges() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_gauges_ < std::chrono::seconds(1)) return;
+  last_gauges_ = now;
+  try {
+    auto [count, oldest] = store_.Read([](store::Db& db) {
+      auto stmt = db.Prepare("SELECT count(*), min(created_ms) FROM outbox WHERE sent_ms IS NULL");
+      if (!stmt.Step()) return std::pair<std::int64_t, std::int64_t>(0, 0);
+      return std::pair<std::int64_t, std::int64_t>(stmt.Int(0), stmt.OptInt(1).value_or(0));
+    });
+    pending_ = count;
+    metrics_.outbox_pending.Set(static_cast<double>(count));
+    metrics_.outbox_oldest_pending_age.Set(count == 0 ? 0.0
+                                                      : static_cast<double>(NowMs() - oldest) / 1e3);
+    if (count == 0 && in_flight_ == 0) {
+      const auto cutoff = NowMs() - kSentRetentionMs;
+      store_.Write([cutoff](store::Db& db) {
+        auto stmt = db.Prepare("DELETE FROM outbox WHERE sent_ms IS NOT NULL AND sent_ms < ?");
+        stmt.Bind(1, cutoff);
+        stmt.Run();
+      });
+    }
+  } catch (const std::exception& error) {
+    log::Warn("outbox gauges not updated", {{"error", error.what()}});
+  }
+}
+
+void OutboxRelay::Run() {
+  log::Info("outbox relay started", {{"brokers", options_.brokers}});
+  while (running_) {
+    try {
+      if (!producer_) {
+        auto producer = MakeProducer();
+        std::lock_guard lock(producer_mutex_);
+        producer_ = std::move(producer);
+      }
+      if (fatal_) {
+        producer_->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
+        producer_->poll(0);
+        MarkAcknowledged();
+        {
+          std::lock_guard lock(producer_mutex_);
+          producer_.reset();
+        }
+        in_flight_ = 0;
+        cursor_ = 0;
+        fatal_ = false;
+        rewind_ = false;
+        continue;
+      }
+      producer_->poll(0);
+      MarkAcknowledged();
+      if (rewind_ && in_flight_ <= 0) {
+        in_flight_ = 0;
+        cursor_ = 0;
+        rewind_ = false;
+        backoff_ = std::clamp(backoff_ * 2, options_.backoff_min, options_.backoff_max);
+        std::unique_lock lock(mutex_);
+        cv_.wait_for(lock, backoff_, [this] { return !running_; });
+        continue;
+      }
+      if (!rewind_) ProduceNew();
+      UpdateGauges();
+      if (in_flight_ > 0) {
+        producer_->poll(100);  // returns early on a delivery report or Notify()'s yield()
+        std::lock_guard lock(mutex_);
+        wake_ = false;
+      } else {
+        std::unique_lock lock(mutex_);
+        cv_.wait_for(lock, std::chrono::seconds(1), [this] { return wake_ || !running_; });
+        wake_ = false;
+      }
+    } catch (const std::exception& error) {
+      // A store failure (disk full, I/O error): nothing is lost, the rows stay pending.
+      log::Error("outbox relay step failed; retrying", {{"error", error.what()}});
+      backoff_ = std::clamp(backoff_ * 2, options_.backoff_min, options_.backoff_max);
+      std::unique_lock lock(mutex_);
+      cv_.wait_for(lock, backoff_, [this] { return !running_; });
+    }
+  }
+  if (producer_) {
+    try {
+      ProduceNew();
+      producer_->flush(static_cast<int>(options_.flush_timeout.count()));
+      producer_->poll(0);
+      MarkAcknowledged();
+      UpdateGauges();
+    } catch (const std::exception& error) {
+      log::Warn("outbox flush on shutdown incomplete", {{"error", error.what()}});
+    }
+    std::lock_guard lock(producer_mutex_);
+    producer_.reset();
+  }
+  log::Info("outbox relay stopped", {{"in_flight", in_flight_}});
+}
+
+}  // namespace jilaf::events

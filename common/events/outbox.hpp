@@ -1,0 +1,105 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/events/cloud_event.hpp"
+#include "common/metrics/metrics.hpp"
+#include "common/store/store.hpp"
+
+namespace RdKafka {
+class Producer;
+}
+
+namespace jilaf::events {
+
+/// The outbox table's migrations (component "common.outbox").
+store::MigrationSet OutboxMigrations();
+
+/// Appends an event to the outbox inside the caller's write transaction, so the event exists
+/// if and only if the state change it describes was committed.
+void AppendToOutbox(store::Db& tx, const std::string& topic, const CloudEvent& event);
+
+struct RelayOptions {
+  std::string brokers = "127.0.0.1:9092";
+  std::string client_id = "jilaf";
+  int message_timeout_ms = 30000;
+  std::size_t batch = 1000;
+  std::chrono::milliseconds backoff_min{100};
+  std::chrono::milliseconds backoff_max{5000};
+  std::chrono::milliseconds flush_timeout{10000};
+};
+
+/// Publishes committed outbox rows to Kafka in commit order. Woken by every store commit; marks
+/// a row sent only when its delivery report says the broker acknowledged it (acks=all,
+/// idempotent producer). A failed delivery leaves the row pending and, after a backoff, the relay
+/// resends every pending row from the oldest, so an outage of any length loses nothing. A fatal
+/// producer error replaces the producer.
+class OutboxRelay {
+ public:
+  OutboxRelay(store::Store& store, RelayOptions options, metrics::Metrics& metrics);
+  OutboxRelay(const OutboxRelay&) = delete;
+  OutboxRelay& operator=(const OutboxRelay&) = delete;
+  ~OutboxRelay();
+
+  void Start();
+  /// Publishes what it can within the flush timeout, then stops. Unsent rows stay pending.
+  void Stop();
+  /// Wakes the relay (called after each commit).
+  void Notify();
+
+  /// Last known reachability of the broker.
+  [[nodiscard]] bool KafkaUp() const { return kafka_up_.load(); }
+  [[nodiscard]] std::int64_t PendingCount() const { return pending_.load(); }
+
+ private:
+  class DeliveryHandler;
+  struct Row {
+    std::int64_t seq;
+    std::string topic;
+    std::string key;
+    std::string headers;
+    std::string payload;
+  };
+
+  void Run();
+  std::unique_ptr<RdKafka::Producer> MakeProducer();
+  void ProduceNew();
+  void MarkAcknowledged();
+  void UpdateGauges();
+  void OnDelivery(std::int64_t seq, bool ok, const std::string& topic, const std::string& error);
+  void OnError(bool fatal, bool all_brokers_down, const std::string& reason);
+
+  store::Store& store_;
+  RelayOptions options_;
+  metrics::Metrics& metrics_;
+  std::unique_ptr<DeliveryHandler> handler_;
+
+  std::mutex producer_mutex_;  // guards producer_ against Notify() during a replacement
+  std::unique_ptr<RdKafka::Producer> producer_;
+
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool wake_ = false;
+  std::vector<std::int64_t> acked_;
+  bool rewind_ = false;
+  bool fatal_ = false;
+
+  std::atomic<bool> running_{false};
+  std::atomic<bool> kafka_up_{false};
+  std::atomic<std::int64_t> pending_{0};
+  std::int64_t cursor_ = 0;  // highest seq handed to the producer
+  std::int64_t in_flight_ = 0;
+  std::chrono::milliseconds backoff_{0};
+  std::chrono::steady_clock::time_point last_gauges_{};
+  std::thread thread_;
+};
+
+}  // namespace jilaf::events

@@ -1,0 +1,345 @@
+#include "common/http/json_input.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace jilaf::http {
+namespace {
+
+// Thrown from the parser callback to stop parsing as soon as a limit is crossed.
+struct LimitExceeded {
+  std::string message;
+};
+
+std::string EscapePointerToken(const std::string& key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+const char* TypeName(const nlohmann::json& value) {
+  switch (value.type()) {
+    case nlohmann::json::value_t::null:
+      return "null";
+    case nlohmann::json::value_t::boolean:
+      return "a boolean";
+    case nlohmann::json::value_t::string:
+      return "a string";
+    case nlohmann::json::value_t::array:
+      return "an array";
+    case nlohmann::json::value_t::object:
+      return "an object";
+    case nlohmann::json::value_t::number_float:
+      return "a fractional number";
+    case nlohmann::json::value_t::number_integer:
+    case nlohmann::json::value_t::number_unsigned:
+      return "an integer";
+    default:
+      return "an unsupported value";
+  }
+}
+
+}  // namespace
+
+nlohmann::json ParseJson(std::string_view text, const JsonLimits& limits) {
+  auto callback = [&limits](int depth, nlohmann::json::parse_event_t event,
+                            nlohmann::json& parsed) {
+    using Event = nlohmann::json::parse_event_t;
+    if ((event == Event::object_start || event == Event::array_start) &&
+        static_cast<std::size_t>(depth) >= limits.max_depth) {
+      throw LimitExceeded{"JSON nesting deeper than " + std::to_string(limits.max_depth) +
+                          " levels"};
+    }
+    if (event == Event::value && parsed.is_string() &&
+        parsed.get_ref<const std::string&>().size() > limits.max_string_bytes) {
+      throw LimitExceeded{"a JSON string is longer than " +
+                          std::to_string(limits.max_string_bytes) + " bytes"};
+    }
+    if (event == Event::array_end && parsed.size() > limits.max_array_items) {
+      throw LimitExceeded{"a JSON array has more than " + std::to_string(limits.max_array_items) +
+                          " items"};
+    }
+    if (event == Event::object_end && parsed.size() > limits.max_object_members) {
+      throw LimitExceeded{"a JSON object has more than " +
+                          std::to_string(limits.max_object_members) + " members"};
+    }
+    if (event == Event::key && parsed.get_ref<const std::string&>().size() > 200) {
+      throw LimitExceeded{"a JSON object key is longer than 200 bytes"};
+    }
+    return true;
+  };
+  try {
+    return nlohmann::json::parse(text.begin(), text.end(), callback, /*allow_exceptions=*/true,
+                                 /*ignore_comments=*/false);
+  } catch (const LimitExceeded& limit) {
+    throw ApiError::BadRequest("request body rejected: " + limit.message);
+  } catch (const nlohmann::json::parse_error& error) {
+    std::string detail = "malformed JSON at byte " + std::to_string(error.byte);
+    // nlohmann's message reads "[json.exception.parse_error.101] parse error at line 1, column 2:
+    // syntax error while parsing object - ..."; keep only the human part after the last colon.
+    const std::string what = error.what();
+    const auto colon = what.find(": ");
+    if (colon != std::string::npos) detail += ": " + what.substr(colon + 2);
+    throw ApiError::BadRequest(detail);
+  }
+}
+
+nlohmann::json ParseJsonBody(const Request& request, const JsonLimits& limits) {
+  const std::string_view content_type = request.Header("content-type");
+  const auto semicolon = content_type.find(';');
+  std::string media(content_type.substr(0, semicolon));
+  while (!media.empty() && media.back() == ' ') media.pop_back();
+  std::transform(media.begin(), media.end(), media.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (media != "application/json") {
+    throw ApiError::UnsupportedMediaType("the request body must be application/json, got '" +
+                                         std::string(content_type) + "'");
+  }
+  if (request.body.empty()) throw ApiError::BadRequest("the request body is empty");
+  return ParseJson(request.body, limits);
+}
+
+bool IsIsoDate(std::string_view text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return false;
+  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (!std::isdigit(static_cast<unsigned char>(text[i]))) return false;
+  }
+  const int year = std::stoi(std::string(text.substr(0, 4)));
+  const int month = std::stoi(std::string(text.substr(5, 2)));
+  const int day = std::stoi(std::string(text.substr(8, 2)));
+  if (year < 1900 || month < 1 || month > 12 || day < 1) return false;
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  const int max_day = kDays[month - 1] + ((month == 2 && leap) ? 1 : 0);
+  return day <= max_day;
+}
+
+ObjectReader::ObjectReader(const nlohmann::json& value, std::string pointer)
+    : ObjectReader(value, std::move(pointer), std::make_shared<std::vector<FieldError>>()) {}
+
+ObjectReader::ObjectReader(const nlohmann::json& value, std::string pointer,
+                           std::shared_ptr<std::vector<FieldError>> errors)
+    : value_(&value), pointer_(std::move(pointer)), errors_(std::move(errors)) {
+  if (!value.is_object()) {
+    errors_->push_back({pointer_, std::string("expected an object, got ") + TypeName(value)});
+  }
+}
+
+std::string ObjectReader::PointerTo(const std::string& key) const {
+  return pointer_ + "/" + EscapePointerToken(key);
+}
+
+void ObjectReader::AddError(const std::string& key, std::string message) {
+  errors_->push_back({PointerTo(key), std::move(message)});
+}
+
+const nlohmann::json* ObjectReader::Take(const std::string& key, bool required,
+                                         const char* expected) {
+  known_.insert(key);
+  if (!value_->is_object()) return nullptr;
+  const auto it = value_->find(key);
+  if (it == value_->end() || it->is_null()) {
+    if (required) AddError(key, std::string("is required (") + expected + ")");
+    return nullptr;
+  }
+  return &*it;
+}
+
+std::optional<std::string> ObjectReader::OptionalString(const std::string& key,
+                                                        std::size_t max_len) {
+  const auto* value = Take(key, false, "a string");
+  if (value == nullptr) return std::nullopt;
+  if (!value->is_string()) {
+    AddError(key, std::string("expected a string, got ") + TypeName(*value));
+    return std::nullopt;
+  }
+  const auto& text = value->get_ref<const std::string&>();
+  if (text.size() > max_len) {
+    AddError(key, "must be at most " + std::to_string(max_len) + " bytes long");
+    return std::nullopt;
+  }
+  return text;
+}
+
+std::string ObjectReader::RequiredString(const std::string& key, std::size_t min_len,
+                                         std::size_t max_len) {
+  const auto* value = Take(key, true, "a string");
+  if (value == nullptr) return {};
+  if (!value->is_string()) {
+    AddError(key, std::string("expected a string, got ") + TypeName(*value));
+    return {};
+  }
+  const auto& text = value->get_ref<const std::string&>();
+  if (text.size() < min_len) {
+    AddError(key, min_len == 1 ? std::string("must not be empty")
+                               : "must be at least " + std::to_string(min_len) + " bytes long");
+  } else if (text.size() > max_len) {
+    AddError(key, "must be at most " + std::to_string(max_len) + " bytes long");
+  }
+  return text;
+}
+
+std::optional<std::string> ObjectReader::OptionalEnum(
+    const std::string& key, std::initializer_list<std::string_view> allowed) {
+  auto text = OptionalString(key, 100);
+  if (!text) return std::nullopt;
+  if (std::find(allowed.begin(), allowed.end(), *text) == allowed.end()) {
+    std::string list;
+    for (auto option : allowed) list += (list.empty() ? "" : ", ") + std::string(option);
+    AddError(key, "must be one of: " + list);
+    return std::nullopt;
+  }
+  return text;
+}
+
+std::string ObjectReader::RequiredEnum(const std::string& key,
+                                       std::initializer_list<std::string_view> allowed) {
+  if (Take(key, true, "a string") == nullptr) return {};
+  return OptionalEnum(key, allowed).value_or("");
+}
+
+std::optional<std::int64_t> ObjectReader::OptionalInt(const std::string& key, std::int64_t min,
+                                                      std::int64_t max) {
+  const auto* value = Take(key, false, "an integer");
+  if (value == nullptr) return std::nullopt;
+  if (!value->is_number_integer()) {
+    AddError(key, std::string("expected an integer, got ") + TypeName(*value));
+    return std::nullopt;
+  }
+  if (value->is_number_unsigned() &&
+      value->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) {
+    AddError(key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    return std::nullopt;
+  }
+  const auto number = value->get<std::int64_t>();
+  if (number < min || number > max) {
+    AddError(key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    return std::nullopt;
+  }
+  return number;
+}
+
+std::int64_t ObjectReader::RequiredInt(const std::string& key, std::int64_t min,
+                                       std::int64_t max) {
+  if (Take(key, true, "an integer") == nullptr) return 0;
+  return OptionalInt(key, min, max).value_or(0);
+}
+
+std::optional<bool> ObjectReader::OptionalBool(const std::string& key) {
+  const auto* value = Take(key, false, "a boolean");
+  if (value == nullptr) return std::nullopt;
+  if (!value->is_boolean()) {
+    AddError(key, std::string("expected a boolean, got ") + TypeName(*value));
+    return std::nullopt;
+  }
+  return value->get<bool>();
+}
+
+std::optional<std::string> ObjectReader::OptionalDate(const std::string& key) {
+  auto text = OptionalString(key, 10);
+  if (!text) return std::nullopt;
+  if (!IsIsoDate(*text)) {
+    AddError(key, "expected a calendar date YYYY-MM-DD");
+    return std::nullopt;
+  }
+  return text;
+}
+
+std::string ObjectReader::RequiredDate(const std::string& key) {
+  if (Take(key, true, "a date YYYY-MM-DD") == nullptr) return {};
+  return OptionalDate(key).value_or("");
+}
+
+std::string ObjectReader::RequiredCountry(const std::string& key) {
+  if (Take(key, true, "an ISO 3166-1 alpha-2 code") == nullptr) return {};
+  auto text = OptionalString(key, 2);
+  if (!text) return {};
+  if (text->size() != 2 || !std::isupper(static_cast<unsigned char>((*text)[0])) ||
+      !std::isupper(static_cast<unsigned char>((*text)[1]))) {
+    AddError(key, "expected an ISO 3166-1 alpha-2 country code such as \"JP\"");
+    return {};
+  }
+  return *text;
+}
+
+std::optional<std::string> ObjectReader::OptionalEmail(const std::string& key) {
+  auto text = OptionalString(key, 254);
+  if (!text) return std::nullopt;
+  const auto at = text->find('@');
+  const bool valid = at != std::string::npos && at > 0 && text->find('@', at + 1) == std::string::npos &&
+                     text->find('.', at) != std::string::npos && text->back() != '.' &&
+                     text->find(' ') == std::string::npos;
+  if (!valid) {
+    AddError(key, "expected an email address such as name@example.org");
+    return std::nullopt;
+  }
+  return text;
+}
+
+std::string ObjectReader::RequiredEmail(const std::string& key) {
+  if (Take(key, true, "an email address") == nullptr) return {};
+  return OptionalEmail(key).value_or("");
+}
+
+std::vector<std::string> ObjectReader::StringArray(const std::string& key, bool required,
+                                                   std::size_t max_items, std::size_t max_len) {
+  std::vector<std::string> out;
+  const auto* value = Take(key, required, "an array of strings");
+  if (value == nullptr) return out;
+  if (!value->is_array()) {
+    AddError(key, std::string("expected an array of strings, got ") + TypeName(*value));
+    return out;
+  }
+  if (value->size() > max_items) {
+    AddError(key, "must have at most " + std::to_string(max_items) + " items");
+    return out;
+  }
+  for (std::size_t i = 0; i < value->size(); ++i) {
+    const auto& item = (*value)[i];
+    if (!item.is_string()) {
+      errors_->push_back({PointerTo(key) + "/" + std::to_string(i),
+                          std::string("expected a string, got ") + TypeName(item)});
+    } else if (item.get_ref<const std::string&>().empty() ||
+               item.get_ref<const std::string&>().size() > max_len) {
+      errors_->push_back({PointerTo(key) + "/" + std::to_string(i),
+                          "must be 1 to " + std::to_string(max_len) + " bytes long"});
+    } else {
+      out.push_back(item.get<std::string>());
+    }
+  }
+  return out;
+}
+
+std::optional<ObjectReader> ObjectReader::Object(const std::string& key, bool required) {
+  const auto* value = Take(key, required, "an object");
+  if (value == nullptr) return std::nullopt;
+  if (!value->is_object()) {
+    AddError(key, std::string("expected an object, got ") + TypeName(*value));
+    return std::nullopt;
+  }
+  return ObjectReader(*value, PointerTo(key), errors_);
+}
+
+const nlohmann::json* ObjectReader::Raw(const std::string& key) { return Take(key, false, ""); }
+
+void ObjectReader::RejectUnknownFields() {
+  if (!value_->is_object()) return;
+  for (const auto& [key, member] : value_->items()) {
+    if (known_.count(key) == 0) AddError(key, "unknown field");
+  }
+}
+
+void ObjectReader::Finish() {
+  RejectUnknownFields();
+  if (!errors_->empty()) throw ApiError::Validation(*errors_);
+}
+
+}  // namespace jilaf::http

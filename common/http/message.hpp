@@ -1,0 +1,65 @@
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "common/auth/principal.hpp"
+
+namespace jilaf::http {
+
+enum class Method { kGet, kHead, kPost, kPut, kPatch, kDelete, kOptions, kOther };
+
+/// Upper-case method name ("GET"); "OTHER" for kOther.
+std::string_view MethodName(Method method);
+/// Maps "GET", "POST", ... to Method; anything unknown to kOther.
+Method ParseMethod(std::string_view text);
+
+/// The project's own request type: handlers see this, never Beast.
+struct Request {
+  Method method = Method::kGet;
+  std::string method_text;
+  std::string target;  // as received: path and query
+  std::string path;    // percent-decoded path
+  std::unordered_map<std::string, std::string> query;  // decoded; last value wins
+  std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
+  std::string body;
+
+  // Filled by the pipeline.
+  std::string request_id;
+  std::string route;  // the matched route template, e.g. /v1/programmes/{id}
+  std::unordered_map<std::string, std::string> params;
+  auth::Principal principal;
+  std::chrono::steady_clock::time_point received_at{};
+  std::string remote_address;
+
+  /// The first header with this (lower-case) name, or empty.
+  [[nodiscard]] std::string_view Header(std::string_view lower_name) const;
+  [[nodiscard]] bool HasHeader(std::string_view lower_name) const;
+  /// A path parameter captured by the route; empty if absent.
+  [[nodiscard]] const std::string& Param(const std::string& name) const;
+  /// A query parameter, if present.
+  [[nodiscard]] std::optional<std::string> Query(const std::string& name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  /// A JSON body with `application/json`.
+  static Response Json(int status, const nlohmann::json& body);
+  /// No body.
+  static Response Empty(int status);
+
+  Response& SetHeader(std::string name, std::string value);
+  [[nodiscard]] std::string_view Header(std::string_view name) const;
+};
+
+}  // namespace jilaf::http

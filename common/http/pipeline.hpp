@@ -1,0 +1,39 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/auth/jwt.hpp"
+#include "common/http/message.hpp"
+#include "common/http/router.hpp"
+#include "common/metrics/metrics.hpp"
+
+namespace jilaf::http {
+
+/// Everything between the server and a handler, in one place: request id (accepted from
+/// `X-Request-Id` or generated, echoed back), routing (404, 405 with `Allow`), authentication
+/// and the route's access check (401 / 403), error mapping to problem+json, metrics by route
+/// template, and the JSON-lines access log.
+class Pipeline {
+ public:
+  /// `verifier` may be null only for a router whose routes are all public (the admin port).
+  Pipeline(Router router, std::shared_ptr<const auth::JwtVerifier> verifier,
+           metrics::Metrics* metrics, std::string server_name);
+
+  Response Handle(Request& request);
+  /// Logs and counts a response the server produced itself.
+  void Observe(const Request& request, const Response& response);
+
+  [[nodiscard]] const Router& router() const { return router_; }
+
+ private:
+  Response Dispatch(Request& request);
+  void Authenticate(Request& request, auth::Access access) const;
+
+  Router router_;
+  std::shared_ptr<const auth::JwtVerifier> verifier_;
+  metrics::Metrics* metrics_;
+  std::string server_name_;
+};
+
+}  // namespace jilaf::http

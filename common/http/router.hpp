@@ -1,0 +1,50 @@
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/auth/principal.hpp"
+#include "common/http/message.hpp"
+
+namespace jilaf::http {
+
+/// A handler maps a parsed, authenticated request to a response, or throws ApiError. It runs on
+/// the service's worker pool, so it may block on the store; it never sees a socket.
+using Handler = std::function<Response(Request&)>;
+
+/// Routes by method and path template. Templates are literal segments and `{name}` captures,
+/// e.g. `/v1/programmes/{id}/nominations`. Every route names the access it requires.
+class Router {
+ public:
+  struct Route {
+    Method method;
+    std::string pattern;
+    auth::Access access;
+    Handler handler;
+    std::vector<std::string> segments;  // "{id}" kept as is
+  };
+
+  struct Match {
+    enum class Kind { kFound, kNotFound, kMethodNotAllowed };
+    Kind kind = Kind::kNotFound;
+    const Route* route = nullptr;
+    std::unordered_map<std::string, std::string> params;
+    std::string allow;  // for kMethodNotAllowed: "GET, POST"
+  };
+
+  /// Registers a route. Throws std::invalid_argument on a malformed template or a duplicate.
+  Router& Add(Method method, std::string_view pattern, auth::Access access, Handler handler);
+
+  /// Finds the route for a path; HEAD falls back to GET.
+  [[nodiscard]] Match Find(Method method, std::string_view path) const;
+
+  [[nodiscard]] const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+}  // namespace jilaf::http

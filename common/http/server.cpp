@@ -1,0 +1,396 @@
+#include "common/http/server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/url/parse.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "common/events/cloud_event.hpp"
+#include "common/http/problem.hpp"
+#include "common/log/log.hpp"
+
+namespace jilaf::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+struct Runtime::Impl {
+  Impl(std::size_t io, std::size_t workers_count)
+      : io_threads(io == 0 ? 1 : io),
+        workers(workers_count == 0 ? 1 : workers_count),
+        work(asio::make_work_guard(ioc)) {}
+
+  std::size_t io_threads;
+  asio::io_context ioc;
+  asio::thread_pool workers;
+  asio::executor_work_guard<asio::io_context::executor_type> work;
+  std::vector<std::thread> threads;
+};
+
+Runtime::Runtime(std::size_t io_threads, std::size_t workers)
+    : impl_(std::make_unique<Impl>(io_threads, workers)) {}
+
+Runtime::~Runtime() { Stop(); }
+
+void Runtime::Start() {
+  for (std::size_t i = 0; i < impl_->io_threads; ++i) {
+    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  }
+}
+
+void Runtime::Stop() {
+  impl_->work.reset();
+  impl_->ioc.stop();
+  for (auto& thread : impl_->threads) {
+    if (thread.joinable()) thread.join();
+  }
+  impl_->threads.clear();
+  impl_->workers.join();
+}
+
+namespace {
+
+// One open connection; the drain needs to find the idle ones.
+struct Connection {
+  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;
+  std::atomic<bool> idle{true};
+};
+
+Request ToRequest(bhttp::request<bhttp::string_body>& in, const std::string& remote) {
+  Request out;
+  out.method_text = std::string(in.method_string());
+  out.method = ParseMethod(out.method_text);
+  out.target = std::string(in.target());
+  out.remote_address = remote;
+  out.received_at = std::chrono::steady_clock::now();
+  for (const auto& field : in) {
+    std::string name(field.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  out.body = std::move(in.body());
+  auto parsed = boost::urls::parse_origin_form(out.target);
+  if (!parsed) throw ApiError::BadRequest("malformed request target");
+  out.path = std::string(parsed->path());
+  for (const auto& param : parsed->params()) {
+    out.query[std::string(param.key)] = std::string(param.value);
+  }
+  return out;
+}
+
+bhttp::response<bhttp::string_body> ToBeast(Response& in, unsigned version, bool keep_alive,
+                                            bool head) {
+  bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(in.status), version};
+  for (auto& [name, value] : in.headers) out.set(name, value);
+  out.set(bhttp::field::server, "jilaf");
+  out.keep_alive(keep_alive);
+  if (head) {
+    out.content_length(in.body.size());
+  } else {
+    out.body() = std::move(in.body);
+    out.prepare_payload();
+  }
+  return out;
+}
+
+std::string NewRequestId() { return events::NewUuid(); }
+
+}  // namespace
+
+struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
+  State(Runtime& rt, ServerOptions opts, std::function<Response(Request&)> h, RejectObserver r,
+        ConnectionObserver c)
+      : runtime(rt),
+        options(std::move(opts)),
+        handler(std::move(h)),
+        on_reject(std::move(r)),
+        on_connection(std::move(c)),
+        acceptor(rt.impl().ioc) {}
+
+  Runtime& runtime;
+  ServerOptions options;
+  std::function<Response(Request&)> handler;
+  RejectObserver on_reject;
+  ConnectionObserver on_connection;
+  tcp::acceptor acceptor;
+  std::atomic<bool> stopping{false};
+  std::atomic<std::size_t> active{0};
+  std::mutex connections_mutex;
+  std::set<std::shared_ptr<Connection>> connections;
+
+  void Observe(const Request& request, const Response& response) {
+    if (on_reject) on_reject(request, response);
+  }
+
+  asio::awaitable<void> Accept();
+  asio::awaitable<void> Session(std::shared_ptr<Connection> connection);
+  asio::awaitable<void> Refuse(tcp::socket socket);
+  asio::awaitable<bool> Reject(Connection& connection, Request request, ApiError error,
+                               unsigned version);
+};
+
+asio::awaitable<void> HttpServer::State::Accept() {
+  auto self = shared_from_this();
+  while (!stopping) {
+    auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(runtime.impl().ioc), kTuple);
+    if (ec) {
+      if (stopping || ec == asio::error::operation_aborted) break;
+      log::Warn("accept failed", {{"server", options.name}, {"error", ec.message()}});
+      continue;
+    }
+    if (active.load() >= options.max_connections) {
+      if (on_connection) on_connection(0);
+      asio::co_spawn(socket.get_executor(), Refuse(std::move(socket)), asio::detached);
+      continue;
+    }
+    auto connection = std::make_shared<Connection>(std::move(socket));
+    {
+      std::lock_guard lock(connections_mutex);
+      connections.insert(connection);
+    }
+    ++active;
+    if (on_connection) on_connection(+1);
+    asio::co_spawn(connection->stream.get_executor(), Session(connection),
+                   [self, connection](std::exception_ptr error) {
+                     if (error) {
+                       try {
+                         std::rethrow_exception(error);
+                       } catch (const std::exception& e) {
+                         log::Error("connection failed", {{"error", e.what()}});
+                       }
+                     }
+                     {
+                       std::lock_guard lock(self->connections_mutex);
+                       self->connections.erase(connection);
+                     }
+                     --self->active;
+                     if (self->on_connection) self->on_connection(-1);
+                   });
+  }
+}
+
+asio::awaitable<void> HttpServer::State::Refuse(tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  Request request;
+  request.request_id = NewRequestId();
+  auto response = ProblemResponse(
+      ApiError::ServiceUnavailable("too many open connections; retry shortly"), "", request.request_id);
+  response.SetHeader("Retry-After", "1");
+  Observe(request, response);
+  auto out = ToBeast(response, 11, false, false);
+  stream.expires_after(std::chrono::seconds(1));
+  co_await bhttp::async_write(stream, out, kTuple);
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+asio::awaitable<bool> HttpServer::State::Reject(Connection& connection, Request request,
+                                                ApiError error, unsigned version) {
+  if (request.request_id.empty()) request.request_id = NewRequestId();
+  auto response = ProblemResponse(error, request.path, request.request_id);
+  response.SetHeader("X-Request-Id", request.request_id);
+  Observe(request, response);
+  auto out = ToBeast(response, version, false, false);
+  connection.stream.expires_after(options.write_timeout);
+  auto [ec, n] = co_await bhttp::async_write(connection.stream, out, kTuple);
+  co_return !ec;
+}
+
+asio::awaitable<void> HttpServer::State::Session(std::shared_ptr<Connection> connection) {
+  auto& stream = connection->stream;
+  beast::flat_buffer buffer;
+  std::string remote;
+  {
+    beast::error_code ec;
+    const auto endpoint = stream.socket().remote_endpoint(ec);
+    if (!ec) remote = endpoint.address().to_string();
+  }
+  for (;;) {
+    if (buffer.size() == 0) {
+      // Waiting for the next request: the only state in which a drain closes the connection.
+      connection->idle = true;
+      if (stopping) break;
+      stream.expires_after(options.idle_timeout);
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(8192), kTuple);
+      if (ec) break;
+      buffer.commit(n);
+    }
+    connection->idle = false;
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
+    parser.body_limit(options.body_limit);
+    stream.expires_after(options.header_timeout);
+    auto [header_ec, header_n] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+    Request partial;
+    if (!header_ec || parser.is_header_done()) {
+      partial.method_text = std::string(parser.get().method_string());
+      partial.method = ParseMethod(partial.method_text);
+      partial.path = std::string(parser.get().target());
+      if (auto it = parser.get().find("X-Request-Id"); it != parser.get().end()) {
+        partial.request_id = std::string(it->value());
+      }
+    }
+    partial.remote_address = remote;
+    if (header_ec == bhttp::error::header_limit) {
+      co_await Reject(*connection, partial,
+                      ApiError::HeadersTooLarge("request headers exceed " +
+                                                std::to_string(options.header_limit) + " bytes"),
+                      11);
+      break;
+    }
+    if (header_ec == bhttp::error::body_limit) {
+      co_await Reject(*connection, partial,
+                      ApiError::PayloadTooLarge("request body exceeds " +
+                                                std::to_string(options.body_limit) + " bytes"),
+                      parser.get().version());
+      break;
+    }
+    if (header_ec) {
+      if (header_ec != beast::error::timeout && header_ec != bhttp::error::end_of_stream &&
+          header_ec != asio::error::eof && header_ec != asio::error::connection_reset &&
+          header_ec != asio::error::operation_aborted) {
+        co_await Reject(*connection, partial,
+                        ApiError::BadRequest("malformed HTTP request: " + header_ec.message()), 11);
+      }
+      break;
+    }
+    stream.expires_after(options.body_timeout);
+    auto [body_ec, body_n] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+    if (body_ec == bhttp::error::body_limit) {
+      co_await Reject(*connection, partial,
+                      ApiError::PayloadTooLarge("request body exceeds " +
+                                                std::to_string(options.body_limit) + " bytes"),
+                      parser.get().version());
+      break;
+    }
+    if (body_ec) {
+      if (body_ec != beast::error::timeout && body_ec != asio::error::eof &&
+          body_ec != bhttp::error::end_of_stream && body_ec != asio::error::connection_reset) {
+        co_await Reject(*connection, partial,
+                        ApiError::BadRequest("malformed HTTP request body: " + body_ec.message()),
+                        parser.get().version());
+      }
+      break;
+    }
+    auto& raw = parser.get();
+    const unsigned version = raw.version();
+    const bool head = raw.method() == bhttp::verb::head;
+    bool keep_alive = raw.keep_alive();
+    std::optional<Request> request;
+    std::optional<ApiError> conversion_error;
+    try {
+      request.emplace(ToRequest(raw, remote));
+    } catch (const ApiError& error) {
+      conversion_error = error;
+    }
+    if (conversion_error) {
+      co_await Reject(*connection, partial, *conversion_error, version);
+      break;
+    }
+    Response response;
+    if (options.inline_handlers) {
+      response = handler(*request);
+    } else {
+      // Hop to the worker pool for the handler, then back to this connection's strand.
+      response = co_await asio::co_spawn(
+          runtime.impl().workers.get_executor(),
+          [this, &request]() -> asio::awaitable<Response> { co_return handler(*request); },
+          asio::use_awaitable);
+    }
+    keep_alive = keep_alive && !stopping;
+    auto out = ToBeast(response, version, keep_alive, head);
+    stream.expires_after(options.write_timeout);
+    auto [write_ec, written] = co_await bhttp::async_write(stream, out, kTuple);
+    if (write_ec || !keep_alive) break;
+  }
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream.socket().close(ignored);
+}
+
+HttpServer::HttpServer(Runtime& runtime, ServerOptions options,
+                       std::function<Response(Request&)> handler, RejectObserver on_reject,
+                       ConnectionObserver on_connection)
+    : state_(std::make_shared<State>(runtime, std::move(options), std::move(handler),
+                                     std::move(on_reject), std::move(on_connection))) {}
+
+HttpServer::~HttpServer() = default;
+
+void HttpServer::Start() {
+  auto& options = state_->options;
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(options.address, ec);
+  if (ec) throw std::runtime_error("invalid listen address " + options.address);
+  const tcp::endpoint endpoint(address, options.port);
+  auto& acceptor = state_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    throw std::runtime_error("cannot listen on " + options.address + ":" +
+                             std::to_string(options.port) + " (" + options.name +
+                             "): " + ec.message());
+  }
+  asio::co_spawn(acceptor.get_executor(), state_->Accept(), asio::detached);
+  log::Info("listening", {{"server", options.name},
+                          {"address", options.address},
+                          {"port", port()}});
+}
+
+std::uint16_t HttpServer::port() const {
+  beast::error_code ec;
+  const auto endpoint = state_->acceptor.local_endpoint(ec);
+  return ec ? 0 : endpoint.port();
+}
+
+void HttpServer::Stop(std::chrono::milliseconds drain) {
+  auto state = state_;
+  if (state->stopping.exchange(true)) return;
+  asio::post(state->acceptor.get_executor(), [state] {
+    beast::error_code ignored;
+    state->acceptor.close(ignored);
+  });
+  const auto deadline = std::chrono::steady_clock::now() + drain;
+  for (;;) {
+    std::vector<std::shared_ptr<Connection>> open;
+    {
+      std::lock_guard lock(state->connections_mutex);
+      open.assign(state->connections.begin(), state->connections.end());
+    }
+    const bool expired = std::chrono::steady_clock::now() >= deadline;
+    if (open.empty()) break;
+    for (auto& connection : open) {
+      if (connection->idle || expired) {
+        asio::post(connection->stream.get_executor(), [connection] {
+          beast::error_code ignored;
+          connection->stream.socket().cancel(ignored);
+        });
+      }
+    }
+    if (expired) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  log::Info("server drained", {{"server", state->options.name}});
+}
+
+}  // namespace jilaf::http

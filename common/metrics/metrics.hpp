@@ -1,0 +1,57 @@
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <string>
+
+namespace jilaf::metrics {
+
+/// Every metric family a service exposes, registered once, named `jilaf_*`. One instance per
+/// process; components take it by reference.
+class Metrics {
+ public:
+  Metrics();
+
+  /// The Prometheus text exposition of every family.
+  [[nodiscard]] std::string Serialize() const;
+  [[nodiscard]] prometheus::Registry& registry() { return *registry_; }
+  /// Buckets for latency histograms (seconds), shared so dashboards can compare services.
+  static const prometheus::Histogram::BucketBoundaries& LatencyBuckets();
+
+  // HTTP (API port)
+  prometheus::Family<prometheus::Counter>& http_requests;            // route, method, status
+  prometheus::Family<prometheus::Histogram>& http_request_duration;  // route, method
+  prometheus::Gauge& http_in_flight;
+  prometheus::Gauge& http_connections;
+  prometheus::Counter& http_connections_rejected;
+
+  // Store
+  prometheus::Histogram& store_commit_jobs;
+  prometheus::Histogram& store_commit_duration;
+  prometheus::Counter& store_commit_failures;
+
+  // Outbox relay
+  prometheus::Gauge& outbox_pending;
+  prometheus::Gauge& outbox_oldest_pending_age;
+  prometheus::Family<prometheus::Counter>& events_published;  // topic
+  prometheus::Family<prometheus::Counter>& events_failed;     // topic
+  prometheus::Gauge& kafka_producer_up;
+
+  // Consumers
+  prometheus::Family<prometheus::Counter>& events_consumed;      // consumer, topic
+  prometheus::Family<prometheus::Counter>& events_duplicates;    // consumer, topic
+  prometheus::Family<prometheus::Counter>& events_dead_lettered; // consumer, topic
+  prometheus::Family<prometheus::Counter>& events_retried;       // consumer, topic
+  prometheus::Family<prometheus::Gauge>& consumer_lag;           // consumer, topic, partition
+
+ private:
+  explicit Metrics(std::shared_ptr<prometheus::Registry> registry);
+  std::shared_ptr<prometheus::Registry> registry_;
+};
+
+}  // namespace jilaf::metrics

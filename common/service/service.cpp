@@ -1,0 +1,262 @@
+#include "common/service/service.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "common/http/pipeline.hpp"
+#include "common/http/server.hpp"
+#include "common/log/log.hpp"
+
+namespace jilaf::service {
+namespace {
+
+[[noreturn]] void Fail(const std::string& program, const std::string& message) {
+  std::cerr << program << ": " << message << "\n";
+  std::exit(2);
+}
+
+http::Router AdminRoutes(store::Store& store, events::OutboxRelay& relay,
+                         metrics::Metrics& metrics, std::atomic<bool>& shutting_down) {
+  http::Router router;
+  router.Add(http::Method::kGet, "/healthz", auth::Access::kPublic, [](http::Request&) {
+    return http::Response::Json(200, {{"status", "ok"}});
+  });
+  router.Add(http::Method::kGet, "/readyz", auth::Access::kPublic, [&](http::Request&) {
+    const bool store_ok = store.Healthy();
+    const bool ready = store_ok && !shutting_down.load();
+    nlohmann::json body = {
+        {"status", ready ? "ready" : "not ready"},
+        {"store", store_ok ? "ok" : "failing"},
+        {"shutting_down", shutting_down.load()},
+        // Kafka is reported, not required: with the broker down writes still land in the outbox.
+        {"kafka", {{"producer", relay.KafkaUp() ? "up" : "down"},
+                   {"outbox_pending", relay.PendingCount()}}}};
+    return http::Response::Json(ready ? 200 : 503, body);
+  });
+  router.Add(http::Method::kGet, "/metrics", auth::Access::kPublic, [&metrics](http::Request&) {
+    http::Response response;
+    response.body = metrics.Serialize();
+    response.SetHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    return response;
+  });
+  return router;
+}
+
+http::ServerOptions ApiServerOptions(const ServiceConfig& config) {
+  http::ServerOptions options;
+  options.name = "api";
+  options.address = config.listen_address;
+  options.port = static_cast<std::uint16_t>(config.http_port);
+  options.body_limit = static_cast<std::size_t>(config.body_limit);
+  options.header_limit = static_cast<std::size_t>(config.header_limit);
+  options.idle_timeout = std::chrono::milliseconds(config.idle_timeout_ms);
+  options.header_timeout = std::chrono::milliseconds(config.header_timeout_ms);
+  options.body_timeout = std::chrono::milliseconds(config.body_timeout_ms);
+  options.max_connections = static_cast<std::size_t>(config.max_connections);
+  return options;
+}
+
+}  // namespace
+
+void ServiceConfig::Register(config::Flags& flags) {
+  flags.String("listen-address", &listen_address, "Address both HTTP ports bind to.");
+  flags.Int("http-port", &http_port, 0, 65535, "API port (0 picks a free port).");
+  flags.Int("admin-port", &admin_port, 0, 65535,
+            "Admin port: /healthz, /readyz, /metrics (0 picks a free port).");
+  flags.String("db", &db_path, "SQLite database file (created if missing).");
+  flags.String("kafka-brokers", &kafka_brokers, "Kafka bootstrap servers, host:port[,...].");
+  flags.Int("kafka-message-timeout-ms", &kafka_message_timeout_ms, 1000, 3600000,
+            "Time the producer retries one delivery before the relay backs off and resends.");
+  flags.String("jwt-public-key", &jwt_public_key,
+               "PEM public key (RSA for RS256 or EC P-256 for ES256) that signs bearer tokens. "
+               "Required.");
+  flags.String("jwt-issuer", &jwt_issuer, "Required `iss` claim.");
+  flags.String("jwt-audience", &jwt_audience, "Required `aud` claim.");
+  flags.Int("io-threads", &io_threads, 1, 64, "Threads running sockets.");
+  flags.Int("workers", &workers, 1, 1024, "Threads running request handlers.");
+  flags.Int("body-limit", &body_limit, 1024, 64LL * 1024 * 1024,
+            "Largest request body in bytes; larger ones get 413.");
+  flags.Int("header-limit", &header_limit, 1024, 1024 * 1024,
+            "Largest request header block in bytes; larger ones get 431.");
+  flags.Int("idle-timeout-ms", &idle_timeout_ms, 100, 3600000,
+            "Keep-alive connections idle this long are closed.");
+  flags.Int("header-timeout-ms", &header_timeout_ms, 100, 600000,
+            "A request's headers must arrive within this time.");
+  flags.Int("body-timeout-ms", &body_timeout_ms, 100, 600000,
+            "A request's body must arrive within this time.");
+  flags.Int("max-connections", &max_connections, 1, 1000000,
+            "Open API connections above this are refused with 503.");
+  flags.Int("drain-timeout-ms", &drain_timeout_ms, 0, 600000,
+            "On SIGTERM, time allowed for requests in progress to finish.");
+  flags.Int("max-commit-batch", &max_commit_batch, 1, 100000,
+            "Most write jobs folded into one SQLite commit (1 = one commit per request, a "
+            "benchmark reference).");
+  flags.String("log-level", &log_level, "debug, info, warn or error.");
+}
+
+std::optional<std::string> ServiceConfig::Validate() const {
+  if (jwt_public_key.empty()) {
+    return "--jwt-public-key (JILAF_JWT_PUBLIC_KEY) is required: the PEM public key that signs "
+           "tokens";
+  }
+  if (db_path.empty()) return "--db (JILAF_DB) is required: the SQLite database file";
+  const auto parent = std::filesystem::path(db_path).parent_path();
+  if (!parent.empty() && !std::filesystem::is_directory(parent)) {
+    return "--db (JILAF_DB): directory " + parent.string() + " does not exist";
+  }
+  if (http_port != 0 && http_port == admin_port) {
+    return "--http-port and --admin-port must differ (both " + std::to_string(http_port) + ")";
+  }
+  if (kafka_brokers.empty()) return "--kafka-brokers (JILAF_KAFKA_BROKERS) must not be empty";
+  log::Level level;
+  if (!log::ParseLevel(log_level, level)) {
+    return "--log-level (JILAF_LOG_LEVEL): '" + log_level + "' is not debug, info, warn or error";
+  }
+  return std::nullopt;
+}
+
+ServiceConfig LoadConfigOrExit(const std::string& name, const std::string& summary,
+                               std::int64_t http_port, std::int64_t admin_port, int argc,
+                               char** argv, const std::function<void(config::Flags&)>& extra) {
+  ServiceConfig config;
+  config.name = name;
+  config.http_port = http_port;
+  config.admin_port = admin_port;
+  config.db_path = name + ".db";
+  config::Flags flags("jilaf-" + name, summary);
+  config.Register(flags);
+  if (extra) extra(flags);
+  flags.ParseOrExit(argc, argv);
+  if (auto error = config.Validate()) Fail("jilaf-" + name, *error);
+  return config;
+}
+
+Service::Service(ServiceConfig config, std::vector<store::MigrationSet> migrations)
+    : config_(std::move(config)), metrics_(std::make_unique<metrics::Metrics>()) {
+  // Block the termination signals before any thread starts, so that every thread inherits the
+  // mask and Run() alone receives them through sigwait().
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  log::SetService(config_.name);
+  log::Level level = log::Level::kInfo;
+  (void)log::ParseLevel(config_.log_level, level);
+  log::SetLevel(level);
+
+  const std::string program = "jilaf-" + config_.name;
+  try {
+    verifier_ = std::make_shared<const auth::JwtVerifier>(auth::JwtVerifier::FromPemFile(
+        config_.jwt_public_key, config_.jwt_issuer, config_.jwt_audience));
+  } catch (const std::exception& error) {
+    Fail(program, std::string("--jwt-public-key: ") + error.what());
+  }
+  migrations.insert(migrations.begin(), events::InboxMigrations());
+  migrations.insert(migrations.begin(), events::OutboxMigrations());
+  try {
+    store_ = std::make_unique<store::Store>(
+        store::StoreOptions{config_.db_path, static_cast<std::size_t>(config_.max_commit_batch)},
+        std::move(migrations));
+  } catch (const std::exception& error) {
+    Fail(program, std::string("--db: ") + error.what());
+  }
+  store_->SetCommitObserver([m = metrics_.get()](std::size_t jobs, double seconds) {
+    m->store_commit_jobs.Observe(static_cast<double>(jobs));
+    m->store_commit_duration.Observe(seconds);
+  });
+  events::RelayOptions relay_options;
+  relay_options.brokers = config_.kafka_brokers;
+  relay_options.client_id = config_.name;
+  relay_options.message_timeout_ms = static_cast<int>(config_.kafka_message_timeout_ms);
+  relay_ = std::make_unique<events::OutboxRelay>(*store_, relay_options, *metrics_);
+}
+
+Service::~Service() = default;
+
+void Service::AddConsumer(events::ConsumerOptions options, events::EventHandler handler) {
+  options.brokers = config_.kafka_brokers;
+  consumers_.push_back(std::make_unique<events::Consumer>(*store_, std::move(options),
+                                                          std::move(handler), *metrics_));
+}
+
+int Service::Run(http::Router api) {
+  http::Runtime api_runtime(static_cast<std::size_t>(config_.io_threads),
+                            static_cast<std::size_t>(config_.workers));
+  // The admin port has threads of its own, so probes and scrapes answer even when the API's
+  // workers are all busy.
+  http::Runtime admin_runtime(1, 1);
+
+  auto api_pipeline =
+      std::make_shared<http::Pipeline>(std::move(api), verifier_, metrics_.get(), "api");
+  auto admin_pipeline = std::make_shared<http::Pipeline>(
+      AdminRoutes(*store_, *relay_, *metrics_, shutting_down_), nullptr, nullptr, "admin");
+  auto* m = metrics_.get();
+  http::HttpServer api_server(
+      api_runtime, ApiServerOptions(config_),
+      [api_pipeline](http::Request& request) { return api_pipeline->Handle(request); },
+      [api_pipeline](const http::Request& request, const http::Response& response) {
+        api_pipeline->Observe(request, response);
+      },
+      [m](int delta) {
+        if (delta == 0) {
+          m->http_connections_rejected.Increment();
+        } else {
+          m->http_connections.Increment(delta);
+        }
+      });
+  http::ServerOptions admin_options;
+  admin_options.name = "admin";
+  admin_options.address = config_.listen_address;
+  admin_options.port = static_cast<std::uint16_t>(config_.admin_port);
+  http::HttpServer admin_server(
+      admin_runtime, admin_options,
+      [admin_pipeline](http::Request& request) { return admin_pipeline->Handle(request); },
+      [admin_pipeline](const http::Request& request, const http::Response& response) {
+        admin_pipeline->Observe(request, response);
+      });
+
+  try {
+    api_server.Start();
+    admin_server.Start();
+  } catch (const std::exception& error) {
+    log::Error("cannot start", {{"error", error.what()}});
+    return 1;
+  }
+  api_runtime.Start();
+  admin_runtime.Start();
+  relay_->Start();
+  for (auto& consumer : consumers_) consumer->Start();
+  log::Info("service ready", {{"api_port", api_server.port()},
+                              {"admin_port", admin_server.port()},
+                              {"db", config_.db_path},
+                              {"kafka", config_.kafka_brokers}});
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  int received = 0;
+  sigwait(&signals, &received);
+  log::Info("shutting down", {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});
+
+  shutting_down_ = true;  // /readyz now answers 503
+  api_server.Stop(std::chrono::milliseconds(config_.drain_timeout_ms));
+  api_runtime.Stop();
+  for (auto& consumer : consumers_) consumer->Stop();
+  relay_->Stop();
+  store_->Stop();
+  admin_server.Stop(std::chrono::milliseconds(1000));
+  admin_runtime.Stop();
+  log::Info("stopped");
+  return 0;
+}
+
+}  // namespace jilaf::service

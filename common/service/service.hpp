@@ -1,0 +1,90 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/auth/jwt.hpp"
+#include "common/config/flags.hpp"
+#include "common/events/consumer.hpp"
+#include "common/events/outbox.hpp"
+#include "common/http/router.hpp"
+#include "common/metrics/metrics.hpp"
+#include "common/store/store.hpp"
+
+namespace jilaf::service {
+
+/// Settings every service shares; each is a flag and a JILAF_* variable (see docs/operations.md).
+struct ServiceConfig {
+  std::string name;
+  std::string listen_address = "0.0.0.0";
+  std::int64_t http_port = 0;
+  std::int64_t admin_port = 0;
+  std::string db_path;
+  std::string kafka_brokers = "127.0.0.1:9092";
+  std::int64_t kafka_message_timeout_ms = 30000;
+  std::string jwt_public_key;
+  std::string jwt_issuer = "jilaf-dev";
+  std::string jwt_audience = "jilaf-backoffice";
+  std::int64_t io_threads = 2;
+  std::int64_t workers = 32;
+  std::int64_t body_limit = 1024 * 1024;
+  std::int64_t header_limit = 16 * 1024;
+  std::int64_t idle_timeout_ms = 60000;
+  std::int64_t header_timeout_ms = 10000;
+  std::int64_t body_timeout_ms = 30000;
+  std::int64_t max_connections = 1024;
+  std::int64_t drain_timeout_ms = 10000;
+  std::int64_t max_commit_batch = 256;
+  std::string log_level = "info";
+
+  /// Registers every shared flag.
+  void Register(config::Flags& flags);
+  /// Checks values that depend on each other or on the file system; returns a message naming
+  /// the setting, or nullopt.
+  [[nodiscard]] std::optional<std::string> Validate() const;
+};
+
+/// Parses flags and environment for a service with its default ports; prints the problem and
+/// exits 2 on bad configuration. `extra` may register service-specific flags.
+ServiceConfig LoadConfigOrExit(const std::string& name, const std::string& summary,
+                               std::int64_t http_port, std::int64_t admin_port, int argc,
+                               char** argv,
+                               const std::function<void(config::Flags&)>& extra = {});
+
+/// The composition every service shares: store (with migrations), metrics, JWT verifier, outbox
+/// relay, consumers, the API server and the admin server (/healthz, /readyz, /metrics). Run()
+/// blocks until SIGTERM or SIGINT, then shuts down in order: readiness fails, HTTP drains,
+/// consumers commit their offsets, the relay flushes, the store closes.
+class Service {
+ public:
+  /// Opens the store and runs migrations (common outbox and inbox included). Exits with a
+  /// message if the store or the key cannot be opened.
+  Service(ServiceConfig config, std::vector<store::MigrationSet> migrations);
+  ~Service();
+
+  [[nodiscard]] const ServiceConfig& config() const { return config_; }
+  [[nodiscard]] store::Store& store() { return *store_; }
+  [[nodiscard]] metrics::Metrics& metrics() { return *metrics_; }
+
+  /// Adds a consumer that starts with Run().
+  void AddConsumer(events::ConsumerOptions options, events::EventHandler handler);
+
+  /// Serves `api` until a termination signal; returns the process exit code.
+  int Run(http::Router api);
+
+ private:
+  ServiceConfig config_;
+  std::unique_ptr<metrics::Metrics> metrics_;
+  std::unique_ptr<store::Store> store_;
+  std::shared_ptr<const auth::JwtVerifier> verifier_;
+  std::unique_ptr<events::OutboxRelay> relay_;
+  std::vector<std::unique_ptr<events::Consumer>> consumers_;
+  std::atomic<bool> shutting_down_{false};
+};
+
+}  // namespace jilaf::service

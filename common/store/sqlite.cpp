@@ -1,0 +1,155 @@
+#include "common/store/sqlite.hpp"
+
+#include <sqlite3.h>
+
+namespace jilaf::store {
+
+void Check(sqlite3* db, int rc, std::string_view what) {
+  if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW) return;
+  std::string message(what);
+  message += ": ";
+  message += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  throw StoreError(rc, message);
+}
+
+Stmt::~Stmt() {
+  if (stmt_ == nullptr) return;
+  if (owner_ != nullptr) {
+    owner_->Release(stmt_);
+  } else {
+    sqlite3_finalize(stmt_);
+  }
+}
+
+Stmt& Stmt::Bind(int index, std::int64_t value) {
+  Check(db_, sqlite3_bind_int64(stmt_, index, value), "bind");
+  return *this;
+}
+
+Stmt& Stmt::Bind(int index, double value) {
+  Check(db_, sqlite3_bind_double(stmt_, index, value), "bind");
+  return *this;
+}
+
+Stmt& Stmt::Bind(int index, std::string_view text) {
+  Check(db_,
+        sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()),
+                          SQLITE_TRANSIENT),
+        "bind");
+  return *this;
+}
+
+Stmt& Stmt::Bind(int index, std::nullptr_t) {
+  Check(db_, sqlite3_bind_null(stmt_, index), "bind");
+  return *this;
+}
+
+Stmt& Stmt::BindBlob(int index, std::string_view bytes) {
+  Check(db_,
+        sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()),
+                          SQLITE_TRANSIENT),
+        "bind");
+  return *this;
+}
+
+bool Stmt::Step() {
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  Check(db_, rc, "step");
+  return false;
+}
+
+void Stmt::Run() {
+  while (Step()) {
+  }
+  Reset();
+}
+
+void Stmt::Reset() { sqlite3_reset(stmt_); }
+
+std::int64_t Stmt::Int(int column) const { return sqlite3_column_int64(stmt_, column); }
+double Stmt::Double(int column) const { return sqlite3_column_double(stmt_, column); }
+
+std::string Stmt::Text(int column) const {
+  const auto* text = sqlite3_column_blob(stmt_, column);
+  const int size = sqlite3_column_bytes(stmt_, column);
+  if (text == nullptr) return {};
+  return std::string(static_cast<const char*>(text), static_cast<std::size_t>(size));
+}
+
+std::optional<std::string> Stmt::OptText(int column) const {
+  if (IsNull(column)) return std::nullopt;
+  return Text(column);
+}
+
+std::optional<std::int64_t> Stmt::OptInt(int column) const {
+  if (IsNull(column)) return std::nullopt;
+  return Int(column);
+}
+
+bool Stmt::IsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+
+Db::Db(const std::string& path, const Options& options) {
+  const int flags = (options.read_only ? SQLITE_OPEN_READONLY
+                                       : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) |
+                    SQLITE_OPEN_NOMUTEX;
+  const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message = "cannot open database " + path + ": " +
+                          (db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+    throw StoreError(rc, message);
+  }
+  sqlite3_extended_result_codes(db_, 1);
+  sqlite3_busy_timeout(db_, options.busy_timeout_ms);
+  if (!options.read_only) Exec("PRAGMA journal_mode=WAL");
+  // FULL: a commit is on disk when it returns, so a 2xx is never lost to a power cut.
+  Exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY");
+}
+
+Db::~Db() {
+  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+  if (db_ != nullptr) sqlite3_close_v2(db_);
+}
+
+void Db::Release(sqlite3_stmt* stmt) {
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  auto [it, inserted] = cache_.try_emplace(sqlite3_sql(stmt), stmt);
+  if (!inserted) {
+    if (it->second == nullptr) {
+      it->second = stmt;
+    } else {
+      sqlite3_finalize(stmt);
+    }
+  }
+}
+
+void Db::Exec(std::string_view sql) {
+  const std::string text(sql);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &error);
+  if (rc != SQLITE_OK) {
+    std::string message = "exec failed: " + std::string(error != nullptr ? error : "?");
+    sqlite3_free(error);
+    throw StoreError(rc, message);
+  }
+}
+
+Stmt Db::Prepare(std::string_view sql) {
+  if (auto it = cache_.find(std::string(sql)); it != cache_.end() && it->second != nullptr) {
+    sqlite3_stmt* cached = it->second;
+    it->second = nullptr;
+    return Stmt(this, db_, cached);
+  }
+  sqlite3_stmt* stmt = nullptr;
+  Check(db_, sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr),
+        "prepare");
+  return Stmt(this, db_, stmt);
+}
+
+std::int64_t Db::Changes() const { return sqlite3_changes64(db_); }
+std::int64_t Db::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
+
+}  // namespace jilaf::store

@@ -1,0 +1,210 @@
+#include "common/store/store.hpp"
+
+#include <sqlite3.h>
+
+#include <chrono>
+
+#include "common/log/log.hpp"
+
+namespace jilaf::store {
+
+void Migrate(Db& db, const std::vector<MigrationSet>& sets) {
+  db.Exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations ("
+      " component TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL,"
+      " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),"
+      " PRIMARY KEY (component, version))");
+  for (const auto& set : sets) {
+    std::int64_t current = 0;
+    {
+      auto stmt = db.Prepare(
+          "SELECT COALESCE(MAX(version), 0) FROM schema_migrations WHERE component = ?");
+      stmt.Bind(1, set.component);
+      if (stmt.Step()) current = stmt.Int(0);
+    }
+    const std::int64_t known = set.migrations.empty() ? 0 : set.migrations.back().version;
+    if (current > known) {
+      throw StoreError(SQLITE_ERROR, "database schema of '" + set.component + "' is at version " +
+                                         std::to_string(current) + ", newer than this binary (" +
+                                         std::to_string(known) + ")");
+    }
+    for (const auto& migration : set.migrations) {
+      if (migration.version <= current) continue;
+      db.Exec("BEGIN IMMEDIATE");
+      try {
+        db.Exec(migration.sql);
+        auto stmt =
+            db.Prepare("INSERT INTO schema_migrations(component, version, name) VALUES (?, ?, ?)");
+        stmt.Bind(1, set.component).Bind(2, migration.version).Bind(3, migration.name);
+        stmt.Run();
+        db.Exec("COMMIT");
+      } catch (...) {
+        db.Exec("ROLLBACK");
+        throw;
+      }
+      log::Info("migration applied", {{"component", set.component},
+                                      {"version", migration.version},
+                                      {"name", migration.name}});
+    }
+  }
+}
+
+Store::Store(StoreOptions options, std::vector<MigrationSet> migrations)
+    : options_(std::move(options)) {
+  if (options_.max_batch == 0) options_.max_batch = 1;
+  writer_db_ = std::make_unique<Db>(options_.path, Db::Options{false, options_.busy_timeout_ms});
+  Migrate(*writer_db_, migrations);
+  writer_ = std::thread([this] { WriterLoop(); });
+}
+
+Store::~Store() { Stop(); }
+
+void Store::Stop() {
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (stopping_ && !writer_.joinable()) return;
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
+void Store::AddCommitListener(CommitListener listener) {
+  std::lock_guard lock(listeners_mutex_);
+  listeners_.push_back(std::move(listener));
+}
+
+void Store::SetCommitObserver(CommitObserver observer) {
+  std::lock_guard lock(listeners_mutex_);
+  observer_ = std::move(observer);
+}
+
+void Store::Enqueue(Job job) {
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (!stopping_) {
+      queue_.push_back(std::move(job));
+      queue_cv_.notify_one();
+      return;
+    }
+  }
+  job.complete(std::make_exception_ptr(StoreError(SQLITE_MISUSE, "store is stopped")));
+}
+
+void Store::WriterLoop() {
+  std::vector<Job> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(queue_mutex_);
+      queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and drained
+      while (!queue_.empty() && batch.size() < options_.max_batch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    CommitBatch(batch);
+    batch.clear();
+  }
+}
+
+void Store::CommitBatch(std::vector<Job>& batch) {
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<std::exception_ptr> errors(batch.size());
+  Db& db = *writer_db_;
+  const bool savepoints = batch.size() > 1;
+  bool committed = false;
+  try {
+    db.Exec("BEGIN IMMEDIATE");
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (savepoints) db.Exec("SAVEPOINT job");
+      try {
+        batch[i].run(db);
+        if (savepoints) db.Exec("RELEASE job");
+      } catch (...) {
+        errors[i] = std::current_exception();
+        // An I/O or disk-full error can make SQLite roll back the whole transaction itself.
+        if (sqlite3_get_autocommit(db.handle()) != 0) throw;
+        if (savepoints) {
+          db.Exec("ROLLBACK TO job");
+          db.Exec("RELEASE job");
+        } else {
+          db.Exec("ROLLBACK");
+        }
+      }
+    }
+    if (sqlite3_get_autocommit(db.handle()) == 0) {
+      db.Exec("COMMIT");
+      committed = true;
+    }
+  } catch (...) {
+    const auto failure = std::current_exception();
+    if (sqlite3_get_autocommit(db.handle()) == 0) {
+      try {
+        db.Exec("ROLLBACK");
+      } catch (...) {
+      }
+    }
+    committed = false;
+    for (auto& error : errors) {
+      if (!error) error = failure;
+    }
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      log::Error("store commit failed", {{"jobs", batch.size()}, {"error", e.what()}});
+    } catch (...) {
+    }
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  {
+    std::lock_guard lock(listeners_mutex_);
+    if (committed) {
+      for (const auto& listener : listeners_) listener();
+    }
+    if (observer_) observer_(batch.size(), seconds);
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].complete(errors[i]);
+}
+
+Store::Lease::Lease(Store& owner) : store(owner) {
+  {
+    std::lock_guard lock(store.readers_mutex_);
+    if (!store.readers_.empty()) {
+      db = std::move(store.readers_.back());
+      store.readers_.pop_back();
+      return;
+    }
+  }
+  db = std::make_unique<Db>(store.options_.path, Db::Options{false, store.options_.busy_timeout_ms});
+  db->Exec("PRAGMA query_only=ON");
+}
+
+Store::Lease::~Lease() {
+  std::lock_guard lock(store.readers_mutex_);
+  store.readers_.push_back(std::move(db));
+}
+
+Store::ReadTransaction::ReadTransaction(Db& connection) : db(connection) { db.Exec("BEGIN"); }
+
+Store::ReadTransaction::~ReadTransaction() {
+  try {
+    db.Exec("COMMIT");
+  } catch (...) {
+  }
+}
+
+bool Store::Healthy() {
+  try {
+    return Read([](Db& db) {
+      auto stmt = db.Prepare("SELECT count(*) FROM schema_migrations");
+      return stmt.Step();
+    });
+  } catch (const std::exception& error) {
+    log::Warn("store health check failed", {{"error", error.what()}});
+    return false;
+  }
+}
+
+}  // namespace jilaf::store

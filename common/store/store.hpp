@@ -1,0 +1,152 @@
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include "common/store/sqlite.hpp"
+
+namespace jilaf::store {
+
+/// One schema step. Versions increase by one within a component.
+struct Migration {
+  int version;
+  std::string name;
+  std::string sql;
+};
+
+/// The migrations of one component (a service's tables, or common's outbox and inbox).
+struct MigrationSet {
+  std::string component;
+  std::vector<Migration> migrations;
+};
+
+struct StoreOptions {
+  std::string path;
+  /// Most write jobs folded into one commit; 1 forces one commit per job (benchmark reference).
+  std::size_t max_batch = 256;
+  int busy_timeout_ms = 5000;
+};
+
+/// Applies pending migrations in order, each in its own transaction. Throws StoreError if the
+/// file holds a newer schema than this binary knows.
+void Migrate(Db& db, const std::vector<MigrationSet>& sets);
+
+/// The service's SQLite store. All writes go through one writer thread that folds whatever jobs
+/// are queued into a single transaction (group commit): each job runs in its own savepoint, so one
+/// job's failure rolls back only its own work, and every job's caller is released only after the
+/// COMMIT that made its work durable. Reads run on pooled connections in the caller's thread,
+/// which is a worker thread, never an io_context thread.
+class Store {
+ public:
+  using CommitListener = std::function<void()>;
+  /// Called on the writer thread after each commit with the number of jobs and seconds taken.
+  using CommitObserver = std::function<void(std::size_t jobs, double seconds)>;
+
+  Store(StoreOptions options, std::vector<MigrationSet> migrations);
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+  ~Store();
+
+  /// Queues `fn(Db&)` for the writer and returns a future that completes after its commit, with
+  /// fn's result or its exception.
+  template <typename Fn>
+  auto WriteAsync(Fn fn) -> std::future<std::invoke_result_t<Fn&, Db&>> {
+    using R = std::invoke_result_t<Fn&, Db&>;
+    auto promise = std::make_shared<std::promise<R>>();
+    auto future = promise->get_future();
+    Job job;
+    if constexpr (std::is_void_v<R>) {
+      job.run = [fn = std::move(fn)](Db& db) mutable { fn(db); };
+      job.complete = [promise](std::exception_ptr error) {
+        error ? promise->set_exception(error) : promise->set_value();
+      };
+    } else {
+      auto result = std::make_shared<std::optional<R>>();
+      job.run = [fn = std::move(fn), result](Db& db) mutable { result->emplace(fn(db)); };
+      job.complete = [promise, result](std::exception_ptr error) {
+        error ? promise->set_exception(error) : promise->set_value(std::move(**result));
+      };
+    }
+    Enqueue(std::move(job));
+    return future;
+  }
+
+  /// WriteAsync, then waits for the commit.
+  template <typename Fn>
+  auto Write(Fn fn) -> std::invoke_result_t<Fn&, Db&> {
+    return WriteAsync(std::move(fn)).get();
+  }
+
+  /// Runs `fn(Db&)` in a read transaction (one consistent snapshot) on a pooled connection.
+  template <typename Fn>
+  auto Read(Fn fn) -> std::invoke_result_t<Fn&, Db&> {
+    Lease lease(*this);
+    ReadTransaction tx(*lease.db);
+    return fn(*lease.db);
+  }
+
+  /// Listeners run on the writer thread after every successful commit (e.g. to wake the relay).
+  void AddCommitListener(CommitListener listener);
+  void SetCommitObserver(CommitObserver observer);
+
+  /// True when a trivial query succeeds on a read connection.
+  [[nodiscard]] bool Healthy();
+
+  /// Finishes queued jobs and stops the writer. Later writes fail with StoreError.
+  void Stop();
+
+  [[nodiscard]] const StoreOptions& options() const { return options_; }
+
+ private:
+  struct Job {
+    std::function<void(Db&)> run;
+    std::function<void(std::exception_ptr)> complete;
+  };
+
+  struct Lease {
+    explicit Lease(Store& store);
+    ~Lease();
+    Store& store;
+    std::unique_ptr<Db> db;
+  };
+
+  struct ReadTransaction {
+    explicit ReadTransaction(Db& db);
+    ~ReadTransaction();
+    Db& db;
+  };
+
+  void Enqueue(Job job);
+  void WriterLoop();
+  void CommitBatch(std::vector<Job>& batch);
+
+  StoreOptions options_;
+  std::unique_ptr<Db> writer_db_;
+
+  std::mutex queue_mutex_;
+  std::condition_variable queue_cv_;
+  std::deque<Job> queue_;
+  bool stopping_ = false;
+
+  std::mutex readers_mutex_;
+  std::vector<std::unique_ptr<Db>> readers_;
+
+  std::mutex listeners_mutex_;
+  std::vector<CommitListener> listeners_;
+  CommitObserver observer_;
+
+  std::thread writer_;
+};
+
+}  // namespace jilaf::store
