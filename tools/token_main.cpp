@@ -39,8 +39,8 @@ int main(int argc, char** argv) {
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
-  const nlohmann::json claims = {{"iss", issuer}, {"aud", audience},      {"sub", subject},
-                                 {"iat", now},    {"exp", now + ttl},     {"roles", {role}}};
+  const nlohmann::json claims = {{"iss", issuer}, {"aud", audience},  {"sub", subject},
+                                 {"iat", now},    {"exp", now + ttl}, {"roles", {role}}};
   try {
     std::cout << jilaf::auth::SignJwt(pem.str(), claims) << "\n";
   } catch (const std::exception& error) {

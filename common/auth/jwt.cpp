@@ -155,8 +155,8 @@ JwtVerifier& JwtVerifier::operator=(JwtVerifier&&) noexcept = default;
 JwtVerifier::~JwtVerifier() = default;
 
 JwtVerifier JwtVerifier::FromPem(std::string_view pem, std::string issuer, std::string audience) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())),
-                                               &BIO_free);
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
   auto key = std::make_unique<Key>();
   key->pkey.reset(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
   if (!key->pkey) throw std::runtime_error("not a PEM public key");
@@ -279,8 +279,7 @@ VerifyResult JwtVerifier::Verify(std::string_view token,
 
 std::string SignJwt(std::string_view private_key_pem, const nlohmann::json& claims) {
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(
-      BIO_new_mem_buf(private_key_pem.data(), static_cast<int>(private_key_pem.size())),
-      &BIO_free);
+      BIO_new_mem_buf(private_key_pem.data(), static_cast<int>(private_key_pem.size())), &BIO_free);
   PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr), &EVP_PKEY_free);
   if (!key) throw std::runtime_error("not a PEM private key");
   const KeyKind kind = KindOf(key.get());

@@ -23,17 +23,16 @@ struct VerifyResult {
 class JwtVerifier {
  public:
   /// Loads a PEM public key (RSA, or EC P-256). Throws std::runtime_error naming the file.
-  static JwtVerifier FromPemFile(const std::string& path, std::string issuer,
-                                 std::string audience);
+  static JwtVerifier FromPemFile(const std::string& path, std::string issuer, std::string audience);
   static JwtVerifier FromPem(std::string_view pem, std::string issuer, std::string audience);
 
   JwtVerifier(JwtVerifier&&) noexcept;
   JwtVerifier& operator=(JwtVerifier&&) noexcept;
   ~JwtVerifier();
 
-  [[nodiscard]] VerifyResult Verify(std::string_view token,
-                                    std::chrono::system_clock::time_point now =
-                                        std::chrono::system_clock::now()) const;
+  [[nodiscard]] VerifyResult Verify(
+      std::string_view token,
+      std::chrono::system_clock::time_point now = std::chrono::system_clock::now()) const;
 
  private:
   struct Key;

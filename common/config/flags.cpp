@@ -116,7 +116,8 @@ std::optional<std::string> Flags::Parse(const std::vector<std::string>& args,
 void Flags::ParseOrExit(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   bool help = false;
-  if (auto error = Parse(args, [](const char* name) { return std::getenv(name); }, help)) {
+  if (auto error = Parse(
+          args, [](const char* name) { return std::getenv(name); }, help)) {
     std::cerr << program_ << ": " << *error << "\n";
     std::exit(2);
   }
@@ -128,7 +129,8 @@ void Flags::ParseOrExit(int argc, char** argv) {
 
 std::string Flags::Usage() const {
   std::ostringstream out;
-  out << "Usage: " << program_ << " [flags]\n\n" << summary_ << "\n\nFlags (each also read from "
+  out << "Usage: " << program_ << " [flags]\n\n"
+      << summary_ << "\n\nFlags (each also read from "
       << "the environment variable shown; flags win):\n";
   for (const auto& flag : flags_) {
     out << "  --" << flag.name << (flag.kind == Kind::kBool ? "" : " VALUE") << "\n      "

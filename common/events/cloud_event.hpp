@@ -16,11 +16,11 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 /// as the message key so that one aggregate's events keep their order.
 struct CloudEvent {
   std::string id;
-  std::string source;       // e.g. /jilaf/invitations
-  std::string type;         // e.g. jilaf.invitations.nomination.submitted
-  std::string subject;      // e.g. nominations/<id>
-  std::string time;         // RFC 3339, UTC
-  std::string dataschema;   // versions the payload, e.g. /schemas/.../v1.json
+  std::string source;      // e.g. /jilaf/invitations
+  std::string type;        // e.g. jilaf.invitations.nomination.submitted
+  std::string subject;     // e.g. nominations/<id>
+  std::string time;        // RFC 3339, UTC
+  std::string dataschema;  // versions the payload, e.g. /schemas/.../v1.json
   std::string datacontenttype = "application/json";
   std::string traceparent;  // W3C trace context
   std::string key;          // Kafka message key: the aggregate id

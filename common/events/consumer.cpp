@@ -107,7 +107,8 @@ Consumer::Consumer(store::Store& store, ConsumerOptions options, EventHandler ha
   }
   consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), error));
   if (!consumer_) throw std::runtime_error("cannot create kafka consumer: " + error);
-  auto producer_conf = MakeConf(ProducerProperties(options_.brokers, options_.name + "-dlq", 30000));
+  auto producer_conf =
+      MakeConf(ProducerProperties(options_.brokers, options_.name + "-dlq", 30000));
   dlq_producer_.reset(RdKafka::Producer::create(producer_conf.get(), error));
   if (!dlq_producer_) throw std::runtime_error("cannot create dead-letter producer: " + error);
 }
@@ -193,8 +194,8 @@ void Consumer::ProcessBatch(std::vector<std::unique_ptr<RdKafka::Message>>& batc
   for (auto& message : batch) {
     parsed.push_back(FromKafka(KeyText(*message), MessageText(*message), HeadersOf(*message)));
     if (parsed.back().ok) {
-      futures.push_back(Submit(parsed.back().event, {message->topic_name(), message->partition(),
-                                                     message->offset()}));
+      futures.push_back(Submit(parsed.back().event,
+                               {message->topic_name(), message->partition(), message->offset()}));
     } else {
       futures.emplace_back();
     }
@@ -307,7 +308,8 @@ void Consumer::StoreOffset(RdKafka::Message& message) {
   if (err != RdKafka::ERR_NO_ERROR) {
     // Happens when the partition was revoked meanwhile; the new owner will see it again and
     // the inbox will skip it.
-    log::Debug("offset not stored", {{"consumer", options_.name}, {"error", RdKafka::err2str(err)}});
+    log::Debug("offset not stored",
+               {{"consumer", options_.name}, {"error", RdKafka::err2str(err)}});
   }
   RdKafka::TopicPartition::destroy(offsets);
 }
@@ -321,8 +323,8 @@ void Consumer::UpdateLag() {
   consumer_->position(partitions);
   for (auto* partition : partitions) {
     int64_t low = 0, high = 0;
-    if (consumer_->get_watermark_offsets(partition->topic(), partition->partition(), &low,
-                                         &high) == RdKafka::ERR_NO_ERROR &&
+    if (consumer_->get_watermark_offsets(partition->topic(), partition->partition(), &low, &high) ==
+            RdKafka::ERR_NO_ERROR &&
         high >= 0) {
       const int64_t position = partition->offset() >= 0 ? partition->offset() : low;
       metrics_.consumer_lag

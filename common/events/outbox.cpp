@@ -58,7 +58,8 @@ class OutboxRelay::DeliveryHandler : public RdKafka::DeliveryReportCb, public Rd
   explicit DeliveryHandler(OutboxRelay& relay) : relay_(relay) {}
 
   void dr_cb(RdKafka::Message& message) override {
-    const auto seq = static_cast<std::int64_t>(reinterpret_cast<std::intptr_t>(message.msg_opaque()));
+    const auto seq =
+        static_cast<std::int64_t>(reinterpret_cast<std::intptr_t>(message.msg_opaque()));
     relay_.OnDelivery(seq, message.err() == RdKafka::ERR_NO_ERROR, message.topic_name(),
                       message.errstr());
   }
@@ -108,8 +109,8 @@ void OutboxRelay::Notify() {
 }
 
 std::unique_ptr<RdKafka::Producer> OutboxRelay::MakeProducer() {
-  auto conf = MakeConf(ProducerProperties(options_.brokers, options_.client_id,
-                                          options_.message_timeout_ms));
+  auto conf = MakeConf(
+      ProducerProperties(options_.brokers, options_.client_id, options_.message_timeout_ms));
   std::string error;
   if (conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(handler_.get()), error) !=
           RdKafka::Conf::CONF_OK ||
@@ -228,8 +229,8 @@ void OutboxRelay::UpdateGauges() {
     });
     pending_ = count;
     metrics_.outbox_pending.Set(static_cast<double>(count));
-    metrics_.outbox_oldest_pending_age.Set(count == 0 ? 0.0
-                                                      : static_cast<double>(NowMs() - oldest) / 1e3);
+    metrics_.outbox_oldest_pending_age.Set(
+        count == 0 ? 0.0 : static_cast<double>(NowMs() - oldest) / 1e3);
     if (count == 0 && in_flight_ == 0) {
       const auto cutoff = NowMs() - kSentRetentionMs;
       store_.Write([cutoff](store::Db& db) {

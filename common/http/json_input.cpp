@@ -188,7 +188,7 @@ std::string ObjectReader::RequiredString(const std::string& key, std::size_t min
 }
 
 std::optional<std::string> ObjectReader::OptionalEnum(
-    const std::string& key, std::initializer_list<std::string_view> allowed) {
+    const std::string& key, const std::vector<std::string_view>& allowed) {
   auto text = OptionalString(key, 100);
   if (!text) return std::nullopt;
   if (std::find(allowed.begin(), allowed.end(), *text) == allowed.end()) {
@@ -201,7 +201,7 @@ std::optional<std::string> ObjectReader::OptionalEnum(
 }
 
 std::string ObjectReader::RequiredEnum(const std::string& key,
-                                       std::initializer_list<std::string_view> allowed) {
+                                       const std::vector<std::string_view>& allowed) {
   if (Take(key, true, "a string") == nullptr) return {};
   return OptionalEnum(key, allowed).value_or("");
 }
@@ -227,8 +227,7 @@ std::optional<std::int64_t> ObjectReader::OptionalInt(const std::string& key, st
   return number;
 }
 
-std::int64_t ObjectReader::RequiredInt(const std::string& key, std::int64_t min,
-                                       std::int64_t max) {
+std::int64_t ObjectReader::RequiredInt(const std::string& key, std::int64_t min, std::int64_t max) {
   if (Take(key, true, "an integer") == nullptr) return 0;
   return OptionalInt(key, min, max).value_or(0);
 }
@@ -274,7 +273,8 @@ std::optional<std::string> ObjectReader::OptionalEmail(const std::string& key) {
   auto text = OptionalString(key, 254);
   if (!text) return std::nullopt;
   const auto at = text->find('@');
-  const bool valid = at != std::string::npos && at > 0 && text->find('@', at + 1) == std::string::npos &&
+  const bool valid = at != std::string::npos && at > 0 &&
+                     text->find('@', at + 1) == std::string::npos &&
                      text->find('.', at) != std::string::npos && text->back() != '.' &&
                      text->find(' ') == std::string::npos;
   if (!valid) {

@@ -42,9 +42,9 @@ class ObjectReader {
   std::string RequiredString(const std::string& key, std::size_t min_len = 1,
                              std::size_t max_len = 500);
   std::optional<std::string> OptionalString(const std::string& key, std::size_t max_len = 500);
-  std::string RequiredEnum(const std::string& key, std::initializer_list<std::string_view> allowed);
+  std::string RequiredEnum(const std::string& key, const std::vector<std::string_view>& allowed);
   std::optional<std::string> OptionalEnum(const std::string& key,
-                                          std::initializer_list<std::string_view> allowed);
+                                          const std::vector<std::string_view>& allowed);
   std::int64_t RequiredInt(const std::string& key, std::int64_t min, std::int64_t max);
   std::optional<std::int64_t> OptionalInt(const std::string& key, std::int64_t min,
                                           std::int64_t max);
@@ -58,8 +58,8 @@ class ObjectReader {
   std::string RequiredEmail(const std::string& key);
   std::optional<std::string> OptionalEmail(const std::string& key);
   /// An array of strings, each 1..max_len long.
-  std::vector<std::string> StringArray(const std::string& key, bool required,
-                                       std::size_t max_items, std::size_t max_len = 200);
+  std::vector<std::string> StringArray(const std::string& key, bool required, std::size_t max_items,
+                                       std::size_t max_len = 200);
   /// A nested object; nullopt (and an error if required) when absent or not an object.
   std::optional<ObjectReader> Object(const std::string& key, bool required);
   /// The raw member, marked as known; nullptr when absent.

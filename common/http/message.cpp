@@ -30,8 +30,8 @@ std::string_view MethodName(Method method) {
 
 Method ParseMethod(std::string_view text) {
   static constexpr std::pair<std::string_view, Method> kMethods[] = {
-      {"GET", Method::kGet},     {"HEAD", Method::kHead},     {"POST", Method::kPost},
-      {"PUT", Method::kPut},     {"PATCH", Method::kPatch},   {"DELETE", Method::kDelete},
+      {"GET", Method::kGet},        {"HEAD", Method::kHead},   {"POST", Method::kPost},
+      {"PUT", Method::kPut},        {"PATCH", Method::kPatch}, {"DELETE", Method::kDelete},
       {"OPTIONS", Method::kOptions}};
   for (const auto& [name, method] : kMethods) {
     if (name == text) return method;

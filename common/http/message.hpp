@@ -25,9 +25,9 @@ Method ParseMethod(std::string_view text);
 struct Request {
   Method method = Method::kGet;
   std::string method_text;
-  std::string target;  // as received: path and query
-  std::string path;    // percent-decoded path
-  std::unordered_map<std::string, std::string> query;  // decoded; last value wins
+  std::string target;                                        // as received: path and query
+  std::string path;                                          // percent-decoded path
+  std::unordered_map<std::string, std::string> query;        // decoded; last value wins
   std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
   std::string body;
 

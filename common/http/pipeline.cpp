@@ -85,10 +85,9 @@ Response Pipeline::Handle(Request& request) {
 
 void Pipeline::Observe(const Request& request, const Response& response) {
   const auto now = std::chrono::steady_clock::now();
-  const double seconds =
-      request.received_at == std::chrono::steady_clock::time_point{}
-          ? 0.0
-          : std::chrono::duration<double>(now - request.received_at).count();
+  const double seconds = request.received_at == std::chrono::steady_clock::time_point{}
+                             ? 0.0
+                             : std::chrono::duration<double>(now - request.received_at).count();
   const std::string route = request.route.empty() ? "unmatched" : request.route;
   const std::string method(MethodName(request.method));
   if (metrics_ != nullptr) {

@@ -5,7 +5,10 @@
 namespace jilaf::http {
 
 ApiError::ApiError(int status, std::string slug, std::string title, std::string detail)
-    : status_(status), slug_(std::move(slug)), title_(std::move(title)), detail_(std::move(detail)) {}
+    : status_(status),
+      slug_(std::move(slug)),
+      title_(std::move(title)),
+      detail_(std::move(detail)) {}
 
 ApiError ApiError::BadRequest(std::string detail) {
   return ApiError(400, "bad-request", "Bad request", std::move(detail));
@@ -116,9 +119,9 @@ Response ResponseForException(std::exception_ptr error, const Request& request) 
     }
     return ProblemResponse(api_error, request.path, request.request_id);
   } catch (const std::exception& unexpected) {
-    log::Error("unhandled exception", {{"request_id", request.request_id},
-                                       {"path", request.path},
-                                       {"error", unexpected.what()}});
+    log::Error(
+        "unhandled exception",
+        {{"request_id", request.request_id}, {"path", request.path}, {"error", unexpected.what()}});
   } catch (...) {
     log::Error("unhandled non-standard exception",
                {{"request_id", request.request_id}, {"path", request.path}});

@@ -25,8 +25,7 @@ bool IsCapture(std::string_view segment) {
 
 }  // namespace
 
-Router& Router::Add(Method method, std::string_view pattern, auth::Access access,
-                    Handler handler) {
+Router& Router::Add(Method method, std::string_view pattern, auth::Access access, Handler handler) {
   if (pattern.empty() || pattern.front() != '/') {
     throw std::invalid_argument("route template must start with '/': " + std::string(pattern));
   }

@@ -151,7 +151,8 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
 asio::awaitable<void> HttpServer::State::Accept() {
   auto self = shared_from_this();
   while (!stopping) {
-    auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(runtime.impl().ioc), kTuple);
+    auto [ec, socket] =
+        co_await acceptor.async_accept(asio::make_strand(runtime.impl().ioc), kTuple);
     if (ec) {
       if (stopping || ec == asio::error::operation_aborted) break;
       log::Warn("accept failed", {{"server", options.name}, {"error", ec.message()}});
@@ -192,8 +193,9 @@ asio::awaitable<void> HttpServer::State::Refuse(tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
   Request request;
   request.request_id = NewRequestId();
-  auto response = ProblemResponse(
-      ApiError::ServiceUnavailable("too many open connections; retry shortly"), "", request.request_id);
+  auto response =
+      ProblemResponse(ApiError::ServiceUnavailable("too many open connections; retry shortly"), "",
+                      request.request_id);
   response.SetHeader("Retry-After", "1");
   Observe(request, response);
   auto out = ToBeast(response, 11, false, false);
@@ -352,9 +354,8 @@ void HttpServer::Start() {
                              "): " + ec.message());
   }
   asio::co_spawn(acceptor.get_executor(), state_->Accept(), asio::detached);
-  log::Info("listening", {{"server", options.name},
-                          {"address", options.address},
-                          {"port", port()}});
+  log::Info("listening",
+            {{"server", options.name}, {"address", options.address}, {"port", port()}});
 }
 
 std::uint16_t HttpServer::port() const {

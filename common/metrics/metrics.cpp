@@ -14,8 +14,7 @@ const prometheus::Histogram::BucketBoundaries kBatchBuckets = {1,  2,  4,   8,  
 
 }  // namespace
 
-Metrics::Metrics()
-    : Metrics(std::make_shared<prometheus::Registry>()) {}
+Metrics::Metrics() : Metrics(std::make_shared<prometheus::Registry>()) {}
 
 Metrics::Metrics(std::shared_ptr<prometheus::Registry> registry)
     : http_requests(prometheus::BuildCounter()

@@ -43,11 +43,11 @@ class Metrics {
   prometheus::Gauge& kafka_producer_up;
 
   // Consumers
-  prometheus::Family<prometheus::Counter>& events_consumed;      // consumer, topic
-  prometheus::Family<prometheus::Counter>& events_duplicates;    // consumer, topic
-  prometheus::Family<prometheus::Counter>& events_dead_lettered; // consumer, topic
-  prometheus::Family<prometheus::Counter>& events_retried;       // consumer, topic
-  prometheus::Family<prometheus::Gauge>& consumer_lag;           // consumer, topic, partition
+  prometheus::Family<prometheus::Counter>& events_consumed;       // consumer, topic
+  prometheus::Family<prometheus::Counter>& events_duplicates;     // consumer, topic
+  prometheus::Family<prometheus::Counter>& events_dead_lettered;  // consumer, topic
+  prometheus::Family<prometheus::Counter>& events_retried;        // consumer, topic
+  prometheus::Family<prometheus::Gauge>& consumer_lag;            // consumer, topic, partition
 
  private:
   explicit Metrics(std::shared_ptr<prometheus::Registry> registry);

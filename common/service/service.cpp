@@ -8,6 +8,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "common/http/idempotency.hpp"
 #include "common/http/pipeline.hpp"
 #include "common/http/server.hpp"
 #include "common/log/log.hpp"
@@ -20,8 +21,8 @@ namespace {
   std::exit(2);
 }
 
-http::Router AdminRoutes(store::Store& store, events::OutboxRelay& relay,
-                         metrics::Metrics& metrics, std::atomic<bool>& shutting_down) {
+http::Router AdminRoutes(store::Store& store, events::OutboxRelay& relay, metrics::Metrics& metrics,
+                         std::atomic<bool>& shutting_down) {
   http::Router router;
   router.Add(http::Method::kGet, "/healthz", auth::Access::kPublic, [](http::Request&) {
     return http::Response::Json(200, {{"status", "ok"}});
@@ -34,8 +35,9 @@ http::Router AdminRoutes(store::Store& store, events::OutboxRelay& relay,
         {"store", store_ok ? "ok" : "failing"},
         {"shutting_down", shutting_down.load()},
         // Kafka is reported, not required: with the broker down writes still land in the outbox.
-        {"kafka", {{"producer", relay.KafkaUp() ? "up" : "down"},
-                   {"outbox_pending", relay.PendingCount()}}}};
+        {"kafka",
+         {{"producer", relay.KafkaUp() ? "up" : "down"},
+          {"outbox_pending", relay.PendingCount()}}}};
     return http::Response::Json(ready ? 200 : 503, body);
   });
   router.Add(http::Method::kGet, "/metrics", auth::Access::kPublic, [&metrics](http::Request&) {
@@ -159,6 +161,7 @@ Service::Service(ServiceConfig config, std::vector<store::MigrationSet> migratio
   } catch (const std::exception& error) {
     Fail(program, std::string("--jwt-public-key: ") + error.what());
   }
+  migrations.insert(migrations.begin(), http::IdempotencyMigrations());
   migrations.insert(migrations.begin(), events::InboxMigrations());
   migrations.insert(migrations.begin(), events::OutboxMigrations());
   try {

@@ -53,8 +53,7 @@ struct ServiceConfig {
 /// exits 2 on bad configuration. `extra` may register service-specific flags.
 ServiceConfig LoadConfigOrExit(const std::string& name, const std::string& summary,
                                std::int64_t http_port, std::int64_t admin_port, int argc,
-                               char** argv,
-                               const std::function<void(config::Flags&)>& extra = {});
+                               char** argv, const std::function<void(config::Flags&)>& extra = {});
 
 /// The composition every service shares: store (with migrations), metrics, JWT verifier, outbox
 /// relay, consumers, the API server and the admin server (/healthz, /readyz, /metrics). Run()

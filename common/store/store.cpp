@@ -17,8 +17,8 @@ void Migrate(Db& db, const std::vector<MigrationSet>& sets) {
   for (const auto& set : sets) {
     std::int64_t current = 0;
     {
-      auto stmt = db.Prepare(
-          "SELECT COALESCE(MAX(version), 0) FROM schema_migrations WHERE component = ?");
+      auto stmt =
+          db.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations WHERE component = ?");
       stmt.Bind(1, set.component);
       if (stmt.Step()) current = stmt.Int(0);
     }
@@ -42,9 +42,9 @@ void Migrate(Db& db, const std::vector<MigrationSet>& sets) {
         db.Exec("ROLLBACK");
         throw;
       }
-      log::Info("migration applied", {{"component", set.component},
-                                      {"version", migration.version},
-                                      {"name", migration.name}});
+      log::Info(
+          "migration applied",
+          {{"component", set.component}, {"version", migration.version}, {"name", migration.name}});
     }
   }
 }
@@ -177,7 +177,8 @@ Store::Lease::Lease(Store& owner) : store(owner) {
       return;
     }
   }
-  db = std::make_unique<Db>(store.options_.path, Db::Options{false, store.options_.busy_timeout_ms});
+  db =
+      std::make_unique<Db>(store.options_.path, Db::Options{false, store.options_.busy_timeout_ms});
   db->Exec("PRAGMA query_only=ON");
 }
 

@@ -1,0 +1,90 @@
+#include "common/http/idempotency.hpp"
+
+#include <openssl/evp.h>
+
+#include <nlohmann/json.hpp>
+
+#include "common/http/problem.hpp"
+#include "common/util/clock.hpp"
+
+namespace jilaf::http {
+namespace {
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
+store::MigrationSet IdempotencyMigrations() {
+  return {"common.idempotency",
+          {{1, "create idempotency keys",
+            "CREATE TABLE idempotency_keys ("
+            " caller TEXT NOT NULL,"
+            " route TEXT NOT NULL,"
+            " idem_key TEXT NOT NULL,"
+            " request_hash TEXT NOT NULL,"
+            " status INTEGER NOT NULL,"
+            " headers TEXT NOT NULL,"
+            " body TEXT NOT NULL,"
+            " created_ms INTEGER NOT NULL,"
+            " PRIMARY KEY (caller, route, idem_key)) WITHOUT ROWID;"}}};
+}
+
+Response RunIdempotent(store::Db& tx, const Request& request,
+                       const std::function<Response()>& create) {
+  const std::string_view key = request.Header("idempotency-key");
+  if (key.empty()) return create();
+  if (key.size() > 200) throw ApiError::BadRequest("Idempotency-Key is longer than 200 bytes");
+  const std::string caller = request.principal.subject;
+  const std::string route = std::string(MethodName(request.method)) + " " + request.path;
+  const std::string hash = Sha256Hex(request.body);
+  {
+    auto find = tx.Prepare(
+        "SELECT request_hash, status, headers, body FROM idempotency_keys"
+        " WHERE caller = ? AND route = ? AND idem_key = ?");
+    find.Bind(1, caller).Bind(2, route).Bind(3, key);
+    if (find.Step()) {
+      if (find.Text(0) != hash) {
+        throw ApiError(422, "idempotency-key-reused", "Idempotency key reused",
+                       "this Idempotency-Key was already used with a different request body");
+      }
+      Response replay;
+      replay.status = static_cast<int>(find.Int(1));
+      const auto headers = nlohmann::json::parse(find.Text(2), nullptr, false);
+      if (headers.is_array()) {
+        for (const auto& pair : headers) replay.SetHeader(pair.at(0), pair.at(1));
+      }
+      replay.body = find.Text(3);
+      replay.SetHeader("Idempotent-Replayed", "true");
+      return replay;
+    }
+  }
+  Response response = create();
+  nlohmann::json headers = nlohmann::json::array();
+  for (const auto& [name, value] : response.headers) headers.push_back({name, value});
+  auto insert = tx.Prepare(
+      "INSERT INTO idempotency_keys(caller, route, idem_key, request_hash, status, headers, body,"
+      " created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  insert.Bind(1, caller)
+      .Bind(2, route)
+      .Bind(3, key)
+      .Bind(4, hash)
+      .Bind(5, response.status)
+      .Bind(6, headers.dump())
+      .Bind(7, response.body)
+      .Bind(8, util::NowUnixMs());
+  insert.Run();
+  return response;
+}
+
+}  // namespace jilaf::http

@@ -1,0 +1,15 @@
+// jilaf-notifications: turns the other services' events into messages (composition root).
+#include "common/service/service.hpp"
+#include "services/notifications/inbox.hpp"
+
+int main(int argc, char** argv) {
+  auto config = jilaf::service::LoadConfigOrExit(
+      "notifications", "JILAF notifications service: consumes events, keeps the staff inbox.", 8084,
+      9084, argc, argv);
+  jilaf::service::Service service(std::move(config), {jilaf::notifications::Migrations()});
+  jilaf::events::ConsumerOptions consumer;
+  consumer.name = "notifications";
+  consumer.topics = {"jilaf.invitations.events"};
+  service.AddConsumer(std::move(consumer), jilaf::notifications::RecordInvitationEvent);
+  return service.Run(jilaf::notifications::Routes(service.store()));
+}

@@ -1,0 +1,14 @@
+#pragma once
+
+#include "common/http/router.hpp"
+#include "common/store/store.hpp"
+
+namespace jilaf::projects {
+
+/// Tables of the projects service.
+store::MigrationSet Migrations();
+
+/// Every API route of the projects service.
+http::Router Routes(store::Store& store);
+
+}  // namespace jilaf::projects
