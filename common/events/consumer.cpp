@@ -52,6 +52,22 @@ store::MigrationSet InboxMigrations() {
             " PRIMARY KEY (consumer, event_id)) WITHOUT ROWID;"}}};
 }
 
+ApplyOutcome ApplyOnce(store::Db& tx, const std::string& consumer, const CloudEvent& event,
+                       const MessageOrigin& origin, const EventHandler& handler) {
+  auto insert = tx.Prepare(
+      "INSERT OR IGNORE INTO inbox(consumer, event_id, topic, partition, offset)"
+      " VALUES (?, ?, ?, ?, ?)");
+  insert.Bind(1, consumer)
+      .Bind(2, event.id)
+      .Bind(3, origin.topic)
+      .Bind(4, origin.partition)
+      .Bind(5, origin.offset);
+  insert.Run();
+  if (tx.Changes() == 0) return ApplyOutcome::kDuplicate;
+  handler(tx, event, origin);
+  return ApplyOutcome::kApplied;
+}
+
 class Consumer::Rebalancer : public RdKafka::RebalanceCb {
  public:
   explicit Rebalancer(std::string name) : name_(std::move(name)) {}
@@ -169,18 +185,7 @@ void Consumer::Run() {
 std::future<Consumer::Outcome> Consumer::Submit(const CloudEvent& event,
                                                 const MessageOrigin& origin) {
   return store_.WriteAsync([this, event, origin](store::Db& tx) {
-    auto insert = tx.Prepare(
-        "INSERT OR IGNORE INTO inbox(consumer, event_id, topic, partition, offset)"
-        " VALUES (?, ?, ?, ?, ?)");
-    insert.Bind(1, options_.name)
-        .Bind(2, event.id)
-        .Bind(3, origin.topic)
-        .Bind(4, origin.partition)
-        .Bind(5, origin.offset);
-    insert.Run();
-    if (tx.Changes() == 0) return Outcome::kDuplicate;
-    handler_(tx, event, origin);
-    return Outcome::kApplied;
+    return ApplyOnce(tx, options_.name, event, origin, handler_);
   });
 }
 

@@ -37,6 +37,14 @@ struct MessageOrigin {
 using EventHandler =
     std::function<void(store::Db& tx, const CloudEvent& event, const MessageOrigin& origin)>;
 
+/// Whether ApplyOnce ran the handler or recognised the event as already applied.
+enum class ApplyOutcome { kApplied, kDuplicate };
+
+/// Inside a write transaction: records (consumer, event id) in the inbox and runs the handler,
+/// or does nothing if the inbox already holds the pair. Both commit or neither does.
+ApplyOutcome ApplyOnce(store::Db& tx, const std::string& consumer, const CloudEvent& event,
+                       const MessageOrigin& origin, const EventHandler& handler);
+
 struct ConsumerOptions {
   std::string name;  // consumer group id and the inbox's consumer name, e.g. "notifications"
   std::vector<std::string> topics;
@@ -67,7 +75,7 @@ class Consumer {
 
  private:
   class Rebalancer;
-  enum class Outcome { kApplied, kDuplicate };
+  using Outcome = ApplyOutcome;
 
   void Run();
   void ProcessBatch(std::vector<std::unique_ptr<RdKafka::Message>>& batch);

@@ -1,0 +1,140 @@
+// The HTTP server over real sockets on 127.0.0.1 (port 0), with the real pipeline.
+#include "common/http/server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <future>
+#include <latch>
+#include <thread>
+
+#include "common/http/json_input.hpp"
+#include "common/http/pipeline.hpp"
+#include "tests/support/http_client.hpp"
+
+namespace jilaf::http {
+namespace {
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void Start(ServerOptions options) {
+    Router router;
+    router.Add(Method::kGet, "/v1/ping", auth::Access::kPublic, [](Request&) {
+      return Response::Json(200, {{"pong", true}});
+    });
+    router.Add(Method::kPost, "/v1/echo", auth::Access::kPublic,
+               [](Request& request) { return Response::Json(200, ParseJsonBody(request)); });
+    router.Add(Method::kGet, "/v1/slow", auth::Access::kPublic, [this](Request&) {
+      slow_entered_.count_down();
+      release_slow_.get_future().wait();
+      return Response::Json(200, {{"slow", true}});
+    });
+    pipeline_ = std::make_shared<Pipeline>(std::move(router), nullptr, &metrics_, "test");
+    runtime_ = std::make_unique<Runtime>(2, 4);
+    server_ = std::make_unique<HttpServer>(
+        *runtime_, options, [p = pipeline_](Request& r) { return p->Handle(r); },
+        [p = pipeline_](const Request& r, const Response& s) { p->Observe(r, s); });
+    server_->Start();
+    runtime_->Start();
+  }
+
+  void TearDown() override {
+    if (server_) server_->Stop(std::chrono::milliseconds(2000));
+    if (runtime_) runtime_->Stop();
+  }
+
+  testing::HttpClient Client() { return testing::HttpClient("127.0.0.1", server_->port()); }
+
+  metrics::Metrics metrics_;
+  std::shared_ptr<Pipeline> pipeline_;
+  std::unique_ptr<Runtime> runtime_;
+  std::unique_ptr<HttpServer> server_;
+  std::latch slow_entered_{1};
+  std::promise<void> release_slow_;
+};
+
+TEST_F(HttpServerTest, ServesKeepAliveRequestsOnOneConnection) {
+  Start({});
+  auto client = Client();
+  for (int i = 0; i < 3; ++i) {
+    const auto result = client.Request("GET", "/v1/ping");
+    EXPECT_EQ(result.status, 200);
+    EXPECT_EQ(result.body, R"({"pong":true})");
+    EXPECT_NE(result.Header("connection"), "close");
+  }
+  const auto text = metrics_.Serialize();
+  EXPECT_NE(text.find(R"(route="/v1/ping",status="200"} 3)"), std::string::npos) << text;
+}
+
+TEST_F(HttpServerTest, OversizedBodyIs413ProblemJson) {
+  ServerOptions options;
+  options.body_limit = 1024 * 1024;
+  Start(options);
+  const auto result = Client().Request("POST", "/v1/echo", std::string(2 * 1024 * 1024, 'x'));
+  EXPECT_EQ(result.status, 413);
+  EXPECT_EQ(result.Header("content-type"), "application/problem+json");
+  EXPECT_EQ(nlohmann::json::parse(result.body)["type"], "/problems/payload-too-large");
+}
+
+TEST_F(HttpServerTest, MalformedJsonIs400NamingTheProblem) {
+  Start({});
+  const auto result = Client().Request("POST", "/v1/echo", R"({"a": })");
+  EXPECT_EQ(result.status, 400);
+  EXPECT_NE(nlohmann::json::parse(result.body)["detail"].get<std::string>().find("malformed JSON"),
+            std::string::npos);
+}
+
+TEST_F(HttpServerTest, MalformedHttpIs400AndClosed) {
+  Start({});
+  const auto raw = Client().Raw("NOT HTTP AT ALL\r\n\r\n");
+  EXPECT_NE(raw.find("400"), std::string::npos) << raw;
+  EXPECT_NE(raw.find("application/problem+json"), std::string::npos);
+}
+
+TEST_F(HttpServerTest, OversizedHeadersAre431) {
+  ServerOptions options;
+  options.header_limit = 2048;
+  Start(options);
+  const auto result =
+      Client().Request("GET", "/v1/ping", {}, {{"X-Filler", std::string(4096, 'a')}});
+  EXPECT_EQ(result.status, 431);
+}
+
+TEST_F(HttpServerTest, SlowHeaderClientIsDisconnected) {
+  ServerOptions options;
+  options.header_timeout = std::chrono::milliseconds(300);
+  Start(options);
+  const auto started = std::chrono::steady_clock::now();
+  // Half a request line, then silence: the server must hang up on its own.
+  const auto raw = Client().Raw("GET /v1/ping HTTP/1.1\r\nHost: x\r\n", 5000);
+  const auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_TRUE(raw.empty()) << raw;
+  EXPECT_LT(waited, std::chrono::milliseconds(3000));
+}
+
+TEST_F(HttpServerTest, ConnectionsAboveTheCapAreRefusedWith503) {
+  ServerOptions options;
+  options.max_connections = 1;
+  Start(options);
+  auto first = Client();
+  ASSERT_EQ(first.Request("GET", "/v1/ping").status, 200);  // holds the only slot
+  const auto raw = Client().Raw("GET /v1/ping HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(raw.find("503"), std::string::npos) << raw;
+  EXPECT_NE(raw.find("Retry-After"), std::string::npos);
+}
+
+TEST_F(HttpServerTest, DrainLetsARequestInProgressFinish) {
+  Start({});
+  auto slow =
+      std::async(std::launch::async, [this] { return Client().Request("GET", "/v1/slow"); });
+  slow_entered_.wait();
+  auto stopping =
+      std::async(std::launch::async, [this] { server_->Stop(std::chrono::milliseconds(5000)); });
+  release_slow_.set_value();
+  const auto result = slow.get();
+  stopping.get();
+  EXPECT_EQ(result.status, 200);
+  EXPECT_EQ(result.Header("connection"), "close");
+}
+
+}  // namespace
+}  // namespace jilaf::http

@@ -1,0 +1,105 @@
+#include "common/http/pipeline.hpp"
+
+#include <gtest/gtest.h>
+
+#include "common/http/problem.hpp"
+#include "tests/support/keys.hpp"
+
+namespace jilaf::http {
+namespace {
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    keys_ = testing::GenerateRsaKeyPair();
+    Router router;
+    router.Add(Method::kGet, "/v1/things/{id}", auth::Access::kRead, [](Request& request) {
+      return Response::Json(200, {{"id", request.Param("id")}, {"who", request.principal.subject}});
+    });
+    router.Add(Method::kPost, "/v1/things", auth::Access::kWrite, [](Request&) {
+      return Response::Json(201, {{"ok", true}});
+    });
+    router.Add(Method::kGet, "/v1/boom", auth::Access::kPublic,
+               [](Request&) -> Response { throw std::logic_error("bug"); });
+    pipeline_ =
+        std::make_unique<Pipeline>(std::move(router),
+                                   std::make_shared<const auth::JwtVerifier>(
+                                       auth::JwtVerifier::FromPem(keys_.public_pem, "iss", "aud")),
+                                   &metrics_, "api");
+  }
+
+  std::string Token(const std::string& role) {
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    return auth::SignJwt(
+        keys_.private_pem,
+        {{"iss", "iss"}, {"aud", "aud"}, {"sub", "tester"}, {"exp", now + 60}, {"roles", {role}}});
+  }
+
+  Response Call(Method method, const std::string& path, const std::string& token = {},
+                const std::string& request_id = {}) {
+    Request request;
+    request.method = method;
+    request.path = path;
+    if (!token.empty()) request.headers.emplace_back("authorization", "Bearer " + token);
+    if (!request_id.empty()) request.headers.emplace_back("x-request-id", request_id);
+    return pipeline_->Handle(request);
+  }
+
+  testing::KeyPair keys_;
+  metrics::Metrics metrics_;
+  std::unique_ptr<Pipeline> pipeline_;
+};
+
+TEST_F(PipelineTest, AuthenticatedReadReachesTheHandler) {
+  const auto response = Call(Method::kGet, "/v1/things/7", Token("viewer"));
+  EXPECT_EQ(response.status, 200);
+  const auto body = nlohmann::json::parse(response.body);
+  EXPECT_EQ(body["id"], "7");
+  EXPECT_EQ(body["who"], "tester");
+}
+
+TEST_F(PipelineTest, MissingTokenIs401) {
+  const auto response = Call(Method::kGet, "/v1/things/7");
+  EXPECT_EQ(response.status, 401);
+  EXPECT_EQ(response.Header("Content-Type"), "application/problem+json");
+}
+
+TEST_F(PipelineTest, ForgedTokenIs401) {
+  auto token = Token("staff");
+  token.back() = token.back() == 'A' ? 'B' : 'A';
+  EXPECT_EQ(Call(Method::kPost, "/v1/things", token).status, 401);
+}
+
+TEST_F(PipelineTest, ViewerCannotWrite) {
+  const auto response = Call(Method::kPost, "/v1/things", Token("viewer"));
+  EXPECT_EQ(response.status, 403);
+  EXPECT_EQ(nlohmann::json::parse(response.body)["type"], "/problems/forbidden");
+  EXPECT_EQ(Call(Method::kPost, "/v1/things", Token("staff")).status, 201);
+}
+
+TEST_F(PipelineTest, NotFoundAndMethodNotAllowed) {
+  EXPECT_EQ(Call(Method::kGet, "/v1/unknown").status, 404);
+  const auto response = Call(Method::kDelete, "/v1/things");
+  EXPECT_EQ(response.status, 405);
+  EXPECT_EQ(response.Header("Allow"), "POST");
+}
+
+TEST_F(PipelineTest, EchoesAcceptableRequestIdsAndReplacesOthers) {
+  EXPECT_EQ(Call(Method::kGet, "/v1/unknown", {}, "abc-123").Header("X-Request-Id"), "abc-123");
+  const auto replaced = Call(Method::kGet, "/v1/unknown", {}, "bad id\r\ninjected");
+  EXPECT_EQ(replaced.Header("X-Request-Id").size(), 36u);
+}
+
+TEST_F(PipelineTest, HandlerBugIsA500AndCounted) {
+  const auto response = Call(Method::kGet, "/v1/boom");
+  EXPECT_EQ(response.status, 500);
+  const auto text = metrics_.Serialize();
+  EXPECT_NE(text.find(R"(jilaf_http_requests_total{method="GET",route="/v1/boom",status="500"} 1)"),
+            std::string::npos)
+      << text;
+}
+
+}  // namespace
+}  // namespace jilaf::http

@@ -1,0 +1,205 @@
+#include "common/store/store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <latch>
+
+#include "common/events/consumer.hpp"
+#include "common/events/outbox.hpp"
+#include "tests/support/process.hpp"
+
+namespace jilaf::store {
+namespace {
+
+std::vector<MigrationSet> TestMigrations() {
+  return {
+      events::OutboxMigrations(),
+      events::InboxMigrations(),
+      {"test", {{1, "items", "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT UNIQUE)"}}}};
+}
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = testing::MakeTempDir("jilaf-store"); }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string Path() const { return dir_ + "/test.db"; }
+
+  static std::int64_t Count(Store& store, const std::string& table) {
+    return store.Read([&](Db& db) {
+      auto stmt = db.Prepare("SELECT count(*) FROM " + table);
+      return stmt.Step() ? stmt.Int(0) : -1;
+    });
+  }
+
+  static void Insert(Db& db, const std::string& name) {
+    auto stmt = db.Prepare("INSERT INTO items(name) VALUES (?)");
+    stmt.Bind(1, name);
+    stmt.Run();
+  }
+
+  std::string dir_;
+};
+
+TEST_F(StoreTest, MigrationsRunOnceAndRefuseNewerSchema) {
+  { Store store({Path()}, TestMigrations()); }
+  { Store again({Path()}, TestMigrations()); }  // does not re-run (would fail: table exists)
+  auto older = TestMigrations();
+  older[2].migrations.clear();
+  older[2].migrations.push_back({0, "none", ""});
+  EXPECT_THROW(Store({Path()}, older), StoreError);
+}
+
+TEST_F(StoreTest, UsesWalAndFullSync) {
+  Store store({Path()}, TestMigrations());
+  store.Write([](Db& db) {
+    auto mode = db.Prepare("PRAGMA journal_mode");
+    ASSERT_TRUE(mode.Step());
+    EXPECT_EQ(mode.Text(0), "wal");
+    auto sync = db.Prepare("PRAGMA synchronous");
+    ASSERT_TRUE(sync.Step());
+    EXPECT_EQ(sync.Int(0), 2);  // FULL
+  });
+}
+
+TEST_F(StoreTest, WriteIsVisibleAfterItReturns) {
+  Store store({Path()}, TestMigrations());
+  store.Write([](Db& db) { Insert(db, "a"); });
+  EXPECT_EQ(Count(store, "items"), 1);
+}
+
+TEST_F(StoreTest, ConcurrentWritesShareOneCommitAndFailuresStayIsolated) {
+  Store store({Path()}, TestMigrations());
+  std::vector<std::size_t> batches;
+  store.SetCommitObserver([&](std::size_t jobs, double) { batches.push_back(jobs); });
+  // Hold the writer on a first job so that the next ones queue up behind it.
+  std::latch entered(1);
+  std::latch release(1);
+  auto blocker = store.WriteAsync([&](Db& db) {
+    entered.count_down();
+    release.wait();
+    Insert(db, "first");
+  });
+  entered.wait();
+  std::vector<std::future<void>> futures;
+  for (int i = 0; i < 20; ++i) {
+    futures.push_back(store.WriteAsync([i](Db& db) {
+      Insert(db, "item-" + std::to_string(i));
+      if (i == 7) throw std::runtime_error("job 7 refuses");
+    }));
+  }
+  release.count_down();
+  blocker.get();
+  int failures = 0;
+  for (int i = 0; i < 20; ++i) {
+    try {
+      futures[i].get();
+    } catch (const std::runtime_error& error) {
+      ++failures;
+      EXPECT_EQ(i, 7);
+      EXPECT_STREQ(error.what(), "job 7 refuses");
+    }
+  }
+  EXPECT_EQ(failures, 1);
+  EXPECT_EQ(Count(store, "items"), 20);  // first + 19 good ones
+  ASSERT_EQ(batches.size(), 2u);
+  EXPECT_EQ(batches[0], 1u);
+  EXPECT_EQ(batches[1], 20u);
+}
+
+TEST_F(StoreTest, MaxBatchOfOneCommitsEachJobAlone) {
+  Store store({Path(), 1}, TestMigrations());
+  std::atomic<int> commits{0};
+  store.SetCommitObserver([&](std::size_t jobs, double) {
+    EXPECT_EQ(jobs, 1u);
+    ++commits;
+  });
+  std::vector<std::future<void>> futures;
+  for (int i = 0; i < 10; ++i) {
+    futures.push_back(store.WriteAsync([i](Db& db) { Insert(db, std::to_string(i)); }));
+  }
+  for (auto& f : futures) f.get();
+  EXPECT_EQ(commits.load(), 10);
+}
+
+TEST_F(StoreTest, ConstraintViolationFailsOnlyThatJob) {
+  Store store({Path()}, TestMigrations());
+  store.Write([](Db& db) { Insert(db, "dup"); });
+  EXPECT_THROW(store.Write([](Db& db) { Insert(db, "dup"); }), StoreError);
+  store.Write([](Db& db) { Insert(db, "other"); });
+  EXPECT_EQ(Count(store, "items"), 2);
+}
+
+TEST_F(StoreTest, OutboxRowCommitsWithTheStateChangeOrNotAtAll) {
+  Store store({Path()}, TestMigrations());
+  const auto event = events::MakeEvent("/test", "jilaf.test.created", "k1", "items/1", "", {});
+  store.Write([&](Db& db) {
+    Insert(db, "x");
+    events::AppendToOutbox(db, "jilaf.test.events", event);
+  });
+  EXPECT_THROW(store.Write([&](Db& db) {
+    Insert(db, "y");
+    events::AppendToOutbox(db, "jilaf.test.events", events::MakeEvent("/t", "t", "k2", "", "", {}));
+    throw std::runtime_error("domain rule says no");
+  }),
+               std::runtime_error);
+  EXPECT_EQ(Count(store, "items"), 1);
+  EXPECT_EQ(Count(store, "outbox"), 1);
+  store.Read([&](Db& db) {
+    auto stmt = db.Prepare("SELECT event_id, topic, msg_key, sent_ms FROM outbox");
+    ASSERT_TRUE(stmt.Step());
+    EXPECT_EQ(stmt.Text(0), event.id);
+    EXPECT_EQ(stmt.Text(1), "jilaf.test.events");
+    EXPECT_EQ(stmt.Text(2), "k1");
+    EXPECT_TRUE(stmt.IsNull(3));
+  });
+}
+
+TEST_F(StoreTest, InboxAppliesAnEventOnce) {
+  Store store({Path()}, TestMigrations());
+  const auto event = events::MakeEvent("/test", "jilaf.test.created", "k", "", "", {});
+  int applied = 0;
+  const events::EventHandler handler = [&](Db& db, const events::CloudEvent& e,
+                                           const events::MessageOrigin&) {
+    ++applied;
+    Insert(db, e.id);
+  };
+  const events::MessageOrigin origin{"jilaf.test.events", 0, 5};
+  EXPECT_EQ(store.Write([&](Db& db) { return events::ApplyOnce(db, "c", event, origin, handler); }),
+            events::ApplyOutcome::kApplied);
+  EXPECT_EQ(store.Write([&](Db& db) { return events::ApplyOnce(db, "c", event, origin, handler); }),
+            events::ApplyOutcome::kDuplicate);
+  // Another consumer has an inbox of its own.
+  EXPECT_EQ(store.Write([&](Db& db) {
+    return events::ApplyOnce(db, "other", event, origin, [](Db&, auto&, auto&) {});
+  }),
+            events::ApplyOutcome::kApplied);
+  EXPECT_EQ(applied, 1);
+  EXPECT_EQ(Count(store, "items"), 1);
+}
+
+TEST_F(StoreTest, FailedHandlerLeavesNoInboxRowSoARetryApplies) {
+  Store store({Path()}, TestMigrations());
+  const auto event = events::MakeEvent("/test", "t", "k", "", "", {});
+  const events::MessageOrigin origin{"t", 0, 1};
+  EXPECT_THROW(store.Write([&](Db& db) {
+    return events::ApplyOnce(db, "c", event, origin,
+                             [](Db&, auto&, auto&) { throw std::runtime_error("transient"); });
+  }),
+               std::runtime_error);
+  EXPECT_EQ(Count(store, "inbox"), 0);
+  EXPECT_EQ(store.Write([&](Db& db) {
+    return events::ApplyOnce(db, "c", event, origin, [](Db&, auto&, auto&) {});
+  }),
+            events::ApplyOutcome::kApplied);
+}
+
+TEST_F(StoreTest, WritesAfterStopFailCleanly) {
+  Store store({Path()}, TestMigrations());
+  store.Stop();
+  EXPECT_THROW(store.Write([](Db& db) { Insert(db, "late"); }), StoreError);
+}
+
+}  // namespace
+}  // namespace jilaf::store
