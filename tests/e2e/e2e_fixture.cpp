@@ -1,0 +1,226 @@
+#include "tests/e2e/e2e_fixture.hpp"
+
+#include <filesystem>
+
+#include "common/auth/jwt.hpp"
+#include "common/events/cloud_event.hpp"
+
+namespace jilaf::e2e {
+namespace {
+
+std::string Env(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? std::string() : std::string(value);
+}
+
+}  // namespace
+
+void E2eTest::SetUp() {
+  bootstrap_ = Env("JILAF_TEST_KAFKA_BOOTSTRAP");
+  kafka_ctl_ = Env("JILAF_TEST_KAFKA_CTL");
+  ASSERT_FALSE(bootstrap_.empty())
+      << "JILAF_TEST_KAFKA_BOOTSTRAP is not set: run the e2e suite through scripts/test, which "
+         "starts a real Kafka broker for it";
+  ASSERT_FALSE(kafka_ctl_.empty()) << "JILAF_TEST_KAFKA_CTL is not set (see scripts/test)";
+  dir_ = testing::MakeTempDir("jilaf-e2e");
+  keys_ = testing::GenerateRsaKeyPair();
+  testing::WriteFile(dir_ + "/jwt-public.pem", keys_.public_pem);
+  group_ = "notifications-e2e-" + events::NewUuid().substr(0, 8);
+  staff_token_ = Token("staff");
+}
+
+void E2eTest::TearDown() {
+  const bool failed = HasFailure();
+  for (auto& service : services_) {
+    if (service->process) service->process->Terminate(std::chrono::seconds(20));
+    if (failed) {
+      std::cerr << "---- last lines of " << service->name << " (" << service->log << ")\n"
+                << testing::TailFile(service->log, 30);
+    }
+  }
+  services_.clear();
+  if (broker_stopped_by_test_) {
+    std::string output;
+    testing::RunCommand(kafka_ctl_ + " start", &output);
+  }
+  if (!failed && !dir_.empty()) std::filesystem::remove_all(dir_);
+}
+
+std::string E2eTest::Token(const std::string& role) {
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  return auth::SignJwt(keys_.private_pem, {{"iss", "jilaf-dev"},
+                                           {"aud", "jilaf-backoffice"},
+                                           {"sub", "e2e-" + role},
+                                           {"exp", now + 3600},
+                                           {"roles", {role}}});
+}
+
+RunningService& E2eTest::Start(const std::string& name, const std::string& binary,
+                               std::vector<std::string> extra, const std::string& db_path) {
+  auto service = std::make_unique<RunningService>();
+  service->name = name;
+  service->http_port = testing::FreePort();
+  service->admin_port = testing::FreePort();
+  service->db = db_path.empty() ? dir_ + "/" + name + ".db" : db_path;
+  service->log = dir_ + "/" + name + ".log";
+  std::vector<std::string> args = {"--listen-address",
+                                   "127.0.0.1",
+                                   "--http-port",
+                                   std::to_string(service->http_port),
+                                   "--admin-port",
+                                   std::to_string(service->admin_port),
+                                   "--db",
+                                   service->db,
+                                   "--kafka-brokers",
+                                   bootstrap_,
+                                   "--jwt-public-key",
+                                   dir_ + "/jwt-public.pem",
+                                   "--drain-timeout-ms",
+                                   "3000"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  service->process = std::make_unique<testing::ChildProcess>(binary, args, service->log);
+  auto* raw = service.get();
+  const bool ready = testing::WaitUntil(
+      [&] {
+        if (!raw->process->Running()) return true;
+        try {
+          return Admin(*raw, "/readyz").status == 200;
+        } catch (const std::exception&) {
+          return false;
+        }
+      },
+      std::chrono::seconds(30));
+  EXPECT_TRUE(ready && raw->process->Running()) << name << " did not become ready:\n"
+                                                << testing::TailFile(raw->log);
+  services_.push_back(std::move(service));
+  return *raw;
+}
+
+RunningService& E2eTest::StartInvitations() {
+  return Start("invitations", JILAF_INVITATIONS_BIN, {}, {});
+}
+
+RunningService& E2eTest::StartNotifications(const std::string& db_path) {
+  return Start("notifications", JILAF_NOTIFICATIONS_BIN, {"--consumer-group", group_}, db_path);
+}
+
+void E2eTest::Stop(RunningService& service) {
+  EXPECT_EQ(service.process->Terminate(std::chrono::seconds(30)), 0)
+      << service.name << " did not exit cleanly:\n"
+      << testing::TailFile(service.log);
+}
+
+testing::HttpResult E2eTest::Call(const RunningService& service, const std::string& method,
+                                  const std::string& target, const std::string& body,
+                                  const std::string& token,
+                                  std::vector<std::pair<std::string, std::string>> headers) {
+  if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+  testing::HttpClient client("127.0.0.1", static_cast<std::uint16_t>(service.http_port));
+  return client.Request(method, target, body, headers);
+}
+
+testing::HttpResult E2eTest::Admin(const RunningService& service, const std::string& target) {
+  testing::HttpClient client("127.0.0.1", static_cast<std::uint16_t>(service.admin_port));
+  return client.Request("GET", target);
+}
+
+double E2eTest::Metric(const RunningService& service, const std::string& sample_prefix) {
+  const auto text = Admin(service, "/metrics").body;
+  double total = 0;
+  std::size_t pos = 0;
+  while ((pos = text.find(sample_prefix, pos)) != std::string::npos) {
+    if (pos == 0 || text[pos - 1] == '\n') {
+      const auto end = std::min(text.find('\n', pos), text.size());
+      const std::string line = text.substr(pos, end - pos);
+      total += std::stod(line.substr(line.rfind(' ') + 1));
+    }
+    pos += sample_prefix.size();
+  }
+  return total;
+}
+
+std::string E2eTest::CreateOpenProgramme(const RunningService& invitations,
+                                         const std::string& title) {
+  const nlohmann::json body = {{"fiscal_year", 2026},
+                               {"title", {{"ja", "青年労働組合指導者招へい"}, {"en", title}}},
+                               {"track", "developing"},
+                               {"region", "Asia"},
+                               {"start_date", "2026-06-01"},
+                               {"end_date", "2026-06-20"},
+                               {"seats", 12},
+                               {"country_quotas", {{"VN", 2}, {"ID", 2}}},
+                               {"host_organisations", {"RENGO"}},
+                               {"status", "open"}};
+  const auto result = Call(invitations, "POST", "/v1/programmes", body.dump(), staff_token_);
+  EXPECT_EQ(result.status, 201) << result.body;
+  return nlohmann::json::parse(result.body).value("id", "");
+}
+
+testing::HttpResult E2eTest::Nominate(const RunningService& invitations,
+                                      const std::string& programme_id,
+                                      const std::string& family_name) {
+  const nlohmann::json body = {{"candidate",
+                                {{"family_name", family_name},
+                                 {"given_name", "Lan"},
+                                 {"gender", "female"},
+                                 {"nationality", "VN"},
+                                 {"email", "lan@example.org"},
+                                 {"languages", {"vi", "en"}},
+                                 {"union", "Vietnam General Confederation of Labour"},
+                                 {"position", "Youth committee member"}}},
+                               {"nominating_organisation", {{"name", "VGCL"}, {"country", "VN"}}}};
+  return Call(invitations, "POST", "/v1/programmes/" + programme_id + "/nominations", body.dump(),
+              staff_token_);
+}
+
+std::vector<nlohmann::json> E2eTest::Inbox(const RunningService& notifications) {
+  std::vector<nlohmann::json> items;
+  std::string token;
+  for (;;) {
+    const auto result =
+        Call(notifications, "GET",
+             "/v1/inbox?page_size=200" + (token.empty() ? "" : "&page_token=" + token), {},
+             staff_token_);
+    if (result.status != 200) {
+      ADD_FAILURE() << "inbox answered " << result.status << ": " << result.body;
+      return items;
+    }
+    const auto page = nlohmann::json::parse(result.body);
+    for (const auto& item : page["items"]) items.push_back(item);
+    if (!page.contains("next_page_token")) return items;
+    token = page["next_page_token"];
+  }
+}
+
+std::map<std::string, int> E2eTest::InboxCounts(const RunningService& notifications,
+                                                const std::set<std::string>& subjects) {
+  std::map<std::string, int> counts;
+  for (const auto& subject : subjects) counts[subject] = 0;
+  for (const auto& item : Inbox(notifications)) {
+    const std::string subject = item["event"]["subject"];
+    if (subjects.count(subject) != 0) ++counts[subject];
+  }
+  return counts;
+}
+
+bool E2eTest::WaitForInbox(const RunningService& notifications,
+                           const std::set<std::string>& subjects, std::chrono::seconds timeout) {
+  return testing::WaitUntil(
+      [&] {
+        for (const auto& [subject, count] : InboxCounts(notifications, subjects)) {
+          if (count == 0) return false;
+        }
+        return true;
+      },
+      timeout);
+}
+
+void E2eTest::KafkaCtl(const std::string& command) {
+  std::string output;
+  const int status = testing::RunCommand(kafka_ctl_ + " " + command, &output);
+  ASSERT_EQ(status, 0) << "kafka-ctl " << command << " failed:\n" << output;
+}
+
+}  // namespace jilaf::e2e

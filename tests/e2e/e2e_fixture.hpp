@@ -1,0 +1,83 @@
+#pragma once
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tests/support/http_client.hpp"
+#include "tests/support/keys.hpp"
+#include "tests/support/process.hpp"
+
+namespace jilaf::e2e {
+
+/// One running service binary with its ports.
+struct RunningService {
+  std::string name;
+  std::unique_ptr<testing::ChildProcess> process;
+  int http_port = 0;
+  int admin_port = 0;
+  std::string db;
+  std::string log;
+};
+
+/// End-to-end fixture: the real service binaries against the real Kafka broker that
+/// scripts/test started (JILAF_TEST_KAFKA_BOOTSTRAP, JILAF_TEST_KAFKA_CTL). Each test gets its
+/// own directory, key pair, databases and consumer group.
+class E2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  RunningService& StartInvitations();
+  RunningService& StartNotifications(const std::string& db_path = {});
+  /// SIGTERM and wait; expects a clean exit (status 0).
+  void Stop(RunningService& service);
+
+  testing::HttpResult Call(const RunningService& service, const std::string& method,
+                           const std::string& target, const std::string& body = {},
+                           const std::string& token = {},
+                           std::vector<std::pair<std::string, std::string>> headers = {});
+  testing::HttpResult Admin(const RunningService& service, const std::string& target);
+  /// The value of one sample of the service's /metrics (sum over samples matching the prefix).
+  double Metric(const RunningService& service, const std::string& sample_prefix);
+
+  /// Creates an open programme and returns its id.
+  std::string CreateOpenProgramme(const RunningService& invitations, const std::string& title);
+  /// Posts a nomination; returns the response.
+  testing::HttpResult Nominate(const RunningService& invitations, const std::string& programme_id,
+                               const std::string& family_name);
+
+  /// Every inbox item (all pages).
+  std::vector<nlohmann::json> Inbox(const RunningService& notifications);
+  /// How many inbox items exist per event subject, for the given subjects.
+  std::map<std::string, int> InboxCounts(const RunningService& notifications,
+                                         const std::set<std::string>& subjects);
+  /// Waits until each subject has at least one inbox item; false on timeout.
+  bool WaitForInbox(const RunningService& notifications, const std::set<std::string>& subjects,
+                    std::chrono::seconds timeout);
+
+  /// Runs `kafka-ctl COMMAND`; fails the test if it exits non-zero.
+  void KafkaCtl(const std::string& command);
+
+  std::string Token(const std::string& role);
+
+  std::string bootstrap_;
+  std::string kafka_ctl_;
+  std::string dir_;
+  std::string group_;
+  testing::KeyPair keys_;
+  std::string staff_token_;
+  std::vector<std::unique_ptr<RunningService>> services_;
+  bool broker_stopped_by_test_ = false;
+
+ private:
+  RunningService& Start(const std::string& name, const std::string& binary,
+                        std::vector<std::string> extra, const std::string& db_path);
+};
+
+}  // namespace jilaf::e2e
