@@ -99,7 +99,9 @@ Consumer::Consumer(store::Store& store, ConsumerOptions options, EventHandler ha
       options_(std::move(options)),
       handler_(std::move(handler)),
       metrics_(metrics),
-      rebalancer_(std::make_unique<Rebalancer>(options_.name)) {
+      rebalancer_(std::make_unique<Rebalancer>(options_.name)),
+      consumer_logger_(std::make_unique<KafkaLogger>(options_.name + "-consumer")),
+      dlq_logger_(std::make_unique<KafkaLogger>(options_.name + "-dlq")) {
   if (options_.dead_letter_topic.empty()) {
     options_.dead_letter_topic = "jilaf." + options_.name + ".dlq";
   }
@@ -121,10 +123,12 @@ Consumer::Consumer(store::Store& store, ConsumerOptions options, EventHandler ha
       RdKafka::Conf::CONF_OK) {
     throw std::runtime_error("kafka consumer rebalance callback: " + error);
   }
+  SetLogger(*conf, consumer_logger_.get());
   consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), error));
   if (!consumer_) throw std::runtime_error("cannot create kafka consumer: " + error);
   auto producer_conf =
       MakeConf(ProducerProperties(options_.brokers, options_.name + "-dlq", 30000));
+  SetLogger(*producer_conf, dlq_logger_.get());
   dlq_producer_.reset(RdKafka::Producer::create(producer_conf.get(), error));
   if (!dlq_producer_) throw std::runtime_error("cannot create dead-letter producer: " + error);
 }

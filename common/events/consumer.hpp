@@ -10,14 +10,9 @@
 #include <vector>
 
 #include "common/events/cloud_event.hpp"
+#include "common/events/kafka_config.hpp"
 #include "common/metrics/metrics.hpp"
 #include "common/store/store.hpp"
-
-namespace RdKafka {
-class KafkaConsumer;
-class Message;
-class Producer;
-}  // namespace RdKafka
 
 namespace jilaf::events {
 
@@ -92,6 +87,8 @@ class Consumer {
   EventHandler handler_;
   metrics::Metrics& metrics_;
   std::unique_ptr<Rebalancer> rebalancer_;
+  std::unique_ptr<KafkaLogger> consumer_logger_;
+  std::unique_ptr<KafkaLogger> dlq_logger_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::unique_ptr<RdKafka::Producer> dlq_producer_;
   std::atomic<bool> running_{false};

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "common/log/log.hpp"
+
 namespace jilaf::events {
 
 std::unique_ptr<RdKafka::Conf> MakeConf(const std::map<std::string, std::string>& properties) {
@@ -31,6 +33,38 @@ std::map<std::string, std::string> ProducerProperties(const std::string& brokers
       {"socket.keepalive.enable", "true"},
       {"reconnect.backoff.max.ms", "2000"},
   };
+}
+
+void KafkaLogger::event_cb(RdKafka::Event& event) {
+  switch (event.type()) {
+    case RdKafka::Event::EVENT_ERROR:
+      // Broker-down and reconnect errors are routine during an outage; the relay and the
+      // consumer retry on their own.
+      log::Write(
+          event.fatal() ? log::Level::kError : log::Level::kWarn, "kafka error",
+          {{"client", client_}, {"error", event.str()}, {"code", RdKafka::err2str(event.err())}});
+      break;
+    case RdKafka::Event::EVENT_LOG: {
+      const int severity = static_cast<int>(event.severity());
+      const log::Level level = severity <= 3   ? log::Level::kError
+                               : severity == 4 ? log::Level::kWarn
+                               : severity <= 6 ? log::Level::kInfo
+                                               : log::Level::kDebug;
+      log::Write(level, "kafka log",
+                 {{"client", client_}, {"facility", event.fac()}, {"text", event.str()}});
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+void SetLogger(RdKafka::Conf& conf, KafkaLogger* logger) {
+  std::string error;
+  if (conf.set("event_cb", static_cast<RdKafka::EventCb*>(logger), error) !=
+      RdKafka::Conf::CONF_OK) {
+    throw std::runtime_error("kafka event callback: " + error);
+  }
 }
 
 std::vector<std::pair<std::string, std::string>> HeadersOf(RdKafka::Message& message) {

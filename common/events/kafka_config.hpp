@@ -18,6 +18,19 @@ std::map<std::string, std::string> ProducerProperties(const std::string& brokers
                                                       const std::string& client_id,
                                                       int message_timeout_ms);
 
+/// Sends librdkafka's own log lines and errors to the JSON-lines log instead of raw stderr.
+class KafkaLogger : public RdKafka::EventCb {
+ public:
+  explicit KafkaLogger(std::string client) : client_(std::move(client)) {}
+  void event_cb(RdKafka::Event& event) override;
+
+ private:
+  std::string client_;
+};
+
+/// Installs `logger` as the configuration's event callback.
+void SetLogger(RdKafka::Conf& conf, KafkaLogger* logger);
+
 /// Headers of a consumed message as plain pairs.
 std::vector<std::pair<std::string, std::string>> HeadersOf(RdKafka::Message& message);
 

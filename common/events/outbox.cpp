@@ -55,7 +55,8 @@ void AppendToOutbox(store::Db& tx, const std::string& topic, const CloudEvent& e
 
 class OutboxRelay::DeliveryHandler : public RdKafka::DeliveryReportCb, public RdKafka::EventCb {
  public:
-  explicit DeliveryHandler(OutboxRelay& relay) : relay_(relay) {}
+  explicit DeliveryHandler(OutboxRelay& relay, const std::string& client)
+      : relay_(relay), logger_(client + "-producer") {}
 
   void dr_cb(RdKafka::Message& message) override {
     const auto seq =
@@ -68,17 +69,19 @@ class OutboxRelay::DeliveryHandler : public RdKafka::DeliveryReportCb, public Rd
     if (event.type() == RdKafka::Event::EVENT_ERROR) {
       relay_.OnError(event.fatal(), event.err() == RdKafka::ERR__ALL_BROKERS_DOWN, event.str());
     }
+    logger_.event_cb(event);
   }
 
  private:
   OutboxRelay& relay_;
+  KafkaLogger logger_;
 };
 
 OutboxRelay::OutboxRelay(store::Store& store, RelayOptions options, metrics::Metrics& metrics)
     : store_(store),
       options_(std::move(options)),
       metrics_(metrics),
-      handler_(std::make_unique<DeliveryHandler>(*this)) {
+      handler_(std::make_unique<DeliveryHandler>(*this, options_.client_id)) {
   store_.AddCommitListener([this] { Notify(); });
 }
 
@@ -150,8 +153,6 @@ void OutboxRelay::OnError(bool fatal, bool all_brokers_down, const std::string& 
   if (fatal) {
     log::Error("fatal kafka producer error; replacing the producer", {{"error", reason}});
     fatal_ = true;
-  } else {
-    log::Debug("kafka producer error", {{"error", reason}});
   }
 }
 

@@ -203,7 +203,7 @@ spawn_detached() {
 pid_alive() {
   local pid="$1" stat
   [[ $pid =~ ^[0-9]+$ ]] || return 1
-  stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || return 1
+  { read -r stat <"/proc/$pid/stat"; } 2>/dev/null || return 1
   # Field 3 is the state; field 2 (comm) may contain spaces, so cut after its closing paren.
   stat="${stat##*) }"
   [[ ${stat%% *} != Z ]]
@@ -212,7 +212,7 @@ pid_alive() {
 # pid_stopped PID: true if PID is stopped by SIGSTOP (state T).
 pid_stopped() {
   local stat
-  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
   stat="${stat##*) }"
   [[ ${stat%% *} == T ]]
 }
