@@ -184,6 +184,8 @@ Service::Service(ServiceConfig config, std::vector<store::MigrationSet> migratio
 
 Service::~Service() = default;
 
+void Service::SetOpenApi(std::string_view document) { openapi_ = std::string(document); }
+
 void Service::AddConsumer(events::ConsumerOptions options, events::EventHandler handler) {
   options.brokers = config_.kafka_brokers;
   consumers_.push_back(std::make_unique<events::Consumer>(*store_, std::move(options),
@@ -191,6 +193,14 @@ void Service::AddConsumer(events::ConsumerOptions options, events::EventHandler 
 }
 
 int Service::Run(http::Router api) {
+  if (!openapi_.empty()) {
+    api.Add(http::Method::kGet, "/openapi.json", auth::Access::kPublic, [this](http::Request&) {
+      http::Response response;
+      response.body = openapi_;
+      response.SetHeader("Content-Type", "application/json");
+      return response;
+    });
+  }
   http::Runtime api_runtime(static_cast<std::size_t>(config_.io_threads),
                             static_cast<std::size_t>(config_.workers));
   // The admin port has threads of its own, so probes and scrapes answer even when the API's
@@ -237,6 +247,7 @@ int Service::Run(http::Router api) {
   admin_runtime.Start();
   relay_->Start();
   for (auto& consumer : consumers_) consumer->Start();
+  scheduler_.Start();
   log::Info("service ready", {{"api_port", api_server.port()},
                               {"admin_port", admin_server.port()},
                               {"db", config_.db_path},
@@ -253,6 +264,7 @@ int Service::Run(http::Router api) {
   shutting_down_ = true;  // /readyz now answers 503
   api_server.Stop(std::chrono::milliseconds(config_.drain_timeout_ms));
   api_runtime.Stop();
+  scheduler_.Stop();
   for (auto& consumer : consumers_) consumer->Stop();
   relay_->Stop();
   store_->Stop();

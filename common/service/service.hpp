@@ -14,6 +14,7 @@
 #include "common/events/outbox.hpp"
 #include "common/http/router.hpp"
 #include "common/metrics/metrics.hpp"
+#include "common/service/scheduler.hpp"
 #include "common/store/store.hpp"
 
 namespace jilaf::service {
@@ -70,6 +71,13 @@ class Service {
   [[nodiscard]] store::Store& store() { return *store_; }
   [[nodiscard]] metrics::Metrics& metrics() { return *metrics_; }
 
+  /// Periodic tasks (e.g. overdue scans); started by Run() and stopped before the store.
+  [[nodiscard]] Scheduler& scheduler() { return scheduler_; }
+
+  /// Serves `document` (the service's OpenAPI 3.1 description, JSON) at GET /openapi.json on the
+  /// API port, without authentication.
+  void SetOpenApi(std::string_view document);
+
   /// Adds a consumer that starts with Run().
   void AddConsumer(events::ConsumerOptions options, events::EventHandler handler);
 
@@ -83,6 +91,8 @@ class Service {
   std::shared_ptr<const auth::JwtVerifier> verifier_;
   std::unique_ptr<events::OutboxRelay> relay_;
   std::vector<std::unique_ptr<events::Consumer>> consumers_;
+  Scheduler scheduler_;
+  std::string openapi_;
   std::atomic<bool> shutting_down_{false};
 };
 
