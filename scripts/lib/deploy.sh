@@ -49,7 +49,7 @@ _deploy_tools_stamp() {
     printf '%s\n' "$KUSTOMIZE_MODULE" "$KUBECONFORM_MODULE" "$PROMETHEUS_OPERATOR_MODULE" \
       "$KUBERNETES_VALIDATE_WHEEL" "$KUBERNETES_SCHEMA_VERSION" "${STRIMZI_KINDS[@]}" \
       "${PROMETHEUS_OPERATOR_CRDS[@]}"
-    cat "$STRIMZI_POM" "$REPO_ROOT/scripts/deploy/crd2jsonschema.py"
+    cat "$STRIMZI_POM" "$REPO_ROOT/scripts/deploy/crd2jsonschema.py" "$REPO_ROOT/scripts/lib/deploy.sh"
   } | sha256sum | cut -d' ' -f1
 }
 
@@ -96,15 +96,20 @@ deploy_tools_fetch() {
     rm -rf -- "$dir/schemas"
     mkdir -p -- "$dir/schemas/k8s" "$dir/schemas/crds"
     /usr/bin/python3 - "$tmp"/wheel/*.whl "$KUBERNETES_SCHEMA_VERSION" "$dir/schemas/k8s" <<'PY'
-import os, sys, zipfile
+import json, os, sys, zipfile
 wheel, version, out = sys.argv[1:]
 prefix = f"kubernetes_validate/kubernetes-json-schema/{version}-local-strict/"
 count = 0
+# The files name themselves (and _definitions.json) by https://kubernetes.io/api/... ids, which
+# kubeconform would try to fetch: drop the ids so that references resolve next to the file.
 with zipfile.ZipFile(wheel) as z:
     for name in z.namelist():
         if name.startswith(prefix) and name.endswith(".json") and name != prefix + "all.json":
-            with open(os.path.join(out, name[len(prefix):]), "wb") as f:
-                f.write(z.read(name))
+            schema = json.loads(z.read(name))
+            schema.pop("$id", None)
+            text = json.dumps(schema).replace('"/api/_definitions.json#', '"_definitions.json#')
+            with open(os.path.join(out, name[len(prefix):]), "w", encoding="utf-8") as f:
+                f.write(text)
             count += 1
 if count == 0:
     sys.exit(f"no {prefix} in {wheel}")
