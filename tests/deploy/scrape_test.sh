@@ -6,8 +6,8 @@
 #  - Prometheus, loaded with the PrometheusRule's groups, reports `up` == 1 for all four jobs
 #    through its HTTP API, and every rule evaluates without error.
 # Usage: scrape_test.sh REPO_ROOT SERVICE_BINARY...
-# Uses the test broker of scripts/test when JILAF_TEST_KAFKA_BOOTSTRAP is set; without one the
-# services still serve (Kafka is reported, not required).
+# The services get no broker (a closed port), on purpose: the shared test broker's consumer
+# groups belong to the e2e tests, and Kafka is reported by /readyz, not required.
 set -euo pipefail
 repo=$1
 shift
@@ -28,7 +28,7 @@ trap cleanup EXIT
 
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/jwt.pem" 2>/dev/null
 openssl pkey -in "$work/jwt.pem" -pubout -out "$work/jwt-public.pem"
-brokers="${JILAF_TEST_KAFKA_BOOTSTRAP:-127.0.0.1:$(find_free_port)}"
+brokers="127.0.0.1:$(find_free_port)"
 
 declare -A admin_port=()
 services=()
