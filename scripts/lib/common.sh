@@ -64,6 +64,9 @@ JILAF_APT_PACKAGES=(
   python3 python3-aiosmtpd
   # the Kafka broker (a JVM) and the Maven client that fetches its jars
   openjdk-17-jre-headless maven
+  # deploy checks (tests/deploy): promtool and a real Prometheus server, YAML for the scripts,
+  # pip to fetch the Kubernetes schemas (scripts/lib/deploy.sh)
+  prometheus python3-yaml python3-pip
 )
 
 # run_as_root CMD...: apt needs root; use sudo when we are not root and it exists.

@@ -1,0 +1,376 @@
+#!/usr/bin/python3
+"""Policy and consistency checks over the rendered overlays of deploy/k8s.
+
+Usage: check_manifests.py REPO_ROOT METRICS_DUMP_BINARY RENDERED_OVERLAY.yaml... -- SERVICE_BINARY...
+
+Each rendered overlay (kustomize build output) must
+  - meet the restricted Pod Security Standard in every pod template, with probes, requests and
+    limits on every container, a read-only root filesystem and Secrets only as files;
+  - describe what the binaries actually do: the command exists, every JILAF_* variable and every
+    flag is one the binary's --help lists, the ports (flag or default) are the containerPorts the
+    Services, probes and ServiceMonitors name, probe paths are the admin endpoints, the grace
+    period covers preStop + drain + the relay's flush, file paths sit on the right mounts;
+  - declare a KafkaTopic for every topic of scripts/kafka/topics.txt (same partitions);
+  - use only metric families the services register (jilaf-metrics-dump) in its PrometheusRule and
+    Grafana dashboard.
+Prints every problem and exits 1 if there is any.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
+import yaml
+
+ADMIN_PATHS = {"/healthz", "/readyz", "/metrics"}
+# Volume types the restricted Pod Security Standard allows.
+RESTRICTED_VOLUMES = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral",
+                      "persistentVolumeClaim", "projected", "secret"}
+RELAY_FLUSH_SECONDS = 10  # docs/operations.md: the relay flushes for up to 10 s after the drain
+# Topics another branch adds to scripts/kafka/topics.txt; deploy/k8s declares them already.
+EXTRA_TOPICS = {"jilaf.notifications.events": 3}
+
+problems = []
+
+
+def problem(where, what):
+    problems.append(f"{where}: {what}")
+
+
+def parse_help(binary):
+    """--help → {flag: (env, default)}."""
+    text = subprocess.run([binary, "--help"], capture_output=True, text=True, check=False).stdout
+    flags = {}
+    for m in re.finditer(r"^  --([a-z0-9-]+)[^\n]*\n(?:      [^\n]*\n)*?      env (JILAF_[A-Z0-9_]+), default '([^']*)'",
+                         text, re.M):
+        flags[m.group(1)] = (m.group(2), m.group(3))
+    if not flags:
+        problem(binary, "no flags parsed from --help")
+    return flags
+
+
+def pending_flags(repo):
+    """tests/deploy/pending-flags.txt: `service --flag` pairs used before the binary has them."""
+    pending = set()
+    path = os.path.join(repo, "tests/deploy/pending-flags.txt")
+    if os.path.exists(path):
+        for line in open(path, encoding="utf-8"):
+            line = line.split("#", 1)[0].strip()
+            if line:
+                service, flag = line.split()
+                pending.add((service, flag.lstrip("-")))
+    return pending
+
+
+def probe_port_and_path(probe):
+    get = (probe or {}).get("httpGet") or {}
+    return get.get("port"), get.get("path")
+
+
+def check_labels(doc, where):
+    labels = doc["metadata"].get("labels") or {}
+    for key in ("app.kubernetes.io/part-of", "app.kubernetes.io/managed-by"):
+        if key not in labels:
+            problem(where, f"metadata.labels lacks {key}")
+    if doc["kind"] not in ("Namespace", "NetworkPolicy", "KafkaTopic", "KafkaNodePool", "Kafka") \
+            and "app.kubernetes.io/name" not in labels:
+        problem(where, "metadata.labels lacks app.kubernetes.io/name")
+
+
+def check_pod_policy(spec, where):
+    pod_sc = spec.get("securityContext") or {}
+    for key in ("hostNetwork", "hostPID", "hostIPC"):
+        if spec.get(key):
+            problem(where, f"{key} is set")
+    for volume in spec.get("volumes", []):
+        kinds = set(volume) - {"name"}
+        if not kinds <= RESTRICTED_VOLUMES:
+            problem(where, f"volume {volume['name']} of type {kinds - RESTRICTED_VOLUMES} breaks the restricted profile")
+    containers = spec.get("containers", []) + spec.get("initContainers", [])
+    for c in containers:
+        cw = f"{where} container {c['name']}"
+        sc = c.get("securityContext") or {}
+        if sc.get("allowPrivilegeEscalation") is not False:
+            problem(cw, "allowPrivilegeEscalation is not false")
+        if sc.get("privileged"):
+            problem(cw, "privileged")
+        caps = sc.get("capabilities") or {}
+        if "ALL" not in (caps.get("drop") or []):
+            problem(cw, "capabilities do not drop ALL")
+        if set(caps.get("add") or []) - {"NET_BIND_SERVICE"}:
+            problem(cw, f"adds capabilities {caps['add']}")
+        if not (sc.get("runAsNonRoot") or pod_sc.get("runAsNonRoot")):
+            problem(cw, "runAsNonRoot is not true")
+        if sc.get("runAsUser", pod_sc.get("runAsUser")) in (0, None):
+            problem(cw, "no non-zero runAsUser (the image's USER is numeric, but say it here too)")
+        seccomp = (sc.get("seccompProfile") or pod_sc.get("seccompProfile") or {}).get("type")
+        if seccomp not in ("RuntimeDefault", "Localhost"):
+            problem(cw, "seccompProfile is not RuntimeDefault")
+        if sc.get("readOnlyRootFilesystem") is not True:
+            problem(cw, "root filesystem is not read-only")
+        for port in c.get("ports", []):
+            if "hostPort" in port:
+                problem(cw, "uses a hostPort")
+        resources = c.get("resources") or {}
+        for kind in ("requests", "limits"):
+            for res in ("cpu", "memory"):
+                if res not in (resources.get(kind) or {}):
+                    problem(cw, f"no {res} {kind[:-1]}")
+        if c in spec.get("containers", []):
+            for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+                if probe not in c:
+                    problem(cw, f"no {probe}")
+        for env in c.get("env", []):
+            if "secretKeyRef" in (env.get("valueFrom") or {}):
+                problem(cw, f"Secret as environment variable {env['name']} (mount it as a file)")
+        for env_from in c.get("envFrom", []):
+            if "secretRef" in env_from:
+                problem(cw, "Secret as environment (envFrom); mount it as a file")
+        mounts = {m["mountPath"] for m in c.get("volumeMounts", [])}
+        if "/tmp" not in mounts:
+            problem(cw, "read-only root filesystem but no writable /tmp (emptyDir)")
+
+
+def check_service(svc_name, dep, objects, help_flags, pending, where):
+    pod = dep["spec"]["template"]["spec"]
+    c = pod["containers"][0]
+    binary = f"jilaf-{svc_name}"
+    if c.get("command") != [f"/usr/local/bin/{binary}"]:
+        problem(where, f"command {c.get('command')} is not [/usr/local/bin/{binary}]")
+    if binary not in help_flags:
+        problem(where, f"no built binary {binary}")
+        return
+    flags = help_flags[binary]
+    env_of_flag = {env: flag for flag, (env, _) in flags.items()}
+    settings = {flag: default for flag, (_, default) in flags.items()}
+    # ConfigMap (envFrom) first, then env, then args: the binary's own precedence.
+    for env_from in c.get("envFrom", []):
+        name = (env_from.get("configMapRef") or {}).get("name")
+        cm = objects.get(("ConfigMap", name))
+        if cm is None:
+            problem(where, f"envFrom names a missing ConfigMap {name}")
+            continue
+        for key, value in (cm.get("data") or {}).items():
+            if key not in env_of_flag:
+                problem(where, f"ConfigMap {name} sets {key}, which {binary} does not read")
+            else:
+                settings[env_of_flag[key]] = value
+    for env in c.get("env", []):
+        if env["name"] not in env_of_flag:
+            problem(where, f"env {env['name']} is not read by {binary}")
+        elif "value" in env:
+            settings[env_of_flag[env["name"]]] = env["value"]
+    for arg in c.get("args", []):
+        m = re.fullmatch(r"--([a-z0-9-]+)=(.*)", arg)
+        if not m:
+            problem(where, f"argument {arg!r} is not --flag=value")
+            continue
+        flag, value = m.groups()
+        if flag in flags:
+            if (svc_name, flag) in pending:
+                problem(where, f"--{flag} is now a flag of {binary}: remove it from tests/deploy/pending-flags.txt")
+            settings[flag] = value
+        elif (svc_name, flag) in pending:
+            print(f"note: {where}: --{flag} is pending (tests/deploy/pending-flags.txt), not checked against {binary}")
+            settings[flag] = value
+        else:
+            problem(where, f"{binary} has no flag --{flag}")
+
+    ports = {p["name"]: p["containerPort"] for p in c.get("ports", [])}
+    http_port, admin_port = int(settings["http-port"]), int(settings["admin-port"])
+    if ports.get("http") != http_port:
+        problem(where, f"containerPort http {ports.get('http')} but the binary listens on {http_port}")
+    if ports.get("admin") != admin_port:
+        problem(where, f"containerPort admin {ports.get('admin')} but the admin port is {admin_port}")
+    expected_probe_path = {"startupProbe": "/healthz", "livenessProbe": "/healthz", "readinessProbe": "/readyz"}
+    for probe, path in expected_probe_path.items():
+        port, got_path = probe_port_and_path(c.get(probe))
+        if port not in ("admin", admin_port):
+            problem(where, f"{probe} is not on the admin port")
+        if got_path != path:
+            problem(where, f"{probe} path {got_path} is not {path}")
+
+    # Grace period: preStop sleep + drain + the relay's final flush.
+    pre_stop = ((c.get("lifecycle") or {}).get("preStop") or {})
+    sleep = 0
+    if "exec" in pre_stop:
+        cmd = pre_stop["exec"]["command"]
+        if cmd[0].endswith("sleep"):
+            sleep = int(cmd[1])
+    elif "sleep" in pre_stop:
+        sleep = int(pre_stop["sleep"]["seconds"])
+    else:
+        problem(where, "no preStop delay (endpoints need a moment to drop the pod)")
+    drain = int(settings["drain-timeout-ms"]) / 1000
+    grace = pod.get("terminationGracePeriodSeconds", 30)
+    if grace < sleep + drain + RELAY_FLUSH_SECONDS:
+        problem(where, f"terminationGracePeriodSeconds {grace} < preStop {sleep} + drain {drain} + flush {RELAY_FLUSH_SECONDS}")
+
+    # Files: the database on the data volume, secrets on secret volumes.
+    volumes = {v["name"]: v for v in pod.get("volumes", [])}
+    mounts = {m["mountPath"]: volumes.get(m["name"], {}) for m in c.get("volumeMounts", [])}
+
+    def volume_of(path):
+        best = None
+        for mount in mounts:
+            if path.startswith(mount.rstrip("/") + "/") and (best is None or len(mount) > len(best)):
+                best = mount
+        return mounts.get(best) if best else None
+
+    db_volume = volume_of(settings["db"])
+    if not db_volume or "persistentVolumeClaim" not in db_volume:
+        problem(where, f"database {settings['db']} is not on a PersistentVolumeClaim")
+    else:
+        claim = db_volume["persistentVolumeClaim"]["claimName"]
+        if ("PersistentVolumeClaim", claim) not in objects:
+            problem(where, f"PersistentVolumeClaim {claim} is not in the overlay")
+        if dep["spec"].get("replicas", 1) != 1 or (dep["spec"].get("strategy") or {}).get("type") != "Recreate":
+            problem(where, "a SQLite store allows one writer: replicas 1 and strategy Recreate")
+    for flag in ("jwt-public-key", "field-key-file"):
+        if flag in settings and settings[flag]:
+            volume = volume_of(settings[flag])
+            if not volume or "secret" not in volume:
+                problem(where, f"--{flag} {settings[flag]} is not on a Secret volume")
+    if not settings.get("jwt-public-key"):
+        problem(where, "--jwt-public-key is required and not set")
+
+    # Service, ServiceMonitor, ServiceAccount, NetworkPolicy.
+    svc = objects.get(("Service", svc_name))
+    pod_labels = dep["spec"]["template"]["metadata"]["labels"]
+    if svc is None:
+        problem(where, f"no Service {svc_name}")
+    else:
+        if not all(pod_labels.get(k) == v for k, v in svc["spec"]["selector"].items()):
+            problem(where, "the Service selector does not match the pod labels")
+        named = {p["name"]: p for p in svc["spec"]["ports"]}
+        for name, target, port in (("http", "http", http_port), ("metrics", "admin", admin_port)):
+            if name not in named:
+                problem(where, f"Service has no port named {name}")
+            elif named[name].get("targetPort") not in (target, port):
+                problem(where, f"Service port {name} targets {named[name].get('targetPort')}, not {target}")
+    monitor = objects.get(("ServiceMonitor", svc_name))
+    if monitor is None:
+        problem(where, f"no ServiceMonitor {svc_name}")
+    else:
+        for endpoint in monitor["spec"]["endpoints"]:
+            if endpoint.get("port") != "metrics" or endpoint.get("path", "/metrics") != "/metrics":
+                problem(where, "ServiceMonitor does not scrape port metrics at /metrics")
+        if svc and not all((svc["metadata"].get("labels") or {}).get(k) == v
+                           for k, v in monitor["spec"]["selector"]["matchLabels"].items()):
+            problem(where, "ServiceMonitor selector does not match the Service labels")
+    if ("ServiceAccount", pod.get("serviceAccountName")) not in objects:
+        problem(where, f"ServiceAccount {pod.get('serviceAccountName')} is not in the overlay")
+    policies = [p for (kind, _), p in objects.items() if kind == "NetworkPolicy"
+                and all(pod_labels.get(k) == v for k, v in p["spec"]["podSelector"].get("matchLabels", {}).items())]
+    if not any(p["spec"]["podSelector"].get("matchLabels") == {"app.kubernetes.io/component": "service"}
+               and set(p["spec"].get("policyTypes", [])) == {"Ingress", "Egress"} for p in policies):
+        problem(where, "no default-deny NetworkPolicy (Ingress and Egress) selects the pod")
+    allowed_ports = {port["port"] for p in policies for rule in p["spec"].get("ingress", [])
+                     for port in rule.get("ports", [])}
+    if {http_port, admin_port} - allowed_ports:
+        problem(where, f"NetworkPolicies do not admit ports {sorted({http_port, admin_port} - allowed_ports)}")
+    return settings
+
+
+def check_topics(repo, objects, overlay):
+    wanted = dict(EXTRA_TOPICS)
+    for line in open(os.path.join(repo, "scripts/kafka/topics.txt"), encoding="utf-8"):
+        fields = line.split("#", 1)[0].split()
+        if len(fields) == 2:
+            wanted[fields[0]] = int(fields[1])
+    topics = {name: doc for (kind, name), doc in objects.items() if kind == "KafkaTopic"}
+    for topic, partitions in wanted.items():
+        doc = topics.get(topic)
+        if doc is None:
+            problem(overlay, f"no KafkaTopic {topic}")
+            continue
+        spec = doc["spec"]
+        if spec.get("topicName", topic) != topic or spec.get("partitions") != partitions:
+            problem(overlay, f"KafkaTopic {topic}: {spec.get('partitions')} partitions, topics.txt says {partitions}")
+        config = spec.get("config") or {}
+        for key in ("retention.ms", "min.insync.replicas"):
+            if key not in config:
+                problem(overlay, f"KafkaTopic {topic} does not set {key}")
+        if int(config.get("min.insync.replicas", 1)) > spec.get("replicas", 1):
+            problem(overlay, f"KafkaTopic {topic}: min.insync.replicas above replicas")
+        if spec.get("replicas", 1) > 1 and int(config.get("min.insync.replicas", 1)) >= spec["replicas"]:
+            problem(overlay, f"KafkaTopic {topic}: min.insync.replicas leaves no broker to lose")
+    for topic in topics:
+        if topic not in wanted:
+            problem(overlay, f"KafkaTopic {topic} is not in scripts/kafka/topics.txt")
+
+
+def check_metric_names(objects, families, overlay):
+    known = set()
+    for name, kind in families.items():
+        known.add(name)
+        if kind == "histogram":
+            known |= {name + "_bucket", name + "_count", name + "_sum"}
+    exprs = []
+    recorded = set()
+    for (kind, _), doc in objects.items():
+        if kind == "PrometheusRule":
+            for group in doc["spec"]["groups"]:
+                for rule in group["rules"]:
+                    exprs.append(rule["expr"])
+                    if "record" in rule:
+                        recorded.add(rule["record"])
+        if kind == "ConfigMap" and "grafana_dashboard" in (doc["metadata"].get("labels") or {}):
+            for text in doc["data"].values():
+                dashboard = json.loads(text)
+                rows = [p for p in dashboard["panels"] if p["type"] == "row"]
+                for panel in dashboard["panels"]:
+                    for target in panel.get("targets", []):
+                        exprs.append(target["expr"])
+                services = {r["title"] for r in rows}
+                if services != {"invitations", "projects", "missions", "notifications"}:
+                    problem(overlay, f"dashboard rows {sorted(services)} are not one per service")
+    if not exprs:
+        problem(overlay, "no PrometheusRule or dashboard found")
+    for expr in exprs:
+        for name in re.findall(r"\b(jilaf_[a-z_]+|[a-z_]+:jilaf_[a-z0-9_:]+)", expr):
+            if name not in known and name not in recorded:
+                problem(overlay, f"unknown metric {name} in {expr.strip()[:80]}")
+
+
+def main():
+    args = sys.argv[1:]
+    split = args.index("--")
+    repo, metrics_dump, rendered = args[0], args[1], args[2:split]
+    binaries = args[split + 1:]
+    help_flags = {os.path.basename(b): parse_help(b) for b in binaries}
+    pending = pending_flags(repo)
+    dump = subprocess.run([metrics_dump], capture_output=True, text=True, check=True).stdout
+    families = dict(re.findall(r"^# TYPE (\S+) (\S+)", dump, re.M))
+    for path in rendered:
+        overlay = os.path.basename(path)
+        docs = [d for d in yaml.safe_load_all(open(path, encoding="utf-8")) if d]
+        objects = {(d["kind"], d["metadata"]["name"]): d for d in docs}
+        namespaces = [d for d in docs if d["kind"] == "Namespace"]
+        if not namespaces or any((n["metadata"].get("labels") or {}).get("pod-security.kubernetes.io/enforce") != "restricted"
+                                 for n in namespaces):
+            problem(overlay, "the namespace does not enforce the restricted Pod Security Standard")
+        for d in docs:
+            check_labels(d, f"{overlay} {d['kind']}/{d['metadata']['name']}")
+        deployments = [d for d in docs if d["kind"] in ("Deployment", "StatefulSet", "DaemonSet")]
+        if len(deployments) != 4:
+            problem(overlay, f"{len(deployments)} workloads, expected the 4 services")
+        for dep in deployments:
+            where = f"{overlay} {dep['kind']}/{dep['metadata']['name']}"
+            check_pod_policy(dep["spec"]["template"]["spec"], where)
+            check_service(dep["metadata"]["name"], dep, objects, help_flags, pending, where)
+        for d in docs:
+            if d["kind"] in ("HorizontalPodAutoscaler", "PodDisruptionBudget"):
+                problem(overlay, f"{d['kind']} {d['metadata']['name']}: no service can run a second replica on SQLite")
+        check_topics(repo, objects, overlay)
+        check_metric_names(objects, families, overlay)
+    for p in problems:
+        print("FAIL:", p)
+    if problems:
+        sys.exit(1)
+    print(f"{len(rendered)} overlay(s): policy, ports, flags, probes, topics and metric names agree with {len(binaries)} binaries")
+
+
+if __name__ == "__main__":
+    main()
