@@ -160,6 +160,9 @@ class Nginx:
     def __init__(self, bench, body_size):
         self.dir = os.path.join(bench.dir, "nginx")
         os.makedirs(os.path.join(self.dir, "root"), exist_ok=True)
+        # nginx's workers drop to an unprivileged user: they must be able to read the body.
+        for path in (bench.dir, self.dir, os.path.join(self.dir, "root")):
+            os.chmod(path, 0o755)
         with open(os.path.join(self.dir, "root", "body.json"), "wb") as out:
             out.write(b"x" * body_size)
         self.port = free_port()

@@ -32,8 +32,7 @@ using namespace jilaf;
 }
 
 // Creates (or deletes, with `create` false) a topic through the C admin API.
-void AdminTopic(const std::string& brokers, const std::string& topic, int partitions,
-                bool create) {
+void AdminTopic(const std::string& brokers, const std::string& topic, int partitions, bool create) {
   char error[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), error, sizeof error);
@@ -96,9 +95,8 @@ void Fill(const std::string& brokers, const std::string& topic, int count) {
     for (const auto& [name, header] : headers) kafka_headers->add(name, header);
     for (;;) {
       const auto err = producer->produce(topic, RdKafka::Topic::PARTITION_UA,
-                                         RdKafka::Producer::RK_MSG_COPY, value.data(),
-                                         value.size(), id.data(), id.size(), 0, kafka_headers,
-                                         nullptr);
+                                         RdKafka::Producer::RK_MSG_COPY, value.data(), value.size(),
+                                         id.data(), id.size(), 0, kafka_headers, nullptr);
       if (err == RdKafka::ERR_NO_ERROR) break;
       if (err != RdKafka::ERR__QUEUE_FULL) Fail("produce: " + RdKafka::err2str(err));
       producer->poll(10);
@@ -133,9 +131,9 @@ int main(int argc, char** argv) {
   double seconds = 0;
   {
     metrics::Metrics metrics;
-    store::Store store({(dir / "notifications.db").string()},
-                       {events::OutboxMigrations(), events::InboxMigrations(),
-                        notifications::Migrations()});
+    store::Store store(
+        {(dir / "notifications.db").string()},
+        {events::OutboxMigrations(), events::InboxMigrations(), notifications::Migrations()});
     events::ConsumerOptions options;
     options.name = "bench-" + topic;
     options.topics = {topic};

@@ -72,11 +72,11 @@ void Post(const Options& options, int count, double rate, Timings& timings) {
       const std::vector<std::pair<std::string, std::string>> headers = {
           {"Authorization", "Bearer " + options.token}, {"Content-Type", "application/json"}};
       for (int i = next++; i < count; i = next++) {
-        std::this_thread::sleep_until(
-            start + std::chrono::duration_cast<Clock::duration>(interval * i));
-        const auto result = client.Request(
-            "POST", "/v1/programmes/" + options.programme + "/nominations", NominationBody(i),
-            headers);
+        std::this_thread::sleep_until(start +
+                                      std::chrono::duration_cast<Clock::duration>(interval * i));
+        const auto result =
+            client.Request("POST", "/v1/programmes/" + options.programme + "/nominations",
+                           NominationBody(i), headers);
         const auto now = Clock::now();
         if (result.status != 201) Fail("POST answered " + std::to_string(result.status));
         const auto id = nlohmann::json::parse(result.body).at("id").get<std::string>();
@@ -138,8 +138,8 @@ std::vector<double> Phase(const Options& options, int count, std::int64_t& curso
   std::vector<double> latencies;
   for (const auto& [id, created] : timings.created) {
     // A negative value (seen before the poster thread took its timestamp) counts as zero.
-    latencies.push_back(
-        std::max(0.0, std::chrono::duration<double, std::milli>(timings.seen[id] - created).count()));
+    latencies.push_back(std::max(
+        0.0, std::chrono::duration<double, std::milli>(timings.seen[id] - created).count()));
   }
   std::sort(latencies.begin(), latencies.end());
   return latencies;
