@@ -504,7 +504,7 @@ def main():
     parser.add_argument("--duration", type=int, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--events", type=int, help="events per latency run")
-    parser.add_argument("--rate", type=float, default=400, help="writes/s in the latency runs")
+    parser.add_argument("--rate", type=float, default=100, help="writes/s in the latency runs")
     parser.add_argument("--consumer-events", type=int)
     parser.add_argument("--idle", type=float, help="seconds idle before reading RSS")
     parser.add_argument("--out", help="markdown report (default: docs/benchmarks.md, "

@@ -39,7 +39,7 @@ struct Options {
   int events = 2000;
   int warmup = 30;
   int posters = 4;
-  double rate = 400;  // events per second, all posters together
+  double rate = 100;  // events per second, all posters together
 };
 
 struct Timings {

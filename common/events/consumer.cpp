@@ -188,7 +188,10 @@ void Consumer::Run() {
 
 std::future<Consumer::Outcome> Consumer::Submit(const CloudEvent& event,
                                                 const MessageOrigin& origin) {
-  return store_.WriteAsync([this, event, origin](store::Db& tx) {
+  // By reference: the event lives in ProcessBatch's `parsed`, which outlives every attempt
+  // (ProcessBatch waits for all of them before returning); copying its JSON cost more than
+  // applying it.
+  return store_.WriteAsync([this, &event, origin](store::Db& tx) {
     return ApplyOnce(tx, options_.name, event, origin, handler_);
   });
 }
