@@ -275,10 +275,33 @@ class Bench:
 
     # -- the figures ----------------------------------------------------------------------
 
+    def caught_up_group(self):
+        """A consumer group for notifications that has already read the topic to its end, so
+        that the footprint runs measure an idle service, not one replaying history."""
+        group = "bench-idle-" + os.path.basename(self.dir)
+        service = Service(self, "notifications", ["--consumer-group", group], tag="-catch-up")
+        try:
+            service.wait_ready()
+            deadline = time.monotonic() + 300
+            while time.monotonic() < deadline:
+                _, text = http("GET", f"http://127.0.0.1:{service.admin_port}/metrics")
+                lags = [float(line.rsplit(" ", 1)[1]) for line in text.decode().splitlines()
+                        if line.startswith("jilaf_consumer_lag{")]
+                if lags and sum(lags) == 0:
+                    break
+                time.sleep(0.5)
+            else:
+                raise RuntimeError("notifications did not catch up with the topic")
+        finally:
+            service.stop()
+        return group
+
     def footprint(self):
+        idle_group = self.caught_up_group()
         for name in SERVICES:
+            extra = ["--consumer-group", idle_group] if name == "notifications" else []
             for _ in range(self.args.runs):
-                service = Service(self, name)
+                service = Service(self, name, extra)
                 try:
                     self.add(f"{name}_ready_s", service.wait_ready())
                     time.sleep(self.args.idle)

@@ -116,6 +116,9 @@ Consumer::Consumer(store::Store& store, ConsumerOptions options, EventHandler ha
       {"enable.partition.eof", "false"},
       {"session.timeout.ms", "10000"},
       {"fetch.wait.max.ms", "10"},
+      // librdkafka prefetches up to 64 MB per partition by default, which a replay turns into
+      // resident memory; 2 MB per partition still holds seconds of events at full speed.
+      {"queued.max.messages.kbytes", "2048"},
       {"socket.keepalive.enable", "true"},
   });
   std::string error;
