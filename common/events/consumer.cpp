@@ -116,6 +116,9 @@ Consumer::Consumer(store::Store& store, ConsumerOptions options, EventHandler ha
       {"enable.partition.eof", "false"},
       {"session.timeout.ms", "10000"},
       {"fetch.wait.max.ms", "10"},
+      // librdkafka prefetches up to 64 MB per partition by default, which a replay turns into
+      // resident memory; 2 MB per partition still holds seconds of events at full speed.
+      {"queued.max.messages.kbytes", "2048"},
       {"socket.keepalive.enable", "true"},
   });
   std::string error;
@@ -188,7 +191,10 @@ void Consumer::Run() {
 
 std::future<Consumer::Outcome> Consumer::Submit(const CloudEvent& event,
                                                 const MessageOrigin& origin) {
-  return store_.WriteAsync([this, event, origin](store::Db& tx) {
+  // By reference: the event lives in ProcessBatch's `parsed`, which outlives every attempt
+  // (ProcessBatch waits for all of them before returning); copying its JSON cost more than
+  // applying it.
+  return store_.WriteAsync([this, &event, origin](store::Db& tx) {
     return ApplyOnce(tx, options_.name, event, origin, handler_);
   });
 }

@@ -161,14 +161,22 @@ void OutboxRelay::MarkAcknowledged() {
   std::vector<std::int64_t> seqs;
   seqs.swap(acked_);
   const auto now = NowMs();
-  // Blocking is fine here: this is the relay's own thread.
-  store_.Write([&seqs, now](store::Db& db) {
+  // Queued, not awaited: the mark rides the next group commit while the relay goes on
+  // producing, instead of stalling every event behind an fsync. If the process dies before
+  // that commit, the rows are sent again and the consumers' inboxes drop the copies.
+  (void)store_.WriteAsync([seqs = std::move(seqs), now](store::Db& db) {
     auto stmt = db.Prepare("UPDATE outbox SET sent_ms = ? WHERE seq = ?");
     for (auto seq : seqs) {
       stmt.Bind(1, now).Bind(2, seq);
       stmt.Run();
     }
   });
+}
+
+void OutboxRelay::AwaitMarks() {
+  // The writer runs jobs in order: once an empty job has committed, every mark queued before
+  // it has too, so a rewind does not resend rows that were acknowledged.
+  store_.Write([](store::Db&) {});
 }
 
 void OutboxRelay::ProduceNew() {
@@ -262,6 +270,7 @@ void OutboxRelay::Run() {
           std::lock_guard lock(producer_mutex_);
           producer_.reset();
         }
+        AwaitMarks();
         in_flight_ = 0;
         cursor_ = 0;
         fatal_ = false;
@@ -271,6 +280,7 @@ void OutboxRelay::Run() {
       producer_->poll(0);
       MarkAcknowledged();
       if (rewind_ && in_flight_ <= 0) {
+        AwaitMarks();
         in_flight_ = 0;
         cursor_ = 0;
         rewind_ = false;

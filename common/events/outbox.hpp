@@ -73,6 +73,7 @@ class OutboxRelay {
   std::unique_ptr<RdKafka::Producer> MakeProducer();
   void ProduceNew();
   void MarkAcknowledged();
+  void AwaitMarks();
   void UpdateGauges();
   void OnDelivery(std::int64_t seq, bool ok, const std::string& topic, const std::string& error);
   void OnError(bool fatal, bool all_brokers_down, const std::string& reason);

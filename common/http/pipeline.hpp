@@ -10,6 +10,8 @@
 
 namespace jilaf::http {
 
+class TokenCache;
+
 /// Everything between the server and a handler, in one place: request id (accepted from
 /// `X-Request-Id` or generated, echoed back), routing (404, 405 with `Allow`), authentication
 /// and the route's access check (401 / 403), error mapping to problem+json, metrics by route
@@ -34,6 +36,8 @@ class Pipeline {
   std::shared_ptr<const auth::JwtVerifier> verifier_;
   metrics::Metrics* metrics_;
   std::string server_name_;
+  // Tokens already verified, kept until their `exp` (bounded): shared by copies of the pipeline.
+  std::shared_ptr<TokenCache> token_cache_;
 };
 
 }  // namespace jilaf::http

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <string>
 #include <string_view>
 
 namespace jilaf::log {
@@ -33,5 +34,7 @@ inline void Error(std::string_view msg, nlohmann::json fields = nlohmann::json::
 
 /// Writes an already built JSON object as one line (used by the access log).
 void WriteRaw(const nlohmann::json& line);
+/// Writes one already serialised JSON object (no newline) as a line: the access log's fast path.
+void WriteLine(std::string line);
 
 }  // namespace jilaf::log

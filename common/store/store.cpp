@@ -7,6 +7,13 @@
 #include "common/log/log.hpp"
 
 namespace jilaf::store {
+namespace {
+
+// Transaction control through the connection's statement cache: sqlite3_exec would compile the
+// text again on every call, several times per commit and per read.
+void Control(Db& db, std::string_view sql) { db.Prepare(sql).Run(); }
+
+}  // namespace
 
 void Migrate(Db& db, const std::vector<MigrationSet>& sets) {
   db.Exec(
@@ -115,33 +122,33 @@ void Store::CommitBatch(std::vector<Job>& batch) {
   const bool savepoints = batch.size() > 1;
   bool committed = false;
   try {
-    db.Exec("BEGIN IMMEDIATE");
+    Control(db, "BEGIN IMMEDIATE");
     for (std::size_t i = 0; i < batch.size(); ++i) {
-      if (savepoints) db.Exec("SAVEPOINT job");
+      if (savepoints) Control(db, "SAVEPOINT job");
       try {
         batch[i].run(db);
-        if (savepoints) db.Exec("RELEASE job");
+        if (savepoints) Control(db, "RELEASE job");
       } catch (...) {
         errors[i] = std::current_exception();
         // An I/O or disk-full error can make SQLite roll back the whole transaction itself.
         if (sqlite3_get_autocommit(db.handle()) != 0) throw;
         if (savepoints) {
-          db.Exec("ROLLBACK TO job");
-          db.Exec("RELEASE job");
+          Control(db, "ROLLBACK TO job");
+          Control(db, "RELEASE job");
         } else {
-          db.Exec("ROLLBACK");
+          Control(db, "ROLLBACK");
         }
       }
     }
     if (sqlite3_get_autocommit(db.handle()) == 0) {
-      db.Exec("COMMIT");
+      Control(db, "COMMIT");
       committed = true;
     }
   } catch (...) {
     const auto failure = std::current_exception();
     if (sqlite3_get_autocommit(db.handle()) == 0) {
       try {
-        db.Exec("ROLLBACK");
+        Control(db, "ROLLBACK");
       } catch (...) {
       }
     }
@@ -187,11 +194,11 @@ Store::Lease::~Lease() {
   store.readers_.push_back(std::move(db));
 }
 
-Store::ReadTransaction::ReadTransaction(Db& connection) : db(connection) { db.Exec("BEGIN"); }
+Store::ReadTransaction::ReadTransaction(Db& connection) : db(connection) { Control(db, "BEGIN"); }
 
 Store::ReadTransaction::~ReadTransaction() {
   try {
-    db.Exec("COMMIT");
+    Control(db, "COMMIT");
   } catch (...) {
   }
 }

@@ -62,6 +62,9 @@ JILAF_APT_PACKAGES=(
   libsqlite3-dev sqlite3 libssl-dev libsodium-dev libcurl4-openssl-dev libgtest-dev libgmock-dev
   # tests: find_free_port and the SMTP sink used by the notification e2e tests
   python3 python3-aiosmtpd
+  # benchmarks (scripts/bench, also run test-sized by scripts/test): the nginx ceiling and wrk.
+  # Debian's nginx package cannot start its service here; scripts/bench runs it by hand.
+  nginx wrk
   # the Kafka broker (a JVM) and the Maven client that fetches its jars
   openjdk-17-jre-headless maven
   # deploy checks (tests/deploy): promtool and a real Prometheus server, YAML for the scripts,

@@ -10,6 +10,7 @@
 #include "common/http/json_input.hpp"
 #include "common/http/pipeline.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/process.hpp"
 
 namespace jilaf::http {
 namespace {
@@ -129,6 +130,18 @@ TEST_F(HttpServerTest, DrainLetsARequestInProgressFinish) {
   slow_entered_.wait();
   auto stopping =
       std::async(std::launch::async, [this] { server_->Stop(std::chrono::milliseconds(5000)); });
+  // Let the handler finish only once the drain has begun (new connections are refused), so the
+  // response is the one of a draining server rather than of a race with Stop().
+  EXPECT_TRUE(testing::WaitUntil(
+      [this] {
+        try {
+          (void)Client().Raw("GET /v1/ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+          return false;
+        } catch (const std::exception&) {
+          return true;
+        }
+      },
+      std::chrono::seconds(5)));
   release_slow_.set_value();
   const auto result = slow.get();
   stopping.get();

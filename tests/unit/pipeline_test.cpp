@@ -4,6 +4,7 @@
 
 #include "common/http/problem.hpp"
 #include "tests/support/keys.hpp"
+#include "tests/support/process.hpp"
 
 namespace jilaf::http {
 namespace {
@@ -28,13 +29,15 @@ class PipelineTest : public ::testing::Test {
                                    &metrics_, "api");
   }
 
-  std::string Token(const std::string& role) {
+  std::string Token(const std::string& role, std::int64_t expires_in = 60) {
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
-    return auth::SignJwt(
-        keys_.private_pem,
-        {{"iss", "iss"}, {"aud", "aud"}, {"sub", "tester"}, {"exp", now + 60}, {"roles", {role}}});
+    return auth::SignJwt(keys_.private_pem, {{"iss", "iss"},
+                                             {"aud", "aud"},
+                                             {"sub", "tester"},
+                                             {"exp", now + expires_in},
+                                             {"roles", {role}}});
   }
 
   Response Call(Method method, const std::string& path, const std::string& token = {},
@@ -99,6 +102,25 @@ TEST_F(PipelineTest, HandlerBugIsA500AndCounted) {
   EXPECT_NE(text.find(R"(jilaf_http_requests_total{method="GET",route="/v1/boom",status="500"} 1)"),
             std::string::npos)
       << text;
+}
+
+TEST_F(PipelineTest, CachedTokenIsRefusedOnceItExpires) {
+  // Expired by 4 s: the verifier still accepts it (5 s leeway) for about a second, and the
+  // token cache must not keep it alive beyond that.
+  const auto token = Token("viewer", -4);
+  EXPECT_EQ(Call(Method::kGet, "/v1/things/1", token).status, 200);
+  EXPECT_TRUE(
+      testing::WaitUntil([&] { return Call(Method::kGet, "/v1/things/1", token).status == 401; },
+                         std::chrono::seconds(5)));
+}
+
+TEST_F(PipelineTest, TamperedCopyOfACachedTokenIs401) {
+  auto token = Token("staff");
+  EXPECT_EQ(Call(Method::kPost, "/v1/things", token).status, 201);  // now cached
+  EXPECT_EQ(Call(Method::kPost, "/v1/things", token).status, 201);
+  auto& c = token[token.size() - 10];  // inside the signature
+  c = c == 'A' ? 'B' : 'A';
+  EXPECT_EQ(Call(Method::kPost, "/v1/things", token).status, 401);
 }
 
 }  // namespace

@@ -1,0 +1,575 @@
+#!/usr/bin/python3
+"""The JILAF benchmark: every figure of docs/benchmarks.md, measured side by side.
+
+Run through scripts/bench (which builds, installs nginx and wrk, and starts a broker). Each
+figure is taken --runs times (median, min, max); every ratio is computed within one run from
+two measurements taken back to back, so that the machine's drift cancels out.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shlex
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GENERATED_END = "<!-- end of generated results: everything below is kept by scripts/bench -->"
+
+SERVICES = ["invitations", "projects", "missions", "notifications"]
+
+PROGRAMME = {
+    "fiscal_year": 2026,
+    "title": {"ja": "アジア青年労働組合指導者招へい", "en": "Asia Young Leaders"},
+    "track": "developing",
+    "region": "Asia",
+    "start_date": "2026-06-01",
+    "end_date": "2026-06-20",
+    "seats": 12,
+    "country_quotas": {"VN": 2, "ID": 2},
+    "status": "open",
+}
+
+NOMINATION = {
+    "candidate": {
+        "family_name": "Nguyen",
+        "given_name": "Lan",
+        "nationality": "VN",
+        "email": "lan@example.org",
+        "union": "VGCL",
+        "position": "Youth officer",
+    },
+    "nominating_organisation": {"name": "VGCL", "country": "VN"},
+}
+
+TARGETS = {
+    "read_ratio": (">=", 0.6),
+    "read_p99_ms": ("<=", 5.0),
+    "write_ratio": (">=", 10.0),
+    "latency_p50_ms": ("<=", 5.0),
+    "latency_p99_ms": ("<=", 25.0),
+    "consumer_events_per_s": (">=", 20000.0),
+}
+for _name in SERVICES:
+    TARGETS[f"{_name}_rss_mb"] = ("<=", 30.0)
+    TARGETS[f"{_name}_ready_s"] = ("<=", 0.5)
+
+
+def log(message):
+    print(f"==> [bench +{time.monotonic() - START:.0f}s] {message}", file=sys.stderr, flush=True)
+
+
+START = time.monotonic()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(method, url, body=None, token=None, timeout=10):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method)
+    if body is not None:
+        request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+class Service:
+    """One service binary on free ports with its own database."""
+
+    def __init__(self, bench, name, extra=(), tag=""):
+        self.name = name
+        self.http_port = free_port()
+        self.admin_port = free_port()
+        self.db = os.path.join(bench.dir, f"{name}{tag}-{self.http_port}.db")
+        self.log = os.path.join(bench.dir, f"{name}{tag}-{self.http_port}.log")
+        self.args = [
+            os.path.join(bench.services_build, "services", name, f"jilaf-{name}"),
+            "--listen-address", "127.0.0.1",
+            "--http-port", str(self.http_port),
+            "--admin-port", str(self.admin_port),
+            "--db", self.db,
+            "--kafka-brokers", bench.brokers,
+            "--jwt-public-key", bench.public_key,
+            *extra,
+        ]
+        bench.commands.setdefault(f"service {name}{tag}", shlex.join(self.args))
+        with open(self.log, "ab") as out:
+            self.started = time.monotonic()
+            self.process = subprocess.Popen(self.args, stdout=out, stderr=out,
+                                            stdin=subprocess.DEVNULL, start_new_session=True)
+        self.ready_s = None
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.http_port}{path}"
+
+    def wait_ready(self, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}; see {self.log}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.admin_port}/readyz",
+                                            timeout=1) as response:
+                    if response.status == 200:
+                        self.ready_s = time.monotonic() - self.started
+                        return self.ready_s
+            except (urllib.error.URLError, ConnectionError, OSError):
+                pass
+            time.sleep(0.002)
+        raise RuntimeError(f"{self.name} not ready after {timeout}s; see {self.log}")
+
+    def rss_mb(self):
+        with open(f"/proc/{self.process.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+        raise RuntimeError("no VmRSS")
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+class Nginx:
+    """Debian's nginx, run by hand (its package cannot start the service here)."""
+
+    def __init__(self, bench, body_size):
+        self.dir = os.path.join(bench.dir, "nginx")
+        os.makedirs(os.path.join(self.dir, "root"), exist_ok=True)
+        # nginx's workers drop to an unprivileged user: they must be able to read the body.
+        for path in (bench.dir, self.dir, os.path.join(self.dir, "root")):
+            os.chmod(path, 0o755)
+        with open(os.path.join(self.dir, "root", "body.json"), "wb") as out:
+            out.write(b"x" * body_size)
+        self.port = free_port()
+        conf = os.path.join(self.dir, "nginx.conf")
+        with open(conf, "w") as out:
+            out.write(f"""
+worker_processes 2;
+daemon off;
+pid {self.dir}/nginx.pid;
+error_log {self.dir}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  keepalive_requests 100000000;
+  keepalive_timeout 60s;
+  client_body_temp_path {self.dir}/tmp;
+  proxy_temp_path {self.dir}/tmp;
+  fastcgi_temp_path {self.dir}/tmp;
+  uwsgi_temp_path {self.dir}/tmp;
+  scgi_temp_path {self.dir}/tmp;
+  server {{
+    listen 127.0.0.1:{self.port};
+    root {self.dir}/root;
+    location / {{ default_type application/json; }}
+  }}
+}}
+""")
+        os.makedirs(os.path.join(self.dir, "tmp"), exist_ok=True)
+        self.args = ["nginx", "-c", conf, "-p", self.dir]
+        bench.commands["nginx"] = shlex.join(self.args) + f"   # conf: keepalive_requests 100000000, worker_processes 2, access_log off, static file of {body_size} bytes"
+        self.process = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                        start_new_session=True)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                status, body = http("GET", f"http://127.0.0.1:{self.port}/body.json")
+                if status == 200 and len(body) == body_size:
+                    break
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError(f"nginx did not start; see {self.dir}/error.log")
+            time.sleep(0.05)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGQUIT)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.build = os.path.abspath(args.build_dir)
+        self.services_build = os.path.abspath(args.services_build_dir or args.build_dir)
+        self.brokers = args.brokers
+        self.dir = tempfile.mkdtemp(prefix="jilaf-bench-")
+        self.commands = {}
+        self.figures = {}
+        self.services = []
+        self.public_key = os.path.join(self.dir, "jwt-public.pem")
+        private_key = os.path.join(self.dir, "jwt-private.pem")
+        subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt",
+                        "rsa_keygen_bits:2048", "-out", private_key], check=True,
+                       stderr=subprocess.DEVNULL)
+        subprocess.run(["openssl", "pkey", "-in", private_key, "-pubout", "-out",
+                        self.public_key], check=True)
+        self.token = subprocess.run(
+            [os.path.join(self.build, "tools", "jilaf-token"), "--private-key", private_key,
+             "--role", "staff", "--sub", "bench", "--ttl", "7200"],
+            check=True, capture_output=True, text=True).stdout.strip()
+
+    def add(self, name, value):
+        self.figures.setdefault(name, []).append(value)
+
+    def start(self, name, extra=(), tag=""):
+        service = Service(self, name, extra, tag)
+        self.services.append(service)
+        service.wait_ready()
+        return service
+
+    def stop_all(self):
+        for service in self.services:
+            service.stop()
+        self.services = []
+
+    def wrk(self, label, url, method="GET", body=None):
+        env = dict(os.environ, BENCH_METHOD=method, BENCH_TOKEN=self.token,
+                   BENCH_BODY="" if body is None else json.dumps(body))
+        args = ["wrk", "-t", "2", "-c", str(self.args.connections), "-d",
+                f"{self.args.duration}s", "--timeout", "5s", "-s",
+                os.path.join(REPO, "bench", "report.lua"), url]
+        self.commands.setdefault(f"wrk {label}", shlex.join(args) + (
+            f"   # BENCH_METHOD={method} BENCH_TOKEN=<staff JWT>" +
+            (" BENCH_BODY=<nomination JSON>" if body is not None else "")))
+        output = subprocess.run(args, env=env, check=True, capture_output=True, text=True).stdout
+        match = re.search(r"^BENCH (\{.*\})$", output, re.M)
+        if not match:
+            raise RuntimeError(f"wrk printed no report:\n{output}")
+        report = json.loads(match.group(1))
+        if report["requests"] == 0 or report["non2xx"] > 0 or report["socket_errors"] > 0:
+            raise RuntimeError(f"wrk {label}: bad run {report}")
+        report["rps"] = report["requests"] / (report["duration_us"] / 1e6)
+        return report
+
+    # -- the figures ----------------------------------------------------------------------
+
+    def caught_up_group(self):
+        """A consumer group for notifications that has already read the topic to its end, so
+        that the footprint runs measure an idle service, not one replaying history."""
+        group = "bench-idle-" + os.path.basename(self.dir)
+        service = Service(self, "notifications", ["--consumer-group", group], tag="-catch-up")
+        try:
+            service.wait_ready()
+            deadline = time.monotonic() + 300
+            while time.monotonic() < deadline:
+                _, text = http("GET", f"http://127.0.0.1:{service.admin_port}/metrics")
+                lags = [float(line.rsplit(" ", 1)[1]) for line in text.decode().splitlines()
+                        if line.startswith("jilaf_consumer_lag{")]
+                if lags and sum(lags) == 0:
+                    break
+                time.sleep(0.5)
+            else:
+                raise RuntimeError("notifications did not catch up with the topic")
+        finally:
+            service.stop()
+        return group
+
+    def footprint(self):
+        idle_group = self.caught_up_group()
+        for name in SERVICES:
+            extra = ["--consumer-group", idle_group] if name == "notifications" else []
+            for _ in range(self.args.runs):
+                service = Service(self, name, extra)
+                try:
+                    self.add(f"{name}_ready_s", service.wait_ready())
+                    time.sleep(self.args.idle)
+                    self.add(f"{name}_rss_mb", service.rss_mb())
+                finally:
+                    service.stop()
+            log(f"footprint {name}: ready {self.median(f'{name}_ready_s'):.3f} s, "
+                f"RSS {self.median(f'{name}_rss_mb'):.1f} MB")
+
+    def read(self):
+        invitations = self.start("invitations")
+        status, body = http("POST", invitations.url("/v1/programmes"), PROGRAMME, self.token)
+        assert status == 201, (status, body)
+        programme = json.loads(body)["id"]
+        status, body = http("GET", invitations.url(f"/v1/programmes/{programme}"), None,
+                            self.token)
+        assert status == 200, (status, body)
+        nginx = Nginx(self, len(body))
+        self.add("response_bytes", len(body))
+        try:
+            targets = [("nginx", f"http://127.0.0.1:{nginx.port}/body.json"),
+                       ("read", invitations.url(f"/v1/programmes/{programme}"))]
+            if not self.args.short:
+                for label, url in targets:  # warm-up, not counted
+                    self.wrk(label, url)
+            for run in range(self.args.runs):
+                order = targets if run % 2 == 0 else targets[::-1]
+                reports = {label: self.wrk(label, url) for label, url in order}
+                self.add("nginx_rps", reports["nginx"]["rps"])
+                self.add("nginx_p99_ms", reports["nginx"]["p99_us"] / 1e3)
+                self.add("read_rps", reports["read"]["rps"])
+                self.add("read_p50_ms", reports["read"]["p50_us"] / 1e3)
+                self.add("read_p99_ms", reports["read"]["p99_us"] / 1e3)
+                self.add("read_ratio", reports["read"]["rps"] / reports["nginx"]["rps"])
+                log(f"read run {run + 1}: {reports['read']['rps']:.0f} req/s vs nginx "
+                    f"{reports['nginx']['rps']:.0f} req/s, p99 {reports['read']['p99_us'] / 1e3:.2f} ms")
+        finally:
+            nginx.stop()
+        return invitations, programme
+
+    def latency(self, invitations, programme):
+        group = "bench-" + os.path.basename(self.dir)
+        notifications = self.start("notifications", ["--consumer-group", group])
+        args = [os.path.join(self.build, "bench", "jilaf-bench-latency"),
+                "--port", str(invitations.http_port), "--token", self.token,
+                "--programme", programme, "--notifications-db", notifications.db,
+                "--events", str(self.args.events), "--rate", str(self.args.rate)]
+        self.commands["latency"] = shlex.join(args).replace(self.token, "<staff JWT>")
+        for run in range(self.args.runs):
+            output = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+            report = json.loads(output.strip().splitlines()[-1])
+            assert report["events"] == self.args.events, report
+            self.add("latency_p50_ms", report["p50_ms"])
+            self.add("latency_p99_ms", report["p99_ms"])
+            self.add("latency_max_ms", report["max_ms"])
+            log(f"latency run {run + 1}: p50 {report['p50_ms']:.2f} ms, p99 "
+                f"{report['p99_ms']:.2f} ms, max {report['max_ms']:.2f} ms")
+        notifications.stop()
+
+    def write(self, group_commit, group_programme):
+        reference = self.start("invitations", ["--max-commit-batch", "1"], tag="-reference")
+        status, body = http("POST", reference.url("/v1/programmes"), PROGRAMME, self.token)
+        assert status == 201, (status, body)
+        reference_programme = json.loads(body)["id"]
+        path = "/v1/programmes/{}/nominations"
+        targets = [("write", group_commit.url(path.format(group_programme))),
+                   ("write-reference", reference.url(path.format(reference_programme)))]
+        for run in range(self.args.runs):
+            order = targets if run % 2 == 0 else targets[::-1]
+            reports = {label: self.wrk(label, url, "POST", NOMINATION) for label, url in order}
+            self.add("write_rps", reports["write"]["rps"])
+            self.add("write_p99_ms", reports["write"]["p99_us"] / 1e3)
+            self.add("write_reference_rps", reports["write-reference"]["rps"])
+            self.add("write_reference_p99_ms", reports["write-reference"]["p99_us"] / 1e3)
+            self.add("write_ratio", reports["write"]["rps"] / reports["write-reference"]["rps"])
+            log(f"write run {run + 1}: {reports['write']['rps']:.0f} req/s vs one commit per "
+                f"request {reports['write-reference']['rps']:.0f} req/s")
+
+    def consumer(self):
+        args = [os.path.join(self.build, "bench", "jilaf-bench-consumer"), "--brokers",
+                self.brokers, "--events", str(self.args.consumer_events)]
+        self.commands["consumer"] = shlex.join(args)
+        for run in range(self.args.runs):
+            output = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+            report = json.loads(output.strip().splitlines()[-1])
+            self.add("consumer_events_per_s", report["events_per_s"])
+            log(f"consumer run {run + 1}: {report['events_per_s']:.0f} events/s")
+
+    # -- report ---------------------------------------------------------------------------
+
+    def median(self, name):
+        return statistics.median(self.figures[name])
+
+    def rows(self):
+        def row(label, name, unit, fmt):
+            values = self.figures.get(name, [])
+            if not values:
+                return None
+            target = TARGETS.get(name)
+            verdict = ""
+            if target:
+                op, bound = target
+                med = statistics.median(values)
+                ok = med >= bound if op == ">=" else med <= bound
+                verdict = f"{op} {bound:g}: {'met' if ok else 'NOT met'}"
+            return (label, unit, fmt.format(statistics.median(values)), fmt.format(min(values)),
+                    fmt.format(max(values)), verdict)
+
+        spec = [
+            ("ceiling: nginx, static body", "nginx_rps", "req/s", "{:.0f}"),
+            ("ceiling: nginx p99", "nginx_p99_ms", "ms", "{:.2f}"),
+            ("read GET /v1/programmes/{id}", "read_rps", "req/s", "{:.0f}"),
+            ("read p50", "read_p50_ms", "ms", "{:.2f}"),
+            ("read p99", "read_p99_ms", "ms", "{:.2f}"),
+            ("read / nginx", "read_ratio", "ratio", "{:.2f}"),
+            ("write POST …/nominations, group commit", "write_rps", "req/s", "{:.0f}"),
+            ("write p99", "write_p99_ms", "ms", "{:.2f}"),
+            ("write, one commit per request (reference)", "write_reference_rps", "req/s",
+             "{:.0f}"),
+            ("write reference p99", "write_reference_p99_ms", "ms", "{:.2f}"),
+            ("group commit / reference", "write_ratio", "ratio", "{:.1f}"),
+            ("event latency p50 (201 → notification committed)", "latency_p50_ms", "ms",
+             "{:.2f}"),
+            ("event latency p99", "latency_p99_ms", "ms", "{:.2f}"),
+            ("event latency max", "latency_max_ms", "ms", "{:.2f}"),
+            ("consumer throughput (inbox dedup)", "consumer_events_per_s", "events/s",
+             "{:.0f}"),
+        ]
+        for name in SERVICES:
+            spec.append((f"{name}: idle RSS", f"{name}_rss_mb", "MB", "{:.1f}"))
+            spec.append((f"{name}: start → ready", f"{name}_ready_s", "s", "{:.3f}"))
+        return [r for r in (row(*s) for s in spec) if r is not None]
+
+    def table(self):
+        header = ("figure", "unit", "median", "min", "max", "target")
+        rows = self.rows()
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(r) + " |" for r in rows]
+        return "\n".join(lines)
+
+    def machine(self):
+        model = ""
+        try:
+            with open("/proc/cpuinfo") as cpuinfo:
+                for line in cpuinfo:
+                    if line.startswith("model name"):
+                        model = line.split(":", 1)[1].strip()
+                        break
+            with open("/proc/meminfo") as meminfo:
+                mem_kb = int(meminfo.readline().split()[1])
+        except OSError:
+            mem_kb = 0
+        commit = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"],
+                                capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True).stdout.strip()
+        return {
+            "cpu": f"{model} × {os.cpu_count()} (shared with other work)",
+            "memory": f"{mem_kb / 1024 / 1024:.1f} GiB",
+            "kernel": platform.release(),
+            "os": platform.freedesktop_os_release().get("PRETTY_NAME", "")
+            if hasattr(platform, "freedesktop_os_release") else "",
+            "load average at start": " ".join(f"{x:.2f}" for x in self.load_at_start),
+            "commit": commit + (" (with local changes)" if dirty else ""),
+        }
+
+    def markdown(self):
+        now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        machine = self.machine()
+        out = ["# Benchmarks", "",
+               "Generated by `scripts/bench` (bench/bench.py); the sections after the results are "
+               "kept from run to run.", "",
+               f"Run: {now}, {self.args.runs} runs per figure (median, min, max), wrk with "
+               f"{self.args.connections} connections, 2 threads, {self.args.duration} s per run; "
+               f"event latency over {self.args.events} events per run at {self.args.rate:g}/s; "
+               f"consumer over {self.args.consumer_events} pre-filled events per run.", "",
+               "## Machine", ""]
+        out += [f"- {k}: {v}" for k, v in machine.items()]
+        out += ["", "## Results", "", self.table(), "",
+                "Ratios are taken within each run (the two measurements back to back, alternating "
+                "which goes first), then the median of those ratios is reported.", "",
+                "## Exact commands", "", "```"]
+        out += [f"{k}: {v}" for k, v in sorted(self.commands.items())]
+        out += ["```", "", GENERATED_END]
+        return "\n".join(out) + "\n"
+
+    def run(self):
+        self.load_at_start = os.getloadavg()
+        parts = self.args.only.split(",")
+        try:
+            if "footprint" in parts:
+                log("footprint: idle RSS and start → ready of each service")
+                self.footprint()
+            if {"read", "latency", "write"} & set(parts):
+                log("read: nginx ceiling vs GET /v1/programmes/{id}")
+                invitations, programme = self.read()
+                if "latency" in parts:
+                    log("event latency: 201 → notification committed")
+                    self.latency(invitations, programme)
+                if "write" in parts:
+                    log("write: group commit vs one commit per request")
+                    self.write(invitations, programme)
+                self.stop_all()
+            if "consumer" in parts:
+                log("consumer throughput")
+                self.consumer()
+        finally:
+            self.stop_all()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--build-dir", default=os.path.join(REPO, "build", "release"))
+    parser.add_argument("--services-build-dir",
+                        help="take the service binaries from another build (e.g. a baseline); "
+                             "the bench tools still come from --build-dir")
+    parser.add_argument("--only", default="footprint,read,latency,write,consumer",
+                        help="comma-separated parts to run")
+    parser.add_argument("--brokers", default=os.environ.get("JILAF_TEST_KAFKA_BOOTSTRAP", ""))
+    parser.add_argument("--short", action="store_true",
+                        help="a few seconds: checks that every figure is produced (for ctest)")
+    parser.add_argument("--runs", type=int)
+    parser.add_argument("--duration", type=int, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--events", type=int, help="events per latency run")
+    parser.add_argument("--rate", type=float, default=100, help="writes/s in the latency runs")
+    parser.add_argument("--consumer-events", type=int)
+    parser.add_argument("--idle", type=float, help="seconds idle before reading RSS")
+    parser.add_argument("--out", help="markdown report (default: docs/benchmarks.md, "
+                                      "none with --short)")
+    parser.add_argument("--json-out", help="also write the raw figures as JSON here")
+    args = parser.parse_args()
+    defaults = (dict(runs=1, duration=1, events=100, consumer_events=1000, idle=0.3)
+                if args.short else
+                dict(runs=5, duration=5, events=2000, consumer_events=20000, idle=2.0))
+    for key, value in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if args.out is None and not args.short:
+        args.out = os.path.join(REPO, "docs", "benchmarks.md")
+    if not args.brokers:
+        sys.exit("bench: no Kafka broker: pass --brokers or set JILAF_TEST_KAFKA_BOOTSTRAP "
+                 "(scripts/bench starts one)")
+
+    bench = Bench(args)
+    bench.run()
+    print(bench.table())
+    if args.json_out:
+        with open(args.json_out, "w") as out:
+            json.dump(bench.figures, out, indent=1)
+    if args.out:
+        kept = ""
+        if os.path.exists(args.out):
+            with open(args.out) as current:
+                text = current.read()
+            if GENERATED_END in text:
+                kept = text.split(GENERATED_END, 1)[1]
+        with open(args.out, "w") as out:
+            out.write(bench.markdown() + kept)
+        log(f"wrote {args.out}")
+    missing = [r[0] for r in bench.rows() if not r[2]]
+    expected = len(TARGETS) + 9
+    if args.only != parser.get_default("only"):
+        expected = 0
+    if missing or len(bench.rows()) < expected:
+        sys.exit(f"bench: figures missing ({len(bench.rows())} of {expected}): {missing}")
+    subprocess.run(["rm", "-rf", bench.dir])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+// jilaf-bench-consumer: consumer throughput from a pre-filled topic, through common/events'
+// Consumer (inbox dedup, offsets stored after commit) with a real Store and the notifications
+// service's real effect. Prints one JSON line: {"events":N,"seconds":S,"events_per_s":R}.
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafkacpp.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "common/events/cloud_event.hpp"
+#include "common/events/consumer.hpp"
+#include "common/events/kafka_config.hpp"
+#include "common/events/outbox.hpp"
+#include "common/log/log.hpp"
+#include "common/metrics/metrics.hpp"
+#include "common/store/store.hpp"
+#include "services/notifications/inbox.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace jilaf;
+
+[[noreturn]] void Fail(const std::string& message) {
+  std::cerr << "jilaf-bench-consumer: " << message << "\n";
+  std::exit(1);
+}
+
+// Creates (or deletes, with `create` false) a topic through the C admin API.
+void AdminTopic(const std::string& brokers, const std::string& topic, int partitions, bool create) {
+  char error[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), error, sizeof error);
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
+  if (rk == nullptr) Fail(std::string("admin client: ") + error);
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
+  rd_kafka_event_t* event = nullptr;
+  if (create) {
+    rd_kafka_NewTopic_t* new_topic =
+        rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, error, sizeof error);
+    rd_kafka_CreateTopics(rk, &new_topic, 1, nullptr, queue);
+    event = rd_kafka_queue_poll(queue, 30000);
+    rd_kafka_NewTopic_destroy(new_topic);
+  } else {
+    rd_kafka_DeleteTopic_t* del = rd_kafka_DeleteTopic_new(topic.c_str());
+    rd_kafka_DeleteTopics(rk, &del, 1, nullptr, queue);
+    event = rd_kafka_queue_poll(queue, 30000);
+    rd_kafka_DeleteTopic_destroy(del);
+  }
+  if (event == nullptr || rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (create) Fail("cannot create topic " + topic);
+  } else if (create) {
+    const auto* result = rd_kafka_event_CreateTopics_result(event);
+    std::size_t count = 0;
+    const auto** topics = rd_kafka_CreateTopics_result_topics(result, &count);
+    if (count != 1 || rd_kafka_topic_result_error(topics[0]) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      Fail("cannot create topic " + topic + ": " +
+           (count == 1 ? rd_kafka_topic_result_error_string(topics[0]) : "no result"));
+    }
+  }
+  if (event != nullptr) rd_kafka_event_destroy(event);
+  rd_kafka_queue_destroy(queue);
+  rd_kafka_destroy(rk);
+}
+
+// Fills the topic with `count` nomination.submitted events, as the invitations relay would.
+void Fill(const std::string& brokers, const std::string& topic, int count) {
+  auto conf = events::MakeConf(events::ProducerProperties(brokers, "bench-filler", 60000));
+  std::string error;
+  conf->set("linger.ms", "20", error);
+  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), error));
+  if (!producer) Fail("producer: " + error);
+  for (int i = 0; i < count; ++i) {
+    const std::string id = events::NewUuid();
+    auto event = events::MakeEvent(
+        "/jilaf/invitations", "jilaf.invitations.nomination.submitted", id, "nominations/" + id,
+        "/schemas/invitations/nomination.submitted/v1.json",
+        {{"nomination_id", id},
+         {"programme_id", "bench"},
+         {"programme_title", {{"en", "Bench programme"}, {"ja", "ベンチ"}}},
+         {"fiscal_year", 2026},
+         {"track", "developing"},
+         {"status", "submitted"},
+         {"candidate", {{"family_name", "Nguyen"}, {"given_name", "Lan"}, {"nationality", "VN"}}},
+         {"nominating_organisation", {{"name", "VGCL"}, {"country", "VN"}}}});
+    events::Headers headers;
+    std::string value;
+    events::ToKafka(event, headers, value);
+    RdKafka::Headers* kafka_headers = RdKafka::Headers::create();
+    for (const auto& [name, header] : headers) kafka_headers->add(name, header);
+    for (;;) {
+      const auto err = producer->produce(topic, RdKafka::Topic::PARTITION_UA,
+                                         RdKafka::Producer::RK_MSG_COPY, value.data(), value.size(),
+                                         id.data(), id.size(), 0, kafka_headers, nullptr);
+      if (err == RdKafka::ERR_NO_ERROR) break;
+      if (err != RdKafka::ERR__QUEUE_FULL) Fail("produce: " + RdKafka::err2str(err));
+      producer->poll(10);
+    }
+    producer->poll(0);
+  }
+  if (producer->flush(60000) != RdKafka::ERR_NO_ERROR) Fail("flush timed out");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string brokers = "127.0.0.1:9092";
+  int count = 20000;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (flag == "--brokers") {
+      brokers = argv[i + 1];
+    } else if (flag == "--events") {
+      count = std::atoi(argv[i + 1]);
+    } else {
+      Fail("usage: jilaf-bench-consumer [--brokers HOST:PORT] [--events N]");
+    }
+  }
+  log::SetLevel(log::Level::kWarn);
+  const std::string topic = "jilaf.bench." + events::NewUuid().substr(0, 8);
+  AdminTopic(brokers, topic, 3, true);
+  Fill(brokers, topic, count);
+
+  const auto dir = std::filesystem::temp_directory_path() / ("jilaf-bench-" + topic);
+  std::filesystem::create_directories(dir);
+  double seconds = 0;
+  {
+    metrics::Metrics metrics;
+    store::Store store(
+        {(dir / "notifications.db").string()},
+        {events::OutboxMigrations(), events::InboxMigrations(), notifications::Migrations()});
+    events::ConsumerOptions options;
+    options.name = "bench-" + topic;
+    options.topics = {topic};
+    options.brokers = brokers;
+    options.dead_letter_topic = "jilaf.notifications.dlq";
+    events::Consumer consumer(store, options, notifications::RecordInvitationEvent, metrics);
+    auto& consumed = metrics.events_consumed.Add({{"consumer", options.name}, {"topic", topic}});
+    consumer.Start();
+    // From the first committed event to the last: the group join is not the consumer's speed.
+    const auto deadline = Clock::now() + std::chrono::seconds(120);
+    Clock::time_point first{};
+    while (consumed.Value() < 1 && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    first = Clock::now();
+    const double start_count = consumed.Value();
+    while (consumed.Value() < count && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    const auto last = Clock::now();
+    if (consumed.Value() < count) Fail("timed out: consumed " + std::to_string(consumed.Value()));
+    seconds = std::chrono::duration<double>(last - first).count();
+    consumer.Stop();
+    const double measured = count - start_count;
+    std::cout << nlohmann::json{{"events", count},
+                                {"measured_events", measured},
+                                {"seconds", seconds},
+                                {"events_per_s", measured / seconds}}
+                     .dump()
+              << std::endl;
+  }
+  AdminTopic(brokers, topic, 3, false);
+  std::filesystem::remove_all(dir);
+  return 0;
+}
