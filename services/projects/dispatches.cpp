@@ -123,7 +123,8 @@ http::Response UpdateDispatch(const http::Request& request, store::Store& store)
 }
 
 http::Response TransitionDispatch(const http::Request& request, store::Store& store) {
-  http::ObjectReader in(http::ParseJsonBody(request));
+  const auto body = http::ParseJsonBody(request);  // the reader points into it
+  http::ObjectReader in(body);
   const auto to = in.RequiredString("to", 1, 50);
   const auto comment = in.OptionalString("comment", 2000);
   in.Finish();

@@ -6,7 +6,7 @@
 namespace jilaf::projects::money {
 namespace {
 
-__extension__ using Int128 = __int128;
+__extension__ typedef __int128 Int128;  // NOLINT(modernize-use-using): __extension__ needs typedef
 
 // ISO 4217 active codes (list one, 2023 amendments) with their minor-unit exponents.
 constexpr std::pair<std::string_view, int> kCurrencies[] = {

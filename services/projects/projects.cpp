@@ -185,7 +185,8 @@ http::Response DeleteProject(const http::Request& request, store::Store& store) 
 }
 
 http::Response TransitionProject(const http::Request& request, store::Store& store) {
-  http::ObjectReader in(http::ParseJsonBody(request));
+  const auto body = http::ParseJsonBody(request);  // the reader points into it
+  http::ObjectReader in(body);
   const auto to = in.RequiredString("to", 1, 50);
   const auto comment = in.OptionalString("comment", 2000);
   in.Finish();
@@ -216,7 +217,8 @@ http::Response TransitionProject(const http::Request& request, store::Store& sto
 }
 
 http::Response CreateReview(const http::Request& request, store::Store& store) {
-  http::ObjectReader in(http::ParseJsonBody(request));
+  const auto body = http::ParseJsonBody(request);  // the reader points into it
+  http::ObjectReader in(body);
   nlohmann::json review;
   review["decision"] = in.RequiredEnum("decision", {"approve", "reject", "request_changes"});
   review["comment"] = in.RequiredString("comment", 1, 5000);

@@ -1,5 +1,7 @@
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include "common/events/cloud_event.hpp"
 #include "common/http/idempotency.hpp"
 #include "common/http/json_input.hpp"
@@ -101,7 +103,8 @@ http::Response UpdateReport(const http::Request& request, store::Store& store) {
 }
 
 http::Response TransitionReport(const http::Request& request, store::Store& store) {
-  http::ObjectReader in(http::ParseJsonBody(request));
+  const auto body = http::ParseJsonBody(request);  // the reader points into it
+  http::ObjectReader in(body);
   const auto to = in.RequiredString("to", 1, 50);
   const auto comment = in.OptionalString("comment", 5000);
   const auto document_url = in.OptionalString("document_url", 2000);

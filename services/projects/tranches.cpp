@@ -118,7 +118,8 @@ http::Response UpdateTranche(const http::Request& request, store::Store& store) 
 }
 
 http::Response TransitionTranche(const http::Request& request, store::Store& store) {
-  http::ObjectReader in(http::ParseJsonBody(request));
+  const auto body = http::ParseJsonBody(request);  // the reader points into it
+  http::ObjectReader in(body);
   const auto to = in.RequiredString("to", 1, 50);
   const auto comment = in.OptionalString("comment", 2000);
   const auto value_date = in.OptionalDate("value_date");
