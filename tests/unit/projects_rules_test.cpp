@@ -59,8 +59,8 @@ TEST(Money, ParsesRatesExactlyAndRejectsBadOnes) {
 }
 
 TEST(Money, ConvertsWithIntegerArithmeticRoundingHalfUp) {
-  // 1,234.56 USD at 151.2345 = 186,706.06... yen → 186,706
-  EXPECT_EQ(money::ToJpy(123456, "USD", Rate("151.2345")), 186706);
+  // 1,234.56 USD at 151.2345 = 186,708.06432 yen → 186,708
+  EXPECT_EQ(money::ToJpy(123456, "USD", Rate("151.2345")), 186708);
   // 0.01 USD at 150 = 1.5 yen → 2 (half up)
   EXPECT_EQ(money::ToJpy(1, "USD", Rate("150")), 2);
   EXPECT_EQ(money::ToJpy(1, "USD", Rate("149.99")), 1);  // 1.4999 → 1
