@@ -246,7 +246,8 @@ TEST_F(ProjectsE2eTest, ServesOpenApiAndFieldPreciseProblems) {
   EXPECT_EQ(bad.status, 422);
   EXPECT_EQ(bad.Header("content-type"), "application/problem+json");
   std::set<std::string> fields;
-  for (const auto& e : nlohmann::json::parse(bad.body)["errors"]) fields.insert(e["field"]);
+  const auto problem = nlohmann::json::parse(bad.body);
+  for (const auto& e : problem["errors"]) fields.insert(e["field"]);
   EXPECT_EQ(fields, (std::set<std::string>{"/country", "/contact/email"})) << bad.body;
   EXPECT_EQ(Call(projects, "GET", "/v1/projects?area=mining", {}, staff_token_).status, 400);
   EXPECT_EQ(Call(projects, "GET", "/v1/projects", {}, {}).status, 401);
