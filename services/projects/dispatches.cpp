@@ -41,18 +41,18 @@ void CheckOverlap(store::Db& db, const nlohmann::json& doc) {
   stmt.Bind(1, doc["expert"]["id"].get<std::string>());
   while (stmt.Step()) {
     const auto other = nlohmann::json::parse(stmt.Text(0));
-    existing.push_back(
-        {other["id"], other["expert"]["id"], other["from_date"], other["to_date"], other["status"]});
+    existing.push_back({other["id"], other["expert"]["id"], other["from_date"], other["to_date"],
+                        other["status"]});
   }
   rules::CheckNoOverlap(existing, {doc.value("id", ""), doc["expert"]["id"], doc["from_date"],
                                    doc["to_date"], doc.value("status", "planned")});
 }
 
 nlohmann::json DispatchData(const nlohmann::json& dispatch) {
-  return {{"dispatch_id", dispatch["id"]},     {"project_id", dispatch["project_id"]},
-          {"expert", dispatch["expert"]},      {"role", dispatch["role"]},
-          {"country", dispatch["country"]},    {"from_date", dispatch["from_date"]},
-          {"to_date", dispatch["to_date"]},    {"status", dispatch["status"]},
+  return {{"dispatch_id", dispatch["id"]},  {"project_id", dispatch["project_id"]},
+          {"expert", dispatch["expert"]},   {"role", dispatch["role"]},
+          {"country", dispatch["country"]}, {"from_date", dispatch["from_date"]},
+          {"to_date", dispatch["to_date"]}, {"status", dispatch["status"]},
           {"version", dispatch["version"]}};
 }
 

@@ -36,7 +36,8 @@ void AddEverywhere(nlohmann::json& report, const nlohmann::json& project, std::i
 http::Response FiscalYearReport(const http::Request& request, store::Store& store) {
   const std::string& text = request.Param("fy");
   int fy = 0;
-  if (text.size() != 4 || !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+  if (text.size() != 4 ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
       (fy = std::stoi(text)) < 1989 || fy > 2100) {
     throw http::ApiError::BadRequest("path parameter fy must be a fiscal year from 1989 to 2100");
   }
@@ -48,8 +49,9 @@ http::Response FiscalYearReport(const http::Request& request, store::Store& stor
       {"definitions",
        {{"projects", "approved (or later) projects whose period starts in the fiscal year"},
         {"committed_jpy", "approved budgets (JPY) of those projects, as amended"},
-        {"disbursed_jpy", "paid tranches (JPY at their fixed rate) with a value date in the "
-                          "fiscal year, whatever year their project started"}}},
+        {"disbursed_jpy",
+         "paid tranches (JPY at their fixed rate) with a value date in the "
+         "fiscal year, whatever year their project started"}}},
       {"totals", {{"projects", 0}, {"committed_jpy", 0}, {"disbursed_jpy", 0}}},
       {"by_area", nlohmann::json::object()},
       {"by_country", nlohmann::json::object()},

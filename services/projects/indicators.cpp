@@ -49,9 +49,8 @@ bool ValidPeriod(const std::string& period) {
 }
 
 nlohmann::json IndicatorData(const nlohmann::json& doc) {
-  return {{"indicator_id", doc["id"]}, {"project_id", doc["project_id"]},
-          {"name", doc["name"]},       {"unit", doc["unit"]},
-          {"baseline", doc["baseline"]}, {"target", doc["target"]},
+  return {{"indicator_id", doc["id"]}, {"project_id", doc["project_id"]}, {"name", doc["name"]},
+          {"unit", doc["unit"]},       {"baseline", doc["baseline"]},     {"target", doc["target"]},
           {"version", doc["version"]}};
 }
 
@@ -103,8 +102,7 @@ http::Response RecordActual(const http::Request& request, store::Store& store) {
       std::int64_t sum = 0;
       nlohmann::json parts = nlohmann::json::object();
       for (const auto& [key, part] : raw.items()) {
-        if (!allowed.empty() &&
-            std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
           breakdown->AddError(key, "is not one of the indicator's disaggregation keys");
           continue;
         }

@@ -16,12 +16,12 @@ nlohmann::json ReadMoney(http::ObjectReader& in) {
   std::optional<money::Rate> rate;
   if (currency == "JPY") {
     rate = money::Rate{};
-    if (rate_text && *rate_text != "1") in.AddError("exchange_rate", "must be \"1\" (or absent) for JPY");
+    if (rate_text && *rate_text != "1")
+      in.AddError("exchange_rate", "must be \"1\" (or absent) for JPY");
   } else if (!rate_text) {
     if (currency_known) {
-      in.AddError("exchange_rate",
-                  "is required for " + currency + ": yen per one " + currency +
-                      " as a decimal string, e.g. \"151.25\"");
+      in.AddError("exchange_rate", "is required for " + currency + ": yen per one " + currency +
+                                       " as a decimal string, e.g. \"151.25\"");
     }
   } else {
     rate = money::ParseRate(*rate_text);

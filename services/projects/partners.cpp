@@ -34,8 +34,11 @@ nlohmann::json ReadPartner(const nlohmann::json& body) {
 }
 
 nlohmann::json EventData(const nlohmann::json& doc) {
-  return {{"partner_id", doc["id"]}, {"name", doc["name"]}, {"country", doc["country"]},
-          {"kind", doc["kind"]},     {"version", doc["version"]}};
+  return {{"partner_id", doc["id"]},
+          {"name", doc["name"]},
+          {"country", doc["country"]},
+          {"kind", doc["kind"]},
+          {"version", doc["version"]}};
 }
 
 }  // namespace

@@ -117,8 +117,9 @@ http::Response ListProjects(const http::Request& request, store::Store& store) {
   if (status && !rules::ProjectStates().IsState(*status)) {
     throw http::ApiError::BadRequest("query parameter status is not a project status");
   }
-  if (country && (country->size() != 2 || !std::isupper(static_cast<unsigned char>((*country)[0])) ||
-                  !std::isupper(static_cast<unsigned char>((*country)[1])))) {
+  if (country &&
+      (country->size() != 2 || !std::isupper(static_cast<unsigned char>((*country)[0])) ||
+       !std::isupper(static_cast<unsigned char>((*country)[1])))) {
     throw http::ApiError::BadRequest("query parameter country must be an ISO 3166-1 alpha-2 code");
   }
   return store.Read([&](store::Db& db) {
@@ -168,12 +169,12 @@ http::Response DeleteProject(const http::Request& request, store::Store& store) 
     http::RequireIfMatch(request, doc["version"].get<std::int64_t>());
     const std::string status = doc["status"];
     if (status != "proposed" && status != "rejected") {
-      throw http::ApiError::Conflict("only proposed or rejected projects can be deleted; this one is " +
-                                     status)
+      throw http::ApiError::Conflict(
+          "only proposed or rejected projects can be deleted; this one is " + status)
           .With("status", status);
     }
-    for (const char* table : {"reviews", "amendments", "tranches", "reports", "dispatches",
-                              "indicators"}) {
+    for (const char* table :
+         {"reviews", "amendments", "tranches", "reports", "dispatches", "indicators"}) {
       auto stmt = tx.Prepare(std::string("DELETE FROM ") + table + " WHERE project_id = ?");
       stmt.Bind(1, doc["id"].get<std::string>());
       stmt.Run();
@@ -227,9 +228,10 @@ http::Response CreateReview(const http::Request& request, store::Store& store) {
     return http::RunIdempotent(tx, request, [&] {
       const auto project = Require(tx, "projects", request.Param("id"), "project");
       if (project["status"] != "under_review") {
-        throw http::ApiError::Conflict("reviews are recorded while a project is under_review; "
-                                       "this one is " +
-                                       project["status"].get<std::string>())
+        throw http::ApiError::Conflict(
+            "reviews are recorded while a project is under_review; "
+            "this one is " +
+            project["status"].get<std::string>())
             .With("status", project["status"]);
       }
       review["project_id"] = project["id"];
@@ -291,9 +293,8 @@ http::Response CreateAmendment(const http::Request& request, store::Store& store
         changes["end_date"] = {{"old", project["end_date"]}, {"new", *end}};
         project["end_date"] = *end;
       }
-      nlohmann::json amendment = {{"project_id", project["id"]},
-                                  {"reason", reason},
-                                  {"changes", changes}};
+      nlohmann::json amendment = {
+          {"project_id", project["id"]}, {"reason", reason}, {"changes", changes}};
       Stamp(amendment, request);
       amendment["amended_by"] = request.principal.subject;
       Insert(tx, "amendments", amendment);

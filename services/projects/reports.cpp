@@ -31,14 +31,10 @@ nlohmann::json ReadReport(const nlohmann::json& body) {
 }
 
 nlohmann::json ReportData(const nlohmann::json& report, const nlohmann::json& project) {
-  return {{"report_id", report["id"]},
-          {"project_id", project["id"]},
-          {"project_title", project["title"]},
-          {"partner_id", project["partner_id"]},
-          {"country", project["country"]},
-          {"kind", report["kind"]},
-          {"due_date", report["due_date"]},
-          {"status", report["status"]},
+  return {{"report_id", report["id"]},         {"project_id", project["id"]},
+          {"project_title", project["title"]}, {"partner_id", project["partner_id"]},
+          {"country", project["country"]},     {"kind", report["kind"]},
+          {"due_date", report["due_date"]},    {"status", report["status"]},
           {"version", report["version"]}};
 }
 
@@ -88,9 +84,8 @@ http::Response UpdateReport(const http::Request& request, store::Store& store) {
       throw http::ApiError::Conflict("an approved report no longer changes")
           .With("status", doc["status"]);
     }
-    const auto changed =
-        ReadReport(MergePatch(Pick(doc, {"kind", "due_date", "title", "period_from", "period_to"}),
-                              patch));
+    const auto changed = ReadReport(
+        MergePatch(Pick(doc, {"kind", "due_date", "title", "period_from", "period_to"}), patch));
     doc.erase("period_from");
     doc.erase("period_to");
     doc.update(changed);

@@ -7,13 +7,13 @@
 namespace jilaf::projects::rules {
 
 const domain::StateMachine& ProjectStates() {
-  static const domain::StateMachine machine(
-      "project", {{"proposed", {"under_review"}},
-                  {"under_review", {"approved", "rejected", "proposed"}},
-                  {"approved", {"active"}},
-                  {"active", {"completed", "suspended"}},
-                  {"suspended", {"active"}},
-                  {"completed", {"closed"}}});
+  static const domain::StateMachine machine("project",
+                                            {{"proposed", {"under_review"}},
+                                             {"under_review", {"approved", "rejected", "proposed"}},
+                                             {"approved", {"active"}},
+                                             {"active", {"completed", "suspended"}},
+                                             {"suspended", {"active"}},
+                                             {"completed", {"closed"}}});
   return machine;
 }
 
@@ -165,8 +165,8 @@ void CheckNoOverlap(const std::vector<DispatchPeriod>& existing, const DispatchP
     if (other.from_date <= candidate.to_date && candidate.from_date <= other.to_date) {
       throw http::ApiError(409, "dispatch-overlap", "Overlapping dispatch",
                            "expert " + candidate.expert_id + " is already dispatched from " +
-                               other.from_date + " to " + other.to_date + " (dispatch " +
-                               other.id + ")")
+                               other.from_date + " to " + other.to_date + " (dispatch " + other.id +
+                               ")")
           .With("dispatch_id", other.id)
           .With("from_date", other.from_date)
           .With("to_date", other.to_date);

@@ -22,8 +22,7 @@ std::string Table(const std::string& name, const std::string& generated) {
          generated + ");";
 }
 
-std::string Generated(const std::string& column, const std::string& type,
-                      const std::string& path) {
+std::string Generated(const std::string& column, const std::string& type, const std::string& path) {
   return " " + column + " " + type + " GENERATED ALWAYS AS (json_extract(doc, '$." + path +
          "')) VIRTUAL";
 }
@@ -96,7 +95,8 @@ void Insert(store::Db& tx, const std::string& table, const nlohmann::json& doc) 
 }
 
 void Save(store::Db& tx, const std::string& table, const nlohmann::json& doc) {
-  auto stmt = tx.Prepare("UPDATE " + table + " SET version = ?, doc = ?, updated_at = ? WHERE id = ?");
+  auto stmt =
+      tx.Prepare("UPDATE " + table + " SET version = ?, doc = ?, updated_at = ? WHERE id = ?");
   stmt.Bind(1, doc["version"].get<std::int64_t>())
       .Bind(2, doc.dump())
       .Bind(3, doc["updated_at"].get<std::string>())
@@ -130,8 +130,8 @@ void Emit(store::Db& tx, const http::Request& request, const std::string& aggreg
   events::AppendToOutbox(
       tx, kEventsTopic,
       events::MakeEvent(kEventSource, "jilaf.projects." + aggregate + "." + what, key, subject,
-                        "/schemas/projects/" + aggregate + "." + what + "/v1.json",
-                        std::move(data), std::string(request.Header("traceparent"))));
+                        "/schemas/projects/" + aggregate + "." + what + "/v1.json", std::move(data),
+                        std::string(request.Header("traceparent"))));
 }
 
 http::Response DocResponse(const nlohmann::json& doc, int status) {

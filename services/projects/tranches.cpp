@@ -99,12 +99,13 @@ http::Response UpdateTranche(const http::Request& request, store::Store& store) 
     auto doc = Require(tx, "tranches", request.Param("id"), "tranche");
     http::RequireIfMatch(request, doc["version"].get<std::int64_t>());
     if (doc["status"] != "planned" && doc["status"] != "requested") {
-      throw http::ApiError::Conflict("a tranche changes only while planned or requested; this one is " +
-                                     doc["status"].get<std::string>())
+      throw http::ApiError::Conflict(
+          "a tranche changes only while planned or requested; this one is " +
+          doc["status"].get<std::string>())
           .With("status", doc["status"]);
     }
-    auto editable = Pick(doc, {"amount", "currency", "exchange_rate", "planned_date", "value_date",
-                               "note"});
+    auto editable =
+        Pick(doc, {"amount", "currency", "exchange_rate", "planned_date", "value_date", "note"});
     if (patch.is_object() && patch.contains("currency") && !patch.contains("exchange_rate")) {
       editable.erase("exchange_rate");  // a new currency needs its own rate
     }

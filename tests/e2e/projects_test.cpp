@@ -73,8 +73,8 @@ class ProjectsE2eTest : public E2eTest {
   }
 
   // POST .../transitions with the current ETag of `resource`.
-  nlohmann::json Move(const RunningService& svc, const std::string& resource,
-                      nlohmann::json body, int expected = 200) {
+  nlohmann::json Move(const RunningService& svc, const std::string& resource, nlohmann::json body,
+                      int expected = 200) {
     const auto current = Call(svc, "GET", resource, {}, staff_token_);
     EXPECT_EQ(current.status, 200) << resource << ": " << current.body;
     return Post(svc, resource + "/transitions", body, expected, {},
@@ -128,13 +128,14 @@ TEST_F(ProjectsE2eTest, WholeLifeOfAProjectAndItsEvents) {
   const std::string tranche_path = "/v1/tranches/" + tranche["id"].get<std::string>();
   Move(projects, tranche_path, {{"to", "requested"}});
   Move(projects, tranche_path, {{"to", "approved"}});
-  const auto paid = Move(projects, tranche_path,
-                         {{"to", "paid"}, {"value_date", "2026-06-03"}, {"exchange_rate", "151.10"}});
+  const auto paid =
+      Move(projects, tranche_path,
+           {{"to", "paid"}, {"value_date", "2026-06-03"}, {"exchange_rate", "151.10"}});
   EXPECT_EQ(paid["amount_jpy"], 3'022'000);
   // Over the ceiling: 4,978,000 yen remain.
-  const auto big = Post(projects, path + "/tranches",
-                        {{"amount", 5'000'000}, {"currency", "JPY"}, {"planned_date", "2026-09-01"}},
-                        201);
+  const auto big =
+      Post(projects, path + "/tranches",
+           {{"amount", 5'000'000}, {"currency", "JPY"}, {"planned_date", "2026-09-01"}}, 201);
   const std::string big_path = "/v1/tranches/" + big["id"].get<std::string>();
   Move(projects, big_path, {{"to", "requested"}});
   const auto refused = Move(projects, big_path, {{"to", "approved"}}, 409);
@@ -187,12 +188,15 @@ TEST_F(ProjectsE2eTest, WholeLifeOfAProjectAndItsEvents) {
   EXPECT_GE(nlohmann::json::parse(fy.body)["by_country"]["KH"]["disbursed_jpy"].get<std::int64_t>(),
             3'022'000);
 
-  const std::vector<std::string> expected = {
-      "project.created",  "project.under_review", "review.recorded",    "project.approved",
-      "project.active",   "report.scheduled",     "report.overdue",     "tranche.planned",
-      "tranche.requested", "tranche.approved",    "tranche.paid",       "dispatch.planned",
-      "indicator.created", "indicator.actual_recorded", "project.amended", "project.suspended",
-      "project.completed", "project.closed"};
+  const std::vector<std::string> expected = {"project.created",   "project.under_review",
+                                             "review.recorded",   "project.approved",
+                                             "project.active",    "report.scheduled",
+                                             "report.overdue",    "tranche.planned",
+                                             "tranche.requested", "tranche.approved",
+                                             "tranche.paid",      "dispatch.planned",
+                                             "indicator.created", "indicator.actual_recorded",
+                                             "project.amended",   "project.suspended",
+                                             "project.completed", "project.closed"};
   ProjectEventReader reader(bootstrap_);
   const auto all = reader.Read(
       id,
@@ -227,7 +231,7 @@ TEST_F(ProjectsE2eTest, WholeLifeOfAProjectAndItsEvents) {
     }
   }
   for (const auto& type : expected) EXPECT_GE(counts[type], 1) << type << " missing";
-  EXPECT_EQ(counts["report.overdue"], 1);  // many scans ran; one announcement per due date
+  EXPECT_EQ(counts["report.overdue"], 1);    // many scans ran; one announcement per due date
   EXPECT_EQ(counts["tranche.approved"], 1);  // the refused approval left no event
   EXPECT_EQ(dispatch["status"], "planned");
 }
@@ -240,9 +244,9 @@ TEST_F(ProjectsE2eTest, ServesOpenApiAndFieldPreciseProblems) {
   EXPECT_EQ(openapi["openapi"], "3.1.0");
   EXPECT_TRUE(openapi["paths"].contains("/v1/reports/fiscal-years/{fy}"));
 
-  const auto bad = Call(projects, "POST", "/v1/partners",
-                        R"({"name": "X", "country": "Japan", "contact": {"name": "A"}})",
-                        staff_token_);
+  const auto bad =
+      Call(projects, "POST", "/v1/partners",
+           R"({"name": "X", "country": "Japan", "contact": {"name": "A"}})", staff_token_);
   EXPECT_EQ(bad.status, 422);
   EXPECT_EQ(bad.Header("content-type"), "application/problem+json");
   std::set<std::string> fields;

@@ -159,9 +159,12 @@ TEST_F(ProjectsApiTest, EveryCreatingEndpointNamesEachBadField) {
     std::set<std::string> fields;
   };
   const std::vector<Case> cases = {
-      {CreatePartner, {}, {{"name", ""}, {"country", "vn"}, {"extra", 1}},
+      {CreatePartner,
+       {},
+       {{"name", ""}, {"country", "vn"}, {"extra", 1}},
        {"/name", "/country", "/contact", "/extra"}},
-      {CreateProject, {},
+      {CreateProject,
+       {},
        {{"title", {{"ja", "x"}}},
         {"country", "Viet Nam"},
         {"partner_id", "nope"},
@@ -173,33 +176,51 @@ TEST_F(ProjectsApiTest, EveryCreatingEndpointNamesEachBadField) {
         {"budget", {{"amount", -5}, {"currency", "XYZ"}}}},
        {"/title/en", "/country", "/partner_id", "/area", "/support_type", "/end_date",
         "/budget/amount", "/budget/currency"}},
-      {CreateProject, {},
+      {CreateProject,
+       {},
        {{"budget", {{"amount", 10.5}, {"currency", "USD"}}}},
        {"/title", "/country", "/partner_id", "/area", "/support_type", "/funding_source",
         "/start_date", "/end_date", "/budget/amount", "/budget/exchange_rate"}},
-      {CreateTranche, {{"id", project}},
-       {{"amount", 1.5}, {"currency", "EUR"}, {"exchange_rate", "1e3"}, {"planned_date", "2026-13-01"}},
+      {CreateTranche,
+       {{"id", project}},
+       {{"amount", 1.5},
+        {"currency", "EUR"},
+        {"exchange_rate", "1e3"},
+        {"planned_date", "2026-13-01"}},
        {"/amount", "/exchange_rate", "/planned_date"}},
-      {CreateTranche, {{"id", project}},
+      {CreateTranche,
+       {{"id", project}},
        {{"amount", 0}, {"currency", "JPY"}, {"exchange_rate", "2"}, {"planned_date", "2026-07-01"}},
        {"/amount", "/exchange_rate"}},
-      {CreateReport, {{"id", project}},
-       {{"kind", "annual"}, {"due_date", "soon"}, {"period_from", "2026-06-01"},
+      {CreateReport,
+       {{"id", project}},
+       {{"kind", "annual"},
+        {"due_date", "soon"},
+        {"period_from", "2026-06-01"},
         {"period_to", "2026-05-01"}},
        {"/kind", "/due_date", "/period_to"}},
-      {CreateDispatch, {{"id", project}},
-       {{"expert", {{"id", ""}}}, {"role", "OSH trainer"}, {"country", "VN"},
-        {"from_date", "2026-08-10"}, {"to_date", "2026-08-01"}},
+      {CreateDispatch,
+       {{"id", project}},
+       {{"expert", {{"id", ""}}},
+        {"role", "OSH trainer"},
+        {"country", "VN"},
+        {"from_date", "2026-08-10"},
+        {"to_date", "2026-08-01"}},
        {"/expert/id", "/expert/name", "/to_date"}},
-      {CreateIndicator, {{"id", project}},
+      {CreateIndicator,
+       {{"id", project}},
        {{"name", "Workers trained"}, {"unit", ""}, {"baseline", -1}, {"target", "100"}},
        {"/unit", "/baseline", "/target"}},
       {CreateReview, {{"id", project}}, {{"decision", "maybe"}}, {"/decision", "/comment"}},
       {TransitionProject, {{"id", project}}, {{"to", 5}, {"why", "x"}}, {"/to", "/why"}},
-      {TransitionTranche, {{"id", "x"}}, {{"to", "approved"}, {"exchange_rate", "abc"}},
+      {TransitionTranche,
+       {{"id", "x"}},
+       {{"to", "approved"}, {"exchange_rate", "abc"}},
        {"/exchange_rate"}},
       {TransitionReport, {{"id", "x"}}, {{"to", "returned"}}, {"/comment"}},
-      {CreateAmendment, {{"id", project}}, {{"budget", {{"amount", -1}, {"currency", "JPY"}}}},
+      {CreateAmendment,
+       {{"id", project}},
+       {{"budget", {{"amount", -1}, {"currency", "JPY"}}}},
        {"/reason", "/budget/amount"}},
   };
   for (const auto& c : cases) {
@@ -334,14 +355,13 @@ TEST_F(ProjectsApiTest, ProjectLifeWithMoneyReportsAndAmendments) {
   EXPECT_EQ(r.body["by_country"]["VN"]["projects"], 1);
 
   const auto types = EventTypes();
-  for (const char* type :
-       {"jilaf.projects.partner.created", "jilaf.projects.project.created",
-        "jilaf.projects.project.under_review", "jilaf.projects.review.recorded",
-        "jilaf.projects.project.approved", "jilaf.projects.project.active",
-        "jilaf.projects.tranche.planned", "jilaf.projects.tranche.requested",
-        "jilaf.projects.tranche.approved", "jilaf.projects.tranche.paid",
-        "jilaf.projects.report.scheduled", "jilaf.projects.report.submitted",
-        "jilaf.projects.report.approved", "jilaf.projects.project.amended"}) {
+  for (const char* type : {"jilaf.projects.partner.created", "jilaf.projects.project.created",
+                           "jilaf.projects.project.under_review", "jilaf.projects.review.recorded",
+                           "jilaf.projects.project.approved", "jilaf.projects.project.active",
+                           "jilaf.projects.tranche.planned", "jilaf.projects.tranche.requested",
+                           "jilaf.projects.tranche.approved", "jilaf.projects.tranche.paid",
+                           "jilaf.projects.report.scheduled", "jilaf.projects.report.submitted",
+                           "jilaf.projects.report.approved", "jilaf.projects.project.amended"}) {
     EXPECT_NE(std::find(types.begin(), types.end(), type), types.end()) << type;
   }
   // Refused changes leave no event behind: one approved per tranche approval that succeeded.
@@ -401,9 +421,9 @@ TEST_F(ProjectsApiTest, IndicatorActualsWithBreakdownsThatAddUp) {
                  {"disaggregation", {"female", "male"}}});
   ASSERT_EQ(r.status, 201) << r.body;
   const std::string id = r.body["id"];
-  auto bad = Call(RecordActual, http::Method::kPut, {{"id", id}, {"period", "2026-Q2"}},
-                  {{"value", 120}, {"breakdown", {{"female", 70}, {"male", 40}, {"other", 1}}}},
-                  r.etag);
+  auto bad =
+      Call(RecordActual, http::Method::kPut, {{"id", id}, {"period", "2026-Q2"}},
+           {{"value", 120}, {"breakdown", {{"female", 70}, {"male", 40}, {"other", 1}}}}, r.etag);
   EXPECT_EQ(bad.status, 422);
   EXPECT_EQ(bad.Fields(), (std::set<std::string>{"/breakdown/other"})) << bad.body;
   bad = Call(RecordActual, http::Method::kPut, {{"id", id}, {"period", "2026-Q2"}},

@@ -52,8 +52,8 @@ TEST(Money, ParsesRatesExactlyAndRejectsBadOnes) {
   EXPECT_EQ(rate.numerator, 1512345);
   EXPECT_EQ(rate.denominator, 10000);
   EXPECT_EQ(rate.text, "151.2345");
-  for (const char* bad : {"", "0", "0.000", "-1", "1e3", "1.", ".5", "1,5", "abc",
-                          "1234567890123", "1.12345678901", " 1"}) {
+  for (const char* bad : {"", "0", "0.000", "-1", "1e3", "1.", ".5", "1,5", "abc", "1234567890123",
+                          "1.12345678901", " 1"}) {
     EXPECT_FALSE(money::ParseRate(bad).has_value()) << bad;
   }
 }
@@ -86,8 +86,8 @@ TEST(ProjectStates, EveryTransitionOfTheIssue) {
   for (const auto& [from, to] : allowed) EXPECT_NO_THROW(m.Check(from, to)) << from << to;
   for (const auto& from : m.States()) {
     for (const auto& to : m.States()) {
-      const bool listed = std::find(allowed.begin(), allowed.end(), std::pair(from, to)) !=
-                          allowed.end();
+      const bool listed =
+          std::find(allowed.begin(), allowed.end(), std::pair(from, to)) != allowed.end();
       EXPECT_EQ(m.Allows(from, to), listed) << from << " -> " << to;
     }
   }
@@ -158,15 +158,15 @@ TEST(BudgetCeiling, ForeignCurrencyTrancheIsCheckedInYenAtItsFixedRate) {
   // One cent more is 3,500,001 yen: over.
   const auto over = money::ToJpy(2333334, "USD", Rate("150"));
   ASSERT_EQ(over, 3'500'001);
-  const auto error =
-      Expect(409, "budget-exceeded", [&] { rules::CheckBudgetCeiling(10'000'000, 6'500'000, *over); });
+  const auto error = Expect(409, "budget-exceeded",
+                            [&] { rules::CheckBudgetCeiling(10'000'000, 6'500'000, *over); });
   EXPECT_EQ(Ext(error)["remaining_jpy"], 3'500'000);
 }
 
 TEST(BudgetCeiling, AmendedBudgetMustCoverCommitted) {
   EXPECT_NO_THROW(rules::CheckBudgetCoversCommitted(4'500'000, 4'500'000));
-  const auto error =
-      Expect(409, "budget-below-committed", [] { rules::CheckBudgetCoversCommitted(4'000'000, 4'500'000); });
+  const auto error = Expect(409, "budget-below-committed",
+                            [] { rules::CheckBudgetCoversCommitted(4'000'000, 4'500'000); });
   EXPECT_EQ(Ext(error)["committed_jpy"], 4'500'000);
 }
 
@@ -178,7 +178,8 @@ TEST(ReportHold, ProgressReportDueBeforeTheTrancheMustBeApproved) {
   // Tranche on 2026-06-30: r-1 is due on, not before, that day.
   EXPECT_NO_THROW(rules::CheckReportHold(reports, "2026-06-30"));
   // Tranche on 2026-07-01: r-1 (submitted, not approved) holds it.
-  auto error = Expect(409, "report-outstanding", [&] { rules::CheckReportHold(reports, "2026-07-01"); });
+  auto error =
+      Expect(409, "report-outstanding", [&] { rules::CheckReportHold(reports, "2026-07-01"); });
   EXPECT_EQ(Ext(error)["report_id"], "r-1");
   EXPECT_EQ(Ext(error)["report_status"], "submitted");
   EXPECT_NE(error.detail().find("r-1"), std::string::npos);
@@ -219,9 +220,12 @@ TEST(Dispatches, SamePersonCannotOverlap) {
       {"d1", "expert-1", "2026-06-01", "2026-06-30", "planned"},
       {"d2", "expert-1", "2026-09-01", "2026-09-10", "cancelled"},
       {"d3", "expert-2", "2026-07-01", "2026-07-31", "in_progress"}};
-  EXPECT_NO_THROW(rules::CheckNoOverlap(existing, {"", "expert-1", "2026-07-01", "2026-07-31", "planned"}));
-  EXPECT_NO_THROW(rules::CheckNoOverlap(existing, {"", "expert-1", "2026-09-05", "2026-09-06", "planned"}));
-  EXPECT_NO_THROW(rules::CheckNoOverlap(existing, {"d1", "expert-1", "2026-06-10", "2026-07-10", "planned"}));
+  EXPECT_NO_THROW(
+      rules::CheckNoOverlap(existing, {"", "expert-1", "2026-07-01", "2026-07-31", "planned"}));
+  EXPECT_NO_THROW(
+      rules::CheckNoOverlap(existing, {"", "expert-1", "2026-09-05", "2026-09-06", "planned"}));
+  EXPECT_NO_THROW(
+      rules::CheckNoOverlap(existing, {"d1", "expert-1", "2026-06-10", "2026-07-10", "planned"}));
   const auto error = Expect(409, "dispatch-overlap", [&] {
     rules::CheckNoOverlap(existing, {"", "expert-1", "2026-06-30", "2026-07-05", "planned"});
   });
