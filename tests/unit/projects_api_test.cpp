@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <set>
+#include <thread>
 
 #include "common/events/consumer.hpp"
 #include "common/events/outbox.hpp"
@@ -433,6 +434,80 @@ TEST_F(ProjectsApiTest, IndicatorActualsWithBreakdownsThatAddUp) {
            {{"value", 120}, {"breakdown", {{"female", 70}, {"male", 50}}}}, r.etag);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.body["actuals"]["2026-Q2"]["breakdown"]["female"], 70);
+}
+
+TEST_F(ProjectsApiTest, EveryUpdateNamesEachBadField) {
+  const auto [project, etag] = ActiveProject();
+  auto tranche =
+      Tranche(project, {{"amount", 100}, {"currency", "JPY"}, {"planned_date", "2026-07-01"}});
+  auto report = Call(CreateReport, http::Method::kPost, {{"id", project}},
+                     {{"kind", "progress"}, {"due_date", "2026-09-30"}});
+  auto dispatch = Call(CreateDispatch, http::Method::kPost, {{"id", project}},
+                       {{"expert", {{"id", "x-1"}, {"name", "X"}}},
+                        {"role", "Trainer"},
+                        {"country", "VN"},
+                        {"from_date", "2026-08-01"},
+                        {"to_date", "2026-08-02"}});
+  ASSERT_EQ(tranche.status, 201);
+  ASSERT_EQ(report.status, 201);
+  ASSERT_EQ(dispatch.status, 201);
+  struct Case {
+    Handler handler;
+    std::string id;
+    std::string etag;
+    nlohmann::json patch;
+    std::set<std::string> fields;
+  };
+  const std::vector<Case> cases = {
+      {UpdateProject, project, etag, {{"area", "mining"}, {"country", 7}}, {"/area", "/country"}},
+      {UpdateTranche,
+       tranche.body["id"],
+       tranche.etag,
+       {{"amount", -3}, {"currency", "ZZZ"}},
+       {"/amount", "/currency"}},
+      {UpdateTranche,
+       tranche.body["id"],
+       tranche.etag,
+       {{"currency", "USD"}},
+       {"/exchange_rate"}},  // a new currency needs its own rate
+      {UpdateReport,
+       report.body["id"],
+       report.etag,
+       {{"period_from", "2026-07-01"}, {"period_to", "2026-06-30"}},
+       {"/period_to"}},
+      {UpdateDispatch,
+       dispatch.body["id"],
+       dispatch.etag,
+       {{"to_date", "2026-07-01"}},
+       {"/to_date"}},
+      {UpdateDispatch, dispatch.body["id"], dispatch.etag, {{"surprise", true}}, {"/surprise"}},
+  };
+  for (const auto& c : cases) {
+    const auto r = Call(c.handler, http::Method::kPatch, {{"id", c.id}}, c.patch, c.etag);
+    EXPECT_EQ(r.status, 422) << c.patch << " → " << r.body;
+    EXPECT_EQ(r.Fields(), c.fields) << c.patch << " → " << r.body;
+  }
+}
+
+TEST_F(ProjectsApiTest, ConcurrentApprovalsNeverPassTheCeilingTogether) {
+  const auto project = ActiveProject().first;  // budget 10,000,000 yen
+  std::vector<std::pair<std::string, std::string>> tranches;
+  for (int i = 0; i < 8; ++i) {  // 8 × 3,000,000: only three fit
+    auto r = Tranche(project,
+                     {{"amount", 3'000'000}, {"currency", "JPY"}, {"planned_date", "2026-07-01"}});
+    r = Move(r.body["id"], r.etag, {"requested"});
+    ASSERT_EQ(r.status, 200);
+    tranches.emplace_back(r.body["id"], r.etag);
+  }
+  std::vector<int> statuses(tranches.size());
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < tranches.size(); ++i) {
+    threads.emplace_back(
+        [&, i] { statuses[i] = Move(tranches[i].first, tranches[i].second, {"approved"}).status; });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 200), 3);
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 409), 5);
 }
 
 TEST_F(ProjectsApiTest, IdempotentCreateRunsOnce) {
