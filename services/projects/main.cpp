@@ -1,10 +1,42 @@
-// jilaf-projects: the projects service (composition root).
+// jilaf-projects: the field projects service (composition root).
+#include <chrono>
+#include <ctime>
+
 #include "common/service/service.hpp"
-#include "services/projects/catalogue.hpp"
+#include "common/util/embedded.hpp"
+#include "services/projects/handlers.hpp"
+#include "services/projects/routes.hpp"
+#include "services/projects/store.hpp"
+
+JILAF_EMBEDDED(projects_openapi)
+
+namespace {
+
+std::string TodayUtc() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char text[11];
+  std::strftime(text, sizeof text, "%Y-%m-%d", &tm);
+  return text;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
+  std::int64_t scan_interval_ms = 60000;
   auto config = jilaf::service::LoadConfigOrExit(
-      "projects", "JILAF projects service: partner organisations abroad.", 8082, 9082, argc, argv);
+      "projects",
+      "JILAF projects service: partner organisations, field projects, tranches, experts, "
+      "reports and indicators.",
+      8082, 9082, argc, argv, [&](jilaf::config::Flags& flags) {
+        flags.Int("overdue-scan-interval-ms", &scan_interval_ms, 100, 86400000,
+                  "How often reporting obligations are scanned for missed due dates.");
+      });
   jilaf::service::Service service(std::move(config), {jilaf::projects::Migrations()});
-  return service.Run(jilaf::projects::Routes(service.store()));
+  service.SetOpenApi(jilaf::embedded::projects_openapi);
+  auto& store = service.store();
+  service.scheduler().Every("report-overdue-scan", std::chrono::milliseconds(scan_interval_ms),
+                            [&store] { jilaf::projects::ScanOverdueReports(store, TodayUtc()); });
+  return service.Run(jilaf::projects::Routes(store));
 }

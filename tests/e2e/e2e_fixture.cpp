@@ -106,6 +106,10 @@ RunningService& E2eTest::StartNotifications(const std::string& db_path) {
   return Start("notifications", JILAF_NOTIFICATIONS_BIN, {"--consumer-group", group_}, db_path);
 }
 
+RunningService& E2eTest::StartProjects(std::vector<std::string> extra) {
+  return Start("projects", JILAF_PROJECTS_BIN, std::move(extra), {});
+}
+
 void E2eTest::Stop(RunningService& service) {
   EXPECT_EQ(service.process->Terminate(std::chrono::seconds(30)), 0)
       << service.name << " did not exit cleanly:\n"

@@ -35,6 +35,8 @@ class E2eTest : public ::testing::Test {
 
   RunningService& StartInvitations();
   RunningService& StartNotifications(const std::string& db_path = {});
+  /// The projects service; `extra` flags are appended (e.g. a short overdue scan interval).
+  RunningService& StartProjects(std::vector<std::string> extra = {});
   /// SIGTERM and wait; expects a clean exit (status 0).
   void Stop(RunningService& service);
 

@@ -5,9 +5,6 @@
 
 namespace jilaf::projects {
 
-/// Tables of the projects service.
-store::MigrationSet Migrations();
-
 /// Every API route of the projects service.
 http::Router Routes(store::Store& store);
 

@@ -1,0 +1,138 @@
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <regex>
+
+#include "common/events/cloud_event.hpp"
+#include "common/http/idempotency.hpp"
+#include "common/http/json_input.hpp"
+#include "common/http/problem.hpp"
+#include "common/http/resource.hpp"
+#include "services/projects/handlers.hpp"
+#include "services/projects/input.hpp"
+#include "services/projects/store.hpp"
+
+namespace jilaf::projects {
+namespace {
+
+// A non-negative JSON number (integers stay integers); records an error otherwise.
+std::optional<nlohmann::json> ReadNumber(http::ObjectReader& in, const std::string& key,
+                                         bool required) {
+  const auto* raw = in.Raw(key);
+  if (raw == nullptr) {
+    if (required) in.AddError(key, "is required (a non-negative number)");
+    return std::nullopt;
+  }
+  if (!raw->is_number() || (raw->is_number_float() && !std::isfinite(raw->get<double>())) ||
+      raw->get<double>() < 0) {
+    in.AddError(key, "expected a non-negative number");
+    return std::nullopt;
+  }
+  return *raw;
+}
+
+nlohmann::json ReadIndicator(const nlohmann::json& body) {
+  http::ObjectReader in(body);
+  nlohmann::json doc;
+  doc["name"] = in.RequiredString("name", 1, 300);
+  doc["unit"] = in.RequiredString("unit", 1, 100);
+  doc["baseline"] = ReadNumber(in, "baseline", true).value_or(0);
+  doc["target"] = ReadNumber(in, "target", true).value_or(0);
+  doc["disaggregation"] = in.StringArray("disaggregation", false, 20, 50);
+  in.Finish();
+  return doc;
+}
+
+bool ValidPeriod(const std::string& period) {
+  static const std::regex pattern("^[0-9]{4}(-(Q[1-4]|H[12]|0[1-9]|1[0-2]))?$");
+  return std::regex_match(period, pattern);
+}
+
+nlohmann::json IndicatorData(const nlohmann::json& doc) {
+  return {{"indicator_id", doc["id"]}, {"project_id", doc["project_id"]}, {"name", doc["name"]},
+          {"unit", doc["unit"]},       {"baseline", doc["baseline"]},     {"target", doc["target"]},
+          {"version", doc["version"]}};
+}
+
+}  // namespace
+
+http::Response CreateIndicator(const http::Request& request, store::Store& store) {
+  auto doc = ReadIndicator(http::ParseJsonBody(request));
+  return store.Write([&](store::Db& tx) {
+    return http::RunIdempotent(tx, request, [&] {
+      const auto project = Require(tx, "projects", request.Param("id"), "project");
+      doc["project_id"] = project["id"];
+      doc["actuals"] = nlohmann::json::object();
+      Stamp(doc, request);
+      Insert(tx, "indicators", doc);
+      Emit(tx, request, "indicator", "created", project["id"],
+           "indicators/" + doc["id"].get<std::string>(), IndicatorData(doc));
+      return Created(doc, "/v1/indicators/" + doc["id"].get<std::string>());
+    });
+  });
+}
+
+http::Response ListIndicators(const http::Request& request, store::Store& store) {
+  return ListPage(store, request, "indicators", request.Param("id"));
+}
+
+http::Response GetIndicator(const http::Request& request, store::Store& store) {
+  return DocResponse(store.Read(
+      [&](store::Db& db) { return Require(db, "indicators", request.Param("id"), "indicator"); }));
+}
+
+http::Response RecordActual(const http::Request& request, store::Store& store) {
+  const std::string period = request.Param("period");
+  if (!ValidPeriod(period)) {
+    throw http::ApiError::BadRequest(
+        "path parameter period must be a year (2026), a quarter (2026-Q1), a half (2026-H1) or "
+        "a month (2026-04)");
+  }
+  const auto body = http::ParseJsonBody(request);
+  return store.Write([&](store::Db& tx) {
+    auto doc = Require(tx, "indicators", request.Param("id"), "indicator");
+    http::RequireIfMatch(request, doc["version"].get<std::int64_t>());
+    http::ObjectReader in(body);
+    const auto value = ReadNumber(in, "value", true);
+    nlohmann::json actual = {{"value", value.value_or(0)}};
+    if (auto breakdown = in.Object("breakdown", false)) {
+      const auto& raw = body["breakdown"];
+      const auto& allowed = doc["disaggregation"];
+      bool all_integers = value && value->is_number_integer();
+      std::int64_t sum = 0;
+      nlohmann::json parts = nlohmann::json::object();
+      for (const auto& [key, part] : raw.items()) {
+        if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+          breakdown->AddError(key, "is not one of the indicator's disaggregation keys");
+          continue;
+        }
+        if (auto number = ReadNumber(*breakdown, key, true)) {
+          parts[key] = *number;
+          all_integers = all_integers && number->is_number_integer();
+          if (number->is_number_integer()) sum += number->get<std::int64_t>();
+        }
+      }
+      if (in.ok() && all_integers && value && sum != value->get<std::int64_t>()) {
+        in.AddError("breakdown", "parts sum to " + std::to_string(sum) + ", not to value " +
+                                     std::to_string(value->get<std::int64_t>()));
+      }
+      actual["breakdown"] = parts;
+    }
+    actual["note"] = in.OptionalString("note", 2000).value_or("");
+    in.Finish();
+    actual["recorded_at"] = events::NowRfc3339();
+    actual["recorded_by"] = request.principal.subject;
+    doc["actuals"][period] = actual;
+    Touch(doc);
+    Save(tx, "indicators", doc);
+    auto data = IndicatorData(doc);
+    data["period"] = period;
+    data["value"] = actual["value"];
+    if (actual.contains("breakdown")) data["breakdown"] = actual["breakdown"];
+    Emit(tx, request, "indicator", "actual_recorded", doc["project_id"],
+         "indicators/" + doc["id"].get<std::string>(), std::move(data));
+    return DocResponse(doc);
+  });
+}
+
+}  // namespace jilaf::projects

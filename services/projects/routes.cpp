@@ -1,0 +1,60 @@
+#include "services/projects/routes.hpp"
+
+#include "services/projects/handlers.hpp"
+
+namespace jilaf::projects {
+
+http::Router Routes(store::Store& store) {
+  using auth::Access;
+  using http::Method;
+  http::Router router;
+  auto add = [&](Method method, std::string_view path, Access access, Handler handler) {
+    router.Add(method, path, access,
+               [&store, handler](http::Request& request) { return handler(request, store); });
+  };
+  add(Method::kPost, "/v1/partners", Access::kWrite, CreatePartner);
+  add(Method::kGet, "/v1/partners", Access::kRead, ListPartners);
+  add(Method::kGet, "/v1/partners/{id}", Access::kRead, GetPartner);
+  add(Method::kPatch, "/v1/partners/{id}", Access::kWrite, UpdatePartner);
+  add(Method::kDelete, "/v1/partners/{id}", Access::kAdmin, DeletePartner);
+
+  add(Method::kPost, "/v1/projects", Access::kWrite, CreateProject);
+  add(Method::kGet, "/v1/projects", Access::kRead, ListProjects);
+  add(Method::kGet, "/v1/projects/{id}", Access::kRead, GetProject);
+  add(Method::kPatch, "/v1/projects/{id}", Access::kWrite, UpdateProject);
+  add(Method::kDelete, "/v1/projects/{id}", Access::kAdmin, DeleteProject);
+  add(Method::kPost, "/v1/projects/{id}/transitions", Access::kWrite, TransitionProject);
+  add(Method::kPost, "/v1/projects/{id}/reviews", Access::kWrite, CreateReview);
+  add(Method::kGet, "/v1/projects/{id}/reviews", Access::kRead, ListReviews);
+  add(Method::kPost, "/v1/projects/{id}/amendments", Access::kAdmin, CreateAmendment);
+  add(Method::kGet, "/v1/projects/{id}/amendments", Access::kRead, ListAmendments);
+
+  add(Method::kPost, "/v1/projects/{id}/tranches", Access::kWrite, CreateTranche);
+  add(Method::kGet, "/v1/projects/{id}/tranches", Access::kRead, ListTranches);
+  add(Method::kGet, "/v1/tranches/{id}", Access::kRead, GetTranche);
+  add(Method::kPatch, "/v1/tranches/{id}", Access::kWrite, UpdateTranche);
+  add(Method::kPost, "/v1/tranches/{id}/transitions", Access::kWrite, TransitionTranche);
+
+  add(Method::kPost, "/v1/projects/{id}/reports", Access::kWrite, CreateReport);
+  add(Method::kGet, "/v1/projects/{id}/reports", Access::kRead, ListReports);
+  add(Method::kGet, "/v1/reports/{id}", Access::kRead, GetReport);
+  add(Method::kPatch, "/v1/reports/{id}", Access::kWrite, UpdateReport);
+  add(Method::kPost, "/v1/reports/{id}/transitions", Access::kWrite, TransitionReport);
+
+  add(Method::kPost, "/v1/projects/{id}/dispatches", Access::kWrite, CreateDispatch);
+  add(Method::kGet, "/v1/projects/{id}/dispatches", Access::kRead, ListProjectDispatches);
+  add(Method::kGet, "/v1/dispatches", Access::kRead, ListDispatches);
+  add(Method::kGet, "/v1/dispatches/{id}", Access::kRead, GetDispatch);
+  add(Method::kPatch, "/v1/dispatches/{id}", Access::kWrite, UpdateDispatch);
+  add(Method::kPost, "/v1/dispatches/{id}/transitions", Access::kWrite, TransitionDispatch);
+
+  add(Method::kPost, "/v1/projects/{id}/indicators", Access::kWrite, CreateIndicator);
+  add(Method::kGet, "/v1/projects/{id}/indicators", Access::kRead, ListIndicators);
+  add(Method::kGet, "/v1/indicators/{id}", Access::kRead, GetIndicator);
+  add(Method::kPut, "/v1/indicators/{id}/actuals/{period}", Access::kWrite, RecordActual);
+
+  add(Method::kGet, "/v1/reports/fiscal-years/{fy}", Access::kRead, FiscalYearReport);
+  return router;
+}
+
+}  // namespace jilaf::projects
