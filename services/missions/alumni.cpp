@@ -160,13 +160,16 @@ http::Response GetAlumnus(const http::Request& request, store::Store& store) {
         "SELECT target_kind, target_id, fiscal_year, invited_at, registered_at, registration_id"
         " FROM alumni_engagements WHERE alumnus_id = ? ORDER BY seq");
     stmt.Bind(1, id);
+    auto optional = [&stmt](int column) {
+      return stmt.IsNull(column) ? nlohmann::json() : nlohmann::json(stmt.Text(column));
+    };
     while (stmt.Step()) {
       history.push_back({{"kind", stmt.Text(0)},
                          {"target_id", stmt.Text(1)},
                          {"fiscal_year", stmt.Int(2)},
-                         {"invited_at", stmt.OptText(3)},
-                         {"registered_at", stmt.OptText(4)},
-                         {"registration_id", stmt.OptText(5)}});
+                         {"invited_at", optional(3)},
+                         {"registered_at", optional(4)},
+                         {"registration_id", optional(5)}});
     }
     (*doc)["history"] = std::move(history);
     return http::Response::Json(200, *doc);

@@ -131,7 +131,8 @@ TEST_F(MissionsE2eTest, CompletedInviteeJoinsAlumniIsInvitedAndRegistersLinked) 
   // Exactly one alumnus for the nomination despite the replay.
   int copies = 0;
   const auto page = Call(missions, "GET", "/v1/alumni?country=KH&page_size=200", {}, staff_token_);
-  for (const auto& item : json::parse(page.body)["items"]) {
+  const auto items = json::parse(page.body)["items"];
+  for (const auto& item : items) {
     copies += item["nomination_id"] == nomination_id ? 1 : 0;
   }
   EXPECT_EQ(copies, 1);

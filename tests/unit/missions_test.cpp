@@ -368,7 +368,8 @@ TEST_F(MissionsStoreTest, CompletionIssuesCertificatesOnlyAtTheThreshold) {
       Req(R"({"to": "completed"})", {{"id", id}}, etag()), *store_);
   ASSERT_EQ(done.status, 200) << done.body;
   std::string code;
-  for (const auto& p : Body(done)["participants"]) {
+  const auto completed = Body(done);
+  for (const auto& p : completed["participants"]) {
     if (p["id"] == good) {
       EXPECT_EQ(p["status"], "completed");  // 4 of 4
       code = p["certificate_code"];
