@@ -90,11 +90,11 @@ TEST_F(MissionsE2eTest, CompletedInviteeJoinsAlumniIsInvitedAndRegistersLinked) 
   const std::string alumnus_id = alumnus["id"];
 
   // The same completion again (a replay under a new event id) adds nobody.
-  ProduceEvent("jilaf.invitations.events", kCompleted, nomination_id,
-               CompletedData(nomination_id, email, "KH"));
   const std::string consumed =
       "jilaf_events_consumed_total{consumer=\"" + missions_group_ + "\"";
   const double before = Metric(missions, consumed);
+  ProduceEvent("jilaf.invitations.events", kCompleted, nomination_id,
+               CompletedData(nomination_id, email, "KH"));
   ASSERT_TRUE(testing::WaitUntil([&] { return Metric(missions, consumed) > before; }, seconds(60)));
 
   const json seminar = Post(missions, "/v1/seminars", kSeminar, 201);
