@@ -55,7 +55,8 @@ nlohmann::json AlumnusFrom(const events::CloudEvent& event) {
   doc["given_name"] = RequiredText(data, "/candidate/given_name");
   const std::string country = RequiredText(data, "/candidate/nationality");
   if (!IsCountryCode(country)) {
-    throw std::invalid_argument("nomination.completed /candidate/nationality is not a country code");
+    throw std::invalid_argument(
+        "nomination.completed /candidate/nationality is not a country code");
   }
   doc["country"] = country;
   const std::string email = RequiredText(data, "/candidate/email");
@@ -209,9 +210,8 @@ http::Response InviteAlumni(const http::Request& request, store::Store& store) {
       const Table& table = kind == "seminar" ? kSeminars : kEducation;
       const auto target = LoadOr404(tx, table, target_id);
       const std::string status = target["status"];
-      const bool open = kind == "seminar"
-                            ? (status == "planned" || status == "registration_open")
-                            : (status == "planned" || status == "in_progress");
+      const bool open = kind == "seminar" ? (status == "planned" || status == "registration_open")
+                                          : (status == "planned" || status == "in_progress");
       if (!open) {
         throw http::ApiError::Conflict("this " + std::string(table.what) + " is " + status +
                                        "; alumni can be invited only before it takes place");

@@ -119,8 +119,7 @@ void CompleteParticipants(store::Db& tx, const http::Request& request, nlohmann:
     // The code itself stays out of the event: anyone reading the topic could forge nothing
     // with it, but it is the holder's to share.
     facts["certificate_date"] = date;
-    Emit(tx, request, "certificate", "issued", id, "education-programmes/" + id,
-         std::move(facts));
+    Emit(tx, request, "certificate", "issued", id, "education-programmes/" + id, std::move(facts));
   }
 }
 
@@ -169,8 +168,10 @@ http::Response EnrolParticipant(const http::Request& request, store::Store& stor
       auto doc = LoadOr404(tx, kEducation, request.Param("id"));
       const std::string status = doc["status"];
       if (status != "planned" && status != "in_progress") {
-        throw http::ApiError::Conflict("participants can be enrolled only while the programme "
-                                       "is planned or in_progress; it is " + status);
+        throw http::ApiError::Conflict(
+            "participants can be enrolled only while the programme "
+            "is planned or in_progress; it is " +
+            status);
       }
       for (const auto& other : doc["participants"]) {
         if (other["email"] == participant["email"]) {
@@ -185,8 +186,8 @@ http::Response EnrolParticipant(const http::Request& request, store::Store& stor
       const auto alumnus = FindAlumnus(tx, participant["email"], nomination_id);
       if (alumnus) {
         participant["alumnus_id"] = *alumnus;
-        LinkRegistration(tx, *alumnus, "education_programme", id,
-                         doc["fiscal_year"].get<int>(), participant["id"]);
+        LinkRegistration(tx, *alumnus, "education_programme", id, doc["fiscal_year"].get<int>(),
+                         participant["id"]);
       }
       doc["participants"].push_back(participant);
       SaveRecord(tx, kEducation, doc);
@@ -220,8 +221,10 @@ http::Response RecordAttendance(const http::Request& request, store::Store& stor
     }
     if (!known_session) throw http::ApiError::NotFound("no session with id " + session_id);
     if (doc["status"] != "in_progress") {
-      throw http::ApiError::Conflict("attendance is recorded while the programme is in_progress; "
-                                     "it is " + doc["status"].get<std::string>());
+      throw http::ApiError::Conflict(
+          "attendance is recorded while the programme is in_progress; "
+          "it is " +
+          doc["status"].get<std::string>());
     }
     std::vector<http::FieldError> errors;
     for (std::size_t i = 0; i < present.size(); ++i) {

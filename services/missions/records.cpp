@@ -56,8 +56,7 @@ http::Response RecordResponse(int status, const Table& table, const nlohmann::js
   auto response = http::Response::Json(status, doc);
   response.SetHeader("ETag", http::MakeEtag(doc["version"].get<std::int64_t>()));
   if (status == 201) {
-    response.SetHeader("Location",
-                       std::string(table.path) + "/" + doc["id"].get<std::string>());
+    response.SetHeader("Location", std::string(table.path) + "/" + doc["id"].get<std::string>());
   }
   return response;
 }
@@ -68,8 +67,8 @@ http::Response ListRecords(const http::Request& request, store::Store& store, co
   const auto fiscal_year = http::QueryInt(request, "fiscal_year", 1989, 2100);
   const auto status = request.Query("status");
   if (status && std::find(states.begin(), states.end(), *status) == states.end()) {
-    throw http::ApiError::BadRequest(std::string("query parameter status is not a ") +
-                                     table.what + " status");
+    throw http::ApiError::BadRequest(std::string("query parameter status is not a ") + table.what +
+                                     " status");
   }
   const auto country = request.Query("country");
   return store.Read([&](store::Db& db) {
@@ -93,8 +92,8 @@ void Emit(store::Db& tx, const http::Request& request, const std::string& aggreg
   events::AppendToOutbox(
       tx, kEventsTopic,
       events::MakeEvent(kEventSource, "jilaf.missions." + aggregate + "." + what, key, subject,
-                        "/schemas/missions/" + aggregate + "." + what + "/v1.json",
-                        std::move(data), std::string(request.Header("traceparent"))));
+                        "/schemas/missions/" + aggregate + "." + what + "/v1.json", std::move(data),
+                        std::string(request.Header("traceparent"))));
 }
 
 bool IsCountryCode(const std::string& code) {
@@ -123,10 +122,8 @@ TransitionInput ReadTransition(const http::Request& request) {
 
 void RecordHistory(nlohmann::json& doc, const std::string& from, const std::string& to,
                    const http::Request& request, const std::optional<std::string>& note) {
-  nlohmann::json entry = {{"from", from},
-                          {"to", to},
-                          {"at", events::NowRfc3339()},
-                          {"by", request.principal.subject}};
+  nlohmann::json entry = {
+      {"from", from}, {"to", to}, {"at", events::NowRfc3339()}, {"by", request.principal.subject}};
   if (note) entry["note"] = *note;
   doc["history"].push_back(std::move(entry));
 }

@@ -8,8 +8,8 @@ namespace jilaf::missions {
 namespace {
 
 std::vector<nlohmann::json> Docs(store::Db& db, const char* table, std::int64_t fy) {
-  auto stmt = db.Prepare(std::string("SELECT doc FROM ") + table +
-                         " WHERE fiscal_year = ? ORDER BY seq");
+  auto stmt =
+      db.Prepare(std::string("SELECT doc FROM ") + table + " WHERE fiscal_year = ? ORDER BY seq");
   stmt.Bind(1, fy);
   std::vector<nlohmann::json> out;
   while (stmt.Step()) out.push_back(nlohmann::json::parse(stmt.Text(0)));
@@ -86,30 +86,28 @@ nlohmann::json EducationPart(store::Db& db, std::int64_t fy) {
       if (participant.contains("alumnus_id")) ++alumni;
     }
   }
-  return {{"programmes", programmes.size()},
-          {"by_location", by_location},
-          {"courses", courses},
-          {"held", held},
-          {"participants", participants},
-          {"completions", completed},
-          {"completion_rate",
-           participants == 0 ? 0.0 : static_cast<double>(completed) / participants},
-          {"certificates",
-           Count(db, "SELECT count(*) FROM certificates WHERE fiscal_year = ?", fy)},
-          {"alumni_participants", alumni}};
+  return {
+      {"programmes", programmes.size()},
+      {"by_location", by_location},
+      {"courses", courses},
+      {"held", held},
+      {"participants", participants},
+      {"completions", completed},
+      {"completion_rate", participants == 0 ? 0.0 : static_cast<double>(completed) / participants},
+      {"certificates", Count(db, "SELECT count(*) FROM certificates WHERE fiscal_year = ?", fy)},
+      {"alumni_participants", alumni}};
 }
 
 nlohmann::json AlumniPart(store::Db& db, std::int64_t fy) {
-  return {
-      {"new_alumni", Count(db, "SELECT count(*) FROM alumni WHERE fiscal_year = ?", fy)},
-      {"invited", Count(db,
-                        "SELECT count(DISTINCT alumnus_id) FROM alumni_engagements"
-                        " WHERE fiscal_year = ? AND invited_at IS NOT NULL",
-                        fy)},
-      {"participating", Count(db,
-                              "SELECT count(DISTINCT alumnus_id) FROM alumni_engagements"
-                              " WHERE fiscal_year = ? AND registered_at IS NOT NULL",
-                              fy)}};
+  return {{"new_alumni", Count(db, "SELECT count(*) FROM alumni WHERE fiscal_year = ?", fy)},
+          {"invited", Count(db,
+                            "SELECT count(DISTINCT alumnus_id) FROM alumni_engagements"
+                            " WHERE fiscal_year = ? AND invited_at IS NOT NULL",
+                            fy)},
+          {"participating", Count(db,
+                                  "SELECT count(DISTINCT alumnus_id) FROM alumni_engagements"
+                                  " WHERE fiscal_year = ? AND registered_at IS NOT NULL",
+                                  fy)}};
 }
 
 }  // namespace
@@ -124,13 +122,14 @@ http::Response FiscalYearReport(const http::Request& request, store::Store& stor
     throw http::ApiError::BadRequest("fiscal year must be a year from 1989 to 2100, e.g. 2026");
   }
   return store.Read([&](store::Db& db) {
-    nlohmann::json body = {{"fiscal_year", fy},
-                           {"period", {{"from", std::to_string(fy) + "-04-01"},
-                                       {"to", std::to_string(fy + 1) + "-03-31"}}},
-                           {"missions", MissionsPart(db, fy)},
-                           {"seminars", SeminarsPart(db, fy)},
-                           {"education", EducationPart(db, fy)},
-                           {"alumni", AlumniPart(db, fy)}};
+    nlohmann::json body = {
+        {"fiscal_year", fy},
+        {"period",
+         {{"from", std::to_string(fy) + "-04-01"}, {"to", std::to_string(fy + 1) + "-03-31"}}},
+        {"missions", MissionsPart(db, fy)},
+        {"seminars", SeminarsPart(db, fy)},
+        {"education", EducationPart(db, fy)},
+        {"alumni", AlumniPart(db, fy)}};
     return http::Response::Json(200, body);
   });
 }

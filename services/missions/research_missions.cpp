@@ -1,6 +1,5 @@
 #include "services/missions/research_missions.hpp"
 
-
 #include "common/events/cloud_event.hpp"
 #include "common/http/idempotency.hpp"
 #include "common/http/json_input.hpp"
@@ -105,8 +104,10 @@ http::Response AddMeeting(const http::Request& request, store::Store& store) {
     http::RequireIfMatch(request, doc["version"].get<std::int64_t>());
     const std::string status = doc["status"];
     if (status != "planned" && status != "in_progress") {
-      throw http::ApiError::Conflict("meetings can be added only to a planned or in_progress "
-                                     "mission; this one is " + status);
+      throw http::ApiError::Conflict(
+          "meetings can be added only to a planned or in_progress "
+          "mission; this one is " +
+          status);
     }
     doc["meetings"].push_back(meeting);
     SaveRecord(tx, kMissions, doc);
@@ -130,8 +131,9 @@ http::Response TransitionMission(const http::Request& request, store::Store& sto
     MissionStates().Check(from, input.to);
     if (input.to == "reported" &&
         (!doc["report"].is_object() || doc["report"]["status"] != "published")) {
-      throw http::ApiError::Conflict("a mission becomes reported only once its findings report "
-                                     "is published");
+      throw http::ApiError::Conflict(
+          "a mission becomes reported only once its findings report "
+          "is published");
     }
     doc["status"] = input.to;
     RecordHistory(doc, from, input.to, request, input.note);
@@ -157,8 +159,10 @@ http::Response PutReport(const http::Request& request, store::Store& store) {
     http::RequireIfMatch(request, doc["version"].get<std::int64_t>());
     const std::string status = doc["status"];
     if (status != "in_progress" && status != "completed") {
-      throw http::ApiError::Conflict("a findings report is written while the mission is "
-                                     "in_progress or completed; this one is " + status);
+      throw http::ApiError::Conflict(
+          "a findings report is written while the mission is "
+          "in_progress or completed; this one is " +
+          status);
     }
     const bool created = !doc["report"].is_object();
     if (!created && doc["report"]["status"] != "draft") {

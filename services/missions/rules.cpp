@@ -16,7 +16,8 @@ bool MeetsThreshold(int attended, int total, int threshold_percent) {
 
 int SessionCount(const nlohmann::json& programme) {
   int count = 0;
-  for (const auto& course : programme["courses"]) count += static_cast<int>(course["sessions"].size());
+  for (const auto& course : programme["courses"])
+    count += static_cast<int>(course["sessions"].size());
   return count;
 }
 

@@ -71,10 +71,9 @@ store::MigrationSet Migrations() {
 }
 
 const domain::StateMachine& MissionStates() {
-  static const domain::StateMachine machine(
-      "mission", {{"planned", {"in_progress", "cancelled"}},
-                  {"in_progress", {"completed", "cancelled"}},
-                  {"completed", {"reported"}}});
+  static const domain::StateMachine machine("mission", {{"planned", {"in_progress", "cancelled"}},
+                                                        {"in_progress", {"completed", "cancelled"}},
+                                                        {"completed", {"reported"}}});
   return machine;
 }
 
@@ -86,8 +85,8 @@ const domain::StateMachine& ReportStates() {
 
 const domain::StateMachine& EducationStates() {
   static const domain::StateMachine machine(
-      "education programme", {{"planned", {"in_progress", "cancelled"}},
-                              {"in_progress", {"completed", "cancelled"}}});
+      "education programme",
+      {{"planned", {"in_progress", "cancelled"}}, {"in_progress", {"completed", "cancelled"}}});
   return machine;
 }
 

@@ -56,20 +56,21 @@ nlohmann::json ReadSeminar(const nlohmann::json& body) {
 }
 
 nlohmann::json SeminarFacts(const nlohmann::json& doc) {
-  return {{"seminar_id", doc["id"]},           {"title", doc["title"]},
-          {"co_organisers", doc["co_organisers"]}, {"venue", doc["venue"]},
-          {"fiscal_year", doc["fiscal_year"]}, {"start_date", doc["start_date"]},
-          {"end_date", doc["end_date"]},       {"capacity", doc["capacity"]},
+  return {{"seminar_id", doc["id"]},
+          {"title", doc["title"]},
+          {"co_organisers", doc["co_organisers"]},
+          {"venue", doc["venue"]},
+          {"fiscal_year", doc["fiscal_year"]},
+          {"start_date", doc["start_date"]},
+          {"end_date", doc["end_date"]},
+          {"capacity", doc["capacity"]},
           {"status", doc["status"]}};
 }
 
 nlohmann::json RegistrationFacts(const nlohmann::json& seminar, const nlohmann::json& r) {
-  return {{"seminar_id", seminar["id"]},
-          {"registration_id", r["id"]},
-          {"status", r["status"]},
-          {"alumnus_id", r.value("alumnus_id", nlohmann::json())},
-          {"country", r["country"]},
-          {"fiscal_year", seminar["fiscal_year"]}};
+  return {{"seminar_id", seminar["id"]}, {"registration_id", r["id"]},
+          {"status", r["status"]},       {"alumnus_id", r.value("alumnus_id", nlohmann::json())},
+          {"country", r["country"]},     {"fiscal_year", seminar["fiscal_year"]}};
 }
 
 std::string Lower(std::string text) {
@@ -165,8 +166,8 @@ http::Response RegisterForSeminar(const http::Request& request, store::Store& st
       }
       doc["registrations"].push_back(registration);
       SaveRecord(tx, kSeminars, doc);
-      Emit(tx, request, "registration", registration["status"].get<std::string>(), id, "seminars/" + id,
-           RegistrationFacts(doc, registration));
+      Emit(tx, request, "registration", registration["status"].get<std::string>(), id,
+           "seminars/" + id, RegistrationFacts(doc, registration));
       auto response = http::Response::Json(201, registration);
       response.SetHeader("Location", "/v1/seminars/" + id + "/registrations/" +
                                          registration["id"].get<std::string>());
@@ -181,8 +182,10 @@ http::Response CancelSeminarRegistration(const http::Request& request, store::St
     auto doc = LoadOr404(tx, kSeminars, request.Param("id"));
     const std::string status = doc["status"];
     if (status != "registration_open" && status != "registration_closed") {
-      throw http::ApiError::Conflict("registrations can be cancelled only before the seminar is "
-                                     "held; it is " + status);
+      throw http::ApiError::Conflict(
+          "registrations can be cancelled only before the seminar is "
+          "held; it is " +
+          status);
     }
     const std::string& registration_id = request.Param("registration_id");
     const auto promoted = CancelRegistration(doc, registration_id);

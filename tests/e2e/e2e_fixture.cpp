@@ -224,8 +224,7 @@ bool E2eTest::WaitForInbox(const RunningService& notifications,
       timeout);
 }
 
-void E2eTest::ProduceRaw(const std::string& topic, const std::string& key,
-                         const std::string& value,
+void E2eTest::ProduceRaw(const std::string& topic, const std::string& key, const std::string& value,
                          const std::vector<std::pair<std::string, std::string>>& headers) {
   std::string error;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
@@ -234,10 +233,10 @@ void E2eTest::ProduceRaw(const std::string& topic, const std::string& key,
   ASSERT_TRUE(producer) << error;
   RdKafka::Headers* kafka_headers = RdKafka::Headers::create();
   for (const auto& [name, header_value] : headers) kafka_headers->add(name, header_value);
-  const auto code = producer->produce(topic, RdKafka::Topic::PARTITION_UA,
-                                      RdKafka::Producer::RK_MSG_COPY,
-                                      const_cast<char*>(value.data()), value.size(), key.data(),
-                                      key.size(), 0, kafka_headers, nullptr);
+  const auto code =
+      producer->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                        const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0,
+                        kafka_headers, nullptr);
   if (code != RdKafka::ERR_NO_ERROR) delete kafka_headers;  // ownership passes only on success
   ASSERT_EQ(code, RdKafka::ERR_NO_ERROR);
   ASSERT_EQ(producer->flush(10000), RdKafka::ERR_NO_ERROR);
@@ -260,7 +259,8 @@ std::map<std::string, std::string> E2eTest::FindMessage(const std::string& topic
   conf->set("bootstrap.servers", bootstrap_, error);
   conf->set("group.id", "e2e-reader-" + events::NewUuid().substr(0, 8), error);
   conf->set("auto.offset.reset", "earliest", error);
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), error));
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(
+      RdKafka::KafkaConsumer::create(conf.get(), error));
   if (!consumer) {
     ADD_FAILURE() << error;
     return {};

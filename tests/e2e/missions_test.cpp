@@ -61,20 +61,21 @@ class MissionsE2eTest : public E2eTest {
     return found;
   }
 
-  json Post(const RunningService& service, const std::string& path, const json& body,
-            int expected, std::vector<std::pair<std::string, std::string>> headers = {}) {
+  json Post(const RunningService& service, const std::string& path, const json& body, int expected,
+            std::vector<std::pair<std::string, std::string>> headers = {}) {
     const auto result = Call(service, "POST", path, body.dump(), staff_token_, std::move(headers));
     EXPECT_EQ(result.status, expected) << path << ": " << result.body;
     return result.body.empty() ? json() : json::parse(result.body);
   }
 };
 
-const json kSeminar = {{"title", {{"ja", "アジア太平洋労働セミナー"}, {"en", "Asia-Pacific seminar"}}},
-                       {"venue", {{"name", "Sunway"}, {"city", "Phnom Penh"}, {"country", "KH"}}},
-                       {"start_date", "2026-10-05"},
-                       {"end_date", "2026-10-06"},
-                       {"capacity", 30},
-                       {"agenda", {{{"title", "Opening"}, {"date", "2026-10-05"}}}}};
+const json kSeminar = {
+    {"title", {{"ja", "アジア太平洋労働セミナー"}, {"en", "Asia-Pacific seminar"}}},
+    {"venue", {{"name", "Sunway"}, {"city", "Phnom Penh"}, {"country", "KH"}}},
+    {"start_date", "2026-10-05"},
+    {"end_date", "2026-10-06"},
+    {"capacity", 30},
+    {"agenda", {{{"title", "Opening"}, {"date", "2026-10-05"}}}}};
 
 TEST_F(MissionsE2eTest, CompletedInviteeJoinsAlumniIsInvitedAndRegistersLinked) {
   auto& missions = StartMissions();
@@ -90,8 +91,7 @@ TEST_F(MissionsE2eTest, CompletedInviteeJoinsAlumniIsInvitedAndRegistersLinked) 
   const std::string alumnus_id = alumnus["id"];
 
   // The same completion again (a replay under a new event id) adds nobody.
-  const std::string consumed =
-      "jilaf_events_consumed_total{consumer=\"" + missions_group_ + "\"";
+  const std::string consumed = "jilaf_events_consumed_total{consumer=\"" + missions_group_ + "\"";
   const double before = Metric(missions, consumed);
   ProduceEvent("jilaf.invitations.events", kCompleted, nomination_id,
                CompletedData(nomination_id, email, "KH"));
@@ -100,23 +100,23 @@ TEST_F(MissionsE2eTest, CompletedInviteeJoinsAlumniIsInvitedAndRegistersLinked) 
   const json seminar = Post(missions, "/v1/seminars", kSeminar, 201);
   const std::string seminar_id = seminar["id"];
   EXPECT_EQ(seminar["co_organisers"], json({"ITUC-AP"}));
-  const json invited = Post(
-      missions, "/v1/alumni/invitations",
-      {{"target", {{"kind", "seminar"}, {"id", seminar_id}}},
-       {"filter", {{"country", "KH"}, {"fiscal_year", 2026}}}},
-      201, {{"Idempotency-Key", "invite-" + seminar_id}});
+  const json invited = Post(missions, "/v1/alumni/invitations",
+                            {{"target", {{"kind", "seminar"}, {"id", seminar_id}}},
+                             {"filter", {{"country", "KH"}, {"fiscal_year", 2026}}}},
+                            201, {{"Idempotency-Key", "invite-" + seminar_id}});
   EXPECT_NE(std::find(invited["invited"].begin(), invited["invited"].end(), alumnus_id),
             invited["invited"].end())
       << invited.dump();
 
-  const auto opened = Call(missions, "POST", "/v1/seminars/" + seminar_id + "/transitions",
-                           R"({"to": "registration_open"})", staff_token_, {{"If-Match", "\"v1\""}});
+  const auto opened =
+      Call(missions, "POST", "/v1/seminars/" + seminar_id + "/transitions",
+           R"({"to": "registration_open"})", staff_token_, {{"If-Match", "\"v1\""}});
   ASSERT_EQ(opened.status, 200) << opened.body;
   std::string shouting = email;
   for (auto& c : shouting) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  const json registration = Post(missions, "/v1/seminars/" + seminar_id + "/registrations",
-                                 {{"name", "Sok Dara"}, {"email", shouting}, {"country", "KH"}},
-                                 201);
+  const json registration =
+      Post(missions, "/v1/seminars/" + seminar_id + "/registrations",
+           {{"name", "Sok Dara"}, {"email", shouting}, {"country", "KH"}}, 201);
   EXPECT_EQ(registration["status"], "registered");
   EXPECT_EQ(registration["alumnus_id"], alumnus_id);
 
@@ -138,8 +138,8 @@ TEST_F(MissionsE2eTest, CompletedInviteeJoinsAlumniIsInvitedAndRegistersLinked) 
   EXPECT_EQ(copies, 1);
   EXPECT_TRUE(testing::WaitUntil(
       [&] {
-        return Metric(missions,
-                      "jilaf_events_published_total{topic=\"jilaf.missions.events\"}") >= 4.0;
+        return Metric(missions, "jilaf_events_published_total{topic=\"jilaf.missions.events\"}") >=
+               4.0;
       },
       seconds(60)));
 }
@@ -168,8 +168,9 @@ TEST_F(MissionsE2eTest, ForgedOrMalformedInvitationEventsGoToTheMissionsDeadLett
   EXPECT_EQ(incomplete["ce_type"], kCompleted);
   EXPECT_NE(incomplete["dlq_error"].find("/candidate/email"), std::string::npos)
       << incomplete["dlq_error"];
-  EXPECT_GE(Metric(missions, "jilaf_events_dead_lettered_total{consumer=\"" + missions_group_ + "\""),
-            2.0);
+  EXPECT_GE(
+      Metric(missions, "jilaf_events_dead_lettered_total{consumer=\"" + missions_group_ + "\""),
+      2.0);
 }
 
 // Every endpoint answers bad input with a problem naming the field or parameter.
@@ -195,15 +196,13 @@ TEST_F(MissionsE2eTest, EveryEndpointRejectsBadInputFieldByField) {
              "end_date": "2026-05-01", "objectives": "many", "delegation": [{"name": "A",
              "organisation": "B", "role": "chief"}], "extra": 1})",
          422,
-         {"/title/en", "/countries", "/start_date", "/objectives", "/delegation/0/role",
-          "/extra"});
+         {"/title/en", "/countries", "/start_date", "/objectives", "/delegation/0/role", "/extra"});
   expect("POST", "/v1/missions", "{\"title\": ", 400, {});
   expect("POST", "/v1/education-programmes",
          R"({"title": {"ja": "x", "en": "y"}, "location": "moon", "start_date": "2026-07-01",
              "end_date": "2026-07-02", "attendance_threshold_percent": 150,
              "courses": [{"title": "A", "sessions": [{"date": "2026-08-01"}]}]})",
-         422,
-         {"/location", "/attendance_threshold_percent", "/courses/0/sessions/0/date"});
+         422, {"/location", "/attendance_threshold_percent", "/courses/0/sessions/0/date"});
   expect("POST", "/v1/seminars",
          R"({"title": {"ja": "x", "en": "y"}, "venue": {"name": "V", "city": "C"},
              "start_date": "2026-10-01", "end_date": "2026-09-01", "capacity": 0})",
@@ -242,8 +241,8 @@ TEST_F(MissionsE2eTest, EveryEndpointRejectsBadInputFieldByField) {
   expect("POST", programme_path + "/participants", R"({"name": "A", "country": "JP"})", 422,
          {"/email"});
   const std::string session_id = programme["courses"][0]["sessions"][0]["id"];
-  expect("PUT", programme_path + "/sessions/" + session_id + "/attendance",
-         R"({"present": [1]})", 422, {"/present/0"}, {{"If-Match", "\"v1\""}});
+  expect("PUT", programme_path + "/sessions/" + session_id + "/attendance", R"({"present": [1]})",
+         422, {"/present/0"}, {{"If-Match", "\"v1\""}});
 
   const json mission = Post(missions, "/v1/missions",
                             {{"title", {{"ja", "調査"}, {"en", "Study"}}},

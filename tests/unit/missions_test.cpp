@@ -346,15 +346,15 @@ TEST_F(MissionsStoreTest, CompletionIssuesCertificatesOnlyAtTheThreshold) {
   EXPECT_EQ(ProblemOf([&] { enrol("Budi again", "budi@example.org"); }).status, 409);
   std::int64_t version = 3;
   auto etag = [&] { return "\"v" + std::to_string(version++) + "\""; };
-  EXPECT_EQ(TransitionEducationProgramme(Req(R"({"to": "in_progress"})", {{"id", id}}, etag()),
-                                         *store_)
-                .status,
-            200);
+  EXPECT_EQ(
+      TransitionEducationProgramme(Req(R"({"to": "in_progress"})", {{"id", id}}, etag()), *store_)
+          .status,
+      200);
   for (int i = 0; i < 4; ++i) {
     const json present = i < 2 ? json{good, poor} : json{good};
-    const auto r = RecordAttendance(Req(json({{"present", present}}).dump(),
-                                        {{"id", id}, {"session_id", sessions[i]}}, etag()),
-                                    *store_);
+    const auto r = RecordAttendance(
+        Req(json({{"present", present}}).dump(), {{"id", id}, {"session_id", sessions[i]}}, etag()),
+        *store_);
     ASSERT_EQ(r.status, 200) << r.body;
   }
   const auto unknown = ProblemOf([&] {
@@ -364,8 +364,8 @@ TEST_F(MissionsStoreTest, CompletionIssuesCertificatesOnlyAtTheThreshold) {
   });
   EXPECT_EQ(unknown.status, 422);
   EXPECT_EQ(unknown.fields.count("/present/0"), 1u);
-  const auto done = TransitionEducationProgramme(
-      Req(R"({"to": "completed"})", {{"id", id}}, etag()), *store_);
+  const auto done =
+      TransitionEducationProgramme(Req(R"({"to": "completed"})", {{"id", id}}, etag()), *store_);
   ASSERT_EQ(done.status, 200) << done.body;
   std::string code;
   const auto completed = Body(done);
@@ -381,10 +381,10 @@ TEST_F(MissionsStoreTest, CompletionIssuesCertificatesOnlyAtTheThreshold) {
   http::Request verify;
   verify.params["code"] = code;
   const auto certificate = Body(VerifyCertificate(verify, *store_));
-  EXPECT_EQ(certificate, json({{"name", "Siti Rahma"},
-                               {"programme", {{"ja", "労使関係講座"},
-                                              {"en", "Industrial relations course"}}},
-                               {"date", "2026-07-05"}}));
+  EXPECT_EQ(certificate,
+            json({{"name", "Siti Rahma"},
+                  {"programme", {{"ja", "労使関係講座"}, {"en", "Industrial relations course"}}},
+                  {"date", "2026-07-05"}}));
   verify.params["code"] = "0000-0000";
   EXPECT_EQ(ProblemOf([&] { VerifyCertificate(verify, *store_); }).status, 404);
   http::Request report;
@@ -399,12 +399,12 @@ TEST_F(MissionsStoreTest, CompletionIssuesCertificatesOnlyAtTheThreshold) {
 
 TEST_F(MissionsStoreTest, SeminarWaitlistPromotesAndAlumniAreLinked) {
   ASSERT_EQ(Apply(Completed("nom-9", "alumna@example.org")), events::ApplyOutcome::kApplied);
-  const auto created = CreateSeminar(
-      Req(R"({"title": {"ja": "アジア太平洋セミナー", "en": "Asia-Pacific seminar"},
+  const auto created =
+      CreateSeminar(Req(R"({"title": {"ja": "アジア太平洋セミナー", "en": "Asia-Pacific seminar"},
           "venue": {"name": "Hotel", "city": "Bangkok", "country": "TH"},
           "start_date": "2026-09-01", "end_date": "2026-09-02", "capacity": 1,
           "agenda": [{"title": "Opening", "date": "2026-09-01"}]})"),
-      *store_);
+                    *store_);
   ASSERT_EQ(created.status, 201) << created.body;
   const auto seminar = Body(created);
   EXPECT_EQ(seminar["co_organisers"], json({"ITUC-AP"}));
@@ -420,10 +420,10 @@ TEST_F(MissionsStoreTest, SeminarWaitlistPromotesAndAlumniAreLinked) {
               .dump()),
       *store_);
   EXPECT_EQ(Body(invited)["invited"].size(), 1u);
-  ASSERT_EQ(TransitionSeminar(Req(R"({"to": "registration_open"})", {{"id", id}}, "\"v1\""),
-                              *store_)
-                .status,
-            200);
+  ASSERT_EQ(
+      TransitionSeminar(Req(R"({"to": "registration_open"})", {{"id", id}}, "\"v1\""), *store_)
+          .status,
+      200);
   const auto first = Body(reg("first@example.org"));
   const auto second = Body(reg("ALUMNA@example.org"));
   EXPECT_EQ(first["status"], "registered");
