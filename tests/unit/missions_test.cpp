@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <memory>
 
 #include "common/events/consumer.hpp"
@@ -156,6 +157,48 @@ TEST(FiscalYear, StartsInApril) {
   EXPECT_EQ(FiscalYearOf("2026-12-01"), 2026);
 }
 
+// A small subset of JSON Schema (type, const, enum, required, properties,
+// additionalProperties: false, items, $ref to nothing): enough to catch an event drifting from its
+// published schema. Returns the first mismatch, or "".
+std::string Mismatch(const json& schema, const json& value, const std::string& at) {
+  if (schema.contains("const") && value != schema["const"]) return at + ": not the const";
+  if (schema.contains("enum") &&
+      std::find(schema["enum"].begin(), schema["enum"].end(), value) == schema["enum"].end()) {
+    return at + ": not in the enum";
+  }
+  if (schema.contains("type")) {
+    const json types = schema["type"].is_array() ? schema["type"] : json::array({schema["type"]});
+    bool ok = false;
+    for (const auto& t : types) {
+      ok |= (t == "string" && value.is_string()) || (t == "integer" && value.is_number_integer()) ||
+            (t == "number" && value.is_number()) || (t == "object" && value.is_object()) ||
+            (t == "array" && value.is_array()) || (t == "null" && value.is_null()) ||
+            (t == "boolean" && value.is_boolean());
+    }
+    if (!ok) return at + ": wrong type";
+  }
+  if (value.is_object() && schema.contains("properties")) {
+    for (const auto& key : schema.value("required", json::array())) {
+      if (!value.contains(key)) return at + "/" + key.get<std::string>() + ": missing";
+    }
+    for (const auto& [key, member] : value.items()) {
+      if (!schema["properties"].contains(key)) {
+        if (schema.value("additionalProperties", true) == false) return at + "/" + key + ": extra";
+        continue;
+      }
+      auto inner = Mismatch(schema["properties"][key], member, at + "/" + key);
+      if (!inner.empty()) return inner;
+    }
+  }
+  if (value.is_array() && schema.contains("items")) {
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      auto inner = Mismatch(schema["items"], value[i], at + "/" + std::to_string(i));
+      if (!inner.empty()) return inner;
+    }
+  }
+  return "";
+}
+
 class MissionsStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -165,7 +208,28 @@ class MissionsStoreTest : public ::testing::Test {
         std::vector<store::MigrationSet>{events::OutboxMigrations(), events::InboxMigrations(),
                                          http::IdempotencyMigrations(), Migrations()});
   }
+  // Every event the test produced matches the JSON Schema its dataschema names, in the repo.
   void TearDown() override {
+    const auto rows = store_->Read([](store::Db& db) {
+      auto stmt = db.Prepare("SELECT headers, payload FROM outbox ORDER BY seq");
+      std::vector<std::pair<json, json>> out;
+      while (stmt.Step()) out.emplace_back(json::parse(stmt.Text(0)), json::parse(stmt.Text(1)));
+      return out;
+    });
+    for (const auto& [headers, payload] : rows) {
+      std::string type;
+      std::string dataschema;
+      for (const auto& header : headers) {
+        if (header[0] == "ce_type") type = header[1];
+        if (header[0] == "ce_dataschema") dataschema = header[1];
+      }
+      EXPECT_EQ(dataschema, "/schemas/missions/" +
+                                type.substr(std::string("jilaf.missions.").size()) + "/v1.json");
+      std::ifstream file(std::string(JILAF_SOURCE_DIR) + dataschema);
+      ASSERT_TRUE(file) << "no schema file for " << type;
+      const auto schema = json::parse(file);
+      EXPECT_EQ(Mismatch(schema, payload, ""), "") << type << " " << payload.dump();
+    }
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
