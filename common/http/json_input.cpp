@@ -328,6 +328,25 @@ std::optional<ObjectReader> ObjectReader::Object(const std::string& key, bool re
   return ObjectReader(*value, PointerTo(key), errors_);
 }
 
+std::vector<ObjectReader> ObjectReader::ObjectArray(const std::string& key, bool required,
+                                                    std::size_t max_items) {
+  std::vector<ObjectReader> out;
+  const auto* value = Take(key, required, "an array");
+  if (value == nullptr) return out;
+  if (!value->is_array()) {
+    AddError(key, std::string("expected an array, got ") + TypeName(*value));
+    return out;
+  }
+  if (value->size() > max_items) {
+    AddError(key, "at most " + std::to_string(max_items) + " items");
+    return out;
+  }
+  for (std::size_t i = 0; i < value->size(); ++i) {
+    out.push_back(ObjectReader((*value)[i], PointerTo(key) + "/" + std::to_string(i), errors_));
+  }
+  return out;
+}
+
 const nlohmann::json* ObjectReader::Raw(const std::string& key) { return Take(key, false, ""); }
 
 void ObjectReader::RejectUnknownFields() {

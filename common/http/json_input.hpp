@@ -62,6 +62,11 @@ class ObjectReader {
                                        std::size_t max_len = 200);
   /// A nested object; nullopt (and an error if required) when absent or not an object.
   std::optional<ObjectReader> Object(const std::string& key, bool required);
+  /// An array of objects: one reader per item (pointer `/key/<i>`), sharing this reader's
+  /// errors; call RejectUnknownFields() on each when done. Empty (and an error if required, or
+  /// if not an array of at most max_items objects) otherwise.
+  std::vector<ObjectReader> ObjectArray(const std::string& key, bool required,
+                                        std::size_t max_items);
   /// The raw member, marked as known; nullptr when absent.
   const nlohmann::json* Raw(const std::string& key);
 

@@ -1,11 +1,27 @@
 // jilaf-missions: the missions service (composition root).
 #include "common/service/service.hpp"
-#include "services/missions/catalogue.hpp"
+#include "common/util/embedded.hpp"
+#include "services/missions/alumni.hpp"
+#include "services/missions/routes.hpp"
+#include "services/missions/schema.hpp"
+
+JILAF_EMBEDDED(missions_openapi)
 
 int main(int argc, char** argv) {
+  std::string group = "missions";
   auto config = jilaf::service::LoadConfigOrExit(
       "missions", "JILAF missions service: research missions, education programmes and seminars.",
-      8083, 9083, argc, argv);
+      8083, 9083, argc, argv, [&group](jilaf::config::Flags& flags) {
+        flags.String("consumer-group", &group,
+                     "Kafka consumer group of the alumni directory, also its inbox's consumer "
+                     "name; dead letters go to jilaf.missions.dlq whatever the group.");
+      });
   jilaf::service::Service service(std::move(config), {jilaf::missions::Migrations()});
+  service.SetOpenApi(jilaf::embedded::missions_openapi);
+  jilaf::events::ConsumerOptions consumer;
+  consumer.name = group;
+  consumer.dead_letter_topic = jilaf::missions::kDeadLetterTopic;
+  consumer.topics = {jilaf::missions::kInvitationsTopic};
+  service.AddConsumer(std::move(consumer), jilaf::missions::ApplyInvitationEvent);
   return service.Run(jilaf::missions::Routes(service.store()));
 }

@@ -1,5 +1,7 @@
 #include "tests/e2e/e2e_fixture.hpp"
 
+#include <librdkafka/rdkafkacpp.h>
+
 #include <filesystem>
 
 #include "common/auth/jwt.hpp"
@@ -26,6 +28,7 @@ void E2eTest::SetUp() {
   keys_ = testing::GenerateRsaKeyPair();
   testing::WriteFile(dir_ + "/jwt-public.pem", keys_.public_pem);
   group_ = "notifications-e2e-" + events::NewUuid().substr(0, 8);
+  missions_group_ = "missions-e2e-" + events::NewUuid().substr(0, 8);
   staff_token_ = Token("staff");
 }
 
@@ -108,6 +111,10 @@ RunningService& E2eTest::StartNotifications(const std::string& db_path) {
 
 RunningService& E2eTest::StartProjects(std::vector<std::string> extra) {
   return Start("projects", JILAF_PROJECTS_BIN, std::move(extra), {});
+}
+
+RunningService& E2eTest::StartMissions() {
+  return Start("missions", JILAF_MISSIONS_BIN, {"--consumer-group", missions_group_}, {});
 }
 
 void E2eTest::Stop(RunningService& service) {
@@ -219,6 +226,68 @@ bool E2eTest::WaitForInbox(const RunningService& notifications,
         return true;
       },
       timeout);
+}
+
+void E2eTest::ProduceRaw(const std::string& topic, const std::string& key, const std::string& value,
+                         const std::vector<std::pair<std::string, std::string>>& headers) {
+  std::string error;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  conf->set("bootstrap.servers", bootstrap_, error);
+  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), error));
+  ASSERT_TRUE(producer) << error;
+  RdKafka::Headers* kafka_headers = RdKafka::Headers::create();
+  for (const auto& [name, header_value] : headers) kafka_headers->add(name, header_value);
+  const auto code =
+      producer->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                        const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0,
+                        kafka_headers, nullptr);
+  if (code != RdKafka::ERR_NO_ERROR) delete kafka_headers;  // ownership passes only on success
+  ASSERT_EQ(code, RdKafka::ERR_NO_ERROR);
+  ASSERT_EQ(producer->flush(10000), RdKafka::ERR_NO_ERROR);
+}
+
+void E2eTest::ProduceEvent(const std::string& topic, const std::string& type,
+                           const std::string& key, const nlohmann::json& data) {
+  const auto event = events::MakeEvent("/e2e", type, key, "e2e/" + key, {}, data);
+  events::Headers headers;
+  std::string value;
+  events::ToKafka(event, headers, value);
+  ProduceRaw(topic, key, value, headers);
+}
+
+std::map<std::string, std::string> E2eTest::FindMessage(const std::string& topic,
+                                                        const std::string& key,
+                                                        std::chrono::seconds timeout) {
+  std::string error;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  conf->set("bootstrap.servers", bootstrap_, error);
+  conf->set("group.id", "e2e-reader-" + events::NewUuid().substr(0, 8), error);
+  conf->set("auto.offset.reset", "earliest", error);
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(
+      RdKafka::KafkaConsumer::create(conf.get(), error));
+  if (!consumer) {
+    ADD_FAILURE() << error;
+    return {};
+  }
+  consumer->subscribe({topic});
+  std::map<std::string, std::string> found;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (found.empty() && std::chrono::steady_clock::now() < deadline) {
+    std::unique_ptr<RdKafka::Message> message(consumer->consume(200));
+    if (message->err() != RdKafka::ERR_NO_ERROR || message->key() == nullptr ||
+        *message->key() != key) {
+      continue;
+    }
+    if (message->headers() != nullptr) {
+      for (const auto& header : message->headers()->get_all()) {
+        found[header.key()] =
+            std::string(static_cast<const char*>(header.value()), header.value_size());
+      }
+    }
+    found["(value)"] = std::string(static_cast<const char*>(message->payload()), message->len());
+  }
+  consumer->close();
+  return found;
 }
 
 void E2eTest::KafkaCtl(const std::string& command) {

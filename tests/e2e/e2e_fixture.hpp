@@ -37,6 +37,8 @@ class E2eTest : public ::testing::Test {
   RunningService& StartNotifications(const std::string& db_path = {});
   /// The projects service; `extra` flags are appended (e.g. a short overdue scan interval).
   RunningService& StartProjects(std::vector<std::string> extra = {});
+  /// The missions service, its alumni consumer in a group of this test's own.
+  RunningService& StartMissions();
   /// SIGTERM and wait; expects a clean exit (status 0).
   void Stop(RunningService& service);
 
@@ -63,6 +65,17 @@ class E2eTest : public ::testing::Test {
   bool WaitForInbox(const RunningService& notifications, const std::set<std::string>& subjects,
                     std::chrono::seconds timeout);
 
+  /// Produces one raw message (value and headers as given) and waits for the broker's ack.
+  void ProduceRaw(const std::string& topic, const std::string& key, const std::string& value,
+                  const std::vector<std::pair<std::string, std::string>>& headers);
+  /// Produces a CloudEvent in binary content mode, exactly as the services' relay does.
+  void ProduceEvent(const std::string& topic, const std::string& type, const std::string& key,
+                    const nlohmann::json& data);
+  /// Reads `topic` from the beginning until a message with `key` arrives; returns its headers
+  /// plus "(value)" (empty on timeout). For dead-letter topics.
+  std::map<std::string, std::string> FindMessage(const std::string& topic, const std::string& key,
+                                                 std::chrono::seconds timeout);
+
   /// Runs `kafka-ctl COMMAND`; fails the test if it exits non-zero.
   void KafkaCtl(const std::string& command);
 
@@ -72,6 +85,7 @@ class E2eTest : public ::testing::Test {
   std::string kafka_ctl_;
   std::string dir_;
   std::string group_;
+  std::string missions_group_;
   testing::KeyPair keys_;
   std::string staff_token_;
   std::vector<std::unique_ptr<RunningService>> services_;

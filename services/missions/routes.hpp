@@ -5,9 +5,6 @@
 
 namespace jilaf::missions {
 
-/// Tables of the missions service.
-store::MigrationSet Migrations();
-
 /// Every API route of the missions service.
 http::Router Routes(store::Store& store);
 

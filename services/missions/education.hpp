@@ -1,0 +1,26 @@
+#pragma once
+
+#include "common/http/message.hpp"
+#include "common/store/store.hpp"
+
+namespace jilaf::missions {
+
+/// POST /v1/education-programmes: a programme in Japan or abroad, with courses and dated
+/// sessions and the attendance threshold for completion.
+http::Response CreateEducationProgramme(const http::Request& request, store::Store& store);
+/// GET /v1/education-programmes: filters status, fiscal_year, country; cursor pagination.
+http::Response ListEducationProgrammes(const http::Request& request, store::Store& store);
+/// GET /v1/education-programmes/{id}, with its ETag.
+http::Response GetEducationProgramme(const http::Request& request, store::Store& store);
+/// POST /v1/education-programmes/{id}/participants: enrols a participant (linked to the alumni
+/// directory when the person is an alumnus).
+http::Response EnrolParticipant(const http::Request& request, store::Store& store);
+/// PUT /v1/education-programmes/{id}/sessions/{session_id}/attendance: who was present (If-Match).
+http::Response RecordAttendance(const http::Request& request, store::Store& store);
+/// POST /v1/education-programmes/{id}/transitions: moving to `completed` completes every
+/// participant whose attendance meets the threshold and issues their certificates.
+http::Response TransitionEducationProgramme(const http::Request& request, store::Store& store);
+/// GET /v1/certificates/{code}: public verification; only name, programme and date.
+http::Response VerifyCertificate(const http::Request& request, store::Store& store);
+
+}  // namespace jilaf::missions

@@ -1,0 +1,24 @@
+#pragma once
+
+#include "common/http/message.hpp"
+#include "common/store/store.hpp"
+
+namespace jilaf::missions {
+
+/// POST /v1/missions: a research mission (countries, dates, objectives, delegation, meetings).
+http::Response CreateMission(const http::Request& request, store::Store& store);
+/// GET /v1/missions: filters status, fiscal_year, country; cursor pagination.
+http::Response ListMissions(const http::Request& request, store::Store& store);
+/// GET /v1/missions/{id}, with its ETag.
+http::Response GetMission(const http::Request& request, store::Store& store);
+/// POST /v1/missions/{id}/meetings: adds a meeting to the itinerary (If-Match).
+http::Response AddMeeting(const http::Request& request, store::Store& store);
+/// POST /v1/missions/{id}/transitions: moves the mission (If-Match); `reported` needs a
+/// published report.
+http::Response TransitionMission(const http::Request& request, store::Store& store);
+/// PUT /v1/missions/{id}/report: writes the bilingual findings report while it is a draft.
+http::Response PutReport(const http::Request& request, store::Store& store);
+/// POST /v1/missions/{id}/report/transitions: draft → in_review → published (If-Match).
+http::Response TransitionReport(const http::Request& request, store::Store& store);
+
+}  // namespace jilaf::missions

@@ -1,0 +1,109 @@
+#include "services/missions/schema.hpp"
+
+namespace jilaf::missions {
+
+store::MigrationSet Migrations() {
+  return {"missions",
+          {{1, "missions",
+            "CREATE TABLE missions ("
+            " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+            " id TEXT NOT NULL UNIQUE,"
+            " version INTEGER NOT NULL,"
+            " doc TEXT NOT NULL,"
+            " created_at TEXT NOT NULL,"
+            " updated_at TEXT NOT NULL);"},
+           {2, "education, seminars, certificates, alumni",
+            "ALTER TABLE missions ADD COLUMN status TEXT NOT NULL DEFAULT 'planned';"
+            "ALTER TABLE missions ADD COLUMN fiscal_year INTEGER NOT NULL DEFAULT 0;"
+            "CREATE INDEX missions_filter ON missions(fiscal_year, status);"
+            "CREATE TABLE education_programmes ("
+            " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+            " id TEXT NOT NULL UNIQUE,"
+            " status TEXT NOT NULL,"
+            " fiscal_year INTEGER NOT NULL,"
+            " version INTEGER NOT NULL,"
+            " doc TEXT NOT NULL,"
+            " created_at TEXT NOT NULL,"
+            " updated_at TEXT NOT NULL);"
+            "CREATE INDEX education_filter ON education_programmes(fiscal_year, status);"
+            "CREATE TABLE seminars ("
+            " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+            " id TEXT NOT NULL UNIQUE,"
+            " status TEXT NOT NULL,"
+            " fiscal_year INTEGER NOT NULL,"
+            " version INTEGER NOT NULL,"
+            " doc TEXT NOT NULL,"
+            " created_at TEXT NOT NULL,"
+            " updated_at TEXT NOT NULL);"
+            "CREATE INDEX seminars_filter ON seminars(fiscal_year, status);"
+            "CREATE TABLE certificates ("
+            " code TEXT PRIMARY KEY,"
+            " programme_id TEXT NOT NULL,"
+            " participant_id TEXT NOT NULL,"
+            " fiscal_year INTEGER NOT NULL,"
+            " doc TEXT NOT NULL,"
+            " created_at TEXT NOT NULL,"
+            " UNIQUE(programme_id, participant_id));"
+            // The alumni directory: a read model of jilaf.invitations.events. One alumnus per
+            // completed nomination, so a replayed event (even under a new event id) is a no-op.
+            "CREATE TABLE alumni ("
+            " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+            " id TEXT NOT NULL UNIQUE,"
+            " nomination_id TEXT NOT NULL UNIQUE,"
+            " email_lower TEXT NOT NULL,"
+            " country TEXT NOT NULL,"
+            " fiscal_year INTEGER NOT NULL,"
+            " doc TEXT NOT NULL,"
+            " created_at TEXT NOT NULL);"
+            "CREATE INDEX alumni_filter ON alumni(country, fiscal_year);"
+            "CREATE INDEX alumni_email ON alumni(email_lower);"
+            // What an alumnus was invited to and registered for: their history with missions.
+            "CREATE TABLE alumni_engagements ("
+            " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+            " alumnus_id TEXT NOT NULL REFERENCES alumni(id),"
+            " target_kind TEXT NOT NULL,"
+            " target_id TEXT NOT NULL,"
+            " fiscal_year INTEGER NOT NULL,"
+            " invited_at TEXT,"
+            " registered_at TEXT,"
+            " registration_id TEXT,"
+            " UNIQUE(alumnus_id, target_kind, target_id));"}}};
+}
+
+const domain::StateMachine& MissionStates() {
+  static const domain::StateMachine machine("mission", {{"planned", {"in_progress", "cancelled"}},
+                                                        {"in_progress", {"completed", "cancelled"}},
+                                                        {"completed", {"reported"}}});
+  return machine;
+}
+
+const domain::StateMachine& ReportStates() {
+  static const domain::StateMachine machine(
+      "report", {{"draft", {"in_review"}}, {"in_review", {"draft", "published"}}});
+  return machine;
+}
+
+const domain::StateMachine& EducationStates() {
+  static const domain::StateMachine machine(
+      "education programme",
+      {{"planned", {"in_progress", "cancelled"}}, {"in_progress", {"completed", "cancelled"}}});
+  return machine;
+}
+
+const domain::StateMachine& SeminarStates() {
+  static const domain::StateMachine machine(
+      "seminar", {{"planned", {"registration_open", "cancelled"}},
+                  {"registration_open", {"registration_closed", "cancelled"}},
+                  {"registration_closed", {"registration_open", "held", "cancelled"}},
+                  {"held", {"reported"}}});
+  return machine;
+}
+
+int FiscalYearOf(const std::string& date) {
+  if (date.size() < 7) return 0;
+  const int year = std::stoi(date.substr(0, 4));
+  const int month = std::stoi(date.substr(5, 2));
+  return month >= 4 ? year : year - 1;
+}
+
+}  // namespace jilaf::missions
