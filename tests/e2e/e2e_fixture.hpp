@@ -33,7 +33,8 @@ class E2eTest : public ::testing::Test {
   void SetUp() override;
   void TearDown() override;
 
-  RunningService& StartInvitations();
+  /// Starts invitations with a field key of the test's own (plus `extra` flags).
+  RunningService& StartInvitations(std::vector<std::string> extra = {});
   RunningService& StartNotifications(const std::string& db_path = {});
   /// SIGTERM and wait; expects a clean exit (status 0).
   void Stop(RunningService& service);
