@@ -346,7 +346,7 @@ std::string AddMonths(const std::string& date, int months) {
   const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
   const int last = kDays[month - 1] + (month == 2 && leap ? 1 : 0);
   day = std::min(day, last);
-  char out[16];
+  char out[40];
   std::snprintf(out, sizeof out, "%04d-%02d-%02d", year, month, day);
   return out;
 }

@@ -65,7 +65,7 @@ std::string TodayUtc() {
   const std::time_t now = std::time(nullptr);
   std::tm tm{};
   gmtime_r(&now, &tm);
-  char out[16];
+  char out[32];
   std::strftime(out, sizeof out, "%Y-%m-%d", &tm);
   return out;
 }
