@@ -101,7 +101,8 @@ http::Response ListFollowUps(const http::Request& request, Context& context) {
 }
 
 http::Response SubmitFollowUpReport(const http::Request& request, Context& context) {
-  http::ObjectReader in(http::ParseJsonBody(request));
+  const auto body = http::ParseJsonBody(request);  // the reader keeps a pointer into it
+  http::ObjectReader in(body);
   const std::string summary = in.RequiredString("summary", 1, 5000);
   const auto activities = in.StringArray("activities", false, 50, 500);
   in.Finish();
@@ -126,7 +127,8 @@ http::Response SubmitFollowUpReport(const http::Request& request, Context& conte
 }
 
 http::Response RunFollowUpScan(const http::Request& request, Context& context) {
-  http::ObjectReader in(http::ParseJsonBody(request));
+  const auto body = http::ParseJsonBody(request);  // the reader keeps a pointer into it
+  http::ObjectReader in(body);
   const auto as_of = in.OptionalDate("as_of");
   in.Finish();
   const std::string today = as_of.value_or(TodayUtc());

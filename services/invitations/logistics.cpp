@@ -55,7 +55,8 @@ nlohmann::json ReadFlight(http::ObjectReader& in, const std::string& key) {
 }  // namespace
 
 http::Response CreateItineraryItem(const http::Request& request, Context& context) {
-  http::ObjectReader in(http::ParseJsonBody(request));
+  const auto body = http::ParseJsonBody(request);  // the reader keeps a pointer into it
+  http::ObjectReader in(body);
   nlohmann::json doc;
   doc["starts_at"] = DateTime(in, "starts_at", true).value_or("");
   if (auto ends = DateTime(in, "ends_at", false)) doc["ends_at"] = *ends;
@@ -117,7 +118,8 @@ http::Response ListItinerary(const http::Request& request, Context& context) {
 }
 
 http::Response PutLogistics(const http::Request& request, Context& context) {
-  http::ObjectReader in(http::ParseJsonBody(request));
+  const auto body = http::ParseJsonBody(request);  // the reader keeps a pointer into it
+  http::ObjectReader in(body);
   nlohmann::json doc;
   doc["arrival"] = ReadFlight(in, "arrival");
   doc["departure"] = ReadFlight(in, "departure");

@@ -277,7 +277,8 @@ http::Response ListNominations(const http::Request& request, Context& context) {
 }
 
 http::Response TransitionNominationHandler(const http::Request& request, Context& context) {
-  http::ObjectReader in(http::ParseJsonBody(request));
+  const auto body = http::ParseJsonBody(request);  // the reader keeps a pointer into it
+  http::ObjectReader in(body);
   const std::string to = in.RequiredString("to", 1, 50);
   const auto reason = in.OptionalString("reason", 500);
   in.Finish();
@@ -292,9 +293,9 @@ http::Response TransitionNominationHandler(const http::Request& request, Context
                                                           return LoadPersonal(db, context.cipher,
                                                                               id);
                                                         });
-  auto body = RenderNomination(result.nomination, personal, view);
-  body["promoted"] = result.promoted;
-  return JsonWithEtag(200, body);
+  auto rendered = RenderNomination(result.nomination, personal, view);
+  rendered["promoted"] = result.promoted;
+  return JsonWithEtag(200, rendered);
 }
 
 http::Response DeleteNomination(const http::Request& request, Context& context) {

@@ -217,7 +217,8 @@ http::Response UpdateProgramme(const http::Request& request, Context& context) {
 }
 
 http::Response TransitionProgramme(const http::Request& request, Context& context) {
-  http::ObjectReader in(http::ParseJsonBody(request));
+  const auto body = http::ParseJsonBody(request);  // the reader keeps a pointer into it
+  http::ObjectReader in(body);
   const std::string to = in.RequiredString("to", 1, 50);
   const auto reason = in.OptionalString("reason", 500);
   in.Finish();
