@@ -14,12 +14,23 @@ std::string Escape(const std::string& text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -67,23 +78,24 @@ constexpr Text kEnglish = {
     "programme.",
     "Japan International Labour Foundation (JILAF), Tokyo"};
 
-constexpr Text kJapanese = {"招へい状",
-                            "身元保証書",
-                            "在外日本国大使館 領事部 御中",
-                            "公益財団法人国際労働財団（JILAF）は、下記の者を青年労働組合指導者"
-                            "招へいプログラムに参加させるため、日本に招へいいたします。",
-                            "公益財団法人国際労働財団（JILAF）は、下記の者の本邦滞在中の身元を"
-                            "保証し、日本国の法令を遵守させ、プログラム終了後に確実に出国させる"
-                            "ことを約束いたします。",
-                            "氏名",
-                            "国籍",
-                            "生年月日",
-                            "旅券番号",
-                            "所属組合・役職",
-                            "プログラム",
-                            "滞在期間",
-                            "プログラム期間中の国際航空運賃、宿泊費及び食費は当財団が負担いたします。",
-                            "公益財団法人国際労働財団（JILAF） 東京"};
+constexpr Text kJapanese = {
+    "招へい状",
+    "身元保証書",
+    "在外日本国大使館 領事部 御中",
+    "公益財団法人国際労働財団（JILAF）は、下記の者を青年労働組合指導者"
+    "招へいプログラムに参加させるため、日本に招へいいたします。",
+    "公益財団法人国際労働財団（JILAF）は、下記の者の本邦滞在中の身元を"
+    "保証し、日本国の法令を遵守させ、プログラム終了後に確実に出国させる"
+    "ことを約束いたします。",
+    "氏名",
+    "国籍",
+    "生年月日",
+    "旅券番号",
+    "所属組合・役職",
+    "プログラム",
+    "滞在期間",
+    "プログラム期間中の国際航空運賃、宿泊費及び食費は当財団が負担いたします。",
+    "公益財団法人国際労働財団（JILAF） 東京"};
 
 }  // namespace
 
@@ -122,8 +134,8 @@ std::string RenderLetter(const std::string& kind, const std::string& lang,
                                   Field(nomination, Ptr("/candidate/position")));
   html += row(t.programme, Field(programme, Ptr(lang == "ja" ? "/title/ja" : "/title/en")) +
                                " (FY" + std::to_string(programme.value("fiscal_year", 0)) + ")");
-  html += row(t.period, Field(programme, Ptr("/start_date")) + " – " +
-                            Field(programme, Ptr("/end_date")));
+  html += row(t.period,
+              Field(programme, Ptr("/start_date")) + " – " + Field(programme, Ptr("/end_date")));
   html += "</table>\n<p>" + std::string(t.costs) + "</p>\n";
   html += "<p class=\"signature\">" + std::string(t.signature) + "</p>\n</body>\n</html>\n";
   return html;

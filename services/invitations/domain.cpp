@@ -23,12 +23,23 @@ static_assert(kLatin1.size() == 64);
 bool AppendLatinBase(char32_t cp, std::string& out) {
   auto put = [&out](char c) {
     switch (c) {
-      case '#': out += "ij"; break;
-      case '%': out += "oe"; break;
-      case '&': out += "ae"; break;
-      case '!': out += "th"; break;
-      case '$': out += "ss"; break;
-      default: out += c;
+      case '#':
+        out += "ij";
+        break;
+      case '%':
+        out += "oe";
+        break;
+      case '&':
+        out += "ae";
+        break;
+      case '!':
+        out += "th";
+        break;
+      case '$':
+        out += "ss";
+        break;
+      default:
+        out += c;
     }
   };
   if (cp >= 0xC0 && cp <= 0xFF && kLatin1[cp - 0xC0] != '*') {
@@ -96,8 +107,7 @@ bool IsSeparator(char32_t cp) {
 
 bool IsDropped(char32_t cp) {
   // Apostrophes (O'Brien = OBrien) and combining diacritical marks of decomposed input.
-  return cp == '\'' || cp == 0x2019 || cp == 0x02BC || cp == '`' ||
-         (cp >= 0x0300 && cp <= 0x036F);
+  return cp == '\'' || cp == 0x2019 || cp == 0x02BC || cp == '`' || (cp >= 0x0300 && cp <= 0x036F);
 }
 
 void AppendTokens(std::string_view text, std::vector<std::string>& tokens) {
@@ -132,27 +142,25 @@ nlohmann::json OrNull(const nlohmann::json& doc, const char* key) {
 }  // namespace
 
 const domain::StateMachine& ProgrammeMachine() {
-  static const domain::StateMachine machine(
-      "programme", {{"draft", {"open", "cancelled"}},
-                    {"open", {"selection", "cancelled"}},
-                    {"selection", {"confirmed", "cancelled"}},
-                    {"confirmed", {"running", "cancelled"}},
-                    {"running", {"completed"}}});
+  static const domain::StateMachine machine("programme", {{"draft", {"open", "cancelled"}},
+                                                          {"open", {"selection", "cancelled"}},
+                                                          {"selection", {"confirmed", "cancelled"}},
+                                                          {"confirmed", {"running", "cancelled"}},
+                                                          {"running", {"completed"}}});
   return machine;
 }
 
 const domain::StateMachine& NominationMachine() {
   static const domain::StateMachine machine(
-      "nomination",
-      {{"submitted", {"screened", "rejected", "withdrawn"}},
-       {"screened", {"selected", "waitlisted", "rejected", "withdrawn"}},
-       {"waitlisted", {"selected", "rejected", "withdrawn"}},
-       {"selected", {"invited", "withdrawn"}},
-       {"invited", {"visa_applied", "withdrawn"}},
-       {"visa_applied", {"visa_granted", "visa_denied", "withdrawn"}},
-       {"visa_granted", {"travel_booked", "withdrawn"}},
-       {"travel_booked", {"arrived", "no_show", "withdrawn"}},
-       {"arrived", {"completed"}}});
+      "nomination", {{"submitted", {"screened", "rejected", "withdrawn"}},
+                     {"screened", {"selected", "waitlisted", "rejected", "withdrawn"}},
+                     {"waitlisted", {"selected", "rejected", "withdrawn"}},
+                     {"selected", {"invited", "withdrawn"}},
+                     {"invited", {"visa_applied", "withdrawn"}},
+                     {"visa_applied", {"visa_granted", "visa_denied", "withdrawn"}},
+                     {"visa_granted", {"travel_booked", "withdrawn"}},
+                     {"travel_booked", {"arrived", "no_show", "withdrawn"}},
+                     {"arrived", {"completed"}}});
   return machine;
 }
 
@@ -198,17 +206,17 @@ void CheckCapacity(const SeatLimits& limits, const Occupancy& taken,
     case CapacityLimit::kNone:
       return;
     case CapacityLimit::kSeats:
-      throw http::ApiError(409, "capacity-exceeded", "Capacity exceeded",
-                           "all " + std::to_string(limits.seats) +
-                               " seats of the programme are taken")
+      throw http::ApiError(
+          409, "capacity-exceeded", "Capacity exceeded",
+          "all " + std::to_string(limits.seats) + " seats of the programme are taken")
           .With("limit", "seats")
           .With("seats", limits.seats)
           .With("taken", taken.total);
     case CapacityLimit::kCountryQuota: {
       const auto quota = limits.country_quotas.at(nationality);
-      throw http::ApiError(409, "capacity-exceeded", "Capacity exceeded",
-                           "the quota of " + std::to_string(quota) + " seats for " + nationality +
-                               " is used up")
+      throw http::ApiError(
+          409, "capacity-exceeded", "Capacity exceeded",
+          "the quota of " + std::to_string(quota) + " seats for " + nationality + " is used up")
           .With("limit", "country_quota")
           .With("country", nationality)
           .With("quota", quota);
@@ -351,17 +359,16 @@ std::string AddMonths(const std::string& date, int months) {
   return out;
 }
 
-nlohmann::json BuildFiscalYearReport(std::int64_t fiscal_year,
-                                     const std::vector<ReportRow>& rows) {
+nlohmann::json BuildFiscalYearReport(std::int64_t fiscal_year, const std::vector<ReportRow>& rows) {
   struct Counts {
     std::int64_t nominated = 0, selected = 0, completed = 0;
     [[nodiscard]] nlohmann::json Json() const {
-      return {{"nominated", nominated},
-              {"selected", selected},
-              {"completed", completed},
-              {"completion_rate",
-               selected == 0 ? 0.0
-                             : static_cast<double>(completed) / static_cast<double>(selected)}};
+      return {
+          {"nominated", nominated},
+          {"selected", selected},
+          {"completed", completed},
+          {"completion_rate",
+           selected == 0 ? 0.0 : static_cast<double>(completed) / static_cast<double>(selected)}};
     }
   };
   Counts total;

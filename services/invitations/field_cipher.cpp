@@ -44,8 +44,8 @@ std::array<unsigned char, FieldCipher::kKeyBytes> FieldCipher::ReadKeyFile(
   std::array<unsigned char, kKeyBytes> key{};
   std::size_t length = 0;
   const bool ok = text.size() == 2 * kKeyBytes &&
-                  sodium_hex2bin(key.data(), key.size(), text.data(), text.size(), nullptr,
-                                 &length, nullptr) == 0 &&
+                  sodium_hex2bin(key.data(), key.size(), text.data(), text.size(), nullptr, &length,
+                                 nullptr) == 0 &&
                   length == kKeyBytes;
   sodium_memzero(text.data(), text.size());
   if (!ok) {
@@ -110,8 +110,9 @@ std::optional<std::string> FieldCipher::Decrypt(std::string_view sealed,
 
 std::string FieldCipher::BlindIndex(std::string_view text) const {
   std::array<unsigned char, 32> digest{};
-  crypto_generichash(digest.data(), digest.size(), reinterpret_cast<const unsigned char*>(text.data()),
-                     text.size(), index_key_.data(), index_key_.size());
+  crypto_generichash(digest.data(), digest.size(),
+                     reinterpret_cast<const unsigned char*>(text.data()), text.size(),
+                     index_key_.data(), index_key_.size());
   std::string hex(digest.size() * 2 + 1, '\0');
   sodium_bin2hex(hex.data(), hex.size(), digest.data(), digest.size());
   hex.pop_back();

@@ -39,19 +39,18 @@ void EmitFollowUpEvent(store::Db& tx, const nlohmann::json& followup, const std:
                        const std::string& traceparent) {
   const auto nomination = LoadNomination(tx, followup["nomination_id"]);
   const auto& c = nomination["candidate"];
-  const nlohmann::json data = {
-      {"followup_id", followup["id"]},
-      {"nomination_id", followup["nomination_id"]},
-      {"programme_id", followup["programme_id"]},
-      {"fiscal_year", nomination.value("fiscal_year", nlohmann::json())},
-      {"months", followup["months"]},
-      {"due_date", followup["due_date"]},
-      {"status", followup["status"]},
-      {"candidate",
-       {{"family_name", c["family_name"]},
-        {"given_name", c["given_name"]},
-        {"nationality", c["nationality"]},
-        {"email", c["email"]}}}};
+  const nlohmann::json data = {{"followup_id", followup["id"]},
+                               {"nomination_id", followup["nomination_id"]},
+                               {"programme_id", followup["programme_id"]},
+                               {"fiscal_year", nomination.value("fiscal_year", nlohmann::json())},
+                               {"months", followup["months"]},
+                               {"due_date", followup["due_date"]},
+                               {"status", followup["status"]},
+                               {"candidate",
+                                {{"family_name", c["family_name"]},
+                                 {"given_name", c["given_name"]},
+                                 {"nationality", c["nationality"]},
+                                 {"email", c["email"]}}}};
   const std::string id = followup["id"];
   events::AppendToOutbox(
       tx, kEventsTopic,

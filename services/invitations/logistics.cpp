@@ -31,10 +31,8 @@ bool IsLocalDateTime(const std::string& text) {
          (text.size() == 16 || (text[16] == ':' && two(17, 59)));
 }
 
-std::optional<std::string> DateTime(http::ObjectReader& in, const std::string& key,
-                                    bool required) {
-  auto value = required ? std::optional(in.RequiredString(key, 1, 19))
-                        : in.OptionalString(key, 19);
+std::optional<std::string> DateTime(http::ObjectReader& in, const std::string& key, bool required) {
+  auto value = required ? std::optional(in.RequiredString(key, 1, 19)) : in.OptionalString(key, 19);
   if (value && !value->empty() && !IsLocalDateTime(*value)) {
     in.AddError(key, "expected a local date and time YYYY-MM-DDTHH:MM[:SS]");
     return std::nullopt;
@@ -93,8 +91,8 @@ http::Response CreateItineraryItem(const http::Request& request, Context& contex
       data["fiscal_year"] = programme["fiscal_year"];
       events::AppendToOutbox(
           tx, kEventsTopic,
-          events::MakeEvent(kEventSource, "jilaf.invitations.itinerary_item.created",
-                            programme_id, "programmes/" + programme_id + "/itinerary/" + id,
+          events::MakeEvent(kEventSource, "jilaf.invitations.itinerary_item.created", programme_id,
+                            "programmes/" + programme_id + "/itinerary/" + id,
                             "/schemas/invitations/itinerary_item.created/v1.json", data,
                             std::string(request.Header("traceparent"))));
       auto response = JsonWithEtag(201, doc);
@@ -145,7 +143,8 @@ http::Response PutLogistics(const http::Request& request, Context& context) {
                                      "; logistics are arranged for selected participants")
           .With("status", nomination["status"]);
     }
-    const auto existing = store::LoadJsonDoc(tx, "SELECT doc FROM logistics WHERE nomination_id = ?", id);
+    const auto existing =
+        store::LoadJsonDoc(tx, "SELECT doc FROM logistics WHERE nomination_id = ?", id);
     std::int64_t version = 1;
     if (existing) {
       http::RequireIfMatch(request, (*existing)["version"].get<std::int64_t>());

@@ -33,8 +33,9 @@ int main(int argc, char** argv) {
       key = jilaf::invitations::FieldCipher::ReadKeyFile(field_key_file);
     } else if (dev_mode) {
       key = jilaf::invitations::FieldCipher::RandomKey();
-      jilaf::log::Warn("--dev-mode without --field-key-file: personal data is encrypted with a "
-                       "random key and cannot be read after a restart");
+      jilaf::log::Warn(
+          "--dev-mode without --field-key-file: personal data is encrypted with a "
+          "random key and cannot be read after a restart");
     } else {
       std::fprintf(stderr,
                    "jilaf-invitations: --field-key-file (JILAF_FIELD_KEY_FILE) is required: "
@@ -49,11 +50,12 @@ int main(int argc, char** argv) {
   jilaf::service::Service service(std::move(config), {jilaf::invitations::Migrations()});
   service.SetOpenApi(jilaf::embedded::invitations_openapi);
   jilaf::invitations::Context context{service.store(), cipher, service.config().db_path};
-  service.scheduler().Every(
-      "followup-overdue-scan", std::chrono::milliseconds(followup_scan_ms), [&context] {
-        const auto today = jilaf::invitations::TodayUtc();
-        context.store.Write(
-            [&](jilaf::store::Db& tx) { return jilaf::invitations::ScanOverdueFollowUps(tx, today); });
-      });
+  service.scheduler().Every("followup-overdue-scan", std::chrono::milliseconds(followup_scan_ms),
+                            [&context] {
+                              const auto today = jilaf::invitations::TodayUtc();
+                              context.store.Write([&](jilaf::store::Db& tx) {
+                                return jilaf::invitations::ScanOverdueFollowUps(tx, today);
+                              });
+                            });
   return service.Run(jilaf::invitations::Routes(context));
 }

@@ -194,10 +194,9 @@ http::Response CreateNomination(const http::Request& request, Context& context) 
       const auto& candidate = doc["candidate"];
       std::optional<std::string> identity_hash;
       if (input.personal.date_of_birth) {
-        identity_hash = context.cipher.BlindIndex(
-            IdentityText(candidate["family_name"].get<std::string>(),
-                         candidate["given_name"].get<std::string>(),
-                         *input.personal.date_of_birth, candidate["nationality"].get<std::string>()));
+        identity_hash = context.cipher.BlindIndex(IdentityText(
+            candidate["family_name"].get<std::string>(), candidate["given_name"].get<std::string>(),
+            *input.personal.date_of_birth, candidate["nationality"].get<std::string>()));
         auto earlier = CheckDuplicates(tx, *identity_hash, fiscal_year);
         if (!earlier.empty()) doc["previous_participation"] = std::move(earlier);
       }
@@ -228,9 +227,8 @@ http::Response CreateNomination(const http::Request& request, Context& context) 
                           std::string(request.Header("traceparent")));
       // This body is also kept for Idempotency-Key replays, so it carries no personal data in
       // clear whatever the caller's role: the passport masked, the birth date left out.
-      auto response =
-          JsonWithEtag(201, RenderNomination(doc, {input.personal.passport_number, std::nullopt},
-                                             View::kStaff));
+      auto response = JsonWithEtag(
+          201, RenderNomination(doc, {input.personal.passport_number, std::nullopt}, View::kStaff));
       response.SetHeader("Location", "/v1/nominations/" + id);
       return response;
     });
@@ -288,11 +286,10 @@ http::Response TransitionNominationHandler(const http::Request& request, Context
     return TransitionNomination(tx, id, to, reason, &request,
                                 std::string(request.Header("traceparent")));
   });
-  const PersonalData personal = view == View::kViewer ? PersonalData{}
-                                                      : context.store.Read([&](store::Db& db) {
-                                                          return LoadPersonal(db, context.cipher,
-                                                                              id);
-                                                        });
+  const PersonalData personal =
+      view == View::kViewer
+          ? PersonalData{}
+          : context.store.Read([&](store::Db& db) { return LoadPersonal(db, context.cipher, id); });
   auto rendered = RenderNomination(result.nomination, personal, view);
   rendered["promoted"] = result.promoted;
   return JsonWithEtag(200, rendered);

@@ -203,15 +203,16 @@ http::Response UpdateProgramme(const http::Request& request, Context& context) {
     for (const auto& [country, quota] : limits.country_quotas) {
       const auto used = taken.by_country.find(country);
       if (used != taken.by_country.end() && used->second > quota) {
-        throw http::ApiError(409, "capacity-exceeded", "Capacity exceeded",
-                             std::to_string(used->second) + " candidates from " + country +
-                                 " already hold seats")
+        throw http::ApiError(
+            409, "capacity-exceeded", "Capacity exceeded",
+            std::to_string(used->second) + " candidates from " + country + " already hold seats")
             .With("limit", "country_quota")
             .With("country", country);
       }
     }
     SaveProgramme(tx, doc);
-    EmitProgrammeEvent(tx, doc, "updated", std::nullopt, std::string(request.Header("traceparent")));
+    EmitProgrammeEvent(tx, doc, "updated", std::nullopt,
+                       std::string(request.Header("traceparent")));
     return JsonWithEtag(200, doc);
   });
 }

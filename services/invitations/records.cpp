@@ -105,16 +105,17 @@ void EmitProgrammeEvent(store::Db& tx, const nlohmann::json& programme, const st
   const std::string id = programme["id"];
   events::AppendToOutbox(
       tx, kEventsTopic,
-      events::MakeEvent(kEventSource, "jilaf.invitations.programme." + what, id,
-                        "programmes/" + id, "/schemas/invitations/programme." + what + "/v1.json",
+      events::MakeEvent(kEventSource, "jilaf.invitations.programme." + what, id, "programmes/" + id,
+                        "/schemas/invitations/programme." + what + "/v1.json",
                         ProgrammeEventData(programme, previous_status), traceparent));
 }
 
 namespace {
 
 std::int64_t NextWaitlistRank(store::Db& tx, const std::string& programme_id) {
-  auto stmt = tx.Prepare("SELECT coalesce(max(waitlist_rank), 0) FROM nominations"
-                         " WHERE programme_id = ?");
+  auto stmt = tx.Prepare(
+      "SELECT coalesce(max(waitlist_rank), 0) FROM nominations"
+      " WHERE programme_id = ?");
   stmt.Bind(1, programme_id);
   return stmt.Step() ? stmt.Int(0) + 1 : 1;
 }

@@ -24,8 +24,7 @@ http::Router Routes(Context& context) {
              bind(TransitionProgramme));
   router.Add(Method::kPost, "/v1/programmes/{id}/nominations", Access::kWrite,
              bind(CreateNomination));
-  router.Add(Method::kGet, "/v1/programmes/{id}/nominations", Access::kRead,
-             bind(ListNominations));
+  router.Add(Method::kGet, "/v1/programmes/{id}/nominations", Access::kRead, bind(ListNominations));
   router.Add(Method::kPost, "/v1/programmes/{id}/itinerary", Access::kWrite,
              bind(CreateItineraryItem));
   router.Add(Method::kGet, "/v1/programmes/{id}/itinerary", Access::kRead, bind(ListItinerary));
@@ -42,8 +41,7 @@ http::Router Routes(Context& context) {
   router.Add(Method::kPost, "/v1/followups/{id}/report", Access::kWrite,
              bind(SubmitFollowUpReport));
   router.Add(Method::kPost, "/v1/admin/followup-scans", Access::kAdmin, bind(RunFollowUpScan));
-  router.Add(Method::kGet, "/v1/reports/fiscal-years/{fy}", Access::kRead,
-             bind(FiscalYearReport));
+  router.Add(Method::kGet, "/v1/reports/fiscal-years/{fy}", Access::kRead, bind(FiscalYearReport));
   return router;
 }
 

@@ -27,8 +27,9 @@ store::MigrationSet Migrations() {
             " created_at TEXT NOT NULL,"
             " updated_at TEXT NOT NULL);"
             "CREATE INDEX nominations_programme ON nominations(programme_id, status);"},
-           {2, "the programme year: fiscal year, duplicates, waitlist, personal data, logistics,"
-               " follow-ups",
+           {2,
+            "the programme year: fiscal year, duplicates, waitlist, personal data, logistics,"
+            " follow-ups",
             "ALTER TABLE nominations ADD COLUMN fiscal_year INTEGER;"
             "UPDATE nominations SET fiscal_year ="
             " (SELECT fiscal_year FROM programmes p WHERE p.id = nominations.programme_id);"

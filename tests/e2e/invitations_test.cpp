@@ -112,14 +112,10 @@ class InvitationsE2e : public E2eTest {
   nlohmann::json NominateFull(const RunningService& service, const std::string& programme,
                               const std::string& family, const std::string& nationality,
                               const std::string& passport = {}) {
-    nlohmann::json candidate = {{"family_name", family},
-                                {"given_name", "Lan"},
-                                {"katakana_name", "ラン"},
-                                {"gender", "female"},
-                                {"nationality", nationality},
-                                {"email", "lan@example.org"},
-                                {"union", "National Centre"},
-                                {"position", "Youth officer"},
+    nlohmann::json candidate = {{"family_name", family},        {"given_name", "Lan"},
+                                {"katakana_name", "ラン"},      {"gender", "female"},
+                                {"nationality", nationality},   {"email", "lan@example.org"},
+                                {"union", "National Centre"},   {"position", "Youth officer"},
                                 {"date_of_birth", "1992-03-04"}};
     if (!passport.empty()) candidate["passport_number"] = passport;
     const nlohmann::json body = {
@@ -151,18 +147,18 @@ TEST_F(InvitationsE2e, FullParticipantJourneyWithLogisticsLettersAndFollowUps) {
                                             "arrived",      "completed"};
   for (const auto& to : journey) {
     if (to == "invited") {
-      const auto letter = Call(service, "GET",
-                               "/v1/nominations/" + id + "/documents/invitation-letter?lang=ja",
-                               {}, staff_token_);
+      const auto letter =
+          Call(service, "GET", "/v1/nominations/" + id + "/documents/invitation-letter?lang=ja", {},
+               staff_token_);
       EXPECT_EQ(letter.status, 200);
       EXPECT_NE(letter.body.find("招へい状"), std::string::npos);
-      const auto logistics = Call(
-          service, "PUT", "/v1/nominations/" + id + "/logistics",
-          R"({"arrival": {"flight": "VN300", "airport": "NRT", "at": "2026-05-31T07:30"},
+      const auto logistics =
+          Call(service, "PUT", "/v1/nominations/" + id + "/logistics",
+               R"({"arrival": {"flight": "VN300", "airport": "NRT", "at": "2026-05-31T07:30"},
               "departure": {"flight": "VN301", "airport": "NRT", "at": "2026-06-21T10:00"},
               "hotel": {"name": "Hotel Rengo", "city": "Tokyo", "check_in": "2026-05-31",
                         "check_out": "2026-06-21"}})",
-          staff_token_);
+               staff_token_);
       EXPECT_EQ(logistics.status, 201) << logistics.body;
       const auto stale = Call(service, "PUT", "/v1/nominations/" + id + "/logistics", "{}",
                               staff_token_, {{"If-Match", "\"v9\""}});
@@ -179,8 +175,8 @@ TEST_F(InvitationsE2e, FullParticipantJourneyWithLogisticsLettersAndFollowUps) {
                               staff_token_);
   EXPECT_EQ(itinerary.status, 201) << itinerary.body;
 
-  const auto followups = Call(service, "GET", "/v1/nominations/" + id + "/followups", {},
-                              staff_token_);
+  const auto followups =
+      Call(service, "GET", "/v1/nominations/" + id + "/followups", {}, staff_token_);
   const auto items = nlohmann::json::parse(followups.body)["items"];
   ASSERT_EQ(items.size(), 3u);
   EXPECT_EQ(items[0]["due_date"], "2026-09-20");
@@ -192,8 +188,8 @@ TEST_F(InvitationsE2e, FullParticipantJourneyWithLogisticsLettersAndFollowUps) {
                          Token("admin"));
   ASSERT_EQ(scan.status, 200) << scan.body;
   EXPECT_EQ(nlohmann::json::parse(scan.body)["overdue"], 2);
-  const auto again = Call(service, "POST", "/v1/admin/followup-scans",
-                          R"({"as_of": "2028-01-31"})", Token("admin"));
+  const auto again = Call(service, "POST", "/v1/admin/followup-scans", R"({"as_of": "2028-01-31"})",
+                          Token("admin"));
   EXPECT_EQ(nlohmann::json::parse(again.body)["overdue"], 0);
 
   EventReader reader(bootstrap_);
@@ -207,7 +203,8 @@ TEST_F(InvitationsE2e, FullParticipantJourneyWithLogisticsLettersAndFollowUps) {
       seconds(60));
   std::vector<std::string> expected = {"jilaf.invitations.nomination.submitted"};
   for (std::size_t i = 0; i < journey.size(); ++i) {
-    if (journey[i] == "invited") expected.push_back("jilaf.invitations.nomination.logistics_updated");
+    if (journey[i] == "invited")
+      expected.push_back("jilaf.invitations.nomination.logistics_updated");
     expected.push_back("jilaf.invitations.nomination." + journey[i]);
   }
   EXPECT_EQ(reader.TypesFor(id), expected);
@@ -239,8 +236,8 @@ TEST_F(InvitationsE2e, WithdrawalsPromoteFromTheWaitlistInACascadeWithTheirEvent
   std::vector<std::string> ids;
   const std::vector<std::string> countries = {"VN", "TH", "VN", "KE", "ID"};
   for (std::size_t i = 0; i < countries.size(); ++i) {
-    ids.push_back(NominateFull(service, programme, "Cascade" + std::to_string(i),
-                               countries[i])["id"]);
+    ids.push_back(
+        NominateFull(service, programme, "Cascade" + std::to_string(i), countries[i])["id"]);
     ASSERT_EQ(Move(service, ids[i], "screened").status, 200);
   }
   ASSERT_EQ(Move(service, ids[0], "selected").status, 200);
@@ -273,9 +270,9 @@ TEST_F(InvitationsE2e, WithdrawalsPromoteFromTheWaitlistInACascadeWithTheirEvent
       },
       seconds(60));
   const std::vector<std::string> ke = {
-      "jilaf.invitations.nomination.submitted",   "jilaf.invitations.nomination.screened",
-      "jilaf.invitations.nomination.waitlisted",  "jilaf.invitations.nomination.selected",
-      "jilaf.invitations.nomination.invited",     "jilaf.invitations.nomination.visa_applied",
+      "jilaf.invitations.nomination.submitted",  "jilaf.invitations.nomination.screened",
+      "jilaf.invitations.nomination.waitlisted", "jilaf.invitations.nomination.selected",
+      "jilaf.invitations.nomination.invited",    "jilaf.invitations.nomination.visa_applied",
       "jilaf.invitations.nomination.visa_denied"};
   EXPECT_EQ(reader.TypesFor(ids[3]), ke);
   for (const auto& event : reader.ReadUntil([](const auto&) { return true; }, seconds(0))) {
@@ -306,21 +303,21 @@ TEST_F(InvitationsE2e, PassportNumberIsNeverInClearInTopicLogOrDatabase) {
   const auto viewer = Call(service, "GET", "/v1/nominations/" + id, {}, Token("viewer"));
   EXPECT_EQ(viewer.body.find("date_of_birth"), std::string::npos);
   // Error bodies: malformed JSON and a bad value both carry the number.
-  const auto malformed = Call(service, "POST", "/v1/programmes/" + programme + "/nominations",
-                              R"({"candidate": {"passport_number": ")" + passport + "\\q",
-                              staff_token_);
+  const auto malformed =
+      Call(service, "POST", "/v1/programmes/" + programme + "/nominations",
+           R"({"candidate": {"passport_number": ")" + passport + "\\q", staff_token_);
   EXPECT_EQ(malformed.status, 400);
   EXPECT_EQ(malformed.body.find(passport), std::string::npos) << malformed.body;
-  const auto invalid = Call(service, "POST", "/v1/programmes/" + programme + "/nominations",
-                            R"({"candidate": {"passport_number": ")" + passport + R"(-x"}})",
-                            staff_token_);
+  const auto invalid =
+      Call(service, "POST", "/v1/programmes/" + programme + "/nominations",
+           R"({"candidate": {"passport_number": ")" + passport + R"(-x"}})", staff_token_);
   EXPECT_EQ(invalid.status, 422);
   EXPECT_EQ(invalid.body.find(passport), std::string::npos) << invalid.body;
   for (const char* to : {"screened", "selected"}) ASSERT_EQ(Move(service, id, to).status, 200);
 
   EventReader reader(bootstrap_);
-  const auto& events = reader.ReadUntil(HasType(id, "jilaf.invitations.nomination.selected"),
-                                        seconds(60));
+  const auto& events =
+      reader.ReadUntil(HasType(id, "jilaf.invitations.nomination.selected"), seconds(60));
   ASSERT_EQ(reader.TypesFor(id).size(), 3u);
   for (const auto& event : events) {
     EXPECT_EQ(event.value.find(passport), std::string::npos) << event.type;
@@ -331,7 +328,8 @@ TEST_F(InvitationsE2e, PassportNumberIsNeverInClearInTopicLogOrDatabase) {
   std::string sealed;
   {
     store::Db db(service.db, {true, 5000});
-    auto stmt = db.Prepare("SELECT passport_number FROM nomination_personal WHERE nomination_id = ?");
+    auto stmt =
+        db.Prepare("SELECT passport_number FROM nomination_personal WHERE nomination_id = ?");
     stmt.Bind(1, id);
     ASSERT_TRUE(stmt.Step());
     sealed = stmt.Text(0);
@@ -376,42 +374,65 @@ TEST_F(InvitationsE2e, BadInputGetsFieldPreciseProblemsOnEveryEndpoint) {
   const std::string p = "/v1/programmes/" + programme;
   const std::vector<Case> cases = {
       {"POST", "/v1/programmes", R"({"fiscal_year": "2026"})", 422, "/fiscal_year", {}},
-      {"POST", "/v1/programmes",
+      {"POST",
+       "/v1/programmes",
        R"({"fiscal_year": 2026, "title": {"ja": "x", "en": "y"}, "track": "developing",
            "start_date": "2026-02-30", "end_date": "2026-03-01", "seats": 3})",
-       422, "/start_date", {}},
-      {"POST", "/v1/programmes",
+       422,
+       "/start_date",
+       {}},
+      {"POST",
+       "/v1/programmes",
        R"({"fiscal_year": 2026, "title": {"ja": "x", "en": "y"}, "track": "developing",
            "start_date": "2026-02-01", "end_date": "2026-03-01", "seats": 3,
            "country_quotas": {"XK": 1}})",
-       422, "/country_quotas", {}},
+       422,
+       "/country_quotas",
+       {}},
       {"PATCH", p, R"({"seats": "many"})", 422, "/seats", {{"If-Match", etag}}},
       {"PATCH", p, R"({"fiscal_year": 2027})", 422, "/fiscal_year", {{"If-Match", etag}}},
       {"PATCH", p, R"({"seats": 4})", 428, "", {}},
       {"PATCH", p, R"({"seats": 4})", 412, "", {{"If-Match", "\"v99\""}}},
       {"POST", p + "/transitions", R"({"to": 3})", 422, "/to", {{"If-Match", etag}}},
       {"POST", p + "/transitions", R"({"to": "running"})", 409, "", {{"If-Match", etag}}},
-      {"POST", p + "/nominations",
+      {"POST",
+       p + "/nominations",
        R"({"candidate": {"family_name": "A", "given_name": "B", "nationality": "QQ",
            "email": "a@example.org", "union": "U", "position": "P"},
            "nominating_organisation": {"name": "N", "country": "VN"}})",
-       422, "/candidate/nationality", {}},
-      {"POST", p + "/nominations",
+       422,
+       "/candidate/nationality",
+       {}},
+      {"POST",
+       p + "/nominations",
        R"({"candidate": {"family_name": ")" + std::string(101, 'x') +
            R"(", "given_name": "B", "nationality": "VN", "email": "a@example.org",
            "union": "U", "position": "P", "date_of_birth": "1990-13-01"},
            "nominating_organisation": {"name": "N", "country": "VN", "extra": 1}})",
-       422, "/candidate/date_of_birth", {}},
-      {"POST", n + "/transitions", R"({"to": "selected", "why": 1})", 422, "/why",
+       422,
+       "/candidate/date_of_birth",
+       {}},
+      {"POST",
+       n + "/transitions",
+       R"({"to": "selected", "why": 1})",
+       422,
+       "/why",
        {{"If-Match", "\"v1\""}}},
       {"POST", n + "/transitions", R"({"to": "selected"})", 409, "", {{"If-Match", "\"v1\""}}},
       {"POST", n + "/transitions", R"({"to": "screened"})", 428, "", {}},
       {"PUT", n + "/logistics", R"({"hotel": {"name": "H"}})", 422, "/hotel/city", {}},
-      {"PUT", n + "/logistics",
-       R"({"arrival": {"flight": "X1", "airport": "NRT", "at": "2026-06-01 25:00"}})", 422,
-       "/arrival/at", {}},
-      {"POST", p + "/itinerary", R"({"starts_at": "tomorrow", "organisation": "RENGO"})", 422,
-       "/starts_at", {}},
+      {"PUT",
+       n + "/logistics",
+       R"({"arrival": {"flight": "X1", "airport": "NRT", "at": "2026-06-01 25:00"}})",
+       422,
+       "/arrival/at",
+       {}},
+      {"POST",
+       p + "/itinerary",
+       R"({"starts_at": "tomorrow", "organisation": "RENGO"})",
+       422,
+       "/starts_at",
+       {}},
       {"POST", "/v1/followups/none/report", R"({"summary": ""})", 422, "/summary", {}},
       {"POST", "/v1/admin/followup-scans", R"({"as_of": "2026-02-30"})", 422, "/as_of", {}},
       {"GET", "/v1/reports/fiscal-years/twenty", "", 400, "", {}},

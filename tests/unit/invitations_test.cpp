@@ -134,8 +134,8 @@ TEST(DuplicateDetection, NamesMatchAcrossSpellings) {
   const auto base = NormaliseName("Nguyen", "Thi Lan");
   EXPECT_EQ(base, "lan nguyen thi");
   EXPECT_EQ(NormaliseName("NGUYỄN", "Thị  Lan"), base);
-  EXPECT_EQ(NormaliseName("Thi Lan", "Nguyen"), base);        // order swapped
-  EXPECT_EQ(NormaliseName(" nguyen ", "thi-lan"), base);      // spacing and hyphen
+  EXPECT_EQ(NormaliseName("Thi Lan", "Nguyen"), base);                  // order swapped
+  EXPECT_EQ(NormaliseName(" nguyen ", "thi-lan"), base);                // spacing and hyphen
   EXPECT_EQ(NormaliseName("Nguye\xCC\x82\xCC\x83n", "Thi Lan"), base);  // decomposed accents
   EXPECT_EQ(NormaliseName("Müller", "José María"), NormaliseName("MULLER", "Jose Maria"));
   EXPECT_EQ(NormaliseName("Đặng", "Văn Hùng"), NormaliseName("Dang", "Van Hung"));
@@ -261,11 +261,11 @@ TEST(FollowUps, DueDatesClampToTheMonth) {
 }
 
 TEST(Report, CountsByGroupWithCompletionRate) {
-  const std::vector<ReportRow> rows = {{"p1", "VN", "Asia", "developing", "female", "completed"},
-                                       {"p1", "VN", "Asia", "developing", "male", "selected"},
-                                       {"p1", "ID", "Asia", "developing", std::nullopt, "rejected"},
-                                       {"p2", "DE", std::nullopt, "industrialized", "female",
-                                        "withdrawn"}};
+  const std::vector<ReportRow> rows = {
+      {"p1", "VN", "Asia", "developing", "female", "completed"},
+      {"p1", "VN", "Asia", "developing", "male", "selected"},
+      {"p1", "ID", "Asia", "developing", std::nullopt, "rejected"},
+      {"p2", "DE", std::nullopt, "industrialized", "female", "withdrawn"}};
   const auto report = BuildFiscalYearReport(2026, rows);
   EXPECT_EQ(report["nominated"], 4);
   EXPECT_EQ(report["selected"], 2);
@@ -285,8 +285,8 @@ class InvitationsStoreTest : public ::testing::Test {
     dir_ = testing::MakeTempDir("jilaf-invitations");
     store_ = std::make_unique<store::Store>(
         store::StoreOptions{dir_ + "/invitations.db"},
-        std::vector<store::MigrationSet>{events::OutboxMigrations(),
-                                         http::IdempotencyMigrations(), Migrations()});
+        std::vector<store::MigrationSet>{events::OutboxMigrations(), http::IdempotencyMigrations(),
+                                         Migrations()});
     context_ = std::make_unique<Context>(Context{*store_, cipher_, dir_ + "/invitations.db"});
   }
   void TearDown() override {
@@ -328,17 +328,14 @@ class InvitationsStoreTest : public ::testing::Test {
   http::Response Nominate(const std::string& programme, const std::string& family,
                           const std::string& given, const std::string& nationality,
                           const std::string& birth = {}, const std::string& passport = {}) {
-    nlohmann::json candidate = {{"family_name", family},
-                                {"given_name", given},
-                                {"nationality", nationality},
-                                {"email", "c@example.org"},
-                                {"union", "Union"},
-                                {"position", "Officer"}};
+    nlohmann::json candidate = {{"family_name", family},      {"given_name", given},
+                                {"nationality", nationality}, {"email", "c@example.org"},
+                                {"union", "Union"},           {"position", "Officer"}};
     if (!birth.empty()) candidate["date_of_birth"] = birth;
     if (!passport.empty()) candidate["passport_number"] = passport;
-    const nlohmann::json body = {{"candidate", candidate},
-                                 {"nominating_organisation",
-                                  {{"name", "Centre"}, {"country", nationality}}}};
+    const nlohmann::json body = {
+        {"candidate", candidate},
+        {"nominating_organisation", {{"name", "Centre"}, {"country", nationality}}}};
     return CreateNomination(Make(body.dump(), {{"id", programme}}), *context_);
   }
 
@@ -350,9 +347,8 @@ class InvitationsStoreTest : public ::testing::Test {
   }
 
   TransitionResult Move(const std::string& id, const std::string& to) {
-    return store_->Write([&](store::Db& tx) {
-      return TransitionNomination(tx, id, to, std::nullopt, nullptr, "");
-    });
+    return store_->Write(
+        [&](store::Db& tx) { return TransitionNomination(tx, id, to, std::nullopt, nullptr, ""); });
   }
 
   std::vector<std::string> EventTypes(const std::string& key) {
@@ -455,15 +451,16 @@ TEST_F(InvitationsStoreTest, BadInputNamesEveryFieldWithoutEchoingPersonalData) 
         {"passport_number", "secret passport 99"},
         {"shoe_size", 44}}},
       {"nominating_organisation", {{"name", "Centre"}, {"country", "ZZ"}}}};
-  const auto error =
-      Problem([&] { CreateNomination(Make(body.dump(), {{"id", programme}}), *context_); });
+  const auto error = Problem([&] {
+    CreateNomination(Make(body.dump(), {{"id", programme}}), *context_);
+  });
   EXPECT_EQ(error.status(), 422);
   std::set<std::string> fields;
   for (const auto& item : error.extensions()["errors"]) fields.insert(item["field"]);
-  for (const char* field : {"/candidate/family_name", "/candidate/given_name",
-                            "/candidate/nationality", "/candidate/email",
-                            "/candidate/date_of_birth", "/candidate/passport_number",
-                            "/candidate/shoe_size", "/nominating_organisation/country"}) {
+  for (const char* field :
+       {"/candidate/family_name", "/candidate/given_name", "/candidate/nationality",
+        "/candidate/email", "/candidate/date_of_birth", "/candidate/passport_number",
+        "/candidate/shoe_size", "/nominating_organisation/country"}) {
     EXPECT_EQ(fields.count(field), 1u) << field << " in " << error.extensions().dump();
   }
   EXPECT_EQ(error.extensions().dump().find("secret passport"), std::string::npos);
