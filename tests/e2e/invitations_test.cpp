@@ -461,5 +461,17 @@ TEST_F(InvitationsE2e, BadInputGetsFieldPreciseProblemsOnEveryEndpoint) {
   EXPECT_EQ(Call(service, "GET", "/openapi.json").status, 200);
 }
 
+TEST_F(InvitationsE2e, RefusesToStartWithoutAFieldKeyOutsideDevelopment) {
+  const std::string base = std::string(JILAF_INVITATIONS_BIN) + " --jwt-public-key " + dir_ +
+                           "/jwt-public.pem --db " + dir_ +
+                           "/nokey.db --http-port 0 --admin-port 0";
+  std::string output;
+  EXPECT_EQ(testing::RunCommand(base, &output), 2);
+  EXPECT_NE(output.find("--field-key-file"), std::string::npos) << output;
+  testing::WriteFile(dir_ + "/bad-key.hex", "not a key\n");
+  EXPECT_EQ(testing::RunCommand(base + " --field-key-file " + dir_ + "/bad-key.hex", &output), 2);
+  EXPECT_NE(output.find("64 hexadecimal digits"), std::string::npos) << output;
+}
+
 }  // namespace
 }  // namespace jilaf::e2e
