@@ -9,6 +9,9 @@
 #include "common/http/problem.hpp"
 #include "common/http/resource.hpp"
 #include "common/store/json_doc.hpp"
+#include "common/util/iso3166.hpp"
+#include "services/invitations/domain.hpp"
+#include "services/invitations/records.hpp"
 #include "services/invitations/schema.hpp"
 
 namespace jilaf::invitations {
@@ -17,6 +20,29 @@ namespace {
 const std::vector<std::string_view> kTracks = {"developing", "industrialized"};
 const std::vector<std::string_view> kStatuses = {"draft",   "open",      "selection", "confirmed",
                                                  "running", "completed", "cancelled"};
+
+// ISO 3166-1 alpha-2 → seats, each quota from 1 to the programme's seats.
+nlohmann::json ReadQuotas(http::ObjectReader& in, std::int64_t seats) {
+  nlohmann::json quotas = nlohmann::json::object();
+  if (const auto* raw = in.Raw("country_quotas")) {
+    if (!raw->is_object()) {
+      in.AddError("country_quotas", "expected an object mapping ISO 3166-1 alpha-2 codes to seats");
+    } else {
+      for (const auto& [country, quota] : raw->items()) {
+        if (!util::IsIso3166Alpha2(country)) {
+          in.AddError("country_quotas", "'" + country + "' is not an ISO 3166-1 alpha-2 code");
+        } else if (!quota.is_number_integer() || quota.get<std::int64_t>() < 1 ||
+                   quota.get<std::int64_t>() > seats) {
+          in.AddError("country_quotas",
+                      "quota for " + country + " must be an integer from 1 to seats");
+        } else {
+          quotas[country] = quota;
+        }
+      }
+    }
+  }
+  return quotas;
+}
 
 nlohmann::json ReadProgramme(const nlohmann::json& body) {
   http::ObjectReader in(body);
@@ -38,28 +64,7 @@ nlohmann::json ReadProgramme(const nlohmann::json& body) {
   doc["end_date"] = end;
   const auto seats = in.RequiredInt("seats", 1, 1000);
   doc["seats"] = seats;
-  nlohmann::json quotas = nlohmann::json::object();
-  if (const auto* raw = in.Raw("country_quotas")) {
-    if (!raw->is_object()) {
-      in.AddError("country_quotas", "expected an object mapping ISO 3166-1 alpha-2 codes to seats");
-    } else {
-      for (const auto& [country, quota] : raw->items()) {
-        const bool code_ok = country.size() == 2 &&
-                             std::isupper(static_cast<unsigned char>(country[0])) &&
-                             std::isupper(static_cast<unsigned char>(country[1]));
-        if (!code_ok) {
-          in.AddError("country_quotas", "'" + country + "' is not an ISO 3166-1 alpha-2 code");
-        } else if (!quota.is_number_integer() || quota.get<std::int64_t>() < 1 ||
-                   quota.get<std::int64_t>() > seats) {
-          in.AddError("country_quotas",
-                      "quota for " + country + " must be an integer from 1 to seats");
-        } else {
-          quotas[country] = quota;
-        }
-      }
-    }
-  }
-  doc["country_quotas"] = quotas;
+  doc["country_quotas"] = ReadQuotas(in, seats);
   doc["host_organisations"] = in.StringArray("host_organisations", false, 50, 200);
   const auto status = in.OptionalEnum("status", {"draft", "open"});
   doc["status"] = status.value_or("draft");
@@ -69,9 +74,9 @@ nlohmann::json ReadProgramme(const nlohmann::json& body) {
 
 }  // namespace
 
-http::Response CreateProgramme(const http::Request& request, store::Store& store) {
+http::Response CreateProgramme(const http::Request& request, Context& context) {
   nlohmann::json doc = ReadProgramme(http::ParseJsonBody(request));
-  return store.Write([&](store::Db& tx) {
+  return context.store.Write([&](store::Db& tx) {
     return http::RunIdempotent(tx, request, [&] {
       const std::string now = events::NowRfc3339();
       doc["id"] = events::NewUuid();
@@ -90,20 +95,8 @@ http::Response CreateProgramme(const http::Request& request, store::Store& store
           .Bind(6, now)
           .Bind(7, now);
       insert.Run();
-      nlohmann::json data = {{"programme_id", id},
-                             {"fiscal_year", doc["fiscal_year"]},
-                             {"title", doc["title"]},
-                             {"track", doc["track"]},
-                             {"status", doc["status"]},
-                             {"seats", doc["seats"]},
-                             {"country_quotas", doc["country_quotas"]},
-                             {"start_date", doc["start_date"]},
-                             {"end_date", doc["end_date"]}};
-      events::AppendToOutbox(
-          tx, kEventsTopic,
-          events::MakeEvent(kEventSource, "jilaf.invitations.programme.created", id,
-                            "programmes/" + id, "/schemas/invitations/programme.created/v1.json",
-                            std::move(data), std::string(request.Header("traceparent"))));
+      EmitProgrammeEvent(tx, doc, "created", std::nullopt,
+                         std::string(request.Header("traceparent")));
       auto response = http::Response::Json(201, doc);
       response.SetHeader("Location", "/v1/programmes/" + id);
       response.SetHeader("ETag", http::MakeEtag(1));
@@ -112,7 +105,7 @@ http::Response CreateProgramme(const http::Request& request, store::Store& store
   });
 }
 
-http::Response ListProgrammes(const http::Request& request, store::Store& store) {
+http::Response ListProgrammes(const http::Request& request, Context& context) {
   const auto page = http::ParsePage(request);
   const auto fiscal_year = http::QueryInt(request, "fiscal_year", 1989, 2100);
   const auto track = request.Query("track");
@@ -123,7 +116,7 @@ http::Response ListProgrammes(const http::Request& request, store::Store& store)
   if (status && std::find(kStatuses.begin(), kStatuses.end(), *status) == kStatuses.end()) {
     throw http::ApiError::BadRequest("query parameter status is not a programme status");
   }
-  return store.Read([&](store::Db& db) {
+  return context.store.Read([&](store::Db& db) {
     auto stmt = db.Prepare(
         "SELECT seq, doc FROM programmes WHERE seq > ?1"
         " AND (?2 IS NULL OR fiscal_year = ?2) AND (?3 IS NULL OR track = ?3)"
@@ -138,15 +131,110 @@ http::Response ListProgrammes(const http::Request& request, store::Store& store)
   });
 }
 
-http::Response GetProgramme(const http::Request& request, store::Store& store) {
+http::Response GetProgramme(const http::Request& request, Context& context) {
   const auto& id = request.Param("id");
-  auto doc = store.Read([&](store::Db& db) {
+  auto doc = context.store.Read([&](store::Db& db) {
     return store::LoadJsonDoc(db, "SELECT doc FROM programmes WHERE id = ?", id);
   });
   if (!doc) throw http::ApiError::NotFound("no programme with id " + id);
   auto response = http::Response::Json(200, *doc);
   response.SetHeader("ETag", http::MakeEtag((*doc)["version"].get<std::int64_t>()));
   return response;
+}
+
+namespace {
+
+// The members PATCH may change; fiscal year, track and status are fixed (status moves through
+// transitions). Absent members keep their value.
+void ApplyProgrammePatch(const nlohmann::json& body, nlohmann::json& doc) {
+  http::ObjectReader in(body);
+  for (const char* fixed : {"fiscal_year", "track", "status", "id", "version"}) {
+    if (in.Raw(fixed) != nullptr) {
+      in.AddError(fixed, std::string(fixed) == "status" ? "changes through POST .../transitions"
+                                                        : "cannot be changed");
+    }
+  }
+  if (auto title = in.Object("title", false)) {
+    doc["title"] = {{"ja", title->RequiredString("ja", 1, 300)},
+                    {"en", title->RequiredString("en", 1, 300)}};
+    title->RejectUnknownFields();
+  }
+  if (auto region = in.OptionalString("region", 100)) doc["region"] = *region;
+  if (auto theme = in.OptionalString("theme", 300)) doc["theme"] = *theme;
+  if (auto start = in.OptionalDate("start_date")) doc["start_date"] = *start;
+  if (auto end = in.OptionalDate("end_date")) doc["end_date"] = *end;
+  if (doc["end_date"].get<std::string>() < doc["start_date"].get<std::string>()) {
+    in.AddError("end_date", "must not be before start_date");
+  }
+  if (auto seats = in.OptionalInt("seats", 1, 1000)) doc["seats"] = *seats;
+  if (in.Raw("country_quotas") != nullptr) {
+    doc["country_quotas"] = ReadQuotas(in, doc["seats"].get<std::int64_t>());
+  } else {
+    for (const auto& [country, quota] : doc["country_quotas"].items()) {
+      if (quota.get<std::int64_t>() > doc["seats"].get<std::int64_t>()) {
+        in.AddError("seats", "must not be below the quota of " + country);
+      }
+    }
+  }
+  if (in.Raw("host_organisations") != nullptr) {
+    doc["host_organisations"] = in.StringArray("host_organisations", false, 50, 200);
+  }
+  in.Finish();
+}
+
+}  // namespace
+
+http::Response UpdateProgramme(const http::Request& request, Context& context) {
+  const auto body = http::ParseJsonBody(request);
+  const std::string id = request.Param("id");
+  return context.store.Write([&](store::Db& tx) {
+    auto doc = LoadProgramme(tx, id);
+    http::RequireIfMatch(request, doc["version"].get<std::int64_t>());
+    ApplyProgrammePatch(body, doc);
+    // Seats already given away cannot be taken back by shrinking the limits.
+    const auto taken = LoadOccupancy(tx, id);
+    const auto limits = SeatLimits::FromProgramme(doc);
+    if (taken.total > limits.seats) {
+      throw http::ApiError(409, "capacity-exceeded", "Capacity exceeded",
+                           std::to_string(taken.total) + " candidates already hold seats")
+          .With("limit", "seats")
+          .With("taken", taken.total);
+    }
+    for (const auto& [country, quota] : limits.country_quotas) {
+      const auto used = taken.by_country.find(country);
+      if (used != taken.by_country.end() && used->second > quota) {
+        throw http::ApiError(
+            409, "capacity-exceeded", "Capacity exceeded",
+            std::to_string(used->second) + " candidates from " + country + " already hold seats")
+            .With("limit", "country_quota")
+            .With("country", country);
+      }
+    }
+    SaveProgramme(tx, doc);
+    EmitProgrammeEvent(tx, doc, "updated", std::nullopt,
+                       std::string(request.Header("traceparent")));
+    return JsonWithEtag(200, doc);
+  });
+}
+
+http::Response TransitionProgramme(const http::Request& request, Context& context) {
+  const auto body = http::ParseJsonBody(request);  // the reader keeps a pointer into it
+  http::ObjectReader in(body);
+  const std::string to = in.RequiredString("to", 1, 50);
+  const auto reason = in.OptionalString("reason", 500);
+  in.Finish();
+  const std::string id = request.Param("id");
+  return context.store.Write([&](store::Db& tx) {
+    auto doc = LoadProgramme(tx, id);
+    http::RequireIfMatch(request, doc["version"].get<std::int64_t>());
+    const std::string from = doc["status"];
+    ProgrammeMachine().Check(from, to);
+    doc["status"] = to;
+    if (reason) doc["status_reason"] = *reason;
+    SaveProgramme(tx, doc);
+    EmitProgrammeEvent(tx, doc, to, from, std::string(request.Header("traceparent")));
+    return JsonWithEtag(200, doc);
+  });
 }
 
 }  // namespace jilaf::invitations

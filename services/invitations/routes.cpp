@@ -1,23 +1,47 @@
 #include "services/invitations/routes.hpp"
 
+#include "services/invitations/documents.hpp"
+#include "services/invitations/followups.hpp"
+#include "services/invitations/logistics.hpp"
 #include "services/invitations/nominations.hpp"
 #include "services/invitations/programmes.hpp"
+#include "services/invitations/reports.hpp"
 
 namespace jilaf::invitations {
 
-http::Router Routes(store::Store& store) {
+http::Router Routes(Context& context) {
   using auth::Access;
   using http::Method;
   http::Router router;
-  auto bind = [&store](http::Response (*handler)(const http::Request&, store::Store&)) {
-    return [&store, handler](http::Request& request) { return handler(request, store); };
+  auto bind = [&context](http::Response (*handler)(const http::Request&, Context&)) {
+    return [&context, handler](http::Request& request) { return handler(request, context); };
   };
   router.Add(Method::kPost, "/v1/programmes", Access::kWrite, bind(CreateProgramme));
   router.Add(Method::kGet, "/v1/programmes", Access::kRead, bind(ListProgrammes));
   router.Add(Method::kGet, "/v1/programmes/{id}", Access::kRead, bind(GetProgramme));
+  router.Add(Method::kPatch, "/v1/programmes/{id}", Access::kWrite, bind(UpdateProgramme));
+  router.Add(Method::kPost, "/v1/programmes/{id}/transitions", Access::kWrite,
+             bind(TransitionProgramme));
   router.Add(Method::kPost, "/v1/programmes/{id}/nominations", Access::kWrite,
              bind(CreateNomination));
+  router.Add(Method::kGet, "/v1/programmes/{id}/nominations", Access::kRead, bind(ListNominations));
+  router.Add(Method::kPost, "/v1/programmes/{id}/itinerary", Access::kWrite,
+             bind(CreateItineraryItem));
+  router.Add(Method::kGet, "/v1/programmes/{id}/itinerary", Access::kRead, bind(ListItinerary));
   router.Add(Method::kGet, "/v1/nominations/{id}", Access::kRead, bind(GetNomination));
+  router.Add(Method::kDelete, "/v1/nominations/{id}", Access::kAdmin, bind(DeleteNomination));
+  router.Add(Method::kPost, "/v1/nominations/{id}/transitions", Access::kWrite,
+             bind(TransitionNominationHandler));
+  // Travel details and visa letters are personal data: staff and admin only.
+  router.Add(Method::kPut, "/v1/nominations/{id}/logistics", Access::kWrite, bind(PutLogistics));
+  router.Add(Method::kGet, "/v1/nominations/{id}/logistics", Access::kWrite, bind(GetLogistics));
+  router.Add(Method::kGet, "/v1/nominations/{id}/documents/{kind}", Access::kWrite,
+             bind(GetDocument));
+  router.Add(Method::kGet, "/v1/nominations/{id}/followups", Access::kRead, bind(ListFollowUps));
+  router.Add(Method::kPost, "/v1/followups/{id}/report", Access::kWrite,
+             bind(SubmitFollowUpReport));
+  router.Add(Method::kPost, "/v1/admin/followup-scans", Access::kAdmin, bind(RunFollowUpScan));
+  router.Add(Method::kGet, "/v1/reports/fiscal-years/{fy}", Access::kRead, bind(FiscalYearReport));
   return router;
 }
 

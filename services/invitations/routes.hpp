@@ -1,11 +1,11 @@
 #pragma once
 
 #include "common/http/router.hpp"
-#include "common/store/store.hpp"
+#include "services/invitations/context.hpp"
 
 namespace jilaf::invitations {
 
 /// Every API route of the invitations service.
-http::Router Routes(store::Store& store);
+http::Router Routes(Context& context);
 
 }  // namespace jilaf::invitations

@@ -26,7 +26,47 @@ store::MigrationSet Migrations() {
             " doc TEXT NOT NULL,"
             " created_at TEXT NOT NULL,"
             " updated_at TEXT NOT NULL);"
-            "CREATE INDEX nominations_programme ON nominations(programme_id, status);"}}};
+            "CREATE INDEX nominations_programme ON nominations(programme_id, status);"},
+           {2,
+            "the programme year: fiscal year, duplicates, waitlist, personal data, logistics,"
+            " follow-ups",
+            "ALTER TABLE nominations ADD COLUMN fiscal_year INTEGER;"
+            "UPDATE nominations SET fiscal_year ="
+            " (SELECT fiscal_year FROM programmes p WHERE p.id = nominations.programme_id);"
+            // Keyed hash of the normalised identity (name, birth date, nationality): duplicates
+            // are found without the birth date being stored in clear.
+            "ALTER TABLE nominations ADD COLUMN identity_hash TEXT;"
+            "ALTER TABLE nominations ADD COLUMN waitlist_rank INTEGER;"
+            "CREATE INDEX nominations_identity ON nominations(identity_hash);"
+            "CREATE INDEX nominations_fiscal_year ON nominations(fiscal_year, status);"
+            // Ciphertexts only (FieldCipher); deleted with secure_delete so that nothing of them
+            // stays in the file.
+            "CREATE TABLE nomination_personal ("
+            " nomination_id TEXT PRIMARY KEY REFERENCES nominations(id),"
+            " passport_number TEXT,"
+            " date_of_birth TEXT);"
+            "CREATE TABLE itinerary_items ("
+            " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+            " id TEXT NOT NULL UNIQUE,"
+            " programme_id TEXT NOT NULL REFERENCES programmes(id),"
+            " starts_at TEXT NOT NULL,"
+            " doc TEXT NOT NULL);"
+            "CREATE INDEX itinerary_programme ON itinerary_items(programme_id, starts_at);"
+            "CREATE TABLE logistics ("
+            " nomination_id TEXT PRIMARY KEY REFERENCES nominations(id),"
+            " version INTEGER NOT NULL,"
+            " doc TEXT NOT NULL);"
+            "CREATE TABLE followups ("
+            " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+            " id TEXT NOT NULL UNIQUE,"
+            " nomination_id TEXT NOT NULL REFERENCES nominations(id),"
+            " months INTEGER NOT NULL,"
+            " due_date TEXT NOT NULL,"
+            " status TEXT NOT NULL,"
+            " overdue_notified INTEGER NOT NULL DEFAULT 0,"
+            " doc TEXT NOT NULL,"
+            " UNIQUE (nomination_id, months));"
+            "CREATE INDEX followups_due ON followups(status, overdue_notified, due_date);"}}};
 }
 
 }  // namespace jilaf::invitations

@@ -101,8 +101,15 @@ RunningService& E2eTest::Start(const std::string& name, const std::string& binar
   return *raw;
 }
 
-RunningService& E2eTest::StartInvitations() {
-  return Start("invitations", JILAF_INVITATIONS_BIN, {}, {});
+RunningService& E2eTest::StartInvitations(std::vector<std::string> extra) {
+  // Personal data is encrypted at rest: the service refuses to start without a field key.
+  const std::string key_file = dir_ + "/field-key.hex";
+  if (!std::filesystem::exists(key_file)) {
+    testing::WriteFile(key_file, events::NewUuid().substr(0, 8) + std::string(56, 'a') + "\n");
+  }
+  std::vector<std::string> args = {"--field-key-file", key_file};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return Start("invitations", JILAF_INVITATIONS_BIN, std::move(args), {});
 }
 
 RunningService& E2eTest::StartNotifications(const std::string& db_path) {

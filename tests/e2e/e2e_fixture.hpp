@@ -33,7 +33,8 @@ class E2eTest : public ::testing::Test {
   void SetUp() override;
   void TearDown() override;
 
-  RunningService& StartInvitations();
+  /// Starts invitations with a field key of the test's own (plus `extra` flags).
+  RunningService& StartInvitations(std::vector<std::string> extra = {});
   RunningService& StartNotifications(const std::string& db_path = {});
   /// The projects service; `extra` flags are appended (e.g. a short overdue scan interval).
   RunningService& StartProjects(std::vector<std::string> extra = {});

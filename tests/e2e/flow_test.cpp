@@ -29,9 +29,16 @@ TEST_F(E2eTest, NominationBecomesAStaffNotification) {
   EXPECT_EQ(nomination["status"], "submitted");
 
   const auto fetched =
-      Call(invitations, "GET", "/v1/nominations/" + nomination_id, {}, Token("viewer"));
+      Call(invitations, "GET", "/v1/nominations/" + nomination_id, {}, staff_token_);
   ASSERT_EQ(fetched.status, 200);
   EXPECT_EQ(nlohmann::json::parse(fetched.body), nomination);
+  // Viewers read names and country, not the rest of the personal data (issue 3).
+  const auto viewed =
+      Call(invitations, "GET", "/v1/nominations/" + nomination_id, {}, Token("viewer"));
+  ASSERT_EQ(viewed.status, 200);
+  EXPECT_EQ(
+      nlohmann::json::parse(viewed.body)["candidate"],
+      nlohmann::json({{"family_name", "Nguyen"}, {"given_name", "Lan"}, {"nationality", "VN"}}));
 
   ASSERT_TRUE(WaitForInbox(
       notifications, {"programmes/" + programme_id, "nominations/" + nomination_id}, seconds(60)));

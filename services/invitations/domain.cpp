@@ -1,0 +1,404 @@
+#include "services/invitations/domain.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+
+#include "common/http/problem.hpp"
+
+namespace jilaf::invitations {
+namespace {
+
+// Base letters of U+0100..U+017F (Latin Extended-A); '#' is "ij" and '%' is "oe".
+constexpr std::string_view kLatinExtendedA =
+    "aaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiiiiii##jjkkkllllllllllnnnnnnnnnoooooo%%rrrrrr"
+    "ssssssssttttttuuuuuuuuuuuuwwyyyzzzzzzs";
+static_assert(kLatinExtendedA.size() == 128);
+// U+00C0..U+00FF; '&' is "ae", '!' is "th", '$' is "ss", '*' keeps the character (× and ÷).
+constexpr std::string_view kLatin1 =
+    "aaaaaa&ceeeeiiiidnooooo*ouuuuy!$aaaaaa&ceeeeiiiidnooooo*ouuuuy!y";
+static_assert(kLatin1.size() == 64);
+
+// Appends the Latin base letters for one code point; false if it is not a Latin letter we know.
+bool AppendLatinBase(char32_t cp, std::string& out) {
+  auto put = [&out](char c) {
+    switch (c) {
+      case '#':
+        out += "ij";
+        break;
+      case '%':
+        out += "oe";
+        break;
+      case '&':
+        out += "ae";
+        break;
+      case '!':
+        out += "th";
+        break;
+      case '$':
+        out += "ss";
+        break;
+      default:
+        out += c;
+    }
+  };
+  if (cp >= 0xC0 && cp <= 0xFF && kLatin1[cp - 0xC0] != '*') {
+    put(kLatin1[cp - 0xC0]);
+    return true;
+  }
+  if (cp >= 0x100 && cp <= 0x17F) {
+    put(kLatinExtendedA[cp - 0x100]);
+    return true;
+  }
+  struct Range {
+    char32_t first, last;
+    char base;
+  };
+  // Vietnamese (Latin Extended Additional), horned o/u, Romanian comma-below letters.
+  static constexpr Range kRanges[] = {
+      {0x1EA0, 0x1EB7, 'a'}, {0x1EB8, 0x1EC7, 'e'}, {0x1EC8, 0x1ECB, 'i'}, {0x1ECC, 0x1EE3, 'o'},
+      {0x1EE4, 0x1EF1, 'u'}, {0x1EF2, 0x1EF9, 'y'}, {0x01A0, 0x01A1, 'o'}, {0x01AF, 0x01B0, 'u'},
+      {0x0218, 0x0219, 's'}, {0x021A, 0x021B, 't'}, {0x01CD, 0x01CE, 'a'}, {0x01CF, 0x01D0, 'i'},
+      {0x01D1, 0x01D2, 'o'}, {0x01D3, 0x01DC, 'u'}};
+  for (const auto& range : kRanges) {
+    if (cp >= range.first && cp <= range.last) {
+      out += range.base;
+      return true;
+    }
+  }
+  return false;
+}
+
+void AppendUtf8(char32_t cp, std::string& out) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+// Decodes one UTF-8 sequence at text[i]; invalid bytes decode as themselves.
+char32_t NextCodePoint(std::string_view text, std::size_t& i) {
+  const auto byte = static_cast<unsigned char>(text[i]);
+  int extra = byte >= 0xF0 ? 3 : byte >= 0xE0 ? 2 : byte >= 0xC0 ? 1 : 0;
+  if (i + extra >= text.size()) extra = 0;  // truncated sequence
+  char32_t cp = extra == 0 ? byte : byte & (0x3F >> extra);
+  for (int k = 1; k <= extra; ++k) {
+    cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+  }
+  i += 1 + extra;
+  return cp;
+}
+
+bool IsSeparator(char32_t cp) {
+  return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '-' || cp == ',' ||
+         cp == '.' || cp == '_' || cp == 0xA0 || cp == 0x3000 || cp == 0x2010 || cp == 0x2011;
+}
+
+bool IsDropped(char32_t cp) {
+  // Apostrophes (O'Brien = OBrien) and combining diacritical marks of decomposed input.
+  return cp == '\'' || cp == 0x2019 || cp == 0x02BC || cp == '`' || (cp >= 0x0300 && cp <= 0x036F);
+}
+
+void AppendTokens(std::string_view text, std::vector<std::string>& tokens) {
+  std::string current;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const char32_t cp = NextCodePoint(text, i);
+    if (IsSeparator(cp)) {
+      if (!current.empty()) tokens.push_back(std::move(current));
+      current.clear();
+    } else if (IsDropped(cp)) {
+      continue;
+    } else if (cp < 0x80) {
+      current += static_cast<char>(std::tolower(static_cast<int>(cp)));
+    } else if (!AppendLatinBase(cp, current)) {
+      AppendUtf8(cp, current);  // other scripts are compared as written
+    }
+  }
+  if (!current.empty()) tokens.push_back(std::move(current));
+}
+
+std::int64_t IntOr(const nlohmann::json& doc, const char* key, std::int64_t fallback) {
+  const auto it = doc.find(key);
+  return it != doc.end() && it->is_number_integer() ? it->get<std::int64_t>() : fallback;
+}
+
+nlohmann::json OrNull(const nlohmann::json& doc, const char* key) {
+  const auto it = doc.find(key);
+  return it == doc.end() ? nlohmann::json(nullptr) : *it;
+}
+
+}  // namespace
+
+const domain::StateMachine& ProgrammeMachine() {
+  static const domain::StateMachine machine("programme", {{"draft", {"open", "cancelled"}},
+                                                          {"open", {"selection", "cancelled"}},
+                                                          {"selection", {"confirmed", "cancelled"}},
+                                                          {"confirmed", {"running", "cancelled"}},
+                                                          {"running", {"completed"}}});
+  return machine;
+}
+
+const domain::StateMachine& NominationMachine() {
+  static const domain::StateMachine machine(
+      "nomination", {{"submitted", {"screened", "rejected", "withdrawn"}},
+                     {"screened", {"selected", "waitlisted", "rejected", "withdrawn"}},
+                     {"waitlisted", {"selected", "rejected", "withdrawn"}},
+                     {"selected", {"invited", "withdrawn"}},
+                     {"invited", {"visa_applied", "withdrawn"}},
+                     {"visa_applied", {"visa_granted", "visa_denied", "withdrawn"}},
+                     {"visa_granted", {"travel_booked", "withdrawn"}},
+                     {"travel_booked", {"arrived", "no_show", "withdrawn"}},
+                     {"arrived", {"completed"}}});
+  return machine;
+}
+
+bool HoldsSeat(std::string_view status) {
+  static constexpr std::string_view kSeated[] = {"selected",     "invited",       "visa_applied",
+                                                 "visa_granted", "travel_booked", "arrived",
+                                                 "completed"};
+  return std::find(std::begin(kSeated), std::end(kSeated), status) != std::end(kSeated);
+}
+
+bool FreesSeatForWaitlist(std::string_view from, std::string_view to) {
+  // A no-show is discovered when the programme is under way: too late to bring someone in.
+  return HoldsSeat(from) && (to == "withdrawn" || to == "visa_denied");
+}
+
+SeatLimits SeatLimits::FromProgramme(const nlohmann::json& programme) {
+  SeatLimits limits;
+  limits.seats = IntOr(programme, "seats", 0);
+  if (const auto it = programme.find("country_quotas"); it != programme.end() && it->is_object()) {
+    for (const auto& [country, quota] : it->items()) {
+      if (quota.is_number_integer()) limits.country_quotas[country] = quota.get<std::int64_t>();
+    }
+  }
+  return limits;
+}
+
+CapacityLimit FindCapacityLimit(const SeatLimits& limits, const Occupancy& taken,
+                                const std::string& nationality) {
+  if (taken.total >= limits.seats) return CapacityLimit::kSeats;
+  const auto quota = limits.country_quotas.find(nationality);
+  if (quota != limits.country_quotas.end()) {
+    const auto used = taken.by_country.find(nationality);
+    if ((used == taken.by_country.end() ? 0 : used->second) >= quota->second) {
+      return CapacityLimit::kCountryQuota;
+    }
+  }
+  return CapacityLimit::kNone;
+}
+
+void CheckCapacity(const SeatLimits& limits, const Occupancy& taken,
+                   const std::string& nationality) {
+  switch (FindCapacityLimit(limits, taken, nationality)) {
+    case CapacityLimit::kNone:
+      return;
+    case CapacityLimit::kSeats:
+      throw http::ApiError(
+          409, "capacity-exceeded", "Capacity exceeded",
+          "all " + std::to_string(limits.seats) + " seats of the programme are taken")
+          .With("limit", "seats")
+          .With("seats", limits.seats)
+          .With("taken", taken.total);
+    case CapacityLimit::kCountryQuota: {
+      const auto quota = limits.country_quotas.at(nationality);
+      throw http::ApiError(
+          409, "capacity-exceeded", "Capacity exceeded",
+          "the quota of " + std::to_string(quota) + " seats for " + nationality + " is used up")
+          .With("limit", "country_quota")
+          .With("country", nationality)
+          .With("quota", quota);
+    }
+  }
+}
+
+std::optional<WaitlistEntry> PickPromotion(const SeatLimits& limits, const Occupancy& taken,
+                                           std::vector<WaitlistEntry> waitlist) {
+  std::stable_sort(waitlist.begin(), waitlist.end(),
+                   [](const WaitlistEntry& a, const WaitlistEntry& b) { return a.rank < b.rank; });
+  for (auto& entry : waitlist) {
+    const auto limit = FindCapacityLimit(limits, taken, entry.nationality);
+    if (limit == CapacityLimit::kSeats) return std::nullopt;
+    if (limit == CapacityLimit::kNone) return std::move(entry);
+  }
+  return std::nullopt;
+}
+
+std::string NormaliseName(std::string_view family_name, std::string_view given_name) {
+  std::vector<std::string> tokens;
+  AppendTokens(family_name, tokens);
+  AppendTokens(given_name, tokens);
+  std::sort(tokens.begin(), tokens.end());
+  std::string out;
+  for (const auto& token : tokens) out += (out.empty() ? "" : " ") + token;
+  return out;
+}
+
+std::string IdentityText(std::string_view family_name, std::string_view given_name,
+                         std::string_view date_of_birth, std::string_view nationality) {
+  return NormaliseName(family_name, given_name) + "|" + std::string(date_of_birth) + "|" +
+         std::string(nationality);
+}
+
+View ViewFor(const auth::Principal& principal) {
+  if (principal.Has(auth::Role::kAdmin)) return View::kAdmin;
+  if (principal.Has(auth::Role::kStaff) || principal.Has(auth::Role::kService)) {
+    return View::kStaff;
+  }
+  return View::kViewer;
+}
+
+std::string MaskPassport(std::string_view passport) {
+  const std::size_t shown = passport.size() > 3 ? 3 : 0;
+  return std::string(passport.size() - shown, '*') +
+         std::string(passport.substr(passport.size() - shown));
+}
+
+nlohmann::json RenderNomination(const nlohmann::json& doc, const PersonalData& personal,
+                                View view) {
+  if (view == View::kViewer) {
+    nlohmann::json out = doc;
+    const auto& c = doc.at("candidate");
+    nlohmann::json candidate = {{"family_name", c.at("family_name")},
+                                {"given_name", c.at("given_name")},
+                                {"nationality", c.at("nationality")}};
+    for (const char* key : {"native_name", "katakana_name"}) {
+      if (c.contains(key)) candidate[key] = c[key];
+    }
+    out["candidate"] = std::move(candidate);
+    const auto& org = doc.at("nominating_organisation");
+    out["nominating_organisation"] = {{"name", org.at("name")}, {"country", org.at("country")}};
+    out.erase("previous_participation");
+    return out;
+  }
+  nlohmann::json out = doc;
+  if (personal.passport_number) {
+    out["candidate"]["passport_number"] =
+        view == View::kAdmin ? *personal.passport_number : MaskPassport(*personal.passport_number);
+  }
+  if (personal.date_of_birth) out["candidate"]["date_of_birth"] = *personal.date_of_birth;
+  return out;
+}
+
+nlohmann::json NominationEventData(const nlohmann::json& programme,
+                                   const nlohmann::json& nomination,
+                                   const std::optional<std::string>& previous_status) {
+  const auto& c = nomination.at("candidate");
+  const auto& org = nomination.at("nominating_organisation");
+  nlohmann::json data = {
+      {"nomination_id", nomination.at("id")},
+      {"programme_id", nomination.at("programme_id")},
+      {"programme_title", programme.at("title")},
+      {"fiscal_year", programme.at("fiscal_year")},
+      {"track", programme.at("track")},
+      {"region", OrNull(programme, "region")},
+      {"status", nomination.at("status")},
+      {"previous_status", previous_status ? nlohmann::json(*previous_status) : nullptr},
+      {"candidate",
+       {{"family_name", c.at("family_name")},
+        {"given_name", c.at("given_name")},
+        {"nationality", c.at("nationality")},
+        {"gender", OrNull(c, "gender")},
+        {"email", c.at("email")}}},
+      {"nominating_organisation",
+       {{"name", org.at("name")},
+        {"country", org.at("country")},
+        {"contact_email", OrNull(org, "contact_email")}}},
+      {"union", c.at("union")},
+      {"position", c.at("position")}};
+  if (nomination.contains("waitlist_rank")) data["waitlist_rank"] = nomination["waitlist_rank"];
+  if (nomination.contains("previous_participation")) {
+    data["previous_participation"] = nomination["previous_participation"];
+  }
+  return data;
+}
+
+nlohmann::json ProgrammeEventData(const nlohmann::json& programme,
+                                  const std::optional<std::string>& previous_status) {
+  nlohmann::json data = {{"programme_id", programme.at("id")},
+                         {"fiscal_year", programme.at("fiscal_year")},
+                         {"title", programme.at("title")},
+                         {"track", programme.at("track")},
+                         {"region", OrNull(programme, "region")},
+                         {"status", programme.at("status")},
+                         {"seats", programme.at("seats")},
+                         {"country_quotas", programme.at("country_quotas")},
+                         {"start_date", programme.at("start_date")},
+                         {"end_date", programme.at("end_date")},
+                         {"version", programme.at("version")}};
+  if (previous_status) data["previous_status"] = *previous_status;
+  return data;
+}
+
+std::string AddMonths(const std::string& date, int months) {
+  int year = 0;
+  int month = 0;
+  int day = 0;
+  if (std::sscanf(date.c_str(), "%d-%d-%d", &year, &month, &day) != 3) return date;
+  const int index = year * 12 + (month - 1) + months;
+  year = index / 12;
+  month = index % 12 + 1;
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  const int last = kDays[month - 1] + (month == 2 && leap ? 1 : 0);
+  day = std::min(day, last);
+  char out[40];
+  std::snprintf(out, sizeof out, "%04d-%02d-%02d", year, month, day);
+  return out;
+}
+
+nlohmann::json BuildFiscalYearReport(std::int64_t fiscal_year, const std::vector<ReportRow>& rows) {
+  struct Counts {
+    std::int64_t nominated = 0, selected = 0, completed = 0;
+    [[nodiscard]] nlohmann::json Json() const {
+      return {
+          {"nominated", nominated},
+          {"selected", selected},
+          {"completed", completed},
+          {"completion_rate",
+           selected == 0 ? 0.0 : static_cast<double>(completed) / static_cast<double>(selected)}};
+    }
+  };
+  Counts total;
+  std::map<std::string, Counts> by_country, by_region, by_track, by_gender, by_programme;
+  for (const auto& row : rows) {
+    const bool selected = HoldsSeat(row.status);
+    const bool completed = row.status == "completed";
+    for (Counts* counts :
+         {&total, &by_country[row.nationality], &by_region[row.region.value_or("unspecified")],
+          &by_track[row.track], &by_gender[row.gender.value_or("unspecified")],
+          &by_programme[row.programme_id]}) {
+      ++counts->nominated;
+      if (selected) ++counts->selected;
+      if (completed) ++counts->completed;
+    }
+  }
+  auto group = [](const std::map<std::string, Counts>& groups) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [key, counts] : groups) out[key] = counts.Json();
+    return out;
+  };
+  nlohmann::json report = total.Json();
+  report["fiscal_year"] = fiscal_year;
+  report["countries"] = by_country.size();
+  report["by_country"] = group(by_country);
+  report["by_region"] = group(by_region);
+  report["by_track"] = group(by_track);
+  report["by_gender"] = group(by_gender);
+  report["by_programme"] = group(by_programme);
+  return report;
+}
+
+}  // namespace jilaf::invitations

@@ -1,0 +1,477 @@
+// The invitation programme year end to end: the real invitations binary, HTTP, and the real
+// broker; events are read back from jilaf.invitations.events with a consumer of the test's own.
+#include <librdkafka/rdkafkacpp.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "common/events/cloud_event.hpp"
+#include "common/store/sqlite.hpp"
+#include "tests/e2e/e2e_fixture.hpp"
+
+namespace jilaf::e2e {
+namespace {
+
+using std::chrono::seconds;
+
+struct TopicEvent {
+  std::string key;
+  std::string type;
+  std::string value;
+  nlohmann::json data;
+};
+
+/// Reads jilaf.invitations.events from the earliest offset with a consumer group of its own.
+class EventReader {
+ public:
+  explicit EventReader(const std::string& bootstrap) {
+    std::string error;
+    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+    conf->set("bootstrap.servers", bootstrap, error);
+    conf->set("group.id", "e2e-invitations-reader-" + events::NewUuid().substr(0, 8), error);
+    conf->set("auto.offset.reset", "earliest", error);
+    consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), error));
+    consumer_->subscribe({"jilaf.invitations.events"});
+  }
+  ~EventReader() { consumer_->close(); }
+
+  /// Reads until `done(events so far)` holds or the timeout passes; returns every event read.
+  const std::vector<TopicEvent>& ReadUntil(
+      const std::function<bool(const std::vector<TopicEvent>&)>& done, seconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done(events_) && std::chrono::steady_clock::now() < deadline) {
+      std::unique_ptr<RdKafka::Message> message(consumer_->consume(200));
+      if (message->err() != RdKafka::ERR_NO_ERROR) continue;
+      TopicEvent event;
+      if (message->key() != nullptr) event.key = *message->key();
+      event.value.assign(static_cast<const char*>(message->payload()), message->len());
+      if (message->headers() != nullptr) {
+        for (const auto& header : message->headers()->get_all()) {
+          if (header.key() == "ce_type") {
+            event.type.assign(static_cast<const char*>(header.value()), header.value_size());
+          }
+        }
+      }
+      event.data = nlohmann::json::parse(event.value, nullptr, false);
+      events_.push_back(std::move(event));
+    }
+    return events_;
+  }
+
+  /// The types of the events read for `key`, in topic order.
+  std::vector<std::string> TypesFor(const std::string& key) const {
+    std::vector<std::string> types;
+    for (const auto& event : events_) {
+      if (event.key == key) types.push_back(event.type);
+    }
+    return types;
+  }
+
+ private:
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  std::vector<TopicEvent> events_;
+};
+
+auto HasType(const std::string& key, const std::string& type) {
+  return [key, type](const std::vector<TopicEvent>& events) {
+    for (const auto& event : events) {
+      if (event.key == key && event.type == type) return true;
+    }
+    return false;
+  };
+}
+
+std::string ReadBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+class InvitationsE2e : public E2eTest {
+ protected:
+  std::string CreateProgramme(const RunningService& service, std::int64_t seats,
+                              nlohmann::json quotas, const std::string& end = "2026-06-20") {
+    const nlohmann::json body = {{"fiscal_year", 2026},
+                                 {"title", {{"ja", "青年指導者招へい"}, {"en", "Young Leaders"}}},
+                                 {"track", "developing"},
+                                 {"region", "Asia"},
+                                 {"start_date", "2026-06-01"},
+                                 {"end_date", end},
+                                 {"seats", seats},
+                                 {"country_quotas", quotas},
+                                 {"host_organisations", {"RENGO"}},
+                                 {"status", "open"}};
+    const auto result = Call(service, "POST", "/v1/programmes", body.dump(), staff_token_);
+    EXPECT_EQ(result.status, 201) << result.body;
+    return nlohmann::json::parse(result.body).value("id", "");
+  }
+
+  nlohmann::json NominateFull(const RunningService& service, const std::string& programme,
+                              const std::string& family, const std::string& nationality,
+                              const std::string& passport = {}) {
+    nlohmann::json candidate = {{"family_name", family},        {"given_name", "Lan"},
+                                {"katakana_name", "ラン"},      {"gender", "female"},
+                                {"nationality", nationality},   {"email", "lan@example.org"},
+                                {"union", "National Centre"},   {"position", "Youth officer"},
+                                {"date_of_birth", "1992-03-04"}};
+    if (!passport.empty()) candidate["passport_number"] = passport;
+    const nlohmann::json body = {
+        {"candidate", candidate},
+        {"nominating_organisation", {{"name", "Centre"}, {"country", nationality}}}};
+    const auto result = Call(service, "POST", "/v1/programmes/" + programme + "/nominations",
+                             body.dump(), staff_token_);
+    EXPECT_EQ(result.status, 201) << result.body;
+    return nlohmann::json::parse(result.body, nullptr, false);
+  }
+
+  /// Reads the nomination's ETag, then moves it; returns the response.
+  testing::HttpResult Move(const RunningService& service, const std::string& id,
+                           const std::string& to, const std::string& token = {}) {
+    const auto current = Call(service, "GET", "/v1/nominations/" + id, {}, staff_token_);
+    return Call(service, "POST", "/v1/nominations/" + id + "/transitions",
+                nlohmann::json({{"to", to}}).dump(), token.empty() ? staff_token_ : token,
+                {{"If-Match", std::string(current.Header("etag"))}});
+  }
+};
+
+TEST_F(InvitationsE2e, FullParticipantJourneyWithLogisticsLettersAndFollowUps) {
+  // The periodic scan (as of today) stays out of the way; the test runs it as of fixed dates.
+  auto& service = StartInvitations({"--followup-scan-ms", "86400000"});
+  const auto programme = CreateProgramme(service, 10, {{"VN", 2}});
+  const std::string id = NominateFull(service, programme, "Tran", "VN", "B7654321")["id"];
+  const std::vector<std::string> journey = {"screened",     "selected",     "invited",
+                                            "visa_applied", "visa_granted", "travel_booked",
+                                            "arrived",      "completed"};
+  for (const auto& to : journey) {
+    if (to == "invited") {
+      const auto letter =
+          Call(service, "GET", "/v1/nominations/" + id + "/documents/invitation-letter?lang=ja", {},
+               staff_token_);
+      EXPECT_EQ(letter.status, 200);
+      EXPECT_NE(letter.body.find("招へい状"), std::string::npos);
+      const auto logistics =
+          Call(service, "PUT", "/v1/nominations/" + id + "/logistics",
+               R"({"arrival": {"flight": "VN300", "airport": "NRT", "at": "2026-05-31T07:30"},
+              "departure": {"flight": "VN301", "airport": "NRT", "at": "2026-06-21T10:00"},
+              "hotel": {"name": "Hotel Rengo", "city": "Tokyo", "check_in": "2026-05-31",
+                        "check_out": "2026-06-21"}})",
+               staff_token_);
+      EXPECT_EQ(logistics.status, 201) << logistics.body;
+      const auto stale = Call(service, "PUT", "/v1/nominations/" + id + "/logistics", "{}",
+                              staff_token_, {{"If-Match", "\"v9\""}});
+      EXPECT_EQ(stale.status, 412);
+    }
+    const auto moved = Move(service, id, to);
+    ASSERT_EQ(moved.status, 200) << to << ": " << moved.body;
+    EXPECT_EQ(nlohmann::json::parse(moved.body)["status"], to);
+  }
+  const auto itinerary = Call(service, "POST", "/v1/programmes/" + programme + "/itinerary",
+                              R"({"starts_at": "2026-06-02T10:00", "organisation": "RENGO",
+                                  "city": "Tokyo", "topic": "Social dialogue",
+                                  "interpreter_needed": true})",
+                              staff_token_);
+  EXPECT_EQ(itinerary.status, 201) << itinerary.body;
+
+  const auto followups =
+      Call(service, "GET", "/v1/nominations/" + id + "/followups", {}, staff_token_);
+  const auto items = nlohmann::json::parse(followups.body)["items"];
+  ASSERT_EQ(items.size(), 3u);
+  EXPECT_EQ(items[0]["due_date"], "2026-09-20");
+  const std::string first = items[0]["id"];
+  const auto report = Call(service, "POST", "/v1/followups/" + first + "/report",
+                           R"({"summary": "Organised a youth committee."})", staff_token_);
+  EXPECT_EQ(report.status, 201) << report.body;
+  const auto scan = Call(service, "POST", "/v1/admin/followup-scans", R"({"as_of": "2027-12-31"})",
+                         Token("admin"));
+  ASSERT_EQ(scan.status, 200) << scan.body;
+  EXPECT_EQ(nlohmann::json::parse(scan.body)["overdue"], 2);
+  const auto again = Call(service, "POST", "/v1/admin/followup-scans", R"({"as_of": "2028-01-31"})",
+                          Token("admin"));
+  EXPECT_EQ(nlohmann::json::parse(again.body)["overdue"], 0);
+
+  EventReader reader(bootstrap_);
+  const std::string overdue_key = items[2]["id"];
+  reader.ReadUntil(
+      [&](const auto& events) {
+        return HasType(id, "jilaf.invitations.nomination.completed")(events) &&
+               HasType(overdue_key, "jilaf.invitations.followup.overdue")(events) &&
+               HasType(first, "jilaf.invitations.followup.submitted")(events);
+      },
+      seconds(60));
+  std::vector<std::string> expected = {"jilaf.invitations.nomination.submitted"};
+  for (std::size_t i = 0; i < journey.size(); ++i) {
+    if (journey[i] == "invited")
+      expected.push_back("jilaf.invitations.nomination.logistics_updated");
+    expected.push_back("jilaf.invitations.nomination." + journey[i]);
+  }
+  EXPECT_EQ(reader.TypesFor(id), expected);
+  for (const auto& event : reader.ReadUntil([](const auto&) { return true; }, seconds(0))) {
+    if (event.key != id || event.type != "jilaf.invitations.nomination.completed") continue;
+    const auto& data = event.data;
+    EXPECT_EQ(data["previous_status"], "arrived");
+    EXPECT_EQ(data["fiscal_year"], 2026);
+    EXPECT_EQ(data["region"], "Asia");
+    EXPECT_EQ(data["programme_title"]["en"], "Young Leaders");
+    EXPECT_EQ(data["candidate"]["email"], "lan@example.org");
+    EXPECT_EQ(data["nominating_organisation"]["country"], "VN");
+    EXPECT_EQ(data["union"], "National Centre");
+    EXPECT_FALSE(data["candidate"].contains("date_of_birth"));
+  }
+  EXPECT_EQ(reader.TypesFor(overdue_key),
+            std::vector<std::string>{"jilaf.invitations.followup.overdue"});
+  EXPECT_TRUE(reader.TypesFor(first).size() == 1 &&
+              reader.TypesFor(first)[0] == "jilaf.invitations.followup.submitted");
+
+  const auto report_fy = Call(service, "GET", "/v1/reports/fiscal-years/2026", {}, Token("viewer"));
+  ASSERT_EQ(report_fy.status, 200);
+  EXPECT_GE(nlohmann::json::parse(report_fy.body)["completed"].get<int>(), 1);
+}
+
+TEST_F(InvitationsE2e, WithdrawalsPromoteFromTheWaitlistInACascadeWithTheirEvents) {
+  auto& service = StartInvitations();
+  const auto programme = CreateProgramme(service, 2, {{"VN", 1}});
+  std::vector<std::string> ids;
+  const std::vector<std::string> countries = {"VN", "TH", "VN", "KE", "ID"};
+  for (std::size_t i = 0; i < countries.size(); ++i) {
+    ids.push_back(
+        NominateFull(service, programme, "Cascade" + std::to_string(i), countries[i])["id"]);
+    ASSERT_EQ(Move(service, ids[i], "screened").status, 200);
+  }
+  ASSERT_EQ(Move(service, ids[0], "selected").status, 200);
+  ASSERT_EQ(Move(service, ids[1], "selected").status, 200);
+  const auto full = Move(service, ids[3], "selected");
+  EXPECT_EQ(full.status, 409);
+  EXPECT_EQ(nlohmann::json::parse(full.body)["limit"], "seats");
+  for (int i : {2, 3, 4}) ASSERT_EQ(Move(service, ids[i], "waitlisted").status, 200);
+
+  // TH leaves: the first waitlisted (VN) is not eligible while VN's quota is held; KE comes in.
+  auto withdrawn = Move(service, ids[1], "withdrawn");
+  ASSERT_EQ(withdrawn.status, 200) << withdrawn.body;
+  EXPECT_EQ(nlohmann::json::parse(withdrawn.body)["promoted"], nlohmann::json::array({ids[3]}));
+  // The VN participant withdraws: the VN candidate on the waitlist comes in.
+  withdrawn = Move(service, ids[0], "withdrawn");
+  EXPECT_EQ(nlohmann::json::parse(withdrawn.body)["promoted"], nlohmann::json::array({ids[2]}));
+  // The promoted KE participant's visa is denied: ID, last on the list, comes in.
+  ASSERT_EQ(Move(service, ids[3], "invited").status, 200);
+  ASSERT_EQ(Move(service, ids[3], "visa_applied").status, 200);
+  withdrawn = Move(service, ids[3], "visa_denied");
+  EXPECT_EQ(nlohmann::json::parse(withdrawn.body)["promoted"], nlohmann::json::array({ids[4]}));
+
+  EventReader reader(bootstrap_);
+  // Each nomination is its own key, so its events may sit on another partition: wait for all.
+  reader.ReadUntil(
+      [&](const auto& events) {
+        return HasType(ids[4], "jilaf.invitations.nomination.selected")(events) &&
+               HasType(ids[3], "jilaf.invitations.nomination.visa_denied")(events) &&
+               HasType(ids[2], "jilaf.invitations.nomination.selected")(events);
+      },
+      seconds(60));
+  const std::vector<std::string> ke = {
+      "jilaf.invitations.nomination.submitted",  "jilaf.invitations.nomination.screened",
+      "jilaf.invitations.nomination.waitlisted", "jilaf.invitations.nomination.selected",
+      "jilaf.invitations.nomination.invited",    "jilaf.invitations.nomination.visa_applied",
+      "jilaf.invitations.nomination.visa_denied"};
+  EXPECT_EQ(reader.TypesFor(ids[3]), ke);
+  for (const auto& event : reader.ReadUntil([](const auto&) { return true; }, seconds(0))) {
+    if (event.key == ids[2] && event.type == "jilaf.invitations.nomination.selected") {
+      EXPECT_EQ(event.data["replaces_nomination_id"], ids[0]);
+    }
+    if (event.key == ids[4] && event.type == "jilaf.invitations.nomination.selected") {
+      EXPECT_EQ(event.data["previous_status"], "waitlisted");
+      EXPECT_EQ(event.data["promoted_from_waitlist"], true);
+      EXPECT_EQ(event.data["replaces_nomination_id"], ids[3]);
+    }
+  }
+}
+
+TEST_F(InvitationsE2e, PassportNumberIsNeverInClearInTopicLogOrDatabase) {
+  auto& service = StartInvitations();
+  std::random_device random;
+  const std::string passport = "QZ" + std::to_string(1000000 + random() % 8999999);
+  const auto programme = CreateProgramme(service, 5, nlohmann::json::object());
+  const auto created = NominateFull(service, programme, "Secret", "VN", passport);
+  const std::string id = created["id"];
+  EXPECT_EQ(created["candidate"]["passport_number"], std::string(6, '*') + passport.substr(6));
+  const auto admin = Call(service, "GET", "/v1/nominations/" + id, {}, Token("admin"));
+  EXPECT_EQ(nlohmann::json::parse(admin.body)["candidate"]["passport_number"], passport);
+  const auto staff = Call(service, "GET", "/v1/nominations/" + id, {}, staff_token_);
+  EXPECT_EQ(staff.body.find(passport), std::string::npos);
+  EXPECT_NE(staff.body.find("date_of_birth"), std::string::npos);
+  const auto viewer = Call(service, "GET", "/v1/nominations/" + id, {}, Token("viewer"));
+  EXPECT_EQ(viewer.body.find("date_of_birth"), std::string::npos);
+  // Error bodies: malformed JSON and a bad value both carry the number.
+  const auto malformed =
+      Call(service, "POST", "/v1/programmes/" + programme + "/nominations",
+           R"({"candidate": {"passport_number": ")" + passport + "\\q", staff_token_);
+  EXPECT_EQ(malformed.status, 400);
+  EXPECT_EQ(malformed.body.find(passport), std::string::npos) << malformed.body;
+  const auto invalid =
+      Call(service, "POST", "/v1/programmes/" + programme + "/nominations",
+           R"({"candidate": {"passport_number": ")" + passport + R"(-x"}})", staff_token_);
+  EXPECT_EQ(invalid.status, 422);
+  EXPECT_EQ(invalid.body.find(passport), std::string::npos) << invalid.body;
+  for (const char* to : {"screened", "selected"}) ASSERT_EQ(Move(service, id, to).status, 200);
+
+  EventReader reader(bootstrap_);
+  const auto& events =
+      reader.ReadUntil(HasType(id, "jilaf.invitations.nomination.selected"), seconds(60));
+  ASSERT_EQ(reader.TypesFor(id).size(), 3u);
+  for (const auto& event : events) {
+    EXPECT_EQ(event.value.find(passport), std::string::npos) << event.type;
+    EXPECT_EQ(event.value.find("1992-03-04"), std::string::npos) << event.type;
+  }
+
+  // The ciphertext as stored, to prove below that the deletion removes it from the file too.
+  std::string sealed;
+  {
+    store::Db db(service.db, {true, 5000});
+    auto stmt =
+        db.Prepare("SELECT passport_number FROM nomination_personal WHERE nomination_id = ?");
+    stmt.Bind(1, id);
+    ASSERT_TRUE(stmt.Step());
+    sealed = stmt.Text(0);
+  }
+  ASSERT_EQ(sealed.find(passport), std::string::npos);
+  auto database_bytes = [&] {
+    std::string bytes = ReadBytes(service.db);
+    if (std::filesystem::exists(service.db + "-wal")) bytes += ReadBytes(service.db + "-wal");
+    return bytes;
+  };
+  const auto before = database_bytes();
+  EXPECT_EQ(before.find(passport), std::string::npos);
+  EXPECT_NE(before.find(sealed.substr(3, 40)), std::string::npos);
+
+  EXPECT_EQ(Call(service, "DELETE", "/v1/nominations/" + id, {}, staff_token_).status, 403);
+  EXPECT_EQ(Call(service, "DELETE", "/v1/nominations/" + id, {}, Token("admin")).status, 409);
+  ASSERT_EQ(Move(service, id, "withdrawn").status, 200);
+  ASSERT_EQ(Call(service, "DELETE", "/v1/nominations/" + id, {}, Token("admin")).status, 204);
+  EXPECT_EQ(Call(service, "GET", "/v1/nominations/" + id, {}, Token("admin")).status, 404);
+  const auto after = database_bytes();
+  EXPECT_EQ(after.find(sealed.substr(3, 40)), std::string::npos)
+      << "the passport ciphertext is still in the database file";
+  EXPECT_EQ(after.find(passport), std::string::npos);
+
+  Stop(service);
+  EXPECT_EQ(ReadBytes(service.log).find(passport), std::string::npos);
+}
+
+TEST_F(InvitationsE2e, BadInputGetsFieldPreciseProblemsOnEveryEndpoint) {
+  auto& service = StartInvitations();
+  const auto programme = CreateProgramme(service, 5, {{"VN", 1}});
+  const std::string nomination = NominateFull(service, programme, "Input", "VN")["id"];
+  const auto etag = std::string(
+      Call(service, "GET", "/v1/programmes/" + programme, {}, staff_token_).Header("etag"));
+  struct Case {
+    std::string method, path, body;
+    int status;
+    std::string field;
+    std::vector<std::pair<std::string, std::string>> headers;
+  };
+  const std::string n = "/v1/nominations/" + nomination;
+  const std::string p = "/v1/programmes/" + programme;
+  const std::vector<Case> cases = {
+      {"POST", "/v1/programmes", R"({"fiscal_year": "2026"})", 422, "/fiscal_year", {}},
+      {"POST",
+       "/v1/programmes",
+       R"({"fiscal_year": 2026, "title": {"ja": "x", "en": "y"}, "track": "developing",
+           "start_date": "2026-02-30", "end_date": "2026-03-01", "seats": 3})",
+       422,
+       "/start_date",
+       {}},
+      {"POST",
+       "/v1/programmes",
+       R"({"fiscal_year": 2026, "title": {"ja": "x", "en": "y"}, "track": "developing",
+           "start_date": "2026-02-01", "end_date": "2026-03-01", "seats": 3,
+           "country_quotas": {"XK": 1}})",
+       422,
+       "/country_quotas",
+       {}},
+      {"PATCH", p, R"({"seats": "many"})", 422, "/seats", {{"If-Match", etag}}},
+      {"PATCH", p, R"({"fiscal_year": 2027})", 422, "/fiscal_year", {{"If-Match", etag}}},
+      {"PATCH", p, R"({"seats": 4})", 428, "", {}},
+      {"PATCH", p, R"({"seats": 4})", 412, "", {{"If-Match", "\"v99\""}}},
+      {"POST", p + "/transitions", R"({"to": 3})", 422, "/to", {{"If-Match", etag}}},
+      {"POST", p + "/transitions", R"({"to": "running"})", 409, "", {{"If-Match", etag}}},
+      {"POST",
+       p + "/nominations",
+       R"({"candidate": {"family_name": "A", "given_name": "B", "nationality": "QQ",
+           "email": "a@example.org", "union": "U", "position": "P"},
+           "nominating_organisation": {"name": "N", "country": "VN"}})",
+       422,
+       "/candidate/nationality",
+       {}},
+      {"POST",
+       p + "/nominations",
+       R"({"candidate": {"family_name": ")" + std::string(101, 'x') +
+           R"(", "given_name": "B", "nationality": "VN", "email": "a@example.org",
+           "union": "U", "position": "P", "date_of_birth": "1990-13-01"},
+           "nominating_organisation": {"name": "N", "country": "VN", "extra": 1}})",
+       422,
+       "/candidate/date_of_birth",
+       {}},
+      {"POST",
+       n + "/transitions",
+       R"({"to": "selected", "why": 1})",
+       422,
+       "/why",
+       {{"If-Match", "\"v1\""}}},
+      {"POST", n + "/transitions", R"({"to": "selected"})", 409, "", {{"If-Match", "\"v1\""}}},
+      {"POST", n + "/transitions", R"({"to": "screened"})", 428, "", {}},
+      {"PUT", n + "/logistics", R"({"hotel": {"name": "H"}})", 422, "/hotel/city", {}},
+      {"PUT",
+       n + "/logistics",
+       R"({"arrival": {"flight": "X1", "airport": "NRT", "at": "2026-06-01 25:00"}})",
+       422,
+       "/arrival/at",
+       {}},
+      {"POST",
+       p + "/itinerary",
+       R"({"starts_at": "tomorrow", "organisation": "RENGO"})",
+       422,
+       "/starts_at",
+       {}},
+      {"POST", "/v1/followups/none/report", R"({"summary": ""})", 422, "/summary", {}},
+      {"POST", "/v1/admin/followup-scans", R"({"as_of": "2026-02-30"})", 422, "/as_of", {}},
+      {"GET", "/v1/reports/fiscal-years/twenty", "", 400, "", {}},
+      {"GET", p + "/nominations?status=lost", "", 400, "", {}},
+      {"GET", n + "/documents/visa-form", "", 404, "", {}},
+  };
+  for (const auto& c : cases) {
+    const std::string token =
+        c.path.find("/admin/") != std::string::npos ? Token("admin") : staff_token_;
+    const auto result = Call(service, c.method, c.path, c.body, token, c.headers);
+    EXPECT_EQ(result.status, c.status) << c.method << " " << c.path << " " << c.body << "\n"
+                                       << result.body;
+    EXPECT_EQ(result.Header("content-type"), "application/problem+json") << c.path;
+    if (!c.field.empty()) {
+      std::set<std::string> fields;
+      const auto problem = nlohmann::json::parse(result.body, nullptr, false);
+      for (const auto& item : problem.value("errors", nlohmann::json::array())) {
+        fields.insert(item.value("field", ""));
+      }
+      EXPECT_EQ(fields.count(c.field), 1u) << c.path << ": " << result.body;
+    }
+  }
+  // Roles: viewers read but never write.
+  EXPECT_EQ(Move(service, nomination, "screened", Token("viewer")).status, 403);
+  EXPECT_EQ(Call(service, "GET", n + "/logistics", {}, Token("viewer")).status, 403);
+  EXPECT_EQ(Call(service, "GET", "/openapi.json").status, 200);
+}
+
+TEST_F(InvitationsE2e, RefusesToStartWithoutAFieldKeyOutsideDevelopment) {
+  const std::string base = std::string(JILAF_INVITATIONS_BIN) + " --jwt-public-key " + dir_ +
+                           "/jwt-public.pem --db " + dir_ +
+                           "/nokey.db --http-port 0 --admin-port 0";
+  std::string output;
+  EXPECT_EQ(testing::RunCommand(base, &output), 2);
+  EXPECT_NE(output.find("--field-key-file"), std::string::npos) << output;
+  testing::WriteFile(dir_ + "/bad-key.hex", "not a key\n");
+  EXPECT_EQ(testing::RunCommand(base + " --field-key-file " + dir_ + "/bad-key.hex", &output), 2);
+  EXPECT_NE(output.find("64 hexadecimal digits"), std::string::npos) << output;
+}
+
+}  // namespace
+}  // namespace jilaf::e2e

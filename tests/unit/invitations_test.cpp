@@ -1,0 +1,519 @@
+// The rules of the invitation programme year: state machines, seats and quotas, waitlist
+// promotion, duplicate detection, personal data; the domain functions directly, and the
+// handlers in-process against a real SQLite store (no HTTP).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "common/events/outbox.hpp"
+#include "common/http/idempotency.hpp"
+#include "common/http/problem.hpp"
+#include "services/invitations/documents.hpp"
+#include "services/invitations/domain.hpp"
+#include "services/invitations/field_cipher.hpp"
+#include "services/invitations/followups.hpp"
+#include "services/invitations/nominations.hpp"
+#include "services/invitations/programmes.hpp"
+#include "services/invitations/records.hpp"
+#include "services/invitations/reports.hpp"
+#include "services/invitations/schema.hpp"
+#include "tests/support/keys.hpp"
+#include "tests/support/process.hpp"
+
+namespace jilaf::invitations {
+namespace {
+
+template <typename Fn>
+http::ApiError Problem(Fn fn) {
+  try {
+    fn();
+  } catch (const http::ApiError& error) {
+    return error;
+  }
+  ADD_FAILURE() << "expected an ApiError";
+  return http::ApiError(0, "none", "none", "none");
+}
+
+TEST(ProgrammeMachine, FollowsTheYearAndCancelsOnlyBeforeRunning) {
+  const auto& machine = ProgrammeMachine();
+  EXPECT_TRUE(machine.Allows("draft", "open"));
+  EXPECT_TRUE(machine.Allows("open", "selection"));
+  EXPECT_TRUE(machine.Allows("selection", "confirmed"));
+  EXPECT_TRUE(machine.Allows("confirmed", "running"));
+  EXPECT_TRUE(machine.Allows("running", "completed"));
+  for (const char* state : {"draft", "open", "selection", "confirmed"}) {
+    EXPECT_TRUE(machine.Allows(state, "cancelled")) << state;
+  }
+  EXPECT_FALSE(machine.Allows("running", "cancelled"));
+  const auto error = Problem([&] { machine.Check("draft", "running"); });
+  EXPECT_EQ(error.status(), 409);
+  EXPECT_EQ(error.extensions()["allowed_transitions"],
+            nlohmann::json::array({"cancelled", "open"}));
+}
+
+TEST(NominationMachine, AllowsTheParticipantJourneyOnly) {
+  const auto& machine = NominationMachine();
+  const std::vector<std::string> journey = {"submitted",     "screened",     "selected",
+                                            "invited",       "visa_applied", "visa_granted",
+                                            "travel_booked", "arrived",      "completed"};
+  for (std::size_t i = 0; i + 1 < journey.size(); ++i) {
+    EXPECT_TRUE(machine.Allows(journey[i], journey[i + 1])) << journey[i];
+  }
+  EXPECT_TRUE(machine.Allows("screened", "waitlisted"));
+  EXPECT_TRUE(machine.Allows("waitlisted", "selected"));
+  EXPECT_TRUE(machine.Allows("visa_applied", "visa_denied"));
+  EXPECT_TRUE(machine.Allows("travel_booked", "no_show"));
+  EXPECT_FALSE(machine.Allows("submitted", "selected"));
+  EXPECT_FALSE(machine.Allows("arrived", "withdrawn"));
+  EXPECT_FALSE(machine.Allows("completed", "withdrawn"));
+  const auto error = Problem([&] { machine.Check("submitted", "invited"); });
+  EXPECT_EQ(error.status(), 409);
+  EXPECT_EQ(error.extensions()["allowed_transitions"],
+            nlohmann::json::array({"rejected", "screened", "withdrawn"}));
+  EXPECT_EQ(Problem([&] { machine.Check("submitted", "teleported"); }).status(), 422);
+}
+
+SeatLimits Limits() {
+  SeatLimits limits;
+  limits.seats = 3;
+  limits.country_quotas = {{"VN", 1}, {"ID", 2}};
+  return limits;
+}
+
+TEST(NominationSelection, RejectsWhenCountryQuotaIsFull) {
+  Occupancy taken;
+  taken.total = 1;
+  taken.by_country["VN"] = 1;
+  EXPECT_EQ(FindCapacityLimit(Limits(), taken, "VN"), CapacityLimit::kCountryQuota);
+  const auto error = Problem([&] { CheckCapacity(Limits(), taken, "VN"); });
+  EXPECT_EQ(error.status(), 409);
+  EXPECT_EQ(error.extensions()["limit"], "country_quota");
+  EXPECT_EQ(error.extensions()["country"], "VN");
+  EXPECT_EQ(FindCapacityLimit(Limits(), taken, "ID"), CapacityLimit::kNone);
+  // A country without a quota is bounded by the seats only.
+  EXPECT_EQ(FindCapacityLimit(Limits(), taken, "TH"), CapacityLimit::kNone);
+}
+
+TEST(NominationSelection, RejectsWhenSeatsAreFull) {
+  Occupancy taken;
+  taken.total = 3;
+  taken.by_country = {{"ID", 1}, {"TH", 2}};
+  EXPECT_EQ(FindCapacityLimit(Limits(), taken, "ID"), CapacityLimit::kSeats);
+  const auto error = Problem([&] { CheckCapacity(Limits(), taken, "KE"); });
+  EXPECT_EQ(error.status(), 409);
+  EXPECT_EQ(error.extensions()["limit"], "seats");
+}
+
+TEST(WaitlistPromotion, TakesTheFirstRankFromAnEligibleCountry) {
+  Occupancy taken;
+  taken.total = 2;
+  taken.by_country = {{"VN", 1}, {"ID", 1}};
+  const std::vector<WaitlistEntry> waitlist = {
+      {"c", "TH", 3}, {"a", "VN", 1}, {"b", "ID", 2}, {"d", "KE", 4}};
+  const auto next = PickPromotion(Limits(), taken, waitlist);
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->nomination_id, "b");  // rank 1 is from VN, whose quota is used up
+
+  taken.by_country["ID"] = 2;
+  taken.total = 2;
+  EXPECT_EQ(PickPromotion(Limits(), taken, waitlist)->nomination_id, "c");
+  taken.total = 3;
+  EXPECT_FALSE(PickPromotion(Limits(), taken, waitlist).has_value());
+  EXPECT_FALSE(PickPromotion(Limits(), {}, {}).has_value());
+}
+
+TEST(WaitlistPromotion, OnlyLeavingASeatBeforeTheProgrammePromotes) {
+  EXPECT_TRUE(FreesSeatForWaitlist("selected", "withdrawn"));
+  EXPECT_TRUE(FreesSeatForWaitlist("invited", "withdrawn"));
+  EXPECT_TRUE(FreesSeatForWaitlist("visa_applied", "visa_denied"));
+  EXPECT_FALSE(FreesSeatForWaitlist("screened", "withdrawn"));
+  EXPECT_FALSE(FreesSeatForWaitlist("travel_booked", "no_show"));
+}
+
+TEST(DuplicateDetection, NamesMatchAcrossSpellings) {
+  const auto base = NormaliseName("Nguyen", "Thi Lan");
+  EXPECT_EQ(base, "lan nguyen thi");
+  EXPECT_EQ(NormaliseName("NGUYỄN", "Thị  Lan"), base);
+  EXPECT_EQ(NormaliseName("Thi Lan", "Nguyen"), base);                  // order swapped
+  EXPECT_EQ(NormaliseName(" nguyen ", "thi-lan"), base);                // spacing and hyphen
+  EXPECT_EQ(NormaliseName("Nguye\xCC\x82\xCC\x83n", "Thi Lan"), base);  // decomposed accents
+  EXPECT_EQ(NormaliseName("Müller", "José María"), NormaliseName("MULLER", "Jose Maria"));
+  EXPECT_EQ(NormaliseName("Đặng", "Văn Hùng"), NormaliseName("Dang", "Van Hung"));
+  EXPECT_EQ(NormaliseName("O'Brien", "Siân"), NormaliseName("OBrien", "Sian"));
+  EXPECT_EQ(NormaliseName("Straße", "Łukasz"), NormaliseName("Strasse", "Lukasz"));
+  EXPECT_NE(NormaliseName("Nguyen", "Thi Lan"), NormaliseName("Nguyen", "Thi Lam"));
+  // Other scripts are compared as written.
+  EXPECT_EQ(NormaliseName("Иванов", "Иван"), "Иван Иванов");
+  EXPECT_NE(IdentityText("Nguyen", "Lan", "1990-01-01", "VN"),
+            IdentityText("Nguyen", "Lan", "1990-01-02", "VN"));
+  EXPECT_NE(IdentityText("Nguyen", "Lan", "1990-01-01", "VN"),
+            IdentityText("Nguyen", "Lan", "1990-01-01", "LA"));
+}
+
+nlohmann::json SampleNomination() {
+  return {{"id", "n1"},
+          {"programme_id", "p1"},
+          {"status", "selected"},
+          {"version", 3},
+          {"candidate",
+           {{"family_name", "Nguyen"},
+            {"given_name", "Lan"},
+            {"katakana_name", "グエン・ラン"},
+            {"nationality", "VN"},
+            {"gender", "female"},
+            {"email", "lan@example.org"},
+            {"languages", {"vi"}},
+            {"union", "VGCL"},
+            {"position", "Youth officer"}}},
+          {"nominating_organisation",
+           {{"name", "VGCL"}, {"country", "VN"}, {"contact_email", "intl@vgcl.example"}}}};
+}
+
+TEST(PersonalData, MaskedFieldsPerRole) {
+  const PersonalData personal{"C1234567", "1991-04-05"};
+  const auto admin = RenderNomination(SampleNomination(), personal, View::kAdmin);
+  EXPECT_EQ(admin["candidate"]["passport_number"], "C1234567");
+  EXPECT_EQ(admin["candidate"]["date_of_birth"], "1991-04-05");
+
+  const auto staff = RenderNomination(SampleNomination(), personal, View::kStaff);
+  EXPECT_EQ(staff["candidate"]["passport_number"], "*****567");
+  EXPECT_EQ(staff["candidate"]["date_of_birth"], "1991-04-05");
+  EXPECT_EQ(staff["candidate"]["email"], "lan@example.org");
+
+  const auto viewer = RenderNomination(SampleNomination(), personal, View::kViewer);
+  const auto& c = viewer["candidate"];
+  EXPECT_EQ(c["family_name"], "Nguyen");
+  EXPECT_EQ(c["nationality"], "VN");
+  for (const char* hidden :
+       {"passport_number", "date_of_birth", "email", "gender", "union", "position", "languages"}) {
+    EXPECT_FALSE(c.contains(hidden)) << hidden;
+  }
+  EXPECT_FALSE(viewer["nominating_organisation"].contains("contact_email"));
+  EXPECT_EQ(viewer["status"], "selected");
+  EXPECT_EQ(viewer.dump().find("C1234567"), std::string::npos);
+
+  auth::Principal who;
+  who.roles = {auth::Role::kViewer};
+  EXPECT_EQ(ViewFor(who), View::kViewer);
+  who.roles = {auth::Role::kStaff};
+  EXPECT_EQ(ViewFor(who), View::kStaff);
+  who.roles = {auth::Role::kStaff, auth::Role::kAdmin};
+  EXPECT_EQ(ViewFor(who), View::kAdmin);
+  EXPECT_EQ(MaskPassport("AB1"), "***");
+}
+
+TEST(PersonalData, EventsCarryTheContractFieldsButNoPersonalData) {
+  const nlohmann::json programme = {{"id", "p1"},
+                                    {"fiscal_year", 2026},
+                                    {"title", {{"ja", "招へい"}, {"en", "Invitation"}}},
+                                    {"track", "developing"}};
+  const auto data = NominationEventData(programme, SampleNomination(), "screened");
+  EXPECT_EQ(data["status"], "selected");
+  EXPECT_EQ(data["previous_status"], "screened");
+  EXPECT_TRUE(data["region"].is_null());
+  EXPECT_EQ(data["candidate"]["email"], "lan@example.org");
+  EXPECT_EQ(data["candidate"]["gender"], "female");
+  EXPECT_EQ(data["nominating_organisation"]["contact_email"], "intl@vgcl.example");
+  EXPECT_EQ(data["union"], "VGCL");
+  EXPECT_EQ(data["position"], "Youth officer");
+  EXPECT_EQ(data["programme_title"]["en"], "Invitation");
+  EXPECT_FALSE(data["candidate"].contains("passport_number"));
+  EXPECT_FALSE(data["candidate"].contains("date_of_birth"));
+}
+
+std::array<unsigned char, FieldCipher::kKeyBytes> TestKey(unsigned char fill) {
+  std::array<unsigned char, FieldCipher::kKeyBytes> key{};
+  key.fill(fill);
+  return key;
+}
+
+TEST(FieldCipher, SealsPerFieldAndRecord) {
+  const FieldCipher cipher(TestKey(7));
+  const auto sealed = cipher.Encrypt("C1234567", "n1/passport_number");
+  EXPECT_EQ(sealed.find("C1234567"), std::string::npos);
+  EXPECT_EQ(sealed.rfind("v1:", 0), 0u);
+  EXPECT_NE(sealed, cipher.Encrypt("C1234567", "n1/passport_number"));  // fresh nonce
+  EXPECT_EQ(cipher.Decrypt(sealed, "n1/passport_number"), "C1234567");
+  EXPECT_FALSE(cipher.Decrypt(sealed, "n2/passport_number").has_value());
+  const FieldCipher other(TestKey(8));
+  EXPECT_FALSE(other.Decrypt(sealed, "n1/passport_number").has_value());
+  EXPECT_FALSE(cipher.Decrypt("v1:garbage", "n1/passport_number").has_value());
+  EXPECT_EQ(cipher.BlindIndex("x"), cipher.BlindIndex("x"));
+  EXPECT_NE(cipher.BlindIndex("x"), other.BlindIndex("x"));
+  EXPECT_EQ(cipher.BlindIndex("x").size(), 64u);
+}
+
+TEST(FieldCipher, KeyFileMustHold64HexDigits) {
+  const auto dir = testing::MakeTempDir("jilaf-key");
+  testing::WriteFile(dir + "/good", std::string(64, 'a') + "\n");
+  testing::WriteFile(dir + "/short", "abcd");
+  EXPECT_EQ(FieldCipher::ReadKeyFile(dir + "/good")[0], 0xaa);
+  EXPECT_THROW(FieldCipher::ReadKeyFile(dir + "/short"), std::runtime_error);
+  EXPECT_THROW(FieldCipher::ReadKeyFile(dir + "/missing"), std::runtime_error);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(FollowUps, DueDatesClampToTheMonth) {
+  EXPECT_EQ(AddMonths("2026-06-20", 3), "2026-09-20");
+  EXPECT_EQ(AddMonths("2026-08-31", 6), "2027-02-28");
+  EXPECT_EQ(AddMonths("2027-08-31", 6), "2028-02-29");
+  EXPECT_EQ(AddMonths("2026-11-30", 12), "2027-11-30");
+}
+
+TEST(Report, CountsByGroupWithCompletionRate) {
+  const std::vector<ReportRow> rows = {
+      {"p1", "VN", "Asia", "developing", "female", "completed"},
+      {"p1", "VN", "Asia", "developing", "male", "selected"},
+      {"p1", "ID", "Asia", "developing", std::nullopt, "rejected"},
+      {"p2", "DE", std::nullopt, "industrialized", "female", "withdrawn"}};
+  const auto report = BuildFiscalYearReport(2026, rows);
+  EXPECT_EQ(report["nominated"], 4);
+  EXPECT_EQ(report["selected"], 2);
+  EXPECT_EQ(report["completed"], 1);
+  EXPECT_DOUBLE_EQ(report["completion_rate"].get<double>(), 0.5);
+  EXPECT_EQ(report["by_country"]["VN"]["selected"], 2);
+  EXPECT_EQ(report["by_gender"]["unspecified"]["nominated"], 1);
+  EXPECT_EQ(report["by_region"]["unspecified"]["nominated"], 1);
+  EXPECT_EQ(report["by_track"]["industrialized"]["selected"], 0);
+  EXPECT_EQ(report["countries"], 3);
+}
+
+// The handlers in-process: a real store, requests built by hand.
+class InvitationsStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("jilaf-invitations");
+    store_ = std::make_unique<store::Store>(
+        store::StoreOptions{dir_ + "/invitations.db"},
+        std::vector<store::MigrationSet>{events::OutboxMigrations(), http::IdempotencyMigrations(),
+                                         Migrations()});
+    context_ = std::make_unique<Context>(Context{*store_, cipher_, dir_ + "/invitations.db"});
+  }
+  void TearDown() override {
+    context_.reset();
+    store_->Stop();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  http::Request Make(const std::string& body, std::map<std::string, std::string> params,
+                     auth::Role role = auth::Role::kStaff, const std::string& if_match = {}) {
+    http::Request request;
+    request.method = http::Method::kPost;
+    request.body = body;
+    request.headers = {{"content-type", "application/json"}};
+    if (!if_match.empty()) request.headers.emplace_back("if-match", if_match);
+    for (auto& [key, value] : params) request.params[key] = value;
+    request.principal.subject = "test";
+    request.principal.authenticated = true;
+    request.principal.roles = {role};
+    return request;
+  }
+
+  std::string Programme(std::int64_t fiscal_year, std::int64_t seats, nlohmann::json quotas) {
+    const nlohmann::json body = {{"fiscal_year", fiscal_year},
+                                 {"title", {{"ja", "招へい"}, {"en", "Young Leaders"}}},
+                                 {"track", "developing"},
+                                 {"region", "Asia"},
+                                 {"start_date", "2026-06-01"},
+                                 {"end_date", "2026-06-20"},
+                                 {"seats", seats},
+                                 {"country_quotas", quotas},
+                                 {"status", "open"}};
+    const auto response = CreateProgramme(Make(body.dump(), {}), *context_);
+    EXPECT_EQ(response.status, 201) << response.body;
+    return nlohmann::json::parse(response.body)["id"];
+  }
+
+  http::Response Nominate(const std::string& programme, const std::string& family,
+                          const std::string& given, const std::string& nationality,
+                          const std::string& birth = {}, const std::string& passport = {}) {
+    nlohmann::json candidate = {{"family_name", family},      {"given_name", given},
+                                {"nationality", nationality}, {"email", "c@example.org"},
+                                {"union", "Union"},           {"position", "Officer"}};
+    if (!birth.empty()) candidate["date_of_birth"] = birth;
+    if (!passport.empty()) candidate["passport_number"] = passport;
+    const nlohmann::json body = {
+        {"candidate", candidate},
+        {"nominating_organisation", {{"name", "Centre"}, {"country", nationality}}}};
+    return CreateNomination(Make(body.dump(), {{"id", programme}}), *context_);
+  }
+
+  std::string NominateId(const std::string& programme, const std::string& family,
+                         const std::string& nationality) {
+    const auto response = Nominate(programme, family, "X", nationality);
+    EXPECT_EQ(response.status, 201) << response.body;
+    return nlohmann::json::parse(response.body)["id"];
+  }
+
+  TransitionResult Move(const std::string& id, const std::string& to) {
+    return store_->Write(
+        [&](store::Db& tx) { return TransitionNomination(tx, id, to, std::nullopt, nullptr, ""); });
+  }
+
+  std::vector<std::string> EventTypes(const std::string& key) {
+    return store_->Read([&](store::Db& db) {
+      std::vector<std::string> types;
+      auto stmt = db.Prepare("SELECT headers FROM outbox WHERE msg_key = ? ORDER BY seq");
+      stmt.Bind(1, key);
+      while (stmt.Step()) {
+        const std::string headers = stmt.Text(0);
+        const auto at = headers.find("jilaf.invitations.");
+        types.push_back(headers.substr(at, headers.find('"', at) - at));
+      }
+      return types;
+    });
+  }
+
+  std::string dir_;
+  FieldCipher cipher_{TestKey(3)};
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<Context> context_;
+};
+
+TEST_F(InvitationsStoreTest, SelectionStopsAtQuotaAndSeats) {
+  const auto programme = Programme(2026, 2, {{"VN", 1}});
+  const auto a = NominateId(programme, "A", "VN");
+  const auto b = NominateId(programme, "B", "VN");
+  const auto c = NominateId(programme, "C", "TH");
+  const auto d = NominateId(programme, "D", "KE");
+  for (const auto& id : {a, b, c, d}) Move(id, "screened");
+  Move(a, "selected");
+  EXPECT_EQ(Problem([&] { Move(b, "selected"); }).extensions()["limit"], "country_quota");
+  Move(c, "selected");
+  EXPECT_EQ(Problem([&] { Move(d, "selected"); }).extensions()["limit"], "seats");
+}
+
+TEST_F(InvitationsStoreTest, WithdrawalPromotesTheFirstEligibleWaitlistedInTheSameCommit) {
+  const auto programme = Programme(2026, 2, {{"VN", 1}});
+  const auto a = NominateId(programme, "A", "VN");
+  const auto b = NominateId(programme, "B", "TH");
+  const auto w1 = NominateId(programme, "W1", "VN");
+  const auto w2 = NominateId(programme, "W2", "KE");
+  const auto w3 = NominateId(programme, "W3", "ID");
+  for (const auto& id : {a, b, w1, w2, w3}) Move(id, "screened");
+  Move(a, "selected");
+  Move(b, "selected");
+  Move(w1, "waitlisted");
+  Move(w2, "waitlisted");
+  Move(w3, "waitlisted");
+  // B (TH) leaves: W1 is first but VN's quota is held by A, so W2 comes in.
+  auto result = Move(b, "withdrawn");
+  ASSERT_EQ(result.promoted, std::vector<std::string>{w2});
+  EXPECT_EQ(EventTypes(b).back(), "jilaf.invitations.nomination.withdrawn");
+  EXPECT_EQ(EventTypes(w2).back(), "jilaf.invitations.nomination.selected");
+  // A (VN) is denied a visa: now W1 is eligible.
+  Move(a, "invited");
+  Move(a, "visa_applied");
+  result = Move(a, "visa_denied");
+  ASSERT_EQ(result.promoted, std::vector<std::string>{w1});
+  const auto taken = store_->Read([&](store::Db& db) { return LoadOccupancy(db, programme); });
+  EXPECT_EQ(taken.total, 2);
+  const auto w3_doc = store_->Read([&](store::Db& db) { return LoadNomination(db, w3); });
+  EXPECT_EQ(w3_doc["status"], "waitlisted");
+  EXPECT_EQ(w3_doc["waitlist_rank"], 3);
+}
+
+TEST_F(InvitationsStoreTest, SamePersonTwiceInAYearIsRefusedAndAnEarlierYearIsFlagged) {
+  const auto p2025 = Programme(2025, 10, nlohmann::json::object());
+  const auto p2026a = Programme(2026, 10, nlohmann::json::object());
+  const auto p2026b = Programme(2026, 10, nlohmann::json::object());
+  const auto earlier = Nominate(p2025, "Nguyễn", "Thị Lan", "VN", "1990-02-03");
+  ASSERT_EQ(earlier.status, 201);
+  const std::string earlier_id = nlohmann::json::parse(earlier.body)["id"];
+  const auto first = Nominate(p2026a, "NGUYEN", "Thi Lan", "VN", "1990-02-03");
+  ASSERT_EQ(first.status, 201) << first.body;
+  const auto flagged = nlohmann::json::parse(first.body);
+  ASSERT_EQ(flagged["previous_participation"].size(), 1u);
+  EXPECT_EQ(flagged["previous_participation"][0]["nomination_id"], earlier_id);
+  EXPECT_EQ(flagged["previous_participation"][0]["fiscal_year"], 2025);
+
+  const auto again = Problem([&] { Nominate(p2026b, "Thi Lan", "Nguyen", "VN", "1990-02-03"); });
+  EXPECT_EQ(again.status(), 409);
+  EXPECT_EQ(again.slug(), "duplicate-nomination");
+  EXPECT_EQ(again.extensions()["existing_nomination_id"], flagged["id"]);
+  // Another birth date or nationality is another person.
+  EXPECT_EQ(Nominate(p2026b, "Nguyen", "Thi Lan", "VN", "1990-02-04").status, 201);
+  EXPECT_EQ(Nominate(p2026b, "Nguyen", "Thi Lan", "LA", "1990-02-03").status, 201);
+}
+
+TEST_F(InvitationsStoreTest, BadInputNamesEveryFieldWithoutEchoingPersonalData) {
+  const auto programme = Programme(2026, 10, nlohmann::json::object());
+  const nlohmann::json body = {
+      {"candidate",
+       {{"family_name", std::string(300, 'x')},
+        {"given_name", 5},
+        {"nationality", "XX"},
+        {"email", "nope"},
+        {"union", "U"},
+        {"position", "P"},
+        {"date_of_birth", "1990-02-30"},
+        {"passport_number", "secret passport 99"},
+        {"shoe_size", 44}}},
+      {"nominating_organisation", {{"name", "Centre"}, {"country", "ZZ"}}}};
+  const auto error = Problem([&] {
+    CreateNomination(Make(body.dump(), {{"id", programme}}), *context_);
+  });
+  EXPECT_EQ(error.status(), 422);
+  std::set<std::string> fields;
+  for (const auto& item : error.extensions()["errors"]) fields.insert(item["field"]);
+  for (const char* field :
+       {"/candidate/family_name", "/candidate/given_name", "/candidate/nationality",
+        "/candidate/email", "/candidate/date_of_birth", "/candidate/passport_number",
+        "/candidate/shoe_size", "/nominating_organisation/country"}) {
+    EXPECT_EQ(fields.count(field), 1u) << field << " in " << error.extensions().dump();
+  }
+  EXPECT_EQ(error.extensions().dump().find("secret passport"), std::string::npos);
+
+  auto malformed = Make(R"({"candidate": {"passport_number": "C12345)", {{"id", programme}});
+  const auto syntax = Problem([&] { CreateNomination(malformed, *context_); });
+  EXPECT_EQ(syntax.status(), 400);
+  EXPECT_EQ(syntax.detail().find("C12345"), std::string::npos) << syntax.detail();
+}
+
+TEST_F(InvitationsStoreTest, OverdueFollowUpsAreAnnouncedOnce) {
+  const auto programme = Programme(2026, 5, nlohmann::json::object());
+  const auto id = NominateId(programme, "A", "VN");
+  for (const char* to : {"screened", "selected", "invited", "visa_applied", "visa_granted",
+                         "travel_booked", "arrived", "completed"}) {
+    Move(id, to);
+  }
+  auto scan = [&](const std::string& today) {
+    return store_->Write([&](store::Db& tx) { return ScanOverdueFollowUps(tx, today); });
+  };
+  EXPECT_EQ(scan("2026-09-20"), 0);  // due on 2026-09-20: not yet missed
+  EXPECT_EQ(scan("2026-09-21"), 1);
+  EXPECT_EQ(scan("2026-09-22"), 0);  // once only
+  EXPECT_EQ(scan("2027-07-01"), 2);
+  const auto listed = ListFollowUps(Make({}, {{"id", id}}), *context_);
+  const auto items = nlohmann::json::parse(listed.body)["items"];
+  ASSERT_EQ(items.size(), 3u);
+  EXPECT_EQ(items[0]["due_date"], "2026-09-20");
+  EXPECT_EQ(items[2]["due_date"], "2027-06-20");
+  EXPECT_EQ(items[0]["status"], "overdue");
+}
+
+TEST_F(InvitationsStoreTest, LettersComeInEnglishAndJapaneseWithTheMaskedPassport) {
+  const auto programme = Programme(2026, 5, nlohmann::json::object());
+  const auto created = Nominate(programme, "Nguyen", "<Lan>", "VN", "1990-02-03", "C7654321");
+  const std::string id = nlohmann::json::parse(created.body)["id"];
+  EXPECT_EQ(created.body.find("C7654321"), std::string::npos);
+  Move(id, "screened");
+  Move(id, "selected");
+  auto request = Make({}, {{"id", id}, {"kind", "invitation-letter"}});
+  request.query["lang"] = "ja";
+  const auto ja = GetDocument(request, *context_);
+  EXPECT_EQ(ja.Header("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(ja.body.find("招へい状"), std::string::npos);
+  EXPECT_NE(ja.body.find("*****321"), std::string::npos);
+  EXPECT_NE(ja.body.find("&lt;Lan&gt;"), std::string::npos);
+  EXPECT_EQ(ja.body.find("C7654321"), std::string::npos);
+  auto admin = Make({}, {{"id", id}, {"kind", "guarantor-letter"}}, auth::Role::kAdmin);
+  const auto en = GetDocument(admin, *context_);
+  EXPECT_NE(en.body.find("Letter of Guarantee"), std::string::npos);
+  EXPECT_NE(en.body.find("C7654321"), std::string::npos);
+  EXPECT_NE(en.body.find("1990-02-03"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace jilaf::invitations
