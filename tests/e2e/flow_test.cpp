@@ -171,18 +171,7 @@ class DeadLetterReader {
 
 void Produce(const std::string& bootstrap, const std::string& key, const std::string& value,
              const std::vector<std::pair<std::string, std::string>>& headers) {
-  std::string error;
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  conf->set("bootstrap.servers", bootstrap, error);
-  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), error));
-  ASSERT_TRUE(producer) << error;
-  RdKafka::Headers* kafka_headers = RdKafka::Headers::create();
-  for (const auto& [name, header_value] : headers) kafka_headers->add(name, header_value);
-  ASSERT_EQ(producer->produce("jilaf.invitations.events", RdKafka::Topic::PARTITION_UA,
-                              RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()),
-                              value.size(), key.data(), key.size(), 0, kafka_headers, nullptr),
-            RdKafka::ERR_NO_ERROR);
-  ASSERT_EQ(producer->flush(10000), RdKafka::ERR_NO_ERROR);
+  ProduceToKafka(bootstrap, "jilaf.invitations.events", key, value, headers);
 }
 
 TEST_F(E2eTest, PoisonMessagesAreDeadLetteredAndLaterEventsStillProcessed) {
