@@ -125,11 +125,10 @@ json ReadRule(const json& body, store::Db& db) {
       } else if ((channel == "email" && !email_kind) ||
                  (channel == "inbox" && kind != "role" && kind != "user") ||
                  (channel == "webhook" && kind != "endpoint")) {
-        in.AddErrorBelow("recipients", field, "a " + channel + " rule takes " +
-                               (channel == "email"     ? std::string("address or pointer")
-                                : channel == "inbox" ? std::string("role or user")
-                                                     : std::string("endpoint")) +
-                               " recipients");
+        in.AddErrorBelow("recipients", field,
+                         channel == "email"   ? "an email rule takes address or pointer recipients"
+                         : channel == "inbox" ? "an inbox rule takes role or user recipients"
+                                              : "a webhook rule takes endpoint recipients");
       } else {
         recipients.push_back(r);
       }

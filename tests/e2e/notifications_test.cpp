@@ -109,7 +109,8 @@ class NotificationsE2e : public E2eTest {
     const auto result = Call(service, "GET", "/v1/deliveries?page_size=200&" + query, {}, admin_);
     EXPECT_EQ(result.status, 200) << result.body;
     std::vector<json> out;
-    for (const auto& item : json::parse(result.body)["items"]) out.push_back(item);
+    const json page = json::parse(result.body);
+    for (const auto& item : page["items"]) out.push_back(item);
     return out;
   }
 
@@ -511,7 +512,8 @@ TEST_F(NotificationsE2e, TemplatesAndRulesAreCheckedAtSaveTime) {
                           admin_);
   ASSERT_EQ(wrong.status, 422);
   std::set<std::string> fields;
-  for (const auto& error : json::parse(wrong.body)["errors"]) fields.insert(error["field"]);
+  const json problem = json::parse(wrong.body);
+  for (const auto& error : problem["errors"]) fields.insert(error["field"].get<std::string>());
   EXPECT_TRUE(fields.count("/recipients/0") == 1 && fields.count("/conditions/0/pointer") == 1 &&
               fields.count("/conditions/0/value") == 1)
       << wrong.body;
