@@ -143,14 +143,13 @@ class DeadLetterReader {
   ~DeadLetterReader() { consumer_->close(); }
 
   /// Reads until a message with this key arrives; returns its headers (empty on timeout).
+  /// Messages read on the way are kept, so the order of Find() calls need not match the order
+  /// in which the consumer dead-lettered them.
   std::map<std::string, std::string> Find(const std::string& key, std::chrono::seconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
+    while (seen_.count(key) == 0 && std::chrono::steady_clock::now() < deadline) {
       std::unique_ptr<RdKafka::Message> message(consumer_->consume(200));
-      if (message->err() != RdKafka::ERR_NO_ERROR || message->key() == nullptr ||
-          *message->key() != key) {
-        continue;
-      }
+      if (message->err() != RdKafka::ERR_NO_ERROR || message->key() == nullptr) continue;
       std::map<std::string, std::string> headers;
       if (message->headers() != nullptr) {
         for (const auto& header : message->headers()->get_all()) {
@@ -160,13 +159,15 @@ class DeadLetterReader {
       }
       headers["(value)"] =
           std::string(static_cast<const char*>(message->payload()), message->len());
-      return headers;
+      seen_.emplace(*message->key(), std::move(headers));
     }
-    return {};
+    const auto found = seen_.find(key);
+    return found == seen_.end() ? std::map<std::string, std::string>{} : found->second;
   }
 
  private:
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  std::map<std::string, std::map<std::string, std::string>> seen_;
 };
 
 void Produce(const std::string& bootstrap, const std::string& key, const std::string& value,
