@@ -2,8 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
 #include <openssl/rand.h>
+#include <algorithm>
 
 #include "common/events/cloud_event.hpp"
 #include "common/events/outbox.hpp"
@@ -84,8 +84,7 @@ json ReadRule(const json& body, store::Db& db) {
   doc["name"] = in.RequiredString("name", 1, 200);
   const std::string pattern = in.RequiredString("event_type", 1, 200);
   if (!pattern.empty() && !ValidPattern(pattern)) {
-    in.AddError("event_type",
-                "must be an event type (lower case, dots) or a prefix ending in .*");
+    in.AddError("event_type", "must be an event type (lower case, dots) or a prefix ending in .*");
   }
   doc["event_type"] = pattern;
   const std::string channel = in.RequiredEnum("channel", kChannels);
@@ -103,7 +102,8 @@ json ReadRule(const json& body, store::Db& db) {
       const json& r = (*raw)[i];
       const std::string field = "/" + std::to_string(i);
       if (!r.is_object() || r.size() != 1 || !r.begin().value().is_string()) {
-        in.AddErrorBelow("recipients", field, "expected one of {address}, {pointer}, {role}, {user}, {endpoint}");
+        in.AddErrorBelow("recipients", field,
+                         "expected one of {address}, {pointer}, {role}, {user}, {endpoint}");
         continue;
       }
       const std::string kind = r.begin().key();
@@ -112,10 +112,10 @@ json ReadRule(const json& body, store::Db& db) {
       if (kind == "address" && value.find('@') == std::string::npos) {
         in.AddErrorBelow("recipients", field + "/address", "expected an email address");
       } else if (kind == "pointer" && !ValidPointer(value)) {
-        in.AddErrorBelow("recipients", field + "/pointer", "expected a JSON pointer into the event data, e.g. "
-                                        "/nominating_organisation/contact_email");
-      } else if (kind == "role" &&
-                 std::find(kRoles.begin(), kRoles.end(), value) == kRoles.end()) {
+        in.AddErrorBelow("recipients", field + "/pointer",
+                         "expected a JSON pointer into the event data, e.g. "
+                         "/nominating_organisation/contact_email");
+      } else if (kind == "role" && std::find(kRoles.begin(), kRoles.end(), value) == kRoles.end()) {
         in.AddErrorBelow("recipients", field + "/role", "expected viewer, staff, admin or service");
       } else if (kind == "endpoint" && !WebhookExists(db, value)) {
         in.AddErrorBelow("recipients", field + "/endpoint", "no webhook endpoint with id " + value);
@@ -161,11 +161,13 @@ json ReadRule(const json& body, store::Db& db) {
           }
         }
         if (!ValidPointer(pointer)) {
-          in.AddErrorBelow("conditions", field + "/pointer", "expected a JSON pointer into the event data");
+          in.AddErrorBelow("conditions", field + "/pointer",
+                           "expected a JSON pointer into the event data");
           ok = false;
         }
         if (std::find(kOps.begin(), kOps.end(), op) == kOps.end()) {
-          in.AddErrorBelow("conditions", field + "/op", "expected eq, ne, gt, gte, lt, lte, in or exists");
+          in.AddErrorBelow("conditions", field + "/op",
+                           "expected eq, ne, gt, gte, lt, lte, in or exists");
           ok = false;
         }
         if (!cond.contains("value") && op != "exists") {
@@ -191,8 +193,8 @@ json ReadRule(const json& body, store::Db& db) {
     for (const auto& locale : kLocales) {
       if (!TemplateExists(db, pattern, channel, std::string(locale))) {
         in.AddError("event_type", "no " + channel + " template in " + std::string(locale) +
-                                      " for " + pattern + "; PUT /v1/templates/" + pattern +
-                                      "/" + channel + "/" + std::string(locale) + " first");
+                                      " for " + pattern + "; PUT /v1/templates/" + pattern + "/" +
+                                      channel + "/" + std::string(locale) + " first");
       }
     }
   }
@@ -201,8 +203,9 @@ json ReadRule(const json& body, store::Db& db) {
 }
 
 void StoreRule(store::Db& tx, const json& doc, bool insert) {
-  auto stmt = tx.Prepare(insert ? "INSERT INTO rules(enabled, version, doc, id) VALUES (?, ?, ?, ?)"
-                                : "UPDATE rules SET enabled = ?, version = ?, doc = ? WHERE id = ?");
+  auto stmt =
+      tx.Prepare(insert ? "INSERT INTO rules(enabled, version, doc, id) VALUES (?, ?, ?, ?)"
+                        : "UPDATE rules SET enabled = ?, version = ?, doc = ? WHERE id = ?");
   stmt.Bind(1, doc["enabled"].get<bool>() ? 1 : 0)
       .Bind(2, doc["version"].get<std::int64_t>())
       .Bind(3, doc.dump())
@@ -211,9 +214,12 @@ void StoreRule(store::Db& tx, const json& doc, bool insert) {
 }
 
 json RuleEventData(const json& doc) {
-  return {{"rule_id", doc["id"]},           {"event_type", doc["event_type"]},
-          {"channel", doc["channel"]},      {"category", doc["category"]},
-          {"operational", doc["operational"]}, {"enabled", doc["enabled"]},
+  return {{"rule_id", doc["id"]},
+          {"event_type", doc["event_type"]},
+          {"channel", doc["channel"]},
+          {"category", doc["category"]},
+          {"operational", doc["operational"]},
+          {"enabled", doc["enabled"]},
           {"version", doc["version"]}};
 }
 
@@ -318,8 +324,9 @@ http::Response ListRules(const http::Request& request, store::Store& store) {
 
 http::Response GetRule(const http::Request& request, store::Store& store) {
   const auto& id = request.Param("id");
-  auto doc = store.Read(
-      [&](store::Db& db) { return store::LoadJsonDoc(db, "SELECT doc FROM rules WHERE id = ?", id); });
+  auto doc = store.Read([&](store::Db& db) {
+    return store::LoadJsonDoc(db, "SELECT doc FROM rules WHERE id = ?", id);
+  });
   if (!doc) throw http::ApiError::NotFound("no rule with id " + id);
   auto response = http::Response::Json(200, *doc);
   response.SetHeader("ETag", http::MakeEtag((*doc)["version"].get<std::int64_t>()));
@@ -375,20 +382,28 @@ http::Response PutTemplate(const http::Request& request, store::Store& store) {
       http::RequireIfMatch(request, existing.Int(0));
       version = existing.Int(0) + 1;
     }
-    const json doc = {{"event_type", event_type}, {"channel", channel},
-                      {"locale", locale},         {"subject", subject},
-                      {"body", text},             {"version", version},
+    const json doc = {{"event_type", event_type},
+                      {"channel", channel},
+                      {"locale", locale},
+                      {"subject", subject},
+                      {"body", text},
+                      {"version", version},
                       {"updated_at", util::NowRfc3339()}};
     auto upsert = tx.Prepare(
         "INSERT INTO templates(event_type, channel, locale, version, doc) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT(event_type, channel, locale) DO UPDATE SET version = excluded.version,"
         " doc = excluded.doc");
-    upsert.Bind(1, event_type).Bind(2, channel).Bind(3, locale).Bind(4, version).Bind(5,
-                                                                                  doc.dump());
+    upsert.Bind(1, event_type)
+        .Bind(2, channel)
+        .Bind(3, locale)
+        .Bind(4, version)
+        .Bind(5, doc.dump());
     upsert.Run();
     const std::string key = event_type + "/" + channel + "/" + locale;
     Emit(tx, "template.saved", key, "templates/" + key,
-         {{"event_type", event_type}, {"channel", channel}, {"locale", locale},
+         {{"event_type", event_type},
+          {"channel", channel},
+          {"locale", locale},
           {"version", version}},
          request);
     auto response = http::Response::Json(version == 1 ? 201 : 200, doc);
@@ -500,8 +515,8 @@ http::Response PutPreferences(const http::Request& request, store::Store& store)
   const auto locale = in.OptionalEnum("locale", kLocales);
   in.Finish();
   return store.Write([&](store::Db& tx) {
-    auto current = store::LoadJsonDoc(tx, "SELECT doc FROM preferences WHERE recipient = ?",
-                                      recipient);
+    auto current =
+        store::LoadJsonDoc(tx, "SELECT doc FROM preferences WHERE recipient = ?", recipient);
     std::int64_t version = 1;
     if (current) {
       http::RequireIfMatch(request, (*current)["version"].get<std::int64_t>());

@@ -40,9 +40,9 @@ struct Email {
 
 /// POSTs `body` (JSON) with `headers`; 2xx is success, 4xx other than 408/429 is permanent.
 /// Blocking: call only from the dispatcher thread.
-[[nodiscard]] SendResult PostWebhook(const std::string& url, const std::string& body,
-                                     const std::vector<std::pair<std::string, std::string>>& headers,
-                                     std::int64_t timeout_ms);
+[[nodiscard]] SendResult PostWebhook(
+    const std::string& url, const std::string& body,
+    const std::vector<std::pair<std::string, std::string>>& headers, std::int64_t timeout_ms);
 
 /// Initialises libcurl once per process (call from main before threads start).
 void InitCurl();

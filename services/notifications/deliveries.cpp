@@ -24,27 +24,23 @@ namespace {
 using nlohmann::json;
 
 const domain::StateMachine& DeliveryStates() {
-  static const domain::StateMachine machine(
-      "delivery", {{"pending", {"sent", "retrying", "dead"}},
-                   {"retrying", {"sent", "retrying", "dead"}},
-                   {"dead", {"pending"}},
-                   {"sent", {}},
-                   {"suppressed", {}}});
+  static const domain::StateMachine machine("delivery", {{"pending", {"sent", "retrying", "dead"}},
+                                                         {"retrying", {"sent", "retrying", "dead"}},
+                                                         {"dead", {"pending"}},
+                                                         {"sent", {}},
+                                                         {"suppressed", {}}});
   return machine;
 }
 
 // Publishes a delivery's outcome for analytics, in the transaction that recorded it. Addresses
 // stay out of the event: analytics needs the channel and the outcome, not the mailbox.
 void EmitOutcome(store::Db& tx, const json& delivery, const std::string& what) {
-  json data = {{"delivery_id", delivery["id"]},
-               {"event_id", delivery["event_id"]},
-               {"event_type", delivery["event_type"]},
-               {"rule_id", delivery["rule_id"]},
-               {"channel", delivery["channel"]},
-               {"recipient_kind", delivery["recipient"]["kind"]},
-               {"category", delivery["category"]},
-               {"status", delivery["status"]},
-               {"attempts", delivery["attempts"]}};
+  json data = {
+      {"delivery_id", delivery["id"]},        {"event_id", delivery["event_id"]},
+      {"event_type", delivery["event_type"]}, {"rule_id", delivery["rule_id"]},
+      {"channel", delivery["channel"]},       {"recipient_kind", delivery["recipient"]["kind"]},
+      {"category", delivery["category"]},     {"status", delivery["status"]},
+      {"attempts", delivery["attempts"]}};
   if (delivery.contains("last_error")) data["error"] = delivery["last_error"];
   const std::string id = delivery["id"];
   events::AppendToOutbox(
@@ -54,12 +50,11 @@ void EmitOutcome(store::Db& tx, const json& delivery, const std::string& what) {
                         std::move(data)));
 }
 
-std::optional<json> FindTemplate(store::Db& tx, const std::string& type,
-                                 const std::string& pattern, const std::string& channel,
-                                 const std::string& locale) {
+std::optional<json> FindTemplate(store::Db& tx, const std::string& type, const std::string& pattern,
+                                 const std::string& channel, const std::string& locale) {
   for (const auto& key : {type, pattern}) {
-    auto stmt = tx.Prepare(
-        "SELECT doc FROM templates WHERE event_type = ? AND channel = ? AND locale = ?");
+    auto stmt =
+        tx.Prepare("SELECT doc FROM templates WHERE event_type = ? AND channel = ? AND locale = ?");
     stmt.Bind(1, key).Bind(2, channel).Bind(3, locale);
     if (stmt.Step()) return json::parse(stmt.Text(0));
   }
@@ -75,8 +70,8 @@ std::pair<std::string, std::string> RenderMessage(const json& tmpl, const json& 
       for (const auto& name : part->missing) missing += (missing.empty() ? "" : ", ") + name;
       throw std::invalid_argument("template " + tmpl.value("event_type", "") + "/" +
                                   tmpl.value("channel", "") + "/" + tmpl.value("locale", "") +
-                                  ": " + (part->error.empty() ? "event lacks " + missing
-                                                              : part->error));
+                                  ": " +
+                                  (part->error.empty() ? "event lacks " + missing : part->error));
     }
   }
   return {subject.text, body.text};
@@ -114,10 +109,14 @@ bool InsertDelivery(store::Db& tx, json& doc) {
 }
 
 json StructuredEvent(const events::CloudEvent& event) {
-  return {{"specversion", "1.0"},         {"id", event.id},
-          {"source", event.source},       {"type", event.type},
-          {"subject", event.subject},     {"time", event.time},
-          {"dataschema", event.dataschema}, {"datacontenttype", "application/json"},
+  return {{"specversion", "1.0"},
+          {"id", event.id},
+          {"source", event.source},
+          {"type", event.type},
+          {"subject", event.subject},
+          {"time", event.time},
+          {"dataschema", event.dataschema},
+          {"datacontenttype", "application/json"},
           {"data", event.data}};
 }
 
@@ -152,9 +151,8 @@ void WriteInboxItem(store::Db& tx, const json& delivery, const events::CloudEven
 }
 
 json NewDelivery(const std::string& event_id, const std::string& event_type,
-                 const std::string& rule_id, const Recipient& recipient,
-                 const std::string& channel, const std::string& category, bool operational,
-                 const std::string& locale) {
+                 const std::string& rule_id, const Recipient& recipient, const std::string& channel,
+                 const std::string& category, bool operational, const std::string& locale) {
   const std::string now = util::NowRfc3339();
   return {{"id", events::NewUuid()},
           {"event_id", event_id},
@@ -186,9 +184,9 @@ void PlanRule(store::Db& tx, const json& rule, const events::CloudEvent& event,
   const json context = TemplateContext(event);
   for (const auto& recipient : recipients) {
     const auto prefs = Preferences(tx, recipient.address);
-    const std::string locale =
-        prefs && prefs->contains("locale") ? (*prefs)["locale"].get<std::string>()
-                                           : rule.value("locale", "en");
+    const std::string locale = prefs && prefs->contains("locale")
+                                   ? (*prefs)["locale"].get<std::string>()
+                                   : rule.value("locale", "en");
     json delivery = NewDelivery(event.id, event.type, rule["id"], recipient, channel, category,
                                 operational, locale);
     if (!operational && OptedOut(prefs, category)) {
@@ -259,9 +257,9 @@ void PlanDeliveries(store::Db& tx, const events::CloudEvent& event,
 }
 
 bool InsertEmailDelivery(store::Db& tx, const std::string& source_id, const std::string& rule_id,
-                         const std::string& to, const std::string& subject,
-                         const std::string& body, const json& headers,
-                         const std::string& category, DeliveryMetrics& metrics) {
+                         const std::string& to, const std::string& subject, const std::string& body,
+                         const json& headers, const std::string& category,
+                         DeliveryMetrics& metrics) {
   json delivery = NewDelivery(source_id, "jilaf.notifications.periodical.issued", rule_id,
                               {"address", to}, "email", category, false, "");
   delivery["content"] = {{"subject", subject}, {"body", body}, {"headers", headers}};
@@ -323,8 +321,9 @@ int Dispatcher::RunOnce() {
       result = SendEmail(options_.smtp, email);
     } else if (channel == "webhook") {
       if (item.url.empty()) {
-        result = {false, true, "webhook endpoint " + doc["recipient"]["address"].get<std::string>() +
-                                   " is not registered"};
+        result = {false, true,
+                  "webhook endpoint " + doc["recipient"]["address"].get<std::string>() +
+                      " is not registered"};
       } else {
         const std::string body = doc["content"]["payload"];
         const auto now_s = util::NowUnixMs() / 1000;
@@ -365,8 +364,11 @@ int Dispatcher::RunOnce() {
         auto update = tx.Prepare(
             "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_ms = ?, doc = ?"
             " WHERE seq = ? AND status IN ('pending', 'retrying')");
-        update.Bind(1, status).Bind(2, attempt).Bind(3, next_ms).Bind(4, doc.dump()).Bind(5,
-                                                                                     item.seq);
+        update.Bind(1, status)
+            .Bind(2, attempt)
+            .Bind(3, next_ms)
+            .Bind(4, doc.dump())
+            .Bind(5, item.seq);
         update.Run();
         if (tx.Changes() != 1) return;
         if (!result.ok) EmitOutcome(tx, doc, "failed");
@@ -429,7 +431,8 @@ http::Response RedriveDelivery(const http::Request& request, store::Store& store
     delivery["attempts"] = 0;
     delivery["redriven_at"] = util::NowRfc3339();
     delivery["updated_at"] = delivery["redriven_at"];
-    delivery["history"].push_back({{"at", delivery["redriven_at"]}, {"outcome", "redriven"},
+    delivery["history"].push_back({{"at", delivery["redriven_at"]},
+                                   {"outcome", "redriven"},
                                    {"by", request.principal.subject}});
     auto update = tx.Prepare(
         "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_ms = ?, doc = ?"

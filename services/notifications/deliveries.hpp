@@ -36,9 +36,9 @@ void PlanDeliveries(store::Db& tx, const events::CloudEvent& event,
 
 /// Inserts a pending email delivery outside any rule (periodicals); false if it already exists.
 bool InsertEmailDelivery(store::Db& tx, const std::string& source_id, const std::string& rule_id,
-                         const std::string& to, const std::string& subject,
-                         const std::string& body, const nlohmann::json& headers,
-                         const std::string& category, DeliveryMetrics& metrics);
+                         const std::string& to, const std::string& subject, const std::string& body,
+                         const nlohmann::json& headers, const std::string& category,
+                         DeliveryMetrics& metrics);
 
 struct DispatchOptions {
   SmtpOptions smtp;

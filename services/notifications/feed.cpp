@@ -45,8 +45,7 @@ std::optional<json> FeedItemFor(const events::CloudEvent& event) {
             {"summary", Bilingual(d, "summary")},
             {"published_at", Str(d, "/opened_at")},
             {"path", "/seminars/" + Str(d, "/seminar_id")}};
-  } else if (event.type == "jilaf.invitations.programme.created" &&
-             Str(d, "/status") == "open") {
+  } else if (event.type == "jilaf.invitations.programme.created" && Str(d, "/status") == "open") {
     const std::string fy = d.contains("fiscal_year") ? d["fiscal_year"].dump() : "";
     item = {{"kind", "programme"},
             {"aggregate_id", Str(d, "/programme_id")},
@@ -75,11 +74,20 @@ std::string Xml(const std::string& text) {
   std::string out;
   for (const char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -137,13 +145,15 @@ http::Response AtomFeed(const http::Request& request, store::Store& store,
   if (lang != "en" && lang != "ja") throw http::ApiError::BadRequest("lang must be en or ja");
   std::vector<json> items = store.Read([&](store::Db& db) {
     std::vector<json> out;
-    auto stmt = db.Prepare("SELECT doc FROM feed_items ORDER BY published_at DESC, seq DESC LIMIT 50");
+    auto stmt =
+        db.Prepare("SELECT doc FROM feed_items ORDER BY published_at DESC, seq DESC LIMIT 50");
     while (stmt.Step()) out.push_back(json::parse(stmt.Text(0)));
     return out;
   });
   const std::string self = options.public_base_url + "/v1/feed.atom?lang=" + lang;
   std::string updated = "1989-03-01T00:00:00Z";
-  for (const auto& item : items) updated = std::max(updated, item["published_at"].get<std::string>());
+  for (const auto& item : items)
+    updated = std::max(updated, item["published_at"].get<std::string>());
   std::string xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n";
   xml += "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"" + lang + "\">\n";
   xml += "  <id>tag:jilaf.or.jp,1989:feed/" + lang + "</id>\n";
@@ -205,8 +215,8 @@ std::optional<json> IssuePeriodical(store::Store& store, const FeedOptions& opti
     int mailed = 0;
     while (subscribers.Step()) {
       const std::string email = subscribers.Text(0);
-      const std::string link = options.public_base_url + "/v1/unsubscribe?token=" +
-                               subscribers.Text(1);
+      const std::string link =
+          options.public_base_url + "/v1/unsubscribe?token=" + subscribers.Text(1);
       const std::string locale = json::parse(subscribers.Text(2)).value("locale", "en");
       const auto& text = issue[locale];
       const std::string body =
@@ -222,8 +232,8 @@ std::optional<json> IssuePeriodical(store::Store& store, const FeedOptions& opti
       }
     }
     issue["recipients"] = mailed;
-    auto insert = tx.Prepare(
-        "INSERT INTO periodicals(id, number, last_item_seq, doc) VALUES (?, ?, ?, ?)");
+    auto insert =
+        tx.Prepare("INSERT INTO periodicals(id, number, last_item_seq, doc) VALUES (?, ?, ?, ?)");
     insert.Bind(1, id).Bind(2, number).Bind(3, last_seq).Bind(4, issue.dump());
     insert.Run();
     json item_ids = json::array();
@@ -231,8 +241,7 @@ std::optional<json> IssuePeriodical(store::Store& store, const FeedOptions& opti
     events::AppendToOutbox(
         tx, std::string(kEventsTopic),
         events::MakeEvent(std::string(kEventSource), "jilaf.notifications.periodical.issued", id,
-                          "periodicals/" + id,
-                          "/schemas/notifications/periodical.issued/v1.json",
+                          "periodicals/" + id, "/schemas/notifications/periodical.issued/v1.json",
                           {{"periodical_id", id},
                            {"number", number},
                            {"items", item_ids},
@@ -256,8 +265,8 @@ http::Response CreatePeriodical(const http::Request& request, store::Store& stor
 http::Response ListPeriodicals(const http::Request& request, store::Store& store) {
   const auto page = http::ParsePage(request, 20, 100);
   return store.Read([&](store::Db& db) {
-    auto stmt = db.Prepare(
-        "SELECT seq, doc FROM periodicals WHERE seq < ? ORDER BY seq DESC LIMIT ?");
+    auto stmt =
+        db.Prepare("SELECT seq, doc FROM periodicals WHERE seq < ? ORDER BY seq DESC LIMIT ?");
     stmt.Bind(1, page.after.value_or(INT64_MAX)).Bind(2, page.page_size + 1);
     return http::Response::Json(200, http::CollectPage(stmt, page.page_size));
   });
@@ -289,7 +298,8 @@ http::Response CreateSubscriber(const http::Request& request, store::Store& stor
   in.Finish();
   return store.Write([&](store::Db& tx) {
     return http::RunIdempotent(tx, request, [&] {
-      auto existing = tx.Prepare("SELECT 1 FROM subscribers WHERE email = ? AND status = 'subscribed'");
+      auto existing =
+          tx.Prepare("SELECT 1 FROM subscribers WHERE email = ? AND status = 'subscribed'");
       existing.Bind(1, email);
       if (existing.Step()) throw http::ApiError::Conflict(email + " is already subscribed");
       const std::string id = events::NewUuid();
@@ -320,7 +330,8 @@ http::Response CreateSubscriber(const http::Request& request, store::Store& stor
 
 http::Response Unsubscribe(const http::Request& request, store::Store& store) {
   const auto token = request.Query("token");
-  if (!token || token->empty()) throw http::ApiError::BadRequest("query parameter token is required");
+  if (!token || token->empty())
+    throw http::ApiError::BadRequest("query parameter token is required");
   const bool done = store.Write([&](store::Db& tx) {
     auto found = tx.Prepare("SELECT id, status, doc FROM subscribers WHERE token = ?");
     found.Bind(1, *token);
@@ -330,21 +341,23 @@ http::Response Unsubscribe(const http::Request& request, store::Store& store) {
     json doc = json::parse(found.Text(2));
     doc["status"] = "unsubscribed";
     doc["unsubscribed_at"] = util::NowRfc3339();
-    auto update = tx.Prepare("UPDATE subscribers SET status = 'unsubscribed', doc = ? WHERE id = ?");
+    auto update =
+        tx.Prepare("UPDATE subscribers SET status = 'unsubscribed', doc = ? WHERE id = ?");
     update.Bind(1, doc.dump()).Bind(2, id);
     update.Run();
     events::AppendToOutbox(
         tx, std::string(kEventsTopic),
-        events::MakeEvent(std::string(kEventSource),
-                          "jilaf.notifications.subscriber.unsubscribed", id, "subscribers/" + id,
+        events::MakeEvent(std::string(kEventSource), "jilaf.notifications.subscriber.unsubscribed",
+                          id, "subscribers/" + id,
                           "/schemas/notifications/subscriber.unsubscribed/v1.json",
                           {{"subscriber_id", id}}));
     return true;
   });
   if (!done) throw http::ApiError::NotFound("unknown or expired unsubscribe token");
   return http::Response::Json(200, {{"status", "unsubscribed"},
-                                    {"message", "You will receive no further newsletters. "
-                                                "今後ニュースレターは配信されません。"}});
+                                    {"message",
+                                     "You will receive no further newsletters. "
+                                     "今後ニュースレターは配信されません。"}});
 }
 
 }  // namespace jilaf::notifications

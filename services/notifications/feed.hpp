@@ -35,7 +35,7 @@ std::optional<nlohmann::json> IssuePeriodical(store::Store& store, const FeedOpt
 /// POST /v1/periodicals (issue now; 409 when nothing is new), GET /v1/periodicals (the archive,
 /// newest first), GET /v1/periodicals/{id}.
 http::Response CreatePeriodical(const http::Request& request, store::Store& store,
-                                 const FeedOptions& options, DeliveryMetrics& metrics);
+                                const FeedOptions& options, DeliveryMetrics& metrics);
 http::Response ListPeriodicals(const http::Request& request, store::Store& store);
 http::Response GetPeriodical(const http::Request& request, store::Store& store);
 

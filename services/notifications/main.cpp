@@ -77,8 +77,7 @@ int main(int argc, char** argv) {
                         n::RecordFeedItem(tx, event);
                         n::PlanDeliveries(tx, event, origin, metrics);
                       });
-  service.scheduler().Every("dispatch deliveries",
-                            std::chrono::milliseconds(dispatch_interval_ms),
+  service.scheduler().Every("dispatch deliveries", std::chrono::milliseconds(dispatch_interval_ms),
                             [&dispatcher] { dispatcher.RunOnce(); });
   if (periodical_interval_ms > 0) {
     service.scheduler().Every("issue periodical", std::chrono::milliseconds(periodical_interval_ms),

@@ -19,8 +19,9 @@ mustache::data ToData(const nlohmann::json& value) {
     return out;
   }
   if (value.is_string()) return mustache::data{value.get<std::string>()};
-  if (value.is_boolean()) return value.get<bool>() ? mustache::data{mustache::data::type::bool_true}
-                                                   : mustache::data{mustache::data::type::bool_false};
+  if (value.is_boolean())
+    return value.get<bool>() ? mustache::data{mustache::data::type::bool_true}
+                             : mustache::data{mustache::data::type::bool_false};
   if (value.is_null()) return mustache::data{mustache::data::type::bool_false};
   return mustache::data{value.dump()};  // numbers as their JSON text
 }

@@ -13,8 +13,8 @@ namespace jilaf::notifications {
 struct Rendered {
   bool ok = false;
   std::string text;
-  std::string error;                 // the template's syntax error, if any
-  std::set<std::string> missing;     // names the template asked for and the data lacked
+  std::string error;              // the template's syntax error, if any
+  std::set<std::string> missing;  // names the template asked for and the data lacked
 };
 
 /// Renders `text` (mustache, kainjow) against `context` without HTML escaping (the output is

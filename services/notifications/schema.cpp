@@ -85,9 +85,9 @@ void SeedDefaults(store::Store& store) {
     auto count = tx.Prepare("SELECT COUNT(*) FROM rules");
     if (count.Step() && count.Int(0) > 0) return;
     for (const auto& t : kDefaults) {
-      const nlohmann::json doc = {{"event_type", t.event_type}, {"channel", t.channel},
-                                  {"locale", t.locale},         {"subject", t.subject},
-                                  {"body", t.body},             {"version", 1}};
+      const nlohmann::json doc = {
+          {"event_type", t.event_type}, {"channel", t.channel}, {"locale", t.locale},
+          {"subject", t.subject},       {"body", t.body},       {"version", 1}};
       auto insert = tx.Prepare(
           "INSERT OR IGNORE INTO templates(event_type, channel, locale, version, doc)"
           " VALUES (?, ?, ?, 1, ?)");
@@ -105,8 +105,7 @@ void SeedDefaults(store::Store& store) {
                                  {"operational", true},
                                  {"enabled", true},
                                  {"version", 1}};
-    auto insert =
-        tx.Prepare("INSERT INTO rules(id, enabled, version, doc) VALUES (?, 1, 1, ?)");
+    auto insert = tx.Prepare("INSERT INTO rules(id, enabled, version, doc) VALUES (?, 1, 1, ?)");
     insert.Bind(1, "default-staff-inbox").Bind(2, rule.dump());
     insert.Run();
   });

@@ -128,8 +128,8 @@ int E2eTest::StartSmtpSink() {
   const bool ready = testing::WaitUntil(
       [&] { return std::filesystem::exists(smtp_dir_ + "/ready") || !smtp_sink_->Running(); },
       std::chrono::seconds(20));
-  EXPECT_TRUE(ready && smtp_sink_->Running())
-      << "SMTP sink did not start:\n" << testing::TailFile(dir_ + "/smtp.log");
+  EXPECT_TRUE(ready && smtp_sink_->Running()) << "SMTP sink did not start:\n"
+                                              << testing::TailFile(dir_ + "/smtp.log");
   return port;
 }
 
@@ -158,8 +158,8 @@ void E2eTest::ProduceEvent(const std::string& topic, const events::CloudEvent& e
   ProduceToKafka(bootstrap_, topic, event.key, value, headers);
 }
 
-void ProduceToKafka(const std::string& bootstrap, const std::string& topic,
-                    const std::string& key, const std::string& value,
+void ProduceToKafka(const std::string& bootstrap, const std::string& topic, const std::string& key,
+                    const std::string& value,
                     const std::vector<std::pair<std::string, std::string>>& headers) {
   std::string error;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
@@ -168,9 +168,9 @@ void ProduceToKafka(const std::string& bootstrap, const std::string& topic,
   ASSERT_TRUE(producer) << error;
   RdKafka::Headers* kafka_headers = RdKafka::Headers::create();
   for (const auto& [name, header_value] : headers) kafka_headers->add(name, header_value);
-  ASSERT_EQ(producer->produce(topic, RdKafka::Topic::PARTITION_UA,
-                              RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()),
-                              value.size(), key.data(), key.size(), 0, kafka_headers, nullptr),
+  ASSERT_EQ(producer->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                              const_cast<char*>(value.data()), value.size(), key.data(), key.size(),
+                              0, kafka_headers, nullptr),
             RdKafka::ERR_NO_ERROR);
   ASSERT_EQ(producer->flush(10000), RdKafka::ERR_NO_ERROR);
 }

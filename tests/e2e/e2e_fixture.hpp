@@ -17,8 +17,8 @@
 namespace jilaf::e2e {
 
 /// Produces one raw message onto a topic of the test broker and waits for the acknowledgement.
-void ProduceToKafka(const std::string& bootstrap, const std::string& topic,
-                    const std::string& key, const std::string& value,
+void ProduceToKafka(const std::string& bootstrap, const std::string& topic, const std::string& key,
+                    const std::string& value,
                     const std::vector<std::pair<std::string, std::string>>& headers);
 
 /// One running service binary with its ports.

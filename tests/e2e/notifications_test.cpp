@@ -85,10 +85,10 @@ class NotificationsE2e : public E2eTest {
 
   RunningService& StartWithSmtp(const std::string& db = {}) {
     if (smtp_port_ == 0) smtp_port_ = StartSmtpSink();
-    return StartNotificationsWith({"--smtp-port", std::to_string(smtp_port_), "--retry-base-ms",
-                                   "100", "--retry-max-ms", "400", "--delivery-max-attempts", "4",
-                                   "--dispatch-interval-ms", "50"},
-                                  db);
+    return StartNotificationsWith(
+        {"--smtp-port", std::to_string(smtp_port_), "--retry-base-ms", "100", "--retry-max-ms",
+         "400", "--delivery-max-attempts", "4", "--dispatch-interval-ms", "50"},
+        db);
   }
 
   json Post(const RunningService& service, const std::string& target, const json& body,
@@ -119,21 +119,23 @@ class NotificationsE2e : public E2eTest {
                                    const WebhookReceiver& receiver) {
     const std::string type = "jilaf.invitations.nomination.submitted";
     Put(notifications, "/v1/templates/" + type + "/email/ja",
-        {{"subject", "【JILAF】{{data.candidate.family_name}} {{data.candidate.given_name}} 様の"
-                     "ご推薦を受け付けました"},
-         {"body", "{{data.nominating_organisation.name}} 御中\n\n"
-                  "{{data.programme_title.ja}}への{{data.candidate.family_name}} "
-                  "{{data.candidate.given_name}} 様のご推薦を受け付けました。\n"
-                  "今後ともよろしくお願い申し上げます。\n国際労働財団（JILAF）"}},
+        {{"subject",
+          "【JILAF】{{data.candidate.family_name}} {{data.candidate.given_name}} 様の"
+          "ご推薦を受け付けました"},
+         {"body",
+          "{{data.nominating_organisation.name}} 御中\n\n"
+          "{{data.programme_title.ja}}への{{data.candidate.family_name}} "
+          "{{data.candidate.given_name}} 様のご推薦を受け付けました。\n"
+          "今後ともよろしくお願い申し上げます。\n国際労働財団（JILAF）"}},
         201);
     Put(notifications, "/v1/templates/" + type + "/email/en",
-        {{"subject", "Nomination of {{data.candidate.given_name}} {{data.candidate.family_name}} "
-                     "received"},
+        {{"subject",
+          "Nomination of {{data.candidate.given_name}} {{data.candidate.family_name}} "
+          "received"},
          {"body", "Dear {{data.nominating_organisation.name}},\nwe received your nomination."}},
         201);
-    const json pin = {{"pointer", "/nominating_organisation/contact_email"},
-                      {"op", "eq"},
-                      {"value", contact_}};
+    const json pin = {
+        {"pointer", "/nominating_organisation/contact_email"}, {"op", "eq"}, {"value", contact_}};
     Post(notifications, "/v1/rules",
          {{"name", "Acknowledge nominations to the partner"},
           {"event_type", type},
@@ -166,8 +168,8 @@ class NotificationsE2e : public E2eTest {
                          {"position", "Youth officer"}}},
                        {"nominating_organisation",
                         {{"name", "VGCL"}, {"country", "VN"}, {"contact_email", contact_}}}};
-    return Call(invitations, "POST", "/v1/programmes/" + programme_id + "/nominations",
-                body.dump(), staff_token_);
+    return Call(invitations, "POST", "/v1/programmes/" + programme_id + "/nominations", body.dump(),
+                staff_token_);
   }
 
   /// A tranche event as the projects service will publish it (produced here directly).
@@ -215,8 +217,8 @@ TEST_F(NotificationsE2e, NominationProducesExactlyTheEmailWebhookAndInboxEntry) 
   ASSERT_EQ(created.status, 201) << created.body;
   const std::string nomination_id = json::parse(created.body)["id"];
 
-  ASSERT_TRUE(testing::WaitUntil(
-      [&] { return !Mails().empty() && !receiver.Accepted().empty(); }, seconds(60)))
+  ASSERT_TRUE(testing::WaitUntil([&] { return !Mails().empty() && !receiver.Accepted().empty(); },
+                                 seconds(60)))
       << "mails: " << Mails().size() << ", webhooks: " << receiver.Requests();
   ASSERT_TRUE(WaitForInbox(notifications, {"nominations/" + nomination_id}, seconds(30)));
 
@@ -244,8 +246,8 @@ TEST_F(NotificationsE2e, NominationProducesExactlyTheEmailWebhookAndInboxEntry) 
   ASSERT_EQ(email.size(), 1u);
   EXPECT_TRUE(testing::WaitUntil(
       [&] {
-        return Deliveries(notifications, "status=sent&channel=email&event_id=" + event_id)
-                   .size() == 1;
+        return Deliveries(notifications, "status=sent&channel=email&event_id=" + event_id).size() ==
+               1;
       },
       seconds(10)));
   EXPECT_EQ(mail["message_id"], "<" + email[0]["id"].get<std::string>() + "@notifications.jilaf>");
@@ -261,9 +263,9 @@ TEST_F(NotificationsE2e, NominationProducesExactlyTheEmailWebhookAndInboxEntry) 
     EXPECT_EQ(item["title"], "New nomination: Nguyen Lan (VN)");
     EXPECT_EQ(item["audience"], "staff");
     EXPECT_EQ(item["read"], false);
-    const auto read = Call(notifications, "POST",
-                           "/v1/inbox/" + item["id"].get<std::string>() + "/read", {},
-                           staff_token_);
+    const auto read =
+        Call(notifications, "POST", "/v1/inbox/" + item["id"].get<std::string>() + "/read", {},
+             staff_token_);
     EXPECT_EQ(read.status, 204) << read.body;
   }
   EXPECT_EQ(items, 1);
@@ -297,11 +299,11 @@ TEST_F(NotificationsE2e, ReplayOfEveryTopicSendsNothingAgain) {
   KafkaCtl("reset-offsets " + group_ + " jilaf.projects.events");
   notifications = &StartWithSmtp(db);
   const std::string duplicates = "jilaf_events_duplicates_total{consumer=\"" + group_ + "\"";
-  ASSERT_TRUE(testing::WaitUntil([&] { return Metric(*notifications, duplicates) >= 3.0; },
-                                 seconds(60)));
+  ASSERT_TRUE(
+      testing::WaitUntil([&] { return Metric(*notifications, duplicates) >= 3.0; }, seconds(60)));
   // Give the dispatcher (every 50 ms) many passes: anything re-planned would be sent by then.
-  EXPECT_FALSE(testing::WaitUntil(
-      [&] { return Mails().size() > 1 || receiver.Requests() > 2; }, seconds(3)));
+  EXPECT_FALSE(testing::WaitUntil([&] { return Mails().size() > 1 || receiver.Requests() > 2; },
+                                  seconds(3)));
   EXPECT_EQ(Mails().size(), 1u);
   EXPECT_EQ(receiver.Requests(), 2);
   EXPECT_EQ(Deliveries(*notifications, "").size(), deliveries_before);
@@ -382,24 +384,23 @@ TEST_F(NotificationsE2e, PublishedReportReachesTheAtomFeedAndTheNextPeriodical) 
         {"locale", "ja"},
         {"consent", {{"given", true}, {"method", "web form, double opt-in"}}}},
        201);
-  const auto refused = Call(notifications, "POST", "/v1/subscribers",
-                            json{{"email", "x" + subscriber}, {"consent", {{"given", false},
-                                                                           {"method", "none"}}}}
-                                .dump(),
-                            admin_);
+  const auto refused = Call(
+      notifications, "POST", "/v1/subscribers",
+      json{{"email", "x" + subscriber}, {"consent", {{"given", false}, {"method", "none"}}}}.dump(),
+      admin_);
   EXPECT_EQ(refused.status, 422) << refused.body;
 
   const std::string report_id = events::NewUuid();
   const json title = {{"ja", "労働事情調査報告 " + marker_}, {"en", "Labour mission " + marker_}};
-  ProduceEvent("jilaf.missions.events",
-               events::MakeEvent("/jilaf/missions", "jilaf.missions.report.published", report_id,
-                                 "reports/" + report_id,
-                                 "/schemas/missions/report.published/v1.json",
-                                 {{"report_id", report_id},
-                                  {"mission_id", events::NewUuid()},
-                                  {"title", title},
-                                  {"summary", {{"ja", "調査結果の概要"}, {"en", "Findings"}}},
-                                  {"published_at", "2026-11-01T09:00:00Z"}}));
+  ProduceEvent(
+      "jilaf.missions.events",
+      events::MakeEvent("/jilaf/missions", "jilaf.missions.report.published", report_id,
+                        "reports/" + report_id, "/schemas/missions/report.published/v1.json",
+                        {{"report_id", report_id},
+                         {"mission_id", events::NewUuid()},
+                         {"title", title},
+                         {"summary", {{"ja", "調査結果の概要"}, {"en", "Findings"}}},
+                         {"published_at", "2026-11-01T09:00:00Z"}}));
   const std::string entry_id = "tag:jilaf.or.jp,1989:report/" + report_id;
   std::string atom;
   ASSERT_TRUE(testing::WaitUntil(
@@ -453,8 +454,7 @@ TEST_F(NotificationsE2e, PublishedReportReachesTheAtomFeedAndTheNextPeriodical) 
   const std::string second = events::NewUuid();
   ProduceEvent("jilaf.missions.events",
                events::MakeEvent("/jilaf/missions", "jilaf.missions.report.published", second,
-                                 "reports/" + second,
-                                 "/schemas/missions/report.published/v1.json",
+                                 "reports/" + second, "/schemas/missions/report.published/v1.json",
                                  {{"report_id", second},
                                   {"mission_id", events::NewUuid()},
                                   {"title", title},
@@ -486,20 +486,19 @@ TEST_F(NotificationsE2e, TemplatesAndRulesAreCheckedAtSaveTime) {
   ASSERT_EQ(early.status, 422) << early.body;
   EXPECT_NE(early.body.find("no email template"), std::string::npos) << early.body;
   // A template naming a field the event does not have.
-  const auto bad = Call(notifications, "PUT", "/v1/templates/" + type + "/email/en",
-                        json{{"subject", "{{data.title.en}}"},
-                             {"body", "Read it: {{data.url}} {{data.summary.fr}}"}}
-                            .dump(),
-                        admin_);
+  const auto bad = Call(
+      notifications, "PUT", "/v1/templates/" + type + "/email/en",
+      json{{"subject", "{{data.title.en}}"}, {"body", "Read it: {{data.url}} {{data.summary.fr}}"}}
+          .dump(),
+      admin_);
   ASSERT_EQ(bad.status, 422) << bad.body;
   EXPECT_NE(bad.body.find("{{data.url}}"), std::string::npos) << bad.body;
   EXPECT_NE(bad.body.find("{{data.summary.fr}}"), std::string::npos) << bad.body;
   // The preview renders against the built-in sample.
-  const auto preview = Post(notifications, "/v1/templates/preview",
-                            {{"event_type", type},
-                             {"subject", "{{data.title.ja}}"},
-                             {"body", "{{data.summary.ja}}"}},
-                            200);
+  const auto preview = Post(
+      notifications, "/v1/templates/preview",
+      {{"event_type", type}, {"subject", "{{data.title.ja}}"}, {"body", "{{data.summary.ja}}"}},
+      200);
   EXPECT_EQ(preview["subject"], "ベトナム労働事情調査報告");
   // Wrong recipient kinds are named precisely.
   const auto wrong = Call(notifications, "POST", "/v1/rules",

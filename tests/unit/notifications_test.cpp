@@ -35,8 +35,8 @@ TEST(RuleMatching, ExactTypeAndPrefix) {
 
 TEST(RuleMatching, ConditionsOnEventFields) {
   EXPECT_TRUE(ConditionsHold(json::array(), kNomination));
-  EXPECT_TRUE(ConditionsHold(json::parse(R"([{"pointer": "/amount", "op": "gt", "value": 1000000}])"),
-                             kNomination));
+  EXPECT_TRUE(ConditionsHold(
+      json::parse(R"([{"pointer": "/amount", "op": "gt", "value": 1000000}])"), kNomination));
   EXPECT_FALSE(ConditionsHold(
       json::parse(R"([{"pointer": "/amount", "op": "gt", "value": 2000000}])"), kNomination));
   EXPECT_TRUE(ConditionsHold(
@@ -52,17 +52,16 @@ TEST(RuleMatching, ConditionsOnEventFields) {
   EXPECT_TRUE(ConditionsHold(
       json::parse(R"([{"pointer": "/missing", "op": "exists", "value": false}])"), kNomination));
   // Numbers never compare with strings.
-  EXPECT_FALSE(ConditionsHold(
-      json::parse(R"([{"pointer": "/amount", "op": "gt", "value": "1"}])"), kNomination));
+  EXPECT_FALSE(ConditionsHold(json::parse(R"([{"pointer": "/amount", "op": "gt", "value": "1"}])"),
+                              kNomination));
 }
 
 TEST(RuleMatching, RecipientsFromAddressesRolesAndEventData) {
   std::vector<std::string> skipped;
-  const auto recipients = ResolveRecipients(
-      json::parse(R"([{"address": "desk@jilaf.example"},
+  const auto recipients = ResolveRecipients(json::parse(R"([{"address": "desk@jilaf.example"},
                       {"pointer": "/nominating_organisation/contact_email"},
                       {"pointer": "/candidate/email"}, {"role": "staff"}])"),
-      kNomination, &skipped);
+                                            kNomination, &skipped);
   ASSERT_EQ(recipients.size(), 3u);
   EXPECT_EQ(recipients[0].address, "desk@jilaf.example");
   EXPECT_EQ(recipients[1].kind, "address");
@@ -100,9 +99,8 @@ TEST(TemplateRendering, JapaneseBusinessStyleAndEnglish) {
 }
 
 TEST(TemplateRendering, ReportsEveryMissingFieldAndSyntaxErrors) {
-  const auto missing =
-      Render("{{data.candidate.family_name}} {{data.candidate.title}} {{nothing}}",
-             json{{"data", kNomination}});
+  const auto missing = Render("{{data.candidate.family_name}} {{data.candidate.title}} {{nothing}}",
+                              json{{"data", kNomination}});
   EXPECT_FALSE(missing.ok);
   EXPECT_EQ(missing.missing, (std::set<std::string>{"data.candidate.title", "nothing"}));
   const auto broken = Render("{{#data}} unclosed", json{{"data", kNomination}});
