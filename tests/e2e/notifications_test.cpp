@@ -472,6 +472,49 @@ TEST_F(NotificationsE2e, PublishedReportReachesTheAtomFeedAndTheNextPeriodical) 
   EXPECT_EQ(next["items"][0]["aggregate_id"], second);
 }
 
+TEST_F(NotificationsE2e, OptOutIsHonouredExceptForOperationalMessages) {
+  WebhookReceiver receiver(secret_);
+  auto& invitations = StartInvitations();
+  auto& notifications = StartWithSmtp();
+  SetUpInvitationRules(notifications, receiver);  // email, category acknowledgements
+  Post(notifications, "/v1/rules",
+       {{"name", "Visa deadlines (operational)"},
+        {"event_type", "jilaf.invitations.nomination.submitted"},
+        {"channel", "email"},
+        {"locale", "en"},
+        {"category", "visa"},
+        {"operational", true},
+        {"recipients", {{{"pointer", "/nominating_organisation/contact_email"}}}},
+        {"conditions",
+         {{{"pointer", "/nominating_organisation/contact_email"},
+           {"op", "eq"},
+           {"value", contact_}}}}},
+       201);
+  const auto prefs = Call(notifications, "PUT", "/v1/preferences/" + contact_,
+                          json{{"opt_out", {"acknowledgements", "visa"}}}.dump(), staff_token_);
+  ASSERT_EQ(prefs.status, 201) << prefs.body;
+  const auto stale = Call(notifications, "PUT", "/v1/preferences/" + contact_,
+                          json{{"opt_out", json::array()}}.dump(), staff_token_);
+  EXPECT_EQ(stale.status, 428) << stale.body;
+
+  const auto programme_id = CreateOpenProgramme(invitations, "Opt-out " + marker_);
+  ASSERT_EQ(NominateWithContact(invitations, programme_id).status, 201);
+  ASSERT_TRUE(testing::WaitUntil([&] { return !Mails().empty(); }, seconds(60)));
+  std::vector<json> suppressed;
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        suppressed = Deliveries(notifications, "status=suppressed&channel=email");
+        return !suppressed.empty();
+      },
+      seconds(10)));
+  ASSERT_EQ(suppressed.size(), 1u);
+  EXPECT_EQ(suppressed[0]["category"], "acknowledgements");
+  EXPECT_FALSE(testing::WaitUntil([&] { return Mails().size() > 1; }, seconds(2)));
+  const auto mails = Mails();
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(mails[0]["subject"], "Nomination of Lan Nguyen received");  // the operational rule
+}
+
 TEST_F(NotificationsE2e, TemplatesAndRulesAreCheckedAtSaveTime) {
   auto& notifications = StartWithSmtp();
   const std::string type = "jilaf.missions.report.published";
