@@ -277,6 +277,13 @@ TEST_F(NotificationsE2e, NominationProducesExactlyTheEmailWebhookAndInboxEntry) 
   EXPECT_GE(Metric(notifications,
                    "jilaf_notifications_deliveries_total{channel=\"email\",status=\"sent\"}"),
             1.0);
+  // Outcomes reach analytics: rules, template saves and deliveries on jilaf.notifications.events.
+  EXPECT_TRUE(testing::WaitUntil(
+      [&] {
+        return Metric(notifications,
+                      "jilaf_events_published_total{topic=\"jilaf.notifications.events\"}") >= 8.0;
+      },
+      seconds(30)));
 }
 
 TEST_F(NotificationsE2e, ReplayOfEveryTopicSendsNothingAgain) {
