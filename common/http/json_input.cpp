@@ -141,6 +141,11 @@ void ObjectReader::AddError(const std::string& key, std::string message) {
   errors_->push_back({PointerTo(key), std::move(message)});
 }
 
+void ObjectReader::AddErrorBelow(const std::string& key, const std::string& sub_pointer,
+                                 std::string message) {
+  errors_->push_back({PointerTo(key) + sub_pointer, std::move(message)});
+}
+
 const nlohmann::json* ObjectReader::Take(const std::string& key, bool required,
                                          const char* expected) {
   known_.insert(key);

@@ -72,6 +72,9 @@ class ObjectReader {
 
   /// Adds a complaint about a member of this object.
   void AddError(const std::string& key, std::string message);
+  /// Adds a complaint at a pointer below this object's member `key`, e.g. ("recipients", "/0/role")
+  /// for an element of an array member.
+  void AddErrorBelow(const std::string& key, const std::string& sub_pointer, std::string message);
   /// Records an error for each member nobody asked for (call on nested readers when done).
   void RejectUnknownFields();
   /// RejectUnknownFields(), then throws ApiError::Validation if any error was recorded here or in

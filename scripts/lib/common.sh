@@ -60,6 +60,8 @@ JILAF_APT_PACKAGES=(
   # C++ libraries
   libboost1.81-dev libboost-url1.81-dev librdkafka-dev nlohmann-json3-dev prometheus-cpp-dev
   libsqlite3-dev sqlite3 libssl-dev libsodium-dev libcurl4-openssl-dev libgtest-dev libgmock-dev
+  # header-only mustache for notification templates (not libmstch-dev: it pulls in Boost 1.74)
+  libkainjow-mustache-dev
   # tests: find_free_port and the SMTP sink used by the notification e2e tests
   python3 python3-aiosmtpd
   # benchmarks (scripts/bench, also run test-sized by scripts/test): the nginx ceiling and wrk.

@@ -2,108 +2,95 @@
 
 #include <nlohmann/json.hpp>
 
-#include <stdexcept>
-
-#include "common/events/cloud_event.hpp"
+#include "common/http/problem.hpp"
 #include "common/http/resource.hpp"
 #include "common/util/clock.hpp"
 
 namespace jilaf::notifications {
 namespace {
 
-std::string Text(const nlohmann::json& data, const nlohmann::json::json_pointer& pointer) {
-  if (!data.contains(pointer) || !data.at(pointer).is_string()) {
-    throw std::invalid_argument("event data lacks string " + pointer.to_string());
-  }
-  return data.at(pointer).get<std::string>();
+// The audiences a caller sees: their own user audience and each of their roles.
+nlohmann::json Audiences(const auth::Principal& principal) {
+  nlohmann::json audiences = nlohmann::json::array({"user:" + principal.subject});
+  for (const auto role : principal.roles) audiences.push_back(std::string(auth::RoleName(role)));
+  return audiences;
 }
 
-struct Message {
-  std::string title;
-  std::string body;
-};
-
-Message Compose(const events::CloudEvent& event) {
-  using Ptr = nlohmann::json::json_pointer;
-  const auto& data = event.data;
-  if (!data.is_object()) throw std::invalid_argument("event data is not a JSON object");
-  if (event.type == "jilaf.invitations.nomination.submitted") {
-    const std::string family = Text(data, Ptr("/candidate/family_name"));
-    const std::string given = Text(data, Ptr("/candidate/given_name"));
-    const std::string country = Text(data, Ptr("/candidate/nationality"));
-    const std::string programme = Text(data, Ptr("/programme_title/en"));
-    const std::string organisation = Text(data, Ptr("/nominating_organisation/name"));
-    return {"New nomination: " + family + " " + given + " (" + country + ")",
-            organisation + " nominated " + given + " " + family + " for " + programme + "."};
-  }
-  if (event.type == "jilaf.invitations.programme.created") {
-    const std::string title = Text(data, Ptr("/title/en"));
-    const std::string track = Text(data, Ptr("/track"));
-    if (!data.contains("fiscal_year") || !data["fiscal_year"].is_number_integer()) {
-      throw std::invalid_argument("event data lacks integer /fiscal_year");
-    }
-    return {"Programme created: " + title, "FY" + std::to_string(data["fiscal_year"].get<int>()) +
-                                               " " + track + " programme \"" + title +
-                                               "\" was created."};
-  }
-  return {"Invitations: " + event.type, "Event " + event.id + " on " + event.subject + "."};
+// Loads the item if the caller may see it.
+bool Visible(store::Db& db, const std::string& id, const auth::Principal& principal) {
+  auto stmt = db.Prepare(
+      "SELECT 1 FROM inbox_notifications WHERE id = ?"
+      " AND audience IN (SELECT value FROM json_each(?))");
+  stmt.Bind(1, id).Bind(2, Audiences(principal).dump());
+  return stmt.Step();
 }
 
 }  // namespace
 
-store::MigrationSet Migrations() {
-  return {"notifications",
-          {{1, "staff inbox",
-            "CREATE TABLE inbox_notifications ("
-            " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-            " id TEXT NOT NULL UNIQUE,"
-            " event_id TEXT NOT NULL,"
-            " audience TEXT NOT NULL,"
-            " doc TEXT NOT NULL,"
-            " created_at TEXT NOT NULL);"
-            "CREATE INDEX inbox_audience ON inbox_notifications(audience, seq);"}}};
-}
-
-void RecordInvitationEvent(store::Db& tx, const events::CloudEvent& event,
-                           const events::MessageOrigin& origin) {
-  const Message message = Compose(event);
-  const std::string id = events::NewUuid();
-  const std::string now = util::NowRfc3339();
-  const nlohmann::json doc = {{"id", id},
-                              {"audience", "staff"},
-                              {"title", message.title},
-                              {"body", message.body},
-                              {"event",
-                               {{"id", event.id},
-                                {"type", event.type},
-                                {"source", event.source},
-                                {"subject", event.subject},
-                                {"time", event.time},
-                                {"topic", origin.topic}}},
-                              {"created_at", now}};
-  auto insert = tx.Prepare(
-      "INSERT INTO inbox_notifications(id, event_id, audience, doc, created_at)"
-      " VALUES (?, ?, 'staff', ?, ?)");
-  insert.Bind(1, id).Bind(2, event.id).Bind(3, doc.dump()).Bind(4, now);
-  insert.Run();
-}
-
 http::Response ListInbox(const http::Request& request, store::Store& store) {
   const auto page = http::ParsePage(request);
+  const auto unread = request.Query("unread");
+  if (unread && *unread != "true" && *unread != "false") {
+    throw http::ApiError::BadRequest("query parameter unread must be true or false");
+  }
+  const bool only_unread = unread && *unread == "true";
   return store.Read([&](store::Db& db) {
     auto stmt = db.Prepare(
-        "SELECT seq, doc FROM inbox_notifications WHERE audience = 'staff' AND seq < ?"
-        " ORDER BY seq DESC LIMIT ?");
-    stmt.Bind(1, page.after.value_or(INT64_MAX)).Bind(2, page.page_size + 1);
-    return http::Response::Json(200, http::CollectPage(stmt, page.page_size));
+        "SELECT n.seq, n.doc, r.read_at FROM inbox_notifications n"
+        " LEFT JOIN inbox_reads r ON r.item_id = n.id AND r.user = ?1"
+        " WHERE n.seq < ?2 AND n.audience IN (SELECT value FROM json_each(?3))"
+        " AND (?4 = 0 OR r.read_at IS NULL) ORDER BY n.seq DESC LIMIT ?5");
+    stmt.Bind(1, request.principal.subject)
+        .Bind(2, page.after.value_or(INT64_MAX))
+        .Bind(3, Audiences(request.principal).dump())
+        .Bind(4, only_unread ? 1 : 0)
+        .Bind(5, page.page_size + 1);
+    nlohmann::json items = nlohmann::json::array();
+    std::int64_t last = 0;
+    bool more = false;
+    while (stmt.Step()) {
+      if (static_cast<std::int64_t>(items.size()) == page.page_size) {
+        more = true;
+        break;
+      }
+      auto item = nlohmann::json::parse(stmt.Text(1));
+      const auto read_at = stmt.OptText(2);
+      item["read"] = read_at.has_value();
+      if (read_at) item["read_at"] = *read_at;
+      items.push_back(std::move(item));
+      last = stmt.Int(0);
+    }
+    nlohmann::json body = {{"items", items}};
+    if (more) body["next_page_token"] = http::MakePageToken(last);
+    return http::Response::Json(200, body);
   });
 }
 
-http::Router Routes(store::Store& store) {
-  http::Router router;
-  router.Add(http::Method::kGet, "/v1/inbox", auth::Access::kRead,
-             [&store](http::Request& request) { return ListInbox(request, store); });
-  return router;
+http::Response MarkRead(const http::Request& request, store::Store& store) {
+  const auto& id = request.Param("id");
+  store.Write([&](store::Db& tx) {
+    if (!Visible(tx, id, request.principal)) {
+      throw http::ApiError::NotFound("no inbox item with id " + id + " for you");
+    }
+    auto insert =
+        tx.Prepare("INSERT OR IGNORE INTO inbox_reads(item_id, user, read_at) VALUES (?, ?, ?)");
+    insert.Bind(1, id).Bind(2, request.principal.subject).Bind(3, util::NowRfc3339());
+    insert.Run();
+  });
+  return http::Response::Empty(204);
+}
+
+http::Response MarkUnread(const http::Request& request, store::Store& store) {
+  const auto& id = request.Param("id");
+  store.Write([&](store::Db& tx) {
+    if (!Visible(tx, id, request.principal)) {
+      throw http::ApiError::NotFound("no inbox item with id " + id + " for you");
+    }
+    auto remove = tx.Prepare("DELETE FROM inbox_reads WHERE item_id = ? AND user = ?");
+    remove.Bind(1, id).Bind(2, request.principal.subject);
+    remove.Run();
+  });
+  return http::Response::Empty(204);
 }
 
 }  // namespace jilaf::notifications

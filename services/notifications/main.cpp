@@ -1,21 +1,87 @@
 // jilaf-notifications: turns the other services' events into messages (composition root).
 #include "common/service/service.hpp"
-#include "services/notifications/inbox.hpp"
+#include "common/util/embedded.hpp"
+#include "services/notifications/channels.hpp"
+#include "services/notifications/deliveries.hpp"
+#include "services/notifications/feed.hpp"
+#include "services/notifications/routes.hpp"
+#include "services/notifications/schema.hpp"
+
+JILAF_EMBEDDED(notifications_openapi)
 
 int main(int argc, char** argv) {
+  namespace n = jilaf::notifications;
   std::string group = "notifications";
+  n::DispatchOptions dispatch;
+  n::FeedOptions feed;
+  std::int64_t max_attempts = dispatch.retry.max_attempts;
+  std::int64_t retry_base_ms = dispatch.retry.base.count();
+  std::int64_t retry_max_ms = dispatch.retry.cap.count();
+  std::int64_t dispatch_interval_ms = 500;
+  std::int64_t periodical_interval_ms = 0;
   auto config = jilaf::service::LoadConfigOrExit(
-      "notifications", "JILAF notifications service: consumes events, keeps the staff inbox.", 8084,
-      9084, argc, argv, [&group](jilaf::config::Flags& flags) {
+      "notifications",
+      "JILAF notifications service: routes events to email, webhooks, the in-app inbox, the "
+      "website feed and periodicals.",
+      8084, 9084, argc, argv, [&](jilaf::config::Flags& flags) {
         flags.String("consumer-group", &group,
                      "Kafka consumer group, also the inbox's consumer name; dead letters go to "
                      "jilaf.notifications.dlq whatever the group.");
+        flags.String("smtp-host", &dispatch.smtp.host, "SMTP server host.");
+        flags.Int("smtp-port", &dispatch.smtp.port, 1, 65535, "SMTP server port.");
+        flags.String("smtp-tls", &dispatch.smtp.tls,
+                     "none, starttls (required) or implicit (smtps).");
+        flags.String("smtp-user", &dispatch.smtp.user, "SMTP user name (empty: no AUTH).");
+        flags.String("smtp-password", &dispatch.smtp.password,
+                     "SMTP password (prefer the JILAF_SMTP_PASSWORD variable from a secret).");
+        flags.String("smtp-from", &dispatch.smtp.from, "From: header of every mail.");
+        flags.Int("smtp-timeout-ms", &dispatch.smtp.timeout_ms, 100, 600000,
+                  "Time limit of one SMTP conversation.");
+        flags.Int("webhook-timeout-ms", &dispatch.webhook_timeout_ms, 100, 600000,
+                  "Time limit of one webhook POST.");
+        flags.Int("delivery-max-attempts", &max_attempts, 1, 100,
+                  "Attempts before a delivery is dead.");
+        flags.Int("retry-base-ms", &retry_base_ms, 1, 86400000,
+                  "Backoff after the first failed attempt; doubles per attempt, with jitter.");
+        flags.Int("retry-max-ms", &retry_max_ms, 1, 604800000, "Longest backoff between attempts.");
+        flags.Int("dispatch-interval-ms", &dispatch_interval_ms, 10, 600000,
+                  "How often the dispatcher looks for due deliveries.");
+        flags.Int("periodical-interval-ms", &periodical_interval_ms, 0, 31L * 86400000,
+                  "How often a periodical issue is produced (0: only on POST /v1/periodicals).");
+        flags.String("public-base-url", &feed.public_base_url,
+                     "Public URL of this API, used in feed links and unsubscribe links.");
       });
-  jilaf::service::Service service(std::move(config), {jilaf::notifications::Migrations()});
+  if (dispatch.smtp.tls != "none" && dispatch.smtp.tls != "starttls" &&
+      dispatch.smtp.tls != "implicit") {
+    std::fprintf(stderr, "--smtp-tls must be none, starttls or implicit\n");
+    return 2;
+  }
+  dispatch.retry.max_attempts = static_cast<int>(max_attempts);
+  dispatch.retry.base = std::chrono::milliseconds(retry_base_ms);
+  dispatch.retry.cap = std::chrono::milliseconds(std::max(retry_base_ms, retry_max_ms));
+  n::InitCurl();
+
+  jilaf::service::Service service(std::move(config), {n::Migrations()});
+  service.SetOpenApi(jilaf::embedded::notifications_openapi);
+  n::SeedDefaults(service.store());
+  n::DeliveryMetrics metrics(service.metrics());
+  n::Dispatcher dispatcher(service.store(), dispatch, metrics);
+
   jilaf::events::ConsumerOptions consumer;
   consumer.name = group;
   consumer.dead_letter_topic = "jilaf.notifications.dlq";
-  consumer.topics = {"jilaf.invitations.events"};
-  service.AddConsumer(std::move(consumer), jilaf::notifications::RecordInvitationEvent);
-  return service.Run(jilaf::notifications::Routes(service.store()));
+  consumer.topics = {"jilaf.invitations.events", "jilaf.projects.events", "jilaf.missions.events"};
+  service.AddConsumer(std::move(consumer),
+                      [&metrics](jilaf::store::Db& tx, const jilaf::events::CloudEvent& event,
+                                 const jilaf::events::MessageOrigin& origin) {
+                        n::RecordFeedItem(tx, event);
+                        n::PlanDeliveries(tx, event, origin, metrics);
+                      });
+  service.scheduler().Every("dispatch deliveries", std::chrono::milliseconds(dispatch_interval_ms),
+                            [&dispatcher] { dispatcher.RunOnce(); });
+  if (periodical_interval_ms > 0) {
+    service.scheduler().Every("issue periodical", std::chrono::milliseconds(periodical_interval_ms),
+                              [&] { (void)n::IssuePeriodical(service.store(), feed, metrics); });
+  }
+  return service.Run(n::Routes(service.store(), metrics, feed));
 }

@@ -2,7 +2,9 @@
 
 #include <librdkafka/rdkafkacpp.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 
 #include "common/auth/jwt.hpp"
 #include "common/events/cloud_event.hpp"
@@ -34,6 +36,8 @@ void E2eTest::SetUp() {
 
 void E2eTest::TearDown() {
   const bool failed = HasFailure();
+  if (smtp_sink_) smtp_sink_->Terminate(std::chrono::seconds(10));
+  smtp_sink_.reset();
   for (auto& service : services_) {
     if (service->process) service->process->Terminate(std::chrono::seconds(20));
     if (failed) {
@@ -122,6 +126,71 @@ RunningService& E2eTest::StartProjects(std::vector<std::string> extra) {
 
 RunningService& E2eTest::StartMissions() {
   return Start("missions", JILAF_MISSIONS_BIN, {"--consumer-group", missions_group_}, {});
+}
+
+RunningService& E2eTest::StartNotificationsWith(std::vector<std::string> extra,
+                                                const std::string& db_path) {
+  extra.insert(extra.begin(), {"--consumer-group", group_});
+  return Start("notifications", JILAF_NOTIFICATIONS_BIN, std::move(extra), db_path);
+}
+
+int E2eTest::StartSmtpSink() {
+  smtp_dir_ = dir_ + "/smtp";
+  const int port = testing::FreePort();
+  smtp_sink_ = std::make_unique<testing::ChildProcess>(
+      "/usr/bin/python3",
+      std::vector<std::string>{JILAF_SMTP_SINK, std::to_string(port), smtp_dir_},
+      dir_ + "/smtp.log");
+  const bool ready = testing::WaitUntil(
+      [&] { return std::filesystem::exists(smtp_dir_ + "/ready") || !smtp_sink_->Running(); },
+      std::chrono::seconds(20));
+  EXPECT_TRUE(ready && smtp_sink_->Running()) << "SMTP sink did not start:\n"
+                                              << testing::TailFile(dir_ + "/smtp.log");
+  return port;
+}
+
+std::vector<nlohmann::json> E2eTest::Mails() {
+  std::vector<std::string> names;
+  if (smtp_dir_.empty() || !std::filesystem::exists(smtp_dir_)) return {};
+  for (const auto& entry : std::filesystem::directory_iterator(smtp_dir_)) {
+    const auto name = entry.path().filename().string();
+    if (name.rfind("mail-", 0) == 0 && entry.path().extension() == ".json") {
+      names.push_back(entry.path().string());
+    }
+  }
+  std::sort(names.begin(), names.end());
+  std::vector<nlohmann::json> mails;
+  for (const auto& path : names) {
+    std::ifstream in(path);
+    mails.push_back(nlohmann::json::parse(in));
+  }
+  return mails;
+}
+
+void E2eTest::ProduceEvent(const std::string& topic, const events::CloudEvent& event) {
+  events::Headers headers;
+  std::string value;
+  events::ToKafka(event, headers, value);
+  ProduceToKafka(bootstrap_, topic, event.key, value, headers);
+}
+
+void ProduceToKafka(const std::string& bootstrap, const std::string& topic, const std::string& key,
+                    const std::string& value,
+                    const std::vector<std::pair<std::string, std::string>>& headers) {
+  std::string error;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  conf->set("bootstrap.servers", bootstrap, error);
+  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), error));
+  ASSERT_TRUE(producer) << error;
+  RdKafka::Headers* kafka_headers = RdKafka::Headers::create();
+  for (const auto& [name, header_value] : headers) kafka_headers->add(name, header_value);
+  const auto code =
+      producer->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                        const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0,
+                        kafka_headers, nullptr);
+  if (code != RdKafka::ERR_NO_ERROR) delete kafka_headers;  // ownership passes only on success
+  ASSERT_EQ(code, RdKafka::ERR_NO_ERROR);
+  ASSERT_EQ(producer->flush(10000), RdKafka::ERR_NO_ERROR);
 }
 
 void E2eTest::Stop(RunningService& service) {
@@ -237,20 +306,7 @@ bool E2eTest::WaitForInbox(const RunningService& notifications,
 
 void E2eTest::ProduceRaw(const std::string& topic, const std::string& key, const std::string& value,
                          const std::vector<std::pair<std::string, std::string>>& headers) {
-  std::string error;
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  conf->set("bootstrap.servers", bootstrap_, error);
-  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), error));
-  ASSERT_TRUE(producer) << error;
-  RdKafka::Headers* kafka_headers = RdKafka::Headers::create();
-  for (const auto& [name, header_value] : headers) kafka_headers->add(name, header_value);
-  const auto code =
-      producer->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-                        const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0,
-                        kafka_headers, nullptr);
-  if (code != RdKafka::ERR_NO_ERROR) delete kafka_headers;  // ownership passes only on success
-  ASSERT_EQ(code, RdKafka::ERR_NO_ERROR);
-  ASSERT_EQ(producer->flush(10000), RdKafka::ERR_NO_ERROR);
+  ProduceToKafka(bootstrap_, topic, key, value, headers);
 }
 
 void E2eTest::ProduceEvent(const std::string& topic, const std::string& type,

@@ -9,11 +9,17 @@
 #include <string>
 #include <vector>
 
+#include "common/events/cloud_event.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/keys.hpp"
 #include "tests/support/process.hpp"
 
 namespace jilaf::e2e {
+
+/// Produces one raw message onto a topic of the test broker and waits for the acknowledgement.
+void ProduceToKafka(const std::string& bootstrap, const std::string& topic, const std::string& key,
+                    const std::string& value,
+                    const std::vector<std::pair<std::string, std::string>>& headers);
 
 /// One running service binary with its ports.
 struct RunningService {
@@ -40,6 +46,19 @@ class E2eTest : public ::testing::Test {
   RunningService& StartProjects(std::vector<std::string> extra = {});
   /// The missions service, its alumni consumer in a group of this test's own.
   RunningService& StartMissions();
+
+  /// StartNotifications with extra flags (SMTP server, retry delays, ...).
+  RunningService& StartNotificationsWith(std::vector<std::string> extra,
+                                         const std::string& db_path = {});
+
+  /// Starts a real SMTP server (tests/support/smtp_sink.py on Debian's python3-aiosmtpd) for
+  /// this test; returns its port. Every message it receives is kept as JSON (see Mails()).
+  int StartSmtpSink();
+  /// The messages the SMTP sink received so far, in arrival order.
+  std::vector<nlohmann::json> Mails();
+
+  /// Produces a CloudEvent (binary content mode) onto `topic`, as another service would.
+  void ProduceEvent(const std::string& topic, const events::CloudEvent& event);
   /// SIGTERM and wait; expects a clean exit (status 0).
   void Stop(RunningService& service);
 
@@ -90,6 +109,8 @@ class E2eTest : public ::testing::Test {
   testing::KeyPair keys_;
   std::string staff_token_;
   std::vector<std::unique_ptr<RunningService>> services_;
+  std::unique_ptr<testing::ChildProcess> smtp_sink_;
+  std::string smtp_dir_;
   bool broker_stopped_by_test_ = false;
 
  private:

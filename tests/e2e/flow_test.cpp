@@ -150,14 +150,13 @@ class DeadLetterReader {
   ~DeadLetterReader() { consumer_->close(); }
 
   /// Reads until a message with this key arrives; returns its headers (empty on timeout).
+  /// Messages read on the way are kept, so the order of Find() calls need not match the order
+  /// in which the consumer dead-lettered them.
   std::map<std::string, std::string> Find(const std::string& key, std::chrono::seconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
+    while (seen_.count(key) == 0 && std::chrono::steady_clock::now() < deadline) {
       std::unique_ptr<RdKafka::Message> message(consumer_->consume(200));
-      if (message->err() != RdKafka::ERR_NO_ERROR || message->key() == nullptr ||
-          *message->key() != key) {
-        continue;
-      }
+      if (message->err() != RdKafka::ERR_NO_ERROR || message->key() == nullptr) continue;
       std::map<std::string, std::string> headers;
       if (message->headers() != nullptr) {
         for (const auto& header : message->headers()->get_all()) {
@@ -167,29 +166,20 @@ class DeadLetterReader {
       }
       headers["(value)"] =
           std::string(static_cast<const char*>(message->payload()), message->len());
-      return headers;
+      seen_.emplace(*message->key(), std::move(headers));
     }
-    return {};
+    const auto found = seen_.find(key);
+    return found == seen_.end() ? std::map<std::string, std::string>{} : found->second;
   }
 
  private:
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  std::map<std::string, std::map<std::string, std::string>> seen_;
 };
 
 void Produce(const std::string& bootstrap, const std::string& key, const std::string& value,
              const std::vector<std::pair<std::string, std::string>>& headers) {
-  std::string error;
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  conf->set("bootstrap.servers", bootstrap, error);
-  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), error));
-  ASSERT_TRUE(producer) << error;
-  RdKafka::Headers* kafka_headers = RdKafka::Headers::create();
-  for (const auto& [name, header_value] : headers) kafka_headers->add(name, header_value);
-  ASSERT_EQ(producer->produce("jilaf.invitations.events", RdKafka::Topic::PARTITION_UA,
-                              RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()),
-                              value.size(), key.data(), key.size(), 0, kafka_headers, nullptr),
-            RdKafka::ERR_NO_ERROR);
-  ASSERT_EQ(producer->flush(10000), RdKafka::ERR_NO_ERROR);
+  ProduceToKafka(bootstrap, "jilaf.invitations.events", key, value, headers);
 }
 
 TEST_F(E2eTest, PoisonMessagesAreDeadLetteredAndLaterEventsStillProcessed) {

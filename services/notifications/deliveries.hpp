@@ -1,0 +1,74 @@
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+
+#include <cstdint>
+#include <mutex>
+#include <random>
+#include <string>
+
+#include "common/events/consumer.hpp"
+#include "common/http/message.hpp"
+#include "common/metrics/metrics.hpp"
+#include "common/store/store.hpp"
+#include "services/notifications/channels.hpp"
+#include "services/notifications/retry.hpp"
+
+namespace jilaf::notifications {
+
+/// The notification service's own metric families (registered on the shared registry).
+struct DeliveryMetrics {
+  explicit DeliveryMetrics(metrics::Metrics& metrics);
+  prometheus::Family<prometheus::Counter>& deliveries;  // channel, status (each transition)
+  prometheus::Gauge& retry_backlog;                     // deliveries waiting to be retried
+  prometheus::Gauge& pending;                           // deliveries not yet attempted
+  prometheus::Family<prometheus::Counter>& attempts;    // channel, outcome
+};
+
+/// Consumer handler: inside the inbox transaction, turns one event into feed items and delivery
+/// rows (one per event, rule, recipient and channel; the unique key makes a replay a no-op). Inbox
+/// deliveries are written and marked sent here (no network); email and webhook rows are left
+/// pending for the Dispatcher, so no network I/O ever holds the SQLite writer.
+void PlanDeliveries(store::Db& tx, const events::CloudEvent& event,
+                    const events::MessageOrigin& origin, DeliveryMetrics& metrics);
+
+/// Inserts a pending email delivery outside any rule (periodicals); false if it already exists.
+bool InsertEmailDelivery(store::Db& tx, const std::string& source_id, const std::string& rule_id,
+                         const std::string& to, const std::string& subject, const std::string& body,
+                         const nlohmann::json& headers, const std::string& category,
+                         DeliveryMetrics& metrics);
+
+struct DispatchOptions {
+  SmtpOptions smtp;
+  RetryPolicy retry;
+  std::int64_t webhook_timeout_ms = 10000;
+  std::int64_t batch = 50;
+};
+
+/// Sends due deliveries (pending, or retrying whose time has come) outside any transaction, then
+/// records each outcome, with its `jilaf.notifications.delivery.*` event, in one write. Runs on
+/// the scheduler thread only, so a delivery is never in flight twice.
+class Dispatcher {
+ public:
+  Dispatcher(store::Store& store, DispatchOptions options, DeliveryMetrics& metrics);
+  /// One pass over the due deliveries; returns how many were attempted.
+  int RunOnce();
+
+ private:
+  store::Store& store_;
+  DispatchOptions options_;
+  DeliveryMetrics& metrics_;
+  std::mt19937_64 random_;
+};
+
+/// GET /v1/deliveries?status=&channel=&event_id=&rule_id=
+http::Response ListDeliveries(const http::Request& request, store::Store& store);
+/// GET /v1/deliveries/{id}
+http::Response GetDelivery(const http::Request& request, store::Store& store);
+/// POST /v1/deliveries/{id}/redrive: dead → pending, with a fresh attempt budget.
+http::Response RedriveDelivery(const http::Request& request, store::Store& store,
+                               DeliveryMetrics& metrics);
+
+}  // namespace jilaf::notifications

@@ -1,0 +1,573 @@
+// Notifications end to end: the real broker, the real notifications binary, a real SMTP server
+// (aiosmtpd) and a webhook receiver in this process.
+#include <atomic>
+#include <mutex>
+
+#include "common/http/server.hpp"
+#include "services/notifications/signature.hpp"
+#include "tests/e2e/e2e_fixture.hpp"
+
+namespace jilaf::e2e {
+namespace {
+
+using nlohmann::json;
+using std::chrono::seconds;
+
+/// An HTTP endpoint that checks each webhook's signature and can be told to fail.
+class WebhookReceiver {
+ public:
+  explicit WebhookReceiver(std::string secret) : secret_(std::move(secret)) {
+    runtime_ = std::make_unique<http::Runtime>(1, 2);
+    http::ServerOptions options;
+    options.name = "webhook-receiver";
+    options.address = "127.0.0.1";
+    server_ = std::make_unique<http::HttpServer>(
+        *runtime_, options, [this](http::Request& request) { return Handle(request); });
+    server_->Start();
+    runtime_->Start();
+  }
+  ~WebhookReceiver() {
+    server_->Stop(std::chrono::milliseconds(1000));
+    runtime_->Stop();
+  }
+
+  [[nodiscard]] std::string Url() const {
+    return "http://127.0.0.1:" + std::to_string(server_->port()) + "/hooks/jilaf";
+  }
+  void FailNext(int count) { fail_next_ = count; }
+  void AlwaysFail(bool fail) { always_fail_ = fail; }
+  [[nodiscard]] int Requests() const { return requests_; }
+  /// The events accepted (2xx) so far, with whether their signature verified.
+  std::vector<std::pair<json, bool>> Accepted() {
+    std::lock_guard lock(mutex_);
+    return accepted_;
+  }
+  [[nodiscard]] int BadSignatures() const { return bad_signatures_; }
+
+ private:
+  http::Response Handle(http::Request& request) {
+    ++requests_;
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    const bool signed_ok = notifications::VerifyWebhookSignature(
+        secret_, std::string(request.Header("x-jilaf-signature")), request.body, now);
+    if (!signed_ok) ++bad_signatures_;
+    if (always_fail_) return http::Response::Empty(500);
+    if (fail_next_ > 0) {
+      --fail_next_;
+      return http::Response::Empty(503);
+    }
+    std::lock_guard lock(mutex_);
+    accepted_.emplace_back(json::parse(request.body), signed_ok);
+    return http::Response::Empty(204);
+  }
+
+  std::string secret_;
+  std::unique_ptr<http::Runtime> runtime_;
+  std::unique_ptr<http::HttpServer> server_;
+  std::atomic<int> requests_{0};
+  std::atomic<int> fail_next_{0};
+  std::atomic<bool> always_fail_{false};
+  std::atomic<int> bad_signatures_{0};
+  std::mutex mutex_;
+  std::vector<std::pair<json, bool>> accepted_;
+};
+
+class NotificationsE2e : public E2eTest {
+ protected:
+  void SetUp() override {
+    E2eTest::SetUp();
+    marker_ = "e2e-" + events::NewUuid().substr(0, 8);
+    contact_ = marker_ + "@partner.example";
+    admin_ = Token("admin");
+  }
+
+  RunningService& StartWithSmtp(const std::string& db = {}) {
+    if (smtp_port_ == 0) smtp_port_ = StartSmtpSink();
+    return StartNotificationsWith(
+        {"--smtp-port", std::to_string(smtp_port_), "--retry-base-ms", "100", "--retry-max-ms",
+         "400", "--delivery-max-attempts", "4", "--dispatch-interval-ms", "50"},
+        db);
+  }
+
+  json Post(const RunningService& service, const std::string& target, const json& body,
+            int expected) {
+    const auto result = Call(service, "POST", target, body.dump(), admin_);
+    EXPECT_EQ(result.status, expected) << target << ": " << result.body;
+    return result.body.empty() ? json() : json::parse(result.body);
+  }
+
+  json Put(const RunningService& service, const std::string& target, const json& body,
+           int expected) {
+    const auto result = Call(service, "PUT", target, body.dump(), admin_);
+    EXPECT_EQ(result.status, expected) << target << ": " << result.body;
+    return json::parse(result.body);
+  }
+
+  std::vector<json> Deliveries(const RunningService& service, const std::string& query) {
+    const auto result = Call(service, "GET", "/v1/deliveries?page_size=200&" + query, {}, admin_);
+    EXPECT_EQ(result.status, 200) << result.body;
+    std::vector<json> out;
+    const json page = json::parse(result.body);
+    for (const auto& item : page["items"]) out.push_back(item);
+    return out;
+  }
+
+  /// Email (ja, to the nominating organisation) and webhook rules for this test's events only.
+  std::string SetUpInvitationRules(const RunningService& notifications,
+                                   const WebhookReceiver& receiver) {
+    const std::string type = "jilaf.invitations.nomination.submitted";
+    Put(notifications, "/v1/templates/" + type + "/email/ja",
+        {{"subject",
+          "【JILAF】{{data.candidate.family_name}} {{data.candidate.given_name}} 様の"
+          "ご推薦を受け付けました"},
+         {"body",
+          "{{data.nominating_organisation.name}} 御中\n\n"
+          "{{data.programme_title.ja}}への{{data.candidate.family_name}} "
+          "{{data.candidate.given_name}} 様のご推薦を受け付けました。\n"
+          "今後ともよろしくお願い申し上げます。\n国際労働財団（JILAF）"}},
+        201);
+    Put(notifications, "/v1/templates/" + type + "/email/en",
+        {{"subject",
+          "Nomination of {{data.candidate.given_name}} {{data.candidate.family_name}} "
+          "received"},
+         {"body", "Dear {{data.nominating_organisation.name}},\nwe received your nomination."}},
+        201);
+    const json pin = {
+        {"pointer", "/nominating_organisation/contact_email"}, {"op", "eq"}, {"value", contact_}};
+    Post(notifications, "/v1/rules",
+         {{"name", "Acknowledge nominations to the partner"},
+          {"event_type", type},
+          {"channel", "email"},
+          {"locale", "ja"},
+          {"category", "acknowledgements"},
+          {"recipients", {{{"pointer", "/nominating_organisation/contact_email"}}}},
+          {"conditions", {pin}}},
+         201);
+    const auto hook =
+        Post(notifications, "/v1/webhooks", {{"url", receiver.Url()}, {"secret", secret_}}, 201);
+    Post(notifications, "/v1/rules",
+         {{"name", "Nominations to the partner CRM"},
+          {"event_type", "jilaf.invitations.*"},
+          {"channel", "webhook"},
+          {"recipients", {{{"endpoint", hook["id"]}}}},
+          {"conditions", {pin}}},
+         201);
+    return hook["id"];
+  }
+
+  testing::HttpResult NominateWithContact(const RunningService& invitations,
+                                          const std::string& programme_id) {
+    const json body = {{"candidate",
+                        {{"family_name", "Nguyen"},
+                         {"given_name", "Lan"},
+                         {"nationality", "VN"},
+                         {"email", "lan@example.org"},
+                         {"union", "VGCL"},
+                         {"position", "Youth officer"}}},
+                       {"nominating_organisation",
+                        {{"name", "VGCL"}, {"country", "VN"}, {"contact_email", contact_}}}};
+    return Call(invitations, "POST", "/v1/programmes/" + programme_id + "/nominations", body.dump(),
+                staff_token_);
+  }
+
+  /// A tranche event as the projects service will publish it (produced here directly).
+  events::CloudEvent Tranche(std::int64_t amount) {
+    const std::string project = events::NewUuid();
+    return events::MakeEvent("/jilaf/projects", "jilaf.projects.tranche.disbursed", project,
+                             "projects/" + project, "/schemas/projects/tranche.disbursed/v1.json",
+                             {{"project_id", project},
+                              {"tranche_id", events::NewUuid()},
+                              {"amount", amount},
+                              {"currency", "JPY"},
+                              {"marker", marker_}});
+  }
+
+  void SetUpTrancheWebhook(const RunningService& notifications, const WebhookReceiver& receiver) {
+    const auto hook =
+        Post(notifications, "/v1/webhooks", {{"url", receiver.Url()}, {"secret", secret_}}, 201);
+    Post(notifications, "/v1/rules",
+         {{"name", "Large tranches to finance"},
+          {"event_type", "jilaf.projects.tranche.disbursed"},
+          {"channel", "webhook"},
+          {"operational", true},
+          {"recipients", {{{"endpoint", hook["id"]}}}},
+          {"conditions",
+           {{{"pointer", "/marker"}, {"op", "eq"}, {"value", marker_}},
+            {{"pointer", "/amount"}, {"op", "gt"}, {"value", 1000000}}}}},
+         201);
+  }
+
+  std::string marker_;
+  std::string contact_;
+  std::string admin_;
+  std::string secret_ = "whsec_e2e_0123456789abcdef";
+  int smtp_port_ = 0;
+};
+
+TEST_F(NotificationsE2e, NominationProducesExactlyTheEmailWebhookAndInboxEntry) {
+  WebhookReceiver receiver(secret_);
+  auto& invitations = StartInvitations();
+  auto& notifications = StartWithSmtp();
+  SetUpInvitationRules(notifications, receiver);
+
+  const auto programme_id = CreateOpenProgramme(invitations, "Young Leaders " + marker_);
+  const auto created = NominateWithContact(invitations, programme_id);
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string nomination_id = json::parse(created.body)["id"];
+
+  ASSERT_TRUE(testing::WaitUntil([&] { return !Mails().empty() && !receiver.Accepted().empty(); },
+                                 seconds(60)))
+      << "mails: " << Mails().size() << ", webhooks: " << receiver.Requests();
+  ASSERT_TRUE(WaitForInbox(notifications, {"nominations/" + nomination_id}, seconds(30)));
+
+  const auto mails = Mails();
+  ASSERT_EQ(mails.size(), 1u);
+  const auto& mail = mails[0];
+  EXPECT_EQ(mail["rcpt_tos"], json::array({contact_}));
+  EXPECT_EQ(mail["subject"], "【JILAF】Nguyen Lan 様のご推薦を受け付けました");
+  EXPECT_NE(mail["body"].get<std::string>().find("VGCL 御中"), std::string::npos) << mail;
+  EXPECT_NE(mail["body"].get<std::string>().find(
+                "青年労働組合指導者招へいへのNguyen Lan 様のご推薦を受け付けました。"),
+            std::string::npos)
+      << mail;
+
+  const auto accepted = receiver.Accepted();
+  ASSERT_EQ(accepted.size(), 1u);
+  EXPECT_TRUE(accepted[0].second) << "webhook signature did not verify";
+  EXPECT_EQ(receiver.BadSignatures(), 0);
+  EXPECT_EQ(accepted[0].first["type"], "jilaf.invitations.nomination.submitted");
+  EXPECT_EQ(accepted[0].first["subject"], "nominations/" + nomination_id);
+  EXPECT_EQ(accepted[0].first["data"]["candidate"]["family_name"], "Nguyen");
+
+  const std::string event_id = accepted[0].first["id"];
+  const auto email = Deliveries(notifications, "channel=email&event_id=" + event_id);
+  ASSERT_EQ(email.size(), 1u);
+  EXPECT_TRUE(testing::WaitUntil(
+      [&] {
+        return Deliveries(notifications, "status=sent&channel=email&event_id=" + event_id).size() ==
+               1;
+      },
+      seconds(10)));
+  EXPECT_EQ(mail["message_id"], "<" + email[0]["id"].get<std::string>() + "@notifications.jilaf>");
+  EXPECT_EQ(Deliveries(notifications, "channel=webhook&event_id=" + event_id).size(), 1u);
+  const auto inbox = Deliveries(notifications, "channel=inbox&event_id=" + event_id);
+  ASSERT_EQ(inbox.size(), 1u);
+  EXPECT_EQ(inbox[0]["status"], "sent");
+
+  int items = 0;
+  for (const auto& item : Inbox(notifications)) {
+    if (item["event"]["subject"] != "nominations/" + nomination_id) continue;
+    ++items;
+    EXPECT_EQ(item["title"], "New nomination: Nguyen Lan (VN)");
+    EXPECT_EQ(item["audience"], "staff");
+    EXPECT_EQ(item["read"], false);
+    const auto read =
+        Call(notifications, "POST", "/v1/inbox/" + item["id"].get<std::string>() + "/read", {},
+             staff_token_);
+    EXPECT_EQ(read.status, 204) << read.body;
+  }
+  EXPECT_EQ(items, 1);
+  for (const auto& item : Inbox(notifications)) {
+    if (item["event"]["subject"] == "nominations/" + nomination_id) {
+      EXPECT_EQ(item["read"], true);
+    }
+  }
+  EXPECT_GE(Metric(notifications,
+                   "jilaf_notifications_deliveries_total{channel=\"email\",status=\"sent\"}"),
+            1.0);
+  // Outcomes reach analytics: rules, template saves and deliveries on jilaf.notifications.events.
+  EXPECT_TRUE(testing::WaitUntil(
+      [&] {
+        return Metric(notifications,
+                      "jilaf_events_published_total{topic=\"jilaf.notifications.events\"}") >= 8.0;
+      },
+      seconds(30)));
+}
+
+TEST_F(NotificationsE2e, ReplayOfEveryTopicSendsNothingAgain) {
+  WebhookReceiver receiver(secret_);
+  auto& invitations = StartInvitations();
+  auto* notifications = &StartWithSmtp();
+  SetUpInvitationRules(*notifications, receiver);
+  SetUpTrancheWebhook(*notifications, receiver);
+  const auto programme_id = CreateOpenProgramme(invitations, "Replay " + marker_);
+  ASSERT_EQ(NominateWithContact(invitations, programme_id).status, 201);
+  ProduceEvent("jilaf.projects.events", Tranche(2000000));
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] { return Mails().size() == 1 && receiver.Accepted().size() == 2; }, seconds(60)))
+      << "mails: " << Mails().size() << ", webhooks: " << receiver.Accepted().size();
+  const auto deliveries_before = Deliveries(*notifications, "").size();
+
+  const std::string db = notifications->db;
+  Stop(*notifications);
+  KafkaCtl("reset-offsets " + group_ + " jilaf.invitations.events");
+  KafkaCtl("reset-offsets " + group_ + " jilaf.projects.events");
+  notifications = &StartWithSmtp(db);
+  const std::string duplicates = "jilaf_events_duplicates_total{consumer=\"" + group_ + "\"";
+  ASSERT_TRUE(
+      testing::WaitUntil([&] { return Metric(*notifications, duplicates) >= 3.0; }, seconds(60)));
+  // Give the dispatcher (every 50 ms) many passes: anything re-planned would be sent by then.
+  EXPECT_FALSE(testing::WaitUntil([&] { return Mails().size() > 1 || receiver.Requests() > 2; },
+                                  seconds(3)));
+  EXPECT_EQ(Mails().size(), 1u);
+  EXPECT_EQ(receiver.Requests(), 2);
+  EXPECT_EQ(Deliveries(*notifications, "").size(), deliveries_before);
+}
+
+TEST_F(NotificationsE2e, WebhookFailingThreeTimesIsSentOnceAfterRetries) {
+  WebhookReceiver receiver(secret_);
+  auto& notifications = StartWithSmtp();
+  SetUpTrancheWebhook(notifications, receiver);
+  receiver.FailNext(3);
+  const auto small = Tranche(500000);  // below the rule's threshold: no delivery
+  const auto large = Tranche(1500000);
+  ProduceEvent("jilaf.projects.events", small);
+  ProduceEvent("jilaf.projects.events", large);
+  ASSERT_TRUE(testing::WaitUntil([&] { return !receiver.Accepted().empty(); }, seconds(60)))
+      << "requests: " << receiver.Requests();
+  EXPECT_EQ(receiver.Requests(), 4);
+  ASSERT_EQ(receiver.Accepted().size(), 1u);
+  EXPECT_EQ(receiver.Accepted()[0].first["id"], large.id);
+  EXPECT_TRUE(receiver.Accepted()[0].second);
+  std::vector<json> deliveries;
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        deliveries = Deliveries(notifications, "event_id=" + large.id);
+        return deliveries.size() == 1 && deliveries[0]["status"] == "sent";
+      },
+      seconds(10)));
+  EXPECT_EQ(deliveries[0]["attempts"], 4);
+  EXPECT_EQ(deliveries[0]["history"].size(), 4u);
+  EXPECT_EQ(deliveries[0]["history"][0]["outcome"], "failed");
+  EXPECT_TRUE(Deliveries(notifications, "event_id=" + small.id).empty());
+  EXPECT_GE(Metric(notifications,
+                   "jilaf_notifications_deliveries_total{channel=\"webhook\",status=\"retrying\"}"),
+            3.0);
+}
+
+TEST_F(NotificationsE2e, AlwaysFailingWebhookGoesDeadAndIsRedriven) {
+  WebhookReceiver receiver(secret_);
+  auto& notifications = StartWithSmtp();
+  SetUpTrancheWebhook(notifications, receiver);
+  receiver.AlwaysFail(true);
+  const auto event = Tranche(3000000);
+  ProduceEvent("jilaf.projects.events", event);
+  std::vector<json> deliveries;
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        deliveries = Deliveries(notifications, "status=dead&event_id=" + event.id);
+        return deliveries.size() == 1;
+      },
+      seconds(60)))
+      << "requests: " << receiver.Requests();
+  EXPECT_EQ(deliveries[0]["attempts"], 4);
+  EXPECT_EQ(receiver.Requests(), 4);
+  const std::string id = deliveries[0]["id"];
+
+  receiver.AlwaysFail(false);
+  const auto redriven =
+      Call(notifications, "POST", "/v1/deliveries/" + id + "/redrive", {}, staff_token_);
+  ASSERT_EQ(redriven.status, 202) << redriven.body;
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        const auto result = Call(notifications, "GET", "/v1/deliveries/" + id, {}, staff_token_);
+        return json::parse(result.body)["status"] == "sent";
+      },
+      seconds(30)));
+  ASSERT_EQ(receiver.Accepted().size(), 1u);
+  EXPECT_EQ(receiver.Accepted()[0].first["id"], event.id);
+  const auto again =
+      Call(notifications, "POST", "/v1/deliveries/" + id + "/redrive", {}, staff_token_);
+  EXPECT_EQ(again.status, 409) << again.body;
+}
+
+TEST_F(NotificationsE2e, PublishedReportReachesTheAtomFeedAndTheNextPeriodical) {
+  auto& notifications = StartWithSmtp();
+  const std::string subscriber = marker_ + "@reader.example";
+  Post(notifications, "/v1/subscribers",
+       {{"email", subscriber},
+        {"locale", "ja"},
+        {"consent", {{"given", true}, {"method", "web form, double opt-in"}}}},
+       201);
+  const auto refused = Call(
+      notifications, "POST", "/v1/subscribers",
+      json{{"email", "x" + subscriber}, {"consent", {{"given", false}, {"method", "none"}}}}.dump(),
+      admin_);
+  EXPECT_EQ(refused.status, 422) << refused.body;
+
+  const std::string report_id = events::NewUuid();
+  const json title = {{"ja", "労働事情調査報告 " + marker_}, {"en", "Labour mission " + marker_}};
+  ProduceEvent(
+      "jilaf.missions.events",
+      events::MakeEvent("/jilaf/missions", "jilaf.missions.report.published", report_id,
+                        "reports/" + report_id, "/schemas/missions/report.published/v1.json",
+                        {{"report_id", report_id},
+                         {"mission_id", events::NewUuid()},
+                         {"title", title},
+                         {"summary", {{"ja", "調査結果の概要"}, {"en", "Findings"}}},
+                         {"published_at", "2026-11-01T09:00:00Z"}}));
+  const std::string entry_id = "tag:jilaf.or.jp,1989:report/" + report_id;
+  std::string atom;
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        atom = Call(notifications, "GET", "/v1/feed.atom?lang=en").body;
+        return atom.find(entry_id) != std::string::npos;
+      },
+      seconds(60)));
+  EXPECT_NE(atom.find("<title>Labour mission " + marker_ + "</title>"), std::string::npos);
+  const auto feed = Call(notifications, "GET", "/v1/feed.atom?lang=ja");
+  EXPECT_EQ(feed.Header("content-type"), "application/atom+xml; charset=utf-8");
+  EXPECT_NE(feed.body.find(entry_id), std::string::npos);  // the same id in both languages
+  testing::WriteFile(dir_ + "/feed.xml", feed.body);
+  std::string output;
+  EXPECT_EQ(testing::RunCommand("/usr/bin/python3 -c 'import sys, xml.dom.minidom as m; "
+                                "d = m.parse(sys.argv[1]); "
+                                "assert d.documentElement.namespaceURI == "
+                                "\"http://www.w3.org/2005/Atom\"' " +
+                                    dir_ + "/feed.xml",
+                                &output),
+            0)
+      << output;
+
+  const auto issue = Post(notifications, "/v1/periodicals", json::object(), 201);
+  bool listed = false;
+  for (const auto& item : issue["items"]) listed = listed || item["aggregate_id"] == report_id;
+  EXPECT_TRUE(listed) << issue.dump();
+  EXPECT_NE(issue["ja"]["body"].get<std::string>().find(title["ja"].get<std::string>()),
+            std::string::npos);
+  EXPECT_NE(issue["en"]["body"].get<std::string>().find(title["en"].get<std::string>()),
+            std::string::npos);
+  const auto archive = Call(notifications, "GET", "/v1/periodicals");
+  ASSERT_EQ(archive.status, 200);
+  EXPECT_EQ(json::parse(archive.body)["items"][0]["id"], issue["id"]);
+
+  ASSERT_TRUE(testing::WaitUntil([&] { return Mails().size() == 1; }, seconds(30)));
+  const auto mail = Mails()[0];
+  EXPECT_EQ(mail["rcpt_tos"], json::array({subscriber}));
+  EXPECT_EQ(mail["subject"], issue["ja"]["title"]);
+  EXPECT_NE(mail["body"].get<std::string>().find(title["ja"].get<std::string>()),
+            std::string::npos);
+  const std::string unsubscribe = mail["headers"]["list-unsubscribe"];
+  const auto start = unsubscribe.find("/v1/unsubscribe?token=");
+  ASSERT_NE(start, std::string::npos) << unsubscribe;
+  const std::string target = unsubscribe.substr(start, unsubscribe.size() - start - 1);
+  EXPECT_NE(mail["body"].get<std::string>().find(target), std::string::npos);
+  EXPECT_EQ(Call(notifications, "GET", target).status, 200);
+
+  // Nothing new since the issue: no second issue; after another report, an issue without mail.
+  EXPECT_EQ(Call(notifications, "POST", "/v1/periodicals", "{}", admin_).status, 409);
+  const std::string second = events::NewUuid();
+  ProduceEvent("jilaf.missions.events",
+               events::MakeEvent("/jilaf/missions", "jilaf.missions.report.published", second,
+                                 "reports/" + second, "/schemas/missions/report.published/v1.json",
+                                 {{"report_id", second},
+                                  {"mission_id", events::NewUuid()},
+                                  {"title", title},
+                                  {"summary", {{"ja", "第二報"}, {"en", "Second"}}},
+                                  {"published_at", "2026-11-02T09:00:00Z"}}));
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        return Call(notifications, "GET", "/v1/feed.atom").body.find(second) != std::string::npos;
+      },
+      seconds(60)));
+  const auto next = Post(notifications, "/v1/periodicals", json::object(), 201);
+  EXPECT_EQ(next["number"], issue["number"].get<int>() + 1);
+  EXPECT_EQ(next["recipients"], 0);
+  ASSERT_EQ(next["items"].size(), 1u);
+  EXPECT_EQ(next["items"][0]["aggregate_id"], second);
+}
+
+TEST_F(NotificationsE2e, OptOutIsHonouredExceptForOperationalMessages) {
+  WebhookReceiver receiver(secret_);
+  auto& invitations = StartInvitations();
+  auto& notifications = StartWithSmtp();
+  SetUpInvitationRules(notifications, receiver);  // email, category acknowledgements
+  Post(notifications, "/v1/rules",
+       {{"name", "Visa deadlines (operational)"},
+        {"event_type", "jilaf.invitations.nomination.submitted"},
+        {"channel", "email"},
+        {"locale", "en"},
+        {"category", "visa"},
+        {"operational", true},
+        {"recipients", {{{"pointer", "/nominating_organisation/contact_email"}}}},
+        {"conditions",
+         {{{"pointer", "/nominating_organisation/contact_email"},
+           {"op", "eq"},
+           {"value", contact_}}}}},
+       201);
+  const auto prefs = Call(notifications, "PUT", "/v1/preferences/" + contact_,
+                          json{{"opt_out", {"acknowledgements", "visa"}}}.dump(), staff_token_);
+  ASSERT_EQ(prefs.status, 201) << prefs.body;
+  const auto stale = Call(notifications, "PUT", "/v1/preferences/" + contact_,
+                          json{{"opt_out", json::array()}}.dump(), staff_token_);
+  EXPECT_EQ(stale.status, 428) << stale.body;
+
+  const auto programme_id = CreateOpenProgramme(invitations, "Opt-out " + marker_);
+  ASSERT_EQ(NominateWithContact(invitations, programme_id).status, 201);
+  ASSERT_TRUE(testing::WaitUntil([&] { return !Mails().empty(); }, seconds(60)));
+  std::vector<json> suppressed;
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        suppressed = Deliveries(notifications, "status=suppressed&channel=email");
+        return !suppressed.empty();
+      },
+      seconds(10)));
+  ASSERT_EQ(suppressed.size(), 1u);
+  EXPECT_EQ(suppressed[0]["category"], "acknowledgements");
+  EXPECT_FALSE(testing::WaitUntil([&] { return Mails().size() > 1; }, seconds(2)));
+  const auto mails = Mails();
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(mails[0]["subject"], "Nomination of Lan Nguyen received");  // the operational rule
+}
+
+TEST_F(NotificationsE2e, TemplatesAndRulesAreCheckedAtSaveTime) {
+  auto& notifications = StartWithSmtp();
+  const std::string type = "jilaf.missions.report.published";
+  // A rule before its templates exist.
+  const auto early = Call(notifications, "POST", "/v1/rules",
+                          json{{"name", "Reports to staff"},
+                               {"event_type", type},
+                               {"channel", "email"},
+                               {"recipients", {{{"address", "desk@jilaf.example"}}}}}
+                              .dump(),
+                          admin_);
+  ASSERT_EQ(early.status, 422) << early.body;
+  EXPECT_NE(early.body.find("no email template"), std::string::npos) << early.body;
+  // A template naming a field the event does not have.
+  const auto bad = Call(
+      notifications, "PUT", "/v1/templates/" + type + "/email/en",
+      json{{"subject", "{{data.title.en}}"}, {"body", "Read it: {{data.url}} {{data.summary.fr}}"}}
+          .dump(),
+      admin_);
+  ASSERT_EQ(bad.status, 422) << bad.body;
+  EXPECT_NE(bad.body.find("{{data.url}}"), std::string::npos) << bad.body;
+  EXPECT_NE(bad.body.find("{{data.summary.fr}}"), std::string::npos) << bad.body;
+  // The preview renders against the built-in sample.
+  const auto preview = Post(
+      notifications, "/v1/templates/preview",
+      {{"event_type", type}, {"subject", "{{data.title.ja}}"}, {"body", "{{data.summary.ja}}"}},
+      200);
+  EXPECT_EQ(preview["subject"], "ベトナム労働事情調査報告");
+  // Wrong recipient kinds are named precisely.
+  const auto wrong = Call(notifications, "POST", "/v1/rules",
+                          json{{"name", "x"},
+                               {"event_type", "jilaf.missions.*"},
+                               {"channel", "inbox"},
+                               {"recipients", {{{"address", "desk@jilaf.example"}}}},
+                               {"conditions", {{{"pointer", "amount"}, {"op", "gt"}}}}}
+                              .dump(),
+                          admin_);
+  ASSERT_EQ(wrong.status, 422);
+  std::set<std::string> fields;
+  const json problem = json::parse(wrong.body);
+  for (const auto& error : problem["errors"]) fields.insert(error["field"].get<std::string>());
+  EXPECT_TRUE(fields.count("/recipients/0") == 1 && fields.count("/conditions/0/pointer") == 1 &&
+              fields.count("/conditions/0/value") == 1)
+      << wrong.body;
+  EXPECT_EQ(Call(notifications, "GET", "/v1/rules", {}, staff_token_).status, 403);
+}
+
+}  // namespace
+}  // namespace jilaf::e2e
