@@ -19,7 +19,9 @@
 #include "common/log/log.hpp"
 #include "common/metrics/metrics.hpp"
 #include "common/store/store.hpp"
-#include "services/notifications/inbox.hpp"
+#include "services/notifications/deliveries.hpp"
+#include "services/notifications/feed.hpp"
+#include "services/notifications/schema.hpp"
 
 namespace {
 
@@ -139,7 +141,17 @@ int main(int argc, char** argv) {
     options.topics = {topic};
     options.brokers = brokers;
     options.dead_letter_topic = "jilaf.notifications.dlq";
-    events::Consumer consumer(store, options, notifications::RecordInvitationEvent, metrics);
+    // The notifications service's own handler, with its default rules and templates.
+    notifications::SeedDefaults(store);
+    notifications::DeliveryMetrics delivery_metrics(metrics);
+    events::Consumer consumer(
+        store, options,
+        [&delivery_metrics](store::Db& tx, const events::CloudEvent& event,
+                            const events::MessageOrigin& origin) {
+          notifications::RecordFeedItem(tx, event);
+          notifications::PlanDeliveries(tx, event, origin, delivery_metrics);
+        },
+        metrics);
     auto& consumed = metrics.events_consumed.Add({{"consumer", options.name}, {"topic", topic}});
     consumer.Start();
     // From the first committed event to the last: the group join is not the consumer's speed.

@@ -29,6 +29,7 @@ trap cleanup EXIT
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/jwt.pem" 2>/dev/null
 openssl pkey -in "$work/jwt.pem" -pubout -out "$work/jwt-public.pem"
 brokers="127.0.0.1:$(find_free_port)"
+openssl rand -hex 32 >"$work/field-key.hex"
 
 declare -A admin_port=()
 services=()
@@ -40,9 +41,12 @@ for binary in "$@"; do
   admin="$(find_free_port)"
   while [[ $admin == "$http" ]]; do admin="$(find_free_port)"; done
   admin_port[$service]=$admin
+  extra=()
+  # invitations refuses to start without its field-encryption key.
+  [[ $service == invitations ]] && extra=(--field-key-file "$work/field-key.hex")
   spawn_detached "$work/$service.log" "$binary" --http-port "$http" --admin-port "$admin" \
     --listen-address 127.0.0.1 --db "$work/$service.db" --kafka-brokers "$brokers" \
-    --jwt-public-key "$work/jwt-public.pem" --log-level warn
+    --jwt-public-key "$work/jwt-public.pem" --log-level warn "${extra[@]}"
   pids+=("$!")
 done
 
