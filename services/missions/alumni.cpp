@@ -129,6 +129,15 @@ void LinkRegistration(store::Db& tx, const std::string& alumnus_id, const std::s
   upsert.Run();
 }
 
+void UnlinkRegistration(store::Db& tx, const std::string& alumnus_id, const std::string& kind,
+                        const std::string& target_id) {
+  auto update = tx.Prepare(
+      "UPDATE alumni_engagements SET registered_at = NULL, registration_id = NULL"
+      " WHERE alumnus_id = ? AND target_kind = ? AND target_id = ?");
+  update.Bind(1, alumnus_id).Bind(2, kind).Bind(3, target_id);
+  update.Run();
+}
+
 http::Response ListAlumni(const http::Request& request, store::Store& store) {
   const auto page = http::ParsePage(request);
   const auto fiscal_year = http::QueryInt(request, "fiscal_year", 1989, 2100);

@@ -29,6 +29,10 @@ void LinkRegistration(store::Db& tx, const std::string& alumnus_id, const std::s
                       const std::string& target_id, int fiscal_year,
                       const std::string& registration_id);
 
+/// Undoes LinkRegistration when the registration is cancelled (an invitation stays recorded).
+void UnlinkRegistration(store::Db& tx, const std::string& alumnus_id, const std::string& kind,
+                        const std::string& target_id);
+
 /// GET /v1/alumni: filters country, fiscal_year, programme_id; cursor pagination.
 http::Response ListAlumni(const http::Request& request, store::Store& store);
 /// GET /v1/alumni/{id}: the alumnus with their history (invitations and registrations).

@@ -71,6 +71,9 @@ http::Response ListRecords(const http::Request& request, store::Store& store, co
                                      " status");
   }
   const auto country = request.Query("country");
+  if (country && !IsCountryCode(*country)) {
+    throw http::ApiError::BadRequest("query parameter country must be an ISO 3166-1 alpha-2 code");
+  }
   return store.Read([&](store::Db& db) {
     auto stmt = db.Prepare(
         std::string("SELECT seq, doc FROM ") + table.name +

@@ -194,6 +194,7 @@ http::Response CancelSeminarRegistration(const http::Request& request, store::St
     // The cancellation first, then the promotion it caused, in that order on the topic.
     for (const auto& r : doc["registrations"]) {
       if (r["id"] == registration_id) {
+        if (r.contains("alumnus_id")) UnlinkRegistration(tx, r["alumnus_id"], "seminar", id);
         Emit(tx, request, "registration", "cancelled", id, "seminars/" + id,
              RegistrationFacts(doc, r));
       }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 namespace jilaf::http {
 namespace {
 
@@ -133,6 +135,22 @@ TEST(JsonInput, IsoDatesHonourLeapYears) {
   EXPECT_FALSE(IsIsoDate("2025-02-29"));
   EXPECT_FALSE(IsIsoDate("2025-13-01"));
   EXPECT_FALSE(IsIsoDate("2025-1-01"));
+}
+
+TEST(JsonInput, ObjectArraysReportEachItemByPointer) {
+  const auto errors =
+      ErrorsOf(R"({"people": [{"name": "A"}, {"name": 3, "x": 1}, 7], "many": [{}, {}]})",
+               [](ObjectReader& in) {
+                 for (auto& item : in.ObjectArray("people", true, 10)) {
+                   (void)item.RequiredString("name");
+                   item.RejectUnknownFields();
+                 }
+                 EXPECT_TRUE(in.ObjectArray("many", false, 1).empty());
+                 EXPECT_TRUE(in.ObjectArray("absent", false, 1).empty());
+               });
+  std::set<std::string> fields;
+  for (const auto& [field, message] : errors) fields.insert(field);
+  EXPECT_EQ(fields, (std::set<std::string>{"/people/1/name", "/people/1/x", "/people/2", "/many"}));
 }
 
 }  // namespace

@@ -503,6 +503,12 @@ TEST_F(MissionsStoreTest, SeminarWaitlistPromotesAndAlumniAreLinked) {
   EXPECT_EQ(alumnus["history"][0]["target_id"], id);
   EXPECT_FALSE(alumnus["history"][0]["invited_at"].is_null());
   EXPECT_EQ(alumnus["history"][0]["registration_id"], second["id"]);
+  // Cancelling takes the registration out of the alumnus's history; the invitation stays.
+  http::Request cancel_alumna = Req("", {{"id", id}, {"registration_id", second["id"]}});
+  EXPECT_EQ(Body(CancelSeminarRegistration(cancel_alumna, *store_))["promoted"], nullptr);
+  const auto after = Body(GetAlumnus(get, *store_));
+  EXPECT_TRUE(after["history"][0]["registered_at"].is_null());
+  EXPECT_FALSE(after["history"][0]["invited_at"].is_null());
   const auto bad = ProblemOf([&] {
     InviteAlumni(Req(R"({"target": {"kind": "party", "id": ""}, "filter": {"country": "vn"}})"),
                  *store_);
