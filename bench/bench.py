@@ -205,6 +205,7 @@ http {{
             except (urllib.error.URLError, OSError):
                 pass
             if time.monotonic() > deadline or self.process.poll() is not None:
+                self.stop()
                 raise RuntimeError(f"nginx did not start; see {self.dir}/error.log")
             time.sleep(0.05)
 
