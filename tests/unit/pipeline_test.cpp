@@ -123,5 +123,30 @@ TEST_F(PipelineTest, TamperedCopyOfACachedTokenIs401) {
   EXPECT_EQ(Call(Method::kPost, "/v1/things", token).status, 401);
 }
 
+TEST_F(PipelineTest, AccessLineIsValidJsonForAHostilePath) {
+  Request request;
+  request.method = Method::kGet;
+  request.path = std::string("/v1/\"q\\\n\x01") + "\xff\xfe";  // quotes, control, not UTF-8
+  ::testing::internal::CaptureStderr();
+  (void)pipeline_->Handle(request);
+  const std::string text = ::testing::internal::GetCapturedStderr();
+  int access_lines = 0;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const auto end = text.find('\n', start);
+    const auto line = text.substr(start, end - start);
+    start = end == std::string::npos ? text.size() : end + 1;
+    const auto parsed = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_FALSE(parsed.is_discarded()) << line;
+    if (parsed.value("msg", "") != "access") continue;
+    ++access_lines;
+    EXPECT_EQ(parsed["path"].get<std::string>().substr(0, 9), "/v1/\"q\\\n\x01");
+    EXPECT_EQ(parsed["status"], 404);
+    EXPECT_EQ(parsed["route"], "unmatched");
+    EXPECT_TRUE(parsed["duration_ms"].is_number());
+  }
+  EXPECT_EQ(access_lines, 1) << text;
+}
+
 }  // namespace
 }  // namespace jilaf::http
