@@ -109,6 +109,8 @@ class Service:
             "--db", self.db,
             "--kafka-brokers", bench.brokers,
             "--jwt-public-key", bench.public_key,
+            # invitations refuses to start without its personal-data encryption key.
+            *(["--field-key-file", bench.field_key] if name == "invitations" else []),
             *extra,
         ]
         bench.commands.setdefault(f"service {name}{tag}", shlex.join(self.args))
@@ -230,6 +232,9 @@ class Bench:
         self.figures = {}
         self.services = []
         self.public_key = os.path.join(self.dir, "jwt-public.pem")
+        self.field_key = os.path.join(self.dir, "field-key.hex")
+        with open(self.field_key, "w") as out:
+            out.write(os.urandom(32).hex() + "\n")
         private_key = os.path.join(self.dir, "jwt-private.pem")
         subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt",
                         "rsa_keygen_bits:2048", "-out", private_key], check=True,

@@ -71,7 +71,9 @@ TEST_F(PipelineTest, MissingTokenIs401) {
 
 TEST_F(PipelineTest, ForgedTokenIs401) {
   auto token = Token("staff");
-  token.back() = token.back() == 'A' ? 'B' : 'A';
+  // Change a character in the middle of the signature: the last one may only carry padding bits.
+  auto& c = token[token.size() - 10];
+  c = c == 'A' ? 'B' : 'A';
   EXPECT_EQ(Call(Method::kPost, "/v1/things", token).status, 401);
 }
 
