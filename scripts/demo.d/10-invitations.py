@@ -126,8 +126,10 @@ def move(nid, to, expect=(200,)):
 
 def nominate(pid, candidate):
     body = {"candidate": candidate,
-            "nominating_organisation": {"name": candidate["union"],
-                                        "country": candidate["nationality"]}}
+            "nominating_organisation": {
+                "name": candidate["union"], "country": candidate["nationality"],
+                # Where notifications' acknowledgement mail goes (see 05-notifications.py).
+                "contact_email": f"international@{candidate['nationality'].lower()}-union.example.org"}}
     code, doc, _ = call("POST", f"/v1/programmes/{pid}/nominations", body,
                         headers={"Idempotency-Key": str(uuid.uuid4())}, expect=(201, 409))
     return code, doc

@@ -32,18 +32,26 @@ std::optional<json> FeedItemFor(const events::CloudEvent& event) {
   const json& d = event.data;
   json item;
   if (event.type == "jilaf.missions.report.published") {
+    // One findings report per mission: the mission id names the report.
+    const std::string mission = Str(d, "/mission_id");
     item = {{"kind", "report"},
-            {"aggregate_id", Str(d, "/report_id")},
+            {"aggregate_id", mission},
             {"title", Bilingual(d, "title")},
             {"summary", Bilingual(d, "summary")},
             {"published_at", Str(d, "/published_at")},
-            {"path", "/reports/" + Str(d, "/report_id")}};
-  } else if (event.type == "jilaf.missions.seminar.registration_opened") {
+            {"path", "/missions/" + mission + "/report"}};
+  } else if (event.type == "jilaf.missions.seminar.registration_open") {
+    const std::string start = Str(d, "/start_date");
+    const std::string end = Str(d, "/end_date");
+    const std::string city = Str(d, "/venue/city");
     item = {{"kind", "seminar"},
             {"aggregate_id", Str(d, "/seminar_id")},
             {"title", Bilingual(d, "title")},
-            {"summary", Bilingual(d, "summary")},
-            {"published_at", Str(d, "/opened_at")},
+            {"summary",
+             {{"ja", "国際セミナー（" + start + "〜" + end + "、" + city + "）参加登録受付中"},
+              {"en", "International seminar, " + start + " to " + end + ", " + city +
+                         ": registration open"}}},
+            {"published_at", event.time},
             {"path", "/seminars/" + Str(d, "/seminar_id")}};
   } else if (event.type == "jilaf.invitations.programme.created" && Str(d, "/status") == "open") {
     const std::string fy = d.contains("fiscal_year") ? d["fiscal_year"].dump() : "";

@@ -175,8 +175,8 @@ class NotificationsE2e : public E2eTest {
   /// A tranche event as the projects service will publish it (produced here directly).
   events::CloudEvent Tranche(std::int64_t amount) {
     const std::string project = events::NewUuid();
-    return events::MakeEvent("/jilaf/projects", "jilaf.projects.tranche.disbursed", project,
-                             "projects/" + project, "/schemas/projects/tranche.disbursed/v1.json",
+    return events::MakeEvent("/jilaf/projects", "jilaf.projects.tranche.paid", project,
+                             "projects/" + project, "/schemas/projects/tranche.paid/v1.json",
                              {{"project_id", project},
                               {"tranche_id", events::NewUuid()},
                               {"amount", amount},
@@ -189,7 +189,7 @@ class NotificationsE2e : public E2eTest {
         Post(notifications, "/v1/webhooks", {{"url", receiver.Url()}, {"secret", secret_}}, 201);
     Post(notifications, "/v1/rules",
          {{"name", "Large tranches to finance"},
-          {"event_type", "jilaf.projects.tranche.disbursed"},
+          {"event_type", "jilaf.projects.tranche.paid"},
           {"channel", "webhook"},
           {"operational", true},
           {"recipients", {{{"endpoint", hook["id"]}}}},
@@ -403,8 +403,7 @@ TEST_F(NotificationsE2e, PublishedReportReachesTheAtomFeedAndTheNextPeriodical) 
       "jilaf.missions.events",
       events::MakeEvent("/jilaf/missions", "jilaf.missions.report.published", report_id,
                         "reports/" + report_id, "/schemas/missions/report.published/v1.json",
-                        {{"report_id", report_id},
-                         {"mission_id", events::NewUuid()},
+                        {{"mission_id", report_id},
                          {"title", title},
                          {"summary", {{"ja", "調査結果の概要"}, {"en", "Findings"}}},
                          {"published_at", "2026-11-01T09:00:00Z"}}));
@@ -462,8 +461,7 @@ TEST_F(NotificationsE2e, PublishedReportReachesTheAtomFeedAndTheNextPeriodical) 
   ProduceEvent("jilaf.missions.events",
                events::MakeEvent("/jilaf/missions", "jilaf.missions.report.published", second,
                                  "reports/" + second, "/schemas/missions/report.published/v1.json",
-                                 {{"report_id", second},
-                                  {"mission_id", events::NewUuid()},
+                                 {{"mission_id", second},
                                   {"title", title},
                                   {"summary", {{"ja", "第二報"}, {"en", "Second"}}},
                                   {"published_at", "2026-11-02T09:00:00Z"}}));
