@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/http/problem.hpp"
+#include "common/util/text.hpp"
 #include "services/invitations/domain.hpp"
 #include "services/invitations/followups.hpp"
 #include "services/invitations/records.hpp"
@@ -10,35 +11,9 @@
 namespace jilaf::invitations {
 namespace {
 
-std::string Escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 std::string Field(const nlohmann::json& doc, const nlohmann::json::json_pointer& pointer) {
   if (!doc.contains(pointer) || !doc.at(pointer).is_string()) return "—";
-  return Escape(doc.at(pointer).get<std::string>());
+  return util::EscapeMarkup(doc.at(pointer).get<std::string>());
 }
 
 struct Text {
@@ -122,7 +97,7 @@ std::string RenderLetter(const std::string& kind, const std::string& lang,
       "} h1 { text-align: center; font-size: 16pt; } table { border-collapse: collapse; width: "
       "100%; } th, td { border: 1px solid #444; padding: 4pt 6pt; text-align: left; } th { width: "
       "30%; } .date, .signature { text-align: right; }</style>\n</head>\n<body>\n";
-  html += "<p class=\"date\">" + Escape(issued_on) + "</p>\n";
+  html += "<p class=\"date\">" + util::EscapeMarkup(issued_on) + "</p>\n";
   html += "<p>" + std::string(t.to_whom) + "</p>\n<h1>" + title + "</h1>\n";
   html += "<p>" + std::string(invitation ? t.invitation_body : t.guarantor_body) + "</p>\n";
   html += "<table>\n";

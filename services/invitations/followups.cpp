@@ -1,5 +1,7 @@
 #include "services/invitations/followups.hpp"
 
+#include "common/util/text.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <ctime>
@@ -60,14 +62,7 @@ void EmitFollowUpEvent(store::Db& tx, const nlohmann::json& followup, const std:
 
 }  // namespace
 
-std::string TodayUtc() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char out[32];
-  std::strftime(out, sizeof out, "%Y-%m-%d", &tm);
-  return out;
-}
+std::string TodayUtc() { return util::TodayUtc(); }
 
 std::int64_t ScanOverdueFollowUps(store::Db& tx, const std::string& today) {
   std::vector<std::string> ids;

@@ -9,6 +9,7 @@
 #include "common/http/resource.hpp"
 #include "common/store/json_doc.hpp"
 #include "common/util/clock.hpp"
+#include "common/util/text.hpp"
 #include "services/notifications/render.hpp"
 #include "services/notifications/schema.hpp"
 
@@ -78,29 +79,6 @@ std::optional<json> FeedItemFor(const events::CloudEvent& event) {
   return item;
 }
 
-std::string Xml(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 std::string EntryId(const json& item) {
   return "tag:jilaf.or.jp,1989:" + item["kind"].get<std::string>() + "/" +
          item["aggregate_id"].get<std::string>();
@@ -167,19 +145,24 @@ http::Response AtomFeed(const http::Request& request, store::Store& store,
   xml += "  <id>tag:jilaf.or.jp,1989:feed/" + lang + "</id>\n";
   xml += std::string("  <title>") +
          (lang == "ja" ? "国際労働財団（JILAF）のお知らせ" : "JILAF news") + "</title>\n";
-  xml += "  <updated>" + Xml(updated) + "</updated>\n";
+  xml += "  <updated>" + util::EscapeMarkup(updated) + "</updated>\n";
   xml += "  <author><name>Japan International Labour Foundation (JILAF)</name></author>\n";
-  xml += "  <link rel=\"self\" type=\"application/atom+xml\" href=\"" + Xml(self) + "\"/>\n";
+  xml += "  <link rel=\"self\" type=\"application/atom+xml\" href=\"" + util::EscapeMarkup(self) +
+         "\"/>\n";
   for (const auto& item : items) {
     xml += "  <entry>\n";
-    xml += "    <id>" + Xml(EntryId(item)) + "</id>\n";
-    xml += "    <title>" + Xml(item["title"][lang].get<std::string>()) + "</title>\n";
-    xml += "    <updated>" + Xml(item["published_at"].get<std::string>()) + "</updated>\n";
-    xml += "    <published>" + Xml(item["published_at"].get<std::string>()) + "</published>\n";
+    xml += "    <id>" + util::EscapeMarkup(EntryId(item)) + "</id>\n";
+    xml +=
+        "    <title>" + util::EscapeMarkup(item["title"][lang].get<std::string>()) + "</title>\n";
+    xml += "    <updated>" + util::EscapeMarkup(item["published_at"].get<std::string>()) +
+           "</updated>\n";
+    xml += "    <published>" + util::EscapeMarkup(item["published_at"].get<std::string>()) +
+           "</published>\n";
     xml += "    <link rel=\"alternate\" href=\"" +
-           Xml(options.public_base_url + item["path"].get<std::string>()) + "\"/>\n";
-    xml += "    <category term=\"" + Xml(item["kind"].get<std::string>()) + "\"/>\n";
-    xml += "    <summary>" + Xml(item["summary"][lang].get<std::string>()) + "</summary>\n";
+           util::EscapeMarkup(options.public_base_url + item["path"].get<std::string>()) + "\"/>\n";
+    xml += "    <category term=\"" + util::EscapeMarkup(item["kind"].get<std::string>()) + "\"/>\n";
+    xml += "    <summary>" + util::EscapeMarkup(item["summary"][lang].get<std::string>()) +
+           "</summary>\n";
     xml += "  </entry>\n";
   }
   xml += "</feed>\n";

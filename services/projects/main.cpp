@@ -4,24 +4,12 @@
 
 #include "common/service/service.hpp"
 #include "common/util/embedded.hpp"
+#include "common/util/text.hpp"
 #include "services/projects/handlers.hpp"
 #include "services/projects/routes.hpp"
 #include "services/projects/store.hpp"
 
 JILAF_EMBEDDED(projects_openapi)
-
-namespace {
-
-std::string TodayUtc() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char text[11];
-  std::strftime(text, sizeof text, "%Y-%m-%d", &tm);
-  return text;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   std::int64_t scan_interval_ms = 60000;
@@ -36,7 +24,8 @@ int main(int argc, char** argv) {
   jilaf::service::Service service(std::move(config), {jilaf::projects::Migrations()});
   service.SetOpenApi(jilaf::embedded::projects_openapi);
   auto& store = service.store();
-  service.scheduler().Every("report-overdue-scan", std::chrono::milliseconds(scan_interval_ms),
-                            [&store] { jilaf::projects::ScanOverdueReports(store, TodayUtc()); });
+  service.scheduler().Every(
+      "report-overdue-scan", std::chrono::milliseconds(scan_interval_ms),
+      [&store] { jilaf::projects::ScanOverdueReports(store, jilaf::util::TodayUtc()); });
   return service.Run(jilaf::projects::Routes(store));
 }
