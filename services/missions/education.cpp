@@ -154,14 +154,8 @@ http::Response GetEducationProgramme(const http::Request& request, store::Store&
 http::Response EnrolParticipant(const http::Request& request, store::Store& store) {
   const auto body = http::ParseJsonBody(request);
   http::ObjectReader in(body);
-  nlohmann::json participant = {{"id", events::NewUuid()}};
-  participant["name"] = in.RequiredString("name", 1, 300);
-  participant["email"] = in.RequiredEmail("email");
-  participant["country"] = in.RequiredCountry("country");
-  if (auto organisation = in.OptionalString("organisation", 300)) {
-    participant["organisation"] = *organisation;
-  }
-  const auto nomination_id = in.OptionalString("nomination_id", 64);
+  std::optional<std::string> nomination_id;
+  nlohmann::json participant = ReadPerson(in, nomination_id);
   in.Finish();
   return store.Write([&](store::Db& tx) {
     return http::RunIdempotent(tx, request, [&] {

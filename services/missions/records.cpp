@@ -113,6 +113,18 @@ nlohmann::json ReadBilingual(http::ObjectReader& in, const std::string& key, boo
   return out;
 }
 
+nlohmann::json ReadPerson(http::ObjectReader& in, std::optional<std::string>& nomination_id) {
+  nlohmann::json person = {{"id", events::NewUuid()}};
+  person["name"] = in.RequiredString("name", 1, 300);
+  person["email"] = in.RequiredEmail("email");
+  person["country"] = in.RequiredCountry("country");
+  if (auto organisation = in.OptionalString("organisation", 300)) {
+    person["organisation"] = *organisation;
+  }
+  nomination_id = in.OptionalString("nomination_id", 64);
+  return person;
+}
+
 TransitionInput ReadTransition(const http::Request& request) {
   const auto body = http::ParseJsonBody(request);
   http::ObjectReader in(body);

@@ -59,6 +59,11 @@ bool IsCountryCode(const std::string& code);
 /// Reads `{"ja": ..., "en": ...}` at `key` (both required, 1..max_len).
 nlohmann::json ReadBilingual(http::ObjectReader& in, const std::string& key, bool required,
                              std::size_t max_len);
+/// A person signing up (seminar registration, course enrolment): `name`, `email`, `country`,
+/// optional `organisation`, with a fresh `id`. An optional `nomination_id` (to link the person to
+/// their invitation history) goes to `nomination_id`.
+nlohmann::json ReadPerson(http::ObjectReader& in, std::optional<std::string>& nomination_id);
+
 /// The `to` of a transition body `{"to": "...", "note": "..."}`; `note` returned if given.
 struct TransitionInput {
   std::string to;

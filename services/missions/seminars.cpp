@@ -131,14 +131,8 @@ http::Response TransitionSeminar(const http::Request& request, store::Store& sto
 http::Response RegisterForSeminar(const http::Request& request, store::Store& store) {
   const auto body = http::ParseJsonBody(request);
   http::ObjectReader in(body);
-  nlohmann::json registration = {{"id", events::NewUuid()}};
-  registration["name"] = in.RequiredString("name", 1, 300);
-  registration["email"] = in.RequiredEmail("email");
-  registration["country"] = in.RequiredCountry("country");
-  if (auto organisation = in.OptionalString("organisation", 300)) {
-    registration["organisation"] = *organisation;
-  }
-  const auto nomination_id = in.OptionalString("nomination_id", 64);
+  std::optional<std::string> nomination_id;
+  nlohmann::json registration = ReadPerson(in, nomination_id);
   in.Finish();
   return store.Write([&](store::Db& tx) {
     return http::RunIdempotent(tx, request, [&] {
