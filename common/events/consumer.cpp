@@ -169,67 +169,96 @@ void Consumer::SleepUnlessStopping(std::chrono::milliseconds duration) {
 
 void Consumer::Run() {
   log::Info("consumer started", {{"consumer", options_.name}, {"topics", options_.topics}});
-  std::vector<std::unique_ptr<RdKafka::Message>> batch;
+  // Two batches in flight: while the store commits the batch submitted last, this thread
+  // fetches and parses the next one. Jobs are still submitted strictly in order, one batch after
+  // the previous one is settled, so a retried event can never be overtaken by a later one.
+  Batch pending;
   while (running_) {
-    batch.clear();
-    std::unique_ptr<RdKafka::Message> message(consumer_->consume(100));
-    while (message) {
-      const auto err = message->err();
-      if (err == RdKafka::ERR_NO_ERROR) {
-        batch.push_back(std::move(message));
-      } else if (err != RdKafka::ERR__TIMED_OUT && err != RdKafka::ERR__PARTITION_EOF) {
-        log::Warn("consumer error", {{"consumer", options_.name}, {"error", message->errstr()}});
-      }
-      if (batch.size() >= options_.batch || err != RdKafka::ERR_NO_ERROR) break;
-      message.reset(consumer_->consume(0));
+    Batch next;
+    // With a batch committing, only take what has already arrived: waiting here would delay
+    // settling it, i.e. add latency to every event.
+    Fetch(next, pending.messages.empty() ? 100 : 0);
+    for (auto& message : next.messages) {
+      next.parsed.push_back(
+          FromKafka(KeyText(*message), MessageText(*message), HeadersOf(*message)));
     }
-    if (!batch.empty()) ProcessBatch(batch);
+    if (!pending.messages.empty()) {
+      ResolveBatch(pending);
+      pending = Batch{};
+    }
+    if (!next.messages.empty()) {
+      if (!running_) break;  // fetched, not applied, offsets not stored: redelivered
+      SubmitBatch(next);
+      pending = std::move(next);
+    }
     UpdateLag();
   }
+  if (!pending.messages.empty()) ResolveBatch(pending);
   log::Info("consumer stopped", {{"consumer", options_.name}});
+}
+
+void Consumer::Fetch(Batch& batch, int first_timeout_ms) {
+  std::unique_ptr<RdKafka::Message> message(consumer_->consume(first_timeout_ms));
+  while (message) {
+    const auto err = message->err();
+    if (err == RdKafka::ERR_NO_ERROR) {
+      batch.messages.push_back(std::move(message));
+    } else if (err != RdKafka::ERR__TIMED_OUT && err != RdKafka::ERR__PARTITION_EOF) {
+      log::Warn("consumer error", {{"consumer", options_.name}, {"error", message->errstr()}});
+    }
+    if (batch.messages.size() >= options_.batch || err != RdKafka::ERR_NO_ERROR) break;
+    message.reset(consumer_->consume(0));
+  }
 }
 
 std::future<Consumer::Outcome> Consumer::Submit(const CloudEvent& event,
                                                 const MessageOrigin& origin) {
-  // By reference: the event lives in ProcessBatch's `parsed`, which outlives every attempt
-  // (ProcessBatch waits for all of them before returning); copying its JSON cost more than
-  // applying it.
+  // By reference: the event lives in its Batch's `parsed`, which outlives every attempt (a
+  // batch is settled, waiting for all of its attempts, before it is dropped); copying its JSON
+  // cost more than applying it.
   return store_.WriteAsync([this, &event, origin](store::Db& tx) {
     return ApplyOnce(tx, options_.name, event, origin, handler_);
   });
 }
 
-void Consumer::ProcessBatch(std::vector<std::unique_ptr<RdKafka::Message>>& batch) {
-  // Submit everything first so the store folds the batch into one commit, then settle each
-  // message in order.
-  std::vector<ParseResult> parsed;
-  std::vector<std::future<Outcome>> futures;
-  parsed.reserve(batch.size());
-  futures.reserve(batch.size());
-  for (auto& message : batch) {
-    parsed.push_back(FromKafka(KeyText(*message), MessageText(*message), HeadersOf(*message)));
-    if (parsed.back().ok) {
-      futures.push_back(Submit(parsed.back().event,
-                               {message->topic_name(), message->partition(), message->offset()}));
+void Consumer::SubmitBatch(Batch& batch) {
+  // Everything at once, so the store folds the batch into one commit.
+  batch.attempts.reserve(batch.messages.size());
+  for (std::size_t i = 0; i < batch.messages.size(); ++i) {
+    auto& message = *batch.messages[i];
+    if (batch.parsed[i].ok) {
+      batch.attempts.push_back(Submit(
+          batch.parsed[i].event, {message.topic_name(), message.partition(), message.offset()}));
     } else {
-      futures.emplace_back();
+      batch.attempts.emplace_back();
     }
   }
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    auto& message = *batch[i];
-    if (!parsed[i].ok) {
-      DeadLetter(message, "unreadable event: " + parsed[i].error);
+}
+
+void Consumer::ResolveBatch(Batch& batch) {
+  // Settle each message in order: offsets are stored strictly in sequence.
+  for (std::size_t i = 0; i < batch.messages.size(); ++i) {
+    auto& message = *batch.messages[i];
+    if (!batch.parsed[i].ok) {
+      DeadLetter(message, "unreadable event: " + batch.parsed[i].error);
     } else {
-      Resolve(message, parsed[i].event, futures[i]);
+      Resolve(message, batch.parsed[i].event, batch.attempts[i]);
     }
-    if (!running_ && i + 1 < batch.size()) {
+    if (!running_ && i + 1 < batch.messages.size()) {
       // Leave the rest unstored: they are redelivered after restart and deduplicated.
-      for (std::size_t j = i + 1; j < batch.size(); ++j) {
-        if (futures[j].valid()) futures[j].wait();
+      for (std::size_t j = i + 1; j < batch.messages.size(); ++j) {
+        if (batch.attempts[j].valid()) batch.attempts[j].wait();
       }
       return;
     }
   }
+}
+
+prometheus::Counter& Consumer::TopicCounter(prometheus::Family<prometheus::Counter>& family,
+                                            const std::string& topic) {
+  auto& slot = counters_[{&family, topic}];
+  if (slot == nullptr) slot = &family.Add({{"consumer", options_.name}, {"topic", topic}});
+  return *slot;
 }
 
 void Consumer::Resolve(RdKafka::Message& message, const CloudEvent& event,
@@ -242,11 +271,10 @@ void Consumer::Resolve(RdKafka::Message& message, const CloudEvent& event,
   for (;;) {
     try {
       const Outcome outcome = attempt.get();
-      if (outcome == Outcome::kDuplicate) {
-        metrics_.events_duplicates.Add({{"consumer", options_.name}, {"topic", topic}}).Increment();
-      } else {
-        metrics_.events_consumed.Add({{"consumer", options_.name}, {"topic", topic}}).Increment();
-      }
+      TopicCounter(
+          outcome == Outcome::kDuplicate ? metrics_.events_duplicates : metrics_.events_consumed,
+          topic)
+          .Increment();
       StoreOffset(message);
       return;
     } catch (const store::StoreError& error) {

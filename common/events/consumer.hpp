@@ -4,6 +4,7 @@
 #include <chrono>
 #include <functional>
 #include <future>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -72,8 +73,19 @@ class Consumer {
   class Rebalancer;
   using Outcome = ApplyOutcome;
 
+  // Messages fetched together, parsed, and (once submitted) their store jobs.
+  struct Batch {
+    std::vector<std::unique_ptr<RdKafka::Message>> messages;
+    std::vector<ParseResult> parsed;
+    std::vector<std::future<ApplyOutcome>> attempts;
+  };
+
   void Run();
-  void ProcessBatch(std::vector<std::unique_ptr<RdKafka::Message>>& batch);
+  void Fetch(Batch& batch, int first_timeout_ms);
+  void SubmitBatch(Batch& batch);
+  void ResolveBatch(Batch& batch);
+  prometheus::Counter& TopicCounter(prometheus::Family<prometheus::Counter>& family,
+                                    const std::string& topic);
   void Resolve(RdKafka::Message& message, const CloudEvent& event,
                std::future<Outcome>& first_attempt);
   std::future<Outcome> Submit(const CloudEvent& event, const MessageOrigin& origin);
@@ -93,6 +105,8 @@ class Consumer {
   std::unique_ptr<RdKafka::Producer> dlq_producer_;
   std::atomic<bool> running_{false};
   std::chrono::steady_clock::time_point last_lag_{};
+  // Per-topic counters, looked up once (only the consumer thread touches this).
+  std::map<std::pair<const void*, std::string>, prometheus::Counter*> counters_;
   std::thread thread_;
 };
 

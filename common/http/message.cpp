@@ -73,6 +73,14 @@ Response Response::Json(int status, const nlohmann::json& body) {
   return response;
 }
 
+Response Response::JsonText(int status, std::string body) {
+  Response response;
+  response.status = status;
+  response.body = std::move(body);
+  response.headers.emplace_back("Content-Type", "application/json");
+  return response;
+}
+
 Response Response::Empty(int status) {
   Response response;
   response.status = status;

@@ -55,6 +55,8 @@ struct Response {
 
   /// A JSON body with `application/json`.
   static Response Json(int status, const nlohmann::json& body);
+  /// A body that is already serialised JSON (e.g. a document as stored), with `application/json`.
+  static Response JsonText(int status, std::string body);
   /// No body.
   static Response Empty(int status);
 

@@ -149,13 +149,49 @@ class TokenCache {
   std::unordered_map<std::string, Entry, Hash, std::equal_to<>> entries_;
 };
 
+// The request counter and duration histogram of each (route, method, status), looked up once:
+// prometheus-cpp's Family::Add builds and hashes a label map under a lock on every call.
+class MetricCache {
+ public:
+  struct Series {
+    prometheus::Counter* requests;
+    prometheus::Histogram* duration;
+  };
+
+  const Series& Find(metrics::Metrics& metrics, const std::string& route, const std::string& method,
+                     int status) {
+    std::string key;
+    key.reserve(route.size() + method.size() + 5);
+    key += route;
+    key += ' ';
+    key += method;
+    key += ' ';
+    key += std::to_string(status);
+    std::lock_guard lock(mutex_);
+    auto it = series_.find(key);
+    if (it == series_.end()) {
+      Series series{&metrics.http_requests.Add(
+                        {{"route", route}, {"method", method}, {"status", std::to_string(status)}}),
+                    &metrics.http_request_duration.Add({{"route", route}, {"method", method}},
+                                                       metrics::Metrics::LatencyBuckets())};
+      it = series_.emplace(std::move(key), series).first;
+    }
+    return it->second;  // unordered_map never moves its elements
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<std::string, Series> series_;
+};
+
 Pipeline::Pipeline(Router router, std::shared_ptr<const auth::JwtVerifier> verifier,
                    metrics::Metrics* metrics, std::string server_name)
     : router_(std::move(router)),
       verifier_(std::move(verifier)),
       metrics_(metrics),
       server_name_(std::move(server_name)),
-      token_cache_(std::make_shared<TokenCache>()) {}
+      token_cache_(std::make_shared<TokenCache>()),
+      metric_cache_(std::make_shared<MetricCache>()) {}
 
 void Pipeline::Authenticate(Request& request, auth::Access access) const {
   if (access == auth::Access::kPublic) return;
@@ -181,6 +217,12 @@ void Pipeline::Authenticate(Request& request, auth::Access access) const {
   if (!request.principal.Allows(access)) {
     throw ApiError::Forbidden("your role does not allow this operation");
   }
+}
+
+bool Pipeline::RunsInline(const Request& request) const {
+  const auto match = router_.Find(request.method, request.path);
+  return match.kind == Router::Match::Kind::kFound &&
+         match.route->execution == Router::Execution::kIoThread;
 }
 
 Response Pipeline::Dispatch(Request& request) {
@@ -221,12 +263,9 @@ void Pipeline::Observe(const Request& request, const Response& response) {
   const std::string route = request.route.empty() ? "unmatched" : request.route;
   const std::string method(MethodName(request.method));
   if (metrics_ != nullptr) {
-    metrics_->http_requests
-        .Add({{"route", route}, {"method", method}, {"status", std::to_string(response.status)}})
-        .Increment();
-    metrics_->http_request_duration
-        .Add({{"route", route}, {"method", method}}, metrics::Metrics::LatencyBuckets())
-        .Observe(seconds);
+    const auto& series = metric_cache_->Find(*metrics_, route, method, response.status);
+    series.requests->Increment();
+    series.duration->Observe(seconds);
   }
   // Built by hand: a JSON object of a dozen members cost more than the rest of a small read.
   std::string line;

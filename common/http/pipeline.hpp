@@ -11,6 +11,7 @@
 namespace jilaf::http {
 
 class TokenCache;
+class MetricCache;
 
 /// Everything between the server and a handler, in one place: request id (accepted from
 /// `X-Request-Id` or generated, echoed back), routing (404, 405 with `Allow`), authentication
@@ -23,6 +24,8 @@ class Pipeline {
            metrics::Metrics* metrics, std::string server_name);
 
   Response Handle(Request& request);
+  /// True when the request's route runs on the io thread (Router::Execution::kIoThread).
+  [[nodiscard]] bool RunsInline(const Request& request) const;
   /// Logs and counts a response the server produced itself.
   void Observe(const Request& request, const Response& response);
 
@@ -38,6 +41,7 @@ class Pipeline {
   std::string server_name_;
   // Tokens already verified, kept until their `exp` (bounded): shared by copies of the pipeline.
   std::shared_ptr<TokenCache> token_cache_;
+  std::shared_ptr<MetricCache> metric_cache_;
 };
 
 }  // namespace jilaf::http

@@ -25,11 +25,12 @@ bool IsCapture(std::string_view segment) {
 
 }  // namespace
 
-Router& Router::Add(Method method, std::string_view pattern, auth::Access access, Handler handler) {
+Router& Router::Add(Method method, std::string_view pattern, auth::Access access, Handler handler,
+                    Execution execution) {
   if (pattern.empty() || pattern.front() != '/') {
     throw std::invalid_argument("route template must start with '/': " + std::string(pattern));
   }
-  Route route{method, std::string(pattern), access, std::move(handler), {}};
+  Route route{method, std::string(pattern), access, std::move(handler), {}, execution};
   for (auto segment : SplitPath(pattern)) {
     if (segment.find_first_of("{}") != std::string_view::npos && !IsCapture(segment)) {
       throw std::invalid_argument("malformed capture in route template: " + std::string(pattern));

@@ -19,12 +19,18 @@ using Handler = std::function<Response(Request&)>;
 /// e.g. `/v1/programmes/{id}/nominations`. Every route names the access it requires.
 class Router {
  public:
+  /// Where a route's handler runs. The worker pool is always safe. kIoThread skips two thread
+  /// hand-offs per request and is for handlers that never block: short reads through
+  /// store::Store::Read (which never waits for the writer), no store writes, no network calls.
+  enum class Execution { kWorkerPool, kIoThread };
+
   struct Route {
     Method method;
     std::string pattern;
     auth::Access access;
     Handler handler;
     std::vector<std::string> segments;  // "{id}" kept as is
+    Execution execution = Execution::kWorkerPool;
   };
 
   struct Match {
@@ -36,7 +42,8 @@ class Router {
   };
 
   /// Registers a route. Throws std::invalid_argument on a malformed template or a duplicate.
-  Router& Add(Method method, std::string_view pattern, auth::Access access, Handler handler);
+  Router& Add(Method method, std::string_view pattern, auth::Access access, Handler handler,
+              Execution execution = Execution::kWorkerPool);
 
   /// Finds the route for a path; HEAD falls back to GET.
   [[nodiscard]] Match Find(Method method, std::string_view path) const;

@@ -6,13 +6,14 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
 
+#include <array>
 #include <atomic>
 #include <mutex>
 #include <optional>
@@ -23,6 +24,7 @@
 #include "common/events/cloud_event.hpp"
 #include "common/http/problem.hpp"
 #include "common/log/log.hpp"
+#include "common/util/thread_role.hpp"
 
 namespace jilaf::http {
 
@@ -34,14 +36,24 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 struct Runtime::Impl {
   Impl(std::size_t io, std::size_t workers_count)
-      : io_threads(io == 0 ? 1 : io),
-        workers(workers_count == 0 ? 1 : workers_count),
-        work(asio::make_work_guard(ioc)) {}
+      : workers(workers_count == 0 ? 1 : workers_count) {
+    const std::size_t count = io == 0 ? 1 : io;
+    for (std::size_t i = 0; i < count; ++i) {
+      // One thread per context: asio may skip its internal locking, and a connection's
+      // handlers never need a strand because they all run on its context's single thread.
+      contexts.push_back(std::make_unique<asio::io_context>(1));
+      guards.push_back(asio::make_work_guard(*contexts.back()));
+    }
+  }
 
-  std::size_t io_threads;
-  asio::io_context ioc;
+  // The context for the next connection (round robin): connections spread over the io
+  // threads, and each stays on one thread for its whole life.
+  asio::io_context& Next() { return *contexts[next++ % contexts.size()]; }
+
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  std::atomic<std::size_t> next{0};
   asio::thread_pool workers;
-  asio::executor_work_guard<asio::io_context::executor_type> work;
   std::vector<std::thread> threads;
 };
 
@@ -51,14 +63,17 @@ Runtime::Runtime(std::size_t io_threads, std::size_t workers)
 Runtime::~Runtime() { Stop(); }
 
 void Runtime::Start() {
-  for (std::size_t i = 0; i < impl_->io_threads; ++i) {
-    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  for (auto& context : impl_->contexts) {
+    impl_->threads.emplace_back([&context = *context] {
+      util::MarkIoThread();
+      context.run();
+    });
   }
 }
 
 void Runtime::Stop() {
-  impl_->work.reset();
-  impl_->ioc.stop();
+  impl_->guards.clear();
+  for (auto& context : impl_->contexts) context->stop();
   for (auto& thread : impl_->threads) {
     if (thread.joinable()) thread.join();
   }
@@ -97,19 +112,53 @@ Request ToRequest(bhttp::request<bhttp::string_body>& in, const std::string& rem
   return out;
 }
 
-bhttp::response<bhttp::string_body> ToBeast(Response& in, unsigned version, bool keep_alive,
-                                            bool head) {
-  bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(in.status), version};
-  for (auto& [name, value] : in.headers) out.set(name, value);
-  out.set(bhttp::field::server, "jilaf");
-  out.keep_alive(keep_alive);
-  if (head) {
-    out.content_length(in.body.size());
-  } else {
-    out.body() = std::move(in.body);
-    out.prepare_payload();
+// The status line and headers of `in`, serialised by hand into one buffer: Beast's generic
+// serializer (a field container per response, then a buffer sequence of one element per header
+// piece) cost more than the rest of a small read. Framing headers are the server's own, never the
+// handler's.
+std::string SerializeHead(const Response& in, unsigned version, bool keep_alive) {
+  std::string head;
+  head.reserve(256);
+  head += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  head += std::to_string(in.status);
+  head += ' ';
+  const auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(in.status));
+  head.append(reason.data(), reason.size());
+  head += "\r\n";
+  for (const auto& [name, value] : in.headers) {
+    if (beast::iequals(name, "content-length") || beast::iequals(name, "connection") ||
+        beast::iequals(name, "transfer-encoding") || beast::iequals(name, "server")) {
+      continue;
+    }
+    head += name;
+    head += ": ";
+    head += value;
+    head += "\r\n";
   }
-  return out;
+  head += "Server: jilaf\r\n";
+  // No Content-Length on 1xx, 204 and 304 (RFC 9110 8.6); everything else is length-delimited.
+  if (in.status >= 200 && in.status != 204 && in.status != 304) {
+    head += "Content-Length: ";
+    head += std::to_string(in.body.size());
+    head += "\r\n";
+  }
+  if (version == 10 && keep_alive) head += "Connection: keep-alive\r\n";
+  if (version != 10 && !keep_alive) head += "Connection: close\r\n";
+  head += "\r\n";
+  return head;
+}
+
+// Writes `response` (its body too, unless `head_only`) as one gathered write.
+asio::awaitable<beast::error_code> WriteResponse(beast::tcp_stream& stream,
+                                                 const Response& response, unsigned version,
+                                                 bool keep_alive, bool head_only,
+                                                 std::chrono::milliseconds timeout) {
+  const std::string head = SerializeHead(response, version, keep_alive);
+  std::array<asio::const_buffer, 2> buffers{
+      asio::buffer(head), asio::buffer(response.body.data(), head_only ? 0 : response.body.size())};
+  stream.expires_after(timeout);
+  auto [ec, written] = co_await asio::async_write(stream, buffers, kTuple);
+  co_return ec;
 }
 
 std::string NewRequestId() { return events::NewUuid(); }
@@ -124,7 +173,7 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
         handler(std::move(h)),
         on_reject(std::move(r)),
         on_connection(std::move(c)),
-        acceptor(rt.impl().ioc) {}
+        acceptor(*rt.impl().contexts.front()) {}
 
   Runtime& runtime;
   ServerOptions options;
@@ -151,8 +200,7 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
 asio::awaitable<void> HttpServer::State::Accept() {
   auto self = shared_from_this();
   while (!stopping) {
-    auto [ec, socket] =
-        co_await acceptor.async_accept(asio::make_strand(runtime.impl().ioc), kTuple);
+    auto [ec, socket] = co_await acceptor.async_accept(runtime.impl().Next(), kTuple);
     if (ec) {
       if (stopping || ec == asio::error::operation_aborted) break;
       log::Warn("accept failed", {{"server", options.name}, {"error", ec.message()}});
@@ -198,9 +246,7 @@ asio::awaitable<void> HttpServer::State::Refuse(tcp::socket socket) {
                       request.request_id);
   response.SetHeader("Retry-After", "1");
   Observe(request, response);
-  auto out = ToBeast(response, 11, false, false);
-  stream.expires_after(std::chrono::seconds(1));
-  co_await bhttp::async_write(stream, out, kTuple);
+  co_await WriteResponse(stream, response, 11, false, false, std::chrono::seconds(1));
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
 }
@@ -211,9 +257,8 @@ asio::awaitable<bool> HttpServer::State::Reject(Connection& connection, Request 
   auto response = ProblemResponse(error, request.path, request.request_id);
   response.SetHeader("X-Request-Id", request.request_id);
   Observe(request, response);
-  auto out = ToBeast(response, version, false, false);
-  connection.stream.expires_after(options.write_timeout);
-  auto [ec, n] = co_await bhttp::async_write(connection.stream, out, kTuple);
+  const auto ec = co_await WriteResponse(connection.stream, response, version, false, false,
+                                         options.write_timeout);
   co_return !ec;
 }
 
@@ -309,19 +354,18 @@ asio::awaitable<void> HttpServer::State::Session(std::shared_ptr<Connection> con
       break;
     }
     Response response;
-    if (options.inline_handlers) {
+    if (options.inline_handlers || (options.run_inline && options.run_inline(*request))) {
       response = handler(*request);
     } else {
-      // Hop to the worker pool for the handler, then back to this connection's strand.
+      // Hop to the worker pool for the handler, then back to this connection's io thread.
       response = co_await asio::co_spawn(
           runtime.impl().workers.get_executor(),
           [this, &request]() -> asio::awaitable<Response> { co_return handler(*request); },
           asio::use_awaitable);
     }
     keep_alive = keep_alive && !stopping;
-    auto out = ToBeast(response, version, keep_alive, head);
-    stream.expires_after(options.write_timeout);
-    auto [write_ec, written] = co_await bhttp::async_write(stream, out, kTuple);
+    const auto write_ec =
+        co_await WriteResponse(stream, response, version, keep_alive, head, options.write_timeout);
     if (write_ec || !keep_alive) break;
   }
   beast::error_code ignored;

@@ -12,7 +12,9 @@
 namespace jilaf::http {
 
 /// The threads of a service: a few io threads run every socket (never blocking), and a worker
-/// pool runs handlers, which may block on the store. Asio stays behind this type.
+/// pool runs handlers, which may block on the store. Each io thread runs its own io_context and
+/// owns the connections it accepted for their whole life, so a connection's steps never cross
+/// threads and need no strand. Asio stays behind this type.
 class Runtime {
  public:
   Runtime(std::size_t io_threads, std::size_t workers);
@@ -49,6 +51,10 @@ struct ServerOptions {
   /// Run handlers on the io thread instead of the worker pool (only for non-blocking handlers,
   /// such as the admin port's health and metrics).
   bool inline_handlers = false;
+  /// Per request: true runs the handler on the io thread, skipping the two thread hand-offs of
+  /// the worker pool. Only for handlers that never block (short store reads); see
+  /// Router::Execution.
+  std::function<bool(const Request&)> run_inline;
 };
 
 /// Called for every response the server itself produced without the handler (400, 413, 431,

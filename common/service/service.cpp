@@ -212,8 +212,12 @@ int Service::Run(http::Router api) {
   auto admin_pipeline = std::make_shared<http::Pipeline>(
       AdminRoutes(*store_, *relay_, *metrics_, shutting_down_), nullptr, nullptr, "admin");
   auto* m = metrics_.get();
+  auto api_options = ApiServerOptions(config_);
+  api_options.run_inline = [api_pipeline](const http::Request& request) {
+    return api_pipeline->RunsInline(request);
+  };
   http::HttpServer api_server(
-      api_runtime, ApiServerOptions(config_),
+      api_runtime, std::move(api_options),
       [api_pipeline](http::Request& request) { return api_pipeline->Handle(request); },
       [api_pipeline](const http::Request& request, const http::Response& response) {
         api_pipeline->Observe(request, response);

@@ -3,8 +3,10 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <stdexcept>
 
 #include "common/log/log.hpp"
+#include "common/util/thread_role.hpp"
 
 namespace jilaf::store {
 namespace {
@@ -200,6 +202,14 @@ Store::ReadTransaction::~ReadTransaction() {
   try {
     Control(db, "COMMIT");
   } catch (...) {
+  }
+}
+
+void Store::RefuseOnIoThread() {
+  if (util::OnIoThread()) {
+    throw std::logic_error(
+        "store write on an io thread: the route must run on the worker pool "
+        "(Router::Execution::kWorkerPool)");
   }
 }
 

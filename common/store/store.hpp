@@ -82,9 +82,11 @@ class Store {
     return future;
   }
 
-  /// WriteAsync, then waits for the commit.
+  /// WriteAsync, then waits for the commit. Refused on an io thread (util::OnIoThread), where
+  /// waiting for a commit would stall every connection of that thread.
   template <typename Fn>
   auto Write(Fn fn) -> std::invoke_result_t<Fn&, Db&> {
+    RefuseOnIoThread();
     return WriteAsync(std::move(fn)).get();
   }
 
@@ -128,6 +130,7 @@ class Store {
   };
 
   void Enqueue(Job job);
+  static void RefuseOnIoThread();
   void WriterLoop();
   void CommitBatch(std::vector<Job>& batch);
 

@@ -133,12 +133,13 @@ http::Response ListProgrammes(const http::Request& request, Context& context) {
 
 http::Response GetProgramme(const http::Request& request, Context& context) {
   const auto& id = request.Param("id");
+  // The stored document is the response: served as stored, never parsed.
   auto doc = context.store.Read([&](store::Db& db) {
-    return store::LoadJsonDoc(db, "SELECT doc FROM programmes WHERE id = ?", id);
+    return store::LoadStoredDoc(db, "SELECT doc, version FROM programmes WHERE id = ?", id);
   });
   if (!doc) throw http::ApiError::NotFound("no programme with id " + id);
-  auto response = http::Response::Json(200, *doc);
-  response.SetHeader("ETag", http::MakeEtag((*doc)["version"].get<std::int64_t>()));
+  auto response = http::Response::JsonText(200, std::move(doc->json));
+  response.SetHeader("ETag", http::MakeEtag(doc->version));
   return response;
 }
 

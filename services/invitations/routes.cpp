@@ -17,27 +17,33 @@ http::Router Routes(Context& context) {
     return [&context, handler](http::Request& request) { return handler(request, context); };
   };
   router.Add(Method::kPost, "/v1/programmes", Access::kWrite, bind(CreateProgramme));
-  router.Add(Method::kGet, "/v1/programmes", Access::kRead, bind(ListProgrammes));
-  router.Add(Method::kGet, "/v1/programmes/{id}", Access::kRead, bind(GetProgramme));
+  // Short reads run on the io thread (no worker hand-off); everything else on the worker pool.
+  constexpr auto kQuickRead = http::Router::Execution::kIoThread;
+  router.Add(Method::kGet, "/v1/programmes", Access::kRead, bind(ListProgrammes), kQuickRead);
+  router.Add(Method::kGet, "/v1/programmes/{id}", Access::kRead, bind(GetProgramme), kQuickRead);
   router.Add(Method::kPatch, "/v1/programmes/{id}", Access::kWrite, bind(UpdateProgramme));
   router.Add(Method::kPost, "/v1/programmes/{id}/transitions", Access::kWrite,
              bind(TransitionProgramme));
   router.Add(Method::kPost, "/v1/programmes/{id}/nominations", Access::kWrite,
              bind(CreateNomination));
-  router.Add(Method::kGet, "/v1/programmes/{id}/nominations", Access::kRead, bind(ListNominations));
+  router.Add(Method::kGet, "/v1/programmes/{id}/nominations", Access::kRead, bind(ListNominations),
+             kQuickRead);
   router.Add(Method::kPost, "/v1/programmes/{id}/itinerary", Access::kWrite,
              bind(CreateItineraryItem));
-  router.Add(Method::kGet, "/v1/programmes/{id}/itinerary", Access::kRead, bind(ListItinerary));
-  router.Add(Method::kGet, "/v1/nominations/{id}", Access::kRead, bind(GetNomination));
+  router.Add(Method::kGet, "/v1/programmes/{id}/itinerary", Access::kRead, bind(ListItinerary),
+             kQuickRead);
+  router.Add(Method::kGet, "/v1/nominations/{id}", Access::kRead, bind(GetNomination), kQuickRead);
   router.Add(Method::kDelete, "/v1/nominations/{id}", Access::kAdmin, bind(DeleteNomination));
   router.Add(Method::kPost, "/v1/nominations/{id}/transitions", Access::kWrite,
              bind(TransitionNominationHandler));
   // Travel details and visa letters are personal data: staff and admin only.
   router.Add(Method::kPut, "/v1/nominations/{id}/logistics", Access::kWrite, bind(PutLogistics));
-  router.Add(Method::kGet, "/v1/nominations/{id}/logistics", Access::kWrite, bind(GetLogistics));
+  router.Add(Method::kGet, "/v1/nominations/{id}/logistics", Access::kWrite, bind(GetLogistics),
+             kQuickRead);
   router.Add(Method::kGet, "/v1/nominations/{id}/documents/{kind}", Access::kWrite,
              bind(GetDocument));
-  router.Add(Method::kGet, "/v1/nominations/{id}/followups", Access::kRead, bind(ListFollowUps));
+  router.Add(Method::kGet, "/v1/nominations/{id}/followups", Access::kRead, bind(ListFollowUps),
+             kQuickRead);
   router.Add(Method::kPost, "/v1/followups/{id}/report", Access::kWrite,
              bind(SubmitFollowUpReport));
   router.Add(Method::kPost, "/v1/admin/followup-scans", Access::kAdmin, bind(RunFollowUpScan));
