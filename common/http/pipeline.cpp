@@ -3,6 +3,7 @@
 #include <strings.h>
 
 #include <cctype>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <mutex>
@@ -54,6 +55,12 @@ void AppendJsonString(std::string& out, std::string_view text) {
     }
   }
   out += '"';
+}
+
+void AppendNumber(std::string& out, std::uint64_t value) {
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  out.append(digits, end);
 }
 
 // A version 4 UUID from a per-thread generator seeded once from the system's CSPRNG: request
@@ -282,11 +289,21 @@ void Pipeline::Observe(const Request& request, const Response& response) {
   AppendJsonString(line, request.path);
   line += ",\"route\":";
   AppendJsonString(line, route);
-  char numbers[128];
-  std::snprintf(numbers, sizeof numbers,
-                ",\"status\":%d,\"duration_ms\":%.3f,\"bytes_in\":%zu,\"bytes_out\":%zu",
-                response.status, seconds * 1e3, request.body.size(), response.body.size());
-  line += numbers;
+  line += ",\"status\":";
+  AppendNumber(line, static_cast<std::uint64_t>(response.status));
+  // Milliseconds with three decimals, from whole microseconds (printf's %f cost more than the
+  // rest of the line).
+  const auto micros = static_cast<std::uint64_t>(seconds * 1e6 + 0.5);
+  line += ",\"duration_ms\":";
+  AppendNumber(line, micros / 1000);
+  line += '.';
+  line += static_cast<char>('0' + micros / 100 % 10);
+  line += static_cast<char>('0' + micros / 10 % 10);
+  line += static_cast<char>('0' + micros % 10);
+  line += ",\"bytes_in\":";
+  AppendNumber(line, request.body.size());
+  line += ",\"bytes_out\":";
+  AppendNumber(line, response.body.size());
   line += ",\"remote\":";
   AppendJsonString(line, request.remote_address);
   if (!request.principal.subject.empty()) {

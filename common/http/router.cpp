@@ -23,6 +23,27 @@ bool IsCapture(std::string_view segment) {
   return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
 }
 
+// Compares first and builds the captures only for the route that matched: most routes a path is
+// tried against do not match.
+bool Matches(const std::vector<std::string>& pattern, const std::vector<std::string_view>& path) {
+  if (pattern.size() != path.size()) return false;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (IsCapture(pattern[i]) ? path[i].empty() : pattern[i] != path[i]) return false;
+  }
+  return true;
+}
+
+std::unordered_map<std::string, std::string> Captures(const std::vector<std::string>& pattern,
+                                                      const std::vector<std::string_view>& path) {
+  std::unordered_map<std::string, std::string> params;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (IsCapture(pattern[i])) {
+      params.emplace(pattern[i].substr(1, pattern[i].size() - 2), std::string(path[i]));
+    }
+  }
+  return params;
+}
+
 }  // namespace
 
 Router& Router::Add(Method method, std::string_view pattern, auth::Access access, Handler handler,
@@ -53,31 +74,16 @@ Router::Match Router::Find(Method method, std::string_view path) const {
   const Route* head_fallback = nullptr;
   std::unordered_map<std::string, std::string> head_params;
   for (const auto& route : routes_) {
-    if (route.segments.size() != segments.size()) continue;
-    std::unordered_map<std::string, std::string> params;
-    bool matches = true;
-    for (std::size_t i = 0; i < segments.size() && matches; ++i) {
-      const auto& expected = route.segments[i];
-      if (IsCapture(expected)) {
-        if (segments[i].empty()) {
-          matches = false;
-        } else {
-          params.emplace(expected.substr(1, expected.size() - 2), std::string(segments[i]));
-        }
-      } else if (expected != segments[i]) {
-        matches = false;
-      }
-    }
-    if (!matches) continue;
+    if (!Matches(route.segments, segments)) continue;
     if (route.method == method) {
       result.kind = Match::Kind::kFound;
       result.route = &route;
-      result.params = std::move(params);
+      result.params = Captures(route.segments, segments);
       return result;
     }
     if (method == Method::kHead && route.method == Method::kGet) {
       head_fallback = &route;
-      head_params = params;
+      head_params = Captures(route.segments, segments);
     }
     allowed.push_back(MethodName(route.method));
   }

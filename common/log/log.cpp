@@ -2,10 +2,15 @@
 
 #include "common/util/clock.hpp"
 
+#include <unistd.h>
+
 #include <atomic>
-#include <cstdio>
+#include <cerrno>
+#include <condition_variable>
+#include <cstdlib>
 #include <mutex>
 #include <string>
+#include <thread>
 
 namespace jilaf::log {
 namespace {
@@ -28,14 +33,75 @@ const char* LevelName(Level level) {
   return "info";
 }
 
-// One fwrite of the line with its newline: stderr is unbuffered, so that is one write(2) per
-// line instead of two, and lines from different threads never interleave.
-void Emit(std::string text) {
-  text.push_back('\n');
-  std::lock_guard lock(g_mutex);
-  std::fwrite(text.data(), 1, text.size(), stderr);
-  std::fflush(stderr);  // no system call while stderr is unbuffered; kept if it ever is not
-}
+// Lines go to stderr through a small buffer that a background thread writes out, so that
+// request threads never wait on a write(2) of their own and a busy server writes many access
+// lines per system call. Warnings and errors (and Flush) write the buffer synchronously, so the
+// lines that explain a crash are out before it happens; at exit the buffer is flushed. Order is
+// kept: whoever writes takes the pending text as a whole, under one writer lock.
+class Sink {
+ public:
+  Sink() {
+    std::thread([this] { Run(); }).detach();
+    std::atexit([] { Get().Flush(); });
+  }
+
+  static Sink& Get() {
+    static Sink* sink = new Sink();  // never destroyed: threads may log during exit
+    return *sink;
+  }
+
+  void Append(std::string_view line, bool synchronous) {
+    {
+      std::lock_guard lock(mutex_);
+      pending_.append(line);
+      pending_.push_back('\n');
+    }
+    if (synchronous) {
+      Flush();
+    } else {
+      cv_.notify_one();
+    }
+  }
+
+  void Flush() {
+    std::lock_guard writer(writer_mutex_);
+    std::string out;
+    {
+      std::lock_guard lock(mutex_);
+      out.swap(pending_);
+    }
+    WriteAll(out);
+  }
+
+ private:
+  void Run() {
+    for (;;) {
+      {
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, [this] { return !pending_.empty(); });
+      }
+      Flush();
+    }
+  }
+
+  static void WriteAll(std::string_view text) {
+    while (!text.empty()) {
+      const auto n = ::write(STDERR_FILENO, text.data(), text.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return;  // nowhere left to report it
+      }
+      text.remove_prefix(static_cast<std::size_t>(n));
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::string pending_;
+  std::mutex writer_mutex_;
+};
+
+void Emit(std::string_view text, Level level) { Sink::Get().Append(text, level >= Level::kWarn); }
 
 }  // namespace
 
@@ -74,13 +140,15 @@ void Write(Level level, std::string_view msg, nlohmann::json fields) {
   if (fields.is_object()) {
     for (auto& [key, value] : fields.items()) line[key] = std::move(value);
   }
-  Emit(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  Emit(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), level);
 }
 
-void WriteLine(std::string line) { Emit(std::move(line)); }
+void WriteLine(std::string line) { Emit(line, Level::kInfo); }
 
 void WriteRaw(const nlohmann::json& line) {
-  Emit(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  Emit(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), Level::kInfo);
 }
+
+void Flush() { Sink::Get().Flush(); }
 
 }  // namespace jilaf::log

@@ -17,6 +17,8 @@ void SetLevel(Level level);
 void SetService(std::string_view service);
 
 /// Writes one JSON object per line to stderr: ts, level, service, msg and the given fields.
+/// Debug and info lines are buffered and written by a background thread within moments;
+/// warnings and errors are written before Write returns. The buffer is flushed at exit.
 void Write(Level level, std::string_view msg, nlohmann::json fields = nlohmann::json::object());
 
 inline void Debug(std::string_view msg, nlohmann::json fields = nlohmann::json::object()) {
@@ -36,5 +38,7 @@ inline void Error(std::string_view msg, nlohmann::json fields = nlohmann::json::
 void WriteRaw(const nlohmann::json& line);
 /// Writes one already serialised JSON object (no newline) as a line: the access log's fast path.
 void WriteLine(std::string line);
+/// Writes out every buffered line before returning.
+void Flush();
 
 }  // namespace jilaf::log

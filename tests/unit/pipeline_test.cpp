@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "common/http/problem.hpp"
+#include "common/log/log.hpp"
 #include "tests/support/keys.hpp"
 #include "tests/support/process.hpp"
 
@@ -131,6 +132,7 @@ TEST_F(PipelineTest, AccessLineIsValidJsonForAHostilePath) {
   request.path = std::string("/v1/\"q\\\n\x01") + "\xff\xfe";  // quotes, control, not UTF-8
   ::testing::internal::CaptureStderr();
   (void)pipeline_->Handle(request);
+  jilaf::log::Flush();  // access lines are buffered
   const std::string text = ::testing::internal::GetCapturedStderr();
   int access_lines = 0;
   std::size_t start = 0;
