@@ -35,11 +35,16 @@ json SeminarSnapshot(const json& doc) {
                              {"alumnus_id", OrNull(r, "alumnus_id")},
                              {"country", r["country"]}});
   }
-  return {{"seminar_id", doc["id"]},           {"title", doc["title"]},
-          {"co_organisers", doc["co_organisers"]}, {"venue", doc["venue"]},
-          {"fiscal_year", doc["fiscal_year"]}, {"start_date", doc["start_date"]},
-          {"end_date", doc["end_date"]},       {"capacity", doc["capacity"]},
-          {"status", doc["status"]},           {"registrations", std::move(registrations)}};
+  return {{"seminar_id", doc["id"]},
+          {"title", doc["title"]},
+          {"co_organisers", doc["co_organisers"]},
+          {"venue", doc["venue"]},
+          {"fiscal_year", doc["fiscal_year"]},
+          {"start_date", doc["start_date"]},
+          {"end_date", doc["end_date"]},
+          {"capacity", doc["capacity"]},
+          {"status", doc["status"]},
+          {"registrations", std::move(registrations)}};
 }
 
 json EducationSnapshot(const json& doc) {

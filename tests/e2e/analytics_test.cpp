@@ -74,8 +74,9 @@ class AnalyticsE2e : public E2eTest {
     const int status = testing::RunCommand(std::string(JILAF_ANALYTICS_BIN) + " " + args + " >" +
                                                out + " 2>>" + dir_ + "/analytics.log",
                                            &shell_output);
-    EXPECT_EQ(status, expected_status) << "analytics " << args << "\n"
-                                       << shell_output << testing::TailFile(dir_ + "/analytics.log");
+    EXPECT_EQ(status, expected_status)
+        << "analytics " << args << "\n"
+        << shell_output << testing::TailFile(dir_ + "/analytics.log");
     return ReadAll(out);
   }
 
@@ -84,8 +85,8 @@ class AnalyticsE2e : public E2eTest {
   std::int64_t Consume(const std::string& db, const std::string& group,
                        const std::string& extra = {}) {
     const auto out = Analytics("consume --until-caught-up --timeout-ms 120000 --kafka-brokers " +
-                               bootstrap_ + " --analytics-db " + db + " --consumer-group " +
-                               group + " --log-level warn " + extra);
+                               bootstrap_ + " --analytics-db " + db + " --consumer-group " + group +
+                               " --log-level warn " + extra);
     const auto summary = json::parse(out, nullptr, false);
     EXPECT_TRUE(summary.is_object()) << out;
     return summary.is_object() ? summary.value("applied", std::int64_t{-1}) : -1;
@@ -124,8 +125,8 @@ class AnalyticsE2e : public E2eTest {
         " JILAF_PROJECTS_URL=http://127.0.0.1:" + std::to_string(running_[1]->http_port) +
         " JILAF_MISSIONS_URL=http://127.0.0.1:" + std::to_string(running_[2]->http_port) +
         " JILAF_DEMO_TOKEN=" + staff_token_ + " JILAF_DEMO_ADMIN_TOKEN=" + admin_token_ +
-        " JILAF_DEMO_FISCAL_YEAR=" + std::to_string(fy_) + " /usr/bin/python3 " +
-        JILAF_SOURCE_DIR + "/scripts/demo.d/" + name;
+        " JILAF_DEMO_FISCAL_YEAR=" + std::to_string(fy_) + " /usr/bin/python3 " + JILAF_SOURCE_DIR +
+        "/scripts/demo.d/" + name;
     std::string output;
     ASSERT_EQ(testing::RunCommand(command, &output), 0) << name << ":\n" << output;
   }
@@ -206,24 +207,25 @@ TEST_F(AnalyticsE2e, RebuildsEveryFiscalYearReportFromTheTopicsAlone) {
 
   // Later changes, to entities the snapshots described and to new ones.
   const std::string year = std::to_string(fy_);
-  const json programme = {{"fiscal_year", fy_},
-                          {"title", {{"ja", "分析用追加プログラム"}, {"en", "Analytics late programme"}}},
-                          {"track", "industrialized"},
-                          {"region", "Europe"},
-                          {"start_date", year + "-09-01"},
-                          {"end_date", year + "-09-20"},
-                          {"seats", 4},
-                          {"country_quotas", json::object()},
-                          {"host_organisations", {"RENGO"}},
-                          {"status", "open"}};
+  const json programme = {
+      {"fiscal_year", fy_},
+      {"title", {{"ja", "分析用追加プログラム"}, {"en", "Analytics late programme"}}},
+      {"track", "industrialized"},
+      {"region", "Europe"},
+      {"start_date", year + "-09-01"},
+      {"end_date", year + "-09-20"},
+      {"seats", 4},
+      {"country_quotas", json::object()},
+      {"host_organisations", {"RENGO"}},
+      {"status", "open"}};
   const auto created = Call(*running_[0], "POST", "/v1/programmes", programme.dump(), staff_token_);
   ASSERT_EQ(created.status, 201) << created.body;
   const std::string programme_id = json::parse(created.body)["id"];
   ASSERT_EQ(Nominate(*running_[0], programme_id, "Late-" + run).status, 201);
-  const auto approved = json::parse(
-      Call(*running_[1], "GET", "/v1/projects?status=approved&fiscal_year=" + year, {},
-           staff_token_)
-          .body);
+  const auto approved =
+      json::parse(Call(*running_[1], "GET", "/v1/projects?status=approved&fiscal_year=" + year, {},
+                       staff_token_)
+                      .body);
   ASSERT_FALSE(approved["items"].empty()) << approved.dump();
   const std::string project_id = approved["items"][0]["id"];
   const json amendment = {{"reason", "Scope widened after the snapshot"},
@@ -238,9 +240,13 @@ TEST_F(AnalyticsE2e, RebuildsEveryFiscalYearReportFromTheTopicsAlone) {
                         {"objectives", {"Plantation workers' wages"}}};
   ASSERT_EQ(Call(*running_[2], "POST", "/v1/missions", mission.dump(), staff_token_).status, 201);
 
+  // Snapshots change no figure: wait for the relays to have published them too.
   ASSERT_TRUE(testing::WaitUntil(
       [&] {
         Consume(store_a, group_a);
+        for (auto* service : running_) {
+          if (Metric(*service, "jilaf_outbox_pending") != 0) return false;
+        }
         return AllEqual(store_a, &difference);
       },
       seconds(120)))
@@ -250,9 +256,11 @@ TEST_F(AnalyticsE2e, RebuildsEveryFiscalYearReportFromTheTopicsAlone) {
     expected[kServices[i]] = ServiceReport(*running_[i]);
   }
   // The later changes moved the figures (so the comparisons below test them).
-  EXPECT_NE(expected["projects"]["totals"]["committed_jpy"], projects_report["totals"]["committed_jpy"]);
+  EXPECT_NE(expected["projects"]["totals"]["committed_jpy"],
+            projects_report["totals"]["committed_jpy"]);
   EXPECT_EQ(expected["invitations"]["nominated"], invitations_report["nominated"].get<int>() + 1);
-  EXPECT_EQ(expected["missions"]["missions"]["total"], missions_report["missions"]["total"].get<int>() + 1);
+  EXPECT_EQ(expected["missions"]["missions"]["total"],
+            missions_report["missions"]["total"].get<int>() + 1);
 
   // A fresh store reading everything from the earliest offset: the same figures, to the yen.
   const std::string store_b = dir_ + "/analytics-b.db";
@@ -262,8 +270,8 @@ TEST_F(AnalyticsE2e, RebuildsEveryFiscalYearReportFromTheTopicsAlone) {
   }
   // The CSV export carries the same figures.
   std::map<std::string, json> csv_figures;
-  std::istringstream csv(Analytics("report --analytics-db " + store_b + " --fiscal-year " + year +
-                                   " --format csv"));
+  std::istringstream csv(
+      Analytics("report --analytics-db " + store_b + " --fiscal-year " + year + " --format csv"));
   std::string line;
   std::getline(csv, line);
   EXPECT_EQ(line, "service,figure,value");

@@ -15,24 +15,20 @@ namespace {
 using nlohmann::json;
 
 events::CloudEvent Event(const std::string& type, json data) {
-  return events::MakeEvent("/test", type, "key", "subject", "/schemas/x/v1.json",
-                           std::move(data));
+  return events::MakeEvent("/test", type, "key", "subject", "/schemas/x/v1.json", std::move(data));
 }
 
 json Nomination(const std::string& id, const std::string& status) {
-  return {{"nomination_id", id},
-          {"programme_id", "p1"},
-          {"fiscal_year", 2040},
-          {"track", "developing"},
-          {"region", "Asia"},
-          {"status", status},
-          {"previous_status", nullptr},
-          {"candidate", {{"nationality", "VN"}, {"gender", "female"}}}};
+  return {
+      {"nomination_id", id},        {"programme_id", "p1"},
+      {"fiscal_year", 2040},        {"track", "developing"},
+      {"region", "Asia"},           {"status", status},
+      {"previous_status", nullptr}, {"candidate", {{"nationality", "VN"}, {"gender", "female"}}}};
 }
 
 json Programme(const std::string& region) {
-  return {{"programme_id", "p1"}, {"fiscal_year", 2040}, {"track", "developing"},
-          {"region", region}};
+  return {
+      {"programme_id", "p1"}, {"fiscal_year", 2040}, {"track", "developing"}, {"region", region}};
 }
 
 class AnalyticsProjection : public ::testing::Test {
@@ -61,11 +57,15 @@ class AnalyticsProjection : public ::testing::Test {
 
 TEST_F(AnalyticsProjection, SnapshotBeforeOrAfterChangesGivesTheSameReport) {
   const auto created = Event("jilaf.invitations.programme.created", Programme("Asia"));
-  const auto submitted = Event("jilaf.invitations.nomination.submitted", Nomination("n1", "submitted"));
-  const auto selected = Event("jilaf.invitations.nomination.selected", Nomination("n1", "selected"));
-  const auto completed = Event("jilaf.invitations.nomination.completed", Nomination("n1", "completed"));
+  const auto submitted =
+      Event("jilaf.invitations.nomination.submitted", Nomination("n1", "submitted"));
+  const auto selected =
+      Event("jilaf.invitations.nomination.selected", Nomination("n1", "selected"));
+  const auto completed =
+      Event("jilaf.invitations.nomination.completed", Nomination("n1", "completed"));
   const auto programme_snapshot = Event("jilaf.invitations.programme.snapshot", Programme("Asia"));
-  const auto snapshot = Event("jilaf.invitations.nomination.snapshot", Nomination("n1", "selected"));
+  const auto snapshot =
+      Event("jilaf.invitations.nomination.snapshot", Nomination("n1", "selected"));
 
   const json changes_only = Fold({created, submitted, selected, completed});
   // Changes, then a snapshot of the state they led to, then the later change.
@@ -102,31 +102,34 @@ TEST_F(AnalyticsProjection, DeletedNominationLeavesTheReport) {
 }
 
 TEST_F(AnalyticsProjection, SeminarSnapshotReplacesItsRegistrations) {
-  const json seminar = {{"seminar_id", "s1"}, {"fiscal_year", 2040}, {"status", "registration_open"}};
+  const json seminar = {
+      {"seminar_id", "s1"}, {"fiscal_year", 2040}, {"status", "registration_open"}};
   auto registration = [](const std::string& id, const std::string& status, json alumnus) {
-    return json{{"seminar_id", "s1"}, {"registration_id", id}, {"status", status},
-                {"alumnus_id", alumnus}, {"country", "TH"}, {"fiscal_year", 2040}};
+    return json{{"seminar_id", "s1"},    {"registration_id", id}, {"status", status},
+                {"alumnus_id", alumnus}, {"country", "TH"},       {"fiscal_year", 2040}};
   };
   json snapshot = seminar;
   snapshot["status"] = "held";
   snapshot["registrations"] = {
       {{"registration_id", "r1"}, {"status", "cancelled"}, {"alumnus_id", "a1"}, {"country", "TH"}},
-      {{"registration_id", "r2"}, {"status", "registered"}, {"alumnus_id", nullptr},
+      {{"registration_id", "r2"},
+       {"status", "registered"},
+       {"alumnus_id", nullptr},
        {"country", "TH"}}};
-  const json by_events =
+  const json by_events = Fold(
+      {Event("jilaf.missions.seminar.created", seminar),
+       Event("jilaf.missions.registration.registered", registration("r1", "registered", "a1")),
+       Event("jilaf.missions.registration.cancelled", registration("r1", "cancelled", "a1")),
+       Event("jilaf.missions.registration.registered", registration("r2", "registered", nullptr)),
+       Event("jilaf.missions.seminar.held", [&] {
+         json held = seminar;
+         held["status"] = "held";
+         return held;
+       }())});
+  const json by_snapshot =
       Fold({Event("jilaf.missions.seminar.created", seminar),
-            Event("jilaf.missions.registration.registered", registration("r1", "registered", "a1")),
-            Event("jilaf.missions.registration.cancelled", registration("r1", "cancelled", "a1")),
-            Event("jilaf.missions.registration.registered", registration("r2", "registered", nullptr)),
-            Event("jilaf.missions.seminar.held", [&] {
-              json held = seminar;
-              held["status"] = "held";
-              return held;
-            }())});
-  const json by_snapshot = Fold({Event("jilaf.missions.seminar.created", seminar),
-                                 Event("jilaf.missions.registration.registered",
-                                       registration("r9", "registered", "a9")),
-                                 Event("jilaf.missions.seminar.snapshot", snapshot)});
+            Event("jilaf.missions.registration.registered", registration("r9", "registered", "a9")),
+            Event("jilaf.missions.seminar.snapshot", snapshot)});
   EXPECT_EQ(by_events["missions"], by_snapshot["missions"]);
   EXPECT_EQ(by_events["missions"]["seminars"]["participants"], 1);
   EXPECT_EQ(by_events["missions"]["seminars"]["held"], 1);
@@ -134,11 +137,18 @@ TEST_F(AnalyticsProjection, SeminarSnapshotReplacesItsRegistrations) {
 }
 
 TEST_F(AnalyticsProjection, PaidTrancheCountsUnderItsProjectsCurrentArea) {
-  const json project = {{"project_id", "pr1"}, {"status", "active"}, {"fiscal_year", 2040},
-                        {"area", "other"}, {"country", "KH"}, {"support_type", "financing"},
+  const json project = {{"project_id", "pr1"},
+                        {"status", "active"},
+                        {"fiscal_year", 2040},
+                        {"area", "other"},
+                        {"country", "KH"},
+                        {"support_type", "financing"},
                         {"budget", {{"amount_jpy", 1000000}}}};
-  json tranche = {{"tranche_id", "t1"}, {"project_id", "pr1"}, {"status", "paid"},
-                  {"amount_jpy", 400000}, {"value_date", "2041-03-31"}};
+  json tranche = {{"tranche_id", "t1"},
+                  {"project_id", "pr1"},
+                  {"status", "paid"},
+                  {"amount_jpy", 400000},
+                  {"value_date", "2041-03-31"}};
   json amended = project;
   amended["area"] = "industrial_relations";
   amended["budget"]["amount_jpy"] = 1200000;

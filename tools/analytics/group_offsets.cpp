@@ -31,8 +31,8 @@ GroupOffsets::GroupOffsets(const std::string& brokers, const std::string& group,
         RdKafka::Topic::create(consumer_.get(), topic, nullptr, error));
     if (!handle) throw std::runtime_error("topic " + topic + ": " + error);
     RdKafka::Metadata* raw = nullptr;
-    const auto err = consumer_->metadata(false, handle.get(), &raw,
-                                         static_cast<int>(timeout_.count()));
+    const auto err =
+        consumer_->metadata(false, handle.get(), &raw, static_cast<int>(timeout_.count()));
     std::unique_ptr<RdKafka::Metadata> metadata(raw);
     if (err != RdKafka::ERR_NO_ERROR) {
       throw std::runtime_error("metadata of " + topic + ": " + RdKafka::err2str(err));
@@ -113,8 +113,8 @@ std::vector<PartitionPosition> GroupOffsets::Positions() {
   }
   for (auto* tp : list) {
     PartitionPosition position{tp->topic(), tp->partition(), tp->offset() >= 0 ? tp->offset() : -1};
-    consumer_->query_watermark_offsets(tp->topic(), tp->partition(), &position.low,
-                                       &position.high, static_cast<int>(timeout_.count()));
+    consumer_->query_watermark_offsets(tp->topic(), tp->partition(), &position.low, &position.high,
+                                       static_cast<int>(timeout_.count()));
     out.push_back(position);
   }
   DestroyAll(list);

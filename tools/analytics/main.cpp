@@ -118,8 +118,9 @@ std::vector<char*> SubArgs(int argc, char** argv) {
 
 int Consume(int argc, char** argv) {
   ConsumeConfig c;
-  config::Flags flags("analytics consume",
-                      "Reads every topic into the analytics store through the platform's consumer.");
+  config::Flags flags(
+      "analytics consume",
+      "Reads every topic into the analytics store through the platform's consumer.");
   RegisterConsume(flags, c);
   auto args = SubArgs(argc, argv);
   flags.ParseOrExit(static_cast<int>(args.size()), args.data());
@@ -168,7 +169,8 @@ int Consume(int argc, char** argv) {
     std::signal(SIGINT, [](int) { g_stop = true; });
     std::signal(SIGTERM, [](int) { g_stop = true; });
     consumer.Start();
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(c.timeout_ms);
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(c.timeout_ms);
     int status = 0;
     while (!g_stop) {
       std::this_thread::sleep_for(std::chrono::milliseconds(250));

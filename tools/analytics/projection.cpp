@@ -108,7 +108,9 @@ void ApplyInvitations(store::Db& tx, const std::string& what, const json& data) 
   if (what.starts_with("programme.")) {
     const auto year = Year(data);
     Put(tx, "invitations.programme", Text(data, "programme_id"), std::nullopt, year,
-        {{"fiscal_year", AsJson(year)}, {"track", Need(data, "track")}, {"region", OrNull(data, "region")}});
+        {{"fiscal_year", AsJson(year)},
+         {"track", Need(data, "track")},
+         {"region", OrNull(data, "region")}});
   } else if (what == "nomination.deleted") {
     Remove(tx, "invitations.nomination", Text(data, "nomination_id"));
   } else if (what.starts_with("nomination.")) {
@@ -168,10 +170,10 @@ void Participant(store::Db& tx, const std::string& programme_id, std::optional<s
 
 void Invited(store::Db& tx, const std::string& alumnus_id, const json& engagement) {
   const auto year = Year(engagement);
-  PutIfAbsent(tx, "missions.invitation",
-              alumnus_id + "/" + Text(engagement, "target_kind") + "/" +
-                  Text(engagement, "target_id"),
-              year, {{"alumnus_id", alumnus_id}});
+  PutIfAbsent(
+      tx, "missions.invitation",
+      alumnus_id + "/" + Text(engagement, "target_kind") + "/" + Text(engagement, "target_id"),
+      year, {{"alumnus_id", alumnus_id}});
 }
 
 void ApplyMissions(store::Db& tx, const std::string& what, const json& data) {

@@ -40,9 +40,9 @@ std::string TextOr(const json& value, const std::string& fallback) {
 // --- invitations: the same figures as services/invitations BuildFiscalYearReport ------------
 
 bool HoldsSeat(const std::string& status) {
-  static const std::set<std::string> kSeated = {"selected",      "invited", "visa_applied",
-                                                "visa_granted",  "travel_booked",
-                                                "arrived",       "completed"};
+  static const std::set<std::string> kSeated = {"selected",     "invited",       "visa_applied",
+                                                "visa_granted", "travel_booked", "arrived",
+                                                "completed"};
   return kSeated.contains(status);
 }
 
@@ -104,8 +104,8 @@ void Add(json& group, const std::string& key, std::int64_t projects, std::int64_
   row["disbursed_jpy"] = row["disbursed_jpy"].get<std::int64_t>() + disbursed;
 }
 
-void AddEverywhere(json& report, const json& project, std::int64_t projects,
-                   std::int64_t committed, std::int64_t disbursed) {
+void AddEverywhere(json& report, const json& project, std::int64_t projects, std::int64_t committed,
+                   std::int64_t disbursed) {
   Add(report["by_area"], project["area"], projects, committed, disbursed);
   Add(report["by_country"], project["country"], projects, committed, disbursed);
   Add(report["by_support_type"], project["support_type"], projects, committed, disbursed);
