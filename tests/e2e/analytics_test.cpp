@@ -71,8 +71,9 @@ class AnalyticsE2e : public E2eTest {
   std::string Analytics(const std::string& args, int expected_status = 0) {
     const std::string out = dir_ + "/analytics.out";
     std::string shell_output;
-    const int status = testing::RunCommand(std::string(JILAF_ANALYTICS_BIN) + " " + args + " >" +
-                                               out + " 2>>" + dir_ + "/analytics.log",
+    // In a subshell: RunCommand appends 2>&1, which must not send the log into the output.
+    const int status = testing::RunCommand("(" + std::string(JILAF_ANALYTICS_BIN) + " " + args +
+                                               " >" + out + " 2>>" + dir_ + "/analytics.log)",
                                            &shell_output);
     EXPECT_EQ(status, expected_status)
         << "analytics " << args << "\n"

@@ -157,6 +157,10 @@ int Consume(int argc, char** argv) {
     options.topics = topics;
     options.brokers = c.brokers;
     options.dead_letter_topic = c.dead_letter_topic;
+    // A fold that refuses an event refuses it every time (its data lacks a fact): one retry is
+    // enough before the dead letter; a busy or failing store is still retried without limit.
+    options.max_attempts = 2;
+    options.retry_backoff = std::chrono::milliseconds(50);
     // Runs only for events the inbox has not seen: a replay into the same store applies none.
     std::atomic<std::int64_t> applied{0};
     events::Consumer consumer(
