@@ -317,5 +317,22 @@ TEST_F(AnalyticsE2e, ReportRefusesBadArguments) {
   EXPECT_EQ(empty["from"], "2026-04-01");
 }
 
+TEST_F(AnalyticsE2e, EventLackingAReportFactGoesToItsOwnDeadLetterTopic) {
+  const std::string key = "analytics-poison-" + events::NewUuid();
+  // A paid tranche without its status or amount: the projects report cannot count it.
+  ProduceEvent("jilaf.projects.events", "jilaf.projects.tranche.paid", key,
+               {{"tranche_id", key}, {"project_id", key}});
+  const std::string db = dir_ + "/poison.db";
+  const std::string group = "analytics-e2e-" + events::NewUuid().substr(0, 8) + "-poison";
+  Consume(db, group, "--topics jilaf.projects.events");
+  const auto dead = FindMessage("jilaf.analytics.dlq", key, seconds(30));
+  ASSERT_FALSE(dead.empty()) << "no dead letter for " << key;
+  EXPECT_EQ(dead.at("dlq_consumer"), group);
+  EXPECT_EQ(dead.at("dlq_origin_topic"), "jilaf.projects.events");
+  EXPECT_NE(dead.at("dlq_error").find("status"), std::string::npos) << dead.at("dlq_error");
+  // The consumer moved on: caught up, and a replay into the same store applies nothing.
+  EXPECT_EQ(Consume(db, group, "--topics jilaf.projects.events --from-earliest"), 0);
+}
+
 }  // namespace
 }  // namespace jilaf::e2e
