@@ -4,7 +4,7 @@
 Loads partner organisations and 14 field projects across the four areas and ten countries, with
 reviews, disbursement tranches in local currencies (converted at rates fixed on their value
 dates), expert dispatches, reporting obligations (some left overdue) and indicators with actuals
-broken down by sex. Then checks GET /v1/reports/fiscal-years/2026 against what it loaded, to the
+broken down by sex. Then checks GET /v1/reports/fiscal-years/{FY} against what it loaded, to the
 yen: it reads the report before and after loading and compares the difference with its own
 figures, computed independently with exact fractions. Exits non-zero on the first surprise.
 """
@@ -20,7 +20,7 @@ URL = os.environ.get("JILAF_PROJECTS_URL", "http://127.0.0.1:8082")
 TOKEN = os.environ["JILAF_DEMO_TOKEN"]
 ADMIN = os.environ.get("JILAF_DEMO_ADMIN_TOKEN", TOKEN)
 RUN = uuid.uuid4().hex[:8]
-FY = 2026
+FY = int(os.environ.get("JILAF_DEMO_FISCAL_YEAR", "2026"))
 EXPONENT = {"JPY": 0, "USD": 2, "VND": 0, "IDR": 2, "PHP": 2, "NPR": 2, "BDT": 2, "LKR": 2,
             "MNT": 2, "INR": 2, "KHR": 2, "MMK": 2}
 
@@ -120,13 +120,13 @@ def main():
     expert_number = 0
     for index, (country, area, support, title, budget, currency, rate, final, report_ok) in \
             enumerate(PROJECTS):
-        start = f"2026-{4 + index % 3:02d}-01"
+        start = f"{FY}-{4 + index % 3:02d}-01"
         project = create("/v1/projects", {
             "title": {"ja": f"{title}（{country}）", "en": title},
             "country": country, "partner_id": partners[country], "area": area,
             "support_type": support, "description": f"{title}: demo project {index + 1}",
             "funding_source": "JILAF own funds" if index % 2 else "MHLW ODA grant",
-            "start_date": start, "end_date": "2027-03-31",
+            "start_date": start, "end_date": f"{FY + 1}-03-31",
             "budget": {"amount": budget, "currency": "JPY"}})
         path = f"/v1/projects/{project['id']}"
         if final == "proposed":
@@ -146,9 +146,9 @@ def main():
         paid_jpy = 0
         if final != "approved":
             # Reporting: a progress report due at the end of September, a final one next spring.
-            progress = create(path + "/reports", {"kind": "progress", "due_date": "2026-09-30",
-                                                  "period_from": start, "period_to": "2026-09-30"})
-            create(path + "/reports", {"kind": "final", "due_date": "2027-05-31"})
+            progress = create(path + "/reports", {"kind": "progress", "due_date": f"{FY}-09-30",
+                                                  "period_from": start, "period_to": f"{FY}-09-30"})
+            create(path + "/reports", {"kind": "final", "due_date": f"{FY + 1}-05-31"})
             if report_ok:
                 move(f"/v1/reports/{progress['id']}", "submitted", document_url=f"https://example.org/r/{index}")
                 move(f"/v1/reports/{progress['id']}", "approved")
@@ -156,8 +156,8 @@ def main():
                 overdue += 1
         if support in ("financing", "both") and final != "approved":
             # Two tranches in local currency: 40% in spring, 35% in autumn (behind the report).
-            for share, planned, value_date in ((40, "2026-05-15", "2026-05-20"),
-                                               (35, "2026-10-15", "2026-10-20")):
+            for share, planned, value_date in ((40, f"{FY}-05-15", f"{FY}-05-20"),
+                                               (35, f"{FY}-10-15", f"{FY}-10-20")):
                 jpy_target = budget * share // 100
                 local = int(Fraction(jpy_target) / Fraction(rate) * 10 ** EXPONENT[currency])
                 tranche = create(path + "/tranches", {
@@ -168,7 +168,7 @@ def main():
                     sys.exit(f"projects demo: tranche converted to {tranche['amount_jpy']}, expected {expected_jpy}")
                 resource = f"/v1/tranches/{tranche['id']}"
                 move(resource, "requested")
-                if planned > "2026-09-30" and not report_ok:
+                if planned > f"{FY}-09-30" and not report_ok:
                     refused = move(resource, "approved", expect=(409,))
                     if refused.get("report_id") != progress["id"]:
                         sys.exit(f"projects demo: hold did not name the report: {refused}")
@@ -178,7 +178,7 @@ def main():
                 move(resource, "paid", value_date=value_date, exchange_rate=rate)
                 paid_jpy += expected_jpy
             # The ceiling holds: a tranche for more than what remains is refused with the rest.
-            over = create(path + "/tranches", {"amount": budget, "currency": "JPY", "planned_date": "2026-06-01"})
+            over = create(path + "/tranches", {"amount": budget, "currency": "JPY", "planned_date": f"{FY}-06-01"})
             move(f"/v1/tranches/{over['id']}", "requested")
             refused = move(f"/v1/tranches/{over['id']}", "approved", expect=(409,))
             if refused.get("remaining_jpy") != budget - paid_jpy:
@@ -188,17 +188,17 @@ def main():
             expert_number += 1
             expert = {"id": f"demo-{RUN}-expert-{expert_number}", "name": f"Expert {expert_number}"}
             create(path + "/dispatches", {"expert": expert, "role": "Trainer", "country": country,
-                                          "from_date": "2026-07-06", "to_date": "2026-07-24"})
+                                          "from_date": f"{FY}-07-06", "to_date": f"{FY}-07-24"})
             create(path + "/dispatches", {"expert": expert, "role": "Follow-up mission", "country": country,
-                                          "from_date": "2026-11-09", "to_date": "2026-11-20"})
+                                          "from_date": f"{FY}-11-09", "to_date": f"{FY}-11-20"})
             call("POST", path + "/dispatches", {"expert": expert, "role": "Overlap", "country": country,
-                                                 "from_date": "2026-07-20", "to_date": "2026-07-30"},
+                                                 "from_date": f"{FY}-07-20", "to_date": f"{FY}-07-30"},
                  expect=(409,))
         indicator = create(path + "/indicators", {
             "name": "Union members trained", "unit": "persons", "baseline": 0, "target": 120,
             "disaggregation": ["female", "male"]})
         etag = '"v1"'
-        for period, female, male in (("2026-Q2", 14 + index, 20), ("2026-Q3", 22, 18 + index)):
+        for period, female, male in ((f"{FY}-Q2", 14 + index, 20), (f"{FY}-Q3", 22, 18 + index)):
             _, etag = call("PUT", f"/v1/indicators/{indicator['id']}/actuals/{period}",
                            {"value": female + male, "breakdown": {"female": female, "male": male}},
                            headers={"If-Match": etag})

@@ -14,7 +14,7 @@ import urllib.request
 
 URL = os.environ.get("JILAF_MISSIONS_URL", "http://127.0.0.1:8083")
 TOKEN = os.environ["JILAF_DEMO_TOKEN"]
-FY = 2026
+FY = int(os.environ.get("JILAF_DEMO_FISCAL_YEAR", "2026"))
 
 
 def call(method, path, body=None, etag=None, key=None, expect=(200, 201)):
@@ -53,15 +53,15 @@ def move(path, doc, to, note=None):
 
 
 MISSIONS = [
-    ("ベトナム最低賃金調査団", "Viet Nam minimum wage research mission", ["VN"], "2026-05-11",
-     "2026-05-16", ["How the National Wage Council sets regional minimum wages",
+    ("ベトナム最低賃金調査団", "Viet Nam minimum wage research mission", ["VN"], f"{FY}-05-11",
+     f"{FY}-05-16", ["How the National Wage Council sets regional minimum wages",
                     "Collective bargaining in foreign-invested enterprises"],
      [("VGCL", "union"), ("MOLISA", "government"), ("VCCI", "employer"), ("ILO Hanoi", "ILO")]),
     ("インドネシア・カンボジア労働安全衛生調査団", "Indonesia and Cambodia OSH research mission",
-     ["ID", "KH"], "2026-08-03", "2026-08-12", ["Occupational safety in garment factories"],
+     ["ID", "KH"], f"{FY}-08-03", f"{FY}-08-12", ["Occupational safety in garment factories"],
      [("KSPI", "union"), ("Ministry of Manpower", "government"), ("GMAC", "employer")]),
-    ("インド非正規労働者調査団", "India informal workers research mission", ["IN"], "2026-11-09",
-     "2026-11-14", ["Organising informal workers", "Social security for platform workers"],
+    ("インド非正規労働者調査団", "India informal workers research mission", ["IN"], f"{FY}-11-09",
+     f"{FY}-11-14", ["Organising informal workers", "Social security for platform workers"],
      [("INTUC", "union"), ("SEWA", "union"), ("Ministry of Labour and Employment", "government")]),
 ]
 
@@ -97,13 +97,13 @@ def load_missions():
 
 PROGRAMMES = [
     ({"ja": "労使関係セミナー(ジャカルタ)", "en": "Industrial relations course, Jakarta"}, "abroad",
-     "ID", "2026-07-06", "2026-07-08",
-     [("Collective bargaining", ["2026-07-06", "2026-07-07"]), ("Dispute resolution", ["2026-07-08"])],
+     "ID", f"{FY}-07-06", f"{FY}-07-08",
+     [("Collective bargaining", [f"{FY}-07-06", f"{FY}-07-07"]), ("Dispute resolution", [f"{FY}-07-08"])],
      [("Siti Rahma", "siti.rahma@example.org", "ID"), ("Agus Salim", "agus.salim@example.org", "ID"),
       ("Dewi Lestari", "dewi.lestari@example.org", "ID")]),
     ({"ja": "日本の労働運動研修(東京)", "en": "Japanese labour movement course, Tokyo"}, "japan",
-     None, "2026-10-19", "2026-10-21",
-     [("RENGO and its affiliates", ["2026-10-19", "2026-10-20"]), ("Spring wage offensive", ["2026-10-21"])],
+     None, f"{FY}-10-19", f"{FY}-10-21",
+     [("RENGO and its affiliates", [f"{FY}-10-19", f"{FY}-10-20"]), ("Spring wage offensive", [f"{FY}-10-21"])],
      [("Maria Santos", "maria.santos@example.org", "PH"), ("Tran Van Minh", "tran.minh@example.org", "VN"),
       ("Aung Ko", "aung.ko@example.org", "MM"), ("Nimal Perera", "nimal.perera@example.org", "LK")]),
 ]
@@ -158,9 +158,9 @@ def alumni():
 
 SEMINARS = [
     ({"ja": "アジア太平洋地域 若年労働者の雇用セミナー", "en": "Asia-Pacific seminar on youth employment"},
-     {"name": "Royal Orchid", "city": "Bangkok", "country": "TH"}, "2026-09-14", "2026-09-15", 4),
+     {"name": "Royal Orchid", "city": "Bangkok", "country": "TH"}, f"{FY}-09-14", f"{FY}-09-15", 4),
     ({"ja": "南アジア 労働安全衛生セミナー", "en": "South Asia seminar on occupational safety and health"},
-     {"name": "Hotel Shanker", "city": "Kathmandu", "country": "NP"}, "2027-02-08", "2027-02-09", 30),
+     {"name": "Hotel Shanker", "city": "Kathmandu", "country": "NP"}, f"{FY + 1}-02-08", f"{FY + 1}-02-09", 30),
 ]
 
 

@@ -6,6 +6,7 @@
 #include "services/invitations/nominations.hpp"
 #include "services/invitations/programmes.hpp"
 #include "services/invitations/reports.hpp"
+#include "services/invitations/snapshots.hpp"
 
 namespace jilaf::invitations {
 
@@ -47,6 +48,7 @@ http::Router Routes(Context& context) {
   router.Add(Method::kPost, "/v1/followups/{id}/report", Access::kWrite,
              bind(SubmitFollowUpReport));
   router.Add(Method::kPost, "/v1/admin/followup-scans", Access::kAdmin, bind(RunFollowUpScan));
+  router.Add(Method::kPost, "/v1/admin/snapshots", Access::kAdmin, bind(PublishSnapshots));
   router.Add(Method::kGet, "/v1/reports/fiscal-years/{fy}", Access::kRead, bind(FiscalYearReport));
   return router;
 }

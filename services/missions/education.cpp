@@ -133,6 +133,7 @@ http::Response CreateEducationProgramme(const http::Request& request, store::Sto
       const std::string id = doc["id"];
       auto data = ProgrammeFacts(doc);
       data["sessions_total"] = SessionCount(doc);
+      data["courses"] = doc["courses"].size();  // for the yearly report
       data["attendance_threshold_percent"] = doc["attendance_threshold_percent"];
       Emit(tx, request, "education_programme", "created", id, "education-programmes/" + id,
            std::move(data));

@@ -5,6 +5,7 @@
 #include "services/missions/reports.hpp"
 #include "services/missions/research_missions.hpp"
 #include "services/missions/seminars.hpp"
+#include "services/missions/snapshots.hpp"
 
 namespace jilaf::missions {
 
@@ -54,6 +55,7 @@ http::Router Routes(store::Store& store) {
   router.Add(Method::kPost, "/v1/alumni/invitations", Access::kWrite, bind(InviteAlumni));
 
   router.Add(Method::kGet, "/v1/reports/fiscal-years/{fy}", Access::kRead, bind(FiscalYearReport));
+  router.Add(Method::kPost, "/v1/admin/snapshots", Access::kAdmin, bind(PublishSnapshots));
   return router;
 }
 

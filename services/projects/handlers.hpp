@@ -1,5 +1,7 @@
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 
 #include "common/http/message.hpp"
@@ -63,5 +65,12 @@ http::Response RecordActual(const http::Request& request, store::Store& store);
 
 // fiscal_report.cpp
 http::Response FiscalYearReport(const http::Request& request, store::Store& store);
+
+// Snapshots (snapshots.cpp): POST /v1/admin/snapshots.
+http::Response PublishSnapshots(const http::Request& request, store::Store& store);
+/// The facts every project event carries (and its snapshot).
+nlohmann::json ProjectData(const nlohmann::json& doc);
+/// The facts every tranche event carries (and its snapshot).
+nlohmann::json TrancheData(const nlohmann::json& tranche, const nlohmann::json& project);
 
 }  // namespace jilaf::projects

@@ -60,6 +60,8 @@ nlohmann::json Editable(const nlohmann::json& doc) {
   return out;
 }
 
+}  // namespace
+
 nlohmann::json ProjectData(const nlohmann::json& doc) {
   return {{"project_id", doc["id"]},
           {"title", doc["title"]},
@@ -74,6 +76,8 @@ nlohmann::json ProjectData(const nlohmann::json& doc) {
           {"budget", doc["budget"]},
           {"version", doc["version"]}};
 }
+
+namespace {
 
 std::string Subject(const nlohmann::json& doc) {
   return "projects/" + doc["id"].get<std::string>();

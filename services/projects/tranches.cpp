@@ -26,6 +26,8 @@ nlohmann::json ReadTranche(const nlohmann::json& body) {
   return doc;
 }
 
+}  // namespace
+
 nlohmann::json TrancheData(const nlohmann::json& tranche, const nlohmann::json& project) {
   return {{"tranche_id", tranche["id"]},
           {"project_id", project["id"]},
@@ -42,6 +44,8 @@ nlohmann::json TrancheData(const nlohmann::json& tranche, const nlohmann::json& 
           {"project_fiscal_year", project["fiscal_year"]},
           {"version", tranche["version"]}};
 }
+
+namespace {
 
 std::vector<rules::TrancheMoney> MoneyOf(store::Db& db, const std::string& project_id) {
   std::vector<rules::TrancheMoney> out;

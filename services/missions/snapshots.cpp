@@ -1,0 +1,127 @@
+#include "services/missions/snapshots.hpp"
+
+#include "common/events/snapshot.hpp"
+#include "services/missions/schema.hpp"
+
+namespace jilaf::missions {
+namespace {
+
+using nlohmann::json;
+
+json OrNull(const json& doc, const char* key) {
+  const auto it = doc.find(key);
+  return it == doc.end() ? json() : *it;
+}
+
+json MissionSnapshot(const json& doc) {
+  const json& report = doc["report"];
+  return {{"mission_id", doc["id"]},
+          {"title", doc["title"]},
+          {"countries", doc["countries"]},
+          {"fiscal_year", doc["fiscal_year"]},
+          {"start_date", doc["start_date"]},
+          {"end_date", doc["end_date"]},
+          {"status", doc["status"]},
+          {"delegation_size", doc["delegation"].size()},
+          {"meetings", doc["meetings"].size()},
+          {"report_status", report.is_object() ? report["status"] : json()}};
+}
+
+json SeminarSnapshot(const json& doc) {
+  json registrations = json::array();
+  for (const auto& r : doc["registrations"]) {
+    registrations.push_back({{"registration_id", r["id"]},
+                             {"status", r["status"]},
+                             {"alumnus_id", OrNull(r, "alumnus_id")},
+                             {"country", r["country"]}});
+  }
+  return {{"seminar_id", doc["id"]},
+          {"title", doc["title"]},
+          {"co_organisers", doc["co_organisers"]},
+          {"venue", doc["venue"]},
+          {"fiscal_year", doc["fiscal_year"]},
+          {"start_date", doc["start_date"]},
+          {"end_date", doc["end_date"]},
+          {"capacity", doc["capacity"]},
+          {"status", doc["status"]},
+          {"registrations", std::move(registrations)}};
+}
+
+json EducationSnapshot(const json& doc) {
+  json participants = json::array();
+  for (const auto& p : doc["participants"]) {
+    participants.push_back({{"participant_id", p["id"]},
+                            {"status", p["status"]},
+                            {"alumnus_id", OrNull(p, "alumnus_id")},
+                            {"country", p["country"]}});
+  }
+  int sessions = 0;
+  for (const auto& course : doc["courses"]) sessions += static_cast<int>(course["sessions"].size());
+  return {{"programme_id", doc["id"]},
+          {"title", doc["title"]},
+          {"location", doc["location"]},
+          {"country", doc["country"]},
+          {"fiscal_year", doc["fiscal_year"]},
+          {"start_date", doc["start_date"]},
+          {"end_date", doc["end_date"]},
+          {"status", doc["status"]},
+          {"courses", doc["courses"].size()},
+          {"sessions_total", sessions},
+          {"participants", std::move(participants)}};
+}
+
+json AlumnusSnapshot(store::Db& db, const json& doc) {
+  json engagements = json::array();
+  auto stmt = db.Prepare(
+      "SELECT target_kind, target_id, fiscal_year, invited_at IS NOT NULL,"
+      " registered_at IS NOT NULL FROM alumni_engagements WHERE alumnus_id = ? ORDER BY seq");
+  stmt.Bind(1, doc["id"].get<std::string>());
+  while (stmt.Step()) {
+    engagements.push_back({{"target_kind", stmt.Text(0)},
+                           {"target_id", stmt.Text(1)},
+                           {"fiscal_year", stmt.Int(2)},
+                           {"invited", stmt.Int(3) != 0},
+                           {"registered", stmt.Int(4) != 0}});
+  }
+  return {{"alumnus_id", doc["id"]},
+          {"nomination_id", doc["nomination_id"]},
+          {"programme_id", doc["programme_id"]},
+          {"fiscal_year", doc["fiscal_year"]},
+          {"country", doc["country"]},
+          {"engagements", std::move(engagements)}};
+}
+
+}  // namespace
+
+http::Response PublishSnapshots(const http::Request& request, store::Store& store) {
+  const events::SnapshotOptions options{"missions", kEventSource, kEventsTopic, 200,
+                                        std::string(request.Header("traceparent"))};
+  // Keys as in the change events: registrations travel with their seminar, participants with
+  // their programme, engagements with their alumnus.
+  const std::vector<events::SnapshotSource> sources = {
+      {"mission", "SELECT seq, doc FROM missions WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+       [](store::Db&, const json& doc) {
+         const std::string id = doc["id"];
+         return events::SnapshotItem{id, "missions/" + id, MissionSnapshot(doc)};
+       }},
+      {"seminar", "SELECT seq, doc FROM seminars WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+       [](store::Db&, const json& doc) {
+         const std::string id = doc["id"];
+         return events::SnapshotItem{id, "seminars/" + id, SeminarSnapshot(doc)};
+       }},
+      {"education_programme",
+       "SELECT seq, doc FROM education_programmes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+       [](store::Db&, const json& doc) {
+         const std::string id = doc["id"];
+         return events::SnapshotItem{id, "education-programmes/" + id, EducationSnapshot(doc)};
+       }},
+      {"alumnus", "SELECT seq, doc FROM alumni WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+       [](store::Db& db, const json& doc) {
+         const std::string id = doc["id"];
+         return events::SnapshotItem{id, "alumni/" + id, AlumnusSnapshot(db, doc)};
+       }}};
+  const auto counts = events::PublishSnapshots(store, options, sources);
+  return http::Response::Json(202, events::SnapshotSummary(options, counts));
+}
+
+}  // namespace jilaf::missions

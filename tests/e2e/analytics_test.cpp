@@ -1,0 +1,338 @@
+// The proof that the event stream is complete: the analytics consumer, reading only the topics
+// of the real broker, reproduces every figure of each service's GET /v1/reports/fiscal-years/{fy}
+// after the demo loaders filled that year through the APIs; a replay (same store from the
+// earliest offset, or a fresh store) changes nothing; and a consumer that starts at the
+// snapshots reaches the same figures.
+//
+// The broker is shared with every other e2e test (and earlier runs), so the test first reads the
+// topics to find a fiscal year that no event mentions yet, and loads the demo into that year only.
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include "common/events/cloud_event.hpp"
+#include "tests/e2e/e2e_fixture.hpp"
+
+namespace jilaf::e2e {
+namespace {
+
+using nlohmann::json;
+using std::chrono::seconds;
+
+const std::vector<std::string> kServices = {"invitations", "projects", "missions"};
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Splits one CSV line (RFC 4180 quoting) into fields.
+std::vector<std::string> CsvFields(const std::string& line) {
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        fields.back() += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        fields.back() += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields.emplace_back();
+    } else {
+      fields.back() += c;
+    }
+  }
+  return fields;
+}
+
+// Every scalar of a report by its JSON pointer.
+void Flatten(const std::string& pointer, const json& value, std::map<std::string, json>& out) {
+  if (value.is_object()) {
+    for (const auto& [key, child] : value.items()) Flatten(pointer + "/" + key, child, out);
+  } else {
+    out[pointer] = value;
+  }
+}
+
+class AnalyticsE2e : public E2eTest {
+ protected:
+  // Runs the analytics binary; returns its standard output (its log goes to analytics.log).
+  std::string Analytics(const std::string& args, int expected_status = 0) {
+    const std::string out = dir_ + "/analytics.out";
+    std::string shell_output;
+    // In a subshell: RunCommand appends 2>&1, which must not send the log into the output.
+    const int status = testing::RunCommand("(" + std::string(JILAF_ANALYTICS_BIN) + " " + args +
+                                               " >" + out + " 2>>" + dir_ + "/analytics.log)",
+                                           &shell_output);
+    EXPECT_EQ(status, expected_status)
+        << "analytics " << args << "\n"
+        << shell_output << testing::TailFile(dir_ + "/analytics.log");
+    return ReadAll(out);
+  }
+
+  // Reads every topic into `db` (group `group`) until caught up; returns how many events it
+  // applied (duplicates recognised by the inbox are not counted).
+  std::int64_t Consume(const std::string& db, const std::string& group,
+                       const std::string& extra = {}) {
+    const auto out = Analytics("consume --until-caught-up --timeout-ms 120000 --kafka-brokers " +
+                               bootstrap_ + " --analytics-db " + db + " --consumer-group " + group +
+                               " --log-level warn " + extra);
+    const auto summary = json::parse(out, nullptr, false);
+    EXPECT_TRUE(summary.is_object()) << out;
+    return summary.is_object() ? summary.value("applied", std::int64_t{-1}) : -1;
+  }
+
+  json Export(const std::string& db, const std::string& service) {
+    return json::parse(Analytics("report --analytics-db " + db + " --fiscal-year " +
+                                 std::to_string(fy_) + " --format json --service " + service));
+  }
+
+  json ServiceReport(const RunningService& service) {
+    const auto result =
+        Call(service, "GET", "/v1/reports/fiscal-years/" + std::to_string(fy_), {}, staff_token_);
+    EXPECT_EQ(result.status, 200) << result.body;
+    return json::parse(result.body);
+  }
+
+  // True when the analytics export of every service equals the service's own report.
+  bool AllEqual(const std::string& db, std::string* difference = nullptr) {
+    for (std::size_t i = 0; i < kServices.size(); ++i) {
+      const json expected = ServiceReport(*running_[i]);
+      const json actual = Export(db, kServices[i]);
+      if (expected != actual) {
+        if (difference != nullptr) {
+          *difference = kServices[i] + ": " + json::diff(expected, actual).dump();
+        }
+        return false;
+      }
+    }
+    return true;
+  }
+
+  void RunLoader(const std::string& name) {
+    const std::string command =
+        "env JILAF_INVITATIONS_URL=http://127.0.0.1:" + std::to_string(running_[0]->http_port) +
+        " JILAF_PROJECTS_URL=http://127.0.0.1:" + std::to_string(running_[1]->http_port) +
+        " JILAF_MISSIONS_URL=http://127.0.0.1:" + std::to_string(running_[2]->http_port) +
+        " JILAF_DEMO_TOKEN=" + staff_token_ + " JILAF_DEMO_ADMIN_TOKEN=" + admin_token_ +
+        " JILAF_DEMO_FISCAL_YEAR=" + std::to_string(fy_) + " /usr/bin/python3 " + JILAF_SOURCE_DIR +
+        "/scripts/demo.d/" + name;
+    std::string output;
+    ASSERT_EQ(testing::RunCommand(command, &output), 0) << name << ":\n" << output;
+  }
+
+  // A fiscal year (and the one before, which the invitations demo also uses) that no event on
+  // the broker mentions, found by reading every topic into a first analytics store.
+  int UnusedFiscalYear(const std::string& db, const std::string& group) {
+    Consume(db, group);
+    std::set<int> used;
+    for (const auto& year : json::parse(Analytics("years --analytics-db " + db))) {
+      used.insert(year.get<int>());
+    }
+    std::mt19937 random(std::random_device{}());
+    const int start = 2030 + static_cast<int>(random() % 60);
+    for (int offset = 0; offset < 60; ++offset) {
+      const int year = 2030 + (start - 2030 + offset) % 60;
+      if (!used.contains(year) && !used.contains(year - 1)) return year;
+    }
+    ADD_FAILURE() << "every fiscal year from 2030 to 2089 is taken on this broker";
+    return 0;
+  }
+
+  int fy_ = 0;
+  std::string admin_token_;
+  std::vector<RunningService*> running_;
+};
+
+TEST_F(AnalyticsE2e, RebuildsEveryFiscalYearReportFromTheTopicsAlone) {
+  admin_token_ = Token("admin");
+  running_ = {&StartInvitations(), &StartProjects(), &StartMissions()};
+  const std::string run = events::NewUuid().substr(0, 8);
+  const std::string store_a = dir_ + "/analytics-a.db";
+  const std::string group_a = "analytics-e2e-" + run + "-a";
+  fy_ = UnusedFiscalYear(store_a, group_a);
+  ASSERT_NE(fy_, 0);
+
+  // The demo year, through the public APIs only.
+  RunLoader("10-invitations.py");
+  RunLoader("20-projects.py");
+  RunLoader("30-missions.py");
+  const json invitations_report = ServiceReport(*running_[0]);
+  ASSERT_GT(invitations_report["nominated"].get<int>(), 0);
+  ASSERT_GT(invitations_report["completed"].get<int>(), 0);
+  // The missions service builds its alumni from the invitations topic: wait until it has them all.
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        return ServiceReport(*running_[2])["alumni"]["new_alumni"] ==
+               invitations_report["completed"];
+      },
+      seconds(60)));
+
+  // Store A follows the topics as they fill (the relays publish asynchronously).
+  std::string difference;
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        Consume(store_a, group_a);
+        return AllEqual(store_a, &difference);
+      },
+      seconds(120)))
+      << difference;
+  const json projects_report = ServiceReport(*running_[1]);
+  EXPECT_GT(projects_report["totals"]["projects"].get<int>(), 0);
+  EXPECT_GT(projects_report["totals"]["disbursed_jpy"].get<std::int64_t>(), 0);
+  const json missions_report = ServiceReport(*running_[2]);
+  EXPECT_GT(missions_report["missions"]["total"].get<int>(), 0);
+  EXPECT_GT(missions_report["seminars"]["participants"].get<int>(), 0);
+  EXPECT_GT(missions_report["education"]["certificates"].get<int>(), 0);
+  EXPECT_GT(missions_report["alumni"]["invited"].get<int>(), 0);
+
+  // Snapshots of every current entity; a consumer starting here needs nothing older.
+  const std::string since = events::NowRfc3339();
+  for (auto* service : running_) {
+    const auto result = Call(*service, "POST", "/v1/admin/snapshots", "{}", admin_token_);
+    ASSERT_EQ(result.status, 202) << service->name << ": " << result.body;
+    EXPECT_GT(json::parse(result.body)["published"].get<int>(), 0) << result.body;
+    EXPECT_EQ(Call(*service, "POST", "/v1/admin/snapshots", "{}", staff_token_).status, 403);
+  }
+
+  // Later changes, to entities the snapshots described and to new ones.
+  const std::string year = std::to_string(fy_);
+  const json programme = {
+      {"fiscal_year", fy_},
+      {"title", {{"ja", "分析用追加プログラム"}, {"en", "Analytics late programme"}}},
+      {"track", "industrialized"},
+      {"region", "Europe"},
+      {"start_date", year + "-09-01"},
+      {"end_date", year + "-09-20"},
+      {"seats", 4},
+      {"country_quotas", json::object()},
+      {"host_organisations", {"RENGO"}},
+      {"status", "open"}};
+  const auto created = Call(*running_[0], "POST", "/v1/programmes", programme.dump(), staff_token_);
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string programme_id = json::parse(created.body)["id"];
+  ASSERT_EQ(Nominate(*running_[0], programme_id, "Late-" + run).status, 201);
+  const auto approved =
+      json::parse(Call(*running_[1], "GET", "/v1/projects?status=approved&fiscal_year=" + year, {},
+                       staff_token_)
+                      .body);
+  ASSERT_FALSE(approved["items"].empty()) << approved.dump();
+  const std::string project_id = approved["items"][0]["id"];
+  const json amendment = {{"reason", "Scope widened after the snapshot"},
+                          {"budget", {{"amount", 98765432}, {"currency", "JPY"}}}};
+  const auto amended = Call(*running_[1], "POST", "/v1/projects/" + project_id + "/amendments",
+                            amendment.dump(), admin_token_);
+  ASSERT_EQ(amended.status, 201) << amended.body;
+  const json mission = {{"title", {{"ja", "追加調査団"}, {"en", "Late research mission"}}},
+                        {"countries", {"LK"}},
+                        {"start_date", year + "-12-01"},
+                        {"end_date", year + "-12-05"},
+                        {"objectives", {"Plantation workers' wages"}}};
+  ASSERT_EQ(Call(*running_[2], "POST", "/v1/missions", mission.dump(), staff_token_).status, 201);
+
+  // Snapshots change no figure: wait for the relays to have published them too.
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        Consume(store_a, group_a);
+        for (auto* service : running_) {
+          if (Metric(*service, "jilaf_outbox_pending") != 0) return false;
+        }
+        return AllEqual(store_a, &difference);
+      },
+      seconds(120)))
+      << difference;
+  std::map<std::string, json> expected;
+  for (std::size_t i = 0; i < kServices.size(); ++i) {
+    expected[kServices[i]] = ServiceReport(*running_[i]);
+  }
+  // The later changes moved the figures (so the comparisons below test them).
+  EXPECT_NE(expected["projects"]["totals"]["committed_jpy"],
+            projects_report["totals"]["committed_jpy"]);
+  EXPECT_EQ(expected["invitations"]["nominated"], invitations_report["nominated"].get<int>() + 1);
+  EXPECT_EQ(expected["missions"]["missions"]["total"],
+            missions_report["missions"]["total"].get<int>() + 1);
+
+  // A fresh store reading everything from the earliest offset: the same figures, to the yen.
+  const std::string store_b = dir_ + "/analytics-b.db";
+  EXPECT_GT(Consume(store_b, "analytics-e2e-" + run + "-b"), 0);
+  for (const auto& service : kServices) {
+    EXPECT_EQ(Export(store_b, service), expected[service]) << service;
+  }
+  // The CSV export carries the same figures.
+  std::map<std::string, json> csv_figures;
+  std::istringstream csv(
+      Analytics("report --analytics-db " + store_b + " --fiscal-year " + year + " --format csv"));
+  std::string line;
+  std::getline(csv, line);
+  EXPECT_EQ(line, "service,figure,value");
+  while (std::getline(csv, line)) {
+    const auto fields = CsvFields(line);
+    ASSERT_EQ(fields.size(), 3u) << line;
+    csv_figures[fields[0] + fields[1]] = json::parse(fields[2]);
+  }
+  std::map<std::string, json> report_figures;
+  for (const auto& service : kServices) Flatten(service, expected[service], report_figures);
+  EXPECT_EQ(csv_figures, report_figures);
+
+  // Store A again from the earliest offset: the inbox recognises every event, nothing changes.
+  EXPECT_EQ(Consume(store_a, group_a, "--from-earliest"), 0);
+  for (const auto& service : kServices) {
+    EXPECT_EQ(Export(store_a, service), expected[service]) << service;
+  }
+
+  // A consumer that starts at the snapshots (nothing older) reaches the same figures.
+  const std::string store_c = dir_ + "/analytics-c.db";
+  EXPECT_GT(Consume(store_c, "analytics-e2e-" + run + "-c", "--since " + since), 0);
+  for (const auto& service : kServices) {
+    EXPECT_EQ(Export(store_c, service), expected[service]) << service;
+  }
+}
+
+TEST_F(AnalyticsE2e, ReportRefusesBadArguments) {
+  const std::string db = dir_ + "/empty.db";
+  Analytics("report --analytics-db " + db + " --fiscal-year 2026", 2);  // no store yet
+  Analytics("report --analytics-db " + db + " --fiscal-year 2026 --format xml", 2);
+  Analytics("report --analytics-db " + db + " --fiscal-year 2026 --service payroll", 2);
+  Analytics("report --analytics-db " + db + " --fiscal-year 1900", 2);
+  Analytics("consume --since yesterday --analytics-db " + db, 2);
+  Analytics("summarise", 2);
+  EXPECT_NE(Analytics("--help").find("--until-caught-up"), std::string::npos);
+  // The notifications topic carries nothing the reports count: an empty year, all zeros.
+  Consume(db, "analytics-e2e-" + events::NewUuid().substr(0, 8) + "-args",
+          "--topics jilaf.notifications.events");
+  const json empty = json::parse(
+      Analytics("report --analytics-db " + db + " --fiscal-year 2026 --service projects"));
+  EXPECT_EQ(empty["totals"]["projects"], 0);
+  EXPECT_EQ(empty["from"], "2026-04-01");
+}
+
+TEST_F(AnalyticsE2e, EventLackingAReportFactGoesToItsOwnDeadLetterTopic) {
+  const std::string key = "analytics-poison-" + events::NewUuid();
+  // A paid tranche without its status or amount: the projects report cannot count it.
+  ProduceEvent("jilaf.projects.events", "jilaf.projects.tranche.paid", key,
+               {{"tranche_id", key}, {"project_id", key}});
+  const std::string db = dir_ + "/poison.db";
+  const std::string group = "analytics-e2e-" + events::NewUuid().substr(0, 8) + "-poison";
+  Consume(db, group, "--topics jilaf.projects.events");
+  const auto dead = FindMessage("jilaf.analytics.dlq", key, seconds(30));
+  ASSERT_FALSE(dead.empty()) << "no dead letter for " << key;
+  EXPECT_EQ(dead.at("dlq_consumer"), group);
+  EXPECT_EQ(dead.at("dlq_origin_topic"), "jilaf.projects.events");
+  EXPECT_NE(dead.at("dlq_error").find("status"), std::string::npos) << dead.at("dlq_error");
+  // The consumer moved on: caught up, and a replay into the same store applies nothing.
+  EXPECT_EQ(Consume(db, group, "--topics jilaf.projects.events --from-earliest"), 0);
+}
+
+}  // namespace
+}  // namespace jilaf::e2e
