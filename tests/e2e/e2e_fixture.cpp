@@ -8,6 +8,7 @@
 
 #include "common/auth/jwt.hpp"
 #include "common/events/cloud_event.hpp"
+#include "tests/e2e/contract_recorder.hpp"
 
 namespace jilaf::e2e {
 namespace {
@@ -177,6 +178,7 @@ void E2eTest::ProduceEvent(const std::string& topic, const events::CloudEvent& e
 void ProduceToKafka(const std::string& bootstrap, const std::string& topic, const std::string& key,
                     const std::string& value,
                     const std::vector<std::pair<std::string, std::string>>& headers) {
+  RecordProduced(topic, key, value, headers);  // test input: the contract check skips it
   std::string error;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   conf->set("bootstrap.servers", bootstrap, error);
@@ -205,7 +207,9 @@ testing::HttpResult E2eTest::Call(const RunningService& service, const std::stri
                                   std::vector<std::pair<std::string, std::string>> headers) {
   if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
   testing::HttpClient client("127.0.0.1", static_cast<std::uint16_t>(service.http_port));
-  return client.Request(method, target, body, headers);
+  auto result = client.Request(method, target, body, headers);
+  RecordResponse(service.name, method, target, result);  // for the OpenAPI contract check
+  return result;
 }
 
 testing::HttpResult E2eTest::Admin(const RunningService& service, const std::string& target) {
