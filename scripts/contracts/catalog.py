@@ -25,6 +25,29 @@ class EventSchema:
             self.schema = json.load(f)
 
     @property
+    def key_field(self):
+        """The schema's "x-key": the payload field that is the Kafka message key, or a template
+        of fields such as "{event_type}/{channel}/{locale}"."""
+        return self.schema.get("x-key")
+
+    def expected_key(self, data):
+        """The message key an event with payload `data` must carry (None when not derivable)."""
+        field = self.key_field
+        if not field or not isinstance(data, dict):
+            return None
+        if "{" in field:
+            try:
+                return field.format(**data)
+            except (KeyError, IndexError, ValueError):
+                return None
+        value = data.get(field)
+        return value if isinstance(value, str) else None
+
+    def key_fields(self):
+        field = self.key_field or ""
+        return re.findall(r"\{([a-z_]+)\}", field) if "{" in field else [field]
+
+    @property
     def key(self):
         """Identity across versions of the catalogue: service/aggregate.what/vN."""
         return f"{self.service}/{self.aggregate}.{self.what}/v{self.version}"

@@ -92,6 +92,14 @@ def main():
             problems.append(f"{schema.relpath}: not a valid 2020-12 schema: {error.message}")
         if schema.schema.get("$schema") != "https://json-schema.org/draft/2020-12/schema":
             problems.append(f"{schema.relpath}: $schema is not draft 2020-12")
+        if not schema.key_field:
+            problems.append(f'{schema.relpath}: no "x-key" naming the payload field that is the '
+                            "Kafka message key (the aggregate id; docs/events.md)")
+        else:
+            for field in schema.key_fields():
+                if field not in schema.schema.get("required", []):
+                    problems.append(f'{schema.relpath}: "x-key" names {field!r}, not a required '
+                                    "property")
         if schema.schema.get("$id") != schema.dataschema:
             problems.append(f"{schema.relpath}: $id {schema.schema.get('$id')} is not {schema.dataschema}")
     stray = [p for p in glob.glob(os.path.join(args.repo, "schemas", "**", "*.json"), recursive=True)

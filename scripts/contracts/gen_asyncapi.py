@@ -105,7 +105,8 @@ def build(repo):
             },
             "bindings": {"kafka": {
                 "key": {"type": "string", "minLength": 1,
-                        "description": "The aggregate id: one aggregate's events stay in order."},
+                        "description": f"The payload's {schema.key_field} (the aggregate id): one "
+                                       "aggregate's events stay in order on one partition."},
                 "bindingVersion": "0.5.0"}},
             "x-jilaf": {"type": schema.type, "version": schema.version,
                         "dataschema": schema.dataschema},
@@ -164,20 +165,16 @@ def render_yaml(document):
 
 
 def render_table(repo):
-    rows = ["| Event type | Version | Topic | Key | Schema |", "|---|---|---|---|---|"]
+    rows = ["| Event type | Version | Topic | Key (payload field) | Schema |", "|---|---|---|---|---|"]
     for s in catalog.event_schemas(repo):
-        summary = s.schema.get("description", "")
-        key = "aggregate id"
-        marker = "Key and subject: "
-        if marker in summary:
-            key = summary.split(marker, 1)[1].split(".", 1)[0]
+        key = f"`{s.key_field}`"
         rows.append(f"| `{s.type}` | v{s.version} | `{s.topic}` | {key} | [{s.relpath}](../{s.relpath}) |")
     return TABLE_BEGIN + "\n" + "\n".join(rows) + "\n" + TABLE_END
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--repo", default=os.path.join(os.path.dirname(__file__), "..", ".."))
+    parser.add_argument("--repo", default=os.path.relpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")))
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
     out_of_date = []

@@ -254,6 +254,10 @@ def check_records(repo, records_dir, start_offsets, violations, jsonschema, refe
             continue
         for error in validate({"$ref": schema.dataschema}, data)[:3]:
             violations.add("schema", where + f" ({schema.relpath})", short(error))
+        expected = schema.expected_key(data)
+        if key and expected != key:
+            violations.add("asyncapi", where, f'key is not the payload\'s "x-key" '
+                           f"{schema.key_field} ({expected!r})")
     return counts
 
 
