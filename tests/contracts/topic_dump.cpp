@@ -36,7 +36,8 @@ int Fail(const std::string& message) {
 int main(int argc, char** argv) {
   std::map<std::string, std::string> args;
   for (int i = 1; i + 1 < argc; i += 2) args[argv[i]] = argv[i + 1];
-  if (args.count("--bootstrap") == 0 || (args.count("--out") == 0 && args.count("--offsets-out") == 0)) {
+  if (args.count("--bootstrap") == 0 ||
+      (args.count("--out") == 0 && args.count("--offsets-out") == 0)) {
     return Fail("usage: --bootstrap HOST:PORT (--offsets-out FILE | [--from FILE] --out FILE)");
   }
   std::string error;
@@ -45,7 +46,8 @@ int main(int argc, char** argv) {
   conf->set("group.id", "jilaf-topic-dump", error);  // never committed: offsets are assigned
   conf->set("enable.auto.commit", "false", error);
   conf->set("enable.partition.eof", "true", error);
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), error));
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(
+      RdKafka::KafkaConsumer::create(conf.get(), error));
   if (!consumer) return Fail(error);
 
   RdKafka::Metadata* raw_metadata = nullptr;

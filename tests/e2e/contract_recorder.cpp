@@ -24,7 +24,8 @@ void Append(const std::string& kind, const nlohmann::json& line) {
 
 std::string CurrentTest() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  return info == nullptr ? std::string() : std::string(info->test_suite_name()) + "." + info->name();
+  return info == nullptr ? std::string()
+                         : std::string(info->test_suite_name()) + "." + info->name();
 }
 
 }  // namespace
