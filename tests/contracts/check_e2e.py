@@ -10,9 +10,12 @@
          * every record the run put on any topic of the broker, read back from the beginning
            with jilaf-topic-dump, must match docs/asyncapi.yaml: a known event type on its
            service's topic, a non-empty key, the CloudEvents headers of its message, and a
-           value that validates against the event's JSON Schema (schemas/...). Records that a
-           test produced itself (test input, often deliberately malformed) are skipped, and so
-           is the payload of their dead letters; a dead letter's own headers are checked.
+           value that validates against the event's JSON Schema (schemas/...) with the key its
+           "x-key" names. A record a test produced itself is test input: when the test meant it
+           as a service's event (ProduceEvent), its payload and key are still checked against
+           the type's schema, so fabricated events cannot drift from the real producer's; a
+           deliberately malformed one (ProduceRaw, ProduceMalformedEvent) is skipped. Dead
+           letters' own headers are checked, and their payload like the original message's.
 Exits 1 on any violation, listing each kind once with its count and the first test that saw it.
 """
 
@@ -200,15 +203,35 @@ def check_records(repo, records_dir, start_offsets, violations, jsonschema, refe
                 schema, registry=registry, format_checker=checker)
         return list(validator.iter_errors(instance))
 
-    produced = set()
-    produced_ids = set()
+    produced = {}  # (topic, key, value) or ce_id → realistic (see contract_recorder.hpp)
     for item in read_lines(os.path.join(records_dir, "produced-*.jsonl")):
-        produced.add((item["topic"], item["key"], item["value"]))
+        realistic = bool(item.get("realistic"))
+        produced[(item["topic"], item["key"], item["value"])] = realistic
         if item["headers"].get("ce_id"):
-            produced_ids.add(item["headers"]["ce_id"])
+            produced[item["headers"]["ce_id"]] = realistic
 
     def by_test(topic, key, value, headers):
-        return (topic, key, value) in produced or headers.get("ce_id") in produced_ids
+        """None for a service's record; else whether the test meant it as a realistic event."""
+        found = produced.get((topic, key, value))
+        return produced.get(headers.get("ce_id")) if found is None else found
+
+    latest = {}
+    for schema in schemas.values():
+        if schema.type not in latest or latest[schema.type].version < schema.version:
+            latest[schema.type] = schema
+
+    def check_payload(where, schema, key, value):
+        try:
+            data = json.loads(value)
+        except ValueError:
+            violations.add("schema", where, "value is not JSON")
+            return
+        for error in validate({"$ref": schema.dataschema}, data)[:3]:
+            violations.add("schema", where + f" ({schema.relpath})", short(error))
+        expected = schema.expected_key(data)
+        if key and expected != key:
+            violations.add("asyncapi", where, f'key is not the payload\'s "x-key" '
+                           f"{schema.key_field} ({expected!r})")
 
     counts = collections.Counter()
     topics = {t.name: t for t in catalog.topics(repo)}
@@ -221,8 +244,6 @@ def check_records(repo, records_dir, start_offsets, violations, jsonschema, refe
             counts["dead letters"] += 1
             for error in validate(dead_letter["headers"], headers)[:3]:
                 violations.add("asyncapi", f"{topic} dead letter headers", short(error))
-            if by_test(headers.get("dlq_origin_topic"), key, value, headers):
-                continue  # a test's own poison message: its payload is test input
             origin = f"{headers.get('dlq_origin_topic')}/{headers.get('dlq_origin_partition')}"
             if int(headers.get("dlq_origin_offset") or 0) < start_offsets.get(origin, 0):
                 # A consumer of this run replayed a message of an earlier run on a reused
@@ -230,11 +251,22 @@ def check_records(repo, records_dir, start_offsets, violations, jsonschema, refe
                 counts["dead letters of earlier runs' messages"] += 1
                 continue
             topic = headers.get("dlq_origin_topic", topic)
-        elif by_test(topic, key, value, headers):
-            counts["produced by tests (skipped)"] += 1
-            continue
+        test_input = by_test(topic, key, value, headers)
         event_type = headers.get("ce_type", "(no ce_type)")
         where = f"{topic} {event_type}"
+        if test_input is not None:
+            # A test's own message. Deliberately malformed ones are skipped; a realistic one
+            # stands for a service's event, so its payload must match that event's schema.
+            if not test_input:
+                counts["produced by tests as malformed (skipped)"] += 1
+                continue
+            schema = schemas.get(headers.get("ce_dataschema")) or latest.get(event_type)
+            if schema is None:
+                violations.add("schema", where + " (produced by a test)", "no schema for this type")
+                continue
+            counts["produced by tests as realistic events (payload checked)"] += 1
+            check_payload(where + " (produced by a test)", schema, key, value)
+            continue
         message = by_type_version.get((event_type, headers.get("ce_dataschema")))
         if message is None:
             violations.add("asyncapi", where, f"no message for dataschema {headers.get('ce_dataschema')}")
@@ -247,17 +279,7 @@ def check_records(repo, records_dir, start_offsets, violations, jsonschema, refe
             violations.add("asyncapi", where, "empty message key (must be the aggregate id)")
         for error in validate(message["headers"], headers)[:3]:
             violations.add("asyncapi", where + " headers", short(error))
-        try:
-            data = json.loads(value)
-        except ValueError:
-            violations.add("schema", where, "value is not JSON")
-            continue
-        for error in validate({"$ref": schema.dataschema}, data)[:3]:
-            violations.add("schema", where + f" ({schema.relpath})", short(error))
-        expected = schema.expected_key(data)
-        if key and expected != key:
-            violations.add("asyncapi", where, f'key is not the payload\'s "x-key" '
-                           f"{schema.key_field} ({expected!r})")
+        check_payload(where, schema, key, value)
     return counts
 
 

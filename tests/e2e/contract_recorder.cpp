@@ -42,14 +42,16 @@ void RecordResponse(const std::string& service, const std::string& method,
 }
 
 void RecordProduced(const std::string& topic, const std::string& key, const std::string& value,
-                    const std::vector<std::pair<std::string, std::string>>& headers) {
+                    const std::vector<std::pair<std::string, std::string>>& headers,
+                    bool realistic) {
   nlohmann::json header_object = nlohmann::json::object();
   for (const auto& [name, header_value] : headers) header_object[name] = header_value;
   Append("produced", {{"test", CurrentTest()},
                       {"topic", topic},
                       {"key", key},
                       {"value", value},
-                      {"headers", header_object}});
+                      {"headers", header_object},
+                      {"realistic", realistic}});
 }
 
 }  // namespace jilaf::e2e

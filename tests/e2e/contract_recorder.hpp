@@ -17,9 +17,11 @@ namespace jilaf::e2e {
 void RecordResponse(const std::string& service, const std::string& method,
                     const std::string& target, const testing::HttpResult& result);
 
-/// One message a test produced itself (deliberately malformed ones included): the check skips
-/// these, since they are test input, not a service's output.
+/// One message a test produced itself. A `realistic` one stands for a service's event, and the
+/// check validates its payload against the type's schema (so fabricated events cannot drift
+/// from what the producer really sends); any other (deliberately malformed, raw) is skipped.
 void RecordProduced(const std::string& topic, const std::string& key, const std::string& value,
-                    const std::vector<std::pair<std::string, std::string>>& headers);
+                    const std::vector<std::pair<std::string, std::string>>& headers,
+                    bool realistic);
 
 }  // namespace jilaf::e2e

@@ -172,13 +172,20 @@ void E2eTest::ProduceEvent(const std::string& topic, const events::CloudEvent& e
   events::Headers headers;
   std::string value;
   events::ToKafka(event, headers, value);
-  ProduceToKafka(bootstrap_, topic, event.key, value, headers);
+  ProduceRecorded(bootstrap_, topic, event.key, value, headers, /*realistic=*/true);
 }
 
 void ProduceToKafka(const std::string& bootstrap, const std::string& topic, const std::string& key,
                     const std::string& value,
                     const std::vector<std::pair<std::string, std::string>>& headers) {
-  RecordProduced(topic, key, value, headers);  // test input: the contract check skips it
+  ProduceRecorded(bootstrap, topic, key, value, headers, /*realistic=*/false);
+}
+
+void ProduceRecorded(const std::string& bootstrap, const std::string& topic, const std::string& key,
+                     const std::string& value,
+                     const std::vector<std::pair<std::string, std::string>>& headers,
+                     bool realistic) {
+  RecordProduced(topic, key, value, headers, realistic);  // for the contract check
   std::string error;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   conf->set("bootstrap.servers", bootstrap, error);
@@ -319,7 +326,16 @@ void E2eTest::ProduceEvent(const std::string& topic, const std::string& type,
   events::Headers headers;
   std::string value;
   events::ToKafka(event, headers, value);
-  ProduceRaw(topic, key, value, headers);
+  ProduceRecorded(bootstrap_, topic, key, value, headers, /*realistic=*/true);
+}
+
+void E2eTest::ProduceMalformedEvent(const std::string& topic, const std::string& type,
+                                    const std::string& key, const nlohmann::json& data) {
+  const auto event = events::MakeEvent("/e2e", type, key, "e2e/" + key, {}, data);
+  events::Headers headers;
+  std::string value;
+  events::ToKafka(event, headers, value);
+  ProduceRecorded(bootstrap_, topic, key, value, headers, /*realistic=*/false);
 }
 
 std::map<std::string, std::string> E2eTest::FindMessage(const std::string& topic,
