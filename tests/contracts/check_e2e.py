@@ -234,6 +234,7 @@ def check_records(repo, records_dir, start_offsets, violations, jsonschema, refe
                            f"{schema.key_field} ({expected!r})")
 
     counts = collections.Counter()
+    types_seen = set()
     topics = {t.name: t for t in catalog.topics(repo)}
     for record in read_lines(os.path.join(records_dir, "topics.jsonl")):
         topic, key, value, headers = record["topic"], record["key"], record["value"], record["headers"]
@@ -272,6 +273,7 @@ def check_records(repo, records_dir, start_offsets, violations, jsonschema, refe
             violations.add("asyncapi", where, f"no message for dataschema {headers.get('ce_dataschema')}")
             continue
         counts["events"] += 1
+        types_seen.add(event_type)
         schema = schemas[headers["ce_dataschema"]]
         if topic != schema.topic:
             violations.add("asyncapi", where, f"on {topic}, expected on {schema.topic}")
@@ -280,6 +282,8 @@ def check_records(repo, records_dir, start_offsets, violations, jsonschema, refe
         for error in validate(message["headers"], headers)[:3]:
             violations.add("asyncapi", where + " headers", short(error))
         check_payload(where, schema, key, value)
+    print(f"coverage: {len(types_seen)} of {len(latest)} event types published by the services "
+          "during the run")
     return counts
 
 
@@ -321,9 +325,17 @@ def main():
         service = os.path.basename(os.path.dirname(path))
         docs[service] = OpenApi(service, path, jsonschema, referencing)
     responses = 0
+    operations = set()
     for record in read_lines(os.path.join(args.records, "responses-*.jsonl")):
         responses += 1
         check_response(docs, record, violations)
+        doc = docs.get(record["service"])
+        template = doc.route(record["target"].split("?", 1)[0]) if doc else None
+        if template and record["method"].lower() in doc.doc["paths"][template]:
+            operations.add((record["service"], record["method"].lower(), template))
+    documented = sum(1 for doc in docs.values() for item in doc.doc["paths"].values()
+                     for method in item if method in ("get", "put", "post", "patch", "delete"))
+    print(f"coverage: {len(operations)} of {documented} documented operations called")
     start_offsets = {}
     if os.path.exists(offsets):
         with open(offsets, encoding="utf-8") as f:
