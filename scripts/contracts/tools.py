@@ -5,7 +5,8 @@
 
 Everything comes from the package registries through their own clients and lands outside the
 repository in $JILAF_CACHE_DIR/contract-tools (default ~/.cache/jilaf/contract-tools):
-  python/         jsonschema (draft 2020-12 validation with format checks) and
+  python/         jsonschema (draft 2020-12 validation with format checks, date-time through
+                  rfc3339-validator) and
                   openapi-spec-validator (OpenAPI 3.1), `pip install --target` from PyPI
   asyncapi-specs/ the official AsyncAPI JSON Schemas, the npm package @asyncapi/specs
 """
@@ -21,7 +22,8 @@ import tarfile
 import tempfile
 
 # Pinned versions: changing one re-fetches on the next run.
-PYTHON_PACKAGES = ["jsonschema==4.23.0", "openapi-spec-validator==0.7.1"]
+# rfc3339-validator: jsonschema checks "date-time" (every ce_time, created_at, ...) only with it.
+PYTHON_PACKAGES = ["jsonschema==4.23.0", "openapi-spec-validator==0.7.1", "rfc3339-validator==0.1.4"]
 ASYNCAPI_SPECS = "@asyncapi/specs@6.8.1"
 
 
