@@ -283,7 +283,7 @@ def check_records(repo, records_dir, start_offsets, violations, jsonschema, refe
             violations.add("asyncapi", where + " headers", short(error))
         check_payload(where, schema, key, value)
     print(f"coverage: {len(types_seen)} of {len(latest)} event types published by the services "
-          "during the run")
+          "during the run; not published: " + (", ".join(sorted(set(latest) - types_seen)) or "none"))
     return counts
 
 
