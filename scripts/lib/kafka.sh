@@ -409,10 +409,15 @@ kafka_status() {
   echo running
 }
 
-# kafka_topics: print "NAME PARTITIONS" for each topic in scripts/kafka/topics.txt.
+# kafka_topics: print "NAME PARTITIONS [CONFIG=VALUE ...]" for each topic in
+# scripts/kafka/topics.txt.
 kafka_topics() {
   # Strip comments and blank lines; default the partition count to the broker's num.partitions.
-  sed -e 's/#.*//' "$KAFKA_TOPICS_FILE" | awk 'NF { print $1, (NF > 1 ? $2 : 3) }'
+  sed -e 's/#.*//' "$KAFKA_TOPICS_FILE" | awk 'NF {
+    line = $1 " " (NF > 1 ? $2 : 3)
+    for (i = 3; i <= NF; i++) line = line " " $i
+    print line
+  }'
 }
 
 # kafka_create_topics DIR: create the topics of scripts/kafka/topics.txt that do not exist yet.
@@ -424,7 +429,7 @@ kafka_create_topics() {
   dir="$(_kafka_abs_dir "$1")"
   bootstrap="$(kafka_bootstrap "$dir")"
 
-  local listing name partitions
+  local listing name partitions configs
   listing="$(kafka_list_topics "$dir")" || die "cannot list the topics on $bootstrap"
   local -A existing=()
   while read -r name; do
@@ -432,25 +437,29 @@ kafka_create_topics() {
   done <<<"$listing"
 
   local -a missing=()
-  while read -r name partitions; do
-    [[ -n ${existing[$name]:-} ]] || missing+=("$name:$partitions")
+  while read -r name partitions configs; do
+    [[ -n ${existing[$name]:-} ]] || missing+=("$name $partitions $configs")
   done < <(kafka_topics)
   if ((${#missing[@]} == 0)); then
     info "all topics of ${KAFKA_TOPICS_FILE#"$REPO_ROOT"/} exist"
     return 0
   fi
-  info "creating ${#missing[@]} topic(s): ${missing[*]%%:*}"
+  info "creating ${#missing[@]} topic(s): ${missing[*]%% *}"
 
   # Wait on our own pids only: the caller may have other children (the broker, services).
   local -a pids=()
-  local max_jobs failed=0 entry
+  local max_jobs failed=0 entry config
   max_jobs="$(nproc)"
   for entry in "${missing[@]}"; do
     ((${#pids[@]} < max_jobs)) || _kafka_reap_one pids || failed=$((failed + 1))
+    read -r name partitions configs <<<"$entry"
+    # The retention and clean-up settings of topics.txt (docs/events.md), as in deploy/k8s.
+    local -a config_args=()
+    for config in $configs; do config_args+=(--config "$config"); done
     # --if-not-exists: another process (a parallel test run) may create it meanwhile.
     _kafka_java "$dir" org.apache.kafka.tools.TopicCommand --bootstrap-server "$bootstrap" \
-      --create --if-not-exists --topic "${entry%%:*}" --partitions "${entry##*:}" \
-      --replication-factor 1 >/dev/null &
+      --create --if-not-exists --topic "$name" --partitions "$partitions" \
+      --replication-factor 1 "${config_args[@]}" >/dev/null &
     pids+=("$!")
   done
   while ((${#pids[@]} > 0)); do

@@ -10,7 +10,8 @@ Each rendered overlay (kustomize build output) must
     flag is one the binary's --help lists, the ports (flag or default) are the containerPorts the
     Services, probes and ServiceMonitors name, probe paths are the admin endpoints, the grace
     period covers preStop + drain + the relay's flush, file paths sit on the right mounts;
-  - declare a KafkaTopic for every topic of scripts/kafka/topics.txt (same partitions);
+  - declare a KafkaTopic for every topic of scripts/kafka/topics.txt (same partitions, and the
+    same topic configs, retention.ms and cleanup.policy);
   - use only metric families the services register (jilaf-metrics-dump) in its PrometheusRule and
     Grafana dashboard.
 Prints every problem and exits 1 if there is any.
@@ -275,10 +276,13 @@ def check_service(svc_name, dep, objects, help_flags, pending, where):
 
 def check_topics(repo, objects, overlay):
     wanted = dict(EXTRA_TOPICS)
+    wanted_config = {}
     for line in open(os.path.join(repo, "scripts/kafka/topics.txt"), encoding="utf-8"):
         fields = line.split("#", 1)[0].split()
-        if len(fields) == 2:
+        if len(fields) >= 2:
             wanted[fields[0]] = int(fields[1])
+            # NAME PARTITIONS [CONFIG=VALUE ...]: retention and clean-up must match (docs/events.md)
+            wanted_config[fields[0]] = dict(field.split("=", 1) for field in fields[2:])
     topics = {name: doc for (kind, name), doc in objects.items() if kind == "KafkaTopic"}
     for topic, partitions in wanted.items():
         doc = topics.get(topic)
@@ -289,6 +293,9 @@ def check_topics(repo, objects, overlay):
         if spec.get("topicName", topic) != topic or spec.get("partitions") != partitions:
             problem(overlay, f"KafkaTopic {topic}: {spec.get('partitions')} partitions, topics.txt says {partitions}")
         config = spec.get("config") or {}
+        for key, value in wanted_config.get(topic, {}).items():
+            if str(config.get(key)) != value:
+                problem(overlay, f"KafkaTopic {topic}: {key} is {config.get(key)}, topics.txt says {value}")
         for key in ("retention.ms", "min.insync.replicas"):
             if key not in config:
                 problem(overlay, f"KafkaTopic {topic} does not set {key}")

@@ -320,7 +320,7 @@ TEST_F(AnalyticsE2e, ReportRefusesBadArguments) {
 TEST_F(AnalyticsE2e, EventLackingAReportFactGoesToItsOwnDeadLetterTopic) {
   const std::string key = "analytics-poison-" + events::NewUuid();
   // A paid tranche without its status or amount: the projects report cannot count it.
-  ProduceEvent("jilaf.projects.events", "jilaf.projects.tranche.paid", key,
+  ProduceMalformedEvent("jilaf.projects.events", "jilaf.projects.tranche.paid", key,
                {{"tranche_id", key}, {"project_id", key}});
   const std::string db = dir_ + "/poison.db";
   const std::string group = "analytics-e2e-" + events::NewUuid().substr(0, 8) + "-poison";

@@ -8,6 +8,7 @@
 
 #include "common/auth/jwt.hpp"
 #include "common/events/cloud_event.hpp"
+#include "tests/e2e/contract_recorder.hpp"
 
 namespace jilaf::e2e {
 namespace {
@@ -171,12 +172,20 @@ void E2eTest::ProduceEvent(const std::string& topic, const events::CloudEvent& e
   events::Headers headers;
   std::string value;
   events::ToKafka(event, headers, value);
-  ProduceToKafka(bootstrap_, topic, event.key, value, headers);
+  ProduceRecorded(bootstrap_, topic, event.key, value, headers, /*realistic=*/true);
 }
 
 void ProduceToKafka(const std::string& bootstrap, const std::string& topic, const std::string& key,
                     const std::string& value,
                     const std::vector<std::pair<std::string, std::string>>& headers) {
+  ProduceRecorded(bootstrap, topic, key, value, headers, /*realistic=*/false);
+}
+
+void ProduceRecorded(const std::string& bootstrap, const std::string& topic, const std::string& key,
+                     const std::string& value,
+                     const std::vector<std::pair<std::string, std::string>>& headers,
+                     bool realistic) {
+  RecordProduced(topic, key, value, headers, realistic);  // for the contract check
   std::string error;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   conf->set("bootstrap.servers", bootstrap, error);
@@ -205,7 +214,9 @@ testing::HttpResult E2eTest::Call(const RunningService& service, const std::stri
                                   std::vector<std::pair<std::string, std::string>> headers) {
   if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
   testing::HttpClient client("127.0.0.1", static_cast<std::uint16_t>(service.http_port));
-  return client.Request(method, target, body, headers);
+  auto result = client.Request(method, target, body, headers);
+  RecordResponse(service.name, method, target, result);  // for the OpenAPI contract check
+  return result;
 }
 
 testing::HttpResult E2eTest::Admin(const RunningService& service, const std::string& target) {
@@ -315,7 +326,16 @@ void E2eTest::ProduceEvent(const std::string& topic, const std::string& type,
   events::Headers headers;
   std::string value;
   events::ToKafka(event, headers, value);
-  ProduceRaw(topic, key, value, headers);
+  ProduceRecorded(bootstrap_, topic, key, value, headers, /*realistic=*/true);
+}
+
+void E2eTest::ProduceMalformedEvent(const std::string& topic, const std::string& type,
+                                    const std::string& key, const nlohmann::json& data) {
+  const auto event = events::MakeEvent("/e2e", type, key, "e2e/" + key, {}, data);
+  events::Headers headers;
+  std::string value;
+  events::ToKafka(event, headers, value);
+  ProduceRecorded(bootstrap_, topic, key, value, headers, /*realistic=*/false);
 }
 
 std::map<std::string, std::string> E2eTest::FindMessage(const std::string& topic,

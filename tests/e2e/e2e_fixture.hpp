@@ -17,9 +17,16 @@
 namespace jilaf::e2e {
 
 /// Produces one raw message onto a topic of the test broker and waits for the acknowledgement.
+/// The contract check treats it as test input and does not validate it.
 void ProduceToKafka(const std::string& bootstrap, const std::string& topic, const std::string& key,
                     const std::string& value,
                     const std::vector<std::pair<std::string, std::string>>& headers);
+/// ProduceToKafka, saying whether the message stands for a real service's event: the contract
+/// check validates the payload of a `realistic` one against its event schema.
+void ProduceRecorded(const std::string& bootstrap, const std::string& topic, const std::string& key,
+                     const std::string& value,
+                     const std::vector<std::pair<std::string, std::string>>& headers,
+                     bool realistic);
 
 /// One running service binary with its ports.
 struct RunningService {
@@ -57,7 +64,8 @@ class E2eTest : public ::testing::Test {
   /// The messages the SMTP sink received so far, in arrival order.
   std::vector<nlohmann::json> Mails();
 
-  /// Produces a CloudEvent (binary content mode) onto `topic`, as another service would.
+  /// Produces a CloudEvent (binary content mode) onto `topic`, as another service would. Its
+  /// payload must match the type's schema: the contract check validates it.
   void ProduceEvent(const std::string& topic, const events::CloudEvent& event);
   /// SIGTERM and wait; expects a clean exit (status 0).
   void Stop(RunningService& service);
@@ -88,9 +96,13 @@ class E2eTest : public ::testing::Test {
   /// Produces one raw message (value and headers as given) and waits for the broker's ack.
   void ProduceRaw(const std::string& topic, const std::string& key, const std::string& value,
                   const std::vector<std::pair<std::string, std::string>>& headers);
-  /// Produces a CloudEvent in binary content mode, exactly as the services' relay does.
+  /// Produces a CloudEvent in binary content mode, exactly as the services' relay does (the
+  /// contract check validates its payload against the type's schema).
   void ProduceEvent(const std::string& topic, const std::string& type, const std::string& key,
                     const nlohmann::json& data);
+  /// ProduceEvent for a deliberately invalid payload (poison-message tests): not validated.
+  void ProduceMalformedEvent(const std::string& topic, const std::string& type,
+                             const std::string& key, const nlohmann::json& data);
   /// Reads `topic` from the beginning until a message with `key` arrives; returns its headers
   /// plus "(value)" (empty on timeout). For dead-letter topics.
   std::map<std::string, std::string> FindMessage(const std::string& topic, const std::string& key,

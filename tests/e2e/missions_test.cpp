@@ -15,7 +15,9 @@ constexpr const char* kCompleted = "jilaf.invitations.nomination.completed";
 json CompletedData(const std::string& nomination_id, const std::string& email,
                    const std::string& country) {
   return {{"nomination_id", nomination_id},
-          {"programme_id", "programme-" + nomination_id},
+          // The real producer's shape (schemas/invitations/nomination.completed/v1.json): the
+          // contract check validates events the tests produce, ids included.
+          {"programme_id", "5b7f3c1e-9a2d-4e8b-8f6a-2c4d6e8f0a1b"},
           {"fiscal_year", 2026},
           {"track", "developing"},
           {"region", "Asia"},
@@ -79,8 +81,8 @@ const json kSeminar = {
 
 TEST_F(MissionsE2eTest, CompletedInviteeJoinsAlumniIsInvitedAndRegistersLinked) {
   auto& missions = StartMissions();
-  const std::string nomination_id = "nom-" + events::NewUuid();
-  const std::string email = "dara." + nomination_id.substr(4, 8) + "@example.org";
+  const std::string nomination_id = events::NewUuid();
+  const std::string email = "dara." + nomination_id.substr(0, 8) + "@example.org";
   ProduceEvent("jilaf.invitations.events", kCompleted, nomination_id,
                CompletedData(nomination_id, email, "KH"));
   const json alumnus = WaitForAlumnus(missions, nomination_id, seconds(60));
@@ -151,9 +153,9 @@ TEST_F(MissionsE2eTest, ForgedOrMalformedInvitationEventsGoToTheMissionsDeadLett
   ProduceRaw("jilaf.invitations.events", unreadable_key, "{not a cloud event", {});
   json broken = CompletedData(incomplete_key, "x@example.org", "KH");
   broken["candidate"].erase("email");
-  ProduceEvent("jilaf.invitations.events", kCompleted, incomplete_key, broken);
+  ProduceMalformedEvent("jilaf.invitations.events", kCompleted, incomplete_key, broken);
   // A good event behind them still gets through.
-  const std::string good = "nom-" + events::NewUuid();
+  const std::string good = events::NewUuid();
   ProduceEvent("jilaf.invitations.events", kCompleted, good,
                CompletedData(good, "good@example.org", "KH"));
   EXPECT_FALSE(WaitForAlumnus(missions, good, seconds(90)).is_null());

@@ -175,12 +175,25 @@ class NotificationsE2e : public E2eTest {
   /// A tranche event as the projects service will publish it (produced here directly).
   events::CloudEvent Tranche(std::int64_t amount) {
     const std::string project = events::NewUuid();
+    // The real producer's shape (schemas/projects/tranche.paid/v1.json, which the contract check
+    // holds this to), plus a marker of the test's own.
     return events::MakeEvent("/jilaf/projects", "jilaf.projects.tranche.paid", project,
                              "projects/" + project, "/schemas/projects/tranche.paid/v1.json",
                              {{"project_id", project},
                               {"tranche_id", events::NewUuid()},
+                              {"status", "paid"},
+                              {"from", "approved"},
                               {"amount", amount},
                               {"currency", "JPY"},
+                              {"exchange_rate", "1"},
+                              {"amount_jpy", amount},
+                              {"planned_date", "2026-07-01"},
+                              {"value_date", "2026-07-01"},
+                              {"country", "VN"},
+                              {"area", "industrial_relations"},
+                              {"support_type", "grant"},
+                              {"project_fiscal_year", 2026},
+                              {"version", 4},
                               {"marker", marker_}});
   }
 
@@ -404,6 +417,11 @@ TEST_F(NotificationsE2e, PublishedReportReachesTheAtomFeedAndTheNextPeriodical) 
       events::MakeEvent("/jilaf/missions", "jilaf.missions.report.published", report_id,
                         "reports/" + report_id, "/schemas/missions/report.published/v1.json",
                         {{"mission_id", report_id},
+                         {"status", "published"},
+                         {"previous_status", "in_review"},
+                         {"fiscal_year", 2026},
+                         {"countries", {"VN"}},
+                         {"mission_title", title},
                          {"title", title},
                          {"summary", {{"ja", "調査結果の概要"}, {"en", "Findings"}}},
                          {"published_at", "2026-11-01T09:00:00Z"}}));
@@ -462,6 +480,11 @@ TEST_F(NotificationsE2e, PublishedReportReachesTheAtomFeedAndTheNextPeriodical) 
                events::MakeEvent("/jilaf/missions", "jilaf.missions.report.published", second,
                                  "reports/" + second, "/schemas/missions/report.published/v1.json",
                                  {{"mission_id", second},
+                                  {"status", "published"},
+                                  {"previous_status", "in_review"},
+                                  {"fiscal_year", 2026},
+                                  {"countries", {"VN"}},
+                                  {"mission_title", title},
                                   {"title", title},
                                   {"summary", {{"ja", "第二報"}, {"en", "Second"}}},
                                   {"published_at", "2026-11-02T09:00:00Z"}}));
