@@ -56,6 +56,7 @@ http::ServerOptions ApiServerOptions(const ServiceConfig& config) {
   options.port = static_cast<std::uint16_t>(config.http_port);
   options.body_limit = static_cast<std::size_t>(config.body_limit);
   options.header_limit = static_cast<std::size_t>(config.header_limit);
+  options.max_header_fields = static_cast<std::size_t>(config.max_header_fields);
   options.idle_timeout = std::chrono::milliseconds(config.idle_timeout_ms);
   options.header_timeout = std::chrono::milliseconds(config.header_timeout_ms);
   options.body_timeout = std::chrono::milliseconds(config.body_timeout_ms);
@@ -85,6 +86,8 @@ void ServiceConfig::Register(config::Flags& flags) {
             "Largest request body in bytes; larger ones get 413.");
   flags.Int("header-limit", &header_limit, 1024, 1024 * 1024,
             "Largest request header block in bytes; larger ones get 431.");
+  flags.Int("max-header-fields", &max_header_fields, 10, 10000,
+            "Most header fields in one request; more get 431.");
   flags.Int("idle-timeout-ms", &idle_timeout_ms, 100, 3600000,
             "Keep-alive connections idle this long are closed.");
   flags.Int("header-timeout-ms", &header_timeout_ms, 100, 600000,

@@ -35,6 +35,7 @@ struct ServiceConfig {
   std::int64_t workers = 32;
   std::int64_t body_limit = 1024 * 1024;
   std::int64_t header_limit = 16 * 1024;
+  std::int64_t max_header_fields = 100;
   std::int64_t idle_timeout_ms = 60000;
   std::int64_t header_timeout_ms = 10000;
   std::int64_t body_timeout_ms = 30000;
