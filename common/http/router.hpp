@@ -19,12 +19,16 @@ using Handler = std::function<Response(Request&)>;
 /// e.g. `/v1/programmes/{id}/nominations`. Every route names the access it requires.
 class Router {
  public:
+  /// What a route costs its caller's rate limit (common/http/rate_limit.hpp).
+  enum class Cost { kNormal, kExpensive };
+
   struct Route {
     Method method;
     std::string pattern;
     auth::Access access;
     Handler handler;
     std::vector<std::string> segments;  // "{id}" kept as is
+    Cost cost = Cost::kNormal;
   };
 
   struct Match {
@@ -37,6 +41,9 @@ class Router {
 
   /// Registers a route. Throws std::invalid_argument on a malformed template or a duplicate.
   Router& Add(Method method, std::string_view pattern, auth::Access access, Handler handler);
+  /// Marks the route added last as expensive (reports, exports, scans): it draws on the stricter
+  /// `expensive` rate limit. Use as `router.Add(...).Expensive();`.
+  Router& Expensive();
 
   /// Finds the route for a path; HEAD falls back to GET.
   [[nodiscard]] Match Find(Method method, std::string_view path) const;

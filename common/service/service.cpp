@@ -102,6 +102,24 @@ void ServiceConfig::Register(config::Flags& flags) {
             "Most write jobs folded into one SQLite commit (1 = one commit per request, a "
             "benchmark reference).");
   flags.String("log-level", &log_level, "debug, info, warn or error.");
+  // Rate limits (common/http/rate_limit.hpp): token buckets, 0 requests/s switches one off.
+  flags.Int("rate-limit-address-rps", &rate_limit.address_per_second, 0, 10000000,
+            "Requests per second one client address may make, all routes together (0 = off).");
+  flags.Int("rate-limit-address-burst", &rate_limit.address_burst, 1, 10000000,
+            "Requests one client address may make at once above its rate.");
+  flags.Int("rate-limit-read-rps", &rate_limit.read_per_second, 0, 10000000,
+            "Reads (GET, HEAD) per second per principal (0 = off).");
+  flags.Int("rate-limit-read-burst", &rate_limit.read_burst, 1, 10000000,
+            "Reads one principal may make at once above its rate.");
+  flags.Int("rate-limit-write-rps", &rate_limit.write_per_second, 0, 10000000,
+            "Writes (POST, PUT, PATCH, DELETE) per second per principal (0 = off).");
+  flags.Int("rate-limit-write-burst", &rate_limit.write_burst, 1, 10000000,
+            "Writes one principal may make at once above its rate.");
+  flags.Int("rate-limit-expensive-rps", &rate_limit.expensive_per_second, 0, 10000000,
+            "Expensive operations (reports, scans, newsletter issues) per second per principal "
+            "(0 = off).");
+  flags.Int("rate-limit-expensive-burst", &rate_limit.expensive_burst, 1, 10000000,
+            "Expensive operations one principal may make at once above its rate.");
 }
 
 std::optional<std::string> ServiceConfig::Validate() const {
@@ -214,6 +232,8 @@ int Service::Run(http::Router api) {
       std::make_shared<http::Pipeline>(std::move(api), verifier_, metrics_.get(), "api");
   auto admin_pipeline = std::make_shared<http::Pipeline>(
       AdminRoutes(*store_, *relay_, *metrics_, shutting_down_), nullptr, nullptr, "admin");
+  api_pipeline->SetRateLimiter(
+      std::make_shared<http::RateLimiter>(config_.rate_limit, metrics_.get()));
   auto* m = metrics_.get();
   http::HttpServer api_server(
       api_runtime, ApiServerOptions(config_),

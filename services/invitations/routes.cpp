@@ -40,8 +40,10 @@ http::Router Routes(Context& context) {
   router.Add(Method::kGet, "/v1/nominations/{id}/followups", Access::kRead, bind(ListFollowUps));
   router.Add(Method::kPost, "/v1/followups/{id}/report", Access::kWrite,
              bind(SubmitFollowUpReport));
-  router.Add(Method::kPost, "/v1/admin/followup-scans", Access::kAdmin, bind(RunFollowUpScan));
-  router.Add(Method::kGet, "/v1/reports/fiscal-years/{fy}", Access::kRead, bind(FiscalYearReport));
+  router.Add(Method::kPost, "/v1/admin/followup-scans", Access::kAdmin, bind(RunFollowUpScan))
+      .Expensive();
+  router.Add(Method::kGet, "/v1/reports/fiscal-years/{fy}", Access::kRead, bind(FiscalYearReport))
+      .Expensive();
   return router;
 }
 

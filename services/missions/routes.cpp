@@ -53,7 +53,8 @@ http::Router Routes(store::Store& store) {
   router.Add(Method::kGet, "/v1/alumni/{id}", Access::kRead, bind(GetAlumnus));
   router.Add(Method::kPost, "/v1/alumni/invitations", Access::kWrite, bind(InviteAlumni));
 
-  router.Add(Method::kGet, "/v1/reports/fiscal-years/{fy}", Access::kRead, bind(FiscalYearReport));
+  router.Add(Method::kGet, "/v1/reports/fiscal-years/{fy}", Access::kRead, bind(FiscalYearReport))
+      .Expensive();
   return router;
 }
 
