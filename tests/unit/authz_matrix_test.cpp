@@ -144,6 +144,7 @@ class AuthorisationMatrix : public ::testing::Test {
       if (!caller.empty()) tokens[caller] = Token(caller);
     }
     std::set<std::string> exercised;
+    std::map<int, int> statuses;
     int calls = 0;
     for (const auto& route : routes) {
       const std::string method(http::MethodName(route.method));
@@ -171,11 +172,12 @@ class AuthorisationMatrix : public ::testing::Test {
           request.headers.emplace_back("authorization", "Bearer " + tokens[caller]);
         if (changes_state) {
           request.headers.emplace_back("content-type", "application/json");
-          request.headers.emplace_back("idempotency-key", "matrix-" + caller + "-" + name);
+          request.headers.emplace_back("idempotency-key", "matrix-" + std::to_string(calls));
           request.body = "{}";
         }
         const auto response = pipeline.Handle(request);
         ++calls;
+        ++statuses[response.status];
         const std::string where = name + " as " + (caller.empty() ? "(no token)" : caller) + " [" +
                                   AccessName(route.access) + "] → " +
                                   std::to_string(response.status) + " " + response.body;
@@ -204,6 +206,9 @@ class AuthorisationMatrix : public ::testing::Test {
     }
     EXPECT_EQ(exercised.size(), routes.size()) << service;
     EXPECT_GT(routes.size(), 5u) << service << ": suspiciously few routes";
+    std::cout << service << ": " << routes.size() << " routes, statuses:";
+    for (const auto& [status, count] : statuses) std::cout << " " << status << "×" << count;
+    std::cout << "\n";
     return calls;
   }
 
