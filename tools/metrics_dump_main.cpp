@@ -17,6 +17,7 @@ int main() {
     family->Add({{"consumer", "c"}, {"topic", "t"}});
   }
   metrics.consumer_lag.Add({{"consumer", "c"}, {"topic", "t"}, {"partition", "0"}});
+  metrics.http_rate_limited.Add({{"scope", "principal"}, {"class", "read"}});
   std::cout << metrics.Serialize();
   return 0;
 }

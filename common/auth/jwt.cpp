@@ -1,11 +1,13 @@
 #include "common/auth/jwt.hpp"
 
 #include <openssl/bio.h>
+#include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -78,11 +80,53 @@ std::string DerEcdsaToRaw(const std::string& der) {
   return raw;
 }
 
+// A time claim in seconds. Values beyond ±2^53 (or not finite) are refused rather than cast: a
+// double outside int64's range would be undefined behaviour, an unsigned one would wrap.
 bool NumericClaim(const nlohmann::json& claims, const char* name, std::int64_t& out) {
+  constexpr double kLimit = 9007199254740992.0;  // 2^53
   const auto it = claims.find(name);
   if (it == claims.end() || !it->is_number()) return false;
-  out = it->is_number_float() ? static_cast<std::int64_t>(it->get<double>())
-                              : it->get<std::int64_t>();
+  if (it->is_number_float()) {
+    const double value = it->get<double>();
+    if (!std::isfinite(value) || std::fabs(value) > kLimit) return false;
+    out = static_cast<std::int64_t>(value);
+  } else if (it->is_number_unsigned()) {
+    const auto value = it->get<std::uint64_t>();
+    if (value > static_cast<std::uint64_t>(kLimit)) return false;
+    out = static_cast<std::int64_t>(value);
+  } else {
+    out = it->get<std::int64_t>();
+    if (out > static_cast<std::int64_t>(kLimit) || out < -static_cast<std::int64_t>(kLimit)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string BignumBytes(EVP_PKEY* key, const char* param, int pad_to) {
+  BIGNUM* number = nullptr;
+  if (EVP_PKEY_get_bn_param(key, param, &number) != 1) {
+    throw std::runtime_error(std::string("cannot read key parameter ") + param);
+  }
+  const int size = pad_to > 0 ? pad_to : BN_num_bytes(number);
+  std::string bytes(static_cast<std::size_t>(size), '\0');
+  BN_bn2binpad(number, reinterpret_cast<unsigned char*>(bytes.data()), size);
+  BN_free(number);
+  return bytes;
+}
+
+// RFC 7638: SHA-256 over the required JWK members in lexicographic order, no whitespace.
+std::string Thumbprint(EVP_PKEY* key, KeyKind kind);
+
+// A `kid` is echoed into logs and, in key stores, often into file names or URLs: anything but a
+// short identifier is refused before it is compared.
+bool IsSafeKeyId(std::string_view kid) {
+  if (kid.empty() || kid.size() > 128 || kid.find("..") != std::string_view::npos) return false;
+  for (const char c : kid) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.';
+    if (!ok) return false;
+  }
   return true;
 }
 
@@ -91,6 +135,7 @@ bool NumericClaim(const nlohmann::json& claims, const char* name, std::int64_t& 
 struct JwtVerifier::Key {
   PkeyPtr pkey{nullptr, &EVP_PKEY_free};
   KeyKind kind = KeyKind::kRsa;
+  std::string id;
 };
 
 std::string Base64UrlEncode(std::string_view data) {
@@ -148,6 +193,31 @@ bool Base64UrlDecode(std::string_view text, std::string& out) {
   return true;
 }
 
+namespace {
+
+std::string Thumbprint(EVP_PKEY* key, KeyKind kind) {
+  std::string jwk;
+  if (kind == KeyKind::kRsa) {
+    jwk = R"({"e":")" + Base64UrlEncode(BignumBytes(key, OSSL_PKEY_PARAM_RSA_E, 0)) +
+          R"(","kty":"RSA","n":")" + Base64UrlEncode(BignumBytes(key, OSSL_PKEY_PARAM_RSA_N, 0)) +
+          R"("})";
+  } else {
+    jwk = R"({"crv":"P-256","kty":"EC","x":")" +
+          Base64UrlEncode(BignumBytes(key, OSSL_PKEY_PARAM_EC_PUB_X, 32)) + R"(","y":")" +
+          Base64UrlEncode(BignumBytes(key, OSSL_PKEY_PARAM_EC_PUB_Y, 32)) + R"("})";
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(jwk.data(), jwk.size(), digest, &len, EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("cannot hash the key");
+  }
+  return Base64UrlEncode(std::string_view(reinterpret_cast<char*>(digest), len));
+}
+
+}  // namespace
+
+const std::string& JwtVerifier::key_id() const { return key_->id; }
+
 JwtVerifier::JwtVerifier(std::unique_ptr<Key> key, std::string issuer, std::string audience)
     : key_(std::move(key)), issuer_(std::move(issuer)), audience_(std::move(audience)) {}
 JwtVerifier::JwtVerifier(JwtVerifier&&) noexcept = default;
@@ -161,6 +231,7 @@ JwtVerifier JwtVerifier::FromPem(std::string_view pem, std::string issuer, std::
   key->pkey.reset(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
   if (!key->pkey) throw std::runtime_error("not a PEM public key");
   key->kind = KindOf(key->pkey.get());
+  key->id = Thumbprint(key->pkey.get(), key->kind);
   return JwtVerifier(std::move(key), std::move(issuer), std::move(audience));
 }
 
@@ -176,6 +247,10 @@ JwtVerifier JwtVerifier::FromPemFile(const std::string& path, std::string issuer
 VerifyResult JwtVerifier::Verify(std::string_view token,
                                  std::chrono::system_clock::time_point now) const {
   VerifyResult result;
+  if (token.size() > kMaxTokenBytes) {
+    result.error = "token longer than " + std::to_string(kMaxTokenBytes) + " bytes";
+    return result;
+  }
   const auto dot1 = token.find('.');
   const auto dot2 = dot1 == std::string_view::npos ? dot1 : token.find('.', dot1 + 1);
   if (dot2 == std::string_view::npos || token.find('.', dot2 + 1) != std::string_view::npos) {
@@ -193,6 +268,21 @@ VerifyResult JwtVerifier::Verify(std::string_view token,
   if (!header.is_object() || !header.contains("alg") || !header["alg"].is_string()) {
     result.error = "token header has no alg";
     return result;
+  }
+  // RFC 7515 §4.1.11: a recipient must refuse critical extensions it does not understand.
+  if (header.contains("crit")) {
+    result.error = "token header has crit extensions";
+    return result;
+  }
+  if (const auto kid = header.find("kid"); kid != header.end()) {
+    if (!kid->is_string() || !IsSafeKeyId(kid->get_ref<const std::string&>())) {
+      result.error = "token kid is not a plain key identifier";
+      return result;
+    }
+    if (kid->get_ref<const std::string&>() != key_->id) {
+      result.error = "token kid names an unknown key";
+      return result;
+    }
   }
   const auto alg = header["alg"].get<std::string>();
   const char* expected_alg = key_->kind == KeyKind::kRsa ? "RS256" : "ES256";
@@ -245,7 +335,7 @@ VerifyResult JwtVerifier::Verify(std::string_view token,
       std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
   std::int64_t exp = 0;
   if (!NumericClaim(claims, "exp", exp)) {
-    result.error = "token has no exp";
+    result.error = "token has no usable exp";
     return result;
   }
   if (exp + kLeeway.count() <= now_s) {
@@ -253,7 +343,11 @@ VerifyResult JwtVerifier::Verify(std::string_view token,
     return result;
   }
   std::int64_t nbf = 0;
-  if (NumericClaim(claims, "nbf", nbf) && nbf - kLeeway.count() > now_s) {
+  if (claims.contains("nbf") && !NumericClaim(claims, "nbf", nbf)) {
+    result.error = "token nbf is not a usable time";
+    return result;
+  }
+  if (claims.contains("nbf") && nbf - kLeeway.count() > now_s) {
     result.error = "token not valid yet";
     return result;
   }

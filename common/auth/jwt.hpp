@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -19,9 +20,13 @@ struct VerifyResult {
 };
 
 /// Verifies RS256/ES256 JWTs against one public key: signature, `alg` matching the key type,
-/// `iss`, `aud`, `exp` and `nbf`. Every other algorithm, `none` and HS* included, is refused.
+/// `iss`, `aud`, `exp` and `nbf`. Every other algorithm, `none` and HS* included, is refused, as
+/// are tokens longer than kMaxTokenBytes, headers with `crit`, and a `kid` other than key_id().
 class JwtVerifier {
  public:
+  /// Longest token accepted: a real one is well under 2 KiB; bigger ones only cost parsing.
+  static constexpr std::size_t kMaxTokenBytes = 8192;
+
   /// Loads a PEM public key (RSA, or EC P-256). Throws std::runtime_error naming the file.
   static JwtVerifier FromPemFile(const std::string& path, std::string issuer, std::string audience);
   static JwtVerifier FromPem(std::string_view pem, std::string issuer, std::string audience);
@@ -33,6 +38,9 @@ class JwtVerifier {
   [[nodiscard]] VerifyResult Verify(
       std::string_view token,
       std::chrono::system_clock::time_point now = std::chrono::system_clock::now()) const;
+
+  /// The key's RFC 7638 JWK thumbprint (base64url SHA-256): the only `kid` a token may name.
+  [[nodiscard]] const std::string& key_id() const;
 
  private:
   struct Key;

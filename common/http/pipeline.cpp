@@ -14,6 +14,7 @@
 
 #include "common/events/cloud_event.hpp"
 #include "common/http/problem.hpp"
+#include "common/http/rate_limit.hpp"
 #include "common/log/log.hpp"
 
 namespace jilaf::http {
@@ -233,6 +234,7 @@ bool Pipeline::RunsInline(const Request& request) const {
 }
 
 Response Pipeline::Dispatch(Request& request) {
+  if (rate_limiter_) rate_limiter_->CheckAddress(request);
   const auto match = router_.Find(request.method, request.path);
   if (match.kind == Router::Match::Kind::kNotFound) {
     throw ApiError::NotFound("no resource at " + request.path);
@@ -243,6 +245,7 @@ Response Pipeline::Dispatch(Request& request) {
   request.route = match.route->pattern;
   request.params = match.params;
   Authenticate(request, match.route->access);
+  if (rate_limiter_) rate_limiter_->CheckPrincipal(request, *match.route);
   return match.route->handler(request);
 }
 

@@ -12,6 +12,7 @@ namespace jilaf::http {
 
 class TokenCache;
 class MetricCache;
+class RateLimiter;
 
 /// Everything between the server and a handler, in one place: request id (accepted from
 /// `X-Request-Id` or generated, echoed back), routing (404, 405 with `Allow`), authentication
@@ -30,6 +31,9 @@ class Pipeline {
   void Observe(const Request& request, const Response& response);
 
   [[nodiscard]] const Router& router() const { return router_; }
+  /// Applies rate limits (common/http/rate_limit.hpp): per address before routing, per principal
+  /// after authentication. Without one, nothing is limited.
+  void SetRateLimiter(std::shared_ptr<RateLimiter> limiter) { rate_limiter_ = std::move(limiter); }
 
  private:
   Response Dispatch(Request& request);
@@ -42,6 +46,7 @@ class Pipeline {
   // Tokens already verified, kept until their `exp` (bounded): shared by copies of the pipeline.
   std::shared_ptr<TokenCache> token_cache_;
   std::shared_ptr<MetricCache> metric_cache_;
+  std::shared_ptr<RateLimiter> rate_limiter_;
 };
 
 }  // namespace jilaf::http

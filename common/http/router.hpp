@@ -23,6 +23,8 @@ class Router {
   /// hand-offs per request and is for handlers that never block: short reads through
   /// store::Store::Read (which never waits for the writer), no store writes, no network calls.
   enum class Execution { kWorkerPool, kIoThread };
+  /// What a route costs its caller's rate limit (common/http/rate_limit.hpp).
+  enum class Cost { kNormal, kExpensive };
 
   struct Route {
     Method method;
@@ -31,6 +33,7 @@ class Router {
     Handler handler;
     std::vector<std::string> segments;  // "{id}" kept as is
     Execution execution = Execution::kWorkerPool;
+    Cost cost = Cost::kNormal;
   };
 
   struct Match {
@@ -44,6 +47,10 @@ class Router {
   /// Registers a route. Throws std::invalid_argument on a malformed template or a duplicate.
   Router& Add(Method method, std::string_view pattern, auth::Access access, Handler handler,
               Execution execution = Execution::kWorkerPool);
+  Router& Add(Method method, std::string_view pattern, auth::Access access, Handler handler);
+  /// Marks the route added last as expensive (reports, exports, scans): it draws on the stricter
+  /// `expensive` rate limit. Use as `router.Add(...).Expensive();`.
+  Router& Expensive();
 
   /// Finds the route for a path; HEAD falls back to GET.
   [[nodiscard]] Match Find(Method method, std::string_view path) const;

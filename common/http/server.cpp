@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "common/events/cloud_event.hpp"
+#include "common/http/hardening_read.hpp"
 #include "common/http/problem.hpp"
 #include "common/log/log.hpp"
 #include "common/util/thread_role.hpp"
@@ -286,6 +287,15 @@ asio::awaitable<void> HttpServer::State::Session(std::shared_ptr<Connection> con
     parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
     parser.body_limit(options.body_limit);
     stream.expires_after(options.header_timeout);
+    // Request smuggling and header-count defences (common/http/hardening.hpp), before parsing.
+    if (auto screened = co_await ReadAndScreenHeader(stream, buffer, options.header_limit,
+                                                     {options.max_header_fields});
+        !screened.proceed) {
+      Request refused;
+      refused.remote_address = remote;
+      if (screened.error) co_await Reject(*connection, std::move(refused), *screened.error, 11);
+      break;
+    }
     auto [header_ec, header_n] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
     Request partial;
     if (!header_ec || parser.is_header_done()) {

@@ -40,6 +40,8 @@ struct ServerOptions {
   std::uint16_t port = 0;  // 0 picks a free port (see HttpServer::port())
   std::size_t body_limit = 1024 * 1024;
   std::size_t header_limit = 16 * 1024;
+  /// Most header fields in one request; more get 431 (see common/http/hardening.hpp).
+  std::size_t max_header_fields = 100;
   /// Time a keep-alive connection may sit idle before its next request starts.
   std::chrono::milliseconds idle_timeout{60000};
   /// Time to receive a whole header once its first byte arrived: defeats slow-header clients.

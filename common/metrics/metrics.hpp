@@ -49,6 +49,9 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& events_retried;        // consumer, topic
   prometheus::Family<prometheus::Gauge>& consumer_lag;            // consumer, topic, partition
 
+  // Rate limits (common/http/rate_limit.hpp)
+  prometheus::Family<prometheus::Counter>& http_rate_limited;  // scope, class
+
  private:
   explicit Metrics(std::shared_ptr<prometheus::Registry> registry);
   std::shared_ptr<prometheus::Registry> registry_;

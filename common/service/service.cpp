@@ -56,6 +56,7 @@ http::ServerOptions ApiServerOptions(const ServiceConfig& config) {
   options.port = static_cast<std::uint16_t>(config.http_port);
   options.body_limit = static_cast<std::size_t>(config.body_limit);
   options.header_limit = static_cast<std::size_t>(config.header_limit);
+  options.max_header_fields = static_cast<std::size_t>(config.max_header_fields);
   options.idle_timeout = std::chrono::milliseconds(config.idle_timeout_ms);
   options.header_timeout = std::chrono::milliseconds(config.header_timeout_ms);
   options.body_timeout = std::chrono::milliseconds(config.body_timeout_ms);
@@ -85,6 +86,8 @@ void ServiceConfig::Register(config::Flags& flags) {
             "Largest request body in bytes; larger ones get 413.");
   flags.Int("header-limit", &header_limit, 1024, 1024 * 1024,
             "Largest request header block in bytes; larger ones get 431.");
+  flags.Int("max-header-fields", &max_header_fields, 10, 10000,
+            "Most header fields in one request; more get 431.");
   flags.Int("idle-timeout-ms", &idle_timeout_ms, 100, 3600000,
             "Keep-alive connections idle this long are closed.");
   flags.Int("header-timeout-ms", &header_timeout_ms, 100, 600000,
@@ -99,6 +102,24 @@ void ServiceConfig::Register(config::Flags& flags) {
             "Most write jobs folded into one SQLite commit (1 = one commit per request, a "
             "benchmark reference).");
   flags.String("log-level", &log_level, "debug, info, warn or error.");
+  // Rate limits (common/http/rate_limit.hpp): token buckets, 0 requests/s switches one off.
+  flags.Int("rate-limit-address-rps", &rate_limit.address_per_second, 0, 10000000,
+            "Requests per second one client address may make, all routes together (0 = off).");
+  flags.Int("rate-limit-address-burst", &rate_limit.address_burst, 1, 10000000,
+            "Requests one client address may make at once above its rate.");
+  flags.Int("rate-limit-read-rps", &rate_limit.read_per_second, 0, 10000000,
+            "Reads (GET, HEAD) per second per principal (0 = off).");
+  flags.Int("rate-limit-read-burst", &rate_limit.read_burst, 1, 10000000,
+            "Reads one principal may make at once above its rate.");
+  flags.Int("rate-limit-write-rps", &rate_limit.write_per_second, 0, 10000000,
+            "Writes (POST, PUT, PATCH, DELETE) per second per principal (0 = off).");
+  flags.Int("rate-limit-write-burst", &rate_limit.write_burst, 1, 10000000,
+            "Writes one principal may make at once above its rate.");
+  flags.Int("rate-limit-expensive-rps", &rate_limit.expensive_per_second, 0, 10000000,
+            "Expensive operations (reports, scans, newsletter issues) per second per principal "
+            "(0 = off).");
+  flags.Int("rate-limit-expensive-burst", &rate_limit.expensive_burst, 1, 10000000,
+            "Expensive operations one principal may make at once above its rate.");
 }
 
 std::optional<std::string> ServiceConfig::Validate() const {
@@ -211,6 +232,8 @@ int Service::Run(http::Router api) {
       std::make_shared<http::Pipeline>(std::move(api), verifier_, metrics_.get(), "api");
   auto admin_pipeline = std::make_shared<http::Pipeline>(
       AdminRoutes(*store_, *relay_, *metrics_, shutting_down_), nullptr, nullptr, "admin");
+  api_pipeline->SetRateLimiter(
+      std::make_shared<http::RateLimiter>(config_.rate_limit, metrics_.get()));
   auto* m = metrics_.get();
   auto api_options = ApiServerOptions(config_);
   api_options.run_inline = [api_pipeline](const http::Request& request) {

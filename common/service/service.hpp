@@ -12,6 +12,7 @@
 #include "common/config/flags.hpp"
 #include "common/events/consumer.hpp"
 #include "common/events/outbox.hpp"
+#include "common/http/rate_limit.hpp"
 #include "common/http/router.hpp"
 #include "common/metrics/metrics.hpp"
 #include "common/service/scheduler.hpp"
@@ -35,12 +36,14 @@ struct ServiceConfig {
   std::int64_t workers = 32;
   std::int64_t body_limit = 1024 * 1024;
   std::int64_t header_limit = 16 * 1024;
+  std::int64_t max_header_fields = 100;
   std::int64_t idle_timeout_ms = 60000;
   std::int64_t header_timeout_ms = 10000;
   std::int64_t body_timeout_ms = 30000;
   std::int64_t max_connections = 1024;
   std::int64_t drain_timeout_ms = 10000;
   std::int64_t max_commit_batch = 256;
+  http::RateLimitOptions rate_limit;
   std::string log_level = "info";
 
   /// Registers every shared flag.

@@ -47,9 +47,12 @@ http::Router Routes(Context& context) {
              kQuickRead);
   router.Add(Method::kPost, "/v1/followups/{id}/report", Access::kWrite,
              bind(SubmitFollowUpReport));
-  router.Add(Method::kPost, "/v1/admin/followup-scans", Access::kAdmin, bind(RunFollowUpScan));
-  router.Add(Method::kPost, "/v1/admin/snapshots", Access::kAdmin, bind(PublishSnapshots));
-  router.Add(Method::kGet, "/v1/reports/fiscal-years/{fy}", Access::kRead, bind(FiscalYearReport));
+  router.Add(Method::kPost, "/v1/admin/followup-scans", Access::kAdmin, bind(RunFollowUpScan))
+      .Expensive();
+  router.Add(Method::kGet, "/v1/reports/fiscal-years/{fy}", Access::kRead, bind(FiscalYearReport))
+      .Expensive();
+  router.Add(Method::kPost, "/v1/admin/snapshots", Access::kAdmin, bind(PublishSnapshots))
+      .Expensive();
   return router;
 }
 

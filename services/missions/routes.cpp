@@ -54,8 +54,10 @@ http::Router Routes(store::Store& store) {
   router.Add(Method::kGet, "/v1/alumni/{id}", Access::kRead, bind(GetAlumnus));
   router.Add(Method::kPost, "/v1/alumni/invitations", Access::kWrite, bind(InviteAlumni));
 
-  router.Add(Method::kGet, "/v1/reports/fiscal-years/{fy}", Access::kRead, bind(FiscalYearReport));
-  router.Add(Method::kPost, "/v1/admin/snapshots", Access::kAdmin, bind(PublishSnapshots));
+  router.Add(Method::kGet, "/v1/reports/fiscal-years/{fy}", Access::kRead, bind(FiscalYearReport))
+      .Expensive();
+  router.Add(Method::kPost, "/v1/admin/snapshots", Access::kAdmin, bind(PublishSnapshots))
+      .Expensive();
   return router;
 }
 

@@ -41,10 +41,12 @@ http::Router Routes(store::Store& store, DeliveryMetrics& metrics, const FeedOpt
 
   router.Add(Method::kGet, "/v1/feed.atom", Access::kPublic,
              [&store, &feed](http::Request& request) { return AtomFeed(request, store, feed); });
-  router.Add(Method::kPost, "/v1/periodicals", Access::kAdmin,
-             [&store, &feed, &metrics](http::Request& request) {
-               return CreatePeriodical(request, store, feed, metrics);
-             });
+  router
+      .Add(Method::kPost, "/v1/periodicals", Access::kAdmin,
+           [&store, &feed, &metrics](http::Request& request) {
+             return CreatePeriodical(request, store, feed, metrics);
+           })
+      .Expensive();  // renders and sends a newsletter to every subscriber
   router.Add(Method::kGet, "/v1/periodicals", Access::kPublic, bind(ListPeriodicals));
   router.Add(Method::kGet, "/v1/periodicals/{id}", Access::kPublic, bind(GetPeriodical));
   router.Add(Method::kPost, "/v1/subscribers", Access::kWrite, bind(CreateSubscriber));

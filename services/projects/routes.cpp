@@ -54,7 +54,9 @@ http::Router Routes(store::Store& store) {
   add(Method::kPut, "/v1/indicators/{id}/actuals/{period}", Access::kWrite, RecordActual);
 
   add(Method::kGet, "/v1/reports/fiscal-years/{fy}", Access::kRead, FiscalYearReport);
+  router.Expensive();  // scans every project of the year
   add(Method::kPost, "/v1/admin/snapshots", Access::kAdmin, PublishSnapshots);
+  router.Expensive();  // publishes every current entity
   return router;
 }
 
