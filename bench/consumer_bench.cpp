@@ -1,6 +1,9 @@
 // jilaf-bench-consumer: consumer throughput from a pre-filled topic, through common/events'
-// Consumer (inbox dedup, offsets stored after commit) with a real Store and the notifications
-// service's real effect. Prints one JSON line: {"events":N,"seconds":S,"events_per_s":R}.
+// Consumer (inbox dedup, offsets stored after commit) with a real Store. The effect is either a
+// projection (--handler projection, the default: one upserted row per aggregate, what an
+// analytics or read-model consumer does) or the notifications service's real handler
+// (--handler notifications: feed item, rule matching, templates rendered, deliveries planned).
+// Prints one JSON line: {"events":N,"seconds":S,"events_per_s":R,"handler":H}.
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafkacpp.h>
 
@@ -113,14 +116,19 @@ void Fill(const std::string& brokers, const std::string& topic, int count) {
 int main(int argc, char** argv) {
   std::string brokers = "127.0.0.1:9092";
   int count = 20000;
+  std::string handler_name = "projection";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--brokers") {
       brokers = argv[i + 1];
     } else if (flag == "--events") {
       count = std::atoi(argv[i + 1]);
+    } else if (flag == "--handler") {
+      handler_name = argv[i + 1];
     } else {
-      Fail("usage: jilaf-bench-consumer [--brokers HOST:PORT] [--events N]");
+      Fail(
+          "usage: jilaf-bench-consumer [--brokers HOST:PORT] [--events N] "
+          "[--handler projection|notifications]");
     }
   }
   log::SetLevel(log::Level::kWarn);
@@ -141,17 +149,34 @@ int main(int argc, char** argv) {
     options.topics = {topic};
     options.brokers = brokers;
     options.dead_letter_topic = "jilaf.notifications.dlq";
-    // The notifications service's own handler, with its default rules and templates.
-    notifications::SeedDefaults(store);
     notifications::DeliveryMetrics delivery_metrics(metrics);
-    events::Consumer consumer(
-        store, options,
-        [&delivery_metrics](store::Db& tx, const events::CloudEvent& event,
-                            const events::MessageOrigin& origin) {
-          notifications::RecordFeedItem(tx, event);
-          notifications::PlanDeliveries(tx, event, origin, delivery_metrics);
-        },
-        metrics);
+    events::EventHandler handler;
+    if (handler_name == "notifications") {
+      // The notifications service's own handler, with its default rules and templates.
+      notifications::SeedDefaults(store);
+      handler = [&delivery_metrics](store::Db& tx, const events::CloudEvent& event,
+                                    const events::MessageOrigin& origin) {
+        notifications::RecordFeedItem(tx, event);
+        notifications::PlanDeliveries(tx, event, origin, delivery_metrics);
+      };
+    } else if (handler_name == "projection") {
+      store.Write([](store::Db& db) {
+        db.Exec(
+            "CREATE TABLE projection (key TEXT PRIMARY KEY, type TEXT NOT NULL, data TEXT NOT "
+            "NULL, events INTEGER NOT NULL) WITHOUT ROWID");
+      });
+      handler = [](store::Db& tx, const events::CloudEvent& event, const events::MessageOrigin&) {
+        auto upsert = tx.Prepare(
+            "INSERT INTO projection(key, type, data, events) VALUES (?, ?, ?, 1)"
+            " ON CONFLICT(key) DO UPDATE SET type = excluded.type, data = excluded.data,"
+            " events = events + 1");
+        upsert.Bind(1, event.key).Bind(2, event.type).Bind(3, event.data.dump());
+        upsert.Run();
+      };
+    } else {
+      Fail("--handler must be projection or notifications");
+    }
+    events::Consumer consumer(store, options, handler, metrics);
     auto& consumed = metrics.events_consumed.Add({{"consumer", options.name}, {"topic", topic}});
     consumer.Start();
     // From the first committed event to the last: the group join is not the consumer's speed.
@@ -173,7 +198,8 @@ int main(int argc, char** argv) {
     std::cout << nlohmann::json{{"events", count},
                                 {"measured_events", measured},
                                 {"seconds", seconds},
-                                {"events_per_s", measured / seconds}}
+                                {"events_per_s", measured / seconds},
+                                {"handler", handler_name}}
                      .dump()
               << std::endl;
   }

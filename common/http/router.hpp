@@ -47,7 +47,6 @@ class Router {
   /// Registers a route. Throws std::invalid_argument on a malformed template or a duplicate.
   Router& Add(Method method, std::string_view pattern, auth::Access access, Handler handler,
               Execution execution = Execution::kWorkerPool);
-  Router& Add(Method method, std::string_view pattern, auth::Access access, Handler handler);
   /// Marks the route added last as expensive (reports, exports, scans): it draws on the stricter
   /// `expensive` rate limit. Use as `router.Add(...).Expensive();`.
   Router& Expensive();

@@ -288,12 +288,16 @@ asio::awaitable<void> HttpServer::State::Session(std::shared_ptr<Connection> con
     parser.body_limit(options.body_limit);
     stream.expires_after(options.header_timeout);
     // Request smuggling and header-count defences (common/http/hardening.hpp), before parsing.
-    if (auto screened = co_await ReadAndScreenHeader(stream, buffer, options.header_limit,
-                                                     {options.max_header_fields});
-        !screened.proceed) {
+    // Usually the whole header is already buffered: screened without a coroutine of its own.
+    auto screened = ScreenBufferedHeader(buffer, 0, {options.max_header_fields});
+    if (!screened) {
+      screened = co_await ReadAndScreenHeader(stream, buffer, options.header_limit,
+                                              {options.max_header_fields});
+    }
+    if (!screened->proceed) {
       Request refused;
       refused.remote_address = remote;
-      if (screened.error) co_await Reject(*connection, std::move(refused), *screened.error, 11);
+      if (screened->error) co_await Reject(*connection, std::move(refused), *screened->error, 11);
       break;
     }
     auto [header_ec, header_n] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
