@@ -50,6 +50,24 @@ std::string NewUuid() {
   return out;
 }
 
+std::string NewTimeOrderedUuid() {
+  // RFC 9562 version 7: 48 bits of Unix milliseconds, then random bits. Ids made later sort
+  // later, so the inbox's primary key (consumer, event_id) grows at its right edge instead of
+  // touching a random B-tree page per event: far fewer pages written to the WAL per commit.
+  std::string id = NewUuid();  // random bits, version 4 shape
+  const auto ms = static_cast<std::uint64_t>(util::NowUnixMs());
+  static constexpr char kHex[] = "0123456789abcdef";
+  // xxxxxxxx-xxxx-7xxx-...: 12 hex digits of time around the first dash, then the version.
+  int shift = 44;
+  for (std::size_t i = 0; i < 13; ++i) {
+    if (i == 8) continue;  // the dash
+    id[i] = kHex[(ms >> shift) & 0xF];
+    shift -= 4;
+  }
+  id[14] = '7';
+  return id;
+}
+
 std::string NewTraceparent() { return "00-" + RandomHex(16) + "-" + RandomHex(8) + "-01"; }
 
 std::string NowRfc3339() { return util::NowRfc3339(); }
@@ -57,7 +75,7 @@ std::string NowRfc3339() { return util::NowRfc3339(); }
 CloudEvent MakeEvent(std::string source, std::string type, std::string key, std::string subject,
                      std::string dataschema, nlohmann::json data, std::string traceparent) {
   CloudEvent event;
-  event.id = NewUuid();
+  event.id = NewTimeOrderedUuid();
   event.source = std::move(source);
   event.type = std::move(type);
   event.key = std::move(key);

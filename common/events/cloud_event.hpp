@@ -46,6 +46,9 @@ struct ParseResult {
 
 /// A random (version 4) UUID in canonical text form.
 std::string NewUuid();
+/// A version 7 UUID (RFC 9562): creation time in milliseconds, then random bits, so ids sort by
+/// creation. Event ids use it (MakeEvent).
+std::string NewTimeOrderedUuid();
 /// A new W3C traceparent (`00-<trace id>-<span id>-01`).
 std::string NewTraceparent();
 /// The current UTC time as RFC 3339 with milliseconds.

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <regex>
+#include <thread>
 
 namespace jilaf::events {
 namespace {
@@ -63,6 +65,24 @@ TEST(CloudEvent, IdsAndTraceparentsHaveStandardShapes) {
   EXPECT_TRUE(std::regex_match(NewUuid(), uuid));
   EXPECT_TRUE(std::regex_match(NewTraceparent(), trace));
   EXPECT_NE(NewUuid(), NewUuid());
+}
+
+TEST(CloudEvent, EventIdsAreVersion7AndSortByCreation) {
+  const std::regex v7("[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+  const auto first = NewTimeOrderedUuid();
+  EXPECT_TRUE(std::regex_match(first, v7)) << first;
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  const auto later = NewTimeOrderedUuid();
+  EXPECT_LT(first, later);
+  // The leading 48 bits are the Unix time in milliseconds.
+  const auto ms = std::stoull(later.substr(0, 8) + later.substr(9, 4), nullptr, 16);
+  const auto now =
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
+  EXPECT_LE(ms, now);
+  EXPECT_GT(ms + 5000, now);
+  EXPECT_TRUE(std::regex_match(MakeEvent("/s", "t", "k", "s", "d", {}).id, v7));
 }
 
 }  // namespace
