@@ -21,7 +21,7 @@ void Require(bool condition, const char* what) {
 }
 
 constexpr const char* kHeaderNames[] = {
-    "ce_specversion", "ce_id",        "ce_source",   "ce_type",      "ce_subject",
+    "ce_specversion", "ce_id",         "ce_source",    "ce_type",     "ce_subject",
     "ce_time",        "ce_dataschema", "content-type", "traceparent", "ce_datacontenttype"};
 
 }  // namespace
@@ -33,8 +33,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const int count = in.ConsumeIntegralInRange<int>(0, 14);
   for (int i = 0; i < count; ++i) {
     const auto choice = in.ConsumeIntegralInRange<std::size_t>(0, std::size(kHeaderNames));
-    std::string name = choice < std::size(kHeaderNames) ? kHeaderNames[choice]
-                                                        : in.ConsumeRandomLengthString(24);
+    std::string name =
+        choice < std::size(kHeaderNames) ? kHeaderNames[choice] : in.ConsumeRandomLengthString(24);
     headers.emplace_back(std::move(name), in.ConsumeRandomLengthString(128));
   }
   const std::string value = in.ConsumeRemainingBytesAsString();

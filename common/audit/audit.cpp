@@ -63,8 +63,10 @@ class RequestHook : public store::WriteHook {
   void InTransaction(store::Db& db, std::optional<int> status, std::string_view body) override {
     Entry entry = base_;
     entry.status = status;
-    entry.outcome = "committed";
-    if (!entry.entity_id && status && *status < 300) entry.entity_id = IdFromBody(body);
+    // A 4xx answered from inside the job (an idempotency key reused with another body) is a
+    // rejection even though its transaction committed.
+    entry.outcome = status && *status >= 400 ? OutcomeFor(*status) : "committed";
+    if (!entry.entity_id && status == 201) entry.entity_id = IdFromBody(body);
     Append(db, std::move(entry));
     std::lock_guard lock(mutex_);
     ++appended_;
@@ -105,7 +107,7 @@ http::Handler Audited(http::Handler inner, store::Store& store) {
       Entry entry = EntryFor(request);
       entry.status = response.status;
       entry.outcome = OutcomeFor(response.status);
-      if (!entry.entity_id && response.status < 300) entry.entity_id = IdFromBody(response.body);
+      if (!entry.entity_id && response.status == 201) entry.entity_id = IdFromBody(response.body);
       try {
         store.Write([&entry](store::Db& db) { Append(db, std::move(entry)); });
       } catch (const std::exception& error) {

@@ -33,6 +33,9 @@ class AuditTest : public ::testing::Test {
                      Insert(db, "doomed");
                      throw http::ApiError::Conflict("no");
                    }
+                   if (request.body == "answered-422") {
+                     return http::Response::Json(422, {{"title", "key reused"}});
+                   }
                    Insert(db, request.body);
                    return http::Response::Json(201, {{"id", request.body}, {"name", "x"}});
                  });
@@ -134,6 +137,14 @@ TEST_F(AuditTest, RejectedWriteIsRolledBackButRecordedInItsOwnTransaction) {
   EXPECT_EQ(items[0]["status"], 409);
   EXPECT_EQ(items[0]["outcome"], "rejected");
   EXPECT_EQ(items[0]["entity_id"], nullptr);
+}
+
+TEST_F(AuditTest, RejectionAnsweredFromInsideTheJobIsOneRejectedRow) {
+  ASSERT_EQ(Call(http::Method::kPost, "/v1/things", "answered-422").status, 422);
+  const auto items = List()["items"];
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0]["status"], 422);
+  EXPECT_EQ(items[0]["outcome"], "rejected");
 }
 
 TEST_F(AuditTest, ChangeIsNotCommittedWhenItsAuditRowCannotBe) {
