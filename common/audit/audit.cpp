@@ -66,7 +66,10 @@ class RequestHook : public store::WriteHook {
     // A 4xx answered from inside the job (an idempotency key reused with another body) is a
     // rejection even though its transaction committed.
     entry.outcome = status && *status >= 400 ? OutcomeFor(*status) : "committed";
-    if (!entry.entity_id && status == 201) entry.entity_id = IdFromBody(body);
+    // What a 201 created (a nomination under /v1/programmes/{id}/...) rather than its parent.
+    if (status == 201) {
+      if (auto created = IdFromBody(body)) entry.entity_id = std::move(created);
+    }
     Append(db, std::move(entry));
     std::lock_guard lock(mutex_);
     ++appended_;
@@ -107,7 +110,9 @@ http::Handler Audited(http::Handler inner, store::Store& store) {
       Entry entry = EntryFor(request);
       entry.status = response.status;
       entry.outcome = OutcomeFor(response.status);
-      if (!entry.entity_id && response.status == 201) entry.entity_id = IdFromBody(response.body);
+      if (response.status == 201) {
+        if (auto created = IdFromBody(response.body)) entry.entity_id = std::move(created);
+      }
       try {
         store.Write([&entry](store::Db& db) { Append(db, std::move(entry)); });
       } catch (const std::exception& error) {
