@@ -101,6 +101,39 @@ void ToKafka(const CloudEvent& event, Headers& headers, std::string& value) {
   value = event.data.dump();
 }
 
+namespace {
+
+// Copying, comparing or serialising nlohmann::json recurses once per level: a message value
+// nested a million levels deep (a poison message of 2 MB) would crash a consumer on every
+// redelivery instead of being dead-lettered. Events are a few levels deep.
+constexpr int kMaxDataDepth = 64;
+
+bool NestsDeeperThan(std::string_view text, int limit) {
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (const char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 ParseResult FromKafka(std::string_view key, std::string_view value, const Headers& headers) {
   ParseResult result;
   CloudEvent& event = result.event;
@@ -143,6 +176,10 @@ ParseResult FromKafka(std::string_view key, std::string_view value, const Header
     return result;
   }
   event.key = std::string(key);
+  if (NestsDeeperThan(value, kMaxDataDepth)) {
+    result.error = "message value nests deeper than " + std::to_string(kMaxDataDepth) + " levels";
+    return result;
+  }
   event.data = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
   if (event.data.is_discarded()) {
     result.error = "message value is not valid JSON";

@@ -89,6 +89,10 @@ nlohmann::json ParseJson(std::string_view text, const JsonLimits& limits) {
     const auto colon = what.find(": ");
     if (colon != std::string::npos) detail += ": " + what.substr(colon + 2);
     throw ApiError::BadRequest(detail);
+  } catch (const nlohmann::json::exception&) {
+    // out_of_range for a number beyond double (`1e999`): bad input, not a server failure. Its
+    // message quotes the number, so it is not passed on.
+    throw ApiError::BadRequest("malformed JSON: a number is out of range");
   }
 }
 

@@ -24,6 +24,7 @@
 #include "common/events/cloud_event.hpp"
 #include "common/http/hardening_read.hpp"
 #include "common/http/problem.hpp"
+#include "common/http/request_parse.hpp"
 #include "common/log/log.hpp"
 #include "common/util/thread_role.hpp"
 
@@ -90,28 +91,6 @@ struct Connection {
   beast::tcp_stream stream;
   std::atomic<bool> idle{true};
 };
-
-Request ToRequest(bhttp::request<bhttp::string_body>& in, const std::string& remote) {
-  Request out;
-  out.method_text = std::string(in.method_string());
-  out.method = ParseMethod(out.method_text);
-  out.target = std::string(in.target());
-  out.remote_address = remote;
-  out.received_at = std::chrono::steady_clock::now();
-  for (const auto& field : in) {
-    std::string name(field.name_string());
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    out.headers.emplace_back(std::move(name), std::string(field.value()));
-  }
-  out.body = std::move(in.body());
-  auto parsed = boost::urls::parse_origin_form(out.target);
-  if (!parsed) throw ApiError::BadRequest("malformed request target");
-  out.path = std::string(parsed->path());
-  for (const auto& param : parsed->params()) {
-    out.query[std::string(param.key)] = std::string(param.value);
-  }
-  return out;
-}
 
 // The status line and headers of `in`, serialised by hand into one buffer: Beast's generic
 // serializer (a field container per response, then a buffer sequence of one element per header

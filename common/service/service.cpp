@@ -8,6 +8,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "common/audit/audit.hpp"
 #include "common/http/idempotency.hpp"
 #include "common/http/pipeline.hpp"
 #include "common/http/server.hpp"
@@ -182,6 +183,7 @@ Service::Service(ServiceConfig config, std::vector<store::MigrationSet> migratio
   } catch (const std::exception& error) {
     Fail(program, std::string("--jwt-public-key: ") + error.what());
   }
+  migrations.insert(migrations.begin(), audit::Migrations());
   migrations.insert(migrations.begin(), http::IdempotencyMigrations());
   migrations.insert(migrations.begin(), events::InboxMigrations());
   migrations.insert(migrations.begin(), events::OutboxMigrations());
@@ -214,6 +216,8 @@ void Service::AddConsumer(events::ConsumerOptions options, events::EventHandler 
 }
 
 int Service::Run(http::Router api) {
+  // Every write route records its audit row; admins read the chain at /v1/audit.
+  api = audit::Instrument(api, *store_);
   if (!openapi_.empty()) {
     api.Add(http::Method::kGet, "/openapi.json", auth::Access::kPublic, [this](http::Request&) {
       http::Response response;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/store/sqlite.hpp"
+#include "common/store/write_hook.hpp"
 
 namespace jilaf::store {
 
@@ -59,7 +60,8 @@ class Store {
   ~Store();
 
   /// Queues `fn(Db&)` for the writer and returns a future that completes after its commit, with
-  /// fn's result or its exception.
+  /// fn's result or its exception. The calling thread's WriteHook (an audit row) runs in the same
+  /// transaction, right after fn.
   template <typename Fn>
   auto WriteAsync(Fn fn) -> std::future<std::invoke_result_t<Fn&, Db&>> {
     using R = std::invoke_result_t<Fn&, Db&>;
@@ -67,13 +69,15 @@ class Store {
     auto future = promise->get_future();
     Job job;
     if constexpr (std::is_void_v<R>) {
-      job.run = [fn = std::move(fn)](Db& db) mutable { fn(db); };
+      job.run = [fn = WithWriteHook(std::move(fn))](Db& db) mutable { fn(db); };
       job.complete = [promise](std::exception_ptr error) {
         error ? promise->set_exception(error) : promise->set_value();
       };
     } else {
       auto result = std::make_shared<std::optional<R>>();
-      job.run = [fn = std::move(fn), result](Db& db) mutable { result->emplace(fn(db)); };
+      job.run = [fn = WithWriteHook(std::move(fn)), result](Db& db) mutable {
+        result->emplace(fn(db));
+      };
       job.complete = [promise, result](std::exception_ptr error) {
         error ? promise->set_exception(error) : promise->set_value(std::move(**result));
       };

@@ -72,6 +72,9 @@ JILAF_APT_PACKAGES=(
   # deploy checks (tests/deploy): promtool and a real Prometheus server, YAML for the scripts,
   # pip to fetch the Kubernetes schemas (scripts/lib/deploy.sh)
   prometheus python3-yaml python3-pip
+  # fuzzing (scripts/fuzz, also run test-sized by scripts/test): clang with libFuzzer and the
+  # sanitizer runtimes, and GNU time to count the fuzzers' CPU time
+  clang libclang-rt-14-dev time
 )
 
 # run_as_root CMD...: apt needs root; use sudo when we are not root and it exists.

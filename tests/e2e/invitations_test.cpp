@@ -302,17 +302,7 @@ TEST_F(InvitationsE2e, PassportNumberIsNeverInClearInTopicLogOrDatabase) {
   EXPECT_NE(staff.body.find("date_of_birth"), std::string::npos);
   const auto viewer = Call(service, "GET", "/v1/nominations/" + id, {}, Token("viewer"));
   EXPECT_EQ(viewer.body.find("date_of_birth"), std::string::npos);
-  // Error bodies: malformed JSON and a bad value both carry the number.
-  const auto malformed =
-      Call(service, "POST", "/v1/programmes/" + programme + "/nominations",
-           R"({"candidate": {"passport_number": ")" + passport + "\\q", staff_token_);
-  EXPECT_EQ(malformed.status, 400);
-  EXPECT_EQ(malformed.body.find(passport), std::string::npos) << malformed.body;
-  const auto invalid =
-      Call(service, "POST", "/v1/programmes/" + programme + "/nominations",
-           R"({"candidate": {"passport_number": ")" + passport + R"(-x"}})", staff_token_);
-  EXPECT_EQ(invalid.status, 422);
-  EXPECT_EQ(invalid.body.find(passport), std::string::npos) << invalid.body;
+  // Error bodies, every topic, every service's log and audit rows: tests/e2e/canary_test.cpp.
   for (const char* to : {"screened", "selected"}) ASSERT_EQ(Move(service, id, to).status, 200);
 
   EventReader reader(bootstrap_);
@@ -355,7 +345,6 @@ TEST_F(InvitationsE2e, PassportNumberIsNeverInClearInTopicLogOrDatabase) {
   EXPECT_EQ(after.find(passport), std::string::npos);
 
   Stop(service);
-  EXPECT_EQ(ReadBytes(service.log).find(passport), std::string::npos);
 }
 
 TEST_F(InvitationsE2e, BadInputGetsFieldPreciseProblemsOnEveryEndpoint) {

@@ -59,6 +59,22 @@ TEST(CloudEvent, RejectsInvalidJsonValue) {
   EXPECT_EQ(parsed.error, "message value is not valid JSON");
 }
 
+TEST(CloudEvent, RejectsDeeplyNestedValueInsteadOfCrashingTheConsumer) {
+  const Headers headers = {
+      {"ce_specversion", "1.0"}, {"ce_id", "1"}, {"ce_source", "s"}, {"ce_type", "t"}};
+  // A million levels: copying such a document would overflow the consumer's stack.
+  const std::string deep = std::string(1000000, '[') + std::string(1000000, ']');
+  const auto parsed = FromKafka("k", deep, headers);
+  EXPECT_FALSE(parsed.ok);
+  EXPECT_EQ(parsed.error, "message value nests deeper than 64 levels");
+  // Brackets inside strings do not count, and ordinary nesting is accepted.
+  const std::string text =
+      R"({"a": {"b": [1, {"c": "[[[[[[\"{{{{"}]}, "d": ")" + std::string(200, '[') + R"("})";
+  EXPECT_TRUE(FromKafka("k", text, headers).ok);
+  EXPECT_TRUE(FromKafka("k", std::string(64, '[') + std::string(64, ']'), headers).ok);
+  EXPECT_FALSE(FromKafka("k", std::string(65, '[') + std::string(65, ']'), headers).ok);
+}
+
 TEST(CloudEvent, IdsAndTraceparentsHaveStandardShapes) {
   const std::regex uuid("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
   const std::regex trace("00-[0-9a-f]{32}-[0-9a-f]{16}-01");

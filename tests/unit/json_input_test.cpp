@@ -35,6 +35,20 @@ TEST(JsonInput, MalformedJsonNamesPosition) {
   }
 }
 
+// Found by fuzz_json_input: nlohmann throws out_of_range, not parse_error, for a number beyond
+// double, which escaped as a 500.
+TEST(JsonInput, NumberOutOfRangeIsA400NotA500) {
+  for (const char* text : {R"({"seats": 1e999})", "4e4448", R"([-1e400])"}) {
+    try {
+      ParseJson(text);
+      FAIL() << "expected a 400 for " << text;
+    } catch (const ApiError& error) {
+      EXPECT_EQ(error.status(), 400);
+      EXPECT_EQ(error.detail(), "malformed JSON: a number is out of range");
+    }
+  }
+}
+
 TEST(JsonInput, NestingDepthIsBounded) {
   std::string deep(100, '[');
   deep += std::string(100, ']');

@@ -1,0 +1,74 @@
+#pragma once
+
+#include <concepts>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace jilaf::store {
+
+class Db;
+
+/// Work that must commit in the same transaction as every write queued by one piece of code
+/// (the audit row of an HTTP request). Installed per thread with ScopedWriteHook; Store picks it
+/// up when a job is queued and runs it on the writer thread right after the job, inside the job's
+/// savepoint, so the job and the hook's rows commit or roll back together.
+class WriteHook {
+ public:
+  virtual ~WriteHook() = default;
+  /// Runs after the job returned. `status` and `body` come from the job's result when it is
+  /// response-like (has `int status` and `std::string body`), else nullopt and empty. Throwing
+  /// fails the job (and so rolls back its work).
+  virtual void InTransaction(Db& db, std::optional<int> status, std::string_view body) = 0;
+};
+
+/// The hook installed on this thread, or null.
+std::shared_ptr<WriteHook> CurrentWriteHook();
+
+/// Installs a hook for writes queued from this thread until destroyed (restores the previous).
+class ScopedWriteHook {
+ public:
+  explicit ScopedWriteHook(std::shared_ptr<WriteHook> hook);
+  ScopedWriteHook(const ScopedWriteHook&) = delete;
+  ScopedWriteHook& operator=(const ScopedWriteHook&) = delete;
+  ~ScopedWriteHook();
+
+ private:
+  std::shared_ptr<WriteHook> previous_;
+};
+
+namespace detail {
+
+template <typename R>
+concept ResponseLike = requires(const R& r) {
+  { r.status } -> std::convertible_to<int>;
+  { r.body } -> std::convertible_to<std::string_view>;
+};
+
+}  // namespace detail
+
+/// `fn` followed by the current thread's hook, if any (else `fn` unchanged in effect).
+template <typename Fn>
+auto WithWriteHook(Fn fn) {
+  return [fn = std::move(fn), hook = CurrentWriteHook()](Db& db) mutable {
+    using R = std::invoke_result_t<Fn&, Db&>;
+    if constexpr (std::is_void_v<R>) {
+      fn(db);
+      if (hook) hook->InTransaction(db, std::nullopt, {});
+    } else {
+      R result = fn(db);
+      if (hook) {
+        if constexpr (detail::ResponseLike<R>) {
+          hook->InTransaction(db, static_cast<int>(result.status), result.body);
+        } else {
+          hook->InTransaction(db, std::nullopt, {});
+        }
+      }
+      return result;
+    }
+  };
+}
+
+}  // namespace jilaf::store

@@ -1,0 +1,252 @@
+#include "common/audit/audit.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "common/http/problem.hpp"
+#include "tests/support/process.hpp"
+
+namespace jilaf::audit {
+namespace {
+
+using nlohmann::json;
+
+std::vector<store::MigrationSet> TestMigrations() {
+  return {Migrations(),
+          {"test", {{1, "things", "CREATE TABLE things (id TEXT PRIMARY KEY, name TEXT)"}}}};
+}
+
+class AuditTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("jilaf-audit");
+    store_ =
+        std::make_unique<store::Store>(store::StoreOptions{dir_ + "/audit.db"}, TestMigrations());
+    http::Router router;
+    // A creating POST that writes its row and answers from inside the transaction.
+    router.Add(http::Method::kPost, "/v1/things", auth::Access::kWrite,
+               [this](http::Request& request) {
+                 return store_->Write([&](store::Db& db) {
+                   if (request.body == "conflict") {
+                     Insert(db, "doomed");
+                     throw http::ApiError::Conflict("no");
+                   }
+                   if (request.body == "answered-422") {
+                     return http::Response::Json(422, {{"title", "key reused"}});
+                   }
+                   Insert(db, request.body);
+                   return http::Response::Json(201, {{"id", request.body}, {"name", "x"}});
+                 });
+               });
+    // An update whose job returns a plain value: the status is built after the commit.
+    router.Add(http::Method::kPut, "/v1/things/{id}", auth::Access::kWrite,
+               [this](http::Request& request) {
+                 store_->Write([&](store::Db& db) { Insert(db, request.Param("id") + "-v2"); });
+                 return http::Response::Json(200, {{"id", request.Param("id")}});
+               });
+    router.Add(http::Method::kGet, "/v1/things/{id}", auth::Access::kRead,
+               [](http::Request&) { return http::Response::Json(200, json::object()); });
+    api_ = Instrument(router, *store_);
+  }
+
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  static void Insert(store::Db& db, const std::string& id) {
+    auto stmt = db.Prepare("INSERT INTO things(id, name) VALUES (?, 'x')");
+    stmt.Bind(1, id);
+    stmt.Run();
+  }
+
+  // What the pipeline does before the handler: route, params, principal, request id.
+  http::Response Call(http::Method method, const std::string& path, std::string body = {},
+                      std::string query_key = {}, std::string query_value = {}) {
+    http::Request request;
+    request.method = method;
+    request.path = path;
+    request.body = std::move(body);
+    if (!query_key.empty()) request.query[query_key] = query_value;
+    request.request_id = "req-" + std::to_string(++calls_);
+    request.principal.subject = "alice";
+    request.principal.roles = {auth::Role::kStaff, auth::Role::kAdmin};
+    request.principal.authenticated = true;
+    const auto match = api_.Find(method, path);
+    EXPECT_EQ(match.kind, http::Router::Match::Kind::kFound) << path;
+    request.route = match.route->pattern;
+    request.params = match.params;
+    try {
+      return match.route->handler(request);
+    } catch (...) {
+      return http::ResponseForException(std::current_exception(), request);
+    }
+  }
+
+  std::int64_t Count(const std::string& sql) {
+    return store_->Read([&](store::Db& db) {
+      auto stmt = db.Prepare(sql);
+      return stmt.Step() ? stmt.Int(0) : -1;
+    });
+  }
+
+  json List(std::string key = {}, std::string value = {}) {
+    const auto response = Call(http::Method::kGet, "/v1/audit", {}, key, value);
+    EXPECT_EQ(response.status, 200) << response.body;
+    return json::parse(response.body);
+  }
+
+  json VerifyBody() { return json::parse(Call(http::Method::kGet, "/v1/audit/verify").body); }
+
+  std::string dir_;
+  std::unique_ptr<store::Store> store_;
+  http::Router api_;
+  int calls_ = 0;
+};
+
+TEST_F(AuditTest, SuccessfulWriteRecordsWhoWhatWhenAndOutcomeInItsTransaction) {
+  ASSERT_EQ(Call(http::Method::kPost, "/v1/things", "t1").status, 201);
+  const auto items = List()["items"];
+  ASSERT_EQ(items.size(), 1u);
+  const auto& row = items[0];
+  EXPECT_EQ(row["seq"], 1);
+  EXPECT_EQ(row["actor"]["subject"], "alice");
+  EXPECT_EQ(row["actor"]["roles"], json({"staff", "admin"}));
+  EXPECT_EQ(row["method"], "POST");
+  EXPECT_EQ(row["route"], "/v1/things");
+  EXPECT_EQ(row["entity_id"], "t1");
+  EXPECT_EQ(row["status"], 201);
+  EXPECT_EQ(row["outcome"], "committed");
+  EXPECT_EQ(row["request_id"], "req-1");
+  EXPECT_EQ(row["prev_hash"], kGenesisHash);
+  EXPECT_FALSE(row["at"].get<std::string>().empty());
+}
+
+TEST_F(AuditTest, ReadsAreNotAudited) {
+  ASSERT_EQ(Call(http::Method::kGet, "/v1/things/a").status, 200);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log"), 0);
+}
+
+TEST_F(AuditTest, RejectedWriteIsRolledBackButRecordedInItsOwnTransaction) {
+  ASSERT_EQ(Call(http::Method::kPost, "/v1/things", "conflict").status, 409);
+  EXPECT_EQ(Count("SELECT count(*) FROM things"), 0);
+  const auto items = List()["items"];
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0]["status"], 409);
+  EXPECT_EQ(items[0]["outcome"], "rejected");
+  EXPECT_EQ(items[0]["entity_id"], nullptr);
+}
+
+TEST_F(AuditTest, RejectionAnsweredFromInsideTheJobIsOneRejectedRow) {
+  ASSERT_EQ(Call(http::Method::kPost, "/v1/things", "answered-422").status, 422);
+  const auto items = List()["items"];
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0]["status"], 422);
+  EXPECT_EQ(items[0]["outcome"], "rejected");
+}
+
+TEST_F(AuditTest, ChangeIsNotCommittedWhenItsAuditRowCannotBe) {
+  // The audit row is part of the change's transaction: no row, no change.
+  store_->Write([](store::Db& db) { db.Exec("ALTER TABLE audit_log RENAME TO audit_gone"); });
+  EXPECT_EQ(Call(http::Method::kPost, "/v1/things", "t1").status, 500);
+  EXPECT_EQ(Count("SELECT count(*) FROM things"), 0);
+}
+
+TEST_F(AuditTest, WriteWhoseJobReturnsNoResponseIsCommittedWithPathEntity) {
+  ASSERT_EQ(Call(http::Method::kPut, "/v1/things/abc").status, 200);
+  const auto items = List()["items"];
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0]["entity_id"], "abc");
+  EXPECT_EQ(items[0]["outcome"], "committed");
+  EXPECT_EQ(items[0]["status"], nullptr);
+}
+
+TEST_F(AuditTest, ListsNewestFirstWithPagesAndFilters) {
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(Call(http::Method::kPost, "/v1/things", "p" + std::to_string(i)).status, 201);
+  }
+  ASSERT_EQ(Call(http::Method::kPost, "/v1/things", "conflict").status, 409);
+  auto first = Call(http::Method::kGet, "/v1/audit", {}, "page_size", "4");
+  const auto page = json::parse(first.body);
+  ASSERT_EQ(page["items"].size(), 4u);
+  EXPECT_EQ(page["items"][0]["seq"], 6);
+  ASSERT_TRUE(page.contains("next_page_token"));
+  EXPECT_EQ(List("outcome", "rejected")["items"].size(), 1u);
+  EXPECT_EQ(List("actor", "alice")["items"].size(), 6u);
+  EXPECT_EQ(List("actor", "bob")["items"].size(), 0u);
+  EXPECT_EQ(List("since", "2000-01-01T00:00:00Z")["items"].size(), 6u);
+  EXPECT_EQ(List("since", "2999-01-01T00:00:00.5Z")["items"].size(), 0u);
+  EXPECT_EQ(Call(http::Method::kGet, "/v1/audit", {}, "since", "yesterday").status, 400);
+  EXPECT_EQ(Call(http::Method::kGet, "/v1/audit", {}, "outcome", "maybe").status, 400);
+  const auto rest = Call(http::Method::kGet, "/v1/audit", {}, "page_token",
+                         page["next_page_token"].get<std::string>());
+  const auto tail = json::parse(rest.body)["items"];
+  ASSERT_EQ(tail.size(), 2u);
+  EXPECT_EQ(tail[0]["seq"], 2);
+  EXPECT_EQ(tail[1]["seq"], 1);
+}
+
+TEST_F(AuditTest, VerifyReportsAnIntactChain) {
+  for (int i = 0; i < 3; ++i) Call(http::Method::kPost, "/v1/things", "v" + std::to_string(i));
+  const auto body = VerifyBody();
+  EXPECT_TRUE(body["intact"]);
+  EXPECT_EQ(body["rows"], 3);
+  EXPECT_EQ(body["last_seq"], 3);
+  EXPECT_EQ(body["first_broken_seq"], nullptr);
+}
+
+TEST_F(AuditTest, TamperingWithOneRowIsDetected) {
+  for (int i = 0; i < 5; ++i) Call(http::Method::kPost, "/v1/things", "x" + std::to_string(i));
+  store_->Write(
+      [](store::Db& db) { db.Exec("UPDATE audit_log SET subject = 'eve' WHERE seq = 3"); });
+  const auto body = VerifyBody();
+  EXPECT_FALSE(body["intact"]);
+  EXPECT_EQ(body["first_broken_seq"], 3);
+}
+
+TEST_F(AuditTest, RehashingATamperedRowStillBreaksTheNextLink) {
+  for (int i = 0; i < 5; ++i) Call(http::Method::kPost, "/v1/things", "y" + std::to_string(i));
+  // An attacker who recomputes the altered row's own hash still breaks the following row.
+  store_->Write([](store::Db& db) {
+    auto row = db.Prepare("SELECT prev_hash, at, request_id FROM audit_log WHERE seq = 2");
+    ASSERT_TRUE(row.Step());
+    Entry forged;
+    forged.at = row.Text(1);
+    forged.request_id = row.Text(2);
+    forged.subject = "eve";
+    forged.roles = {"admin"};
+    forged.method = "POST";
+    forged.route = "/v1/things";
+    forged.status = 201;
+    forged.outcome = "committed";
+    const auto hash = Sha256Hex(row.Text(0) + CanonicalRow(2, forged));
+    auto update = db.Prepare(
+        "UPDATE audit_log SET subject = 'eve', roles = '[\"admin\"]', entity_id = NULL, hash = ?"
+        " WHERE seq = 2");
+    update.Bind(1, hash);
+    update.Run();
+  });
+  const auto body = VerifyBody();
+  EXPECT_FALSE(body["intact"]);
+  EXPECT_EQ(body["first_broken_seq"], 3);
+}
+
+TEST_F(AuditTest, DeletingARowIsDetected) {
+  for (int i = 0; i < 4; ++i) Call(http::Method::kPost, "/v1/things", "z" + std::to_string(i));
+  store_->Write([](store::Db& db) { db.Exec("DELETE FROM audit_log WHERE seq = 2"); });
+  const auto body = VerifyBody();
+  EXPECT_FALSE(body["intact"]);
+  EXPECT_EQ(body["first_broken_seq"], 3);
+}
+
+TEST_F(AuditTest, RowsNeverHoldBodiesOrQueries) {
+  ASSERT_EQ(Call(http::Method::kPost, "/v1/things", "conflict", "token", "secret-q").status, 409);
+  const auto dump = List().dump();
+  EXPECT_EQ(dump.find("conflict"), std::string::npos);
+  EXPECT_EQ(dump.find("secret-q"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace jilaf::audit
