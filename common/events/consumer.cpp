@@ -5,6 +5,7 @@
 
 #include "common/events/kafka_config.hpp"
 #include "common/log/log.hpp"
+#include "common/util/failpoint.hpp"
 
 namespace jilaf::events {
 namespace {
@@ -242,6 +243,7 @@ void Consumer::Resolve(RdKafka::Message& message, const CloudEvent& event,
   for (;;) {
     try {
       const Outcome outcome = attempt.get();
+      if (outcome == Outcome::kApplied) util::FailPoint("consumer.after_effect_before_offset");
       if (outcome == Outcome::kDuplicate) {
         metrics_.events_duplicates.Add({{"consumer", options_.name}, {"topic", topic}}).Increment();
       } else {

@@ -8,6 +8,7 @@
 #include "common/events/kafka_config.hpp"
 #include "common/log/log.hpp"
 #include "common/util/clock.hpp"
+#include "common/util/failpoint.hpp"
 
 namespace jilaf::events {
 namespace {
@@ -158,6 +159,7 @@ void OutboxRelay::OnError(bool fatal, bool all_brokers_down, const std::string& 
 
 void OutboxRelay::MarkAcknowledged() {
   if (acked_.empty()) return;
+  util::FailPoint("outbox.after_publish_before_mark");  // test-only crash point
   std::vector<std::int64_t> seqs;
   seqs.swap(acked_);
   const auto now = NowMs();
@@ -192,6 +194,7 @@ void OutboxRelay::ProduceNew() {
     return out;
   });
   for (auto& row : rows) {
+    util::FailPoint("outbox.after_commit_before_publish");  // test-only crash point
     for (;;) {
       RdKafka::Headers* headers = RdKafka::Headers::create();
       const auto list = nlohmann::json::parse(row.headers, nullptr, false);
