@@ -133,6 +133,10 @@ Consumer::Consumer(store::Store& store, ConsumerOptions options, EventHandler ha
   auto producer_conf =
       MakeConf(ProducerProperties(options_.brokers, options_.name + "-dlq", 30000));
   SetLogger(*producer_conf, dlq_logger_.get());
+  if (producer_conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(dlq_delivery_.get()),
+                         error) != RdKafka::Conf::CONF_OK) {
+    throw std::runtime_error("dead-letter delivery callback: " + error);
+  }
   dlq_producer_.reset(RdKafka::Producer::create(producer_conf.get(), error));
   if (!dlq_producer_) throw std::runtime_error("cannot create dead-letter producer: " + error);
 }
@@ -294,14 +298,17 @@ void Consumer::DeadLetter(RdKafka::Message& message, const std::string& error) {
     headers->add("dlq_consumer", options_.name);
     headers->add("dlq_error", error);
     headers->add("dlq_failed_at", NowRfc3339());
+    const bool omit = message.len() > kDeadLetterMaxValueBytes;  // see dead_letter.hpp
+    if (omit) headers->add("dlq_value_omitted", std::to_string(message.len()));
     const std::string key = KeyText(message);
+    dlq_delivery_->Reset();
     const auto err = dlq_producer_->produce(
         options_.dead_letter_topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-        const_cast<void*>(message.payload()), message.len(), key.empty() ? nullptr : key.data(),
-        key.size(), 0, headers, nullptr);
+        omit ? nullptr : const_cast<void*>(message.payload()), omit ? 0 : message.len(),
+        key.empty() ? nullptr : key.data(), key.size(), 0, headers, nullptr);
     if (err == RdKafka::ERR_NO_ERROR) {
       // Wait for the acknowledgement: the offset may move on only once the copy is safe.
-      if (dlq_producer_->flush(30000) == RdKafka::ERR_NO_ERROR) {
+      if (dlq_producer_->flush(30000) == RdKafka::ERR_NO_ERROR && dlq_delivery_->Acknowledged()) {
         metrics_.events_dead_lettered.Add({{"consumer", options_.name}, {"topic", topic}})
             .Increment();
         StoreOffset(message);
@@ -310,8 +317,9 @@ void Consumer::DeadLetter(RdKafka::Message& message, const std::string& error) {
     } else {
       delete headers;
     }
-    log::Warn("dead-letter publish failed; retrying",
-              {{"consumer", options_.name}, {"error", RdKafka::err2str(err)}});
+    log::Warn("dead-letter publish failed; retrying", {{"consumer", options_.name},
+                                                       {"error", RdKafka::err2str(err)},
+                                                       {"delivery", dlq_delivery_->Error()}});
     if (!running_) return;  // offset not stored: redelivered after restart
     SleepUnlessStopping(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
