@@ -99,6 +99,17 @@ int Dump(const std::string& brokers, const std::vector<std::string>& topics) {
   return 0;
 }
 
+// Remembers the delivery outcome: flush() returns once the queue is empty, failed or not.
+class DeliveryResult : public RdKafka::DeliveryReportCb {
+ public:
+  void dr_cb(RdKafka::Message& message) override {
+    error = message.err();
+    text = message.errstr();
+  }
+  RdKafka::ErrorCode error = RdKafka::ERR__IN_PROGRESS;
+  std::string text;
+};
+
 int Produce(const std::string& brokers, const std::map<std::string, std::string>& options,
             const std::vector<std::pair<std::string, std::string>>& headers) {
   const auto topic = options.find("topic");
@@ -115,6 +126,11 @@ int Produce(const std::string& brokers, const std::map<std::string, std::string>
                         {"message.max.bytes", "2000000"},
                         {"message.timeout.ms", "30000"}});
   std::string error;
+  DeliveryResult result;
+  if (conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(&result), error) !=
+      RdKafka::Conf::CONF_OK) {
+    Fail("dr_cb: " + error);
+  }
   std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), error));
   if (!producer) Fail("producer: " + error);
   RdKafka::Headers* kafka_headers = RdKafka::Headers::create();
@@ -126,8 +142,9 @@ int Produce(const std::string& brokers, const std::map<std::string, std::string>
     delete kafka_headers;
     Fail("produce: " + RdKafka::err2str(err));
   }
-  if (producer->flush(30000) != RdKafka::ERR_NO_ERROR || producer->outq_len() > 0) {
-    Fail("the broker did not acknowledge the message");
+  producer->flush(30000);
+  if (result.error != RdKafka::ERR_NO_ERROR) {
+    Fail("the broker did not acknowledge the message: " + result.text);
   }
   return 0;
 }
