@@ -31,6 +31,7 @@ KAFKA_CTL = os.path.join(REPO, "scripts", "kafka-ctl")
 SECTION = "## Fault suite"
 EVENT_TOPICS = ["jilaf.invitations.events", "jilaf.projects.events", "jilaf.missions.events",
                 "jilaf.notifications.events"]
+NOTIFICATIONS_TOPICS = EVENT_TOPICS[:3]  # what the notifications consumer reads
 DLQ_TOPICS = ["jilaf.notifications.dlq", "jilaf.missions.dlq"]
 START = time.monotonic()
 # The order of a nomination's events follows its state machine; the other aggregates carry a
@@ -543,23 +544,27 @@ class Suite:
         return None
 
     def unapplied(self):
-        """Events of jilaf.invitations.events not yet in both consumers' inboxes."""
+        """Events not yet in the inboxes of the consumers that read their topic."""
         ids = set()
+        invitations = set()
         dead = set()
         for m in self.dump():
             event_id = m["headers"].get("ce_id")
             if m["topic"].endswith(".dlq"):
                 dead.add(event_id)
-            elif m["topic"] == "jilaf.invitations.events" and event_id:
+            elif m["topic"] in NOTIFICATIONS_TOPICS and event_id:
                 ids.add(event_id)
+                if m["topic"] == "jilaf.invitations.events":
+                    invitations.add(event_id)
         ids -= dead
+        invitations -= dead
         notif = {r[0] for r in self.db_rows(
             self.services["notifications"].db,
             f"SELECT event_id FROM inbox WHERE consumer = '{self.group}'")}
         missions = {r[0] for r in self.db_rows(
             self.services["missions"].db,
             f"SELECT event_id FROM inbox WHERE consumer = '{self.group}-missions'")}
-        return len(ids - notif) + len(ids - missions)
+        return len(ids - notif) + len(invitations - missions)
 
     def dump(self):
         result = subprocess.run(
@@ -660,6 +665,9 @@ class Suite:
         missing_effects = [e for e, m in events.items()
                            if m["topic"] == "jilaf.invitations.events" and e not in effect_ids
                            and e not in dead_ids]
+        missing_effects += [e for e, m in events.items()
+                            if m["topic"] in NOTIFICATIONS_TOPICS and e not in applied
+                            and e not in dead_ids and e not in missing_effects]
         missions_db = self.services["missions"].db
         missions_applied = {row[0] for row in self.db_rows(
             missions_db, f"SELECT event_id FROM inbox WHERE consumer = '{self.group}-missions'")}
@@ -957,6 +965,23 @@ class Suite:
                f"losing its first answer and retried; nomination screenings; project creates and "
                f"two If-Match updates each; mission creates); producers' message.timeout.ms "
                f"{self.args.message_timeout_ms}. Result: **{verdict}**.", "",
+               "How: the suite starts its own broker and the four services (own databases; "
+               "invitations' on a small tmpfs), runs the load, injects each fault for a bounded "
+               "time and heals it, lets the load run a few more seconds, stops it, waits until "
+               "the outbox backlog and consumer lag metrics are zero *and* every event of the "
+               "topics is in the inbox of each consumer that reads it, then reads every topic from "
+               "the beginning (`jilaf-kafka-tool dump`) and the consumers' SQLite databases and "
+               "checks the invariants over everything written so far. The fail-point faults "
+               "restart the service with `JILAF_FAILPOINT=<point>@N`, so that it kills itself "
+               "(SIGKILL) the N-th time it reaches that window, then restart it clean. The "
+               "rebalance storm starts a second notifications instance in the same consumer group "
+               "on the same database (as replicas share one store) and stops it, by SIGTERM and "
+               "kill -9 alternately. Poison: an unreadable value without CloudEvents headers, "
+               "invalid JSON with them, a JSON array on the projects topic, a 1,040,000-byte value "
+               "(under the broker's limit, over the producers'), and a 1.5 MB value that the "
+               "broker must refuse. Disk full: `dd` fills the tmpfs, held, then removed. Slow "
+               "clients: hundreds of connections that send a header line a second and never "
+               "finish, against invitations and projects.", "",
                self.table(), "",
                "Columns: *lost* counts acknowledged writes without their event plus events whose "
                "write the service does not hold; *dup. in log* counts extra copies of an event "
