@@ -282,6 +282,11 @@ void OutboxRelay::Run() {
       }
       producer_->poll(0);
       MarkAcknowledged();
+      // After a failed delivery, nothing still queued may reach the broker before the failed
+      // event is resent: a later event of the same key would overtake it (docs/reliability.md).
+      if (rewind_) {
+        producer_->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_NON_BLOCKING);
+      }
       if (rewind_ && in_flight_ <= 0) {
         AwaitMarks();
         in_flight_ = 0;
