@@ -386,6 +386,7 @@ class Suite:
         self.unexpected_exits = 0
         self.seen_lost = 0
         self.phase = "set-up"
+        self.noted = set()
         self.extras = []
         self.skipped = []
         self.expected_dead = 0
@@ -475,6 +476,9 @@ class Suite:
             time.sleep(0.5)
 
     def note(self, text):
+        if text in self.noted:  # a violation found again in a later check is not a new one
+            return
+        self.noted.add(text)
         log(text)
         self.violations.append(f"{self.phase}: {text}")
 
