@@ -157,7 +157,23 @@ void OutboxRelay::OnError(bool fatal, bool all_brokers_down, const std::string& 
   }
 }
 
+void OutboxRelay::CheckMarks() {
+  // A mark whose commit failed (disk full) leaves acknowledged rows pending behind the cursor,
+  // where only a rewind finds them: resend them, and the consumers' inboxes drop the copies.
+  std::erase_if(marks_, [this](std::future<void>& mark) {
+    if (mark.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return false;
+    try {
+      mark.get();
+    } catch (const std::exception& error) {
+      log::Warn("outbox marks not committed; resending pending rows", {{"error", error.what()}});
+      rewind_ = true;
+    }
+    return true;
+  });
+}
+
 void OutboxRelay::MarkAcknowledged() {
+  CheckMarks();
   if (acked_.empty()) return;
   util::FailPoint("outbox.after_publish_before_mark");  // test-only crash point
   std::vector<std::int64_t> seqs;
@@ -166,13 +182,13 @@ void OutboxRelay::MarkAcknowledged() {
   // Queued, not awaited: the mark rides the next group commit while the relay goes on
   // producing, instead of stalling every event behind an fsync. If the process dies before
   // that commit, the rows are sent again and the consumers' inboxes drop the copies.
-  (void)store_.WriteAsync([seqs = std::move(seqs), now](store::Db& db) {
+  marks_.push_back(store_.WriteAsync([seqs = std::move(seqs), now](store::Db& db) {
     auto stmt = db.Prepare("UPDATE outbox SET sent_ms = ? WHERE seq = ?");
     for (auto seq : seqs) {
       stmt.Bind(1, now).Bind(2, seq);
       stmt.Run();
     }
-  });
+  }));
 }
 
 void OutboxRelay::AwaitMarks() {
