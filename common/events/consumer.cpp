@@ -346,6 +346,14 @@ void Consumer::UpdateLag() {
   std::vector<RdKafka::TopicPartition*> partitions;
   if (consumer_->assignment(partitions) != RdKafka::ERR_NO_ERROR) return;
   consumer_->position(partitions);
+  // A partition that has yielded nothing since its assignment (caught up before a restart) has
+  // no position yet: it stands at its committed offset, not at the log start, which would count
+  // the whole partition as lag (found by scripts/faults).
+  std::vector<RdKafka::TopicPartition*> unknown;
+  for (auto* partition : partitions) {
+    if (partition->offset() < 0) unknown.push_back(partition);
+  }
+  if (!unknown.empty()) consumer_->committed(unknown, 200);
   for (auto* partition : partitions) {
     int64_t low = 0, high = 0;
     if (consumer_->get_watermark_offsets(partition->topic(), partition->partition(), &low, &high) ==
