@@ -24,7 +24,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KAFKA_CTL = os.path.join(REPO, "scripts", "kafka-ctl")
