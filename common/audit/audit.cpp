@@ -367,8 +367,7 @@ http::Router Instrument(const http::Router& api, store::Store& store) {
   for (const auto& route : api.routes()) {
     // Everything but the handler is kept as declared: where it runs and what it costs.
     out.Add(route.method, route.pattern, route.access,
-            IsWrite(route.method) ? Audited(route.handler, store) : route.handler,
-            route.execution);
+            IsWrite(route.method) ? Audited(route.handler, store) : route.handler, route.execution);
     if (route.cost == http::Router::Cost::kExpensive) out.Expensive();
   }
   out.Add(http::Method::kGet, "/v1/audit", auth::Access::kAdmin,

@@ -5,6 +5,7 @@
 
 #include "common/events/kafka_config.hpp"
 #include "common/log/log.hpp"
+#include "common/util/failpoint.hpp"
 
 namespace jilaf::events {
 namespace {
@@ -132,6 +133,10 @@ Consumer::Consumer(store::Store& store, ConsumerOptions options, EventHandler ha
   auto producer_conf =
       MakeConf(ProducerProperties(options_.brokers, options_.name + "-dlq", 30000));
   SetLogger(*producer_conf, dlq_logger_.get());
+  if (producer_conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(dlq_delivery_.get()),
+                         error) != RdKafka::Conf::CONF_OK) {
+    throw std::runtime_error("dead-letter delivery callback: " + error);
+  }
   dlq_producer_.reset(RdKafka::Producer::create(producer_conf.get(), error));
   if (!dlq_producer_) throw std::runtime_error("cannot create dead-letter producer: " + error);
 }
@@ -271,6 +276,7 @@ void Consumer::Resolve(RdKafka::Message& message, const CloudEvent& event,
   for (;;) {
     try {
       const Outcome outcome = attempt.get();
+      if (outcome == Outcome::kApplied) util::FailPoint("consumer.after_effect_before_offset");
       TopicCounter(
           outcome == Outcome::kDuplicate ? metrics_.events_duplicates : metrics_.events_consumed,
           topic)
@@ -320,14 +326,17 @@ void Consumer::DeadLetter(RdKafka::Message& message, const std::string& error) {
     headers->add("dlq_consumer", options_.name);
     headers->add("dlq_error", error);
     headers->add("dlq_failed_at", NowRfc3339());
+    const bool omit = message.len() > kDeadLetterMaxValueBytes;  // see dead_letter.hpp
+    if (omit) headers->add("dlq_value_omitted", std::to_string(message.len()));
     const std::string key = KeyText(message);
+    dlq_delivery_->Reset();
     const auto err = dlq_producer_->produce(
         options_.dead_letter_topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-        const_cast<void*>(message.payload()), message.len(), key.empty() ? nullptr : key.data(),
-        key.size(), 0, headers, nullptr);
+        omit ? nullptr : const_cast<void*>(message.payload()), omit ? 0 : message.len(),
+        key.empty() ? nullptr : key.data(), key.size(), 0, headers, nullptr);
     if (err == RdKafka::ERR_NO_ERROR) {
       // Wait for the acknowledgement: the offset may move on only once the copy is safe.
-      if (dlq_producer_->flush(30000) == RdKafka::ERR_NO_ERROR) {
+      if (dlq_producer_->flush(30000) == RdKafka::ERR_NO_ERROR && dlq_delivery_->Acknowledged()) {
         metrics_.events_dead_lettered.Add({{"consumer", options_.name}, {"topic", topic}})
             .Increment();
         StoreOffset(message);
@@ -336,8 +345,9 @@ void Consumer::DeadLetter(RdKafka::Message& message, const std::string& error) {
     } else {
       delete headers;
     }
-    log::Warn("dead-letter publish failed; retrying",
-              {{"consumer", options_.name}, {"error", RdKafka::err2str(err)}});
+    log::Warn("dead-letter publish failed; retrying", {{"consumer", options_.name},
+                                                       {"error", RdKafka::err2str(err)},
+                                                       {"delivery", dlq_delivery_->Error()}});
     if (!running_) return;  // offset not stored: redelivered after restart
     SleepUnlessStopping(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
@@ -364,6 +374,14 @@ void Consumer::UpdateLag() {
   std::vector<RdKafka::TopicPartition*> partitions;
   if (consumer_->assignment(partitions) != RdKafka::ERR_NO_ERROR) return;
   consumer_->position(partitions);
+  // A partition that has yielded nothing since its assignment (caught up before a restart) has
+  // no position yet: it stands at its committed offset, not at the log start, which would count
+  // the whole partition as lag (found by scripts/faults).
+  std::vector<RdKafka::TopicPartition*> unknown;
+  for (auto* partition : partitions) {
+    if (partition->offset() < 0) unknown.push_back(partition);
+  }
+  if (!unknown.empty()) consumer_->committed(unknown, 200);
   for (auto* partition : partitions) {
     int64_t low = 0, high = 0;
     if (consumer_->get_watermark_offsets(partition->topic(), partition->partition(), &low, &high) ==

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/events/cloud_event.hpp"
+#include "common/events/dead_letter.hpp"
 #include "common/events/kafka_config.hpp"
 #include "common/metrics/metrics.hpp"
 #include "common/store/store.hpp"
@@ -101,6 +102,7 @@ class Consumer {
   std::unique_ptr<Rebalancer> rebalancer_;
   std::unique_ptr<KafkaLogger> consumer_logger_;
   std::unique_ptr<KafkaLogger> dlq_logger_;
+  std::unique_ptr<DeliveryOutcome> dlq_delivery_ = std::make_unique<DeliveryOutcome>();
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::unique_ptr<RdKafka::Producer> dlq_producer_;
   std::atomic<bool> running_{false};

@@ -8,6 +8,7 @@
 #include "common/events/kafka_config.hpp"
 #include "common/log/log.hpp"
 #include "common/util/clock.hpp"
+#include "common/util/failpoint.hpp"
 
 namespace jilaf::events {
 namespace {
@@ -156,21 +157,38 @@ void OutboxRelay::OnError(bool fatal, bool all_brokers_down, const std::string& 
   }
 }
 
+void OutboxRelay::CheckMarks() {
+  // A mark whose commit failed (disk full) leaves acknowledged rows pending behind the cursor,
+  // where only a rewind finds them: resend them, and the consumers' inboxes drop the copies.
+  std::erase_if(marks_, [this](std::future<void>& mark) {
+    if (mark.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return false;
+    try {
+      mark.get();
+    } catch (const std::exception& error) {
+      log::Warn("outbox marks not committed; resending pending rows", {{"error", error.what()}});
+      rewind_ = true;
+    }
+    return true;
+  });
+}
+
 void OutboxRelay::MarkAcknowledged() {
+  CheckMarks();
   if (acked_.empty()) return;
+  util::FailPoint("outbox.after_publish_before_mark");  // test-only crash point
   std::vector<std::int64_t> seqs;
   seqs.swap(acked_);
   const auto now = NowMs();
   // Queued, not awaited: the mark rides the next group commit while the relay goes on
   // producing, instead of stalling every event behind an fsync. If the process dies before
   // that commit, the rows are sent again and the consumers' inboxes drop the copies.
-  (void)store_.WriteAsync([seqs = std::move(seqs), now](store::Db& db) {
+  marks_.push_back(store_.WriteAsync([seqs = std::move(seqs), now](store::Db& db) {
     auto stmt = db.Prepare("UPDATE outbox SET sent_ms = ? WHERE seq = ?");
     for (auto seq : seqs) {
       stmt.Bind(1, now).Bind(2, seq);
       stmt.Run();
     }
-  });
+  }));
 }
 
 void OutboxRelay::AwaitMarks() {
@@ -192,6 +210,7 @@ void OutboxRelay::ProduceNew() {
     return out;
   });
   for (auto& row : rows) {
+    util::FailPoint("outbox.after_commit_before_publish");  // test-only crash point
     for (;;) {
       RdKafka::Headers* headers = RdKafka::Headers::create();
       const auto list = nlohmann::json::parse(row.headers, nullptr, false);
@@ -279,6 +298,11 @@ void OutboxRelay::Run() {
       }
       producer_->poll(0);
       MarkAcknowledged();
+      // After a failed delivery, nothing still queued may reach the broker before the failed
+      // event is resent: a later event of the same key would overtake it (docs/reliability.md).
+      if (rewind_) {
+        producer_->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_NON_BLOCKING);
+      }
       if (rewind_ && in_flight_ <= 0) {
         AwaitMarks();
         in_flight_ = 0;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -74,6 +75,7 @@ class OutboxRelay {
   void ProduceNew();
   void MarkAcknowledged();
   void AwaitMarks();
+  void CheckMarks();
   void UpdateGauges();
   void OnDelivery(std::int64_t seq, bool ok, const std::string& topic, const std::string& error);
   void OnError(bool fatal, bool all_brokers_down, const std::string& reason);
@@ -90,6 +92,7 @@ class OutboxRelay {
   std::condition_variable cv_;
   bool wake_ = false;
   std::vector<std::int64_t> acked_;
+  std::vector<std::future<void>> marks_;  // queued marks, checked for a failed commit
   bool rewind_ = false;
   bool fatal_ = false;
 

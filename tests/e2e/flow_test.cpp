@@ -222,6 +222,40 @@ TEST_F(E2eTest, PoisonMessagesAreDeadLetteredAndLaterEventsStillProcessed) {
             2.0);
 }
 
+// Produces a value larger than a default producer may send (message.max.bytes 1,000,000).
+void ProduceLarge(const std::string& bootstrap, const std::string& key, std::size_t size) {
+  std::string error;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  conf->set("bootstrap.servers", bootstrap, error);
+  conf->set("message.max.bytes", "2000000", error);
+  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), error));
+  ASSERT_TRUE(producer) << error;
+  const std::string value(size, 'x');
+  ASSERT_EQ(producer->produce("jilaf.invitations.events", RdKafka::Topic::PARTITION_UA,
+                              RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()),
+                              value.size(), key.data(), key.size(), 0, nullptr),
+            RdKafka::ERR_NO_ERROR);
+  ASSERT_EQ(producer->flush(30000), RdKafka::ERR_NO_ERROR);
+  ASSERT_EQ(producer->outq_len(), 0);
+}
+
+// Regression (found by scripts/faults): a message the topic accepts (under the broker's
+// 1,048,588 bytes) but too large for the dead-letter producer (1,000,000) used to be retried for
+// ever, stalling its partition. Its copy now goes without the value.
+TEST_F(E2eTest, OversizedMessageIsDeadLetteredWithoutItsValue) {
+  auto& notifications = StartNotifications();
+  const std::string key = "oversized-" + events::NewUuid();
+  ProduceLarge(bootstrap_, key, 1'040'000);
+  DeadLetterReader reader(bootstrap_);
+  auto copy = reader.Find(key, seconds(90));
+  ASSERT_FALSE(copy.empty()) << "oversized message not found in jilaf.notifications.dlq";
+  EXPECT_EQ(copy["dlq_value_omitted"], "1040000");
+  EXPECT_EQ(copy["(value)"], "");
+  EXPECT_EQ(copy["dlq_origin_topic"], "jilaf.invitations.events");
+  EXPECT_GE(Metric(notifications, "jilaf_events_dead_lettered_total{consumer=\"" + group_ + "\""),
+            1.0);
+}
+
 TEST_F(E2eTest, HostileRequestsGetClearProblems) {
   auto& invitations = StartInvitations();
   const auto programme_id = CreateOpenProgramme(invitations, "Guarded");

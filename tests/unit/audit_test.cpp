@@ -248,5 +248,25 @@ TEST_F(AuditTest, RowsNeverHoldBodiesOrQueries) {
   EXPECT_EQ(dump.find("secret-q"), std::string::npos);
 }
 
+TEST_F(AuditTest, InstrumentKeepsEachRoutesExecutionAndCost) {
+  http::Router api;
+  api.Add(
+      http::Method::kGet, "/v1/quick", auth::Access::kRead,
+      [](http::Request&) { return http::Response::Empty(204); },
+      http::Router::Execution::kIoThread);
+  api.Add(http::Method::kPost, "/v1/scans", auth::Access::kAdmin,
+          [](http::Request&) { return http::Response::Empty(202); })
+      .Expensive();
+  const auto instrumented = audit::Instrument(api, *store_);
+  const auto quick = instrumented.Find(http::Method::kGet, "/v1/quick");
+  ASSERT_EQ(quick.kind, http::Router::Match::Kind::kFound);
+  EXPECT_EQ(quick.route->execution, http::Router::Execution::kIoThread);
+  EXPECT_EQ(quick.route->cost, http::Router::Cost::kNormal);
+  const auto scans = instrumented.Find(http::Method::kPost, "/v1/scans");
+  ASSERT_EQ(scans.kind, http::Router::Match::Kind::kFound);
+  EXPECT_EQ(scans.route->execution, http::Router::Execution::kWorkerPool);
+  EXPECT_EQ(scans.route->cost, http::Router::Cost::kExpensive);
+}
+
 }  // namespace
 }  // namespace jilaf::audit
