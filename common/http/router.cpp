@@ -51,8 +51,8 @@ Router& Router::Add(Method method, std::string_view pattern, auth::Access access
   if (pattern.empty() || pattern.front() != '/') {
     throw std::invalid_argument("route template must start with '/': " + std::string(pattern));
   }
-  Route route{method, std::string(pattern), access, std::move(handler), {}, execution,
-              Cost::kNormal};
+  Route route{method,    std::string(pattern), access, std::move(handler), {},
+              execution, Cost::kNormal};
   for (auto segment : SplitPath(pattern)) {
     if (segment.find_first_of("{}") != std::string_view::npos && !IsCapture(segment)) {
       throw std::invalid_argument("malformed capture in route template: " + std::string(pattern));

@@ -321,7 +321,7 @@ TEST_F(AnalyticsE2e, EventLackingAReportFactGoesToItsOwnDeadLetterTopic) {
   const std::string key = "analytics-poison-" + events::NewUuid();
   // A paid tranche without its status or amount: the projects report cannot count it.
   ProduceMalformedEvent("jilaf.projects.events", "jilaf.projects.tranche.paid", key,
-               {{"tranche_id", key}, {"project_id", key}});
+                        {{"tranche_id", key}, {"project_id", key}});
   const std::string db = dir_ + "/poison.db";
   const std::string group = "analytics-e2e-" + events::NewUuid().substr(0, 8) + "-poison";
   Consume(db, group, "--topics jilaf.projects.events");
