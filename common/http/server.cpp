@@ -90,6 +90,10 @@ struct Connection {
   explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
   beast::tcp_stream stream;
   std::atomic<bool> idle{true};
+  // Set when the server answered before reading the whole request (413, 400): the rest may
+  // still be arriving, and closing on unread data makes the kernel reset the connection, so
+  // the client would see a broken pipe instead of our answer.
+  bool linger = false;
 };
 
 // The status line and headers of `in`, serialised by hand into one buffer: Beast's generic
@@ -237,6 +241,7 @@ asio::awaitable<bool> HttpServer::State::Reject(Connection& connection, Request 
   auto response = ProblemResponse(error, request.path, request.request_id);
   response.SetHeader("X-Request-Id", request.request_id);
   Observe(request, response);
+  connection.linger = true;
   const auto ec = co_await WriteResponse(connection.stream, response, version, false, false,
                                          options.write_timeout);
   co_return !ec;
@@ -363,6 +368,17 @@ asio::awaitable<void> HttpServer::State::Session(std::shared_ptr<Connection> con
   }
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  if (connection->linger) {
+    // Lingering close (RFC 9112 section 9.6): our answer and FIN are sent; read and discard
+    // what the client is still sending, for a bounded time, so that it can read the answer.
+    stream.expires_after(std::chrono::seconds(2));
+    std::array<char, 16384> discard{};
+    for (std::size_t total = 0; total < 16 * 1024 * 1024;) {
+      auto [ec, n] = co_await stream.async_read_some(asio::buffer(discard), kTuple);
+      if (ec) break;
+      total += n;
+    }
+  }
   stream.socket().close(ignored);
 }
 

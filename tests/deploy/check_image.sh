@@ -88,6 +88,8 @@ done
 source "$repo/scripts/lib/common.sh"
 mapfile -t build_packages < <(packages_of "$build_list")
 for pkg in "${JILAF_APT_PACKAGES[@]}"; do
+  # The sanitizer and libFuzzer runtimes serve scripts/fuzz only; the image never links them.
+  [[ $pkg == libclang-rt-*-dev ]] && continue
   if [[ $pkg == *-dev || $pkg =~ ^(build-essential|cmake|ninja-build|pkg-config|ccache)$ ]]; then
     printf '%s\n' "${build_packages[@]}" | grep -qxF -- "$pkg" ||
       fail "build stage lacks $pkg (in JILAF_APT_PACKAGES): add it to ${build_list#"$repo"/}"

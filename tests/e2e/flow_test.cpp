@@ -2,6 +2,7 @@
 #include <librdkafka/rdkafkacpp.h>
 
 #include "common/events/cloud_event.hpp"
+#include "tests/e2e/contract_recorder.hpp"
 #include "tests/e2e/e2e_fixture.hpp"
 
 namespace jilaf::e2e {
@@ -231,6 +232,7 @@ void ProduceLarge(const std::string& bootstrap, const std::string& key, std::siz
   std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), error));
   ASSERT_TRUE(producer) << error;
   const std::string value(size, 'x');
+  RecordProduced("jilaf.invitations.events", key, value, {}, false);  // deliberately malformed
   ASSERT_EQ(producer->produce("jilaf.invitations.events", RdKafka::Topic::PARTITION_UA,
                               RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()),
                               value.size(), key.data(), key.size(), 0, nullptr),
