@@ -81,7 +81,8 @@ void Fill(const std::string& brokers, const std::string& topic, int count) {
   std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), error));
   if (!producer) Fail("producer: " + error);
   for (int i = 0; i < count; ++i) {
-    const std::string id = events::NewUuid();
+    // Entity ids are version-7 UUIDs, as the services mint them (docs/architecture.md).
+    const std::string id = events::NewTimeOrderedUuid();
     auto event = events::MakeEvent(
         "/jilaf/invitations", "jilaf.invitations.nomination.submitted", id, "nominations/" + id,
         "/schemas/invitations/nomination.submitted/v1.json",
@@ -170,7 +171,7 @@ int main(int argc, char** argv) {
             "INSERT INTO projection(key, type, data, events) VALUES (?, ?, ?, 1)"
             " ON CONFLICT(key) DO UPDATE SET type = excluded.type, data = excluded.data,"
             " events = events + 1");
-        upsert.Bind(1, event.key).Bind(2, event.type).Bind(3, event.data.dump());
+        upsert.Bind(1, event.key).Bind(2, event.type).Bind(3, event.data_text);
         upsert.Run();
       };
     } else {
@@ -183,12 +184,12 @@ int main(int argc, char** argv) {
     const auto deadline = Clock::now() + std::chrono::seconds(120);
     Clock::time_point first{};
     while (consumed.Value() < 1 && Clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     first = Clock::now();
     const double start_count = consumed.Value();
     while (consumed.Value() < count && Clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     const auto last = Clock::now();
     if (consumed.Value() < count) Fail("timed out: consumed " + std::to_string(consumed.Value()));

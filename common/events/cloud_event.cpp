@@ -185,6 +185,7 @@ ParseResult FromKafka(std::string_view key, std::string_view value, const Header
     result.error = "message value is not valid JSON";
     return result;
   }
+  event.data_text.assign(value);
   result.ok = true;
   return result;
 }

@@ -25,6 +25,9 @@ struct CloudEvent {
   std::string traceparent;  // W3C trace context
   std::string key;          // Kafka message key: the aggregate id
   nlohmann::json data = nlohmann::json::object();
+  /// The payload exactly as it arrived (set by FromKafka; empty for events made here): an effect
+  /// that stores the payload keeps these bytes instead of serialising `data` again.
+  std::string data_text;
 };
 
 /// A new event with a fresh id, the current time and a new trace (or `traceparent`, if given).

@@ -27,10 +27,10 @@ bool IsTransientStoreError(const store::StoreError& error) {
   }
 }
 
-std::string MessageText(const RdKafka::Message& message) {
+std::string_view MessageText(const RdKafka::Message& message) {
   return message.payload() == nullptr
-             ? std::string()
-             : std::string(static_cast<const char*>(message.payload()), message.len());
+             ? std::string_view()
+             : std::string_view(static_cast<const char*>(message.payload()), message.len());
 }
 
 std::string KeyText(const RdKafka::Message& message) {
@@ -118,8 +118,10 @@ Consumer::Consumer(store::Store& store, ConsumerOptions options, EventHandler ha
       {"session.timeout.ms", "10000"},
       {"fetch.wait.max.ms", "10"},
       // librdkafka prefetches up to 64 MB per partition by default, which a replay turns into
-      // resident memory; 2 MB per partition still holds seconds of events at full speed.
-      {"queued.max.messages.kbytes", "2048"},
+      // resident memory. Not below 8 MB: librdkafka 2.0 backs a partition's fetcher off for up
+      // to a second once its queue passes this bound, and at 2 MB a replay stalled twice per
+      // 40,000 events (consumer 16,000 -> 27,600 events/s, docs/benchmarks.md).
+      {"queued.max.messages.kbytes", "8192"},
       {"socket.keepalive.enable", "true"},
   });
   std::string error;

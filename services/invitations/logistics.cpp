@@ -74,7 +74,7 @@ http::Response CreateItineraryItem(const http::Request& request, Context& contex
         throw http::ApiError::Conflict("programme " + programme_id + " is " +
                                        programme["status"].get<std::string>());
       }
-      const std::string id = events::NewUuid();
+      const std::string id = events::NewTimeOrderedUuid();
       doc["id"] = id;
       doc["programme_id"] = programme_id;
       doc["version"] = 1;

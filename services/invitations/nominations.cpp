@@ -201,7 +201,7 @@ http::Response CreateNomination(const http::Request& request, Context& context) 
         if (!earlier.empty()) doc["previous_participation"] = std::move(earlier);
       }
       const std::string now = events::NowRfc3339();
-      const std::string id = events::NewUuid();
+      const std::string id = events::NewTimeOrderedUuid();
       doc["id"] = id;
       doc["programme_id"] = programme_id;
       doc["fiscal_year"] = fiscal_year;

@@ -79,7 +79,7 @@ http::Response CreateProgramme(const http::Request& request, Context& context) {
   return context.store.Write([&](store::Db& tx) {
     return http::RunIdempotent(tx, request, [&] {
       const std::string now = events::NowRfc3339();
-      doc["id"] = events::NewUuid();
+      doc["id"] = events::NewTimeOrderedUuid();
       doc["version"] = 1;
       doc["created_at"] = now;
       doc["updated_at"] = now;

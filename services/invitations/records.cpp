@@ -134,7 +134,7 @@ void CreateFollowUps(store::Db& tx, const nlohmann::json& programme,
                      const nlohmann::json& nomination) {
   const std::string end = programme["end_date"];
   for (int months : kFollowUpMonths) {
-    const std::string id = events::NewUuid();
+    const std::string id = events::NewTimeOrderedUuid();
     const nlohmann::json doc = {{"id", id},
                                 {"nomination_id", nomination["id"]},
                                 {"programme_id", nomination["programme_id"]},

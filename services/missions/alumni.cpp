@@ -82,7 +82,7 @@ void ApplyInvitationEvent(store::Db& tx, const events::CloudEvent& event,
   if (event.type != "jilaf.invitations.nomination.completed") return;
   nlohmann::json doc = AlumnusFrom(event);
   const std::string now = events::NowRfc3339();
-  doc["id"] = events::NewUuid();
+  doc["id"] = events::NewTimeOrderedUuid();
   doc["created_at"] = now;
   // Keyed by nomination: the same completion re-sent under another event id changes nothing.
   auto insert = tx.Prepare(

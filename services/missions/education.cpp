@@ -40,14 +40,14 @@ nlohmann::json ReadProgramme(const nlohmann::json& body) {
   doc["attendance_threshold_percent"] =
       in.OptionalInt("attendance_threshold_percent", 1, 100).value_or(80);
   doc["courses"] = ReadArray(in, "courses", true, 50, [&](http::ObjectReader& course) {
-    nlohmann::json out = {{"id", events::NewUuid()},
+    nlohmann::json out = {{"id", events::NewTimeOrderedUuid()},
                           {"title", course.RequiredString("title", 1, 300)}};
     out["sessions"] = ReadArray(course, "sessions", true, 100, [&](http::ObjectReader& session) {
       const auto date = session.RequiredDate("date");
       if (!date.empty() && !start.empty() && !end.empty() && (date < start || date > end)) {
         session.AddError("date", "must fall between start_date and end_date");
       }
-      nlohmann::json s = {{"id", events::NewUuid()}, {"date", date}};
+      nlohmann::json s = {{"id", events::NewTimeOrderedUuid()}, {"date", date}};
       if (auto topic = session.OptionalString("topic", 300)) s["topic"] = *topic;
       return s;
     });

@@ -20,7 +20,7 @@ nlohmann::json LoadOr404(store::Db& db, const Table& table, const std::string& i
 
 void InsertRecord(store::Db& tx, const Table& table, nlohmann::json& doc) {
   const std::string now = events::NowRfc3339();
-  doc["id"] = events::NewUuid();
+  doc["id"] = events::NewTimeOrderedUuid();
   doc["version"] = 1;
   doc["created_at"] = now;
   doc["updated_at"] = now;
@@ -114,7 +114,7 @@ nlohmann::json ReadBilingual(http::ObjectReader& in, const std::string& key, boo
 }
 
 nlohmann::json ReadPerson(http::ObjectReader& in, std::optional<std::string>& nomination_id) {
-  nlohmann::json person = {{"id", events::NewUuid()}};
+  nlohmann::json person = {{"id", events::NewTimeOrderedUuid()}};
   person["name"] = in.RequiredString("name", 1, 300);
   person["email"] = in.RequiredEmail("email");
   person["country"] = in.RequiredCountry("country");

@@ -16,7 +16,7 @@ const std::vector<std::string_view> kMeetingKinds = {"union", "employer", "gover
                                                      "other"};
 
 nlohmann::json ReadMeeting(http::ObjectReader& in) {
-  nlohmann::json meeting = {{"id", events::NewUuid()}};
+  nlohmann::json meeting = {{"id", events::NewTimeOrderedUuid()}};
   meeting["date"] = in.RequiredDate("date");
   meeting["counterpart"] = in.RequiredString("counterpart", 1, 300);
   meeting["kind"] = in.RequiredEnum("kind", kMeetingKinds);

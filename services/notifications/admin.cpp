@@ -299,7 +299,7 @@ http::Response CreateRule(const http::Request& request, store::Store& store) {
   return store.Write([&](store::Db& tx) {
     return http::RunIdempotent(tx, request, [&] {
       json doc = ReadRule(body, tx);
-      doc["id"] = events::NewUuid();
+      doc["id"] = events::NewTimeOrderedUuid();
       doc["version"] = 1;
       doc["created_at"] = doc["updated_at"] = util::NowRfc3339();
       StoreRule(tx, doc, true);
@@ -470,7 +470,7 @@ http::Response CreateWebhook(const http::Request& request, store::Store& store) 
   in.Finish();
   return store.Write([&](store::Db& tx) {
     return http::RunIdempotent(tx, request, [&] {
-      const std::string id = events::NewUuid();
+      const std::string id = events::NewTimeOrderedUuid();
       json doc = {{"id", id}, {"url", url}, {"created_at", util::NowRfc3339()}};
       if (description) doc["description"] = *description;
       const std::string key = secret.value_or(RandomSecret());

@@ -122,7 +122,7 @@ json StructuredEvent(const events::CloudEvent& event) {
 
 void WriteInboxItem(store::Db& tx, const json& delivery, const events::CloudEvent& event,
                     const events::MessageOrigin& origin) {
-  const std::string id = events::NewUuid();
+  const std::string id = events::NewTimeOrderedUuid();
   const std::string now = util::NowRfc3339();
   const auto& recipient = delivery["recipient"];
   const std::string audience = recipient["kind"] == "role"
@@ -154,7 +154,7 @@ json NewDelivery(const std::string& event_id, const std::string& event_type,
                  const std::string& rule_id, const Recipient& recipient, const std::string& channel,
                  const std::string& category, bool operational, const std::string& locale) {
   const std::string now = util::NowRfc3339();
-  return {{"id", events::NewUuid()},
+  return {{"id", events::NewTimeOrderedUuid()},
           {"event_id", event_id},
           {"event_type", event_type},
           {"rule_id", rule_id},

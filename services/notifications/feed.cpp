@@ -194,7 +194,7 @@ std::optional<json> IssuePeriodical(store::Store& store, const FeedOptions& opti
     if (items.empty()) return std::nullopt;
     const std::string now = util::NowRfc3339();
     const json context = {{"number", number}, {"issued_on", now.substr(0, 10)}, {"items", items}};
-    const std::string id = events::NewUuid();
+    const std::string id = events::NewTimeOrderedUuid();
     json issue = {{"id", id},
                   {"number", number},
                   {"issued_at", now},
@@ -293,7 +293,7 @@ http::Response CreateSubscriber(const http::Request& request, store::Store& stor
           tx.Prepare("SELECT 1 FROM subscribers WHERE email = ? AND status = 'subscribed'");
       existing.Bind(1, email);
       if (existing.Step()) throw http::ApiError::Conflict(email + " is already subscribed");
-      const std::string id = events::NewUuid();
+      const std::string id = events::NewTimeOrderedUuid();
       const std::string now = util::NowRfc3339();
       consent["recorded_at"] = now;
       const json doc = {{"id", id},           {"email", email},

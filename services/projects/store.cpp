@@ -112,7 +112,7 @@ void Remove(store::Db& tx, const std::string& table, const std::string& id) {
 
 void Stamp(nlohmann::json& doc, const http::Request& request) {
   const std::string now = events::NowRfc3339();
-  doc["id"] = events::NewUuid();
+  doc["id"] = events::NewTimeOrderedUuid();
   doc["version"] = 1;
   doc["created_at"] = now;
   doc["updated_at"] = now;

@@ -28,6 +28,8 @@ TEST(CloudEvent, RoundTripsThroughKafkaBinaryMode) {
   EXPECT_EQ(parsed.event.traceparent, event.traceparent);
   EXPECT_EQ(parsed.event.key, "nom-1");
   EXPECT_EQ(parsed.event.data, event.data);
+  EXPECT_EQ(parsed.event.data_text, value);  // the payload's own bytes, for effects that store it
+  EXPECT_TRUE(event.data_text.empty());
 }
 
 TEST(CloudEvent, UsesCeHeadersAndJsonValue) {
