@@ -68,7 +68,14 @@ void Runtime::Start() {
   for (auto& context : impl_->contexts) {
     impl_->threads.emplace_back([&context = *context] {
       util::MarkIoThread();
-      context.run();
+      // run(), split into rounds: one blocking wait for the next handler, then every handler
+      // already ready, then the round's shared work is released (util::AtEndOfRound) before
+      // the thread waits again. An idle thread holds nothing, e.g. no read transaction.
+      while (context.run_one() != 0) {
+        context.poll();
+        util::EndRound();
+      }
+      util::EndRound();
     });
   }
 }

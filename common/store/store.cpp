@@ -15,6 +15,15 @@ namespace {
 // text again on every call, several times per commit and per read.
 void Control(Db& db, std::string_view sql) { db.Prepare(sql).Run(); }
 
+// An io thread's read transactions, one per store, held until the end of the round.
+struct HeldReadSlot {
+  Store* owner;
+  std::unique_ptr<Db> db;
+  std::uint64_t generation;
+};
+thread_local std::vector<HeldReadSlot> t_held_reads;
+thread_local bool t_release_registered = false;
+
 }  // namespace
 
 void Migrate(Db& db, const std::vector<MigrationSet>& sets) {
@@ -145,6 +154,7 @@ void Store::CommitBatch(std::vector<Job>& batch) {
     if (sqlite3_get_autocommit(db.handle()) == 0) {
       Control(db, "COMMIT");
       committed = true;
+      generation_.fetch_add(1, std::memory_order_release);  // before anyone is released
     }
   } catch (...) {
     const auto failure = std::current_exception();
@@ -177,23 +187,78 @@ void Store::CommitBatch(std::vector<Job>& batch) {
   for (std::size_t i = 0; i < batch.size(); ++i) batch[i].complete(errors[i]);
 }
 
-Store::Lease::Lease(Store& owner) : store(owner) {
+std::unique_ptr<Db> Store::AcquireReader() {
   {
-    std::lock_guard lock(store.readers_mutex_);
-    if (!store.readers_.empty()) {
-      db = std::move(store.readers_.back());
-      store.readers_.pop_back();
-      return;
+    std::lock_guard lock(readers_mutex_);
+    if (!readers_.empty()) {
+      auto db = std::move(readers_.back());
+      readers_.pop_back();
+      return db;
     }
   }
-  db =
-      std::make_unique<Db>(store.options_.path, Db::Options{false, store.options_.busy_timeout_ms});
+  auto db = std::make_unique<Db>(options_.path, Db::Options{false, options_.busy_timeout_ms});
   db->Exec("PRAGMA query_only=ON");
+  return db;
 }
 
-Store::Lease::~Lease() {
-  std::lock_guard lock(store.readers_mutex_);
-  store.readers_.push_back(std::move(db));
+void Store::ReturnReader(std::unique_ptr<Db> db) {
+  std::lock_guard lock(readers_mutex_);
+  readers_.push_back(std::move(db));
+}
+
+Store::Lease::Lease(Store& owner) : store(owner), db(owner.AcquireReader()) {}
+
+Store::Lease::~Lease() { store.ReturnReader(std::move(db)); }
+
+Db& Store::HeldRead() {
+  // Read before the snapshot is taken (at the first statement after BEGIN): a commit landing
+  // in between makes the snapshot newer than its generation, which only ends it sooner.
+  const auto generation = generation_.load(std::memory_order_acquire);
+  HeldReadSlot* slot = nullptr;
+  for (auto& held : t_held_reads) {
+    if (held.owner == this) slot = &held;
+  }
+  if (slot != nullptr && slot->generation == generation) return *slot->db;
+  if (slot == nullptr) {
+    t_held_reads.push_back({this, AcquireReader(), generation});
+    slot = &t_held_reads.back();
+  }
+  try {
+    if (slot->generation != generation) {
+      Control(*slot->db, "COMMIT");  // something committed since this snapshot began
+      slot->generation = generation;
+    }
+    Control(*slot->db, "BEGIN");
+  } catch (const StoreError&) {
+    DropHeldRead();
+    throw;
+  }
+  if (!t_release_registered) {
+    util::AtEndOfRound(&Store::ReleaseHeldReads);
+    t_release_registered = true;
+  }
+  return *slot->db;
+}
+
+void Store::DropHeldRead() {
+  for (auto it = t_held_reads.begin(); it != t_held_reads.end(); ++it) {
+    if (it->owner != this) continue;
+    t_held_reads.erase(it);  // closes the connection, which ends its transaction
+    return;
+  }
+}
+
+void Store::ReleaseHeldReads() {
+  t_release_registered = false;
+  for (auto& slot : t_held_reads) {
+    try {
+      Control(*slot.db, "COMMIT");
+    } catch (...) {
+      continue;  // not returned to the pool: the connection closes with the slot
+    }
+    slot.owner->ReturnReader(std::move(slot.db));
+  }
+  t_held_reads.clear();  // keeps its capacity: no allocation per round
 }
 
 Store::ReadTransaction::ReadTransaction(Db& connection) : db(connection) { Control(db, "BEGIN"); }

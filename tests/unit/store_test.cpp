@@ -4,10 +4,15 @@
 
 #include <atomic>
 #include <filesystem>
+#include <future>
 #include <latch>
+#include <thread>
+
+#include <sqlite3.h>
 
 #include "common/events/consumer.hpp"
 #include "common/events/outbox.hpp"
+#include "common/util/thread_role.hpp"
 #include "tests/support/process.hpp"
 
 namespace jilaf::store {
@@ -67,6 +72,36 @@ TEST_F(StoreTest, WriteIsVisibleAfterItReturns) {
   Store store({Path()}, TestMigrations());
   store.Write([](Db& db) { Insert(db, "a"); });
   EXPECT_EQ(Count(store, "items"), 1);
+}
+
+TEST_F(StoreTest, IoThreadReadsShareOneTransactionPerRoundYetSeeEveryCompletedCommit) {
+  Store store({Path()}, TestMigrations());
+  store.Write([](Db& db) { Insert(db, "a"); });
+  std::promise<void> read_once;
+  std::promise<void> written;
+  // WAL readers block a TRUNCATE checkpoint, so it tells whether a snapshot is still held.
+  auto truncate = [&] {
+    Db probe(Path(), {false, 50});
+    auto stmt = probe.Prepare("PRAGMA wal_checkpoint(TRUNCATE)");
+    return stmt.Step() ? stmt.Int(0) : -1;  // 1: busy, a reader holds the WAL
+  };
+  std::thread io([&] {
+    util::MarkIoThread();
+    EXPECT_EQ(Count(store, "items"), 1);
+    // The next read of the same round starts inside the transaction the first one left open.
+    store.Read([](Db& db) { EXPECT_EQ(sqlite3_txn_state(db.handle(), nullptr), SQLITE_TXN_READ); });
+    read_once.set_value();
+    written.get_future().wait();
+    // A commit completed since: same round, yet the read sees it.
+    EXPECT_EQ(Count(store, "items"), 2);
+    EXPECT_EQ(truncate(), 1);
+    util::EndRound();  // what http::Runtime's io loop does before it waits again
+    EXPECT_EQ(truncate(), 0);
+  });
+  read_once.get_future().wait();
+  store.Write([](Db& db) { Insert(db, "b"); });
+  written.set_value();
+  io.join();
 }
 
 TEST_F(StoreTest, ConcurrentWritesShareOneCommitAndFailuresStayIsolated) {
