@@ -3,12 +3,14 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <future>
 #include <latch>
 #include <thread>
 
 #include "common/http/json_input.hpp"
 #include "common/http/pipeline.hpp"
+#include "common/store/store.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/process.hpp"
 
@@ -64,6 +66,56 @@ TEST_F(HttpServerTest, ServesKeepAliveRequestsOnOneConnection) {
   }
   const auto text = metrics_.Serialize();
   EXPECT_NE(text.find(R"(route="/v1/ping",status="200"} 3)"), std::string::npos) << text;
+}
+
+// Reads on io threads share a read transaction per round of the io loop (Store::Read); the loop
+// must end it when the round ends, or an idle server would hold a snapshot that keeps every
+// later commit out of the database file (a TRUNCATE checkpoint reports busy while it exists).
+TEST_F(HttpServerTest, IoThreadReadsHoldNoSnapshotOnceTheRoundEnds) {
+  const auto dir = testing::MakeTempDir("jilaf-round");
+  const std::string path = dir + "/round.db";
+  store::Store store({path}, {{"test", {{1, "items", "CREATE TABLE items (name TEXT)"}}}});
+  store.Write([](store::Db& db) { db.Exec("INSERT INTO items VALUES ('a')"); });
+  Router router;
+  router.Add(
+      Method::kGet, "/v1/count", auth::Access::kPublic,
+      [&store](Request&) {
+        return store.Read([](store::Db& db) {
+          auto stmt = db.Prepare("SELECT count(*) FROM items");
+          return Response::Json(200, {{"count", stmt.Step() ? stmt.Int(0) : -1}});
+        });
+      },
+      Router::Execution::kIoThread);
+  auto pipeline = std::make_shared<Pipeline>(std::move(router), nullptr, &metrics_, "test");
+  runtime_ = std::make_unique<Runtime>(2, 4);
+  ServerOptions options;
+  options.run_inline = [pipeline](const Request& r) { return pipeline->RunsInline(r); };
+  server_ = std::make_unique<HttpServer>(*runtime_, options,
+                                         [pipeline](Request& r) { return pipeline->Handle(r); });
+  server_->Start();
+  runtime_->Start();
+  auto client = Client();
+  EXPECT_EQ(client.Request("GET", "/v1/count").body, R"({"count":1})");
+  store.Write([](store::Db& db) { db.Exec("INSERT INTO items VALUES ('b')"); });
+  // Read-your-writes across requests on the same connection, hence the same io thread.
+  EXPECT_EQ(client.Request("GET", "/v1/count").body, R"({"count":2})");
+  auto truncate = [&] {
+    store::Db probe(path, {false, 50});
+    auto stmt = probe.Prepare("PRAGMA wal_checkpoint(TRUNCATE)");
+    return stmt.Step() ? stmt.Int(0) : -1;
+  };
+  // The response was written in the round that read; the io thread has gone idle since.
+  int busy = 1;
+  for (int attempt = 0; attempt < 50 && busy != 0; ++attempt) {
+    busy = truncate();
+    if (busy != 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(busy, 0);
+  server_->Stop(std::chrono::milliseconds(2000));
+  runtime_->Stop();
+  server_.reset();
+  runtime_.reset();
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(HttpServerTest, OversizedBodyIs413ProblemJson) {
