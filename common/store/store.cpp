@@ -20,6 +20,8 @@ struct HeldReadSlot {
   Store* owner;
   std::unique_ptr<Db> db;
   std::uint64_t generation;
+  int depth;    // Reads of this store running on this thread right now (nesting)
+  bool broken;  // a statement failed: close the connection once no Read uses it
 };
 thread_local std::vector<HeldReadSlot> t_held_reads;
 thread_local bool t_release_registered = false;
@@ -210,40 +212,54 @@ Store::Lease::Lease(Store& owner) : store(owner), db(owner.AcquireReader()) {}
 
 Store::Lease::~Lease() { store.ReturnReader(std::move(db)); }
 
-Db& Store::HeldRead() {
-  // Read before the snapshot is taken (at the first statement after BEGIN): a commit landing
-  // in between makes the snapshot newer than its generation, which only ends it sooner.
-  const auto generation = generation_.load(std::memory_order_acquire);
+Db& Store::EnterHeldRead() {
   HeldReadSlot* slot = nullptr;
   for (auto& held : t_held_reads) {
     if (held.owner == this) slot = &held;
   }
-  if (slot != nullptr && slot->generation == generation) return *slot->db;
-  if (slot == nullptr) {
-    t_held_reads.push_back({this, AcquireReader(), generation});
-    slot = &t_held_reads.back();
+  if (slot != nullptr && slot->depth > 0) {  // nested in another Read: same snapshot
+    ++slot->depth;
+    return *slot->db;
   }
-  try {
-    if (slot->generation != generation) {
-      Control(*slot->db, "COMMIT");  // something committed since this snapshot began
-      slot->generation = generation;
+  // Read before the snapshot is taken (at the first statement after BEGIN): a commit landing
+  // in between makes the snapshot newer than its generation, which only ends it sooner.
+  const auto generation = generation_.load(std::memory_order_acquire);
+  if (slot == nullptr) {
+    t_held_reads.push_back({this, AcquireReader(), generation, 0, false});
+    slot = &t_held_reads.back();
+    try {
+      Control(*slot->db, "BEGIN");
+    } catch (const StoreError&) {
+      t_held_reads.pop_back();
+      throw;
     }
-    Control(*slot->db, "BEGIN");
-  } catch (const StoreError&) {
-    DropHeldRead();
-    throw;
+  } else if (slot->generation != generation) {
+    try {
+      Control(*slot->db, "COMMIT");  // something committed since this snapshot began
+      Control(*slot->db, "BEGIN");
+    } catch (const StoreError&) {
+      slot->broken = true;
+      LeaveHeldRead(false);  // depth is 0: closes it
+      throw;
+    }
+    slot->generation = generation;
   }
   if (!t_release_registered) {
     util::AtEndOfRound(&Store::ReleaseHeldReads);
     t_release_registered = true;
   }
+  ++slot->depth;
   return *slot->db;
 }
 
-void Store::DropHeldRead() {
+void Store::LeaveHeldRead(bool failed) {
   for (auto it = t_held_reads.begin(); it != t_held_reads.end(); ++it) {
     if (it->owner != this) continue;
-    t_held_reads.erase(it);  // closes the connection, which ends its transaction
+    if (it->depth > 0) --it->depth;
+    it->broken = it->broken || failed;
+    // Closing the connection ends its transaction; an outer Read still using it keeps it until
+    // it leaves too.
+    if (it->broken && it->depth == 0) t_held_reads.erase(it);
     return;
   }
 }

@@ -49,8 +49,9 @@ void Migrate(Db& db, const std::vector<MigrationSet>& sets);
 /// The service's SQLite store. All writes go through one writer thread that folds whatever jobs
 /// are queued into a single transaction (group commit): each job runs in its own savepoint, so one
 /// job's failure rolls back only its own work, and every job's caller is released only after the
-/// COMMIT that made its work durable. Reads run on pooled connections in the caller's thread,
-/// which is a worker thread, never an io_context thread.
+/// COMMIT that made its work durable. Reads run on pooled connections in the caller's thread
+/// (a worker thread, or an io thread for routes declared Router::Execution::kIoThread) and never
+/// wait for the writer.
 class Store {
  public:
   using CommitListener = std::function<void()>;
@@ -101,20 +102,21 @@ class Store {
   ///
   /// On an io thread the requests of one round (util::AtEndOfRound) share one read
   /// transaction, as long as nothing has been committed since it began: opening and closing a
-  /// WAL read transaction takes file locks (fcntl) and a process-wide mutex, 12 % of an io
+  /// WAL read transaction takes file locks (fcntl) and a process-wide mutex, 11 % of an io
   /// thread's time in the read profile (docs/benchmarks.md). A reader therefore never sees a
   /// snapshot older than the last commit that had completed when it asked: every commit bumps
   /// a generation before its writers are released, and a held transaction of an older
-  /// generation is ended and begun again. The transaction ends with the round, so an idle
-  /// thread holds no snapshot that would keep checkpoints back.
+  /// generation is ended and begun again. A Read nested in another shares its snapshot. The
+  /// transaction ends with the round, so an idle thread holds no snapshot that would keep
+  /// checkpoints back.
   template <typename Fn>
   auto Read(Fn fn) -> std::invoke_result_t<Fn&, Db&> {
     if (util::OnIoThread()) {
-      Db& db = HeldRead();
+      HeldReadScope scope(*this);
       try {
-        return fn(db);
+        return fn(scope.db);
       } catch (const StoreError&) {
-        DropHeldRead();  // the connection may be in any state: not reused
+        scope.failed = true;  // the connection may be in any state: closed, not reused
         throw;
       }
     }
@@ -148,6 +150,18 @@ class Store {
     std::unique_ptr<Db> db;
   };
 
+  // One Read on an io thread: enters the thread's held transaction for this store, and leaves
+  // it (closing the connection if a statement failed and no outer Read still uses it).
+  struct HeldReadScope {
+    explicit HeldReadScope(Store& owner) : store(owner), db(owner.EnterHeldRead()) {}
+    ~HeldReadScope() { store.LeaveHeldRead(failed); }
+    HeldReadScope(const HeldReadScope&) = delete;
+    HeldReadScope& operator=(const HeldReadScope&) = delete;
+    Store& store;
+    Db& db;
+    bool failed = false;
+  };
+
   struct ReadTransaction {
     explicit ReadTransaction(Db& db);
     ~ReadTransaction();
@@ -158,8 +172,8 @@ class Store {
   static void RefuseOnIoThread();
   std::unique_ptr<Db> AcquireReader();
   void ReturnReader(std::unique_ptr<Db> db);
-  Db& HeldRead();
-  void DropHeldRead();
+  Db& EnterHeldRead();
+  void LeaveHeldRead(bool failed);
   static void ReleaseHeldReads();
   void WriterLoop();
   void CommitBatch(std::vector<Job>& batch);

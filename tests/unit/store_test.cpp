@@ -104,6 +104,26 @@ TEST_F(StoreTest, IoThreadReadsShareOneTransactionPerRoundYetSeeEveryCompletedCo
   io.join();
 }
 
+TEST_F(StoreTest, NestedIoThreadReadsShareTheSnapshotAndSurviveAFailedStatement) {
+  Store store({Path()}, TestMigrations());
+  store.Write([](Db& db) { Insert(db, "a"); });
+  std::thread io([&] {
+    util::MarkIoThread();
+    store.Read([&](Db& outer) {
+      EXPECT_EQ(Count(store, "items"), 1);  // nested: the same connection and snapshot
+      // A failing statement in a nested Read closes the connection only once the outer Read
+      // is done with it: the outer one goes on using it.
+      EXPECT_THROW(store.Read([](Db& db) { db.Exec("SELECT * FROM no_such_table"); }), StoreError);
+      auto stmt = outer.Prepare("SELECT count(*) FROM items");
+      ASSERT_TRUE(stmt.Step());
+      EXPECT_EQ(stmt.Int(0), 1);
+    });
+    EXPECT_EQ(Count(store, "items"), 1);  // a fresh connection and transaction
+    util::EndRound();
+  });
+  io.join();
+}
+
 TEST_F(StoreTest, ConcurrentWritesShareOneCommitAndFailuresStayIsolated) {
   Store store({Path()}, TestMigrations());
   std::vector<std::size_t> batches;
