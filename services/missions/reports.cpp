@@ -23,79 +23,35 @@ std::int64_t Count(store::Db& db, const std::string& sql, std::int64_t fy) {
 }
 
 nlohmann::json MissionsPart(store::Db& db, std::int64_t fy) {
-  nlohmann::json by_country = nlohmann::json::object();
-  nlohmann::json by_status = nlohmann::json::object();
-  int published = 0;
-  const auto missions = Docs(db, "missions", fy);
-  for (const auto& m : missions) {
-    by_status[m["status"].get<std::string>()] =
-        by_status.value(m["status"].get<std::string>(), 0) + 1;
-    if (m["status"] == "cancelled") continue;
-    for (const auto& c : m["countries"]) {
-      by_country[c.get<std::string>()] = by_country.value(c.get<std::string>(), 0) + 1;
-    }
-    if (m["report"].is_object() && m["report"]["status"] == "published") ++published;
+  MissionsTally tally;
+  for (const auto& m : Docs(db, "missions", fy)) {
+    tally.AddMission(m["status"], m["countries"],
+                     m["report"].is_object() && m["report"]["status"] == "published");
   }
-  return {{"total", missions.size()},
-          {"by_status", by_status},
-          {"by_country", by_country},
-          {"reports_published", published}};
+  return tally.Json();
 }
 
 nlohmann::json SeminarsPart(store::Db& db, std::int64_t fy) {
-  int held = 0;
-  int registered = 0;
-  int waitlisted = 0;
-  int alumni = 0;
-  const auto seminars = Docs(db, "seminars", fy);
-  for (const auto& s : seminars) {
-    if (s["status"] == "held" || s["status"] == "reported") ++held;
-    for (const auto& r : s["registrations"]) {
-      if (r["status"] == "registered") {
-        ++registered;
-        if (r.contains("alumnus_id")) ++alumni;
-      } else if (r["status"] == "waitlisted") {
-        ++waitlisted;
-      }
-    }
+  SeminarsTally tally;
+  for (const auto& s : Docs(db, "seminars", fy)) {
+    tally.AddSeminar(s["status"]);
+    for (const auto& r : s["registrations"])
+      tally.AddRegistration(r["status"], r.contains("alumnus_id"));
   }
-  return {{"total", seminars.size()},
-          {"held", held},
-          {"participants", registered},
-          {"waitlisted", waitlisted},
-          {"alumni_participants", alumni}};
+  return tally.Json();
 }
 
 nlohmann::json EducationPart(store::Db& db, std::int64_t fy) {
-  int held = 0;
-  int courses = 0;
-  int participants = 0;
-  int completed = 0;
-  int alumni = 0;
-  nlohmann::json by_location = {{"japan", 0}, {"abroad", 0}};
-  const auto programmes = Docs(db, "education_programmes", fy);
-  for (const auto& p : programmes) {
-    if (p["status"] == "cancelled") continue;
-    by_location[p["location"].get<std::string>()] =
-        by_location[p["location"].get<std::string>()].get<int>() + 1;
-    courses += static_cast<int>(p["courses"].size());
-    if (p["status"] == "completed") ++held;
+  EducationTally tally;
+  for (const auto& p : Docs(db, "education_programmes", fy)) {
+    if (!tally.AddProgramme(p["status"], p["location"], static_cast<int>(p["courses"].size()))) {
+      continue;
+    }
     for (const auto& participant : p["participants"]) {
-      ++participants;
-      if (participant["status"] == "completed") ++completed;
-      if (participant.contains("alumnus_id")) ++alumni;
+      tally.AddParticipant(participant["status"], participant.contains("alumnus_id"));
     }
   }
-  return {
-      {"programmes", programmes.size()},
-      {"by_location", by_location},
-      {"courses", courses},
-      {"held", held},
-      {"participants", participants},
-      {"completions", completed},
-      {"completion_rate", participants == 0 ? 0.0 : static_cast<double>(completed) / participants},
-      {"certificates", Count(db, "SELECT count(*) FROM certificates WHERE fiscal_year = ?", fy)},
-      {"alumni_participants", alumni}};
+  return tally.Json(Count(db, "SELECT count(*) FROM certificates WHERE fiscal_year = ?", fy));
 }
 
 nlohmann::json AlumniPart(store::Db& db, std::int64_t fy) {
@@ -112,6 +68,80 @@ nlohmann::json AlumniPart(store::Db& db, std::int64_t fy) {
 
 }  // namespace
 
+nlohmann::json FiscalYearPeriod(std::int64_t fiscal_year) {
+  return {{"from", std::to_string(fiscal_year) + "-04-01"},
+          {"to", std::to_string(fiscal_year + 1) + "-03-31"}};
+}
+
+void MissionsTally::AddMission(const std::string& status, const nlohmann::json& countries,
+                               bool report_published) {
+  ++total_;
+  by_status_[status] = by_status_.value(status, 0) + 1;
+  if (status == "cancelled") return;
+  for (const auto& c : countries) {
+    by_country_[c.get<std::string>()] = by_country_.value(c.get<std::string>(), 0) + 1;
+  }
+  if (report_published) ++published_;
+}
+
+nlohmann::json MissionsTally::Json() const {
+  return {{"total", total_},
+          {"by_status", by_status_},
+          {"by_country", by_country_},
+          {"reports_published", published_}};
+}
+
+void SeminarsTally::AddSeminar(const std::string& status) {
+  ++total_;
+  if (status == "held" || status == "reported") ++held_;
+}
+
+void SeminarsTally::AddRegistration(const std::string& status, bool alumnus) {
+  if (status == "registered") {
+    ++registered_;
+    if (alumnus) ++alumni_;
+  } else if (status == "waitlisted") {
+    ++waitlisted_;
+  }
+}
+
+nlohmann::json SeminarsTally::Json() const {
+  return {{"total", total_},
+          {"held", held_},
+          {"participants", registered_},
+          {"waitlisted", waitlisted_},
+          {"alumni_participants", alumni_}};
+}
+
+bool EducationTally::AddProgramme(const std::string& status, const std::string& location,
+                                  int courses) {
+  ++programmes_;
+  if (status == "cancelled") return false;
+  by_location_[location] = by_location_.value(location, 0) + 1;
+  courses_ += courses;
+  if (status == "completed") ++held_;
+  return true;
+}
+
+void EducationTally::AddParticipant(const std::string& status, bool alumnus) {
+  ++participants_;
+  if (status == "completed") ++completed_;
+  if (alumnus) ++alumni_;
+}
+
+nlohmann::json EducationTally::Json(std::int64_t certificates) const {
+  return {{"programmes", programmes_},
+          {"by_location", by_location_},
+          {"courses", courses_},
+          {"held", held_},
+          {"participants", participants_},
+          {"completions", completed_},
+          {"completion_rate",
+           participants_ == 0 ? 0.0 : static_cast<double>(completed_) / participants_},
+          {"certificates", certificates},
+          {"alumni_participants", alumni_}};
+}
+
 http::Response FiscalYearReport(const http::Request& request, store::Store& store) {
   const auto& text = request.Param("fy");
   std::int64_t fy = 0;
@@ -122,14 +152,12 @@ http::Response FiscalYearReport(const http::Request& request, store::Store& stor
     throw http::ApiError::BadRequest("fiscal year must be a year from 1989 to 2100, e.g. 2026");
   }
   return store.Read([&](store::Db& db) {
-    nlohmann::json body = {
-        {"fiscal_year", fy},
-        {"period",
-         {{"from", std::to_string(fy) + "-04-01"}, {"to", std::to_string(fy + 1) + "-03-31"}}},
-        {"missions", MissionsPart(db, fy)},
-        {"seminars", SeminarsPart(db, fy)},
-        {"education", EducationPart(db, fy)},
-        {"alumni", AlumniPart(db, fy)}};
+    nlohmann::json body = {{"fiscal_year", fy},
+                           {"period", FiscalYearPeriod(fy)},
+                           {"missions", MissionsPart(db, fy)},
+                           {"seminars", SeminarsPart(db, fy)},
+                           {"education", EducationPart(db, fy)},
+                           {"alumni", AlumniPart(db, fy)}};
     return http::Response::Json(200, body);
   });
 }

@@ -1,8 +1,13 @@
 #include "tools/analytics/reports.hpp"
 
 #include <map>
+#include <optional>
 #include <set>
 #include <stdexcept>
+
+#include "services/invitations/domain.hpp"
+#include "services/missions/reports.hpp"
+#include "services/projects/fiscal_report.hpp"
 
 namespace jilaf::analytics {
 namespace {
@@ -33,142 +38,57 @@ std::map<std::string, json> ById(store::Db& db, const char* kind) {
   return out;
 }
 
-std::string TextOr(const json& value, const std::string& fallback) {
-  return value.is_string() ? value.get<std::string>() : fallback;
+std::optional<std::string> TextOrNull(const json& value) {
+  return value.is_string() ? std::optional<std::string>(value.get<std::string>()) : std::nullopt;
 }
 
-// --- invitations: the same figures as services/invitations BuildFiscalYearReport ------------
-
-bool HoldsSeat(const std::string& status) {
-  static const std::set<std::string> kSeated = {"selected",     "invited",       "visa_applied",
-                                                "visa_granted", "travel_booked", "arrived",
-                                                "completed"};
-  return kSeated.contains(status);
-}
-
-struct Counts {
-  std::int64_t nominated = 0, selected = 0, completed = 0;
-  [[nodiscard]] json Json() const {
-    return {{"nominated", nominated},
-            {"selected", selected},
-            {"completed", completed},
-            {"completion_rate",
-             selected == 0 ? 0.0 : static_cast<double>(completed) / static_cast<double>(selected)}};
-  }
-};
+// --- invitations: the service's own BuildFiscalYearReport, fed from the events --------------
 
 json Invitations(store::Db& db, std::int64_t fy) {
   const auto programmes = ById(db, "invitations.programme");
-  Counts total;
-  std::map<std::string, Counts> by_country, by_region, by_track, by_gender, by_programme;
+  std::vector<invitations::ReportRow> rows;
   for (const auto& row : Rows(db, "invitations.nomination", fy)) {
     const auto programme = programmes.find(row.parent);
     if (programme == programmes.end()) continue;  // the service joins on its programme
-    const std::string status = row.doc["status"];
-    const bool selected = HoldsSeat(status);
-    const bool completed = status == "completed";
-    for (Counts* counts :
-         {&total, &by_country[row.doc["nationality"].get<std::string>()],
-          &by_region[TextOr(programme->second["region"], "unspecified")],
-          &by_track[programme->second["track"].get<std::string>()],
-          &by_gender[TextOr(row.doc["gender"], "unspecified")], &by_programme[row.parent]}) {
-      ++counts->nominated;
-      if (selected) ++counts->selected;
-      if (completed) ++counts->completed;
-    }
+    rows.push_back({row.parent, row.doc["nationality"].get<std::string>(),
+                    TextOrNull(programme->second["region"]),
+                    programme->second["track"].get<std::string>(), TextOrNull(row.doc["gender"]),
+                    row.doc["status"].get<std::string>()});
   }
-  auto group = [](const std::map<std::string, Counts>& groups) {
-    json out = json::object();
-    for (const auto& [key, counts] : groups) out[key] = counts.Json();
-    return out;
-  };
-  json report = total.Json();
-  report["fiscal_year"] = fy;
-  report["countries"] = by_country.size();
-  report["by_country"] = group(by_country);
-  report["by_region"] = group(by_region);
-  report["by_track"] = group(by_track);
-  report["by_gender"] = group(by_gender);
-  report["by_programme"] = group(by_programme);
-  return report;
+  return invitations::BuildFiscalYearReport(fy, rows);
 }
 
-// --- projects: the same figures as services/projects fiscal_report.cpp ----------------------
-
-void Add(json& group, const std::string& key, std::int64_t projects, std::int64_t committed,
-         std::int64_t disbursed) {
-  auto& row = group[key];
-  if (row.is_null()) row = {{"projects", 0}, {"committed_jpy", 0}, {"disbursed_jpy", 0}};
-  row["projects"] = row["projects"].get<std::int64_t>() + projects;
-  row["committed_jpy"] = row["committed_jpy"].get<std::int64_t>() + committed;
-  row["disbursed_jpy"] = row["disbursed_jpy"].get<std::int64_t>() + disbursed;
-}
-
-void AddEverywhere(json& report, const json& project, std::int64_t projects, std::int64_t committed,
-                   std::int64_t disbursed) {
-  Add(report["by_area"], project["area"], projects, committed, disbursed);
-  Add(report["by_country"], project["country"], projects, committed, disbursed);
-  Add(report["by_support_type"], project["support_type"], projects, committed, disbursed);
-  Add(report, "totals", projects, committed, disbursed);
-}
+// --- projects: the service's own FiscalYearReportBuilder, fed from the events -------------
 
 json Projects(store::Db& db, std::int64_t fy) {
-  const std::string first = std::to_string(fy) + "-04-01";
-  const std::string last = std::to_string(fy + 1) + "-03-31";
-  json report = {
-      {"fiscal_year", fy},
-      {"from", first},
-      {"to", last},
-      {"definitions",
-       {{"projects", "approved (or later) projects whose period starts in the fiscal year"},
-        {"committed_jpy", "approved budgets (JPY) of those projects, as amended"},
-        {"disbursed_jpy",
-         "paid tranches (JPY at their fixed rate) with a value date in the "
-         "fiscal year, whatever year their project started"}}},
-      {"totals", {{"projects", 0}, {"committed_jpy", 0}, {"disbursed_jpy", 0}}},
-      {"by_area", json::object()},
-      {"by_country", json::object()},
-      {"by_support_type", json::object()}};
-  static const std::set<std::string> kCounted = {"approved", "active", "suspended", "completed",
-                                                 "closed"};
+  projects::FiscalYearReportBuilder report(static_cast<int>(fy));
   for (const auto& row : Rows(db, "projects.project", fy)) {
-    if (!kCounted.contains(row.doc["status"].get<std::string>())) continue;
-    AddEverywhere(report, row.doc, 1, row.doc["committed_jpy"].get<std::int64_t>(), 0);
+    if (!projects::CountedInFiscalReport(row.doc["status"].get<std::string>())) continue;
+    report.AddProject(row.doc, row.doc["committed_jpy"].get<std::int64_t>());
   }
-  const auto projects = ById(db, "projects.project");
+  const auto all_projects = ById(db, "projects.project");
   auto paid = db.Prepare(
       "SELECT parent, json_extract(doc, '$.amount_jpy') FROM entities"
       " WHERE kind = 'projects.tranche' AND json_extract(doc, '$.status') = 'paid'"
       " AND json_extract(doc, '$.value_date') BETWEEN ? AND ?");
-  paid.Bind(1, first).Bind(2, last);
+  paid.Bind(1, report.from()).Bind(2, report.to());
   while (paid.Step()) {
-    const auto project = projects.find(paid.Text(0));
-    if (project == projects.end()) continue;  // the service joins on its project
-    AddEverywhere(report, project->second, 0, 0, paid.Int(1));
+    const auto project = all_projects.find(paid.Text(0));
+    if (project == all_projects.end()) continue;  // the service joins on its project
+    report.AddPaidTranche(project->second, paid.Int(1));
   }
-  return report;
+  return report.Take();
 }
 
-// --- missions: the same figures as services/missions reports.cpp ----------------------------
+// --- missions: the service's own tallies, fed from the events --------------------------------
 
 json MissionsPart(store::Db& db, std::int64_t fy) {
-  json by_country = json::object();
-  json by_status = json::object();
-  int published = 0;
-  const auto missions = Rows(db, "missions.mission", fy);
-  for (const auto& m : missions) {
-    const std::string status = m.doc["status"];
-    by_status[status] = by_status.value(status, 0) + 1;
-    if (status == "cancelled") continue;
-    for (const auto& c : m.doc["countries"]) {
-      by_country[c.get<std::string>()] = by_country.value(c.get<std::string>(), 0) + 1;
-    }
-    if (m.doc.value("report_status", json()) == "published") ++published;
+  missions::MissionsTally tally;
+  for (const auto& m : Rows(db, "missions.mission", fy)) {
+    tally.AddMission(m.doc["status"], m.doc["countries"],
+                     m.doc.value("report_status", json()) == "published");
   }
-  return {{"total", missions.size()},
-          {"by_status", by_status},
-          {"by_country", by_country},
-          {"reports_published", published}};
+  return tally.Json();
 }
 
 // Children (registrations, participants) of the year's parents, grouped by parent.
@@ -180,26 +100,15 @@ std::map<std::string, std::vector<json>> Children(store::Db& db, const char* kin
 }
 
 json SeminarsPart(store::Db& db, std::int64_t fy) {
-  int held = 0, registered = 0, waitlisted = 0, alumni = 0;
-  const auto seminars = Rows(db, "missions.seminar", fy);
+  missions::SeminarsTally tally;
   auto registrations = Children(db, "missions.registration", fy);
-  for (const auto& s : seminars) {
-    const std::string status = s.doc["status"];
-    if (status == "held" || status == "reported") ++held;
+  for (const auto& s : Rows(db, "missions.seminar", fy)) {
+    tally.AddSeminar(s.doc["status"]);
     for (const auto& r : registrations[s.id]) {
-      if (r["status"] == "registered") {
-        ++registered;
-        if (!r["alumnus_id"].is_null()) ++alumni;
-      } else if (r["status"] == "waitlisted") {
-        ++waitlisted;
-      }
+      tally.AddRegistration(r["status"], !r["alumnus_id"].is_null());
     }
   }
-  return {{"total", seminars.size()},
-          {"held", held},
-          {"participants", registered},
-          {"waitlisted", waitlisted},
-          {"alumni_participants", alumni}};
+  return tally.Json();
 }
 
 std::int64_t CountRows(store::Db& db, const char* kind, std::int64_t fy) {
@@ -209,32 +118,17 @@ std::int64_t CountRows(store::Db& db, const char* kind, std::int64_t fy) {
 }
 
 json EducationPart(store::Db& db, std::int64_t fy) {
-  int held = 0, courses = 0, participants = 0, completed = 0, alumni = 0;
-  json by_location = {{"japan", 0}, {"abroad", 0}};
-  const auto programmes = Rows(db, "missions.education_programme", fy);
+  missions::EducationTally tally;
   auto enrolled = Children(db, "missions.participant", fy);
-  for (const auto& p : programmes) {
-    if (p.doc["status"] == "cancelled") continue;
-    const std::string location = p.doc["location"];
-    by_location[location] = by_location[location].get<int>() + 1;
-    courses += p.doc.value("courses", 0);
-    if (p.doc["status"] == "completed") ++held;
+  for (const auto& p : Rows(db, "missions.education_programme", fy)) {
+    if (!tally.AddProgramme(p.doc["status"], p.doc["location"], p.doc.value("courses", 0))) {
+      continue;
+    }
     for (const auto& participant : enrolled[p.id]) {
-      ++participants;
-      if (participant["status"] == "completed") ++completed;
-      if (!participant["alumnus_id"].is_null()) ++alumni;
+      tally.AddParticipant(participant["status"], !participant["alumnus_id"].is_null());
     }
   }
-  return {
-      {"programmes", programmes.size()},
-      {"by_location", by_location},
-      {"courses", courses},
-      {"held", held},
-      {"participants", participants},
-      {"completions", completed},
-      {"completion_rate", participants == 0 ? 0.0 : static_cast<double>(completed) / participants},
-      {"certificates", CountRows(db, "missions.certificate", fy)},
-      {"alumni_participants", alumni}};
+  return tally.Json(CountRows(db, "missions.certificate", fy));
 }
 
 json AlumniPart(store::Db& db, std::int64_t fy) {
@@ -261,8 +155,7 @@ json AlumniPart(store::Db& db, std::int64_t fy) {
 
 json Missions(store::Db& db, std::int64_t fy) {
   return {{"fiscal_year", fy},
-          {"period",
-           {{"from", std::to_string(fy) + "-04-01"}, {"to", std::to_string(fy + 1) + "-03-31"}}},
+          {"period", missions::FiscalYearPeriod(fy)},
           {"missions", MissionsPart(db, fy)},
           {"seminars", SeminarsPart(db, fy)},
           {"education", EducationPart(db, fy)},
