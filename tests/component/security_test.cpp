@@ -21,14 +21,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr const char* kIssuer = "jilaf-test";
-constexpr const char* kAudience = "jilaf-backoffice";
-
-std::int64_t Now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+using testing::kAudience;
+using testing::kIssuer;
+using testing::Now;
 
 class SecurityTest : public ::testing::Test {
  protected:

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include <chrono>
 #include <fstream>
 #include <memory>
 #include <stdexcept>
@@ -37,6 +38,20 @@ void WriteFile(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
   if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+std::int64_t Now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+nlohmann::json StaffClaims() {
+  return {{"iss", kIssuer},
+          {"aud", kAudience},
+          {"sub", "officer-1"},
+          {"exp", Now() + 600},
+          {"roles", {"staff"}}};
 }
 
 }  // namespace jilaf::testing

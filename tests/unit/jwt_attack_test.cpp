@@ -14,22 +14,9 @@
 namespace jilaf::auth {
 namespace {
 
-constexpr const char* kIssuer = "jilaf-test";
-constexpr const char* kAudience = "jilaf-backoffice";
-
-std::int64_t Now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-nlohmann::json Claims() {
-  return {{"iss", kIssuer},
-          {"aud", kAudience},
-          {"sub", "officer-1"},
-          {"exp", Now() + 600},
-          {"roles", {"staff"}}};
-}
+using testing::kAudience;
+using testing::kIssuer;
+using testing::Now;
 
 // Signs header.payload with the RSA private key and the given digest, whatever `alg` says: the
 // attacker controls the header, so the verifier must not trust it.
@@ -63,7 +50,7 @@ class JwtAttackTest : public ::testing::Test {
   }
   // A token with a header of the test's choosing, properly signed with RS256 by the real key.
   static std::string WithHeader(const nlohmann::json& header,
-                                const nlohmann::json& claims = Claims()) {
+                                const nlohmann::json& claims = testing::StaffClaims()) {
     return SignRaw(keys_->private_pem, header.dump(), claims.dump());
   }
   static std::string WithClaims(const nlohmann::json& claims) {
@@ -75,12 +62,12 @@ testing::KeyPair* JwtAttackTest::keys_ = nullptr;
 
 TEST_F(JwtAttackTest, ReferenceTokenBuiltByTheTestHelperIsAccepted) {
   // Guards every refusal below: the helper itself makes acceptable tokens.
-  const auto result = Verifier().Verify(WithClaims(Claims()));
+  const auto result = Verifier().Verify(WithClaims(testing::StaffClaims()));
   EXPECT_TRUE(result.ok) << result.error;
 }
 
 TEST_F(JwtAttackTest, RefusesEveryAlgorithmButTheKeysOwn) {
-  const std::string payload = Claims().dump();
+  const std::string payload = testing::StaffClaims().dump();
   struct Case {
     std::string name;
     std::string token;
@@ -171,7 +158,7 @@ TEST_F(JwtAttackTest, RefusesCriticalHeaderExtensions) {
 }
 
 TEST_F(JwtAttackTest, RefusesNotBeforeInTheFutureButAllowsTheLeeway) {
-  auto claims = Claims();
+  auto claims = testing::StaffClaims();
   claims["nbf"] = Now() + 120;
   auto result = Verifier().Verify(WithClaims(claims));
   EXPECT_FALSE(result.ok);
@@ -196,26 +183,26 @@ TEST_F(JwtAttackTest, RefusesMissingOrUnusableExpiry) {
                                           std::numeric_limits<std::uint64_t>::max(),
                                           std::numeric_limits<std::int64_t>::max(),
                                           std::numeric_limits<std::int64_t>::min()};
-  auto without = Claims();
+  auto without = testing::StaffClaims();
   without.erase("exp");
   auto result = Verifier().Verify(WithClaims(without));
   EXPECT_FALSE(result.ok);
   EXPECT_EQ(result.error, "token has no usable exp");
   for (const auto& exp : expiries) {
-    auto claims = Claims();
+    auto claims = testing::StaffClaims();
     claims["exp"] = exp;
     result = Verifier().Verify(WithClaims(claims));
     EXPECT_FALSE(result.ok) << exp.dump();
   }
   // A fractional expiry in the future is still a time.
-  auto claims = Claims();
+  auto claims = testing::StaffClaims();
   claims["exp"] = static_cast<double>(Now()) + 600.5;
   result = Verifier().Verify(WithClaims(claims));
   EXPECT_TRUE(result.ok) << result.error;
 }
 
 TEST_F(JwtAttackTest, RefusesOversizedTokensBeforeParsingThem) {
-  auto claims = Claims();
+  auto claims = testing::StaffClaims();
   claims["padding"] = std::string(JwtVerifier::kMaxTokenBytes, 'p');
   auto result = Verifier().Verify(WithClaims(claims));
   EXPECT_FALSE(result.ok);
@@ -230,7 +217,7 @@ TEST_F(JwtAttackTest, RefusesOversizedTokensBeforeParsingThem) {
 }
 
 TEST_F(JwtAttackTest, RefusesMalformedSegments) {
-  const auto good = WithClaims(Claims());
+  const auto good = WithClaims(testing::StaffClaims());
   const auto dot1 = good.find('.');
   const auto dot2 = good.find('.', dot1 + 1);
   const std::string header = good.substr(0, dot1);
@@ -276,7 +263,7 @@ TEST_F(JwtAttackTest, RefusesSignedPayloadsThatAreNotClaimObjects) {
 }
 
 TEST_F(JwtAttackTest, RandomMutationsOfAValidTokenAreNeverAccepted) {
-  const auto good = WithClaims(Claims());
+  const auto good = WithClaims(testing::StaffClaims());
   const auto verifier = Verifier();
   std::mt19937 random(20240917);
   const std::string alphabet =

@@ -8,22 +8,9 @@
 namespace jilaf::auth {
 namespace {
 
-constexpr const char* kIssuer = "jilaf-test";
-constexpr const char* kAudience = "jilaf-backoffice";
-
-std::int64_t Now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-nlohmann::json Claims() {
-  return {{"iss", kIssuer},
-          {"aud", kAudience},
-          {"sub", "officer-1"},
-          {"exp", Now() + 600},
-          {"roles", {"staff"}}};
-}
+using testing::kAudience;
+using testing::kIssuer;
+using testing::Now;
 
 class JwtTest : public ::testing::Test {
  protected:
@@ -37,7 +24,7 @@ class JwtTest : public ::testing::Test {
 testing::KeyPair* JwtTest::keys_ = nullptr;
 
 TEST_F(JwtTest, AcceptsValidRs256Token) {
-  const auto result = Verifier().Verify(SignJwt(keys_->private_pem, Claims()));
+  const auto result = Verifier().Verify(SignJwt(keys_->private_pem, testing::StaffClaims()));
   ASSERT_TRUE(result.ok) << result.error;
   EXPECT_EQ(result.principal.subject, "officer-1");
   EXPECT_TRUE(result.principal.Has(Role::kStaff));
@@ -46,13 +33,13 @@ TEST_F(JwtTest, AcceptsValidRs256Token) {
 }
 
 TEST_F(JwtTest, AcceptsAudienceArray) {
-  auto claims = Claims();
+  auto claims = testing::StaffClaims();
   claims["aud"] = {"other", kAudience};
   EXPECT_TRUE(Verifier().Verify(SignJwt(keys_->private_pem, claims)).ok);
 }
 
 TEST_F(JwtTest, RejectsExpiredToken) {
-  auto claims = Claims();
+  auto claims = testing::StaffClaims();
   claims["exp"] = Now() - 60;
   const auto result = Verifier().Verify(SignJwt(keys_->private_pem, claims));
   EXPECT_FALSE(result.ok);
@@ -60,7 +47,7 @@ TEST_F(JwtTest, RejectsExpiredToken) {
 }
 
 TEST_F(JwtTest, RejectsWrongAudience) {
-  auto claims = Claims();
+  auto claims = testing::StaffClaims();
   claims["aud"] = "someone-else";
   const auto result = Verifier().Verify(SignJwt(keys_->private_pem, claims));
   EXPECT_FALSE(result.ok);
@@ -68,7 +55,7 @@ TEST_F(JwtTest, RejectsWrongAudience) {
 }
 
 TEST_F(JwtTest, RejectsWrongIssuer) {
-  auto claims = Claims();
+  auto claims = testing::StaffClaims();
   claims["iss"] = "evil";
   const auto result = Verifier().Verify(SignJwt(keys_->private_pem, claims));
   EXPECT_FALSE(result.ok);
@@ -77,7 +64,7 @@ TEST_F(JwtTest, RejectsWrongIssuer) {
 
 TEST_F(JwtTest, RejectsAlgNone) {
   const std::string token = Base64UrlEncode(R"({"alg":"none","typ":"JWT"})") + "." +
-                            Base64UrlEncode(Claims().dump()) + ".";
+                            Base64UrlEncode(testing::StaffClaims().dump()) + ".";
   const auto result = Verifier().Verify(token);
   EXPECT_FALSE(result.ok);
   EXPECT_NE(result.error.find("none"), std::string::npos);
@@ -85,8 +72,8 @@ TEST_F(JwtTest, RejectsAlgNone) {
 
 TEST_F(JwtTest, RejectsHs256SignedWithThePublicKeyAsSecret) {
   // The classic algorithm-confusion forgery: HMAC keyed with the (public) verification key.
-  const std::string input =
-      Base64UrlEncode(R"({"alg":"HS256","typ":"JWT"})") + "." + Base64UrlEncode(Claims().dump());
+  const std::string input = Base64UrlEncode(R"({"alg":"HS256","typ":"JWT"})") + "." +
+                            Base64UrlEncode(testing::StaffClaims().dump());
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   HMAC(EVP_sha256(), keys_->public_pem.data(), static_cast<int>(keys_->public_pem.size()),
@@ -100,14 +87,14 @@ TEST_F(JwtTest, RejectsHs256SignedWithThePublicKeyAsSecret) {
 
 TEST_F(JwtTest, RejectsTokenSignedByAnotherKey) {
   const auto other = testing::GenerateRsaKeyPair();
-  const auto result = Verifier().Verify(SignJwt(other.private_pem, Claims()));
+  const auto result = Verifier().Verify(SignJwt(other.private_pem, testing::StaffClaims()));
   EXPECT_FALSE(result.ok);
   EXPECT_EQ(result.error, "token signature does not verify");
 }
 
 TEST_F(JwtTest, RejectsTamperedPayload) {
-  const auto token = SignJwt(keys_->private_pem, Claims());
-  auto claims = Claims();
+  const auto token = SignJwt(keys_->private_pem, testing::StaffClaims());
+  auto claims = testing::StaffClaims();
   claims["roles"] = {"admin"};
   const auto first_dot = token.find('.');
   const auto second_dot = token.find('.', first_dot + 1);
@@ -124,7 +111,7 @@ TEST_F(JwtTest, RejectsGarbage) {
 }
 
 TEST_F(JwtTest, RejectsTokenWithoutKnownRole) {
-  auto claims = Claims();
+  auto claims = testing::StaffClaims();
   claims["roles"] = {"superuser"};
   EXPECT_FALSE(Verifier().Verify(SignJwt(keys_->private_pem, claims)).ok);
 }
@@ -132,7 +119,7 @@ TEST_F(JwtTest, RejectsTokenWithoutKnownRole) {
 TEST(JwtEs256, AcceptsEs256AndRefusesRs256Header) {
   const auto keys = testing::GenerateEcKeyPair();
   const auto verifier = JwtVerifier::FromPem(keys.public_pem, kIssuer, kAudience);
-  const auto token = SignJwt(keys.private_pem, Claims());
+  const auto token = SignJwt(keys.private_pem, testing::StaffClaims());
   const auto result = verifier.Verify(token);
   ASSERT_TRUE(result.ok) << result.error;
   // Same signature, header claiming RS256: the key decides the algorithm, not the token.
