@@ -65,13 +65,6 @@ nlohmann::json ReadProgramme(const nlohmann::json& body) {
   return doc;
 }
 
-nlohmann::json ProgrammeFacts(const nlohmann::json& doc) {
-  return {{"programme_id", doc["id"]},         {"title", doc["title"]},
-          {"location", doc["location"]},       {"country", doc["country"]},
-          {"fiscal_year", doc["fiscal_year"]}, {"start_date", doc["start_date"]},
-          {"end_date", doc["end_date"]},       {"status", doc["status"]}};
-}
-
 nlohmann::json* FindParticipant(nlohmann::json& doc, const std::string& id) {
   for (auto& participant : doc["participants"]) {
     if (participant["id"] == id) return &participant;
@@ -124,6 +117,13 @@ void CompleteParticipants(store::Db& tx, const http::Request& request, nlohmann:
 }
 
 }  // namespace
+
+nlohmann::json ProgrammeFacts(const nlohmann::json& doc) {
+  return {{"programme_id", doc["id"]},         {"title", doc["title"]},
+          {"location", doc["location"]},       {"country", doc["country"]},
+          {"fiscal_year", doc["fiscal_year"]}, {"start_date", doc["start_date"]},
+          {"end_date", doc["end_date"]},       {"status", doc["status"]}};
+}
 
 http::Response CreateEducationProgramme(const http::Request& request, store::Store& store) {
   nlohmann::json doc = ReadProgramme(http::ParseJsonBody(request));

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include "common/http/message.hpp"
 #include "common/store/store.hpp"
 
@@ -22,5 +24,8 @@ http::Response RecordAttendance(const http::Request& request, store::Store& stor
 http::Response TransitionEducationProgramme(const http::Request& request, store::Store& store);
 /// GET /v1/certificates/{code}: public verification; only name, programme and date.
 http::Response VerifyCertificate(const http::Request& request, store::Store& store);
+
+/// An education programme's facts as its events (and its snapshot) carry them.
+[[nodiscard]] nlohmann::json ProgrammeFacts(const nlohmann::json& doc);
 
 }  // namespace jilaf::missions

@@ -61,14 +61,14 @@ nlohmann::json ReadMission(const nlohmann::json& body) {
   return doc;
 }
 
+}  // namespace
+
 nlohmann::json MissionFacts(const nlohmann::json& doc) {
   return {{"mission_id", doc["id"]},         {"title", doc["title"]},
           {"countries", doc["countries"]},   {"fiscal_year", doc["fiscal_year"]},
           {"start_date", doc["start_date"]}, {"end_date", doc["end_date"]},
           {"status", doc["status"]}};
 }
-
-}  // namespace
 
 http::Response CreateMission(const http::Request& request, store::Store& store) {
   nlohmann::json doc = ReadMission(http::ParseJsonBody(request));

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include "common/http/message.hpp"
 #include "common/store/store.hpp"
 
@@ -20,5 +22,8 @@ http::Response TransitionMission(const http::Request& request, store::Store& sto
 http::Response PutReport(const http::Request& request, store::Store& store);
 /// POST /v1/missions/{id}/report/transitions: draft → in_review → published (If-Match).
 http::Response TransitionReport(const http::Request& request, store::Store& store);
+
+/// A research mission's facts as its events (and its snapshot) carry them.
+[[nodiscard]] nlohmann::json MissionFacts(const nlohmann::json& doc);
 
 }  // namespace jilaf::missions

@@ -55,18 +55,6 @@ nlohmann::json ReadSeminar(const nlohmann::json& body) {
   return doc;
 }
 
-nlohmann::json SeminarFacts(const nlohmann::json& doc) {
-  return {{"seminar_id", doc["id"]},
-          {"title", doc["title"]},
-          {"co_organisers", doc["co_organisers"]},
-          {"venue", doc["venue"]},
-          {"fiscal_year", doc["fiscal_year"]},
-          {"start_date", doc["start_date"]},
-          {"end_date", doc["end_date"]},
-          {"capacity", doc["capacity"]},
-          {"status", doc["status"]}};
-}
-
 nlohmann::json RegistrationFacts(const nlohmann::json& seminar, const nlohmann::json& r) {
   return {{"seminar_id", seminar["id"]}, {"registration_id", r["id"]},
           {"status", r["status"]},       {"alumnus_id", r.value("alumnus_id", nlohmann::json())},
@@ -79,6 +67,18 @@ std::string Lower(std::string text) {
 }
 
 }  // namespace
+
+nlohmann::json SeminarFacts(const nlohmann::json& doc) {
+  return {{"seminar_id", doc["id"]},
+          {"title", doc["title"]},
+          {"co_organisers", doc["co_organisers"]},
+          {"venue", doc["venue"]},
+          {"fiscal_year", doc["fiscal_year"]},
+          {"start_date", doc["start_date"]},
+          {"end_date", doc["end_date"]},
+          {"capacity", doc["capacity"]},
+          {"status", doc["status"]}};
+}
 
 http::Response CreateSeminar(const http::Request& request, store::Store& store) {
   nlohmann::json doc = ReadSeminar(http::ParseJsonBody(request));

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include "common/http/message.hpp"
 #include "common/store/store.hpp"
 
@@ -20,5 +22,8 @@ http::Response RegisterForSeminar(const http::Request& request, store::Store& st
 /// POST /v1/seminars/{id}/registrations/{registration_id}/cancel: frees the seat, which the
 /// earliest waitlisted registration takes at once.
 http::Response CancelSeminarRegistration(const http::Request& request, store::Store& store);
+
+/// A seminar's facts as its events (and its snapshot) carry them.
+[[nodiscard]] nlohmann::json SeminarFacts(const nlohmann::json& doc);
 
 }  // namespace jilaf::missions

@@ -1,7 +1,10 @@
 #include "services/missions/snapshots.hpp"
 
 #include "common/events/snapshot.hpp"
+#include "services/missions/education.hpp"
+#include "services/missions/research_missions.hpp"
 #include "services/missions/schema.hpp"
+#include "services/missions/seminars.hpp"
 
 namespace jilaf::missions {
 namespace {
@@ -15,16 +18,11 @@ json OrNull(const json& doc, const char* key) {
 
 json MissionSnapshot(const json& doc) {
   const json& report = doc["report"];
-  return {{"mission_id", doc["id"]},
-          {"title", doc["title"]},
-          {"countries", doc["countries"]},
-          {"fiscal_year", doc["fiscal_year"]},
-          {"start_date", doc["start_date"]},
-          {"end_date", doc["end_date"]},
-          {"status", doc["status"]},
-          {"delegation_size", doc["delegation"].size()},
-          {"meetings", doc["meetings"].size()},
-          {"report_status", report.is_object() ? report["status"] : json()}};
+  json data = MissionFacts(doc);
+  data["delegation_size"] = doc["delegation"].size();
+  data["meetings"] = doc["meetings"].size();
+  data["report_status"] = report.is_object() ? report["status"] : json();
+  return data;
 }
 
 json SeminarSnapshot(const json& doc) {
@@ -35,16 +33,9 @@ json SeminarSnapshot(const json& doc) {
                              {"alumnus_id", OrNull(r, "alumnus_id")},
                              {"country", r["country"]}});
   }
-  return {{"seminar_id", doc["id"]},
-          {"title", doc["title"]},
-          {"co_organisers", doc["co_organisers"]},
-          {"venue", doc["venue"]},
-          {"fiscal_year", doc["fiscal_year"]},
-          {"start_date", doc["start_date"]},
-          {"end_date", doc["end_date"]},
-          {"capacity", doc["capacity"]},
-          {"status", doc["status"]},
-          {"registrations", std::move(registrations)}};
+  json data = SeminarFacts(doc);
+  data["registrations"] = std::move(registrations);
+  return data;
 }
 
 json EducationSnapshot(const json& doc) {
@@ -57,17 +48,11 @@ json EducationSnapshot(const json& doc) {
   }
   int sessions = 0;
   for (const auto& course : doc["courses"]) sessions += static_cast<int>(course["sessions"].size());
-  return {{"programme_id", doc["id"]},
-          {"title", doc["title"]},
-          {"location", doc["location"]},
-          {"country", doc["country"]},
-          {"fiscal_year", doc["fiscal_year"]},
-          {"start_date", doc["start_date"]},
-          {"end_date", doc["end_date"]},
-          {"status", doc["status"]},
-          {"courses", doc["courses"].size()},
-          {"sessions_total", sessions},
-          {"participants", std::move(participants)}};
+  json data = ProgrammeFacts(doc);
+  data["courses"] = doc["courses"].size();
+  data["sessions_total"] = sessions;
+  data["participants"] = std::move(participants);
+  return data;
 }
 
 json AlumnusSnapshot(store::Db& db, const json& doc) {
