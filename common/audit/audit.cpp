@@ -1,7 +1,5 @@
 #include "common/audit/audit.hpp"
 
-#include <openssl/evp.h>
-
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -10,6 +8,7 @@
 #include "common/log/log.hpp"
 #include "common/store/write_hook.hpp"
 #include "common/util/clock.hpp"
+#include "common/util/digest.hpp"
 
 namespace jilaf::audit {
 namespace {
@@ -252,20 +251,6 @@ store::MigrationSet Migrations() {
             "CREATE INDEX audit_log_subject ON audit_log(subject, seq);"}}};
 }
 
-std::string Sha256Hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * len);
-  for (unsigned i = 0; i < len; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
-  }
-  return out;
-}
-
 std::string CanonicalRow(std::int64_t seq, const Entry& entry) {
   // nlohmann's object keeps its keys sorted, so the text depends only on the values.
   json row = {{"seq", seq},
@@ -294,7 +279,7 @@ std::int64_t Append(store::Db& db, Entry entry) {
       prev = last.Text(1);
     }
   }
-  const std::string hash = Sha256Hex(prev + CanonicalRow(seq, entry));
+  const std::string hash = util::Sha256Hex(prev + CanonicalRow(seq, entry));
   auto insert = db.Prepare(
       "INSERT INTO audit_log(seq, at, request_id, subject, roles, method, route, entity_id,"
       " status, outcome, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -345,7 +330,7 @@ Verification Verify(store::Db& db) {
         problem = "expected seq " + std::to_string(expected_seq) + ": a row is missing";
       } else if (prev != expected_prev) {
         problem = "prev_hash does not match the previous row's hash";
-      } else if (Sha256Hex(prev + CanonicalRow(seq, entry)) != hash) {
+      } else if (util::Sha256Hex(prev + CanonicalRow(seq, entry)) != hash) {
         problem = "the row's content does not match its hash";
       }
       if (!problem.empty()) {

@@ -32,8 +32,6 @@ extern const char* const kGenesisHash;
 
 /// The text a row's hash covers: its fields as compact JSON with sorted keys.
 std::string CanonicalRow(std::int64_t seq, const Entry& entry);
-/// Lower-case hex SHA-256.
-std::string Sha256Hex(std::string_view data);
 
 /// Appends `entry` to the chain inside the caller's transaction: seq = last + 1 and
 /// hash = sha256(prev_hash || canonical row). Returns the new seq.

@@ -1,30 +1,12 @@
 #include "common/http/idempotency.hpp"
 
-#include <openssl/evp.h>
-
 #include <nlohmann/json.hpp>
 
 #include "common/http/problem.hpp"
 #include "common/util/clock.hpp"
+#include "common/util/digest.hpp"
 
 namespace jilaf::http {
-namespace {
-
-std::string Sha256Hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
-  }
-  return out;
-}
-
-}  // namespace
-
 store::MigrationSet IdempotencyMigrations() {
   return {"common.idempotency",
           {{1, "create idempotency keys",
@@ -47,7 +29,7 @@ Response RunIdempotent(store::Db& tx, const Request& request,
   if (key.size() > 200) throw ApiError::BadRequest("Idempotency-Key is longer than 200 bytes");
   const std::string caller = request.principal.subject;
   const std::string route = std::string(MethodName(request.method)) + " " + request.path;
-  const std::string hash = Sha256Hex(request.body);
+  const std::string hash = util::Sha256Hex(request.body);
   {
     auto find = tx.Prepare(
         "SELECT request_hash, status, headers, body FROM idempotency_keys"

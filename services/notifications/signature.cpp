@@ -6,6 +6,8 @@
 
 #include <cstdlib>
 
+#include "common/util/digest.hpp"
+
 namespace jilaf::notifications {
 
 std::string HmacSha256Hex(const std::string& key, const std::string& message) {
@@ -13,14 +15,7 @@ std::string HmacSha256Hex(const std::string& key, const std::string& message) {
   unsigned int length = 0;
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest, &length);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 0xf]);
-  }
-  return out;
+  return util::HexEncode(digest, length);
 }
 
 std::string WebhookSignature(const std::string& secret, std::int64_t unix_seconds,

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/http/problem.hpp"
+#include "common/util/digest.hpp"
 #include "tests/support/process.hpp"
 
 namespace jilaf::audit {
@@ -221,7 +222,7 @@ TEST_F(AuditTest, RehashingATamperedRowStillBreaksTheNextLink) {
     forged.route = "/v1/things";
     forged.status = 201;
     forged.outcome = "committed";
-    const auto hash = Sha256Hex(row.Text(0) + CanonicalRow(2, forged));
+    const auto hash = util::Sha256Hex(row.Text(0) + CanonicalRow(2, forged));
     auto update = db.Prepare(
         "UPDATE audit_log SET subject = 'eve', roles = '[\"admin\"]', entity_id = NULL, hash = ?"
         " WHERE seq = 2");
