@@ -196,20 +196,7 @@ http::Response ListAudit(const http::Request& request, store::Store& store) {
     if (page.after) stmt.Bind(index++, *page.after);
     for (const auto& value : binds) stmt.Bind(index++, value);
     stmt.Bind(index, page.page_size + 1);
-    json items = json::array();
-    std::int64_t last = 0;
-    bool more = false;
-    while (stmt.Step()) {
-      if (static_cast<std::int64_t>(items.size()) == page.page_size) {
-        more = true;
-        break;
-      }
-      last = stmt.Int(0);
-      items.push_back(RenderRow(stmt));
-    }
-    json out = {{"items", std::move(items)}};
-    if (more) out["next_page_token"] = http::MakePageToken(last);
-    return out;
+    return http::CollectPage(stmt, page.page_size, RenderRow);
   });
   return http::Response::Json(200, body);
 }

@@ -51,6 +51,12 @@ std::string MakePageToken(std::int64_t last_seq) {
 }
 
 nlohmann::json CollectPage(store::Stmt& stmt, std::int64_t page_size) {
+  return CollectPage(stmt, page_size,
+                     [](store::Stmt& row) { return nlohmann::json::parse(row.Text(1)); });
+}
+
+nlohmann::json CollectPage(store::Stmt& stmt, std::int64_t page_size,
+                           const std::function<nlohmann::json(store::Stmt&)>& render) {
   nlohmann::json items = nlohmann::json::array();
   std::int64_t last_seq = 0;
   bool more = false;
@@ -60,7 +66,7 @@ nlohmann::json CollectPage(store::Stmt& stmt, std::int64_t page_size) {
       break;
     }
     last_seq = stmt.Int(0);
-    items.push_back(nlohmann::json::parse(stmt.Text(1)));
+    items.push_back(render(stmt));
   }
   nlohmann::json body = {{"items", std::move(items)}};
   if (more) body["next_page_token"] = MakePageToken(last_seq);

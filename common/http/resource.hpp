@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -27,6 +28,9 @@ std::string MakePageToken(std::int64_t last_seq);
 /// Steps a statement selecting `(seq, doc)` rows, bound with a LIMIT of page_size + 1, into a
 /// page body: `{"items": [...], "next_page_token": ...}` (the token only when more rows exist).
 nlohmann::json CollectPage(store::Stmt& stmt, std::int64_t page_size);
+/// The same, with each row rendered by `render` (column 0 must still be the sequence number).
+nlohmann::json CollectPage(store::Stmt& stmt, std::int64_t page_size,
+                           const std::function<nlohmann::json(store::Stmt&)>& render);
 
 /// A strong ETag for a resource version: "\"v<version>\"".
 std::string MakeEtag(std::int64_t version);

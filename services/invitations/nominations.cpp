@@ -144,23 +144,12 @@ nlohmann::json CheckDuplicates(store::Db& tx, const std::string& identity_hash,
 // Sequence numbers for keyset pagination of nominations.
 nlohmann::json RenderPage(store::Db& db, store::Stmt& stmt, std::int64_t page_size,
                           const FieldCipher& cipher, View view) {
-  nlohmann::json items = nlohmann::json::array();
-  std::int64_t last = 0;
-  bool more = false;
-  while (stmt.Step()) {
-    if (static_cast<std::int64_t>(items.size()) == page_size) {
-      more = true;
-      break;
-    }
-    last = stmt.Int(0);
-    auto doc = nlohmann::json::parse(stmt.Text(1));
+  return http::CollectPage(stmt, page_size, [&](store::Stmt& row) {
+    const auto doc = nlohmann::json::parse(row.Text(1));
     const PersonalData personal =
         view == View::kViewer ? PersonalData{} : LoadPersonal(db, cipher, doc["id"]);
-    items.push_back(RenderNomination(doc, personal, view));
-  }
-  nlohmann::json body = {{"items", std::move(items)}};
-  if (more) body["next_page_token"] = http::MakePageToken(last);
-  return body;
+    return RenderNomination(doc, personal, view);
+  });
 }
 
 void CheckpointAndTruncateWal(const std::string& path) {

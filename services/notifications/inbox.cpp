@@ -45,24 +45,13 @@ http::Response ListInbox(const http::Request& request, store::Store& store) {
         .Bind(3, Audiences(request.principal).dump())
         .Bind(4, only_unread ? 1 : 0)
         .Bind(5, page.page_size + 1);
-    nlohmann::json items = nlohmann::json::array();
-    std::int64_t last = 0;
-    bool more = false;
-    while (stmt.Step()) {
-      if (static_cast<std::int64_t>(items.size()) == page.page_size) {
-        more = true;
-        break;
-      }
-      auto item = nlohmann::json::parse(stmt.Text(1));
-      const auto read_at = stmt.OptText(2);
-      item["read"] = read_at.has_value();
-      if (read_at) item["read_at"] = *read_at;
-      items.push_back(std::move(item));
-      last = stmt.Int(0);
-    }
-    nlohmann::json body = {{"items", items}};
-    if (more) body["next_page_token"] = http::MakePageToken(last);
-    return http::Response::Json(200, body);
+    return http::Response::Json(200, http::CollectPage(stmt, page.page_size, [](store::Stmt& row) {
+                                  auto item = nlohmann::json::parse(row.Text(1));
+                                  const auto read_at = row.OptText(2);
+                                  item["read"] = read_at.has_value();
+                                  if (read_at) item["read_at"] = *read_at;
+                                  return item;
+                                }));
   });
 }
 
