@@ -24,6 +24,8 @@ import urllib.error
 import urllib.request
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "scripts", "lib"))
+import jilaf_http  # noqa: E402 - the shared client: 429/503 wait Retry-After, then retry
 GENERATED_END = "<!-- end of generated results: everything below is kept by scripts/bench -->"
 
 SERVICES = ["invitations", "projects", "missions", "notifications"]
@@ -79,17 +81,13 @@ def free_port():
 
 
 def http(method, url, body=None, token=None, timeout=10):
+    """One request through the shared client (429/503 wait Retry-After, then retry)."""
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method)
-    if body is not None:
-        request.add_header("Content-Type", "application/json")
+    headers = {"Content-Type": "application/json"} if body is not None else {}
     if token:
-        request.add_header("Authorization", "Bearer " + token)
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
+        headers["Authorization"] = "Bearer " + token
+    status, raw, _ = jilaf_http.request(method, url, data, headers, timeout=timeout)
+    return status, raw
 
 
 # The bench drives 64 connections with one token from one address to find the server's ceiling,

@@ -7,9 +7,11 @@ staff inbox. Safe to run twice: templates already saved and rules already create
 """
 import json
 import os
+import pathlib
 import sys
-import urllib.error
-import urllib.request
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "lib"))
+import jilaf_http  # noqa: E402 - the shared client: honours 429/503 with Retry-After
 
 URL = os.environ.get("JILAF_NOTIFICATIONS_URL", "http://127.0.0.1:8084")
 ADMIN = os.environ["JILAF_DEMO_ADMIN_TOKEN"]
@@ -17,16 +19,12 @@ STAFF = os.environ["JILAF_DEMO_TOKEN"]
 
 
 def call(method, path, body, token, key=None):
-    request = urllib.request.Request(URL + path, method=method, data=json.dumps(body).encode())
-    request.add_header("Authorization", "Bearer " + token)
-    request.add_header("Content-Type", "application/json")
+    headers = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
     if key:
-        request.add_header("Idempotency-Key", key)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
+        headers["Idempotency-Key"] = key
+    status, raw, _ = jilaf_http.request(method, URL + path, json.dumps(body).encode(), headers,
+                                        timeout=10, label="05-notifications")
+    return status, json.loads(raw or b"null")
 
 
 def expect(result, allowed, what):

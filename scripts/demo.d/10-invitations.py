@@ -10,10 +10,12 @@ have grown by exactly what was loaded (nominated, selected, completed, per count
 import json
 import os
 import random
+import pathlib
 import sys
-import urllib.error
-import urllib.request
 import uuid
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "lib"))
+import jilaf_http  # noqa: E402 - the shared client: honours 429/503 with Retry-After
 
 URL = os.environ.get("JILAF_INVITATIONS_URL", "http://127.0.0.1:8081")
 TOKEN = os.environ["JILAF_DEMO_TOKEN"]
@@ -24,17 +26,13 @@ rng = random.Random()
 
 def call(method, path, body=None, token=TOKEN, headers=None, expect=(200, 201, 204)):
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(URL + path, data=data, method=method)
-    request.add_header("Authorization", "Bearer " + token)
+    all_headers = {"Authorization": "Bearer " + token}
     if data is not None:
-        request.add_header("Content-Type", "application/json")
-    for name, value in (headers or {}).items():
-        request.add_header(name, value)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            status, raw, etag = response.status, response.read(), response.headers.get("ETag")
-    except urllib.error.HTTPError as error:
-        status, raw, etag = error.code, error.read(), error.headers.get("ETag")
+        all_headers["Content-Type"] = "application/json"
+    all_headers.update(headers or {})
+    status, raw, response_headers = jilaf_http.request(method, URL + path, data, all_headers,
+                                                       label="demo")
+    etag = response_headers.get("ETag")
     if status not in expect:
         sys.exit(f"demo: {method} {path} answered {status}: {raw.decode(errors='replace')}")
     return status, (json.loads(raw) if raw and raw[:1] in b"{[" else raw), etag

@@ -10,11 +10,13 @@ figures, computed independently with exact fractions. Exits non-zero on the firs
 """
 import json
 import os
+import pathlib
 import sys
-import urllib.error
-import urllib.request
 import uuid
 from fractions import Fraction
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "lib"))
+import jilaf_http  # noqa: E402 - the shared client: honours 429/503 with Retry-After
 
 URL = os.environ.get("JILAF_PROJECTS_URL", "http://127.0.0.1:8082")
 TOKEN = os.environ["JILAF_DEMO_TOKEN"]
@@ -27,17 +29,14 @@ EXPONENT = {"JPY": 0, "USD": 2, "VND": 0, "IDR": 2, "PHP": 2, "NPR": 2, "BDT": 2
 
 def call(method, path, body=None, expect=(200, 201), token=None, headers=None):
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(URL + path, data=data, method=method)
-    request.add_header("Authorization", "Bearer " + (token or TOKEN))
+    all_headers = {"Authorization": "Bearer " + (token or TOKEN)}
     if data is not None:
-        request.add_header("Content-Type", "application/json")
-    for name, value in (headers or {}).items():
-        request.add_header(name, value)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            status, text, etag = response.status, response.read().decode(), response.headers.get("ETag")
-    except urllib.error.HTTPError as error:
-        status, text, etag = error.code, error.read().decode(), None
+        all_headers["Content-Type"] = "application/json"
+    all_headers.update(headers or {})
+    status, raw, response_headers = jilaf_http.request(method, URL + path, data, all_headers,
+                                                       label="projects demo")
+    text = raw.decode()
+    etag = response_headers.get("ETag") if status < 300 else None
     if status not in expect:
         sys.exit(f"projects demo: {method} {path} answered {status}: {text}")
     return (json.loads(text) if text else None), etag

@@ -7,10 +7,12 @@ Safe to run twice: creations carry Idempotency-Keys, and a replayed creation is 
 """
 import json
 import os
+import pathlib
 import sys
 import time
-import urllib.error
-import urllib.request
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "lib"))
+import jilaf_http  # noqa: E402 - the shared client: honours 429/503 with Retry-After
 
 URL = os.environ.get("JILAF_MISSIONS_URL", "http://127.0.0.1:8083")
 TOKEN = os.environ["JILAF_DEMO_TOKEN"]
@@ -27,12 +29,8 @@ def call(method, path, body=None, etag=None, key=None, expect=(200, 201)):
         headers["If-Match"] = etag
     if key:
         headers["Idempotency-Key"] = "demo-missions-" + key
-    request = urllib.request.Request(URL + path, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            status, text, hdrs = response.status, response.read().decode(), response.headers
-    except urllib.error.HTTPError as error:
-        status, text, hdrs = error.code, error.read().decode(), error.headers
+    status, raw, hdrs = jilaf_http.request(method, URL + path, data, headers, label="demo")
+    text = raw.decode()
     if status not in expect:
         sys.exit(f"demo: {method} {path} answered {status}: {text}")
     return json.loads(text) if text else {}, hdrs
@@ -138,10 +136,9 @@ def load_education():
         doc = move(path, doc, "completed")
         certificates += [p["certificate_code"] for p in doc["participants"] if "certificate_code" in p]
     for code in certificates:
-        request = urllib.request.Request(URL + "/v1/certificates/" + code)
-        with urllib.request.urlopen(request, timeout=30) as response:
-            if response.status != 200:
-                sys.exit("demo: certificate " + code + " does not verify")
+        status, _, _ = jilaf_http.request("GET", URL + "/v1/certificates/" + code, label="demo")
+        if status != 200:
+            sys.exit("demo: certificate " + code + " does not verify")
     print(f"demo: {len(PROGRAMMES)} education programmes, {len(certificates)} certificates verified",
           file=sys.stderr)
 

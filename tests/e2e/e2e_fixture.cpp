@@ -214,8 +214,19 @@ testing::HttpResult E2eTest::Call(const RunningService& service, const std::stri
                                   std::vector<std::pair<std::string, std::string>> headers) {
   if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
   testing::HttpClient client("127.0.0.1", static_cast<std::uint16_t>(service.http_port));
-  auto result = client.Request(method, target, body, headers);
+  auto result = client.RequestHonouringRetryAfter(method, target, body, headers);
   RecordResponse(service.name, method, target, result);  // for the OpenAPI contract check
+  return result;
+}
+
+testing::HttpResult E2eTest::CallOnce(const RunningService& service, const std::string& method,
+                                      const std::string& target, const std::string& body,
+                                      const std::string& token,
+                                      std::vector<std::pair<std::string, std::string>> headers) {
+  if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+  testing::HttpClient client("127.0.0.1", static_cast<std::uint16_t>(service.http_port));
+  auto result = client.Request(method, target, body, headers);
+  RecordResponse(service.name, method, target, result);
   return result;
 }
 

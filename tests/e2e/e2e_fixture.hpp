@@ -70,10 +70,17 @@ class E2eTest : public ::testing::Test {
   /// SIGTERM and wait; expects a clean exit (status 0).
   void Stop(RunningService& service);
 
+  /// One API call, as a well-behaved client makes it: a 429 or 503 is retried after its
+  /// `Retry-After` (bounded), so that no test depends on how fast the machine runs it.
   testing::HttpResult Call(const RunningService& service, const std::string& method,
                            const std::string& target, const std::string& body = {},
                            const std::string& token = {},
                            std::vector<std::pair<std::string, std::string>> headers = {});
+  /// Call without the retry: for tests that assert the 429 or 503 itself.
+  testing::HttpResult CallOnce(const RunningService& service, const std::string& method,
+                               const std::string& target, const std::string& body = {},
+                               const std::string& token = {},
+                               std::vector<std::pair<std::string, std::string>> headers = {});
   testing::HttpResult Admin(const RunningService& service, const std::string& target);
   /// The value of one sample of the service's /metrics (sum over samples matching the prefix).
   double Metric(const RunningService& service, const std::string& sample_prefix);

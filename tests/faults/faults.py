@@ -26,6 +26,8 @@ import threading
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, "scripts", "lib"))
+import jilaf_http  # noqa: E402 - the shared client rule: 429/503 wait Retry-After, then retry
 KAFKA_CTL = os.path.join(REPO, "scripts", "kafka-ctl")
 SECTION = "## Fault suite"
 EVENT_TOPICS = ["jilaf.invitations.events", "jilaf.projects.events", "jilaf.missions.events",
@@ -48,9 +50,15 @@ def free_port():
         return s.getsockname()[1]
 
 
-def call(port, method, path, body=None, token=None, headers=None, timeout=5.0):
+def call(port, method, path, body=None, token=None, headers=None, timeout=5.0, retry=True):
     """One HTTP request; returns (status, json-or-None, headers). Raises OSError on transport
-    failures (refused, reset, timeout)."""
+    failures (refused, reset, timeout). With `retry`, a 429 or 503 is retried after its
+    Retry-After (a few times, at most ten seconds in all) before it is returned; probes that
+    watch for a 503 pass retry=False."""
+    if retry:
+        return jilaf_http.with_retry(
+            lambda: call(port, method, path, body, token, headers, timeout, retry=False),
+            attempts=5, budget=10.0)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         all_headers = dict(headers or {})
@@ -148,7 +156,7 @@ class Service:
             if not self.alive():
                 raise RuntimeError(f"{self.name} exited ({self.process.returncode}); see {self.log}")
             try:
-                status, _, _ = call(self.admin_port, "GET", "/readyz", timeout=1)
+                status, _, _ = call(self.admin_port, "GET", "/readyz", timeout=1, retry=False)
                 if status == 200:
                     return
             except OSError:

@@ -6,7 +6,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
+#include <charconv>
 #include <optional>
+#include <thread>
 
 namespace jilaf::testing {
 
@@ -77,6 +80,31 @@ HttpResult HttpClient::Request(const std::string& method, const std::string& tar
       impl_->stream.reset();
       if (attempt >= 1) throw;  // one retry covers a keep-alive connection the server closed
     }
+  }
+}
+
+std::chrono::milliseconds RetryAfterDelay(const std::string& value) {
+  int seconds = 0;
+  const auto* end = value.data() + value.size();
+  const auto [ptr, ec] = std::from_chars(value.data(), end, seconds);
+  if (ec != std::errc() || ptr != end || seconds < 0) return std::chrono::seconds(1);
+  return std::chrono::seconds(std::min(seconds, 30));
+}
+
+HttpResult HttpClient::RequestHonouringRetryAfter(
+    const std::string& method, const std::string& target, const std::string& body,
+    const std::vector<std::pair<std::string, std::string>>& headers, RetryPolicy policy) {
+  std::chrono::milliseconds waited{0};
+  for (int attempt = 1;; ++attempt) {
+    auto result = Request(method, target, body, headers);
+    if ((result.status != 429 && result.status != 503) || attempt >= policy.attempts) {
+      return result;
+    }
+    const auto delay = std::max(RetryAfterDelay(result.Header("retry-after")),
+                                std::chrono::milliseconds(50));
+    if (waited + delay > policy.budget) return result;
+    std::this_thread::sleep_for(delay);
+    waited += delay;
   }
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -18,6 +19,16 @@ struct HttpResult {
   [[nodiscard]] std::string Header(const std::string& lower_name) const;
 };
 
+/// How a client waits out 429 and 503: as the API documentation asks, it sleeps for the answer's
+/// `Retry-After` and tries again, within these bounds; then it returns the last answer.
+struct RetryPolicy {
+  int attempts = 20;
+  std::chrono::milliseconds budget{60000};  // total time spent waiting
+};
+
+/// Seconds to wait from a `Retry-After` value (delta-seconds; anything else counts as 1 s).
+std::chrono::milliseconds RetryAfterDelay(const std::string& value);
+
 /// A small blocking HTTP/1.1 client for tests, on Beast. One keep-alive connection, reopened
 /// when the server closes it.
 class HttpClient {
@@ -28,6 +39,13 @@ class HttpClient {
   HttpResult Request(const std::string& method, const std::string& target,
                      const std::string& body = {},
                      const std::vector<std::pair<std::string, std::string>>& headers = {});
+
+  /// Request, but a 429 or 503 is retried after its `Retry-After` within `policy`: what every
+  /// client the project ships does. Tests of the limits themselves use Request.
+  HttpResult RequestHonouringRetryAfter(
+      const std::string& method, const std::string& target, const std::string& body = {},
+      const std::vector<std::pair<std::string, std::string>>& headers = {},
+      RetryPolicy policy = {});
 
   /// Sends raw bytes on a fresh connection and returns whatever the server answers before it
   /// closes (or `timeout_ms` passes).
