@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/http/problem.hpp"
+#include "common/domain/error.hpp"
 
 namespace jilaf::domain {
 
@@ -36,16 +36,15 @@ void StateMachine::Check(const std::string& from, const std::string& to) const {
   if (!IsState(to)) {
     std::string list;
     for (const auto& state : states_) list += (list.empty() ? "" : ", ") + state;
-    throw http::ApiError::Validation(
-        {{"/to", "'" + to + "' is not a " + what_ + " state; states: " + list}});
+    throw Error::Invalid({{"/to", "'" + to + "' is not a " + what_ + " state; states: " + list}});
   }
   if (Allows(from, to)) return;
   const auto next = Next(from);
   std::string allowed;
   for (const auto& state : next) allowed += (allowed.empty() ? "" : ", ") + state;
-  throw http::ApiError(409, "invalid-transition", "Invalid state transition",
-                       "a " + what_ + " in state " + from + " cannot move to " + to +
-                           (next.empty() ? "; it is final" : "; allowed: " + allowed))
+  throw Error(Error::Kind::kConflict, "invalid-transition", "Invalid state transition",
+              "a " + what_ + " in state " + from + " cannot move to " + to +
+                  (next.empty() ? "; it is final" : "; allowed: " + allowed))
       .With("from", from)
       .With("to", to)
       .With("allowed_transitions", next);

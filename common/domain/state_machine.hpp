@@ -9,8 +9,8 @@
 namespace jilaf::domain {
 
 /// The allowed transitions of one kind of record (a programme, a nomination, a project...).
-/// Check() turns a forbidden transition into a 409 problem that names the allowed ones, so
-/// every service answers invalid transitions the same way.
+/// Check() turns a forbidden transition into a domain::Error (409 problem over HTTP) that names the
+/// allowed ones, so every service answers invalid transitions the same way.
 class StateMachine {
  public:
   struct Edge {
@@ -28,8 +28,8 @@ class StateMachine {
   /// Every state named in the machine, sorted.
   [[nodiscard]] std::vector<std::string> States() const;
 
-  /// Throws http::ApiError 409 `invalid-transition` (with `from`, `to` and
-  /// `allowed_transitions`) unless from → to is allowed; 422 if `to` is not a state at all.
+  /// Throws domain::Error kConflict `invalid-transition` (with `from`, `to` and
+  /// `allowed_transitions`) unless from → to is allowed; kInvalid if `to` is not a state at all.
   void Check(const std::string& from, const std::string& to) const;
 
  private:

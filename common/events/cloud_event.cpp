@@ -1,88 +1,21 @@
 #include "common/events/cloud_event.hpp"
 
 #include "common/util/clock.hpp"
-
-#include <openssl/rand.h>
-
-#include <cstdio>
-#include <cstring>
-#include <stdexcept>
+#include "common/util/ids.hpp"
 
 namespace jilaf::events {
-namespace {
-
-std::string RandomHex(std::size_t bytes) {
-  std::string raw(bytes, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1) {
-    throw std::runtime_error("RAND_bytes failed");
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes * 2);
-  for (unsigned char c : raw) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
-}
-
-}  // namespace
-
-std::string NewUuid() {
-  // RAND_bytes costs ~15k instructions per call (locking, DRBG); drawing 64 UUIDs' worth at a
-  // time per thread keeps the same generator and the same randomness at a fraction of it.
-  thread_local unsigned char pool[16 * 64];
-  thread_local std::size_t used = sizeof pool;
-  if (used == sizeof pool) {
-    if (RAND_bytes(pool, sizeof pool) != 1) throw std::runtime_error("RAND_bytes failed");
-    used = 0;
-  }
-  unsigned char b[16];
-  std::memcpy(b, pool + used, sizeof b);
-  used += sizeof b;
-  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);
-  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);
-  char out[37];
-  std::snprintf(out, sizeof out,
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-                b[15]);
-  return out;
-}
-
-std::string NewTimeOrderedUuid() {
-  // RFC 9562 version 7: 48 bits of Unix milliseconds, then random bits. Ids made later sort
-  // later, so the inbox's primary key (consumer, event_id) grows at its right edge instead of
-  // touching a random B-tree page per event: far fewer pages written to the WAL per commit.
-  std::string id = NewUuid();  // random bits, version 4 shape
-  const auto ms = static_cast<std::uint64_t>(util::NowUnixMs());
-  static constexpr char kHex[] = "0123456789abcdef";
-  // xxxxxxxx-xxxx-7xxx-...: 12 hex digits of time around the first dash, then the version.
-  int shift = 44;
-  for (std::size_t i = 0; i < 13; ++i) {
-    if (i == 8) continue;  // the dash
-    id[i] = kHex[(ms >> shift) & 0xF];
-    shift -= 4;
-  }
-  id[14] = '7';
-  return id;
-}
-
-std::string NewTraceparent() { return "00-" + RandomHex(16) + "-" + RandomHex(8) + "-01"; }
-
-std::string NowRfc3339() { return util::NowRfc3339(); }
 
 CloudEvent MakeEvent(std::string source, std::string type, std::string key, std::string subject,
                      std::string dataschema, nlohmann::json data, std::string traceparent) {
   CloudEvent event;
-  event.id = NewTimeOrderedUuid();
+  event.id = util::NewTimeOrderedUuid();
   event.source = std::move(source);
   event.type = std::move(type);
   event.key = std::move(key);
   event.subject = std::move(subject);
-  event.time = NowRfc3339();
+  event.time = util::NowRfc3339();
   event.dataschema = std::move(dataschema);
-  event.traceparent = traceparent.empty() ? NewTraceparent() : std::move(traceparent);
+  event.traceparent = traceparent.empty() ? util::NewTraceparent() : std::move(traceparent);
   event.data = std::move(data);
   return event;
 }

@@ -7,6 +7,9 @@
 #include <utility>
 #include <vector>
 
+#include "common/util/clock.hpp"
+#include "common/util/ids.hpp"
+
 namespace jilaf::events {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
@@ -47,14 +50,11 @@ struct ParseResult {
 [[nodiscard]] ParseResult FromKafka(std::string_view key, std::string_view value,
                                     const Headers& headers);
 
-/// A random (version 4) UUID in canonical text form.
-std::string NewUuid();
-/// A version 7 UUID (RFC 9562): creation time in milliseconds, then random bits, so ids sort by
-/// creation. Event ids use it (MakeEvent).
-std::string NewTimeOrderedUuid();
-/// A new W3C traceparent (`00-<trace id>-<span id>-01`).
-std::string NewTraceparent();
-/// The current UTC time as RFC 3339 with milliseconds.
-std::string NowRfc3339();
+// The id and clock helpers live in common/util (ids.hpp, clock.hpp); these names stay for the
+// code that reads them as part of the event vocabulary.
+using util::NewTimeOrderedUuid;
+using util::NewTraceparent;
+using util::NewUuid;
+using util::NowRfc3339;
 
 }  // namespace jilaf::events

@@ -1,5 +1,7 @@
 #include "common/http/json_input.hpp"
 
+#include "common/util/iso3166.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -270,9 +272,8 @@ std::string ObjectReader::RequiredCountry(const std::string& key) {
   if (Take(key, true, "an ISO 3166-1 alpha-2 code") == nullptr) return {};
   auto text = OptionalString(key, 2);
   if (!text) return {};
-  if (text->size() != 2 || !std::isupper(static_cast<unsigned char>((*text)[0])) ||
-      !std::isupper(static_cast<unsigned char>((*text)[1]))) {
-    AddError(key, "expected an ISO 3166-1 alpha-2 country code such as \"JP\"");
+  if (!util::IsIso3166Alpha2(*text)) {
+    AddError(key, "is not an assigned ISO 3166-1 alpha-2 country code (such as \"JP\")");
     return {};
   }
   return *text;

@@ -1,5 +1,7 @@
 #include "common/http/problem.hpp"
 
+#include "common/domain/error.hpp"
+
 #include "common/log/log.hpp"
 
 namespace jilaf::http {
@@ -108,9 +110,35 @@ Response ProblemResponse(const ApiError& error, const std::string& instance,
   return response;
 }
 
+ApiError ToApiError(const domain::Error& error) {
+  using Kind = domain::Error::Kind;
+  ApiError out(500, "internal", "Internal error", error.detail());
+  switch (error.kind()) {
+    case Kind::kInvalid: {
+      std::vector<FieldError> fields;
+      for (const auto& field : error.fields()) fields.push_back({field.pointer, field.message});
+      out = ApiError::Validation(std::move(fields));
+      break;
+    }
+    case Kind::kNotFound:
+      out = ApiError(404, error.slug(), error.title(), error.detail());
+      break;
+    case Kind::kConflict:
+      out = ApiError(409, error.slug(), error.title(), error.detail());
+      break;
+    case Kind::kStale:
+      out = ApiError(412, error.slug(), error.title(), error.detail());
+      break;
+  }
+  for (const auto& [key, value] : error.extensions().items()) out.With(key, value);
+  return out;
+}
+
 Response ResponseForException(std::exception_ptr error, const Request& request) {
   try {
     std::rethrow_exception(error);
+  } catch (const domain::Error& domain_error) {
+    return ProblemResponse(ToApiError(domain_error), request.path, request.request_id);
   } catch (const ApiError& api_error) {
     if (!api_error.internal().empty()) {
       log::Warn("request rejected", {{"request_id", request.request_id},

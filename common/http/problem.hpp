@@ -8,6 +8,10 @@
 
 #include "common/http/message.hpp"
 
+namespace jilaf::domain {
+class Error;
+}
+
 namespace jilaf::http {
 
 /// One field-level complaint: a JSON pointer to the field and what was expected.
@@ -62,6 +66,10 @@ class ApiError : public std::exception {
   std::string internal_;
 };
 
+/// The HTTP face of a broken domain rule: not found 404, conflict 409, invalid 422 (with the
+/// field list), stale 412; its extension members are kept.
+ApiError ToApiError(const domain::Error& error);
+
 /// The problem type URI for a slug: `/problems/<slug>`, documented in docs/api.md.
 std::string ProblemType(const std::string& slug);
 
@@ -69,8 +77,8 @@ std::string ProblemType(const std::string& slug);
 Response ProblemResponse(const ApiError& error, const std::string& instance,
                          const std::string& request_id);
 
-/// Maps any exception to a response: ApiError as itself; everything else is logged with the
-/// request id and answered with a generic 500.
+/// Maps any exception to a response: ApiError as itself, domain::Error through ToApiError;
+/// everything else is logged with the request id and answered with a generic 500.
 Response ResponseForException(std::exception_ptr error, const Request& request);
 
 }  // namespace jilaf::http

@@ -2,6 +2,7 @@
 
 #include "common/auth/jwt.hpp"
 #include "common/http/problem.hpp"
+#include "common/util/iso3166.hpp"
 
 namespace jilaf::http {
 namespace {
@@ -29,6 +30,15 @@ std::optional<std::int64_t> QueryInt(const Request& request, const std::string& 
                                std::to_string(min) + " and " + std::to_string(max));
   }
   return value;
+}
+
+std::optional<std::string> QueryCountry(const Request& request, const std::string& name) {
+  auto code = request.Query(name);
+  if (code && !util::IsIso3166Alpha2(*code)) {
+    throw ApiError::BadRequest("query parameter " + name +
+                               " is not an assigned ISO 3166-1 alpha-2 country code");
+  }
+  return code;
 }
 
 PageRequest ParsePage(const Request& request, std::int64_t default_size, std::int64_t max_size) {

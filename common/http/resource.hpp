@@ -41,4 +41,8 @@ void RequireIfMatch(const Request& request, std::int64_t current_version);
 std::optional<std::int64_t> QueryInt(const Request& request, const std::string& name,
                                      std::int64_t min, std::int64_t max);
 
+/// Reads an optional country query parameter: an assigned ISO 3166-1 alpha-2 code (400 naming
+/// the parameter otherwise).
+std::optional<std::string> QueryCountry(const Request& request, const std::string& name);
+
 }  // namespace jilaf::http

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <latch>
 
+#include "common/domain/error.hpp"
 #include "common/http/problem.hpp"
 #include "common/service/scheduler.hpp"
 
@@ -26,7 +27,10 @@ TEST(StateMachine, InvalidTransitionIs409NamingTheAllowedOnes) {
   try {
     kMachine.Check("draft", "confirmed");
     FAIL() << "expected a 409";
-  } catch (const http::ApiError& error) {
+  } catch (const Error& domain_error) {
+    // The domain says what broke; common/http says how it travels.
+    EXPECT_EQ(domain_error.kind(), Error::Kind::kConflict);
+    const auto error = http::ToApiError(domain_error);
     EXPECT_EQ(error.status(), 409);
     EXPECT_EQ(error.slug(), "invalid-transition");
     EXPECT_EQ(error.extensions()["allowed_transitions"],
@@ -39,7 +43,7 @@ TEST(StateMachine, FinalStateSaysSo) {
   try {
     kMachine.Check("confirmed", "open");
     FAIL() << "expected a 409";
-  } catch (const http::ApiError& error) {
+  } catch (const Error& error) {
     EXPECT_NE(error.detail().find("it is final"), std::string::npos);
   }
 }
@@ -48,8 +52,11 @@ TEST(StateMachine, UnknownTargetStateIs422) {
   try {
     kMachine.Check("draft", "flying");
     FAIL() << "expected a 422";
-  } catch (const http::ApiError& error) {
-    EXPECT_EQ(error.status(), 422);
+  } catch (const Error& error) {
+    EXPECT_EQ(error.kind(), Error::Kind::kInvalid);
+    const auto problem = http::ToApiError(error);
+    EXPECT_EQ(problem.status(), 422);
+    EXPECT_EQ(problem.extensions()["errors"][0]["field"], "/to");
   }
 }
 

@@ -1,0 +1,240 @@
+#include "common/aggregate/doc_table.hpp"
+
+#include <stdexcept>
+
+#include "common/http/problem.hpp"
+#include "common/store/sqlite.hpp"
+#include "common/util/clock.hpp"
+#include "common/util/ids.hpp"
+
+// The SQLite statements of the document tables. A second engine gets a file like this one.
+namespace jilaf::aggregate {
+namespace {
+
+// "expert.id" -> "/expert/id"
+nlohmann::json::json_pointer Pointer(const std::string& path) {
+  std::string pointer = "/" + path;
+  for (auto& c : pointer) {
+    if (c == '.') c = '/';
+  }
+  return nlohmann::json::json_pointer(pointer);
+}
+
+void BindValue(store::Stmt& stmt, int index, const nlohmann::json& doc, const Column& column) {
+  const auto pointer = Pointer(column.path);
+  if (!doc.contains(pointer) || doc.at(pointer).is_null()) {
+    stmt.Bind(index, nullptr);
+    return;
+  }
+  const auto& value = doc.at(pointer);
+  if (column.type == Column::Type::kInteger) {
+    stmt.Bind(index, value.get<std::int64_t>());
+  } else {
+    stmt.Bind(index, value.get<std::string>());
+  }
+}
+
+void BindFilter(store::Stmt& stmt, int index, const FilterValue& value) {
+  if (const auto* text = std::get_if<std::string>(&value)) {
+    stmt.Bind(index, *text);
+  } else {
+    stmt.Bind(index, std::get<std::int64_t>(value));
+  }
+}
+
+std::string SqlType(Column::Type type) {
+  return type == Column::Type::kInteger ? "INTEGER" : "TEXT";
+}
+
+}  // namespace
+
+DocTable::DocTable(TableSpec spec) : spec_(std::move(spec)) {
+  const std::string& t = spec_.name;
+  select_doc_ = "SELECT doc FROM " + t + " WHERE id = ?";
+  select_stored_ = spec_.versioned ? "SELECT doc, version FROM " + t + " WHERE id = ?"
+                                   : "SELECT doc, 0 FROM " + t + " WHERE id = ?";
+  std::string names = spec_.versioned ? "id, version, doc, created_at, updated_at" : "id, doc";
+  std::string marks = spec_.versioned ? "?, ?, ?, ?, ?" : "?, ?";
+  std::string sets = spec_.versioned ? "version = ?, doc = ?, updated_at = ?" : "doc = ?";
+  for (const auto& column : spec_.columns) {
+    if (column.generated) continue;
+    written_.push_back(&column);
+    names += ", " + column.name;
+    marks += ", ?";
+    sets += ", " + column.name + " = ?";
+  }
+  insert_ = "INSERT INTO " + t + " (" + names + ") VALUES (" + marks + ")";
+  update_ = "UPDATE " + t + " SET " + sets + " WHERE id = ?" +
+            (spec_.versioned ? " AND version = ?" : "");
+  delete_ = "DELETE FROM " + t + " WHERE id = ?";
+}
+
+std::optional<nlohmann::json> DocTable::Find(store::Db& db, std::string_view id) const {
+  return store::LoadJsonDoc(db, select_doc_, std::string(id));
+}
+
+nlohmann::json DocTable::Get(store::Db& db, std::string_view id) const {
+  auto doc = Find(db, id);
+  if (!doc) throw http::ApiError::NotFound("no " + spec_.what + " with id " + std::string(id));
+  return std::move(*doc);
+}
+
+std::optional<store::StoredDoc> DocTable::FindStored(store::Db& db, std::string_view id) const {
+  return store::LoadStoredDoc(db, select_stored_, std::string(id));
+}
+
+void DocTable::Insert(store::Db& tx, const nlohmann::json& doc) const {
+  auto stmt = tx.Prepare(insert_);
+  int i = 1;
+  stmt.Bind(i++, doc.at("id").get<std::string>());
+  if (spec_.versioned) {
+    stmt.Bind(2, doc.at("version").get<std::int64_t>())
+        .Bind(3, doc.dump())
+        .Bind(4, doc.at("created_at").get<std::string>())
+        .Bind(5, doc.at("updated_at").get<std::string>());
+    i = 6;
+  } else {
+    stmt.Bind(i++, doc.dump());
+  }
+  for (const auto* column : written_) BindValue(stmt, i++, doc, *column);
+  stmt.Run();
+}
+
+void DocTable::Update(store::Db& tx, nlohmann::json& doc) const {
+  const std::int64_t read_at = spec_.versioned ? doc.at("version").get<std::int64_t>() : 0;
+  if (spec_.versioned) {
+    doc["version"] = read_at + 1;
+    doc["updated_at"] = util::NowRfc3339();
+  }
+  auto stmt = tx.Prepare(update_);
+  int i = 1;
+  if (spec_.versioned) {
+    stmt.Bind(1, read_at + 1).Bind(2, doc.dump()).Bind(3, doc["updated_at"].get<std::string>());
+    i = 4;
+  } else {
+    stmt.Bind(i++, doc.dump());
+  }
+  for (const auto* column : written_) BindValue(stmt, i++, doc, *column);
+  stmt.Bind(i++, doc.at("id").get<std::string>());
+  if (spec_.versioned) stmt.Bind(i++, read_at);
+  stmt.Run();
+  if (tx.Changes() == 0) {
+    throw http::ApiError::PreconditionFailed("the " + spec_.what + " " +
+                                             doc.at("id").get<std::string>() +
+                                             " was changed by another request; read it again")
+        .With("read_version", read_at);
+  }
+}
+
+bool DocTable::Delete(store::Db& tx, std::string_view id) const {
+  auto stmt = tx.Prepare(delete_);
+  stmt.Bind(1, id);
+  stmt.Run();
+  return tx.Changes() > 0;
+}
+
+std::string DocTable::Predicate(const Filters& filters, std::vector<FilterValue>& values) const {
+  std::string sql;
+  for (const auto& [name, value] : filters) {
+    if (std::holds_alternative<std::monostate>(value)) continue;
+    const Column* column = nullptr;
+    for (const auto& c : spec_.columns) {
+      if (c.name == name) column = &c;
+    }
+    if (column != nullptr) {
+      sql += " AND " + column->name + " = ?";
+      values.push_back(value);
+      continue;
+    }
+    const Filter* filter = nullptr;
+    for (const auto& f : spec_.filters) {
+      if (f.name == name) filter = &f;
+    }
+    if (filter == nullptr) {
+      throw std::invalid_argument("table " + spec_.name + " declares no filter " + name);
+    }
+    std::string any;
+    for (const auto& field : filter->fields) {
+      any += any.empty() ? "" : " OR ";
+      if (field.size() > 2 && field.ends_with("[]")) {
+        any += "EXISTS (SELECT 1 FROM json_each(doc, '$." + field.substr(0, field.size() - 2) +
+               "') WHERE value = ?)";
+      } else {
+        any += "json_extract(doc, '$." + field + "') = ?";
+      }
+      values.push_back(value);
+    }
+    sql += " AND (" + any + ")";
+  }
+  return sql;
+}
+
+std::vector<nlohmann::json> DocTable::Where(store::Db& db, const Filters& filters) const {
+  std::vector<FilterValue> values;
+  auto stmt = db.Prepare("SELECT doc FROM " + spec_.name + " WHERE 1" + Predicate(filters, values) +
+                         " ORDER BY seq");
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    BindFilter(stmt, static_cast<int>(i + 1), values[i]);
+  }
+  std::vector<nlohmann::json> out;
+  while (stmt.Step()) out.push_back(nlohmann::json::parse(stmt.Text(0)));
+  return out;
+}
+
+std::int64_t DocTable::Count(store::Db& db, const Filters& filters) const {
+  std::vector<FilterValue> values;
+  auto stmt =
+      db.Prepare("SELECT count(*) FROM " + spec_.name + " WHERE 1" + Predicate(filters, values));
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    BindFilter(stmt, static_cast<int>(i + 1), values[i]);
+  }
+  return stmt.Step() ? stmt.Int(0) : 0;
+}
+
+nlohmann::json DocTable::List(store::Db& db, const http::PageRequest& page,
+                              const Filters& filters) const {
+  std::vector<FilterValue> values;
+  auto stmt = db.Prepare("SELECT seq, doc FROM " + spec_.name + " WHERE seq > ?" +
+                         Predicate(filters, values) + " ORDER BY seq LIMIT ?");
+  int i = 1;
+  stmt.Bind(i++, page.after.value_or(0));
+  for (const auto& value : values) BindFilter(stmt, i++, value);
+  stmt.Bind(i++, page.page_size + 1);
+  return http::CollectPage(stmt, page.page_size);
+}
+
+std::string DocTable::Location(const nlohmann::json& doc) const {
+  return spec_.collection + "/" + doc.at("id").get<std::string>();
+}
+
+std::string DocTable::CreateSql() const {
+  std::string sql = "CREATE TABLE " + spec_.name +
+                    " (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, doc TEXT NOT"
+                    " NULL" +
+                    (spec_.versioned ? ", version INTEGER NOT NULL, created_at TEXT NOT NULL,"
+                                       " updated_at TEXT NOT NULL"
+                                     : "");
+  for (const auto& column : spec_.columns) {
+    sql += ", " + column.name + " " + SqlType(column.type);
+    if (column.generated) {
+      sql += " GENERATED ALWAYS AS (json_extract(doc, '$." + column.path + "')) VIRTUAL";
+    }
+  }
+  sql += ");";
+  for (const auto& column : spec_.columns) {
+    sql += "CREATE INDEX " + spec_.name + "_" + column.name + " ON " + spec_.name + "(" +
+           column.name + ");";
+  }
+  return sql;
+}
+
+void Stamp(nlohmann::json& doc, std::string_view by) {
+  const std::string now = util::NowRfc3339();
+  doc["id"] = util::NewTimeOrderedUuid();
+  doc["version"] = 1;
+  doc["created_at"] = now;
+  doc["updated_at"] = now;
+  if (!by.empty()) doc["created_by"] = std::string(by);
+}
+
+}  // namespace jilaf::aggregate

@@ -1,0 +1,123 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "common/http/resource.hpp"
+#include "common/store/json_doc.hpp"
+
+namespace jilaf::store {
+class Db;
+}
+
+// The one way a service keeps its records: a table of JSON documents, each row holding one
+// document with its id, version and timestamps, plus filter columns declared once. The services
+// say *what* a table holds (its columns and filters, as document paths); the statements are
+// written here, in one place per engine, so no service writes INSERT/UPDATE/keyset SQL of its own.
+namespace jilaf::aggregate {
+
+/// A column kept beside the document so that lists can filter and sort on it with an index.
+struct Column {
+  enum class Type { kText, kInteger };
+  std::string name;  // column name (a constant of the service, never client input)
+  std::string path;  // where its value lives in the document: "status", "expert.id"
+  Type type = Type::kText;
+  /// True when the engine computes it from the document (a generated column): the layer never
+  /// writes it. False when the layer copies it from the document on every insert and update.
+  bool generated = false;
+};
+
+/// A filter a list accepts: equality on a declared column of the same name, else on any of the
+/// document `fields` (a field ending in "[]" is an array: any element may match).
+struct Filter {
+  std::string name;
+  std::vector<std::string> fields;
+};
+
+/// What one table holds.
+struct TableSpec {
+  std::string name;        // SQL table name
+  std::string what;        // for messages: "tranche", "education programme"
+  std::string collection;  // where its documents live: "/v1/tranches" (Location: .../<id>)
+  std::vector<Column> columns;
+  std::vector<Filter> filters;
+  bool versioned = true;  // has `version`, `created_at`, `updated_at` columns
+};
+
+/// A filter value bound by a list: text, an integer, or absent (no filtering).
+using FilterValue = std::variant<std::monostate, std::string, std::int64_t>;
+/// Filter name -> value; unknown names are a programming error (std::invalid_argument).
+using Filters = std::vector<std::pair<std::string, FilterValue>>;
+
+/// Turns an optional query value into a FilterValue.
+template <typename T>
+FilterValue Maybe(const std::optional<T>& value) {
+  if (!value) return std::monostate{};
+  return FilterValue(*value);
+}
+
+class DocTable {
+ public:
+  explicit DocTable(TableSpec spec);
+
+  [[nodiscard]] const TableSpec& spec() const { return spec_; }
+
+  /// The document with this id, or nullopt.
+  [[nodiscard]] std::optional<nlohmann::json> Find(store::Db& db, std::string_view id) const;
+  /// The document with this id; 404 "no <what> with id <id>" when there is none.
+  [[nodiscard]] nlohmann::json Get(store::Db& db, std::string_view id) const;
+  /// The document as stored (text and version), unparsed: for reads that answer it as it is.
+  [[nodiscard]] std::optional<store::StoredDoc> FindStored(store::Db& db,
+                                                           std::string_view id) const;
+
+  /// Inserts a stamped document (see Stamp).
+  void Insert(store::Db& tx, const nlohmann::json& doc) const;
+  /// Stores a changed document as its next version: bumps `version` and `updated_at` in `doc`
+  /// and writes it only if the stored row still has the version `doc` was read at. When another
+  /// write got there first the update changes nothing and answers 412, so of two updates made
+  /// from the same version exactly one wins, whatever the engine.
+  void Update(store::Db& tx, nlohmann::json& doc) const;
+  /// Deletes the row; false if there was none.
+  bool Delete(store::Db& tx, std::string_view id) const;
+
+  /// Every document matching `filters`, oldest first.
+  [[nodiscard]] std::vector<nlohmann::json> Where(store::Db& db, const Filters& filters) const;
+  /// How many documents match `filters`.
+  [[nodiscard]] std::int64_t Count(store::Db& db, const Filters& filters) const;
+  /// One page of documents matching `filters`, oldest first: `{"items": [...],
+  /// "next_page_token": ...}`. Keyset paging on the insertion order: a page never repeats or
+  /// skips a document because of inserts made between pages.
+  [[nodiscard]] nlohmann::json List(store::Db& db, const http::PageRequest& page,
+                                    const Filters& filters) const;
+
+  /// Where the document lives: `<collection>/<id>`.
+  [[nodiscard]] std::string Location(const nlohmann::json& doc) const;
+
+  /// The CREATE TABLE statement for this spec (new tables only; existing tables keep their
+  /// migrations).
+  [[nodiscard]] std::string CreateSql() const;
+
+ private:
+  std::string Predicate(const Filters& filters, std::vector<FilterValue>& values) const;
+
+  TableSpec spec_;
+  std::string select_doc_;
+  std::string select_stored_;
+  std::string insert_;
+  std::string update_;
+  std::string delete_;
+  std::vector<const Column*> written_;  // columns the layer copies from the document
+};
+
+/// Stamps a new document: a time-ordered id, version 1, created/updated now, and `created_by`
+/// when `by` is given.
+void Stamp(nlohmann::json& doc, std::string_view by = {});
+
+}  // namespace jilaf::aggregate

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <string_view>
+
+#include "common/events/cloud_event.hpp"
+
+namespace jilaf::store {
+class Db;
+}
+
+namespace jilaf::aggregate {
+
+/// What a change says about itself; the publisher adds everything else of the envelope.
+struct EventFacts {
+  std::string aggregate;  // "tranche", "nomination"
+  std::string what;       // "approved", "created"
+  std::string key;        // Kafka key: the aggregate whose events must stay in order
+  std::string subject;    // "tranches/<id>"
+  nlohmann::json data;    // the payload, valid against its schema
+};
+
+/// The one place a service's events are made: topic `jilaf.<service>.events`, source
+/// `/jilaf/<service>`, type `jilaf.<service>.<aggregate>.<what>`, dataschema
+/// `/schemas/<service>/<aggregate>.<what>/v1.json`, the caller's `traceparent` (a new trace when
+/// it has none), and the outbox row in the caller's transaction.
+class Publisher {
+ public:
+  explicit Publisher(std::string service);
+
+  [[nodiscard]] const std::string& topic() const { return topic_; }
+  [[nodiscard]] const std::string& source() const { return source_; }
+
+  /// The event, fully enveloped, without storing it.
+  [[nodiscard]] events::CloudEvent Make(EventFacts facts, std::string_view traceparent) const;
+  /// Make, then append it to the outbox inside `tx`: the event exists if and only if the change
+  /// it describes commits.
+  void Publish(store::Db& tx, EventFacts facts, std::string_view traceparent) const;
+
+ private:
+  std::string service_;
+  std::string topic_;
+  std::string source_;
+};
+
+}  // namespace jilaf::aggregate

@@ -1,0 +1,157 @@
+#include "common/aggregate/sequences.hpp"
+
+#include "common/domain/state_machine.hpp"
+#include "common/http/idempotency.hpp"
+#include "common/http/problem.hpp"
+#include "common/http/resource.hpp"
+#include "common/util/clock.hpp"
+
+namespace jilaf::aggregate {
+namespace {
+
+http::Response Answer(Change& change, const nlohmann::json& doc, int status,
+                      const DocTable& table) {
+  if (auto& custom = change.response()) return std::move(*custom);
+  return status == 201 ? CreatedResponse(table, doc) : DocResponse(doc, status);
+}
+
+}  // namespace
+
+void Change::Emit(EventFacts facts) {
+  events_.Publish(tx, std::move(facts), request.Header("traceparent"));
+}
+
+http::Response DocResponse(const nlohmann::json& doc, int status) {
+  auto response = http::Response::Json(status, doc);
+  response.SetHeader("ETag", http::MakeEtag(doc.at("version").get<std::int64_t>()));
+  return response;
+}
+
+http::Response CreatedResponse(const DocTable& table, const nlohmann::json& doc) {
+  auto response = DocResponse(doc, 201);
+  response.SetHeader("Location", table.Location(doc));
+  return response;
+}
+
+http::Response Get(store::Store& store, const DocTable& table, std::string_view id) {
+  auto stored = store.Read([&](store::Db& db) { return table.FindStored(db, id); });
+  if (!stored) {
+    throw http::ApiError::NotFound("no " + table.spec().what + " with id " + std::string(id));
+  }
+  auto response = http::Response::JsonText(200, std::move(stored->json));
+  response.SetHeader("ETag", http::MakeEtag(stored->version));
+  return response;
+}
+
+http::Response List(store::Store& store, const http::Request& request, const DocTable& table,
+                    const Filters& filters) {
+  const auto page = http::ParsePage(request);
+  return http::Response::Json(
+      200, store.Read([&](store::Db& db) { return table.List(db, page, filters); }));
+}
+
+http::Response Create(store::Store& store, const http::Request& request, const Kind& kind,
+                      nlohmann::json doc, const Rule& rule, const Announce& announce) {
+  return store.Write([&](store::Db& tx) {
+    return http::RunIdempotent(tx, request, [&] {
+      Change change(tx, request, kind.events);
+      Stamp(doc, kind.records_creator ? request.principal.subject : std::string_view());
+      if (rule) rule(change, doc);
+      kind.table.Insert(tx, doc);
+      if (announce) announce(change, doc);
+      return Answer(change, doc, 201, kind.table);
+    });
+  });
+}
+
+http::Response Modify(store::Store& store, const http::Request& request, const Kind& kind,
+                      std::string_view id, const Rule& rule, const Announce& announce) {
+  return store.Write([&](store::Db& tx) {
+    Change change(tx, request, kind.events);
+    auto doc = kind.table.Get(tx, id);
+    http::RequireIfMatch(request, doc.at("version").get<std::int64_t>());
+    if (rule) rule(change, doc);
+    kind.table.Update(tx, doc);
+    if (announce) announce(change, doc);
+    return Answer(change, doc, 200, kind.table);
+  });
+}
+
+TransitionInput ReadTransition(http::ObjectReader& in) {
+  TransitionInput input;
+  input.to = in.RequiredString("to", 1, 50);
+  input.reason = in.OptionalString("reason", 2000);
+  for (const char* alias : {"note", "comment"}) {  // deprecated names of `reason`
+    auto text = in.OptionalString(alias, 2000);
+    if (!text) continue;
+    if (input.reason) {
+      in.AddError(alias, "is a deprecated name of reason; send only reason");
+    } else {
+      input.reason = std::move(text);
+    }
+  }
+  return input;
+}
+
+void RecordTransition(nlohmann::json& doc, const std::string& field, const std::string& from,
+                      const std::string& to, std::string_view by,
+                      const std::optional<std::string>& reason) {
+  nlohmann::json entry = {
+      {"from", from}, {"to", to}, {"at", util::NowRfc3339()}, {"by", std::string(by)}};
+  if (reason) entry["reason"] = *reason;
+  if (!doc.contains(field) || !doc[field].is_array()) doc[field] = nlohmann::json::array();
+  doc[field].push_back(std::move(entry));
+}
+
+http::Response Transition(store::Store& store, const http::Request& request, const Kind& kind,
+                          const Lifecycle& lifecycle, std::string_view id,
+                          const TransitionInput& input, const Rule& rule) {
+  std::string from;
+  return Modify(
+      store, request, kind, id,
+      [&](Change& change, nlohmann::json& doc) {
+        from = doc.at("status").get<std::string>();
+        lifecycle.machine.Check(from, input.to);
+        if (rule) rule(change, doc);
+        doc["status"] = input.to;
+        RecordTransition(doc, lifecycle.history_field, from, input.to, request.principal.subject,
+                         input.reason);
+      },
+      [&](Change& change, const nlohmann::json& doc) {
+        change.Emit(lifecycle.event(change, doc, from));
+      });
+}
+
+http::Response CreateChild(store::Store& store, const http::Request& request,
+                           const DocTable& parents, std::string_view parent_id, const Kind& kind,
+                           nlohmann::json doc, const ChildRule& rule, const Announce& announce) {
+  return store.Write([&](store::Db& tx) {
+    return http::RunIdempotent(tx, request, [&] {
+      Change change(tx, request, kind.events);
+      const auto parent = parents.Get(tx, parent_id);
+      Stamp(doc, kind.records_creator ? request.principal.subject : std::string_view());
+      if (rule) rule(change, parent, doc);
+      kind.table.Insert(tx, doc);
+      if (announce) announce(change, doc);
+      return Answer(change, doc, 201, kind.table);
+    });
+  });
+}
+
+nlohmann::json MergePatch(nlohmann::json editable, const nlohmann::json& patch) {
+  if (!patch.is_object()) {
+    throw http::ApiError::Validation({{"", "expected a JSON object (a merge patch)"}});
+  }
+  editable.merge_patch(patch);
+  return editable;
+}
+
+nlohmann::json Pick(const nlohmann::json& doc, std::initializer_list<const char*> keys) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const char* key : keys) {
+    if (doc.contains(key)) out[key] = doc[key];
+  }
+  return out;
+}
+
+}  // namespace jilaf::aggregate

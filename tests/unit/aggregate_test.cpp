@@ -1,0 +1,330 @@
+// The aggregate layer (common/aggregate): document tables, the event publisher and the request
+// sequences, on a real SQLite store.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <latch>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "common/aggregate/doc_table.hpp"
+#include "common/aggregate/publisher.hpp"
+#include "common/aggregate/sequences.hpp"
+#include "common/domain/error.hpp"
+#include "common/domain/state_machine.hpp"
+#include "common/events/outbox.hpp"
+#include "common/http/problem.hpp"
+#include "common/store/store.hpp"
+#include "tests/support/process.hpp"
+
+namespace jilaf::aggregate {
+namespace {
+
+const DocTable& Things() {
+  static const DocTable table({"things",
+                               "thing",
+                               "/v1/things",
+                               {{"status", "status"},
+                                {"year", "year", Column::Type::kInteger},
+                                {"owner_id", "owner.id", Column::Type::kText, true}},
+                               {{"country", {"country", "countries[]"}}}});
+  return table;
+}
+
+const Publisher& Events() {
+  static const Publisher publisher("projects");
+  return publisher;
+}
+
+class AggregateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("jilaf-aggregate");
+    store_ = std::make_unique<store::Store>(
+        store::StoreOptions{dir_ + "/test.db"},
+        std::vector<store::MigrationSet>{events::OutboxMigrations(),
+                                         {"test", {{1, "things", Things().CreateSql()}}}});
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  nlohmann::json InsertThing(nlohmann::json doc) {
+    Stamp(doc);
+    store_->Write([&](store::Db& tx) { Things().Insert(tx, doc); });
+    return doc;
+  }
+
+  static http::Request Req(http::Method method, std::string if_match = {}) {
+    http::Request request;
+    request.method = method;
+    request.principal.subject = "officer-1";
+    if (!if_match.empty()) request.headers.emplace_back("if-match", std::move(if_match));
+    return request;
+  }
+
+  std::string dir_;
+  std::unique_ptr<store::Store> store_;
+};
+
+TEST_F(AggregateTest, InsertGetUpdateDeleteRoundTrip) {
+  const auto doc = InsertThing({{"status", "draft"}, {"year", 2026}, {"owner", {{"id", "o1"}}}});
+  auto loaded =
+      store_->Read([&](store::Db& db) { return Things().Get(db, doc["id"].get<std::string>()); });
+  EXPECT_EQ(loaded, doc);
+  EXPECT_EQ(loaded["version"], 1);
+  loaded["status"] = "open";
+  store_->Write([&](store::Db& tx) { Things().Update(tx, loaded); });
+  EXPECT_EQ(loaded["version"], 2);
+  const auto stored = store_->Read(
+      [&](store::Db& db) { return Things().FindStored(db, doc["id"].get<std::string>()); });
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->version, 2);
+  EXPECT_EQ(nlohmann::json::parse(stored->json)["status"], "open");
+  // The mirrored column follows the document; the generated one is computed by the engine.
+  EXPECT_EQ(store_->Read([&](store::Db& db) {
+    return Things().Count(db, {{"status", std::string("open")}, {"owner_id", std::string("o1")}});
+  }),
+            1);
+  EXPECT_TRUE(store_->Write(
+      [&](store::Db& tx) { return Things().Delete(tx, doc["id"].get<std::string>()); }));
+  try {
+    store_->Read([&](store::Db& db) { return Things().Get(db, doc["id"].get<std::string>()); });
+    FAIL() << "Get of a deleted document answered";
+  } catch (const http::ApiError& error) {
+    EXPECT_EQ(error.status(), 404);
+    EXPECT_EQ(error.detail(), "no thing with id " + doc["id"].get<std::string>());
+  }
+}
+
+TEST_F(AggregateTest, TwoUpdatesFromTheSameVersionExactlyOneWins) {
+  const auto doc = InsertThing({{"status", "draft"}, {"year", 2026}});
+  const std::string id = doc["id"];
+  // Both writers read version 1 before either writes, then both write: the store's writer runs
+  // them one after the other, and the second finds version 2 where it read 1.
+  std::latch both_read(2);
+  auto update = [&](const std::string& status) {
+    return std::async(std::launch::async, [&, status] {
+      auto mine = store_->Read([&](store::Db& db) { return Things().Get(db, id); });
+      both_read.arrive_and_wait();
+      mine["status"] = status;
+      try {
+        store_->Write([&](store::Db& tx) { Things().Update(tx, mine); });
+        return 200;
+      } catch (const http::ApiError& error) {
+        return error.status();
+      }
+    });
+  };
+  auto first = update("open");
+  auto second = update("closed");
+  const std::multiset<int> outcomes = {first.get(), second.get()};
+  EXPECT_EQ(outcomes, (std::multiset<int>{200, 412}));
+  const auto final_doc = store_->Read([&](store::Db& db) { return Things().Get(db, id); });
+  EXPECT_EQ(final_doc["version"], 2);
+}
+
+TEST_F(AggregateTest, ModifyWithTheSameIfMatchTwiceAppliesOnce) {
+  const auto doc = InsertThing({{"status", "draft"}, {"year", 2026}});
+  const Kind kind{Things(), Events(), "thing"};
+  const auto rename = [&](const std::string& status) {
+    auto request = Req(http::Method::kPatch, "\"v1\"");
+    return Modify(*store_, request, kind, doc["id"].get<std::string>(),
+                  [&](Change&, nlohmann::json& d) { d["status"] = status; }, {});
+  };
+  EXPECT_EQ(rename("open").status, 200);
+  try {
+    rename("closed");
+    FAIL() << "a second update from v1 was applied";
+  } catch (const http::ApiError& error) {
+    EXPECT_EQ(error.status(), 412);
+  }
+  try {
+    auto request = Req(http::Method::kPatch);
+    Modify(*store_, request, kind, doc["id"].get<std::string>(), {}, {});
+    FAIL() << "an update without If-Match was applied";
+  } catch (const http::ApiError& error) {
+    EXPECT_EQ(error.status(), 428);
+  }
+}
+
+TEST_F(AggregateTest, KeysetPagesAreStableUnderInserts) {
+  std::vector<std::string> before;
+  for (int i = 0; i < 5; ++i)
+    before.push_back(InsertThing({{"status", "draft"}, {"year", 2026}})["id"]);
+  http::PageRequest page;
+  page.page_size = 2;
+  std::vector<std::string> seen;
+  for (int round = 0;; ++round) {
+    const auto body = store_->Read([&](store::Db& db) {
+      return Things().List(db, page, {{"year", std::int64_t{2026}}});
+    });
+    for (const auto& item : body["items"]) seen.push_back(item["id"]);
+    // Inserts between pages (newer rows and rows of another year) change nothing already paged.
+    InsertThing({{"status", "draft"}, {"year", 2025}});
+    if (round == 0) before.push_back(InsertThing({{"status", "draft"}, {"year", 2026}})["id"]);
+    if (!body.contains("next_page_token")) break;
+    std::string token = body["next_page_token"];
+    http::Request request;
+    request.query["page_token"] = token;
+    page.after = http::ParsePage(request).after;
+  }
+  EXPECT_EQ(seen, before);  // every row once, in order, including the one added mid-way
+}
+
+TEST_F(AggregateTest, FiltersOnColumnsAndOnDocumentFieldsIncludingArrays) {
+  InsertThing({{"status", "draft"}, {"year", 2026}, {"country", "VN"}});
+  InsertThing({{"status", "draft"}, {"year", 2026}, {"countries", {"TH", "VN"}}});
+  InsertThing({{"status", "open"}, {"year", 2026}, {"countries", {"TH"}}});
+  const auto count = [&](Filters filters) {
+    return store_->Read([&](store::Db& db) { return Things().Count(db, filters); });
+  };
+  EXPECT_EQ(count({{"country", std::string("VN")}}), 2);
+  EXPECT_EQ(count({{"country", std::string("TH")}, {"status", std::string("open")}}), 1);
+  EXPECT_EQ(count({{"country", Maybe(std::optional<std::string>())}}), 3);
+  EXPECT_THROW(count({{"colour", std::string("red")}}), std::invalid_argument);
+}
+
+TEST_F(AggregateTest, TransitionChecksTheMachineRecordsHistoryAndPublishes) {
+  const auto doc = InsertThing({{"status", "draft"}, {"year", 2026}});
+  static const domain::StateMachine machine("thing", {{"draft", {"open"}}, {"open", {"closed"}}});
+  const Kind kind{Things(), Events(), "thing"};
+  const Lifecycle lifecycle{machine, "status_history",
+                            [](Change&, const nlohmann::json& d, const std::string& from) {
+                              return EventFacts{"thing",
+                                                d["status"],
+                                                d["id"],
+                                                "things/" + d["id"].get<std::string>(),
+                                                {{"from", from}, {"version", d["version"]}}};
+                            }};
+  auto request = Req(http::Method::kPost, "\"v1\"");
+  const auto response = Transition(*store_, request, kind, lifecycle, doc["id"].get<std::string>(),
+                                   {"open", "approved at the board"});
+  ASSERT_EQ(response.status, 200);
+  const auto body = nlohmann::json::parse(response.body);
+  EXPECT_EQ(body["status"], "open");
+  ASSERT_EQ(body["status_history"].size(), 1u);
+  const auto& entry = body["status_history"][0];
+  EXPECT_EQ(entry["from"], "draft");
+  EXPECT_EQ(entry["to"], "open");
+  EXPECT_EQ(entry["by"], "officer-1");
+  EXPECT_EQ(entry["reason"], "approved at the board");
+  // The event is in the outbox, in the same commit, with the stored version.
+  const auto outbox = store_->Read([&](store::Db& db) {
+    auto stmt = db.Prepare("SELECT count(*) FROM outbox WHERE topic = 'jilaf.projects.events'");
+    return stmt.Step() ? stmt.Int(0) : -1;
+  });
+  EXPECT_EQ(outbox, 1);
+  // A move the machine forbids is 409 and changes nothing.
+  auto again = Req(http::Method::kPost, "\"v2\"");
+  try {
+    Transition(*store_, again, kind, lifecycle, doc["id"].get<std::string>(), {"draft", {}});
+    FAIL() << "open -> draft was allowed";
+  } catch (const domain::Error& error) {
+    EXPECT_EQ(error.kind(), domain::Error::Kind::kConflict);
+  }
+}
+
+TEST(TransitionBody, ReasonWithDeprecatedAliases) {
+  const auto read = [](const nlohmann::json& body) {
+    http::ObjectReader in(body);
+    auto input = ReadTransition(in);
+    in.Finish();
+    return input;
+  };
+  EXPECT_EQ(read({{"to", "open"}, {"reason", "r"}}).reason, "r");
+  EXPECT_EQ(read({{"to", "open"}, {"note", "n"}}).reason, "n");
+  EXPECT_EQ(read({{"to", "open"}, {"comment", "c"}}).reason, "c");
+  EXPECT_FALSE(read({{"to", "open"}}).reason);
+  EXPECT_THROW(read({{"to", "open"}, {"reason", "r"}, {"note", "n"}}), http::ApiError);
+  EXPECT_THROW(read({{"to", "open"}, {"why", "w"}}), http::ApiError);
+}
+
+// The envelope every message of docs/asyncapi.yaml promises, as the Publisher makes it: the
+// document is read as text (its message blocks have one fixed layout).
+struct Documented {
+  std::string service, source, type, dataschema;
+  std::vector<std::string> required_headers;
+};
+
+std::vector<Documented> DocumentedMessages() {
+  std::ifstream file(std::string(JILAF_SOURCE_DIR) + "/docs/asyncapi.yaml");
+  std::vector<Documented> out;
+  const std::regex message(
+      R"(^    (invitations|projects|missions|notifications)\.[a-z_]+\.[a-z_]+\.v1:$)");
+  std::string line;
+  std::string pending;  // the header whose `const:` comes on the next line
+  bool in_required = false;
+  while (std::getline(file, line)) {
+    std::smatch match;
+    if (std::regex_match(line, match, message)) {
+      out.push_back({match[1], {}, {}, {}, {}});
+      continue;
+    }
+    if (out.empty()) continue;
+    auto& m = out.back();
+    if (line == "        required:") {
+      in_required = m.required_headers.empty();
+      continue;
+    }
+    if (in_required && line.rfind("        - ", 0) == 0) {
+      m.required_headers.push_back(line.substr(10));
+      continue;
+    }
+    in_required = false;
+    for (const char* header : {"ce_source", "ce_type", "ce_dataschema"}) {
+      if (line == std::string("          ") + header + ":") pending = header;
+    }
+    const std::string constant = "            const: ";
+    if (!pending.empty() && line.rfind(constant, 0) == 0) {
+      const auto value = line.substr(constant.size());
+      (pending == "ce_source" ? m.source : pending == "ce_type" ? m.type : m.dataschema) = value;
+      pending.clear();
+    }
+  }
+  return out;
+}
+
+TEST(Publisher, EnvelopeMatchesEveryMessageOfTheAsyncApiDocument) {
+  const auto documented = DocumentedMessages();
+  ASSERT_GT(documented.size(), 50u) << "docs/asyncapi.yaml was not read";
+  const std::regex uuid("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$");
+  const std::regex traceparent("^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$");
+  for (const auto& doc : documented) {
+    SCOPED_TRACE(doc.type);
+    const std::string prefix = "jilaf." + doc.service + ".";
+    ASSERT_EQ(doc.type.rfind(prefix, 0), 0u);
+    const auto name = doc.type.substr(prefix.size());  // aggregate.what
+    const auto dot = name.find('.');
+    const Publisher publisher(doc.service);
+    EXPECT_EQ(publisher.topic(), "jilaf." + doc.service + ".events");
+    const auto event = publisher.Make(
+        {name.substr(0, dot), name.substr(dot + 1), "key-1", "things/1", {{"a", 1}}}, {});
+    EXPECT_EQ(event.source, doc.source);
+    EXPECT_EQ(event.type, doc.type);
+    EXPECT_EQ(event.dataschema, doc.dataschema);
+    EXPECT_EQ(event.key, "key-1");
+    EXPECT_TRUE(std::regex_match(event.id, uuid)) << event.id;
+    EXPECT_TRUE(std::regex_match(event.traceparent, traceparent)) << event.traceparent;
+    events::Headers headers;
+    std::string value;
+    events::ToKafka(event, headers, value);
+    std::set<std::string> names;
+    for (const auto& [header, _] : headers) names.insert(header);
+    ASSERT_FALSE(doc.required_headers.empty());
+    for (const auto& required : doc.required_headers) {
+      EXPECT_TRUE(names.count(required)) << "missing header " << required;
+    }
+  }
+  // The caller's trace is carried, not replaced.
+  const auto traced = Events().Make({"tranche", "paid", "k", "s", {}},
+                                    "00-0123456789abcdef0123456789abcdef-0123456789abcdef-01");
+  EXPECT_EQ(traced.traceparent, "00-0123456789abcdef0123456789abcdef-0123456789abcdef-01");
+}
+
+}  // namespace
+}  // namespace jilaf::aggregate
