@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/auth/principal.hpp"
+#include "common/store/write_hook.hpp"
 
 namespace jilaf::http {
 
@@ -20,6 +21,8 @@ enum class Method { kGet, kHead, kPost, kPut, kPatch, kDelete, kOptions, kOther 
 std::string_view MethodName(Method method);
 /// Maps "GET", "POST", ... to Method; anything unknown to kOther.
 Method ParseMethod(std::string_view text);
+
+struct Route;
 
 /// The project's own request type: handlers see this, never Beast.
 struct Request {
@@ -35,6 +38,7 @@ struct Request {
   std::string request_id;
   std::string route;  // the matched route template, e.g. /v1/programmes/{id}
   std::unordered_map<std::string, std::string> params;
+  const Route* matched = nullptr;  // set with route and params when the router found one
   auth::Principal principal;
   std::chrono::steady_clock::time_point received_at{};
   std::string remote_address;
@@ -63,5 +67,11 @@ struct Response {
   Response& SetHeader(std::string name, std::string value);
   [[nodiscard]] std::string_view Header(std::string_view name) const;
 };
+
+/// What a store write hook (the audit row) learns of a write that answered `response`; found by
+/// argument-dependent lookup from store::WithWriteHook.
+inline store::JobOutcome DescribeOutcome(const Response& response) {
+  return {response.status, response.body};
+}
 
 }  // namespace jilaf::http

@@ -1,4 +1,5 @@
 #include "common/http/pipeline.hpp"
+#include <functional>
 
 #include <strings.h>
 
@@ -6,16 +7,17 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <random>
 #include <unordered_map>
 
-#include "common/events/cloud_event.hpp"
 #include "common/http/problem.hpp"
 #include "common/http/rate_limit.hpp"
 #include "common/log/log.hpp"
+#include "common/util/clock.hpp"
+#include "common/util/ids.hpp"
 
 namespace jilaf::http {
 namespace {
@@ -62,34 +64,6 @@ void AppendNumber(std::string& out, std::uint64_t value) {
   char digits[24];
   const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
   out.append(digits, end);
-}
-
-// A version 4 UUID from a per-thread generator seeded once from the system's CSPRNG: request
-// ids need to be unique, not unpredictable, and RAND_bytes per request cost ~15k instructions.
-std::string NewRequestId() {
-  thread_local std::mt19937_64 generator = [] {
-    std::random_device device;
-    std::seed_seq seed{device(), device(), device(), device(), device(), device()};
-    return std::mt19937_64(seed);
-  }();
-  const std::uint64_t high = generator();
-  const std::uint64_t low = generator();
-  unsigned char b[16];
-  for (int i = 0; i < 8; ++i) {
-    b[i] = static_cast<unsigned char>(high >> (56 - 8 * i));
-    b[8 + i] = static_cast<unsigned char>(low >> (56 - 8 * i));
-  }
-  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);
-  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    out += kHex[b[i] >> 4];
-    out += kHex[b[i] & 0x0F];
-  }
-  return out;
 }
 
 std::int64_t NowSeconds() {
@@ -227,31 +201,48 @@ void Pipeline::Authenticate(Request& request, auth::Access access) const {
   }
 }
 
-bool Pipeline::RunsInline(const Request& request) const {
-  const auto match = router_.Find(request.method, request.path);
-  return match.kind == Router::Match::Kind::kFound &&
-         match.route->execution == Router::Execution::kIoThread;
+void Pipeline::Resolve(Request& request, Router::Match& match) const {
+  match = router_.Find(request.method, request.path);
+  if (match.kind != Router::Match::Kind::kFound) return;
+  request.route = match.route->pattern;
+  request.params = std::move(match.params);
+  request.matched = match.route;
+}
+
+bool Pipeline::RunsInline(Request& request) const {
+  Router::Match match;
+  Resolve(request, match);
+  return request.matched != nullptr && request.matched->execution == Router::Execution::kIoThread;
 }
 
 Response Pipeline::Dispatch(Request& request) {
   if (rate_limiter_) rate_limiter_->CheckAddress(request);
-  const auto match = router_.Find(request.method, request.path);
-  if (match.kind == Router::Match::Kind::kNotFound) {
-    throw ApiError::NotFound("no resource at " + request.path);
+  const auto& routes = router_.routes();
+  // std::less_equal: a total order even for pointers into another router's routes.
+  const std::less_equal<const Route*> before;
+  const bool ours = request.matched != nullptr && !routes.empty() &&
+                    before(&routes.front(), request.matched) &&
+                    before(request.matched, &routes.back());
+  if (!ours) {  // not resolved by RunsInline (or by another pipeline): look it up now
+    request.matched = nullptr;
+    Router::Match match;
+    Resolve(request, match);
+    if (match.kind == Router::Match::Kind::kNotFound) {
+      throw ApiError::NotFound("no resource at " + request.path);
+    }
+    if (match.kind == Router::Match::Kind::kMethodNotAllowed) {
+      throw ApiError::MethodNotAllowed(match.allow);
+    }
   }
-  if (match.kind == Router::Match::Kind::kMethodNotAllowed) {
-    throw ApiError::MethodNotAllowed(match.allow);
-  }
-  request.route = match.route->pattern;
-  request.params = match.params;
-  Authenticate(request, match.route->access);
-  if (rate_limiter_) rate_limiter_->CheckPrincipal(request, *match.route);
-  return match.route->handler(request);
+  const Route& route = *request.matched;
+  Authenticate(request, route.access);
+  if (rate_limiter_) rate_limiter_->CheckPrincipal(request, route);
+  return route.handler(request);
 }
 
 Response Pipeline::Handle(Request& request) {
   const std::string_view incoming = request.Header("x-request-id");
-  request.request_id = IsAcceptableRequestId(incoming) ? std::string(incoming) : NewRequestId();
+  request.request_id = IsAcceptableRequestId(incoming) ? std::string(incoming) : util::NewUuid();
   if (metrics_ != nullptr) metrics_->http_in_flight.Increment();
   Response response;
   try {
@@ -281,7 +272,7 @@ void Pipeline::Observe(const Request& request, const Response& response) {
   std::string line;
   line.reserve(384);
   line += "{\"ts\":";
-  AppendJsonString(line, events::NowRfc3339());
+  AppendJsonString(line, util::NowRfc3339());
   line += ",\"level\":\"info\",\"msg\":\"access\",\"server\":";
   AppendJsonString(line, server_name_);
   line += ",\"request_id\":";

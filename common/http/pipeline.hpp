@@ -25,8 +25,9 @@ class Pipeline {
            metrics::Metrics* metrics, std::string server_name);
 
   Response Handle(Request& request);
-  /// True when the request's route runs on the io thread (Router::Execution::kIoThread).
-  [[nodiscard]] bool RunsInline(const Request& request) const;
+  /// True when the request's route runs on the io thread (Router::Execution::kIoThread). The
+  /// route found is kept in the request, so Handle does not look it up again.
+  [[nodiscard]] bool RunsInline(Request& request) const;
   /// Logs and counts a response the server produced itself.
   void Observe(const Request& request, const Response& response);
 
@@ -37,6 +38,8 @@ class Pipeline {
 
  private:
   Response Dispatch(Request& request);
+  // Looks the route up once per request: sets request.route, params and matched when found.
+  void Resolve(Request& request, Router::Match& match) const;
   void Authenticate(Request& request, auth::Access access) const;
 
   Router router_;

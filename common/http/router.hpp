@@ -15,6 +15,20 @@ namespace jilaf::http {
 /// the service's worker pool, so it may block on the store; it never sees a socket.
 using Handler = std::function<Response(Request&)>;
 
+enum class RouteExecution { kWorkerPool, kIoThread };
+enum class RouteCost { kNormal, kExpensive };
+
+/// One registered route (Router::Route).
+struct Route {
+  Method method;
+  std::string pattern;
+  auth::Access access;
+  Handler handler;
+  std::vector<std::string> segments;  // "{id}" kept as is
+  RouteExecution execution = RouteExecution::kWorkerPool;
+  RouteCost cost = RouteCost::kNormal;
+};
+
 /// Routes by method and path template. Templates are literal segments and `{name}` captures,
 /// e.g. `/v1/programmes/{id}/nominations`. Every route names the access it requires.
 class Router {
@@ -22,19 +36,11 @@ class Router {
   /// Where a route's handler runs. The worker pool is always safe. kIoThread skips two thread
   /// hand-offs per request and is for handlers that never block: short reads through
   /// store::Store::Read (which never waits for the writer), no store writes, no network calls.
-  enum class Execution { kWorkerPool, kIoThread };
+  using Execution = RouteExecution;
   /// What a route costs its caller's rate limit (common/http/rate_limit.hpp).
-  enum class Cost { kNormal, kExpensive };
+  using Cost = RouteCost;
 
-  struct Route {
-    Method method;
-    std::string pattern;
-    auth::Access access;
-    Handler handler;
-    std::vector<std::string> segments;  // "{id}" kept as is
-    Execution execution = Execution::kWorkerPool;
-    Cost cost = Cost::kNormal;
-  };
+  using Route = http::Route;
 
   struct Match {
     enum class Kind { kFound, kNotFound, kMethodNotAllowed };

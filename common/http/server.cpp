@@ -21,11 +21,11 @@
 #include <thread>
 #include <vector>
 
-#include "common/events/cloud_event.hpp"
 #include "common/http/hardening_read.hpp"
 #include "common/http/problem.hpp"
 #include "common/http/request_parse.hpp"
 #include "common/log/log.hpp"
+#include "common/util/ids.hpp"
 #include "common/util/thread_role.hpp"
 
 namespace jilaf::http {
@@ -152,7 +152,7 @@ asio::awaitable<beast::error_code> WriteResponse(beast::tcp_stream& stream,
   co_return ec;
 }
 
-std::string NewRequestId() { return events::NewUuid(); }
+std::string NewRequestId() { return util::NewUuid(); }
 
 }  // namespace
 

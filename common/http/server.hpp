@@ -56,7 +56,7 @@ struct ServerOptions {
   /// Per request: true runs the handler on the io thread, skipping the two thread hand-offs of
   /// the worker pool. Only for handlers that never block (short store reads); see
   /// Router::Execution.
-  std::function<bool(const Request&)> run_inline;
+  std::function<bool(Request&)> run_inline;
 };
 
 /// Called for every response the server itself produced without the handler (400, 413, 431,

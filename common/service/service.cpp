@@ -240,7 +240,7 @@ int Service::Run(http::Router api) {
       std::make_shared<http::RateLimiter>(config_.rate_limit, metrics_.get()));
   auto* m = metrics_.get();
   auto api_options = ApiServerOptions(config_);
-  api_options.run_inline = [api_pipeline](const http::Request& request) {
+  api_options.run_inline = [api_pipeline](http::Request& request) {
     return api_pipeline->RunsInline(request);
   };
   http::HttpServer api_server(

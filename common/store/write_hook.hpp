@@ -1,6 +1,5 @@
 #pragma once
 
-#include <concepts>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -18,9 +17,9 @@ class Db;
 class WriteHook {
  public:
   virtual ~WriteHook() = default;
-  /// Runs after the job returned. `status` and `body` come from the job's result when it is
-  /// response-like (has `int status` and `std::string body`), else nullopt and empty. Throwing
-  /// fails the job (and so rolls back its work).
+  /// Runs after the job returned. `status` and `body` describe the job's result
+  /// (DescribeOutcome), else nullopt and empty. Throwing fails the job (and so rolls back its
+  /// work).
   virtual void InTransaction(Db& db, std::optional<int> status, std::string_view body) = 0;
 };
 
@@ -39,15 +38,18 @@ class ScopedWriteHook {
   std::shared_ptr<WriteHook> previous_;
 };
 
-namespace detail {
-
-template <typename R>
-concept ResponseLike = requires(const R& r) {
-  { r.status } -> std::convertible_to<int>;
-  { r.body } -> std::convertible_to<std::string_view>;
+/// What a hook learns of a job's result. The store knows no result types: the default below says
+/// nothing, and a layer above gives its own result type an overload found by argument-dependent
+/// lookup (common/http does so for its Response).
+struct JobOutcome {
+  std::optional<int> status;
+  std::string_view body;
 };
 
-}  // namespace detail
+template <typename R>
+JobOutcome DescribeOutcome(const R& /*result*/) {
+  return {};
+}
 
 /// `fn` followed by the current thread's hook, if any (else `fn` unchanged in effect).
 template <typename Fn>
@@ -60,11 +62,8 @@ auto WithWriteHook(Fn fn) {
     } else {
       R result = fn(db);
       if (hook) {
-        if constexpr (detail::ResponseLike<R>) {
-          hook->InTransaction(db, static_cast<int>(result.status), result.body);
-        } else {
-          hook->InTransaction(db, std::nullopt, {});
-        }
+        const JobOutcome outcome = DescribeOutcome(result);
+        hook->InTransaction(db, outcome.status, outcome.body);
       }
       return result;
     }

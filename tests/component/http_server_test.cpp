@@ -89,7 +89,7 @@ TEST_F(HttpServerTest, IoThreadReadsHoldNoSnapshotOnceTheRoundEnds) {
   auto pipeline = std::make_shared<Pipeline>(std::move(router), nullptr, &metrics_, "test");
   runtime_ = std::make_unique<Runtime>(2, 4);
   ServerOptions options;
-  options.run_inline = [pipeline](const Request& r) { return pipeline->RunsInline(r); };
+  options.run_inline = [pipeline](Request& r) { return pipeline->RunsInline(r); };
   server_ = std::make_unique<HttpServer>(*runtime_, options,
                                          [pipeline](Request& r) { return pipeline->Handle(r); });
   server_->Start();

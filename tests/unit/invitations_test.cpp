@@ -3,6 +3,9 @@
 // handlers in-process against a real SQLite store (no HTTP).
 #include <gtest/gtest.h>
 
+#include "common/domain/error.hpp"
+#include "common/http/problem.hpp"
+
 #include <filesystem>
 
 #include "common/events/outbox.hpp"
@@ -23,10 +26,20 @@
 namespace jilaf::invitations {
 namespace {
 
+// Runs `fn`; a broken domain rule (domain::Error) is rethrown as the problem the API answers.
+template <typename Fn>
+void DomainAsHttp(Fn& fn) {
+  try {
+    fn();
+  } catch (const domain::Error& error) {
+    throw http::ToApiError(error);
+  }
+}
+
 template <typename Fn>
 http::ApiError Problem(Fn fn) {
   try {
-    fn();
+    DomainAsHttp(fn);
   } catch (const http::ApiError& error) {
     return error;
   }

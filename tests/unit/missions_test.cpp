@@ -1,6 +1,9 @@
 // The missions service's rules and handlers, called directly over a real SQLite store.
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
+#include "common/domain/error.hpp"
+#include "common/http/problem.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -22,6 +25,16 @@
 namespace jilaf::missions {
 namespace {
 
+// Runs `fn`; a broken domain rule (domain::Error) is rethrown as the problem the API answers.
+template <typename Fn>
+void DomainAsHttp(Fn& fn) {
+  try {
+    fn();
+  } catch (const domain::Error& error) {
+    throw http::ToApiError(error);
+  }
+}
+
 using nlohmann::json;
 
 // The status and field pointers of the problem a handler throws.
@@ -34,7 +47,7 @@ struct Problem {
 template <typename Fn>
 Problem ProblemOf(Fn fn) {
   try {
-    fn();
+    DomainAsHttp(fn);
   } catch (const http::ApiError& error) {
     Problem problem{error.status(), {}, error.extensions()};
     if (error.extensions().contains("errors")) {

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include "common/domain/error.hpp"
+#include "common/http/problem.hpp"
+
 #include <set>
 
 #include "common/http/problem.hpp"
@@ -9,11 +12,21 @@
 namespace jilaf::projects {
 namespace {
 
+// Runs `fn`; a broken domain rule (domain::Error) is rethrown as the problem the API answers.
+template <typename Fn>
+void DomainAsHttp(Fn& fn) {
+  try {
+    fn();
+  } catch (const domain::Error& error) {
+    throw http::ToApiError(error);
+  }
+}
+
 // Runs `fn`, expects an ApiError with this status and slug, returns it for closer checks.
 template <typename Fn>
 http::ApiError Expect(int status, const std::string& slug, Fn fn) {
   try {
-    fn();
+    DomainAsHttp(fn);
   } catch (const http::ApiError& error) {
     EXPECT_EQ(error.status(), status) << error.detail();
     EXPECT_EQ(error.slug(), slug) << error.detail();
