@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
   if (!consumer) return Fail(error);
 
   RdKafka::Metadata* raw_metadata = nullptr;
-  if (consumer->metadata(true, nullptr, &raw_metadata, 10000) != RdKafka::ERR_NO_ERROR) {
+  if (consumer->metadata(true, nullptr, &raw_metadata, 30000) != RdKafka::ERR_NO_ERROR) {
     return Fail("cannot read the broker's metadata");
   }
   const std::unique_ptr<RdKafka::Metadata> metadata(raw_metadata);
@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
     if (topic->topic().rfind("__", 0) == 0) continue;
     for (const auto* partition : *topic->partitions()) {
       Partition p{topic->topic(), partition->id()};
-      if (consumer->query_watermark_offsets(p.topic, p.id, &p.low, &p.high, 10000) !=
+      if (consumer->query_watermark_offsets(p.topic, p.id, &p.low, &p.high, 30000) !=
           RdKafka::ERR_NO_ERROR) {
         return Fail("cannot read the offsets of " + p.Name());
       }

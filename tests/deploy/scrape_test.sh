@@ -67,7 +67,7 @@ PY
 failures=0
 for service in "${services[@]}"; do
   port=${admin_port[$service]}
-  deadline=$((SECONDS + 30))
+  deadline=$((SECONDS + 60))
   until curl -fsS -o /dev/null "http://127.0.0.1:$port/readyz" 2>/dev/null; do
     if ((SECONDS > deadline)); then
       cat "$work/$service.log" >&2
@@ -125,7 +125,7 @@ done
 echo "Prometheus scrapes ${#services[@]} services, up == 1: $up"
 
 # Every rule group evaluated at least once, without errors.
-deadline=$((SECONDS + 30))
+deadline=$((SECONDS + 60))
 until rules="$(curl -fsS "$api/rules" | /usr/bin/python3 -c '
 import json, sys
 groups = json.load(sys.stdin)["data"]["groups"]

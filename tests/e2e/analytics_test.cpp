@@ -177,7 +177,7 @@ TEST_F(AnalyticsE2e, RebuildsEveryFiscalYearReportFromTheTopicsAlone) {
         return ServiceReport(*running_[2])["alumni"]["new_alumni"] ==
                invitations_report["completed"];
       },
-      seconds(60)));
+      seconds(120)));
 
   // Store A follows the topics as they fill (the relays publish asynchronously).
   std::string difference;
@@ -186,7 +186,7 @@ TEST_F(AnalyticsE2e, RebuildsEveryFiscalYearReportFromTheTopicsAlone) {
         Consume(store_a, group_a);
         return AllEqual(store_a, &difference);
       },
-      seconds(120)))
+      seconds(240)))
       << difference;
   const json projects_report = ServiceReport(*running_[1]);
   EXPECT_GT(projects_report["totals"]["projects"].get<int>(), 0);
@@ -250,7 +250,7 @@ TEST_F(AnalyticsE2e, RebuildsEveryFiscalYearReportFromTheTopicsAlone) {
         }
         return AllEqual(store_a, &difference);
       },
-      seconds(120)))
+      seconds(240)))
       << difference;
   std::map<std::string, json> expected;
   for (std::size_t i = 0; i < kServices.size(); ++i) {
@@ -325,7 +325,7 @@ TEST_F(AnalyticsE2e, EventLackingAReportFactGoesToItsOwnDeadLetterTopic) {
   const std::string db = dir_ + "/poison.db";
   const std::string group = "analytics-e2e-" + events::NewUuid().substr(0, 8) + "-poison";
   Consume(db, group, "--topics jilaf.projects.events");
-  const auto dead = FindMessage("jilaf.analytics.dlq", key, seconds(30));
+  const auto dead = FindMessage("jilaf.analytics.dlq", key, seconds(60));
   ASSERT_FALSE(dead.empty()) << "no dead letter for " << key;
   EXPECT_EQ(dead.at("dlq_consumer"), group);
   EXPECT_EQ(dead.at("dlq_origin_topic"), "jilaf.projects.events");

@@ -39,7 +39,7 @@ std::vector<std::string> ReadAllTopics(const std::string& bootstrap, std::size_t
   EXPECT_TRUE(consumer) << error;
   if (!consumer) return {};
   RdKafka::Metadata* raw = nullptr;
-  EXPECT_EQ(consumer->metadata(true, nullptr, &raw, 10000), RdKafka::ERR_NO_ERROR);
+  EXPECT_EQ(consumer->metadata(true, nullptr, &raw, 30000), RdKafka::ERR_NO_ERROR);
   std::unique_ptr<RdKafka::Metadata> metadata(raw);
   std::vector<RdKafka::TopicPartition*> partitions;
   std::map<std::pair<std::string, int>, std::int64_t> ends;
@@ -49,7 +49,7 @@ std::vector<std::string> ReadAllTopics(const std::string& bootstrap, std::size_t
     for (const auto* partition : *topic->partitions()) {
       std::int64_t low = 0;
       std::int64_t high = 0;
-      consumer->query_watermark_offsets(topic->topic(), partition->id(), &low, &high, 10000);
+      consumer->query_watermark_offsets(topic->topic(), partition->id(), &low, &high, 30000);
       if (high <= low) continue;
       ends[{topic->topic(), partition->id()}] = high;
       partitions.push_back(RdKafka::TopicPartition::create(topic->topic(), partition->id(), low));
@@ -57,7 +57,8 @@ std::vector<std::string> ReadAllTopics(const std::string& bootstrap, std::size_t
   }
   consumer->assign(partitions);
   std::vector<std::string> messages;
-  const auto deadline = std::chrono::steady_clock::now() + seconds(60);
+  // Generous: the shared broker holds every earlier test's (and run's) messages.
+  const auto deadline = std::chrono::steady_clock::now() + seconds(180);
   while (!ends.empty() && std::chrono::steady_clock::now() < deadline) {
     std::unique_ptr<RdKafka::Message> message(consumer->consume(500));
     if (message->err() != RdKafka::ERR_NO_ERROR) continue;

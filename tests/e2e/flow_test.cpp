@@ -107,7 +107,7 @@ TEST_F(E2eTest, WritesDuringABrokerOutageAreAcceptedAndDeliveredExactlyOnce) {
     EXPECT_EQ(count, 1) << subject;
   }
   EXPECT_TRUE(testing::WaitUntil(
-      [&] { return Metric(invitations, "jilaf_outbox_pending ") == 0.0; }, seconds(30)));
+      [&] { return Metric(invitations, "jilaf_outbox_pending ") == 0.0; }, seconds(60)));
 }
 
 TEST_F(E2eTest, ReplayFromEarliestOffsetCreatesNoDuplicates) {

@@ -85,7 +85,7 @@ TEST_F(MissionsE2eTest, CompletedInviteeJoinsAlumniIsInvitedAndRegistersLinked) 
   const std::string email = "dara." + nomination_id.substr(0, 8) + "@example.org";
   ProduceEvent("jilaf.invitations.events", kCompleted, nomination_id,
                CompletedData(nomination_id, email, "KH"));
-  const json alumnus = WaitForAlumnus(missions, nomination_id, seconds(60));
+  const json alumnus = WaitForAlumnus(missions, nomination_id, seconds(90));
   ASSERT_FALSE(alumnus.is_null()) << "the completed invitee never reached the alumni directory";
   EXPECT_EQ(alumnus["country"], "KH");
   EXPECT_EQ(alumnus["fiscal_year"], 2026);

@@ -233,7 +233,7 @@ TEST_F(NotificationsE2e, NominationProducesExactlyTheEmailWebhookAndInboxEntry) 
   ASSERT_TRUE(testing::WaitUntil([&] { return !Mails().empty() && !receiver.Accepted().empty(); },
                                  seconds(60)))
       << "mails: " << Mails().size() << ", webhooks: " << receiver.Requests();
-  ASSERT_TRUE(WaitForInbox(notifications, {"nominations/" + nomination_id}, seconds(30)));
+  ASSERT_TRUE(WaitForInbox(notifications, {"nominations/" + nomination_id}, seconds(60)));
 
   const auto mails = Mails();
   ASSERT_EQ(mails.size(), 1u);
@@ -262,7 +262,7 @@ TEST_F(NotificationsE2e, NominationProducesExactlyTheEmailWebhookAndInboxEntry) 
         return Deliveries(notifications, "status=sent&channel=email&event_id=" + event_id).size() ==
                1;
       },
-      seconds(10)));
+      seconds(60)));
   EXPECT_EQ(mail["message_id"], "<" + email[0]["id"].get<std::string>() + "@notifications.jilaf>");
   EXPECT_EQ(Deliveries(notifications, "channel=webhook&event_id=" + event_id).size(), 1u);
   const auto inbox = Deliveries(notifications, "channel=inbox&event_id=" + event_id);
@@ -296,7 +296,7 @@ TEST_F(NotificationsE2e, NominationProducesExactlyTheEmailWebhookAndInboxEntry) 
         return Metric(notifications,
                       "jilaf_events_published_total{topic=\"jilaf.notifications.events\"}") >= 8.0;
       },
-      seconds(30)));
+      seconds(60)));
 }
 
 TEST_F(NotificationsE2e, ReplayOfEveryTopicSendsNothingAgain) {
@@ -350,7 +350,7 @@ TEST_F(NotificationsE2e, WebhookFailingThreeTimesIsSentOnceAfterRetries) {
         deliveries = Deliveries(notifications, "event_id=" + large.id);
         return deliveries.size() == 1 && deliveries[0]["status"] == "sent";
       },
-      seconds(10)));
+      seconds(60)));
   EXPECT_EQ(deliveries[0]["attempts"], 4);
   EXPECT_EQ(deliveries[0]["history"].size(), 4u);
   EXPECT_EQ(deliveries[0]["history"][0]["outcome"], "failed");
@@ -388,7 +388,7 @@ TEST_F(NotificationsE2e, AlwaysFailingWebhookGoesDeadAndIsRedriven) {
         const auto result = Call(notifications, "GET", "/v1/deliveries/" + id, {}, staff_token_);
         return json::parse(result.body)["status"] == "sent";
       },
-      seconds(30)));
+      seconds(60)));
   ASSERT_EQ(receiver.Accepted().size(), 1u);
   EXPECT_EQ(receiver.Accepted()[0].first["id"], event.id);
   const auto again =
@@ -479,7 +479,7 @@ TEST_F(NotificationsE2e, PublishedReportReachesTheAtomFeedAndTheNextPeriodical) 
   ASSERT_EQ(archive.status, 200);
   EXPECT_EQ(json::parse(archive.body)["items"][0]["id"], issue["id"]);
 
-  ASSERT_TRUE(testing::WaitUntil([&] { return Mails().size() == 1; }, seconds(30)));
+  ASSERT_TRUE(testing::WaitUntil([&] { return Mails().size() == 1; }, seconds(60)));
   const auto mail = Mails()[0];
   EXPECT_EQ(mail["rcpt_tos"], json::array({subscriber}));
   EXPECT_EQ(mail["subject"], issue["ja"]["title"]);
@@ -553,7 +553,7 @@ TEST_F(NotificationsE2e, OptOutIsHonouredExceptForOperationalMessages) {
         suppressed = Deliveries(notifications, "status=suppressed&channel=email");
         return !suppressed.empty();
       },
-      seconds(10)));
+      seconds(60)));
   ASSERT_EQ(suppressed.size(), 1u);
   EXPECT_EQ(suppressed[0]["category"], "acknowledgements");
   EXPECT_FALSE(testing::WaitUntil([&] { return Mails().size() > 1; }, seconds(2)));
