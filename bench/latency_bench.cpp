@@ -74,9 +74,9 @@ void Post(const Options& options, int count, double rate, Timings& timings) {
       for (int i = next++; i < count; i = next++) {
         std::this_thread::sleep_until(start +
                                       std::chrono::duration_cast<Clock::duration>(interval * i));
-        const auto result =
-            client.RequestHonouringRetryAfter("POST", "/v1/programmes/" + options.programme +
-                                                          "/nominations", NominationBody(i), headers);
+        const auto result = client.RequestHonouringRetryAfter(
+            "POST", "/v1/programmes/" + options.programme + "/nominations", NominationBody(i),
+            headers);
         const auto now = Clock::now();
         if (result.status != 201) Fail("POST answered " + std::to_string(result.status));
         const auto id = nlohmann::json::parse(result.body).at("id").get<std::string>();

@@ -50,13 +50,12 @@ TEST_F(SecurityE2eTest, RateLimitsPerPrincipalAndClassAre429WithRetryAfterAndCou
             422);
   // The fiscal-year report is declared expensive: one per second here.
   const auto viewer = Token("viewer");
-  EXPECT_EQ(until_refused(1, 200,
-                          [&] {
-                            return CallOnce(service, "GET", "/v1/reports/fiscal-years/2026", {},
-                                            viewer);
-                          })
-                .status,
-            429);
+  EXPECT_EQ(
+      until_refused(
+          1, 200,
+          [&] { return CallOnce(service, "GET", "/v1/reports/fiscal-years/2026", {}, viewer); })
+          .status,
+      429);
   EXPECT_EQ(Metric(service, R"(jilaf_http_rate_limited_total{class="write",scope="principal"})"),
             1);
   EXPECT_EQ(

@@ -100,8 +100,8 @@ HttpResult HttpClient::RequestHonouringRetryAfter(
     if ((result.status != 429 && result.status != 503) || attempt >= policy.attempts) {
       return result;
     }
-    const auto delay = std::max(RetryAfterDelay(result.Header("retry-after")),
-                                std::chrono::milliseconds(50));
+    const auto delay =
+        std::max(RetryAfterDelay(result.Header("retry-after")), std::chrono::milliseconds(50));
     if (waited + delay > policy.budget) return result;
     std::this_thread::sleep_for(delay);
     waited += delay;
