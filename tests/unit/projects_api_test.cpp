@@ -12,7 +12,7 @@
 #include "common/http/idempotency.hpp"
 #include "common/http/problem.hpp"
 #include "services/projects/handlers.hpp"
-#include "services/projects/store.hpp"
+#include "services/projects/tables.hpp"
 #include "tests/support/process.hpp"
 
 namespace jilaf::projects {
@@ -218,7 +218,7 @@ TEST_F(ProjectsApiTest, EveryCreatingEndpointNamesEachBadField) {
        {{"id", "x"}},
        {{"to", "approved"}, {"exchange_rate", "abc"}},
        {"/exchange_rate"}},
-      {TransitionReport, {{"id", "x"}}, {{"to", "returned"}}, {"/comment"}},
+      {TransitionReport, {{"id", "x"}}, {{"to", "returned"}}, {"/reason"}},
       {CreateAmendment,
        {{"id", project}},
        {{"budget", {{"amount", -1}, {"currency", "JPY"}}}},
