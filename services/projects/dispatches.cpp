@@ -44,29 +44,12 @@ void CheckOverlap(store::Db& db, const nlohmann::json& doc) {
                                    doc["to_date"], doc.value("status", "planned")});
 }
 
-nlohmann::json DispatchData(const nlohmann::json& dispatch) {
+nlohmann::json Data(store::Db&, const nlohmann::json& dispatch) {
   return {{"dispatch_id", dispatch["id"]},  {"project_id", dispatch["project_id"]},
           {"expert", dispatch["expert"]},   {"role", dispatch["role"]},
           {"country", dispatch["country"]}, {"from_date", dispatch["from_date"]},
           {"to_date", dispatch["to_date"]}, {"status", dispatch["status"]},
           {"version", dispatch["version"]}};
-}
-
-aggregate::Announce Announce(std::string what) {
-  return [what = std::move(what)](aggregate::Change& change, const nlohmann::json& doc) {
-    change.Emit(Facts(Tables().dispatch, what, doc["project_id"], doc, DispatchData(doc)));
-  };
-}
-
-const aggregate::Lifecycle& DispatchLifecycle() {
-  static const aggregate::Lifecycle lifecycle{
-      rules::DispatchStates(), "status_history",
-      [](aggregate::Change&, const nlohmann::json& doc, const std::string& from) {
-        auto data = DispatchData(doc);
-        data["from"] = from;
-        return Facts(Tables().dispatch, doc["status"], doc["project_id"], doc, std::move(data));
-      }};
-  return lifecycle;
 }
 
 }  // namespace
@@ -84,7 +67,7 @@ http::Response CreateDispatch(const http::Request& request, store::Store& store)
         doc["status"] = "planned";
         doc["status_history"] = nlohmann::json::array();
       },
-      Announce("planned"));
+      Announce(Tables().dispatch, "planned", Data));
 }
 
 http::Response ListProjectDispatches(const http::Request& request, store::Store& store) {
@@ -115,7 +98,7 @@ http::Response UpdateDispatch(const http::Request& request, store::Store& store)
             patch)));
         CheckOverlap(change.tx, doc);
       },
-      Announce("updated"));
+      Announce(Tables().dispatch, "updated", Data));
 }
 
 http::Response TransitionDispatch(const http::Request& request, store::Store& store) {
@@ -123,7 +106,8 @@ http::Response TransitionDispatch(const http::Request& request, store::Store& st
   http::ObjectReader in(body);
   const auto input = aggregate::ReadTransition(in);
   in.Finish();
-  return aggregate::Transition(store, request, Tables().dispatch, DispatchLifecycle(),
+  return aggregate::Transition(store, request, Tables().dispatch,
+                               Moves(Tables().dispatch, rules::DispatchStates(), Data),
                                request.Param("id"), input);
 }
 

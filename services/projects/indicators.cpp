@@ -47,7 +47,7 @@ bool ValidPeriod(const std::string& period) {
   return std::regex_match(period, pattern);
 }
 
-nlohmann::json IndicatorData(const nlohmann::json& doc) {
+nlohmann::json Data(store::Db&, const nlohmann::json& doc) {
   return {{"indicator_id", doc["id"]}, {"project_id", doc["project_id"]}, {"name", doc["name"]},
           {"unit", doc["unit"]},       {"baseline", doc["baseline"]},     {"target", doc["target"]},
           {"version", doc["version"]}};
@@ -99,12 +99,11 @@ nlohmann::json ReadActual(const nlohmann::json& body, const nlohmann::json& indi
 void AnnounceActual(aggregate::Change& change, const nlohmann::json& doc,
                     const std::string& period) {
   const auto& actual = doc["actuals"][period];
-  auto data = IndicatorData(doc);
+  auto data = Data(change.tx, doc);
   data["period"] = period;
   data["value"] = actual["value"];
   if (actual.contains("breakdown")) data["breakdown"] = actual["breakdown"];
-  change.Emit(
-      Facts(Tables().indicator, "actual_recorded", doc["project_id"], doc, std::move(data)));
+  change.Emit(Facts(Tables().indicator, "actual_recorded", doc, std::move(data)));
 }
 
 }  // namespace
@@ -118,9 +117,7 @@ http::Response CreateIndicator(const http::Request& request, store::Store& store
         doc["project_id"] = project["id"];
         doc["actuals"] = nlohmann::json::object();
       },
-      [&](aggregate::Change& change, const nlohmann::json& doc) {
-        change.Emit(Facts(t.indicator, "created", doc["project_id"], doc, IndicatorData(doc)));
-      });
+      Announce(t.indicator, "created", Data));
 }
 
 http::Response ListIndicators(const http::Request& request, store::Store& store) {

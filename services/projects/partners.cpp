@@ -31,7 +31,7 @@ nlohmann::json ReadPartner(const nlohmann::json& body) {
   return doc;
 }
 
-nlohmann::json EventData(const nlohmann::json& doc) {
+nlohmann::json PartnerData(store::Db&, const nlohmann::json& doc) {
   return {{"partner_id", doc["id"]},
           {"name", doc["name"]},
           {"country", doc["country"]},
@@ -39,17 +39,12 @@ nlohmann::json EventData(const nlohmann::json& doc) {
           {"version", doc["version"]}};
 }
 
-aggregate::Announce Announce(std::string what) {
-  return [what = std::move(what)](aggregate::Change& change, const nlohmann::json& doc) {
-    change.Emit(Facts(Tables().partner, what, doc["id"], doc, EventData(doc)));
-  };
-}
-
 }  // namespace
 
 http::Response CreatePartner(const http::Request& request, store::Store& store) {
   return aggregate::Create(store, request, Tables().partner,
-                           ReadPartner(http::ParseJsonBody(request)), {}, Announce("created"));
+                           ReadPartner(http::ParseJsonBody(request)), {},
+                           Announce(Tables().partner, "created", PartnerData));
 }
 
 http::Response ListPartners(const http::Request& request, store::Store& store) {
@@ -72,7 +67,7 @@ http::Response UpdatePartner(const http::Request& request, store::Store& store) 
         doc.erase("acronym");
         doc.update(changed);
       },
-      Announce("updated"));
+      Announce(Tables().partner, "updated", PartnerData));
 }
 
 http::Response DeletePartner(const http::Request& request, store::Store& store) {
@@ -87,7 +82,7 @@ http::Response DeletePartner(const http::Request& request, store::Store& store) 
               .With("projects", used);
         }
       },
-      Announce("deleted"));
+      Announce(Tables().partner, "deleted", PartnerData));
 }
 
 }  // namespace jilaf::projects

@@ -78,11 +78,7 @@ nlohmann::json ProjectData(const nlohmann::json& doc) {
 
 namespace {
 
-aggregate::Announce Announce(std::string what) {
-  return [what = std::move(what)](aggregate::Change& change, const nlohmann::json& doc) {
-    change.Emit(Facts(Tables().project, what, doc["id"], doc, ProjectData(doc)));
-  };
-}
+nlohmann::json Data(store::Db&, const nlohmann::json& doc) { return ProjectData(doc); }
 
 // The members a PATCH body touches.
 std::vector<std::string> Touched(const nlohmann::json& patch) {
@@ -119,17 +115,6 @@ void CheckReviews(store::Db& db, const std::string& project_id, const std::strin
     reviews.push_back({review["decision"]});
   }
   rules::CheckReviewsAllow(reviews, to);
-}
-
-aggregate::Lifecycle ProjectLifecycle(std::optional<std::string> reason) {
-  return {rules::ProjectStates(), "status_history",
-          [reason = std::move(reason)](aggregate::Change&, const nlohmann::json& doc,
-                                       const std::string& from) {
-            auto data = ProjectData(doc);
-            data["from"] = from;
-            data["comment"] = reason.value_or("");
-            return Facts(Tables().project, doc["status"], doc["id"], doc, std::move(data));
-          }};
 }
 
 nlohmann::json ReadReview(const nlohmann::json& body) {
@@ -225,7 +210,7 @@ void AnnounceAmendment(aggregate::Change& change, nlohmann::json& project,
   data["amended_by"] = amendment["amended_by"];
   data["reason"] = amendment["reason"];
   data["changes"] = amendment["changes"];
-  change.Emit(Facts(t.project, "amended", project["id"], project, std::move(data)));
+  change.Emit(Facts(t.project, "amended", project, std::move(data)));
   change.Respond(CreatedUnderProject(t.amendments, amendment));
 }
 
@@ -240,7 +225,7 @@ http::Response CreateProject(const http::Request& request, store::Store& store) 
         doc["status"] = "proposed";
         doc["status_history"] = nlohmann::json::array();
       },
-      Announce("created"));
+      Announce(Tables().project, "created", Data));
 }
 
 http::Response ListProjects(const http::Request& request, store::Store& store) {
@@ -269,11 +254,12 @@ http::Response UpdateProject(const http::Request& request, store::Store& store) 
         rules::CheckDirectChange(doc["status"], Touched(patch));
         doc.update(ReadProject(change.tx, aggregate::MergePatch(Editable(doc), patch)));
       },
-      Announce("updated"));
+      Announce(Tables().project, "updated", Data));
 }
 
 http::Response DeleteProject(const http::Request& request, store::Store& store) {
-  return DeleteRecord(store, request, Tables().project, CheckDeletable, Announce("deleted"));
+  return DeleteRecord(store, request, Tables().project, CheckDeletable,
+                      Announce(Tables().project, "deleted", Data));
 }
 
 http::Response TransitionProject(const http::Request& request, store::Store& store) {
@@ -281,11 +267,12 @@ http::Response TransitionProject(const http::Request& request, store::Store& sto
   http::ObjectReader in(body);
   const auto input = aggregate::ReadTransition(in);
   in.Finish();
-  return aggregate::Transition(store, request, Tables().project, ProjectLifecycle(input.reason),
-                               request.Param("id"), input,
-                               [&](aggregate::Change& change, nlohmann::json& doc) {
-                                 CheckReviews(change.tx, doc["id"], input.to);
-                               });
+  return aggregate::Transition(
+      store, request, Tables().project,
+      Moves(Tables().project, rules::ProjectStates(), Data, input.reason.value_or("")),
+      request.Param("id"), input, [&](aggregate::Change& change, nlohmann::json& doc) {
+        CheckReviews(change.tx, doc["id"], input.to);
+      });
 }
 
 http::Response CreateReview(const http::Request& request, store::Store& store) {

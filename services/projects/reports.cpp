@@ -38,11 +38,8 @@ nlohmann::json ReportData(const nlohmann::json& report, const nlohmann::json& pr
           {"version", report["version"]}};
 }
 
-aggregate::Announce Announce(std::string what) {
-  return [what = std::move(what)](aggregate::Change& change, const nlohmann::json& doc) {
-    const auto project = ProjectOf(change.tx, doc);
-    change.Emit(Facts(Tables().report, what, project["id"], doc, ReportData(doc, project)));
-  };
+nlohmann::json Data(store::Db& db, const nlohmann::json& doc) {
+  return ReportData(doc, ProjectOf(db, doc));
 }
 
 void CheckCanReport(const nlohmann::json& project) {
@@ -51,18 +48,6 @@ void CheckCanReport(const nlohmann::json& project) {
                                    project["status"].get<std::string>() + " project")
         .With("status", project["status"]);
   }
-}
-
-aggregate::Lifecycle ReportLifecycle(std::optional<std::string> reason) {
-  return {rules::ReportStates(), "status_history",
-          [reason = std::move(reason)](aggregate::Change& change, const nlohmann::json& doc,
-                                       const std::string& from) {
-            const auto project = ProjectOf(change.tx, doc);
-            auto data = ReportData(doc, project);
-            data["from"] = from;
-            data["comment"] = reason.value_or("");
-            return Facts(Tables().report, doc["status"], project["id"], doc, std::move(data));
-          }};
 }
 
 // The candidates of the overdue scan, as the rule sees them.
@@ -80,20 +65,16 @@ std::vector<rules::ReportDue> DueOf(const std::vector<nlohmann::json>& docs) {
 
 http::Response CreateReport(const http::Request& request, store::Store& store) {
   const auto& t = Tables();
-  nlohmann::json project;
   return aggregate::CreateChild(
       store, request, t.projects, request.Param("id"), t.report,
       ReadReport(http::ParseJsonBody(request)),
-      [&](aggregate::Change&, const nlohmann::json& parent, nlohmann::json& doc) {
-        CheckCanReport(parent);
-        doc["project_id"] = parent["id"];
+      [](aggregate::Change&, const nlohmann::json& project, nlohmann::json& doc) {
+        CheckCanReport(project);
+        doc["project_id"] = project["id"];
         doc["status"] = "due";
         doc["status_history"] = nlohmann::json::array();
-        project = parent;
       },
-      [&](aggregate::Change& change, const nlohmann::json& doc) {
-        change.Emit(Facts(t.report, "scheduled", project["id"], doc, ReportData(doc, project)));
-      });
+      Announce(t.report, "scheduled", Data));
 }
 
 http::Response ListReports(const http::Request& request, store::Store& store) {
@@ -120,7 +101,7 @@ http::Response UpdateReport(const http::Request& request, store::Store& store) {
         doc.erase("period_to");
         doc.update(changed);
       },
-      Announce("updated"));
+      Announce(Tables().report, "updated", Data));
 }
 
 http::Response TransitionReport(const http::Request& request, store::Store& store) {
@@ -132,13 +113,13 @@ http::Response TransitionReport(const http::Request& request, store::Store& stor
     in.AddError("reason", "is required when a report is returned: say what must change");
   }
   in.Finish();
-  return aggregate::Transition(store, request, Tables().report, ReportLifecycle(input.reason),
-                               request.Param("id"), input,
-                               [&](aggregate::Change&, nlohmann::json& doc) {
-                                 if (input.to == "submitted")
-                                   doc["submitted_at"] = util::NowRfc3339();
-                                 if (document_url) doc["document_url"] = *document_url;
-                               });
+  return aggregate::Transition(
+      store, request, Tables().report,
+      Moves(Tables().report, rules::ReportStates(), Data, input.reason.value_or("")),
+      request.Param("id"), input, [&](aggregate::Change&, nlohmann::json& doc) {
+        if (input.to == "submitted") doc["submitted_at"] = util::NowRfc3339();
+        if (document_url) doc["document_url"] = *document_url;
+      });
 }
 
 int ScanOverdueReports(store::Store& store, const std::string& today) {
@@ -155,7 +136,7 @@ int ScanOverdueReports(store::Store& store, const std::string& today) {
       auto data = ReportData(doc, project);
       data["as_of"] = today;
       // A scheduled scan has no request: its events start their own traces.
-      t.events.Publish(tx, Facts(t.report, "overdue", project["id"], doc, std::move(data)), {});
+      t.events.Publish(tx, Facts(t.report, "overdue", doc, std::move(data)), {});
     }
     return static_cast<int>(overdue.size());
   });

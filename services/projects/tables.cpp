@@ -134,10 +134,30 @@ std::string Subject(const aggregate::DocTable& table, const nlohmann::json& doc)
   return table.spec().name + "/" + doc.at("id").get<std::string>();
 }
 
-aggregate::EventFacts Facts(const aggregate::Kind& kind, std::string what, std::string key,
+aggregate::EventFacts Facts(const aggregate::Kind& kind, std::string what,
                             const nlohmann::json& doc, nlohmann::json data) {
+  std::string key = doc.value("project_id", doc.at("id").get<std::string>());
   return {kind.aggregate, std::move(what), std::move(key), Subject(kind.table, doc),
           std::move(data)};
+}
+
+aggregate::Announce Announce(const aggregate::Kind& kind, std::string what, DataOf data) {
+  return [&kind, what = std::move(what), data = std::move(data)](aggregate::Change& change,
+                                                                 const nlohmann::json& doc) {
+    change.Emit(Facts(kind, what, doc, data(change.tx, doc)));
+  };
+}
+
+aggregate::Lifecycle Moves(const aggregate::Kind& kind, const domain::StateMachine& machine,
+                           DataOf data, std::optional<std::string> comment) {
+  return {machine, "status_history",
+          [&kind, data = std::move(data), comment = std::move(comment)](
+              aggregate::Change& change, const nlohmann::json& doc, const std::string& from) {
+            auto payload = data(change.tx, doc);
+            payload["from"] = from;
+            if (comment) payload["comment"] = *comment;
+            return Facts(kind, doc.at("status").get<std::string>(), doc, std::move(payload));
+          }};
 }
 
 nlohmann::json ProjectOf(store::Db& db, const nlohmann::json& child) {

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
+#include <optional>
 #include <string>
 
 #include "common/aggregate/sequences.hpp"
@@ -46,10 +48,19 @@ const ProjectTables& Tables();
 /// The event subject of a document: "tranches/<id>".
 std::string Subject(const aggregate::DocTable& table, const nlohmann::json& doc);
 
-/// The facts of an event about `doc` of `kind`, keyed by `key` (the project id for everything
-/// that belongs to a project, so its events stay in order).
-aggregate::EventFacts Facts(const aggregate::Kind& kind, std::string what, std::string key,
+/// The facts of an event about `doc` of `kind`, keyed by its project (its own id for partners
+/// and projects), so that a project's events stay in order.
+aggregate::EventFacts Facts(const aggregate::Kind& kind, std::string what,
                             const nlohmann::json& doc, nlohmann::json data);
+
+/// The payload of a kind's events, from its document (reading its project where needed).
+using DataOf = std::function<nlohmann::json(store::Db&, const nlohmann::json& doc)>;
+/// Emits `jilaf.projects.<kind>.<what>` about the stored document.
+aggregate::Announce Announce(const aggregate::Kind& kind, std::string what, DataOf data);
+/// The moves of `kind` under `machine`, each announced as its new status with `from` in the
+/// payload (and `comment`, the reason, when `comment` is given).
+aggregate::Lifecycle Moves(const aggregate::Kind& kind, const domain::StateMachine& machine,
+                           DataOf data, std::optional<std::string> comment = std::nullopt);
 
 /// The project a child document (tranche, report...) belongs to.
 nlohmann::json ProjectOf(store::Db& db, const nlohmann::json& child);

@@ -45,11 +45,8 @@ nlohmann::json TrancheData(const nlohmann::json& tranche, const nlohmann::json& 
 
 namespace {
 
-aggregate::Announce Announce(std::string what) {
-  return [what = std::move(what)](aggregate::Change& change, const nlohmann::json& doc) {
-    const auto project = ProjectOf(change.tx, doc);
-    change.Emit(Facts(Tables().tranche, what, project["id"], doc, TrancheData(doc, project)));
-  };
+nlohmann::json Data(store::Db& db, const nlohmann::json& doc) {
+  return TrancheData(doc, ProjectOf(db, doc));
 }
 
 void CheckEditable(const nlohmann::json& doc) {
@@ -110,37 +107,21 @@ void CheckMove(store::Db& db, const nlohmann::json& doc, const std::string& to, 
   if (to == "approved") rules::CheckReportHold(ReportsOf(db, project["id"]), doc["planned_date"]);
 }
 
-const aggregate::Lifecycle& TrancheLifecycle() {
-  static const aggregate::Lifecycle lifecycle{
-      rules::TrancheStates(), "status_history",
-      [](aggregate::Change& change, const nlohmann::json& doc, const std::string& from) {
-        const auto project = ProjectOf(change.tx, doc);
-        auto data = TrancheData(doc, project);
-        data["from"] = from;
-        return Facts(Tables().tranche, doc["status"], project["id"], doc, std::move(data));
-      }};
-  return lifecycle;
-}
-
 }  // namespace
 
 http::Response CreateTranche(const http::Request& request, store::Store& store) {
   const auto& t = Tables();
-  nlohmann::json project;
   return aggregate::CreateChild(
       store, request, t.projects, request.Param("id"), t.tranche,
       ReadTranche(http::ParseJsonBody(request)),
-      [&](aggregate::Change&, const nlohmann::json& parent, nlohmann::json& doc) {
-        rules::CheckFinancingAllowed(parent["support_type"]);
-        rules::CheckProjectCanDisburse(parent["status"]);
-        doc["project_id"] = parent["id"];
+      [](aggregate::Change&, const nlohmann::json& project, nlohmann::json& doc) {
+        rules::CheckFinancingAllowed(project["support_type"]);
+        rules::CheckProjectCanDisburse(project["status"]);
+        doc["project_id"] = project["id"];
         doc["status"] = "planned";
         doc["status_history"] = nlohmann::json::array();
-        project = parent;
       },
-      [&](aggregate::Change& change, const nlohmann::json& doc) {
-        change.Emit(Facts(t.tranche, "planned", project["id"], doc, TrancheData(doc, project)));
-      });
+      Announce(t.tranche, "planned", Data));
 }
 
 http::Response ListTranches(const http::Request& request, store::Store& store) {
@@ -164,7 +145,7 @@ http::Response UpdateTranche(const http::Request& request, store::Store& store) 
         }
         doc.update(ReadTranche(aggregate::MergePatch(editable, patch)));
       },
-      Announce("updated"));
+      Announce(Tables().tranche, "updated", Data));
 }
 
 http::Response TransitionTranche(const http::Request& request, store::Store& store) {
@@ -173,12 +154,12 @@ http::Response TransitionTranche(const http::Request& request, store::Store& sto
   const auto input = aggregate::ReadTransition(in);
   const auto payment = ReadPayment(in, input.to);
   in.Finish();
-  return aggregate::Transition(store, request, Tables().tranche, TrancheLifecycle(),
-                               request.Param("id"), input,
-                               [&](aggregate::Change& change, nlohmann::json& doc) {
-                                 ApplyPayment(doc, payment);
-                                 CheckMove(change.tx, doc, input.to, payment.rate.has_value());
-                               });
+  return aggregate::Transition(
+      store, request, Tables().tranche, Moves(Tables().tranche, rules::TrancheStates(), Data),
+      request.Param("id"), input, [&](aggregate::Change& change, nlohmann::json& doc) {
+        ApplyPayment(doc, payment);
+        CheckMove(change.tx, doc, input.to, payment.rate.has_value());
+      });
 }
 
 }  // namespace jilaf::projects
