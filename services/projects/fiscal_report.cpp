@@ -6,8 +6,8 @@
 
 #include "common/http/problem.hpp"
 #include "services/projects/handlers.hpp"
+#include "services/projects/queries.hpp"
 #include "services/projects/rules.hpp"
-#include "services/projects/store.hpp"
 
 namespace jilaf::projects {
 namespace {
@@ -64,33 +64,25 @@ void FiscalYearReportBuilder::Add(const nlohmann::json& project, std::int64_t pr
   AddTo(report_["totals"], projects, committed, disbursed);
 }
 
-http::Response FiscalYearReport(const http::Request& request, store::Store& store) {
-  const std::string& text = request.Param("fy");
+namespace {
+
+int ParseFiscalYear(const std::string& text) {
   int fy = 0;
   if (text.size() != 4 ||
       !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
       (fy = std::stoi(text)) < 1989 || fy > 2100) {
     throw http::ApiError::BadRequest("path parameter fy must be a fiscal year from 1989 to 2100");
   }
+  return fy;
+}
+
+}  // namespace
+
+http::Response FiscalYearReport(const http::Request& request, store::Store& store) {
+  const int fy = ParseFiscalYear(request.Param("fy"));
   FiscalYearReportBuilder report(fy);
   store.Read([&](store::Db& db) {
-    auto projects =
-        db.Prepare("SELECT status, doc FROM projects WHERE fiscal_year = ? ORDER BY seq");
-    projects.Bind(1, fy);
-    while (projects.Step()) {
-      if (!CountedInFiscalReport(projects.Text(0))) continue;
-      const auto project = nlohmann::json::parse(projects.Text(1));
-      report.AddProject(project, project["budget"]["amount_jpy"]);
-    }
-    auto paid = db.Prepare(
-        "SELECT t.doc, p.doc FROM tranches t JOIN projects p ON p.id = t.project_id"
-        " WHERE t.status = 'paid' AND json_extract(t.doc, '$.value_date') BETWEEN ? AND ?"
-        " ORDER BY t.seq");
-    paid.Bind(1, report.from()).Bind(2, report.to());
-    while (paid.Step()) {
-      const auto tranche = nlohmann::json::parse(paid.Text(0));
-      report.AddPaidTranche(nlohmann::json::parse(paid.Text(1)), tranche["amount_jpy"]);
-    }
+    queries::AddFiscalYearFigures(db, fy, report);
     return 0;
   });
   return http::Response::Json(200, report.Take());

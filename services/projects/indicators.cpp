@@ -1,16 +1,15 @@
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <regex>
 
-#include "common/events/cloud_event.hpp"
-#include "common/http/idempotency.hpp"
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
 #include "common/http/resource.hpp"
+#include "common/util/clock.hpp"
 #include "services/projects/handlers.hpp"
-#include "services/projects/input.hpp"
-#include "services/projects/store.hpp"
+#include "services/projects/tables.hpp"
 
 namespace jilaf::projects {
 namespace {
@@ -48,37 +47,85 @@ bool ValidPeriod(const std::string& period) {
   return std::regex_match(period, pattern);
 }
 
-nlohmann::json IndicatorData(const nlohmann::json& doc) {
+nlohmann::json Data(store::Db&, const nlohmann::json& doc) {
   return {{"indicator_id", doc["id"]}, {"project_id", doc["project_id"]}, {"name", doc["name"]},
           {"unit", doc["unit"]},       {"baseline", doc["baseline"]},     {"target", doc["target"]},
           {"version", doc["version"]}};
 }
 
+// The breakdown of an actual `value`: only the indicator's disaggregation keys, each a
+// non-negative number, integers summing to the value.
+nlohmann::json ReadBreakdown(http::ObjectReader& in, http::ObjectReader& breakdown,
+                             const nlohmann::json& raw, const nlohmann::json& allowed,
+                             const std::optional<nlohmann::json>& value) {
+  bool all_integers = value && value->is_number_integer();
+  std::int64_t sum = 0;
+  nlohmann::json parts = nlohmann::json::object();
+  for (const auto& [key, part] : raw.items()) {
+    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      breakdown.AddError(key, "is not one of the indicator's disaggregation keys");
+      continue;
+    }
+    if (auto number = ReadNumber(breakdown, key, true)) {
+      parts[key] = *number;
+      all_integers = all_integers && number->is_number_integer();
+      if (number->is_number_integer()) sum += number->get<std::int64_t>();
+    }
+  }
+  if (in.ok() && all_integers && value && sum != value->get<std::int64_t>()) {
+    in.AddError("breakdown", "parts sum to " + std::to_string(sum) + ", not to value " +
+                                 std::to_string(value->get<std::int64_t>()));
+  }
+  return parts;
+}
+
+// One period's actual: value, breakdown, note, who recorded it and when.
+nlohmann::json ReadActual(const nlohmann::json& body, const nlohmann::json& indicator,
+                          const std::string& by) {
+  http::ObjectReader in(body);
+  const auto value = ReadNumber(in, "value", true);
+  nlohmann::json actual = {{"value", value.value_or(0)}};
+  if (auto breakdown = in.Object("breakdown", false)) {
+    actual["breakdown"] =
+        ReadBreakdown(in, *breakdown, body["breakdown"], indicator["disaggregation"], value);
+  }
+  actual["note"] = in.OptionalString("note", 2000).value_or("");
+  in.Finish();
+  actual["recorded_at"] = util::NowRfc3339();
+  actual["recorded_by"] = by;
+  return actual;
+}
+
+void AnnounceActual(aggregate::Change& change, const nlohmann::json& doc,
+                    const std::string& period) {
+  const auto& actual = doc["actuals"][period];
+  auto data = Data(change.tx, doc);
+  data["period"] = period;
+  data["value"] = actual["value"];
+  if (actual.contains("breakdown")) data["breakdown"] = actual["breakdown"];
+  change.Emit(Facts(Tables().indicator, "actual_recorded", doc, std::move(data)));
+}
+
 }  // namespace
 
 http::Response CreateIndicator(const http::Request& request, store::Store& store) {
-  auto doc = ReadIndicator(http::ParseJsonBody(request));
-  return store.Write([&](store::Db& tx) {
-    return http::RunIdempotent(tx, request, [&] {
-      const auto project = Require(tx, "projects", request.Param("id"), "project");
-      doc["project_id"] = project["id"];
-      doc["actuals"] = nlohmann::json::object();
-      Stamp(doc, request);
-      Insert(tx, "indicators", doc);
-      Emit(tx, request, "indicator", "created", project["id"],
-           "indicators/" + doc["id"].get<std::string>(), IndicatorData(doc));
-      return Created(doc, "/v1/indicators/" + doc["id"].get<std::string>());
-    });
-  });
+  const auto& t = Tables();
+  return aggregate::CreateChild(
+      store, request, t.projects, request.Param("id"), t.indicator,
+      ReadIndicator(http::ParseJsonBody(request)),
+      [](aggregate::Change&, const nlohmann::json& project, nlohmann::json& doc) {
+        doc["project_id"] = project["id"];
+        doc["actuals"] = nlohmann::json::object();
+      },
+      Announce(t.indicator, "created", Data));
 }
 
 http::Response ListIndicators(const http::Request& request, store::Store& store) {
-  return ListPage(store, request, "indicators", request.Param("id"));
+  return ListOfProject(store, request, Tables().indicators);
 }
 
 http::Response GetIndicator(const http::Request& request, store::Store& store) {
-  return DocResponse(store.Read(
-      [&](store::Db& db) { return Require(db, "indicators", request.Param("id"), "indicator"); }));
+  return aggregate::Get(store, Tables().indicators, request.Param("id"));
 }
 
 http::Response RecordActual(const http::Request& request, store::Store& store) {
@@ -89,50 +136,14 @@ http::Response RecordActual(const http::Request& request, store::Store& store) {
         "a month (2026-04)");
   }
   const auto body = http::ParseJsonBody(request);
-  return store.Write([&](store::Db& tx) {
-    auto doc = Require(tx, "indicators", request.Param("id"), "indicator");
-    http::RequireIfMatch(request, doc["version"].get<std::int64_t>());
-    http::ObjectReader in(body);
-    const auto value = ReadNumber(in, "value", true);
-    nlohmann::json actual = {{"value", value.value_or(0)}};
-    if (auto breakdown = in.Object("breakdown", false)) {
-      const auto& raw = body["breakdown"];
-      const auto& allowed = doc["disaggregation"];
-      bool all_integers = value && value->is_number_integer();
-      std::int64_t sum = 0;
-      nlohmann::json parts = nlohmann::json::object();
-      for (const auto& [key, part] : raw.items()) {
-        if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-          breakdown->AddError(key, "is not one of the indicator's disaggregation keys");
-          continue;
-        }
-        if (auto number = ReadNumber(*breakdown, key, true)) {
-          parts[key] = *number;
-          all_integers = all_integers && number->is_number_integer();
-          if (number->is_number_integer()) sum += number->get<std::int64_t>();
-        }
-      }
-      if (in.ok() && all_integers && value && sum != value->get<std::int64_t>()) {
-        in.AddError("breakdown", "parts sum to " + std::to_string(sum) + ", not to value " +
-                                     std::to_string(value->get<std::int64_t>()));
-      }
-      actual["breakdown"] = parts;
-    }
-    actual["note"] = in.OptionalString("note", 2000).value_or("");
-    in.Finish();
-    actual["recorded_at"] = events::NowRfc3339();
-    actual["recorded_by"] = request.principal.subject;
-    doc["actuals"][period] = actual;
-    Touch(doc);
-    Save(tx, "indicators", doc);
-    auto data = IndicatorData(doc);
-    data["period"] = period;
-    data["value"] = actual["value"];
-    if (actual.contains("breakdown")) data["breakdown"] = actual["breakdown"];
-    Emit(tx, request, "indicator", "actual_recorded", doc["project_id"],
-         "indicators/" + doc["id"].get<std::string>(), std::move(data));
-    return DocResponse(doc);
-  });
+  return aggregate::Modify(
+      store, request, Tables().indicator, request.Param("id"),
+      [&](aggregate::Change&, nlohmann::json& doc) {
+        doc["actuals"][period] = ReadActual(body, doc, request.principal.subject);
+      },
+      [&](aggregate::Change& change, const nlohmann::json& doc) {
+        AnnounceActual(change, doc, period);
+      });
 }
 
 }  // namespace jilaf::projects

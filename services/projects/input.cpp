@@ -43,22 +43,6 @@ nlohmann::json ReadMoney(http::ObjectReader& in) {
           {"amount_jpy", *jpy}};
 }
 
-nlohmann::json Pick(const nlohmann::json& doc, std::initializer_list<const char*> keys) {
-  nlohmann::json out = nlohmann::json::object();
-  for (const char* key : keys) {
-    if (doc.contains(key)) out[key] = doc[key];
-  }
-  return out;
-}
-
-nlohmann::json MergePatch(nlohmann::json editable, const nlohmann::json& patch) {
-  if (!patch.is_object()) {
-    throw http::ApiError::Validation({{"", "expected a JSON object (a merge patch)"}});
-  }
-  editable.merge_patch(patch);
-  return editable;
-}
-
 void CheckOrder(http::ObjectReader& in, const std::string& earlier, const std::string& later,
                 const std::string& later_key) {
   if (!earlier.empty() && !later.empty() && later < earlier) {

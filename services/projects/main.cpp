@@ -7,7 +7,7 @@
 #include "common/util/text.hpp"
 #include "services/projects/handlers.hpp"
 #include "services/projects/routes.hpp"
-#include "services/projects/store.hpp"
+#include "services/projects/tables.hpp"
 
 JILAF_EMBEDDED(projects_openapi)
 

@@ -1,27 +1,32 @@
 #include "common/events/snapshot.hpp"
 #include "services/projects/handlers.hpp"
-#include "services/projects/store.hpp"
+#include "services/projects/queries.hpp"
+#include "services/projects/tables.hpp"
 
 namespace jilaf::projects {
+namespace {
+
+events::SnapshotItem DescribeTranche(store::Db& db, const nlohmann::json& tranche) {
+  const std::string project_id = tranche["project_id"];
+  const auto project = Tables().projects.Find(db, project_id);
+  return {project_id, Subject(Tables().tranches, tranche),
+          TrancheData(tranche, project.value_or(nlohmann::json{{"id", project_id}}))};
+}
+
+}  // namespace
 
 http::Response PublishSnapshots(const http::Request& request, store::Store& store) {
-  const events::SnapshotOptions options{"projects", kEventSource, kEventsTopic, 200,
+  const auto& t = Tables();
+  const events::SnapshotOptions options{"projects", t.events.source(), t.events.topic(), 200,
                                         std::string(request.Header("traceparent"))};
   // Keyed like the change events: by project, so a tranche's snapshot follows its changes.
   const std::vector<events::SnapshotSource> sources = {
-      {"project", "SELECT seq, doc FROM projects WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+      {"project", queries::SnapshotPage("projects"),
        [](store::Db&, const nlohmann::json& project) {
-         const std::string id = project["id"];
-         return events::SnapshotItem{id, "projects/" + id, ProjectData(project)};
+         return events::SnapshotItem{project["id"], Subject(Tables().projects, project),
+                                     ProjectData(project)};
        }},
-      {"tranche", "SELECT seq, doc FROM tranches WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-       [](store::Db& db, const nlohmann::json& tranche) {
-         const std::string project_id = tranche["project_id"];
-         const auto project = Find(db, "projects", project_id);
-         return events::SnapshotItem{
-             project_id, "tranches/" + tranche["id"].get<std::string>(),
-             TrancheData(tranche, project.value_or(nlohmann::json{{"id", project_id}}))};
-       }}};
+      {"tranche", queries::SnapshotPage("tranches"), DescribeTranche}};
   const auto counts = events::PublishSnapshots(store, options, sources);
   return http::Response::Json(202, events::SnapshotSummary(options, counts));
 }

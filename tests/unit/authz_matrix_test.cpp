@@ -23,7 +23,7 @@
 #include "services/notifications/routes.hpp"
 #include "services/notifications/schema.hpp"
 #include "services/projects/routes.hpp"
-#include "services/projects/store.hpp"
+#include "services/projects/tables.hpp"
 #include "tests/support/keys.hpp"
 #include "tests/support/process.hpp"
 

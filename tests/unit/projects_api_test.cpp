@@ -12,7 +12,7 @@
 #include "common/http/idempotency.hpp"
 #include "common/http/problem.hpp"
 #include "services/projects/handlers.hpp"
-#include "services/projects/store.hpp"
+#include "services/projects/tables.hpp"
 #include "tests/support/process.hpp"
 
 namespace jilaf::projects {
@@ -218,7 +218,7 @@ TEST_F(ProjectsApiTest, EveryCreatingEndpointNamesEachBadField) {
        {{"id", "x"}},
        {{"to", "approved"}, {"exchange_rate", "abc"}},
        {"/exchange_rate"}},
-      {TransitionReport, {{"id", "x"}}, {{"to", "returned"}}, {"/comment"}},
+      {TransitionReport, {{"id", "x"}}, {{"to", "returned"}}, {"/reason"}},
       {CreateAmendment,
        {{"id", project}},
        {{"budget", {{"amount", -1}, {"currency", "JPY"}}}},
@@ -520,6 +520,97 @@ TEST_F(ProjectsApiTest, IdempotentCreateRunsOnce) {
   EXPECT_EQ(a.body["id"], b.body["id"]);
   const auto types = EventTypes();
   EXPECT_EQ(std::count(types.begin(), types.end(), "jilaf.projects.partner.created"), 1);
+}
+
+TEST_F(ProjectsApiTest, CountryXXIsRefusedInBodiesAndQueryFilters) {
+  auto r = Call(CreatePartner, http::Method::kPost, {},
+                {{"name", "Nowhere"},
+                 {"country", "XX"},
+                 {"contact", {{"name", "Ms X"}, {"email", "x@example.org"}}}});
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(r.Fields(), (std::set<std::string>{"/country"})) << r.body;
+  for (const Handler handler : {ListProjects, ListPartners}) {
+    http::Request request;
+    request.method = http::Method::kGet;
+    request.query["country"] = "XX";
+    try {
+      handler(request, *store_);
+      ADD_FAILURE() << "country=XX was accepted";
+    } catch (const http::ApiError& error) {
+      EXPECT_EQ(error.status(), 400);
+    }
+    request.query["country"] = "VN";
+    EXPECT_EQ(handler(request, *store_).status, 200);
+  }
+}
+
+TEST_F(ProjectsApiTest, TransitionsRecordTheReasonAndAcceptCommentAsAnAlias) {
+  auto r = Call(CreateProject, http::Method::kPost, {}, ProjectBody(Partner()));
+  ASSERT_EQ(r.status, 201);
+  const std::string id = r.body["id"];
+  auto both = Call(TransitionProject, http::Method::kPost, {{"id", id}},
+                   {{"to", "under_review"}, {"reason", "ready"}, {"comment", "ready"}}, r.etag);
+  EXPECT_EQ(both.status, 422);
+  EXPECT_EQ(both.Fields(), (std::set<std::string>{"/comment"})) << both.body;
+  r = Call(TransitionProject, http::Method::kPost, {{"id", id}},
+           {{"to", "under_review"}, {"comment", "ready for review"}}, r.etag);
+  ASSERT_EQ(r.status, 200) << r.body;
+  r = Call(TransitionProject, http::Method::kPost, {{"id", id}}, {{"to", "proposed"}}, r.etag);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto& history = r.body["status_history"];
+  ASSERT_EQ(history.size(), 2U);
+  EXPECT_EQ(history[0]["reason"], "ready for review");
+  EXPECT_FALSE(history[0].contains("comment"));
+  EXPECT_FALSE(history[1].contains("reason"));
+  EXPECT_EQ(history[1]["by"], "tester");
+}
+
+TEST(ProjectsMigrationTest, StatusHistoryWithCommentsReadsBackWithReasons) {
+  const auto dir = testing::MakeTempDir("jilaf-projects-migration");
+  auto before = Migrations();
+  before.migrations.resize(2);  // as shipped before the history shape changed
+  const nlohmann::json old_doc = {{"id", "p-1"},
+                                  {"version", 3},
+                                  {"status", "proposed"},
+                                  {"status_history",
+                                   {{{"from", "proposed"},
+                                     {"to", "under_review"},
+                                     {"at", "t1"},
+                                     {"by", "a"},
+                                     {"comment", "go"}},
+                                    {{"from", "under_review"},
+                                     {"to", "proposed"},
+                                     {"at", "t2"},
+                                     {"by", "b"},
+                                     {"comment", ""}}}}};
+  {
+    store::Store store(store::StoreOptions{dir + "/projects.db"}, {before});
+    store.Write([&](store::Db& tx) {
+      for (const char* table : {"projects", "tranches"}) {
+        auto stmt =
+            tx.Prepare(std::string("INSERT INTO ") + table +
+                       " (id, version, doc, created_at, updated_at) VALUES (?, 3, ?, 't', 't')");
+        stmt.Bind(1, "p-1").Bind(2, old_doc.dump());
+        stmt.Run();
+      }
+    });
+  }
+  {
+    store::Store store(store::StoreOptions{dir + "/projects.db"}, {Migrations()});
+    for (const auto* table : {&Tables().projects, &Tables().tranches}) {
+      const auto doc = store.Read([&](store::Db& db) { return table->Get(db, "p-1"); });
+      const nlohmann::json expected = {
+          {{"from", "proposed"},
+           {"to", "under_review"},
+           {"at", "t1"},
+           {"by", "a"},
+           {"reason", "go"}},
+          {{"from", "under_review"}, {"to", "proposed"}, {"at", "t2"}, {"by", "b"}}};
+      EXPECT_EQ(doc["status_history"], expected) << table->spec().name;
+      EXPECT_EQ(doc["version"], 3);
+    }
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

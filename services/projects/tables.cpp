@@ -1,0 +1,214 @@
+#include "services/projects/tables.hpp"
+
+#include "common/http/idempotency.hpp"
+#include "common/http/resource.hpp"
+
+namespace jilaf::projects {
+namespace {
+
+// Shared columns of the tables added in version 2 (partners, from version 1, has the same).
+std::string Table(const std::string& name, const std::string& generated) {
+  return "CREATE TABLE " + name +
+         " ("
+         " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+         " id TEXT NOT NULL UNIQUE,"
+         " version INTEGER NOT NULL,"
+         " doc TEXT NOT NULL,"
+         " created_at TEXT NOT NULL,"
+         " updated_at TEXT NOT NULL," +
+         generated + ");";
+}
+
+std::string Generated(const std::string& column, const std::string& type, const std::string& path) {
+  return " " + column + " " + type + " GENERATED ALWAYS AS (json_extract(doc, '$." + path +
+         "')) VIRTUAL";
+}
+
+// Rewrites the stored status-history entries `{from, to, at, by, comment}` to the one shape
+// `{from, to, at, by, reason?}`: a non-empty comment becomes the reason, an empty one goes.
+std::string ReasonInHistory(const std::string& table) {
+  const std::string comment = "json_extract(value, '$.comment')";
+  return "UPDATE " + table +
+         " SET doc = json_set(doc, '$.status_history', json((SELECT json_group_array(json(CASE"
+         " WHEN " +
+         comment + " IS NULL OR " + comment +
+         " = '' THEN json_remove(value, '$.comment')"
+         " ELSE json_remove(json_set(value, '$.reason', " +
+         comment +
+         "), '$.comment') END))"
+         " FROM json_each(doc, '$.status_history'))))"
+         " WHERE EXISTS (SELECT 1 FROM json_each(doc, '$.status_history')"
+         " WHERE json_type(value, '$.comment') IS NOT NULL);";
+}
+
+}  // namespace
+
+store::MigrationSet Migrations() {
+  const std::string project_id = Generated("project_id", "TEXT", "project_id");
+  const std::string status = Generated("status", "TEXT", "status");
+  return {
+      "projects",
+      {{1, "partners",
+        "CREATE TABLE partners ("
+        " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " id TEXT NOT NULL UNIQUE,"
+        " version INTEGER NOT NULL,"
+        " doc TEXT NOT NULL,"
+        " created_at TEXT NOT NULL,"
+        " updated_at TEXT NOT NULL);"},
+       {2, "projects, reviews, amendments, tranches, reports, dispatches, indicators",
+        "ALTER TABLE partners ADD COLUMN" + Generated("country", "TEXT", "country") + ";" +
+            Table("projects", Generated("partner_id", "TEXT", "partner_id") + "," + status + "," +
+                                  Generated("fiscal_year", "INTEGER", "fiscal_year") + "," +
+                                  Generated("country", "TEXT", "country") + "," +
+                                  Generated("area", "TEXT", "area")) +
+            "CREATE INDEX projects_filter ON projects(fiscal_year, country, area, status);"
+            "CREATE INDEX projects_partner ON projects(partner_id);" +
+            Table("reviews", project_id) + Table("amendments", project_id) +
+            Table("tranches", project_id + "," + status) + Table("reports", project_id) +
+            Table("dispatches", project_id + "," + Generated("expert_id", "TEXT", "expert.id")) +
+            Table("indicators", project_id) +
+            "CREATE INDEX reviews_project ON reviews(project_id);"
+            "CREATE INDEX amendments_project ON amendments(project_id);"
+            "CREATE INDEX tranches_project ON tranches(project_id);"
+            "CREATE INDEX reports_project ON reports(project_id);"
+            "CREATE INDEX dispatches_project ON dispatches(project_id);"
+            "CREATE INDEX dispatches_expert ON dispatches(expert_id);"
+            "CREATE INDEX indicators_project ON indicators(project_id);"},
+       {3, "status history entries: comment -> reason",
+        ReasonInHistory("projects") + ReasonInHistory("tranches") + ReasonInHistory("reports") +
+            ReasonInHistory("dispatches")}}};
+}
+
+namespace {
+
+using aggregate::Column;
+using aggregate::TableSpec;
+
+Column GeneratedColumn(std::string name, std::string path = {},
+                       Column::Type type = Column::Type::kText) {
+  if (path.empty()) path = name;
+  return {std::move(name), std::move(path), type, true};
+}
+
+TableSpec ChildSpec(std::string name, std::string what, std::vector<Column> more = {}) {
+  std::vector<Column> columns = {GeneratedColumn("project_id")};
+  for (auto& column : more) columns.push_back(std::move(column));
+  std::string collection = "/v1/" + name;
+  return {std::move(name), std::move(what), std::move(collection), std::move(columns), {}};
+}
+
+}  // namespace
+
+ProjectTables::ProjectTables()
+    : events("projects"),
+      partners({"partners", "partner", "/v1/partners", {GeneratedColumn("country")}, {}}),
+      projects({"projects",
+                "project",
+                "/v1/projects",
+                {GeneratedColumn("partner_id"), GeneratedColumn("status"),
+                 GeneratedColumn("fiscal_year", "fiscal_year", Column::Type::kInteger),
+                 GeneratedColumn("country"), GeneratedColumn("area")},
+                {}}),
+      reviews(ChildSpec("reviews", "review")),
+      amendments(ChildSpec("amendments", "amendment")),
+      tranches(ChildSpec("tranches", "tranche", {GeneratedColumn("status")})),
+      reports(ChildSpec("reports", "report")),
+      dispatches(ChildSpec("dispatches", "dispatch", {GeneratedColumn("expert_id", "expert.id")})),
+      indicators(ChildSpec("indicators", "indicator")),
+      partner{partners, events, "partner", true},
+      project{projects, events, "project", true},
+      review{reviews, events, "review", true},
+      amendment{amendments, events, "amendment", true},
+      tranche{tranches, events, "tranche", true},
+      report{reports, events, "report", true},
+      dispatch{dispatches, events, "dispatch", true},
+      indicator{indicators, events, "indicator", true} {}
+
+const ProjectTables& Tables() {
+  static const ProjectTables tables;
+  return tables;
+}
+
+std::string Subject(const aggregate::DocTable& table, const nlohmann::json& doc) {
+  return table.spec().name + "/" + doc.at("id").get<std::string>();
+}
+
+aggregate::EventFacts Facts(const aggregate::Kind& kind, std::string what,
+                            const nlohmann::json& doc, nlohmann::json data) {
+  std::string key = doc.value("project_id", doc.at("id").get<std::string>());
+  return {kind.aggregate, std::move(what), std::move(key), Subject(kind.table, doc),
+          std::move(data)};
+}
+
+aggregate::Announce Announce(const aggregate::Kind& kind, std::string what, DataOf data) {
+  return [&kind, what = std::move(what), data = std::move(data)](aggregate::Change& change,
+                                                                 const nlohmann::json& doc) {
+    change.Emit(Facts(kind, what, doc, data(change.tx, doc)));
+  };
+}
+
+aggregate::Lifecycle Moves(const aggregate::Kind& kind, const domain::StateMachine& machine,
+                           DataOf data, std::optional<std::string> comment) {
+  return {machine, "status_history",
+          [&kind, data = std::move(data), comment = std::move(comment)](
+              aggregate::Change& change, const nlohmann::json& doc, const std::string& from) {
+            auto payload = data(change.tx, doc);
+            payload["from"] = from;
+            if (comment) payload["comment"] = *comment;
+            return Facts(kind, doc.at("status").get<std::string>(), doc, std::move(payload));
+          }};
+}
+
+nlohmann::json ProjectOf(store::Db& db, const nlohmann::json& child) {
+  return Tables().projects.Get(db, child.at("project_id").get<std::string>());
+}
+
+http::Response ListOfProject(store::Store& store, const http::Request& request,
+                             const aggregate::DocTable& table) {
+  const auto page = http::ParsePage(request);
+  const std::string& project_id = request.Param("id");
+  return http::Response::Json(200, store.Read([&](store::Db& db) {
+    static_cast<void>(Tables().projects.Get(db, project_id));  // 404 without the project
+    return table.List(db, page, {{"project_id", project_id}});
+  }));
+}
+
+http::Response DeleteRecord(store::Store& store, const http::Request& request,
+                            const aggregate::Kind& kind, const aggregate::Rule& rule,
+                            const aggregate::Announce& announce) {
+  return store.Write([&](store::Db& tx) {
+    aggregate::Change change(tx, request, kind.events);
+    auto doc = kind.table.Get(tx, request.Param("id"));
+    http::RequireIfMatch(request, doc.at("version").get<std::int64_t>());
+    if (rule) rule(change, doc);
+    kind.table.Delete(tx, doc.at("id").get<std::string>());
+    if (announce) announce(change, doc);
+    return http::Response::Empty(204);
+  });
+}
+
+http::Response CreatedUnderProject(const aggregate::DocTable& table, const nlohmann::json& doc) {
+  auto response = aggregate::DocResponse(doc, 201);
+  response.SetHeader("Location", "/v1/projects/" + doc.at("project_id").get<std::string>() + "/" +
+                                     table.spec().name);
+  return response;
+}
+
+std::vector<rules::TrancheMoney> TrancheMoneyOf(store::Db& db, const std::string& project_id) {
+  std::vector<rules::TrancheMoney> out;
+  for (const auto& t : Tables().tranches.Where(db, {{"project_id", project_id}})) {
+    out.push_back({t["id"], t["status"], t["amount_jpy"]});
+  }
+  return out;
+}
+
+std::vector<rules::ReportDue> ReportsOf(store::Db& db, const std::string& project_id) {
+  std::vector<rules::ReportDue> out;
+  for (const auto& r : Tables().reports.Where(db, {{"project_id", project_id}})) {
+    out.push_back({r["id"], r["kind"], r["due_date"], r["status"], std::nullopt});
+  }
+  return out;
+}
+
+}  // namespace jilaf::projects
