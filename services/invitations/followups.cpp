@@ -2,8 +2,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
-
 #include "common/http/idempotency.hpp"
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
@@ -61,11 +59,7 @@ http::Response ListFollowUps(const http::Request& request, Context& context) {
   const std::string id = request.Param("id");
   return context.store.Read([&](store::Db& db) {
     (void)Nominations().Get(db, id);
-    auto items = FollowUps().Where(db, {{"nomination_id", id}});
-    std::stable_sort(items.begin(), items.end(), [](const auto& a, const auto& b) {
-      return a.at("months").template get<int>() < b.at("months").template get<int>();
-    });
-    return http::Response::Json(200, {{"items", items}});
+    return http::Response::Json(200, ItemsOf(db, FollowUps(), "nomination_id", id, "months"));
   });
 }
 

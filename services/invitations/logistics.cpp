@@ -2,8 +2,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
-
 #include "common/aggregate/sequences.hpp"
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
@@ -166,12 +164,8 @@ http::Response ListItinerary(const http::Request& request, Context& context) {
   const std::string programme_id = request.Param("id");
   return context.store.Read([&](store::Db& db) {
     (void)Programmes().Get(db, programme_id);
-    auto items = ItineraryItems().Where(db, {{"programme_id", programme_id}});
-    std::stable_sort(items.begin(), items.end(), [](const auto& a, const auto& b) {
-      return a.at("starts_at").template get<std::string>() <
-             b.at("starts_at").template get<std::string>();
-    });
-    return http::Response::Json(200, {{"items", items}});
+    return http::Response::Json(
+        200, ItemsOf(db, ItineraryItems(), "programme_id", programme_id, "starts_at"));
   });
 }
 

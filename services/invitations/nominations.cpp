@@ -27,43 +27,44 @@ bool IsPassportNumber(const std::string& text) {
   return true;
 }
 
+nlohmann::json ReadCandidate(http::ObjectReader& in, PersonalData& personal) {
+  nlohmann::json c;
+  c["family_name"] = in.RequiredString("family_name", 1, 100);
+  c["given_name"] = in.RequiredString("given_name", 1, 100);
+  if (auto native = in.OptionalString("native_name", 200)) c["native_name"] = *native;
+  if (auto kana = in.OptionalString("katakana_name", 200)) c["katakana_name"] = *kana;
+  if (auto gender = in.OptionalEnum("gender", {"female", "male", "other", "undisclosed"})) {
+    c["gender"] = *gender;
+  }
+  c["nationality"] = in.RequiredCountry("nationality");
+  c["email"] = in.RequiredEmail("email");
+  c["languages"] = in.StringArray("languages", false, 20, 50);
+  c["union"] = in.RequiredString("union", 1, 200);
+  c["position"] = in.RequiredString("position", 1, 200);
+  personal.date_of_birth = in.OptionalDate("date_of_birth");
+  // Error messages never repeat the value: it is personal data.
+  if (auto passport = in.OptionalString("passport_number", 20)) {
+    if (IsPassportNumber(*passport)) {
+      personal.passport_number = *passport;
+    } else {
+      in.AddError("passport_number", "expected 5 to 20 upper-case letters and digits");
+    }
+  }
+  in.RejectUnknownFields();
+  return c;
+}
+
 NominationInput ReadNomination(const nlohmann::json& body) {
   http::ObjectReader in(body);
   NominationInput input;
-  auto& doc = input.doc;
   if (auto candidate = in.Object("candidate", true)) {
-    nlohmann::json c;
-    c["family_name"] = candidate->RequiredString("family_name", 1, 100);
-    c["given_name"] = candidate->RequiredString("given_name", 1, 100);
-    if (auto native = candidate->OptionalString("native_name", 200)) c["native_name"] = *native;
-    if (auto kana = candidate->OptionalString("katakana_name", 200)) c["katakana_name"] = *kana;
-    if (auto gender =
-            candidate->OptionalEnum("gender", {"female", "male", "other", "undisclosed"})) {
-      c["gender"] = *gender;
-    }
-    c["nationality"] = candidate->RequiredCountry("nationality");
-    c["email"] = candidate->RequiredEmail("email");
-    c["languages"] = candidate->StringArray("languages", false, 20, 50);
-    c["union"] = candidate->RequiredString("union", 1, 200);
-    c["position"] = candidate->RequiredString("position", 1, 200);
-    input.personal.date_of_birth = candidate->OptionalDate("date_of_birth");
-    // Error messages never repeat the value: it is personal data.
-    if (auto passport = candidate->OptionalString("passport_number", 20)) {
-      if (IsPassportNumber(*passport)) {
-        input.personal.passport_number = *passport;
-      } else {
-        candidate->AddError("passport_number", "expected 5 to 20 upper-case letters and digits");
-      }
-    }
-    candidate->RejectUnknownFields();
-    doc["candidate"] = std::move(c);
+    input.doc["candidate"] = ReadCandidate(*candidate, input.personal);
   }
   if (auto org = in.Object("nominating_organisation", true)) {
-    doc["nominating_organisation"] = {{"name", org->RequiredString("name", 1, 200)},
-                                      {"country", org->RequiredCountry("country")}};
-    if (auto email = org->OptionalEmail("contact_email")) {
-      doc["nominating_organisation"]["contact_email"] = *email;
-    }
+    auto& out = input.doc["nominating_organisation"];
+    out = {{"name", org->RequiredString("name", 1, 200)},
+           {"country", org->RequiredCountry("country")}};
+    if (auto email = org->OptionalEmail("contact_email")) out["contact_email"] = *email;
     org->RejectUnknownFields();
   }
   in.Finish();

@@ -104,6 +104,20 @@ http::Response GetProgramme(const http::Request& request, Context& context) {
 
 namespace {
 
+// Seats and quotas: a new quota is read against the seats, kept quotas must fit new seats.
+void PatchSeats(http::ObjectReader& in, nlohmann::json& doc) {
+  if (auto seats = in.OptionalInt("seats", 1, 1000)) doc["seats"] = *seats;
+  if (in.Raw("country_quotas") != nullptr) {
+    doc["country_quotas"] = ReadQuotas(in, doc["seats"].get<std::int64_t>());
+    return;
+  }
+  for (const auto& [country, quota] : doc["country_quotas"].items()) {
+    if (quota.get<std::int64_t>() > doc["seats"].get<std::int64_t>()) {
+      in.AddError("seats", "must not be below the quota of " + country);
+    }
+  }
+}
+
 // The members PATCH may change; fiscal year, track and status are fixed (status moves through
 // transitions). Absent members keep their value.
 void ApplyProgrammePatch(const nlohmann::json& body, nlohmann::json& doc) {
@@ -126,16 +140,7 @@ void ApplyProgrammePatch(const nlohmann::json& body, nlohmann::json& doc) {
   if (doc["end_date"].get<std::string>() < doc["start_date"].get<std::string>()) {
     in.AddError("end_date", "must not be before start_date");
   }
-  if (auto seats = in.OptionalInt("seats", 1, 1000)) doc["seats"] = *seats;
-  if (in.Raw("country_quotas") != nullptr) {
-    doc["country_quotas"] = ReadQuotas(in, doc["seats"].get<std::int64_t>());
-  } else {
-    for (const auto& [country, quota] : doc["country_quotas"].items()) {
-      if (quota.get<std::int64_t>() > doc["seats"].get<std::int64_t>()) {
-        in.AddError("seats", "must not be below the quota of " + country);
-      }
-    }
-  }
+  PatchSeats(in, doc);
   if (in.Raw("host_organisations") != nullptr) {
     doc["host_organisations"] = in.StringArray("host_organisations", false, 50, 200);
   }

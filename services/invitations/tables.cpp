@@ -1,5 +1,7 @@
 #include "services/invitations/tables.hpp"
 
+#include <algorithm>
+
 #include "services/invitations/domain.hpp"
 
 namespace jilaf::invitations {
@@ -11,6 +13,8 @@ constexpr auto kInteger = Column::Type::kInteger;
 
 }  // namespace
 
+// Columns beside each document, copied from it on every write (identity_hash, the blind index of
+// duplicates, and the follow-ups' overdue_notified are kept by queries.cpp).
 const DocTable& Programmes() {
   static const DocTable table(
       {"programmes",
@@ -22,7 +26,6 @@ const DocTable& Programmes() {
 }
 
 const DocTable& Nominations() {
-  // identity_hash, the blind index of duplicates, is not in the document (queries.hpp).
   static const DocTable table({"nominations",
                                "nomination",
                                "/v1/nominations",
@@ -51,7 +54,6 @@ const DocTable& Logistics() {
 }
 
 const DocTable& FollowUps() {
-  // overdue_notified keeps its default: a follow-up leaves `due` when it is announced overdue.
   static const DocTable table({"followups",
                                "follow-up",
                                "/v1/followups",
@@ -62,6 +64,14 @@ const DocTable& FollowUps() {
                                {},
                                false});
   return table;
+}
+
+nlohmann::json ItemsOf(store::Db& db, const DocTable& table, const std::string& column,
+                       const std::string& id, const std::string& order_by) {
+  auto items = table.Where(db, {{column, id}});
+  std::stable_sort(items.begin(), items.end(),
+                   [&](const auto& a, const auto& b) { return a.at(order_by) < b.at(order_by); });
+  return {{"items", std::move(items)}};
 }
 
 const aggregate::Publisher& Events() {

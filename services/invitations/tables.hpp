@@ -21,6 +21,11 @@ const aggregate::DocTable& ItineraryItems();
 const aggregate::DocTable& Logistics();
 const aggregate::DocTable& FollowUps();
 
+/// `{"items": [...]}`: every document of `table` whose `column` is `id`, ordered by the document
+/// member `order_by` (then by insertion).
+nlohmann::json ItemsOf(store::Db& db, const aggregate::DocTable& table, const std::string& column,
+                       const std::string& id, const std::string& order_by);
+
 /// `jilaf.invitations.events`, source `/jilaf/invitations`.
 const aggregate::Publisher& Events();
 
