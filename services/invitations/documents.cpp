@@ -6,7 +6,8 @@
 #include "common/util/text.hpp"
 #include "services/invitations/domain.hpp"
 #include "services/invitations/followups.hpp"
-#include "services/invitations/records.hpp"
+#include "services/invitations/queries.hpp"
+#include "services/invitations/tables.hpp"
 
 namespace jilaf::invitations {
 namespace {
@@ -116,27 +117,41 @@ std::string RenderLetter(const std::string& kind, const std::string& lang,
   return html;
 }
 
+namespace {
+
+std::string RequireLanguage(const http::Request& request) {
+  const std::string lang = request.Query("lang").value_or("en");
+  if (lang != "en" && lang != "ja") {
+    throw http::ApiError::BadRequest("query parameter lang must be en or ja");
+  }
+  return lang;
+}
+
+void RequireBeforeTravel(const nlohmann::json& nomination) {
+  const std::string status = nomination.at("status");
+  if (!HoldsSeat(status) || status == "completed" || status == "arrived") {
+    throw http::ApiError::Conflict("nomination " + nomination.at("id").get<std::string>() + " is " +
+                                   status +
+                                   "; letters are issued to selected participants before travel")
+        .With("status", status);
+  }
+}
+
+}  // namespace
+
 http::Response GetDocument(const http::Request& request, Context& context) {
   const std::string& kind = request.Param("kind");
   if (kind != "invitation-letter" && kind != "guarantor-letter") {
     throw http::ApiError::NotFound("no document " + kind +
                                    "; documents: invitation-letter, guarantor-letter");
   }
-  const std::string lang = request.Query("lang").value_or("en");
-  if (lang != "en" && lang != "ja") {
-    throw http::ApiError::BadRequest("query parameter lang must be en or ja");
-  }
+  const std::string lang = RequireLanguage(request);
   const std::string id = request.Param("id");
   const View view = ViewFor(request.principal);
   return context.store.Read([&](store::Db& db) {
-    const auto nomination = LoadNomination(db, id);
-    const std::string status = nomination["status"];
-    if (!HoldsSeat(status) || status == "completed" || status == "arrived") {
-      throw http::ApiError::Conflict("nomination " + id + " is " + status +
-                                     "; letters are issued to selected participants before travel")
-          .With("status", status);
-    }
-    const auto programme = LoadProgramme(db, nomination["programme_id"]);
+    const auto nomination = Nominations().Get(db, id);
+    RequireBeforeTravel(nomination);
+    const auto programme = Programmes().Get(db, nomination.at("programme_id").get<std::string>());
     const auto rendered = RenderNomination(nomination, LoadPersonal(db, context.cipher, id), view);
     http::Response response;
     response.status = 200;

@@ -2,16 +2,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/events/cloud_event.hpp"
-#include "common/events/outbox.hpp"
-#include "common/http/idempotency.hpp"
+#include "common/aggregate/sequences.hpp"
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
 #include "common/http/resource.hpp"
-#include "common/store/json_doc.hpp"
+#include "common/util/clock.hpp"
 #include "services/invitations/domain.hpp"
-#include "services/invitations/records.hpp"
-#include "services/invitations/schema.hpp"
+#include "services/invitations/tables.hpp"
 
 namespace jilaf::invitations {
 namespace {
@@ -50,10 +47,7 @@ nlohmann::json ReadFlight(http::ObjectReader& in, const std::string& key) {
   return out;
 }
 
-}  // namespace
-
-http::Response CreateItineraryItem(const http::Request& request, Context& context) {
-  const auto body = http::ParseJsonBody(request);  // the reader keeps a pointer into it
+nlohmann::json ReadItineraryItem(const nlohmann::json& body) {
   http::ObjectReader in(body);
   nlohmann::json doc;
   doc["starts_at"] = DateTime(in, "starts_at", true).value_or("");
@@ -66,57 +60,34 @@ http::Response CreateItineraryItem(const http::Request& request, Context& contex
     in.AddError("ends_at", "must not be before starts_at");
   }
   in.Finish();
-  const std::string programme_id = request.Param("id");
-  return context.store.Write([&](store::Db& tx) {
-    return http::RunIdempotent(tx, request, [&] {
-      const auto programme = LoadProgramme(tx, programme_id);
-      if (programme["status"] == "cancelled" || programme["status"] == "completed") {
-        throw http::ApiError::Conflict("programme " + programme_id + " is " +
-                                       programme["status"].get<std::string>());
-      }
-      const std::string id = events::NewTimeOrderedUuid();
-      doc["id"] = id;
-      doc["programme_id"] = programme_id;
-      doc["version"] = 1;
-      doc["created_at"] = events::NowRfc3339();
-      auto insert = tx.Prepare(
-          "INSERT INTO itinerary_items(id, programme_id, starts_at, doc) VALUES (?, ?, ?, ?)");
-      insert.Bind(1, id)
-          .Bind(2, programme_id)
-          .Bind(3, doc["starts_at"].get<std::string>())
-          .Bind(4, doc.dump());
-      insert.Run();
-      nlohmann::json data = doc;
-      data["itinerary_item_id"] = id;
-      data["fiscal_year"] = programme["fiscal_year"];
-      events::AppendToOutbox(
-          tx, kEventsTopic,
-          events::MakeEvent(kEventSource, "jilaf.invitations.itinerary_item.created", programme_id,
-                            "programmes/" + programme_id + "/itinerary/" + id,
-                            "/schemas/invitations/itinerary_item.created/v1.json", data,
-                            std::string(request.Header("traceparent"))));
-      auto response = JsonWithEtag(201, doc);
-      response.SetHeader("Location", "/v1/programmes/" + programme_id + "/itinerary");
-      return response;
-    });
-  });
+  return doc;
 }
 
-http::Response ListItinerary(const http::Request& request, Context& context) {
-  const std::string programme_id = request.Param("id");
-  return context.store.Read([&](store::Db& db) {
-    LoadProgramme(db, programme_id);
-    nlohmann::json items = nlohmann::json::array();
-    auto stmt = db.Prepare(
-        "SELECT doc FROM itinerary_items WHERE programme_id = ? ORDER BY starts_at, seq");
-    stmt.Bind(1, programme_id);
-    while (stmt.Step()) items.push_back(nlohmann::json::parse(stmt.Text(0)));
-    return http::Response::Json(200, {{"items", items}});
-  });
+void AddToProgramme(const nlohmann::json& programme, nlohmann::json& item) {
+  const std::string programme_id = programme.at("id");
+  if (programme["status"] == "cancelled" || programme["status"] == "completed") {
+    throw http::ApiError::Conflict("programme " + programme_id + " is " +
+                                   programme["status"].get<std::string>());
+  }
+  item["programme_id"] = programme_id;
+  item.erase("updated_at");  // an item is never changed
 }
 
-http::Response PutLogistics(const http::Request& request, Context& context) {
-  const auto body = http::ParseJsonBody(request);  // the reader keeps a pointer into it
+void AnnounceItem(aggregate::Change& change, const nlohmann::json& item,
+                  const nlohmann::json& fiscal_year) {
+  const std::string programme_id = item.at("programme_id");
+  const std::string id = item.at("id");
+  nlohmann::json data = item;
+  data["itinerary_item_id"] = id;
+  data["fiscal_year"] = fiscal_year;
+  change.Emit({"itinerary_item", "created", programme_id,
+               "programmes/" + programme_id + "/itinerary/" + id, std::move(data)});
+  auto response = aggregate::DocResponse(item, 201);
+  response.SetHeader("Location", "/v1/programmes/" + programme_id + "/itinerary");
+  change.Respond(std::move(response));
+}
+
+nlohmann::json ReadLogistics(const nlohmann::json& body) {
   http::ObjectReader in(body);
   nlohmann::json doc;
   doc["arrival"] = ReadFlight(in, "arrival");
@@ -134,49 +105,97 @@ http::Response PutLogistics(const http::Request& request, Context& context) {
     doc["hotel"] = nullptr;
   }
   in.Finish();
+  return doc;
+}
+
+void RequireSeat(const nlohmann::json& nomination) {
+  const std::string status = nomination.at("status");
+  if (!HoldsSeat(status)) {
+    throw http::ApiError::Conflict("nomination " + nomination.at("id").get<std::string>() + " is " +
+                                   status + "; logistics are arranged for selected participants")
+        .With("status", status);
+  }
+}
+
+// The logistics row keeps the nomination's id as its own and a creation time: neither is part of
+// the answer.
+http::Response LogisticsResponse(nlohmann::json doc, int status) {
+  doc.erase("id");
+  doc.erase("created_at");
+  return aggregate::DocResponse(doc, status);
+}
+
+// Stores `doc` as the nomination's logistics: the first version, or the next one under If-Match.
+bool StoreLogistics(store::Db& tx, const http::Request& request, const std::string& id,
+                    nlohmann::json& doc) {
+  const auto existing = Logistics().Find(tx, id);
+  doc["id"] = id;
+  doc["nomination_id"] = id;
+  if (!existing) {
+    doc["version"] = 1;
+    doc["created_at"] = doc["updated_at"] = util::NowRfc3339();
+    Logistics().Insert(tx, doc);
+    return true;
+  }
+  http::RequireIfMatch(request, existing->at("version").get<std::int64_t>());
+  doc["version"] = existing->at("version");
+  doc["created_at"] = existing->at("created_at");
+  Logistics().Update(tx, doc);
+  return false;
+}
+
+}  // namespace
+
+http::Response CreateItineraryItem(const http::Request& request, Context& context) {
+  nlohmann::json fiscal_year;
+  return aggregate::CreateChild(
+      context.store, request, Programmes(), request.Param("id"), ItineraryKind(),
+      ReadItineraryItem(http::ParseJsonBody(request)),
+      [&](aggregate::Change&, const nlohmann::json& programme, nlohmann::json& item) {
+        AddToProgramme(programme, item);
+        fiscal_year = programme.at("fiscal_year");
+      },
+      [&](aggregate::Change& change, const nlohmann::json& item) {
+        AnnounceItem(change, item, fiscal_year);
+      });
+}
+
+http::Response ListItinerary(const http::Request& request, Context& context) {
+  const std::string programme_id = request.Param("id");
+  return context.store.Read([&](store::Db& db) {
+    (void)Programmes().Get(db, programme_id);
+    return http::Response::Json(
+        200, ItemsOf(db, ItineraryItems(), "programme_id", programme_id, "starts_at"));
+  });
+}
+
+http::Response PutLogistics(const http::Request& request, Context& context) {
+  auto doc = ReadLogistics(http::ParseJsonBody(request));
   const std::string id = request.Param("id");
   return context.store.Write([&](store::Db& tx) {
-    const auto nomination = LoadNomination(tx, id);
-    if (!HoldsSeat(nomination["status"].get<std::string>())) {
-      throw http::ApiError::Conflict("nomination " + id + " is " +
-                                     nomination["status"].get<std::string>() +
-                                     "; logistics are arranged for selected participants")
-          .With("status", nomination["status"]);
-    }
-    const auto existing =
-        store::LoadJsonDoc(tx, "SELECT doc FROM logistics WHERE nomination_id = ?", id);
-    std::int64_t version = 1;
-    if (existing) {
-      http::RequireIfMatch(request, (*existing)["version"].get<std::int64_t>());
-      version = (*existing)["version"].get<std::int64_t>() + 1;
-    }
-    doc["nomination_id"] = id;
-    doc["version"] = version;
-    doc["updated_at"] = events::NowRfc3339();
-    auto upsert = tx.Prepare(
-        "INSERT INTO logistics(nomination_id, version, doc) VALUES (?, ?, ?)"
-        " ON CONFLICT(nomination_id) DO UPDATE SET version = excluded.version, doc = excluded.doc");
-    upsert.Bind(1, id).Bind(2, version).Bind(3, doc.dump());
-    upsert.Run();
-    const auto programme = LoadProgramme(tx, nomination["programme_id"]);
-    EmitNominationEvent(tx, programme, nomination, std::nullopt,
-                        std::string(request.Header("traceparent")),
-                        {{"logistics_version", version},
-                         {"arrival", doc["arrival"]},
-                         {"departure", doc["departure"]},
-                         {"hotel", doc["hotel"]}},
-                        "logistics_updated");
-    return JsonWithEtag(existing ? 200 : 201, doc);
+    const auto nomination = Nominations().Get(tx, id);
+    RequireSeat(nomination);
+    const bool created = StoreLogistics(tx, request, id, doc);
+    const auto programme = Programmes().Get(tx, nomination.at("programme_id").get<std::string>());
+    Events().Publish(tx,
+                     NominationFacts(programme, nomination, std::nullopt,
+                                     {{"logistics_version", doc["version"]},
+                                      {"arrival", doc["arrival"]},
+                                      {"departure", doc["departure"]},
+                                      {"hotel", doc["hotel"]}},
+                                     "logistics_updated"),
+                     request.Header("traceparent"));
+    return LogisticsResponse(doc, created ? 201 : 200);
   });
 }
 
 http::Response GetLogistics(const http::Request& request, Context& context) {
   const std::string id = request.Param("id");
   return context.store.Read([&](store::Db& db) {
-    LoadNomination(db, id);
-    auto doc = store::LoadJsonDoc(db, "SELECT doc FROM logistics WHERE nomination_id = ?", id);
+    (void)Nominations().Get(db, id);
+    auto doc = Logistics().Find(db, id);
     if (!doc) throw http::ApiError::NotFound("no logistics recorded for nomination " + id);
-    return JsonWithEtag(200, *doc);
+    return LogisticsResponse(std::move(*doc), 200);
   });
 }
 

@@ -2,17 +2,15 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/events/cloud_event.hpp"
-#include "common/events/outbox.hpp"
-#include "common/http/idempotency.hpp"
+#include "common/aggregate/sequences.hpp"
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
 #include "common/http/resource.hpp"
-#include "common/store/json_doc.hpp"
 #include "common/util/iso3166.hpp"
 #include "services/invitations/domain.hpp"
+#include "services/invitations/queries.hpp"
 #include "services/invitations/records.hpp"
-#include "services/invitations/schema.hpp"
+#include "services/invitations/tables.hpp"
 
 namespace jilaf::invitations {
 namespace {
@@ -75,38 +73,15 @@ nlohmann::json ReadProgramme(const nlohmann::json& body) {
 }  // namespace
 
 http::Response CreateProgramme(const http::Request& request, Context& context) {
-  nlohmann::json doc = ReadProgramme(http::ParseJsonBody(request));
-  return context.store.Write([&](store::Db& tx) {
-    return http::RunIdempotent(tx, request, [&] {
-      const std::string now = events::NowRfc3339();
-      doc["id"] = events::NewTimeOrderedUuid();
-      doc["version"] = 1;
-      doc["created_at"] = now;
-      doc["updated_at"] = now;
-      const std::string id = doc["id"];
-      auto insert = tx.Prepare(
-          "INSERT INTO programmes(id, fiscal_year, track, status, version, doc, created_at,"
-          " updated_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?)");
-      insert.Bind(1, id)
-          .Bind(2, doc["fiscal_year"].get<std::int64_t>())
-          .Bind(3, doc["track"].get<std::string>())
-          .Bind(4, doc["status"].get<std::string>())
-          .Bind(5, doc.dump())
-          .Bind(6, now)
-          .Bind(7, now);
-      insert.Run();
-      EmitProgrammeEvent(tx, doc, "created", std::nullopt,
-                         std::string(request.Header("traceparent")));
-      auto response = http::Response::Json(201, doc);
-      response.SetHeader("Location", "/v1/programmes/" + id);
-      response.SetHeader("ETag", http::MakeEtag(1));
-      return response;
-    });
-  });
+  return aggregate::Create(context.store, request, ProgrammeKind(),
+                           ReadProgramme(http::ParseJsonBody(request)), {},
+                           [](aggregate::Change& change, const nlohmann::json& doc) {
+                             change.Emit(ProgrammeFacts(doc, "created", std::nullopt));
+                           });
 }
 
 http::Response ListProgrammes(const http::Request& request, Context& context) {
-  const auto page = http::ParsePage(request);
+  (void)http::ParsePage(request);  // a bad page is reported before a bad filter
   const auto fiscal_year = http::QueryInt(request, "fiscal_year", 1989, 2100);
   const auto track = request.Query("track");
   const auto status = request.Query("status");
@@ -116,34 +91,32 @@ http::Response ListProgrammes(const http::Request& request, Context& context) {
   if (status && std::find(kStatuses.begin(), kStatuses.end(), *status) == kStatuses.end()) {
     throw http::ApiError::BadRequest("query parameter status is not a programme status");
   }
-  return context.store.Read([&](store::Db& db) {
-    auto stmt = db.Prepare(
-        "SELECT seq, doc FROM programmes WHERE seq > ?1"
-        " AND (?2 IS NULL OR fiscal_year = ?2) AND (?3 IS NULL OR track = ?3)"
-        " AND (?4 IS NULL OR status = ?4) ORDER BY seq LIMIT ?5");
-    stmt.Bind(1, page.after.value_or(0))
-        .Bind(2, fiscal_year)
-        .Bind(3, track)
-        .Bind(4, status)
-        .Bind(5, page.page_size + 1);
-    const auto body = http::CollectPage(stmt, page.page_size);
-    return http::Response::Json(200, body);
-  });
+  return aggregate::List(context.store, request, Programmes(),
+                         {{"fiscal_year", aggregate::Maybe(fiscal_year)},
+                          {"track", aggregate::Maybe(track)},
+                          {"status", aggregate::Maybe(status)}});
 }
 
 http::Response GetProgramme(const http::Request& request, Context& context) {
-  const auto& id = request.Param("id");
   // The stored document is the response: served as stored, never parsed.
-  auto doc = context.store.Read([&](store::Db& db) {
-    return store::LoadStoredDoc(db, "SELECT doc, version FROM programmes WHERE id = ?", id);
-  });
-  if (!doc) throw http::ApiError::NotFound("no programme with id " + id);
-  auto response = http::Response::JsonText(200, std::move(doc->json));
-  response.SetHeader("ETag", http::MakeEtag(doc->version));
-  return response;
+  return aggregate::Get(context.store, Programmes(), request.Param("id"));
 }
 
 namespace {
+
+// Seats and quotas: a new quota is read against the seats, kept quotas must fit new seats.
+void PatchSeats(http::ObjectReader& in, nlohmann::json& doc) {
+  if (auto seats = in.OptionalInt("seats", 1, 1000)) doc["seats"] = *seats;
+  if (in.Raw("country_quotas") != nullptr) {
+    doc["country_quotas"] = ReadQuotas(in, doc["seats"].get<std::int64_t>());
+    return;
+  }
+  for (const auto& [country, quota] : doc["country_quotas"].items()) {
+    if (quota.get<std::int64_t>() > doc["seats"].get<std::int64_t>()) {
+      in.AddError("seats", "must not be below the quota of " + country);
+    }
+  }
+}
 
 // The members PATCH may change; fiscal year, track and status are fixed (status moves through
 // transitions). Absent members keep their value.
@@ -167,75 +140,64 @@ void ApplyProgrammePatch(const nlohmann::json& body, nlohmann::json& doc) {
   if (doc["end_date"].get<std::string>() < doc["start_date"].get<std::string>()) {
     in.AddError("end_date", "must not be before start_date");
   }
-  if (auto seats = in.OptionalInt("seats", 1, 1000)) doc["seats"] = *seats;
-  if (in.Raw("country_quotas") != nullptr) {
-    doc["country_quotas"] = ReadQuotas(in, doc["seats"].get<std::int64_t>());
-  } else {
-    for (const auto& [country, quota] : doc["country_quotas"].items()) {
-      if (quota.get<std::int64_t>() > doc["seats"].get<std::int64_t>()) {
-        in.AddError("seats", "must not be below the quota of " + country);
-      }
-    }
-  }
+  PatchSeats(in, doc);
   if (in.Raw("host_organisations") != nullptr) {
     doc["host_organisations"] = in.StringArray("host_organisations", false, 50, 200);
   }
   in.Finish();
 }
 
+// Seats already given away cannot be taken back by shrinking the limits.
+void CheckSeatsStillCover(store::Db& tx, const nlohmann::json& programme) {
+  const auto taken = LoadOccupancy(tx, programme.at("id"));
+  const auto limits = SeatLimits::FromProgramme(programme);
+  if (taken.total > limits.seats) {
+    throw http::ApiError(409, "capacity-exceeded", "Capacity exceeded",
+                         std::to_string(taken.total) + " candidates already hold seats")
+        .With("limit", "seats")
+        .With("taken", taken.total);
+  }
+  for (const auto& [country, quota] : limits.country_quotas) {
+    const auto used = taken.by_country.find(country);
+    if (used != taken.by_country.end() && used->second > quota) {
+      throw http::ApiError(
+          409, "capacity-exceeded", "Capacity exceeded",
+          std::to_string(used->second) + " candidates from " + country + " already hold seats")
+          .With("limit", "country_quota")
+          .With("country", country);
+    }
+  }
+}
+
 }  // namespace
 
 http::Response UpdateProgramme(const http::Request& request, Context& context) {
   const auto body = http::ParseJsonBody(request);
-  const std::string id = request.Param("id");
-  return context.store.Write([&](store::Db& tx) {
-    auto doc = LoadProgramme(tx, id);
-    http::RequireIfMatch(request, doc["version"].get<std::int64_t>());
-    ApplyProgrammePatch(body, doc);
-    // Seats already given away cannot be taken back by shrinking the limits.
-    const auto taken = LoadOccupancy(tx, id);
-    const auto limits = SeatLimits::FromProgramme(doc);
-    if (taken.total > limits.seats) {
-      throw http::ApiError(409, "capacity-exceeded", "Capacity exceeded",
-                           std::to_string(taken.total) + " candidates already hold seats")
-          .With("limit", "seats")
-          .With("taken", taken.total);
-    }
-    for (const auto& [country, quota] : limits.country_quotas) {
-      const auto used = taken.by_country.find(country);
-      if (used != taken.by_country.end() && used->second > quota) {
-        throw http::ApiError(
-            409, "capacity-exceeded", "Capacity exceeded",
-            std::to_string(used->second) + " candidates from " + country + " already hold seats")
-            .With("limit", "country_quota")
-            .With("country", country);
-      }
-    }
-    SaveProgramme(tx, doc);
-    EmitProgrammeEvent(tx, doc, "updated", std::nullopt,
-                       std::string(request.Header("traceparent")));
-    return JsonWithEtag(200, doc);
-  });
+  return aggregate::Modify(
+      context.store, request, ProgrammeKind(), request.Param("id"),
+      [&](aggregate::Change& change, nlohmann::json& doc) {
+        ApplyProgrammePatch(body, doc);
+        CheckSeatsStillCover(change.tx, doc);
+      },
+      [](aggregate::Change& change, const nlohmann::json& doc) {
+        change.Emit(ProgrammeFacts(doc, "updated", std::nullopt));
+      });
 }
 
 http::Response TransitionProgramme(const http::Request& request, Context& context) {
-  const auto body = http::ParseJsonBody(request);  // the reader keeps a pointer into it
-  http::ObjectReader in(body);
-  const std::string to = in.RequiredString("to", 1, 50);
-  const auto reason = in.OptionalString("reason", 500);
-  in.Finish();
-  const std::string id = request.Param("id");
-  return context.store.Write([&](store::Db& tx) {
-    auto doc = LoadProgramme(tx, id);
-    http::RequireIfMatch(request, doc["version"].get<std::int64_t>());
-    const std::string from = doc["status"];
-    ProgrammeMachine().Check(from, to);
-    doc["status"] = to;
-    if (reason) doc["status_reason"] = *reason;
-    SaveProgramme(tx, doc);
-    EmitProgrammeEvent(tx, doc, to, from, std::string(request.Header("traceparent")));
-    return JsonWithEtag(200, doc);
-  });
+  const auto input = ReadMove(http::ParseJsonBody(request));
+  std::string from;
+  return aggregate::Modify(
+      context.store, request, ProgrammeKind(), request.Param("id"),
+      [&](aggregate::Change&, nlohmann::json& doc) {
+        from = doc.at("status");
+        ProgrammeMachine().Check(from, input.to);
+        doc["status"] = input.to;
+        if (input.reason) doc["status_reason"] = *input.reason;
+      },
+      [&](aggregate::Change& change, const nlohmann::json& doc) {
+        change.Emit(ProgrammeFacts(doc, input.to, from));
+      });
 }
 
 }  // namespace jilaf::invitations

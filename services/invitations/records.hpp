@@ -1,14 +1,17 @@
 #pragma once
 
-// Loading, saving and announcing the service's records inside a transaction. Shared by the
-// handler files; the rules themselves live in domain.hpp.
+// The nomination's lifecycle across records: a move checks seats and quotas, ranks the
+// waitlist, promotes into a freed seat and opens the follow-ups, each change with its event.
+// The rules themselves live in domain.hpp; the tables in tables.hpp.
 
 #include <nlohmann/json.hpp>
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "common/aggregate/sequences.hpp"
 #include "common/http/message.hpp"
 #include "common/store/sqlite.hpp"
 #include "services/invitations/domain.hpp"
@@ -16,45 +19,44 @@
 
 namespace jilaf::invitations {
 
-/// The programme's document; 404 problem if there is none.
-nlohmann::json LoadProgramme(store::Db& db, const std::string& id);
-/// The nomination's document; 404 problem if there is none.
-nlohmann::json LoadNomination(store::Db& db, const std::string& id);
-/// Decrypts the nomination's personal fields (empty when none were given).
-PersonalData LoadPersonal(store::Db& db, const FieldCipher& cipher, const std::string& id);
+/// A transition body, `{"to", "reason"}` (`note` and `comment`: deprecated aliases of reason),
+/// the reason at most 500 bytes.
+aggregate::TransitionInput ReadMove(const nlohmann::json& body);
 
-/// Bumps version and updated_at, then writes the row and its filter columns.
-void SaveNomination(store::Db& tx, nlohmann::json& nomination);
-void SaveProgramme(store::Db& tx, nlohmann::json& programme);
+/// One move of a nomination, as it goes.
+struct NominationMove {
+  NominationMove(std::string to, std::optional<std::string> reason)
+      : to(std::move(to)), reason(std::move(reason)) {}
 
-/// Seats taken in a programme now.
-Occupancy LoadOccupancy(store::Db& db, const std::string& programme_id);
+  std::string to;
+  std::optional<std::string> reason;
+  std::string from;                   // set by BeginMove
+  nlohmann::json programme;           // set by BeginMove
+  std::vector<std::string> promoted;  // set by FinishMove: ids moved from the waitlist
+};
 
-/// Appends `jilaf.invitations.nomination.<status>` (or `.<what>` when given) to the outbox.
-void EmitNominationEvent(store::Db& tx, const nlohmann::json& programme,
-                         const nlohmann::json& nomination,
-                         const std::optional<std::string>& previous_status,
-                         const std::string& traceparent, nlohmann::json extra = nullptr,
-                         const std::string& what = {});
-/// Appends `jilaf.invitations.programme.<what>` to the outbox.
-void EmitProgrammeEvent(store::Db& tx, const nlohmann::json& programme, const std::string& what,
-                        const std::optional<std::string>& previous_status,
-                        const std::string& traceparent);
+/// Before the nomination is stored: the state machine (409), a programme that still allows
+/// changes (409), seats and country quota on selection (409 naming the limit), the waitlist rank
+/// and the status reason.
+void BeginMove(store::Db& tx, nlohmann::json& nomination, NominationMove& move);
+/// After it is stored: its event, the follow-ups on completion, and the promotion of the first
+/// eligible waitlisted candidate when a seat is freed (with its own event).
+void FinishMove(store::Db& tx, std::string_view traceparent, const nlohmann::json& nomination,
+                NominationMove& move);
 
 struct TransitionResult {
   nlohmann::json nomination;
   std::vector<std::string> promoted;  // nomination ids moved from the waitlist into a seat
 };
 
-/// Moves a nomination to `to` under every rule: the state machine (409), seats and country
-/// quota on selection (409 naming the limit), waitlist rank, automatic promotion of the first
-/// eligible waitlisted candidate when a seat is freed, follow-ups on completion; one event per
-/// change. When `request` is given, its If-Match must name the current version (428/412).
+/// Moves a nomination to `to` under every rule (BeginMove, store, FinishMove) inside `tx`. When
+/// `request` is given, its If-Match must name the current version (428/412).
 TransitionResult TransitionNomination(store::Db& tx, const std::string& id, const std::string& to,
                                       const std::optional<std::string>& reason,
                                       const http::Request* request, const std::string& traceparent);
 
-/// A JSON response with the resource's ETag.
-http::Response JsonWithEtag(int status, const nlohmann::json& doc);
+/// The nomination as the caller's view may see it, its personal fields decrypted when allowed.
+nlohmann::json RenderForView(store::Db& db, const FieldCipher& cipher,
+                             const nlohmann::json& nomination, View view);
 
 }  // namespace jilaf::invitations

@@ -2,6 +2,7 @@
 
 #include "common/http/problem.hpp"
 #include "services/invitations/domain.hpp"
+#include "services/invitations/queries.hpp"
 
 namespace jilaf::invitations {
 
@@ -15,18 +16,8 @@ http::Response FiscalYearReport(const http::Request& request, Context& context) 
     throw http::ApiError::BadRequest("fiscal year must be an integer from 1989 to 2100");
   }
   return context.store.Read([&](store::Db& db) {
-    std::vector<ReportRow> rows;
-    auto stmt = db.Prepare(
-        "SELECT n.programme_id, n.nationality, json_extract(p.doc, '$.region'), p.track,"
-        " json_extract(n.doc, '$.candidate.gender'), n.status"
-        " FROM nominations n JOIN programmes p ON p.id = n.programme_id"
-        " WHERE n.fiscal_year = ?");
-    stmt.Bind(1, fiscal_year);
-    while (stmt.Step()) {
-      rows.push_back({stmt.Text(0), stmt.Text(1), stmt.OptText(2), stmt.Text(3), stmt.OptText(4),
-                      stmt.Text(5)});
-    }
-    return http::Response::Json(200, BuildFiscalYearReport(fiscal_year, rows));
+    return http::Response::Json(
+        200, BuildFiscalYearReport(fiscal_year, FiscalYearRows(db, fiscal_year)));
   });
 }
 

@@ -66,7 +66,27 @@ store::MigrationSet Migrations() {
             " overdue_notified INTEGER NOT NULL DEFAULT 0,"
             " doc TEXT NOT NULL,"
             " UNIQUE (nomination_id, months));"
-            "CREATE INDEX followups_due ON followups(status, overdue_notified, due_date);"}}};
+            "CREATE INDEX followups_due ON followups(status, overdue_notified, due_date);"},
+           {3,
+            "document tables: every nomination document names its fiscal year; logistics keyed"
+            " by id with its version and times beside the document",
+            "UPDATE nominations SET doc = json_set(doc, '$.fiscal_year', fiscal_year)"
+            " WHERE json_extract(doc, '$.fiscal_year') IS NULL AND fiscal_year IS NOT NULL;"
+            "CREATE TABLE logistics_by_id ("
+            " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+            " id TEXT NOT NULL UNIQUE REFERENCES nominations(id),"
+            " doc TEXT NOT NULL,"
+            " version INTEGER NOT NULL,"
+            " created_at TEXT NOT NULL,"
+            " updated_at TEXT NOT NULL);"
+            "INSERT INTO logistics_by_id(id, doc, version, created_at, updated_at)"
+            " SELECT nomination_id,"
+            " json_set(doc, '$.id', nomination_id, '$.created_at',"
+            " coalesce(json_extract(doc, '$.updated_at'), '')),"
+            " version, coalesce(json_extract(doc, '$.updated_at'), ''),"
+            " coalesce(json_extract(doc, '$.updated_at'), '') FROM logistics;"
+            "DROP TABLE logistics;"
+            "ALTER TABLE logistics_by_id RENAME TO logistics;"}}};
 }
 
 }  // namespace jilaf::invitations

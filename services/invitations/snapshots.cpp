@@ -2,26 +2,27 @@
 
 #include "common/events/snapshot.hpp"
 #include "services/invitations/domain.hpp"
-#include "services/invitations/records.hpp"
-#include "services/invitations/schema.hpp"
+#include "services/invitations/queries.hpp"
+#include "services/invitations/tables.hpp"
 
 namespace jilaf::invitations {
 
 http::Response PublishSnapshots(const http::Request& request, Context& context) {
-  const events::SnapshotOptions options{"invitations", kEventSource, kEventsTopic, 200,
+  const events::SnapshotOptions options{"invitations", Events().source(), Events().topic(), 200,
                                         std::string(request.Header("traceparent"))};
   // The same facts as the change events (no passport number, no date of birth).
   const std::vector<events::SnapshotSource> sources = {
-      {"programme", "SELECT seq, doc FROM programmes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+      {"programme", SnapshotScan(Programmes()),
        [](store::Db&, const nlohmann::json& programme) {
          const std::string id = programme["id"];
          return events::SnapshotItem{id, "programmes/" + id,
                                      ProgrammeEventData(programme, std::nullopt)};
        }},
-      {"nomination", "SELECT seq, doc FROM nominations WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+      {"nomination", SnapshotScan(Nominations()),
        [](store::Db& db, const nlohmann::json& nomination) {
          const std::string id = nomination["id"];
-         const auto programme = LoadProgramme(db, nomination["programme_id"]);
+         const auto programme =
+             Programmes().Get(db, nomination.at("programme_id").get<std::string>());
          return events::SnapshotItem{id, "nominations/" + id,
                                      NominationEventData(programme, nomination, std::nullopt)};
        }}};

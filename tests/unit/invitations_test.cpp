@@ -17,9 +17,11 @@
 #include "services/invitations/followups.hpp"
 #include "services/invitations/nominations.hpp"
 #include "services/invitations/programmes.hpp"
+#include "services/invitations/queries.hpp"
 #include "services/invitations/records.hpp"
 #include "services/invitations/reports.hpp"
 #include "services/invitations/schema.hpp"
+#include "services/invitations/tables.hpp"
 #include "tests/support/keys.hpp"
 #include "tests/support/process.hpp"
 
@@ -422,7 +424,7 @@ TEST_F(InvitationsStoreTest, WithdrawalPromotesTheFirstEligibleWaitlistedInTheSa
   ASSERT_EQ(result.promoted, std::vector<std::string>{w1});
   const auto taken = store_->Read([&](store::Db& db) { return LoadOccupancy(db, programme); });
   EXPECT_EQ(taken.total, 2);
-  const auto w3_doc = store_->Read([&](store::Db& db) { return LoadNomination(db, w3); });
+  const auto w3_doc = store_->Read([&](store::Db& db) { return Nominations().Get(db, w3); });
   EXPECT_EQ(w3_doc["status"], "waitlisted");
   EXPECT_EQ(w3_doc["waitlist_rank"], 3);
 }
@@ -526,6 +528,71 @@ TEST_F(InvitationsStoreTest, LettersComeInEnglishAndJapaneseWithTheMaskedPasspor
   EXPECT_NE(en.body.find("Letter of Guarantee"), std::string::npos);
   EXPECT_NE(en.body.find("C7654321"), std::string::npos);
   EXPECT_NE(en.body.find("1990-02-03"), std::string::npos);
+}
+
+TEST_F(InvitationsStoreTest, XXIsNoCountryInABodyOrAQueryFilter) {
+  const auto programme = Programme(2026, 10, nlohmann::json::object());
+  const auto body = Problem([&] { Nominate(programme, "A", "B", "XX"); });
+  EXPECT_EQ(body.status(), 422);
+  EXPECT_NE(body.extensions().dump().find("/candidate/nationality"), std::string::npos);
+  auto list = Make({}, {{"id", programme}});
+  list.method = http::Method::kGet;
+  list.query["nationality"] = "XX";
+  const auto query = Problem([&] { ListNominations(list, *context_); });
+  EXPECT_EQ(query.status(), 400);
+  EXPECT_NE(query.detail().find("nationality"), std::string::npos) << query.detail();
+  list.query["nationality"] = "VN";
+  EXPECT_EQ(ListNominations(list, *context_).status, 200);
+}
+
+TEST_F(InvitationsStoreTest, TransitionReasonAcceptsTheDeprecatedAliases) {
+  const auto programme = Programme(2026, 10, nlohmann::json::object());
+  const auto id = NominateId(programme, "A", "VN");
+  auto request = Make(R"({"to": "screened", "note": "looks good"})", {{"id", id}},
+                      auth::Role::kStaff, "\"v1\"");
+  const auto moved = nlohmann::json::parse(TransitionNominationHandler(request, *context_).body);
+  EXPECT_EQ(moved["status"], "screened");
+  EXPECT_EQ(moved["status_reason"], "looks good");
+  auto both = Make(R"({"to": "selected", "reason": "a", "comment": "b"})", {{"id", id}},
+                   auth::Role::kStaff, "\"v2\"");
+  EXPECT_EQ(Problem([&] { TransitionNominationHandler(both, *context_); }).status(), 422);
+}
+
+// Version 3 rewrites the tables of version 2 into document tables: logistics keyed by id, and
+// every nomination document naming its fiscal year.
+TEST(InvitationsMigration, OldRowsReadBackThroughTheDocumentTables) {
+  const auto dir = testing::MakeTempDir("jilaf-invitations-migration");
+  auto up_to_2 = Migrations();
+  up_to_2.migrations.resize(2);
+  {
+    store::Store old(store::StoreOptions{dir + "/inv.db"}, {up_to_2});
+    old.Write([](store::Db& tx) {
+      tx.Exec(
+          "INSERT INTO programmes(id, fiscal_year, track, status, version, doc, created_at,"
+          " updated_at) VALUES ('p1', 2025, 'developing', 'open', 1, '{\"id\":\"p1\"}', 't', 't');"
+          "INSERT INTO nominations(id, programme_id, nationality, status, version, doc,"
+          " created_at, updated_at, fiscal_year) VALUES ('n1', 'p1', 'VN', 'selected', 3,"
+          " '{\"id\":\"n1\",\"version\":3}', 't', 't', 2025);"
+          "INSERT INTO logistics(nomination_id, version, doc) VALUES ('n1', 2,"
+          " '{\"nomination_id\":\"n1\",\"version\":2,\"updated_at\":\"2026-01-02T00:00:00Z\","
+          "\"hotel\":null}');");
+    });
+    old.Stop();
+  }
+  store::Store store(store::StoreOptions{dir + "/inv.db"}, {Migrations()});
+  const auto logistics = store.Read([](store::Db& db) { return Logistics().Find(db, "n1"); });
+  ASSERT_TRUE(logistics.has_value());
+  EXPECT_EQ((*logistics)["version"], 2);
+  EXPECT_EQ((*logistics)["nomination_id"], "n1");
+  EXPECT_EQ((*logistics)["updated_at"], "2026-01-02T00:00:00Z");
+  const auto nomination = store.Read([](store::Db& db) { return Nominations().Get(db, "n1"); });
+  EXPECT_EQ(nomination["fiscal_year"], 2025);
+  // The next version goes through the versioned update.
+  auto next = *logistics;
+  store.Write([&](store::Db& tx) { Logistics().Update(tx, next); });
+  EXPECT_EQ(next["version"], 3);
+  store.Stop();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -1,0 +1,151 @@
+#include "services/invitations/queries.hpp"
+
+#include <chrono>
+#include <thread>
+
+#include "common/log/log.hpp"
+
+namespace jilaf::invitations {
+
+Occupancy LoadOccupancy(store::Db& db, const std::string& programme_id) {
+  Occupancy taken;
+  auto stmt = db.Prepare(
+      "SELECT nationality, count(*) FROM nominations WHERE programme_id = ? AND status IN"
+      " ('selected', 'invited', 'visa_applied', 'visa_granted', 'travel_booked', 'arrived',"
+      " 'completed') GROUP BY nationality");
+  stmt.Bind(1, programme_id);
+  while (stmt.Step()) {
+    taken.by_country[stmt.Text(0)] = stmt.Int(1);
+    taken.total += stmt.Int(1);
+  }
+  return taken;
+}
+
+std::int64_t NextWaitlistRank(store::Db& db, const std::string& programme_id) {
+  auto stmt =
+      db.Prepare("SELECT coalesce(max(waitlist_rank), 0) FROM nominations WHERE programme_id = ?");
+  stmt.Bind(1, programme_id);
+  return stmt.Step() ? stmt.Int(0) + 1 : 1;
+}
+
+std::vector<WaitlistEntry> LoadWaitlist(store::Db& db, const std::string& programme_id) {
+  std::vector<WaitlistEntry> waitlist;
+  auto stmt = db.Prepare(
+      "SELECT id, nationality, waitlist_rank FROM nominations WHERE programme_id = ? AND"
+      " status = 'waitlisted' ORDER BY waitlist_rank");
+  stmt.Bind(1, programme_id);
+  while (stmt.Step()) waitlist.push_back({stmt.Text(0), stmt.Text(1), stmt.Int(2)});
+  return waitlist;
+}
+
+nlohmann::json NominationsOfIdentity(store::Db& db, const std::string& identity_hash) {
+  nlohmann::json found = nlohmann::json::array();
+  auto stmt = db.Prepare(
+      "SELECT id, programme_id, fiscal_year, status FROM nominations WHERE identity_hash = ?"
+      " ORDER BY fiscal_year, seq");
+  stmt.Bind(1, identity_hash);
+  while (stmt.Step()) {
+    found.push_back({{"nomination_id", stmt.Text(0)},
+                     {"programme_id", stmt.Text(1)},
+                     {"fiscal_year", stmt.OptInt(2).value_or(0)},
+                     {"status", stmt.Text(3)}});
+  }
+  return found;
+}
+
+void SetIdentityHash(store::Db& tx, const std::string& nomination_id,
+                     const std::optional<std::string>& identity_hash) {
+  auto stmt = tx.Prepare("UPDATE nominations SET identity_hash = ? WHERE id = ?");
+  stmt.Bind(1, identity_hash).Bind(2, nomination_id);
+  stmt.Run();
+}
+
+void StorePersonal(store::Db& tx, const FieldCipher& cipher, const std::string& nomination_id,
+                   const PersonalData& personal) {
+  std::optional<std::string> passport;
+  std::optional<std::string> birth;
+  if (personal.passport_number) {
+    passport = cipher.Encrypt(*personal.passport_number, nomination_id + "/passport_number");
+  }
+  if (personal.date_of_birth) {
+    birth = cipher.Encrypt(*personal.date_of_birth, nomination_id + "/date_of_birth");
+  }
+  auto insert = tx.Prepare(
+      "INSERT INTO nomination_personal(nomination_id, passport_number, date_of_birth)"
+      " VALUES (?, ?, ?)");
+  insert.Bind(1, nomination_id).Bind(2, passport).Bind(3, birth);
+  insert.Run();
+}
+
+PersonalData LoadPersonal(store::Db& db, const FieldCipher& cipher,
+                          const std::string& nomination_id) {
+  PersonalData personal;
+  auto stmt = db.Prepare(
+      "SELECT passport_number, date_of_birth FROM nomination_personal WHERE nomination_id = ?");
+  stmt.Bind(1, nomination_id);
+  if (!stmt.Step()) return personal;
+  if (auto sealed = stmt.OptText(0)) {
+    personal.passport_number = cipher.Decrypt(*sealed, nomination_id + "/passport_number");
+  }
+  if (auto sealed = stmt.OptText(1)) {
+    personal.date_of_birth = cipher.Decrypt(*sealed, nomination_id + "/date_of_birth");
+  }
+  return personal;
+}
+
+void SecureDelete(store::Db& tx) { tx.Exec("PRAGMA secure_delete = ON"); }
+
+void DeletePersonal(store::Db& tx, const std::string& nomination_id) {
+  auto stmt = tx.Prepare("DELETE FROM nomination_personal WHERE nomination_id = ?");
+  stmt.Bind(1, nomination_id);
+  stmt.Run();
+}
+
+void ForgetRepliesNaming(store::Db& tx, const std::string& nomination_id) {
+  auto stmt = tx.Prepare("DELETE FROM idempotency_keys WHERE instr(body, ?) > 0");
+  stmt.Bind(1, nomination_id);
+  stmt.Run();
+}
+
+void CheckpointAndTruncateWal(const std::string& db_path) {
+  // Old page images live on in the WAL until a checkpoint copies the zeroed pages over them and
+  // truncates it.
+  store::Db db(db_path, {});
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    auto stmt = db.Prepare("PRAGMA wal_checkpoint(TRUNCATE)");
+    if (stmt.Step() && stmt.Int(0) == 0) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  log::Warn("WAL checkpoint after an erasure stayed busy; it completes at the next checkpoint");
+}
+
+std::vector<std::string> FollowUpsOverdueOn(store::Db& db, const std::string& today) {
+  std::vector<std::string> ids;
+  auto stmt = db.Prepare(
+      "SELECT id FROM followups WHERE status = 'due' AND overdue_notified = 0 AND due_date < ?"
+      " ORDER BY due_date");
+  stmt.Bind(1, today);
+  while (stmt.Step()) ids.push_back(stmt.Text(0));
+  return ids;
+}
+
+std::vector<ReportRow> FiscalYearRows(store::Db& db, std::int64_t fiscal_year) {
+  std::vector<ReportRow> rows;
+  auto stmt = db.Prepare(
+      "SELECT n.programme_id, n.nationality, json_extract(p.doc, '$.region'), p.track,"
+      " json_extract(n.doc, '$.candidate.gender'), n.status"
+      " FROM nominations n JOIN programmes p ON p.id = n.programme_id"
+      " WHERE n.fiscal_year = ?");
+  stmt.Bind(1, fiscal_year);
+  while (stmt.Step()) {
+    rows.push_back(
+        {stmt.Text(0), stmt.Text(1), stmt.OptText(2), stmt.Text(3), stmt.OptText(4), stmt.Text(5)});
+  }
+  return rows;
+}
+
+std::string SnapshotScan(const aggregate::DocTable& table) {
+  return "SELECT seq, doc FROM " + table.spec().name + " WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+}
+
+}  // namespace jilaf::invitations

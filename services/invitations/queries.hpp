@@ -1,0 +1,61 @@
+#pragma once
+
+// The service's purpose-written SQL, each statement behind a name: seat counts, the waitlist,
+// duplicate detection, the encrypted personal data, overdue scans, reports and erasure. Every
+// other read and write of the records goes through the tables of tables.hpp.
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/aggregate/doc_table.hpp"
+#include "common/store/sqlite.hpp"
+#include "services/invitations/domain.hpp"
+#include "services/invitations/field_cipher.hpp"
+
+namespace jilaf::invitations {
+
+/// Seats taken in a programme now, in total and per nationality.
+Occupancy LoadOccupancy(store::Db& db, const std::string& programme_id);
+/// The rank the next candidate put on the programme's waitlist gets.
+std::int64_t NextWaitlistRank(store::Db& db, const std::string& programme_id);
+/// The programme's waitlisted nominations, by rank.
+std::vector<WaitlistEntry> LoadWaitlist(store::Db& db, const std::string& programme_id);
+
+/// Earlier nominations of the person with this blind index, oldest year first:
+/// `{nomination_id, programme_id, fiscal_year, status}`.
+nlohmann::json NominationsOfIdentity(store::Db& db, const std::string& identity_hash);
+/// Records the blind index of a new nomination's identity (never kept in its document).
+void SetIdentityHash(store::Db& tx, const std::string& nomination_id,
+                     const std::optional<std::string>& identity_hash);
+
+/// Encrypts and stores the nomination's personal fields.
+void StorePersonal(store::Db& tx, const FieldCipher& cipher, const std::string& nomination_id,
+                   const PersonalData& personal);
+/// Decrypts the nomination's personal fields (empty when none were given).
+PersonalData LoadPersonal(store::Db& db, const FieldCipher& cipher,
+                          const std::string& nomination_id);
+/// Overwrites deleted cells with zeros for the rest of this transaction.
+void SecureDelete(store::Db& tx);
+/// Erases the nomination's personal fields.
+void DeletePersonal(store::Db& tx, const std::string& nomination_id);
+/// Erases the stored replies to Idempotency-Key requests that mention the nomination (the 201
+/// of its creation repeats the names).
+void ForgetRepliesNaming(store::Db& tx, const std::string& nomination_id);
+/// Checkpoints the WAL of the database file and truncates it, so that old page images
+/// (ciphertexts included) leave the disk.
+void CheckpointAndTruncateWal(const std::string& db_path);
+
+/// Ids of the follow-ups still due on a date before `today`, never announced overdue.
+std::vector<std::string> FollowUpsOverdueOn(store::Db& db, const std::string& today);
+
+/// The nominations of a fiscal year as the report counts them.
+std::vector<ReportRow> FiscalYearRows(store::Db& db, std::int64_t fiscal_year);
+
+/// The keyset-paged scan of a table that snapshots read (`?1` after, `?2` limit).
+std::string SnapshotScan(const aggregate::DocTable& table);
+
+}  // namespace jilaf::invitations
