@@ -1,5 +1,6 @@
 #include "services/missions/alumni.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "common/http/idempotency.hpp"
@@ -147,10 +148,24 @@ aggregate::EventFacts Invited(const nlohmann::json& alumnus, const Invitation& i
            {"fiscal_year", target["fiscal_year"]}}};
 }
 
+// The alumni the invitation is for (at most 1000), oldest first.
+std::vector<nlohmann::json> Matching(store::Db& db, const Invitation& invitation) {
+  const auto& ids = invitation.ids;
+  std::vector<nlohmann::json> out;
+  for (auto& alumnus :
+       AlumniTable().Where(db, {{"country", aggregate::Maybe(invitation.country)},
+                                {"fiscal_year", aggregate::Maybe(invitation.fiscal_year)}})) {
+    if (out.size() == 1000) break;
+    if (ids.empty() || std::find(ids.begin(), ids.end(), alumnus["id"]) != ids.end()) {
+      out.push_back(std::move(alumnus));
+    }
+  }
+  return out;
+}
+
 http::Response Invite(aggregate::Change& change, const Invitation& invitation) {
   const auto target = OpenTarget(change.tx, invitation);
-  const auto matched =
-      MatchAlumni(change.tx, invitation.country, invitation.fiscal_year, invitation.ids);
+  const auto matched = Matching(change.tx, invitation);
   nlohmann::json invited = nlohmann::json::array();
   std::size_t already = 0;
   const std::string now = util::NowRfc3339();

@@ -98,22 +98,6 @@ nlohmann::json Engagements(store::Db& db, const std::string& alumnus_id) {
   return out;
 }
 
-std::vector<nlohmann::json> MatchAlumni(store::Db& db, const std::optional<std::string>& country,
-                                        std::optional<std::int64_t> fiscal_year,
-                                        const std::vector<std::string>& ids) {
-  std::string sql =
-      "SELECT doc FROM alumni WHERE (?1 IS NULL OR country = ?1)"
-      " AND (?2 IS NULL OR fiscal_year = ?2)";
-  if (!ids.empty()) sql += " AND id IN (SELECT value FROM json_each(?3))";
-  sql += " ORDER BY seq LIMIT 1000";
-  auto select = db.Prepare(sql);
-  select.Bind(1, country).Bind(2, fiscal_year);
-  if (!ids.empty()) select.Bind(3, nlohmann::json(ids).dump());
-  std::vector<nlohmann::json> matched;
-  while (select.Step()) matched.push_back(nlohmann::json::parse(select.Text(0)));
-  return matched;
-}
-
 bool RecordInvitation(store::Db& tx, const std::string& alumnus_id, const std::string& kind,
                       const std::string& target_id, std::int64_t fiscal_year,
                       const std::string& at) {

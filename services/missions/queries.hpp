@@ -31,10 +31,6 @@ void UnlinkRegistration(store::Db& tx, const std::string& alumnus_id, const std:
 /// The alumnus's engagements, oldest first: `{kind, target_id, fiscal_year, invited_at,
 /// registered_at, registration_id}` (times and registration null when absent).
 nlohmann::json Engagements(store::Db& db, const std::string& alumnus_id);
-/// Alumni matching an invitation's filter (any of them absent: not filtered), at most 1000.
-std::vector<nlohmann::json> MatchAlumni(store::Db& db, const std::optional<std::string>& country,
-                                        std::optional<std::int64_t> fiscal_year,
-                                        const std::vector<std::string>& ids);
 /// Records an invitation; false when the alumnus was invited to this target already.
 bool RecordInvitation(store::Db& tx, const std::string& alumnus_id, const std::string& kind,
                       const std::string& target_id, std::int64_t fiscal_year,

@@ -73,6 +73,14 @@ json AlumnusSnapshot(store::Db& db, const json& doc) {
           {"engagements", std::move(engagements)}};
 }
 
+events::SnapshotSource Source(const Aggregate& of, json (*snapshot)(const json&)) {
+  return {of.kind.aggregate, SnapshotPage(of.kind.table.spec().name),
+          [&of, snapshot](store::Db&, const json& doc) {
+            const std::string id = doc["id"];
+            return events::SnapshotItem{id, of.subject + "/" + id, snapshot(doc)};
+          }};
+}
+
 }  // namespace
 
 http::Response PublishSnapshots(const http::Request& request, store::Store& store) {
@@ -81,22 +89,10 @@ http::Response PublishSnapshots(const http::Request& request, store::Store& stor
   // Keys as in the change events: registrations travel with their seminar, participants with
   // their programme, engagements with their alumnus.
   const std::vector<events::SnapshotSource> sources = {
-      {"mission", SnapshotPage("missions"),
-       [](store::Db&, const json& doc) {
-         const std::string id = doc["id"];
-         return events::SnapshotItem{id, "missions/" + id, MissionSnapshot(doc)};
-       }},
-      {"seminar", SnapshotPage("seminars"),
-       [](store::Db&, const json& doc) {
-         const std::string id = doc["id"];
-         return events::SnapshotItem{id, "seminars/" + id, SeminarSnapshot(doc)};
-       }},
-      {"education_programme", SnapshotPage("education_programmes"),
-       [](store::Db&, const json& doc) {
-         const std::string id = doc["id"];
-         return events::SnapshotItem{id, "education-programmes/" + id, EducationSnapshot(doc)};
-       }},
-      {"alumnus", SnapshotPage("alumni"), [](store::Db& db, const json& doc) {
+      Source(Mission(), MissionSnapshot),
+      Source(Seminar(), SeminarSnapshot),
+      Source(Education(), EducationSnapshot),
+      {"alumnus", SnapshotPage(AlumniTable().spec().name), [](store::Db& db, const json& doc) {
          const std::string id = doc["id"];
          return events::SnapshotItem{id, "alumni/" + id, AlumnusSnapshot(db, doc)};
        }}};
