@@ -9,12 +9,6 @@
 namespace jilaf::missions {
 namespace {
 
-std::string Lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
 std::int64_t CountIn(store::Db& db, const std::string& sql, std::int64_t fiscal_year) {
   auto stmt = db.Prepare(sql);
   stmt.Bind(1, fiscal_year);
@@ -22,6 +16,12 @@ std::int64_t CountIn(store::Db& db, const std::string& sql, std::int64_t fiscal_
 }
 
 }  // namespace
+
+std::string Lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
 
 void InsertAlumnusOnce(store::Db& tx, const nlohmann::json& doc) {
   // Keyed by nomination: the same completion re-sent under another event id changes nothing.

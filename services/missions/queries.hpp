@@ -14,6 +14,9 @@
 // Records themselves are read and written through the tables of tables.hpp.
 namespace jilaf::missions {
 
+/// `text` in lower case (ASCII): emails compare case-insensitively.
+std::string Lower(std::string text);
+
 /// Adds an alumnus to the directory unless its nomination is there already (a replay is a no-op).
 void InsertAlumnusOnce(store::Db& tx, const nlohmann::json& doc);
 /// The alumnus a registration belongs to: by nomination id if given, else by email

@@ -1,7 +1,5 @@
 #include "services/missions/seminars.hpp"
 
-#include <cctype>
-
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
 #include "common/http/resource.hpp"
@@ -61,11 +59,6 @@ nlohmann::json RegistrationFacts(const nlohmann::json& seminar, const nlohmann::
   return {{"seminar_id", seminar["id"]}, {"registration_id", r["id"]},
           {"status", r["status"]},       {"alumnus_id", r.value("alumnus_id", nlohmann::json())},
           {"country", r["country"]},     {"fiscal_year", seminar["fiscal_year"]}};
-}
-
-std::string Lower(std::string text) {
-  for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
 }
 
 // Registers (or waitlists) `registration` for the seminar `doc`, linking it to alumni history.
