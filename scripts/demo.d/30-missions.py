@@ -42,10 +42,10 @@ def create(path, body, key):
     return doc, headers.get("Idempotent-Replayed") != "true"
 
 
-def move(path, doc, to, note=None):
+def move(path, doc, to, reason=None):
     body = {"to": to}
-    if note:
-        body["note"] = note
+    if reason:
+        body["reason"] = reason
     updated, _ = call("POST", path + "/transitions", body, etag='"v%d"' % doc["version"])
     return updated
 

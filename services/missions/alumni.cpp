@@ -1,17 +1,17 @@
 #include "services/missions/alumni.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <stdexcept>
 
-#include "common/events/cloud_event.hpp"
 #include "common/http/idempotency.hpp"
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
 #include "common/http/resource.hpp"
-#include "common/store/json_doc.hpp"
+#include "common/util/clock.hpp"
+#include "common/util/ids.hpp"
+#include "common/util/iso3166.hpp"
 #include "services/missions/records.hpp"
-#include "services/missions/schema.hpp"
+#include "services/missions/tables.hpp"
 
 namespace jilaf::missions {
 namespace {
@@ -32,10 +32,22 @@ nlohmann::json OptionalMember(const nlohmann::json& data, const char* pointer) {
   return data.contains(ptr) ? data.at(ptr) : nlohmann::json(nullptr);
 }
 
-std::string Lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
+// The candidate's part of the alumnus: names, country and email; throws on missing facts.
+void ReadCandidate(const nlohmann::json& data, nlohmann::json& doc) {
+  doc["family_name"] = RequiredText(data, "/candidate/family_name");
+  doc["given_name"] = RequiredText(data, "/candidate/given_name");
+  const std::string country = RequiredText(data, "/candidate/nationality");
+  if (!util::IsIso3166Alpha2(country)) {
+    throw std::invalid_argument(
+        "nomination.completed /candidate/nationality is not a country code");
+  }
+  doc["country"] = country;
+  const std::string email = RequiredText(data, "/candidate/email");
+  if (email.find('@') == std::string::npos) {
+    throw std::invalid_argument("nomination.completed /candidate/email is not an email address");
+  }
+  doc["email"] = email;
+  doc["gender"] = OptionalMember(data, "/candidate/gender");
 }
 
 // The alumnus document a completed nomination stands for; throws on missing facts.
@@ -51,28 +63,126 @@ nlohmann::json AlumnusFrom(const events::CloudEvent& event) {
   doc["fiscal_year"] = data["fiscal_year"];
   doc["programme_title"] = {{"ja", RequiredText(data, "/programme_title/ja")},
                             {"en", RequiredText(data, "/programme_title/en")}};
-  doc["family_name"] = RequiredText(data, "/candidate/family_name");
-  doc["given_name"] = RequiredText(data, "/candidate/given_name");
-  const std::string country = RequiredText(data, "/candidate/nationality");
-  if (!IsCountryCode(country)) {
-    throw std::invalid_argument(
-        "nomination.completed /candidate/nationality is not a country code");
+  ReadCandidate(data, doc);
+  for (const char* member : {"track", "region", "union", "position"}) {
+    doc[member] = OptionalMember(data, (std::string("/") + member).c_str());
   }
-  doc["country"] = country;
-  const std::string email = RequiredText(data, "/candidate/email");
-  if (email.find('@') == std::string::npos) {
-    throw std::invalid_argument("nomination.completed /candidate/email is not an email address");
-  }
-  doc["email"] = email;
-  doc["gender"] = OptionalMember(data, "/candidate/gender");
-  doc["track"] = OptionalMember(data, "/track");
-  doc["region"] = OptionalMember(data, "/region");
-  doc["union"] = OptionalMember(data, "/union");
-  doc["position"] = OptionalMember(data, "/position");
   doc["nominating_organisation"] = OptionalMember(data, "/nominating_organisation/name");
   doc["completed_at"] = event.time;
   doc["source_event_id"] = event.id;
   return doc;
+}
+
+// An invitation request: its target and which alumni (a filter, or ids).
+struct Invitation {
+  std::string kind;
+  std::string target_id;
+  std::optional<std::string> country;
+  std::optional<std::int64_t> fiscal_year;
+  std::vector<std::string> ids;
+};
+
+void ReadFilter(http::ObjectReader& in, Invitation& out) {
+  auto filter = in.Object("filter", false);
+  if (!filter) return;
+  if (auto c = filter->OptionalString("country", 2)) {
+    if (util::IsIso3166Alpha2(*c)) {
+      out.country = c;
+    } else {
+      filter->AddError("country", "must be an ISO 3166-1 alpha-2 code");
+    }
+  }
+  out.fiscal_year = filter->OptionalInt("fiscal_year", 1989, 2100);
+  filter->RejectUnknownFields();
+}
+
+Invitation ReadInvitation(const http::Request& request) {
+  const auto body = http::ParseJsonBody(request);
+  http::ObjectReader in(body);
+  Invitation out;
+  if (auto target = in.Object("target", true)) {
+    out.kind = target->RequiredEnum("kind", {"seminar", "education_programme"});
+    out.target_id = target->RequiredString("id", 1, 64);
+    target->RejectUnknownFields();
+  }
+  ReadFilter(in, out);
+  out.ids = in.StringArray("alumni_ids", false, 1000, 64);
+  if (in.ok() && !out.country && !out.fiscal_year && out.ids.empty()) {
+    in.AddError("filter", "give a filter (country, fiscal_year) or alumni_ids");
+  }
+  in.Finish();
+  return out;
+}
+
+// The seminar or programme alumni are invited to, while it has not taken place yet.
+nlohmann::json OpenTarget(store::Db& db, const Invitation& invitation) {
+  const bool seminar = invitation.kind == "seminar";
+  const auto& table = (seminar ? Seminar() : Education()).kind.table;
+  auto target = table.Get(db, invitation.target_id);
+  const std::string status = target["status"];
+  const bool open =
+      status == "planned" || status == (seminar ? "registration_open" : "in_progress");
+  if (!open) {
+    throw http::ApiError::Conflict("this " + table.spec().what + " is " + status +
+                                   "; alumni can be invited only before it takes place");
+  }
+  return target;
+}
+
+aggregate::EventFacts Invited(const nlohmann::json& alumnus, const Invitation& invitation,
+                              const nlohmann::json& target) {
+  const std::string id = alumnus["id"];
+  return {"alumnus",
+          "invited",
+          id,
+          "alumni/" + id,
+          {{"alumnus_id", id},
+           {"nomination_id", alumnus["nomination_id"]},
+           {"family_name", alumnus["family_name"]},
+           {"given_name", alumnus["given_name"]},
+           {"email", alumnus["email"]},
+           {"country", alumnus["country"]},
+           {"target_kind", invitation.kind},
+           {"target_id", invitation.target_id},
+           {"target_title", target["title"]},
+           {"fiscal_year", target["fiscal_year"]}}};
+}
+
+// The alumni the invitation is for (at most 1000), oldest first.
+std::vector<nlohmann::json> Matching(store::Db& db, const Invitation& invitation) {
+  const auto& ids = invitation.ids;
+  std::vector<nlohmann::json> out;
+  for (auto& alumnus :
+       AlumniTable().Where(db, {{"country", aggregate::Maybe(invitation.country)},
+                                {"fiscal_year", aggregate::Maybe(invitation.fiscal_year)}})) {
+    if (out.size() == 1000) break;
+    if (ids.empty() || std::find(ids.begin(), ids.end(), alumnus["id"]) != ids.end()) {
+      out.push_back(std::move(alumnus));
+    }
+  }
+  return out;
+}
+
+http::Response Invite(aggregate::Change& change, const Invitation& invitation) {
+  const auto target = OpenTarget(change.tx, invitation);
+  const auto matched = Matching(change.tx, invitation);
+  nlohmann::json invited = nlohmann::json::array();
+  std::size_t already = 0;
+  const std::string now = util::NowRfc3339();
+  for (const auto& alumnus : matched) {
+    if (!RecordInvitation(change.tx, alumnus["id"], invitation.kind, invitation.target_id,
+                          target["fiscal_year"], now)) {
+      ++already;
+      continue;
+    }
+    invited.push_back(alumnus["id"]);
+    change.Emit(Invited(alumnus, invitation, target));
+  }
+  return http::Response::Json(
+      201, {{"target", {{"kind", invitation.kind}, {"id", invitation.target_id}}},
+            {"matched", matched.size()},
+            {"invited", invited},
+            {"already_invited", already}});
 }
 
 }  // namespace
@@ -81,197 +191,34 @@ void ApplyInvitationEvent(store::Db& tx, const events::CloudEvent& event,
                           const events::MessageOrigin& /*origin*/) {
   if (event.type != "jilaf.invitations.nomination.completed") return;
   nlohmann::json doc = AlumnusFrom(event);
-  const std::string now = events::NowRfc3339();
-  doc["id"] = events::NewTimeOrderedUuid();
-  doc["created_at"] = now;
-  // Keyed by nomination: the same completion re-sent under another event id changes nothing.
-  auto insert = tx.Prepare(
-      "INSERT INTO alumni(id, nomination_id, email_lower, country, fiscal_year, doc, created_at)"
-      " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(nomination_id) DO NOTHING");
-  insert.Bind(1, doc["id"].get<std::string>())
-      .Bind(2, doc["nomination_id"].get<std::string>())
-      .Bind(3, Lower(doc["email"].get<std::string>()))
-      .Bind(4, doc["country"].get<std::string>())
-      .Bind(5, doc["fiscal_year"].get<std::int64_t>())
-      .Bind(6, doc.dump())
-      .Bind(7, now);
-  insert.Run();
-}
-
-std::optional<std::string> FindAlumnus(store::Db& db, const std::string& email,
-                                       const std::optional<std::string>& nomination_id) {
-  if (nomination_id) {
-    auto stmt = db.Prepare("SELECT id FROM alumni WHERE nomination_id = ?");
-    stmt.Bind(1, *nomination_id);
-    if (stmt.Step()) return stmt.Text(0);
-  }
-  // The most recent programme first: a person invited twice has one history per nomination.
-  auto stmt = db.Prepare("SELECT id FROM alumni WHERE email_lower = ? ORDER BY seq DESC LIMIT 1");
-  stmt.Bind(1, Lower(email));
-  if (stmt.Step()) return stmt.Text(0);
-  return std::nullopt;
-}
-
-void LinkRegistration(store::Db& tx, const std::string& alumnus_id, const std::string& kind,
-                      const std::string& target_id, int fiscal_year,
-                      const std::string& registration_id) {
-  auto upsert = tx.Prepare(
-      "INSERT INTO alumni_engagements(alumnus_id, target_kind, target_id, fiscal_year,"
-      " registered_at, registration_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-      " ON CONFLICT(alumnus_id, target_kind, target_id) DO UPDATE SET registered_at = ?5,"
-      " registration_id = ?6");
-  upsert.Bind(1, alumnus_id)
-      .Bind(2, kind)
-      .Bind(3, target_id)
-      .Bind(4, fiscal_year)
-      .Bind(5, events::NowRfc3339())
-      .Bind(6, registration_id);
-  upsert.Run();
-}
-
-void UnlinkRegistration(store::Db& tx, const std::string& alumnus_id, const std::string& kind,
-                        const std::string& target_id) {
-  auto update = tx.Prepare(
-      "UPDATE alumni_engagements SET registered_at = NULL, registration_id = NULL"
-      " WHERE alumnus_id = ? AND target_kind = ? AND target_id = ?");
-  update.Bind(1, alumnus_id).Bind(2, kind).Bind(3, target_id);
-  update.Run();
+  doc["id"] = util::NewTimeOrderedUuid();
+  doc["created_at"] = util::NowRfc3339();
+  InsertAlumnusOnce(tx, doc);
 }
 
 http::Response ListAlumni(const http::Request& request, store::Store& store) {
-  const auto page = http::ParsePage(request);
-  const auto fiscal_year = http::QueryInt(request, "fiscal_year", 1989, 2100);
-  const auto country = request.Query("country");
-  if (country && !IsCountryCode(*country)) {
-    throw http::ApiError::BadRequest("query parameter country must be an ISO 3166-1 alpha-2 code");
-  }
-  const auto programme = request.Query("programme_id");
-  return store.Read([&](store::Db& db) {
-    auto stmt = db.Prepare(
-        "SELECT seq, doc FROM alumni WHERE seq > ?1 AND (?2 IS NULL OR fiscal_year = ?2)"
-        " AND (?3 IS NULL OR country = ?3)"
-        " AND (?4 IS NULL OR json_extract(doc, '$.programme_id') = ?4) ORDER BY seq LIMIT ?5");
-    stmt.Bind(1, page.after.value_or(0))
-        .Bind(2, fiscal_year)
-        .Bind(3, country)
-        .Bind(4, programme)
-        .Bind(5, page.page_size + 1);
-    return http::Response::Json(200, http::CollectPage(stmt, page.page_size));
-  });
+  return aggregate::List(
+      store, request, AlumniTable(),
+      {{"fiscal_year", aggregate::Maybe(http::QueryInt(request, "fiscal_year", 1989, 2100))},
+       {"country", aggregate::Maybe(http::QueryCountry(request, "country"))},
+       {"programme_id", aggregate::Maybe(request.Query("programme_id"))}});
 }
 
 http::Response GetAlumnus(const http::Request& request, store::Store& store) {
   const auto& id = request.Param("id");
   return store.Read([&](store::Db& db) {
-    auto doc = store::LoadJsonDoc(db, "SELECT doc FROM alumni WHERE id = ?", id);
-    if (!doc) throw http::ApiError::NotFound("no alumnus with id " + id);
-    nlohmann::json history = nlohmann::json::array();
-    auto stmt = db.Prepare(
-        "SELECT target_kind, target_id, fiscal_year, invited_at, registered_at, registration_id"
-        " FROM alumni_engagements WHERE alumnus_id = ? ORDER BY seq");
-    stmt.Bind(1, id);
-    auto optional = [&stmt](int column) {
-      return stmt.IsNull(column) ? nlohmann::json() : nlohmann::json(stmt.Text(column));
-    };
-    while (stmt.Step()) {
-      history.push_back({{"kind", stmt.Text(0)},
-                         {"target_id", stmt.Text(1)},
-                         {"fiscal_year", stmt.Int(2)},
-                         {"invited_at", optional(3)},
-                         {"registered_at", optional(4)},
-                         {"registration_id", optional(5)}});
-    }
-    (*doc)["history"] = std::move(history);
-    return http::Response::Json(200, *doc);
+    auto doc = AlumniTable().Get(db, id);
+    doc["history"] = Engagements(db, id);
+    return http::Response::Json(200, doc);
   });
 }
 
 http::Response InviteAlumni(const http::Request& request, store::Store& store) {
-  const auto body = http::ParseJsonBody(request);
-  http::ObjectReader in(body);
-  std::string kind;
-  std::string target_id;
-  if (auto target = in.Object("target", true)) {
-    kind = target->RequiredEnum("kind", {"seminar", "education_programme"});
-    target_id = target->RequiredString("id", 1, 64);
-    target->RejectUnknownFields();
-  }
-  std::optional<std::string> country;
-  std::optional<std::int64_t> fiscal_year;
-  if (auto filter = in.Object("filter", false)) {
-    if (auto c = filter->OptionalString("country", 2)) {
-      if (IsCountryCode(*c)) {
-        country = c;
-      } else {
-        filter->AddError("country", "must be an ISO 3166-1 alpha-2 code");
-      }
-    }
-    fiscal_year = filter->OptionalInt("fiscal_year", 1989, 2100);
-    filter->RejectUnknownFields();
-  }
-  const auto ids = in.StringArray("alumni_ids", false, 1000, 64);
-  if (in.ok() && !country && !fiscal_year && ids.empty()) {
-    in.AddError("filter", "give a filter (country, fiscal_year) or alumni_ids");
-  }
-  in.Finish();
+  const auto invitation = ReadInvitation(request);
   return store.Write([&](store::Db& tx) {
     return http::RunIdempotent(tx, request, [&] {
-      const Table& table = kind == "seminar" ? kSeminars : kEducation;
-      const auto target = LoadOr404(tx, table, target_id);
-      const std::string status = target["status"];
-      const bool open = kind == "seminar" ? (status == "planned" || status == "registration_open")
-                                          : (status == "planned" || status == "in_progress");
-      if (!open) {
-        throw http::ApiError::Conflict("this " + std::string(table.what) + " is " + status +
-                                       "; alumni can be invited only before it takes place");
-      }
-      std::string sql =
-          "SELECT id, doc FROM alumni WHERE (?1 IS NULL OR country = ?1)"
-          " AND (?2 IS NULL OR fiscal_year = ?2)";
-      if (!ids.empty()) sql += " AND id IN (SELECT value FROM json_each(?3))";
-      sql += " ORDER BY seq LIMIT 1000";
-      auto select = tx.Prepare(sql);
-      select.Bind(1, country).Bind(2, fiscal_year);
-      if (!ids.empty()) select.Bind(3, nlohmann::json(ids).dump());
-      std::vector<nlohmann::json> matched;
-      while (select.Step()) matched.push_back(nlohmann::json::parse(select.Text(1)));
-      nlohmann::json invited = nlohmann::json::array();
-      std::size_t already = 0;
-      const std::string now = events::NowRfc3339();
-      auto insert = tx.Prepare(
-          "INSERT INTO alumni_engagements(alumnus_id, target_kind, target_id, fiscal_year,"
-          " invited_at) VALUES (?1, ?2, ?3, ?4, ?5)"
-          " ON CONFLICT(alumnus_id, target_kind, target_id) DO UPDATE SET invited_at = ?5"
-          " WHERE invited_at IS NULL");
-      for (const auto& alumnus : matched) {
-        insert.Bind(1, alumnus["id"].get<std::string>())
-            .Bind(2, kind)
-            .Bind(3, target_id)
-            .Bind(4, target["fiscal_year"].get<std::int64_t>())
-            .Bind(5, now);
-        insert.Run();
-        if (tx.Changes() == 0) {
-          ++already;
-          continue;
-        }
-        const std::string alumnus_id = alumnus["id"];
-        invited.push_back(alumnus_id);
-        Emit(tx, request, "alumnus", "invited", alumnus_id, "alumni/" + alumnus_id,
-             {{"alumnus_id", alumnus_id},
-              {"nomination_id", alumnus["nomination_id"]},
-              {"family_name", alumnus["family_name"]},
-              {"given_name", alumnus["given_name"]},
-              {"email", alumnus["email"]},
-              {"country", alumnus["country"]},
-              {"target_kind", kind},
-              {"target_id", target_id},
-              {"target_title", target["title"]},
-              {"fiscal_year", target["fiscal_year"]}});
-      }
-      return http::Response::Json(201, {{"target", {{"kind", kind}, {"id", target_id}}},
-                                        {"matched", matched.size()},
-                                        {"invited", invited},
-                                        {"already_invited", already}});
+      aggregate::Change change(tx, request, Events());
+      return Invite(change, invitation);
     });
   });
 }

@@ -8,6 +8,7 @@
 #include "common/events/consumer.hpp"
 #include "common/http/message.hpp"
 #include "common/store/store.hpp"
+#include "services/missions/queries.hpp"
 
 namespace jilaf::missions {
 
@@ -18,20 +19,6 @@ namespace jilaf::missions {
 /// retries and then dead-letters it.
 void ApplyInvitationEvent(store::Db& tx, const events::CloudEvent& event,
                           const events::MessageOrigin& origin);
-
-/// The alumnus a registration belongs to: by nomination id if given, else by email
-/// (case-insensitive). nullopt when the person is not an alumnus.
-std::optional<std::string> FindAlumnus(store::Db& db, const std::string& email,
-                                       const std::optional<std::string>& nomination_id);
-/// Records in the alumnus's history that they registered for `target` (a seminar or an
-/// education programme), completing an invitation if one was sent.
-void LinkRegistration(store::Db& tx, const std::string& alumnus_id, const std::string& kind,
-                      const std::string& target_id, int fiscal_year,
-                      const std::string& registration_id);
-
-/// Undoes LinkRegistration when the registration is cancelled (an invitation stays recorded).
-void UnlinkRegistration(store::Db& tx, const std::string& alumnus_id, const std::string& kind,
-                        const std::string& target_id);
 
 /// GET /v1/alumni: filters country, fiscal_year, programme_id; cursor pagination.
 http::Response ListAlumni(const http::Request& request, store::Store& store);

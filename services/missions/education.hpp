@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <string>
+
 #include "common/http/message.hpp"
 #include "common/store/store.hpp"
 
@@ -27,5 +29,9 @@ http::Response VerifyCertificate(const http::Request& request, store::Store& sto
 
 /// An education programme's facts as its events (and its snapshot) carry them.
 [[nodiscard]] nlohmann::json ProgrammeFacts(const nlohmann::json& doc);
+/// The data of `programme.created`.
+[[nodiscard]] nlohmann::json ProgrammeCreated(const nlohmann::json& doc);
+/// The data of the event of a move from `from` to the stored status.
+[[nodiscard]] nlohmann::json ProgrammeMoved(const nlohmann::json& doc, const std::string& from);
 
 }  // namespace jilaf::missions

@@ -2,105 +2,86 @@
 
 #include <algorithm>
 
-#include "common/events/cloud_event.hpp"
-#include "common/events/outbox.hpp"
+#include "common/http/idempotency.hpp"
 #include "common/http/problem.hpp"
 #include "common/http/resource.hpp"
-#include "common/store/json_doc.hpp"
-#include "services/missions/schema.hpp"
+#include "common/util/ids.hpp"
 
 namespace jilaf::missions {
 
-nlohmann::json LoadOr404(store::Db& db, const Table& table, const std::string& id) {
-  auto doc =
-      store::LoadJsonDoc(db, std::string("SELECT doc FROM ") + table.name + " WHERE id = ?", id);
-  if (!doc) throw http::ApiError::NotFound(std::string("no ") + table.what + " with id " + id);
-  return std::move(*doc);
+http::Response CreateRecord(const http::Request& request, store::Store& store, const Aggregate& of,
+                            nlohmann::json doc) {
+  return aggregate::Create(
+      store, request, of.kind, std::move(doc), {},
+      [&of](aggregate::Change& change, const nlohmann::json& doc) {
+        change.Emit(Fact(of, doc, of.kind.aggregate, "created", of.created(doc)));
+      });
 }
 
-void InsertRecord(store::Db& tx, const Table& table, nlohmann::json& doc) {
-  const std::string now = events::NowRfc3339();
-  doc["id"] = events::NewTimeOrderedUuid();
-  doc["version"] = 1;
-  doc["created_at"] = now;
-  doc["updated_at"] = now;
-  auto insert = tx.Prepare(std::string("INSERT INTO ") + table.name +
-                           "(id, status, fiscal_year, version, doc, created_at, updated_at)"
-                           " VALUES (?, ?, ?, 1, ?, ?, ?)");
-  insert.Bind(1, doc["id"].get<std::string>())
-      .Bind(2, doc["status"].get<std::string>())
-      .Bind(3, doc["fiscal_year"].get<std::int64_t>())
-      .Bind(4, doc.dump())
-      .Bind(5, now)
-      .Bind(6, now);
-  insert.Run();
-}
-
-void SaveRecord(store::Db& tx, const Table& table, nlohmann::json& doc) {
-  const std::string now = events::NowRfc3339();
-  doc["version"] = doc["version"].get<std::int64_t>() + 1;
-  doc["updated_at"] = now;
-  auto update = tx.Prepare(std::string("UPDATE ") + table.name +
-                           " SET status = ?, fiscal_year = ?, version = ?, doc = ?, updated_at = ?"
-                           " WHERE id = ?");
-  update.Bind(1, doc["status"].get<std::string>())
-      .Bind(2, doc["fiscal_year"].get<std::int64_t>())
-      .Bind(3, doc["version"].get<std::int64_t>())
-      .Bind(4, doc.dump())
-      .Bind(5, now)
-      .Bind(6, doc["id"].get<std::string>());
-  update.Run();
-}
-
-http::Response RecordResponse(int status, const Table& table, const nlohmann::json& doc) {
-  auto response = http::Response::Json(status, doc);
-  response.SetHeader("ETag", http::MakeEtag(doc["version"].get<std::int64_t>()));
-  if (status == 201) {
-    response.SetHeader("Location", std::string(table.path) + "/" + doc["id"].get<std::string>());
-  }
-  return response;
-}
-
-http::Response ListRecords(const http::Request& request, store::Store& store, const Table& table,
-                           const std::vector<std::string>& states) {
-  const auto page = http::ParsePage(request);
+http::Response ListRecords(const http::Request& request, store::Store& store, const Aggregate& of) {
   const auto fiscal_year = http::QueryInt(request, "fiscal_year", 1989, 2100);
   const auto status = request.Query("status");
+  const auto states = of.states.States();
   if (status && std::find(states.begin(), states.end(), *status) == states.end()) {
-    throw http::ApiError::BadRequest(std::string("query parameter status is not a ") + table.what +
-                                     " status");
+    throw http::ApiError::BadRequest("query parameter status is not a " +
+                                     of.kind.table.spec().what + " status");
   }
-  const auto country = request.Query("country");
-  if (country && !IsCountryCode(*country)) {
-    throw http::ApiError::BadRequest("query parameter country must be an ISO 3166-1 alpha-2 code");
-  }
-  return store.Read([&](store::Db& db) {
-    auto stmt = db.Prepare(
-        std::string("SELECT seq, doc FROM ") + table.name +
-        " WHERE seq > ?1 AND (?2 IS NULL OR fiscal_year = ?2) AND (?3 IS NULL OR status = ?3)"
-        " AND (?4 IS NULL OR json_extract(doc, '$.country') = ?4 OR EXISTS (SELECT 1 FROM"
-        " json_each(doc, '$.countries') WHERE value = ?4)) ORDER BY seq LIMIT ?5");
-    stmt.Bind(1, page.after.value_or(0))
-        .Bind(2, fiscal_year)
-        .Bind(3, status)
-        .Bind(4, country)
-        .Bind(5, page.page_size + 1);
-    return http::Response::Json(200, http::CollectPage(stmt, page.page_size));
+  return aggregate::List(store, request, of.kind.table,
+                         {{"fiscal_year", aggregate::Maybe(fiscal_year)},
+                          {"status", aggregate::Maybe(status)},
+                          {"country", aggregate::Maybe(http::QueryCountry(request, "country"))}});
+}
+
+http::Response GetRecord(const http::Request& request, store::Store& store, const Aggregate& of) {
+  return aggregate::Get(store, of.kind.table, request.Param("id"));
+}
+
+http::Response TransitionRecord(const http::Request& request, store::Store& store,
+                                const Aggregate& of, const MoveRule& rule) {
+  const auto input = ReadTransitionBody(request);
+  const aggregate::Lifecycle lifecycle{
+      of.states, "status_history",
+      [&of](aggregate::Change&, const nlohmann::json& doc, const std::string& from) {
+        return Fact(of, doc, of.kind.aggregate, doc.at("status"), of.moved(doc, from));
+      }};
+  return aggregate::Transition(store, request, of.kind, lifecycle, request.Param("id"), input,
+                               [&](aggregate::Change& change, nlohmann::json& doc) {
+                                 if (rule) rule(change, doc, input.to);
+                               });
+}
+
+http::Response Amend(const http::Request& request, store::Store& store, const Aggregate& of,
+                     bool idempotent, const aggregate::Rule& rule,
+                     const aggregate::Announce& announce) {
+  return store.Write([&](store::Db& tx) {
+    auto change_it = [&] {
+      aggregate::Change change(tx, request, of.kind.events);
+      auto doc = of.kind.table.Get(tx, request.Param("id"));
+      rule(change, doc);
+      of.kind.table.Update(tx, doc);
+      announce(change, doc);
+      return std::move(*change.response());
+    };
+    return idempotent ? http::RunIdempotent(tx, request, change_it) : change_it();
   });
 }
 
-void Emit(store::Db& tx, const http::Request& request, const std::string& aggregate,
-          const std::string& what, const std::string& key, const std::string& subject,
-          nlohmann::json data) {
-  events::AppendToOutbox(
-      tx, kEventsTopic,
-      events::MakeEvent(kEventSource, "jilaf.missions." + aggregate + "." + what, key, subject,
-                        "/schemas/missions/" + aggregate + "." + what + "/v1.json", std::move(data),
-                        std::string(request.Header("traceparent"))));
+http::Response MemberCreated(const Aggregate& of, const nlohmann::json& doc,
+                             const std::string& collection, const nlohmann::json& member) {
+  auto response = http::Response::Json(201, member);
+  response.SetHeader("Location", of.kind.table.Location(doc) + "/" + collection + "/" +
+                                     member.at("id").get<std::string>());
+  response.SetHeader("ETag", http::MakeEtag(doc.at("version").get<std::int64_t>()));
+  return response;
 }
 
-bool IsCountryCode(const std::string& code) {
-  return code.size() == 2 && code[0] >= 'A' && code[0] <= 'Z' && code[1] >= 'A' && code[1] <= 'Z';
+void RequireStatus(const nlohmann::json& doc, std::initializer_list<const char*> allowed,
+                   const std::string& message) {
+  const std::string status = doc.at("status");
+  for (const char* state : allowed) {
+    if (status == state) return;
+  }
+  throw http::ApiError::Conflict(message + status);
 }
 
 nlohmann::json ReadBilingual(http::ObjectReader& in, const std::string& key, bool required,
@@ -113,8 +94,19 @@ nlohmann::json ReadBilingual(http::ObjectReader& in, const std::string& key, boo
   return out;
 }
 
+std::pair<std::string, std::string> ReadPeriod(http::ObjectReader& in, nlohmann::json& doc) {
+  auto start = in.RequiredDate("start_date");
+  auto end = in.RequiredDate("end_date");
+  if (!start.empty() && !end.empty() && end < start) {
+    in.AddError("end_date", "must not be before start_date");
+  }
+  doc["start_date"] = start;
+  doc["end_date"] = end;
+  return {std::move(start), std::move(end)};
+}
+
 nlohmann::json ReadPerson(http::ObjectReader& in, std::optional<std::string>& nomination_id) {
-  nlohmann::json person = {{"id", events::NewTimeOrderedUuid()}};
+  nlohmann::json person = {{"id", util::NewTimeOrderedUuid()}};
   person["name"] = in.RequiredString("name", 1, 300);
   person["email"] = in.RequiredEmail("email");
   person["country"] = in.RequiredCountry("country");
@@ -125,22 +117,12 @@ nlohmann::json ReadPerson(http::ObjectReader& in, std::optional<std::string>& no
   return person;
 }
 
-TransitionInput ReadTransition(const http::Request& request) {
+aggregate::TransitionInput ReadTransitionBody(const http::Request& request) {
   const auto body = http::ParseJsonBody(request);
   http::ObjectReader in(body);
-  TransitionInput input;
-  input.to = in.RequiredString("to", 1, 40);
-  input.note = in.OptionalString("note", 2000);
+  auto input = aggregate::ReadTransition(in);
   in.Finish();
   return input;
-}
-
-void RecordHistory(nlohmann::json& doc, const std::string& from, const std::string& to,
-                   const http::Request& request, const std::optional<std::string>& note) {
-  nlohmann::json entry = {
-      {"from", from}, {"to", to}, {"at", events::NowRfc3339()}, {"by", request.principal.subject}};
-  if (note) entry["note"] = *note;
-  doc["history"].push_back(std::move(entry));
 }
 
 }  // namespace jilaf::missions

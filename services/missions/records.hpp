@@ -2,45 +2,52 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <utility>
 
+#include "common/aggregate/sequences.hpp"
 #include "common/http/json_input.hpp"
 #include "common/http/message.hpp"
 #include "common/store/store.hpp"
+#include "services/missions/tables.hpp"
 
+// What the missions service's three aggregates do alike, on the aggregate layer: create, list,
+// get and transition them, change a member of one, and read the parts of their bodies they share.
 namespace jilaf::missions {
 
-/// A table of aggregates with the shared columns (id, status, fiscal_year, version, doc).
-struct Table {
-  const char* name;  // SQL table name (a constant, never client input)
-  const char* what;  // for messages: "mission", "seminar"
-  const char* path;  // collection path: "/v1/missions"
-};
+/// POST a new aggregate: inserts `doc` and emits `<aggregate>.created` with `of.created(doc)`.
+http::Response CreateRecord(const http::Request& request, store::Store& store, const Aggregate& of,
+                            nlohmann::json doc);
+/// GET the collection: optional `status` (one of its states), `fiscal_year` and `country` (the
+/// aggregate's `country` or any of its `countries`), cursor-paginated, oldest first.
+http::Response ListRecords(const http::Request& request, store::Store& store, const Aggregate& of);
+/// GET one, as stored, with its ETag.
+http::Response GetRecord(const http::Request& request, store::Store& store, const Aggregate& of);
 
-inline constexpr Table kMissions{"missions", "mission", "/v1/missions"};
-inline constexpr Table kEducation{"education_programmes", "education programme",
-                                  "/v1/education-programmes"};
-inline constexpr Table kSeminars{"seminars", "seminar", "/v1/seminars"};
+/// A rule of a transition, told where the aggregate is going.
+using MoveRule =
+    std::function<void(aggregate::Change& change, nlohmann::json& doc, const std::string& to)>;
+/// POST .../transitions `{"to", "reason"}`: the state machine, `rule`, `status_history`, and
+/// `<aggregate>.<to>` with `of.moved(doc, from)`.
+http::Response TransitionRecord(const http::Request& request, store::Store& store,
+                                const Aggregate& of, const MoveRule& rule = {});
 
-/// The aggregate with this id; 404 naming the kind when there is none.
-nlohmann::json LoadOr404(store::Db& db, const Table& table, const std::string& id);
-/// Inserts a new aggregate: fills id, version 1, created_at and updated_at.
-void InsertRecord(store::Db& tx, const Table& table, nlohmann::json& doc);
-/// Stores a changed aggregate: bumps version and updated_at.
-void SaveRecord(store::Db& tx, const Table& table, nlohmann::json& doc);
-/// The aggregate as JSON with its ETag (and Location for 201).
-http::Response RecordResponse(int status, const Table& table, const nlohmann::json& doc);
-/// GET collection: optional `status` (checked against `states`) and `fiscal_year` filters,
-/// cursor-paginated, oldest first.
-http::Response ListRecords(const http::Request& request, store::Store& store, const Table& table,
-                           const std::vector<std::string>& states);
-
-/// Appends jilaf.missions.<aggregate>.<what> (dataschema /schemas/missions/<aggregate>.<what>/
-/// v1.json) to the outbox, carrying the request's traceparent.
-void Emit(store::Db& tx, const http::Request& request, const std::string& aggregate,
-          const std::string& what, const std::string& key, const std::string& subject,
-          nlohmann::json data);
+/// Changes the aggregate `{id}` without If-Match (someone joins or leaves it): loads it (404),
+/// runs `rule`, stores the next version, then `announce` emits and answers (Change::Respond).
+/// Idempotent under `Idempotency-Key` when `idempotent`.
+http::Response Amend(const http::Request& request, store::Store& store, const Aggregate& of,
+                     bool idempotent, const aggregate::Rule& rule,
+                     const aggregate::Announce& announce);
+/// 201 with a member added to `doc` (a participant, a registration), Location
+/// `<doc's location>/<collection>/<member id>` and the ETag of `doc`.
+http::Response MemberCreated(const Aggregate& of, const nlohmann::json& doc,
+                             const std::string& collection, const nlohmann::json& member);
+/// 409 `message` + the status unless `doc` is in one of `allowed`.
+void RequireStatus(const nlohmann::json& doc, std::initializer_list<const char*> allowed,
+                   const std::string& message);
 
 /// Reads an array of objects at `key` with field-precise errors, calling `read(item)` on each.
 template <typename Fn>
@@ -53,25 +60,17 @@ nlohmann::json ReadArray(http::ObjectReader& in, const std::string& key, bool re
   }
   return out;
 }
-/// True for an ISO 3166-1 alpha-2 shape: two upper-case letters.
-bool IsCountryCode(const std::string& code);
 
 /// Reads `{"ja": ..., "en": ...}` at `key` (both required, 1..max_len).
 nlohmann::json ReadBilingual(http::ObjectReader& in, const std::string& key, bool required,
                              std::size_t max_len);
+/// Reads `start_date` and `end_date` (not before the start) into `doc`; returns them.
+std::pair<std::string, std::string> ReadPeriod(http::ObjectReader& in, nlohmann::json& doc);
 /// A person signing up (seminar registration, course enrolment): `name`, `email`, `country`,
 /// optional `organisation`, with a fresh `id`. An optional `nomination_id` (to link the person to
 /// their invitation history) goes to `nomination_id`.
 nlohmann::json ReadPerson(http::ObjectReader& in, std::optional<std::string>& nomination_id);
-
-/// The `to` of a transition body `{"to": "...", "note": "..."}`; `note` returned if given.
-struct TransitionInput {
-  std::string to;
-  std::optional<std::string> note;
-};
-TransitionInput ReadTransition(const http::Request& request);
-/// Appends `{from, to, at, by, note}` to doc["history"].
-void RecordHistory(nlohmann::json& doc, const std::string& from, const std::string& to,
-                   const http::Request& request, const std::optional<std::string>& note);
+/// A transition body `{"to", "reason"}` (`note` and `comment`: deprecated names of `reason`).
+aggregate::TransitionInput ReadTransitionBody(const http::Request& request);
 
 }  // namespace jilaf::missions

@@ -3,28 +3,19 @@
 #include <nlohmann/json.hpp>
 
 #include "common/http/problem.hpp"
+#include "services/missions/queries.hpp"
+#include "services/missions/tables.hpp"
 
 namespace jilaf::missions {
 namespace {
 
-std::vector<nlohmann::json> Docs(store::Db& db, const char* table, std::int64_t fy) {
-  auto stmt =
-      db.Prepare(std::string("SELECT doc FROM ") + table + " WHERE fiscal_year = ? ORDER BY seq");
-  stmt.Bind(1, fy);
-  std::vector<nlohmann::json> out;
-  while (stmt.Step()) out.push_back(nlohmann::json::parse(stmt.Text(0)));
-  return out;
-}
-
-std::int64_t Count(store::Db& db, const std::string& sql, std::int64_t fy) {
-  auto stmt = db.Prepare(sql);
-  stmt.Bind(1, fy);
-  return stmt.Step() ? stmt.Int(0) : 0;
+std::vector<nlohmann::json> Docs(store::Db& db, const Aggregate& of, std::int64_t fy) {
+  return of.kind.table.Where(db, {{"fiscal_year", fy}});
 }
 
 nlohmann::json MissionsPart(store::Db& db, std::int64_t fy) {
   MissionsTally tally;
-  for (const auto& m : Docs(db, "missions", fy)) {
+  for (const auto& m : Docs(db, Mission(), fy)) {
     tally.AddMission(m["status"], m["countries"],
                      m["report"].is_object() && m["report"]["status"] == "published");
   }
@@ -33,7 +24,7 @@ nlohmann::json MissionsPart(store::Db& db, std::int64_t fy) {
 
 nlohmann::json SeminarsPart(store::Db& db, std::int64_t fy) {
   SeminarsTally tally;
-  for (const auto& s : Docs(db, "seminars", fy)) {
+  for (const auto& s : Docs(db, Seminar(), fy)) {
     tally.AddSeminar(s["status"]);
     for (const auto& r : s["registrations"])
       tally.AddRegistration(r["status"], r.contains("alumnus_id"));
@@ -43,7 +34,7 @@ nlohmann::json SeminarsPart(store::Db& db, std::int64_t fy) {
 
 nlohmann::json EducationPart(store::Db& db, std::int64_t fy) {
   EducationTally tally;
-  for (const auto& p : Docs(db, "education_programmes", fy)) {
+  for (const auto& p : Docs(db, Education(), fy)) {
     if (!tally.AddProgramme(p["status"], p["location"], static_cast<int>(p["courses"].size()))) {
       continue;
     }
@@ -51,19 +42,7 @@ nlohmann::json EducationPart(store::Db& db, std::int64_t fy) {
       tally.AddParticipant(participant["status"], participant.contains("alumnus_id"));
     }
   }
-  return tally.Json(Count(db, "SELECT count(*) FROM certificates WHERE fiscal_year = ?", fy));
-}
-
-nlohmann::json AlumniPart(store::Db& db, std::int64_t fy) {
-  return {{"new_alumni", Count(db, "SELECT count(*) FROM alumni WHERE fiscal_year = ?", fy)},
-          {"invited", Count(db,
-                            "SELECT count(DISTINCT alumnus_id) FROM alumni_engagements"
-                            " WHERE fiscal_year = ? AND invited_at IS NOT NULL",
-                            fy)},
-          {"participating", Count(db,
-                                  "SELECT count(DISTINCT alumnus_id) FROM alumni_engagements"
-                                  " WHERE fiscal_year = ? AND registered_at IS NOT NULL",
-                                  fy)}};
+  return tally.Json(CertificatesIssued(db, fy));
 }
 
 }  // namespace
@@ -157,7 +136,7 @@ http::Response FiscalYearReport(const http::Request& request, store::Store& stor
                            {"missions", MissionsPart(db, fy)},
                            {"seminars", SeminarsPart(db, fy)},
                            {"education", EducationPart(db, fy)},
-                           {"alumni", AlumniPart(db, fy)}};
+                           {"alumni", AlumniParticipation(db, fy)}};
     return http::Response::Json(200, body);
   });
 }

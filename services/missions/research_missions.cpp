@@ -1,10 +1,10 @@
 #include "services/missions/research_missions.hpp"
 
-#include "common/events/cloud_event.hpp"
-#include "common/http/idempotency.hpp"
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
-#include "common/http/resource.hpp"
+#include "common/util/clock.hpp"
+#include "common/util/ids.hpp"
+#include "common/util/iso3166.hpp"
 #include "services/missions/records.hpp"
 #include "services/missions/schema.hpp"
 
@@ -16,7 +16,7 @@ const std::vector<std::string_view> kMeetingKinds = {"union", "employer", "gover
                                                      "other"};
 
 nlohmann::json ReadMeeting(http::ObjectReader& in) {
-  nlohmann::json meeting = {{"id", events::NewTimeOrderedUuid()}};
+  nlohmann::json meeting = {{"id", util::NewTimeOrderedUuid()}};
   meeting["date"] = in.RequiredDate("date");
   meeting["counterpart"] = in.RequiredString("counterpart", 1, 300);
   meeting["kind"] = in.RequiredEnum("kind", kMeetingKinds);
@@ -24,41 +24,115 @@ nlohmann::json ReadMeeting(http::ObjectReader& in) {
   return meeting;
 }
 
-nlohmann::json ReadMission(const nlohmann::json& body) {
-  http::ObjectReader in(body);
-  nlohmann::json doc;
-  doc["title"] = ReadBilingual(in, "title", true, 300);
+nlohmann::json ReadCountries(http::ObjectReader& in) {
   const auto countries = in.StringArray("countries", true, 20, 2);
   for (const auto& c : countries) {
-    if (!IsCountryCode(c)) {
+    if (!util::IsIso3166Alpha2(c)) {
       in.AddError("countries", "'" + c + "' is not an ISO 3166-1 alpha-2 code");
     }
   }
   if (in.Raw("countries") != nullptr && countries.empty() && in.ok()) {
     in.AddError("countries", "needs at least one country");
   }
-  doc["countries"] = countries;
-  const auto start = in.RequiredDate("start_date");
-  const auto end = in.RequiredDate("end_date");
-  if (!start.empty() && !end.empty() && end < start) {
-    in.AddError("end_date", "must not be before start_date");
-  }
-  doc["start_date"] = start;
-  doc["end_date"] = end;
+  return countries;
+}
+
+nlohmann::json ReadDelegate(http::ObjectReader& member) {
+  return {{"name", member.RequiredString("name", 1, 200)},
+          {"organisation", member.RequiredString("organisation", 1, 300)},
+          {"role", member.RequiredEnum("role", kRoles)}};
+}
+
+nlohmann::json ReadMission(const nlohmann::json& body) {
+  http::ObjectReader in(body);
+  nlohmann::json doc;
+  doc["title"] = ReadBilingual(in, "title", true, 300);
+  doc["countries"] = ReadCountries(in);
+  const auto [start, end] = ReadPeriod(in, doc);
   doc["objectives"] = in.StringArray("objectives", true, 30, 1000);
-  doc["delegation"] = ReadArray(in, "delegation", false, 50, [](http::ObjectReader& member) {
-    nlohmann::json out = {{"name", member.RequiredString("name", 1, 200)},
-                          {"organisation", member.RequiredString("organisation", 1, 300)},
-                          {"role", member.RequiredEnum("role", kRoles)}};
-    return out;
-  });
+  doc["delegation"] = ReadArray(in, "delegation", false, 50, ReadDelegate);
   doc["meetings"] = ReadArray(in, "meetings", false, 200, ReadMeeting);
   in.Finish();
   doc["status"] = "planned";
   doc["fiscal_year"] = start.empty() ? 0 : FiscalYearOf(start);
   doc["report"] = nullptr;
-  doc["history"] = nlohmann::json::array();
+  doc["status_history"] = nlohmann::json::array();
   return doc;
+}
+
+void RequirePublishedReport(aggregate::Change&, nlohmann::json& doc, const std::string& to) {
+  if (to == "reported" && (!doc["report"].is_object() || doc["report"]["status"] != "published")) {
+    throw http::ApiError::Conflict(
+        "a mission becomes reported only once its findings report is published");
+  }
+}
+
+nlohmann::json ReadReport(const http::Request& request) {
+  const auto body = http::ParseJsonBody(request);
+  http::ObjectReader in(body);
+  nlohmann::json report;
+  report["title"] = ReadBilingual(in, "title", true, 300);
+  report["summary"] = ReadBilingual(in, "summary", true, 4000);
+  report["findings"] = ReadBilingual(in, "findings", true, 16000);
+  in.Finish();
+  return report;
+}
+
+// Writes the draft into the mission; true when the mission had no report before.
+bool WriteReport(nlohmann::json& doc, nlohmann::json report) {
+  RequireStatus(doc, {"in_progress", "completed"},
+                "a findings report is written while the mission is in_progress or completed; "
+                "this one is ");
+  const bool created = !doc["report"].is_object();
+  if (!created && doc["report"]["status"] != "draft") {
+    throw http::ApiError::Conflict("the report is " + doc["report"]["status"].get<std::string>() +
+                                   "; only a draft can be edited (move it back to draft)");
+  }
+  report["status"] = "draft";
+  report["updated_at"] = util::NowRfc3339();
+  doc["report"] = std::move(report);
+  return created;
+}
+
+aggregate::EventFacts ReportEvent(const nlohmann::json& doc, const std::string& what,
+                                  const nlohmann::json& previous) {
+  const std::string id = doc["id"];
+  const auto& report = doc["report"];
+  return {"report",
+          what,
+          id,
+          "missions/" + id + "/report",
+          {{"mission_id", id},
+           {"status", report["status"]},
+           {"previous_status", previous},
+           {"title", report["title"]},
+           {"fiscal_year", doc["fiscal_year"]}}};
+}
+
+// Moves the report to `to` (recorded in the mission's status history); returns where it was.
+std::string MoveReport(nlohmann::json& doc, const aggregate::TransitionInput& input,
+                       const std::string& by) {
+  if (!doc["report"].is_object()) {
+    throw http::ApiError::Conflict("this mission has no findings report yet; PUT it first");
+  }
+  auto& report = doc["report"];
+  const std::string from = report["status"];
+  ReportStates().Check(from, input.to);
+  report["status"] = input.to;
+  report["updated_at"] = util::NowRfc3339();
+  if (input.to == "published") report["published_at"] = report["updated_at"];
+  aggregate::RecordTransition(doc, "status_history", "report:" + from, "report:" + input.to, by,
+                              input.reason);
+  return from;
+}
+
+// What the notifications service needs of a publication for the website feed and periodical.
+void AddPublication(aggregate::EventFacts& event, const nlohmann::json& doc) {
+  const auto& report = doc["report"];
+  event.data["summary"] = report["summary"];
+  event.data["countries"] = doc["countries"];
+  event.data["mission_title"] = doc["title"];
+  event.data["published_at"] = report["published_at"];
 }
 
 }  // namespace
@@ -70,154 +144,81 @@ nlohmann::json MissionFacts(const nlohmann::json& doc) {
           {"status", doc["status"]}};
 }
 
+nlohmann::json MissionCreated(const nlohmann::json& doc) {
+  auto data = MissionFacts(doc);
+  data["delegation_size"] = doc["delegation"].size();
+  return data;
+}
+
+nlohmann::json MissionMoved(const nlohmann::json& doc, const std::string& from) {
+  auto data = MissionFacts(doc);
+  data["previous_status"] = from;
+  return data;
+}
+
 http::Response CreateMission(const http::Request& request, store::Store& store) {
-  nlohmann::json doc = ReadMission(http::ParseJsonBody(request));
-  return store.Write([&](store::Db& tx) {
-    return http::RunIdempotent(tx, request, [&] {
-      InsertRecord(tx, kMissions, doc);
-      const std::string id = doc["id"];
-      auto data = MissionFacts(doc);
-      data["delegation_size"] = doc["delegation"].size();
-      Emit(tx, request, "mission", "created", id, "missions/" + id, std::move(data));
-      return RecordResponse(201, kMissions, doc);
-    });
-  });
+  return CreateRecord(request, store, Mission(), ReadMission(http::ParseJsonBody(request)));
 }
 
 http::Response ListMissions(const http::Request& request, store::Store& store) {
-  return ListRecords(request, store, kMissions, MissionStates().States());
+  return ListRecords(request, store, Mission());
 }
 
 http::Response GetMission(const http::Request& request, store::Store& store) {
-  const auto doc =
-      store.Read([&](store::Db& db) { return LoadOr404(db, kMissions, request.Param("id")); });
-  return RecordResponse(200, kMissions, doc);
+  return GetRecord(request, store, Mission());
 }
 
 http::Response AddMeeting(const http::Request& request, store::Store& store) {
   const auto body = http::ParseJsonBody(request);
   http::ObjectReader in(body);
-  auto meeting = ReadMeeting(in);
+  const auto meeting = ReadMeeting(in);
   in.Finish();
-  return store.Write([&](store::Db& tx) {
-    auto doc = LoadOr404(tx, kMissions, request.Param("id"));
-    http::RequireIfMatch(request, doc["version"].get<std::int64_t>());
-    const std::string status = doc["status"];
-    if (status != "planned" && status != "in_progress") {
-      throw http::ApiError::Conflict(
-          "meetings can be added only to a planned or in_progress "
-          "mission; this one is " +
-          status);
-    }
-    doc["meetings"].push_back(meeting);
-    SaveRecord(tx, kMissions, doc);
-    const std::string id = doc["id"];
-    Emit(tx, request, "mission", "meeting_added", id, "missions/" + id,
-         {{"mission_id", id},
-          {"meeting_id", meeting["id"]},
-          {"date", meeting["date"]},
-          {"counterpart", meeting["counterpart"]},
-          {"kind", meeting["kind"]}});
-    return RecordResponse(200, kMissions, doc);
-  });
+  return aggregate::Modify(
+      store, request, Mission().kind, request.Param("id"),
+      [&](aggregate::Change&, nlohmann::json& doc) {
+        RequireStatus(doc, {"planned", "in_progress"},
+                      "meetings can be added only to a planned or in_progress mission; this one "
+                      "is ");
+        doc["meetings"].push_back(meeting);
+      },
+      [&](aggregate::Change& change, const nlohmann::json& doc) {
+        change.Emit(Fact(Mission(), doc, "mission", "meeting_added",
+                         {{"mission_id", doc["id"]},
+                          {"meeting_id", meeting["id"]},
+                          {"date", meeting["date"]},
+                          {"counterpart", meeting["counterpart"]},
+                          {"kind", meeting["kind"]}}));
+      });
 }
 
 http::Response TransitionMission(const http::Request& request, store::Store& store) {
-  const auto input = ReadTransition(request);
-  return store.Write([&](store::Db& tx) {
-    auto doc = LoadOr404(tx, kMissions, request.Param("id"));
-    http::RequireIfMatch(request, doc["version"].get<std::int64_t>());
-    const std::string from = doc["status"];
-    MissionStates().Check(from, input.to);
-    if (input.to == "reported" &&
-        (!doc["report"].is_object() || doc["report"]["status"] != "published")) {
-      throw http::ApiError::Conflict(
-          "a mission becomes reported only once its findings report "
-          "is published");
-    }
-    doc["status"] = input.to;
-    RecordHistory(doc, from, input.to, request, input.note);
-    SaveRecord(tx, kMissions, doc);
-    const std::string id = doc["id"];
-    auto data = MissionFacts(doc);
-    data["previous_status"] = from;
-    Emit(tx, request, "mission", input.to, id, "missions/" + id, std::move(data));
-    return RecordResponse(200, kMissions, doc);
-  });
+  return TransitionRecord(request, store, Mission(), RequirePublishedReport);
 }
 
 http::Response PutReport(const http::Request& request, store::Store& store) {
-  const auto body = http::ParseJsonBody(request);
-  http::ObjectReader in(body);
-  nlohmann::json report;
-  report["title"] = ReadBilingual(in, "title", true, 300);
-  report["summary"] = ReadBilingual(in, "summary", true, 4000);
-  report["findings"] = ReadBilingual(in, "findings", true, 16000);
-  in.Finish();
-  return store.Write([&](store::Db& tx) {
-    auto doc = LoadOr404(tx, kMissions, request.Param("id"));
-    http::RequireIfMatch(request, doc["version"].get<std::int64_t>());
-    const std::string status = doc["status"];
-    if (status != "in_progress" && status != "completed") {
-      throw http::ApiError::Conflict(
-          "a findings report is written while the mission is "
-          "in_progress or completed; this one is " +
-          status);
-    }
-    const bool created = !doc["report"].is_object();
-    if (!created && doc["report"]["status"] != "draft") {
-      throw http::ApiError::Conflict("the report is " + doc["report"]["status"].get<std::string>() +
-                                     "; only a draft can be edited (move it back to draft)");
-    }
-    report["status"] = "draft";
-    report["updated_at"] = events::NowRfc3339();
-    doc["report"] = report;
-    SaveRecord(tx, kMissions, doc);
-    const std::string id = doc["id"];
-    if (created) {
-      Emit(tx, request, "report", "draft", id, "missions/" + id + "/report",
-           {{"mission_id", id},
-            {"status", "draft"},
-            {"previous_status", nullptr},
-            {"title", report["title"]},
-            {"fiscal_year", doc["fiscal_year"]}});
-    }
-    return RecordResponse(200, kMissions, doc);
-  });
+  auto report = ReadReport(request);
+  bool created = false;
+  return aggregate::Modify(
+      store, request, Mission().kind, request.Param("id"),
+      [&](aggregate::Change&, nlohmann::json& doc) { created = WriteReport(doc, report); },
+      [&](aggregate::Change& change, const nlohmann::json& doc) {
+        if (created) change.Emit(ReportEvent(doc, "draft", nullptr));
+      });
 }
 
 http::Response TransitionReport(const http::Request& request, store::Store& store) {
-  const auto input = ReadTransition(request);
-  return store.Write([&](store::Db& tx) {
-    auto doc = LoadOr404(tx, kMissions, request.Param("id"));
-    http::RequireIfMatch(request, doc["version"].get<std::int64_t>());
-    if (!doc["report"].is_object()) {
-      throw http::ApiError::Conflict("this mission has no findings report yet; PUT it first");
-    }
-    auto& report = doc["report"];
-    const std::string from = report["status"];
-    ReportStates().Check(from, input.to);
-    report["status"] = input.to;
-    report["updated_at"] = events::NowRfc3339();
-    nlohmann::json data = {{"mission_id", doc["id"]},
-                           {"status", input.to},
-                           {"previous_status", from},
-                           {"title", report["title"]},
-                           {"fiscal_year", doc["fiscal_year"]}};
-    if (input.to == "published") {
-      report["published_at"] = report["updated_at"];
-      // What the notifications service needs for the website feed and the periodical.
-      data["summary"] = report["summary"];
-      data["countries"] = doc["countries"];
-      data["mission_title"] = doc["title"];
-      data["published_at"] = report["published_at"];
-    }
-    RecordHistory(doc, "report:" + from, "report:" + input.to, request, input.note);
-    SaveRecord(tx, kMissions, doc);
-    const std::string id = doc["id"];
-    Emit(tx, request, "report", input.to, id, "missions/" + id + "/report", std::move(data));
-    return RecordResponse(200, kMissions, doc);
-  });
+  const auto input = ReadTransitionBody(request);
+  std::string from;
+  return aggregate::Modify(
+      store, request, Mission().kind, request.Param("id"),
+      [&](aggregate::Change&, nlohmann::json& doc) {
+        from = MoveReport(doc, input, request.principal.subject);
+      },
+      [&](aggregate::Change& change, const nlohmann::json& doc) {
+        auto event = ReportEvent(doc, input.to, from);
+        if (input.to == "published") AddPublication(event, doc);
+        change.Emit(std::move(event));
+      });
 }
 
 }  // namespace jilaf::missions

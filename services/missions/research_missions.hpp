@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <string>
+
 #include "common/http/message.hpp"
 #include "common/store/store.hpp"
 
@@ -25,5 +27,9 @@ http::Response TransitionReport(const http::Request& request, store::Store& stor
 
 /// A research mission's facts as its events (and its snapshot) carry them.
 [[nodiscard]] nlohmann::json MissionFacts(const nlohmann::json& doc);
+/// The data of `mission.created`.
+[[nodiscard]] nlohmann::json MissionCreated(const nlohmann::json& doc);
+/// The data of the event of a move from `from` to the stored status.
+[[nodiscard]] nlohmann::json MissionMoved(const nlohmann::json& doc, const std::string& from);
 
 }  // namespace jilaf::missions

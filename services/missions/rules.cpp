@@ -1,11 +1,8 @@
 #include "services/missions/rules.hpp"
 
-#include <openssl/rand.h>
-
-#include <stdexcept>
-
-#include "common/events/cloud_event.hpp"
 #include "common/http/problem.hpp"
+#include "common/util/clock.hpp"
+#include "common/util/ids.hpp"
 
 namespace jilaf::missions {
 
@@ -57,13 +54,13 @@ std::optional<std::string> CancelRegistration(nlohmann::json& seminar,
     throw http::ApiError::Conflict("registration " + registration_id + " is already cancelled");
   }
   (*target)["status"] = "cancelled";
-  (*target)["cancelled_at"] = events::NowRfc3339();
+  (*target)["cancelled_at"] = util::NowRfc3339();
   if (previous != "registered") return std::nullopt;
   // Registrations are kept in arrival order, so the first waitlisted one waited longest.
   for (auto& registration : registrations) {
     if (registration["status"] == "waitlisted") {
       registration["status"] = "registered";
-      registration["promoted_at"] = events::NowRfc3339();
+      registration["promoted_at"] = util::NowRfc3339();
       return registration["id"].get<std::string>();
     }
   }
@@ -72,7 +69,7 @@ std::optional<std::string> CancelRegistration(nlohmann::json& seminar,
 
 std::string NewVerificationCode() {
   unsigned char bytes[20];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("RAND_bytes failed");
+  util::RandomBytes(bytes, sizeof bytes);
   static constexpr char kAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
   std::string out;
   int bits = 0;

@@ -1,6 +1,20 @@
 #include "services/missions/schema.hpp"
 
 namespace jilaf::missions {
+namespace {
+
+// Migration 3: each aggregate's `history` becomes `status_history`, its entries' `note` becoming
+// `reason` (the one status-history shape of every service: {from, to, at, by, reason?}).
+std::string StatusHistorySql(const std::string& table) {
+  return "UPDATE " + table +
+         " SET doc = json_remove(json_set(doc, '$.status_history', json((SELECT"
+         " json_group_array(json(CASE WHEN json_type(h.value, '$.note') IS NULL THEN h.value"
+         " ELSE json_remove(json_set(h.value, '$.reason', json_extract(h.value, '$.note')),"
+         " '$.note') END)) FROM json_each(doc, '$.history') AS h))), '$.history')"
+         " WHERE json_type(doc, '$.history') = 'array';";
+}
+
+}  // namespace
 
 store::MigrationSet Migrations() {
   return {"missions",
@@ -67,7 +81,10 @@ store::MigrationSet Migrations() {
             " invited_at TEXT,"
             " registered_at TEXT,"
             " registration_id TEXT,"
-            " UNIQUE(alumnus_id, target_kind, target_id));"}}};
+            " UNIQUE(alumnus_id, target_kind, target_id));"},
+           {3, "status_history with reason",
+            StatusHistorySql("missions") + StatusHistorySql("education_programmes") +
+                StatusHistorySql("seminars")}}};
 }
 
 const domain::StateMachine& MissionStates() {

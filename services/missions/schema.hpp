@@ -7,10 +7,6 @@
 
 namespace jilaf::missions {
 
-/// The topic this service publishes to.
-inline constexpr const char* kEventsTopic = "jilaf.missions.events";
-/// CloudEvents `source` of this service's events.
-inline constexpr const char* kEventSource = "/jilaf/missions";
 /// The topic the alumni directory is built from.
 inline constexpr const char* kInvitationsTopic = "jilaf.invitations.events";
 /// Where the alumni consumer's unreadable or failing messages go.

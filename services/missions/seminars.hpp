@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <string>
+
 #include "common/http/message.hpp"
 #include "common/store/store.hpp"
 
@@ -25,5 +27,9 @@ http::Response CancelSeminarRegistration(const http::Request& request, store::St
 
 /// A seminar's facts as its events (and its snapshot) carry them.
 [[nodiscard]] nlohmann::json SeminarFacts(const nlohmann::json& doc);
+/// The data of `seminar.created`.
+[[nodiscard]] nlohmann::json SeminarCreated(const nlohmann::json& doc);
+/// The data of the event of a move from `from` to the stored status.
+[[nodiscard]] nlohmann::json SeminarMoved(const nlohmann::json& doc, const std::string& from);
 
 }  // namespace jilaf::missions

@@ -2,9 +2,10 @@
 
 #include "common/events/snapshot.hpp"
 #include "services/missions/education.hpp"
+#include "services/missions/queries.hpp"
 #include "services/missions/research_missions.hpp"
-#include "services/missions/schema.hpp"
 #include "services/missions/seminars.hpp"
+#include "services/missions/tables.hpp"
 
 namespace jilaf::missions {
 namespace {
@@ -57,16 +58,12 @@ json EducationSnapshot(const json& doc) {
 
 json AlumnusSnapshot(store::Db& db, const json& doc) {
   json engagements = json::array();
-  auto stmt = db.Prepare(
-      "SELECT target_kind, target_id, fiscal_year, invited_at IS NOT NULL,"
-      " registered_at IS NOT NULL FROM alumni_engagements WHERE alumnus_id = ? ORDER BY seq");
-  stmt.Bind(1, doc["id"].get<std::string>());
-  while (stmt.Step()) {
-    engagements.push_back({{"target_kind", stmt.Text(0)},
-                           {"target_id", stmt.Text(1)},
-                           {"fiscal_year", stmt.Int(2)},
-                           {"invited", stmt.Int(3) != 0},
-                           {"registered", stmt.Int(4) != 0}});
+  for (const auto& e : Engagements(db, doc["id"])) {
+    engagements.push_back({{"target_kind", e["kind"]},
+                           {"target_id", e["target_id"]},
+                           {"fiscal_year", e["fiscal_year"]},
+                           {"invited", !e["invited_at"].is_null()},
+                           {"registered", !e["registered_at"].is_null()}});
   }
   return {{"alumnus_id", doc["id"]},
           {"nomination_id", doc["nomination_id"]},
@@ -76,32 +73,26 @@ json AlumnusSnapshot(store::Db& db, const json& doc) {
           {"engagements", std::move(engagements)}};
 }
 
+events::SnapshotSource Source(const Aggregate& of, json (*snapshot)(const json&)) {
+  return {of.kind.aggregate, SnapshotPage(of.kind.table.spec().name),
+          [&of, snapshot](store::Db&, const json& doc) {
+            const std::string id = doc["id"];
+            return events::SnapshotItem{id, of.subject + "/" + id, snapshot(doc)};
+          }};
+}
+
 }  // namespace
 
 http::Response PublishSnapshots(const http::Request& request, store::Store& store) {
-  const events::SnapshotOptions options{"missions", kEventSource, kEventsTopic, 200,
+  const events::SnapshotOptions options{"missions", Events().source(), Events().topic(), 200,
                                         std::string(request.Header("traceparent"))};
   // Keys as in the change events: registrations travel with their seminar, participants with
   // their programme, engagements with their alumnus.
   const std::vector<events::SnapshotSource> sources = {
-      {"mission", "SELECT seq, doc FROM missions WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-       [](store::Db&, const json& doc) {
-         const std::string id = doc["id"];
-         return events::SnapshotItem{id, "missions/" + id, MissionSnapshot(doc)};
-       }},
-      {"seminar", "SELECT seq, doc FROM seminars WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-       [](store::Db&, const json& doc) {
-         const std::string id = doc["id"];
-         return events::SnapshotItem{id, "seminars/" + id, SeminarSnapshot(doc)};
-       }},
-      {"education_programme",
-       "SELECT seq, doc FROM education_programmes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-       [](store::Db&, const json& doc) {
-         const std::string id = doc["id"];
-         return events::SnapshotItem{id, "education-programmes/" + id, EducationSnapshot(doc)};
-       }},
-      {"alumnus", "SELECT seq, doc FROM alumni WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-       [](store::Db& db, const json& doc) {
+      Source(Mission(), MissionSnapshot),
+      Source(Seminar(), SeminarSnapshot),
+      Source(Education(), EducationSnapshot),
+      {"alumnus", SnapshotPage(AlumniTable().spec().name), [](store::Db& db, const json& doc) {
          const std::string id = doc["id"];
          return events::SnapshotItem{id, "alumni/" + id, AlumnusSnapshot(db, doc)};
        }}};

@@ -532,5 +532,101 @@ TEST_F(MissionsStoreTest, SeminarWaitlistPromotesAndAlumniAreLinked) {
   }
 }
 
+// "XX" is a user-assigned code, not a country: refused in bodies and in list filters.
+TEST_F(MissionsStoreTest, XXIsRefusedAsACountryInBodiesAndFilters) {
+  auto list = Req("");
+  list.method = http::Method::kGet;
+  list.query["country"] = "XX";
+  EXPECT_EQ(ProblemOf([&] { ListMissions(list, *store_); }).status, 400);
+  EXPECT_EQ(ProblemOf([&] { ListSeminars(list, *store_); }).status, 400);
+  EXPECT_EQ(ProblemOf([&] { ListEducationProgrammes(list, *store_); }).status, 400);
+  EXPECT_EQ(ProblemOf([&] { ListAlumni(list, *store_); }).status, 400);
+  list.query["country"] = "VN";
+  EXPECT_EQ(ListMissions(list, *store_).status, 200);
+  const auto mission = ProblemOf([&] {
+    CreateMission(Req(R"({"title": {"ja": "調査", "en": "Study"}, "countries": ["VN", "XX"],
+        "start_date": "2026-05-10", "end_date": "2026-05-20", "objectives": ["wages"]})"),
+                  *store_);
+  });
+  EXPECT_EQ(mission.status, 422);
+  EXPECT_EQ(mission.fields.count("/countries"), 1u);
+  const auto seminar = ProblemOf([&] {
+    CreateSeminar(Req(R"({"title": {"ja": "セミナー", "en": "Seminar"}, "venue": {"name": "Hall",
+        "city": "Nowhere", "country": "XX"}, "start_date": "2026-06-01",
+        "end_date": "2026-06-02", "capacity": 10})"),
+                  *store_);
+  });
+  EXPECT_EQ(seminar.status, 422);
+  EXPECT_EQ(seminar.fields.count("/venue/country"), 1u);
+}
+
+TEST_F(MissionsStoreTest, TransitionsRecordTheirReasonInStatusHistory) {
+  const auto created =
+      CreateSeminar(Req(R"({"title": {"ja": "セミナー", "en": "Seminar"}, "venue": {"name": "Hall",
+          "city": "Hanoi", "country": "VN"}, "start_date": "2026-06-01",
+          "end_date": "2026-06-02", "capacity": 10})"),
+                    *store_);
+  const std::string id = Body(created)["id"];
+  EXPECT_EQ(ProblemOf([&] {
+              TransitionSeminar(Req(R"({"to": "registration_open", "reason": "a", "note": "b"})",
+                                    {{"id", id}}, "\"v1\""),
+                                *store_);
+            }).status,
+            422);
+  // `note` is still read, as a deprecated name of `reason`.
+  const auto moved = Body(TransitionSeminar(
+      Req(R"({"to": "registration_open", "note": "call is out"})", {{"id", id}}, "\"v1\""),
+      *store_));
+  ASSERT_EQ(moved["status_history"].size(), 1u);
+  EXPECT_EQ(moved["status_history"][0]["from"], "planned");
+  EXPECT_EQ(moved["status_history"][0]["to"], "registration_open");
+  EXPECT_EQ(moved["status_history"][0]["by"], "unit");
+  EXPECT_EQ(moved["status_history"][0]["reason"], "call is out");
+  EXPECT_FALSE(moved.contains("history"));
+}
+
+// Migration 3: a document stored with `history` entries carrying `note` reads back with
+// `status_history` entries carrying `reason`.
+TEST_F(MissionsStoreTest, MigrationMovesHistoryToStatusHistory) {
+  const std::string path = dir_ + "/old.db";
+  auto before = Migrations();
+  before.migrations.resize(2);
+  const json old_entries = json::array({{{"from", "planned"},
+                                         {"to", "in_progress"},
+                                         {"at", "2026-05-10T00:00:00Z"},
+                                         {"by", "officer"},
+                                         {"note", "departed"}},
+                                        {{"from", "report:draft"},
+                                         {"to", "report:in_review"},
+                                         {"at", "2026-05-21T00:00:00Z"},
+                                         {"by", "officer"}}});
+  {
+    store::Store old(store::StoreOptions{path}, {before});
+    old.Write([&](store::Db& tx) {
+      auto insert = tx.Prepare(
+          "INSERT INTO missions(id, status, fiscal_year, version, doc, created_at, updated_at)"
+          " VALUES ('m1', 'in_progress', 2026, 3, ?, 't', 't')");
+      insert.Bind(1, json({{"id", "m1"},
+                           {"version", 3},
+                           {"status", "in_progress"},
+                           {"fiscal_year", 2026},
+                           {"history", old_entries}})
+                         .dump());
+      insert.Run();
+    });
+  }
+  store::Store migrated(store::StoreOptions{path}, {Migrations()});
+  const auto doc = Body(GetMission(Req("", {{"id", "m1"}}), migrated));
+  EXPECT_FALSE(doc.contains("history"));
+  ASSERT_EQ(doc["status_history"].size(), 2u);
+  EXPECT_EQ(doc["status_history"][0], json({{"from", "planned"},
+                                            {"to", "in_progress"},
+                                            {"at", "2026-05-10T00:00:00Z"},
+                                            {"by", "officer"},
+                                            {"reason", "departed"}}));
+  EXPECT_EQ(doc["status_history"][1], old_entries[1]);
+  EXPECT_EQ(doc["version"], 3);
+}
+
 }  // namespace
 }  // namespace jilaf::missions

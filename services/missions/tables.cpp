@@ -1,0 +1,72 @@
+#include "services/missions/tables.hpp"
+
+#include "services/missions/education.hpp"
+#include "services/missions/research_missions.hpp"
+#include "services/missions/schema.hpp"
+#include "services/missions/seminars.hpp"
+
+namespace jilaf::missions {
+namespace {
+
+using aggregate::Column;
+using aggregate::DocTable;
+
+// The three aggregates share their columns (migration 2) and their filters.
+DocTable AggregateTable(std::string name, std::string what, std::string collection) {
+  return DocTable({std::move(name),
+                   std::move(what),
+                   std::move(collection),
+                   {{"status", "status"}, {"fiscal_year", "fiscal_year", Column::Type::kInteger}},
+                   {{"country", {"country", "countries[]"}}}});
+}
+
+}  // namespace
+
+const aggregate::Publisher& Events() {
+  static const aggregate::Publisher publisher("missions");
+  return publisher;
+}
+
+const DocTable& AlumniTable() {
+  static const DocTable table(
+      {"alumni",
+       "alumnus",
+       "/v1/alumni",
+       {{"country", "country"}, {"fiscal_year", "fiscal_year", Column::Type::kInteger}},
+       {{"programme_id", {"programme_id"}}},
+       false});
+  return table;
+}
+
+const Aggregate& Mission() {
+  static const DocTable table = AggregateTable("missions", "mission", "/v1/missions");
+  static const Aggregate of{
+      {table, Events(), "mission"}, MissionStates(), "missions", MissionCreated, MissionMoved};
+  return of;
+}
+
+const Aggregate& Education() {
+  static const DocTable table =
+      AggregateTable("education_programmes", "education programme", "/v1/education-programmes");
+  static const Aggregate of{{table, Events(), "education_programme"},
+                            EducationStates(),
+                            "education-programmes",
+                            ProgrammeCreated,
+                            ProgrammeMoved};
+  return of;
+}
+
+const Aggregate& Seminar() {
+  static const DocTable table = AggregateTable("seminars", "seminar", "/v1/seminars");
+  static const Aggregate of{
+      {table, Events(), "seminar"}, SeminarStates(), "seminars", SeminarCreated, SeminarMoved};
+  return of;
+}
+
+aggregate::EventFacts Fact(const Aggregate& of, const nlohmann::json& doc, std::string name,
+                           std::string what, nlohmann::json data) {
+  const std::string id = doc.at("id");
+  return {std::move(name), std::move(what), id, of.subject + "/" + id, std::move(data)};
+}
+
+}  // namespace jilaf::missions
