@@ -256,7 +256,8 @@ SendResult Dispatcher::Send(const json& doc, const std::string& url, const std::
     email.subject = doc["content"]["subject"];
     email.body = doc["content"]["body"];
     email.message_id = doc["id"].get<std::string>() + "@notifications.jilaf";
-    for (const auto& [name, value] : doc["content"].value("headers", json::object()).items()) {
+    const json headers = doc["content"].value("headers", json::object());
+    for (const auto& [name, value] : headers.items()) {
       email.headers.emplace_back(name, value.get<std::string>());
     }
     return SendEmail(options_.smtp, email);
