@@ -23,7 +23,7 @@
 #include "common/metrics/metrics.hpp"
 #include "common/store/store.hpp"
 #include "services/notifications/deliveries.hpp"
-#include "services/notifications/feed.hpp"
+#include "services/notifications/event_handler.hpp"
 #include "services/notifications/schema.hpp"
 
 namespace {
@@ -155,11 +155,7 @@ int main(int argc, char** argv) {
     if (handler_name == "notifications") {
       // The notifications service's own handler, with its default rules and templates.
       notifications::SeedDefaults(store);
-      handler = [&delivery_metrics](store::Db& tx, const events::CloudEvent& event,
-                                    const events::MessageOrigin& origin) {
-        notifications::RecordFeedItem(tx, event);
-        notifications::PlanDeliveries(tx, event, origin, delivery_metrics);
-      };
+      handler = notifications::EventHandler(delivery_metrics);
     } else if (handler_name == "projection") {
       store.Write([](store::Db& db) {
         db.Exec(

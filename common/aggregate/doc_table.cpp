@@ -28,7 +28,9 @@ void BindValue(store::Stmt& stmt, int index, const nlohmann::json& doc, const Co
   }
   const auto& value = doc.at(pointer);
   if (column.type == Column::Type::kInteger) {
-    stmt.Bind(index, value.get<std::int64_t>());
+    // A boolean member is kept as 1 or 0 (SQLite has no boolean type).
+    stmt.Bind(index, value.is_boolean() ? std::int64_t{value.get<bool>() ? 1 : 0}
+                                        : value.get<std::int64_t>());
   } else {
     stmt.Bind(index, value.get<std::string>());
   }

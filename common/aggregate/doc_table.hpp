@@ -26,9 +26,9 @@ namespace jilaf::aggregate {
 /// A column kept beside the document so that lists can filter and sort on it with an index.
 struct Column {
   enum class Type { kText, kInteger };
-  std::string name;  // column name (a constant of the service, never client input)
-  std::string path;  // where its value lives in the document: "status", "expert.id"
-  Type type = Type::kText;
+  std::string name;         // column name (a constant of the service, never client input)
+  std::string path;         // where its value lives in the document: "status", "expert.id"
+  Type type = Type::kText;  // kInteger also holds a boolean member, as 1 or 0
   /// True when the engine computes it from the document (a generated column): the layer never
   /// writes it. False when the layer copies it from the document on every insert and update.
   bool generated = false;

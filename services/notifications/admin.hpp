@@ -1,9 +1,17 @@
 #pragma once
 
+#include <string_view>
+#include <vector>
+
 #include "common/http/message.hpp"
 #include "common/store/store.hpp"
 
+// The administration API: rules (rules.cpp), templates (templates.cpp), webhook endpoints
+// (webhooks.cpp) and recipients' preferences (preferences.cpp).
 namespace jilaf::notifications {
+
+inline const std::vector<std::string_view> kChannels = {"email", "webhook", "inbox"};
+inline const std::vector<std::string_view> kLocales = {"ja", "en"};
 
 /// POST /v1/rules, GET /v1/rules, GET /v1/rules/{id}, PUT /v1/rules/{id} (If-Match).
 http::Response CreateRule(const http::Request& request, store::Store& store);

@@ -57,6 +57,12 @@ class Dispatcher {
   int RunOnce();
 
  private:
+  SendResult Send(const nlohmann::json& doc, const std::string& url, const std::string& secret);
+  /// Applies an attempt's outcome to the delivery; returns when it is next due (0: never).
+  std::int64_t Apply(nlohmann::json& doc, const SendResult& result);
+  /// Stores the outcome and its events (unless the delivery changed meanwhile).
+  void Record(nlohmann::json& doc, const SendResult& result);
+
   store::Store& store_;
   DispatchOptions options_;
   DeliveryMetrics& metrics_;

@@ -39,9 +39,4 @@ http::Response CreatePeriodical(const http::Request& request, store::Store& stor
 http::Response ListPeriodicals(const http::Request& request, store::Store& store);
 http::Response GetPeriodical(const http::Request& request, store::Store& store);
 
-/// POST /v1/subscribers: records a newsletter subscriber with their opt-in consent.
-http::Response CreateSubscriber(const http::Request& request, store::Store& store);
-/// GET or POST /v1/unsubscribe?token=...: the link every periodical mail carries (public).
-http::Response Unsubscribe(const http::Request& request, store::Store& store);
-
 }  // namespace jilaf::notifications

@@ -3,6 +3,7 @@
 #include "common/util/embedded.hpp"
 #include "services/notifications/channels.hpp"
 #include "services/notifications/deliveries.hpp"
+#include "services/notifications/event_handler.hpp"
 #include "services/notifications/feed.hpp"
 #include "services/notifications/routes.hpp"
 #include "services/notifications/schema.hpp"
@@ -71,12 +72,7 @@ int main(int argc, char** argv) {
   consumer.name = group;
   consumer.dead_letter_topic = "jilaf.notifications.dlq";
   consumer.topics = {"jilaf.invitations.events", "jilaf.projects.events", "jilaf.missions.events"};
-  service.AddConsumer(std::move(consumer),
-                      [&metrics](jilaf::store::Db& tx, const jilaf::events::CloudEvent& event,
-                                 const jilaf::events::MessageOrigin& origin) {
-                        n::RecordFeedItem(tx, event);
-                        n::PlanDeliveries(tx, event, origin, metrics);
-                      });
+  service.AddConsumer(std::move(consumer), n::EventHandler(metrics));
   service.scheduler().Every("dispatch deliveries", std::chrono::milliseconds(dispatch_interval_ms),
                             [&dispatcher] { dispatcher.RunOnce(); });
   if (periodical_interval_ms > 0) {

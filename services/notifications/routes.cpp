@@ -2,6 +2,7 @@
 
 #include "services/notifications/admin.hpp"
 #include "services/notifications/inbox.hpp"
+#include "services/notifications/subscribers.hpp"
 
 namespace jilaf::notifications {
 

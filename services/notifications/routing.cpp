@@ -55,6 +55,30 @@ bool Holds(const nlohmann::json& condition, const nlohmann::json& data) {
 
 }  // namespace
 
+bool ValidPattern(const std::string& pattern) {
+  if (pattern.empty() || pattern.size() > 200) return false;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_';
+    if (c == '*') {
+      if (i != pattern.size() - 1 || (i > 0 && pattern[i - 1] != '.')) return false;
+    } else if (!ok) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool ValidPointer(const std::string& pointer) {
+  if (pointer.empty() || pointer[0] != '/') return false;
+  try {
+    (void)nlohmann::json::json_pointer(pointer);
+    return true;
+  } catch (const nlohmann::json::exception&) {
+    return false;
+  }
+}
+
 bool TypeMatches(const std::string& pattern, const std::string& type) {
   if (pattern.size() >= 2 && pattern.compare(pattern.size() - 2, 2, ".*") == 0) {
     const std::string prefix = pattern.substr(0, pattern.size() - 1);  // keeps the dot

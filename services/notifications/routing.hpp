@@ -7,6 +7,12 @@
 
 namespace jilaf::notifications {
 
+/// True when `pattern` is an event type (lower case, digits, dots, underscores) or a prefix of
+/// one written `prefix.*`.
+[[nodiscard]] bool ValidPattern(const std::string& pattern);
+/// True when `pointer` is a JSON pointer (RFC 6901) starting with "/".
+[[nodiscard]] bool ValidPointer(const std::string& pointer);
+
 /// True when a rule's `event_type` selects `type`: exact, or a prefix written `prefix.*`.
 [[nodiscard]] bool TypeMatches(const std::string& pattern, const std::string& type);
 

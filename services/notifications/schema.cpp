@@ -2,7 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/events/cloud_event.hpp"
+#include "services/notifications/queries.hpp"
+#include "services/notifications/tables.hpp"
 
 namespace jilaf::notifications {
 
@@ -43,7 +44,15 @@ store::MigrationSet Migrations() {
             " last_item_seq INTEGER NOT NULL, doc TEXT NOT NULL);"
             "CREATE TABLE subscribers (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
             " id TEXT NOT NULL UNIQUE, email TEXT NOT NULL UNIQUE, token TEXT NOT NULL UNIQUE,"
-            " status TEXT NOT NULL, doc TEXT NOT NULL);"}}};
+            " status TEXT NOT NULL, doc TEXT NOT NULL);"},
+           {3, "rules keep their times beside the document; webhook secrets leave the documents",
+            "ALTER TABLE rules ADD COLUMN created_at TEXT NOT NULL DEFAULT '';"
+            "ALTER TABLE rules ADD COLUMN updated_at TEXT NOT NULL DEFAULT '';"
+            "UPDATE rules SET created_at = COALESCE(json_extract(doc, '$.created_at'), ''),"
+            " updated_at = COALESCE(json_extract(doc, '$.updated_at'), '');"
+            "CREATE TABLE webhook_secrets (id TEXT PRIMARY KEY, secret TEXT NOT NULL);"
+            "INSERT INTO webhook_secrets(id, secret) SELECT id, secret FROM webhooks;"
+            "ALTER TABLE webhooks DROP COLUMN secret;"}}};
 }
 
 namespace {
@@ -82,32 +91,28 @@ const DefaultTemplate kDefaults[] = {
 
 void SeedDefaults(store::Store& store) {
   store.Write([](store::Db& tx) {
-    auto count = tx.Prepare("SELECT COUNT(*) FROM rules");
-    if (count.Step() && count.Int(0) > 0) return;
+    if (Rules().Count(tx, {}) > 0) return;
     for (const auto& t : kDefaults) {
-      const nlohmann::json doc = {
-          {"event_type", t.event_type}, {"channel", t.channel}, {"locale", t.locale},
-          {"subject", t.subject},       {"body", t.body},       {"version", 1}};
-      auto insert = tx.Prepare(
-          "INSERT OR IGNORE INTO templates(event_type, channel, locale, version, doc)"
-          " VALUES (?, ?, ?, 1, ?)");
-      insert.Bind(1, t.event_type).Bind(2, t.channel).Bind(3, t.locale).Bind(4, doc.dump());
-      insert.Run();
+      if (FindTemplate(tx, t.event_type, t.channel, t.locale)) continue;
+      SaveTemplate(tx, {{"event_type", t.event_type},
+                        {"channel", t.channel},
+                        {"locale", t.locale},
+                        {"subject", t.subject},
+                        {"body", t.body},
+                        {"version", 1}});
     }
-    const nlohmann::json rule = {{"id", "default-staff-inbox"},
-                                 {"name", "Every invitations event to the staff inbox"},
-                                 {"event_type", "jilaf.invitations.*"},
-                                 {"channel", "inbox"},
-                                 {"recipients", {{{"role", "staff"}}}},
-                                 {"conditions", nlohmann::json::array()},
-                                 {"locale", "en"},
-                                 {"category", "operations"},
-                                 {"operational", true},
-                                 {"enabled", true},
-                                 {"version", 1}};
-    auto insert = tx.Prepare("INSERT INTO rules(id, enabled, version, doc) VALUES (?, 1, 1, ?)");
-    insert.Bind(1, "default-staff-inbox").Bind(2, rule.dump());
-    insert.Run();
+    nlohmann::json rule = {{"name", "Every invitations event to the staff inbox"},
+                           {"event_type", "jilaf.invitations.*"},
+                           {"channel", "inbox"},
+                           {"recipients", {{{"role", "staff"}}}},
+                           {"conditions", nlohmann::json::array()},
+                           {"locale", "en"},
+                           {"category", "operations"},
+                           {"operational", true},
+                           {"enabled", true}};
+    aggregate::Stamp(rule);
+    rule["id"] = "default-staff-inbox";
+    Rules().Insert(tx, rule);
   });
 }
 

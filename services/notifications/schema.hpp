@@ -1,13 +1,8 @@
 #pragma once
 
-#include <string_view>
-
 #include "common/store/store.hpp"
 
 namespace jilaf::notifications {
-
-inline constexpr std::string_view kEventsTopic = "jilaf.notifications.events";
-inline constexpr std::string_view kEventSource = "/jilaf/notifications";
 
 /// Tables of the notifications service.
 store::MigrationSet Migrations();

@@ -1,12 +1,23 @@
-// Notifications: rule matching, template rendering in both locales, webhook signatures, retries.
+// Notifications: rule matching, template rendering in both locales, webhook signatures, retries,
+// and the event handler on a real store.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+
+#include "common/events/outbox.hpp"
+#include "common/metrics/metrics.hpp"
+#include "common/store/sqlite.hpp"
 #include "services/notifications/channels.hpp"
+#include "services/notifications/event_handler.hpp"
+#include "services/notifications/queries.hpp"
 #include "services/notifications/render.hpp"
 #include "services/notifications/retry.hpp"
 #include "services/notifications/routing.hpp"
+#include "services/notifications/schema.hpp"
 #include "services/notifications/signature.hpp"
+#include "services/notifications/tables.hpp"
+#include "tests/support/process.hpp"
 
 namespace jilaf::notifications {
 namespace {
@@ -157,6 +168,159 @@ TEST(EmailFormat, EncodesJapaneseSubjectAndCarriesMessageId) {
   EXPECT_NE(text.find("To: <lan@example.org>\r\n"), std::string::npos);
   EXPECT_NE(text.find("X-Test: 1\r\n"), std::string::npos);
   EXPECT_NE(text.find("\r\n\r\n5pys5paH\r\n"), std::string::npos);
+}
+
+// The consumer's handler, driven directly with a CloudEvent against a real temporary store with
+// the default staff-inbox rule, an email rule whose condition holds and one whose does not.
+class EventHandlerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("jilaf-notifications");
+    store_ = std::make_unique<store::Store>(
+        store::StoreOptions{dir_ + "/test.db"},
+        std::vector<store::MigrationSet>{events::OutboxMigrations(), Migrations()});
+    SeedDefaults(*store_);
+    store_->Write([](store::Db& tx) {
+      for (const char* locale : {"ja", "en"}) {
+        SaveTemplate(tx, {{"event_type", "jilaf.invitations.programme.created"},
+                          {"channel", "email"},
+                          {"locale", locale},
+                          {"subject", "Programme {{data.title.en}}"},
+                          {"body", "FY{{data.fiscal_year}}"},
+                          {"version", 1}});
+      }
+      AddEmailRule(tx, "open programmes", "open");
+      AddEmailRule(tx, "closed programmes", "closed");
+    });
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  static void AddEmailRule(store::Db& tx, const std::string& name, const std::string& status) {
+    json rule = {{"name", name},
+                 {"event_type", "jilaf.invitations.programme.created"},
+                 {"channel", "email"},
+                 {"recipients", {{{"address", "office@jilaf.example"}}}},
+                 {"conditions", {{{"pointer", "/status"}, {"op", "eq"}, {"value", status}}}},
+                 {"locale", "en"},
+                 {"category", "programmes"},
+                 {"operational", false},
+                 {"enabled", true}};
+    aggregate::Stamp(rule);
+    Rules().Insert(tx, rule);
+  }
+
+  static events::CloudEvent ProgrammeCreated() {
+    events::CloudEvent event;
+    event.id = "0191e0a0-0000-7000-8000-000000000001";
+    event.source = "/jilaf/invitations";
+    event.type = "jilaf.invitations.programme.created";
+    event.subject = "programmes/p-1";
+    event.time = "2026-04-01T09:00:00.000Z";
+    event.data = {{"programme_id", "p-1"},
+                  {"title", {{"ja", "アジア青年指導者"}, {"en", "Asia Young Leaders"}}},
+                  {"status", "open"},
+                  {"fiscal_year", 2026},
+                  {"track", "asia"},
+                  {"start_date", "2026-06-01"},
+                  {"end_date", "2026-06-20"}};
+    return event;
+  }
+
+  void Handle(const events::CloudEvent& event) {
+    store_->Write([&](store::Db& tx) {
+      const EventHandler handler(metrics_);
+      handler(tx, event, {"jilaf.invitations.events", 0, 7});
+    });
+  }
+
+  std::int64_t Count(const char* sql) {
+    return store_->Read([&](store::Db& db) {
+      auto stmt = db.Prepare(sql);
+      return stmt.Step() ? stmt.Int(0) : -1;
+    });
+  }
+
+  std::string dir_;
+  std::unique_ptr<store::Store> store_;
+  metrics::Metrics registry_;
+  DeliveryMetrics metrics_{registry_};
+};
+
+TEST_F(EventHandlerTest, EventBecomesFeedItemInboxItemAndPlannedDeliveriesOnce) {
+  const auto event = ProgrammeCreated();
+  for (int replay = 0; replay < 2; ++replay) {
+    Handle(event);
+    SCOPED_TRACE(replay);
+    // A feed item for the open programme.
+    const auto feed = store_->Read([](store::Db& db) { return FeedItems().Where(db, {}); });
+    ASSERT_EQ(feed.size(), 1u);
+    EXPECT_EQ(feed[0]["id"], "programme:p-1");
+    EXPECT_EQ(feed[0]["event_id"], event.id);
+    // The staff inbox (default rule) and the open-programme email rule; not the closed one.
+    const auto deliveries = store_->Read([&](store::Db& db) {
+      return Deliveries().Where(db, {{"event_id", event.id}});
+    });
+    ASSERT_EQ(deliveries.size(), 2u);
+    EXPECT_EQ(deliveries[0]["channel"], "inbox");
+    EXPECT_EQ(deliveries[0]["status"], "sent");
+    EXPECT_EQ(deliveries[1]["channel"], "email");
+    EXPECT_EQ(deliveries[1]["status"], "pending");
+    EXPECT_EQ(deliveries[1]["content"]["subject"], "Programme Asia Young Leaders");
+    // The inbox item for staff, and its delivery.sent event.
+    const auto inbox = store_->Read([](store::Db& db) { return InboxItems().Where(db, {}); });
+    ASSERT_EQ(inbox.size(), 1u);
+    EXPECT_EQ(inbox[0]["audience"], "staff");
+    EXPECT_EQ(inbox[0]["event"]["topic"], "jilaf.invitations.events");
+    EXPECT_EQ(Count("SELECT count(*) FROM outbox"), 1);
+  }
+}
+
+TEST_F(EventHandlerTest, NonPublicEventMatchingNoRuleLeavesNothing) {
+  auto event = ProgrammeCreated();
+  event.type = "jilaf.projects.project.created";
+  Handle(event);
+  EXPECT_EQ(Count("SELECT count(*) FROM feed_items"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM deliveries"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM inbox_notifications"), 0);
+}
+
+// Migration 3 on a store written by the previous version: rules get their times as columns and
+// webhook secrets leave the webhooks table, and the dispatcher still finds both.
+TEST(NotificationsMigration, RuleTimesAndWebhookSecretsMoveOut) {
+  const std::string dir = testing::MakeTempDir("jilaf-notifications-migration");
+  const std::string path = dir + "/test.db";
+  auto previous = Migrations();
+  previous.migrations.resize(2);
+  {
+    store::Store old({path}, {events::OutboxMigrations(), previous});
+    old.Write([](store::Db& tx) {
+      tx.Exec(
+          "INSERT INTO rules(id, enabled, version, doc) VALUES ('r1', 1, 2, "
+          "'{\"id\":\"r1\",\"version\":2,\"created_at\":\"2026-01-01T00:00:00.000Z\","
+          "\"updated_at\":\"2026-01-02T00:00:00.000Z\"}');"
+          "INSERT INTO webhooks(id, url, secret, doc) VALUES ('w1', 'http://hook', 'whsec_old', "
+          "'{\"id\":\"w1\",\"url\":\"http://hook\"}');"
+          "INSERT INTO deliveries(id, event_id, rule_id, recipient, channel, status, attempts,"
+          " next_attempt_ms, doc) VALUES ('d1', 'e1', 'r1', 'endpoint:w1', 'webhook', 'pending',"
+          " 0, 0, '{\"id\":\"d1\",\"channel\":\"webhook\"}');");
+    });
+  }
+  store::Store migrated({path}, {events::OutboxMigrations(), Migrations()});
+  migrated.Read([](store::Db& db) {
+    auto rule = db.Prepare("SELECT created_at, updated_at FROM rules WHERE id = 'r1'");
+    ASSERT_TRUE(rule.Step());
+    EXPECT_EQ(rule.Text(0), "2026-01-01T00:00:00.000Z");
+    EXPECT_EQ(rule.Text(1), "2026-01-02T00:00:00.000Z");
+    const auto due = DueDeliveries(db, 1, 10);
+    ASSERT_EQ(due.size(), 1u);
+    EXPECT_EQ(due[0].url, "http://hook");
+    EXPECT_EQ(due[0].secret, "whsec_old");
+    EXPECT_EQ(Webhooks().Get(db, "w1")["url"], "http://hook");
+  });
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -1,0 +1,25 @@
+#pragma once
+
+#include "common/events/cloud_event.hpp"
+#include "common/events/consumer.hpp"
+#include "common/store/store.hpp"
+#include "services/notifications/deliveries.hpp"
+
+namespace jilaf::notifications {
+
+/// The consumer's handler, inside the inbox transaction that records the event as consumed: a
+/// public event becomes a website feed item, and every enabled rule the event matches plans its
+/// deliveries (inbox items written at once, email and webhook left to the Dispatcher). A replayed
+/// event changes nothing: feed items and deliveries are unique per event.
+class EventHandler {
+ public:
+  explicit EventHandler(DeliveryMetrics& metrics) : metrics_(metrics) {}
+
+  void operator()(store::Db& tx, const events::CloudEvent& event,
+                  const events::MessageOrigin& origin) const;
+
+ private:
+  DeliveryMetrics& metrics_;
+};
+
+}  // namespace jilaf::notifications

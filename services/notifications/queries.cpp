@@ -1,0 +1,235 @@
+#include "services/notifications/queries.hpp"
+
+#include <climits>
+
+#include "common/store/json_doc.hpp"
+#include "common/store/sqlite.hpp"
+#include "common/util/clock.hpp"
+
+namespace jilaf::notifications {
+
+using nlohmann::json;
+
+std::optional<json> FindTemplate(store::Db& db, const std::string& event_type,
+                                 const std::string& channel, const std::string& locale) {
+  auto stmt =
+      db.Prepare("SELECT doc FROM templates WHERE event_type = ? AND channel = ? AND locale = ?");
+  stmt.Bind(1, event_type).Bind(2, channel).Bind(3, locale);
+  if (!stmt.Step()) return std::nullopt;
+  return json::parse(stmt.Text(0));
+}
+
+void SaveTemplate(store::Db& tx, const json& doc) {
+  auto upsert = tx.Prepare(
+      "INSERT INTO templates(event_type, channel, locale, version, doc) VALUES (?, ?, ?, ?, ?)"
+      " ON CONFLICT(event_type, channel, locale) DO UPDATE SET version = excluded.version,"
+      " doc = excluded.doc");
+  upsert.Bind(1, doc.at("event_type").get<std::string>())
+      .Bind(2, doc.at("channel").get<std::string>())
+      .Bind(3, doc.at("locale").get<std::string>())
+      .Bind(4, doc.at("version").get<std::int64_t>())
+      .Bind(5, doc.dump());
+  upsert.Run();
+}
+
+std::optional<json> FindPreferences(store::Db& db, const std::string& recipient) {
+  return store::LoadJsonDoc(db, "SELECT doc FROM preferences WHERE recipient = ?", recipient);
+}
+
+void SavePreferences(store::Db& tx, const json& doc) {
+  auto upsert = tx.Prepare(
+      "INSERT INTO preferences(recipient, version, doc) VALUES (?, ?, ?)"
+      " ON CONFLICT(recipient) DO UPDATE SET version = excluded.version, doc = excluded.doc");
+  upsert.Bind(1, doc.at("recipient").get<std::string>())
+      .Bind(2, doc.at("version").get<std::int64_t>())
+      .Bind(3, doc.dump());
+  upsert.Run();
+}
+
+void SaveWebhookSecret(store::Db& tx, const std::string& id, const std::string& secret) {
+  auto insert = tx.Prepare("INSERT INTO webhook_secrets(id, secret) VALUES (?, ?)");
+  insert.Bind(1, id).Bind(2, secret);
+  insert.Run();
+}
+
+bool PlanDelivery(store::Db& tx, const json& doc) {
+  auto insert = tx.Prepare(
+      "INSERT OR IGNORE INTO deliveries(id, event_id, rule_id, recipient, channel, status,"
+      " attempts, next_attempt_ms, doc) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)");
+  const std::string recipient = doc["recipient"]["kind"].get<std::string>() + ":" +
+                                doc["recipient"]["address"].get<std::string>();
+  insert.Bind(1, doc["id"].get<std::string>())
+      .Bind(2, doc["event_id"].get<std::string>())
+      .Bind(3, doc["rule_id"].get<std::string>())
+      .Bind(4, recipient)
+      .Bind(5, doc["channel"].get<std::string>())
+      .Bind(6, doc["status"].get<std::string>())
+      .Bind(7, util::NowUnixMs())
+      .Bind(8, doc.dump());
+  insert.Run();
+  return tx.Changes() == 1;
+}
+
+std::vector<DueDelivery> DueDeliveries(store::Db& db, std::int64_t now_ms, std::int64_t limit) {
+  auto stmt = db.Prepare(
+      "SELECT d.doc, w.url, s.secret FROM deliveries d"
+      " LEFT JOIN webhooks w ON d.channel = 'webhook' AND w.id = substr(d.recipient, 10)"
+      " LEFT JOIN webhook_secrets s ON s.id = w.id"
+      " WHERE d.status IN ('pending', 'retrying') AND d.next_attempt_ms <= ?"
+      " ORDER BY d.next_attempt_ms LIMIT ?");
+  stmt.Bind(1, now_ms).Bind(2, limit);
+  std::vector<DueDelivery> due;
+  while (stmt.Step()) {
+    due.push_back(
+        {json::parse(stmt.Text(0)), stmt.OptText(1).value_or(""), stmt.OptText(2).value_or("")});
+  }
+  return due;
+}
+
+Backlog DeliveryBacklog(store::Db& db) {
+  auto counts = db.Prepare(
+      "SELECT SUM(status = 'retrying'), SUM(status = 'pending') FROM deliveries"
+      " WHERE status IN ('retrying', 'pending')");
+  if (!counts.Step()) return {};
+  return {counts.OptInt(0).value_or(0), counts.OptInt(1).value_or(0)};
+}
+
+bool RecordAttempt(store::Db& tx, const json& doc, std::int64_t next_attempt_ms) {
+  auto update = tx.Prepare(
+      "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_ms = ?, doc = ?"
+      " WHERE id = ? AND status IN ('pending', 'retrying')");
+  update.Bind(1, doc.at("status").get<std::string>())
+      .Bind(2, doc.at("attempts").get<std::int64_t>())
+      .Bind(3, next_attempt_ms)
+      .Bind(4, doc.dump())
+      .Bind(5, doc.at("id").get<std::string>());
+  update.Run();
+  return tx.Changes() == 1;
+}
+
+json InboxPage(store::Db& db, const std::string& user, const json& audiences, bool only_unread,
+               const http::PageRequest& page) {
+  auto stmt = db.Prepare(
+      "SELECT n.seq, n.doc, r.read_at FROM inbox_notifications n"
+      " LEFT JOIN inbox_reads r ON r.item_id = n.id AND r.user = ?1"
+      " WHERE n.seq < ?2 AND n.audience IN (SELECT value FROM json_each(?3))"
+      " AND (?4 = 0 OR r.read_at IS NULL) ORDER BY n.seq DESC LIMIT ?5");
+  stmt.Bind(1, user)
+      .Bind(2, page.after.value_or(INT64_MAX))
+      .Bind(3, audiences.dump())
+      .Bind(4, only_unread ? 1 : 0)
+      .Bind(5, page.page_size + 1);
+  return http::CollectPage(stmt, page.page_size, [](store::Stmt& row) {
+    auto item = json::parse(row.Text(1));
+    const auto read_at = row.OptText(2);
+    item["read"] = read_at.has_value();
+    if (read_at) item["read_at"] = *read_at;
+    return item;
+  });
+}
+
+bool InboxVisible(store::Db& db, const std::string& id, const json& audiences) {
+  auto stmt = db.Prepare(
+      "SELECT 1 FROM inbox_notifications WHERE id = ?"
+      " AND audience IN (SELECT value FROM json_each(?))");
+  stmt.Bind(1, id).Bind(2, audiences.dump());
+  return stmt.Step();
+}
+
+void MarkInboxRead(store::Db& tx, const std::string& id, const std::string& user) {
+  auto insert =
+      tx.Prepare("INSERT OR IGNORE INTO inbox_reads(item_id, user, read_at) VALUES (?, ?, ?)");
+  insert.Bind(1, id).Bind(2, user).Bind(3, util::NowRfc3339());
+  insert.Run();
+}
+
+void MarkInboxUnread(store::Db& tx, const std::string& id, const std::string& user) {
+  auto remove = tx.Prepare("DELETE FROM inbox_reads WHERE item_id = ? AND user = ?");
+  remove.Bind(1, id).Bind(2, user);
+  remove.Run();
+}
+
+std::vector<json> NewestFeedItems(store::Db& db, std::int64_t limit) {
+  auto stmt = db.Prepare("SELECT doc FROM feed_items ORDER BY published_at DESC, seq DESC LIMIT ?");
+  stmt.Bind(1, limit);
+  std::vector<json> out;
+  while (stmt.Step()) out.push_back(json::parse(stmt.Text(0)));
+  return out;
+}
+
+NextIssue FeedSinceLastPeriodical(store::Db& tx) {
+  NextIssue next;
+  auto last = tx.Prepare(
+      "SELECT COALESCE(MAX(last_item_seq), 0), COALESCE(MAX(number), 0) FROM periodicals");
+  if (last.Step()) {
+    next.last_item_seq = last.Int(0);
+    next.number = last.Int(1) + 1;
+  }
+  auto stmt = tx.Prepare("SELECT seq, doc FROM feed_items WHERE seq > ? ORDER BY seq");
+  stmt.Bind(1, next.last_item_seq);
+  while (stmt.Step()) {
+    next.items.push_back(json::parse(stmt.Text(1)));
+    next.last_item_seq = stmt.Int(0);
+  }
+  return next;
+}
+
+void InsertPeriodical(store::Db& tx, const json& issue, std::int64_t last_item_seq) {
+  auto insert =
+      tx.Prepare("INSERT INTO periodicals(id, number, last_item_seq, doc) VALUES (?, ?, ?, ?)");
+  insert.Bind(1, issue.at("id").get<std::string>())
+      .Bind(2, issue.at("number").get<std::int64_t>())
+      .Bind(3, last_item_seq)
+      .Bind(4, issue.dump());
+  insert.Run();
+}
+
+json PeriodicalPage(store::Db& db, const http::PageRequest& page) {
+  auto stmt =
+      db.Prepare("SELECT seq, doc FROM periodicals WHERE seq < ? ORDER BY seq DESC LIMIT ?");
+  stmt.Bind(1, page.after.value_or(INT64_MAX)).Bind(2, page.page_size + 1);
+  return http::CollectPage(stmt, page.page_size);
+}
+
+std::vector<Mailee> SubscribedMailees(store::Db& tx) {
+  auto stmt = tx.Prepare(
+      "SELECT email, token, doc FROM subscribers WHERE status = 'subscribed' ORDER BY seq");
+  std::vector<Mailee> out;
+  while (stmt.Step()) {
+    out.push_back({stmt.Text(0), stmt.Text(1), json::parse(stmt.Text(2)).value("locale", "en")});
+  }
+  return out;
+}
+
+bool IsSubscribed(store::Db& tx, const std::string& email) {
+  auto existing = tx.Prepare("SELECT 1 FROM subscribers WHERE email = ? AND status = 'subscribed'");
+  existing.Bind(1, email);
+  return existing.Step();
+}
+
+void SaveSubscriber(store::Db& tx, const json& doc, const std::string& token) {
+  auto upsert = tx.Prepare(
+      "INSERT INTO subscribers(id, email, token, status, doc) VALUES (?, ?, ?, ?, ?)"
+      " ON CONFLICT(email) DO UPDATE SET id = excluded.id, token = excluded.token,"
+      " status = excluded.status, doc = excluded.doc");
+  upsert.Bind(1, doc.at("id").get<std::string>())
+      .Bind(2, doc.at("email").get<std::string>())
+      .Bind(3, token)
+      .Bind(4, doc.at("status").get<std::string>())
+      .Bind(5, doc.dump());
+  upsert.Run();
+}
+
+std::optional<json> FindSubscriberByToken(store::Db& tx, const std::string& token) {
+  return store::LoadJsonDoc(tx, "SELECT doc FROM subscribers WHERE token = ?", token);
+}
+
+void SaveSubscriberStatus(store::Db& tx, const json& doc) {
+  auto update = tx.Prepare("UPDATE subscribers SET status = ?, doc = ? WHERE id = ?");
+  update.Bind(1, doc.at("status").get<std::string>())
+      .Bind(2, doc.dump())
+      .Bind(3, doc.at("id").get<std::string>());
+  update.Run();
+}
+
+}  // namespace jilaf::notifications

@@ -1,0 +1,86 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/http/resource.hpp"
+#include "common/store/store.hpp"
+
+// The notifications service's purpose-written SQL, each statement behind a name: what the
+// document tables (tables.hpp) cannot say — natural keys, idempotent plans, the dispatcher's
+// due scan, per-user read marks, newest-first archives and secrets kept out of documents.
+namespace jilaf::notifications {
+
+/// The template stored under (event_type, channel, locale), if any.
+std::optional<nlohmann::json> FindTemplate(store::Db& db, const std::string& event_type,
+                                           const std::string& channel, const std::string& locale);
+/// Inserts or replaces the template `doc` names.
+void SaveTemplate(store::Db& tx, const nlohmann::json& doc);
+
+/// A recipient's preferences, if recorded; SavePreferences inserts or replaces them.
+std::optional<nlohmann::json> FindPreferences(store::Db& db, const std::string& recipient);
+void SavePreferences(store::Db& tx, const nlohmann::json& doc);
+
+/// A webhook endpoint's signing secret, kept out of its document.
+void SaveWebhookSecret(store::Db& tx, const std::string& id, const std::string& secret);
+
+/// Inserts a planned delivery; false when (event, rule, recipient, channel) already has one.
+bool PlanDelivery(store::Db& tx, const nlohmann::json& doc);
+/// A delivery due for an attempt, with its webhook endpoint's URL and secret (if any).
+struct DueDelivery {
+  nlohmann::json doc;
+  std::string url;
+  std::string secret;
+};
+std::vector<DueDelivery> DueDeliveries(store::Db& db, std::int64_t now_ms, std::int64_t limit);
+/// How many deliveries wait for a retry and how many for a first attempt.
+struct Backlog {
+  std::int64_t retrying = 0;
+  std::int64_t pending = 0;
+};
+Backlog DeliveryBacklog(store::Db& db);
+/// Records an attempt's outcome (doc's status and attempts, next due time) unless the delivery
+/// left pending/retrying meanwhile; false then.
+bool RecordAttempt(store::Db& tx, const nlohmann::json& doc, std::int64_t next_attempt_ms);
+
+/// One page of the inbox items addressed to `audiences` (a JSON array), newest first, each with
+/// `read`/`read_at` for `user`.
+nlohmann::json InboxPage(store::Db& db, const std::string& user, const nlohmann::json& audiences,
+                         bool only_unread, const http::PageRequest& page);
+/// True when the item exists and is addressed to one of `audiences`.
+bool InboxVisible(store::Db& db, const std::string& id, const nlohmann::json& audiences);
+void MarkInboxRead(store::Db& tx, const std::string& id, const std::string& user);
+void MarkInboxUnread(store::Db& tx, const std::string& id, const std::string& user);
+
+/// The newest feed items (by publication), at most `limit`.
+std::vector<nlohmann::json> NewestFeedItems(store::Db& db, std::int64_t limit);
+/// The feed items recorded after the last periodical, and that periodical's successor number.
+struct NextIssue {
+  std::int64_t number = 1;
+  std::int64_t last_item_seq = 0;
+  nlohmann::json items = nlohmann::json::array();
+};
+NextIssue FeedSinceLastPeriodical(store::Db& tx);
+void InsertPeriodical(store::Db& tx, const nlohmann::json& issue, std::int64_t last_item_seq);
+/// One page of the periodical archive, newest first.
+nlohmann::json PeriodicalPage(store::Db& db, const http::PageRequest& page);
+
+/// A subscribed reader of the periodicals.
+struct Mailee {
+  std::string email;
+  std::string token;
+  std::string locale;
+};
+std::vector<Mailee> SubscribedMailees(store::Db& tx);
+bool IsSubscribed(store::Db& tx, const std::string& email);
+/// Inserts the subscriber, or replaces an earlier (unsubscribed) one of the same address.
+void SaveSubscriber(store::Db& tx, const nlohmann::json& doc, const std::string& token);
+/// The subscriber holding this unsubscribe token.
+std::optional<nlohmann::json> FindSubscriberByToken(store::Db& tx, const std::string& token);
+void SaveSubscriberStatus(store::Db& tx, const nlohmann::json& doc);
+
+}  // namespace jilaf::notifications

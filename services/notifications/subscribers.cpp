@@ -1,0 +1,101 @@
+// Newsletter subscribers: POST /v1/subscribers, GET/POST /v1/unsubscribe.
+#include "services/notifications/subscribers.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "common/http/idempotency.hpp"
+#include "common/http/json_input.hpp"
+#include "common/http/problem.hpp"
+#include "common/util/clock.hpp"
+#include "common/util/ids.hpp"
+#include "services/notifications/queries.hpp"
+#include "services/notifications/tables.hpp"
+
+namespace jilaf::notifications {
+namespace {
+
+using nlohmann::json;
+
+// The subscriber a body describes, without id and times.
+json ReadSubscriber(const http::Request& request) {
+  const json body = http::ParseJsonBody(request);
+  http::ObjectReader in(body);
+  json doc = {{"email", in.RequiredEmail("email")},
+              {"locale", in.OptionalEnum("locale", {"ja", "en"}).value_or("en")},
+              {"status", "subscribed"},
+              {"consent", nullptr}};
+  if (auto c = in.Object("consent", true)) {
+    const auto given = c->OptionalBool("given");
+    if (!given || !*given) c->AddError("given", "must be true: mail goes only to recorded opt-ins");
+    doc["consent"] = {{"given", true},
+                      {"method", c->RequiredString("method", 1, 200)},
+                      {"recorded_by", request.principal.subject}};
+    c->RejectUnknownFields();
+  }
+  in.Finish();
+  return doc;
+}
+
+json Subscribe(store::Db& tx, const http::Request& request, json doc) {
+  const std::string email = doc["email"];
+  if (IsSubscribed(tx, email)) throw http::ApiError::Conflict(email + " is already subscribed");
+  const std::string id = util::NewTimeOrderedUuid();
+  const std::string now = util::NowRfc3339();
+  doc["id"] = id;
+  doc["created_at"] = now;
+  doc["consent"]["recorded_at"] = now;
+  SaveSubscriber(tx, doc, util::RandomHex(24));
+  Events().Publish(tx,
+                   {"subscriber",
+                    "subscribed",
+                    id,
+                    "subscribers/" + id,
+                    {{"subscriber_id", id}, {"locale", doc["locale"]}}},
+                   request.Header("traceparent"));
+  return doc;
+}
+
+// Marks the token's subscriber unsubscribed; false for an unknown token. A second click changes
+// nothing.
+bool UnsubscribeToken(store::Db& tx, const std::string& token) {
+  auto doc = FindSubscriberByToken(tx, token);
+  if (!doc) return false;
+  if ((*doc)["status"] == "unsubscribed") return true;
+  (*doc)["status"] = "unsubscribed";
+  (*doc)["unsubscribed_at"] = util::NowRfc3339();
+  SaveSubscriberStatus(tx, *doc);
+  const std::string id = (*doc)["id"];
+  Events().Publish(
+      tx, {"subscriber", "unsubscribed", id, "subscribers/" + id, {{"subscriber_id", id}}}, {});
+  return true;
+}
+
+}  // namespace
+
+http::Response CreateSubscriber(const http::Request& request, store::Store& store) {
+  json doc = ReadSubscriber(request);
+  return store.Write([&](store::Db& tx) {
+    return http::RunIdempotent(tx, request, [&] {
+      const json created = Subscribe(tx, request, doc);
+      auto response = http::Response::Json(201, created);
+      response.SetHeader("Location", "/v1/subscribers/" + created["id"].get<std::string>());
+      return response;
+    });
+  });
+}
+
+http::Response Unsubscribe(const http::Request& request, store::Store& store) {
+  const auto token = request.Query("token");
+  if (!token || token->empty()) {
+    throw http::ApiError::BadRequest("query parameter token is required");
+  }
+  if (!store.Write([&](store::Db& tx) { return UnsubscribeToken(tx, *token); })) {
+    throw http::ApiError::NotFound("unknown or expired unsubscribe token");
+  }
+  return http::Response::Json(200, {{"status", "unsubscribed"},
+                                    {"message",
+                                     "You will receive no further newsletters. "
+                                     "今後ニュースレターは配信されません。"}});
+}
+
+}  // namespace jilaf::notifications

@@ -1,0 +1,183 @@
+// Message templates: PUT /v1/templates/{event_type}/{channel}/{locale}, GET /v1/templates,
+// POST /v1/templates/preview.
+#include <nlohmann/json.hpp>
+
+#include "common/http/json_input.hpp"
+#include "common/http/problem.hpp"
+#include "common/http/resource.hpp"
+#include "common/util/clock.hpp"
+#include "common/util/embedded.hpp"
+#include "services/notifications/admin.hpp"
+#include "services/notifications/queries.hpp"
+#include "services/notifications/render.hpp"
+#include "services/notifications/routing.hpp"
+#include "services/notifications/tables.hpp"
+
+JILAF_EMBEDDED(notifications_samples)
+
+namespace jilaf::notifications {
+namespace {
+
+using nlohmann::json;
+
+const json& Samples() {
+  static const json samples = json::parse(embedded::notifications_samples);
+  return samples;
+}
+
+events::CloudEvent SampleEvent(const std::string& type, const json& data) {
+  events::CloudEvent event;
+  event.id = "00000000-0000-4000-8000-000000000000";
+  event.type = type;
+  event.source = "/jilaf/sample";
+  event.subject = "samples/1";
+  event.time = "2026-01-01T00:00:00.000Z";
+  event.data = data;
+  return event;
+}
+
+// The sample events a template is checked against: the caller's, else every built-in sample of
+// a type the template's event type selects.
+std::vector<events::CloudEvent> SampleEvents(const std::string& pattern, const json* sample) {
+  if (sample != nullptr) {
+    return {SampleEvent(
+        pattern.back() == '*' ? pattern.substr(0, pattern.size() - 1) + "sample" : pattern,
+        *sample)};
+  }
+  std::vector<events::CloudEvent> out;
+  for (const auto& [type, data] : Samples().items()) {
+    if (TypeMatches(pattern, type)) out.push_back(SampleEvent(type, data));
+  }
+  return out;
+}
+
+// Renders `text` against `event`; records field errors for what is missing.
+std::string CheckPart(http::ObjectReader& in, const char* field, const std::string& text,
+                      const events::CloudEvent& event) {
+  const auto rendered = Render(text, TemplateContext(event));
+  if (!rendered.error.empty()) {
+    in.AddError(field, "mustache syntax: " + rendered.error);
+  } else if (!rendered.ok) {
+    for (const auto& name : rendered.missing) {
+      in.AddError(field, "{{" + name + "}} is not a field of " + event.type + " events");
+    }
+  }
+  return rendered.text;
+}
+
+// Renders subject and body against every sample; the preview is the first sample's rendering.
+json CheckTemplate(http::ObjectReader& in, const std::string& pattern, const std::string& subject,
+                   const std::string& body, const json* sample) {
+  const auto samples = SampleEvents(pattern, sample);
+  if (samples.empty()) {
+    in.AddError("sample", "no built-in sample event for " + pattern +
+                              "; include sample (the event data to check the template against)");
+    return nullptr;
+  }
+  json preview;
+  for (const auto& event : samples) {
+    for (const auto& [field, text] : {std::pair{"subject", &subject}, std::pair{"body", &body}}) {
+      auto rendered = CheckPart(in, field, *text, event);
+      if (preview.is_null() || !preview.contains(field)) preview[field] = std::move(rendered);
+    }
+  }
+  return preview;
+}
+
+const json* ReadSample(http::ObjectReader& in) {
+  const json* sample = in.Raw("sample");
+  if (sample != nullptr && !sample->is_object()) in.AddError("sample", "expected an object");
+  return sample;
+}
+
+// The template a PUT names and carries, checked against the samples (404 for a bad path).
+json ReadTemplate(const http::Request& request) {
+  json doc = {{"event_type", request.Param("event_type")},
+              {"channel", request.Param("channel")},
+              {"locale", request.Param("locale")}};
+  if (!ValidPattern(doc["event_type"])) {
+    throw http::ApiError::NotFound("not an event type or prefix: " +
+                                   doc["event_type"].get<std::string>());
+  }
+  if (doc["channel"] != "email" && doc["channel"] != "inbox") {
+    throw http::ApiError::NotFound("templates exist for the email and inbox channels only");
+  }
+  if (doc["locale"] != "ja" && doc["locale"] != "en") {
+    throw http::ApiError::NotFound("locale must be ja or en");
+  }
+  const json body = http::ParseJsonBody(request);
+  http::ObjectReader in(body);
+  doc["subject"] = in.RequiredString("subject", 1, 500);
+  doc["body"] = in.RequiredString("body", 1, 20000);
+  const json* sample = ReadSample(in);
+  if (in.ok()) CheckTemplate(in, doc["event_type"], doc["subject"], doc["body"], sample);
+  in.Finish();
+  return doc;
+}
+
+// Saves the next version of `doc` (If-Match when one exists) and announces it.
+http::Response SaveVersion(store::Db& tx, const http::Request& request, json doc) {
+  const std::string event_type = doc["event_type"], channel = doc["channel"],
+                    locale = doc["locale"];
+  std::int64_t version = 1;
+  if (const auto existing = FindTemplate(tx, event_type, channel, locale)) {
+    http::RequireIfMatch(request, (*existing)["version"].get<std::int64_t>());
+    version = (*existing)["version"].get<std::int64_t>() + 1;
+  }
+  doc["version"] = version;
+  doc["updated_at"] = util::NowRfc3339();
+  SaveTemplate(tx, doc);
+  const std::string key = event_type + "/" + channel + "/" + locale;
+  Events().Publish(tx,
+                   {"template", "saved", key, "templates/" + key,
+                    aggregate::Pick(doc, {"event_type", "channel", "locale", "version"})},
+                   request.Header("traceparent"));
+  return aggregate::DocResponse(doc, version == 1 ? 201 : 200);
+}
+
+// The subject and body a preview renders: the body's, else the stored template's.
+std::pair<std::string, std::string> PreviewTexts(store::Store& store, const std::string& event_type,
+                                                 const std::string& channel,
+                                                 const std::string& locale) {
+  auto stored =
+      store.Read([&](store::Db& db) { return FindTemplate(db, event_type, channel, locale); });
+  if (!stored) {
+    throw http::ApiError::NotFound("no " + channel + " template in " + locale + " for " +
+                                   event_type);
+  }
+  return {(*stored)["subject"].get<std::string>(), (*stored)["body"].get<std::string>()};
+}
+
+}  // namespace
+
+http::Response PutTemplate(const http::Request& request, store::Store& store) {
+  json doc = ReadTemplate(request);
+  return store.Write([&](store::Db& tx) { return SaveVersion(tx, request, std::move(doc)); });
+}
+
+http::Response ListTemplates(const http::Request& request, store::Store& store) {
+  return aggregate::List(store, request, Templates(), {});
+}
+
+http::Response PreviewTemplate(const http::Request& request, store::Store& store) {
+  const json body = http::ParseJsonBody(request);
+  http::ObjectReader in(body);
+  const std::string event_type = in.RequiredString("event_type", 1, 200);
+  const auto channel = in.OptionalEnum("channel", {"email", "inbox"});
+  const auto locale = in.OptionalEnum("locale", kLocales);
+  auto subject = in.OptionalString("subject", 500);
+  auto text = in.OptionalString("body", 20000);
+  const json* sample = ReadSample(in);
+  if (!event_type.empty() && !ValidPattern(event_type)) in.AddError("event_type", "bad type");
+  if ((!subject || !text) && (!channel || !locale)) {
+    in.AddError("channel", "give subject and body, or channel and locale of a stored template");
+  } else if ((!subject || !text) && in.ok()) {
+    std::tie(subject, text) = PreviewTexts(store, event_type, *channel, *locale);
+  }
+  json preview;
+  if (in.ok()) preview = CheckTemplate(in, event_type, *subject, *text, sample);
+  in.Finish();
+  return http::Response::Json(200, preview);
+}
+
+}  // namespace jilaf::notifications
