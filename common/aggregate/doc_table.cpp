@@ -209,6 +209,10 @@ std::string DocTable::Location(const nlohmann::json& doc) const {
   return spec_.collection + "/" + doc.at("id").get<std::string>();
 }
 
+std::string DocTable::ScanSql() const {
+  return "SELECT seq, doc FROM " + spec_.name + " WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+}
+
 std::string DocTable::CreateSql() const {
   std::string sql = "CREATE TABLE " + spec_.name +
                     " (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, doc TEXT NOT"

@@ -100,6 +100,10 @@ class DocTable {
   /// Where the document lives: `<collection>/<id>`.
   [[nodiscard]] std::string Location(const nlohmann::json& doc) const;
 
+  /// A statement selecting `(seq, doc)` after `?1` in insertion order, at most `?2` rows: the
+  /// whole table page by page (snapshots).
+  [[nodiscard]] std::string ScanSql() const;
+
   /// The CREATE TABLE statement for this spec (new tables only; existing tables keep their
   /// migrations).
   [[nodiscard]] std::string CreateSql() const;

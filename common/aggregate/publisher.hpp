@@ -30,6 +30,7 @@ class Publisher {
  public:
   explicit Publisher(std::string service);
 
+  [[nodiscard]] const std::string& service() const { return service_; }
   [[nodiscard]] const std::string& topic() const { return topic_; }
   [[nodiscard]] const std::string& source() const { return source_; }
 

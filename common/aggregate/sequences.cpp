@@ -39,8 +39,22 @@ http::Response Get(store::Store& store, const DocTable& table, std::string_view 
     throw http::ApiError::NotFound("no " + table.spec().what + " with id " + std::string(id));
   }
   auto response = http::Response::JsonText(200, std::move(stored->json));
-  response.SetHeader("ETag", http::MakeEtag(stored->version));
+  if (table.spec().versioned) response.SetHeader("ETag", http::MakeEtag(stored->version));
   return response;
+}
+
+http::Response ListUnder(store::Store& store, const http::Request& request, const DocTable& parents,
+                         std::string_view parent_id, const DocTable& table, const std::string& link,
+                         Filters filters) {
+  const auto page = http::ParsePage(request);
+  filters.emplace_back(link, std::string(parent_id));
+  return http::Response::Json(200, store.Read([&](store::Db& db) {
+    if (!parents.Find(db, parent_id)) {
+      throw http::ApiError::NotFound("no " + parents.spec().what + " with id " +
+                                     std::string(parent_id));
+    }
+    return table.List(db, page, filters);
+  }));
 }
 
 http::Response List(store::Store& store, const http::Request& request, const DocTable& table,
@@ -74,6 +88,32 @@ http::Response Modify(store::Store& store, const http::Request& request, const K
     kind.table.Update(tx, doc);
     if (announce) announce(change, doc);
     return Answer(change, doc, 200, kind.table);
+  });
+}
+
+http::Response Amend(store::Store& store, const http::Request& request, const Kind& kind,
+                     std::string_view id, const Rule& rule, const Announce& announce) {
+  return store.Write([&](store::Db& tx) {
+    Change change(tx, request, kind.events);
+    auto doc = kind.table.Get(tx, id);
+    if (rule) rule(change, doc);
+    kind.table.Update(tx, doc);
+    if (announce) announce(change, doc);
+    return Answer(change, doc, 200, kind.table);
+  });
+}
+
+http::Response Remove(store::Store& store, const http::Request& request, const Kind& kind,
+                      std::string_view id, const Rule& rule, const Announce& announce) {
+  return store.Write([&](store::Db& tx) {
+    Change change(tx, request, kind.events);
+    auto doc = kind.table.Get(tx, id);
+    http::RequireIfMatch(request, doc.at("version").get<std::int64_t>());
+    if (rule) rule(change, doc);
+    kind.table.Delete(tx, id);
+    if (announce) announce(change, doc);
+    if (auto& custom = change.response()) return std::move(*custom);
+    return http::Response::Empty(204);
   });
 }
 
@@ -136,6 +176,18 @@ http::Response CreateChild(store::Store& store, const http::Request& request,
       return Answer(change, doc, 201, kind.table);
     });
   });
+}
+
+http::Response Snapshots(store::Store& store, const http::Request& request, const Publisher& events,
+                         const std::vector<SnapshotOf>& kinds) {
+  const events::SnapshotOptions options{events.service(), events.source(), events.topic(), 200,
+                                        std::string(request.Header("traceparent"))};
+  std::vector<events::SnapshotSource> sources;
+  for (const auto& kind : kinds) {
+    sources.push_back({kind.aggregate, kind.table.ScanSql(), kind.describe});
+  }
+  const auto counts = events::PublishSnapshots(store, options, sources);
+  return http::Response::Json(202, events::SnapshotSummary(options, counts));
 }
 
 nlohmann::json MergePatch(nlohmann::json editable, const nlohmann::json& patch) {

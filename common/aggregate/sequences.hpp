@@ -10,6 +10,7 @@
 
 #include "common/aggregate/doc_table.hpp"
 #include "common/aggregate/publisher.hpp"
+#include "common/events/snapshot.hpp"
 #include "common/http/json_input.hpp"
 #include "common/http/message.hpp"
 #include "common/store/store.hpp"
@@ -64,11 +65,18 @@ http::Response DocResponse(const nlohmann::json& doc, int status = 200);
 /// 201 with the document, its ETag and Location.
 http::Response CreatedResponse(const DocTable& table, const nlohmann::json& doc);
 
-/// GET one: the stored document as it is (never parsed), with its ETag; 404 when absent.
+/// GET one: the stored document as it is (never parsed), with its ETag (for versioned tables);
+/// 404 when absent.
 http::Response Get(store::Store& store, const DocTable& table, std::string_view id);
 /// GET a collection: `page_size`/`page_token` and the given filters, oldest first.
 http::Response List(store::Store& store, const http::Request& request, const DocTable& table,
                     const Filters& filters);
+
+/// GET the records under a parent (a project's tranches): 404 when the parent does not exist,
+/// else a page of `table` filtered on `link` = parent id and on `filters`.
+http::Response ListUnder(store::Store& store, const http::Request& request, const DocTable& parents,
+                         std::string_view parent_id, const DocTable& table, const std::string& link,
+                         Filters filters = {});
 
 /// POST a new record: stamps `doc` (id, version 1, times, created_by), runs `rule`, inserts,
 /// runs `announce`, answers 201 with Location. Idempotent under `Idempotency-Key`.
@@ -78,6 +86,16 @@ http::Response Create(store::Store& store, const http::Request& request, const K
 /// Changes a stored record: loads it (404), checks If-Match (428/412), runs `rule`, stores the
 /// next version (412 if another write won the race), runs `announce`, answers the document.
 http::Response Modify(store::Store& store, const http::Request& request, const Kind& kind,
+                      std::string_view id, const Rule& rule, const Announce& announce);
+
+/// Modify without If-Match: for actions on a part of a record that several clients make at
+/// once without reading it first (a registration, an enrolment). Still a versioned write.
+http::Response Amend(store::Store& store, const http::Request& request, const Kind& kind,
+                     std::string_view id, const Rule& rule, const Announce& announce);
+
+/// DELETE: loads (404), checks If-Match (428/412), runs `rule` (which may refuse or clean up
+/// related rows), deletes, runs `announce` with the deleted document, answers 204.
+http::Response Remove(store::Store& store, const http::Request& request, const Kind& kind,
                       std::string_view id, const Rule& rule, const Announce& announce);
 
 /// A transition body: `{"to": "...", "reason": "..."}`. `note` and `comment` are read as
@@ -114,6 +132,18 @@ using ChildRule = std::function<void(Change&, const nlohmann::json& parent, nloh
 http::Response CreateChild(store::Store& store, const http::Request& request,
                            const DocTable& parents, std::string_view parent_id, const Kind& kind,
                            nlohmann::json doc, const ChildRule& rule, const Announce& announce);
+
+/// One kind of record a snapshot run republishes: every document of `table`, described as
+/// `jilaf.<service>.<aggregate>.snapshot`.
+struct SnapshotOf {
+  const DocTable& table;
+  std::string aggregate;
+  std::function<events::SnapshotItem(store::Db&, const nlohmann::json& doc)> describe;
+};
+/// POST /v1/admin/snapshots: publishes every record of `kinds` through the outbox, page by page,
+/// under the request's trace; answers 202 with the counts.
+http::Response Snapshots(store::Store& store, const http::Request& request, const Publisher& events,
+                         const std::vector<SnapshotOf>& kinds);
 
 /// A JSON merge patch (RFC 7396) applied to the members a client may change; 422 when the body
 /// is not an object. The result is then read like a create body.

@@ -229,6 +229,51 @@ TEST_F(AggregateTest, TransitionChecksTheMachineRecordsHistoryAndPublishes) {
   }
 }
 
+TEST_F(AggregateTest, RemoveNeedsIfMatchAndAnnouncesTheDeletedDocument) {
+  const auto doc = InsertThing({{"status", "draft"}, {"year", 2026}});
+  const std::string id = doc["id"];
+  const Kind kind{Things(), Events(), "thing"};
+  std::string announced;
+  const auto announce = [&](Change&, const nlohmann::json& d) { announced = d["id"]; };
+  try {
+    auto request = Req(http::Method::kDelete);
+    Remove(*store_, request, kind, id, {}, announce);
+    FAIL() << "a delete without If-Match was applied";
+  } catch (const http::ApiError& error) {
+    EXPECT_EQ(error.status(), 428);
+  }
+  auto request = Req(http::Method::kDelete, "\"v1\"");
+  EXPECT_EQ(Remove(*store_, request, kind, id, {}, announce).status, 204);
+  EXPECT_EQ(announced, id);
+  EXPECT_FALSE(store_->Read([&](store::Db& db) { return Things().Find(db, id); }));
+}
+
+TEST_F(AggregateTest, ListUnderIs404WithoutTheParentAndFiltersOnTheLink) {
+  const auto owner = InsertThing({{"status", "draft"}, {"year", 2026}});
+  InsertThing({{"status", "draft"}, {"year", 2026}, {"owner", {{"id", owner["id"]}}}});
+  InsertThing({{"status", "draft"}, {"year", 2026}, {"owner", {{"id", "someone-else"}}}});
+  http::Request request;
+  const auto page =
+      ListUnder(*store_, request, Things(), owner["id"].get<std::string>(), Things(), "owner_id");
+  EXPECT_EQ(nlohmann::json::parse(page.body)["items"].size(), 1u);
+  try {
+    ListUnder(*store_, request, Things(), "missing", Things(), "owner_id");
+    FAIL() << "a list under a missing parent answered";
+  } catch (const http::ApiError& error) {
+    EXPECT_EQ(error.status(), 404);
+  }
+}
+
+TEST_F(AggregateTest, AmendChangesWithoutIfMatchButStillAsTheNextVersion) {
+  const auto doc = InsertThing({{"status", "draft"}, {"year", 2026}});
+  const Kind kind{Things(), Events(), "thing"};
+  auto request = Req(http::Method::kPost);
+  const auto response = Amend(*store_, request, kind, doc["id"].get<std::string>(),
+                              [](Change&, nlohmann::json& d) { d["status"] = "open"; }, {});
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.Header("ETag"), "\"v2\"");
+}
+
 TEST(TransitionBody, ReasonWithDeprecatedAliases) {
   const auto read = [](const nlohmann::json& body) {
     http::ObjectReader in(body);
