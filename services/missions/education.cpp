@@ -1,5 +1,3 @@
-#include "services/missions/education.hpp"
-
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
 #include "common/util/clock.hpp"
@@ -7,6 +5,7 @@
 #include "common/util/iso3166.hpp"
 #include "services/missions/queries.hpp"
 #include "services/missions/records.hpp"
+#include "services/missions/routes.hpp"
 #include "services/missions/rules.hpp"
 #include "services/missions/schema.hpp"
 
@@ -67,6 +66,15 @@ nlohmann::json ReadProgramme(const nlohmann::json& body) {
   return doc;
 }
 
+// What every event about a participant says of them.
+nlohmann::json ParticipantFacts(const nlohmann::json& doc, const nlohmann::json& participant) {
+  return {{"programme_id", doc["id"]},
+          {"participant_id", participant["id"]},
+          {"alumnus_id", participant.value("alumnus_id", nlohmann::json())},
+          {"country", participant["country"]},
+          {"fiscal_year", doc["fiscal_year"]}};
+}
+
 bool IsParticipant(const nlohmann::json& doc, const std::string& id) {
   for (const auto& participant : doc["participants"]) {
     if (participant["id"] == id) return true;
@@ -90,13 +98,9 @@ void CompleteParticipant(aggregate::Change& change, const nlohmann::json& doc,
   InsertCertificate(
       change.tx, code, doc["id"], participant["id"], doc["fiscal_year"],
       {{"name", participant["name"]}, {"programme", doc["title"]}, {"date", doc["end_date"]}});
-  nlohmann::json facts = {{"programme_id", doc["id"]},
-                          {"participant_id", participant["id"]},
-                          {"alumnus_id", participant.value("alumnus_id", nlohmann::json())},
-                          {"country", participant["country"]},
-                          {"fiscal_year", doc["fiscal_year"]},
-                          {"sessions_attended", attended},
-                          {"sessions_total", total}};
+  auto facts = ParticipantFacts(doc, participant);
+  facts["sessions_attended"] = attended;
+  facts["sessions_total"] = total;
   change.Emit(Fact(Education(), doc, "participant", "completed", facts));
   facts["certificate_date"] = doc["end_date"];
   change.Emit(Fact(Education(), doc, "certificate", "issued", std::move(facts)));
@@ -112,8 +116,7 @@ void CompleteParticipants(aggregate::Change& change, nlohmann::json& doc, const 
 }
 
 // Enrols `participant` in the programme `doc`, linking them to their alumni history.
-void Admit(store::Db& tx, nlohmann::json& doc, nlohmann::json& participant,
-           const std::optional<std::string>& nomination_id) {
+void Admit(store::Db& tx, nlohmann::json& doc, nlohmann::json& participant) {
   RequireStatus(doc, {"planned", "in_progress"},
                 "participants can be enrolled only while the programme is planned or "
                 "in_progress; it is ");
@@ -125,12 +128,7 @@ void Admit(store::Db& tx, nlohmann::json& doc, nlohmann::json& participant,
   }
   participant["status"] = "enrolled";
   participant["enrolled_at"] = util::NowRfc3339();
-  if (nomination_id) participant["nomination_id"] = *nomination_id;
-  if (const auto alumnus = FindAlumnus(tx, participant["email"], nomination_id)) {
-    participant["alumnus_id"] = *alumnus;
-    LinkRegistration(tx, *alumnus, "education_programme", doc["id"], doc["fiscal_year"].get<int>(),
-                     participant["id"]);
-  }
+  LinkAlumnus(tx, "education_programme", doc, participant);
   doc["participants"].push_back(participant);
 }
 
@@ -153,14 +151,14 @@ void RecordPresent(nlohmann::json& doc, const std::string& session_id,
   doc["attendance"][session_id] = present;
 }
 
-}  // namespace
-
 nlohmann::json ProgrammeFacts(const nlohmann::json& doc) {
   return {{"programme_id", doc["id"]},         {"title", doc["title"]},
           {"location", doc["location"]},       {"country", doc["country"]},
           {"fiscal_year", doc["fiscal_year"]}, {"start_date", doc["start_date"]},
           {"end_date", doc["end_date"]},       {"status", doc["status"]}};
 }
+
+}  // namespace
 
 nlohmann::json ProgrammeCreated(const nlohmann::json& doc) {
   auto data = ProgrammeFacts(doc);
@@ -182,6 +180,21 @@ nlohmann::json ProgrammeMoved(const nlohmann::json& doc, const std::string& from
   return data;
 }
 
+nlohmann::json ProgrammeSnapshot(const nlohmann::json& doc) {
+  nlohmann::json participants = nlohmann::json::array();
+  for (const auto& p : doc["participants"]) {
+    participants.push_back({{"participant_id", p["id"]},
+                            {"status", p["status"]},
+                            {"alumnus_id", p.value("alumnus_id", nlohmann::json())},
+                            {"country", p["country"]}});
+  }
+  auto data = ProgrammeFacts(doc);
+  data["courses"] = doc["courses"].size();
+  data["sessions_total"] = SessionCount(doc);
+  data["participants"] = std::move(participants);
+  return data;
+}
+
 http::Response CreateEducationProgramme(const http::Request& request, store::Store& store) {
   return CreateRecord(request, store, Education(), ReadProgramme(http::ParseJsonBody(request)));
 }
@@ -191,28 +204,17 @@ http::Response ListEducationProgrammes(const http::Request& request, store::Stor
 }
 
 http::Response GetEducationProgramme(const http::Request& request, store::Store& store) {
-  return GetRecord(request, store, Education());
+  return aggregate::Get(store, Education().kind.table, request.Param("id"));
 }
 
 http::Response EnrolParticipant(const http::Request& request, store::Store& store) {
-  const auto body = http::ParseJsonBody(request);
-  http::ObjectReader in(body);
-  std::optional<std::string> nomination_id;
-  nlohmann::json participant = ReadPerson(in, nomination_id);
-  in.Finish();
-  return Amend(
-      request, store, Education(), true,
-      [&](aggregate::Change& change, nlohmann::json& doc) {
-        Admit(change.tx, doc, participant, nomination_id);
-      },
-      [&](aggregate::Change& change, const nlohmann::json& doc) {
-        change.Emit(Fact(Education(), doc, "participant", "enrolled",
-                         {{"programme_id", doc["id"]},
-                          {"participant_id", participant["id"]},
-                          {"alumnus_id", participant.value("alumnus_id", nlohmann::json())},
-                          {"country", participant["country"]},
-                          {"fiscal_year", doc["fiscal_year"]}}));
-        change.Respond(MemberCreated(Education(), doc, "participants", participant));
+  auto participant = ReadPerson(request);
+  return Join(
+      request, store, Education(), "participants", participant,
+      [&](aggregate::Change& change, nlohmann::json& doc) { Admit(change.tx, doc, participant); },
+      [&](const nlohmann::json& doc) {
+        return Fact(Education(), doc, "participant", "enrolled",
+                    ParticipantFacts(doc, participant));
       });
 }
 

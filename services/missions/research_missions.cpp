@@ -1,11 +1,10 @@
-#include "services/missions/research_missions.hpp"
-
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/ids.hpp"
 #include "common/util/iso3166.hpp"
 #include "services/missions/records.hpp"
+#include "services/missions/routes.hpp"
 #include "services/missions/schema.hpp"
 
 namespace jilaf::missions {
@@ -135,14 +134,14 @@ void AddPublication(aggregate::EventFacts& event, const nlohmann::json& doc) {
   event.data["published_at"] = report["published_at"];
 }
 
-}  // namespace
-
 nlohmann::json MissionFacts(const nlohmann::json& doc) {
   return {{"mission_id", doc["id"]},         {"title", doc["title"]},
           {"countries", doc["countries"]},   {"fiscal_year", doc["fiscal_year"]},
           {"start_date", doc["start_date"]}, {"end_date", doc["end_date"]},
           {"status", doc["status"]}};
 }
+
+}  // namespace
 
 nlohmann::json MissionCreated(const nlohmann::json& doc) {
   auto data = MissionFacts(doc);
@@ -156,6 +155,13 @@ nlohmann::json MissionMoved(const nlohmann::json& doc, const std::string& from) 
   return data;
 }
 
+nlohmann::json MissionSnapshot(const nlohmann::json& doc) {
+  auto data = MissionCreated(doc);
+  data["meetings"] = doc["meetings"].size();
+  data["report_status"] = doc["report"].is_object() ? doc["report"]["status"] : nlohmann::json();
+  return data;
+}
+
 http::Response CreateMission(const http::Request& request, store::Store& store) {
   return CreateRecord(request, store, Mission(), ReadMission(http::ParseJsonBody(request)));
 }
@@ -165,7 +171,7 @@ http::Response ListMissions(const http::Request& request, store::Store& store) {
 }
 
 http::Response GetMission(const http::Request& request, store::Store& store) {
-  return GetRecord(request, store, Mission());
+  return aggregate::Get(store, Mission().kind.table, request.Param("id"));
 }
 
 http::Response AddMeeting(const http::Request& request, store::Store& store) {

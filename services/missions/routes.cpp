@@ -1,12 +1,5 @@
 #include "services/missions/routes.hpp"
 
-#include "services/missions/alumni.hpp"
-#include "services/missions/education.hpp"
-#include "services/missions/reports.hpp"
-#include "services/missions/research_missions.hpp"
-#include "services/missions/seminars.hpp"
-#include "services/missions/snapshots.hpp"
-
 namespace jilaf::missions {
 
 http::Router Routes(store::Store& store) {

@@ -1,11 +1,10 @@
-#include "services/missions/seminars.hpp"
-
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
 #include "common/http/resource.hpp"
 #include "common/util/clock.hpp"
 #include "services/missions/queries.hpp"
 #include "services/missions/records.hpp"
+#include "services/missions/routes.hpp"
 #include "services/missions/rules.hpp"
 #include "services/missions/schema.hpp"
 
@@ -62,8 +61,7 @@ nlohmann::json RegistrationFacts(const nlohmann::json& seminar, const nlohmann::
 }
 
 // Registers (or waitlists) `registration` for the seminar `doc`, linking it to alumni history.
-void Admit(store::Db& tx, nlohmann::json& doc, nlohmann::json& registration,
-           const std::optional<std::string>& nomination_id) {
+void Admit(store::Db& tx, nlohmann::json& doc, nlohmann::json& registration) {
   RequireStatus(doc, {"registration_open"}, "registration is not open; the seminar is ");
   const std::string email = Lower(registration["email"]);
   for (const auto& other : doc["registrations"]) {
@@ -74,12 +72,7 @@ void Admit(store::Db& tx, nlohmann::json& doc, nlohmann::json& registration,
   }
   registration["status"] = AdmissionFor(doc);
   registration["registered_at"] = util::NowRfc3339();
-  if (nomination_id) registration["nomination_id"] = *nomination_id;
-  if (const auto alumnus = FindAlumnus(tx, registration["email"], nomination_id)) {
-    registration["alumnus_id"] = *alumnus;
-    LinkRegistration(tx, *alumnus, "seminar", doc["id"], doc["fiscal_year"].get<int>(),
-                     registration["id"]);
-  }
+  LinkAlumnus(tx, "seminar", doc, registration);
   doc["registrations"].push_back(registration);
 }
 
@@ -108,7 +101,7 @@ void AnnounceCancellation(aggregate::Change& change, const nlohmann::json& doc,
 
 }  // namespace
 
-nlohmann::json SeminarFacts(const nlohmann::json& doc) {
+nlohmann::json SeminarCreated(const nlohmann::json& doc) {
   return {{"seminar_id", doc["id"]},
           {"title", doc["title"]},
           {"co_organisers", doc["co_organisers"]},
@@ -120,10 +113,8 @@ nlohmann::json SeminarFacts(const nlohmann::json& doc) {
           {"status", doc["status"]}};
 }
 
-nlohmann::json SeminarCreated(const nlohmann::json& doc) { return SeminarFacts(doc); }
-
 nlohmann::json SeminarMoved(const nlohmann::json& doc, const std::string& from) {
-  auto data = SeminarFacts(doc);
+  auto data = SeminarCreated(doc);
   data["previous_status"] = from;
   int registered = 0;
   int waitlisted = 0;
@@ -136,6 +127,19 @@ nlohmann::json SeminarMoved(const nlohmann::json& doc, const std::string& from) 
   return data;
 }
 
+nlohmann::json SeminarSnapshot(const nlohmann::json& doc) {
+  nlohmann::json registrations = nlohmann::json::array();
+  for (const auto& r : doc["registrations"]) {
+    registrations.push_back({{"registration_id", r["id"]},
+                             {"status", r["status"]},
+                             {"alumnus_id", r.value("alumnus_id", nlohmann::json())},
+                             {"country", r["country"]}});
+  }
+  auto data = SeminarCreated(doc);
+  data["registrations"] = std::move(registrations);
+  return data;
+}
+
 http::Response CreateSeminar(const http::Request& request, store::Store& store) {
   return CreateRecord(request, store, Seminar(), ReadSeminar(http::ParseJsonBody(request)));
 }
@@ -145,7 +149,7 @@ http::Response ListSeminars(const http::Request& request, store::Store& store) {
 }
 
 http::Response GetSeminar(const http::Request& request, store::Store& store) {
-  return GetRecord(request, store, Seminar());
+  return aggregate::Get(store, Seminar().kind.table, request.Param("id"));
 }
 
 http::Response TransitionSeminar(const http::Request& request, store::Store& store) {
@@ -153,28 +157,21 @@ http::Response TransitionSeminar(const http::Request& request, store::Store& sto
 }
 
 http::Response RegisterForSeminar(const http::Request& request, store::Store& store) {
-  const auto body = http::ParseJsonBody(request);
-  http::ObjectReader in(body);
-  std::optional<std::string> nomination_id;
-  nlohmann::json registration = ReadPerson(in, nomination_id);
-  in.Finish();
-  return Amend(
-      request, store, Seminar(), true,
-      [&](aggregate::Change& change, nlohmann::json& doc) {
-        Admit(change.tx, doc, registration, nomination_id);
-      },
-      [&](aggregate::Change& change, const nlohmann::json& doc) {
-        change.Emit(Fact(Seminar(), doc, "registration", registration["status"],
-                         RegistrationFacts(doc, registration)));
-        change.Respond(MemberCreated(Seminar(), doc, "registrations", registration));
+  auto registration = ReadPerson(request);
+  return Join(
+      request, store, Seminar(), "registrations", registration,
+      [&](aggregate::Change& change, nlohmann::json& doc) { Admit(change.tx, doc, registration); },
+      [&](const nlohmann::json& doc) {
+        return Fact(Seminar(), doc, "registration", registration["status"],
+                    RegistrationFacts(doc, registration));
       });
 }
 
 http::Response CancelSeminarRegistration(const http::Request& request, store::Store& store) {
   const std::string& registration_id = request.Param("registration_id");
   std::optional<std::string> promoted;
-  return Amend(
-      request, store, Seminar(), false,
+  return aggregate::Amend(
+      store, request, Seminar().kind, request.Param("id"),
       [&](aggregate::Change&, nlohmann::json& doc) {
         RequireStatus(doc, {"registration_open", "registration_closed"},
                       "registrations can be cancelled only before the seminar is held; it is ");

@@ -1,9 +1,6 @@
 #include "services/missions/tables.hpp"
 
-#include "services/missions/education.hpp"
-#include "services/missions/research_missions.hpp"
 #include "services/missions/schema.hpp"
-#include "services/missions/seminars.hpp"
 
 namespace jilaf::missions {
 namespace {
@@ -40,8 +37,12 @@ const DocTable& AlumniTable() {
 
 const Aggregate& Mission() {
   static const DocTable table = AggregateTable("missions", "mission", "/v1/missions");
-  static const Aggregate of{
-      {table, Events(), "mission"}, MissionStates(), "missions", MissionCreated, MissionMoved};
+  static const Aggregate of{{table, Events(), "mission"},
+                            MissionStates(),
+                            "missions",
+                            MissionCreated,
+                            MissionMoved,
+                            MissionSnapshot};
   return of;
 }
 
@@ -52,14 +53,19 @@ const Aggregate& Education() {
                             EducationStates(),
                             "education-programmes",
                             ProgrammeCreated,
-                            ProgrammeMoved};
+                            ProgrammeMoved,
+                            ProgrammeSnapshot};
   return of;
 }
 
 const Aggregate& Seminar() {
   static const DocTable table = AggregateTable("seminars", "seminar", "/v1/seminars");
-  static const Aggregate of{
-      {table, Events(), "seminar"}, SeminarStates(), "seminars", SeminarCreated, SeminarMoved};
+  static const Aggregate of{{table, Events(), "seminar"},
+                            SeminarStates(),
+                            "seminars",
+                            SeminarCreated,
+                            SeminarMoved,
+                            SeminarSnapshot};
   return of;
 }
 

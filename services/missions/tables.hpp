@@ -25,12 +25,24 @@ struct Aggregate {
   const domain::StateMachine& states;
   std::string subject;  // "missions": subject "missions/<id>"
   nlohmann::json (*created)(const nlohmann::json& doc);
-  nlohmann::json (*moved)(const nlohmann::json& doc, const std::string& from);
+  nlohmann::json (*moved)(const nlohmann::json& doc, const std::string& from);  // to its status
+  nlohmann::json (*snapshot)(const nlohmann::json& doc);
 };
 
 const Aggregate& Mission();
 const Aggregate& Education();
 const Aggregate& Seminar();
+
+// The data of each aggregate's events, beside its handlers.
+nlohmann::json MissionCreated(const nlohmann::json& doc);
+nlohmann::json MissionMoved(const nlohmann::json& doc, const std::string& from);
+nlohmann::json MissionSnapshot(const nlohmann::json& doc);
+nlohmann::json ProgrammeCreated(const nlohmann::json& doc);
+nlohmann::json ProgrammeMoved(const nlohmann::json& doc, const std::string& from);
+nlohmann::json ProgrammeSnapshot(const nlohmann::json& doc);
+nlohmann::json SeminarCreated(const nlohmann::json& doc);
+nlohmann::json SeminarMoved(const nlohmann::json& doc, const std::string& from);
+nlohmann::json SeminarSnapshot(const nlohmann::json& doc);
 
 /// An event about the aggregate `doc`: keyed by its id, subject `<subject>/<id>`.
 aggregate::EventFacts Fact(const Aggregate& of, const nlohmann::json& doc, std::string name,

@@ -13,13 +13,11 @@
 #include "common/events/outbox.hpp"
 #include "common/http/idempotency.hpp"
 #include "common/http/problem.hpp"
-#include "services/missions/alumni.hpp"
-#include "services/missions/education.hpp"
+#include "services/missions/queries.hpp"
 #include "services/missions/reports.hpp"
-#include "services/missions/research_missions.hpp"
+#include "services/missions/routes.hpp"
 #include "services/missions/rules.hpp"
 #include "services/missions/schema.hpp"
-#include "services/missions/seminars.hpp"
 #include "tests/support/process.hpp"
 
 namespace jilaf::missions {
