@@ -45,27 +45,6 @@ nlohmann::json ReadCourses(http::ObjectReader& in, const std::string& start,
   });
 }
 
-nlohmann::json ReadProgramme(const nlohmann::json& body) {
-  http::ObjectReader in(body);
-  nlohmann::json doc;
-  doc["title"] = ReadBilingual(in, "title", true, 300);
-  ReadPlace(in, doc);
-  const auto [start, end] = ReadPeriod(in, doc);
-  doc["attendance_threshold_percent"] =
-      in.OptionalInt("attendance_threshold_percent", 1, 100).value_or(80);
-  doc["courses"] = ReadCourses(in, start, end);
-  in.Finish();
-  if (SessionCount(doc) == 0) {
-    throw http::ApiError::Validation({{"/courses", "needs at least one session"}});
-  }
-  doc["status"] = "planned";
-  doc["fiscal_year"] = FiscalYearOf(start);
-  doc["participants"] = nlohmann::json::array();
-  doc["attendance"] = nlohmann::json::object();
-  doc["status_history"] = nlohmann::json::array();
-  return doc;
-}
-
 // What every event about a participant says of them.
 nlohmann::json ParticipantFacts(const nlohmann::json& doc, const nlohmann::json& participant) {
   return {{"programme_id", doc["id"]},
@@ -104,15 +83,6 @@ void CompleteParticipant(aggregate::Change& change, const nlohmann::json& doc,
   change.Emit(Fact(Education(), doc, "participant", "completed", facts));
   facts["certificate_date"] = doc["end_date"];
   change.Emit(Fact(Education(), doc, "certificate", "issued", std::move(facts)));
-}
-
-// On completion: every participant meeting the threshold completes and gets a certificate.
-void CompleteParticipants(aggregate::Change& change, nlohmann::json& doc, const std::string& to) {
-  if (to != "completed") return;
-  const int total = SessionCount(doc);
-  auto participants = doc["participants"];
-  for (auto& participant : participants) CompleteParticipant(change, doc, participant, total);
-  doc["participants"] = std::move(participants);
 }
 
 // Enrols `participant` in the programme `doc`, linking them to their alumni history.
@@ -160,6 +130,32 @@ nlohmann::json ProgrammeFacts(const nlohmann::json& doc) {
 
 }  // namespace
 
+nlohmann::json ReadProgramme(const nlohmann::json& body) {
+  http::ObjectReader in(body);
+  nlohmann::json doc;
+  doc["title"] = ReadBilingual(in, "title", true, 300);
+  ReadPlace(in, doc);
+  const auto [start, end] = ReadPeriod(in, doc);
+  doc["attendance_threshold_percent"] =
+      in.OptionalInt("attendance_threshold_percent", 1, 100).value_or(80);
+  doc["courses"] = ReadCourses(in, start, end);
+  in.Finish();
+  if (SessionCount(doc) == 0) {
+    throw http::ApiError::Validation({{"/courses", "needs at least one session"}});
+  }
+  doc["participants"] = nlohmann::json::array();
+  doc["attendance"] = nlohmann::json::object();
+  return doc;
+}
+
+void CompleteParticipants(aggregate::Change& change, nlohmann::json& doc, const std::string& to) {
+  if (to != "completed") return;
+  const int total = SessionCount(doc);
+  auto participants = doc["participants"];
+  for (auto& participant : participants) CompleteParticipant(change, doc, participant, total);
+  doc["participants"] = std::move(participants);
+}
+
 nlohmann::json ProgrammeCreated(const nlohmann::json& doc) {
   auto data = ProgrammeFacts(doc);
   data["sessions_total"] = SessionCount(doc);
@@ -168,9 +164,8 @@ nlohmann::json ProgrammeCreated(const nlohmann::json& doc) {
   return data;
 }
 
-nlohmann::json ProgrammeMoved(const nlohmann::json& doc, const std::string& from) {
+nlohmann::json ProgrammeMoved(const nlohmann::json& doc) {
   auto data = ProgrammeFacts(doc);
-  data["previous_status"] = from;
   if (doc["status"] == "completed") {
     int completed = 0;
     for (const auto& p : doc["participants"]) completed += p["status"] == "completed" ? 1 : 0;
@@ -193,18 +188,6 @@ nlohmann::json ProgrammeSnapshot(const nlohmann::json& doc) {
   data["sessions_total"] = SessionCount(doc);
   data["participants"] = std::move(participants);
   return data;
-}
-
-http::Response CreateEducationProgramme(const http::Request& request, store::Store& store) {
-  return CreateRecord(request, store, Education(), ReadProgramme(http::ParseJsonBody(request)));
-}
-
-http::Response ListEducationProgrammes(const http::Request& request, store::Store& store) {
-  return ListRecords(request, store, Education());
-}
-
-http::Response GetEducationProgramme(const http::Request& request, store::Store& store) {
-  return aggregate::Get(store, Education().kind.table, request.Param("id"));
 }
 
 http::Response EnrolParticipant(const http::Request& request, store::Store& store) {
@@ -235,10 +218,6 @@ http::Response RecordAttendance(const http::Request& request, store::Store& stor
                           {"participants", doc["participants"].size()},
                           {"fiscal_year", doc["fiscal_year"]}}));
       });
-}
-
-http::Response TransitionEducationProgramme(const http::Request& request, store::Store& store) {
-  return TransitionRecord(request, store, Education(), CompleteParticipants);
 }
 
 http::Response VerifyCertificate(const http::Request& request, store::Store& store) {

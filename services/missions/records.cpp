@@ -8,6 +8,7 @@
 #include "common/util/ids.hpp"
 #include "services/missions/queries.hpp"
 #include "services/missions/routes.hpp"
+#include "services/missions/schema.hpp"
 
 namespace jilaf::missions {
 namespace {
@@ -43,8 +44,12 @@ events::SnapshotItem AlumnusSnapshot(store::Db& db, const nlohmann::json& doc) {
 
 }  // namespace
 
-http::Response CreateRecord(const http::Request& request, store::Store& store, const Aggregate& of,
-                            nlohmann::json doc) {
+http::Response CreateRecord(const http::Request& request, store::Store& store,
+                            const Aggregate& of) {
+  auto doc = of.read(http::ParseJsonBody(request));
+  doc["status"] = "planned";
+  doc["fiscal_year"] = FiscalYearOf(doc["start_date"]);
+  doc["status_history"] = nlohmann::json::array();
   return aggregate::Create(
       store, request, of.kind, std::move(doc), {},
       [&of](aggregate::Change& change, const nlohmann::json& doc) {
@@ -66,17 +71,23 @@ http::Response ListRecords(const http::Request& request, store::Store& store, co
                           {"country", aggregate::Maybe(http::QueryCountry(request, "country"))}});
 }
 
+http::Response GetRecord(const http::Request& request, store::Store& store, const Aggregate& of) {
+  return aggregate::Get(store, of.kind.table, request.Param("id"));
+}
+
 http::Response TransitionRecord(const http::Request& request, store::Store& store,
-                                const Aggregate& of, const MoveRule& rule) {
+                                const Aggregate& of) {
   const auto input = ReadTransitionBody(request);
   const aggregate::Lifecycle lifecycle{
       of.states, "status_history",
       [&of](aggregate::Change&, const nlohmann::json& doc, const std::string& from) {
-        return Fact(of, doc, of.kind.aggregate, doc.at("status"), of.moved(doc, from));
+        auto data = of.moved(doc);
+        data["previous_status"] = from;
+        return Fact(of, doc, of.kind.aggregate, doc.at("status"), std::move(data));
       }};
   return aggregate::Transition(store, request, of.kind, lifecycle, request.Param("id"), input,
                                [&](aggregate::Change& change, nlohmann::json& doc) {
-                                 if (rule) rule(change, doc, input.to);
+                                 if (of.rule) of.rule(change, doc, input.to);
                                });
 }
 

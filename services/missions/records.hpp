@@ -17,19 +17,20 @@
 // transition them, add a member to one, and read the parts of their bodies they share.
 namespace jilaf::missions {
 
-/// POST a new aggregate: inserts `doc` and emits `<aggregate>.created` with `of.created(doc)`.
-http::Response CreateRecord(const http::Request& request, store::Store& store, const Aggregate& of,
-                            nlohmann::json doc);
+// The handlers of the routes every aggregate has (routes.cpp binds them to each).
+
+/// POST a new aggregate: reads the body with `of.read`, `planned` in the fiscal year of its
+/// `start_date`; inserts it and emits `<aggregate>.created` with `of.created(doc)`.
+http::Response CreateRecord(const http::Request& request, store::Store& store, const Aggregate& of);
 /// GET the collection: optional `status` (one of its states), `fiscal_year` and `country` (the
 /// aggregate's `country` or any of its `countries`), cursor-paginated, oldest first.
 http::Response ListRecords(const http::Request& request, store::Store& store, const Aggregate& of);
-/// A rule of a transition, told where the aggregate is going.
-using MoveRule =
-    std::function<void(aggregate::Change& change, nlohmann::json& doc, const std::string& to)>;
-/// POST .../transitions `{"to", "reason"}`: the state machine, `rule`, `status_history`, and
-/// `<aggregate>.<to>` with `of.moved(doc, from)`.
+/// GET `{id}`, with its ETag.
+http::Response GetRecord(const http::Request& request, store::Store& store, const Aggregate& of);
+/// POST .../transitions `{"to", "reason"}` (If-Match): the state machine, `of.rule`,
+/// `status_history`, and `<aggregate>.<to>` with `of.moved(doc)` and `previous_status`.
 http::Response TransitionRecord(const http::Request& request, store::Store& store,
-                                const Aggregate& of, const MoveRule& rule = {});
+                                const Aggregate& of);
 
 /// POST a member (a participant, a registration) into the aggregate `{id}` without If-Match
 /// (several people join at once without reading it first), idempotent under `Idempotency-Key`:

@@ -7,22 +7,15 @@
 
 namespace jilaf::missions {
 
-/// Every API route of the missions service.
+/// Every API route of the missions service. Creating, listing, reading and moving a mission, an
+/// education programme or a seminar are the aggregates' shared handlers (records.hpp); the
+/// handlers of everything else follow.
 http::Router Routes(store::Store& store);
 
 // Research missions (research_missions.cpp).
 
-/// POST /v1/missions: a research mission (countries, dates, objectives, delegation, meetings).
-http::Response CreateMission(const http::Request& request, store::Store& store);
-/// GET /v1/missions: filters status, fiscal_year, country; cursor pagination.
-http::Response ListMissions(const http::Request& request, store::Store& store);
-/// GET /v1/missions/{id}, with its ETag.
-http::Response GetMission(const http::Request& request, store::Store& store);
 /// POST /v1/missions/{id}/meetings: adds a meeting to the itinerary (If-Match).
 http::Response AddMeeting(const http::Request& request, store::Store& store);
-/// POST /v1/missions/{id}/transitions: moves the mission (If-Match); `reported` needs a
-/// published report.
-http::Response TransitionMission(const http::Request& request, store::Store& store);
 /// PUT /v1/missions/{id}/report: writes the bilingual findings report while it is a draft.
 http::Response PutReport(const http::Request& request, store::Store& store);
 /// POST /v1/missions/{id}/report/transitions: draft → in_review → published (If-Match).
@@ -30,35 +23,16 @@ http::Response TransitionReport(const http::Request& request, store::Store& stor
 
 // Education programmes (education.cpp).
 
-/// POST /v1/education-programmes: a programme in Japan or abroad, with courses and dated
-/// sessions and the attendance threshold for completion.
-http::Response CreateEducationProgramme(const http::Request& request, store::Store& store);
-/// GET /v1/education-programmes: filters status, fiscal_year, country; cursor pagination.
-http::Response ListEducationProgrammes(const http::Request& request, store::Store& store);
-/// GET /v1/education-programmes/{id}, with its ETag.
-http::Response GetEducationProgramme(const http::Request& request, store::Store& store);
 /// POST /v1/education-programmes/{id}/participants: enrols a participant (linked to the alumni
 /// directory when the person is an alumnus).
 http::Response EnrolParticipant(const http::Request& request, store::Store& store);
 /// PUT /v1/education-programmes/{id}/sessions/{session_id}/attendance: who was present (If-Match).
 http::Response RecordAttendance(const http::Request& request, store::Store& store);
-/// POST /v1/education-programmes/{id}/transitions: moving to `completed` completes every
-/// participant whose attendance meets the threshold and issues their certificates.
-http::Response TransitionEducationProgramme(const http::Request& request, store::Store& store);
 /// GET /v1/certificates/{code}: public verification; only name, programme and date.
 http::Response VerifyCertificate(const http::Request& request, store::Store& store);
 
 // Seminars (seminars.cpp).
 
-/// POST /v1/seminars: an international seminar (co-organised with ITUC-AP unless told
-/// otherwise), venue, dates, agenda and capacity.
-http::Response CreateSeminar(const http::Request& request, store::Store& store);
-/// GET /v1/seminars: filters status, fiscal_year, country; cursor pagination.
-http::Response ListSeminars(const http::Request& request, store::Store& store);
-/// GET /v1/seminars/{id}, with its ETag.
-http::Response GetSeminar(const http::Request& request, store::Store& store);
-/// POST /v1/seminars/{id}/transitions (If-Match).
-http::Response TransitionSeminar(const http::Request& request, store::Store& store);
 /// POST /v1/seminars/{id}/registrations: registered while seats remain, else waitlisted; an
 /// alumnus's registration is linked to their invitation history.
 http::Response RegisterForSeminar(const http::Request& request, store::Store& store);

@@ -35,25 +35,6 @@ nlohmann::json ReadAgenda(http::ObjectReader& in, const std::string& start,
   });
 }
 
-nlohmann::json ReadSeminar(const nlohmann::json& body) {
-  http::ObjectReader in(body);
-  nlohmann::json doc;
-  doc["title"] = ReadBilingual(in, "title", true, 300);
-  auto co_organisers = in.StringArray("co_organisers", false, 20, 200);
-  if (in.Raw("co_organisers") == nullptr) co_organisers = {"ITUC-AP"};
-  doc["co_organisers"] = co_organisers;
-  ReadVenue(in, doc);
-  const auto [start, end] = ReadPeriod(in, doc);
-  doc["capacity"] = in.RequiredInt("capacity", 1, 2000);
-  doc["agenda"] = ReadAgenda(in, start, end);
-  in.Finish();
-  doc["status"] = "planned";
-  doc["fiscal_year"] = FiscalYearOf(start);
-  doc["registrations"] = nlohmann::json::array();
-  doc["status_history"] = nlohmann::json::array();
-  return doc;
-}
-
 nlohmann::json RegistrationFacts(const nlohmann::json& seminar, const nlohmann::json& r) {
   return {{"seminar_id", seminar["id"]}, {"registration_id", r["id"]},
           {"status", r["status"]},       {"alumnus_id", r.value("alumnus_id", nlohmann::json())},
@@ -101,7 +82,23 @@ void AnnounceCancellation(aggregate::Change& change, const nlohmann::json& doc,
 
 }  // namespace
 
-nlohmann::json SeminarCreated(const nlohmann::json& doc) {
+nlohmann::json ReadSeminar(const nlohmann::json& body) {
+  http::ObjectReader in(body);
+  nlohmann::json doc;
+  doc["title"] = ReadBilingual(in, "title", true, 300);
+  auto co_organisers = in.StringArray("co_organisers", false, 20, 200);
+  if (in.Raw("co_organisers") == nullptr) co_organisers = {"ITUC-AP"};
+  doc["co_organisers"] = co_organisers;
+  ReadVenue(in, doc);
+  const auto [start, end] = ReadPeriod(in, doc);
+  doc["capacity"] = in.RequiredInt("capacity", 1, 2000);
+  doc["agenda"] = ReadAgenda(in, start, end);
+  in.Finish();
+  doc["registrations"] = nlohmann::json::array();
+  return doc;
+}
+
+nlohmann::json SeminarFacts(const nlohmann::json& doc) {
   return {{"seminar_id", doc["id"]},
           {"title", doc["title"]},
           {"co_organisers", doc["co_organisers"]},
@@ -113,9 +110,8 @@ nlohmann::json SeminarCreated(const nlohmann::json& doc) {
           {"status", doc["status"]}};
 }
 
-nlohmann::json SeminarMoved(const nlohmann::json& doc, const std::string& from) {
-  auto data = SeminarCreated(doc);
-  data["previous_status"] = from;
+nlohmann::json SeminarMoved(const nlohmann::json& doc) {
+  auto data = SeminarFacts(doc);
   int registered = 0;
   int waitlisted = 0;
   for (const auto& r : doc["registrations"]) {
@@ -135,25 +131,9 @@ nlohmann::json SeminarSnapshot(const nlohmann::json& doc) {
                              {"alumnus_id", r.value("alumnus_id", nlohmann::json())},
                              {"country", r["country"]}});
   }
-  auto data = SeminarCreated(doc);
+  auto data = SeminarFacts(doc);
   data["registrations"] = std::move(registrations);
   return data;
-}
-
-http::Response CreateSeminar(const http::Request& request, store::Store& store) {
-  return CreateRecord(request, store, Seminar(), ReadSeminar(http::ParseJsonBody(request)));
-}
-
-http::Response ListSeminars(const http::Request& request, store::Store& store) {
-  return ListRecords(request, store, Seminar());
-}
-
-http::Response GetSeminar(const http::Request& request, store::Store& store) {
-  return aggregate::Get(store, Seminar().kind.table, request.Param("id"));
-}
-
-http::Response TransitionSeminar(const http::Request& request, store::Store& store) {
-  return TransitionRecord(request, store, Seminar());
 }
 
 http::Response RegisterForSeminar(const http::Request& request, store::Store& store) {

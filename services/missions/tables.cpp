@@ -37,12 +37,9 @@ const DocTable& AlumniTable() {
 
 const Aggregate& Mission() {
   static const DocTable table = AggregateTable("missions", "mission", "/v1/missions");
-  static const Aggregate of{{table, Events(), "mission"},
-                            MissionStates(),
-                            "missions",
-                            MissionCreated,
-                            MissionMoved,
-                            MissionSnapshot};
+  static const Aggregate of{
+      {table, Events(), "mission"}, MissionStates(), "missions",   ReadMission,
+      RequirePublishedReport,       MissionCreated,  MissionFacts, MissionSnapshot};
   return of;
 }
 
@@ -52,6 +49,8 @@ const Aggregate& Education() {
   static const Aggregate of{{table, Events(), "education_programme"},
                             EducationStates(),
                             "education-programmes",
+                            ReadProgramme,
+                            CompleteParticipants,
                             ProgrammeCreated,
                             ProgrammeMoved,
                             ProgrammeSnapshot};
@@ -63,7 +62,9 @@ const Aggregate& Seminar() {
   static const Aggregate of{{table, Events(), "seminar"},
                             SeminarStates(),
                             "seminars",
-                            SeminarCreated,
+                            ReadSeminar,
+                            nullptr,
+                            SeminarFacts,
                             SeminarMoved,
                             SeminarSnapshot};
   return of;
