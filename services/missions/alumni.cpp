@@ -1,5 +1,3 @@
-#include "services/missions/alumni.hpp"
-
 #include <algorithm>
 #include <stdexcept>
 
@@ -10,7 +8,8 @@
 #include "common/util/clock.hpp"
 #include "common/util/ids.hpp"
 #include "common/util/iso3166.hpp"
-#include "services/missions/records.hpp"
+#include "services/missions/queries.hpp"
+#include "services/missions/routes.hpp"
 #include "services/missions/tables.hpp"
 
 namespace jilaf::missions {

@@ -1,5 +1,3 @@
-#include "services/missions/education.hpp"
-
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
 #include "common/util/clock.hpp"
@@ -7,6 +5,7 @@
 #include "common/util/iso3166.hpp"
 #include "services/missions/queries.hpp"
 #include "services/missions/records.hpp"
+#include "services/missions/routes.hpp"
 #include "services/missions/rules.hpp"
 #include "services/missions/schema.hpp"
 
@@ -46,25 +45,13 @@ nlohmann::json ReadCourses(http::ObjectReader& in, const std::string& start,
   });
 }
 
-nlohmann::json ReadProgramme(const nlohmann::json& body) {
-  http::ObjectReader in(body);
-  nlohmann::json doc;
-  doc["title"] = ReadBilingual(in, "title", true, 300);
-  ReadPlace(in, doc);
-  const auto [start, end] = ReadPeriod(in, doc);
-  doc["attendance_threshold_percent"] =
-      in.OptionalInt("attendance_threshold_percent", 1, 100).value_or(80);
-  doc["courses"] = ReadCourses(in, start, end);
-  in.Finish();
-  if (SessionCount(doc) == 0) {
-    throw http::ApiError::Validation({{"/courses", "needs at least one session"}});
-  }
-  doc["status"] = "planned";
-  doc["fiscal_year"] = FiscalYearOf(start);
-  doc["participants"] = nlohmann::json::array();
-  doc["attendance"] = nlohmann::json::object();
-  doc["status_history"] = nlohmann::json::array();
-  return doc;
+// What every event about a participant says of them.
+nlohmann::json ParticipantFacts(const nlohmann::json& doc, const nlohmann::json& participant) {
+  return {{"programme_id", doc["id"]},
+          {"participant_id", participant["id"]},
+          {"alumnus_id", participant.value("alumnus_id", nlohmann::json())},
+          {"country", participant["country"]},
+          {"fiscal_year", doc["fiscal_year"]}};
 }
 
 bool IsParticipant(const nlohmann::json& doc, const std::string& id) {
@@ -90,30 +77,16 @@ void CompleteParticipant(aggregate::Change& change, const nlohmann::json& doc,
   InsertCertificate(
       change.tx, code, doc["id"], participant["id"], doc["fiscal_year"],
       {{"name", participant["name"]}, {"programme", doc["title"]}, {"date", doc["end_date"]}});
-  nlohmann::json facts = {{"programme_id", doc["id"]},
-                          {"participant_id", participant["id"]},
-                          {"alumnus_id", participant.value("alumnus_id", nlohmann::json())},
-                          {"country", participant["country"]},
-                          {"fiscal_year", doc["fiscal_year"]},
-                          {"sessions_attended", attended},
-                          {"sessions_total", total}};
+  auto facts = ParticipantFacts(doc, participant);
+  facts["sessions_attended"] = attended;
+  facts["sessions_total"] = total;
   change.Emit(Fact(Education(), doc, "participant", "completed", facts));
   facts["certificate_date"] = doc["end_date"];
   change.Emit(Fact(Education(), doc, "certificate", "issued", std::move(facts)));
 }
 
-// On completion: every participant meeting the threshold completes and gets a certificate.
-void CompleteParticipants(aggregate::Change& change, nlohmann::json& doc, const std::string& to) {
-  if (to != "completed") return;
-  const int total = SessionCount(doc);
-  auto participants = doc["participants"];
-  for (auto& participant : participants) CompleteParticipant(change, doc, participant, total);
-  doc["participants"] = std::move(participants);
-}
-
 // Enrols `participant` in the programme `doc`, linking them to their alumni history.
-void Admit(store::Db& tx, nlohmann::json& doc, nlohmann::json& participant,
-           const std::optional<std::string>& nomination_id) {
+void Admit(store::Db& tx, nlohmann::json& doc, nlohmann::json& participant) {
   RequireStatus(doc, {"planned", "in_progress"},
                 "participants can be enrolled only while the programme is planned or "
                 "in_progress; it is ");
@@ -125,12 +98,7 @@ void Admit(store::Db& tx, nlohmann::json& doc, nlohmann::json& participant,
   }
   participant["status"] = "enrolled";
   participant["enrolled_at"] = util::NowRfc3339();
-  if (nomination_id) participant["nomination_id"] = *nomination_id;
-  if (const auto alumnus = FindAlumnus(tx, participant["email"], nomination_id)) {
-    participant["alumnus_id"] = *alumnus;
-    LinkRegistration(tx, *alumnus, "education_programme", doc["id"], doc["fiscal_year"].get<int>(),
-                     participant["id"]);
-  }
+  LinkAlumnus(tx, "education_programme", doc, participant);
   doc["participants"].push_back(participant);
 }
 
@@ -153,13 +121,39 @@ void RecordPresent(nlohmann::json& doc, const std::string& session_id,
   doc["attendance"][session_id] = present;
 }
 
-}  // namespace
-
 nlohmann::json ProgrammeFacts(const nlohmann::json& doc) {
   return {{"programme_id", doc["id"]},         {"title", doc["title"]},
           {"location", doc["location"]},       {"country", doc["country"]},
           {"fiscal_year", doc["fiscal_year"]}, {"start_date", doc["start_date"]},
           {"end_date", doc["end_date"]},       {"status", doc["status"]}};
+}
+
+}  // namespace
+
+nlohmann::json ReadProgramme(const nlohmann::json& body) {
+  http::ObjectReader in(body);
+  nlohmann::json doc;
+  doc["title"] = ReadBilingual(in, "title", true, 300);
+  ReadPlace(in, doc);
+  const auto [start, end] = ReadPeriod(in, doc);
+  doc["attendance_threshold_percent"] =
+      in.OptionalInt("attendance_threshold_percent", 1, 100).value_or(80);
+  doc["courses"] = ReadCourses(in, start, end);
+  in.Finish();
+  if (SessionCount(doc) == 0) {
+    throw http::ApiError::Validation({{"/courses", "needs at least one session"}});
+  }
+  doc["participants"] = nlohmann::json::array();
+  doc["attendance"] = nlohmann::json::object();
+  return doc;
+}
+
+void CompleteParticipants(aggregate::Change& change, nlohmann::json& doc, const std::string& to) {
+  if (to != "completed") return;
+  const int total = SessionCount(doc);
+  auto participants = doc["participants"];
+  for (auto& participant : participants) CompleteParticipant(change, doc, participant, total);
+  doc["participants"] = std::move(participants);
 }
 
 nlohmann::json ProgrammeCreated(const nlohmann::json& doc) {
@@ -170,9 +164,8 @@ nlohmann::json ProgrammeCreated(const nlohmann::json& doc) {
   return data;
 }
 
-nlohmann::json ProgrammeMoved(const nlohmann::json& doc, const std::string& from) {
+nlohmann::json ProgrammeMoved(const nlohmann::json& doc) {
   auto data = ProgrammeFacts(doc);
-  data["previous_status"] = from;
   if (doc["status"] == "completed") {
     int completed = 0;
     for (const auto& p : doc["participants"]) completed += p["status"] == "completed" ? 1 : 0;
@@ -182,37 +175,29 @@ nlohmann::json ProgrammeMoved(const nlohmann::json& doc, const std::string& from
   return data;
 }
 
-http::Response CreateEducationProgramme(const http::Request& request, store::Store& store) {
-  return CreateRecord(request, store, Education(), ReadProgramme(http::ParseJsonBody(request)));
-}
-
-http::Response ListEducationProgrammes(const http::Request& request, store::Store& store) {
-  return ListRecords(request, store, Education());
-}
-
-http::Response GetEducationProgramme(const http::Request& request, store::Store& store) {
-  return GetRecord(request, store, Education());
+nlohmann::json ProgrammeSnapshot(const nlohmann::json& doc) {
+  nlohmann::json participants = nlohmann::json::array();
+  for (const auto& p : doc["participants"]) {
+    participants.push_back({{"participant_id", p["id"]},
+                            {"status", p["status"]},
+                            {"alumnus_id", p.value("alumnus_id", nlohmann::json())},
+                            {"country", p["country"]}});
+  }
+  auto data = ProgrammeFacts(doc);
+  data["courses"] = doc["courses"].size();
+  data["sessions_total"] = SessionCount(doc);
+  data["participants"] = std::move(participants);
+  return data;
 }
 
 http::Response EnrolParticipant(const http::Request& request, store::Store& store) {
-  const auto body = http::ParseJsonBody(request);
-  http::ObjectReader in(body);
-  std::optional<std::string> nomination_id;
-  nlohmann::json participant = ReadPerson(in, nomination_id);
-  in.Finish();
-  return Amend(
-      request, store, Education(), true,
-      [&](aggregate::Change& change, nlohmann::json& doc) {
-        Admit(change.tx, doc, participant, nomination_id);
-      },
-      [&](aggregate::Change& change, const nlohmann::json& doc) {
-        change.Emit(Fact(Education(), doc, "participant", "enrolled",
-                         {{"programme_id", doc["id"]},
-                          {"participant_id", participant["id"]},
-                          {"alumnus_id", participant.value("alumnus_id", nlohmann::json())},
-                          {"country", participant["country"]},
-                          {"fiscal_year", doc["fiscal_year"]}}));
-        change.Respond(MemberCreated(Education(), doc, "participants", participant));
+  auto participant = ReadPerson(request);
+  return Join(
+      request, store, Education(), "participants", participant,
+      [&](aggregate::Change& change, nlohmann::json& doc) { Admit(change.tx, doc, participant); },
+      [&](const nlohmann::json& doc) {
+        return Fact(Education(), doc, "participant", "enrolled",
+                    ParticipantFacts(doc, participant));
       });
 }
 
@@ -233,10 +218,6 @@ http::Response RecordAttendance(const http::Request& request, store::Store& stor
                           {"participants", doc["participants"].size()},
                           {"fiscal_year", doc["fiscal_year"]}}));
       });
-}
-
-http::Response TransitionEducationProgramme(const http::Request& request, store::Store& store) {
-  return TransitionRecord(request, store, Education(), CompleteParticipants);
 }
 
 http::Response VerifyCertificate(const http::Request& request, store::Store& store) {

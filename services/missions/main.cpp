@@ -1,7 +1,6 @@
 // jilaf-missions: the missions service (composition root).
 #include "common/service/service.hpp"
 #include "common/util/embedded.hpp"
-#include "services/missions/alumni.hpp"
 #include "services/missions/routes.hpp"
 #include "services/missions/schema.hpp"
 

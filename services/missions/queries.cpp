@@ -146,8 +146,4 @@ nlohmann::json AlumniParticipation(store::Db& db, std::int64_t fy) {
                                     fy)}};
 }
 
-std::string SnapshotPage(const std::string& table) {
-  return "SELECT seq, doc FROM " + table + " WHERE seq > ?1 ORDER BY seq LIMIT ?2";
-}
-
 }  // namespace jilaf::missions

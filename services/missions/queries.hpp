@@ -10,7 +10,7 @@
 #include "common/store/store.hpp"
 
 // The missions service's purpose-written SQL, each statement behind a name: the alumni
-// projection and engagements, certificates, the yearly report's counts and the snapshot pages.
+// projection and engagements, certificates, and the yearly report's counts.
 // Records themselves are read and written through the tables of tables.hpp.
 namespace jilaf::missions {
 
@@ -50,8 +50,5 @@ std::optional<nlohmann::json> FindCertificate(store::Db& db, const std::string& 
 std::int64_t CertificatesIssued(store::Db& db, std::int64_t fiscal_year);
 /// The report's `alumni` part: new alumni, alumni invited and alumni participating that year.
 nlohmann::json AlumniParticipation(store::Db& db, std::int64_t fiscal_year);
-
-/// The snapshot page query of a document table: `(seq, doc)` after `?1`, at most `?2` rows.
-std::string SnapshotPage(const std::string& table);
 
 }  // namespace jilaf::missions

@@ -6,11 +6,50 @@
 #include "common/http/problem.hpp"
 #include "common/http/resource.hpp"
 #include "common/util/ids.hpp"
+#include "services/missions/queries.hpp"
+#include "services/missions/routes.hpp"
+#include "services/missions/schema.hpp"
 
 namespace jilaf::missions {
+namespace {
 
-http::Response CreateRecord(const http::Request& request, store::Store& store, const Aggregate& of,
-                            nlohmann::json doc) {
+// Keys as in the change events: registrations travel with their seminar, participants with
+// their programme, engagements with their alumnus.
+aggregate::SnapshotOf SnapshotSource(const Aggregate& of) {
+  return {of.kind.table, of.kind.aggregate, [&of](store::Db&, const nlohmann::json& doc) {
+            const std::string id = doc["id"];
+            return events::SnapshotItem{id, of.subject + "/" + id, of.snapshot(doc)};
+          }};
+}
+
+events::SnapshotItem AlumnusSnapshot(store::Db& db, const nlohmann::json& doc) {
+  const std::string id = doc["id"];
+  nlohmann::json engagements = nlohmann::json::array();
+  for (const auto& e : Engagements(db, id)) {
+    engagements.push_back({{"target_kind", e["kind"]},
+                           {"target_id", e["target_id"]},
+                           {"fiscal_year", e["fiscal_year"]},
+                           {"invited", !e["invited_at"].is_null()},
+                           {"registered", !e["registered_at"].is_null()}});
+  }
+  return {id,
+          "alumni/" + id,
+          {{"alumnus_id", id},
+           {"nomination_id", doc["nomination_id"]},
+           {"programme_id", doc["programme_id"]},
+           {"fiscal_year", doc["fiscal_year"]},
+           {"country", doc["country"]},
+           {"engagements", std::move(engagements)}}};
+}
+
+}  // namespace
+
+http::Response CreateRecord(const http::Request& request, store::Store& store,
+                            const Aggregate& of) {
+  auto doc = of.read(http::ParseJsonBody(request));
+  doc["status"] = "planned";
+  doc["fiscal_year"] = FiscalYearOf(doc["start_date"]);
+  doc["status_history"] = nlohmann::json::array();
   return aggregate::Create(
       store, request, of.kind, std::move(doc), {},
       [&of](aggregate::Change& change, const nlohmann::json& doc) {
@@ -37,42 +76,49 @@ http::Response GetRecord(const http::Request& request, store::Store& store, cons
 }
 
 http::Response TransitionRecord(const http::Request& request, store::Store& store,
-                                const Aggregate& of, const MoveRule& rule) {
+                                const Aggregate& of) {
   const auto input = ReadTransitionBody(request);
   const aggregate::Lifecycle lifecycle{
       of.states, "status_history",
       [&of](aggregate::Change&, const nlohmann::json& doc, const std::string& from) {
-        return Fact(of, doc, of.kind.aggregate, doc.at("status"), of.moved(doc, from));
+        auto data = of.moved(doc);
+        data["previous_status"] = from;
+        return Fact(of, doc, of.kind.aggregate, doc.at("status"), std::move(data));
       }};
   return aggregate::Transition(store, request, of.kind, lifecycle, request.Param("id"), input,
                                [&](aggregate::Change& change, nlohmann::json& doc) {
-                                 if (rule) rule(change, doc, input.to);
+                                 if (of.rule) of.rule(change, doc, input.to);
                                });
 }
 
-http::Response Amend(const http::Request& request, store::Store& store, const Aggregate& of,
-                     bool idempotent, const aggregate::Rule& rule,
-                     const aggregate::Announce& announce) {
+http::Response Join(const http::Request& request, store::Store& store, const Aggregate& of,
+                    const std::string& collection, const nlohmann::json& member,
+                    const aggregate::Rule& admit,
+                    const std::function<aggregate::EventFacts(const nlohmann::json& doc)>& event) {
   return store.Write([&](store::Db& tx) {
-    auto change_it = [&] {
+    return http::RunIdempotent(tx, request, [&] {
       aggregate::Change change(tx, request, of.kind.events);
       auto doc = of.kind.table.Get(tx, request.Param("id"));
-      rule(change, doc);
+      admit(change, doc);
       of.kind.table.Update(tx, doc);
-      announce(change, doc);
-      return std::move(*change.response());
-    };
-    return idempotent ? http::RunIdempotent(tx, request, change_it) : change_it();
+      change.Emit(event(doc));
+      auto response = http::Response::Json(201, member);
+      response.SetHeader("Location", of.kind.table.Location(doc) + "/" + collection + "/" +
+                                         member.at("id").get<std::string>());
+      response.SetHeader("ETag", http::MakeEtag(doc.at("version").get<std::int64_t>()));
+      return response;
+    });
   });
 }
 
-http::Response MemberCreated(const Aggregate& of, const nlohmann::json& doc,
-                             const std::string& collection, const nlohmann::json& member) {
-  auto response = http::Response::Json(201, member);
-  response.SetHeader("Location", of.kind.table.Location(doc) + "/" + collection + "/" +
-                                     member.at("id").get<std::string>());
-  response.SetHeader("ETag", http::MakeEtag(doc.at("version").get<std::int64_t>()));
-  return response;
+void LinkAlumnus(store::Db& tx, const std::string& kind, const nlohmann::json& doc,
+                 nlohmann::json& person) {
+  std::optional<std::string> nomination_id;
+  if (person.contains("nomination_id")) nomination_id = person["nomination_id"];
+  if (const auto alumnus = FindAlumnus(tx, person["email"], nomination_id)) {
+    person["alumnus_id"] = *alumnus;
+    LinkRegistration(tx, *alumnus, kind, doc["id"], doc["fiscal_year"].get<int>(), person["id"]);
+  }
 }
 
 void RequireStatus(const nlohmann::json& doc, std::initializer_list<const char*> allowed,
@@ -105,7 +151,9 @@ std::pair<std::string, std::string> ReadPeriod(http::ObjectReader& in, nlohmann:
   return {std::move(start), std::move(end)};
 }
 
-nlohmann::json ReadPerson(http::ObjectReader& in, std::optional<std::string>& nomination_id) {
+nlohmann::json ReadPerson(const http::Request& request) {
+  const auto body = http::ParseJsonBody(request);
+  http::ObjectReader in(body);
   nlohmann::json person = {{"id", util::NewTimeOrderedUuid()}};
   person["name"] = in.RequiredString("name", 1, 300);
   person["email"] = in.RequiredEmail("email");
@@ -113,7 +161,10 @@ nlohmann::json ReadPerson(http::ObjectReader& in, std::optional<std::string>& no
   if (auto organisation = in.OptionalString("organisation", 300)) {
     person["organisation"] = *organisation;
   }
-  nomination_id = in.OptionalString("nomination_id", 64);
+  if (auto nomination_id = in.OptionalString("nomination_id", 64)) {
+    person["nomination_id"] = *nomination_id;
+  }
+  in.Finish();
   return person;
 }
 
@@ -123,6 +174,14 @@ aggregate::TransitionInput ReadTransitionBody(const http::Request& request) {
   auto input = aggregate::ReadTransition(in);
   in.Finish();
   return input;
+}
+
+http::Response PublishSnapshots(const http::Request& request, store::Store& store) {
+  return aggregate::Snapshots(store, request, Events(),
+                              {SnapshotSource(Mission()),
+                               SnapshotSource(Seminar()),
+                               SnapshotSource(Education()),
+                               {AlumniTable(), "alumnus", AlumnusSnapshot}});
 }
 
 }  // namespace jilaf::missions

@@ -4,7 +4,6 @@
 
 #include <functional>
 #include <initializer_list>
-#include <optional>
 #include <string>
 #include <utility>
 
@@ -14,37 +13,38 @@
 #include "common/store/store.hpp"
 #include "services/missions/tables.hpp"
 
-// What the missions service's three aggregates do alike, on the aggregate layer: create, list,
-// get and transition them, change a member of one, and read the parts of their bodies they share.
+// What the missions service's three aggregates do alike, on the aggregate layer: create, list and
+// transition them, add a member to one, and read the parts of their bodies they share.
 namespace jilaf::missions {
 
-/// POST a new aggregate: inserts `doc` and emits `<aggregate>.created` with `of.created(doc)`.
-http::Response CreateRecord(const http::Request& request, store::Store& store, const Aggregate& of,
-                            nlohmann::json doc);
+// The handlers of the routes every aggregate has (routes.cpp binds them to each).
+
+/// POST a new aggregate: reads the body with `of.read`, `planned` in the fiscal year of its
+/// `start_date`; inserts it and emits `<aggregate>.created` with `of.created(doc)`.
+http::Response CreateRecord(const http::Request& request, store::Store& store, const Aggregate& of);
 /// GET the collection: optional `status` (one of its states), `fiscal_year` and `country` (the
 /// aggregate's `country` or any of its `countries`), cursor-paginated, oldest first.
 http::Response ListRecords(const http::Request& request, store::Store& store, const Aggregate& of);
-/// GET one, as stored, with its ETag.
+/// GET `{id}`, with its ETag.
 http::Response GetRecord(const http::Request& request, store::Store& store, const Aggregate& of);
-
-/// A rule of a transition, told where the aggregate is going.
-using MoveRule =
-    std::function<void(aggregate::Change& change, nlohmann::json& doc, const std::string& to)>;
-/// POST .../transitions `{"to", "reason"}`: the state machine, `rule`, `status_history`, and
-/// `<aggregate>.<to>` with `of.moved(doc, from)`.
+/// POST .../transitions `{"to", "reason"}` (If-Match): the state machine, `of.rule`,
+/// `status_history`, and `<aggregate>.<to>` with `of.moved(doc)` and `previous_status`.
 http::Response TransitionRecord(const http::Request& request, store::Store& store,
-                                const Aggregate& of, const MoveRule& rule = {});
+                                const Aggregate& of);
 
-/// Changes the aggregate `{id}` without If-Match (someone joins or leaves it): loads it (404),
-/// runs `rule`, stores the next version, then `announce` emits and answers (Change::Respond).
-/// Idempotent under `Idempotency-Key` when `idempotent`.
-http::Response Amend(const http::Request& request, store::Store& store, const Aggregate& of,
-                     bool idempotent, const aggregate::Rule& rule,
-                     const aggregate::Announce& announce);
-/// 201 with a member added to `doc` (a participant, a registration), Location
-/// `<doc's location>/<collection>/<member id>` and the ETag of `doc`.
-http::Response MemberCreated(const Aggregate& of, const nlohmann::json& doc,
-                             const std::string& collection, const nlohmann::json& member);
+/// POST a member (a participant, a registration) into the aggregate `{id}` without If-Match
+/// (several people join at once without reading it first), idempotent under `Idempotency-Key`:
+/// loads it (404), runs `admit` (which adds `member` to it or refuses), stores the next version,
+/// emits `event(doc)`, and answers 201 with the member, Location
+/// `<aggregate's location>/<collection>/<member id>` and the aggregate's ETag.
+http::Response Join(const http::Request& request, store::Store& store, const Aggregate& of,
+                    const std::string& collection, const nlohmann::json& member,
+                    const aggregate::Rule& admit,
+                    const std::function<aggregate::EventFacts(const nlohmann::json& doc)>& event);
+/// Links `person` (a member of `doc`, a seminar or a programme of `kind`) to the alumni directory
+/// when they are an alumnus: sets `alumnus_id` and records the registration in their history.
+void LinkAlumnus(store::Db& tx, const std::string& kind, const nlohmann::json& doc,
+                 nlohmann::json& person);
 /// 409 `message` + the status unless `doc` is in one of `allowed`.
 void RequireStatus(const nlohmann::json& doc, std::initializer_list<const char*> allowed,
                    const std::string& message);
@@ -66,10 +66,10 @@ nlohmann::json ReadBilingual(http::ObjectReader& in, const std::string& key, boo
                              std::size_t max_len);
 /// Reads `start_date` and `end_date` (not before the start) into `doc`; returns them.
 std::pair<std::string, std::string> ReadPeriod(http::ObjectReader& in, nlohmann::json& doc);
-/// A person signing up (seminar registration, course enrolment): `name`, `email`, `country`,
-/// optional `organisation`, with a fresh `id`. An optional `nomination_id` (to link the person to
-/// their invitation history) goes to `nomination_id`.
-nlohmann::json ReadPerson(http::ObjectReader& in, std::optional<std::string>& nomination_id);
+/// The body of a person signing up (seminar registration, course enrolment): `name`, `email`,
+/// `country`, optional `organisation` and `nomination_id` (which links the person to their
+/// invitation history), with a fresh `id`.
+nlohmann::json ReadPerson(const http::Request& request);
 /// A transition body `{"to", "reason"}` (`note` and `comment`: deprecated names of `reason`).
 aggregate::TransitionInput ReadTransitionBody(const http::Request& request);
 

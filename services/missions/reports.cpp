@@ -4,6 +4,7 @@
 
 #include "common/http/problem.hpp"
 #include "services/missions/queries.hpp"
+#include "services/missions/routes.hpp"
 #include "services/missions/tables.hpp"
 
 namespace jilaf::missions {

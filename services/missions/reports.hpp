@@ -5,17 +5,11 @@
 #include <cstdint>
 #include <string>
 
-#include "common/http/message.hpp"
-#include "common/store/store.hpp"
-
 namespace jilaf::missions {
 
-/// GET /v1/reports/fiscal-years/{fy}: missions by country, seminars and courses held,
-/// participants, completions and certificates, and alumni participation in that fiscal year.
-http::Response FiscalYearReport(const http::Request& request, store::Store& store);
-
-// The report's tallies, fed from facts whichever store they come from: the service from its
-// tables, the analytics tool from the events. One definition of each figure.
+// The tallies of the fiscal-year report (FiscalYearReport, routes.hpp), fed from facts whichever
+// store they come from: the service from its tables, the analytics tool from the events. One
+// definition of each figure.
 
 /// `period` of the report: the fiscal year's first and last day (April to March).
 [[nodiscard]] nlohmann::json FiscalYearPeriod(std::int64_t fiscal_year);

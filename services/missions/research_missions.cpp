@@ -1,11 +1,10 @@
-#include "services/missions/research_missions.hpp"
-
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/ids.hpp"
 #include "common/util/iso3166.hpp"
 #include "services/missions/records.hpp"
+#include "services/missions/routes.hpp"
 #include "services/missions/schema.hpp"
 
 namespace jilaf::missions {
@@ -41,30 +40,6 @@ nlohmann::json ReadDelegate(http::ObjectReader& member) {
   return {{"name", member.RequiredString("name", 1, 200)},
           {"organisation", member.RequiredString("organisation", 1, 300)},
           {"role", member.RequiredEnum("role", kRoles)}};
-}
-
-nlohmann::json ReadMission(const nlohmann::json& body) {
-  http::ObjectReader in(body);
-  nlohmann::json doc;
-  doc["title"] = ReadBilingual(in, "title", true, 300);
-  doc["countries"] = ReadCountries(in);
-  const auto [start, end] = ReadPeriod(in, doc);
-  doc["objectives"] = in.StringArray("objectives", true, 30, 1000);
-  doc["delegation"] = ReadArray(in, "delegation", false, 50, ReadDelegate);
-  doc["meetings"] = ReadArray(in, "meetings", false, 200, ReadMeeting);
-  in.Finish();
-  doc["status"] = "planned";
-  doc["fiscal_year"] = start.empty() ? 0 : FiscalYearOf(start);
-  doc["report"] = nullptr;
-  doc["status_history"] = nlohmann::json::array();
-  return doc;
-}
-
-void RequirePublishedReport(aggregate::Change&, nlohmann::json& doc, const std::string& to) {
-  if (to == "reported" && (!doc["report"].is_object() || doc["report"]["status"] != "published")) {
-    throw http::ApiError::Conflict(
-        "a mission becomes reported only once its findings report is published");
-  }
 }
 
 nlohmann::json ReadReport(const http::Request& request) {
@@ -137,6 +112,27 @@ void AddPublication(aggregate::EventFacts& event, const nlohmann::json& doc) {
 
 }  // namespace
 
+nlohmann::json ReadMission(const nlohmann::json& body) {
+  http::ObjectReader in(body);
+  nlohmann::json doc;
+  doc["title"] = ReadBilingual(in, "title", true, 300);
+  doc["countries"] = ReadCountries(in);
+  ReadPeriod(in, doc);
+  doc["objectives"] = in.StringArray("objectives", true, 30, 1000);
+  doc["delegation"] = ReadArray(in, "delegation", false, 50, ReadDelegate);
+  doc["meetings"] = ReadArray(in, "meetings", false, 200, ReadMeeting);
+  in.Finish();
+  doc["report"] = nullptr;
+  return doc;
+}
+
+void RequirePublishedReport(aggregate::Change&, nlohmann::json& doc, const std::string& to) {
+  if (to == "reported" && (!doc["report"].is_object() || doc["report"]["status"] != "published")) {
+    throw http::ApiError::Conflict(
+        "a mission becomes reported only once its findings report is published");
+  }
+}
+
 nlohmann::json MissionFacts(const nlohmann::json& doc) {
   return {{"mission_id", doc["id"]},         {"title", doc["title"]},
           {"countries", doc["countries"]},   {"fiscal_year", doc["fiscal_year"]},
@@ -150,22 +146,11 @@ nlohmann::json MissionCreated(const nlohmann::json& doc) {
   return data;
 }
 
-nlohmann::json MissionMoved(const nlohmann::json& doc, const std::string& from) {
-  auto data = MissionFacts(doc);
-  data["previous_status"] = from;
+nlohmann::json MissionSnapshot(const nlohmann::json& doc) {
+  auto data = MissionCreated(doc);
+  data["meetings"] = doc["meetings"].size();
+  data["report_status"] = doc["report"].is_object() ? doc["report"]["status"] : nlohmann::json();
   return data;
-}
-
-http::Response CreateMission(const http::Request& request, store::Store& store) {
-  return CreateRecord(request, store, Mission(), ReadMission(http::ParseJsonBody(request)));
-}
-
-http::Response ListMissions(const http::Request& request, store::Store& store) {
-  return ListRecords(request, store, Mission());
-}
-
-http::Response GetMission(const http::Request& request, store::Store& store) {
-  return GetRecord(request, store, Mission());
 }
 
 http::Response AddMeeting(const http::Request& request, store::Store& store) {
@@ -189,10 +174,6 @@ http::Response AddMeeting(const http::Request& request, store::Store& store) {
                           {"counterpart", meeting["counterpart"]},
                           {"kind", meeting["kind"]}}));
       });
-}
-
-http::Response TransitionMission(const http::Request& request, store::Store& store) {
-  return TransitionRecord(request, store, Mission(), RequirePublishedReport);
 }
 
 http::Response PutReport(const http::Request& request, store::Store& store) {

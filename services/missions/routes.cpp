@@ -1,11 +1,6 @@
 #include "services/missions/routes.hpp"
 
-#include "services/missions/alumni.hpp"
-#include "services/missions/education.hpp"
-#include "services/missions/reports.hpp"
-#include "services/missions/research_missions.hpp"
-#include "services/missions/seminars.hpp"
-#include "services/missions/snapshots.hpp"
+#include "services/missions/records.hpp"
 
 namespace jilaf::missions {
 
@@ -16,35 +11,40 @@ http::Router Routes(store::Store& store) {
   auto bind = [&store](http::Response (*handler)(const http::Request&, store::Store&)) {
     return [&store, handler](http::Request& request) { return handler(request, store); };
   };
-  router.Add(Method::kPost, "/v1/missions", Access::kWrite, bind(CreateMission));
-  router.Add(Method::kGet, "/v1/missions", Access::kRead, bind(ListMissions));
-  router.Add(Method::kGet, "/v1/missions/{id}", Access::kRead, bind(GetMission));
+  using Shared = http::Response (*)(const http::Request&, store::Store&, const Aggregate&);
+  auto of = [&store](const Aggregate& aggregate, Shared handler) {
+    return [&store, &aggregate, handler](http::Request& request) {
+      return handler(request, store, aggregate);
+    };
+  };
+  router.Add(Method::kPost, "/v1/missions", Access::kWrite, of(Mission(), CreateRecord));
+  router.Add(Method::kGet, "/v1/missions", Access::kRead, of(Mission(), ListRecords));
+  router.Add(Method::kGet, "/v1/missions/{id}", Access::kRead, of(Mission(), GetRecord));
   router.Add(Method::kPost, "/v1/missions/{id}/meetings", Access::kWrite, bind(AddMeeting));
   router.Add(Method::kPost, "/v1/missions/{id}/transitions", Access::kWrite,
-             bind(TransitionMission));
+             of(Mission(), TransitionRecord));
   router.Add(Method::kPut, "/v1/missions/{id}/report", Access::kWrite, bind(PutReport));
   router.Add(Method::kPost, "/v1/missions/{id}/report/transitions", Access::kWrite,
              bind(TransitionReport));
 
   router.Add(Method::kPost, "/v1/education-programmes", Access::kWrite,
-             bind(CreateEducationProgramme));
-  router.Add(Method::kGet, "/v1/education-programmes", Access::kRead,
-             bind(ListEducationProgrammes));
+             of(Education(), CreateRecord));
+  router.Add(Method::kGet, "/v1/education-programmes", Access::kRead, of(Education(), ListRecords));
   router.Add(Method::kGet, "/v1/education-programmes/{id}", Access::kRead,
-             bind(GetEducationProgramme));
+             of(Education(), GetRecord));
   router.Add(Method::kPost, "/v1/education-programmes/{id}/participants", Access::kWrite,
              bind(EnrolParticipant));
   router.Add(Method::kPut, "/v1/education-programmes/{id}/sessions/{session_id}/attendance",
              Access::kWrite, bind(RecordAttendance));
   router.Add(Method::kPost, "/v1/education-programmes/{id}/transitions", Access::kWrite,
-             bind(TransitionEducationProgramme));
+             of(Education(), TransitionRecord));
   router.Add(Method::kGet, "/v1/certificates/{code}", Access::kPublic, bind(VerifyCertificate));
 
-  router.Add(Method::kPost, "/v1/seminars", Access::kWrite, bind(CreateSeminar));
-  router.Add(Method::kGet, "/v1/seminars", Access::kRead, bind(ListSeminars));
-  router.Add(Method::kGet, "/v1/seminars/{id}", Access::kRead, bind(GetSeminar));
+  router.Add(Method::kPost, "/v1/seminars", Access::kWrite, of(Seminar(), CreateRecord));
+  router.Add(Method::kGet, "/v1/seminars", Access::kRead, of(Seminar(), ListRecords));
+  router.Add(Method::kGet, "/v1/seminars/{id}", Access::kRead, of(Seminar(), GetRecord));
   router.Add(Method::kPost, "/v1/seminars/{id}/transitions", Access::kWrite,
-             bind(TransitionSeminar));
+             of(Seminar(), TransitionRecord));
   router.Add(Method::kPost, "/v1/seminars/{id}/registrations", Access::kWrite,
              bind(RegisterForSeminar));
   router.Add(Method::kPost, "/v1/seminars/{id}/registrations/{registration_id}/cancel",

@@ -1,11 +1,10 @@
-#include "services/missions/seminars.hpp"
-
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
 #include "common/http/resource.hpp"
 #include "common/util/clock.hpp"
 #include "services/missions/queries.hpp"
 #include "services/missions/records.hpp"
+#include "services/missions/routes.hpp"
 #include "services/missions/rules.hpp"
 #include "services/missions/schema.hpp"
 
@@ -36,25 +35,6 @@ nlohmann::json ReadAgenda(http::ObjectReader& in, const std::string& start,
   });
 }
 
-nlohmann::json ReadSeminar(const nlohmann::json& body) {
-  http::ObjectReader in(body);
-  nlohmann::json doc;
-  doc["title"] = ReadBilingual(in, "title", true, 300);
-  auto co_organisers = in.StringArray("co_organisers", false, 20, 200);
-  if (in.Raw("co_organisers") == nullptr) co_organisers = {"ITUC-AP"};
-  doc["co_organisers"] = co_organisers;
-  ReadVenue(in, doc);
-  const auto [start, end] = ReadPeriod(in, doc);
-  doc["capacity"] = in.RequiredInt("capacity", 1, 2000);
-  doc["agenda"] = ReadAgenda(in, start, end);
-  in.Finish();
-  doc["status"] = "planned";
-  doc["fiscal_year"] = FiscalYearOf(start);
-  doc["registrations"] = nlohmann::json::array();
-  doc["status_history"] = nlohmann::json::array();
-  return doc;
-}
-
 nlohmann::json RegistrationFacts(const nlohmann::json& seminar, const nlohmann::json& r) {
   return {{"seminar_id", seminar["id"]}, {"registration_id", r["id"]},
           {"status", r["status"]},       {"alumnus_id", r.value("alumnus_id", nlohmann::json())},
@@ -62,8 +42,7 @@ nlohmann::json RegistrationFacts(const nlohmann::json& seminar, const nlohmann::
 }
 
 // Registers (or waitlists) `registration` for the seminar `doc`, linking it to alumni history.
-void Admit(store::Db& tx, nlohmann::json& doc, nlohmann::json& registration,
-           const std::optional<std::string>& nomination_id) {
+void Admit(store::Db& tx, nlohmann::json& doc, nlohmann::json& registration) {
   RequireStatus(doc, {"registration_open"}, "registration is not open; the seminar is ");
   const std::string email = Lower(registration["email"]);
   for (const auto& other : doc["registrations"]) {
@@ -74,12 +53,7 @@ void Admit(store::Db& tx, nlohmann::json& doc, nlohmann::json& registration,
   }
   registration["status"] = AdmissionFor(doc);
   registration["registered_at"] = util::NowRfc3339();
-  if (nomination_id) registration["nomination_id"] = *nomination_id;
-  if (const auto alumnus = FindAlumnus(tx, registration["email"], nomination_id)) {
-    registration["alumnus_id"] = *alumnus;
-    LinkRegistration(tx, *alumnus, "seminar", doc["id"], doc["fiscal_year"].get<int>(),
-                     registration["id"]);
-  }
+  LinkAlumnus(tx, "seminar", doc, registration);
   doc["registrations"].push_back(registration);
 }
 
@@ -108,6 +82,22 @@ void AnnounceCancellation(aggregate::Change& change, const nlohmann::json& doc,
 
 }  // namespace
 
+nlohmann::json ReadSeminar(const nlohmann::json& body) {
+  http::ObjectReader in(body);
+  nlohmann::json doc;
+  doc["title"] = ReadBilingual(in, "title", true, 300);
+  auto co_organisers = in.StringArray("co_organisers", false, 20, 200);
+  if (in.Raw("co_organisers") == nullptr) co_organisers = {"ITUC-AP"};
+  doc["co_organisers"] = co_organisers;
+  ReadVenue(in, doc);
+  const auto [start, end] = ReadPeriod(in, doc);
+  doc["capacity"] = in.RequiredInt("capacity", 1, 2000);
+  doc["agenda"] = ReadAgenda(in, start, end);
+  in.Finish();
+  doc["registrations"] = nlohmann::json::array();
+  return doc;
+}
+
 nlohmann::json SeminarFacts(const nlohmann::json& doc) {
   return {{"seminar_id", doc["id"]},
           {"title", doc["title"]},
@@ -120,11 +110,8 @@ nlohmann::json SeminarFacts(const nlohmann::json& doc) {
           {"status", doc["status"]}};
 }
 
-nlohmann::json SeminarCreated(const nlohmann::json& doc) { return SeminarFacts(doc); }
-
-nlohmann::json SeminarMoved(const nlohmann::json& doc, const std::string& from) {
+nlohmann::json SeminarMoved(const nlohmann::json& doc) {
   auto data = SeminarFacts(doc);
-  data["previous_status"] = from;
   int registered = 0;
   int waitlisted = 0;
   for (const auto& r : doc["registrations"]) {
@@ -136,45 +123,35 @@ nlohmann::json SeminarMoved(const nlohmann::json& doc, const std::string& from) 
   return data;
 }
 
-http::Response CreateSeminar(const http::Request& request, store::Store& store) {
-  return CreateRecord(request, store, Seminar(), ReadSeminar(http::ParseJsonBody(request)));
-}
-
-http::Response ListSeminars(const http::Request& request, store::Store& store) {
-  return ListRecords(request, store, Seminar());
-}
-
-http::Response GetSeminar(const http::Request& request, store::Store& store) {
-  return GetRecord(request, store, Seminar());
-}
-
-http::Response TransitionSeminar(const http::Request& request, store::Store& store) {
-  return TransitionRecord(request, store, Seminar());
+nlohmann::json SeminarSnapshot(const nlohmann::json& doc) {
+  nlohmann::json registrations = nlohmann::json::array();
+  for (const auto& r : doc["registrations"]) {
+    registrations.push_back({{"registration_id", r["id"]},
+                             {"status", r["status"]},
+                             {"alumnus_id", r.value("alumnus_id", nlohmann::json())},
+                             {"country", r["country"]}});
+  }
+  auto data = SeminarFacts(doc);
+  data["registrations"] = std::move(registrations);
+  return data;
 }
 
 http::Response RegisterForSeminar(const http::Request& request, store::Store& store) {
-  const auto body = http::ParseJsonBody(request);
-  http::ObjectReader in(body);
-  std::optional<std::string> nomination_id;
-  nlohmann::json registration = ReadPerson(in, nomination_id);
-  in.Finish();
-  return Amend(
-      request, store, Seminar(), true,
-      [&](aggregate::Change& change, nlohmann::json& doc) {
-        Admit(change.tx, doc, registration, nomination_id);
-      },
-      [&](aggregate::Change& change, const nlohmann::json& doc) {
-        change.Emit(Fact(Seminar(), doc, "registration", registration["status"],
-                         RegistrationFacts(doc, registration)));
-        change.Respond(MemberCreated(Seminar(), doc, "registrations", registration));
+  auto registration = ReadPerson(request);
+  return Join(
+      request, store, Seminar(), "registrations", registration,
+      [&](aggregate::Change& change, nlohmann::json& doc) { Admit(change.tx, doc, registration); },
+      [&](const nlohmann::json& doc) {
+        return Fact(Seminar(), doc, "registration", registration["status"],
+                    RegistrationFacts(doc, registration));
       });
 }
 
 http::Response CancelSeminarRegistration(const http::Request& request, store::Store& store) {
   const std::string& registration_id = request.Param("registration_id");
   std::optional<std::string> promoted;
-  return Amend(
-      request, store, Seminar(), false,
+  return aggregate::Amend(
+      store, request, Seminar().kind, request.Param("id"),
       [&](aggregate::Change&, nlohmann::json& doc) {
         RequireStatus(doc, {"registration_open", "registration_closed"},
                       "registrations can be cancelled only before the seminar is held; it is ");

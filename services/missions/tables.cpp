@@ -1,9 +1,6 @@
 #include "services/missions/tables.hpp"
 
-#include "services/missions/education.hpp"
-#include "services/missions/research_missions.hpp"
 #include "services/missions/schema.hpp"
-#include "services/missions/seminars.hpp"
 
 namespace jilaf::missions {
 namespace {
@@ -41,7 +38,8 @@ const DocTable& AlumniTable() {
 const Aggregate& Mission() {
   static const DocTable table = AggregateTable("missions", "mission", "/v1/missions");
   static const Aggregate of{
-      {table, Events(), "mission"}, MissionStates(), "missions", MissionCreated, MissionMoved};
+      {table, Events(), "mission"}, MissionStates(), "missions",   ReadMission,
+      RequirePublishedReport,       MissionCreated,  MissionFacts, MissionSnapshot};
   return of;
 }
 
@@ -51,15 +49,24 @@ const Aggregate& Education() {
   static const Aggregate of{{table, Events(), "education_programme"},
                             EducationStates(),
                             "education-programmes",
+                            ReadProgramme,
+                            CompleteParticipants,
                             ProgrammeCreated,
-                            ProgrammeMoved};
+                            ProgrammeMoved,
+                            ProgrammeSnapshot};
   return of;
 }
 
 const Aggregate& Seminar() {
   static const DocTable table = AggregateTable("seminars", "seminar", "/v1/seminars");
-  static const Aggregate of{
-      {table, Events(), "seminar"}, SeminarStates(), "seminars", SeminarCreated, SeminarMoved};
+  static const Aggregate of{{table, Events(), "seminar"},
+                            SeminarStates(),
+                            "seminars",
+                            ReadSeminar,
+                            nullptr,
+                            SeminarFacts,
+                            SeminarMoved,
+                            SeminarSnapshot};
   return of;
 }
 

@@ -13,13 +13,12 @@
 #include "common/events/outbox.hpp"
 #include "common/http/idempotency.hpp"
 #include "common/http/problem.hpp"
-#include "services/missions/alumni.hpp"
-#include "services/missions/education.hpp"
+#include "services/missions/queries.hpp"
+#include "services/missions/records.hpp"
 #include "services/missions/reports.hpp"
-#include "services/missions/research_missions.hpp"
+#include "services/missions/routes.hpp"
 #include "services/missions/rules.hpp"
 #include "services/missions/schema.hpp"
-#include "services/missions/seminars.hpp"
 #include "tests/support/process.hpp"
 
 namespace jilaf::missions {
@@ -36,6 +35,38 @@ void DomainAsHttp(Fn& fn) {
 }
 
 using nlohmann::json;
+
+// The aggregates' shared handlers, bound as the routes bind them.
+http::Response CreateMission(const http::Request& r, store::Store& s) {
+  return CreateRecord(r, s, Mission());
+}
+http::Response ListMissions(const http::Request& r, store::Store& s) {
+  return ListRecords(r, s, Mission());
+}
+http::Response GetMission(const http::Request& r, store::Store& s) {
+  return GetRecord(r, s, Mission());
+}
+http::Response TransitionMission(const http::Request& r, store::Store& s) {
+  return TransitionRecord(r, s, Mission());
+}
+http::Response CreateEducationProgramme(const http::Request& r, store::Store& s) {
+  return CreateRecord(r, s, Education());
+}
+http::Response ListEducationProgrammes(const http::Request& r, store::Store& s) {
+  return ListRecords(r, s, Education());
+}
+http::Response TransitionEducationProgramme(const http::Request& r, store::Store& s) {
+  return TransitionRecord(r, s, Education());
+}
+http::Response CreateSeminar(const http::Request& r, store::Store& s) {
+  return CreateRecord(r, s, Seminar());
+}
+http::Response ListSeminars(const http::Request& r, store::Store& s) {
+  return ListRecords(r, s, Seminar());
+}
+http::Response TransitionSeminar(const http::Request& r, store::Store& s) {
+  return TransitionRecord(r, s, Seminar());
+}
 
 // The status and field pointers of the problem a handler throws.
 struct Problem {
