@@ -1,4 +1,4 @@
-#include "services/invitations/logistics.hpp"
+#include "services/invitations/routes.hpp"
 
 #include <nlohmann/json.hpp>
 

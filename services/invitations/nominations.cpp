@@ -1,4 +1,4 @@
-#include "services/invitations/nominations.hpp"
+#include "services/invitations/routes.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -13,11 +13,6 @@
 
 namespace jilaf::invitations {
 namespace {
-
-struct NominationInput {
-  nlohmann::json doc;
-  PersonalData personal;
-};
 
 bool IsPassportNumber(const std::string& text) {
   if (text.size() < 5 || text.size() > 20) return false;
@@ -54,21 +49,22 @@ nlohmann::json ReadCandidate(http::ObjectReader& in, PersonalData& personal) {
   return c;
 }
 
-NominationInput ReadNomination(const nlohmann::json& body) {
+// The document; the personal fields go to `personal`, never into it.
+nlohmann::json ReadNomination(const nlohmann::json& body, PersonalData& personal) {
   http::ObjectReader in(body);
-  NominationInput input;
+  nlohmann::json doc;
   if (auto candidate = in.Object("candidate", true)) {
-    input.doc["candidate"] = ReadCandidate(*candidate, input.personal);
+    doc["candidate"] = ReadCandidate(*candidate, personal);
   }
   if (auto org = in.Object("nominating_organisation", true)) {
-    auto& out = input.doc["nominating_organisation"];
+    auto& out = doc["nominating_organisation"];
     out = {{"name", org->RequiredString("name", 1, 200)},
            {"country", org->RequiredCountry("country")}};
     if (auto email = org->OptionalEmail("contact_email")) out["contact_email"] = *email;
     org->RejectUnknownFields();
   }
   in.Finish();
-  return input;
+  return doc;
 }
 
 // The JSON parser quotes the last token it read in its message, which may be a passport number:
@@ -105,10 +101,9 @@ nlohmann::json EarlierParticipation(store::Db& tx, const std::string& identity_h
 
 // A nomination under its programme: the rule before it is stored, the rest after.
 struct Nomination {
-  Nomination(Context& context, PersonalData personal)
-      : context(context), personal(std::move(personal)) {}
+  explicit Nomination(const FieldCipher& cipher) : cipher(cipher) {}
 
-  Context& context;
+  const FieldCipher& cipher;
   PersonalData personal;
   nlohmann::json programme;
   std::optional<std::string> identity_hash;
@@ -131,7 +126,7 @@ struct Nomination {
 
   void Flag(store::Db& tx, nlohmann::json& doc, std::int64_t fiscal_year) {
     const auto& c = doc["candidate"];
-    identity_hash = context.cipher.BlindIndex(
+    identity_hash = cipher.BlindIndex(
         IdentityText(c["family_name"].get<std::string>(), c["given_name"].get<std::string>(),
                      *personal.date_of_birth, c["nationality"].get<std::string>()));
     auto earlier = EarlierParticipation(tx, *identity_hash, fiscal_year);
@@ -141,7 +136,7 @@ struct Nomination {
   void Announce(aggregate::Change& change, const nlohmann::json& doc) {
     const std::string id = doc.at("id");
     SetIdentityHash(change.tx, id, identity_hash);
-    StorePersonal(change.tx, context.cipher, id, personal);
+    StorePersonal(change.tx, cipher, id, personal);
     change.Emit(NominationFacts(programme, doc, std::nullopt));
     // This body is also kept for Idempotency-Key replays, so it carries no personal data in
     // clear whatever the caller's role: the passport masked, the birth date left out.
@@ -154,11 +149,10 @@ struct Nomination {
 }  // namespace
 
 http::Response CreateNomination(const http::Request& request, Context& context) {
-  auto input = ReadNomination(ParseBodyWithoutEcho(request));
-  Nomination nomination(context, std::move(input.personal));
+  Nomination nomination(context.cipher);
   return aggregate::CreateChild(
       context.store, request, Programmes(), request.Param("id"), NominationKind(),
-      std::move(input.doc),
+      ReadNomination(ParseBodyWithoutEcho(request), nomination.personal),
       [&](aggregate::Change& change, const nlohmann::json& programme, nlohmann::json& doc) {
         nomination.Rule(change.tx, programme, doc);
       },
@@ -195,14 +189,13 @@ http::Response ListNominations(const http::Request& request, Context& context) {
 }
 
 http::Response TransitionNominationHandler(const http::Request& request, Context& context) {
-  const auto input = ReadMove(http::ParseJsonBody(request));
+  NominationMove move(ReadMove(http::ParseJsonBody(request)));
   const View view = ViewFor(request.principal);
-  NominationMove move(input.to, input.reason);
   return aggregate::Modify(
       context.store, request, NominationKind(), request.Param("id"),
       [&](aggregate::Change& change, nlohmann::json& doc) { BeginMove(change.tx, doc, move); },
       [&](aggregate::Change& change, const nlohmann::json& doc) {
-        FinishMove(change.tx, request.Header("traceparent"), doc, move);
+        FinishMove(change, doc, move);
         auto rendered = RenderForView(change.tx, context.cipher, doc, view);
         rendered["promoted"] = move.promoted;
         change.Respond(aggregate::DocResponse(rendered));

@@ -1,4 +1,4 @@
-#include "services/invitations/programmes.hpp"
+#include "services/invitations/routes.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -42,15 +42,20 @@ nlohmann::json ReadQuotas(http::ObjectReader& in, std::int64_t seats) {
   return quotas;
 }
 
-nlohmann::json ReadProgramme(const nlohmann::json& body) {
-  http::ObjectReader in(body);
-  nlohmann::json doc;
-  doc["fiscal_year"] = in.RequiredInt("fiscal_year", 1989, 2100);
-  if (auto title = in.Object("title", true)) {
+// `{"ja", "en"}`, both required when the title is given.
+void ReadTitle(http::ObjectReader& in, nlohmann::json& doc, bool required) {
+  if (auto title = in.Object("title", required)) {
     doc["title"] = {{"ja", title->RequiredString("ja", 1, 300)},
                     {"en", title->RequiredString("en", 1, 300)}};
     title->RejectUnknownFields();
   }
+}
+
+nlohmann::json ReadProgramme(const nlohmann::json& body) {
+  http::ObjectReader in(body);
+  nlohmann::json doc;
+  doc["fiscal_year"] = in.RequiredInt("fiscal_year", 1989, 2100);
+  ReadTitle(in, doc, true);
   doc["track"] = in.RequiredEnum("track", kTracks);
   if (auto region = in.OptionalString("region", 100)) doc["region"] = *region;
   if (auto theme = in.OptionalString("theme", 300)) doc["theme"] = *theme;
@@ -128,11 +133,7 @@ void ApplyProgrammePatch(const nlohmann::json& body, nlohmann::json& doc) {
                                                         : "cannot be changed");
     }
   }
-  if (auto title = in.Object("title", false)) {
-    doc["title"] = {{"ja", title->RequiredString("ja", 1, 300)},
-                    {"en", title->RequiredString("en", 1, 300)}};
-    title->RejectUnknownFields();
-  }
+  ReadTitle(in, doc, false);
   if (auto region = in.OptionalString("region", 100)) doc["region"] = *region;
   if (auto theme = in.OptionalString("theme", 300)) doc["theme"] = *theme;
   if (auto start = in.OptionalDate("start_date")) doc["start_date"] = *start;

@@ -144,8 +144,4 @@ std::vector<ReportRow> FiscalYearRows(store::Db& db, std::int64_t fiscal_year) {
   return rows;
 }
 
-std::string SnapshotScan(const aggregate::DocTable& table) {
-  return "SELECT seq, doc FROM " + table.spec().name + " WHERE seq > ?1 ORDER BY seq LIMIT ?2";
-}
-
 }  // namespace jilaf::invitations

@@ -11,7 +11,6 @@
 #include <string>
 #include <vector>
 
-#include "common/aggregate/doc_table.hpp"
 #include "common/store/sqlite.hpp"
 #include "services/invitations/domain.hpp"
 #include "services/invitations/field_cipher.hpp"
@@ -54,8 +53,5 @@ std::vector<std::string> FollowUpsOverdueOn(store::Db& db, const std::string& to
 
 /// The nominations of a fiscal year as the report counts them.
 std::vector<ReportRow> FiscalYearRows(store::Db& db, std::int64_t fiscal_year);
-
-/// The keyset-paged scan of a table that snapshots read (`?1` after, `?2` limit).
-std::string SnapshotScan(const aggregate::DocTable& table);
 
 }  // namespace jilaf::invitations

@@ -2,7 +2,6 @@
 
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
-#include "common/http/resource.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/ids.hpp"
 #include "services/invitations/queries.hpp"
@@ -43,8 +42,9 @@ void CreateFollowUps(store::Db& tx, const nlohmann::json& programme,
   }
 }
 
-void PromoteFromWaitlist(store::Db& tx, std::string_view traceparent,
-                         const nlohmann::json& freed_by, NominationMove& move) {
+void PromoteFromWaitlist(aggregate::Change& change, const nlohmann::json& freed_by,
+                         NominationMove& move) {
+  auto& tx = change.tx;
   const std::string programme_id = freed_by.at("programme_id");
   const auto next = PickPromotion(SeatLimits::FromProgramme(move.programme),
                                   LoadOccupancy(tx, programme_id), LoadWaitlist(tx, programme_id));
@@ -56,12 +56,10 @@ void PromoteFromWaitlist(store::Db& tx, std::string_view traceparent,
   promoted.erase("waitlist_rank");
   promoted["status_reason"] = "promoted from the waitlist: nomination " + id + " " + move.to;
   Nominations().Update(tx, promoted);
-  Events().Publish(tx,
-                   NominationFacts(move.programme, promoted, previous,
-                                   {{"reason", promoted["status_reason"]},
-                                    {"promoted_from_waitlist", true},
-                                    {"replaces_nomination_id", id}}),
-                   traceparent);
+  change.Emit(NominationFacts(move.programme, promoted, previous,
+                              {{"reason", promoted["status_reason"]},
+                               {"promoted_from_waitlist", true},
+                               {"replaces_nomination_id", id}}));
   move.promoted.push_back(next->nomination_id);
 }
 
@@ -100,28 +98,14 @@ void BeginMove(store::Db& tx, nlohmann::json& nomination, NominationMove& move) 
   }
 }
 
-void FinishMove(store::Db& tx, std::string_view traceparent, const nlohmann::json& nomination,
-                NominationMove& move) {
+void FinishMove(aggregate::Change& change, const nlohmann::json& nomination, NominationMove& move) {
   nlohmann::json extra = nlohmann::json::object();
   if (move.reason) extra["reason"] = *move.reason;
-  Events().Publish(tx, NominationFacts(move.programme, nomination, move.from, extra), traceparent);
-  if (move.to == "completed") CreateFollowUps(tx, move.programme, nomination);
+  change.Emit(NominationFacts(move.programme, nomination, move.from, extra));
+  if (move.to == "completed") CreateFollowUps(change.tx, move.programme, nomination);
   if (FreesSeatForWaitlist(move.from, move.to) && MayPromote(move.programme)) {
-    PromoteFromWaitlist(tx, traceparent, nomination, move);
+    PromoteFromWaitlist(change, nomination, move);
   }
-}
-
-TransitionResult TransitionNomination(store::Db& tx, const std::string& id, const std::string& to,
-                                      const std::optional<std::string>& reason,
-                                      const http::Request* request,
-                                      const std::string& traceparent) {
-  auto nomination = Nominations().Get(tx, id);
-  if (request != nullptr) http::RequireIfMatch(*request, nomination["version"].get<std::int64_t>());
-  NominationMove move(to, reason);
-  BeginMove(tx, nomination, move);
-  Nominations().Update(tx, nomination);
-  FinishMove(tx, traceparent, nomination, move);
-  return {std::move(nomination), std::move(move.promoted)};
 }
 
 nlohmann::json RenderForView(store::Db& db, const FieldCipher& cipher,

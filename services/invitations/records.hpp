@@ -8,11 +8,9 @@
 
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "common/aggregate/sequences.hpp"
-#include "common/http/message.hpp"
 #include "common/store/sqlite.hpp"
 #include "services/invitations/domain.hpp"
 #include "services/invitations/field_cipher.hpp"
@@ -25,8 +23,8 @@ aggregate::TransitionInput ReadMove(const nlohmann::json& body);
 
 /// One move of a nomination, as it goes.
 struct NominationMove {
-  NominationMove(std::string to, std::optional<std::string> reason)
-      : to(std::move(to)), reason(std::move(reason)) {}
+  explicit NominationMove(aggregate::TransitionInput input)
+      : to(std::move(input.to)), reason(std::move(input.reason)) {}
 
   std::string to;
   std::optional<std::string> reason;
@@ -41,19 +39,7 @@ struct NominationMove {
 void BeginMove(store::Db& tx, nlohmann::json& nomination, NominationMove& move);
 /// After it is stored: its event, the follow-ups on completion, and the promotion of the first
 /// eligible waitlisted candidate when a seat is freed (with its own event).
-void FinishMove(store::Db& tx, std::string_view traceparent, const nlohmann::json& nomination,
-                NominationMove& move);
-
-struct TransitionResult {
-  nlohmann::json nomination;
-  std::vector<std::string> promoted;  // nomination ids moved from the waitlist into a seat
-};
-
-/// Moves a nomination to `to` under every rule (BeginMove, store, FinishMove) inside `tx`. When
-/// `request` is given, its If-Match must name the current version (428/412).
-TransitionResult TransitionNomination(store::Db& tx, const std::string& id, const std::string& to,
-                                      const std::optional<std::string>& reason,
-                                      const http::Request* request, const std::string& traceparent);
+void FinishMove(aggregate::Change& change, const nlohmann::json& nomination, NominationMove& move);
 
 /// The nomination as the caller's view may see it, its personal fields decrypted when allowed.
 nlohmann::json RenderForView(store::Db& db, const FieldCipher& cipher,
