@@ -5,7 +5,7 @@
 #include "common/http/problem.hpp"
 #include "common/util/text.hpp"
 #include "services/invitations/domain.hpp"
-#include "services/invitations/records.hpp"
+#include "services/invitations/queries.hpp"
 #include "services/invitations/tables.hpp"
 
 namespace jilaf::invitations {

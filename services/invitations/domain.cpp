@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <utility>
 
 #include "common/aggregate/sequences.hpp"
 #include "common/http/problem.hpp"
@@ -23,25 +24,15 @@ static_assert(kLatin1.size() == 64);
 // Appends the Latin base letters for one code point; false if it is not a Latin letter we know.
 bool AppendLatinBase(char32_t cp, std::string& out) {
   auto put = [&out](char c) {
-    switch (c) {
-      case '#':
-        out += "ij";
-        break;
-      case '%':
-        out += "oe";
-        break;
-      case '&':
-        out += "ae";
-        break;
-      case '!':
-        out += "th";
-        break;
-      case '$':
-        out += "ss";
-        break;
-      default:
-        out += c;
+    static constexpr std::pair<char, const char*> kDigraphs[] = {
+        {'#', "ij"}, {'%', "oe"}, {'&', "ae"}, {'!', "th"}, {'$', "ss"}};
+    for (const auto& [mark, letters] : kDigraphs) {
+      if (c == mark) {
+        out += letters;
+        return;
+      }
     }
+    out += c;
   };
   if (cp >= 0xC0 && cp <= 0xFF && kLatin1[cp - 0xC0] != '*') {
     put(kLatin1[cp - 0xC0]);
@@ -68,24 +59,6 @@ bool AppendLatinBase(char32_t cp, std::string& out) {
     }
   }
   return false;
-}
-
-void AppendUtf8(char32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
 }
 
 // Decodes one UTF-8 sequence at text[i]; invalid bytes decode as themselves.
@@ -115,6 +88,7 @@ void AppendTokens(std::string_view text, std::vector<std::string>& tokens) {
   std::string current;
   std::size_t i = 0;
   while (i < text.size()) {
+    const std::size_t start = i;
     const char32_t cp = NextCodePoint(text, i);
     if (IsSeparator(cp)) {
       if (!current.empty()) tokens.push_back(std::move(current));
@@ -124,7 +98,7 @@ void AppendTokens(std::string_view text, std::vector<std::string>& tokens) {
     } else if (cp < 0x80) {
       current += static_cast<char>(std::tolower(static_cast<int>(cp)));
     } else if (!AppendLatinBase(cp, current)) {
-      AppendUtf8(cp, current);  // other scripts are compared as written
+      current += text.substr(start, i - start);  // other scripts are compared as written
     }
   }
   if (!current.empty()) tokens.push_back(std::move(current));

@@ -9,15 +9,12 @@
 #include "common/util/iso3166.hpp"
 #include "services/invitations/domain.hpp"
 #include "services/invitations/queries.hpp"
-#include "services/invitations/records.hpp"
 #include "services/invitations/tables.hpp"
 
 namespace jilaf::invitations {
 namespace {
 
 const std::vector<std::string_view> kTracks = {"developing", "industrialized"};
-const std::vector<std::string_view> kStatuses = {"draft",   "open",      "selection", "confirmed",
-                                                 "running", "completed", "cancelled"};
 
 // ISO 3166-1 alpha-2 → seats, each quota from 1 to the programme's seats.
 nlohmann::json ReadQuotas(http::ObjectReader& in, std::int64_t seats) {
@@ -93,7 +90,7 @@ http::Response ListProgrammes(const http::Request& request, Context& context) {
   if (track && std::find(kTracks.begin(), kTracks.end(), *track) == kTracks.end()) {
     throw http::ApiError::BadRequest("query parameter track must be developing or industrialized");
   }
-  if (status && std::find(kStatuses.begin(), kStatuses.end(), *status) == kStatuses.end()) {
+  if (status && !ProgrammeMachine().IsState(*status)) {
     throw http::ApiError::BadRequest("query parameter status is not a programme status");
   }
   return aggregate::List(context.store, request, Programmes(),
@@ -183,6 +180,16 @@ http::Response UpdateProgramme(const http::Request& request, Context& context) {
       [](aggregate::Change& change, const nlohmann::json& doc) {
         change.Emit(ProgrammeFacts(doc, "updated", std::nullopt));
       });
+}
+
+aggregate::TransitionInput ReadMove(const nlohmann::json& body) {
+  http::ObjectReader in(body);
+  auto input = aggregate::ReadTransition(in);
+  if (input.reason && input.reason->size() > 500) {
+    in.AddError("reason", "must be at most 500 bytes long");
+  }
+  in.Finish();
+  return input;
 }
 
 http::Response TransitionProgramme(const http::Request& request, Context& context) {

@@ -34,9 +34,9 @@ void SetIdentityHash(store::Db& tx, const std::string& nomination_id,
 /// Encrypts and stores the nomination's personal fields.
 void StorePersonal(store::Db& tx, const FieldCipher& cipher, const std::string& nomination_id,
                    const PersonalData& personal);
-/// Decrypts the nomination's personal fields (empty when none were given).
-PersonalData LoadPersonal(store::Db& db, const FieldCipher& cipher,
-                          const std::string& nomination_id);
+/// The nomination as `view` may see it, its personal fields decrypted when allowed.
+nlohmann::json RenderForView(store::Db& db, const FieldCipher& cipher,
+                             const nlohmann::json& nomination, View view);
 /// Overwrites deleted cells with zeros for the rest of this transaction.
 void SecureDelete(store::Db& tx);
 /// Erases the nomination's personal fields.

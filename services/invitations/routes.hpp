@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include "common/aggregate/sequences.hpp"
 #include "common/http/message.hpp"
 #include "common/http/router.hpp"
 #include "common/store/sqlite.hpp"
@@ -12,6 +13,10 @@ namespace jilaf::invitations {
 
 /// Every API route of the invitations service.
 http::Router Routes(Context& context);
+
+/// A transition body, `{"to", "reason"}` (`note` and `comment`: deprecated aliases of reason),
+/// the reason at most 500 bytes (programmes.cpp).
+aggregate::TransitionInput ReadMove(const nlohmann::json& body);
 
 // programmes.cpp
 
