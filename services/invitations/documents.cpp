@@ -1,11 +1,10 @@
-#include "services/invitations/documents.hpp"
+#include "services/invitations/routes.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include "common/http/problem.hpp"
 #include "common/util/text.hpp"
 #include "services/invitations/domain.hpp"
-#include "services/invitations/followups.hpp"
 #include "services/invitations/queries.hpp"
 #include "services/invitations/tables.hpp"
 
@@ -73,8 +72,6 @@ constexpr Text kJapanese = {
     "プログラム期間中の国際航空運賃、宿泊費及び食費は当財団が負担いたします。",
     "公益財団法人国際労働財団（JILAF） 東京"};
 
-}  // namespace
-
 std::string RenderLetter(const std::string& kind, const std::string& lang,
                          const nlohmann::json& programme, const nlohmann::json& nomination,
                          const std::string& issued_on) {
@@ -117,8 +114,6 @@ std::string RenderLetter(const std::string& kind, const std::string& lang,
   return html;
 }
 
-namespace {
-
 std::string RequireLanguage(const http::Request& request) {
   const std::string lang = request.Query("lang").value_or("en");
   if (lang != "en" && lang != "ja") {
@@ -152,10 +147,10 @@ http::Response GetDocument(const http::Request& request, Context& context) {
     const auto nomination = Nominations().Get(db, id);
     RequireBeforeTravel(nomination);
     const auto programme = Programmes().Get(db, nomination.at("programme_id").get<std::string>());
-    const auto rendered = RenderNomination(nomination, LoadPersonal(db, context.cipher, id), view);
+    const auto rendered = RenderForView(db, context.cipher, nomination, view);
     http::Response response;
     response.status = 200;
-    response.body = RenderLetter(kind, lang, programme, rendered, TodayUtc());
+    response.body = RenderLetter(kind, lang, programme, rendered, util::TodayUtc());
     response.SetHeader("Content-Type", "text/html; charset=utf-8");
     response.SetHeader("Content-Language", lang);
     return response;

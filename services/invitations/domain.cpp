@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <utility>
 
+#include "common/aggregate/sequences.hpp"
 #include "common/http/problem.hpp"
 
 namespace jilaf::invitations {
@@ -22,25 +24,15 @@ static_assert(kLatin1.size() == 64);
 // Appends the Latin base letters for one code point; false if it is not a Latin letter we know.
 bool AppendLatinBase(char32_t cp, std::string& out) {
   auto put = [&out](char c) {
-    switch (c) {
-      case '#':
-        out += "ij";
-        break;
-      case '%':
-        out += "oe";
-        break;
-      case '&':
-        out += "ae";
-        break;
-      case '!':
-        out += "th";
-        break;
-      case '$':
-        out += "ss";
-        break;
-      default:
-        out += c;
+    static constexpr std::pair<char, const char*> kDigraphs[] = {
+        {'#', "ij"}, {'%', "oe"}, {'&', "ae"}, {'!', "th"}, {'$', "ss"}};
+    for (const auto& [mark, letters] : kDigraphs) {
+      if (c == mark) {
+        out += letters;
+        return;
+      }
     }
+    out += c;
   };
   if (cp >= 0xC0 && cp <= 0xFF && kLatin1[cp - 0xC0] != '*') {
     put(kLatin1[cp - 0xC0]);
@@ -67,24 +59,6 @@ bool AppendLatinBase(char32_t cp, std::string& out) {
     }
   }
   return false;
-}
-
-void AppendUtf8(char32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
 }
 
 // Decodes one UTF-8 sequence at text[i]; invalid bytes decode as themselves.
@@ -114,6 +88,7 @@ void AppendTokens(std::string_view text, std::vector<std::string>& tokens) {
   std::string current;
   std::size_t i = 0;
   while (i < text.size()) {
+    const std::size_t start = i;
     const char32_t cp = NextCodePoint(text, i);
     if (IsSeparator(cp)) {
       if (!current.empty()) tokens.push_back(std::move(current));
@@ -123,7 +98,7 @@ void AppendTokens(std::string_view text, std::vector<std::string>& tokens) {
     } else if (cp < 0x80) {
       current += static_cast<char>(std::tolower(static_cast<int>(cp)));
     } else if (!AppendLatinBase(cp, current)) {
-      AppendUtf8(cp, current);  // other scripts are compared as written
+      current += text.substr(start, i - start);  // other scripts are compared as written
     }
   }
   if (!current.empty()) tokens.push_back(std::move(current));
@@ -268,22 +243,16 @@ std::string MaskPassport(std::string_view passport) {
 
 nlohmann::json RenderNomination(const nlohmann::json& doc, const PersonalData& personal,
                                 View view) {
+  nlohmann::json out = doc;
   if (view == View::kViewer) {
-    nlohmann::json out = doc;
-    const auto& c = doc.at("candidate");
-    nlohmann::json candidate = {{"family_name", c.at("family_name")},
-                                {"given_name", c.at("given_name")},
-                                {"nationality", c.at("nationality")}};
-    for (const char* key : {"native_name", "katakana_name"}) {
-      if (c.contains(key)) candidate[key] = c[key];
-    }
-    out["candidate"] = std::move(candidate);
-    const auto& org = doc.at("nominating_organisation");
-    out["nominating_organisation"] = {{"name", org.at("name")}, {"country", org.at("country")}};
+    out["candidate"] = aggregate::Pick(
+        doc.at("candidate"),
+        {"family_name", "given_name", "nationality", "native_name", "katakana_name"});
+    out["nominating_organisation"] =
+        aggregate::Pick(doc.at("nominating_organisation"), {"name", "country"});
     out.erase("previous_participation");
     return out;
   }
-  nlohmann::json out = doc;
   if (personal.passport_number) {
     out["candidate"]["passport_number"] =
         view == View::kAdmin ? *personal.passport_number : MaskPassport(*personal.passport_number);
@@ -297,47 +266,29 @@ nlohmann::json NominationEventData(const nlohmann::json& programme,
                                    const std::optional<std::string>& previous_status) {
   const auto& c = nomination.at("candidate");
   const auto& org = nomination.at("nominating_organisation");
-  nlohmann::json data = {
-      {"nomination_id", nomination.at("id")},
-      {"programme_id", nomination.at("programme_id")},
-      {"programme_title", programme.at("title")},
-      {"fiscal_year", programme.at("fiscal_year")},
-      {"track", programme.at("track")},
-      {"region", OrNull(programme, "region")},
-      {"status", nomination.at("status")},
-      {"previous_status", previous_status ? nlohmann::json(*previous_status) : nullptr},
-      {"candidate",
-       {{"family_name", c.at("family_name")},
-        {"given_name", c.at("given_name")},
-        {"nationality", c.at("nationality")},
-        {"gender", OrNull(c, "gender")},
-        {"email", c.at("email")}}},
-      {"nominating_organisation",
-       {{"name", org.at("name")},
-        {"country", org.at("country")},
-        {"contact_email", OrNull(org, "contact_email")}}},
-      {"union", c.at("union")},
-      {"position", c.at("position")}};
-  if (nomination.contains("waitlist_rank")) data["waitlist_rank"] = nomination["waitlist_rank"];
-  if (nomination.contains("previous_participation")) {
-    data["previous_participation"] = nomination["previous_participation"];
-  }
+  auto data = aggregate::Pick(
+      nomination, {"programme_id", "status", "waitlist_rank", "previous_participation"});
+  data["nomination_id"] = nomination.at("id");
+  data["programme_title"] = programme.at("title");
+  data["fiscal_year"] = programme.at("fiscal_year");
+  data["track"] = programme.at("track");
+  data["region"] = OrNull(programme, "region");
+  data["previous_status"] = previous_status ? nlohmann::json(*previous_status) : nullptr;
+  data["candidate"] = aggregate::Pick(c, {"family_name", "given_name", "nationality", "email"});
+  data["candidate"]["gender"] = OrNull(c, "gender");
+  data["nominating_organisation"] = aggregate::Pick(org, {"name", "country"});
+  data["nominating_organisation"]["contact_email"] = OrNull(org, "contact_email");
+  data["union"] = c.at("union");
+  data["position"] = c.at("position");
   return data;
 }
 
 nlohmann::json ProgrammeEventData(const nlohmann::json& programme,
                                   const std::optional<std::string>& previous_status) {
-  nlohmann::json data = {{"programme_id", programme.at("id")},
-                         {"fiscal_year", programme.at("fiscal_year")},
-                         {"title", programme.at("title")},
-                         {"track", programme.at("track")},
-                         {"region", OrNull(programme, "region")},
-                         {"status", programme.at("status")},
-                         {"seats", programme.at("seats")},
-                         {"country_quotas", programme.at("country_quotas")},
-                         {"start_date", programme.at("start_date")},
-                         {"end_date", programme.at("end_date")},
-                         {"version", programme.at("version")}};
+  auto data = aggregate::Pick(programme, {"fiscal_year", "title", "track", "status", "seats",
+                                          "country_quotas", "start_date", "end_date", "version"});
+  data["programme_id"] = programme.at("id");
+  data["region"] = OrNull(programme, "region");
   if (previous_status) data["previous_status"] = *previous_status;
   return data;
 }

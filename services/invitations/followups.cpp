@@ -1,4 +1,4 @@
-#include "services/invitations/followups.hpp"
+#include "services/invitations/routes.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -42,8 +42,6 @@ void RecordReport(const http::Request& request, nlohmann::json& doc, const std::
 
 }  // namespace
 
-std::string TodayUtc() { return util::TodayUtc(); }
-
 std::int64_t ScanOverdueFollowUps(store::Db& tx, const std::string& today) {
   const auto ids = FollowUpsOverdueOn(tx, today);
   for (const auto& id : ids) {
@@ -85,7 +83,7 @@ http::Response RunFollowUpScan(const http::Request& request, Context& context) {
   http::ObjectReader in(body);
   const auto as_of = in.OptionalDate("as_of");
   in.Finish();
-  const std::string today = as_of.value_or(TodayUtc());
+  const std::string today = as_of.value_or(util::TodayUtc());
   const auto count =
       context.store.Write([&](store::Db& tx) { return ScanOverdueFollowUps(tx, today); });
   return http::Response::Json(200, {{"as_of", today}, {"overdue", count}});

@@ -1,4 +1,4 @@
-#include "services/invitations/logistics.hpp"
+#include "services/invitations/routes.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -177,14 +177,11 @@ http::Response PutLogistics(const http::Request& request, Context& context) {
     RequireSeat(nomination);
     const bool created = StoreLogistics(tx, request, id, doc);
     const auto programme = Programmes().Get(tx, nomination.at("programme_id").get<std::string>());
-    Events().Publish(tx,
-                     NominationFacts(programme, nomination, std::nullopt,
-                                     {{"logistics_version", doc["version"]},
-                                      {"arrival", doc["arrival"]},
-                                      {"departure", doc["departure"]},
-                                      {"hotel", doc["hotel"]}},
-                                     "logistics_updated"),
-                     request.Header("traceparent"));
+    auto extra = aggregate::Pick(doc, {"arrival", "departure", "hotel"});  // null when not given
+    extra["logistics_version"] = doc["version"];
+    Events().Publish(
+        tx, NominationFacts(programme, nomination, std::nullopt, extra, "logistics_updated"),
+        request.Header("traceparent"));
     return LogisticsResponse(doc, created ? 201 : 200);
   });
 }

@@ -1,4 +1,4 @@
-#include "services/invitations/nominations.hpp"
+#include "services/invitations/routes.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -6,18 +6,14 @@
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
 #include "common/http/resource.hpp"
+#include "common/util/clock.hpp"
+#include "common/util/ids.hpp"
 #include "services/invitations/domain.hpp"
 #include "services/invitations/queries.hpp"
-#include "services/invitations/records.hpp"
 #include "services/invitations/tables.hpp"
 
 namespace jilaf::invitations {
 namespace {
-
-struct NominationInput {
-  nlohmann::json doc;
-  PersonalData personal;
-};
 
 bool IsPassportNumber(const std::string& text) {
   if (text.size() < 5 || text.size() > 20) return false;
@@ -54,21 +50,22 @@ nlohmann::json ReadCandidate(http::ObjectReader& in, PersonalData& personal) {
   return c;
 }
 
-NominationInput ReadNomination(const nlohmann::json& body) {
+// The document; the personal fields go to `personal`, never into it.
+nlohmann::json ReadNomination(const nlohmann::json& body, PersonalData& personal) {
   http::ObjectReader in(body);
-  NominationInput input;
+  nlohmann::json doc;
   if (auto candidate = in.Object("candidate", true)) {
-    input.doc["candidate"] = ReadCandidate(*candidate, input.personal);
+    doc["candidate"] = ReadCandidate(*candidate, personal);
   }
   if (auto org = in.Object("nominating_organisation", true)) {
-    auto& out = input.doc["nominating_organisation"];
+    auto& out = doc["nominating_organisation"];
     out = {{"name", org->RequiredString("name", 1, 200)},
            {"country", org->RequiredCountry("country")}};
     if (auto email = org->OptionalEmail("contact_email")) out["contact_email"] = *email;
     org->RejectUnknownFields();
   }
   in.Finish();
-  return input;
+  return doc;
 }
 
 // The JSON parser quotes the last token it read in its message, which may be a passport number:
@@ -105,10 +102,9 @@ nlohmann::json EarlierParticipation(store::Db& tx, const std::string& identity_h
 
 // A nomination under its programme: the rule before it is stored, the rest after.
 struct Nomination {
-  Nomination(Context& context, PersonalData personal)
-      : context(context), personal(std::move(personal)) {}
+  explicit Nomination(const FieldCipher& cipher) : cipher(cipher) {}
 
-  Context& context;
+  const FieldCipher& cipher;
   PersonalData personal;
   nlohmann::json programme;
   std::optional<std::string> identity_hash;
@@ -131,7 +127,7 @@ struct Nomination {
 
   void Flag(store::Db& tx, nlohmann::json& doc, std::int64_t fiscal_year) {
     const auto& c = doc["candidate"];
-    identity_hash = context.cipher.BlindIndex(
+    identity_hash = cipher.BlindIndex(
         IdentityText(c["family_name"].get<std::string>(), c["given_name"].get<std::string>(),
                      *personal.date_of_birth, c["nationality"].get<std::string>()));
     auto earlier = EarlierParticipation(tx, *identity_hash, fiscal_year);
@@ -141,7 +137,7 @@ struct Nomination {
   void Announce(aggregate::Change& change, const nlohmann::json& doc) {
     const std::string id = doc.at("id");
     SetIdentityHash(change.tx, id, identity_hash);
-    StorePersonal(change.tx, context.cipher, id, personal);
+    StorePersonal(change.tx, cipher, id, personal);
     change.Emit(NominationFacts(programme, doc, std::nullopt));
     // This body is also kept for Idempotency-Key replays, so it carries no personal data in
     // clear whatever the caller's role: the passport masked, the birth date left out.
@@ -154,11 +150,10 @@ struct Nomination {
 }  // namespace
 
 http::Response CreateNomination(const http::Request& request, Context& context) {
-  auto input = ReadNomination(ParseBodyWithoutEcho(request));
-  Nomination nomination(context, std::move(input.personal));
+  Nomination nomination(context.cipher);
   return aggregate::CreateChild(
       context.store, request, Programmes(), request.Param("id"), NominationKind(),
-      std::move(input.doc),
+      ReadNomination(ParseBodyWithoutEcho(request), nomination.personal),
       [&](aggregate::Change& change, const nlohmann::json& programme, nlohmann::json& doc) {
         nomination.Rule(change.tx, programme, doc);
       },
@@ -194,15 +189,124 @@ http::Response ListNominations(const http::Request& request, Context& context) {
   });
 }
 
+namespace {
+
+// The nomination's lifecycle across records: a move checks seats and quotas, ranks the
+// waitlist, promotes into a freed seat and opens the follow-ups, each change with its event.
+
+// One move of a nomination, as it goes.
+struct NominationMove {
+  explicit NominationMove(aggregate::TransitionInput input)
+      : to(std::move(input.to)), reason(std::move(input.reason)) {}
+
+  std::string to;
+  std::optional<std::string> reason;
+  std::string from;                   // set by BeginMove
+  nlohmann::json programme;           // set by BeginMove
+  std::vector<std::string> promoted;  // set by FinishMove: ids moved from the waitlist
+};
+
+void RequireChangeable(const nlohmann::json& programme) {
+  const std::string status = programme.at("status");
+  if (status == "cancelled" || status == "completed") {
+    throw http::ApiError::Conflict("programme " + programme.at("id").get<std::string>() + " is " +
+                                   status + "; its nominations can no longer change")
+        .With("programme_status", status);
+  }
+}
+
+bool MayPromote(const nlohmann::json& programme) {
+  const std::string status = programme.at("status");
+  return status == "open" || status == "selection" || status == "confirmed";
+}
+
+void CreateFollowUps(store::Db& tx, const nlohmann::json& programme,
+                     const nlohmann::json& nomination) {
+  const std::string nomination_id = nomination.at("id");
+  for (int months : kFollowUpMonths) {
+    const aggregate::Filters same = {{"nomination_id", nomination_id},
+                                     {"months", std::int64_t{months}}};
+    if (FollowUps().Count(tx, same) > 0) continue;
+    FollowUps().Insert(tx, {{"id", util::NewTimeOrderedUuid()},
+                            {"nomination_id", nomination_id},
+                            {"programme_id", nomination.at("programme_id")},
+                            {"months", months},
+                            {"due_date", AddMonths(programme.at("end_date"), months)},
+                            {"status", "due"},
+                            {"version", 1},
+                            {"created_at", util::NowRfc3339()}});
+  }
+}
+
+void PromoteFromWaitlist(aggregate::Change& change, const nlohmann::json& freed_by,
+                         NominationMove& move) {
+  auto& tx = change.tx;
+  const std::string programme_id = freed_by.at("programme_id");
+  const auto next = PickPromotion(SeatLimits::FromProgramme(move.programme),
+                                  LoadOccupancy(tx, programme_id), LoadWaitlist(tx, programme_id));
+  if (!next) return;
+  const std::string id = freed_by.at("id");
+  auto promoted = Nominations().Get(tx, next->nomination_id);
+  const std::string previous = promoted.at("status");
+  promoted["status"] = "selected";
+  promoted.erase("waitlist_rank");
+  promoted["status_reason"] = "promoted from the waitlist: nomination " + id + " " + move.to;
+  Nominations().Update(tx, promoted);
+  change.Emit(NominationFacts(move.programme, promoted, previous,
+                              {{"reason", promoted["status_reason"]},
+                               {"promoted_from_waitlist", true},
+                               {"replaces_nomination_id", id}}));
+  move.promoted.push_back(next->nomination_id);
+}
+
+// Before the nomination is stored: the state machine (409), a programme that still allows
+// changes (409), seats and country quota on selection (409 naming the limit), the waitlist rank
+// and the status reason.
+void BeginMove(store::Db& tx, nlohmann::json& nomination, NominationMove& move) {
+  move.from = nomination.at("status");
+  NominationMachine().Check(move.from, move.to);
+  const std::string programme_id = nomination.at("programme_id");
+  move.programme = Programmes().Get(tx, programme_id);
+  RequireChangeable(move.programme);
+  if (move.to == "selected") {
+    CheckCapacity(SeatLimits::FromProgramme(move.programme), LoadOccupancy(tx, programme_id),
+                  nomination.at("candidate").at("nationality"));
+  }
+  nomination["status"] = move.to;
+  if (move.to == "waitlisted") {
+    nomination["waitlist_rank"] = NextWaitlistRank(tx, programme_id);
+  } else {
+    nomination.erase("waitlist_rank");
+  }
+  if (move.reason) {
+    nomination["status_reason"] = *move.reason;
+  } else {
+    nomination.erase("status_reason");
+  }
+}
+
+// After it is stored: its event, the follow-ups on completion, and the promotion of the first
+// eligible waitlisted candidate when a seat is freed (with its own event).
+void FinishMove(aggregate::Change& change, const nlohmann::json& nomination, NominationMove& move) {
+  nlohmann::json extra = nlohmann::json::object();
+  if (move.reason) extra["reason"] = *move.reason;
+  change.Emit(NominationFacts(move.programme, nomination, move.from, extra));
+  if (move.to == "completed") CreateFollowUps(change.tx, move.programme, nomination);
+  if (FreesSeatForWaitlist(move.from, move.to) && MayPromote(move.programme)) {
+    PromoteFromWaitlist(change, nomination, move);
+  }
+}
+
+}  // namespace
+
 http::Response TransitionNominationHandler(const http::Request& request, Context& context) {
-  const auto input = ReadMove(http::ParseJsonBody(request));
+  NominationMove move(ReadMove(http::ParseJsonBody(request)));
   const View view = ViewFor(request.principal);
-  NominationMove move(input.to, input.reason);
   return aggregate::Modify(
       context.store, request, NominationKind(), request.Param("id"),
       [&](aggregate::Change& change, nlohmann::json& doc) { BeginMove(change.tx, doc, move); },
       [&](aggregate::Change& change, const nlohmann::json& doc) {
-        FinishMove(change.tx, request.Header("traceparent"), doc, move);
+        FinishMove(change, doc, move);
         auto rendered = RenderForView(change.tx, context.cipher, doc, view);
         rendered["promoted"] = move.promoted;
         change.Respond(aggregate::DocResponse(rendered));

@@ -1,4 +1,4 @@
-#include "services/invitations/programmes.hpp"
+#include "services/invitations/routes.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -9,15 +9,12 @@
 #include "common/util/iso3166.hpp"
 #include "services/invitations/domain.hpp"
 #include "services/invitations/queries.hpp"
-#include "services/invitations/records.hpp"
 #include "services/invitations/tables.hpp"
 
 namespace jilaf::invitations {
 namespace {
 
 const std::vector<std::string_view> kTracks = {"developing", "industrialized"};
-const std::vector<std::string_view> kStatuses = {"draft",   "open",      "selection", "confirmed",
-                                                 "running", "completed", "cancelled"};
 
 // ISO 3166-1 alpha-2 → seats, each quota from 1 to the programme's seats.
 nlohmann::json ReadQuotas(http::ObjectReader& in, std::int64_t seats) {
@@ -42,15 +39,20 @@ nlohmann::json ReadQuotas(http::ObjectReader& in, std::int64_t seats) {
   return quotas;
 }
 
-nlohmann::json ReadProgramme(const nlohmann::json& body) {
-  http::ObjectReader in(body);
-  nlohmann::json doc;
-  doc["fiscal_year"] = in.RequiredInt("fiscal_year", 1989, 2100);
-  if (auto title = in.Object("title", true)) {
+// `{"ja", "en"}`, both required when the title is given.
+void ReadTitle(http::ObjectReader& in, nlohmann::json& doc, bool required) {
+  if (auto title = in.Object("title", required)) {
     doc["title"] = {{"ja", title->RequiredString("ja", 1, 300)},
                     {"en", title->RequiredString("en", 1, 300)}};
     title->RejectUnknownFields();
   }
+}
+
+nlohmann::json ReadProgramme(const nlohmann::json& body) {
+  http::ObjectReader in(body);
+  nlohmann::json doc;
+  doc["fiscal_year"] = in.RequiredInt("fiscal_year", 1989, 2100);
+  ReadTitle(in, doc, true);
   doc["track"] = in.RequiredEnum("track", kTracks);
   if (auto region = in.OptionalString("region", 100)) doc["region"] = *region;
   if (auto theme = in.OptionalString("theme", 300)) doc["theme"] = *theme;
@@ -88,7 +90,7 @@ http::Response ListProgrammes(const http::Request& request, Context& context) {
   if (track && std::find(kTracks.begin(), kTracks.end(), *track) == kTracks.end()) {
     throw http::ApiError::BadRequest("query parameter track must be developing or industrialized");
   }
-  if (status && std::find(kStatuses.begin(), kStatuses.end(), *status) == kStatuses.end()) {
+  if (status && !ProgrammeMachine().IsState(*status)) {
     throw http::ApiError::BadRequest("query parameter status is not a programme status");
   }
   return aggregate::List(context.store, request, Programmes(),
@@ -128,11 +130,7 @@ void ApplyProgrammePatch(const nlohmann::json& body, nlohmann::json& doc) {
                                                         : "cannot be changed");
     }
   }
-  if (auto title = in.Object("title", false)) {
-    doc["title"] = {{"ja", title->RequiredString("ja", 1, 300)},
-                    {"en", title->RequiredString("en", 1, 300)}};
-    title->RejectUnknownFields();
-  }
+  ReadTitle(in, doc, false);
   if (auto region = in.OptionalString("region", 100)) doc["region"] = *region;
   if (auto theme = in.OptionalString("theme", 300)) doc["theme"] = *theme;
   if (auto start = in.OptionalDate("start_date")) doc["start_date"] = *start;
@@ -182,6 +180,16 @@ http::Response UpdateProgramme(const http::Request& request, Context& context) {
       [](aggregate::Change& change, const nlohmann::json& doc) {
         change.Emit(ProgrammeFacts(doc, "updated", std::nullopt));
       });
+}
+
+aggregate::TransitionInput ReadMove(const nlohmann::json& body) {
+  http::ObjectReader in(body);
+  auto input = aggregate::ReadTransition(in);
+  if (input.reason && input.reason->size() > 500) {
+    in.AddError("reason", "must be at most 500 bytes long");
+  }
+  in.Finish();
+  return input;
 }
 
 http::Response TransitionProgramme(const http::Request& request, Context& context) {

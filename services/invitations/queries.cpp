@@ -77,22 +77,6 @@ void StorePersonal(store::Db& tx, const FieldCipher& cipher, const std::string& 
   insert.Run();
 }
 
-PersonalData LoadPersonal(store::Db& db, const FieldCipher& cipher,
-                          const std::string& nomination_id) {
-  PersonalData personal;
-  auto stmt = db.Prepare(
-      "SELECT passport_number, date_of_birth FROM nomination_personal WHERE nomination_id = ?");
-  stmt.Bind(1, nomination_id);
-  if (!stmt.Step()) return personal;
-  if (auto sealed = stmt.OptText(0)) {
-    personal.passport_number = cipher.Decrypt(*sealed, nomination_id + "/passport_number");
-  }
-  if (auto sealed = stmt.OptText(1)) {
-    personal.date_of_birth = cipher.Decrypt(*sealed, nomination_id + "/date_of_birth");
-  }
-  return personal;
-}
-
 void SecureDelete(store::Db& tx) { tx.Exec("PRAGMA secure_delete = ON"); }
 
 void DeletePersonal(store::Db& tx, const std::string& nomination_id) {
@@ -108,8 +92,6 @@ void ForgetRepliesNaming(store::Db& tx, const std::string& nomination_id) {
 }
 
 void CheckpointAndTruncateWal(const std::string& db_path) {
-  // Old page images live on in the WAL until a checkpoint copies the zeroed pages over them and
-  // truncates it.
   store::Db db(db_path, {});
   for (int attempt = 0; attempt < 100; ++attempt) {
     auto stmt = db.Prepare("PRAGMA wal_checkpoint(TRUNCATE)");
@@ -144,8 +126,23 @@ std::vector<ReportRow> FiscalYearRows(store::Db& db, std::int64_t fiscal_year) {
   return rows;
 }
 
-std::string SnapshotScan(const aggregate::DocTable& table) {
-  return "SELECT seq, doc FROM " + table.spec().name + " WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+nlohmann::json RenderForView(store::Db& db, const FieldCipher& cipher,
+                             const nlohmann::json& nomination, View view) {
+  if (view == View::kViewer) return RenderNomination(nomination, {}, view);
+  const std::string id = nomination.at("id");
+  PersonalData personal;
+  auto stmt = db.Prepare(
+      "SELECT passport_number, date_of_birth FROM nomination_personal WHERE nomination_id = ?");
+  stmt.Bind(1, id);
+  if (stmt.Step()) {
+    if (auto sealed = stmt.OptText(0)) {
+      personal.passport_number = cipher.Decrypt(*sealed, id + "/passport_number");
+    }
+    if (auto sealed = stmt.OptText(1)) {
+      personal.date_of_birth = cipher.Decrypt(*sealed, id + "/date_of_birth");
+    }
+  }
+  return RenderNomination(nomination, personal, view);
 }
 
 }  // namespace jilaf::invitations

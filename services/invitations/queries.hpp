@@ -11,7 +11,6 @@
 #include <string>
 #include <vector>
 
-#include "common/aggregate/doc_table.hpp"
 #include "common/store/sqlite.hpp"
 #include "services/invitations/domain.hpp"
 #include "services/invitations/field_cipher.hpp"
@@ -35,9 +34,9 @@ void SetIdentityHash(store::Db& tx, const std::string& nomination_id,
 /// Encrypts and stores the nomination's personal fields.
 void StorePersonal(store::Db& tx, const FieldCipher& cipher, const std::string& nomination_id,
                    const PersonalData& personal);
-/// Decrypts the nomination's personal fields (empty when none were given).
-PersonalData LoadPersonal(store::Db& db, const FieldCipher& cipher,
-                          const std::string& nomination_id);
+/// The nomination as `view` may see it, its personal fields decrypted when allowed.
+nlohmann::json RenderForView(store::Db& db, const FieldCipher& cipher,
+                             const nlohmann::json& nomination, View view);
 /// Overwrites deleted cells with zeros for the rest of this transaction.
 void SecureDelete(store::Db& tx);
 /// Erases the nomination's personal fields.
@@ -54,8 +53,5 @@ std::vector<std::string> FollowUpsOverdueOn(store::Db& db, const std::string& to
 
 /// The nominations of a fiscal year as the report counts them.
 std::vector<ReportRow> FiscalYearRows(store::Db& db, std::int64_t fiscal_year);
-
-/// The keyset-paged scan of a table that snapshots read (`?1` after, `?2` limit).
-std::string SnapshotScan(const aggregate::DocTable& table);
 
 }  // namespace jilaf::invitations

@@ -1,8 +1,10 @@
-#include "services/invitations/reports.hpp"
+#include "services/invitations/routes.hpp"
 
+#include "common/aggregate/sequences.hpp"
 #include "common/http/problem.hpp"
 #include "services/invitations/domain.hpp"
 #include "services/invitations/queries.hpp"
+#include "services/invitations/tables.hpp"
 
 namespace jilaf::invitations {
 
@@ -19,6 +21,24 @@ http::Response FiscalYearReport(const http::Request& request, Context& context) 
     return http::Response::Json(
         200, BuildFiscalYearReport(fiscal_year, FiscalYearRows(db, fiscal_year)));
   });
+}
+
+http::Response PublishSnapshots(const http::Request& request, Context& context) {
+  // The same facts as the change events (no passport number, no date of birth).
+  auto item = [](aggregate::EventFacts facts) {
+    return events::SnapshotItem{facts.key, facts.subject, std::move(facts.data)};
+  };
+  return aggregate::Snapshots(
+      context.store, request, Events(),
+      {{Programmes(), "programme",
+        [&](store::Db&, const nlohmann::json& programme) {
+          return item(ProgrammeFacts(programme, "snapshot", std::nullopt));
+        }},
+       {Nominations(), "nomination", [&](store::Db& db, const nlohmann::json& nomination) {
+          const std::string programme_id = nomination.at("programme_id");
+          return item(
+              NominationFacts(Programmes().Get(db, programme_id), nomination, std::nullopt));
+        }}});
 }
 
 }  // namespace jilaf::invitations

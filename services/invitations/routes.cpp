@@ -1,13 +1,5 @@
 #include "services/invitations/routes.hpp"
 
-#include "services/invitations/documents.hpp"
-#include "services/invitations/followups.hpp"
-#include "services/invitations/logistics.hpp"
-#include "services/invitations/nominations.hpp"
-#include "services/invitations/programmes.hpp"
-#include "services/invitations/reports.hpp"
-#include "services/invitations/snapshots.hpp"
-
 namespace jilaf::invitations {
 
 http::Router Routes(Context& context) {

@@ -114,19 +114,12 @@ aggregate::EventFacts NominationFacts(const nlohmann::json& programme,
 
 aggregate::EventFacts FollowUpFacts(const nlohmann::json& followup,
                                     const nlohmann::json& nomination, const std::string& what) {
-  const auto& c = nomination.at("candidate");
-  nlohmann::json data = {{"followup_id", followup["id"]},
-                         {"nomination_id", followup["nomination_id"]},
-                         {"programme_id", followup["programme_id"]},
-                         {"fiscal_year", nomination.value("fiscal_year", nlohmann::json())},
-                         {"months", followup["months"]},
-                         {"due_date", followup["due_date"]},
-                         {"status", followup["status"]},
-                         {"candidate",
-                          {{"family_name", c["family_name"]},
-                           {"given_name", c["given_name"]},
-                           {"nationality", c["nationality"]},
-                           {"email", c["email"]}}}};
+  auto data =
+      aggregate::Pick(followup, {"nomination_id", "programme_id", "months", "due_date", "status"});
+  data["followup_id"] = followup["id"];
+  data["fiscal_year"] = nomination.value("fiscal_year", nlohmann::json());
+  data["candidate"] = aggregate::Pick(nomination.at("candidate"),
+                                      {"family_name", "given_name", "nationality", "email"});
   const std::string id = followup.at("id");
   return {"followup", what, id, "followups/" + id, std::move(data)};
 }
