@@ -7,6 +7,7 @@
 #include "common/util/text.hpp"
 #include "services/notifications/queries.hpp"
 #include "services/notifications/render.hpp"
+#include "services/notifications/routes.hpp"
 #include "services/notifications/tables.hpp"
 
 namespace jilaf::notifications {
@@ -109,20 +110,16 @@ std::string FeedHead(const std::string& lang, const std::string& self, const std
 }
 
 std::string FeedEntry(const json& item, const std::string& lang, const FeedOptions& options) {
-  std::string xml = "  <entry>\n";
-  xml += "    <id>" + util::EscapeMarkup(EntryId(item)) + "</id>\n";
-  xml += "    <title>" + util::EscapeMarkup(item["title"][lang].get<std::string>()) + "</title>\n";
-  xml += "    <updated>" + util::EscapeMarkup(item["published_at"].get<std::string>()) +
-         "</updated>\n";
-  xml += "    <published>" + util::EscapeMarkup(item["published_at"].get<std::string>()) +
-         "</published>\n";
-  xml += "    <link rel=\"alternate\" href=\"" +
-         util::EscapeMarkup(options.public_base_url + item["path"].get<std::string>()) + "\"/>\n";
-  xml += "    <category term=\"" + util::EscapeMarkup(item["kind"].get<std::string>()) + "\"/>\n";
-  xml += "    <summary>" + util::EscapeMarkup(item["summary"][lang].get<std::string>()) +
-         "</summary>\n";
-  xml += "  </entry>\n";
-  return xml;
+  auto element = [](const char* name, const std::string& text) {
+    return std::string("    <") + name + ">" + util::EscapeMarkup(text) + "</" + name + ">\n";
+  };
+  const std::string published = item["published_at"];
+  return "  <entry>\n" + element("id", EntryId(item)) +
+         element("title", item["title"][lang].get<std::string>()) + element("updated", published) +
+         element("published", published) + "    <link rel=\"alternate\" href=\"" +
+         util::EscapeMarkup(options.public_base_url + item["path"].get<std::string>()) + "\"/>\n" +
+         "    <category term=\"" + util::EscapeMarkup(item["kind"].get<std::string>()) + "\"/>\n" +
+         element("summary", item["summary"][lang].get<std::string>()) + "  </entry>\n";
 }
 
 // Queues the issue to every subscriber, each mail with its own unsubscribe link; returns how
@@ -138,10 +135,13 @@ int MailIssue(store::Db& tx, const json& issue, const FeedOptions& options,
         (mailee.locale == "ja" ? "配信停止をご希望の方は次のリンクをご利用ください: "
                                : "To stop receiving this newsletter, unsubscribe: ") +
         link + "\n";
-    const json headers = {{"List-Unsubscribe", "<" + link + ">"},
-                          {"List-Unsubscribe-Post", "List-Unsubscribe=One-Click"}};
+    const json content = {{"subject", text["title"]},
+                          {"body", body},
+                          {"headers",
+                           {{"List-Unsubscribe", "<" + link + ">"},
+                            {"List-Unsubscribe-Post", "List-Unsubscribe=One-Click"}}}};
     if (InsertEmailDelivery(tx, "periodical:" + issue["id"].get<std::string>(), "periodical",
-                            mailee.email, text["title"], body, headers, "newsletter", metrics)) {
+                            mailee.email, content, "newsletter", metrics)) {
       ++mailed;
     }
   }
@@ -233,7 +233,7 @@ http::Response ListPeriodicals(const http::Request& request, store::Store& store
 }
 
 http::Response GetPeriodical(const http::Request& request, store::Store& store) {
-  return GetUnversioned(store, Periodicals(), request.Param("id"));
+  return aggregate::Get(store, Periodicals(), request.Param("id"));
 }
 
 }  // namespace jilaf::notifications

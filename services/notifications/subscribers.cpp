@@ -1,5 +1,5 @@
 // Newsletter subscribers: POST /v1/subscribers, GET/POST /v1/unsubscribe.
-#include "services/notifications/subscribers.hpp"
+#include "services/notifications/routes.hpp"
 
 #include <nlohmann/json.hpp>
 

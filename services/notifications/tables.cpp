@@ -1,7 +1,5 @@
 #include "services/notifications/tables.hpp"
 
-#include <algorithm>
-
 namespace jilaf::notifications {
 
 using aggregate::Column;
@@ -79,17 +77,6 @@ const DocTable& Periodicals() {
 const aggregate::Kind& RuleKind() {
   static const aggregate::Kind kind{Rules(), Events(), "rule"};
   return kind;
-}
-
-const aggregate::Kind& WebhookKind() {
-  static const aggregate::Kind kind{Webhooks(), Events(), "webhook"};
-  return kind;
-}
-
-http::Response GetUnversioned(store::Store& store, const DocTable& table, std::string_view id) {
-  auto response = aggregate::Get(store, table, id);
-  std::erase_if(response.headers, [](const auto& header) { return header.first == "ETag"; });
-  return response;
 }
 
 }  // namespace jilaf::notifications

@@ -27,10 +27,5 @@ const aggregate::DocTable& InboxItems();
 const aggregate::DocTable& Periodicals();
 
 const aggregate::Kind& RuleKind();
-const aggregate::Kind& WebhookKind();
-
-/// GET one record kept without a version: the stored text, without an ETag.
-http::Response GetUnversioned(store::Store& store, const aggregate::DocTable& table,
-                              std::string_view id);
 
 }  // namespace jilaf::notifications
