@@ -40,7 +40,7 @@ void EmitOutcome(store::Db& tx, const json& delivery, const std::string& what) {
   data["recipient_kind"] = delivery["recipient"]["kind"];
   if (delivery.contains("last_error")) data["error"] = delivery["last_error"];
   const std::string id = delivery["id"];
-  Events().Publish(tx, {"delivery", what, id, "deliveries/" + id, std::move(data)}, {});
+  Tables().events.Publish(tx, {"delivery", what, id, "deliveries/" + id, std::move(data)}, {});
 }
 
 // The template of the event's own type, else the one of the rule's pattern.
@@ -96,15 +96,15 @@ void WriteInboxItem(store::Db& tx, const json& delivery, const events::CloudEven
                                    : "user:" + recipient["address"].get<std::string>();
   json about = TemplateContext(event)["event"];  // id, type, source, subject, time
   about["topic"] = origin.topic;
-  InboxItems().Insert(tx, {{"id", util::NewTimeOrderedUuid()},
-                           {"audience", audience},
-                           {"title", delivery["content"]["subject"]},
-                           {"body", delivery["content"]["body"]},
-                           {"locale", delivery["locale"]},
-                           {"category", delivery["category"]},
-                           {"delivery_id", delivery["id"]},
-                           {"event", std::move(about)},
-                           {"created_at", util::NowRfc3339()}});
+  Tables().inbox_items.Insert(tx, {{"id", util::NewTimeOrderedUuid()},
+                                   {"audience", audience},
+                                   {"title", delivery["content"]["subject"]},
+                                   {"body", delivery["content"]["body"]},
+                                   {"locale", delivery["locale"]},
+                                   {"category", delivery["category"]},
+                                   {"delivery_id", delivery["id"]},
+                                   {"event", std::move(about)},
+                                   {"created_at", util::NowRfc3339()}});
 }
 
 json NewDelivery(const std::string& event_id, const std::string& event_type,
@@ -197,7 +197,7 @@ DeliveryMetrics::DeliveryMetrics(metrics::Metrics& metrics)
 void PlanDeliveries(store::Db& tx, const events::CloudEvent& event,
                     const events::MessageOrigin& origin, DeliveryMetrics& metrics) {
   if (!event.data.is_object()) throw std::invalid_argument("event data is not a JSON object");
-  for (const auto& rule : Rules().Where(tx, {{"enabled", std::int64_t{1}}})) {
+  for (const auto& rule : Tables().rules.Where(tx, {{"enabled", std::int64_t{1}}})) {
     if (TypeMatches(rule["event_type"], event.type) &&
         ConditionsHold(rule.value("conditions", json::array()), event.data)) {
       PlanRule(tx, rule, event, origin, metrics);
@@ -321,7 +321,7 @@ http::Response ListDeliveries(const http::Request& request, store::Store& store)
   if (channel && *channel != "email" && *channel != "webhook" && *channel != "inbox") {
     throw http::ApiError::BadRequest("query parameter channel must be email, webhook or inbox");
   }
-  return aggregate::List(store, request, Deliveries(),
+  return aggregate::List(store, request, Tables().deliveries,
                          {{"status", aggregate::Maybe(status)},
                           {"channel", aggregate::Maybe(channel)},
                           {"event_id", aggregate::Maybe(request.Query("event_id"))},
@@ -329,13 +329,13 @@ http::Response ListDeliveries(const http::Request& request, store::Store& store)
 }
 
 http::Response GetDelivery(const http::Request& request, store::Store& store) {
-  return aggregate::Get(store, Deliveries(), request.Param("id"));
+  return aggregate::Get(store, Tables().deliveries, request.Param("id"));
 }
 
 http::Response RedriveDelivery(const http::Request& request, store::Store& store,
                                DeliveryMetrics& metrics) {
   auto doc = store.Write([&](store::Db& tx) {
-    json delivery = Deliveries().Get(tx, request.Param("id"));
+    json delivery = Tables().deliveries.Get(tx, request.Param("id"));
     DeliveryStates().Check(delivery["status"], "pending");
     // A re-drive gets a fresh attempt budget; the history keeps every earlier attempt. A dead
     // delivery's next attempt time is 0, so it is due at once.
@@ -346,7 +346,7 @@ http::Response RedriveDelivery(const http::Request& request, store::Store& store
     delivery["history"].push_back({{"at", delivery["redriven_at"]},
                                    {"outcome", "redriven"},
                                    {"by", request.principal.subject}});
-    Deliveries().Update(tx, delivery);
+    Tables().deliveries.Update(tx, delivery);
     EmitOutcome(tx, delivery, "redriven");
     return delivery;
   });

@@ -166,8 +166,8 @@ json NewIssue(const NextIssue& next, const FeedOptions& options) {
 
 void RecordFeedItem(store::Db& tx, const events::CloudEvent& event) {
   auto item = FeedItemFor(event);
-  if (!item || FeedItems().Find(tx, (*item)["id"].get<std::string>())) return;
-  FeedItems().Insert(tx, *item);
+  if (!item || Tables().feed_items.Find(tx, (*item)["id"].get<std::string>())) return;
+  Tables().feed_items.Insert(tx, *item);
 }
 
 http::Response AtomFeed(const http::Request& request, store::Store& store,
@@ -200,16 +200,16 @@ std::optional<json> IssuePeriodical(store::Store& store, const FeedOptions& opti
     json item_ids = json::array();
     for (const auto& item : next.items) item_ids.push_back(item["id"]);
     const std::string id = issue["id"];
-    Events().Publish(tx,
-                     {"periodical",
-                      "issued",
-                      id,
-                      "periodicals/" + id,
-                      {{"periodical_id", id},
-                       {"number", next.number},
-                       {"items", item_ids},
-                       {"recipients", issue["recipients"]}}},
-                     {});
+    Tables().events.Publish(tx,
+                            {"periodical",
+                             "issued",
+                             id,
+                             "periodicals/" + id,
+                             {{"periodical_id", id},
+                              {"number", next.number},
+                              {"items", item_ids},
+                              {"recipients", issue["recipients"]}}},
+                            {});
     return issue;
   });
 }
@@ -222,7 +222,7 @@ http::Response CreatePeriodical(const http::Request& request, store::Store& stor
     throw http::ApiError::Conflict("no public item appeared since the last periodical issue");
   }
   auto response = http::Response::Json(201, *issue);
-  response.SetHeader("Location", Periodicals().Location(*issue));
+  response.SetHeader("Location", Tables().periodicals.Location(*issue));
   return response;
 }
 
@@ -233,7 +233,7 @@ http::Response ListPeriodicals(const http::Request& request, store::Store& store
 }
 
 http::Response GetPeriodical(const http::Request& request, store::Store& store) {
-  return aggregate::Get(store, Periodicals(), request.Param("id"));
+  return aggregate::Get(store, Tables().periodicals, request.Param("id"));
 }
 
 }  // namespace jilaf::notifications

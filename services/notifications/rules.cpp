@@ -49,7 +49,7 @@ std::vector<FieldError> RecipientErrors(store::Db& db, const json& recipient,
   if (kind == "role" && std::find(kRoles.begin(), kRoles.end(), value) == kRoles.end()) {
     return {{"/role", "expected viewer, staff, admin or service"}};
   }
-  if (kind == "endpoint" && !Webhooks().Find(db, value)) {
+  if (kind == "endpoint" && !Tables().webhooks.Find(db, value)) {
     return {{"/endpoint", "no webhook endpoint with id " + value}};
   }
   if (std::find(kRecipientKinds.begin(), kRecipientKinds.end(), kind) == kRecipientKinds.end()) {
@@ -207,23 +207,23 @@ NewWebhook ReadWebhook(const json& body) {
 http::Response CreateRule(const http::Request& request, store::Store& store) {
   const json body = http::ParseJsonBody(request);
   return aggregate::Create(
-      store, request, RuleKind(), json::object(),
+      store, request, Tables().rule, json::object(),
       [&](aggregate::Change& change, json& doc) { ApplyBody(change, body, doc); },
       RuleEvent("created"));
 }
 
 http::Response ListRules(const http::Request& request, store::Store& store) {
-  return aggregate::List(store, request, Rules(), {});
+  return aggregate::List(store, request, Tables().rules, {});
 }
 
 http::Response GetRule(const http::Request& request, store::Store& store) {
-  return aggregate::Get(store, Rules(), request.Param("id"));
+  return aggregate::Get(store, Tables().rules, request.Param("id"));
 }
 
 http::Response UpdateRule(const http::Request& request, store::Store& store) {
   const json body = http::ParseJsonBody(request);
   return aggregate::Modify(
-      store, request, RuleKind(), request.Param("id"),
+      store, request, Tables().rule, request.Param("id"),
       [&](aggregate::Change& change, json& doc) { ApplyBody(change, body, doc); },
       RuleEvent("updated"));
 }
@@ -236,20 +236,21 @@ http::Response CreateWebhook(const http::Request& request, store::Store& store) 
       const std::string id = util::NewTimeOrderedUuid();
       doc["id"] = id;
       doc["created_at"] = util::NowRfc3339();
-      Webhooks().Insert(tx, doc);
+      Tables().webhooks.Insert(tx, doc);
       SaveWebhookSecret(tx, id, hook.secret);
-      Events().Publish(tx, {"webhook", "registered", id, "webhooks/" + id, {{"webhook_id", id}}},
-                       request.Header("traceparent"));
+      Tables().events.Publish(tx,
+                              {"webhook", "registered", id, "webhooks/" + id, {{"webhook_id", id}}},
+                              request.Header("traceparent"));
       doc["secret"] = hook.secret;  // shown once, at registration
       auto response = http::Response::Json(201, doc);
-      response.SetHeader("Location", Webhooks().Location(doc));
+      response.SetHeader("Location", Tables().webhooks.Location(doc));
       return response;
     });
   });
 }
 
 http::Response ListWebhooks(const http::Request& request, store::Store& store) {
-  return aggregate::List(store, request, Webhooks(), {});
+  return aggregate::List(store, request, Tables().webhooks, {});
 }
 
 }  // namespace jilaf::notifications

@@ -134,7 +134,7 @@ http::Response PutVersion(
     doc["version"] = version;
     doc["updated_at"] = util::NowRfc3339();
     save(tx, doc);
-    Events().Publish(tx, facts(doc), request.Header("traceparent"));
+    Tables().events.Publish(tx, facts(doc), request.Header("traceparent"));
     return aggregate::DocResponse(doc, version == 1 ? 201 : 200);
   });
 }
@@ -192,7 +192,7 @@ http::Response PutTemplate(const http::Request& request, store::Store& store) {
 }
 
 http::Response ListTemplates(const http::Request& request, store::Store& store) {
-  return aggregate::List(store, request, Templates(), {});
+  return aggregate::List(store, request, Tables().templates, {});
 }
 
 http::Response PreviewTemplate(const http::Request& request, store::Store& store) {
