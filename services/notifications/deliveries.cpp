@@ -12,6 +12,7 @@
 #include "common/util/ids.hpp"
 #include "services/notifications/queries.hpp"
 #include "services/notifications/render.hpp"
+#include "services/notifications/routes.hpp"
 #include "services/notifications/routing.hpp"
 #include "services/notifications/signature.hpp"
 #include "services/notifications/tables.hpp"
@@ -33,15 +34,13 @@ const domain::StateMachine& DeliveryStates() {
 // Publishes a delivery's outcome for analytics, in the transaction that recorded it. Addresses
 // stay out of the event: analytics needs the channel and the outcome, not the mailbox.
 void EmitOutcome(store::Db& tx, const json& delivery, const std::string& what) {
-  json data = {
-      {"delivery_id", delivery["id"]},        {"event_id", delivery["event_id"]},
-      {"event_type", delivery["event_type"]}, {"rule_id", delivery["rule_id"]},
-      {"channel", delivery["channel"]},       {"recipient_kind", delivery["recipient"]["kind"]},
-      {"category", delivery["category"]},     {"status", delivery["status"]},
-      {"attempts", delivery["attempts"]}};
+  json data = aggregate::Pick(
+      delivery, {"event_id", "event_type", "rule_id", "channel", "category", "status", "attempts"});
+  data["delivery_id"] = delivery["id"];
+  data["recipient_kind"] = delivery["recipient"]["kind"];
   if (delivery.contains("last_error")) data["error"] = delivery["last_error"];
   const std::string id = delivery["id"];
-  Events().Publish(tx, {"delivery", what, id, "deliveries/" + id, std::move(data)}, {});
+  Tables().events.Publish(tx, {"delivery", what, id, "deliveries/" + id, std::move(data)}, {});
 }
 
 // The template of the event's own type, else the one of the rule's pattern.
@@ -95,21 +94,17 @@ void WriteInboxItem(store::Db& tx, const json& delivery, const events::CloudEven
   const std::string audience = recipient["kind"] == "role"
                                    ? recipient["address"].get<std::string>()
                                    : "user:" + recipient["address"].get<std::string>();
-  InboxItems().Insert(tx, {{"id", util::NewTimeOrderedUuid()},
-                           {"audience", audience},
-                           {"title", delivery["content"]["subject"]},
-                           {"body", delivery["content"]["body"]},
-                           {"locale", delivery["locale"]},
-                           {"category", delivery["category"]},
-                           {"delivery_id", delivery["id"]},
-                           {"event",
-                            {{"id", event.id},
-                             {"type", event.type},
-                             {"source", event.source},
-                             {"subject", event.subject},
-                             {"time", event.time},
-                             {"topic", origin.topic}}},
-                           {"created_at", util::NowRfc3339()}});
+  json about = TemplateContext(event)["event"];  // id, type, source, subject, time
+  about["topic"] = origin.topic;
+  Tables().inbox_items.Insert(tx, {{"id", util::NewTimeOrderedUuid()},
+                                   {"audience", audience},
+                                   {"title", delivery["content"]["subject"]},
+                                   {"body", delivery["content"]["body"]},
+                                   {"locale", delivery["locale"]},
+                                   {"category", delivery["category"]},
+                                   {"delivery_id", delivery["id"]},
+                                   {"event", std::move(about)},
+                                   {"created_at", util::NowRfc3339()}});
 }
 
 json NewDelivery(const std::string& event_id, const std::string& event_type,
@@ -177,8 +172,6 @@ void PlanRule(store::Db& tx, const json& rule, const events::CloudEvent& event,
   }
 }
 
-std::string ChannelOf(const json& doc) { return doc.value("channel", ""); }
-
 }  // namespace
 
 DeliveryMetrics::DeliveryMetrics(metrics::Metrics& metrics)
@@ -204,7 +197,7 @@ DeliveryMetrics::DeliveryMetrics(metrics::Metrics& metrics)
 void PlanDeliveries(store::Db& tx, const events::CloudEvent& event,
                     const events::MessageOrigin& origin, DeliveryMetrics& metrics) {
   if (!event.data.is_object()) throw std::invalid_argument("event data is not a JSON object");
-  for (const auto& rule : Rules().Where(tx, {{"enabled", std::int64_t{1}}})) {
+  for (const auto& rule : Tables().rules.Where(tx, {{"enabled", std::int64_t{1}}})) {
     if (TypeMatches(rule["event_type"], event.type) &&
         ConditionsHold(rule.value("conditions", json::array()), event.data)) {
       PlanRule(tx, rule, event, origin, metrics);
@@ -213,12 +206,11 @@ void PlanDeliveries(store::Db& tx, const events::CloudEvent& event,
 }
 
 bool InsertEmailDelivery(store::Db& tx, const std::string& source_id, const std::string& rule_id,
-                         const std::string& to, const std::string& subject, const std::string& body,
-                         const json& headers, const std::string& category,
+                         const std::string& to, json content, const std::string& category,
                          DeliveryMetrics& metrics) {
   json delivery = NewDelivery(source_id, "jilaf.notifications.periodical.issued", rule_id,
                               {"address", to}, "email", category, false, "");
-  delivery["content"] = {{"subject", subject}, {"body", body}, {"headers", headers}};
+  delivery["content"] = std::move(content);
   if (!PlanDelivery(tx, delivery)) return false;
   metrics.deliveries.Add({{"channel", "email"}, {"status", "pending"}}).Increment();
   return true;
@@ -241,7 +233,8 @@ int Dispatcher::RunOnce() {
   for (const auto& item : due) {
     json doc = item.doc;
     const SendResult result = Send(doc, item.url, item.secret);
-    metrics_.attempts.Add({{"channel", ChannelOf(doc)}, {"outcome", result.ok ? "ok" : "error"}})
+    metrics_.attempts
+        .Add({{"channel", doc.value("channel", "")}, {"outcome", result.ok ? "ok" : "error"}})
         .Increment();
     Record(doc, result);
   }
@@ -249,7 +242,7 @@ int Dispatcher::RunOnce() {
 }
 
 SendResult Dispatcher::Send(const json& doc, const std::string& url, const std::string& secret) {
-  const std::string channel = ChannelOf(doc);
+  const std::string channel = doc.value("channel", "");
   if (channel == "email") {
     Email email;
     email.to = doc["recipient"]["address"];
@@ -310,7 +303,8 @@ void Dispatcher::Record(json& doc, const SendResult& result) {
       if (!result.ok) EmitOutcome(tx, doc, "failed");
       if (status != "retrying") EmitOutcome(tx, doc, status);
     });
-    metrics_.deliveries.Add({{"channel", ChannelOf(doc)}, {"status", status}}).Increment();
+    metrics_.deliveries.Add({{"channel", doc.value("channel", "")}, {"status", status}})
+        .Increment();
   } catch (const std::exception& error) {
     log::Error("could not record a delivery outcome",
                {{"delivery_id", doc["id"]}, {"error", error.what()}});
@@ -327,7 +321,7 @@ http::Response ListDeliveries(const http::Request& request, store::Store& store)
   if (channel && *channel != "email" && *channel != "webhook" && *channel != "inbox") {
     throw http::ApiError::BadRequest("query parameter channel must be email, webhook or inbox");
   }
-  return aggregate::List(store, request, Deliveries(),
+  return aggregate::List(store, request, Tables().deliveries,
                          {{"status", aggregate::Maybe(status)},
                           {"channel", aggregate::Maybe(channel)},
                           {"event_id", aggregate::Maybe(request.Query("event_id"))},
@@ -335,13 +329,13 @@ http::Response ListDeliveries(const http::Request& request, store::Store& store)
 }
 
 http::Response GetDelivery(const http::Request& request, store::Store& store) {
-  return GetUnversioned(store, Deliveries(), request.Param("id"));
+  return aggregate::Get(store, Tables().deliveries, request.Param("id"));
 }
 
 http::Response RedriveDelivery(const http::Request& request, store::Store& store,
                                DeliveryMetrics& metrics) {
   auto doc = store.Write([&](store::Db& tx) {
-    json delivery = Deliveries().Get(tx, request.Param("id"));
+    json delivery = Tables().deliveries.Get(tx, request.Param("id"));
     DeliveryStates().Check(delivery["status"], "pending");
     // A re-drive gets a fresh attempt budget; the history keeps every earlier attempt. A dead
     // delivery's next attempt time is 0, so it is due at once.
@@ -352,11 +346,12 @@ http::Response RedriveDelivery(const http::Request& request, store::Store& store
     delivery["history"].push_back({{"at", delivery["redriven_at"]},
                                    {"outcome", "redriven"},
                                    {"by", request.principal.subject}});
-    Deliveries().Update(tx, delivery);
+    Tables().deliveries.Update(tx, delivery);
     EmitOutcome(tx, delivery, "redriven");
     return delivery;
   });
-  metrics.deliveries.Add({{"channel", ChannelOf(doc)}, {"status", "pending"}}).Increment();
+  metrics.deliveries.Add({{"channel", doc.value("channel", "")}, {"status", "pending"}})
+      .Increment();
   return http::Response::Json(202, doc);
 }
 

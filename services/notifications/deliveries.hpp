@@ -10,7 +10,6 @@
 #include <string>
 
 #include "common/events/consumer.hpp"
-#include "common/http/message.hpp"
 #include "common/metrics/metrics.hpp"
 #include "common/store/store.hpp"
 #include "services/notifications/channels.hpp"
@@ -34,10 +33,10 @@ struct DeliveryMetrics {
 void PlanDeliveries(store::Db& tx, const events::CloudEvent& event,
                     const events::MessageOrigin& origin, DeliveryMetrics& metrics);
 
-/// Inserts a pending email delivery outside any rule (periodicals); false if it already exists.
+/// Inserts a pending email delivery of `content` ({subject, body, headers}) outside any rule
+/// (periodicals); false if it already exists.
 bool InsertEmailDelivery(store::Db& tx, const std::string& source_id, const std::string& rule_id,
-                         const std::string& to, const std::string& subject, const std::string& body,
-                         const nlohmann::json& headers, const std::string& category,
+                         const std::string& to, nlohmann::json content, const std::string& category,
                          DeliveryMetrics& metrics);
 
 struct DispatchOptions {
@@ -68,13 +67,5 @@ class Dispatcher {
   DeliveryMetrics& metrics_;
   std::mt19937_64 random_;
 };
-
-/// GET /v1/deliveries?status=&channel=&event_id=&rule_id=
-http::Response ListDeliveries(const http::Request& request, store::Store& store);
-/// GET /v1/deliveries/{id}
-http::Response GetDelivery(const http::Request& request, store::Store& store);
-/// POST /v1/deliveries/{id}/redrive: dead → pending, with a fresh attempt budget.
-http::Response RedriveDelivery(const http::Request& request, store::Store& store,
-                               DeliveryMetrics& metrics);
 
 }  // namespace jilaf::notifications

@@ -4,6 +4,7 @@
 #include "common/events/consumer.hpp"
 #include "common/store/store.hpp"
 #include "services/notifications/deliveries.hpp"
+#include "services/notifications/feed.hpp"
 
 namespace jilaf::notifications {
 
@@ -16,7 +17,10 @@ class EventHandler {
   explicit EventHandler(DeliveryMetrics& metrics) : metrics_(metrics) {}
 
   void operator()(store::Db& tx, const events::CloudEvent& event,
-                  const events::MessageOrigin& origin) const;
+                  const events::MessageOrigin& origin) const {
+    RecordFeedItem(tx, event);
+    PlanDeliveries(tx, event, origin, metrics_);
+  }
 
  private:
   DeliveryMetrics& metrics_;

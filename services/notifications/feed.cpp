@@ -7,6 +7,7 @@
 #include "common/util/text.hpp"
 #include "services/notifications/queries.hpp"
 #include "services/notifications/render.hpp"
+#include "services/notifications/routes.hpp"
 #include "services/notifications/tables.hpp"
 
 namespace jilaf::notifications {
@@ -109,20 +110,16 @@ std::string FeedHead(const std::string& lang, const std::string& self, const std
 }
 
 std::string FeedEntry(const json& item, const std::string& lang, const FeedOptions& options) {
-  std::string xml = "  <entry>\n";
-  xml += "    <id>" + util::EscapeMarkup(EntryId(item)) + "</id>\n";
-  xml += "    <title>" + util::EscapeMarkup(item["title"][lang].get<std::string>()) + "</title>\n";
-  xml += "    <updated>" + util::EscapeMarkup(item["published_at"].get<std::string>()) +
-         "</updated>\n";
-  xml += "    <published>" + util::EscapeMarkup(item["published_at"].get<std::string>()) +
-         "</published>\n";
-  xml += "    <link rel=\"alternate\" href=\"" +
-         util::EscapeMarkup(options.public_base_url + item["path"].get<std::string>()) + "\"/>\n";
-  xml += "    <category term=\"" + util::EscapeMarkup(item["kind"].get<std::string>()) + "\"/>\n";
-  xml += "    <summary>" + util::EscapeMarkup(item["summary"][lang].get<std::string>()) +
-         "</summary>\n";
-  xml += "  </entry>\n";
-  return xml;
+  auto element = [](const char* name, const std::string& text) {
+    return std::string("    <") + name + ">" + util::EscapeMarkup(text) + "</" + name + ">\n";
+  };
+  const std::string published = item["published_at"];
+  return "  <entry>\n" + element("id", EntryId(item)) +
+         element("title", item["title"][lang].get<std::string>()) + element("updated", published) +
+         element("published", published) + "    <link rel=\"alternate\" href=\"" +
+         util::EscapeMarkup(options.public_base_url + item["path"].get<std::string>()) + "\"/>\n" +
+         "    <category term=\"" + util::EscapeMarkup(item["kind"].get<std::string>()) + "\"/>\n" +
+         element("summary", item["summary"][lang].get<std::string>()) + "  </entry>\n";
 }
 
 // Queues the issue to every subscriber, each mail with its own unsubscribe link; returns how
@@ -138,10 +135,13 @@ int MailIssue(store::Db& tx, const json& issue, const FeedOptions& options,
         (mailee.locale == "ja" ? "配信停止をご希望の方は次のリンクをご利用ください: "
                                : "To stop receiving this newsletter, unsubscribe: ") +
         link + "\n";
-    const json headers = {{"List-Unsubscribe", "<" + link + ">"},
-                          {"List-Unsubscribe-Post", "List-Unsubscribe=One-Click"}};
+    const json content = {{"subject", text["title"]},
+                          {"body", body},
+                          {"headers",
+                           {{"List-Unsubscribe", "<" + link + ">"},
+                            {"List-Unsubscribe-Post", "List-Unsubscribe=One-Click"}}}};
     if (InsertEmailDelivery(tx, "periodical:" + issue["id"].get<std::string>(), "periodical",
-                            mailee.email, text["title"], body, headers, "newsletter", metrics)) {
+                            mailee.email, content, "newsletter", metrics)) {
       ++mailed;
     }
   }
@@ -166,8 +166,8 @@ json NewIssue(const NextIssue& next, const FeedOptions& options) {
 
 void RecordFeedItem(store::Db& tx, const events::CloudEvent& event) {
   auto item = FeedItemFor(event);
-  if (!item || FeedItems().Find(tx, (*item)["id"].get<std::string>())) return;
-  FeedItems().Insert(tx, *item);
+  if (!item || Tables().feed_items.Find(tx, (*item)["id"].get<std::string>())) return;
+  Tables().feed_items.Insert(tx, *item);
 }
 
 http::Response AtomFeed(const http::Request& request, store::Store& store,
@@ -200,16 +200,16 @@ std::optional<json> IssuePeriodical(store::Store& store, const FeedOptions& opti
     json item_ids = json::array();
     for (const auto& item : next.items) item_ids.push_back(item["id"]);
     const std::string id = issue["id"];
-    Events().Publish(tx,
-                     {"periodical",
-                      "issued",
-                      id,
-                      "periodicals/" + id,
-                      {{"periodical_id", id},
-                       {"number", next.number},
-                       {"items", item_ids},
-                       {"recipients", issue["recipients"]}}},
-                     {});
+    Tables().events.Publish(tx,
+                            {"periodical",
+                             "issued",
+                             id,
+                             "periodicals/" + id,
+                             {{"periodical_id", id},
+                              {"number", next.number},
+                              {"items", item_ids},
+                              {"recipients", issue["recipients"]}}},
+                            {});
     return issue;
   });
 }
@@ -222,7 +222,7 @@ http::Response CreatePeriodical(const http::Request& request, store::Store& stor
     throw http::ApiError::Conflict("no public item appeared since the last periodical issue");
   }
   auto response = http::Response::Json(201, *issue);
-  response.SetHeader("Location", Periodicals().Location(*issue));
+  response.SetHeader("Location", Tables().periodicals.Location(*issue));
   return response;
 }
 
@@ -233,7 +233,7 @@ http::Response ListPeriodicals(const http::Request& request, store::Store& store
 }
 
 http::Response GetPeriodical(const http::Request& request, store::Store& store) {
-  return GetUnversioned(store, Periodicals(), request.Param("id"));
+  return aggregate::Get(store, Tables().periodicals, request.Param("id"));
 }
 
 }  // namespace jilaf::notifications

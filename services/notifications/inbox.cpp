@@ -1,4 +1,4 @@
-#include "services/notifications/inbox.hpp"
+#include "services/notifications/routes.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -16,15 +16,14 @@ nlohmann::json Audiences(const auth::Principal& principal) {
   return audiences;
 }
 
-// Runs `mark` on the item if the caller may see it; 404 otherwise.
-template <typename Mark>
-http::Response MarkVisible(const http::Request& request, store::Store& store, Mark mark) {
+// Marks the item read or unread for the caller if they may see it; 404 otherwise.
+http::Response MarkVisible(const http::Request& request, store::Store& store, bool read) {
   const auto& id = request.Param("id");
   store.Write([&](store::Db& tx) {
     if (!InboxVisible(tx, id, Audiences(request.principal))) {
       throw http::ApiError::NotFound("no inbox item with id " + id + " for you");
     }
-    mark(tx, id, request.principal.subject);
+    MarkInboxRead(tx, id, request.principal.subject, read);
   });
   return http::Response::Empty(204);
 }
@@ -45,11 +44,11 @@ http::Response ListInbox(const http::Request& request, store::Store& store) {
 }
 
 http::Response MarkRead(const http::Request& request, store::Store& store) {
-  return MarkVisible(request, store, MarkInboxRead);
+  return MarkVisible(request, store, true);
 }
 
 http::Response MarkUnread(const http::Request& request, store::Store& store) {
-  return MarkVisible(request, store, MarkInboxUnread);
+  return MarkVisible(request, store, false);
 }
 
 }  // namespace jilaf::notifications

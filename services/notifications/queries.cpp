@@ -136,17 +136,17 @@ bool InboxVisible(store::Db& db, const std::string& id, const json& audiences) {
   return stmt.Step();
 }
 
-void MarkInboxRead(store::Db& tx, const std::string& id, const std::string& user) {
+void MarkInboxRead(store::Db& tx, const std::string& id, const std::string& user, bool read) {
+  if (!read) {
+    auto remove = tx.Prepare("DELETE FROM inbox_reads WHERE item_id = ? AND user = ?");
+    remove.Bind(1, id).Bind(2, user);
+    remove.Run();
+    return;
+  }
   auto insert =
       tx.Prepare("INSERT OR IGNORE INTO inbox_reads(item_id, user, read_at) VALUES (?, ?, ?)");
   insert.Bind(1, id).Bind(2, user).Bind(3, util::NowRfc3339());
   insert.Run();
-}
-
-void MarkInboxUnread(store::Db& tx, const std::string& id, const std::string& user) {
-  auto remove = tx.Prepare("DELETE FROM inbox_reads WHERE item_id = ? AND user = ?");
-  remove.Bind(1, id).Bind(2, user);
-  remove.Run();
 }
 
 std::vector<json> NewestFeedItems(store::Db& db, std::int64_t limit) {

@@ -53,8 +53,8 @@ nlohmann::json InboxPage(store::Db& db, const std::string& user, const nlohmann:
                          bool only_unread, const http::PageRequest& page);
 /// True when the item exists and is addressed to one of `audiences`.
 bool InboxVisible(store::Db& db, const std::string& id, const nlohmann::json& audiences);
-void MarkInboxRead(store::Db& tx, const std::string& id, const std::string& user);
-void MarkInboxUnread(store::Db& tx, const std::string& id, const std::string& user);
+/// Marks the item read (keeping the first time it was read) or unread for `user`.
+void MarkInboxRead(store::Db& tx, const std::string& id, const std::string& user, bool read);
 
 /// The newest feed items (by publication), at most `limit`.
 std::vector<nlohmann::json> NewestFeedItems(store::Db& db, std::int64_t limit);

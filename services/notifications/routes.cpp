@@ -1,9 +1,5 @@
 #include "services/notifications/routes.hpp"
 
-#include "services/notifications/admin.hpp"
-#include "services/notifications/inbox.hpp"
-#include "services/notifications/subscribers.hpp"
-
 namespace jilaf::notifications {
 
 http::Router Routes(store::Store& store, DeliveryMetrics& metrics, const FeedOptions& feed) {

@@ -1,7 +1,13 @@
 #include "services/notifications/routing.hpp"
 
+#include <algorithm>
+#include <iterator>
+
 namespace jilaf::notifications {
 namespace {
+
+// The recipient kinds that name their recipient directly (a pointer reads it from the event).
+constexpr const char* kDirect[] = {"address", "role", "user", "endpoint"};
 
 const nlohmann::json* At(const nlohmann::json& data, const std::string& pointer) {
   try {
@@ -102,14 +108,10 @@ std::vector<Recipient> ResolveRecipients(const nlohmann::json& recipients,
   std::vector<Recipient> out;
   if (!recipients.is_array()) return out;
   for (const auto& recipient : recipients) {
-    if (recipient.contains("address")) {
-      out.push_back({"address", recipient["address"].get<std::string>()});
-    } else if (recipient.contains("role")) {
-      out.push_back({"role", recipient["role"].get<std::string>()});
-    } else if (recipient.contains("user")) {
-      out.push_back({"user", recipient["user"].get<std::string>()});
-    } else if (recipient.contains("endpoint")) {
-      out.push_back({"endpoint", recipient["endpoint"].get<std::string>()});
+    const auto kind = std::find_if(std::begin(kDirect), std::end(kDirect),
+                                   [&](const char* k) { return recipient.contains(k); });
+    if (kind != std::end(kDirect)) {
+      out.push_back({*kind, recipient[*kind].get<std::string>()});
     } else if (recipient.contains("pointer")) {
       const std::string pointer = recipient["pointer"].get<std::string>();
       const nlohmann::json* field = At(data, pointer);

@@ -3,9 +3,13 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace jilaf::notifications {
+
+inline const std::vector<std::string_view> kChannels = {"email", "webhook", "inbox"};
+inline const std::vector<std::string_view> kLocales = {"ja", "en"};
 
 /// True when `pattern` is an event type (lower case, digits, dots, underscores) or a prefix of
 /// one written `prefix.*`.

@@ -1,12 +1,16 @@
-// Routing rules: POST/GET /v1/rules, GET/PUT /v1/rules/{id}.
+// Routing rules, and the webhook endpoints their webhook deliveries go to.
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <functional>
 
+#include "common/http/idempotency.hpp"
 #include "common/http/json_input.hpp"
 #include "common/http/resource.hpp"
-#include "services/notifications/admin.hpp"
+#include "common/util/clock.hpp"
+#include "common/util/ids.hpp"
 #include "services/notifications/queries.hpp"
+#include "services/notifications/routes.hpp"
 #include "services/notifications/routing.hpp"
 #include "services/notifications/tables.hpp"
 
@@ -21,68 +25,75 @@ const std::vector<std::string_view> kRecipientKinds = {"address", "pointer", "ro
                                                        "endpoint"};
 
 struct FieldError {
-  std::string below;  // "/address", or "" for the recipient itself
+  std::string below;  // "/address", or "" for the item itself
   std::string message;
 };
 
 // What is wrong with one recipient of a rule on `channel`, if anything.
-std::optional<FieldError> RecipientError(store::Db& db, const std::string& kind,
-                                         const std::string& value, const std::string& channel) {
+std::vector<FieldError> RecipientErrors(store::Db& db, const json& recipient,
+                                        const std::string& channel) {
+  if (!recipient.is_object() || recipient.size() != 1 || !recipient.begin().value().is_string()) {
+    return {{"", "expected one of {address}, {pointer}, {role}, {user}, {endpoint}"}};
+  }
+  const std::string kind = recipient.begin().key();
+  const std::string value = recipient.begin().value();
   const bool email_kind = kind == "address" || kind == "pointer";
   if (kind == "address" && value.find('@') == std::string::npos) {
-    return FieldError{"/address", "expected an email address"};
+    return {{"/address", "expected an email address"}};
   }
   if (kind == "pointer" && !ValidPointer(value)) {
-    return FieldError{"/pointer",
-                      "expected a JSON pointer into the event data, e.g. "
-                      "/nominating_organisation/contact_email"};
+    return {{"/pointer",
+             "expected a JSON pointer into the event data, e.g. "
+             "/nominating_organisation/contact_email"}};
   }
   if (kind == "role" && std::find(kRoles.begin(), kRoles.end(), value) == kRoles.end()) {
-    return FieldError{"/role", "expected viewer, staff, admin or service"};
+    return {{"/role", "expected viewer, staff, admin or service"}};
   }
-  if (kind == "endpoint" && !Webhooks().Find(db, value)) {
-    return FieldError{"/endpoint", "no webhook endpoint with id " + value};
+  if (kind == "endpoint" && !Tables().webhooks.Find(db, value)) {
+    return {{"/endpoint", "no webhook endpoint with id " + value}};
   }
   if (std::find(kRecipientKinds.begin(), kRecipientKinds.end(), kind) == kRecipientKinds.end()) {
-    return FieldError{"", "unknown recipient kind " + kind};
+    return {{"", "unknown recipient kind " + kind}};
   }
   if (channel == "email" && !email_kind) {
-    return FieldError{"", "an email rule takes address or pointer recipients"};
+    return {{"", "an email rule takes address or pointer recipients"}};
   }
   if (channel == "inbox" && kind != "role" && kind != "user") {
-    return FieldError{"", "an inbox rule takes role or user recipients"};
+    return {{"", "an inbox rule takes role or user recipients"}};
   }
   if (channel == "webhook" && kind != "endpoint") {
-    return FieldError{"", "a webhook rule takes endpoint recipients"};
+    return {{"", "a webhook rule takes endpoint recipients"}};
   }
-  return std::nullopt;
+  return {};
 }
 
-json ReadRecipients(http::ObjectReader& in, store::Db& db, const std::string& channel) {
-  json recipients = json::array();
-  const json* raw = in.Raw("recipients");
-  if (raw == nullptr || !raw->is_array() || raw->empty() || raw->size() > 50) {
-    in.AddError("recipients", "expected an array of 1 to 50 recipients");
-    return recipients;
+// The array `name` of `min` to `max` items (absent: empty when `min` is 0), each kept when
+// `check` finds nothing wrong with it (its errors are recorded below "/<index>"). `check` may
+// rewrite the item it keeps.
+json ReadArray(http::ObjectReader& in, const char* name, std::size_t min, std::size_t max,
+               const std::string& expected,
+               const std::function<std::vector<FieldError>(json&)>& check) {
+  json items = json::array();
+  const json* raw = in.Raw(name);
+  if (raw == nullptr && min == 0) return items;
+  if (raw == nullptr || !raw->is_array() || raw->size() < min || raw->size() > max) {
+    in.AddError(name, expected);
+    return items;
   }
   for (std::size_t i = 0; i < raw->size(); ++i) {
-    const json& r = (*raw)[i];
-    const std::string field = "/" + std::to_string(i);
-    if (!r.is_object() || r.size() != 1 || !r.begin().value().is_string()) {
-      in.AddErrorBelow("recipients", field,
-                       "expected one of {address}, {pointer}, {role}, {user}, {endpoint}");
-    } else if (auto error = RecipientError(db, r.begin().key(), r.begin().value(), channel)) {
-      in.AddErrorBelow("recipients", field + error->below, error->message);
-    } else {
-      recipients.push_back(r);
+    json item = (*raw)[i];
+    const auto errors = check(item);
+    for (const auto& error : errors) {
+      in.AddErrorBelow(name, "/" + std::to_string(i) + error.below, error.message);
     }
+    if (errors.empty()) items.push_back(std::move(item));
   }
-  return recipients;
+  return items;
 }
 
-// One condition, or nullopt after recording what is wrong with it.
-std::optional<json> ReadCondition(http::ObjectReader& in, const json& cond,
-                                  const std::string& field) {
+// What is wrong with one condition; when nothing is, makes it {pointer, op, value?}.
+std::vector<FieldError> ConditionErrors(json& cond) {
+  if (!cond.is_object()) return {{"", "expected {pointer, op, value}"}};
   auto text = [&cond](const char* key, const char* fallback) {
     return cond.contains(key) && cond[key].is_string() ? cond[key].get<std::string>()
                                                        : std::string(fallback);
@@ -106,31 +117,11 @@ std::optional<json> ReadCondition(http::ObjectReader& in, const json& cond,
   if (op == "in" && cond.contains("value") && !cond["value"].is_array()) {
     errors.push_back({"/value", "expected an array for op in"});
   }
-  for (const auto& error : errors)
-    in.AddErrorBelow("conditions", field + error.below, error.message);
-  if (!errors.empty()) return std::nullopt;
+  if (!errors.empty()) return errors;
   json item = {{"pointer", pointer}, {"op", op}};
   if (cond.contains("value")) item["value"] = cond["value"];
-  return item;
-}
-
-json ReadConditions(http::ObjectReader& in) {
-  json conditions = json::array();
-  const json* c = in.Raw("conditions");
-  if (c == nullptr) return conditions;
-  if (!c->is_array() || c->size() > 20) {
-    in.AddError("conditions", "expected an array of at most 20 conditions");
-    return conditions;
-  }
-  for (std::size_t i = 0; i < c->size(); ++i) {
-    const std::string field = "/" + std::to_string(i);
-    if (!(*c)[i].is_object()) {
-      in.AddErrorBelow("conditions", field, "expected {pointer, op, value}");
-    } else if (auto item = ReadCondition(in, (*c)[i], field)) {
-      conditions.push_back(std::move(*item));
-    }
-  }
-  return conditions;
+  cond = std::move(item);
+  return errors;
 }
 
 // A missing template is an error now, not a broken message later: both locales must exist,
@@ -163,8 +154,10 @@ json ReadRule(const json& body, store::Db& db) {
   doc["category"] = in.OptionalString("category", 100).value_or("general");
   doc["operational"] = in.OptionalBool("operational").value_or(false);
   doc["enabled"] = in.OptionalBool("enabled").value_or(true);
-  doc["recipients"] = ReadRecipients(in, db, channel);
-  doc["conditions"] = ReadConditions(in);
+  doc["recipients"] = ReadArray(in, "recipients", 1, 50, "expected an array of 1 to 50 recipients",
+                                [&](json& r) { return RecipientErrors(db, r, channel); });
+  doc["conditions"] = ReadArray(in, "conditions", 0, 20,
+                                "expected an array of at most 20 conditions", ConditionErrors);
   RequireTemplates(in, db, pattern, channel);
   in.Finish();
   return doc;
@@ -189,30 +182,75 @@ aggregate::Announce RuleEvent(const char* what) {
   };
 }
 
+struct NewWebhook {
+  json doc;
+  std::string secret;
+};
+
+NewWebhook ReadWebhook(const json& body) {
+  http::ObjectReader in(body);
+  const std::string url = in.RequiredString("url", 8, 2000);
+  if (!url.empty() && url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+    in.AddError("url", "expected an http:// or https:// URL");
+  }
+  const auto description = in.OptionalString("description", 500);
+  auto secret = in.OptionalString("secret", 200);
+  if (secret && secret->size() < 16) in.AddError("secret", "must be at least 16 characters");
+  in.Finish();
+  json doc = {{"url", url}};
+  if (description) doc["description"] = *description;
+  return {std::move(doc), secret.value_or("whsec_" + util::RandomHex(24))};
+}
+
 }  // namespace
 
 http::Response CreateRule(const http::Request& request, store::Store& store) {
   const json body = http::ParseJsonBody(request);
   return aggregate::Create(
-      store, request, RuleKind(), json::object(),
+      store, request, Tables().rule, json::object(),
       [&](aggregate::Change& change, json& doc) { ApplyBody(change, body, doc); },
       RuleEvent("created"));
 }
 
 http::Response ListRules(const http::Request& request, store::Store& store) {
-  return aggregate::List(store, request, Rules(), {});
+  return aggregate::List(store, request, Tables().rules, {});
 }
 
 http::Response GetRule(const http::Request& request, store::Store& store) {
-  return aggregate::Get(store, Rules(), request.Param("id"));
+  return aggregate::Get(store, Tables().rules, request.Param("id"));
 }
 
 http::Response UpdateRule(const http::Request& request, store::Store& store) {
   const json body = http::ParseJsonBody(request);
   return aggregate::Modify(
-      store, request, RuleKind(), request.Param("id"),
+      store, request, Tables().rule, request.Param("id"),
       [&](aggregate::Change& change, json& doc) { ApplyBody(change, body, doc); },
       RuleEvent("updated"));
+}
+
+http::Response CreateWebhook(const http::Request& request, store::Store& store) {
+  auto hook = ReadWebhook(http::ParseJsonBody(request));
+  return store.Write([&](store::Db& tx) {
+    return http::RunIdempotent(tx, request, [&] {
+      json doc = hook.doc;
+      const std::string id = util::NewTimeOrderedUuid();
+      doc["id"] = id;
+      doc["created_at"] = util::NowRfc3339();
+      Tables().webhooks.Insert(tx, doc);
+      SaveWebhookSecret(tx, id, hook.secret);
+      Tables().events.Publish(tx,
+                              {"webhook", "registered", id, "webhooks/" + id, {{"webhook_id", id}}},
+                              request.Header("traceparent"));
+      doc["secret"] = hook.secret;  // shown once, at registration
+      auto response = http::Response::Json(201, doc);
+      response.SetHeader("Location", Tables().webhooks.Location(doc));
+      return response;
+    });
+  });
+}
+
+http::Response ListWebhooks(const http::Request& request, store::Store& store) {
+  return aggregate::List(store, request, Tables().webhooks, {});
 }
 
 }  // namespace jilaf::notifications

@@ -91,7 +91,7 @@ const DefaultTemplate kDefaults[] = {
 
 void SeedDefaults(store::Store& store) {
   store.Write([](store::Db& tx) {
-    if (Rules().Count(tx, {}) > 0) return;
+    if (Tables().rules.Count(tx, {}) > 0) return;
     for (const auto& t : kDefaults) {
       if (FindTemplate(tx, t.event_type, t.channel, t.locale)) continue;
       SaveTemplate(tx, {{"event_type", t.event_type},
@@ -112,7 +112,7 @@ void SeedDefaults(store::Store& store) {
                            {"enabled", true}};
     aggregate::Stamp(rule);
     rule["id"] = "default-staff-inbox";
-    Rules().Insert(tx, rule);
+    Tables().rules.Insert(tx, rule);
   });
 }
 

@@ -1,5 +1,5 @@
 // Newsletter subscribers: POST /v1/subscribers, GET/POST /v1/unsubscribe.
-#include "services/notifications/subscribers.hpp"
+#include "services/notifications/routes.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -45,13 +45,13 @@ json Subscribe(store::Db& tx, const http::Request& request, json doc) {
   doc["created_at"] = now;
   doc["consent"]["recorded_at"] = now;
   SaveSubscriber(tx, doc, util::RandomHex(24));
-  Events().Publish(tx,
-                   {"subscriber",
-                    "subscribed",
-                    id,
-                    "subscribers/" + id,
-                    {{"subscriber_id", id}, {"locale", doc["locale"]}}},
-                   request.Header("traceparent"));
+  Tables().events.Publish(tx,
+                          {"subscriber",
+                           "subscribed",
+                           id,
+                           "subscribers/" + id,
+                           {{"subscriber_id", id}, {"locale", doc["locale"]}}},
+                          request.Header("traceparent"));
   return doc;
 }
 
@@ -65,7 +65,7 @@ bool UnsubscribeToken(store::Db& tx, const std::string& token) {
   (*doc)["unsubscribed_at"] = util::NowRfc3339();
   SaveSubscriberStatus(tx, *doc);
   const std::string id = (*doc)["id"];
-  Events().Publish(
+  Tables().events.Publish(
       tx, {"subscriber", "unsubscribed", id, "subscribers/" + id, {{"subscriber_id", id}}}, {});
   return true;
 }

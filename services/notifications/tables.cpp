@@ -1,95 +1,50 @@
 #include "services/notifications/tables.hpp"
 
-#include <algorithm>
-
 namespace jilaf::notifications {
 
 using aggregate::Column;
-using aggregate::DocTable;
 
-const aggregate::Publisher& Events() {
-  static const aggregate::Publisher publisher("notifications");
-  return publisher;
-}
+NotificationTables::NotificationTables()
+    : events("notifications"),
+      rules({"rules", "rule", "/v1/rules", {{"enabled", "enabled", Column::Type::kInteger}}, {}}),
+      webhooks({"webhooks", "webhook", "/v1/webhooks", {{"url", "url"}}, {}, false}),
+      templates({"templates",
+                 "template",
+                 "/v1/templates",
+                 {{"event_type", "event_type"}, {"channel", "channel"}, {"locale", "locale"}},
+                 {},
+                 false}),
+      // Only the columns a re-drive changes or a list filters on; PlanDelivery and RecordAttempt
+      // (queries.cpp) write the recipient key and the due time.
+      deliveries({"deliveries",
+                  "delivery",
+                  "/v1/deliveries",
+                  {{"status", "status"},
+                   {"attempts", "attempts", Column::Type::kInteger},
+                   {"channel", "channel"},
+                   {"event_id", "event_id"},
+                   {"rule_id", "rule_id"}},
+                  {},
+                  false}),
+      feed_items({"feed_items",
+                  "feed item",
+                  "/v1/feed",
+                  {{"event_id", "event_id"}, {"published_at", "published_at"}},
+                  {},
+                  false}),
+      inbox_items(
+          {"inbox_notifications",
+           "inbox item",
+           "/v1/inbox",
+           {{"event_id", "event.id"}, {"audience", "audience"}, {"created_at", "created_at"}},
+           {},
+           false}),
+      periodicals({"periodicals", "periodical", "/v1/periodicals", {}, {}, false}),
+      rule{rules, events, "rule"} {}
 
-const DocTable& Rules() {
-  static const DocTable table(
-      {"rules", "rule", "/v1/rules", {{"enabled", "enabled", Column::Type::kInteger}}, {}});
-  return table;
-}
-
-const DocTable& Webhooks() {
-  static const DocTable table({"webhooks", "webhook", "/v1/webhooks", {{"url", "url"}}, {}, false});
-  return table;
-}
-
-const DocTable& Templates() {
-  static const DocTable table(
-      {"templates",
-       "template",
-       "/v1/templates",
-       {{"event_type", "event_type"}, {"channel", "channel"}, {"locale", "locale"}},
-       {},
-       false});
-  return table;
-}
-
-const DocTable& Deliveries() {
-  // Only the columns a re-drive changes or a list filters on; PlanDelivery and RecordAttempt
-  // (queries.cpp) write the recipient key and the due time.
-  static const DocTable table({"deliveries",
-                               "delivery",
-                               "/v1/deliveries",
-                               {{"status", "status"},
-                                {"attempts", "attempts", Column::Type::kInteger},
-                                {"channel", "channel"},
-                                {"event_id", "event_id"},
-                                {"rule_id", "rule_id"}},
-                               {},
-                               false});
-  return table;
-}
-
-const DocTable& FeedItems() {
-  static const DocTable table({"feed_items",
-                               "feed item",
-                               "/v1/feed",
-                               {{"event_id", "event_id"}, {"published_at", "published_at"}},
-                               {},
-                               false});
-  return table;
-}
-
-const DocTable& InboxItems() {
-  static const DocTable table(
-      {"inbox_notifications",
-       "inbox item",
-       "/v1/inbox",
-       {{"event_id", "event.id"}, {"audience", "audience"}, {"created_at", "created_at"}},
-       {},
-       false});
-  return table;
-}
-
-const DocTable& Periodicals() {
-  static const DocTable table({"periodicals", "periodical", "/v1/periodicals", {}, {}, false});
-  return table;
-}
-
-const aggregate::Kind& RuleKind() {
-  static const aggregate::Kind kind{Rules(), Events(), "rule"};
-  return kind;
-}
-
-const aggregate::Kind& WebhookKind() {
-  static const aggregate::Kind kind{Webhooks(), Events(), "webhook"};
-  return kind;
-}
-
-http::Response GetUnversioned(store::Store& store, const DocTable& table, std::string_view id) {
-  auto response = aggregate::Get(store, table, id);
-  std::erase_if(response.headers, [](const auto& header) { return header.first == "ETag"; });
-  return response;
+const NotificationTables& Tables() {
+  static const NotificationTables tables;
+  return tables;
 }
 
 }  // namespace jilaf::notifications

@@ -7,30 +7,31 @@
 // The notifications service's records and events, declared once.
 namespace jilaf::notifications {
 
-/// Every event of the service: jilaf.notifications.<aggregate>.<what> on
-/// jilaf.notifications.events.
-const aggregate::Publisher& Events();
+struct NotificationTables {
+  NotificationTables();
 
-/// Routing rules (versioned; `enabled` mirrored for the consumer's scan).
-const aggregate::DocTable& Rules();
-/// Webhook endpoints (their signing secrets are kept apart, in webhook_secrets).
-const aggregate::DocTable& Webhooks();
-/// Message templates, keyed by (event_type, channel, locale): listed here, saved in queries.cpp.
-const aggregate::DocTable& Templates();
-/// Deliveries: planned and attempted in queries.cpp, read and re-driven here.
-const aggregate::DocTable& Deliveries();
-/// Website feed items, one per public event's aggregate.
-const aggregate::DocTable& FeedItems();
-/// Staff inbox items.
-const aggregate::DocTable& InboxItems();
-/// Periodical issues.
-const aggregate::DocTable& Periodicals();
+  /// Every event of the service: jilaf.notifications.<aggregate>.<what> on
+  /// jilaf.notifications.events.
+  aggregate::Publisher events;
+  /// Routing rules (versioned; `enabled` mirrored for the consumer's scan).
+  aggregate::DocTable rules;
+  /// Webhook endpoints (their signing secrets are kept apart, in webhook_secrets).
+  aggregate::DocTable webhooks;
+  /// Message templates, keyed by (event_type, channel, locale): listed here, saved in queries.cpp.
+  aggregate::DocTable templates;
+  /// Deliveries: planned and attempted in queries.cpp, read and re-driven here.
+  aggregate::DocTable deliveries;
+  /// Website feed items, one per public event's aggregate.
+  aggregate::DocTable feed_items;
+  /// Staff inbox items.
+  aggregate::DocTable inbox_items;
+  /// Periodical issues.
+  aggregate::DocTable periodicals;
 
-const aggregate::Kind& RuleKind();
-const aggregate::Kind& WebhookKind();
+  aggregate::Kind rule;
+};
 
-/// GET one record kept without a version: the stored text, without an ETag.
-http::Response GetUnversioned(store::Store& store, const aggregate::DocTable& table,
-                              std::string_view id);
+/// The tables, made once.
+const NotificationTables& Tables();
 
 }  // namespace jilaf::notifications

@@ -1,16 +1,19 @@
-// Message templates: PUT /v1/templates/{event_type}/{channel}/{locale}, GET /v1/templates,
-// POST /v1/templates/preview.
+// The records kept under a natural key and versioned, PUT with If-Match: message templates
+// (event type, channel, locale) and recipients' preferences.
 #include <nlohmann/json.hpp>
+
+#include <functional>
 
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
 #include "common/http/resource.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/embedded.hpp"
-#include "services/notifications/admin.hpp"
 #include "services/notifications/queries.hpp"
 #include "services/notifications/render.hpp"
+#include "services/notifications/routes.hpp"
 #include "services/notifications/routing.hpp"
+#include "services/notifications/signature.hpp"
 #include "services/notifications/tables.hpp"
 
 JILAF_EMBEDDED(notifications_samples)
@@ -115,24 +118,57 @@ json ReadTemplate(const http::Request& request) {
   return doc;
 }
 
-// Saves the next version of `doc` (If-Match when one exists) and announces it.
-http::Response SaveVersion(store::Db& tx, const http::Request& request, json doc) {
-  const std::string event_type = doc["event_type"], channel = doc["channel"],
-                    locale = doc["locale"];
-  std::int64_t version = 1;
-  if (const auto existing = FindTemplate(tx, event_type, channel, locale)) {
-    http::RequireIfMatch(request, (*existing)["version"].get<std::int64_t>());
-    version = (*existing)["version"].get<std::int64_t>() + 1;
-  }
-  doc["version"] = version;
-  doc["updated_at"] = util::NowRfc3339();
-  SaveTemplate(tx, doc);
-  const std::string key = event_type + "/" + channel + "/" + locale;
-  Events().Publish(tx,
-                   {"template", "saved", key, "templates/" + key,
-                    aggregate::Pick(doc, {"event_type", "channel", "locale", "version"})},
-                   request.Header("traceparent"));
-  return aggregate::DocResponse(doc, version == 1 ? 201 : 200);
+// Stores `doc` as the next version of the record `current` (If-Match when there is one) and
+// publishes the event `facts` gives; 201 for a first version, else 200.
+http::Response PutVersion(
+    store::Store& store, const http::Request& request, json doc,
+    const std::function<std::optional<json>(store::Db&, const json&)>& current,
+    const std::function<void(store::Db&, const json&)>& save,
+    const std::function<aggregate::EventFacts(const json&)>& facts) {
+  return store.Write([&](store::Db& tx) {
+    std::int64_t version = 1;
+    if (const auto stored = current(tx, doc)) {
+      http::RequireIfMatch(request, (*stored)["version"].get<std::int64_t>());
+      version = (*stored)["version"].get<std::int64_t>() + 1;
+    }
+    doc["version"] = version;
+    doc["updated_at"] = util::NowRfc3339();
+    save(tx, doc);
+    Tables().events.Publish(tx, facts(doc), request.Header("traceparent"));
+    return aggregate::DocResponse(doc, version == 1 ? 201 : 200);
+  });
+}
+
+std::optional<json> StoredTemplate(store::Db& db, const json& doc) {
+  return FindTemplate(db, doc["event_type"], doc["channel"], doc["locale"]);
+}
+
+aggregate::EventFacts TemplateSaved(const json& doc) {
+  const std::string key = doc["event_type"].get<std::string>() + "/" +
+                          doc["channel"].get<std::string>() + "/" +
+                          doc["locale"].get<std::string>();
+  return {"template", "saved", key, "templates/" + key,
+          aggregate::Pick(doc, {"event_type", "channel", "locale", "version"})};
+}
+
+json ReadPreferences(const http::Request& request) {
+  const json body = http::ParseJsonBody(request);
+  http::ObjectReader in(body);
+  json doc = {{"recipient", request.Param("recipient")},
+              {"opt_out", in.StringArray("opt_out", true, 50, 100)}};
+  if (const auto locale = in.OptionalEnum("locale", kLocales)) doc["locale"] = *locale;
+  in.Finish();
+  return doc;
+}
+
+// The address stays out of the event; analytics gets the categories only.
+aggregate::EventFacts PreferencesUpdated(const json& doc) {
+  const std::string ref = HmacSha256Hex("jilaf.preferences", doc["recipient"]).substr(0, 32);
+  return {"preferences",
+          "updated",
+          ref,
+          "preferences/" + ref,
+          {{"recipient_ref", ref}, {"opt_out", doc["opt_out"]}, {"version", doc["version"]}}};
 }
 
 // The subject and body a preview renders: the body's, else the stored template's.
@@ -151,12 +187,12 @@ std::pair<std::string, std::string> PreviewTexts(store::Store& store, const std:
 }  // namespace
 
 http::Response PutTemplate(const http::Request& request, store::Store& store) {
-  json doc = ReadTemplate(request);
-  return store.Write([&](store::Db& tx) { return SaveVersion(tx, request, std::move(doc)); });
+  return PutVersion(store, request, ReadTemplate(request), StoredTemplate, SaveTemplate,
+                    TemplateSaved);
 }
 
 http::Response ListTemplates(const http::Request& request, store::Store& store) {
-  return aggregate::List(store, request, Templates(), {});
+  return aggregate::List(store, request, Tables().templates, {});
 }
 
 http::Response PreviewTemplate(const http::Request& request, store::Store& store) {
@@ -178,6 +214,20 @@ http::Response PreviewTemplate(const http::Request& request, store::Store& store
   if (in.ok()) preview = CheckTemplate(in, event_type, *subject, *text, sample);
   in.Finish();
   return http::Response::Json(200, preview);
+}
+
+http::Response GetPreferences(const http::Request& request, store::Store& store) {
+  const auto& recipient = request.Param("recipient");
+  auto doc = store.Read([&](store::Db& db) { return FindPreferences(db, recipient); });
+  if (!doc) throw http::ApiError::NotFound("no preferences recorded for " + recipient);
+  return aggregate::DocResponse(*doc);
+}
+
+http::Response PutPreferences(const http::Request& request, store::Store& store) {
+  return PutVersion(
+      store, request, ReadPreferences(request),
+      [](store::Db& db, const json& doc) { return FindPreferences(db, doc["recipient"]); },
+      SavePreferences, PreferencesUpdated);
 }
 
 }  // namespace jilaf::notifications

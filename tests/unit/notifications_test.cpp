@@ -209,7 +209,7 @@ class EventHandlerTest : public ::testing::Test {
                  {"operational", false},
                  {"enabled", true}};
     aggregate::Stamp(rule);
-    Rules().Insert(tx, rule);
+    Tables().rules.Insert(tx, rule);
   }
 
   static events::CloudEvent ProgrammeCreated() {
@@ -255,13 +255,13 @@ TEST_F(EventHandlerTest, EventBecomesFeedItemInboxItemAndPlannedDeliveriesOnce) 
     Handle(event);
     SCOPED_TRACE(replay);
     // A feed item for the open programme.
-    const auto feed = store_->Read([](store::Db& db) { return FeedItems().Where(db, {}); });
+    const auto feed = store_->Read([](store::Db& db) { return Tables().feed_items.Where(db, {}); });
     ASSERT_EQ(feed.size(), 1u);
     EXPECT_EQ(feed[0]["id"], "programme:p-1");
     EXPECT_EQ(feed[0]["event_id"], event.id);
     // The staff inbox (default rule) and the open-programme email rule; not the closed one.
     const auto deliveries = store_->Read([&](store::Db& db) {
-      return Deliveries().Where(db, {{"event_id", event.id}});
+      return Tables().deliveries.Where(db, {{"event_id", event.id}});
     });
     ASSERT_EQ(deliveries.size(), 2u);
     EXPECT_EQ(deliveries[0]["channel"], "inbox");
@@ -270,7 +270,8 @@ TEST_F(EventHandlerTest, EventBecomesFeedItemInboxItemAndPlannedDeliveriesOnce) 
     EXPECT_EQ(deliveries[1]["status"], "pending");
     EXPECT_EQ(deliveries[1]["content"]["subject"], "Programme Asia Young Leaders");
     // The inbox item for staff, and its delivery.sent event.
-    const auto inbox = store_->Read([](store::Db& db) { return InboxItems().Where(db, {}); });
+    const auto inbox =
+        store_->Read([](store::Db& db) { return Tables().inbox_items.Where(db, {}); });
     ASSERT_EQ(inbox.size(), 1u);
     EXPECT_EQ(inbox[0]["audience"], "staff");
     EXPECT_EQ(inbox[0]["event"]["topic"], "jilaf.invitations.events");
@@ -318,7 +319,7 @@ TEST(NotificationsMigration, RuleTimesAndWebhookSecretsMoveOut) {
     ASSERT_EQ(due.size(), 1u);
     EXPECT_EQ(due[0].url, "http://hook");
     EXPECT_EQ(due[0].secret, "whsec_old");
-    EXPECT_EQ(Webhooks().Get(db, "w1")["url"], "http://hook");
+    EXPECT_EQ(Tables().webhooks.Get(db, "w1")["url"], "http://hook");
   });
   std::filesystem::remove_all(dir);
 }
