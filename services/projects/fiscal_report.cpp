@@ -5,8 +5,8 @@
 #include <tuple>
 
 #include "common/http/problem.hpp"
-#include "services/projects/handlers.hpp"
 #include "services/projects/queries.hpp"
+#include "services/projects/routes.hpp"
 #include "services/projects/rules.hpp"
 
 namespace jilaf::projects {
@@ -23,8 +23,7 @@ void AddTo(nlohmann::json& row, std::int64_t projects, std::int64_t committed,
 }  // namespace
 
 bool CountedInFiscalReport(std::string_view status) {
-  return status == "approved" || status == "active" || status == "suspended" ||
-         status == "completed" || status == "closed";
+  return rules::IsApprovedOrLater(std::string(status));
 }
 
 FiscalYearReportBuilder::FiscalYearReportBuilder(int fiscal_year) {

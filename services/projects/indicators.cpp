@@ -8,7 +8,7 @@
 #include "common/http/problem.hpp"
 #include "common/http/resource.hpp"
 #include "common/util/clock.hpp"
-#include "services/projects/handlers.hpp"
+#include "services/projects/routes.hpp"
 #include "services/projects/tables.hpp"
 
 namespace jilaf::projects {
@@ -48,9 +48,8 @@ bool ValidPeriod(const std::string& period) {
 }
 
 nlohmann::json Data(store::Db&, const nlohmann::json& doc) {
-  return {{"indicator_id", doc["id"]}, {"project_id", doc["project_id"]}, {"name", doc["name"]},
-          {"unit", doc["unit"]},       {"baseline", doc["baseline"]},     {"target", doc["target"]},
-          {"version", doc["version"]}};
+  return Payload(doc, "indicator_id",
+                 {"project_id", "name", "unit", "baseline", "target", "version"});
 }
 
 // The breakdown of an actual `value`: only the indicator's disaggregation keys, each a
@@ -118,14 +117,6 @@ http::Response CreateIndicator(const http::Request& request, store::Store& store
         doc["actuals"] = nlohmann::json::object();
       },
       Announce(t.indicator, "created", Data));
-}
-
-http::Response ListIndicators(const http::Request& request, store::Store& store) {
-  return ListOfProject(store, request, Tables().indicators);
-}
-
-http::Response GetIndicator(const http::Request& request, store::Store& store) {
-  return aggregate::Get(store, Tables().indicators, request.Param("id"));
 }
 
 http::Response RecordActual(const http::Request& request, store::Store& store) {
