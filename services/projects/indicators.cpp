@@ -42,11 +42,6 @@ nlohmann::json ReadIndicator(const nlohmann::json& body) {
   return doc;
 }
 
-bool ValidPeriod(const std::string& period) {
-  static const std::regex pattern("^[0-9]{4}(-(Q[1-4]|H[12]|0[1-9]|1[0-2]))?$");
-  return std::regex_match(period, pattern);
-}
-
 nlohmann::json Data(store::Db&, const nlohmann::json& doc) {
   return Payload(doc, "indicator_id",
                  {"project_id", "name", "unit", "baseline", "target", "version"});
@@ -121,7 +116,8 @@ http::Response CreateIndicator(const http::Request& request, store::Store& store
 
 http::Response RecordActual(const http::Request& request, store::Store& store) {
   const std::string period = request.Param("period");
-  if (!ValidPeriod(period)) {
+  static const std::regex kPeriod("^[0-9]{4}(-(Q[1-4]|H[12]|0[1-9]|1[0-2]))?$");
+  if (!std::regex_match(period, kPeriod)) {
     throw http::ApiError::BadRequest(
         "path parameter period must be a year (2026), a quarter (2026-Q1), a half (2026-H1) or "
         "a month (2026-04)");

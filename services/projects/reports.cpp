@@ -47,17 +47,6 @@ void CheckCanReport(const nlohmann::json& project) {
   }
 }
 
-// The candidates of the overdue scan, as the rule sees them.
-std::vector<rules::ReportDue> DueOf(const std::vector<nlohmann::json>& docs) {
-  std::vector<rules::ReportDue> out;
-  for (const auto& doc : docs) {
-    std::optional<std::string> notified;
-    if (doc.contains("overdue_notified_for")) notified = doc["overdue_notified_for"];
-    out.push_back({doc["id"], doc["kind"], doc["due_date"], doc["status"], notified});
-  }
-  return out;
-}
-
 }  // namespace
 
 http::Response CreateReport(const http::Request& request, store::Store& store) {
@@ -115,7 +104,7 @@ int ScanOverdueReports(store::Store& store, const std::string& today) {
   const auto& t = Tables();
   return store.Write([&](store::Db& tx) {
     auto docs = queries::ReportsPastDue(tx, today);
-    const auto overdue = rules::NewlyOverdue(DueOf(docs), today);
+    const auto overdue = rules::NewlyOverdue(ReportsDue(docs), today);
     for (const auto& due : overdue) {
       auto& doc = *std::find_if(docs.begin(), docs.end(),
                                 [&](const nlohmann::json& d) { return d["id"] == due.id; });

@@ -172,4 +172,14 @@ std::vector<rules::TrancheMoney> TrancheMoneyOf(store::Db& db, const std::string
   return out;
 }
 
+std::vector<rules::ReportDue> ReportsDue(const std::vector<nlohmann::json>& reports) {
+  std::vector<rules::ReportDue> out;
+  for (const auto& r : reports) {
+    std::optional<std::string> notified;
+    if (r.contains("overdue_notified_for")) notified = r["overdue_notified_for"];
+    out.push_back({r["id"], r["kind"], r["due_date"], r["status"], notified});
+  }
+  return out;
+}
+
 }  // namespace jilaf::projects

@@ -68,5 +68,7 @@ nlohmann::json ProjectOf(store::Db& db, const nlohmann::json& child);
 
 /// The project's tranches as far as money is concerned.
 std::vector<rules::TrancheMoney> TrancheMoneyOf(store::Db& db, const std::string& project_id);
+/// Report documents as reporting obligations.
+std::vector<rules::ReportDue> ReportsDue(const std::vector<nlohmann::json>& reports);
 
 }  // namespace jilaf::projects

@@ -70,15 +70,6 @@ void ApplyPayment(nlohmann::json& doc, const Payment& payment) {
   if (payment.value_date) doc["value_date"] = *payment.value_date;
 }
 
-// The project's reporting obligations.
-std::vector<rules::ReportDue> ReportsOf(store::Db& db, const std::string& project_id) {
-  std::vector<rules::ReportDue> out;
-  for (const auto& r : Tables().reports.Where(db, {{"project_id", project_id}})) {
-    out.push_back({r["id"], r["kind"], r["due_date"], r["status"], std::nullopt});
-  }
-  return out;
-}
-
 // Money and reports rules of a move to `to`, once the payment (if any) is applied.
 void CheckMove(store::Db& db, const nlohmann::json& doc, const std::string& to, bool rerated) {
   const auto project = ProjectOf(db, doc);
@@ -88,7 +79,11 @@ void CheckMove(store::Db& db, const nlohmann::json& doc, const std::string& to, 
                               rules::CommittedJpy(TrancheMoneyOf(db, project["id"]), doc["id"]),
                               doc["amount_jpy"]);
   }
-  if (to == "approved") rules::CheckReportHold(ReportsOf(db, project["id"]), doc["planned_date"]);
+  if (to == "approved") {
+    const auto reports =
+        Tables().reports.Where(db, {{"project_id", project["id"].get<std::string>()}});
+    rules::CheckReportHold(ReportsDue(reports), doc["planned_date"]);
+  }
 }
 
 }  // namespace
