@@ -2,7 +2,6 @@
 
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
-#include "common/http/resource.hpp"
 #include "services/projects/input.hpp"
 #include "services/projects/routes.hpp"
 #include "services/projects/rules.hpp"

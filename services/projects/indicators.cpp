@@ -6,7 +6,6 @@
 
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
-#include "common/http/resource.hpp"
 #include "common/util/clock.hpp"
 #include "services/projects/routes.hpp"
 #include "services/projects/tables.hpp"
@@ -92,11 +91,9 @@ nlohmann::json ReadActual(const nlohmann::json& body, const nlohmann::json& indi
 
 void AnnounceActual(aggregate::Change& change, const nlohmann::json& doc,
                     const std::string& period) {
-  const auto& actual = doc["actuals"][period];
   auto data = Data(change.tx, doc);
+  data.update(aggregate::Pick(doc["actuals"][period], {"value", "breakdown"}));
   data["period"] = period;
-  data["value"] = actual["value"];
-  if (actual.contains("breakdown")) data["breakdown"] = actual["breakdown"];
   change.Emit(Facts(Tables().indicator, "actual_recorded", doc, std::move(data)));
 }
 

@@ -186,10 +186,7 @@ void AnnounceAmendment(aggregate::Change& change, nlohmann::json& project,
   const auto& t = Tables();
   t.projects.Update(change.tx, project);
   auto data = ProjectData(change.tx, project);
-  data["amendment_id"] = amendment["id"];
-  data["amended_by"] = amendment["amended_by"];
-  data["reason"] = amendment["reason"];
-  data["changes"] = amendment["changes"];
+  data.update(Payload(amendment, "amendment_id", {"amended_by", "reason", "changes"}));
   change.Emit(Facts(t.project, "amended", project, std::move(data)));
   change.Respond(CreatedUnderProject(t.amendments, amendment));
 }

@@ -4,7 +4,6 @@
 
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
-#include "common/http/resource.hpp"
 #include "common/util/clock.hpp"
 #include "services/projects/input.hpp"
 #include "services/projects/queries.hpp"
