@@ -2,9 +2,8 @@
 
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
-#include "common/http/resource.hpp"
-#include "services/projects/handlers.hpp"
 #include "services/projects/input.hpp"
+#include "services/projects/routes.hpp"
 #include "services/projects/rules.hpp"
 #include "services/projects/tables.hpp"
 
@@ -45,11 +44,9 @@ void CheckOverlap(store::Db& db, const nlohmann::json& doc) {
 }
 
 nlohmann::json Data(store::Db&, const nlohmann::json& dispatch) {
-  return {{"dispatch_id", dispatch["id"]},  {"project_id", dispatch["project_id"]},
-          {"expert", dispatch["expert"]},   {"role", dispatch["role"]},
-          {"country", dispatch["country"]}, {"from_date", dispatch["from_date"]},
-          {"to_date", dispatch["to_date"]}, {"status", dispatch["status"]},
-          {"version", dispatch["version"]}};
+  return Payload(
+      dispatch, "dispatch_id",
+      {"project_id", "expert", "role", "country", "from_date", "to_date", "status", "version"});
 }
 
 }  // namespace
@@ -70,17 +67,9 @@ http::Response CreateDispatch(const http::Request& request, store::Store& store)
       Announce(Tables().dispatch, "planned", Data));
 }
 
-http::Response ListProjectDispatches(const http::Request& request, store::Store& store) {
-  return ListOfProject(store, request, Tables().dispatches);
-}
-
 http::Response ListDispatches(const http::Request& request, store::Store& store) {
   return aggregate::List(store, request, Tables().dispatches,
                          {{"expert_id", aggregate::Maybe(request.Query("expert_id"))}});
-}
-
-http::Response GetDispatch(const http::Request& request, store::Store& store) {
-  return aggregate::Get(store, Tables().dispatches, request.Param("id"));
 }
 
 http::Response UpdateDispatch(const http::Request& request, store::Store& store) {

@@ -1,12 +1,11 @@
 #include "services/projects/fiscal_report.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <tuple>
 
 #include "common/http/problem.hpp"
-#include "services/projects/handlers.hpp"
 #include "services/projects/queries.hpp"
+#include "services/projects/routes.hpp"
 #include "services/projects/rules.hpp"
 
 namespace jilaf::projects {
@@ -20,11 +19,20 @@ void AddTo(nlohmann::json& row, std::int64_t projects, std::int64_t committed,
   row["disbursed_jpy"] = row["disbursed_jpy"].get<std::int64_t>() + disbursed;
 }
 
+int ParseFiscalYear(const std::string& text) {
+  int fy = 0;
+  if (text.size() != 4 ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+      (fy = std::stoi(text)) < 1989 || fy > 2100) {
+    throw http::ApiError::BadRequest("path parameter fy must be a fiscal year from 1989 to 2100");
+  }
+  return fy;
+}
+
 }  // namespace
 
 bool CountedInFiscalReport(std::string_view status) {
-  return status == "approved" || status == "active" || status == "suspended" ||
-         status == "completed" || status == "closed";
+  return rules::IsApprovedOrLater(std::string(status));
 }
 
 FiscalYearReportBuilder::FiscalYearReportBuilder(int fiscal_year) {
@@ -44,39 +52,13 @@ FiscalYearReportBuilder::FiscalYearReportBuilder(int fiscal_year) {
              {"by_support_type", nlohmann::json::object()}};
 }
 
-void FiscalYearReportBuilder::AddProject(const nlohmann::json& project,
-                                         std::int64_t committed_jpy) {
-  Add(project, 1, committed_jpy, 0);
-}
-
-void FiscalYearReportBuilder::AddPaidTranche(const nlohmann::json& project,
-                                             std::int64_t amount_jpy) {
-  Add(project, 0, 0, amount_jpy);
-}
-
 void FiscalYearReportBuilder::Add(const nlohmann::json& project, std::int64_t projects,
                                   std::int64_t committed, std::int64_t disbursed) {
-  AddTo(report_["by_area"][project["area"].get<std::string>()], projects, committed, disbursed);
-  AddTo(report_["by_country"][project["country"].get<std::string>()], projects, committed,
-        disbursed);
-  AddTo(report_["by_support_type"][project["support_type"].get<std::string>()], projects, committed,
-        disbursed);
+  for (const std::string by : {"area", "country", "support_type"}) {
+    AddTo(report_["by_" + by][project[by].get<std::string>()], projects, committed, disbursed);
+  }
   AddTo(report_["totals"], projects, committed, disbursed);
 }
-
-namespace {
-
-int ParseFiscalYear(const std::string& text) {
-  int fy = 0;
-  if (text.size() != 4 ||
-      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
-      (fy = std::stoi(text)) < 1989 || fy > 2100) {
-    throw http::ApiError::BadRequest("path parameter fy must be a fiscal year from 1989 to 2100");
-  }
-  return fy;
-}
-
-}  // namespace
 
 http::Response FiscalYearReport(const http::Request& request, store::Store& store) {
   const int fy = ParseFiscalYear(request.Param("fy"));

@@ -23,9 +23,13 @@ class FiscalYearReportBuilder {
   [[nodiscard]] const std::string& to() const { return to_; }
 
   /// A counted project whose period starts in the year, with its approved budget.
-  void AddProject(const nlohmann::json& project, std::int64_t committed_jpy);
+  void AddProject(const nlohmann::json& project, std::int64_t committed_jpy) {
+    Add(project, 1, committed_jpy, 0);
+  }
   /// A paid tranche whose value date falls in the year, under its project.
-  void AddPaidTranche(const nlohmann::json& project, std::int64_t amount_jpy);
+  void AddPaidTranche(const nlohmann::json& project, std::int64_t amount_jpy) {
+    Add(project, 0, 0, amount_jpy);
+  }
 
   [[nodiscard]] nlohmann::json Take() { return std::move(report_); }
 

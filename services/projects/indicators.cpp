@@ -6,9 +6,8 @@
 
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
-#include "common/http/resource.hpp"
 #include "common/util/clock.hpp"
-#include "services/projects/handlers.hpp"
+#include "services/projects/routes.hpp"
 #include "services/projects/tables.hpp"
 
 namespace jilaf::projects {
@@ -42,15 +41,9 @@ nlohmann::json ReadIndicator(const nlohmann::json& body) {
   return doc;
 }
 
-bool ValidPeriod(const std::string& period) {
-  static const std::regex pattern("^[0-9]{4}(-(Q[1-4]|H[12]|0[1-9]|1[0-2]))?$");
-  return std::regex_match(period, pattern);
-}
-
 nlohmann::json Data(store::Db&, const nlohmann::json& doc) {
-  return {{"indicator_id", doc["id"]}, {"project_id", doc["project_id"]}, {"name", doc["name"]},
-          {"unit", doc["unit"]},       {"baseline", doc["baseline"]},     {"target", doc["target"]},
-          {"version", doc["version"]}};
+  return Payload(doc, "indicator_id",
+                 {"project_id", "name", "unit", "baseline", "target", "version"});
 }
 
 // The breakdown of an actual `value`: only the indicator's disaggregation keys, each a
@@ -98,11 +91,9 @@ nlohmann::json ReadActual(const nlohmann::json& body, const nlohmann::json& indi
 
 void AnnounceActual(aggregate::Change& change, const nlohmann::json& doc,
                     const std::string& period) {
-  const auto& actual = doc["actuals"][period];
   auto data = Data(change.tx, doc);
+  data.update(aggregate::Pick(doc["actuals"][period], {"value", "breakdown"}));
   data["period"] = period;
-  data["value"] = actual["value"];
-  if (actual.contains("breakdown")) data["breakdown"] = actual["breakdown"];
   change.Emit(Facts(Tables().indicator, "actual_recorded", doc, std::move(data)));
 }
 
@@ -120,17 +111,10 @@ http::Response CreateIndicator(const http::Request& request, store::Store& store
       Announce(t.indicator, "created", Data));
 }
 
-http::Response ListIndicators(const http::Request& request, store::Store& store) {
-  return ListOfProject(store, request, Tables().indicators);
-}
-
-http::Response GetIndicator(const http::Request& request, store::Store& store) {
-  return aggregate::Get(store, Tables().indicators, request.Param("id"));
-}
-
 http::Response RecordActual(const http::Request& request, store::Store& store) {
   const std::string period = request.Param("period");
-  if (!ValidPeriod(period)) {
+  static const std::regex kPeriod("^[0-9]{4}(-(Q[1-4]|H[12]|0[1-9]|1[0-2]))?$");
+  if (!std::regex_match(period, kPeriod)) {
     throw http::ApiError::BadRequest(
         "path parameter period must be a year (2026), a quarter (2026-Q1), a half (2026-H1) or "
         "a month (2026-04)");

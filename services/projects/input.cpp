@@ -1,6 +1,5 @@
 #include "services/projects/input.hpp"
 
-#include "common/http/problem.hpp"
 #include "services/projects/money.hpp"
 
 namespace jilaf::projects {

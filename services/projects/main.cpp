@@ -5,7 +5,6 @@
 #include "common/service/service.hpp"
 #include "common/util/embedded.hpp"
 #include "common/util/text.hpp"
-#include "services/projects/handlers.hpp"
 #include "services/projects/routes.hpp"
 #include "services/projects/tables.hpp"
 

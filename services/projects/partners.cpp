@@ -3,7 +3,7 @@
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
 #include "common/http/resource.hpp"
-#include "services/projects/handlers.hpp"
+#include "services/projects/routes.hpp"
 #include "services/projects/tables.hpp"
 
 namespace jilaf::projects {
@@ -32,11 +32,7 @@ nlohmann::json ReadPartner(const nlohmann::json& body) {
 }
 
 nlohmann::json PartnerData(store::Db&, const nlohmann::json& doc) {
-  return {{"partner_id", doc["id"]},
-          {"name", doc["name"]},
-          {"country", doc["country"]},
-          {"kind", doc["kind"]},
-          {"version", doc["version"]}};
+  return Payload(doc, "partner_id", {"name", "country", "kind", "version"});
 }
 
 }  // namespace
@@ -53,10 +49,6 @@ http::Response ListPartners(const http::Request& request, store::Store& store) {
                          {{"country", aggregate::Maybe(country)}});
 }
 
-http::Response GetPartner(const http::Request& request, store::Store& store) {
-  return aggregate::Get(store, Tables().partners, request.Param("id"));
-}
-
 http::Response UpdatePartner(const http::Request& request, store::Store& store) {
   const auto patch = http::ParseJsonBody(request);
   return aggregate::Modify(
@@ -71,8 +63,8 @@ http::Response UpdatePartner(const http::Request& request, store::Store& store) 
 }
 
 http::Response DeletePartner(const http::Request& request, store::Store& store) {
-  return DeleteRecord(
-      store, request, Tables().partner,
+  return aggregate::Remove(
+      store, request, Tables().partner, request.Param("id"),
       [](aggregate::Change& change, nlohmann::json& doc) {
         const auto used =
             Tables().projects.Count(change.tx, {{"partner_id", doc["id"].get<std::string>()}});

@@ -5,9 +5,9 @@
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
 #include "common/http/resource.hpp"
-#include "services/projects/handlers.hpp"
 #include "services/projects/input.hpp"
 #include "services/projects/queries.hpp"
+#include "services/projects/routes.hpp"
 #include "services/projects/rules.hpp"
 #include "services/projects/tables.hpp"
 
@@ -58,27 +58,6 @@ nlohmann::json Editable(const nlohmann::json& doc) {
   if (out.contains("budget")) out["budget"].erase("amount_jpy");
   return out;
 }
-
-}  // namespace
-
-nlohmann::json ProjectData(const nlohmann::json& doc) {
-  return {{"project_id", doc["id"]},
-          {"title", doc["title"]},
-          {"status", doc["status"]},
-          {"country", doc["country"]},
-          {"partner_id", doc["partner_id"]},
-          {"area", doc["area"]},
-          {"support_type", doc["support_type"]},
-          {"fiscal_year", doc["fiscal_year"]},
-          {"start_date", doc["start_date"]},
-          {"end_date", doc["end_date"]},
-          {"budget", doc["budget"]},
-          {"version", doc["version"]}};
-}
-
-namespace {
-
-nlohmann::json Data(store::Db&, const nlohmann::json& doc) { return ProjectData(doc); }
 
 // The members a PATCH body touches.
 std::vector<std::string> Touched(const nlohmann::json& patch) {
@@ -136,18 +115,19 @@ void CheckUnderReview(const nlohmann::json& project) {
   }
 }
 
+// 201 for a record listed under its project: Location is the project's collection of them.
+http::Response CreatedUnderProject(const aggregate::DocTable& table, const nlohmann::json& doc) {
+  auto response = aggregate::DocResponse(doc, 201);
+  response.SetHeader("Location", "/v1/projects/" + doc.at("project_id").get<std::string>() + "/" +
+                                     table.spec().name);
+  return response;
+}
+
 void AnnounceReview(aggregate::Change& change, const nlohmann::json& review) {
   const auto& t = Tables();
   const std::string project_id = review["project_id"];
-  change.Emit({"review",
-               "recorded",
-               project_id,
-               "projects/" + project_id,
-               {{"review_id", review["id"]},
-                {"project_id", review["project_id"]},
-                {"reviewer", review["reviewer"]},
-                {"decision", review["decision"]},
-                {"comment", review["comment"]}}});
+  change.Emit({"review", "recorded", project_id, "projects/" + project_id,
+               Payload(review, "review_id", {"project_id", "reviewer", "decision", "comment"})});
   change.Respond(CreatedUnderProject(t.reviews, review));
 }
 
@@ -179,7 +159,7 @@ AmendmentInput ReadAmendment(const nlohmann::json& body, const nlohmann::json& p
 }
 
 // Applies the amendment to the project; returns its `changes` (old and new of each member).
-nlohmann::json Amend(store::Db& db, nlohmann::json& project, const AmendmentInput& input) {
+nlohmann::json ApplyAmendment(store::Db& db, nlohmann::json& project, const AmendmentInput& input) {
   rules::CheckAmendable(project["status"]);
   nlohmann::json changes = nlohmann::json::object();
   if (!input.budget.is_null()) {
@@ -205,16 +185,19 @@ void AnnounceAmendment(aggregate::Change& change, nlohmann::json& project,
                        const nlohmann::json& amendment) {
   const auto& t = Tables();
   t.projects.Update(change.tx, project);
-  auto data = ProjectData(project);
-  data["amendment_id"] = amendment["id"];
-  data["amended_by"] = amendment["amended_by"];
-  data["reason"] = amendment["reason"];
-  data["changes"] = amendment["changes"];
+  auto data = ProjectData(change.tx, project);
+  data.update(Payload(amendment, "amendment_id", {"amended_by", "reason", "changes"}));
   change.Emit(Facts(t.project, "amended", project, std::move(data)));
   change.Respond(CreatedUnderProject(t.amendments, amendment));
 }
 
 }  // namespace
+
+nlohmann::json ProjectData(store::Db&, const nlohmann::json& project) {
+  return Payload(project, "project_id",
+                 {"title", "status", "country", "partner_id", "area", "support_type", "fiscal_year",
+                  "start_date", "end_date", "budget", "version"});
+}
 
 http::Response CreateProject(const http::Request& request, store::Store& store) {
   const auto body = http::ParseJsonBody(request);
@@ -225,7 +208,7 @@ http::Response CreateProject(const http::Request& request, store::Store& store) 
         doc["status"] = "proposed";
         doc["status_history"] = nlohmann::json::array();
       },
-      Announce(Tables().project, "created", Data));
+      Announce(Tables().project, "created", ProjectData));
 }
 
 http::Response ListProjects(const http::Request& request, store::Store& store) {
@@ -242,10 +225,6 @@ http::Response ListProjects(const http::Request& request, store::Store& store) {
                           {"partner_id", aggregate::Maybe(request.Query("partner_id"))}});
 }
 
-http::Response GetProject(const http::Request& request, store::Store& store) {
-  return aggregate::Get(store, Tables().projects, request.Param("id"));
-}
-
 http::Response UpdateProject(const http::Request& request, store::Store& store) {
   const auto patch = http::ParseJsonBody(request);
   return aggregate::Modify(
@@ -254,12 +233,12 @@ http::Response UpdateProject(const http::Request& request, store::Store& store) 
         rules::CheckDirectChange(doc["status"], Touched(patch));
         doc.update(ReadProject(change.tx, aggregate::MergePatch(Editable(doc), patch)));
       },
-      Announce(Tables().project, "updated", Data));
+      Announce(Tables().project, "updated", ProjectData));
 }
 
 http::Response DeleteProject(const http::Request& request, store::Store& store) {
-  return DeleteRecord(store, request, Tables().project, CheckDeletable,
-                      Announce(Tables().project, "deleted", Data));
+  return aggregate::Remove(store, request, Tables().project, request.Param("id"), CheckDeletable,
+                           Announce(Tables().project, "deleted", ProjectData));
 }
 
 http::Response TransitionProject(const http::Request& request, store::Store& store) {
@@ -269,7 +248,7 @@ http::Response TransitionProject(const http::Request& request, store::Store& sto
   in.Finish();
   return aggregate::Transition(
       store, request, Tables().project,
-      Moves(Tables().project, rules::ProjectStates(), Data, input.reason.value_or("")),
+      Moves(Tables().project, rules::ProjectStates(), ProjectData, input.reason.value_or("")),
       request.Param("id"), input, [&](aggregate::Change& change, nlohmann::json& doc) {
         CheckReviews(change.tx, doc["id"], input.to);
       });
@@ -288,10 +267,6 @@ http::Response CreateReview(const http::Request& request, store::Store& store) {
       AnnounceReview);
 }
 
-http::Response ListReviews(const http::Request& request, store::Store& store) {
-  return ListOfProject(store, request, Tables().reviews);
-}
-
 http::Response CreateAmendment(const http::Request& request, store::Store& store) {
   const auto body = http::ParseJsonBody(request);
   const auto& t = Tables();
@@ -304,7 +279,7 @@ http::Response CreateAmendment(const http::Request& request, store::Store& store
         }
         const auto input = ReadAmendment(body, parent);
         project = parent;
-        amendment["changes"] = Amend(change.tx, project, input);
+        amendment["changes"] = ApplyAmendment(change.tx, project, input);
         amendment["project_id"] = project["id"];
         amendment["reason"] = input.reason;
         amendment["amended_by"] = request.principal.subject;
@@ -314,8 +289,18 @@ http::Response CreateAmendment(const http::Request& request, store::Store& store
       });
 }
 
-http::Response ListAmendments(const http::Request& request, store::Store& store) {
-  return ListOfProject(store, request, Tables().amendments);
+http::Response PublishSnapshots(const http::Request& request, store::Store& store) {
+  const auto& t = Tables();
+  // Keyed like the change events (Facts): by project, so a tranche's snapshot follows its changes.
+  const auto of = [](const aggregate::Kind& kind, DataOf data) {
+    return aggregate::SnapshotOf{
+        kind.table, kind.aggregate, [&kind, data](store::Db& db, const nlohmann::json& doc) {
+          auto facts = Facts(kind, "snapshot", doc, data(db, doc));
+          return events::SnapshotItem{facts.key, facts.subject, std::move(facts.data)};
+        }};
+  };
+  return aggregate::Snapshots(store, request, t.events,
+                              {of(t.project, ProjectData), of(t.tranche, TrancheData)});
 }
 
 }  // namespace jilaf::projects

@@ -47,8 +47,4 @@ void AddFiscalYearFigures(store::Db& db, int fiscal_year, FiscalYearReportBuilde
   }
 }
 
-std::string SnapshotPage(const std::string& table) {
-  return "SELECT seq, doc FROM " + table + " WHERE seq > ?1 ORDER BY seq LIMIT ?2";
-}
-
 }  // namespace jilaf::projects::queries

@@ -25,7 +25,4 @@ void DeleteProjectChildren(store::Db& tx, const std::string& project_id);
 /// Feeds the year's counted projects and paid tranches into `report`.
 void AddFiscalYearFigures(store::Db& db, int fiscal_year, FiscalYearReportBuilder& report);
 
-/// The snapshot page query of a table: `(seq, doc)` with `seq > ?1`, at most `?2` rows.
-std::string SnapshotPage(const std::string& table);
-
 }  // namespace jilaf::projects::queries

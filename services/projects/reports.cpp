@@ -4,11 +4,10 @@
 
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
-#include "common/http/resource.hpp"
 #include "common/util/clock.hpp"
-#include "services/projects/handlers.hpp"
 #include "services/projects/input.hpp"
 #include "services/projects/queries.hpp"
+#include "services/projects/routes.hpp"
 #include "services/projects/rules.hpp"
 #include "services/projects/tables.hpp"
 
@@ -30,16 +29,13 @@ nlohmann::json ReadReport(const nlohmann::json& body) {
   return doc;
 }
 
-nlohmann::json ReportData(const nlohmann::json& report, const nlohmann::json& project) {
-  return {{"report_id", report["id"]},         {"project_id", project["id"]},
-          {"project_title", project["title"]}, {"partner_id", project["partner_id"]},
-          {"country", project["country"]},     {"kind", report["kind"]},
-          {"due_date", report["due_date"]},    {"status", report["status"]},
-          {"version", report["version"]}};
-}
-
-nlohmann::json Data(store::Db& db, const nlohmann::json& doc) {
-  return ReportData(doc, ProjectOf(db, doc));
+// The facts every report event carries, with its project's.
+nlohmann::json ReportData(store::Db& db, const nlohmann::json& report) {
+  const auto project = ProjectOf(db, report);
+  auto data = Payload(report, "report_id", {"project_id", "kind", "due_date", "status", "version"});
+  data.update(aggregate::Pick(project, {"partner_id", "country"}));
+  data["project_title"] = project["title"];
+  return data;
 }
 
 void CheckCanReport(const nlohmann::json& project) {
@@ -48,17 +44,6 @@ void CheckCanReport(const nlohmann::json& project) {
                                    project["status"].get<std::string>() + " project")
         .With("status", project["status"]);
   }
-}
-
-// The candidates of the overdue scan, as the rule sees them.
-std::vector<rules::ReportDue> DueOf(const std::vector<nlohmann::json>& docs) {
-  std::vector<rules::ReportDue> out;
-  for (const auto& doc : docs) {
-    std::optional<std::string> notified;
-    if (doc.contains("overdue_notified_for")) notified = doc["overdue_notified_for"];
-    out.push_back({doc["id"], doc["kind"], doc["due_date"], doc["status"], notified});
-  }
-  return out;
 }
 
 }  // namespace
@@ -74,15 +59,7 @@ http::Response CreateReport(const http::Request& request, store::Store& store) {
         doc["status"] = "due";
         doc["status_history"] = nlohmann::json::array();
       },
-      Announce(t.report, "scheduled", Data));
-}
-
-http::Response ListReports(const http::Request& request, store::Store& store) {
-  return ListOfProject(store, request, Tables().reports);
-}
-
-http::Response GetReport(const http::Request& request, store::Store& store) {
-  return aggregate::Get(store, Tables().reports, request.Param("id"));
+      Announce(t.report, "scheduled", ReportData));
 }
 
 http::Response UpdateReport(const http::Request& request, store::Store& store) {
@@ -101,7 +78,7 @@ http::Response UpdateReport(const http::Request& request, store::Store& store) {
         doc.erase("period_to");
         doc.update(changed);
       },
-      Announce(Tables().report, "updated", Data));
+      Announce(Tables().report, "updated", ReportData));
 }
 
 http::Response TransitionReport(const http::Request& request, store::Store& store) {
@@ -115,7 +92,7 @@ http::Response TransitionReport(const http::Request& request, store::Store& stor
   in.Finish();
   return aggregate::Transition(
       store, request, Tables().report,
-      Moves(Tables().report, rules::ReportStates(), Data, input.reason.value_or("")),
+      Moves(Tables().report, rules::ReportStates(), ReportData, input.reason.value_or("")),
       request.Param("id"), input, [&](aggregate::Change&, nlohmann::json& doc) {
         if (input.to == "submitted") doc["submitted_at"] = util::NowRfc3339();
         if (document_url) doc["document_url"] = *document_url;
@@ -126,14 +103,13 @@ int ScanOverdueReports(store::Store& store, const std::string& today) {
   const auto& t = Tables();
   return store.Write([&](store::Db& tx) {
     auto docs = queries::ReportsPastDue(tx, today);
-    const auto overdue = rules::NewlyOverdue(DueOf(docs), today);
+    const auto overdue = rules::NewlyOverdue(ReportsDue(docs), today);
     for (const auto& due : overdue) {
       auto& doc = *std::find_if(docs.begin(), docs.end(),
                                 [&](const nlohmann::json& d) { return d["id"] == due.id; });
       doc["overdue_notified_for"] = due.due_date;
       queries::MarkOverdueNotified(tx, due.id, due.due_date);
-      const auto project = ProjectOf(tx, doc);
-      auto data = ReportData(doc, project);
+      auto data = ReportData(tx, doc);
       data["as_of"] = today;
       // A scheduled scan has no request: its events start their own traces.
       t.events.Publish(tx, Facts(t.report, "overdue", doc, std::move(data)), {});

@@ -93,11 +93,9 @@ void CheckNoOverlap(const std::vector<DispatchPeriod>& existing, const DispatchP
 /// Dispatches need a project whose support type includes expert dispatch.
 void CheckDispatchAllowed(const std::string& support_type);
 
-}  // namespace jilaf::projects::rules
-
-namespace jilaf::projects::rules {
 /// Tranches need a project whose support type includes financing.
 void CheckFinancingAllowed(const std::string& support_type);
 /// Tranches are planned and approved only on an approved or active project.
 void CheckProjectCanDisburse(const std::string& project_status);
+
 }  // namespace jilaf::projects::rules

@@ -1,8 +1,5 @@
 #include "services/projects/tables.hpp"
 
-#include "common/http/idempotency.hpp"
-#include "common/http/resource.hpp"
-
 namespace jilaf::projects {
 namespace {
 
@@ -130,15 +127,18 @@ const ProjectTables& Tables() {
   return tables;
 }
 
-std::string Subject(const aggregate::DocTable& table, const nlohmann::json& doc) {
-  return table.spec().name + "/" + doc.at("id").get<std::string>();
-}
-
 aggregate::EventFacts Facts(const aggregate::Kind& kind, std::string what,
                             const nlohmann::json& doc, nlohmann::json data) {
   std::string key = doc.value("project_id", doc.at("id").get<std::string>());
-  return {kind.aggregate, std::move(what), std::move(key), Subject(kind.table, doc),
-          std::move(data)};
+  std::string subject = kind.table.spec().name + "/" + doc.at("id").get<std::string>();
+  return {kind.aggregate, std::move(what), std::move(key), std::move(subject), std::move(data)};
+}
+
+nlohmann::json Payload(const nlohmann::json& doc, const char* id_name,
+                       std::initializer_list<const char*> keys) {
+  auto data = aggregate::Pick(doc, keys);
+  data[id_name] = doc.at("id");
+  return data;
 }
 
 aggregate::Announce Announce(const aggregate::Kind& kind, std::string what, DataOf data) {
@@ -164,37 +164,6 @@ nlohmann::json ProjectOf(store::Db& db, const nlohmann::json& child) {
   return Tables().projects.Get(db, child.at("project_id").get<std::string>());
 }
 
-http::Response ListOfProject(store::Store& store, const http::Request& request,
-                             const aggregate::DocTable& table) {
-  const auto page = http::ParsePage(request);
-  const std::string& project_id = request.Param("id");
-  return http::Response::Json(200, store.Read([&](store::Db& db) {
-    static_cast<void>(Tables().projects.Get(db, project_id));  // 404 without the project
-    return table.List(db, page, {{"project_id", project_id}});
-  }));
-}
-
-http::Response DeleteRecord(store::Store& store, const http::Request& request,
-                            const aggregate::Kind& kind, const aggregate::Rule& rule,
-                            const aggregate::Announce& announce) {
-  return store.Write([&](store::Db& tx) {
-    aggregate::Change change(tx, request, kind.events);
-    auto doc = kind.table.Get(tx, request.Param("id"));
-    http::RequireIfMatch(request, doc.at("version").get<std::int64_t>());
-    if (rule) rule(change, doc);
-    kind.table.Delete(tx, doc.at("id").get<std::string>());
-    if (announce) announce(change, doc);
-    return http::Response::Empty(204);
-  });
-}
-
-http::Response CreatedUnderProject(const aggregate::DocTable& table, const nlohmann::json& doc) {
-  auto response = aggregate::DocResponse(doc, 201);
-  response.SetHeader("Location", "/v1/projects/" + doc.at("project_id").get<std::string>() + "/" +
-                                     table.spec().name);
-  return response;
-}
-
 std::vector<rules::TrancheMoney> TrancheMoneyOf(store::Db& db, const std::string& project_id) {
   std::vector<rules::TrancheMoney> out;
   for (const auto& t : Tables().tranches.Where(db, {{"project_id", project_id}})) {
@@ -203,10 +172,12 @@ std::vector<rules::TrancheMoney> TrancheMoneyOf(store::Db& db, const std::string
   return out;
 }
 
-std::vector<rules::ReportDue> ReportsOf(store::Db& db, const std::string& project_id) {
+std::vector<rules::ReportDue> ReportsDue(const std::vector<nlohmann::json>& reports) {
   std::vector<rules::ReportDue> out;
-  for (const auto& r : Tables().reports.Where(db, {{"project_id", project_id}})) {
-    out.push_back({r["id"], r["kind"], r["due_date"], r["status"], std::nullopt});
+  for (const auto& r : reports) {
+    std::optional<std::string> notified;
+    if (r.contains("overdue_notified_for")) notified = r["overdue_notified_for"];
+    out.push_back({r["id"], r["kind"], r["due_date"], r["status"], notified});
   }
   return out;
 }

@@ -5,9 +5,9 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/aggregate/sequences.hpp"
-#include "common/http/message.hpp"
 #include "common/store/store.hpp"
 #include "services/projects/rules.hpp"
 
@@ -45,13 +45,14 @@ struct ProjectTables {
 /// The one instance.
 const ProjectTables& Tables();
 
-/// The event subject of a document: "tranches/<id>".
-std::string Subject(const aggregate::DocTable& table, const nlohmann::json& doc);
-
 /// The facts of an event about `doc` of `kind`, keyed by its project (its own id for partners
 /// and projects), so that a project's events stay in order.
 aggregate::EventFacts Facts(const aggregate::Kind& kind, std::string what,
                             const nlohmann::json& doc, nlohmann::json data);
+
+/// An event payload: the members `keys` of `doc` (those present) and its id as `id_name`.
+nlohmann::json Payload(const nlohmann::json& doc, const char* id_name,
+                       std::initializer_list<const char*> keys);
 
 /// The payload of a kind's events, from its document (reading its project where needed).
 using DataOf = std::function<nlohmann::json(store::Db&, const nlohmann::json& doc)>;
@@ -65,24 +66,9 @@ aggregate::Lifecycle Moves(const aggregate::Kind& kind, const domain::StateMachi
 /// The project a child document (tranche, report...) belongs to.
 nlohmann::json ProjectOf(store::Db& db, const nlohmann::json& child);
 
-/// GET /v1/projects/{id}/<children>: one page of the project's rows of `table`; 404 when there
-/// is no such project.
-http::Response ListOfProject(store::Store& store, const http::Request& request,
-                             const aggregate::DocTable& table);
-
-/// DELETE: loads the record (404), checks If-Match (428/412), runs `rule` (which may refuse or
-/// clean up), deletes it, runs `announce` with the deleted document, answers 204.
-http::Response DeleteRecord(store::Store& store, const http::Request& request,
-                            const aggregate::Kind& kind, const aggregate::Rule& rule,
-                            const aggregate::Announce& announce);
-
-/// 201 for a record listed under its project (reviews, amendments): Location is the project's
-/// collection of them.
-http::Response CreatedUnderProject(const aggregate::DocTable& table, const nlohmann::json& doc);
-
 /// The project's tranches as far as money is concerned.
 std::vector<rules::TrancheMoney> TrancheMoneyOf(store::Db& db, const std::string& project_id);
-/// The project's reporting obligations.
-std::vector<rules::ReportDue> ReportsOf(store::Db& db, const std::string& project_id);
+/// Report documents as reporting obligations.
+std::vector<rules::ReportDue> ReportsDue(const std::vector<nlohmann::json>& reports);
 
 }  // namespace jilaf::projects

@@ -2,10 +2,9 @@
 
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
-#include "common/http/resource.hpp"
-#include "services/projects/handlers.hpp"
 #include "services/projects/input.hpp"
 #include "services/projects/money.hpp"
+#include "services/projects/routes.hpp"
 #include "services/projects/rules.hpp"
 #include "services/projects/tables.hpp"
 
@@ -22,31 +21,6 @@ nlohmann::json ReadTranche(const nlohmann::json& body) {
   doc["note"] = in.OptionalString("note", 2000).value_or("");
   in.Finish();
   return doc;
-}
-
-}  // namespace
-
-nlohmann::json TrancheData(const nlohmann::json& tranche, const nlohmann::json& project) {
-  return {{"tranche_id", tranche["id"]},
-          {"project_id", project["id"]},
-          {"status", tranche["status"]},
-          {"amount", tranche["amount"]},
-          {"currency", tranche["currency"]},
-          {"exchange_rate", tranche["exchange_rate"]},
-          {"amount_jpy", tranche["amount_jpy"]},
-          {"planned_date", tranche["planned_date"]},
-          {"value_date", tranche["value_date"]},
-          {"country", project["country"]},
-          {"area", project["area"]},
-          {"support_type", project["support_type"]},
-          {"project_fiscal_year", project["fiscal_year"]},
-          {"version", tranche["version"]}};
-}
-
-namespace {
-
-nlohmann::json Data(store::Db& db, const nlohmann::json& doc) {
-  return TrancheData(doc, ProjectOf(db, doc));
 }
 
 void CheckEditable(const nlohmann::json& doc) {
@@ -104,10 +78,24 @@ void CheckMove(store::Db& db, const nlohmann::json& doc, const std::string& to, 
                               rules::CommittedJpy(TrancheMoneyOf(db, project["id"]), doc["id"]),
                               doc["amount_jpy"]);
   }
-  if (to == "approved") rules::CheckReportHold(ReportsOf(db, project["id"]), doc["planned_date"]);
+  if (to == "approved") {
+    const auto reports =
+        Tables().reports.Where(db, {{"project_id", project["id"].get<std::string>()}});
+    rules::CheckReportHold(ReportsDue(reports), doc["planned_date"]);
+  }
 }
 
 }  // namespace
+
+nlohmann::json TrancheData(store::Db& db, const nlohmann::json& tranche) {
+  const auto project = ProjectOf(db, tranche);
+  auto data = Payload(tranche, "tranche_id",
+                      {"project_id", "status", "amount", "currency", "exchange_rate", "amount_jpy",
+                       "planned_date", "value_date", "version"});
+  data.update(aggregate::Pick(project, {"country", "area", "support_type"}));
+  data["project_fiscal_year"] = project["fiscal_year"];
+  return data;
+}
 
 http::Response CreateTranche(const http::Request& request, store::Store& store) {
   const auto& t = Tables();
@@ -121,15 +109,7 @@ http::Response CreateTranche(const http::Request& request, store::Store& store) 
         doc["status"] = "planned";
         doc["status_history"] = nlohmann::json::array();
       },
-      Announce(t.tranche, "planned", Data));
-}
-
-http::Response ListTranches(const http::Request& request, store::Store& store) {
-  return ListOfProject(store, request, Tables().tranches);
-}
-
-http::Response GetTranche(const http::Request& request, store::Store& store) {
-  return aggregate::Get(store, Tables().tranches, request.Param("id"));
+      Announce(t.tranche, "planned", TrancheData));
 }
 
 http::Response UpdateTranche(const http::Request& request, store::Store& store) {
@@ -145,7 +125,7 @@ http::Response UpdateTranche(const http::Request& request, store::Store& store) 
         }
         doc.update(ReadTranche(aggregate::MergePatch(editable, patch)));
       },
-      Announce(Tables().tranche, "updated", Data));
+      Announce(Tables().tranche, "updated", TrancheData));
 }
 
 http::Response TransitionTranche(const http::Request& request, store::Store& store) {
@@ -154,12 +134,13 @@ http::Response TransitionTranche(const http::Request& request, store::Store& sto
   const auto input = aggregate::ReadTransition(in);
   const auto payment = ReadPayment(in, input.to);
   in.Finish();
-  return aggregate::Transition(
-      store, request, Tables().tranche, Moves(Tables().tranche, rules::TrancheStates(), Data),
-      request.Param("id"), input, [&](aggregate::Change& change, nlohmann::json& doc) {
-        ApplyPayment(doc, payment);
-        CheckMove(change.tx, doc, input.to, payment.rate.has_value());
-      });
+  return aggregate::Transition(store, request, Tables().tranche,
+                               Moves(Tables().tranche, rules::TrancheStates(), TrancheData),
+                               request.Param("id"), input,
+                               [&](aggregate::Change& change, nlohmann::json& doc) {
+                                 ApplyPayment(doc, payment);
+                                 CheckMove(change.tx, doc, input.to, payment.rate.has_value());
+                               });
 }
 
 }  // namespace jilaf::projects

@@ -11,7 +11,7 @@
 #include "common/events/outbox.hpp"
 #include "common/http/idempotency.hpp"
 #include "common/http/problem.hpp"
-#include "services/projects/handlers.hpp"
+#include "services/projects/routes.hpp"
 #include "services/projects/tables.hpp"
 #include "tests/support/process.hpp"
 
@@ -251,7 +251,7 @@ TEST_F(ProjectsApiTest, EveryCreatingEndpointNamesEachBadField) {
 
 TEST_F(ProjectsApiTest, UpdatesNeedIfMatchAndValidateTheMergedDocument) {
   const auto partner = Partner();
-  auto r = Call(GetPartner, http::Method::kGet, {{"id", partner}});
+  auto r = Call(GetRecord<&ProjectTables::partners>, http::Method::kGet, {{"id", partner}});
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(Call(UpdatePartner, http::Method::kPatch, {{"id", partner}}, {{"name", "New"}}).status,
             428);
@@ -328,7 +328,7 @@ TEST_F(ProjectsApiTest, ProjectLifeWithMoneyReportsAndAmendments) {
   EXPECT_EQ(r.body["changes"]["end_date"]["new"], "2027-06-30");
 
   // Now the money fits, but the report is still missing.
-  auto tranche = Call(GetTranche, http::Method::kGet, {{"id", second}});
+  auto tranche = Call(GetRecord<&ProjectTables::tranches>, http::Method::kGet, {{"id", second}});
   r = Move(second, tranche.etag, {"approved"});
   EXPECT_EQ(r.status, 409);
   EXPECT_EQ(r.body["slug"], "report-outstanding");
@@ -379,7 +379,8 @@ TEST_F(ProjectsApiTest, OverdueScanAnnouncesEachMissedDueDateOnce) {
   EXPECT_EQ(ScanOverdueReports(*store_, "2026-06-01"), 1);
   EXPECT_EQ(ScanOverdueReports(*store_, "2026-06-02"), 0);
   // The announcement does not change the report's version (ETag).
-  EXPECT_EQ(Call(GetReport, http::Method::kGet, {{"id", report}}).etag, r.etag);
+  EXPECT_EQ(Call(GetRecord<&ProjectTables::reports>, http::Method::kGet, {{"id", report}}).etag,
+            r.etag);
   // A new due date is a new obligation to miss.
   r = Call(UpdateReport, http::Method::kPatch, {{"id", report}}, {{"due_date", "2026-06-30"}},
            r.etag);
