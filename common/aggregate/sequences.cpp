@@ -78,43 +78,47 @@ http::Response Create(store::Store& store, const http::Request& request, const K
   });
 }
 
-http::Response Modify(store::Store& store, const http::Request& request, const Kind& kind,
-                      std::string_view id, const Rule& rule, const Announce& announce) {
+namespace {
+
+enum class Ending { kUpdate, kDelete };
+
+// The one sequence behind Modify, Amend and Remove: load (404), If-Match when asked, the rule,
+// then the versioned update or the delete, then the announcement.
+http::Response LoadChangeStore(store::Store& store, const http::Request& request, const Kind& kind,
+                               std::string_view id, bool if_match, Ending ending, const Rule& rule,
+                               const Announce& announce) {
   return store.Write([&](store::Db& tx) {
     Change change(tx, request, kind.events);
     auto doc = kind.table.Get(tx, id);
-    http::RequireIfMatch(request, doc.at("version").get<std::int64_t>());
+    if (if_match) http::RequireIfMatch(request, doc.at("version").get<std::int64_t>());
     if (rule) rule(change, doc);
-    kind.table.Update(tx, doc);
+    if (ending == Ending::kDelete) {
+      kind.table.Delete(tx, id);
+    } else {
+      kind.table.Update(tx, doc);
+    }
     if (announce) announce(change, doc);
-    return Answer(change, doc, 200, kind.table);
+    if (ending == Ending::kUpdate) return Answer(change, doc, 200, kind.table);
+    if (auto& custom = change.response()) return std::move(*custom);
+    return http::Response::Empty(204);
   });
+}
+
+}  // namespace
+
+http::Response Modify(store::Store& store, const http::Request& request, const Kind& kind,
+                      std::string_view id, const Rule& rule, const Announce& announce) {
+  return LoadChangeStore(store, request, kind, id, true, Ending::kUpdate, rule, announce);
 }
 
 http::Response Amend(store::Store& store, const http::Request& request, const Kind& kind,
                      std::string_view id, const Rule& rule, const Announce& announce) {
-  return store.Write([&](store::Db& tx) {
-    Change change(tx, request, kind.events);
-    auto doc = kind.table.Get(tx, id);
-    if (rule) rule(change, doc);
-    kind.table.Update(tx, doc);
-    if (announce) announce(change, doc);
-    return Answer(change, doc, 200, kind.table);
-  });
+  return LoadChangeStore(store, request, kind, id, false, Ending::kUpdate, rule, announce);
 }
 
 http::Response Remove(store::Store& store, const http::Request& request, const Kind& kind,
                       std::string_view id, const Rule& rule, const Announce& announce) {
-  return store.Write([&](store::Db& tx) {
-    Change change(tx, request, kind.events);
-    auto doc = kind.table.Get(tx, id);
-    http::RequireIfMatch(request, doc.at("version").get<std::int64_t>());
-    if (rule) rule(change, doc);
-    kind.table.Delete(tx, id);
-    if (announce) announce(change, doc);
-    if (auto& custom = change.response()) return std::move(*custom);
-    return http::Response::Empty(204);
-  });
+  return LoadChangeStore(store, request, kind, id, true, Ending::kDelete, rule, announce);
 }
 
 TransitionInput ReadTransition(http::ObjectReader& in) {

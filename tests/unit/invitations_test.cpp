@@ -3,9 +3,6 @@
 // handlers in-process against a real SQLite store (no HTTP).
 #include <gtest/gtest.h>
 
-#include "common/domain/error.hpp"
-#include "common/http/problem.hpp"
-
 #include <filesystem>
 
 #include "common/events/outbox.hpp"
@@ -18,21 +15,14 @@
 #include "services/invitations/routes.hpp"
 #include "services/invitations/schema.hpp"
 #include "services/invitations/tables.hpp"
+#include "tests/support/domain_errors.hpp"
 #include "tests/support/keys.hpp"
 #include "tests/support/process.hpp"
 
 namespace jilaf::invitations {
 namespace {
 
-// Runs `fn`; a broken domain rule (domain::Error) is rethrown as the problem the API answers.
-template <typename Fn>
-void DomainAsHttp(Fn& fn) {
-  try {
-    fn();
-  } catch (const domain::Error& error) {
-    throw http::ToApiError(error);
-  }
-}
+using testing::DomainAsHttp;
 
 template <typename Fn>
 http::ApiError Problem(Fn fn) {

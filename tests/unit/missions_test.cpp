@@ -2,8 +2,6 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
-#include "common/domain/error.hpp"
-#include "common/http/problem.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -19,20 +17,13 @@
 #include "services/missions/routes.hpp"
 #include "services/missions/rules.hpp"
 #include "services/missions/schema.hpp"
+#include "tests/support/domain_errors.hpp"
 #include "tests/support/process.hpp"
 
 namespace jilaf::missions {
 namespace {
 
-// Runs `fn`; a broken domain rule (domain::Error) is rethrown as the problem the API answers.
-template <typename Fn>
-void DomainAsHttp(Fn& fn) {
-  try {
-    fn();
-  } catch (const domain::Error& error) {
-    throw http::ToApiError(error);
-  }
-}
+using testing::DomainAsHttp;
 
 using nlohmann::json;
 

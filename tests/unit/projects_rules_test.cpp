@@ -1,7 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "common/domain/error.hpp"
-#include "common/http/problem.hpp"
+#include "tests/support/domain_errors.hpp"
 
 #include <set>
 
@@ -12,15 +11,7 @@
 namespace jilaf::projects {
 namespace {
 
-// Runs `fn`; a broken domain rule (domain::Error) is rethrown as the problem the API answers.
-template <typename Fn>
-void DomainAsHttp(Fn& fn) {
-  try {
-    fn();
-  } catch (const domain::Error& error) {
-    throw http::ToApiError(error);
-  }
-}
+using testing::DomainAsHttp;
 
 // Runs `fn`, expects an ApiError with this status and slug, returns it for closer checks.
 template <typename Fn>
