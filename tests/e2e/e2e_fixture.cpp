@@ -212,21 +212,26 @@ testing::HttpResult E2eTest::Call(const RunningService& service, const std::stri
                                   const std::string& target, const std::string& body,
                                   const std::string& token,
                                   std::vector<std::pair<std::string, std::string>> headers) {
-  if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
-  testing::HttpClient client("127.0.0.1", static_cast<std::uint16_t>(service.http_port));
-  auto result = client.RequestHonouringRetryAfter(method, target, body, headers);
-  RecordResponse(service.name, method, target, result);  // for the OpenAPI contract check
-  return result;
+  return Send(service, method, target, body, token, std::move(headers), /*retry=*/true);
 }
 
 testing::HttpResult E2eTest::CallOnce(const RunningService& service, const std::string& method,
                                       const std::string& target, const std::string& body,
                                       const std::string& token,
                                       std::vector<std::pair<std::string, std::string>> headers) {
+  return Send(service, method, target, body, token, std::move(headers), /*retry=*/false);
+}
+
+testing::HttpResult E2eTest::Send(const RunningService& service, const std::string& method,
+                                  const std::string& target, const std::string& body,
+                                  const std::string& token,
+                                  std::vector<std::pair<std::string, std::string>> headers,
+                                  bool retry) {
   if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
   testing::HttpClient client("127.0.0.1", static_cast<std::uint16_t>(service.http_port));
-  auto result = client.Request(method, target, body, headers);
-  RecordResponse(service.name, method, target, result);
+  auto result = retry ? client.RequestHonouringRetryAfter(method, target, body, headers)
+                      : client.Request(method, target, body, headers);
+  RecordResponse(service.name, method, target, result);  // for the OpenAPI contract check
   return result;
 }
 

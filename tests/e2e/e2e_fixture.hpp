@@ -135,6 +135,10 @@ class E2eTest : public ::testing::Test {
  private:
   RunningService& Start(const std::string& name, const std::string& binary,
                         std::vector<std::string> extra, const std::string& db_path);
+  testing::HttpResult Send(const RunningService& service, const std::string& method,
+                           const std::string& target, const std::string& body,
+                           const std::string& token,
+                           std::vector<std::pair<std::string, std::string>> headers, bool retry);
 };
 
 }  // namespace jilaf::e2e
