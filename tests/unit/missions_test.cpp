@@ -609,6 +609,26 @@ TEST_F(MissionsStoreTest, TransitionsRecordTheirReasonInStatusHistory) {
 
 // Migration 3: a document stored with `history` entries carrying `note` reads back with
 // `status_history` entries carrying `reason`.
+TEST_F(MissionsStoreTest, AnAlumnusIsInvitedToATargetOnce) {
+  const auto invited = [&](const std::string& at) {
+    return store_->Write(
+        [&](store::Db& tx) { return RecordInvitation(tx, "a1", "seminar", "s1", 2026, at); });
+  };
+  store_->Write([](store::Db& tx) {
+    InsertAlumnusOnce(tx, {{"id", "a1"},
+                           {"nomination_id", "n1"},
+                           {"email", "Lan@example.org"},
+                           {"country", "VN"},
+                           {"fiscal_year", 2026},
+                           {"created_at", "2026-05-01T00:00:00Z"}});
+  });
+  EXPECT_TRUE(invited("2026-06-01T00:00:00Z"));   // the first invitation is recorded
+  EXPECT_FALSE(invited("2026-06-02T00:00:00Z"));  // a second one to the same target is not
+  const auto engagements = store_->Read([](store::Db& db) { return Engagements(db, "a1"); });
+  ASSERT_EQ(engagements.size(), 1u);
+  EXPECT_EQ(engagements[0]["invited_at"], "2026-06-01T00:00:00Z");
+}
+
 TEST_F(MissionsStoreTest, MigrationMovesHistoryToStatusHistory) {
   const std::string path = dir_ + "/old.db";
   auto before = Migrations();
