@@ -55,6 +55,11 @@ Metrics::Metrics(std::shared_ptr<prometheus::Registry> registry)
                                 .Help("Write jobs that failed (rolled back)")
                                 .Register(*registry)
                                 .Add({})),
+      store_pruned_rows(prometheus::BuildCounter()
+                            .Name("jilaf_store_pruned_rows_total")
+                            .Help("Rows deleted by retention: published outbox rows, inbox rows "
+                                  "below the log start, expired idempotency keys")
+                            .Register(*registry)),
       outbox_pending(prometheus::BuildGauge()
                          .Name("jilaf_outbox_pending")
                          .Help("Committed events not yet acknowledged by Kafka")

@@ -13,6 +13,7 @@
 #include "common/http/pipeline.hpp"
 #include "common/http/server.hpp"
 #include "common/log/log.hpp"
+#include "common/util/clock.hpp"
 
 namespace jilaf::service {
 namespace {
@@ -103,6 +104,16 @@ void ServiceConfig::Register(config::Flags& flags) {
             "Most write jobs folded into one SQLite commit (1 = one commit per request, a "
             "benchmark reference).");
   flags.String("log-level", &log_level, "debug, info, warn or error.");
+  // Retention of the bookkeeping tables (common/service/housekeeping.hpp).
+  flags.Int("outbox-retention-s", &retention.outbox_retention_s, 0, 365LL * 24 * 3600,
+            "Seconds a published outbox row is kept before it is pruned (the topic is the "
+            "record; unpublished rows are never pruned).");
+  flags.Int("housekeeping-interval-s", &retention.interval_s, 0, 24 * 3600,
+            "Seconds between housekeeping passes: published outbox rows, expired idempotency "
+            "keys (24 h), free pages returned to the file system. 0 turns them off.");
+  flags.Int("inbox-prune-interval-s", &retention.inbox_prune_interval_s, 0, 24 * 3600,
+            "Seconds between prunes of each consumer's inbox below its partitions' log start "
+            "(messages Kafka no longer holds cannot be redelivered). 0 turns them off.");
   // Rate limits (common/http/rate_limit.hpp): token buckets, 0 requests/s switches one off.
   flags.Int("rate-limit-address-rps", &rate_limit.address_per_second, 0, 10000000,
             "Requests per second one client address may make, all routes together (0 = off).");
@@ -203,6 +214,11 @@ Service::Service(ServiceConfig config, std::vector<store::MigrationSet> migratio
   relay_options.client_id = config_.name;
   relay_options.message_timeout_ms = static_cast<int>(config_.kafka_message_timeout_ms);
   relay_ = std::make_unique<events::OutboxRelay>(*store_, relay_options, *metrics_);
+  if (config_.retention.interval_s > 0) {
+    scheduler_.Every("housekeeping", std::chrono::seconds(config_.retention.interval_s), [this] {
+      RunHousekeeping(*store_, config_.retention, metrics_.get(), util::NowUnixMs());
+    });
+  }
 }
 
 Service::~Service() = default;
@@ -211,6 +227,7 @@ void Service::SetOpenApi(std::string_view document) { openapi_ = std::string(doc
 
 void Service::AddConsumer(events::ConsumerOptions options, events::EventHandler handler) {
   options.brokers = config_.kafka_brokers;
+  options.inbox_prune_interval = std::chrono::seconds(config_.retention.inbox_prune_interval_s);
   consumers_.push_back(std::make_unique<events::Consumer>(*store_, std::move(options),
                                                           std::move(handler), *metrics_));
 }

@@ -15,6 +15,7 @@
 #include "common/http/rate_limit.hpp"
 #include "common/http/router.hpp"
 #include "common/metrics/metrics.hpp"
+#include "common/service/housekeeping.hpp"
 #include "common/service/scheduler.hpp"
 #include "common/store/store.hpp"
 
@@ -44,6 +45,7 @@ struct ServiceConfig {
   std::int64_t drain_timeout_ms = 10000;
   std::int64_t max_commit_batch = 256;
   http::RateLimitOptions rate_limit;
+  RetentionOptions retention;
   std::string log_level = "info";
 
   /// Registers every shared flag.
