@@ -44,6 +44,9 @@ struct ServiceConfig {
   std::int64_t drain_timeout_ms = 10000;
   std::int64_t max_commit_batch = 256;
   http::RateLimitOptions rate_limit;
+  /// Origins of the browser portals allowed to call the API (comma-separated; none by default).
+  std::string cors_allowed_origins;
+  std::int64_t cors_max_age_seconds = 600;
   std::string log_level = "info";
 
   /// Registers every shared flag.
