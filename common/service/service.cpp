@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/audit/audit.hpp"
+#include "common/http/api_docs.hpp"
 #include "common/http/cors.hpp"
 #include "common/http/idempotency.hpp"
 #include "common/http/pipeline.hpp"
@@ -239,6 +240,8 @@ int Service::Run(http::Router api) {
       response.SetHeader("Content-Type", "application/json");
       return response;
     });
+    // The same document rendered for people, with "Try it out" (docs/api.md).
+    http::AddApiDocs(api, "JILAF " + config_.name);
   }
   http::Runtime api_runtime(static_cast<std::size_t>(config_.io_threads),
                             static_cast<std::size_t>(config_.workers));

@@ -81,7 +81,7 @@ class Service {
   [[nodiscard]] Scheduler& scheduler() { return scheduler_; }
 
   /// Serves `document` (the service's OpenAPI 3.1 description, JSON) at GET /openapi.json on the
-  /// API port, without authentication.
+  /// API port, without authentication, and its rendered reference at GET /docs.
   void SetOpenApi(std::string_view document);
 
   /// Adds a consumer that starts with Run().
