@@ -8,6 +8,7 @@
 
 #include "common/http/pipeline.hpp"
 #include "common/http/rate_limit.hpp"
+#include "common/service/service.hpp"
 #include "tests/support/keys.hpp"
 
 namespace jilaf::http {
@@ -261,3 +262,24 @@ TEST_F(CorsPipelineTest, OptionsWithoutOriginIsStillRouted) {
 
 }  // namespace
 }  // namespace jilaf::http
+
+namespace jilaf::service {
+namespace {
+
+TEST(CorsConfiguration, AWildcardOrPathStopsTheServiceAtStart) {
+  ServiceConfig config;
+  config.jwt_public_key = "jwt-public.pem";
+  config.db_path = "service.db";
+  EXPECT_FALSE(config.Validate().has_value());
+  config.cors_allowed_origins = "https://portal.example.org, http://127.0.0.1:5173";
+  EXPECT_FALSE(config.Validate().has_value());
+  for (const char* bad : {"*", "https://portal.example.org/app", "null"}) {
+    config.cors_allowed_origins = bad;
+    const auto error = config.Validate();
+    ASSERT_TRUE(error.has_value()) << bad;
+    EXPECT_NE(error->find("--cors-allowed-origins"), std::string::npos) << *error;
+  }
+}
+
+}  // namespace
+}  // namespace jilaf::service
