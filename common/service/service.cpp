@@ -255,9 +255,9 @@ int Service::Run(http::Router api) {
       AdminRoutes(*store_, *relay_, *metrics_, shutting_down_), nullptr, nullptr, "admin");
   api_pipeline->SetRateLimiter(
       std::make_shared<http::RateLimiter>(config_.rate_limit, metrics_.get()));
+  // The list was checked by Validate() at start; here it is only read.
   http::CorsOptions cors{{}, config_.cors_max_age_seconds};
-  (void)http::ParseAllowedOrigins(config_.cors_allowed_origins,
-                                  cors.allowed_origins);  // Validate()
+  (void)http::ParseAllowedOrigins(config_.cors_allowed_origins, cors.allowed_origins);
   api_pipeline->SetCors(std::make_shared<const http::CorsPolicy>(std::move(cors)));
   auto* m = metrics_.get();
   auto api_options = ApiServerOptions(config_);
