@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/audit/audit.hpp"
+#include "common/http/api_docs.hpp"
+#include "common/http/cors.hpp"
 #include "common/http/idempotency.hpp"
 #include "common/http/pipeline.hpp"
 #include "common/http/server.hpp"
@@ -114,11 +116,20 @@ void ServiceConfig::Register(config::Flags& flags) {
   flags.Int("inbox-prune-interval-s", &retention.inbox_prune_interval_s, 0, 24 * 3600,
             "Seconds between prunes of each consumer's inbox below its partitions' log start "
             "(messages Kafka no longer holds cannot be redelivered). 0 turns them off.");
+  flags.String("cors-allowed-origins", &cors_allowed_origins,
+               "Comma-separated origins (scheme://host[:port]) of browser portals allowed to call "
+               "the API, e.g. https://portal.example.org; empty allows none.");
+  flags.Int("cors-max-age-seconds", &cors_max_age_seconds, 0, 86400,
+            "How long a browser may reuse a CORS preflight answer (Access-Control-Max-Age).");
   // Rate limits (common/http/rate_limit.hpp): token buckets, 0 requests/s switches one off.
   flags.Int("rate-limit-address-rps", &rate_limit.address_per_second, 0, 10000000,
             "Requests per second one client address may make, all routes together (0 = off).");
   flags.Int("rate-limit-address-burst", &rate_limit.address_burst, 1, 10000000,
             "Requests one client address may make at once above its rate.");
+  flags.Int("rate-limit-preflight-rps", &rate_limit.preflight_per_second, 0, 10000000,
+            "CORS preflights (OPTIONS) per second one client address may make (0 = off).");
+  flags.Int("rate-limit-preflight-burst", &rate_limit.preflight_burst, 1, 10000000,
+            "CORS preflights one client address may make at once above its rate.");
   flags.Int("rate-limit-read-rps", &rate_limit.read_per_second, 0, 10000000,
             "Reads (GET, HEAD) per second per principal (0 = off).");
   flags.Int("rate-limit-read-burst", &rate_limit.read_burst, 1, 10000000,
@@ -146,6 +157,10 @@ std::optional<std::string> ServiceConfig::Validate() const {
   }
   if (http_port != 0 && http_port == admin_port) {
     return "--http-port and --admin-port must differ (both " + std::to_string(http_port) + ")";
+  }
+  std::vector<std::string> origins;
+  if (auto error = http::ParseAllowedOrigins(cors_allowed_origins, origins)) {
+    return "--cors-allowed-origins (JILAF_CORS_ALLOWED_ORIGINS): " + *error;
   }
   if (kafka_brokers.empty()) return "--kafka-brokers (JILAF_KAFKA_BROKERS) must not be empty";
   log::Level level;
@@ -242,6 +257,8 @@ int Service::Run(http::Router api) {
       response.SetHeader("Content-Type", "application/json");
       return response;
     });
+    // The same document rendered for people, with "Try it out" (docs/api.md).
+    http::AddApiDocs(api, "JILAF " + config_.name);
   }
   http::Runtime api_runtime(static_cast<std::size_t>(config_.io_threads),
                             static_cast<std::size_t>(config_.workers));
@@ -255,6 +272,10 @@ int Service::Run(http::Router api) {
       AdminRoutes(*store_, *relay_, *metrics_, shutting_down_), nullptr, nullptr, "admin");
   api_pipeline->SetRateLimiter(
       std::make_shared<http::RateLimiter>(config_.rate_limit, metrics_.get()));
+  // The list was checked by Validate() at start; here it is only read.
+  http::CorsOptions cors{{}, config_.cors_max_age_seconds};
+  (void)http::ParseAllowedOrigins(config_.cors_allowed_origins, cors.allowed_origins);
+  api_pipeline->SetCors(std::make_shared<const http::CorsPolicy>(std::move(cors)));
   auto* m = metrics_.get();
   auto api_options = ApiServerOptions(config_);
   api_options.run_inline = [api_pipeline](http::Request& request) {

@@ -46,6 +46,9 @@ struct ServiceConfig {
   std::int64_t max_commit_batch = 256;
   http::RateLimitOptions rate_limit;
   RetentionOptions retention;
+  /// Origins of the browser portals allowed to call the API (comma-separated; none by default).
+  std::string cors_allowed_origins;
+  std::int64_t cors_max_age_seconds = 600;
   std::string log_level = "info";
 
   /// Registers every shared flag.
@@ -80,7 +83,7 @@ class Service {
   [[nodiscard]] Scheduler& scheduler() { return scheduler_; }
 
   /// Serves `document` (the service's OpenAPI 3.1 description, JSON) at GET /openapi.json on the
-  /// API port, without authentication.
+  /// API port, without authentication, and its rendered reference at GET /docs.
   void SetOpenApi(std::string_view document);
 
   /// Adds a consumer that starts with Run().
