@@ -1,16 +1,12 @@
 // The inbox pruned against the real broker: a consumer forgets the events whose messages Kafka
 // no longer holds, and only those, so a replay from the log start applies nothing twice and an
 // event produced afterwards is still applied once.
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafkacpp.h>
-
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <thread>
 
 #include "common/events/consumer.hpp"
-#include "common/events/kafka_config.hpp"
 #include "common/metrics/metrics.hpp"
 #include "common/util/ids.hpp"
 #include "tests/e2e/e2e_fixture.hpp"
@@ -19,69 +15,6 @@ namespace jilaf::e2e {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Runs one admin request on a fresh client and waits for its result event (or fails the test).
-template <typename Request>
-void Admin(const std::string& bootstrap, rd_kafka_event_type_t expected, Request request) {
-  char error[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), error, sizeof error);
-  rd_kafka_t* client = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
-  ASSERT_NE(client, nullptr) << error;
-  rd_kafka_queue_t* queue = rd_kafka_queue_new(client);
-  request(client, queue);
-  rd_kafka_event_t* result = rd_kafka_queue_poll(queue, 60000);
-  ASSERT_NE(result, nullptr) << "no admin result within 60 s";
-  EXPECT_EQ(rd_kafka_event_type(result), expected);
-  EXPECT_EQ(rd_kafka_event_error(result), RD_KAFKA_RESP_ERR_NO_ERROR)
-      << rd_kafka_event_error_string(result);
-  rd_kafka_event_destroy(result);
-  rd_kafka_queue_destroy(queue);
-  rd_kafka_destroy(client);
-}
-
-void CreateTopic(const std::string& bootstrap, const std::string& topic) {
-  Admin(bootstrap, RD_KAFKA_EVENT_CREATETOPICS_RESULT, [&](rd_kafka_t* client, auto* queue) {
-    char error[512];
-    rd_kafka_NewTopic_t* spec = rd_kafka_NewTopic_new(topic.c_str(), 1, 1, error, sizeof error);
-    rd_kafka_CreateTopics(client, &spec, 1, nullptr, queue);
-    rd_kafka_NewTopic_destroy(spec);
-  });
-}
-
-// Moves the partition's log start to `offset`, as retention would by deleting old segments.
-void DeleteRecordsBefore(const std::string& bootstrap, const std::string& topic,
-                         std::int64_t offset) {
-  Admin(bootstrap, RD_KAFKA_EVENT_DELETERECORDS_RESULT, [&](rd_kafka_t* client, auto* queue) {
-    rd_kafka_topic_partition_list_t* before = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(before, topic.c_str(), 0)->offset = offset;
-    rd_kafka_DeleteRecords_t* request = rd_kafka_DeleteRecords_new(before);
-    rd_kafka_DeleteRecords(client, &request, 1, nullptr, queue);
-    rd_kafka_DeleteRecords_destroy(request);
-    rd_kafka_topic_partition_list_destroy(before);
-  });
-}
-
-void Produce(const std::string& bootstrap, const std::string& topic, int count) {
-  auto conf = events::MakeConf(events::ProducerProperties(bootstrap, "retention-test", 30000));
-  std::string error;
-  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), error));
-  ASSERT_TRUE(producer) << error;
-  for (int i = 0; i < count; ++i) {
-    const std::string id = util::NewTimeOrderedUuid();
-    auto event = events::MakeEvent("/jilaf/test", "jilaf.test.thing.created", id, "things/" + id,
-                                   "/schemas/test.json", {{"n", i}});
-    events::Headers headers;
-    std::string value;
-    events::ToKafka(event, headers, value);
-    RdKafka::Headers* kafka_headers = RdKafka::Headers::create();
-    for (const auto& [name, header] : headers) kafka_headers->add(name, header);
-    ASSERT_EQ(producer->produce(topic, 0, RdKafka::Producer::RK_MSG_COPY, value.data(),
-                                value.size(), id.data(), id.size(), 0, kafka_headers, nullptr),
-              RdKafka::ERR_NO_ERROR);
-  }
-  ASSERT_EQ(producer->flush(30000), RdKafka::ERR_NO_ERROR);
-}
 
 class InboxRetentionE2e : public E2eTest {
  protected:
@@ -99,8 +32,8 @@ class InboxRetentionE2e : public E2eTest {
 
 TEST_F(InboxRetentionE2e, RowsOfMessagesGoneFromThePartitionArePrunedAndNothingAppliesTwice) {
   const std::string topic = "test.inbox-retention." + util::RandomHex(6);
-  CreateTopic(bootstrap_, topic);
-  Produce(bootstrap_, topic, 20);
+  CreateTopic(topic);
+  ProduceTestEvents(topic, 20);
 
   store::Store store({dir_ + "/consumer.db"}, {events::InboxMigrations()});
   metrics::Metrics metrics;
@@ -130,7 +63,7 @@ TEST_F(InboxRetentionE2e, RowsOfMessagesGoneFromThePartitionArePrunedAndNothingA
   ASSERT_TRUE(Eventually([&] { return applied == 20; })) << applied;
   EXPECT_EQ(inbox_rows().first, 20);
 
-  DeleteRecordsBefore(bootstrap_, topic, 12);
+  DeleteRecordsBefore(topic, 12);
   ASSERT_TRUE(Eventually([&] { return inbox_rows().first == 8; })) << inbox_rows().first;
   EXPECT_EQ(inbox_rows().second, 12);
   consumer->Stop();
@@ -138,7 +71,7 @@ TEST_F(InboxRetentionE2e, RowsOfMessagesGoneFromThePartitionArePrunedAndNothingA
 
   // A replay from the log start (offsets 12..19) finds every event in the inbox.
   KafkaCtl("reset-offsets " + options.name + " " + topic);
-  Produce(bootstrap_, topic, 1);
+  ProduceTestEvents(topic, 1);
   consumer = run();
   consumer->Start();
   auto& duplicates = metrics.events_duplicates.Add({{"consumer", options.name}, {"topic", topic}});
