@@ -105,13 +105,15 @@ keycloak_start() {
   url="http://127.0.0.1:$port"
   printf '%s\n' "$url" >"$dir/url"
   : >"$dir/keycloak.log"
+  # --hostname: the issuer in tokens and discovery is this URL whatever Host header a client
+  # sends, so the services' --oidc-issuer matches every token.
   # kc.sh may run the JVM twice (a re-build, then the server): $! is the leader of a process
   # group of its own, which is what keycloak_stop signals.
   KC_BOOTSTRAP_ADMIN_USERNAME="$KEYCLOAK_ADMIN_USER" \
     KC_BOOTSTRAP_ADMIN_PASSWORD="$KEYCLOAK_ADMIN_PASSWORD" \
     JAVA_OPTS_KC_HEAP="-Xms128m -Xmx${JILAF_KEYCLOAK_HEAP:-768m}" \
     spawn_detached "$dir/keycloak.log" "$dir/home/bin/kc.sh" start-dev \
-    --http-host 127.0.0.1 --http-port "$port" \
+    --http-host 127.0.0.1 --http-port "$port" --hostname "$url" \
     --import-realm \
     --log-level WARN,org.keycloak.services:INFO
   pid=$!
