@@ -83,9 +83,11 @@ keycloak_pid() {
 _keycloak_instance_home() {
   local cache="$1" home="$2" part
   mkdir -p -- "$home/data/import"
-  [[ -x $home/bin/kc.sh ]] || cp -R -- "$cache/bin" "$home/bin"
+  # Renewed on every start, so that a new pinned version never runs with an old bin/.
+  rm -rf -- "$home/bin"
+  cp -R -- "$cache/bin" "$home/bin"
   for part in lib conf themes providers version.txt; do
-    [[ -e $home/$part ]] || ln -s -- "$cache/$part" "$home/$part"
+    ln -sfn -- "$cache/$part" "$home/$part"
   done
 }
 
@@ -143,13 +145,4 @@ keycloak_stop() {
     wait_pid_exit "$pid" 5 || warn "keycloak (pid $pid) survived SIGKILL"
   fi
   rm -f -- "$dir/keycloak.pid"
-}
-
-# keycloak_token URL USER PASSWORD [CLIENT]: an access token by the password grant.
-keycloak_token() {
-  local url="$1" user="$2" password="$3" client="${4:-jilaf-portal}"
-  curl -fsS "$url/realms/jilaf/protocol/openid-connect/token" \
-    -d grant_type=password -d client_id="$client" \
-    --data-urlencode username="$user" --data-urlencode password="$password" |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
 }
