@@ -2,10 +2,6 @@
 // for the whole run (JILAF_TEST_KEYCLOAK_URL, realms from scripts/keycloak/) and the services
 // trust its `jilaf` realm beside their static development key. Tokens come from Keycloak itself:
 // the password grant for the realm's test users, client credentials for the service account.
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/types.h>
-
 #include <fstream>
 #include <regex>
 
@@ -78,7 +74,13 @@ class IdpTest : public E2eTest {
   }
 
   void TearDown() override {
-    if (paused_pid_ > 0) ::kill(-paused_pid_, SIGCONT);  // never leave Keycloak frozen
+    // Never leave the shared Keycloak frozen or stopped for the tests after this one.
+    if (keycloak_disturbed_) {
+      std::string state;
+      testing::RunCommand(Env("JILAF_TEST_KEYCLOAK_CTL") + " status", &state);
+      if (state.rfind("paused", 0) == 0) KeycloakCtl("resume");
+      if (state.rfind("stopped", 0) == 0) KeycloakCtl("start");
+    }
     E2eTest::TearDown();
   }
 
@@ -161,23 +163,21 @@ class IdpTest : public E2eTest {
         30s);
   }
 
-  // Freezes Keycloak (SIGSTOP to its process group): connections are accepted by the kernel but
-  // never answered, the way a hung or partitioned provider looks to its clients.
-  void PauseKeycloak() {
-    const auto pid = std::stoi(Env("JILAF_TEST_KEYCLOAK_PID"));
-    ASSERT_GT(pid, 1);
-    paused_pid_ = pid;
-    ASSERT_EQ(::kill(-pid, SIGSTOP), 0);
-  }
-  void ResumeKeycloak() {
-    ASSERT_EQ(::kill(-paused_pid_, SIGCONT), 0);
-    paused_pid_ = 0;
+  // Runs scripts/keycloak-ctl COMMAND on the shared test Keycloak; true on exit status 0.
+  bool KeycloakCtl(const std::string& command) {
+    const auto ctl = Env("JILAF_TEST_KEYCLOAK_CTL");
+    EXPECT_FALSE(ctl.empty()) << "JILAF_TEST_KEYCLOAK_CTL is not set (see scripts/test)";
+    if (ctl.empty()) return false;
+    std::string output;
+    const int status = testing::RunCommand(ctl + " " + command + " 2>&1", &output);
+    EXPECT_EQ(status, 0) << "keycloak-ctl " << command << ": " << output;
+    return status == 0;
   }
 
   std::string url_;
   std::string issuer_;
   std::uint16_t port_ = 0;
-  pid_t paused_pid_ = 0;
+  bool keycloak_disturbed_ = false;
 };
 
 const std::string kProgramme =
@@ -311,7 +311,7 @@ TEST_F(IdpTest, RotatedRealmKeyIsAcceptedAfterTheRefresh) {
   }
 }
 
-TEST_F(IdpTest, CachedKeysKeepWorkingWhileKeycloakIsDown) {
+TEST_F(IdpTest, CachedKeysKeepWorkingWhileKeycloakIsStopped) {
   auto& projects = StartProjects();
   auto& notifications = StartNotifications();
   WaitForIdentity(projects, "ok");
@@ -319,16 +319,33 @@ TEST_F(IdpTest, CachedKeysKeepWorkingWhileKeycloakIsDown) {
   // Tokens taken before the outage, not yet shown to the services (so not in their token cache).
   const auto staff = UserToken("staff");
   const auto service = ServiceToken();
-  PauseKeycloak();
+  keycloak_disturbed_ = true;
+  ASSERT_TRUE(KeycloakCtl("stop"));
   WaitForIdentity(projects, "stale");
   WaitForIdentity(notifications, "stale");
   // Stale is reported, not fatal: the services stay ready and verify with the cached keys.
   EXPECT_EQ(Admin(projects, "/readyz").status, 200);
   EXPECT_EQ(Call(projects, "GET", "/v1/projects", {}, staff).status, 200);
   EXPECT_EQ(Call(notifications, "GET", "/v1/inbox", {}, service).status, 200);
-  ResumeKeycloak();
-  WaitForIdentity(projects, "ok");
-  WaitForIdentity(notifications, "ok");
+  ASSERT_TRUE(KeycloakCtl("start"));  // same port, same database: same keys
+  keycloak_disturbed_ = false;
+  WaitForIdentity(projects, "ok", 120s);
+  EXPECT_EQ(Call(projects, "GET", "/v1/projects", {}, UserToken("viewer")).status, 200);
+}
+
+TEST_F(IdpTest, CachedKeysKeepWorkingWhileKeycloakHangs) {
+  auto& missions = StartMissions();
+  WaitForIdentity(missions, "ok");
+  const auto staff = UserToken("staff");
+  // Frozen (SIGSTOP): connections are accepted but never answered, like a hung provider; the
+  // refresher's requests time out instead of being refused.
+  keycloak_disturbed_ = true;
+  ASSERT_TRUE(KeycloakCtl("pause"));
+  WaitForIdentity(missions, "stale");
+  EXPECT_EQ(Call(missions, "GET", "/v1/missions", {}, staff).status, 200);
+  ASSERT_TRUE(KeycloakCtl("resume"));
+  keycloak_disturbed_ = false;
+  WaitForIdentity(missions, "ok");
 }
 
 }  // namespace
