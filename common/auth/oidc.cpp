@@ -188,10 +188,8 @@ KeySource::Lookup OidcKeySource::Find(std::string_view kid) const {
   }
   if (const auto it = keys->keys.find(kid); it != keys->keys.end()) return {it->second, {}};
   if (const auto it = keys->refused.find(kid); it != keys->refused.end()) {
-    return {nullptr, "token kid " + std::string(kid) +
-                         " names a key the JWKS offers but this "
-                         "service refuses: " +
-                         it->second};
+    return {nullptr,
+            "token kid " + std::string(kid) + " names a key this service refuses: " + it->second};
   }
   {
     std::lock_guard lock(mutex_);
