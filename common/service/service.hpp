@@ -33,6 +33,18 @@ struct ServiceConfig {
   std::string jwt_public_key;
   std::string jwt_issuer = "jilaf-dev";
   std::string jwt_audience = "jilaf-backoffice";
+  /// OpenID Connect issuer (docs/operations.md "Identity provider"); empty: none.
+  std::string oidc_issuer;
+  std::string oidc_audience;
+  std::string oidc_role_claims = "roles";
+  std::string oidc_role_map;
+  std::string oidc_user_id_claim = "sub";
+  std::int64_t oidc_max_token_lifetime_s = 86400;
+  std::int64_t oidc_refresh_min_s = 60;
+  std::int64_t oidc_refresh_max_s = 3600;
+  std::int64_t oidc_key_max_age_s = 86400;
+  std::int64_t oidc_fetch_timeout_ms = 5000;
+  std::int64_t oidc_max_document_bytes = 256 * 1024;
   std::int64_t io_threads = 2;
   std::int64_t workers = 32;
   std::int64_t body_limit = 1024 * 1024;
@@ -56,6 +68,10 @@ struct ServiceConfig {
   /// Checks values that depend on each other or on the file system; returns a message naming
   /// the setting, or nullopt.
   [[nodiscard]] std::optional<std::string> Validate() const;
+  /// The token verifier these settings describe: the static key (if any) and the OpenID Connect
+  /// issuer (if any), whose keys start loading in the background. Throws std::runtime_error
+  /// naming the setting.
+  [[nodiscard]] std::shared_ptr<const auth::JwtVerifier> BuildVerifier() const;
 };
 
 /// Parses flags and environment for a service with its default ports; prints the problem and
