@@ -120,6 +120,11 @@ ensure_packages() {
       openjdk-17-jre-headless | maven)
         _have_java17_and_maven && continue
         ;;
+      npm)
+        # A Node.js build that bundles npm (e.g. NodeSource's nodejs) conflicts with Debian's
+        # npm package: any working npm will do.
+        command -v npm >/dev/null 2>&1 && continue
+        ;;
     esac
     status="$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)"
     [[ $status == installed ]] || missing+=("$pkg")
