@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/aggregate/search.hpp"
 #include "common/aggregate/sequences.hpp"
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
@@ -170,22 +171,52 @@ http::Response GetNomination(const http::Request& request, Context& context) {
   });
 }
 
-http::Response ListNominations(const http::Request& request, Context& context) {
-  const auto page = http::ParsePage(request);
+namespace {
+
+// The filters every nomination list accepts beside `q`.
+aggregate::Filters NominationFilters(const http::Request& request) {
   const auto status = request.Query("status");
   if (status && !NominationMachine().IsState(*status)) {
-    throw http::ApiError::BadRequest("query parameter status is not a nomination status");
+    throw http::ApiError::BadRequest("query parameter status is not a nomination status")
+        .With("field", "status");
   }
-  const aggregate::Filters filters = {
-      {"programme_id", request.Param("id")},
-      {"status", aggregate::Maybe(status)},
-      {"nationality", aggregate::Maybe(http::QueryCountry(request, "nationality"))}};
+  return {{"status", aggregate::Maybe(status)},
+          {"nationality", aggregate::Maybe(http::QueryCountry(request, "nationality"))},
+          {"fiscal_year", aggregate::Maybe(http::QueryInt(request, "fiscal_year", 1900, 2200))}};
+}
+
+// One page (listed or searched), each item as the caller's role may see it.
+nlohmann::json FindNominations(store::Db& db, const http::Request& request, Context& context,
+                               aggregate::Filters filters, const std::string& programme_id) {
+  auto names = aggregate::FilterNames(filters);
+  if (programme_id.empty()) names.emplace_back("programme_id");
+  auto query = aggregate::ReadListQuery(request, names);
   const View view = ViewFor(request.principal);
+  query.page.masked = view == View::kViewer;
+  filters.emplace_back("programme_id", programme_id.empty()
+                                           ? aggregate::Maybe(request.Query("programme_id"))
+                                           : aggregate::FilterValue(programme_id));
+  return aggregate::FindIn(db, query, Nominations(), filters,
+                           [&](store::Db& read, nlohmann::json doc) {
+                             return RenderForView(read, context.cipher, doc, view);
+                           });
+}
+
+}  // namespace
+
+http::Response ListNominations(const http::Request& request, Context& context) {
+  const auto filters = NominationFilters(request);
   return context.store.Read([&](store::Db& db) {
     (void)Programmes().Get(db, request.Param("id"));
-    auto body = Nominations().List(db, page, filters);
-    for (auto& item : body["items"]) item = RenderForView(db, context.cipher, item, view);
-    return http::Response::Json(200, body);
+    return http::Response::Json(
+        200, FindNominations(db, request, context, filters, request.Param("id")));
+  });
+}
+
+http::Response SearchNominations(const http::Request& request, Context& context) {
+  const auto filters = NominationFilters(request);
+  return context.store.Read([&](store::Db& db) {
+    return http::Response::Json(200, FindNominations(db, request, context, filters, {}));
   });
 }
 

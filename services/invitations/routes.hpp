@@ -42,8 +42,11 @@ http::Response TransitionProgramme(const http::Request& request, Context& contex
 http::Response CreateNomination(const http::Request& request, Context& context);
 /// GET /v1/nominations/{id}, with its ETag, as the caller's role may see it.
 http::Response GetNomination(const http::Request& request, Context& context);
-/// GET /v1/programmes/{id}/nominations: filters status, nationality; cursor pagination.
+/// GET /v1/programmes/{id}/nominations: `q` (aggregate/search.hpp) and filters status,
+/// nationality, fiscal_year; paged; JSON or CSV.
 http::Response ListNominations(const http::Request& request, Context& context);
+/// GET /v1/nominations: the same across every programme and year, plus a programme_id filter.
+http::Response SearchNominations(const http::Request& request, Context& context);
 /// POST /v1/nominations/{id}/transitions {"to", "reason"} with If-Match: the rules of BeginMove
 /// and FinishMove; answers the nomination and the ids promoted from the waitlist.
 http::Response TransitionNominationHandler(const http::Request& request, Context& context);

@@ -1,5 +1,7 @@
 #include "services/invitations/schema.hpp"
 
+#include "services/invitations/tables.hpp"
+
 namespace jilaf::invitations {
 
 store::MigrationSet Migrations() {
@@ -86,7 +88,9 @@ store::MigrationSet Migrations() {
             " version, coalesce(json_extract(doc, '$.updated_at'), ''),"
             " coalesce(json_extract(doc, '$.updated_at'), '') FROM logistics;"
             "DROP TABLE logistics;"
-            "ALTER TABLE logistics_by_id RENAME TO logistics;"}}};
+            "ALTER TABLE logistics_by_id RENAME TO logistics;"},
+           // The index is filled by IndexForSearch at start (the words are folded in C++).
+           {4, "search: the full-text index of nominations", Nominations().SearchSql()}}};
 }
 
 }  // namespace jilaf::invitations

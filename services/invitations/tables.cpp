@@ -26,15 +26,22 @@ const DocTable& Programmes() {
 }
 
 const DocTable& Nominations() {
-  static const DocTable table({"nominations",
-                               "nomination",
-                               "/v1/nominations",
-                               {{"programme_id", "programme_id"},
-                                {"nationality", "candidate.nationality"},
-                                {"status", "status"},
-                                {"fiscal_year", "fiscal_year", kInteger},
-                                {"waitlist_rank", "waitlist_rank", kInteger}},
-                               {}});
+  static const DocTable table(
+      {"nominations",
+       "nomination",
+       "/v1/nominations",
+       {{"programme_id", "programme_id"},
+        {"nationality", "candidate.nationality"},
+        {"status", "status"},
+        {"fiscal_year", "fiscal_year", kInteger},
+        {"waitlist_rank", "waitlist_rank", kInteger}},
+       {},
+       true,
+       // What a viewer's masked view shows is searchable by every
+       // reader; the rest only by staff (see RenderNomination).
+       {"candidate.family_name", "candidate.given_name", "candidate.native_name",
+        "candidate.katakana_name", "nominating_organisation.name"},
+       {"candidate.union", "candidate.position", "candidate.email"}});
   return table;
 }
 

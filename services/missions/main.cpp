@@ -1,8 +1,10 @@
 // jilaf-missions: the missions service (composition root).
+#include "common/aggregate/search.hpp"
 #include "common/service/service.hpp"
 #include "common/util/embedded.hpp"
 #include "services/missions/routes.hpp"
 #include "services/missions/schema.hpp"
+#include "services/missions/tables.hpp"
 
 JILAF_EMBEDDED(missions_openapi)
 
@@ -16,6 +18,9 @@ int main(int argc, char** argv) {
                      "name; dead letters go to jilaf.missions.dlq whatever the group.");
       });
   jilaf::service::Service service(std::move(config), {jilaf::missions::Migrations()});
+  jilaf::aggregate::IndexForSearch(service.store(), {&jilaf::missions::Mission().kind.table,
+                                                     &jilaf::missions::Education().kind.table,
+                                                     &jilaf::missions::Seminar().kind.table});
   service.SetOpenApi(jilaf::embedded::missions_openapi);
   jilaf::events::ConsumerOptions consumer;
   consumer.name = group;

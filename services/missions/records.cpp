@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/aggregate/search.hpp"
 #include "common/http/idempotency.hpp"
 #include "common/http/problem.hpp"
 #include "common/http/resource.hpp"
@@ -65,7 +66,7 @@ http::Response ListRecords(const http::Request& request, store::Store& store, co
     throw http::ApiError::BadRequest("query parameter status is not a " +
                                      of.kind.table.spec().what + " status");
   }
-  return aggregate::List(store, request, of.kind.table,
+  return aggregate::Find(store, request, of.kind.table,
                          {{"fiscal_year", aggregate::Maybe(fiscal_year)},
                           {"status", aggregate::Maybe(status)},
                           {"country", aggregate::Maybe(http::QueryCountry(request, "country"))}});

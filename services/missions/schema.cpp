@@ -1,5 +1,7 @@
 #include "services/missions/schema.hpp"
 
+#include "services/missions/tables.hpp"
+
 namespace jilaf::missions {
 namespace {
 
@@ -84,7 +86,11 @@ store::MigrationSet Migrations() {
             " UNIQUE(alumnus_id, target_kind, target_id));"},
            {3, "status_history with reason",
             StatusHistorySql("missions") + StatusHistorySql("education_programmes") +
-                StatusHistorySql("seminars")}}};
+                StatusHistorySql("seminars")},
+           // Filled by IndexForSearch at start (the words are folded in C++).
+           {4, "search: the full-text indexes of missions, education programmes and seminars",
+            Mission().kind.table.SearchSql() + Education().kind.table.SearchSql() +
+                Seminar().kind.table.SearchSql()}}};
 }
 
 const domain::StateMachine& MissionStates() {

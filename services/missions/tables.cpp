@@ -10,11 +10,17 @@ using aggregate::DocTable;
 
 // The three aggregates share their columns (migration 2) and their filters.
 DocTable AggregateTable(std::string name, std::string what, std::string collection) {
-  return DocTable({std::move(name),
-                   std::move(what),
-                   std::move(collection),
-                   {{"status", "status"}, {"fiscal_year", "fiscal_year", Column::Type::kInteger}},
-                   {{"country", {"country", "countries[]"}}}});
+  return DocTable(
+      {std::move(name),
+       std::move(what),
+       std::move(collection),
+       {{"status", "status"}, {"fiscal_year", "fiscal_year", Column::Type::kInteger}},
+       {{"country", {"country", "countries[]"}}},
+       true,
+       // Titles and the people of each kind (absent paths index nothing).
+       {"title", "theme", "co_organiser", "delegation[].name", "delegation[].organisation",
+        "meetings[].counterpart", "participants[].name", "participants[].organisation",
+        "registrations[].name", "registrations[].organisation"}});
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include <nlohmann/json.hpp>
 
+#include "common/aggregate/search.hpp"
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
 #include "common/http/resource.hpp"
@@ -45,7 +46,7 @@ http::Response CreatePartner(const http::Request& request, store::Store& store) 
 
 http::Response ListPartners(const http::Request& request, store::Store& store) {
   const auto country = http::QueryCountry(request, "country");
-  return aggregate::List(store, request, Tables().partners,
+  return aggregate::Find(store, request, Tables().partners,
                          {{"country", aggregate::Maybe(country)}});
 }
 
