@@ -47,6 +47,24 @@ const domain::StateMachine& NominationMachine() {
   return machine;
 }
 
+std::string ReversalTarget(const nlohmann::json& nomination) {
+  const std::string status = nomination.at("status");
+  if (status == "rejected") return "screened";
+  if (status == "no_show") return "travel_booked";
+  if (status == "withdrawn") {
+    const auto history = nomination.value("status_history", nlohmann::json::array());
+    for (auto it = history.rbegin(); it != history.rend(); ++it) {
+      if (it->value("to", "") == "withdrawn") return it->value("from", "");
+    }
+  }
+  throw http::ApiError(409, "invalid-transition", "Invalid state transition",
+                       "a nomination in state " + status +
+                           " has no reversal; reversible states: rejected, withdrawn (when its"
+                           " history shows the state it left), no_show")
+      .With("from", status)
+      .With("reversible_states", {"rejected", "withdrawn", "no_show"});
+}
+
 bool HoldsSeat(std::string_view status) {
   static constexpr std::string_view kSeated[] = {"selected",     "invited",       "visa_applied",
                                                  "visa_granted", "travel_booked", "arrived",

@@ -31,7 +31,9 @@ nlohmann::json NominationsOfIdentity(store::Db& db, const std::string& identity_
 void SetIdentityHash(store::Db& tx, const std::string& nomination_id,
                      const std::optional<std::string>& identity_hash);
 
-/// Encrypts and stores the nomination's personal fields.
+/// The decrypted passport number and date of birth of a nomination (empty when none).
+PersonalData LoadPersonal(store::Db& db, const FieldCipher& cipher, const std::string& id);
+/// Encrypts and stores (or replaces) the nomination's personal fields.
 void StorePersonal(store::Db& tx, const FieldCipher& cipher, const std::string& nomination_id,
                    const PersonalData& personal);
 /// The nomination as `view` may see it, its personal fields decrypted when allowed.

@@ -33,6 +33,9 @@ http::Router Routes(Context& context) {
       .Tabular();
   router.Add(Method::kGet, "/v1/nominations/{id}", Access::kRead, bind(GetNomination), kQuickRead);
   router.Add(Method::kDelete, "/v1/nominations/{id}", Access::kAdmin, bind(DeleteNomination));
+  router.Add(Method::kPatch, "/v1/nominations/{id}", Access::kWrite, bind(CorrectNomination));
+  router.Add(Method::kPost, "/v1/nominations/{id}/reversals", Access::kAdmin,
+             bind(ReverseNomination));
   router.Add(Method::kPost, "/v1/nominations/{id}/transitions", Access::kWrite,
              bind(TransitionNominationHandler));
   // Travel details and visa letters are personal data: staff and admin only.

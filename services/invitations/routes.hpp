@@ -50,6 +50,16 @@ http::Response SearchNominations(const http::Request& request, Context& context)
 /// POST /v1/nominations/{id}/transitions {"to", "reason"} with If-Match: the rules of BeginMove
 /// and FinishMove; answers the nomination and the ids promoted from the waitlist.
 http::Response TransitionNominationHandler(const http::Request& request, Context& context);
+/// POST /v1/nominations/{id}/reversals {"reason"} (admin, If-Match): undoes a staff mistake
+/// (ReversalTarget), seats and quotas permitting; emits jilaf.invitations.nomination.<state> with
+/// `reversal: true`, and the history entry says so.
+http::Response ReverseNomination(const http::Request& request, Context& context);
+/// PATCH /v1/nominations/{id} (If-Match, JSON merge patch of candidate and
+/// nominating_organisation) until the nomination is completed: validated as on create,
+/// duplicates checked again, personal fields re-encrypted; emits
+/// jilaf.invitations.nomination.updated naming the changed fields, never personal values
+/// (corrections.cpp).
+http::Response CorrectNomination(const http::Request& request, Context& context);
 /// DELETE /v1/nominations/{id} (admin, no If-Match): erases the nomination and its personal data
 /// from the database file (secure_delete, then a WAL checkpoint); 409 while it holds a seat.
 http::Response DeleteNomination(const http::Request& request, Context& context);

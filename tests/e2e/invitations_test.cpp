@@ -135,6 +135,15 @@ class InvitationsE2e : public E2eTest {
                 nlohmann::json({{"to", to}}).dump(), token.empty() ? staff_token_ : token,
                 {{"If-Match", std::string(current.Header("etag"))}});
   }
+
+  /// Reads the nomination's ETag, then sends `body` to `path` (under the nomination) with it.
+  testing::HttpResult WithEtag(const RunningService& service, const std::string& method,
+                               const std::string& id, const std::string& path,
+                               const nlohmann::json& body, const std::string& token) {
+    const auto current = Call(service, "GET", "/v1/nominations/" + id, {}, staff_token_);
+    return Call(service, method, "/v1/nominations/" + id + path, body.dump(), token,
+                {{"If-Match", std::string(current.Header("etag"))}});
+  }
 };
 
 TEST_F(InvitationsE2e, FullParticipantJourneyWithLogisticsLettersAndFollowUps) {
@@ -168,6 +177,16 @@ TEST_F(InvitationsE2e, FullParticipantJourneyWithLogisticsLettersAndFollowUps) {
     ASSERT_EQ(moved.status, 200) << to << ": " << moved.body;
     EXPECT_EQ(nlohmann::json::parse(moved.body)["status"], to);
   }
+  // Every move is in the history; a completed record is no longer corrected.
+  const auto done = Call(service, "GET", "/v1/nominations/" + id, {}, staff_token_);
+  const auto history = nlohmann::json::parse(done.body)["status_history"];
+  ASSERT_EQ(history.size(), journey.size());
+  EXPECT_EQ(history[0]["from"], "submitted");
+  EXPECT_EQ(history[0]["by"], "e2e-staff");
+  EXPECT_EQ(history.back()["to"], "completed");
+  const auto closed =
+      WithEtag(service, "PATCH", id, "", {{"candidate", {{"position", "Chair"}}}}, staff_token_);
+  EXPECT_EQ(closed.status, 409) << closed.body;
   const auto itinerary = Call(service, "POST", "/v1/programmes/" + programme + "/itinerary",
                               R"({"starts_at": "2026-06-02T10:00", "organisation": "RENGO",
                                   "city": "Tokyo", "topic": "Social dialogue",
@@ -448,6 +467,122 @@ TEST_F(InvitationsE2e, BadInputGetsFieldPreciseProblemsOnEveryEndpoint) {
   EXPECT_EQ(Move(service, nomination, "screened", Token("viewer")).status, 403);
   EXPECT_EQ(Call(service, "GET", n + "/logistics", {}, Token("viewer")).status, 403);
   EXPECT_EQ(Call(service, "GET", "/openapi.json").status, 200);
+}
+
+TEST_F(InvitationsE2e, CorrectionsRunTheCreateRulesAgainAndAnnounceOnlyWhatChanged) {
+  auto& service = StartInvitations();
+  const auto programme = CreateProgramme(service, 5, {{"VN", 3}});
+  const std::string lan = NominateFull(service, programme, "Nguyen", "VN", "B1234567")["id"];
+  const std::string other = NominateFull(service, programme, "Tran", "VN")["id"];
+  const std::string n = "/v1/nominations/" + lan;
+  EXPECT_EQ(Call(service, "PATCH", n, R"({"candidate": {"union": "VGCL"}})", staff_token_).status,
+            428);
+  // A correction of the name, the passport and the e-mail: validated, re-encrypted, announced.
+  const nlohmann::json patch = {
+      {"candidate",
+       {{"family_name", "Nguyễn"}, {"passport_number", "C7654321"}, {"email", "new@example.org"}}}};
+  const auto corrected = WithEtag(service, "PATCH", lan, "", patch, staff_token_);
+  ASSERT_EQ(corrected.status, 200) << corrected.body;
+  const auto body = nlohmann::json::parse(corrected.body);
+  EXPECT_EQ(body["candidate"]["family_name"], "Nguyễn");
+  EXPECT_EQ(body["candidate"]["passport_number"], "*****321");
+  EXPECT_EQ(body["candidate"]["union"], "National Centre");  // untouched members stay
+  EXPECT_EQ(body["version"], 2);
+  const auto admin = Call(service, "GET", n, {}, Token("admin"));
+  EXPECT_EQ(nlohmann::json::parse(admin.body)["candidate"]["passport_number"], "C7654321");
+  // Bad input changes nothing: a passport of the wrong shape (422 naming it), an unknown member,
+  // and the same person twice in one year (the duplicate check runs again).
+  const auto bad = WithEtag(service, "PATCH", lan, "",
+                            {{"candidate", {{"passport_number", "bad"}}}}, staff_token_);
+  EXPECT_EQ(bad.status, 422) << bad.body;
+  EXPECT_NE(bad.body.find("/candidate/passport_number"), std::string::npos) << bad.body;
+  EXPECT_EQ(bad.body.find("bad\""), std::string::npos) << bad.body;
+  EXPECT_EQ(WithEtag(service, "PATCH", lan, "", {{"status", "completed"}}, staff_token_).status,
+            422);
+  const auto twin = WithEtag(service, "PATCH", other, "",
+                             {{"candidate", {{"family_name", "NGUYEN"}}}}, staff_token_);
+  EXPECT_EQ(twin.status, 409) << twin.body;
+  EXPECT_NE(twin.body.find("duplicate-nomination"), std::string::npos);
+  EXPECT_EQ(nlohmann::json::parse(Call(service, "GET", n, {}, staff_token_).body)["version"], 2);
+  // The search index follows the correction.
+  const auto found = Call(service, "GET", "/v1/nominations?q=new%20example", {}, staff_token_);
+  EXPECT_NE(found.body.find(lan), std::string::npos) << found.body;
+
+  EventReader reader(bootstrap_);
+  const auto& events =
+      reader.ReadUntil(HasType(lan, "jilaf.invitations.nomination.updated"), seconds(60));
+  int updated = 0;
+  for (const auto& event : events) {
+    if (event.key != lan || event.type != "jilaf.invitations.nomination.updated") continue;
+    ++updated;
+    EXPECT_EQ(event.data["changed"], nlohmann::json({"candidate.email", "candidate.family_name",
+                                                     "candidate.passport_number"}));
+    EXPECT_EQ(event.value.find("C7654321"), std::string::npos);
+    EXPECT_EQ(event.value.find("B1234567"), std::string::npos);
+  }
+  EXPECT_EQ(updated, 1);
+  EXPECT_EQ(reader.TypesFor(other),
+            std::vector<std::string>{"jilaf.invitations.nomination.submitted"});
+}
+
+TEST_F(InvitationsE2e, AdminsReverseStaffMistakesWithAReasonAnEventAndAHistoryEntry) {
+  auto& service = StartInvitations();
+  const auto programme = CreateProgramme(service, 5, {{"VN", 3}});
+  const std::string a = NominateFull(service, programme, "Rejected", "VN")["id"];
+  const std::string b = NominateFull(service, programme, "Withdrawn", "VN")["id"];
+  const std::string c = NominateFull(service, programme, "Absent", "VN")["id"];
+  const nlohmann::json why = {{"reason", "moved by mistake"}};
+  ASSERT_EQ(Move(service, a, "rejected").status, 200);
+  ASSERT_EQ(Move(service, b, "screened").status, 200);
+  ASSERT_EQ(Move(service, b, "withdrawn").status, 200);
+  for (const auto& to : {"screened", "selected", "invited", "visa_applied", "visa_granted",
+                         "travel_booked", "no_show"}) {
+    ASSERT_EQ(Move(service, c, to).status, 200) << to;
+  }
+  // Admin only, with a reason.
+  EXPECT_EQ(WithEtag(service, "POST", a, "/reversals", why, staff_token_).status, 403);
+  const auto no_reason =
+      WithEtag(service, "POST", a, "/reversals", nlohmann::json::object(), Token("admin"));
+  EXPECT_EQ(no_reason.status, 422);
+  EXPECT_NE(no_reason.body.find("/reason"), std::string::npos);
+  const std::map<std::string, std::pair<std::string, std::string>> expected = {
+      {a, {"rejected", "screened"}},
+      {b, {"withdrawn", "screened"}},
+      {c, {"no_show", "travel_booked"}}};
+  for (const auto& [id, move] : expected) {
+    const auto reversed = WithEtag(service, "POST", id, "/reversals", why, Token("admin"));
+    ASSERT_EQ(reversed.status, 200) << reversed.body;
+    const auto doc = nlohmann::json::parse(reversed.body);
+    EXPECT_EQ(doc["status"], move.second);
+    const auto& entry = doc["status_history"].back();
+    EXPECT_EQ(entry["from"], move.first);
+    EXPECT_EQ(entry["to"], move.second);
+    EXPECT_EQ(entry["reason"], "moved by mistake");
+    EXPECT_EQ(entry["by"], "e2e-admin");
+    EXPECT_EQ(entry["reversal"], true);
+  }
+  // A state without a reversal: 409 naming the reversible ones.
+  const auto none = WithEtag(service, "POST", a, "/reversals", why, Token("admin"));
+  EXPECT_EQ(none.status, 409);
+  EXPECT_NE(none.body.find("invalid-transition"), std::string::npos);
+  EXPECT_NE(none.body.find("reversible_states"), std::string::npos);
+
+  EventReader reader(bootstrap_);
+  reader.ReadUntil(HasType(c, "jilaf.invitations.nomination.travel_booked"), seconds(60));
+  const auto& events = reader.ReadUntil(
+      [&](const auto& all) {
+        int reversals = 0;
+        for (const auto& event : all) reversals += event.data.value("reversal", false) ? 1 : 0;
+        return reversals == 3;
+      },
+      seconds(60));
+  for (const auto& event : events) {
+    if (!event.data.value("reversal", false)) continue;
+    const auto& move = expected.at(event.key);
+    EXPECT_EQ(event.type, "jilaf.invitations.nomination." + move.second);
+    EXPECT_EQ(event.data["previous_status"], move.first);
+    EXPECT_EQ(event.data["reason"], "moved by mistake");
+  }
 }
 
 TEST_F(InvitationsE2e, RefusesToStartWithoutAFieldKeyOutsideDevelopment) {
