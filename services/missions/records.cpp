@@ -43,7 +43,58 @@ events::SnapshotItem AlumnusSnapshot(store::Db& db, const nlohmann::json& doc) {
            {"engagements", std::move(engagements)}}};
 }
 
+// The corrected document: the merge patch over the correctable members, read again as on
+// create; returns the names of the members that changed.
+nlohmann::json Revise(const Aggregate& of, const nlohmann::json& patch, nlohmann::json& doc) {
+  const std::string status = doc["status"];
+  if (of.states.Next(status).empty()) {
+    throw http::ApiError::Conflict("a " + of.kind.table.spec().what + " in state " + status +
+                                   " is final; it is no longer corrected")
+        .With("status", status);
+  }
+  nlohmann::json body = nlohmann::json::object();
+  for (const auto& key : of.corrects) {
+    if (doc.contains(key)) body[key] = doc[key];
+  }
+  std::vector<http::FieldError> refused;
+  if (patch.is_object()) {
+    for (const auto& [key, value] : patch.items()) {
+      if (std::find(of.corrects.begin(), of.corrects.end(), key) == of.corrects.end()) {
+        refused.push_back({"/" + key, "is not corrected by PATCH"});
+      }
+    }
+  }
+  if (!refused.empty()) throw http::ApiError::Validation(std::move(refused));
+  auto fresh = of.read(aggregate::MergePatch(body, patch));
+  for (const auto& key : of.keeps) fresh.erase(key);
+  nlohmann::json changed = nlohmann::json::array();
+  for (const auto& key : of.corrects) {
+    if (fresh.value(key, nlohmann::json()) != doc.value(key, nlohmann::json())) {
+      changed.push_back(key);
+    }
+  }
+  doc.update(fresh);
+  doc["fiscal_year"] = FiscalYearOf(doc["start_date"]);
+  if (of.still) of.still(doc);
+  return changed;
+}
+
 }  // namespace
+
+http::Response UpdateRecord(const http::Request& request, store::Store& store,
+                            const Aggregate& of) {
+  const auto patch = http::ParseJsonBody(request);
+  nlohmann::json changed;
+  return aggregate::Modify(
+      store, request, of.kind, request.Param("id"),
+      [&](aggregate::Change&, nlohmann::json& doc) { changed = Revise(of, patch, doc); },
+      [&](aggregate::Change& change, const nlohmann::json& doc) {
+        auto data = of.created(doc);
+        data["status"] = doc["status"];
+        data["changed"] = changed;
+        change.Emit(Fact(of, doc, of.kind.aggregate, "updated", std::move(data)));
+      });
+}
 
 http::Response CreateRecord(const http::Request& request, store::Store& store,
                             const Aggregate& of) {

@@ -20,6 +20,7 @@ http::Router Routes(store::Store& store) {
   router.Add(Method::kPost, "/v1/missions", Access::kWrite, of(Mission(), CreateRecord));
   router.Add(Method::kGet, "/v1/missions", Access::kRead, of(Mission(), ListRecords)).Tabular();
   router.Add(Method::kGet, "/v1/missions/{id}", Access::kRead, of(Mission(), GetRecord));
+  router.Add(Method::kPatch, "/v1/missions/{id}", Access::kWrite, of(Mission(), UpdateRecord));
   router.Add(Method::kPost, "/v1/missions/{id}/meetings", Access::kWrite, bind(AddMeeting));
   router.Add(Method::kPost, "/v1/missions/{id}/transitions", Access::kWrite,
              of(Mission(), TransitionRecord));
@@ -44,6 +45,7 @@ http::Router Routes(store::Store& store) {
   router.Add(Method::kPost, "/v1/seminars", Access::kWrite, of(Seminar(), CreateRecord));
   router.Add(Method::kGet, "/v1/seminars", Access::kRead, of(Seminar(), ListRecords)).Tabular();
   router.Add(Method::kGet, "/v1/seminars/{id}", Access::kRead, of(Seminar(), GetRecord));
+  router.Add(Method::kPatch, "/v1/seminars/{id}", Access::kWrite, of(Seminar(), UpdateRecord));
   router.Add(Method::kPost, "/v1/seminars/{id}/transitions", Access::kWrite,
              of(Seminar(), TransitionRecord));
   router.Add(Method::kPost, "/v1/seminars/{id}/registrations", Access::kWrite,

@@ -98,6 +98,18 @@ nlohmann::json ReadSeminar(const nlohmann::json& body) {
   return doc;
 }
 
+void CheckCapacityCoversRegistrations(const nlohmann::json& doc) {
+  std::int64_t registered = 0;
+  for (const auto& r : doc["registrations"]) registered += r["status"] == "registered" ? 1 : 0;
+  if (doc["capacity"].get<std::int64_t>() < registered) {
+    throw http::ApiError(409, "capacity-below-registrations", "Capacity below registrations",
+                         "the seminar already has " + std::to_string(registered) +
+                             " registered participants; capacity cannot be lower")
+        .With("field", "/capacity")
+        .With("registered", registered);
+  }
+}
+
 nlohmann::json SeminarFacts(const nlohmann::json& doc) {
   return {{"seminar_id", doc["id"]},
           {"title", doc["title"]},

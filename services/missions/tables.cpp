@@ -65,14 +65,18 @@ const Aggregate& Education() {
 
 const Aggregate& Seminar() {
   static const DocTable table = AggregateTable("seminars", "seminar", "/v1/seminars");
-  static const Aggregate of{{table, Events(), "seminar"},
-                            SeminarStates(),
-                            "seminars",
-                            ReadSeminar,
-                            nullptr,
-                            SeminarFacts,
-                            SeminarMoved,
-                            SeminarSnapshot};
+  static const Aggregate of{
+      {table, Events(), "seminar"},
+      SeminarStates(),
+      "seminars",
+      ReadSeminar,
+      nullptr,
+      SeminarFacts,
+      SeminarMoved,
+      SeminarSnapshot,
+      {"title", "co_organisers", "venue", "start_date", "end_date", "capacity", "agenda"},
+      {"registrations"},
+      CheckCapacityCoversRegistrations};
   return of;
 }
 
