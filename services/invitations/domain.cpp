@@ -195,6 +195,7 @@ nlohmann::json NominationEventData(const nlohmann::json& programme,
   auto data = aggregate::Pick(
       nomination, {"programme_id", "status", "waitlist_rank", "previous_participation"});
   data["nomination_id"] = nomination.at("id");
+  if (nomination.contains("person_id")) data["person_id"] = nomination["person_id"];
   data["programme_title"] = programme.at("title");
   data["fiscal_year"] = programme.at("fiscal_year");
   data["track"] = programme.at("track");

@@ -39,6 +39,7 @@ struct Nomination {
     doc["programme_id"] = programme_id;
     doc["fiscal_year"] = fiscal_year;
     doc["status"] = "submitted";
+    doc["person_id"] = doc["id"];  // a new person, unless Flag finds them nominated before
     if (personal.date_of_birth) Flag(tx, doc, fiscal_year);
   }
 
@@ -47,6 +48,7 @@ struct Nomination {
     identity_hash = cipher.BlindIndex(
         IdentityText(c["family_name"].get<std::string>(), c["given_name"].get<std::string>(),
                      *personal.date_of_birth, c["nationality"].get<std::string>()));
+    if (auto person = PersonOfIdentity(tx, *identity_hash)) doc["person_id"] = *person;
     auto earlier = EarlierParticipation(tx, *identity_hash, fiscal_year);
     if (!earlier.empty()) doc["previous_participation"] = std::move(earlier);
   }

@@ -53,6 +53,15 @@ nlohmann::json NominationsOfIdentity(store::Db& db, const std::string& identity_
   return found;
 }
 
+std::optional<std::string> PersonOfIdentity(store::Db& db, const std::string& identity_hash) {
+  auto stmt = db.Prepare(
+      "SELECT coalesce(json_extract(doc, '$.person_id'), id) FROM nominations"
+      " WHERE identity_hash = ? ORDER BY seq LIMIT 1");
+  stmt.Bind(1, identity_hash);
+  if (!stmt.Step()) return std::nullopt;
+  return stmt.Text(0);
+}
+
 void SetIdentityHash(store::Db& tx, const std::string& nomination_id,
                      const std::optional<std::string>& identity_hash) {
   auto stmt = tx.Prepare("UPDATE nominations SET identity_hash = ? WHERE id = ?");

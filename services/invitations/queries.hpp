@@ -27,6 +27,9 @@ std::vector<WaitlistEntry> LoadWaitlist(store::Db& db, const std::string& progra
 /// Earlier nominations of the person with this blind index, oldest year first:
 /// `{nomination_id, programme_id, fiscal_year, status}`.
 nlohmann::json NominationsOfIdentity(store::Db& db, const std::string& identity_hash);
+/// The person id of the first nomination with this blind index, if any (the same person under
+/// another nomination: a later year, or an earlier one entered late).
+std::optional<std::string> PersonOfIdentity(store::Db& db, const std::string& identity_hash);
 /// Records the blind index of a new nomination's identity (never kept in its document).
 void SetIdentityHash(store::Db& tx, const std::string& nomination_id,
                      const std::optional<std::string>& identity_hash);

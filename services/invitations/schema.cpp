@@ -90,7 +90,13 @@ store::MigrationSet Migrations() {
             "DROP TABLE logistics;"
             "ALTER TABLE logistics_by_id RENAME TO logistics;"},
            // The index is filled by IndexForSearch at start (the words are folded in C++).
-           {4, "search: the full-text index of nominations", Nominations().SearchSql()}}};
+           {4, "search: the full-text index of nominations", Nominations().SearchSql()},
+           // One person id per identity: the first nomination of the same blind index names
+           // the person (a nomination without a birth date is a person of its own).
+           {5, "nominations name their person",
+            "UPDATE nominations SET doc = json_set(doc, '$.person_id', coalesce((SELECT n.id"
+            " FROM nominations n WHERE n.identity_hash = nominations.identity_hash ORDER BY n.seq"
+            " LIMIT 1), id)) WHERE json_extract(doc, '$.person_id') IS NULL;"}}};
 }
 
 }  // namespace jilaf::invitations

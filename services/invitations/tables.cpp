@@ -124,6 +124,7 @@ aggregate::EventFacts FollowUpFacts(const nlohmann::json& followup,
   auto data =
       aggregate::Pick(followup, {"nomination_id", "programme_id", "months", "due_date", "status"});
   data["followup_id"] = followup["id"];
+  if (nomination.contains("person_id")) data["person_id"] = nomination["person_id"];
   data["fiscal_year"] = nomination.value("fiscal_year", nlohmann::json());
   data["candidate"] = aggregate::Pick(nomination.at("candidate"),
                                       {"family_name", "given_name", "nationality", "email"});

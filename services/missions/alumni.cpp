@@ -67,6 +67,9 @@ nlohmann::json AlumnusFrom(const events::CloudEvent& event) {
     doc[member] = OptionalMember(data, (std::string("/") + member).c_str());
   }
   doc["nominating_organisation"] = OptionalMember(data, "/nominating_organisation/name");
+  if (data.contains("person_id") && data["person_id"].is_string()) {
+    doc["person_id"] = data["person_id"];
+  }
   doc["completed_at"] = event.time;
   doc["source_event_id"] = event.id;
   return doc;

@@ -27,5 +27,12 @@ int main(int argc, char** argv) {
   consumer.dead_letter_topic = jilaf::missions::kDeadLetterTopic;
   consumer.topics = {jilaf::missions::kInvitationsTopic};
   service.AddConsumer(std::move(consumer), jilaf::missions::ApplyInvitationEvent);
+  // The person read model has a group (and inbox name) of its own: it reads both topics from the
+  // earliest offset, so a new database rebuilds every history from the topics alone.
+  jilaf::events::ConsumerOptions people;
+  people.name = group + "-people";
+  people.dead_letter_topic = jilaf::missions::kDeadLetterTopic;
+  people.topics = {jilaf::missions::kInvitationsTopic, jilaf::missions::kMissionsTopic};
+  service.AddConsumer(std::move(people), jilaf::missions::ApplyPersonEvent);
   return service.Run(jilaf::missions::Routes(service.store()));
 }

@@ -169,6 +169,8 @@ void LinkAlumnus(store::Db& tx, const std::string& kind, const nlohmann::json& d
   if (person.contains("nomination_id")) nomination_id = person["nomination_id"];
   if (const auto alumnus = FindAlumnus(tx, person["email"], nomination_id)) {
     person["alumnus_id"] = *alumnus;
+    const auto found = AlumniTable().Find(tx, *alumnus);
+    if (found && found->contains("person_id")) person["person_id"] = (*found)["person_id"];
     LinkRegistration(tx, *alumnus, kind, doc["id"], doc["fiscal_year"].get<int>(), person["id"]);
   }
 }

@@ -55,6 +55,8 @@ http::Router Routes(store::Store& store) {
 
   router.Add(Method::kGet, "/v1/alumni", Access::kRead, bind(ListAlumni)).Tabular();
   router.Add(Method::kGet, "/v1/alumni/{id}", Access::kRead, bind(GetAlumnus));
+  router.Add(Method::kGet, "/v1/people", Access::kRead, bind(FindPeople)).Tabular();
+  router.Add(Method::kGet, "/v1/people/{id}", Access::kRead, bind(GetPerson));
   router.Add(Method::kPost, "/v1/alumni/invitations", Access::kWrite, bind(InviteAlumni));
 
   router.Add(Method::kGet, "/v1/reports/fiscal-years/{fy}", Access::kRead, bind(FiscalYearReport))

@@ -1,5 +1,6 @@
 #include "services/missions/schema.hpp"
 
+#include "services/missions/routes.hpp"
 #include "services/missions/tables.hpp"
 
 namespace jilaf::missions {
@@ -90,7 +91,8 @@ store::MigrationSet Migrations() {
            // Filled by IndexForSearch at start (the words are folded in C++).
            {4, "search: the full-text indexes of missions, education programmes and seminars",
             Mission().kind.table.SearchSql() + Education().kind.table.SearchSql() +
-                Seminar().kind.table.SearchSql()}}};
+                Seminar().kind.table.SearchSql()},
+           {5, "people: the person read model fed from both topics", PeopleTable().CreateSql()}}};
 }
 
 const domain::StateMachine& MissionStates() {

@@ -36,9 +36,12 @@ nlohmann::json ReadAgenda(http::ObjectReader& in, const std::string& start,
 }
 
 nlohmann::json RegistrationFacts(const nlohmann::json& seminar, const nlohmann::json& r) {
-  return {{"seminar_id", seminar["id"]}, {"registration_id", r["id"]},
-          {"status", r["status"]},       {"alumnus_id", r.value("alumnus_id", nlohmann::json())},
-          {"country", r["country"]},     {"fiscal_year", seminar["fiscal_year"]}};
+  nlohmann::json facts = {
+      {"seminar_id", seminar["id"]}, {"registration_id", r["id"]},
+      {"status", r["status"]},       {"alumnus_id", r.value("alumnus_id", nlohmann::json())},
+      {"country", r["country"]},     {"fiscal_year", seminar["fiscal_year"]}};
+  if (r.contains("person_id")) facts["person_id"] = r["person_id"];
+  return facts;
 }
 
 // Registers (or waitlists) `registration` for the seminar `doc`, linking it to alumni history.

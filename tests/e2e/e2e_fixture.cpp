@@ -177,8 +177,8 @@ RunningService& E2eTest::StartProjects(std::vector<std::string> extra) {
   return Start("projects", JILAF_PROJECTS_BIN, std::move(extra), {});
 }
 
-RunningService& E2eTest::StartMissions() {
-  return Start("missions", JILAF_MISSIONS_BIN, {"--consumer-group", missions_group_}, {});
+RunningService& E2eTest::StartMissions(const std::string& db_path) {
+  return Start("missions", JILAF_MISSIONS_BIN, {"--consumer-group", missions_group_}, db_path);
 }
 
 RunningService& E2eTest::StartNotificationsWith(std::vector<std::string> extra,

@@ -89,8 +89,9 @@ class E2eTest : public ::testing::Test {
   RunningService& StartNotifications(const std::string& db_path = {});
   /// The projects service; `extra` flags are appended (e.g. a short overdue scan interval).
   RunningService& StartProjects(std::vector<std::string> extra = {});
-  /// The missions service, its alumni consumer in a group of this test's own.
-  RunningService& StartMissions();
+  /// The missions service, its consumers in groups of this test's own (`missions_group_`), on
+  /// `db_path` (default: missions.db in the test's directory).
+  RunningService& StartMissions(const std::string& db_path = {});
 
   /// StartNotifications with extra flags (SMTP server, retry delays, ...).
   RunningService& StartNotificationsWith(std::vector<std::string> extra,
