@@ -31,6 +31,8 @@ http::Router Routes(Context& context) {
       .Add(Method::kGet, "/v1/programmes/{id}/itinerary", Access::kRead, bind(ListItinerary),
            kQuickRead)
       .Tabular();
+  router.Add(Method::kGet, "/v1/itinerary/{id}", Access::kRead, bind(GetItineraryItem), kQuickRead);
+  router.Add(Method::kPatch, "/v1/itinerary/{id}", Access::kWrite, bind(CorrectItineraryItem));
   router.Add(Method::kGet, "/v1/nominations/{id}", Access::kRead, bind(GetNomination), kQuickRead);
   router.Add(Method::kDelete, "/v1/nominations/{id}", Access::kAdmin, bind(DeleteNomination));
   router.Add(Method::kPatch, "/v1/nominations/{id}", Access::kWrite, bind(CorrectNomination));

@@ -69,6 +69,12 @@ http::Response DeleteNomination(const http::Request& request, Context& context);
 /// POST /v1/programmes/{id}/itinerary: one visit (starts_at, ends_at, organisation, city, topic,
 /// interpreter_needed); emits jilaf.invitations.itinerary_item.created.
 http::Response CreateItineraryItem(const http::Request& request, Context& context);
+/// PATCH /v1/itinerary/{id} (If-Match, JSON merge patch of the visit): read again as on create
+/// (ends_at not before starts_at), not in a cancelled or completed programme; emits
+/// jilaf.invitations.itinerary_item.updated with `changed`.
+http::Response CorrectItineraryItem(const http::Request& request, Context& context);
+/// GET /v1/itinerary/{id}, with its ETag.
+http::Response GetItineraryItem(const http::Request& request, Context& context);
 /// GET /v1/programmes/{id}/itinerary: the programme's visits in time order.
 http::Response ListItinerary(const http::Request& request, Context& context);
 /// PUT /v1/nominations/{id}/logistics: arrival and departure flights, hotel and dates of one

@@ -50,8 +50,7 @@ const DocTable& ItineraryItems() {
                                "itinerary item",
                                "/v1/itinerary",
                                {{"programme_id", "programme_id"}, {"starts_at", "starts_at"}},
-                               {},
-                               false});
+                               {}});
   return table;
 }
 

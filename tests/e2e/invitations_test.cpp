@@ -442,13 +442,40 @@ TEST_F(InvitationsE2e, CorrectionsRunTheCreateRulesAgainAndAnnounceOnlyWhatChang
   const auto found = Call(service, "GET", "/v1/nominations?q=new%20example", {}, staff_token_);
   EXPECT_NE(found.body.find(lan), std::string::npos) << found.body;
 
+  // A visit of the itinerary: the create's rule (ends_at not before starts_at) holds.
+  const auto visit = Call(service, "POST", "/v1/programmes/" + programme + "/itinerary",
+                          R"({"starts_at": "2026-06-02T10:00", "ends_at": "2026-06-02T12:00",
+                              "organisation": "RENGO", "city": "Tokyo", "topic": "Dialogue"})",
+                          staff_token_);
+  ASSERT_EQ(visit.status, 201) << visit.body;
+  const std::string visit_path =
+      "/v1/itinerary/" + nlohmann::json::parse(visit.body)["id"].get<std::string>();
+  auto correct_visit = [&](const std::string& body) {
+    const auto current = Call(service, "GET", visit_path, {}, staff_token_);
+    return Call(service, "PATCH", visit_path, body, staff_token_,
+                {{"If-Match", std::string(current.Header("etag"))}});
+  };
+  const auto early = correct_visit(R"({"ends_at": "2026-06-02T09:00"})");
+  EXPECT_EQ(early.status, 422) << early.body;
+  EXPECT_NE(early.body.find("/ends_at"), std::string::npos);
+  const auto retitled = correct_visit(R"({"topic": "Minimum wages"})");
+  ASSERT_EQ(retitled.status, 200) << retitled.body;
+  EXPECT_EQ(nlohmann::json::parse(retitled.body)["topic"], "Minimum wages");
+  EXPECT_EQ(nlohmann::json::parse(retitled.body)["version"], 2);
+
   EventReader reader(bootstrap_, "jilaf.invitations.events");
   const auto& events = reader.ReadUntil(
       [&](const auto& all) {
         return HasType(lan, "jilaf.invitations.nomination.updated")(all) &&
-               HasType(other, "jilaf.invitations.nomination.submitted")(all);
+               HasType(other, "jilaf.invitations.nomination.submitted")(all) &&
+               HasType(programme, "jilaf.invitations.itinerary_item.updated")(all);
       },
       seconds(60));
+  for (const auto& event : events) {
+    if (event.key == programme && event.type == "jilaf.invitations.itinerary_item.updated") {
+      EXPECT_EQ(event.data["changed"], nlohmann::json({"topic"}));
+    }
+  }
   int updated = 0;
   for (const auto& event : events) {
     if (event.key != lan || event.type != "jilaf.invitations.nomination.updated") continue;
