@@ -80,7 +80,10 @@ std::int64_t ReadSearchToken(const std::string& token, const std::string& finger
 void RequireKnownParameters(const http::Request& request, const std::vector<std::string>& filters) {
   for (const auto& [name, value] : request.query) {
     (void)value;
-    if (name == "q" || name == "page_size" || name == "page_token" || name == "format") continue;
+    // An empty segment ("?a=1&") names no parameter.
+    if (name.empty() || name == "q" || name == "page_size" || name == "page_token" ||
+        name == "format")
+      continue;
     if (std::find(filters.begin(), filters.end(), name) != filters.end()) continue;
     std::string known = "q, page_size, page_token, format";
     for (const auto& filter : filters) known += ", " + filter;

@@ -89,7 +89,8 @@ TEST(ReadListQuery, RefusesUnknownParametersBadWordsAndForeignTokens) {
                 &field),
             400);
   EXPECT_EQ(field, "page_token");
-  const auto plain = ReadListQuery(Get({{"status", "open"}, {"format", "csv"}}), {"status"});
+  const auto plain =
+      ReadListQuery(Get({{"status", "open"}, {"format", "csv"}, {"", ""}}), {"status"});
   EXPECT_TRUE(plain.q.empty());
 }
 
