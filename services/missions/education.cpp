@@ -132,6 +132,18 @@ nlohmann::json ProgrammeFacts(const nlohmann::json& doc) {
 
 }  // namespace
 
+nlohmann::json CoursesAsInput(const nlohmann::json& doc) {
+  nlohmann::json courses = nlohmann::json::array();
+  for (const auto& course : doc["courses"]) {
+    nlohmann::json sessions = nlohmann::json::array();
+    for (const auto& session : course["sessions"]) {
+      sessions.push_back(aggregate::Pick(session, {"date", "topic"}));
+    }
+    courses.push_back({{"title", course["title"]}, {"sessions", std::move(sessions)}});
+  }
+  return {{"courses", std::move(courses)}};
+}
+
 nlohmann::json ReadProgramme(const nlohmann::json& body) {
   http::ObjectReader in(body);
   nlohmann::json doc;

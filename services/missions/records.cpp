@@ -65,7 +65,9 @@ nlohmann::json Revise(const Aggregate& of, const nlohmann::json& patch, nlohmann
     }
   }
   if (!refused.empty()) throw http::ApiError::Validation(std::move(refused));
-  auto fresh = of.read(aggregate::MergePatch(body, patch));
+  auto input = aggregate::MergePatch(body, patch);
+  if (of.unchanged_input) input.update(of.unchanged_input(doc));
+  auto fresh = of.read(input);
   for (const auto& key : of.keeps) fresh.erase(key);
   nlohmann::json changed = nlohmann::json::array();
   for (const auto& key : of.corrects) {

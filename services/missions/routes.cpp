@@ -34,6 +34,8 @@ http::Router Routes(store::Store& store) {
       .Tabular();
   router.Add(Method::kGet, "/v1/education-programmes/{id}", Access::kRead,
              of(Education(), GetRecord));
+  router.Add(Method::kPatch, "/v1/education-programmes/{id}", Access::kWrite,
+             of(Education(), UpdateRecord));
   router.Add(Method::kPost, "/v1/education-programmes/{id}/participants", Access::kWrite,
              bind(EnrolParticipant));
   router.Add(Method::kPut, "/v1/education-programmes/{id}/sessions/{session_id}/attendance",

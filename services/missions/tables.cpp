@@ -59,7 +59,12 @@ const Aggregate& Education() {
                             CompleteParticipants,
                             ProgrammeCreated,
                             ProgrammeMoved,
-                            ProgrammeSnapshot};
+                            ProgrammeSnapshot,
+                            {"title", "location", "country", "venue", "start_date", "end_date",
+                             "attendance_threshold_percent"},
+                            {"courses", "participants", "attendance"},
+                            nullptr,
+                            CoursesAsInput};
   return of;
 }
 

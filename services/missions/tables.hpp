@@ -39,6 +39,9 @@ struct Aggregate {
   std::vector<std::string> keeps = {};
   /// A rule the corrected document must still keep (capacity above registrations); may be null.
   void (*still)(const nlohmann::json& doc) = nullptr;
+  /// Members `read` needs that a PATCH does not change, as body input (a programme's courses
+  /// without the ids the service gave them); may be null.
+  nlohmann::json (*unchanged_input)(const nlohmann::json& doc) = nullptr;
 };
 
 const Aggregate& Mission();
@@ -71,6 +74,9 @@ nlohmann::json ReadSeminar(const nlohmann::json& body);
 nlohmann::json SeminarFacts(const nlohmann::json& doc);
 nlohmann::json SeminarMoved(const nlohmann::json& doc);
 nlohmann::json SeminarSnapshot(const nlohmann::json& doc);
+/// The courses of an education programme as a create body holds them (no ids), so that a
+/// correction of its dates is checked against its sessions.
+nlohmann::json CoursesAsInput(const nlohmann::json& doc);
 /// 409 when the capacity is below the registrations already taken.
 void CheckCapacityCoversRegistrations(const nlohmann::json& doc);
 

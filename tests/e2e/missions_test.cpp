@@ -146,7 +146,7 @@ TEST_F(MissionsE2eTest, CompletedInviteeJoinsAlumniIsInvitedAndRegistersLinked) 
       seconds(60)));
 }
 
-TEST_F(MissionsE2eTest, SeminarCorrectionsKeepTheCreateRulesAndAreFoundBySearch) {
+TEST_F(MissionsE2eTest, SeminarAndCourseCorrectionsKeepTheCreateRulesAndAreFoundBySearch) {
   auto& missions = StartMissions();
   const json seminar = Post(missions, "/v1/seminars", kSeminar, 201);
   const std::string id = seminar["id"];
@@ -195,8 +195,38 @@ TEST_F(MissionsE2eTest, SeminarCorrectionsKeepTheCreateRulesAndAreFoundBySearch)
     ASSERT_EQ(found.status, 200) << found.body;
     EXPECT_EQ(json::parse(found.body)["items"].size(), 1u) << q;
   }
+  // A course: its dates still hold every session, and the courses themselves are not patched.
+  const json course = Post(
+      missions, "/v1/education-programmes",
+      {{"title", {{"ja", "講座"}, {"en", "Course"}}},
+       {"location", "japan"},
+       {"start_date", "2026-07-01"},
+       {"end_date", "2026-07-02"},
+       {"courses",
+        {{{"title", "A"}, {"sessions", {{{"date", "2026-07-01"}}, {{"date", "2026-07-02"}}}}}}}},
+      201);
+  const std::string course_path = "/v1/education-programmes/" + course["id"].get<std::string>();
+  auto patch_course = [&](const json& body) {
+    const auto current = Call(missions, "GET", course_path, {}, staff_token_);
+    return Call(missions, "PATCH", course_path, body.dump(), staff_token_,
+                {{"If-Match", std::string(current.Header("etag"))}});
+  };
+  const auto shortened = patch_course({{"end_date", "2026-07-01"}});
+  EXPECT_EQ(shortened.status, 422) << shortened.body;
+  EXPECT_NE(shortened.body.find("/courses/0/sessions/1/date"), std::string::npos);
+  EXPECT_EQ(patch_course({{"courses", json::array()}}).status, 422);
+  const auto moved = patch_course({{"location", "abroad"}, {"country", "KH"}});
+  ASSERT_EQ(moved.status, 200) << moved.body;
+  EXPECT_EQ(json::parse(moved.body)["country"], "KH");
+  EXPECT_EQ(json::parse(moved.body)["courses"], course["courses"]);  // session ids kept
+
   EventReader reader(bootstrap_, "jilaf.missions.events");
-  const auto& events = reader.ReadUntil(HasType(id, "jilaf.missions.seminar.updated"), seconds(60));
+  const auto& events = reader.ReadUntil(
+      [&](const auto& all) {
+        return HasType(id, "jilaf.missions.seminar.updated")(all) &&
+               HasType(course["id"], "jilaf.missions.education_programme.updated")(all);
+      },
+      seconds(60));
   int updated = 0;
   for (const auto& event : events) {
     if (event.key != id || event.type != "jilaf.missions.seminar.updated") continue;
