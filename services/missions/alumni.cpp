@@ -134,20 +134,22 @@ nlohmann::json OpenTarget(store::Db& db, const Invitation& invitation) {
 aggregate::EventFacts Invited(const nlohmann::json& alumnus, const Invitation& invitation,
                               const nlohmann::json& target) {
   const std::string id = alumnus["id"];
-  return {"alumnus",
-          "invited",
-          id,
-          "alumni/" + id,
-          {{"alumnus_id", id},
-           {"nomination_id", alumnus["nomination_id"]},
-           {"family_name", alumnus["family_name"]},
-           {"given_name", alumnus["given_name"]},
-           {"email", alumnus["email"]},
-           {"country", alumnus["country"]},
-           {"target_kind", invitation.kind},
-           {"target_id", invitation.target_id},
-           {"target_title", target["title"]},
-           {"fiscal_year", target["fiscal_year"]}}};
+  aggregate::EventFacts facts{"alumnus",
+                              "invited",
+                              id,
+                              "alumni/" + id,
+                              {{"alumnus_id", id},
+                               {"nomination_id", alumnus["nomination_id"]},
+                               {"family_name", alumnus["family_name"]},
+                               {"given_name", alumnus["given_name"]},
+                               {"email", alumnus["email"]},
+                               {"country", alumnus["country"]},
+                               {"target_kind", invitation.kind},
+                               {"target_id", invitation.target_id},
+                               {"target_title", target["title"]},
+                               {"fiscal_year", target["fiscal_year"]}}};
+  if (alumnus.contains("person_id")) facts.data["person_id"] = alumnus["person_id"];
+  return facts;
 }
 
 // The alumni the invitation is for (at most 1000), oldest first.

@@ -15,10 +15,10 @@ namespace {
 
 // The facts of an event a history item keeps: what happened and to which record.
 constexpr const char* kItemFacts[] = {
-    "status",          "previous_status", "reason",           "reversal",
-    "fiscal_year",     "programme_id",    "programme_title",  "nomination_id",
-    "followup_id",     "months",          "due_date",         "seminar_id",
-    "registration_id", "participant_id",  "certificate_code", "changed"};
+    "status",       "previous_status", "reason",          "reversal",       "fiscal_year",
+    "programme_id", "programme_title", "nomination_id",   "followup_id",    "months",
+    "due_date",     "seminar_id",      "registration_id", "participant_id", "certificate_code",
+    "changed",      "target_kind",     "target_id",       "target_title"};
 
 std::string Text(const nlohmann::json& data, const char* key) {
   const auto it = data.find(key);

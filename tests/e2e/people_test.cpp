@@ -90,11 +90,17 @@ TEST_F(PeopleE2e, APersonsHistoryAcrossServicesIsRebuiltTheSameFromTheTopics) {
        {{"summary", "Started a youth committee."}}, 201);
 
   // The alumnus links the seminar registration and the course to the person.
+  std::string alumnus_id;
   ASSERT_TRUE(testing::WaitUntil(
       [&] {
         const auto page =
             Call(missions, "GET", "/v1/alumni?country=KH&page_size=200", {}, staff_token_);
-        return page.status == 200 && page.body.find(nomination) != std::string::npos;
+        if (page.status != 200) return false;
+        const auto body = json::parse(page.body);
+        for (const auto& item : body["items"]) {
+          if (item["nomination_id"] == nomination) alumnus_id = item["id"];
+        }
+        return !alumnus_id.empty();
       },
       seconds(90)));
   const json seminar =
@@ -106,6 +112,9 @@ TEST_F(PeopleE2e, APersonsHistoryAcrossServicesIsRebuiltTheSameFromTheTopics) {
             {"capacity", 10}},
            201);
   const std::string seminar_path = "/v1/seminars/" + seminar["id"].get<std::string>();
+  Send(missions, "POST", "/v1/alumni/invitations",
+       {{"target", {{"kind", "seminar"}, {"id", seminar["id"]}}}, {"alumni_ids", {alumnus_id}}},
+       201, {{"Idempotency-Key", "invite-" + alumnus_id}});
   Change(missions, "POST", seminar_path + "/transitions", seminar_path,
          {{"to", "registration_open"}});
   const json registration = Send(missions, "POST", seminar_path + "/registrations",
@@ -128,9 +137,9 @@ TEST_F(PeopleE2e, APersonsHistoryAcrossServicesIsRebuiltTheSameFromTheTopics) {
          {{"present", {participant["id"]}}});
   Change(missions, "POST", course_path + "/transitions", course_path, {{"to", "completed"}});
 
-  const std::vector<std::string> whats = {"nomination.submitted", "nomination.completed",
-                                          "followup.submitted",   "registration.registered",
-                                          "participant.enrolled", "certificate.issued"};
+  const std::vector<std::string> whats = {
+      "nomination.submitted",    "nomination.completed", "followup.submitted", "alumnus.invited",
+      "registration.registered", "participant.enrolled", "certificate.issued"};
   const json person = WaitForHistory(missions, person_id, whats);
   ASSERT_FALSE(person.is_null());
   EXPECT_EQ(person["family_name"], "Sok");
@@ -165,7 +174,7 @@ TEST_F(PeopleE2e, APersonsHistoryAcrossServicesIsRebuiltTheSameFromTheTopics) {
   EXPECT_TRUE(testing::WaitUntil([&] { return answer(replay) == answer(missions); }, seconds(60)))
       << answer(replay).dump() << "\n"
       << answer(missions).dump();
-  EXPECT_GE(answer(replay)["history"].size(), kJourney.size() + 5);
+  EXPECT_GE(answer(replay)["history"].size(), kJourney.size() + 6);
 }
 
 }  // namespace
