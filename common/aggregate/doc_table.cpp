@@ -266,17 +266,11 @@ nlohmann::json DocTable::Search(store::Db& db, const SearchPage& search,
   stmt.Bind(i++, search.masked ? "{terms} : (" + search.match + ")" : search.match);
   for (const auto& value : values) BindFilter(stmt, i++, value);
   stmt.Bind(i, search.page_size + 1).Bind(i + 1, search.offset);
-  nlohmann::json items = nlohmann::json::array();
-  bool more = false;
-  while (stmt.Step()) {
-    if (static_cast<std::int64_t>(items.size()) == search.page_size) {
-      more = true;
-      break;
-    }
-    items.push_back(nlohmann::json::parse(stmt.Text(1)));
+  // The page as a keyset page is collected; its token is an offset of this search instead.
+  auto page = http::CollectPage(stmt, search.page_size);
+  if (page.contains("next_page_token")) {
+    page["next_page_token"] = SearchPageToken(search, search.offset + search.page_size);
   }
-  nlohmann::json page = {{"items", std::move(items)}};
-  if (more) page["next_page_token"] = SearchPageToken(search, search.offset + search.page_size);
   return page;
 }
 

@@ -45,16 +45,14 @@ events::SnapshotItem AlumnusSnapshot(store::Db& db, const nlohmann::json& doc) {
 
 // The corrected document: the merge patch over the correctable members, read again as on
 // create; returns the names of the members that changed.
-nlohmann::json Revise(const Aggregate& of, const nlohmann::json& patch, nlohmann::json& doc) {
+// 409 once the aggregate's state is final; 422 naming every patched member PATCH does not correct.
+void RequireCorrectable(const Aggregate& of, const nlohmann::json& doc,
+                        const nlohmann::json& patch) {
   const std::string status = doc["status"];
   if (of.states.Next(status).empty()) {
     throw http::ApiError::Conflict("a " + of.kind.table.spec().what + " in state " + status +
                                    " is final; it is no longer corrected")
         .With("status", status);
-  }
-  nlohmann::json body = nlohmann::json::object();
-  for (const auto& key : of.corrects) {
-    if (doc.contains(key)) body[key] = doc[key];
   }
   std::vector<http::FieldError> refused;
   if (patch.is_object()) {
@@ -65,7 +63,15 @@ nlohmann::json Revise(const Aggregate& of, const nlohmann::json& patch, nlohmann
     }
   }
   if (!refused.empty()) throw http::ApiError::Validation(std::move(refused));
-  auto input = aggregate::MergePatch(body, patch);
+}
+
+nlohmann::json Revise(const Aggregate& of, const nlohmann::json& patch, nlohmann::json& doc) {
+  RequireCorrectable(of, doc, patch);
+  nlohmann::json body = nlohmann::json::object();
+  for (const auto& key : of.corrects) {
+    if (doc.contains(key)) body[key] = doc[key];
+  }
+  auto input = aggregate::MergePatch(std::move(body), patch);
   if (of.unchanged_input) input.update(of.unchanged_input(doc));
   auto fresh = of.read(input);
   for (const auto& key : of.keeps) fresh.erase(key);

@@ -9,6 +9,7 @@
 #include "common/aggregate/search.hpp"
 #include "common/http/csv.hpp"
 #include "common/http/problem.hpp"
+#include "common/http/router.hpp"
 #include "common/store/store.hpp"
 #include "common/util/fold.hpp"
 #include "tests/support/process.hpp"
@@ -231,6 +232,25 @@ TEST(Csv, TabularGathersEveryPageOrAnswersOneWithALinkToTheNext) {
   EXPECT_NE(one.Header("Link").find("rel=\"next\""), std::string_view::npos);
   request.query.erase("format");
   EXPECT_EQ(csv(request).Header("Content-Type"), "application/json");
+}
+
+TEST(Csv, ATabularRouteRunsOnTheWorkerPoolAndAnswersCsv) {
+  http::Router router;
+  router
+      .Add(
+          http::Method::kGet, "/v1/things", auth::Access::kRead,
+          [](http::Request&) {
+            return http::Response::Json(200, {{"items", {{{"name", "a"}}}}});
+          },
+          http::Router::Execution::kIoThread)
+      .Tabular();
+  const auto& route = router.routes().back();
+  EXPECT_TRUE(route.tabular);
+  EXPECT_EQ(route.execution, http::Router::Execution::kWorkerPool);
+  http::Request request;
+  request.path = "/v1/things";
+  request.headers.emplace_back("accept", "text/csv");
+  EXPECT_EQ(route.handler(request).body, "\xEF\xBB\xBFname\r\na\r\n");
 }
 
 }  // namespace
