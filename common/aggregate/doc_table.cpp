@@ -226,8 +226,12 @@ void DocTable::Index(store::Db& tx, const nlohmann::json& doc, bool replace) con
   }
   auto stmt = tx.Prepare("INSERT INTO " + index + "(rowid, terms, restricted) VALUES (" + seq +
                          ", ?2, ?3)");
+  std::string terms = SearchText(doc, spec_.search);
+  if (spec_.search_related) {
+    terms += " " + SearchText({{"related", spec_.search_related(tx, doc)}}, {"related"});
+  }
   stmt.Bind(1, doc.at("id").get<std::string>())
-      .Bind(2, SearchText(doc, spec_.search))
+      .Bind(2, terms)
       .Bind(3, SearchText(doc, spec_.search_restricted));
   stmt.Run();
 }

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,6 +58,10 @@ struct TableSpec {
   /// Paths searched only for callers who see the whole record (a viewer's masked view lacks
   /// them, so a viewer's search must not match on them either).
   std::vector<std::string> search_restricted = {};
+  /// Words from related records that a search of this table also matches (a project found by
+  /// its partner's name), read in the writing transaction; may be empty. Whoever changes the
+  /// related record re-indexes the documents that name it (IndexDocument).
+  std::function<std::string(store::Db& tx, const nlohmann::json& doc)> search_related = {};
 };
 
 /// A search as a list route reads it (aggregate/search.hpp): the full-text expression, the page

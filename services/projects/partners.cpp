@@ -60,7 +60,15 @@ http::Response UpdatePartner(const http::Request& request, store::Store& store) 
         doc.erase("acronym");
         doc.update(changed);
       },
-      Announce(Tables().partner, "updated", PartnerData));
+      [](aggregate::Change& change, const nlohmann::json& doc) {
+        Announce(Tables().partner, "updated", PartnerData)(change, doc);
+        // Its projects are found by its (new) name.
+        const auto& projects = Tables().projects;
+        for (const auto& project :
+             projects.Where(change.tx, {{"partner_id", doc["id"].get<std::string>()}})) {
+          projects.IndexDocument(change.tx, project);
+        }
+      });
 }
 
 http::Response DeletePartner(const http::Request& request, store::Store& store) {

@@ -117,7 +117,15 @@ ProjectTables::ProjectTables()
                  GeneratedColumn("country"), GeneratedColumn("area")},
                 {},
                 true,
-                {"title", "description"}}),
+                {"title", "description"},
+                {},
+                // A project is found by its partner's name and acronym too.
+                [this](store::Db& tx, const nlohmann::json& doc) {
+                  const auto partner = partners.Find(tx, doc.value("partner_id", std::string()));
+                  return partner ? partner->value("name", std::string()) + " " +
+                                       partner->value("acronym", std::string())
+                                 : std::string();
+                }}),
       reviews(ChildSpec("reviews", "review")),
       amendments(ChildSpec("amendments", "amendment")),
       tranches(ChildSpec("tranches", "tranche", {GeneratedColumn("status")})),

@@ -107,13 +107,32 @@ const DocTable& People() {
   return table;
 }
 
+// Pets are found by their owner's name too (a related record's words).
+const DocTable& Pets() {
+  static const DocTable table({"pets",
+                               "pet",
+                               "/v1/pets",
+                               {{"owner_id", "owner_id"}},
+                               {},
+                               true,
+                               {"name"},
+                               {},
+                               [](store::Db& tx, const nlohmann::json& doc) {
+                                 const auto owner =
+                                     People().Find(tx, doc["owner_id"].get<std::string>());
+                                 return owner ? (*owner)["name"].get<std::string>() : std::string();
+                               }});
+  return table;
+}
+
 class SearchTableTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = testing::MakeTempDir("jilaf-search");
     store_ = std::make_unique<store::Store>(
         store::StoreOptions{dir_ + "/test.db"},
-        std::vector<store::MigrationSet>{{"test", {{1, "people", People().CreateSql()}}}});
+        std::vector<store::MigrationSet>{
+            {"test", {{1, "people", People().CreateSql()}, {2, "pets", Pets().CreateSql()}}}});
   }
   void TearDown() override {
     store_.reset();
@@ -159,6 +178,26 @@ TEST_F(SearchTableTest, TheIndexFollowsInsertsUpdatesAndDeletes) {
   EXPECT_EQ(Search("hoa"), Names{"Nguyễn Thị Hoa"});
   store_->Write([&](store::Db& tx) { People().Delete(tx, lan["id"].get<std::string>()); });
   EXPECT_TRUE(Search("hoa").empty());
+}
+
+TEST_F(SearchTableTest, RelatedWordsAreSearchedAndFollowARenameWhenReindexed) {
+  auto owner = Insert({{"name", "Siti Rahma"}, {"status", "open"}});
+  nlohmann::json pet = {{"name", "Kucing"}, {"owner_id", owner["id"]}};
+  Stamp(pet);
+  store_->Write([&](store::Db& tx) { Pets().Insert(tx, pet); });
+  auto find = [&](const std::string& q) {
+    SearchPage page{MatchExpression(q), 50, 0, "f", false};
+    return store_->Read([&](store::Db& db) { return Pets().Search(db, page, {}); })["items"].size();
+  };
+  EXPECT_EQ(find("kucing"), 1u);
+  EXPECT_EQ(find("rahma"), 1u);
+  owner["name"] = "Siti Aminah";
+  store_->Write([&](store::Db& tx) {
+    People().Update(tx, owner);
+    Pets().IndexDocument(tx, pet);
+  });
+  EXPECT_EQ(find("rahma"), 0u);
+  EXPECT_EQ(find("aminah kucing"), 1u);
 }
 
 TEST_F(SearchTableTest, IndexMissingFillsRowsWrittenBeforeTheIndex) {
