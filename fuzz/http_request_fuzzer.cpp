@@ -1,6 +1,7 @@
 // Raw bytes → what the API server does with them: Beast's parser with the server's limits, the
 // conversion to the project's Request, then the pipeline (request id, routing, bearer token
-// verification, access check, problem+json errors, access log) over a representative router.
+// verification, access check, CORS preflights and headers, problem+json errors, access log) over a
+// representative router.
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -10,6 +11,7 @@
 #include <string_view>
 
 #include "common/auth/jwt.hpp"
+#include "common/http/cors.hpp"
 #include "common/http/pipeline.hpp"
 #include "common/http/request_parse.hpp"
 #include "common/metrics/metrics.hpp"
@@ -20,6 +22,7 @@ using namespace jilaf;
 
 std::unique_ptr<metrics::Metrics> metrics_registry;
 std::unique_ptr<http::Pipeline> pipeline;
+constexpr std::string_view kAllowedOrigin = "https://portal.example.org";
 
 void Require(bool condition, const char* what) {
   if (!condition) {
@@ -72,6 +75,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
       "jilaf-backoffice"));
   pipeline = std::make_unique<http::Pipeline>(RepresentativeRoutes(), std::move(verifier),
                                               metrics_registry.get(), "fuzz");
+  pipeline->SetCors(std::make_shared<const http::CorsPolicy>(
+      http::CorsOptions{{std::string(kAllowedOrigin)}, 600}));
   return 0;
 }
 
@@ -93,8 +98,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     Require(response.status >= 200 && response.status < 600, "status in range");
     Require(response.status != 500, "no request makes the pipeline fail");
     Require(!response.Header("X-Request-Id").empty(), "request id echoed");
-    Require(!nlohmann::json::parse(response.body, nullptr, false).is_discarded(),
+    Require((response.status == 204 && response.body.empty()) ||
+                !nlohmann::json::parse(response.body, nullptr, false).is_discarded(),
             "response body is JSON");
+    // CORS: only the allowed origin is ever named, and only when the request sent exactly it.
+    const auto allow_origin = response.Header("Access-Control-Allow-Origin");
+    Require(allow_origin.empty() || (allow_origin == kAllowedOrigin &&
+                                     parsed.request->Header("origin") == kAllowedOrigin),
+            "Access-Control-Allow-Origin names only the allowed origin, when it was sent");
+    Require(response.Header("Access-Control-Allow-Credentials").empty(), "never credentials");
     if (parsed.consumed == 0) break;
     bytes.remove_prefix(parsed.consumed);
   }

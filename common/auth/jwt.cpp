@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -23,50 +24,12 @@ constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 // Allowed clock skew between the token issuer and this service.
 constexpr std::chrono::seconds kLeeway{5};
 
-enum class KeyKind { kRsa, kEcP256 };
-
-KeyKind KindOf(EVP_PKEY* key) {
-  const int id = EVP_PKEY_get_base_id(key);
-  if (id == EVP_PKEY_RSA) return KeyKind::kRsa;
-  if (id == EVP_PKEY_EC) {
-    char group[64] = {0};
-    std::size_t len = 0;
-    if (EVP_PKEY_get_group_name(key, group, sizeof group, &len) == 1 &&
-        std::string_view(group) == "prime256v1") {
-      return KeyKind::kEcP256;
-    }
-    throw std::runtime_error("EC keys must use the P-256 curve (ES256)");
-  }
-  throw std::runtime_error("only RSA (RS256) and EC P-256 (ES256) keys are supported");
-}
-
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read key file " + path);
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-// JWS carries ECDSA signatures as R||S (32 bytes each); OpenSSL wants DER.
-bool RawEcdsaToDer(std::string_view raw, std::string& der) {
-  if (raw.size() != 64) return false;
-  ECDSA_SIG* sig = ECDSA_SIG_new();
-  BIGNUM* r = BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()), 32, nullptr);
-  BIGNUM* s = BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()) + 32, 32, nullptr);
-  if (sig == nullptr || r == nullptr || s == nullptr || ECDSA_SIG_set0(sig, r, s) != 1) {
-    BN_free(r);
-    BN_free(s);
-    ECDSA_SIG_free(sig);
-    return false;
-  }
-  unsigned char* buffer = nullptr;
-  const int len = i2d_ECDSA_SIG(sig, &buffer);
-  ECDSA_SIG_free(sig);
-  if (len <= 0) return false;
-  der.assign(reinterpret_cast<char*>(buffer), static_cast<std::size_t>(len));
-  OPENSSL_free(buffer);
-  return true;
 }
 
 std::string DerEcdsaToRaw(const std::string& der) {
@@ -103,40 +66,7 @@ bool NumericClaim(const nlohmann::json& claims, const char* name, std::int64_t& 
   return true;
 }
 
-std::string BignumBytes(EVP_PKEY* key, const char* param, int pad_to) {
-  BIGNUM* number = nullptr;
-  if (EVP_PKEY_get_bn_param(key, param, &number) != 1) {
-    throw std::runtime_error(std::string("cannot read key parameter ") + param);
-  }
-  const int size = pad_to > 0 ? pad_to : BN_num_bytes(number);
-  std::string bytes(static_cast<std::size_t>(size), '\0');
-  BN_bn2binpad(number, reinterpret_cast<unsigned char*>(bytes.data()), size);
-  BN_free(number);
-  return bytes;
-}
-
-// RFC 7638: SHA-256 over the required JWK members in lexicographic order, no whitespace.
-std::string Thumbprint(EVP_PKEY* key, KeyKind kind);
-
-// A `kid` is echoed into logs and, in key stores, often into file names or URLs: anything but a
-// short identifier is refused before it is compared.
-bool IsSafeKeyId(std::string_view kid) {
-  if (kid.empty() || kid.size() > 128 || kid.find("..") != std::string_view::npos) return false;
-  for (const char c : kid) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_' || c == '.';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 }  // namespace
-
-struct JwtVerifier::Key {
-  PkeyPtr pkey{nullptr, &EVP_PKEY_free};
-  KeyKind kind = KeyKind::kRsa;
-  std::string id;
-};
 
 std::string Base64UrlEncode(std::string_view data) {
   std::string out;
@@ -195,44 +125,90 @@ bool Base64UrlDecode(std::string_view text, std::string& out) {
 
 namespace {
 
-std::string Thumbprint(EVP_PKEY* key, KeyKind kind) {
-  std::string jwk;
-  if (kind == KeyKind::kRsa) {
-    jwk = R"({"e":")" + Base64UrlEncode(BignumBytes(key, OSSL_PKEY_PARAM_RSA_E, 0)) +
-          R"(","kty":"RSA","n":")" + Base64UrlEncode(BignumBytes(key, OSSL_PKEY_PARAM_RSA_N, 0)) +
-          R"("})";
+// The value at a dotted path ("realm_access.roles"), or null.
+const nlohmann::json* ClaimAt(const nlohmann::json& claims, std::string_view path) {
+  const nlohmann::json* node = &claims;
+  while (true) {
+    const auto dot = path.find('.');
+    const auto name = path.substr(0, dot);
+    if (!node->is_object()) return nullptr;
+    const auto it = node->find(name);
+    if (it == node->end()) return nullptr;
+    node = &*it;
+    if (dot == std::string_view::npos) return node;
+    path.remove_prefix(dot + 1);
+  }
+}
+
+void AddRole(const ClaimPolicy& policy, const std::string& value, std::vector<Role>& roles) {
+  Role role;
+  if (policy.role_map.empty()) {
+    if (!ParseRole(value, role)) return;
   } else {
-    jwk = R"({"crv":"P-256","kty":"EC","x":")" +
-          Base64UrlEncode(BignumBytes(key, OSSL_PKEY_PARAM_EC_PUB_X, 32)) + R"(","y":")" +
-          Base64UrlEncode(BignumBytes(key, OSSL_PKEY_PARAM_EC_PUB_Y, 32)) + R"("})";
+    const auto it = policy.role_map.find(value);
+    if (it == policy.role_map.end()) return;
+    role = it->second;
   }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(jwk.data(), jwk.size(), digest, &len, EVP_sha256(), nullptr) != 1) {
-    throw std::runtime_error("cannot hash the key");
+  if (std::find(roles.begin(), roles.end(), role) == roles.end()) roles.push_back(role);
+}
+
+std::vector<Role> MapRoles(const ClaimPolicy& policy, const nlohmann::json& claims) {
+  std::vector<Role> roles;
+  for (const auto& path : policy.role_claims) {
+    const auto* claim = ClaimAt(claims, path);
+    if (claim == nullptr) continue;
+    if (claim->is_string()) AddRole(policy, claim->get<std::string>(), roles);
+    if (!claim->is_array()) continue;
+    for (const auto& item : *claim) {
+      if (item.is_string()) AddRole(policy, item.get<std::string>(), roles);
+    }
   }
-  return Base64UrlEncode(std::string_view(reinterpret_cast<char*>(digest), len));
+  return roles;
+}
+
+bool HasAudience(const nlohmann::json& claims, const std::string& audience) {
+  const auto aud = claims.find("aud");
+  if (aud == claims.end()) return false;
+  if (aud->is_string()) return *aud == audience;
+  if (!aud->is_array()) return false;
+  return std::any_of(aud->begin(), aud->end(), [&](const auto& item) { return item == audience; });
 }
 
 }  // namespace
 
-const std::string& JwtVerifier::key_id() const { return key_->id; }
+std::string ParseRoleMap(std::string_view text, std::map<std::string, Role, std::less<>>& out) {
+  out.clear();
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    auto entry = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    while (!entry.empty() && entry.front() == ' ') entry.remove_prefix(1);
+    while (!entry.empty() && entry.back() == ' ') entry.remove_suffix(1);
+    if (entry.empty()) continue;
+    const auto equals = entry.rfind('=');
+    Role role;
+    if (equals == std::string_view::npos || equals == 0 ||
+        !ParseRole(entry.substr(equals + 1), role)) {
+      return "'" + std::string(entry) +
+             "' is not claim-value=role (role: viewer, staff, admin or service)";
+    }
+    out.insert_or_assign(std::string(entry.substr(0, equals)), role);
+  }
+  return {};
+}
 
-JwtVerifier::JwtVerifier(std::unique_ptr<Key> key, std::string issuer, std::string audience)
-    : key_(std::move(key)), issuer_(std::move(issuer)), audience_(std::move(audience)) {}
+JwtVerifier::JwtVerifier() = default;
 JwtVerifier::JwtVerifier(JwtVerifier&&) noexcept = default;
 JwtVerifier& JwtVerifier::operator=(JwtVerifier&&) noexcept = default;
 JwtVerifier::~JwtVerifier() = default;
 
 JwtVerifier JwtVerifier::FromPem(std::string_view pem, std::string issuer, std::string audience) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
-      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
-  auto key = std::make_unique<Key>();
-  key->pkey.reset(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
-  if (!key->pkey) throw std::runtime_error("not a PEM public key");
-  key->kind = KindOf(key->pkey.get());
-  key->id = Thumbprint(key->pkey.get(), key->kind);
-  return JwtVerifier(std::move(key), std::move(issuer), std::move(audience));
+  JwtVerifier verifier;
+  ClaimPolicy policy;
+  policy.audience = std::move(audience);
+  verifier.AddIssuer(std::move(issuer), std::move(policy),
+                     std::make_shared<StaticKeySource>(VerificationKey::FromPem(pem)));
+  return verifier;
 }
 
 JwtVerifier JwtVerifier::FromPemFile(const std::string& path, std::string issuer,
@@ -242,6 +218,41 @@ JwtVerifier JwtVerifier::FromPemFile(const std::string& path, std::string issuer
   } catch (const std::exception& error) {
     throw std::runtime_error(path + ": " + error.what());
   }
+}
+
+void JwtVerifier::AddIssuer(std::string issuer, ClaimPolicy policy,
+                            std::shared_ptr<const KeySource> keys) {
+  for (const auto& existing : issuers_) {
+    if (existing.name == issuer)
+      throw std::invalid_argument("issuer " + issuer + " is listed twice");
+  }
+  issuers_.push_back(Issuer{std::move(issuer), std::move(policy), std::move(keys)});
+}
+
+std::string JwtVerifier::key_id() const {
+  if (issuers_.empty()) return {};
+  const auto found = issuers_.front().keys->Find({});
+  return found.key ? found.key->thumbprint() : std::string();
+}
+
+KeyState JwtVerifier::IdentityState() const {
+  KeyState worst = KeyState::kOk;
+  for (const auto& issuer : issuers_) {
+    const auto state = issuer.keys->State();
+    if (static_cast<int>(state) > static_cast<int>(worst)) worst = state;
+  }
+  return worst;
+}
+
+nlohmann::json JwtVerifier::DescribeIssuers() const {
+  auto list = nlohmann::json::array();
+  for (const auto& issuer : issuers_) {
+    auto item = issuer.keys->Describe();
+    item["issuer"] = issuer.name;
+    item["state"] = KeyStateName(issuer.keys->State());
+    list.push_back(std::move(item));
+  }
+  return list;
 }
 
 VerifyResult JwtVerifier::Verify(std::string_view token,
@@ -274,61 +285,56 @@ VerifyResult JwtVerifier::Verify(std::string_view token,
     result.error = "token header has crit extensions";
     return result;
   }
-  if (const auto kid = header.find("kid"); kid != header.end()) {
-    if (!kid->is_string() || !IsSafeKeyId(kid->get_ref<const std::string&>())) {
+  std::string kid;
+  if (const auto it = header.find("kid"); it != header.end()) {
+    if (!it->is_string() || !IsSafeKeyId(it->get_ref<const std::string&>())) {
       result.error = "token kid is not a plain key identifier";
       return result;
     }
-    if (kid->get_ref<const std::string&>() != key_->id) {
-      result.error = "token kid names an unknown key";
-      return result;
-    }
+    kid = it->get<std::string>();
   }
   const auto alg = header["alg"].get<std::string>();
-  const char* expected_alg = key_->kind == KeyKind::kRsa ? "RS256" : "ES256";
-  if (alg != expected_alg) {
-    result.error = "token algorithm " + alg + " is not accepted (expected " + expected_alg + ")";
+  if (alg != "RS256" && alg != "ES256") {
+    result.error = "token algorithm " + alg + " is not accepted (only RS256 and ES256)";
     return result;
   }
-  std::string der;
-  std::string_view to_check = signature;
-  if (key_->kind == KeyKind::kEcP256) {
-    if (!RawEcdsaToDer(signature, der)) {
-      result.error = "malformed ES256 signature";
-      return result;
-    }
-    to_check = der;
-  }
-  MdCtxPtr ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  const std::string_view signing_input = token.substr(0, dot2);
-  if (!ctx ||
-      EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key_->pkey.get()) != 1 ||
-      EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(to_check.data()),
-                       to_check.size(),
-                       reinterpret_cast<const unsigned char*>(signing_input.data()),
-                       signing_input.size()) != 1) {
-    result.error = "token signature does not verify";
-    return result;
-  }
+  // The issuer picks the key source. It is read before the signature is checked, but only to
+  // choose whose keys to try: nothing else of the payload is trusted until the signature holds.
   const auto claims = nlohmann::json::parse(payload_text, nullptr, false);
   if (!claims.is_object()) {
     result.error = "token payload is not a JSON object";
     return result;
   }
-  if (!claims.contains("iss") || claims["iss"] != issuer_) {
-    result.error = "token issuer is not " + issuer_;
+  const auto iss = claims.find("iss");
+  const Issuer* issuer = nullptr;
+  for (const auto& candidate : issuers_) {
+    if (iss != claims.end() && *iss == candidate.name) issuer = &candidate;
+  }
+  if (issuer == nullptr) {
+    std::string expected;
+    for (const auto& candidate : issuers_)
+      expected += (expected.empty() ? "" : ", ") + candidate.name;
+    result.error = "token issuer " + (iss == claims.end() ? std::string("(none)") : iss->dump()) +
+                   " is not " + expected;
     return result;
   }
-  bool audience_ok = false;
-  if (const auto aud = claims.find("aud"); aud != claims.end()) {
-    if (aud->is_string()) {
-      audience_ok = *aud == audience_;
-    } else if (aud->is_array()) {
-      for (const auto& item : *aud) audience_ok = audience_ok || item == audience_;
-    }
+  const auto found = issuer->keys->Find(kid);
+  if (!found.key) {
+    result.error = found.error;
+    return result;
   }
-  if (!audience_ok) {
-    result.error = "token audience does not include " + audience_;
+  if (alg != found.key->algorithm()) {
+    result.error =
+        "token algorithm " + alg + " is not accepted (expected " + found.key->algorithm() + ")";
+    return result;
+  }
+  if (!found.key->VerifySignature(token.substr(0, dot2), signature)) {
+    result.error = "token signature does not verify";
+    return result;
+  }
+  const ClaimPolicy& policy = issuer->policy;
+  if (!HasAudience(claims, policy.audience)) {
+    result.error = "token audience does not include " + policy.audience;
     return result;
   }
   const auto now_s =
@@ -351,17 +357,31 @@ VerifyResult JwtVerifier::Verify(std::string_view token,
     result.error = "token not valid yet";
     return result;
   }
-  if (const auto sub = claims.find("sub"); sub != claims.end() && sub->is_string()) {
-    result.principal.subject = sub->get<std::string>();
-  }
-  if (const auto roles = claims.find("roles"); roles != claims.end() && roles->is_array()) {
-    for (const auto& item : *roles) {
-      Role role;
-      if (item.is_string() && ParseRole(item.get<std::string>(), role)) {
-        result.principal.roles.push_back(role);
-      }
+  if (policy.max_lifetime.count() > 0) {
+    // A token valid for days defeats revocation by the provider: refuse long-lived ones.
+    std::int64_t iat = 0;
+    if (!NumericClaim(claims, "iat", iat)) {
+      result.error = "token has no usable iat (a maximum lifetime is configured)";
+      return result;
+    }
+    if (exp - iat > policy.max_lifetime.count()) {
+      result.error = "token lifetime " + std::to_string(exp - iat) + " s exceeds the maximum " +
+                     std::to_string(policy.max_lifetime.count()) + " s";
+      return result;
+    }
+    if (iat - kLeeway.count() > now_s) {
+      result.error = "token issued in the future";
+      return result;
     }
   }
+  const auto* user = ClaimAt(claims, policy.user_id_claim);
+  if (user != nullptr && user->is_string() && !user->get_ref<const std::string&>().empty()) {
+    result.principal.subject = user->get<std::string>();
+  } else if (user != nullptr || policy.require_user_id) {
+    result.error = "token has no usable " + policy.user_id_claim + " claim (the user id)";
+    return result;
+  }
+  result.principal.roles = MapRoles(policy, claims);
   if (result.principal.roles.empty()) {
     result.error = "token carries no known role";
     return result;
@@ -371,14 +391,15 @@ VerifyResult JwtVerifier::Verify(std::string_view token,
   return result;
 }
 
-std::string SignJwt(std::string_view private_key_pem, const nlohmann::json& claims) {
+std::string SignJwt(std::string_view private_key_pem, const nlohmann::json& claims,
+                    std::string_view kid) {
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(
       BIO_new_mem_buf(private_key_pem.data(), static_cast<int>(private_key_pem.size())), &BIO_free);
   PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr), &EVP_PKEY_free);
   if (!key) throw std::runtime_error("not a PEM private key");
-  const KeyKind kind = KindOf(key.get());
-  const nlohmann::json header = {{"alg", kind == KeyKind::kRsa ? "RS256" : "ES256"},
-                                 {"typ", "JWT"}};
+  const bool ec = EVP_PKEY_get_base_id(key.get()) == EVP_PKEY_EC;
+  nlohmann::json header = {{"alg", ec ? "ES256" : "RS256"}, {"typ", "JWT"}};
+  if (!kid.empty()) header["kid"] = kid;
   const std::string signing_input =
       Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(claims.dump());
   MdCtxPtr ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
@@ -396,7 +417,7 @@ std::string SignJwt(std::string_view private_key_pem, const nlohmann::json& clai
     throw std::runtime_error("signing failed");
   }
   signature.resize(len);
-  if (kind == KeyKind::kEcP256) signature = DerEcdsaToRaw(signature);
+  if (ec) signature = DerEcdsaToRaw(signature);
   return signing_input + "." + Base64UrlEncode(signature);
 }
 

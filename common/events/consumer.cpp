@@ -50,7 +50,19 @@ store::MigrationSet InboxMigrations() {
             " partition INTEGER NOT NULL,"
             " offset INTEGER NOT NULL,"
             " processed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),"
-            " PRIMARY KEY (consumer, event_id)) WITHOUT ROWID;"}}};
+            " PRIMARY KEY (consumer, event_id)) WITHOUT ROWID;"},
+           {2, "pruning order",
+            "CREATE INDEX inbox_position ON inbox(consumer, topic, partition, offset);"}}};
+}
+
+std::int64_t PruneInbox(store::Db& tx, const std::string& consumer, const std::string& topic,
+                        int partition, std::int64_t log_start, std::int64_t limit) {
+  auto stmt = tx.Prepare(
+      "DELETE FROM inbox WHERE consumer = ?1 AND event_id IN (SELECT event_id FROM inbox"
+      " WHERE consumer = ?1 AND topic = ?2 AND partition = ?3 AND offset < ?4 LIMIT ?5)");
+  stmt.Bind(1, consumer).Bind(2, topic).Bind(3, partition).Bind(4, log_start).Bind(5, limit);
+  stmt.Run();
+  return tx.Changes();
 }
 
 ApplyOutcome ApplyOnce(store::Db& tx, const std::string& consumer, const CloudEvent& event,
@@ -64,7 +76,20 @@ ApplyOutcome ApplyOnce(store::Db& tx, const std::string& consumer, const CloudEv
       .Bind(4, origin.partition)
       .Bind(5, origin.offset);
   insert.Run();
-  if (tx.Changes() == 0) return ApplyOutcome::kDuplicate;
+  if (tx.Changes() == 0) {
+    // A later copy of the event (the relay sent it again) keeps the row until that copy, too,
+    // has left the partition: pruning goes by the newest offset the event was seen at.
+    auto later = tx.Prepare(
+        "UPDATE inbox SET offset = ?4 WHERE consumer = ?1 AND event_id = ?2 AND topic = ?3"
+        " AND partition = ?5 AND offset < ?4");
+    later.Bind(1, consumer)
+        .Bind(2, event.id)
+        .Bind(3, origin.topic)
+        .Bind(4, origin.offset)
+        .Bind(5, origin.partition);
+    later.Run();
+    return ApplyOutcome::kDuplicate;
+  }
   handler(tx, event, origin);
   return ApplyOutcome::kApplied;
 }
@@ -199,6 +224,7 @@ void Consumer::Run() {
       pending = std::move(next);
     }
     UpdateLag();
+    PruneInboxBelowLogStart();
   }
   if (!pending.messages.empty()) ResolveBatch(pending);
   log::Info("consumer stopped", {{"consumer", options_.name}});
@@ -398,6 +424,46 @@ void Consumer::UpdateLag() {
     }
   }
   RdKafka::TopicPartition::destroy(partitions);
+}
+
+void Consumer::PruneInboxBelowLogStart() {
+  const auto now = std::chrono::steady_clock::now();
+  if (options_.inbox_prune_interval.count() <= 0 ||
+      now - last_prune_ < options_.inbox_prune_interval) {
+    return;
+  }
+  last_prune_ = now;
+  std::vector<RdKafka::TopicPartition*> partitions;
+  if (consumer_->assignment(partitions) != RdKafka::ERR_NO_ERROR) return;
+  constexpr std::int64_t kBatch = 5000;
+  std::int64_t pruned = 0;
+  try {
+    for (auto* partition : partitions) {
+      // Asked of the broker: the cached low watermark is not kept current without statistics.
+      int64_t low = 0, high = 0;
+      if (consumer_->query_watermark_offsets(partition->topic(), partition->partition(), &low,
+                                             &high, 5000) != RdKafka::ERR_NO_ERROR ||
+          low <= 0) {
+        continue;
+      }
+      // In bounded steps, so the writer is never held for long.
+      for (int step = 0; step < 20; ++step) {
+        const auto deleted = store_.Write([&](store::Db& tx) {
+          return PruneInbox(tx, options_.name, partition->topic(), partition->partition(), low,
+                            kBatch);
+        });
+        pruned += deleted;
+        if (deleted < kBatch) break;
+      }
+    }
+  } catch (const std::exception& error) {
+    log::Warn("inbox not pruned", {{"consumer", options_.name}, {"error", error.what()}});
+  }
+  RdKafka::TopicPartition::destroy(partitions);
+  if (pruned > 0) {
+    metrics_.store_pruned_rows.Add({{"table", "inbox"}}).Increment(static_cast<double>(pruned));
+    log::Info("inbox pruned below the log start", {{"consumer", options_.name}, {"rows", pruned}});
+  }
 }
 
 }  // namespace jilaf::events

@@ -42,6 +42,12 @@ enum class ApplyOutcome { kApplied, kDuplicate };
 ApplyOutcome ApplyOnce(store::Db& tx, const std::string& consumer, const CloudEvent& event,
                        const MessageOrigin& origin, const EventHandler& handler);
 
+/// Deletes at most `limit` inbox rows of `consumer` for messages of (topic, partition) below
+/// `log_start`, the partition's first offset still on the broker; returns how many. Such a
+/// message can never be delivered again, so its row can no longer stop a duplicate.
+std::int64_t PruneInbox(store::Db& tx, const std::string& consumer, const std::string& topic,
+                        int partition, std::int64_t log_start, std::int64_t limit);
+
 struct ConsumerOptions {
   std::string name;  // consumer group id and the inbox's consumer name, e.g. "notifications"
   std::vector<std::string> topics;
@@ -50,6 +56,8 @@ struct ConsumerOptions {
   int max_attempts = 5;
   std::chrono::milliseconds retry_backoff{200};
   std::size_t batch = 500;
+  /// How often the inbox is pruned below each assigned partition's log start (0: never).
+  std::chrono::milliseconds inbox_prune_interval{std::chrono::minutes(10)};
 };
 
 /// A Kafka consumer with exactly-once effects: for each message the effect and an inbox row
@@ -93,6 +101,7 @@ class Consumer {
   void DeadLetter(RdKafka::Message& message, const std::string& error);
   void StoreOffset(RdKafka::Message& message);
   void UpdateLag();
+  void PruneInboxBelowLogStart();
   void SleepUnlessStopping(std::chrono::milliseconds duration);
 
   store::Store& store_;
@@ -107,6 +116,7 @@ class Consumer {
   std::unique_ptr<RdKafka::Producer> dlq_producer_;
   std::atomic<bool> running_{false};
   std::chrono::steady_clock::time_point last_lag_{};
+  std::chrono::steady_clock::time_point last_prune_ = std::chrono::steady_clock::now();
   // Per-topic counters, looked up once (only the consumer thread touches this).
   std::map<std::pair<const void*, std::string>, prometheus::Counter*> counters_;
   std::thread thread_;

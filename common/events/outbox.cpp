@@ -15,9 +15,6 @@ namespace {
 
 std::int64_t NowMs() { return util::NowUnixMs(); }
 
-// Sent rows are kept this long for inspection, then pruned.
-constexpr std::int64_t kSentRetentionMs = 60LL * 60 * 1000;
-
 }  // namespace
 
 store::MigrationSet OutboxMigrations() {
@@ -52,6 +49,15 @@ void AppendToOutbox(store::Db& tx, const std::string& topic, const CloudEvent& e
       .Bind(5, value)
       .Bind(6, NowMs());
   stmt.Run();
+}
+
+std::int64_t PruneSentOutbox(store::Db& tx, std::int64_t sent_before_ms, std::int64_t limit) {
+  auto stmt = tx.Prepare(
+      "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE sent_ms IS NOT NULL"
+      " AND sent_ms < ? ORDER BY sent_ms LIMIT ?)");
+  stmt.Bind(1, sent_before_ms).Bind(2, limit);
+  stmt.Run();
+  return tx.Changes();
 }
 
 class OutboxRelay::DeliveryHandler : public RdKafka::DeliveryReportCb, public RdKafka::EventCb {
@@ -259,14 +265,6 @@ void OutboxRelay::UpdateGauges() {
     metrics_.outbox_pending.Set(static_cast<double>(count));
     metrics_.outbox_oldest_pending_age.Set(
         count == 0 ? 0.0 : static_cast<double>(NowMs() - oldest) / 1e3);
-    if (count == 0 && in_flight_ == 0) {
-      const auto cutoff = NowMs() - kSentRetentionMs;
-      store_.Write([cutoff](store::Db& db) {
-        auto stmt = db.Prepare("DELETE FROM outbox WHERE sent_ms IS NOT NULL AND sent_ms < ?");
-        stmt.Bind(1, cutoff);
-        stmt.Run();
-      });
-    }
   } catch (const std::exception& error) {
     log::Warn("outbox gauges not updated", {{"error", error.what()}});
   }

@@ -28,6 +28,11 @@ store::MigrationSet OutboxMigrations();
 /// if and only if the state change it describes was committed.
 void AppendToOutbox(store::Db& tx, const std::string& topic, const CloudEvent& event);
 
+/// Deletes at most `limit` outbox rows published (acknowledged by the broker) before
+/// `sent_before_ms`, oldest first; returns how many. Rows not yet published are never touched:
+/// the topic is the record of what was sent, the outbox only of what is still to send.
+std::int64_t PruneSentOutbox(store::Db& tx, std::int64_t sent_before_ms, std::int64_t limit);
+
 struct RelayOptions {
   std::string brokers = "127.0.0.1:9092";
   std::string client_id = "jilaf";

@@ -19,7 +19,9 @@ store::MigrationSet IdempotencyMigrations() {
             " headers TEXT NOT NULL,"
             " body TEXT NOT NULL,"
             " created_ms INTEGER NOT NULL,"
-            " PRIMARY KEY (caller, route, idem_key)) WITHOUT ROWID;"}}};
+            " PRIMARY KEY (caller, route, idem_key)) WITHOUT ROWID;"},
+           {2, "expiry order",
+            "CREATE INDEX idempotency_keys_created ON idempotency_keys(created_ms);"}}};
 }
 
 Response RunIdempotent(store::Db& tx, const Request& request,
@@ -33,8 +35,9 @@ Response RunIdempotent(store::Db& tx, const Request& request,
   {
     auto find = tx.Prepare(
         "SELECT request_hash, status, headers, body FROM idempotency_keys"
-        " WHERE caller = ? AND route = ? AND idem_key = ?");
-    find.Bind(1, caller).Bind(2, route).Bind(3, key);
+        " WHERE caller = ? AND route = ? AND idem_key = ? AND created_ms >= ?");
+    find.Bind(1, caller).Bind(2, route).Bind(3, key).Bind(
+        4, util::NowUnixMs() - kIdempotencyKeyLifetimeMs);
     if (find.Step()) {
       if (find.Text(0) != hash) {
         throw ApiError(422, "idempotency-key-reused", "Idempotency key reused",
@@ -55,7 +58,8 @@ Response RunIdempotent(store::Db& tx, const Request& request,
   nlohmann::json headers = nlohmann::json::array();
   for (const auto& [name, value] : response.headers) headers.push_back({name, value});
   auto insert = tx.Prepare(
-      "INSERT INTO idempotency_keys(caller, route, idem_key, request_hash, status, headers, body,"
+      "INSERT OR REPLACE INTO idempotency_keys(caller, route, idem_key, request_hash, status, "
+      "headers, body,"
       " created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   insert.Bind(1, caller)
       .Bind(2, route)
@@ -67,6 +71,16 @@ Response RunIdempotent(store::Db& tx, const Request& request,
       .Bind(8, util::NowUnixMs());
   insert.Run();
   return response;
+}
+
+std::int64_t ExpireIdempotencyKeys(store::Db& tx, std::int64_t created_before_ms,
+                                   std::int64_t limit) {
+  auto stmt = tx.Prepare(
+      "DELETE FROM idempotency_keys WHERE (caller, route, idem_key) IN"
+      " (SELECT caller, route, idem_key FROM idempotency_keys WHERE created_ms < ? LIMIT ?)");
+  stmt.Bind(1, created_before_ms).Bind(2, limit);
+  stmt.Run();
+  return tx.Changes();
 }
 
 }  // namespace jilaf::http

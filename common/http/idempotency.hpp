@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <functional>
 
 #include "common/http/message.hpp"
@@ -14,8 +15,16 @@ store::MigrationSet IdempotencyMigrations();
 /// transaction. Without the header, `create` simply runs. With it, the first call runs `create`
 /// and records its response in the same transaction; a retry with the same key and the same
 /// body gets that response again (with `Idempotent-Replayed: true`); the same key with another
-/// body is 422. Keys are scoped by caller and route.
+/// body is 422. Keys are scoped by caller and route, and expire after kIdempotencyKeyLifetimeMs
+/// (24 hours, as the IETF Idempotency-Key draft suggests): an older key is a new request.
 Response RunIdempotent(store::Db& tx, const Request& request,
                        const std::function<Response()>& create);
+
+/// How long a recorded response answers retries with the same key.
+inline constexpr std::int64_t kIdempotencyKeyLifetimeMs = 24LL * 60 * 60 * 1000;
+
+/// Deletes at most `limit` records of keys used before `created_before_ms`; returns how many.
+std::int64_t ExpireIdempotencyKeys(store::Db& tx, std::int64_t created_before_ms,
+                                   std::int64_t limit);
 
 }  // namespace jilaf::http

@@ -13,6 +13,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "common/http/cors.hpp"
 #include "common/http/problem.hpp"
 #include "common/http/rate_limit.hpp"
 #include "common/log/log.hpp"
@@ -210,6 +211,8 @@ void Pipeline::Resolve(Request& request, Router::Match& match) const {
 }
 
 bool Pipeline::RunsInline(Request& request) const {
+  // A preflight touches neither token nor store: answer it on the io thread.
+  if (cors_ && CorsPolicy::IsPreflight(request)) return true;
   Router::Match match;
   Resolve(request, match);
   return request.matched != nullptr && request.matched->execution == Router::Execution::kIoThread;
@@ -217,6 +220,11 @@ bool Pipeline::RunsInline(Request& request) const {
 
 Response Pipeline::Dispatch(Request& request) {
   if (rate_limiter_) rate_limiter_->CheckAddress(request);
+  if (cors_ && CorsPolicy::IsPreflight(request)) {
+    request.route = "cors-preflight";
+    if (rate_limiter_) rate_limiter_->CheckPreflight(request);
+    return cors_->Preflight(request);
+  }
   const auto& routes = router_.routes();
   // std::less_equal: a total order even for pointers into another router's routes.
   const std::less_equal<const Route*> before;
@@ -252,6 +260,8 @@ Response Pipeline::Handle(Request& request) {
   }
   if (metrics_ != nullptr) metrics_->http_in_flight.Decrement();
   response.SetHeader("X-Request-Id", request.request_id);
+  // Errors too: a portal must be able to read a 401 or a 429 and its Retry-After.
+  if (cors_) cors_->Decorate(request, response);
   Observe(request, response);
   return response;
 }

@@ -10,14 +10,15 @@
 
 namespace jilaf::http {
 
+class CorsPolicy;
 class TokenCache;
 class MetricCache;
 class RateLimiter;
 
 /// Everything between the server and a handler, in one place: request id (accepted from
 /// `X-Request-Id` or generated, echoed back), routing (404, 405 with `Allow`), authentication
-/// and the route's access check (401 / 403), error mapping to problem+json, metrics by route
-/// template, and the JSON-lines access log.
+/// and the route's access check (401 / 403), CORS preflights and headers, error mapping to
+/// problem+json, metrics by route template, and the JSON-lines access log.
 class Pipeline {
  public:
   /// `verifier` may be null only for a router whose routes are all public (the admin port).
@@ -35,6 +36,9 @@ class Pipeline {
   /// Applies rate limits (common/http/rate_limit.hpp): per address before routing, per principal
   /// after authentication. Without one, nothing is limited.
   void SetRateLimiter(std::shared_ptr<RateLimiter> limiter) { rate_limiter_ = std::move(limiter); }
+  /// Answers CORS preflights and adds CORS headers to every response (common/http/cors.hpp).
+  /// Without a policy, an OPTIONS is routed like any other method (and gets 405).
+  void SetCors(std::shared_ptr<const CorsPolicy> cors) { cors_ = std::move(cors); }
 
  private:
   Response Dispatch(Request& request);
@@ -50,6 +54,7 @@ class Pipeline {
   std::shared_ptr<TokenCache> token_cache_;
   std::shared_ptr<MetricCache> metric_cache_;
   std::shared_ptr<RateLimiter> rate_limiter_;
+  std::shared_ptr<const CorsPolicy> cors_;
 };
 
 }  // namespace jilaf::http

@@ -85,6 +85,18 @@ void RateLimiter::CheckAddress(const Request& request) {
   }
 }
 
+void RateLimiter::CheckPreflight(const Request& request) {
+  if (options_.preflight_per_second <= 0) return;
+  const std::string key = "o|" + request.remote_address;
+  if (const double wait =
+          Take(key, options_.preflight_per_second, options_.preflight_burst, Clock::now());
+      wait > 0) {
+    Refuse("preflight", "any", wait,
+           "too many CORS preflights from this address (limit " +
+               std::to_string(options_.preflight_per_second) + "/s); retry later");
+  }
+}
+
 void RateLimiter::CheckPrincipal(const Request& request, const Router::Route& route) {
   if (!request.principal.authenticated) return;
   const CostClass cost = CostClassOf(route);

@@ -28,6 +28,10 @@ struct RateLimitOptions {
   /// Every request from one client address, authenticated or not, before routing.
   std::int64_t address_per_second = 1000;
   std::int64_t address_burst = 2000;
+  /// CORS preflights from one client address, on top of the address budget: browsers cache
+  /// preflight answers (Access-Control-Max-Age), so a portal needs few.
+  std::int64_t preflight_per_second = 20;
+  std::int64_t preflight_burst = 100;
   /// Per principal (`sub`), by cost class of the route.
   std::int64_t read_per_second = 200;
   std::int64_t read_burst = 400;
@@ -50,6 +54,8 @@ class RateLimiter {
 
   /// Throws ApiError 429 if the request's client address is out of tokens.
   void CheckAddress(const Request& request);
+  /// Throws ApiError 429 if the request's client address is out of preflight tokens.
+  void CheckPreflight(const Request& request);
   /// Throws ApiError 429 if the authenticated principal is out of tokens for the route's class.
   /// Public routes (no principal) are bounded by the address limit only.
   void CheckPrincipal(const Request& request, const Router::Route& route);

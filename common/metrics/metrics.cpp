@@ -55,6 +55,11 @@ Metrics::Metrics(std::shared_ptr<prometheus::Registry> registry)
                                 .Help("Write jobs that failed (rolled back)")
                                 .Register(*registry)
                                 .Add({})),
+      store_pruned_rows(prometheus::BuildCounter()
+                            .Name("jilaf_store_pruned_rows_total")
+                            .Help("Rows deleted by retention: published outbox rows, inbox rows "
+                                  "below the log start, expired idempotency keys")
+                            .Register(*registry)),
       outbox_pending(prometheus::BuildGauge()
                          .Name("jilaf_outbox_pending")
                          .Help("Committed events not yet acknowledged by Kafka")
@@ -98,11 +103,12 @@ Metrics::Metrics(std::shared_ptr<prometheus::Registry> registry)
                        .Name("jilaf_consumer_lag")
                        .Help("Messages between the consumer's position and the partition end")
                        .Register(*registry)),
-      http_rate_limited(prometheus::BuildCounter()
-                            .Name("jilaf_http_rate_limited_total")
-                            .Help("Requests refused with 429, by scope (address, principal) and "
-                                  "cost class")
-                            .Register(*registry)),
+      http_rate_limited(
+          prometheus::BuildCounter()
+              .Name("jilaf_http_rate_limited_total")
+              .Help("Requests refused with 429, by scope (address, preflight, principal) and "
+                    "cost class")
+              .Register(*registry)),
       registry_(std::move(registry)) {}
 
 const prometheus::Histogram::BucketBoundaries& Metrics::LatencyBuckets() { return kLatencyBuckets; }

@@ -34,6 +34,7 @@ class Metrics {
   prometheus::Histogram& store_commit_jobs;
   prometheus::Histogram& store_commit_duration;
   prometheus::Counter& store_commit_failures;
+  prometheus::Family<prometheus::Counter>& store_pruned_rows;  // table
 
   // Outbox relay
   prometheus::Gauge& outbox_pending;

@@ -9,10 +9,14 @@
 #include <nlohmann/json.hpp>
 
 #include "common/audit/audit.hpp"
+#include "common/auth/oidc.hpp"
+#include "common/http/api_docs.hpp"
+#include "common/http/cors.hpp"
 #include "common/http/idempotency.hpp"
 #include "common/http/pipeline.hpp"
 #include "common/http/server.hpp"
 #include "common/log/log.hpp"
+#include "common/util/clock.hpp"
 
 namespace jilaf::service {
 namespace {
@@ -23,7 +27,7 @@ namespace {
 }
 
 http::Router AdminRoutes(store::Store& store, events::OutboxRelay& relay, metrics::Metrics& metrics,
-                         std::atomic<bool>& shutting_down) {
+                         const auth::JwtVerifier& verifier, std::atomic<bool>& shutting_down) {
   http::Router router;
   router.Add(http::Method::kGet, "/healthz", auth::Access::kPublic, [](http::Request&) {
     return http::Response::Json(200, {{"status", "ok"}});
@@ -37,8 +41,11 @@ http::Router AdminRoutes(store::Store& store, events::OutboxRelay& relay, metric
         {"shutting_down", shutting_down.load()},
         // Kafka is reported, not required: with the broker down writes still land in the outbox.
         {"kafka",
-         {{"producer", relay.KafkaUp() ? "up" : "down"},
-          {"outbox_pending", relay.PendingCount()}}}};
+         {{"producer", relay.KafkaUp() ? "up" : "down"}, {"outbox_pending", relay.PendingCount()}}},
+        // Reported, not required either: stale keys still verify, and the static key never
+        // depends on the provider.
+        {"identity", auth::KeyStateName(verifier.IdentityState())},
+        {"identity_issuers", verifier.DescribeIssuers()}};
     return http::Response::Json(ready ? 200 : 503, body);
   });
   router.Add(http::Method::kGet, "/metrics", auth::Access::kPublic, [&metrics](http::Request&) {
@@ -77,10 +84,43 @@ void ServiceConfig::Register(config::Flags& flags) {
   flags.Int("kafka-message-timeout-ms", &kafka_message_timeout_ms, 1000, 3600000,
             "Time the producer retries one delivery before the relay backs off and resends.");
   flags.String("jwt-public-key", &jwt_public_key,
-               "PEM public key (RSA for RS256 or EC P-256 for ES256) that signs bearer tokens. "
-               "Required.");
-  flags.String("jwt-issuer", &jwt_issuer, "Required `iss` claim.");
-  flags.String("jwt-audience", &jwt_audience, "Required `aud` claim.");
+               "PEM public key (RSA for RS256 or EC P-256 for ES256) that signs bearer tokens of "
+               "--jwt-issuer. Required unless --oidc-issuer is set.");
+  flags.String("jwt-issuer", &jwt_issuer, "`iss` of the tokens --jwt-public-key signs.");
+  flags.String("jwt-audience", &jwt_audience,
+               "Required `aud` claim (also of the OpenID Connect issuer's tokens unless "
+               "--oidc-audience says otherwise).");
+  // OpenID Connect (docs/operations.md, "Identity provider").
+  flags.String("oidc-issuer", &oidc_issuer,
+               "OpenID Connect issuer URL, exactly as tokens carry it in `iss` (e.g. "
+               "https://idp.example.org/realms/jilaf). Its keys come from the JWKS its "
+               "/.well-known/openid-configuration names. Empty: no identity provider.");
+  flags.String("oidc-audience", &oidc_audience,
+               "Required `aud` of the issuer's tokens (default: --jwt-audience).");
+  flags.String("oidc-role-claims", &oidc_role_claims,
+               "Comma-separated claims holding role names, as dotted paths: roles, groups, "
+               "realm_access.roles, resource_access.<client>.roles.");
+  flags.String("oidc-role-map", &oidc_role_map,
+               "Comma-separated claim-value=role pairs (roles: viewer, staff, admin, service), "
+               "e.g. jilaf-staff=staff. Empty: the values viewer, staff, admin and service name "
+               "themselves; otherwise only listed values count.");
+  flags.String("oidc-user-id-claim", &oidc_user_id_claim,
+               "Claim that identifies the caller: sub, preferred_username, oid (dotted path).");
+  flags.Int("oidc-max-token-lifetime-s", &oidc_max_token_lifetime_s, 0, 31LL * 86400,
+            "Refuse issuer tokens whose exp - iat exceeds this (0 = no limit).");
+  flags.Int("oidc-refresh-min-s", &oidc_refresh_min_s, 1, 86400,
+            "Fewest seconds between two fetches of the issuer's keys, also when tokens name an "
+            "unknown kid.");
+  flags.Int("oidc-refresh-max-s", &oidc_refresh_max_s, 1, 7 * 86400,
+            "Most seconds the keys are kept before they are fetched again (Cache-Control "
+            "max-age is honoured between the two bounds).");
+  flags.Int("oidc-key-max-age-s", &oidc_key_max_age_s, 1, 30LL * 86400,
+            "While the issuer cannot be reached, its cached keys serve this long after the last "
+            "successful fetch (/readyz says identity: stale meanwhile).");
+  flags.Int("oidc-fetch-timeout-ms", &oidc_fetch_timeout_ms, 100, 600000,
+            "Time one request to the issuer may take.");
+  flags.Int("oidc-max-document-bytes", &oidc_max_document_bytes, 1024, 64LL * 1024 * 1024,
+            "Largest discovery or JWKS document accepted.");
   flags.Int("io-threads", &io_threads, 1, 64, "Threads running sockets.");
   flags.Int("workers", &workers, 1, 1024, "Threads running request handlers.");
   flags.Int("body-limit", &body_limit, 1024, 64LL * 1024 * 1024,
@@ -103,11 +143,30 @@ void ServiceConfig::Register(config::Flags& flags) {
             "Most write jobs folded into one SQLite commit (1 = one commit per request, a "
             "benchmark reference).");
   flags.String("log-level", &log_level, "debug, info, warn or error.");
+  // Retention of the bookkeeping tables (common/service/housekeeping.hpp).
+  flags.Int("outbox-retention-s", &retention.outbox_retention_s, 0, 365LL * 24 * 3600,
+            "Seconds a published outbox row is kept before it is pruned (the topic is the "
+            "record; unpublished rows are never pruned).");
+  flags.Int("housekeeping-interval-s", &retention.interval_s, 0, 24 * 3600,
+            "Seconds between housekeeping passes: published outbox rows, expired idempotency "
+            "keys (24 h), free pages returned to the file system. 0 turns them off.");
+  flags.Int("inbox-prune-interval-s", &retention.inbox_prune_interval_s, 0, 24 * 3600,
+            "Seconds between prunes of each consumer's inbox below its partitions' log start "
+            "(messages Kafka no longer holds cannot be redelivered). 0 turns them off.");
+  flags.String("cors-allowed-origins", &cors_allowed_origins,
+               "Comma-separated origins (scheme://host[:port]) of browser portals allowed to call "
+               "the API, e.g. https://portal.example.org; empty allows none.");
+  flags.Int("cors-max-age-seconds", &cors_max_age_seconds, 0, 86400,
+            "How long a browser may reuse a CORS preflight answer (Access-Control-Max-Age).");
   // Rate limits (common/http/rate_limit.hpp): token buckets, 0 requests/s switches one off.
   flags.Int("rate-limit-address-rps", &rate_limit.address_per_second, 0, 10000000,
             "Requests per second one client address may make, all routes together (0 = off).");
   flags.Int("rate-limit-address-burst", &rate_limit.address_burst, 1, 10000000,
             "Requests one client address may make at once above its rate.");
+  flags.Int("rate-limit-preflight-rps", &rate_limit.preflight_per_second, 0, 10000000,
+            "CORS preflights (OPTIONS) per second one client address may make (0 = off).");
+  flags.Int("rate-limit-preflight-burst", &rate_limit.preflight_burst, 1, 10000000,
+            "CORS preflights one client address may make at once above its rate.");
   flags.Int("rate-limit-read-rps", &rate_limit.read_per_second, 0, 10000000,
             "Reads (GET, HEAD) per second per principal (0 = off).");
   flags.Int("rate-limit-read-burst", &rate_limit.read_burst, 1, 10000000,
@@ -124,9 +183,23 @@ void ServiceConfig::Register(config::Flags& flags) {
 }
 
 std::optional<std::string> ServiceConfig::Validate() const {
-  if (jwt_public_key.empty()) {
-    return "--jwt-public-key (JILAF_JWT_PUBLIC_KEY) is required: the PEM public key that signs "
-           "tokens";
+  if (jwt_public_key.empty() && oidc_issuer.empty()) {
+    return "--jwt-public-key (JILAF_JWT_PUBLIC_KEY) or --oidc-issuer (JILAF_OIDC_ISSUER) is "
+           "required: who signs the tokens";
+  }
+  if (!oidc_issuer.empty() && oidc_issuer.rfind("https://", 0) != 0 &&
+      oidc_issuer.rfind("http://", 0) != 0) {
+    return "--oidc-issuer (JILAF_OIDC_ISSUER): '" + oidc_issuer + "' is not an http(s) URL";
+  }
+  if (!oidc_issuer.empty() && !jwt_public_key.empty() && oidc_issuer == jwt_issuer) {
+    return "--oidc-issuer and --jwt-issuer must differ: tokens choose their keys by `iss`";
+  }
+  std::map<std::string, auth::Role, std::less<>> roles;
+  if (auto error = auth::ParseRoleMap(oidc_role_map, roles); !error.empty()) {
+    return "--oidc-role-map (JILAF_OIDC_ROLE_MAP): " + error;
+  }
+  if (oidc_refresh_min_s > oidc_refresh_max_s) {
+    return "--oidc-refresh-min-s must not exceed --oidc-refresh-max-s";
   }
   if (db_path.empty()) return "--db (JILAF_DB) is required: the SQLite database file";
   const auto parent = std::filesystem::path(db_path).parent_path();
@@ -136,12 +209,53 @@ std::optional<std::string> ServiceConfig::Validate() const {
   if (http_port != 0 && http_port == admin_port) {
     return "--http-port and --admin-port must differ (both " + std::to_string(http_port) + ")";
   }
+  std::vector<std::string> origins;
+  if (auto error = http::ParseAllowedOrigins(cors_allowed_origins, origins)) {
+    return "--cors-allowed-origins (JILAF_CORS_ALLOWED_ORIGINS): " + *error;
+  }
   if (kafka_brokers.empty()) return "--kafka-brokers (JILAF_KAFKA_BROKERS) must not be empty";
   log::Level level;
   if (!log::ParseLevel(log_level, level)) {
     return "--log-level (JILAF_LOG_LEVEL): '" + log_level + "' is not debug, info, warn or error";
   }
   return std::nullopt;
+}
+
+std::shared_ptr<const auth::JwtVerifier> ServiceConfig::BuildVerifier() const {
+  auto verifier = std::make_shared<auth::JwtVerifier>();
+  if (!jwt_public_key.empty()) {
+    try {
+      *verifier = auth::JwtVerifier::FromPemFile(jwt_public_key, jwt_issuer, jwt_audience);
+    } catch (const std::exception& error) {
+      throw std::runtime_error(std::string("--jwt-public-key: ") + error.what());
+    }
+  }
+  if (!oidc_issuer.empty()) {
+    auth::ClaimPolicy policy;
+    policy.audience = oidc_audience.empty() ? jwt_audience : oidc_audience;
+    policy.role_claims.clear();
+    std::string_view claims = oidc_role_claims;
+    while (!claims.empty()) {
+      const auto comma = claims.find(',');
+      const auto claim = claims.substr(0, comma);
+      if (!claim.empty()) policy.role_claims.emplace_back(claim);
+      claims = comma == std::string_view::npos ? std::string_view() : claims.substr(comma + 1);
+    }
+    (void)auth::ParseRoleMap(oidc_role_map, policy.role_map);  // checked by Validate
+    policy.user_id_claim = oidc_user_id_claim;
+    policy.require_user_id = true;
+    policy.max_lifetime = std::chrono::seconds(oidc_max_token_lifetime_s);
+    auth::OidcOptions options;
+    options.issuer = oidc_issuer;
+    options.min_refresh = std::chrono::seconds(oidc_refresh_min_s);
+    options.max_refresh = std::chrono::seconds(oidc_refresh_max_s);
+    options.key_max_age = std::chrono::seconds(oidc_key_max_age_s);
+    options.fetch_timeout = std::chrono::milliseconds(oidc_fetch_timeout_ms);
+    options.max_body_bytes = static_cast<std::size_t>(oidc_max_document_bytes);
+    verifier->AddIssuer(oidc_issuer, std::move(policy),
+                        std::make_shared<auth::OidcKeySource>(std::move(options)));
+  }
+  return verifier;
 }
 
 ServiceConfig LoadConfigOrExit(const std::string& name, const std::string& summary,
@@ -178,10 +292,9 @@ Service::Service(ServiceConfig config, std::vector<store::MigrationSet> migratio
 
   const std::string program = "jilaf-" + config_.name;
   try {
-    verifier_ = std::make_shared<const auth::JwtVerifier>(auth::JwtVerifier::FromPemFile(
-        config_.jwt_public_key, config_.jwt_issuer, config_.jwt_audience));
+    verifier_ = config_.BuildVerifier();
   } catch (const std::exception& error) {
-    Fail(program, std::string("--jwt-public-key: ") + error.what());
+    Fail(program, error.what());
   }
   migrations.insert(migrations.begin(), audit::Migrations());
   migrations.insert(migrations.begin(), http::IdempotencyMigrations());
@@ -203,6 +316,11 @@ Service::Service(ServiceConfig config, std::vector<store::MigrationSet> migratio
   relay_options.client_id = config_.name;
   relay_options.message_timeout_ms = static_cast<int>(config_.kafka_message_timeout_ms);
   relay_ = std::make_unique<events::OutboxRelay>(*store_, relay_options, *metrics_);
+  if (config_.retention.interval_s > 0) {
+    scheduler_.Every("housekeeping", std::chrono::seconds(config_.retention.interval_s), [this] {
+      RunHousekeeping(*store_, config_.retention, metrics_.get(), util::NowUnixMs());
+    });
+  }
 }
 
 Service::~Service() = default;
@@ -211,6 +329,7 @@ void Service::SetOpenApi(std::string_view document) { openapi_ = std::string(doc
 
 void Service::AddConsumer(events::ConsumerOptions options, events::EventHandler handler) {
   options.brokers = config_.kafka_brokers;
+  options.inbox_prune_interval = std::chrono::seconds(config_.retention.inbox_prune_interval_s);
   consumers_.push_back(std::make_unique<events::Consumer>(*store_, std::move(options),
                                                           std::move(handler), *metrics_));
 }
@@ -225,6 +344,8 @@ int Service::Run(http::Router api) {
       response.SetHeader("Content-Type", "application/json");
       return response;
     });
+    // The same document rendered for people, with "Try it out" (docs/api.md).
+    http::AddApiDocs(api, "JILAF " + config_.name);
   }
   http::Runtime api_runtime(static_cast<std::size_t>(config_.io_threads),
                             static_cast<std::size_t>(config_.workers));
@@ -235,9 +356,14 @@ int Service::Run(http::Router api) {
   auto api_pipeline =
       std::make_shared<http::Pipeline>(std::move(api), verifier_, metrics_.get(), "api");
   auto admin_pipeline = std::make_shared<http::Pipeline>(
-      AdminRoutes(*store_, *relay_, *metrics_, shutting_down_), nullptr, nullptr, "admin");
+      AdminRoutes(*store_, *relay_, *metrics_, *verifier_, shutting_down_), nullptr, nullptr,
+      "admin");
   api_pipeline->SetRateLimiter(
       std::make_shared<http::RateLimiter>(config_.rate_limit, metrics_.get()));
+  // The list was checked by Validate() at start; here it is only read.
+  http::CorsOptions cors{{}, config_.cors_max_age_seconds};
+  (void)http::ParseAllowedOrigins(config_.cors_allowed_origins, cors.allowed_origins);
+  api_pipeline->SetCors(std::make_shared<const http::CorsPolicy>(std::move(cors)));
   auto* m = metrics_.get();
   auto api_options = ApiServerOptions(config_);
   api_options.run_inline = [api_pipeline](http::Request& request) {

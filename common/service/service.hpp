@@ -15,6 +15,7 @@
 #include "common/http/rate_limit.hpp"
 #include "common/http/router.hpp"
 #include "common/metrics/metrics.hpp"
+#include "common/service/housekeeping.hpp"
 #include "common/service/scheduler.hpp"
 #include "common/store/store.hpp"
 
@@ -32,6 +33,18 @@ struct ServiceConfig {
   std::string jwt_public_key;
   std::string jwt_issuer = "jilaf-dev";
   std::string jwt_audience = "jilaf-backoffice";
+  /// OpenID Connect issuer (docs/operations.md "Identity provider"); empty: none.
+  std::string oidc_issuer;
+  std::string oidc_audience;
+  std::string oidc_role_claims = "roles";
+  std::string oidc_role_map;
+  std::string oidc_user_id_claim = "sub";
+  std::int64_t oidc_max_token_lifetime_s = 86400;
+  std::int64_t oidc_refresh_min_s = 60;
+  std::int64_t oidc_refresh_max_s = 3600;
+  std::int64_t oidc_key_max_age_s = 86400;
+  std::int64_t oidc_fetch_timeout_ms = 5000;
+  std::int64_t oidc_max_document_bytes = 256 * 1024;
   std::int64_t io_threads = 2;
   std::int64_t workers = 32;
   std::int64_t body_limit = 1024 * 1024;
@@ -44,6 +57,10 @@ struct ServiceConfig {
   std::int64_t drain_timeout_ms = 10000;
   std::int64_t max_commit_batch = 256;
   http::RateLimitOptions rate_limit;
+  RetentionOptions retention;
+  /// Origins of the browser portals allowed to call the API (comma-separated; none by default).
+  std::string cors_allowed_origins;
+  std::int64_t cors_max_age_seconds = 600;
   std::string log_level = "info";
 
   /// Registers every shared flag.
@@ -51,6 +68,10 @@ struct ServiceConfig {
   /// Checks values that depend on each other or on the file system; returns a message naming
   /// the setting, or nullopt.
   [[nodiscard]] std::optional<std::string> Validate() const;
+  /// The token verifier these settings describe: the static key (if any) and the OpenID Connect
+  /// issuer (if any), whose keys start loading in the background. Throws std::runtime_error
+  /// naming the setting.
+  [[nodiscard]] std::shared_ptr<const auth::JwtVerifier> BuildVerifier() const;
 };
 
 /// Parses flags and environment for a service with its default ports; prints the problem and
@@ -78,7 +99,7 @@ class Service {
   [[nodiscard]] Scheduler& scheduler() { return scheduler_; }
 
   /// Serves `document` (the service's OpenAPI 3.1 description, JSON) at GET /openapi.json on the
-  /// API port, without authentication.
+  /// API port, without authentication, and its rendered reference at GET /docs.
   void SetOpenApi(std::string_view document);
 
   /// Adds a consumer that starts with Run().

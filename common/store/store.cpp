@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 
@@ -73,8 +74,33 @@ Store::Store(StoreOptions options, std::vector<MigrationSet> migrations)
     : options_(std::move(options)) {
   if (options_.max_batch == 0) options_.max_batch = 1;
   writer_db_ = std::make_unique<Db>(options_.path, Db::Options{false, options_.busy_timeout_ms});
+  UseIncrementalVacuum(*writer_db_);
   Migrate(*writer_db_, migrations);
   writer_ = std::thread([this] { WriterLoop(); });
+}
+
+void Store::UseIncrementalVacuum(Db& db) {
+  {
+    auto mode = db.Prepare("PRAGMA auto_vacuum");
+    if (mode.Step() && mode.Int(0) == 2) return;  // INCREMENTAL already
+  }
+  // The mode is fixed when the file is laid out: a new file takes it at once, an existing one
+  // is rewritten by one VACUUM (a one-off, logged, as long as a copy of the file).
+  log::Info("store file switched to incremental vacuum", {{"path", options_.path}});
+  db.Exec("PRAGMA auto_vacuum = INCREMENTAL; VACUUM");
+}
+
+std::int64_t Store::ReclaimFreePages(std::int64_t max_pages) {
+  return Write([max_pages](Db& tx) {
+    std::int64_t free_pages = 0;
+    {
+      auto count = tx.Prepare("PRAGMA freelist_count");
+      if (count.Step()) free_pages = count.Int(0);
+    }
+    if (free_pages == 0) return std::int64_t{0};
+    tx.Exec("PRAGMA incremental_vacuum(" + std::to_string(std::min(free_pages, max_pages)) + ")");
+    return std::min(free_pages, max_pages);
+  });
 }
 
 Store::~Store() { Stop(); }

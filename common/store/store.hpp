@@ -59,6 +59,10 @@ class Store {
   using CommitObserver = std::function<void(std::size_t jobs, double seconds)>;
 
   Store(StoreOptions options, std::vector<MigrationSet> migrations);
+
+  /// Returns up to `max_pages` free pages (left by deleted rows) to the file system, so the file
+  /// shrinks; returns how many. The store keeps its file in incremental auto-vacuum mode.
+  std::int64_t ReclaimFreePages(std::int64_t max_pages);
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
   ~Store();
@@ -138,6 +142,7 @@ class Store {
   [[nodiscard]] const StoreOptions& options() const { return options_; }
 
  private:
+  void UseIncrementalVacuum(Db& db);
   struct Job {
     std::function<void(Db&)> run;
     std::function<void(std::exception_ptr)> complete;

@@ -53,8 +53,8 @@ die() {
 # Boost comes from the versioned 1.81 packages on purpose: NEVER add `libboost-dev` (or
 # `libboost-all-dev`), which is Boost 1.74 on bookworm and conflicts with libboost1.81-dev.
 JILAF_APT_PACKAGES=(
-  # toolchain
-  build-essential cmake ninja-build pkg-config ccache clang-format git
+  # toolchain; npm fetches Swagger UI for /docs at configure time (scripts/lib/web_assets.sh)
+  build-essential cmake ninja-build pkg-config ccache clang-format git npm
   # command-line tools used by the scripts (key generation, readiness probes)
   openssl curl
   # C++ libraries

@@ -14,7 +14,8 @@
 #                                    strict JSON schemas derived from the CRDs of the operators:
 #                                    Prometheus Operator's from its Go module
 #                                    (example/prometheus-operator-crd), Strimzi's generated from
-#                                    its Maven artifacts (scripts/deploy/strimzi-pom.xml)
+#                                    its Maven artifacts (scripts/deploy/strimzi-pom.xml),
+#                                    cert-manager's from its Go module (deploy/crds)
 # promtool and prometheus are Debian's `prometheus` package (JILAF_APT_PACKAGES).
 
 # shellcheck source=scripts/lib/common.sh
@@ -27,6 +28,7 @@ _JILAF_DEPLOY_SH_LOADED=1
 KUSTOMIZE_MODULE='sigs.k8s.io/kustomize/kustomize/v5@v5.5.0'
 KUBECONFORM_MODULE='github.com/yannh/kubeconform/cmd/kubeconform@v0.6.7'
 PROMETHEUS_OPERATOR_MODULE='github.com/prometheus-operator/prometheus-operator@v0.79.2'
+CERT_MANAGER_MODULE='github.com/cert-manager/cert-manager@v1.16.2'
 KUBERNETES_VALIDATE_WHEEL='kubernetes-validate==1.37.0'
 # The Kubernetes version the manifests are validated against (a schema set in that wheel).
 KUBERNETES_SCHEMA_VERSION='v1.32.0'
@@ -39,6 +41,8 @@ STRIMZI_KINDS=(
 )
 PROMETHEUS_OPERATOR_CRDS=(monitoring.coreos.com_servicemonitors.yaml
   monitoring.coreos.com_prometheusrules.yaml)
+# cert-manager kinds the prod overlay uses (the TLS Certificate of its Ingresses).
+CERT_MANAGER_CRDS=(crd-certificates.yaml)
 
 deploy_tools_dir() {
   printf '%s/deploy-tools\n' "${JILAF_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/jilaf}"
@@ -48,7 +52,7 @@ _deploy_tools_stamp() {
   {
     printf '%s\n' "$KUSTOMIZE_MODULE" "$KUBECONFORM_MODULE" "$PROMETHEUS_OPERATOR_MODULE" \
       "$KUBERNETES_VALIDATE_WHEEL" "$KUBERNETES_SCHEMA_VERSION" "${STRIMZI_KINDS[@]}" \
-      "${PROMETHEUS_OPERATOR_CRDS[@]}"
+      "${PROMETHEUS_OPERATOR_CRDS[@]}" "$CERT_MANAGER_MODULE" "${CERT_MANAGER_CRDS[@]}"
     cat "$STRIMZI_POM" "$REPO_ROOT/scripts/deploy/crd2jsonschema.py" "$REPO_ROOT/scripts/lib/deploy.sh"
   } | sha256sum | cut -d' ' -f1
 }
@@ -122,6 +126,17 @@ PY
     local crd
     for crd in "${PROMETHEUS_OPERATOR_CRDS[@]}"; do
       crd_args+=("$module_dir/example/prometheus-operator-crd/$crd")
+    done
+    /usr/bin/python3 "$REPO_ROOT/scripts/deploy/crd2jsonschema.py" "$dir/schemas/crds" "${crd_args[@]}"
+
+    step "deriving CRD schemas: cert-manager ($CERT_MANAGER_MODULE)"
+    # Its CRD files carry Helm directives only inside comments and quoted label values, so they
+    # read as plain YAML.
+    module_dir="$("$go" mod download -json "$CERT_MANAGER_MODULE" |
+      /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["Dir"])')"
+    crd_args=()
+    for crd in "${CERT_MANAGER_CRDS[@]}"; do
+      crd_args+=("$module_dir/deploy/crds/$crd")
     done
     /usr/bin/python3 "$REPO_ROOT/scripts/deploy/crd2jsonschema.py" "$dir/schemas/crds" "${crd_args[@]}"
 

@@ -11,6 +11,7 @@
 #include "common/log/log.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/ids.hpp"
+#include "services/notifications/catalogue.hpp"
 #include "services/notifications/queries.hpp"
 #include "services/notifications/render.hpp"
 #include "services/notifications/routes.hpp"
@@ -44,29 +45,48 @@ void EmitOutcome(store::Db& tx, const json& delivery, const std::string& what) {
   Tables().events.Publish(tx, {"delivery", what, id, "deliveries/" + id, std::move(data)}, {});
 }
 
-// The template of the event's own type, else the one of the rule's pattern.
-json MatchTemplate(store::Db& tx, const std::string& type, const std::string& pattern,
-                   const std::string& channel, const std::string& locale) {
-  for (const auto& key : {type, pattern}) {
-    if (auto found = FindTemplate(tx, key, channel, locale)) return std::move(*found);
+// What planning one event needs: the transaction, the event, and the catalogue of rules and
+// compiled templates; the template data is converted once, when a first rule needs it.
+struct EventPlan {
+  store::Db& tx;
+  const events::CloudEvent& event;
+  const events::MessageOrigin& origin;
+  DeliveryMetrics& metrics;
+  Catalogue& catalogue;
+  std::optional<TemplateData> data;
+
+  const TemplateData& Data() {
+    if (!data) data.emplace(event);
+    return *data;
   }
-  throw std::invalid_argument("no " + channel + " template in " + locale + " for " + type);
+};
+
+// The template of the event's own type, else the one of the rule's pattern.
+const MessageTemplate& MatchTemplate(EventPlan& plan, const std::string& pattern,
+                                     const std::string& channel, const std::string& locale) {
+  for (const auto& key : {plan.event.type, pattern}) {
+    if (const auto* found = plan.catalogue.FindMessage(plan.tx, key, channel, locale)) {
+      return *found;
+    }
+  }
+  throw std::invalid_argument("no " + channel + " template in " + locale + " for " +
+                              plan.event.type);
 }
 
-std::pair<std::string, std::string> RenderMessage(const json& tmpl, const json& context) {
-  const auto subject = Render(tmpl.value("subject", ""), context);
-  const auto body = Render(tmpl.value("body", ""), context);
+std::pair<std::string, std::string> RenderMessage(const MessageTemplate& tmpl,
+                                                  const TemplateData& data) {
+  auto subject = tmpl.subject.Render(data);
+  auto body = tmpl.body.Render(data);
   for (const auto* part : {&subject, &body}) {
     if (!part->ok) {
       std::string missing;
       for (const auto& name : part->missing) missing += (missing.empty() ? "" : ", ") + name;
-      throw std::invalid_argument("template " + tmpl.value("event_type", "") + "/" +
-                                  tmpl.value("channel", "") + "/" + tmpl.value("locale", "") +
-                                  ": " +
+      throw std::invalid_argument("template " + tmpl.event_type + "/" + tmpl.channel + "/" +
+                                  tmpl.locale + ": " +
                                   (part->error.empty() ? "event lacks " + missing : part->error));
     }
   }
-  return {subject.text, body.text};
+  return {std::move(subject.text), std::move(body.text)};
 }
 
 bool OptedOut(const std::optional<json>& prefs, const std::string& category) {
@@ -95,8 +115,8 @@ void WriteInboxItem(store::Db& tx, const json& delivery, const events::CloudEven
   const std::string audience = recipient["kind"] == "role"
                                    ? recipient["address"].get<std::string>()
                                    : "user:" + recipient["address"].get<std::string>();
-  json about = TemplateContext(event)["event"];  // id, type, source, subject, time
-  about["topic"] = origin.topic;
+  json about = {{"id", event.id},           {"type", event.type}, {"source", event.source},
+                {"subject", event.subject}, {"time", event.time}, {"topic", origin.topic}};
   Tables().inbox_items.Insert(tx, {{"id", util::NewTimeOrderedUuid()},
                                    {"audience", audience},
                                    {"title", delivery["content"]["subject"]},
@@ -129,12 +149,12 @@ json NewDelivery(const std::string& event_id, const std::string& event_type,
 }
 
 // The delivery of `event` under `rule` to one recipient, with its content (or suppressed).
-json PlannedDelivery(store::Db& tx, const json& rule, const events::CloudEvent& event,
-                     const Recipient& recipient) {
+json PlannedDelivery(EventPlan& plan, const json& rule, const Recipient& recipient) {
+  const auto& event = plan.event;
   const std::string channel = rule["channel"];
   const std::string category = rule.value("category", "general");
   const bool operational = rule.value("operational", false);
-  const auto prefs = FindPreferences(tx, recipient.address);
+  const auto prefs = FindPreferences(plan.tx, recipient.address);
   const std::string locale = prefs && prefs->contains("locale")
                                  ? (*prefs)["locale"].get<std::string>()
                                  : rule.value("locale", "en");
@@ -145,16 +165,16 @@ json PlannedDelivery(store::Db& tx, const json& rule, const events::CloudEvent& 
   } else if (channel == "webhook") {
     delivery["content"] = {{"payload", StructuredEvent(event).dump()}};
   } else {
-    const auto tmpl = MatchTemplate(tx, event.type, rule["event_type"], channel, locale);
-    const auto [subject, body] = RenderMessage(tmpl, TemplateContext(event));
+    const auto& tmpl = MatchTemplate(plan, rule["event_type"], channel, locale);
+    auto [subject, body] = RenderMessage(tmpl, plan.Data());
     delivery["content"] = {{"subject", subject}, {"body", body}};
     if (channel == "inbox") delivery["status"] = "sent";
   }
   return delivery;
 }
 
-void PlanRule(store::Db& tx, const json& rule, const events::CloudEvent& event,
-              const events::MessageOrigin& origin, DeliveryMetrics& metrics) {
+void PlanRule(EventPlan& plan, const json& rule) {
+  const auto& event = plan.event;
   std::vector<std::string> skipped;
   const auto recipients = ResolveRecipients(rule["recipients"], event.data, &skipped);
   for (const auto& pointer : skipped) {
@@ -162,13 +182,13 @@ void PlanRule(store::Db& tx, const json& rule, const events::CloudEvent& event,
               {{"rule_id", rule["id"]}, {"event_id", event.id}, {"pointer", pointer}});
   }
   for (const auto& recipient : recipients) {
-    const json delivery = PlannedDelivery(tx, rule, event, recipient);
-    if (!PlanDelivery(tx, delivery)) continue;  // already planned by an earlier delivery
-    metrics.deliveries.Add({{"channel", delivery["channel"]}, {"status", delivery["status"]}})
+    const json delivery = PlannedDelivery(plan, rule, recipient);
+    if (!PlanDelivery(plan.tx, delivery)) continue;  // already planned by an earlier delivery
+    plan.metrics.deliveries.Add({{"channel", delivery["channel"]}, {"status", delivery["status"]}})
         .Increment();
     if (delivery["channel"] == "inbox" && delivery["status"] == "sent") {
-      WriteInboxItem(tx, delivery, event, origin);
-      EmitOutcome(tx, delivery, "sent");
+      WriteInboxItem(plan.tx, delivery, event, plan.origin);
+      EmitOutcome(plan.tx, delivery, "sent");
     }
   }
 }
@@ -196,12 +216,14 @@ DeliveryMetrics::DeliveryMetrics(metrics::Metrics& metrics)
                    .Register(metrics.registry())) {}
 
 void PlanDeliveries(store::Db& tx, const events::CloudEvent& event,
-                    const events::MessageOrigin& origin, DeliveryMetrics& metrics) {
+                    const events::MessageOrigin& origin, DeliveryMetrics& metrics,
+                    Catalogue& catalogue) {
   if (!event.data.is_object()) throw std::invalid_argument("event data is not a JSON object");
-  for (const auto& rule : Tables().rules.Where(tx, {{"enabled", std::int64_t{1}}})) {
+  EventPlan plan{tx, event, origin, metrics, catalogue, std::nullopt};
+  for (const auto& rule : catalogue.EnabledRules(tx)) {
     if (TypeMatches(rule["event_type"], event.type) &&
         ConditionsHold(rule.value("conditions", json::array()), event.data)) {
-      PlanRule(tx, rule, event, origin, metrics);
+      PlanRule(plan, rule);
     }
   }
 }

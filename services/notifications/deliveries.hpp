@@ -17,6 +17,8 @@
 
 namespace jilaf::notifications {
 
+class Catalogue;
+
 /// The notification service's own metric families (registered on the shared registry).
 struct DeliveryMetrics {
   explicit DeliveryMetrics(metrics::Metrics& metrics);
@@ -30,8 +32,10 @@ struct DeliveryMetrics {
 /// rows (one per event, rule, recipient and channel; the unique key makes a replay a no-op). Inbox
 /// deliveries are written and marked sent here (no network); email and webhook rows are left
 /// pending for the Dispatcher, so no network I/O ever holds the SQLite writer.
+/// The enabled rules and compiled templates come from `catalogue` (callers hold its mutex).
 void PlanDeliveries(store::Db& tx, const events::CloudEvent& event,
-                    const events::MessageOrigin& origin, DeliveryMetrics& metrics);
+                    const events::MessageOrigin& origin, DeliveryMetrics& metrics,
+                    Catalogue& catalogue);
 
 /// Inserts a pending email delivery of `content` ({subject, body, headers}) outside any rule
 /// (periodicals); false if it already exists.

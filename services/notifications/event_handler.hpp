@@ -1,8 +1,12 @@
 #pragma once
 
+#include <memory>
+#include <mutex>
+
 #include "common/events/cloud_event.hpp"
 #include "common/events/consumer.hpp"
 #include "common/store/store.hpp"
+#include "services/notifications/catalogue.hpp"
 #include "services/notifications/deliveries.hpp"
 #include "services/notifications/feed.hpp"
 
@@ -14,16 +18,20 @@ namespace jilaf::notifications {
 /// event changes nothing: feed items and deliveries are unique per event.
 class EventHandler {
  public:
-  explicit EventHandler(DeliveryMetrics& metrics) : metrics_(metrics) {}
+  explicit EventHandler(DeliveryMetrics& metrics)
+      : metrics_(metrics), catalogue_(std::make_shared<Catalogue>()) {}
 
   void operator()(store::Db& tx, const events::CloudEvent& event,
                   const events::MessageOrigin& origin) const {
     RecordFeedItem(tx, event);
-    PlanDeliveries(tx, event, origin, metrics_);
+    const std::lock_guard lock(catalogue_->mutex());
+    PlanDeliveries(tx, event, origin, metrics_, *catalogue_);
   }
 
  private:
   DeliveryMetrics& metrics_;
+  // Shared by the copies the consumer makes of its handler: rules and templates compiled once.
+  std::shared_ptr<Catalogue> catalogue_;
 };
 
 }  // namespace jilaf::notifications

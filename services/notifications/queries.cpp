@@ -20,6 +20,30 @@ std::optional<json> FindTemplate(store::Db& db, const std::string& event_type,
   return json::parse(stmt.Text(0));
 }
 
+std::optional<TemplateRow> FindTemplateUnless(store::Db& db, const std::string& event_type,
+                                              const std::string& channel, const std::string& locale,
+                                              const Stamp& known) {
+  auto stmt = db.Prepare(
+      "SELECT seq, version, CASE WHEN seq = ?4 AND version = ?5 THEN NULL ELSE doc END"
+      " FROM templates WHERE event_type = ?1 AND channel = ?2 AND locale = ?3");
+  stmt.Bind(1, event_type)
+      .Bind(2, channel)
+      .Bind(3, locale)
+      .Bind(4, known.seq)
+      .Bind(5, known.version);
+  if (!stmt.Step()) return std::nullopt;
+  TemplateRow row{{stmt.Int(0), stmt.Int(1)}, std::nullopt};
+  if (!stmt.IsNull(2)) row.doc = json::parse(stmt.Text(2));
+  return row;
+}
+
+std::vector<Stamp> EnabledRuleStamps(store::Db& db) {
+  auto stmt = db.Prepare("SELECT seq, version FROM rules WHERE enabled = 1 ORDER BY seq");
+  std::vector<Stamp> stamps;
+  while (stmt.Step()) stamps.push_back({stmt.Int(0), stmt.Int(1)});
+  return stamps;
+}
+
 void SaveTemplate(store::Db& tx, const json& doc) {
   auto upsert = tx.Prepare(
       "INSERT INTO templates(event_type, channel, locale, version, doc) VALUES (?, ?, ?, ?, ?)"

@@ -18,6 +18,24 @@ namespace jilaf::notifications {
 /// The template stored under (event_type, channel, locale), if any.
 std::optional<nlohmann::json> FindTemplate(store::Db& db, const std::string& event_type,
                                            const std::string& channel, const std::string& locale);
+/// Which stored row, in which version, a cached copy was taken from: a row deleted and created
+/// again has a new seq, an update a new version.
+struct Stamp {
+  std::int64_t seq = 0;
+  std::int64_t version = 0;
+  bool operator==(const Stamp&) const = default;
+};
+/// The template under (event_type, channel, locale): its stamp, and its document unless the
+/// stamp equals `known` (the caller's copy is current then).
+struct TemplateRow {
+  Stamp stamp;
+  std::optional<nlohmann::json> doc;
+};
+std::optional<TemplateRow> FindTemplateUnless(store::Db& db, const std::string& event_type,
+                                              const std::string& channel, const std::string& locale,
+                                              const Stamp& known);
+/// The stamps of the enabled rules, oldest first.
+std::vector<Stamp> EnabledRuleStamps(store::Db& db);
 /// Inserts or replaces the template `doc` names.
 void SaveTemplate(store::Db& tx, const nlohmann::json& doc);
 

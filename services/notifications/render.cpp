@@ -43,19 +43,54 @@ class RecordingContext : public mustache::context<std::string> {
 
 }  // namespace
 
-Rendered Render(const std::string& text, const nlohmann::json& context) {
+struct TemplateData::Impl {
+  mustache::data data;
+};
+
+TemplateData::TemplateData(const nlohmann::json& context)
+    : impl_(std::make_unique<Impl>(Impl{ToData(context)})) {}
+TemplateData::TemplateData(const events::CloudEvent& event) : impl_(std::make_unique<Impl>()) {
+  mustache::data about{mustache::data::type::object};
+  about.set("id", event.id);
+  about.set("type", event.type);
+  about.set("source", event.source);
+  about.set("subject", event.subject);
+  about.set("time", event.time);
+  impl_->data = mustache::data{mustache::data::type::object};
+  impl_->data.set("event", about);
+  impl_->data.set("data", ToData(event.data));
+}
+TemplateData::~TemplateData() = default;
+TemplateData::TemplateData(TemplateData&&) noexcept = default;
+TemplateData& TemplateData::operator=(TemplateData&&) noexcept = default;
+
+struct Template::Impl {
+  explicit Impl(const std::string& text) : compiled(text) {
+    compiled.set_custom_escape([](const std::string& s) { return s; });
+  }
+  mustache::mustache compiled;
+};
+
+Template::Template(const std::string& text) : impl_(std::make_unique<Impl>(text)) {}
+Template::~Template() = default;
+Template::Template(Template&&) noexcept = default;
+Template& Template::operator=(Template&&) noexcept = default;
+
+Rendered Template::Render(const TemplateData& data) const {
   Rendered out;
-  mustache::mustache tmpl{text};
-  if (!tmpl.is_valid()) {
-    out.error = tmpl.error_message();
+  auto& compiled = impl_->compiled;
+  if (!compiled.is_valid()) {
+    out.error = compiled.error_message();
     return out;
   }
-  tmpl.set_custom_escape([](const std::string& s) { return s; });
-  const mustache::data data = ToData(context);
-  RecordingContext ctx(&data, out.missing);
-  out.text = tmpl.render(ctx);
+  RecordingContext ctx(&data.impl().data, out.missing);
+  out.text = compiled.render(ctx);
   out.ok = out.missing.empty();
   return out;
+}
+
+Rendered Render(const std::string& text, const nlohmann::json& context) {
+  return Template(text).Render(TemplateData(context));
 }
 
 nlohmann::json TemplateContext(const events::CloudEvent& event) {

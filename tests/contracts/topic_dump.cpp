@@ -1,5 +1,6 @@
 // jilaf-topic-dump: the contract check's view of the test broker. Reads every topic (internal
-// "__" topics aside) and writes each record as one JSON line; or notes where each partition
+// "__" topics aside, and the "test." topics tests create for their own use, outside the
+// contract) and writes each record as one JSON line; or notes where each partition
 // ends now, so that a later dump reads only what came after (a broker reused across runs).
 //
 //   jilaf-topic-dump --bootstrap HOST:PORT --offsets-out FILE
@@ -57,7 +58,7 @@ int main(int argc, char** argv) {
   const std::unique_ptr<RdKafka::Metadata> metadata(raw_metadata);
   std::vector<Partition> partitions;
   for (const auto* topic : *metadata->topics()) {
-    if (topic->topic().rfind("__", 0) == 0) continue;
+    if (topic->topic().rfind("__", 0) == 0 || topic->topic().rfind("test.", 0) == 0) continue;
     for (const auto* partition : *topic->partitions()) {
       Partition p{topic->topic(), partition->id()};
       if (consumer->query_watermark_offsets(p.topic, p.id, &p.low, &p.high, 30000) !=

@@ -13,7 +13,11 @@ Each rendered overlay (kustomize build output) must
   - declare a KafkaTopic for every topic of scripts/kafka/topics.txt (same partitions, and the
     same topic configs, retention.ms and cleanup.policy);
   - use only metric families the services register (jilaf-metrics-dump) in its PrometheusRule and
-    Grafana dashboard.
+    Grafana dashboard;
+  - in prod, route traffic from outside only through Ingresses whose hosts a cert-manager
+    Certificate covers, whose backends are the Services' API ports (never the admin port), and
+    whose public host carries only routes the OpenAPI documents declare public (`security: []`);
+    allow CORS only from https origins, exactly as browsers send them.
 Prints every problem and exits 1 if there is any.
 """
 import json
@@ -341,6 +345,72 @@ def check_metric_names(objects, families, overlay):
                 problem(overlay, f"unknown metric {name} in {expr.strip()[:80]}")
 
 
+# An origin as browsers serialise it (docs/api.md, "Browsers (CORS)"); https only in a deployment.
+ORIGIN = re.compile(r"https://[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?")
+
+
+def openapi_public(repo, service, path, exact):
+    """True if every operation under `path` (one path, or a prefix) needs no token."""
+    document = json.load(open(os.path.join(repo, "services", service, "openapi.json"), encoding="utf-8"))
+    matched = [item for p, item in document["paths"].items()
+               if (p == path if exact else (p == path or p.startswith(path.rstrip("/") + "/")))]
+    operations = [op for item in matched for m, op in item.items()
+                  if m in ("get", "put", "post", "delete", "patch", "head", "options")]
+    return bool(operations) and all(op.get("security") == [] for op in operations)
+
+
+def check_ingress(repo, objects, overlay):
+    ingresses = [d for (kind, _), d in objects.items() if kind == "Ingress"]
+    if overlay.startswith("prod") and len(ingresses) < 2:
+        problem(overlay, "prod needs the APIs' Ingress and the public routes' Ingress")
+    certificates = [d for (kind, _), d in objects.items() if kind == "Certificate"]
+    for ing in ingresses:
+        where = f"{overlay} Ingress/{ing['metadata']['name']}"
+        spec = ing["spec"]
+        if not spec.get("ingressClassName"):
+            problem(where, "no ingressClassName")
+        tls_hosts = {}
+        for tls in spec.get("tls", []):
+            for host in tls.get("hosts", []):
+                tls_hosts[host] = tls.get("secretName")
+        public = (ing["metadata"].get("labels") or {}).get("app.kubernetes.io/name") == "jilaf-public"
+        for rule in spec.get("rules", []):
+            host = rule.get("host")
+            secret = tls_hosts.get(host)
+            if secret is None:
+                problem(where, f"host {host} is served without TLS")
+            elif not any(c["spec"]["secretName"] == secret and host in c["spec"].get("dnsNames", [])
+                         for c in certificates):
+                problem(where, f"no Certificate writes {secret} for {host}")
+            for path in rule["http"]["paths"]:
+                backend = path["backend"]["service"]
+                svc = objects.get(("Service", backend["name"]))
+                if svc is None:
+                    problem(where, f"backend Service {backend['name']} does not exist")
+                    continue
+                port = backend["port"]
+                ports = [p for p in svc["spec"]["ports"]
+                         if p.get("name") == port.get("name") or p.get("port") == port.get("number")]
+                if not ports:
+                    problem(where, f"Service {backend['name']} has no port {port}")
+                elif ports[0].get("targetPort") != "http":
+                    problem(where, f"{host}{path['path']} reaches {backend['name']}'s "
+                                   f"{ports[0].get('targetPort')} port, not its API port")
+                if public and not openapi_public(repo, backend["name"], path["path"],
+                                                 path["pathType"] == "Exact"):
+                    problem(where, f"{path['path']} is on the public host, but "
+                                   f"services/{backend['name']}/openapi.json does not declare "
+                                   "every operation there public (security: [])")
+    for (kind, name), doc in objects.items():
+        value = (doc.get("data") or {}).get("JILAF_CORS_ALLOWED_ORIGINS") if kind == "ConfigMap" else None
+        if value is None:
+            continue
+        for origin in [o.strip() for o in value.split(",") if o.strip()]:
+            if not ORIGIN.fullmatch(origin) or origin.endswith(":443"):
+                problem(f"{overlay} ConfigMap/{name}",
+                        f"CORS origin {origin!r} is not an https origin as browsers send it")
+
+
 def main():
     args = sys.argv[1:]
     split = args.index("--")
@@ -371,6 +441,7 @@ def main():
             if d["kind"] in ("HorizontalPodAutoscaler", "PodDisruptionBudget"):
                 problem(overlay, f"{d['kind']} {d['metadata']['name']}: no service can run a second replica on SQLite")
         check_topics(repo, objects, overlay)
+        check_ingress(repo, objects, overlay)
         check_metric_names(objects, families, overlay)
     for p in problems:
         print("FAIL:", p)

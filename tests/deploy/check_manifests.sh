@@ -26,8 +26,8 @@ for overlay in "$repo"/deploy/k8s/overlays/*/; do
 done
 ((${#rendered[@]} >= 2)) || { echo "FAIL: expected overlays dev and prod"; exit 1; }
 
-# Negative controls: a misspelt field in a Deployment and a string where a KafkaTopic wants an
-# integer must both be rejected, or the validation above proves nothing.
+# Negative controls: a misspelt field in a Deployment, a string where a KafkaTopic wants an
+# integer and a misspelt field in a Certificate must all be rejected, or the validation above proves nothing.
 cat >"$work/bad-deployment.yaml" <<'YAML'
 apiVersion: apps/v1
 kind: Deployment
@@ -45,10 +45,18 @@ kind: KafkaTopic
 metadata: {name: bad}
 spec: {partitions: "three", replicas: 1}
 YAML
+# cert-manager's schema must be strict too: a misspelt dnsNames.
+cat >"$work/bad-certificate.yaml" <<'YAML'
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata: {name: bad}
+spec: {secretName: s, dnsName: [a.example.org], issuerRef: {name: i}}
+YAML
 # One kubeconform run over everything: it compiles each schema once (the Kafka CRD and the
 # Kubernetes definitions are large), and the JSON report tells the resources apart.
 "$bin/kubeconform" "${schema_args[@]}" -kubernetes-version "${KUBERNETES_SCHEMA_VERSION#v}" \
   -output json -verbose "${rendered[@]}" "$work/bad-deployment.yaml" "$work/bad-topic.yaml" \
+  "$work/bad-certificate.yaml" \
   >"$work/kubeconform.json" || true
 /usr/bin/python3 - "$work/kubeconform.json" <<'PY'
 import json, os, sys

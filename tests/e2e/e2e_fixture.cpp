@@ -1,10 +1,12 @@
 #include "tests/e2e/e2e_fixture.hpp"
 
+#include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafkacpp.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "common/auth/jwt.hpp"
 #include "common/events/cloud_event.hpp"
@@ -439,6 +441,76 @@ std::map<std::string, std::string> E2eTest::FindMessage(const std::string& topic
   }
   consumer->close();
   return found;
+}
+
+namespace {
+
+// Runs one admin request on a fresh client and waits for its result (or fails the test).
+void RunAdmin(const std::string& bootstrap, rd_kafka_event_type_t expected,
+              const std::function<void(rd_kafka_t*, rd_kafka_queue_t*)>& request) {
+  char error[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), error, sizeof error);
+  rd_kafka_t* client = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
+  ASSERT_NE(client, nullptr) << error;
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(client);
+  request(client, queue);
+  rd_kafka_event_t* result = rd_kafka_queue_poll(queue, 60000);
+  EXPECT_NE(result, nullptr) << "no admin result within 60 s";
+  if (result != nullptr) {
+    EXPECT_EQ(rd_kafka_event_type(result), expected);
+    EXPECT_EQ(rd_kafka_event_error(result), RD_KAFKA_RESP_ERR_NO_ERROR)
+        << rd_kafka_event_error_string(result);
+    rd_kafka_event_destroy(result);
+  }
+  rd_kafka_queue_destroy(queue);
+  rd_kafka_destroy(client);
+}
+
+}  // namespace
+
+void E2eTest::CreateTopic(const std::string& topic) {
+  RunAdmin(bootstrap_, RD_KAFKA_EVENT_CREATETOPICS_RESULT, [&](rd_kafka_t* client, auto* queue) {
+    char error[512];
+    rd_kafka_NewTopic_t* spec = rd_kafka_NewTopic_new(topic.c_str(), 1, 1, error, sizeof error);
+    rd_kafka_CreateTopics(client, &spec, 1, nullptr, queue);
+    rd_kafka_NewTopic_destroy(spec);
+  });
+}
+
+void E2eTest::DeleteRecordsBefore(const std::string& topic, std::int64_t offset) {
+  RunAdmin(bootstrap_, RD_KAFKA_EVENT_DELETERECORDS_RESULT, [&](rd_kafka_t* client, auto* queue) {
+    rd_kafka_topic_partition_list_t* before = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(before, topic.c_str(), 0)->offset = offset;
+    rd_kafka_DeleteRecords_t* request = rd_kafka_DeleteRecords_new(before);
+    rd_kafka_DeleteRecords(client, &request, 1, nullptr, queue);
+    rd_kafka_DeleteRecords_destroy(request);
+    rd_kafka_topic_partition_list_destroy(before);
+  });
+}
+
+void E2eTest::ProduceTestEvents(const std::string& topic, int count) {
+  std::string error;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  conf->set("bootstrap.servers", bootstrap_, error);
+  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), error));
+  ASSERT_TRUE(producer) << error;
+  for (int i = 0; i < count; ++i) {
+    const std::string id = events::NewTimeOrderedUuid();
+    auto event = events::MakeEvent("/jilaf/test", "jilaf.test.thing.created", id, "things/" + id,
+                                   "/schemas/test.json", {{"n", i}});
+    events::Headers headers;
+    std::string value;
+    events::ToKafka(event, headers, value);
+    RdKafka::Headers* kafka_headers = RdKafka::Headers::create();
+    for (const auto& [name, header] : headers) kafka_headers->add(name, header);
+    const auto code =
+        producer->produce(topic, 0, RdKafka::Producer::RK_MSG_COPY, value.data(), value.size(),
+                          id.data(), id.size(), 0, kafka_headers, nullptr);
+    if (code != RdKafka::ERR_NO_ERROR) delete kafka_headers;
+    ASSERT_EQ(code, RdKafka::ERR_NO_ERROR);
+  }
+  ASSERT_EQ(producer->flush(30000), RdKafka::ERR_NO_ERROR);
 }
 
 void E2eTest::KafkaCtl(const std::string& command) {

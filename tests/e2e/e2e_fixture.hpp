@@ -154,6 +154,14 @@ class E2eTest : public ::testing::Test {
   std::map<std::string, std::string> FindMessage(const std::string& topic, const std::string& key,
                                                  std::chrono::seconds timeout);
 
+  /// Creates a one-partition topic of this test's own. Name it `test.<something>`: the contract
+  /// check leaves such topics out (they carry no service's events).
+  void CreateTopic(const std::string& topic);
+  /// Moves the partition's log start to `offset`, as retention does by deleting old segments.
+  void DeleteRecordsBefore(const std::string& topic, std::int64_t offset);
+  /// Produces `count` events of a type no service or report knows onto partition 0 of `topic`.
+  void ProduceTestEvents(const std::string& topic, int count);
+
   /// Runs `kafka-ctl COMMAND`; fails the test if it exits non-zero.
   void KafkaCtl(const std::string& command);
 

@@ -7,6 +7,7 @@
 #include "common/events/consumer.hpp"
 #include "tests/support/process.hpp"
 #include "tools/analytics/projection.hpp"
+#include "tools/analytics/reconcile.hpp"
 #include "tools/analytics/reports.hpp"
 
 namespace jilaf::analytics {
@@ -183,6 +184,64 @@ TEST(AnalyticsCsv, EveryScalarIsOneRowNamedByItsPointer) {
             "invitations,/fiscal_year,2040\n"
             "invitations,/note,\"\"\"a, \\\"\"quoted\\\"\" text\"\"\"\n"
             "invitations,/rate,0.5\n");
+}
+
+}  // namespace
+}  // namespace jilaf::analytics
+
+namespace jilaf::analytics {
+namespace {
+
+PartitionPosition At(std::int64_t committed, std::int64_t low, std::int64_t high) {
+  return {"jilaf.invitations.events", 0, committed, low, high};
+}
+
+// An empty store under a group another store advanced: re-read from the log start.
+TEST(AnalyticsReconcile, AnEmptyStoreUnderAnAdvancedGroupIsRebuiltFromTheStart) {
+  const auto r = Reconcile("analytics", {}, {At(120, 0, 120)}, false);
+  ASSERT_FALSE(r.refusal);
+  ASSERT_EQ(r.rewinds.size(), 1u);
+  EXPECT_EQ(r.rewinds[0].from, 120);
+  EXPECT_EQ(r.rewinds[0].to, 0);
+}
+
+// A store restored from an older copy: re-read from where the copy stops.
+TEST(AnalyticsReconcile, AStoreBehindItsGroupIsCaughtUpFromItsOwnPosition) {
+  StoreState store;
+  store.applied[{"jilaf.invitations.events", 0}] = 80;
+  store.consumers = {"analytics"};
+  const auto r = Reconcile("analytics", store, {At(120, 0, 130)}, false);
+  ASSERT_FALSE(r.refusal);
+  ASSERT_EQ(r.rewinds.size(), 1u);
+  EXPECT_EQ(r.rewinds[0].to, 80);
+  // A store ahead of its group (the group was reset) needs nothing: the inbox skips repeats.
+  EXPECT_TRUE(Reconcile("analytics", store, {At(40, 0, 130)}, false).rewinds.empty());
+  EXPECT_TRUE(Reconcile("analytics", store, {At(-1, 0, 130)}, false).rewinds.empty());
+}
+
+TEST(AnalyticsReconcile, AStoreOfAnotherGroupIsRefusedWithTheFix) {
+  StoreState store;
+  store.consumers = {"analytics-old"};
+  for (const bool explicit_start : {false, true}) {
+    const auto r = Reconcile("analytics", store, {At(0, 0, 10)}, explicit_start);
+    ASSERT_TRUE(r.refusal);
+    EXPECT_NE(r.refusal->find("--consumer-group analytics-old"), std::string::npos) << *r.refusal;
+    EXPECT_EQ(r.refusal->find('\n'), std::string::npos);
+  }
+}
+
+// Events the store never applied and Kafka no longer holds: refused, unless the caller chose
+// the start (a snapshot run with --since).
+TEST(AnalyticsReconcile, HistoryGoneFromTheTopicIsRefusedUnlessTheStartIsChosen) {
+  StoreState behind;
+  behind.applied[{"jilaf.invitations.events", 0}] = 50;
+  const auto gap = Reconcile("analytics", behind, {At(120, 70, 130)}, false);
+  ASSERT_TRUE(gap.refusal);
+  EXPECT_NE(gap.refusal->find("--since"), std::string::npos);
+  const auto empty = Reconcile("analytics", {}, {At(-1, 70, 130)}, false);
+  ASSERT_TRUE(empty.refusal);
+  EXPECT_NE(empty.refusal->find("--since"), std::string::npos);
+  EXPECT_FALSE(Reconcile("analytics", {}, {At(-1, 70, 130)}, true).refusal);
 }
 
 }  // namespace

@@ -229,11 +229,17 @@ class EventHandlerTest : public ::testing::Test {
     return event;
   }
 
-  void Handle(const events::CloudEvent& event) {
-    store_->Write([&](store::Db& tx) {
-      const EventHandler handler(metrics_);
-      handler(tx, event, {"jilaf.invitations.events", 0, 7});
+  void Handle(const events::CloudEvent& event) { Handle(event, EventHandler(metrics_)); }
+  void Handle(const events::CloudEvent& event, const EventHandler& handler) {
+    store_->Write([&](store::Db& tx) { handler(tx, event, {"jilaf.invitations.events", 0, 7}); });
+  }
+
+  // The subject of the email planned for `event_id`, or "" when none was.
+  std::string EmailSubject(const std::string& event_id) {
+    const auto deliveries = store_->Read([&](store::Db& db) {
+      return Tables().deliveries.Where(db, {{"event_id", event_id}, {"channel", "email"}});
     });
+    return deliveries.empty() ? "" : deliveries[0]["content"]["subject"].get<std::string>();
   }
 
   std::int64_t Count(const char* sql) {
@@ -277,6 +283,51 @@ TEST_F(EventHandlerTest, EventBecomesFeedItemInboxItemAndPlannedDeliveriesOnce) 
     EXPECT_EQ(inbox[0]["event"]["topic"], "jilaf.invitations.events");
     EXPECT_EQ(Count("SELECT count(*) FROM outbox"), 1);
   }
+}
+
+// One handler keeps its rules and compiled templates between events; every change made in
+// between (a template's next version, a template deleted and created again at version 1, a rule
+// disabled and enabled) applies from the next event on.
+TEST_F(EventHandlerTest, RulesAndTemplatesChangedBetweenEventsApplyToTheNext) {
+  const EventHandler handler(metrics_);
+  int sequence = 0;
+  auto next = [&] {
+    auto event = ProgrammeCreated();
+    event.id = "0191e0a0-0000-7000-8000-00000000010" + std::to_string(sequence++);
+    Handle(event, handler);
+    return EmailSubject(event.id);
+  };
+  auto save = [&](const std::string& subject, std::int64_t version) {
+    store_->Write([&](store::Db& tx) {
+      SaveTemplate(tx, {{"event_type", "jilaf.invitations.programme.created"},
+                        {"channel", "email"},
+                        {"locale", "en"},
+                        {"subject", subject},
+                        {"body", "FY{{data.fiscal_year}}"},
+                        {"version", version}});
+    });
+  };
+  auto enable = [&](bool enabled) {
+    store_->Write([&](store::Db& tx) {
+      for (auto& rule : Tables().rules.Where(tx, {})) {
+        if (rule["name"] != "open programmes") continue;
+        rule["enabled"] = enabled;
+        Tables().rules.Update(tx, rule);
+      }
+    });
+  };
+  EXPECT_EQ(next(), "Programme Asia Young Leaders");
+  save("Revised {{data.title.en}}", 2);
+  EXPECT_EQ(next(), "Revised Asia Young Leaders");
+  store_->Write([](store::Db& tx) {
+    tx.Exec("DELETE FROM templates WHERE channel = 'email' AND locale = 'en'");
+  });
+  save("Recreated {{data.title.en}}", 1);
+  EXPECT_EQ(next(), "Recreated Asia Young Leaders");
+  enable(false);
+  EXPECT_EQ(next(), "");
+  enable(true);
+  EXPECT_EQ(next(), "Recreated Asia Young Leaders");
 }
 
 TEST_F(EventHandlerTest, NonPublicEventMatchingNoRuleLeavesNothing) {

@@ -62,6 +62,14 @@ void GroupOffsets::Commit(const std::vector<std::pair<Partition, std::int64_t>>&
   }
 }
 
+void GroupOffsets::RewindTo(
+    const std::vector<std::tuple<std::string, int, std::int64_t>>& offsets) {
+  std::vector<std::pair<Partition, std::int64_t>> commits;
+  for (const auto& [topic, partition, offset] : offsets)
+    commits.push_back({{topic, partition}, offset});
+  if (!commits.empty()) Commit(commits);
+}
+
 void GroupOffsets::RewindToEarliest() {
   std::vector<std::pair<Partition, std::int64_t>> offsets;
   for (const auto& p : partitions_) {

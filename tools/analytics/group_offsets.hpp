@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace RdKafka {
@@ -38,6 +39,8 @@ class GroupOffsets {
   /// Commits, per partition, the offset of the first message at or after `since_ms` (Unix
   /// milliseconds), or the end when there is none.
   void RewindToTime(std::int64_t since_ms);
+  /// Commits `offset` for each (topic, partition) given.
+  void RewindTo(const std::vector<std::tuple<std::string, int, std::int64_t>>& offsets);
   /// The partitions' committed offsets and watermarks now.
   std::vector<PartitionPosition> Positions();
   /// True when every partition's committed offset has reached `targets`' high watermark.

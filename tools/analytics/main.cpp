@@ -20,6 +20,7 @@
 #include "common/metrics/metrics.hpp"
 #include "tools/analytics/group_offsets.hpp"
 #include "tools/analytics/projection.hpp"
+#include "tools/analytics/reconcile.hpp"
 #include "tools/analytics/reports.hpp"
 
 namespace {
@@ -149,6 +150,21 @@ int Consume(int argc, char** argv) {
     store::Store store({c.db}, {events::InboxMigrations(), analytics::Migrations()});
     metrics::Metrics metrics;
     analytics::GroupOffsets offsets(c.brokers, c.group, topics);
+    const auto reconciliation = analytics::Reconcile(
+        c.group, store.Read([&](store::Db& db) { return analytics::ReadStoreState(db, c.group); }),
+        offsets.Positions(), c.from_earliest || since.has_value());
+    if (reconciliation.refusal) {
+      std::cerr << "analytics: " << *reconciliation.refusal << "\n";
+      return 2;
+    }
+    std::vector<std::tuple<std::string, int, std::int64_t>> rewinds;
+    for (const auto& r : reconciliation.rewinds) {
+      log::Warn(
+          "the group is ahead of the store: re-reading from the store's position",
+          {{"topic", r.topic}, {"partition", r.partition}, {"committed", r.from}, {"from", r.to}});
+      rewinds.emplace_back(r.topic, r.partition, r.to);
+    }
+    offsets.RewindTo(rewinds);
     if (c.from_earliest) offsets.RewindToEarliest();
     if (since) offsets.RewindToTime(*since);
     const auto targets = offsets.Positions();
@@ -165,8 +181,10 @@ int Consume(int argc, char** argv) {
     std::atomic<std::int64_t> applied{0};
     events::Consumer consumer(
         store, options,
-        [&applied](store::Db& tx, const events::CloudEvent& event, const events::MessageOrigin&) {
+        [&applied](store::Db& tx, const events::CloudEvent& event,
+                   const events::MessageOrigin& origin) {
           analytics::Apply(tx, event);
+          analytics::RecordPosition(tx, origin);
           ++applied;
         },
         metrics);
@@ -189,7 +207,10 @@ int Consume(int argc, char** argv) {
     consumer.Stop();
     store.Stop();
     log::Info("analytics consumer stopped", {{"caught_up", status == 0 && c.until_caught_up}});
-    std::cout << nlohmann::json{{"applied", applied.load()}, {"caught_up", status == 0}}.dump()
+    std::cout << nlohmann::json{{"applied", applied.load()},
+                                {"caught_up", status == 0},
+                                {"rewound_partitions", reconciliation.rewinds.size()}}
+                     .dump()
               << "\n";
     return status;
   } catch (const std::exception& error) {

@@ -236,7 +236,39 @@ void ApplyMissions(store::Db& tx, const std::string& what, const json& data) {
 
 }  // namespace
 
-store::MigrationSet Migrations() { return {"analytics", {Create()}}; }
+store::MigrationSet Migrations() {
+  return {"analytics",
+          {Create(),
+           {2, "applied positions",
+            "CREATE TABLE applied_positions (topic TEXT NOT NULL, partition INTEGER NOT NULL,"
+            " next_offset INTEGER NOT NULL, PRIMARY KEY (topic, partition)) WITHOUT ROWID;"}}};
+}
+
+void RecordPosition(store::Db& tx, const events::MessageOrigin& origin) {
+  auto stmt = tx.Prepare(
+      "INSERT INTO applied_positions(topic, partition, next_offset) VALUES (?1, ?2, ?3)"
+      " ON CONFLICT(topic, partition) DO UPDATE SET next_offset ="
+      " max(next_offset, excluded.next_offset)");
+  stmt.Bind(1, origin.topic).Bind(2, origin.partition).Bind(3, origin.offset + 1);
+  stmt.Run();
+}
+
+StoreState ReadStoreState(store::Db& db, const std::string& group) {
+  StoreState state;
+  // The positions noted as events were applied, and those the inbox implies (it also holds
+  // events recognised as duplicates, and stores made before positions were noted).
+  auto positions = db.Prepare(
+      "SELECT topic, partition, max(next_offset) FROM (SELECT topic, partition, next_offset"
+      " FROM applied_positions UNION ALL SELECT topic, partition, max(offset) + 1 FROM inbox"
+      " WHERE consumer = ? GROUP BY topic, partition) GROUP BY topic, partition");
+  positions.Bind(1, group);
+  while (positions.Step()) {
+    state.applied[{positions.Text(0), static_cast<int>(positions.Int(1))}] = positions.Int(2);
+  }
+  auto consumers = db.Prepare("SELECT DISTINCT consumer FROM inbox ORDER BY consumer");
+  while (consumers.Step()) state.consumers.push_back(consumers.Text(0));
+  return state;
+}
 
 void Apply(store::Db& tx, const events::CloudEvent& event) {
   if (!event.data.is_object()) throw std::invalid_argument("event data is not a JSON object");

@@ -1,0 +1,87 @@
+// The inbox pruned against the real broker: a consumer forgets the events whose messages Kafka
+// no longer holds, and only those, so a replay from the log start applies nothing twice and an
+// event produced afterwards is still applied once.
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "common/events/consumer.hpp"
+#include "common/metrics/metrics.hpp"
+#include "common/util/ids.hpp"
+#include "tests/e2e/e2e_fixture.hpp"
+
+namespace jilaf::e2e {
+namespace {
+
+using namespace std::chrono_literals;
+
+class InboxRetentionE2e : public E2eTest {
+ protected:
+  // Polls `done` for up to `timeout` (the broker and the consumer's prune timer set the pace).
+  template <typename Predicate>
+  static bool Eventually(Predicate done, std::chrono::seconds timeout = 120s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (done()) return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return done();
+  }
+};
+
+TEST_F(InboxRetentionE2e, RowsOfMessagesGoneFromThePartitionArePrunedAndNothingAppliesTwice) {
+  const std::string topic = "test.inbox-retention." + util::RandomHex(6);
+  CreateTopic(topic);
+  ProduceTestEvents(topic, 20);
+
+  store::Store store({dir_ + "/consumer.db"}, {events::InboxMigrations()});
+  metrics::Metrics metrics;
+  std::atomic<int> applied{0};
+  events::ConsumerOptions options;
+  options.name = group_ + "-retention";
+  options.topics = {topic};
+  options.brokers = bootstrap_;
+  options.dead_letter_topic = "jilaf.analytics.dlq";
+  options.inbox_prune_interval = 200ms;
+  auto inbox_rows = [&] {
+    return store.Read([](store::Db& db) {
+      auto stmt = db.Prepare("SELECT count(*), coalesce(min(offset), -1) FROM inbox");
+      return stmt.Step() ? std::make_pair(stmt.Int(0), stmt.Int(1))
+                         : std::make_pair(std::int64_t{-1}, std::int64_t{-1});
+    });
+  };
+  auto run = [&] {
+    return std::make_unique<events::Consumer>(
+        store, options,
+        [&](store::Db&, const events::CloudEvent&, const events::MessageOrigin&) { ++applied; },
+        metrics);
+  };
+
+  auto consumer = run();
+  consumer->Start();
+  ASSERT_TRUE(Eventually([&] { return applied == 20; })) << applied;
+  EXPECT_EQ(inbox_rows().first, 20);
+
+  DeleteRecordsBefore(topic, 12);
+  ASSERT_TRUE(Eventually([&] { return inbox_rows().first == 8; })) << inbox_rows().first;
+  EXPECT_EQ(inbox_rows().second, 12);
+  consumer->Stop();
+  consumer.reset();
+
+  // A replay from the log start (offsets 12..19) finds every event in the inbox.
+  KafkaCtl("reset-offsets " + options.name + " " + topic);
+  ProduceTestEvents(topic, 1);
+  consumer = run();
+  consumer->Start();
+  auto& duplicates = metrics.events_duplicates.Add({{"consumer", options.name}, {"topic", topic}});
+  ASSERT_TRUE(Eventually([&] { return applied == 21 && duplicates.Value() >= 8; }))
+      << applied << " applied, " << duplicates.Value() << " duplicates";
+  EXPECT_EQ(applied, 21);
+  EXPECT_EQ(duplicates.Value(), 8);
+  EXPECT_EQ(inbox_rows().first, 9);
+  consumer->Stop();
+}
+
+}  // namespace
+}  // namespace jilaf::e2e
