@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "common/aggregate/search.hpp"
 #include "common/http/problem.hpp"
 #include "common/store/sqlite.hpp"
 #include "common/util/clock.hpp"
@@ -100,6 +101,7 @@ void DocTable::Insert(store::Db& tx, const nlohmann::json& doc) const {
   }
   for (const auto* column : written_) BindValue(stmt, i++, doc, *column);
   stmt.Run();
+  Index(tx, doc, false);
 }
 
 void DocTable::Update(store::Db& tx, nlohmann::json& doc) const {
@@ -126,9 +128,17 @@ void DocTable::Update(store::Db& tx, nlohmann::json& doc) const {
                                              " was changed by another request; read it again")
         .With("read_version", read_at);
   }
+  Index(tx, doc, true);
 }
 
 bool DocTable::Delete(store::Db& tx, std::string_view id) const {
+  if (!spec_.search.empty()) {
+    auto unindex =
+        tx.Prepare("DELETE FROM " + spec_.name + "_search WHERE rowid = (SELECT seq FROM " +
+                   spec_.name + " WHERE id = ?)");
+    unindex.Bind(1, id);
+    unindex.Run();
+  }
   auto stmt = tx.Prepare(delete_);
   stmt.Bind(1, id);
   stmt.Run();
@@ -205,6 +215,69 @@ nlohmann::json DocTable::List(store::Db& db, const http::PageRequest& page,
   return http::CollectPage(stmt, page.page_size);
 }
 
+void DocTable::Index(store::Db& tx, const nlohmann::json& doc, bool replace) const {
+  if (spec_.search.empty()) return;
+  const std::string index = spec_.name + "_search";
+  const std::string seq = "(SELECT seq FROM " + spec_.name + " WHERE id = ?1)";
+  if (replace) {
+    auto unindex = tx.Prepare("DELETE FROM " + index + " WHERE rowid = " + seq);
+    unindex.Bind(1, doc.at("id").get<std::string>());
+    unindex.Run();
+  }
+  auto stmt = tx.Prepare("INSERT INTO " + index + "(rowid, terms, restricted) VALUES (" + seq +
+                         ", ?2, ?3)");
+  std::string terms = SearchText(doc, spec_.search);
+  if (spec_.search_related) {
+    terms += " " + SearchText({{"related", spec_.search_related(tx, doc)}}, {"related"});
+  }
+  stmt.Bind(1, doc.at("id").get<std::string>())
+      .Bind(2, terms)
+      .Bind(3, SearchText(doc, spec_.search_restricted));
+  stmt.Run();
+}
+
+std::int64_t DocTable::IndexMissing(store::Db& tx) const {
+  if (spec_.search.empty()) return 0;
+  std::vector<nlohmann::json> missing;
+  {
+    auto stmt =
+        tx.Prepare("SELECT doc FROM " + spec_.name + " WHERE seq NOT IN (SELECT rowid FROM " +
+                   spec_.name + "_search) ORDER BY seq");
+    while (stmt.Step()) missing.push_back(nlohmann::json::parse(stmt.Text(0)));
+  }
+  for (const auto& doc : missing) Index(tx, doc, false);
+  return static_cast<std::int64_t>(missing.size());
+}
+
+std::string DocTable::SearchSql() const {
+  // The words are folded before they reach the engine, so its tokenizer only splits at spaces.
+  return "CREATE VIRTUAL TABLE " + spec_.name +
+         "_search USING fts5(terms, restricted, tokenize = 'unicode61 remove_diacritics 0');";
+}
+
+nlohmann::json DocTable::Search(store::Db& db, const SearchPage& search,
+                                const Filters& filters) const {
+  if (spec_.search.empty()) {
+    throw std::invalid_argument("table " + spec_.name + " declares no search paths");
+  }
+  std::vector<FilterValue> values;
+  const std::string& t = spec_.name;
+  auto stmt = db.Prepare("SELECT " + t + ".seq, " + t + ".doc FROM " + t + "_search JOIN " + t +
+                         " ON " + t + ".seq = " + t + "_search.rowid WHERE " + t +
+                         "_search MATCH ?" + Predicate(filters, values) + " ORDER BY " + t +
+                         "_search.rank, " + t + ".seq LIMIT ? OFFSET ?");
+  int i = 1;
+  stmt.Bind(i++, search.masked ? "{terms} : (" + search.match + ")" : search.match);
+  for (const auto& value : values) BindFilter(stmt, i++, value);
+  stmt.Bind(i, search.page_size + 1).Bind(i + 1, search.offset);
+  // The page as a keyset page is collected; its token is an offset of this search instead.
+  auto page = http::CollectPage(stmt, search.page_size);
+  if (page.contains("next_page_token")) {
+    page["next_page_token"] = SearchPageToken(search, search.offset + search.page_size);
+  }
+  return page;
+}
+
 std::string DocTable::Location(const nlohmann::json& doc) const {
   return spec_.collection + "/" + doc.at("id").get<std::string>();
 }
@@ -227,6 +300,7 @@ std::string DocTable::CreateSql() const {
     }
   }
   sql += ");";
+  if (!spec_.search.empty()) sql += SearchSql();
   for (const auto& column : spec_.columns) {
     sql += "CREATE INDEX " + spec_.name + "_" + column.name + " ON " + spec_.name + "(" +
            column.name + ");";

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,6 +50,28 @@ struct TableSpec {
   std::vector<Column> columns;
   std::vector<Filter> filters;
   bool versioned = true;  // has `version`, `created_at`, `updated_at` columns
+  /// Document paths whose text a search (`q=`) matches: "candidate.family_name", "title" (every
+  /// string inside), "participants[].name" (every element). Empty: the table is not searchable.
+  /// The words are folded (util::SearchWords) into a full-text index kept by Insert, Update and
+  /// Delete in the same transaction as the document.
+  std::vector<std::string> search = {};
+  /// Paths searched only for callers who see the whole record (a viewer's masked view lacks
+  /// them, so a viewer's search must not match on them either).
+  std::vector<std::string> search_restricted = {};
+  /// Words from related records that a search of this table also matches (a project found by
+  /// its partner's name), read in the writing transaction; may be empty. Whoever changes the
+  /// related record re-indexes the documents that name it (IndexDocument).
+  std::function<std::string(store::Db& tx, const nlohmann::json& doc)> search_related = {};
+};
+
+/// A search as a list route reads it (aggregate/search.hpp): the full-text expression, the page
+/// and the fingerprint that ties page tokens to this query.
+struct SearchPage {
+  std::string match;
+  std::int64_t page_size = 50;
+  std::int64_t offset = 0;
+  std::string fingerprint;
+  bool masked = false;  // the caller sees a masked view: match only TableSpec::search
 };
 
 /// A filter value bound by a list: text, an integer, or absent (no filtering).
@@ -97,6 +120,19 @@ class DocTable {
   [[nodiscard]] nlohmann::json List(store::Db& db, const http::PageRequest& page,
                                     const Filters& filters) const;
 
+  /// One page of the documents matching `search` and `filters`, best match first (bm25 over the
+  /// folded words, then insertion order): `{"items": [...], "next_page_token": ...}`.
+  [[nodiscard]] nlohmann::json Search(store::Db& db, const SearchPage& search,
+                                      const Filters& filters) const;
+  /// (Re)indexes one stored document for search: for rows a service writes with SQL of its own
+  /// (queries.cpp). A no-op for a table without search paths.
+  void IndexDocument(store::Db& tx, const nlohmann::json& doc) const { Index(tx, doc, true); }
+  /// Indexes the documents the search index does not hold yet (rows written before the table
+  /// became searchable); returns how many. A no-op for a table without search paths.
+  std::int64_t IndexMissing(store::Db& tx) const;
+  /// The CREATE statement of the search index (for the migration that makes a table searchable).
+  [[nodiscard]] std::string SearchSql() const;
+
   /// Where the document lives: `<collection>/<id>`.
   [[nodiscard]] std::string Location(const nlohmann::json& doc) const;
 
@@ -110,6 +146,7 @@ class DocTable {
 
  private:
   std::string Predicate(const Filters& filters, std::vector<FilterValue>& values) const;
+  void Index(store::Db& tx, const nlohmann::json& doc, bool replace) const;
 
   TableSpec spec_;
   std::string select_doc_;

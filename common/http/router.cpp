@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "common/http/csv.hpp"
+
 namespace jilaf::http {
 namespace {
 
@@ -71,6 +73,16 @@ Router& Router::Add(Method method, std::string_view pattern, auth::Access access
 Router& Router::Expensive() {
   if (routes_.empty()) throw std::logic_error("Expensive() before any route was added");
   routes_.back().cost = Cost::kExpensive;
+  return *this;
+}
+
+Router& Router::Tabular() {
+  if (routes_.empty()) throw std::logic_error("Tabular() before any route was added");
+  auto& route = routes_.back();
+  if (!route.tabular) route.handler = http::Tabular(std::move(route.handler));
+  route.tabular = true;
+  // A CSV answer may gather many pages: never on an io thread.
+  route.execution = Execution::kWorkerPool;
   return *this;
 }
 

@@ -27,6 +27,7 @@ struct Route {
   std::vector<std::string> segments;  // "{id}" kept as is
   RouteExecution execution = RouteExecution::kWorkerPool;
   RouteCost cost = RouteCost::kNormal;
+  bool tabular = false;  // answers CSV too (Router::Tabular)
 };
 
 /// Routes by method and path template. Templates are literal segments and `{name}` captures,
@@ -56,6 +57,9 @@ class Router {
   /// Marks the route added last as expensive (reports, exports, scans): it draws on the stricter
   /// `expensive` rate limit. Use as `router.Add(...).Expensive();`.
   Router& Expensive();
+  /// Marks the route added last as a list that also answers CSV (common/http/csv.hpp): `Accept:
+  /// text/csv` or `?format=csv`. Use as `router.Add(...).Tabular();`.
+  Router& Tabular();
 
   /// Finds the route for a path; HEAD falls back to GET.
   [[nodiscard]] Match Find(Method method, std::string_view path) const;

@@ -12,6 +12,7 @@ import os
 import random
 import pathlib
 import sys
+import urllib.parse
 import uuid
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "lib"))
@@ -151,6 +152,7 @@ def main():
     # An earlier participant, nominated again this year under another spelling: flagged.
     returning = person("VN", rng.randint(0, 99))
     returning["family_name"], returning["given_name"] = "Hoàng", f"Thị Mai {uuid.uuid4().hex[:4]}"
+    returning["katakana_name"] = "ホアン・ティ・マイ"
     nominate(earlier["id"], returning)
 
     # 60 nominations per programme: 4 per Asian country; 4 or 3 per other country.
@@ -184,6 +186,15 @@ def main():
     if code != 409 or problem.get("existing_nomination_id") != nominated[5][1]:
         sys.exit(f"demo: the duplicate was not refused: {problem}")
     print(f"  120 nominations from {len(set(country_of.values()))} countries; 1 duplicate refused",
+          file=sys.stderr)
+    # The returning participant is found across both years by accented, reordered, upper-case
+    # or katakana spellings, and both nominations name the same person.
+    suffix = returning["given_name"].split()[-1]
+    for q in (f"hoang mai {suffix}", f"MAI {suffix} Hoàng", f"ホアン {suffix}", f"ほあん {suffix}"):
+        found = call("GET", "/v1/nominations?q=" + urllib.parse.quote(q))[1]["items"]
+        if len(found) != 2 or len({n.get("person_id") for n in found}) != 1:
+            sys.exit(f"demo: searching {q!r} found {[n['id'] for n in found]}")
+    print("  the returning participant is found by four spellings, one person across two years",
           file=sys.stderr)
 
     # Screening: a few rejected outright, the rest screened, then selected until a limit says no.

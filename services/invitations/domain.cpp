@@ -7,102 +7,10 @@
 
 #include "common/aggregate/sequences.hpp"
 #include "common/http/problem.hpp"
+#include "common/util/fold.hpp"
 
 namespace jilaf::invitations {
 namespace {
-
-// Base letters of U+0100..U+017F (Latin Extended-A); '#' is "ij" and '%' is "oe".
-constexpr std::string_view kLatinExtendedA =
-    "aaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiiiiii##jjkkkllllllllllnnnnnnnnnoooooo%%rrrrrr"
-    "ssssssssttttttuuuuuuuuuuuuwwyyyzzzzzzs";
-static_assert(kLatinExtendedA.size() == 128);
-// U+00C0..U+00FF; '&' is "ae", '!' is "th", '$' is "ss", '*' keeps the character (× and ÷).
-constexpr std::string_view kLatin1 =
-    "aaaaaa&ceeeeiiiidnooooo*ouuuuy!$aaaaaa&ceeeeiiiidnooooo*ouuuuy!y";
-static_assert(kLatin1.size() == 64);
-
-// Appends the Latin base letters for one code point; false if it is not a Latin letter we know.
-bool AppendLatinBase(char32_t cp, std::string& out) {
-  auto put = [&out](char c) {
-    static constexpr std::pair<char, const char*> kDigraphs[] = {
-        {'#', "ij"}, {'%', "oe"}, {'&', "ae"}, {'!', "th"}, {'$', "ss"}};
-    for (const auto& [mark, letters] : kDigraphs) {
-      if (c == mark) {
-        out += letters;
-        return;
-      }
-    }
-    out += c;
-  };
-  if (cp >= 0xC0 && cp <= 0xFF && kLatin1[cp - 0xC0] != '*') {
-    put(kLatin1[cp - 0xC0]);
-    return true;
-  }
-  if (cp >= 0x100 && cp <= 0x17F) {
-    put(kLatinExtendedA[cp - 0x100]);
-    return true;
-  }
-  struct Range {
-    char32_t first, last;
-    char base;
-  };
-  // Vietnamese (Latin Extended Additional), horned o/u, Romanian comma-below letters.
-  static constexpr Range kRanges[] = {
-      {0x1EA0, 0x1EB7, 'a'}, {0x1EB8, 0x1EC7, 'e'}, {0x1EC8, 0x1ECB, 'i'}, {0x1ECC, 0x1EE3, 'o'},
-      {0x1EE4, 0x1EF1, 'u'}, {0x1EF2, 0x1EF9, 'y'}, {0x01A0, 0x01A1, 'o'}, {0x01AF, 0x01B0, 'u'},
-      {0x0218, 0x0219, 's'}, {0x021A, 0x021B, 't'}, {0x01CD, 0x01CE, 'a'}, {0x01CF, 0x01D0, 'i'},
-      {0x01D1, 0x01D2, 'o'}, {0x01D3, 0x01DC, 'u'}};
-  for (const auto& range : kRanges) {
-    if (cp >= range.first && cp <= range.last) {
-      out += range.base;
-      return true;
-    }
-  }
-  return false;
-}
-
-// Decodes one UTF-8 sequence at text[i]; invalid bytes decode as themselves.
-char32_t NextCodePoint(std::string_view text, std::size_t& i) {
-  const auto byte = static_cast<unsigned char>(text[i]);
-  int extra = byte >= 0xF0 ? 3 : byte >= 0xE0 ? 2 : byte >= 0xC0 ? 1 : 0;
-  if (i + extra >= text.size()) extra = 0;  // truncated sequence
-  char32_t cp = extra == 0 ? byte : byte & (0x3F >> extra);
-  for (int k = 1; k <= extra; ++k) {
-    cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
-  }
-  i += 1 + extra;
-  return cp;
-}
-
-bool IsSeparator(char32_t cp) {
-  return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '-' || cp == ',' ||
-         cp == '.' || cp == '_' || cp == 0xA0 || cp == 0x3000 || cp == 0x2010 || cp == 0x2011;
-}
-
-bool IsDropped(char32_t cp) {
-  // Apostrophes (O'Brien = OBrien) and combining diacritical marks of decomposed input.
-  return cp == '\'' || cp == 0x2019 || cp == 0x02BC || cp == '`' || (cp >= 0x0300 && cp <= 0x036F);
-}
-
-void AppendTokens(std::string_view text, std::vector<std::string>& tokens) {
-  std::string current;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const std::size_t start = i;
-    const char32_t cp = NextCodePoint(text, i);
-    if (IsSeparator(cp)) {
-      if (!current.empty()) tokens.push_back(std::move(current));
-      current.clear();
-    } else if (IsDropped(cp)) {
-      continue;
-    } else if (cp < 0x80) {
-      current += static_cast<char>(std::tolower(static_cast<int>(cp)));
-    } else if (!AppendLatinBase(cp, current)) {
-      current += text.substr(start, i - start);  // other scripts are compared as written
-    }
-  }
-  if (!current.empty()) tokens.push_back(std::move(current));
-}
 
 std::int64_t IntOr(const nlohmann::json& doc, const char* key, std::int64_t fallback) {
   const auto it = doc.find(key);
@@ -137,6 +45,24 @@ const domain::StateMachine& NominationMachine() {
                      {"travel_booked", {"arrived", "no_show", "withdrawn"}},
                      {"arrived", {"completed"}}});
   return machine;
+}
+
+std::string ReversalTarget(const nlohmann::json& nomination) {
+  const std::string status = nomination.at("status");
+  if (status == "rejected") return "screened";
+  if (status == "no_show") return "travel_booked";
+  if (status == "withdrawn") {
+    const auto history = nomination.value("status_history", nlohmann::json::array());
+    for (auto it = history.rbegin(); it != history.rend(); ++it) {
+      if (it->value("to", "") == "withdrawn") return it->value("from", "");
+    }
+  }
+  throw http::ApiError(409, "invalid-transition", "Invalid state transition",
+                       "a nomination in state " + status +
+                           " has no reversal; reversible states: rejected, withdrawn (when its"
+                           " history shows the state it left), no_show")
+      .With("from", status)
+      .With("reversible_states", {"rejected", "withdrawn", "no_show"});
 }
 
 bool HoldsSeat(std::string_view status) {
@@ -213,8 +139,8 @@ std::optional<WaitlistEntry> PickPromotion(const SeatLimits& limits, const Occup
 
 std::string NormaliseName(std::string_view family_name, std::string_view given_name) {
   std::vector<std::string> tokens;
-  AppendTokens(family_name, tokens);
-  AppendTokens(given_name, tokens);
+  util::AppendFoldedTokens(family_name, tokens);
+  util::AppendFoldedTokens(given_name, tokens);
   std::sort(tokens.begin(), tokens.end());
   std::string out;
   for (const auto& token : tokens) out += (out.empty() ? "" : " ") + token;
@@ -269,6 +195,7 @@ nlohmann::json NominationEventData(const nlohmann::json& programme,
   auto data = aggregate::Pick(
       nomination, {"programme_id", "status", "waitlist_rank", "previous_participation"});
   data["nomination_id"] = nomination.at("id");
+  if (nomination.contains("person_id")) data["person_id"] = nomination["person_id"];
   data["programme_title"] = programme.at("title");
   data["fiscal_year"] = programme.at("fiscal_year");
   data["track"] = programme.at("track");

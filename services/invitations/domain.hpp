@@ -76,6 +76,11 @@ struct WaitlistEntry {
                                        std::string_view date_of_birth,
                                        std::string_view nationality);
 
+/// The state an admin may return a nomination to when staff moved it by mistake: rejected →
+/// screened, no_show → travel_booked, withdrawn → the state it was withdrawn from (read from its
+/// status_history). 409 invalid-transition naming the states that have a reversal otherwise.
+[[nodiscard]] std::string ReversalTarget(const nlohmann::json& nomination);
+
 /// What a caller may see of a nomination.
 enum class View { kViewer, kStaff, kAdmin };
 [[nodiscard]] View ViewFor(const auth::Principal& principal);

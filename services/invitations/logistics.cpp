@@ -47,6 +47,10 @@ nlohmann::json ReadFlight(http::ObjectReader& in, const std::string& key) {
   return out;
 }
 
+// What a visit's body holds (and a correction may change).
+constexpr std::initializer_list<const char*> kItemMembers = {
+    "starts_at", "ends_at", "organisation", "city", "topic", "interpreter_needed"};
+
 nlohmann::json ReadItineraryItem(const nlohmann::json& body) {
   http::ObjectReader in(body);
   nlohmann::json doc;
@@ -70,18 +74,26 @@ void AddToProgramme(const nlohmann::json& programme, nlohmann::json& item) {
                                    programme["status"].get<std::string>());
   }
   item["programme_id"] = programme_id;
-  item.erase("updated_at");  // an item is never changed
 }
 
-void AnnounceItem(aggregate::Change& change, const nlohmann::json& item,
-                  const nlohmann::json& fiscal_year) {
+// `itinerary_item.<what>`, keyed by the programme (`extra` merged into the data).
+void EmitItem(aggregate::Change& change, const nlohmann::json& item,
+              const nlohmann::json& fiscal_year, const std::string& what,
+              const nlohmann::json& extra = nlohmann::json::object()) {
   const std::string programme_id = item.at("programme_id");
   const std::string id = item.at("id");
   nlohmann::json data = item;
   data["itinerary_item_id"] = id;
   data["fiscal_year"] = fiscal_year;
-  change.Emit({"itinerary_item", "created", programme_id,
+  data.update(extra);
+  change.Emit({"itinerary_item", what, programme_id,
                "programmes/" + programme_id + "/itinerary/" + id, std::move(data)});
+}
+
+void AnnounceItem(aggregate::Change& change, const nlohmann::json& item,
+                  const nlohmann::json& fiscal_year) {
+  const std::string programme_id = item.at("programme_id");
+  EmitItem(change, item, fiscal_year, "created");
   auto response = aggregate::DocResponse(item, 201);
   response.SetHeader("Location", "/v1/programmes/" + programme_id + "/itinerary");
   change.Respond(std::move(response));
@@ -158,6 +170,36 @@ http::Response CreateItineraryItem(const http::Request& request, Context& contex
       [&](aggregate::Change& change, const nlohmann::json& item) {
         AnnounceItem(change, item, fiscal_year);
       });
+}
+
+http::Response CorrectItineraryItem(const http::Request& request, Context& context) {
+  const auto patch = http::ParseJsonBody(request);
+  nlohmann::json fiscal_year;
+  nlohmann::json changed = nlohmann::json::array();
+  return aggregate::Modify(
+      context.store, request, ItineraryKind(), request.Param("id"),
+      [&](aggregate::Change& change, nlohmann::json& item) {
+        const auto programme =
+            Programmes().Get(change.tx, item.at("programme_id").get<std::string>());
+        AddToProgramme(programme, item);  // not in a cancelled or completed programme
+        fiscal_year = programme.at("fiscal_year");
+        const auto before = aggregate::Pick(item, kItemMembers);
+        auto after = ReadItineraryItem(aggregate::MergePatch(before, patch));
+        for (const char* key : kItemMembers) {
+          if (before.value(key, nlohmann::json()) != after.value(key, nlohmann::json())) {
+            changed.push_back(key);
+          }
+          if (!after.contains(key)) item.erase(key);
+        }
+        item.update(after);
+      },
+      [&](aggregate::Change& change, const nlohmann::json& item) {
+        EmitItem(change, item, fiscal_year, "updated", {{"changed", changed}});
+      });
+}
+
+http::Response GetItineraryItem(const http::Request& request, Context& context) {
+  return aggregate::Get(context.store, ItineraryItems(), request.Param("id"));
 }
 
 http::Response ListItinerary(const http::Request& request, Context& context) {

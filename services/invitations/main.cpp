@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "common/aggregate/search.hpp"
 #include "common/log/log.hpp"
 #include "common/service/service.hpp"
 #include "common/util/embedded.hpp"
@@ -9,6 +10,7 @@
 #include "services/invitations/field_cipher.hpp"
 #include "services/invitations/routes.hpp"
 #include "services/invitations/schema.hpp"
+#include "services/invitations/tables.hpp"
 
 JILAF_EMBEDDED(invitations_openapi)
 
@@ -49,6 +51,7 @@ int main(int argc, char** argv) {
   const jilaf::invitations::FieldCipher cipher(key);
   jilaf::service::Service service(std::move(config), {jilaf::invitations::Migrations()});
   service.SetOpenApi(jilaf::embedded::invitations_openapi);
+  jilaf::aggregate::IndexForSearch(service.store(), {&jilaf::invitations::Nominations()});
   jilaf::invitations::Context context{service.store(), cipher, service.config().db_path};
   service.scheduler().Every("followup-overdue-scan", std::chrono::milliseconds(followup_scan_ms),
                             [&context] {

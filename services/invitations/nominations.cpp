@@ -2,103 +2,20 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/aggregate/search.hpp"
 #include "common/aggregate/sequences.hpp"
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
 #include "common/http/resource.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/ids.hpp"
+#include "services/invitations/candidates.hpp"
 #include "services/invitations/domain.hpp"
 #include "services/invitations/queries.hpp"
 #include "services/invitations/tables.hpp"
 
 namespace jilaf::invitations {
 namespace {
-
-bool IsPassportNumber(const std::string& text) {
-  if (text.size() < 5 || text.size() > 20) return false;
-  for (char c : text) {
-    if (!(std::isdigit(static_cast<unsigned char>(c)) || (c >= 'A' && c <= 'Z'))) return false;
-  }
-  return true;
-}
-
-nlohmann::json ReadCandidate(http::ObjectReader& in, PersonalData& personal) {
-  nlohmann::json c;
-  c["family_name"] = in.RequiredString("family_name", 1, 100);
-  c["given_name"] = in.RequiredString("given_name", 1, 100);
-  if (auto native = in.OptionalString("native_name", 200)) c["native_name"] = *native;
-  if (auto kana = in.OptionalString("katakana_name", 200)) c["katakana_name"] = *kana;
-  if (auto gender = in.OptionalEnum("gender", {"female", "male", "other", "undisclosed"})) {
-    c["gender"] = *gender;
-  }
-  c["nationality"] = in.RequiredCountry("nationality");
-  c["email"] = in.RequiredEmail("email");
-  c["languages"] = in.StringArray("languages", false, 20, 50);
-  c["union"] = in.RequiredString("union", 1, 200);
-  c["position"] = in.RequiredString("position", 1, 200);
-  personal.date_of_birth = in.OptionalDate("date_of_birth");
-  // Error messages never repeat the value: it is personal data.
-  if (auto passport = in.OptionalString("passport_number", 20)) {
-    if (IsPassportNumber(*passport)) {
-      personal.passport_number = *passport;
-    } else {
-      in.AddError("passport_number", "expected 5 to 20 upper-case letters and digits");
-    }
-  }
-  in.RejectUnknownFields();
-  return c;
-}
-
-// The document; the personal fields go to `personal`, never into it.
-nlohmann::json ReadNomination(const nlohmann::json& body, PersonalData& personal) {
-  http::ObjectReader in(body);
-  nlohmann::json doc;
-  if (auto candidate = in.Object("candidate", true)) {
-    doc["candidate"] = ReadCandidate(*candidate, personal);
-  }
-  if (auto org = in.Object("nominating_organisation", true)) {
-    auto& out = doc["nominating_organisation"];
-    out = {{"name", org->RequiredString("name", 1, 200)},
-           {"country", org->RequiredCountry("country")}};
-    if (auto email = org->OptionalEmail("contact_email")) out["contact_email"] = *email;
-    org->RejectUnknownFields();
-  }
-  in.Finish();
-  return doc;
-}
-
-// The JSON parser quotes the last token it read in its message, which may be a passport number:
-// keep the position, drop the quote.
-nlohmann::json ParseBodyWithoutEcho(const http::Request& request) {
-  try {
-    return http::ParseJsonBody(request);
-  } catch (const http::ApiError& error) {
-    const auto cut = error.detail().find("; last read");
-    if (cut == std::string::npos) throw;
-    throw http::ApiError::BadRequest(error.detail().substr(0, cut));
-  }
-}
-
-// The same person in the same fiscal year is refused; earlier years are returned to be flagged.
-nlohmann::json EarlierParticipation(store::Db& tx, const std::string& identity_hash,
-                                    std::int64_t fiscal_year) {
-  nlohmann::json earlier = nlohmann::json::array();
-  for (auto& found : NominationsOfIdentity(tx, identity_hash)) {
-    const std::int64_t year = found["fiscal_year"];
-    const std::string id = found["nomination_id"];
-    if (year == fiscal_year) {
-      throw http::ApiError(409, "duplicate-nomination", "Duplicate nomination",
-                           "this person is already nominated in fiscal year " +
-                               std::to_string(fiscal_year) + " (nomination " + id + ")")
-          .With("existing_nomination_id", id)
-          .With("existing_programme_id", found["programme_id"])
-          .WithHeader("Link", "</v1/nominations/" + id + ">; rel=\"duplicate\"");
-    }
-    if (year < fiscal_year) earlier.push_back(std::move(found));
-  }
-  return earlier;
-}
 
 // A nomination under its programme: the rule before it is stored, the rest after.
 struct Nomination {
@@ -122,6 +39,7 @@ struct Nomination {
     doc["programme_id"] = programme_id;
     doc["fiscal_year"] = fiscal_year;
     doc["status"] = "submitted";
+    doc["person_id"] = doc["id"];  // a new person, unless Flag finds them nominated before
     if (personal.date_of_birth) Flag(tx, doc, fiscal_year);
   }
 
@@ -130,6 +48,7 @@ struct Nomination {
     identity_hash = cipher.BlindIndex(
         IdentityText(c["family_name"].get<std::string>(), c["given_name"].get<std::string>(),
                      *personal.date_of_birth, c["nationality"].get<std::string>()));
+    if (auto person = PersonOfIdentity(tx, *identity_hash)) doc["person_id"] = *person;
     auto earlier = EarlierParticipation(tx, *identity_hash, fiscal_year);
     if (!earlier.empty()) doc["previous_participation"] = std::move(earlier);
   }
@@ -170,22 +89,52 @@ http::Response GetNomination(const http::Request& request, Context& context) {
   });
 }
 
-http::Response ListNominations(const http::Request& request, Context& context) {
-  const auto page = http::ParsePage(request);
+namespace {
+
+// The filters every nomination list accepts beside `q`.
+aggregate::Filters NominationFilters(const http::Request& request) {
   const auto status = request.Query("status");
   if (status && !NominationMachine().IsState(*status)) {
-    throw http::ApiError::BadRequest("query parameter status is not a nomination status");
+    throw http::ApiError::BadRequest("query parameter status is not a nomination status")
+        .With("field", "status");
   }
-  const aggregate::Filters filters = {
-      {"programme_id", request.Param("id")},
-      {"status", aggregate::Maybe(status)},
-      {"nationality", aggregate::Maybe(http::QueryCountry(request, "nationality"))}};
+  return {{"status", aggregate::Maybe(status)},
+          {"nationality", aggregate::Maybe(http::QueryCountry(request, "nationality"))},
+          {"fiscal_year", aggregate::Maybe(http::QueryInt(request, "fiscal_year", 1900, 2200))}};
+}
+
+// One page (listed or searched), each item as the caller's role may see it.
+nlohmann::json FindNominations(store::Db& db, const http::Request& request, Context& context,
+                               aggregate::Filters filters, const std::string& programme_id) {
+  auto names = aggregate::FilterNames(filters);
+  if (programme_id.empty()) names.emplace_back("programme_id");
+  auto query = aggregate::ReadListQuery(request, names);
   const View view = ViewFor(request.principal);
+  query.page.masked = view == View::kViewer;
+  filters.emplace_back("programme_id", programme_id.empty()
+                                           ? aggregate::Maybe(request.Query("programme_id"))
+                                           : aggregate::FilterValue(programme_id));
+  return aggregate::FindIn(db, query, Nominations(), filters,
+                           [&](store::Db& read, nlohmann::json doc) {
+                             return RenderForView(read, context.cipher, doc, view);
+                           });
+}
+
+}  // namespace
+
+http::Response ListNominations(const http::Request& request, Context& context) {
+  const auto filters = NominationFilters(request);
   return context.store.Read([&](store::Db& db) {
     (void)Programmes().Get(db, request.Param("id"));
-    auto body = Nominations().List(db, page, filters);
-    for (auto& item : body["items"]) item = RenderForView(db, context.cipher, item, view);
-    return http::Response::Json(200, body);
+    return http::Response::Json(
+        200, FindNominations(db, request, context, filters, request.Param("id")));
+  });
+}
+
+http::Response SearchNominations(const http::Request& request, Context& context) {
+  const auto filters = NominationFilters(request);
+  return context.store.Read([&](store::Db& db) {
+    return http::Response::Json(200, FindNominations(db, request, context, filters, {}));
   });
 }
 
@@ -199,8 +148,10 @@ struct NominationMove {
   explicit NominationMove(aggregate::TransitionInput input)
       : to(std::move(input.to)), reason(std::move(input.reason)) {}
 
-  std::string to;
+  std::string to;  // empty for a reversal: BeginMove finds it
   std::optional<std::string> reason;
+  std::string by;                     // who moves it
+  bool reversal = false;              // an admin undoing a staff mistake
   std::string from;                   // set by BeginMove
   nlohmann::json programme;           // set by BeginMove
   std::vector<std::string> promoted;  // set by FinishMove: ids moved from the waitlist
@@ -251,6 +202,8 @@ void PromoteFromWaitlist(aggregate::Change& change, const nlohmann::json& freed_
   promoted["status"] = "selected";
   promoted.erase("waitlist_rank");
   promoted["status_reason"] = "promoted from the waitlist: nomination " + id + " " + move.to;
+  aggregate::RecordTransition(promoted, "status_history", previous, "selected", move.by,
+                              promoted["status_reason"].get<std::string>());
   Nominations().Update(tx, promoted);
   change.Emit(NominationFacts(move.programme, promoted, previous,
                               {{"reason", promoted["status_reason"]},
@@ -264,11 +217,15 @@ void PromoteFromWaitlist(aggregate::Change& change, const nlohmann::json& freed_
 // and the status reason.
 void BeginMove(store::Db& tx, nlohmann::json& nomination, NominationMove& move) {
   move.from = nomination.at("status");
-  NominationMachine().Check(move.from, move.to);
+  if (move.reversal) {
+    move.to = ReversalTarget(nomination);
+  } else {
+    NominationMachine().Check(move.from, move.to);
+  }
   const std::string programme_id = nomination.at("programme_id");
   move.programme = Programmes().Get(tx, programme_id);
   RequireChangeable(move.programme);
-  if (move.to == "selected") {
+  if (HoldsSeat(move.to) && !HoldsSeat(move.from)) {  // a selection, or a reversal into a seat
     CheckCapacity(SeatLimits::FromProgramme(move.programme), LoadOccupancy(tx, programme_id),
                   nomination.at("candidate").at("nationality"));
   }
@@ -283,6 +240,9 @@ void BeginMove(store::Db& tx, nlohmann::json& nomination, NominationMove& move) 
   } else {
     nomination.erase("status_reason");
   }
+  aggregate::RecordTransition(nomination, "status_history", move.from, move.to, move.by,
+                              move.reason);
+  if (move.reversal) nomination["status_history"].back()["reversal"] = true;
 }
 
 // After it is stored: its event, the follow-ups on completion, and the promotion of the first
@@ -290,6 +250,7 @@ void BeginMove(store::Db& tx, nlohmann::json& nomination, NominationMove& move) 
 void FinishMove(aggregate::Change& change, const nlohmann::json& nomination, NominationMove& move) {
   nlohmann::json extra = nlohmann::json::object();
   if (move.reason) extra["reason"] = *move.reason;
+  if (move.reversal) extra["reversal"] = true;
   change.Emit(NominationFacts(move.programme, nomination, move.from, extra));
   if (move.to == "completed") CreateFollowUps(change.tx, move.programme, nomination);
   if (FreesSeatForWaitlist(move.from, move.to) && MayPromote(move.programme)) {
@@ -299,8 +260,12 @@ void FinishMove(aggregate::Change& change, const nlohmann::json& nomination, Nom
 
 }  // namespace
 
-http::Response TransitionNominationHandler(const http::Request& request, Context& context) {
-  NominationMove move(ReadMove(http::ParseJsonBody(request)));
+namespace {
+
+// The one write of every move: the rules of BeginMove and FinishMove, the caller's view back.
+http::Response MoveNomination(const http::Request& request, Context& context,
+                              NominationMove& move) {
+  move.by = request.principal.subject;
   const View view = ViewFor(request.principal);
   return aggregate::Modify(
       context.store, request, NominationKind(), request.Param("id"),
@@ -311,6 +276,22 @@ http::Response TransitionNominationHandler(const http::Request& request, Context
         rendered["promoted"] = move.promoted;
         change.Respond(aggregate::DocResponse(rendered));
       });
+}
+
+}  // namespace
+
+http::Response TransitionNominationHandler(const http::Request& request, Context& context) {
+  NominationMove move(ReadMove(http::ParseJsonBody(request)));
+  return MoveNomination(request, context, move);
+}
+
+http::Response ReverseNomination(const http::Request& request, Context& context) {
+  const auto body = http::ParseJsonBody(request);
+  http::ObjectReader in(body);
+  NominationMove move({{}, in.RequiredString("reason", 1, 500)});
+  in.Finish();
+  move.reversal = true;
+  return MoveNomination(request, context, move);
 }
 
 namespace {

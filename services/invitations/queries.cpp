@@ -53,6 +53,15 @@ nlohmann::json NominationsOfIdentity(store::Db& db, const std::string& identity_
   return found;
 }
 
+std::optional<std::string> PersonOfIdentity(store::Db& db, const std::string& identity_hash) {
+  auto stmt = db.Prepare(
+      "SELECT coalesce(json_extract(doc, '$.person_id'), id) FROM nominations"
+      " WHERE identity_hash = ? ORDER BY seq LIMIT 1");
+  stmt.Bind(1, identity_hash);
+  if (!stmt.Step()) return std::nullopt;
+  return stmt.Text(0);
+}
+
 void SetIdentityHash(store::Db& tx, const std::string& nomination_id,
                      const std::optional<std::string>& identity_hash) {
   auto stmt = tx.Prepare("UPDATE nominations SET identity_hash = ? WHERE id = ?");
@@ -72,7 +81,8 @@ void StorePersonal(store::Db& tx, const FieldCipher& cipher, const std::string& 
   }
   auto insert = tx.Prepare(
       "INSERT INTO nomination_personal(nomination_id, passport_number, date_of_birth)"
-      " VALUES (?, ?, ?)");
+      " VALUES (?, ?, ?) ON CONFLICT(nomination_id) DO UPDATE SET"
+      " passport_number = excluded.passport_number, date_of_birth = excluded.date_of_birth");
   insert.Bind(1, nomination_id).Bind(2, passport).Bind(3, birth);
   insert.Run();
 }
@@ -129,7 +139,10 @@ std::vector<ReportRow> FiscalYearRows(store::Db& db, std::int64_t fiscal_year) {
 nlohmann::json RenderForView(store::Db& db, const FieldCipher& cipher,
                              const nlohmann::json& nomination, View view) {
   if (view == View::kViewer) return RenderNomination(nomination, {}, view);
-  const std::string id = nomination.at("id");
+  return RenderNomination(nomination, LoadPersonal(db, cipher, nomination.at("id")), view);
+}
+
+PersonalData LoadPersonal(store::Db& db, const FieldCipher& cipher, const std::string& id) {
   PersonalData personal;
   auto stmt = db.Prepare(
       "SELECT passport_number, date_of_birth FROM nomination_personal WHERE nomination_id = ?");
@@ -142,7 +155,7 @@ nlohmann::json RenderForView(store::Db& db, const FieldCipher& cipher,
       personal.date_of_birth = cipher.Decrypt(*sealed, id + "/date_of_birth");
     }
   }
-  return RenderNomination(nomination, personal, view);
+  return personal;
 }
 
 }  // namespace jilaf::invitations

@@ -27,11 +27,16 @@ std::vector<WaitlistEntry> LoadWaitlist(store::Db& db, const std::string& progra
 /// Earlier nominations of the person with this blind index, oldest year first:
 /// `{nomination_id, programme_id, fiscal_year, status}`.
 nlohmann::json NominationsOfIdentity(store::Db& db, const std::string& identity_hash);
+/// The person id of the first nomination with this blind index, if any (the same person under
+/// another nomination: a later year, or an earlier one entered late).
+std::optional<std::string> PersonOfIdentity(store::Db& db, const std::string& identity_hash);
 /// Records the blind index of a new nomination's identity (never kept in its document).
 void SetIdentityHash(store::Db& tx, const std::string& nomination_id,
                      const std::optional<std::string>& identity_hash);
 
-/// Encrypts and stores the nomination's personal fields.
+/// The decrypted passport number and date of birth of a nomination (empty when none).
+PersonalData LoadPersonal(store::Db& db, const FieldCipher& cipher, const std::string& id);
+/// Encrypts and stores (or replaces) the nomination's personal fields.
 void StorePersonal(store::Db& tx, const FieldCipher& cipher, const std::string& nomination_id,
                    const PersonalData& personal);
 /// The nomination as `view` may see it, its personal fields decrypted when allowed.

@@ -42,11 +42,24 @@ http::Response TransitionProgramme(const http::Request& request, Context& contex
 http::Response CreateNomination(const http::Request& request, Context& context);
 /// GET /v1/nominations/{id}, with its ETag, as the caller's role may see it.
 http::Response GetNomination(const http::Request& request, Context& context);
-/// GET /v1/programmes/{id}/nominations: filters status, nationality; cursor pagination.
+/// GET /v1/programmes/{id}/nominations: `q` (aggregate/search.hpp) and filters status,
+/// nationality, fiscal_year; paged; JSON or CSV.
 http::Response ListNominations(const http::Request& request, Context& context);
+/// GET /v1/nominations: the same across every programme and year, plus a programme_id filter.
+http::Response SearchNominations(const http::Request& request, Context& context);
 /// POST /v1/nominations/{id}/transitions {"to", "reason"} with If-Match: the rules of BeginMove
 /// and FinishMove; answers the nomination and the ids promoted from the waitlist.
 http::Response TransitionNominationHandler(const http::Request& request, Context& context);
+/// POST /v1/nominations/{id}/reversals {"reason"} (admin, If-Match): undoes a staff mistake
+/// (ReversalTarget), seats and quotas permitting; emits jilaf.invitations.nomination.<state> with
+/// `reversal: true`, and the history entry says so.
+http::Response ReverseNomination(const http::Request& request, Context& context);
+/// PATCH /v1/nominations/{id} (If-Match, JSON merge patch of candidate and
+/// nominating_organisation) until the nomination is completed: validated as on create,
+/// duplicates checked again, personal fields re-encrypted; emits
+/// jilaf.invitations.nomination.updated naming the changed fields, never personal values
+/// (corrections.cpp).
+http::Response CorrectNomination(const http::Request& request, Context& context);
 /// DELETE /v1/nominations/{id} (admin, no If-Match): erases the nomination and its personal data
 /// from the database file (secure_delete, then a WAL checkpoint); 409 while it holds a seat.
 http::Response DeleteNomination(const http::Request& request, Context& context);
@@ -56,6 +69,12 @@ http::Response DeleteNomination(const http::Request& request, Context& context);
 /// POST /v1/programmes/{id}/itinerary: one visit (starts_at, ends_at, organisation, city, topic,
 /// interpreter_needed); emits jilaf.invitations.itinerary_item.created.
 http::Response CreateItineraryItem(const http::Request& request, Context& context);
+/// PATCH /v1/itinerary/{id} (If-Match, JSON merge patch of the visit): read again as on create
+/// (ends_at not before starts_at), not in a cancelled or completed programme; emits
+/// jilaf.invitations.itinerary_item.updated with `changed`.
+http::Response CorrectItineraryItem(const http::Request& request, Context& context);
+/// GET /v1/itinerary/{id}, with its ETag.
+http::Response GetItineraryItem(const http::Request& request, Context& context);
 /// GET /v1/programmes/{id}/itinerary: the programme's visits in time order.
 http::Response ListItinerary(const http::Request& request, Context& context);
 /// PUT /v1/nominations/{id}/logistics: arrival and departure flights, hotel and dates of one

@@ -1,5 +1,7 @@
 #include "services/invitations/schema.hpp"
 
+#include "services/invitations/tables.hpp"
+
 namespace jilaf::invitations {
 
 store::MigrationSet Migrations() {
@@ -86,7 +88,26 @@ store::MigrationSet Migrations() {
             " version, coalesce(json_extract(doc, '$.updated_at'), ''),"
             " coalesce(json_extract(doc, '$.updated_at'), '') FROM logistics;"
             "DROP TABLE logistics;"
-            "ALTER TABLE logistics_by_id RENAME TO logistics;"}}};
+            "ALTER TABLE logistics_by_id RENAME TO logistics;"},
+           // The index is filled by IndexForSearch at start (the words are folded in C++).
+           {4, "search: the full-text index of nominations", Nominations().SearchSql()},
+           // One person id per identity: the first nomination of the same blind index names
+           // the person (a nomination without a birth date is a person of its own).
+           {5, "nominations name their person",
+            "UPDATE nominations SET doc = json_set(doc, '$.person_id', coalesce((SELECT n.id"
+            " FROM nominations n WHERE n.identity_hash = nominations.identity_hash ORDER BY n.seq"
+            " LIMIT 1), id)) WHERE json_extract(doc, '$.person_id') IS NULL;"},
+           // Itinerary items can be corrected: they become versioned documents like the rest.
+           {6, "itinerary items keep their version and times beside the document",
+            "ALTER TABLE itinerary_items ADD COLUMN version INTEGER NOT NULL DEFAULT 1;"
+            "ALTER TABLE itinerary_items ADD COLUMN created_at TEXT NOT NULL DEFAULT '';"
+            "ALTER TABLE itinerary_items ADD COLUMN updated_at TEXT NOT NULL DEFAULT '';"
+            "UPDATE itinerary_items SET"
+            " version = coalesce(json_extract(doc, '$.version'), 1),"
+            " created_at = coalesce(json_extract(doc, '$.created_at'), ''),"
+            " updated_at = coalesce(json_extract(doc, '$.created_at'), ''),"
+            " doc = json_set(doc, '$.version', coalesce(json_extract(doc, '$.version'), 1),"
+            " '$.updated_at', coalesce(json_extract(doc, '$.created_at'), ''));"}}};
 }
 
 }  // namespace jilaf::invitations

@@ -26,15 +26,22 @@ const DocTable& Programmes() {
 }
 
 const DocTable& Nominations() {
-  static const DocTable table({"nominations",
-                               "nomination",
-                               "/v1/nominations",
-                               {{"programme_id", "programme_id"},
-                                {"nationality", "candidate.nationality"},
-                                {"status", "status"},
-                                {"fiscal_year", "fiscal_year", kInteger},
-                                {"waitlist_rank", "waitlist_rank", kInteger}},
-                               {}});
+  static const DocTable table(
+      {"nominations",
+       "nomination",
+       "/v1/nominations",
+       {{"programme_id", "programme_id"},
+        {"nationality", "candidate.nationality"},
+        {"status", "status"},
+        {"fiscal_year", "fiscal_year", kInteger},
+        {"waitlist_rank", "waitlist_rank", kInteger}},
+       {},
+       true,
+       // What a viewer's masked view shows is searchable by every
+       // reader; the rest only by staff (see RenderNomination).
+       {"candidate.family_name", "candidate.given_name", "candidate.native_name",
+        "candidate.katakana_name", "nominating_organisation.name"},
+       {"candidate.union", "candidate.position", "candidate.email"}});
   return table;
 }
 
@@ -43,8 +50,7 @@ const DocTable& ItineraryItems() {
                                "itinerary item",
                                "/v1/itinerary",
                                {{"programme_id", "programme_id"}, {"starts_at", "starts_at"}},
-                               {},
-                               false});
+                               {}});
   return table;
 }
 
@@ -117,6 +123,7 @@ aggregate::EventFacts FollowUpFacts(const nlohmann::json& followup,
   auto data =
       aggregate::Pick(followup, {"nomination_id", "programme_id", "months", "due_date", "status"});
   data["followup_id"] = followup["id"];
+  if (nomination.contains("person_id")) data["person_id"] = nomination["person_id"];
   data["fiscal_year"] = nomination.value("fiscal_year", nlohmann::json());
   data["candidate"] = aggregate::Pick(nomination.at("candidate"),
                                       {"family_name", "given_name", "nationality", "email"});

@@ -67,6 +67,9 @@ nlohmann::json AlumnusFrom(const events::CloudEvent& event) {
     doc[member] = OptionalMember(data, (std::string("/") + member).c_str());
   }
   doc["nominating_organisation"] = OptionalMember(data, "/nominating_organisation/name");
+  if (data.contains("person_id") && data["person_id"].is_string()) {
+    doc["person_id"] = data["person_id"];
+  }
   doc["completed_at"] = event.time;
   doc["source_event_id"] = event.id;
   return doc;
@@ -131,20 +134,22 @@ nlohmann::json OpenTarget(store::Db& db, const Invitation& invitation) {
 aggregate::EventFacts Invited(const nlohmann::json& alumnus, const Invitation& invitation,
                               const nlohmann::json& target) {
   const std::string id = alumnus["id"];
-  return {"alumnus",
-          "invited",
-          id,
-          "alumni/" + id,
-          {{"alumnus_id", id},
-           {"nomination_id", alumnus["nomination_id"]},
-           {"family_name", alumnus["family_name"]},
-           {"given_name", alumnus["given_name"]},
-           {"email", alumnus["email"]},
-           {"country", alumnus["country"]},
-           {"target_kind", invitation.kind},
-           {"target_id", invitation.target_id},
-           {"target_title", target["title"]},
-           {"fiscal_year", target["fiscal_year"]}}};
+  aggregate::EventFacts facts{"alumnus",
+                              "invited",
+                              id,
+                              "alumni/" + id,
+                              {{"alumnus_id", id},
+                               {"nomination_id", alumnus["nomination_id"]},
+                               {"family_name", alumnus["family_name"]},
+                               {"given_name", alumnus["given_name"]},
+                               {"email", alumnus["email"]},
+                               {"country", alumnus["country"]},
+                               {"target_kind", invitation.kind},
+                               {"target_id", invitation.target_id},
+                               {"target_title", target["title"]},
+                               {"fiscal_year", target["fiscal_year"]}}};
+  if (alumnus.contains("person_id")) facts.data["person_id"] = alumnus["person_id"];
+  return facts;
 }
 
 // The alumni the invitation is for (at most 1000), oldest first.

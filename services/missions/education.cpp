@@ -47,11 +47,13 @@ nlohmann::json ReadCourses(http::ObjectReader& in, const std::string& start,
 
 // What every event about a participant says of them.
 nlohmann::json ParticipantFacts(const nlohmann::json& doc, const nlohmann::json& participant) {
-  return {{"programme_id", doc["id"]},
-          {"participant_id", participant["id"]},
-          {"alumnus_id", participant.value("alumnus_id", nlohmann::json())},
-          {"country", participant["country"]},
-          {"fiscal_year", doc["fiscal_year"]}};
+  nlohmann::json facts = {{"programme_id", doc["id"]},
+                          {"participant_id", participant["id"]},
+                          {"alumnus_id", participant.value("alumnus_id", nlohmann::json())},
+                          {"country", participant["country"]},
+                          {"fiscal_year", doc["fiscal_year"]}};
+  if (participant.contains("person_id")) facts["person_id"] = participant["person_id"];
+  return facts;
 }
 
 bool IsParticipant(const nlohmann::json& doc, const std::string& id) {
@@ -129,6 +131,18 @@ nlohmann::json ProgrammeFacts(const nlohmann::json& doc) {
 }
 
 }  // namespace
+
+nlohmann::json CoursesAsInput(const nlohmann::json& doc) {
+  nlohmann::json courses = nlohmann::json::array();
+  for (const auto& course : doc["courses"]) {
+    nlohmann::json sessions = nlohmann::json::array();
+    for (const auto& session : course["sessions"]) {
+      sessions.push_back(aggregate::Pick(session, {"date", "topic"}));
+    }
+    courses.push_back({{"title", course["title"]}, {"sessions", std::move(sessions)}});
+  }
+  return {{"courses", std::move(courses)}};
+}
 
 nlohmann::json ReadProgramme(const nlohmann::json& body) {
   http::ObjectReader in(body);

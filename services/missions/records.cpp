@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/aggregate/search.hpp"
 #include "common/http/idempotency.hpp"
 #include "common/http/problem.hpp"
 #include "common/http/resource.hpp"
@@ -42,7 +43,66 @@ events::SnapshotItem AlumnusSnapshot(store::Db& db, const nlohmann::json& doc) {
            {"engagements", std::move(engagements)}}};
 }
 
+// The corrected document: the merge patch over the correctable members, read again as on
+// create; returns the names of the members that changed.
+// 409 once the aggregate's state is final; 422 naming every patched member PATCH does not correct.
+void RequireCorrectable(const Aggregate& of, const nlohmann::json& doc,
+                        const nlohmann::json& patch) {
+  const std::string status = doc["status"];
+  if (of.states.Next(status).empty()) {
+    throw http::ApiError::Conflict("a " + of.kind.table.spec().what + " in state " + status +
+                                   " is final; it is no longer corrected")
+        .With("status", status);
+  }
+  std::vector<http::FieldError> refused;
+  if (patch.is_object()) {
+    for (const auto& [key, value] : patch.items()) {
+      if (std::find(of.corrects.begin(), of.corrects.end(), key) == of.corrects.end()) {
+        refused.push_back({"/" + key, "is not corrected by PATCH"});
+      }
+    }
+  }
+  if (!refused.empty()) throw http::ApiError::Validation(std::move(refused));
+}
+
+nlohmann::json Revise(const Aggregate& of, const nlohmann::json& patch, nlohmann::json& doc) {
+  RequireCorrectable(of, doc, patch);
+  nlohmann::json body = nlohmann::json::object();
+  for (const auto& key : of.corrects) {
+    if (doc.contains(key)) body[key] = doc[key];
+  }
+  auto input = aggregate::MergePatch(std::move(body), patch);
+  if (of.unchanged_input) input.update(of.unchanged_input(doc));
+  auto fresh = of.read(input);
+  for (const auto& key : of.keeps) fresh.erase(key);
+  nlohmann::json changed = nlohmann::json::array();
+  for (const auto& key : of.corrects) {
+    if (fresh.value(key, nlohmann::json()) != doc.value(key, nlohmann::json())) {
+      changed.push_back(key);
+    }
+  }
+  doc.update(fresh);
+  doc["fiscal_year"] = FiscalYearOf(doc["start_date"]);
+  if (of.still) of.still(doc);
+  return changed;
+}
+
 }  // namespace
+
+http::Response UpdateRecord(const http::Request& request, store::Store& store,
+                            const Aggregate& of) {
+  const auto patch = http::ParseJsonBody(request);
+  nlohmann::json changed;
+  return aggregate::Modify(
+      store, request, of.kind, request.Param("id"),
+      [&](aggregate::Change&, nlohmann::json& doc) { changed = Revise(of, patch, doc); },
+      [&](aggregate::Change& change, const nlohmann::json& doc) {
+        auto data = of.created(doc);
+        data["status"] = doc["status"];
+        data["changed"] = changed;
+        change.Emit(Fact(of, doc, of.kind.aggregate, "updated", std::move(data)));
+      });
+}
 
 http::Response CreateRecord(const http::Request& request, store::Store& store,
                             const Aggregate& of) {
@@ -65,7 +125,7 @@ http::Response ListRecords(const http::Request& request, store::Store& store, co
     throw http::ApiError::BadRequest("query parameter status is not a " +
                                      of.kind.table.spec().what + " status");
   }
-  return aggregate::List(store, request, of.kind.table,
+  return aggregate::Find(store, request, of.kind.table,
                          {{"fiscal_year", aggregate::Maybe(fiscal_year)},
                           {"status", aggregate::Maybe(status)},
                           {"country", aggregate::Maybe(http::QueryCountry(request, "country"))}});
@@ -117,6 +177,8 @@ void LinkAlumnus(store::Db& tx, const std::string& kind, const nlohmann::json& d
   if (person.contains("nomination_id")) nomination_id = person["nomination_id"];
   if (const auto alumnus = FindAlumnus(tx, person["email"], nomination_id)) {
     person["alumnus_id"] = *alumnus;
+    const auto found = AlumniTable().Find(tx, *alumnus);
+    if (found && found->contains("person_id")) person["person_id"] = (*found)["person_id"];
     LinkRegistration(tx, *alumnus, kind, doc["id"], doc["fiscal_year"].get<int>(), person["id"]);
   }
 }

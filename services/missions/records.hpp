@@ -27,6 +27,11 @@ http::Response CreateRecord(const http::Request& request, store::Store& store, c
 http::Response ListRecords(const http::Request& request, store::Store& store, const Aggregate& of);
 /// GET `{id}`, with its ETag.
 http::Response GetRecord(const http::Request& request, store::Store& store, const Aggregate& of);
+/// PATCH `{id}` (If-Match, JSON merge patch of `of.corrects`) until the aggregate's state is
+/// final: the corrected body is read again by `of.read` (field-precise 422s, dates in order),
+/// `of.still` must hold (409), the fiscal year follows the start date; emits
+/// `<aggregate>.updated` with `of.created(doc)` and `changed`.
+http::Response UpdateRecord(const http::Request& request, store::Store& store, const Aggregate& of);
 /// POST .../transitions `{"to", "reason"}` (If-Match): the state machine, `of.rule`,
 /// `status_history`, and `<aggregate>.<to>` with `of.moved(doc)` and `previous_status`.
 http::Response TransitionRecord(const http::Request& request, store::Store& store,

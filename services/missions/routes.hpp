@@ -1,5 +1,6 @@
 #pragma once
 
+#include "common/aggregate/doc_table.hpp"
 #include "common/events/consumer.hpp"
 #include "common/http/message.hpp"
 #include "common/http/router.hpp"
@@ -49,6 +50,22 @@ http::Response CancelSeminarRegistration(const http::Request& request, store::St
 /// retries and then dead-letters it.
 void ApplyInvitationEvent(store::Db& tx, const events::CloudEvent& event,
                           const events::MessageOrigin& origin);
+// The person read model (people.cpp).
+
+/// The people table: one document per person id, `{family_name, given_name, nationality,
+/// history: [...]}`.
+const aggregate::DocTable& PeopleTable();
+/// The person projection: applies one event of jilaf.invitations.events or
+/// jilaf.missions.events that carries a `person_id`: the names from the latest nomination event,
+/// and one history item (when, which service, what, the record's link, its facts) in time order.
+/// Events without a person id are ignored.
+void ApplyPersonEvent(store::Db& tx, const events::CloudEvent& event,
+                      const events::MessageOrigin& origin);
+/// GET /v1/people/{id}: the person and their history.
+http::Response GetPerson(const http::Request& request, store::Store& store);
+/// GET /v1/people: `q` over names, `nationality`; paged; JSON or CSV.
+http::Response FindPeople(const http::Request& request, store::Store& store);
+
 /// GET /v1/alumni: filters country, fiscal_year, programme_id; cursor pagination.
 http::Response ListAlumni(const http::Request& request, store::Store& store);
 /// GET /v1/alumni/{id}: the alumnus with their history (invitations and registrations).

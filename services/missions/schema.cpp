@@ -1,5 +1,8 @@
 #include "services/missions/schema.hpp"
 
+#include "services/missions/routes.hpp"
+#include "services/missions/tables.hpp"
+
 namespace jilaf::missions {
 namespace {
 
@@ -84,7 +87,12 @@ store::MigrationSet Migrations() {
             " UNIQUE(alumnus_id, target_kind, target_id));"},
            {3, "status_history with reason",
             StatusHistorySql("missions") + StatusHistorySql("education_programmes") +
-                StatusHistorySql("seminars")}}};
+                StatusHistorySql("seminars")},
+           // Filled by IndexForSearch at start (the words are folded in C++).
+           {4, "search: the full-text indexes of missions, education programmes and seminars",
+            Mission().kind.table.SearchSql() + Education().kind.table.SearchSql() +
+                Seminar().kind.table.SearchSql()},
+           {5, "people: the person read model fed from both topics", PeopleTable().CreateSql()}}};
 }
 
 const domain::StateMachine& MissionStates() {

@@ -11,6 +11,8 @@ namespace jilaf::missions {
 inline constexpr const char* kInvitationsTopic = "jilaf.invitations.events";
 /// Where the alumni consumer's unreadable or failing messages go.
 inline constexpr const char* kDeadLetterTopic = "jilaf.missions.dlq";
+/// The service's own topic, which the person read model reads back.
+inline constexpr const char* kMissionsTopic = "jilaf.missions.events";
 
 /// Tables of the missions service. Each aggregate keeps its full JSON document in `doc`, with
 /// the columns used for filtering beside it.

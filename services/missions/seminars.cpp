@@ -36,9 +36,12 @@ nlohmann::json ReadAgenda(http::ObjectReader& in, const std::string& start,
 }
 
 nlohmann::json RegistrationFacts(const nlohmann::json& seminar, const nlohmann::json& r) {
-  return {{"seminar_id", seminar["id"]}, {"registration_id", r["id"]},
-          {"status", r["status"]},       {"alumnus_id", r.value("alumnus_id", nlohmann::json())},
-          {"country", r["country"]},     {"fiscal_year", seminar["fiscal_year"]}};
+  nlohmann::json facts = {
+      {"seminar_id", seminar["id"]}, {"registration_id", r["id"]},
+      {"status", r["status"]},       {"alumnus_id", r.value("alumnus_id", nlohmann::json())},
+      {"country", r["country"]},     {"fiscal_year", seminar["fiscal_year"]}};
+  if (r.contains("person_id")) facts["person_id"] = r["person_id"];
+  return facts;
 }
 
 // Registers (or waitlists) `registration` for the seminar `doc`, linking it to alumni history.
@@ -96,6 +99,18 @@ nlohmann::json ReadSeminar(const nlohmann::json& body) {
   in.Finish();
   doc["registrations"] = nlohmann::json::array();
   return doc;
+}
+
+void CheckCapacityCoversRegistrations(const nlohmann::json& doc) {
+  std::int64_t registered = 0;
+  for (const auto& r : doc["registrations"]) registered += r["status"] == "registered" ? 1 : 0;
+  if (doc["capacity"].get<std::int64_t>() < registered) {
+    throw http::ApiError(409, "capacity-below-registrations", "Capacity below registrations",
+                         "the seminar already has " + std::to_string(registered) +
+                             " registered participants; capacity cannot be lower")
+        .With("field", "/capacity")
+        .With("registered", registered);
+  }
 }
 
 nlohmann::json SeminarFacts(const nlohmann::json& doc) {

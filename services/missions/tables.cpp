@@ -10,11 +10,17 @@ using aggregate::DocTable;
 
 // The three aggregates share their columns (migration 2) and their filters.
 DocTable AggregateTable(std::string name, std::string what, std::string collection) {
-  return DocTable({std::move(name),
-                   std::move(what),
-                   std::move(collection),
-                   {{"status", "status"}, {"fiscal_year", "fiscal_year", Column::Type::kInteger}},
-                   {{"country", {"country", "countries[]"}}}});
+  return DocTable(
+      {std::move(name),
+       std::move(what),
+       std::move(collection),
+       {{"status", "status"}, {"fiscal_year", "fiscal_year", Column::Type::kInteger}},
+       {{"country", {"country", "countries[]"}}},
+       true,
+       // Titles and the people of each kind (absent paths index nothing).
+       {"title", "theme", "co_organiser", "delegation[].name", "delegation[].organisation",
+        "meetings[].counterpart", "participants[].name", "participants[].organisation",
+        "registrations[].name", "registrations[].organisation"}});
 }
 
 }  // namespace
@@ -53,20 +59,29 @@ const Aggregate& Education() {
                             CompleteParticipants,
                             ProgrammeCreated,
                             ProgrammeMoved,
-                            ProgrammeSnapshot};
+                            ProgrammeSnapshot,
+                            {"title", "location", "country", "venue", "start_date", "end_date",
+                             "attendance_threshold_percent"},
+                            {"courses", "participants", "attendance"},
+                            nullptr,
+                            CoursesAsInput};
   return of;
 }
 
 const Aggregate& Seminar() {
   static const DocTable table = AggregateTable("seminars", "seminar", "/v1/seminars");
-  static const Aggregate of{{table, Events(), "seminar"},
-                            SeminarStates(),
-                            "seminars",
-                            ReadSeminar,
-                            nullptr,
-                            SeminarFacts,
-                            SeminarMoved,
-                            SeminarSnapshot};
+  static const Aggregate of{
+      {table, Events(), "seminar"},
+      SeminarStates(),
+      "seminars",
+      ReadSeminar,
+      nullptr,
+      SeminarFacts,
+      SeminarMoved,
+      SeminarSnapshot,
+      {"title", "co_organisers", "venue", "start_date", "end_date", "capacity", "agenda"},
+      {"registrations"},
+      CheckCapacityCoversRegistrations};
   return of;
 }
 

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <vector>
 
 #include "common/aggregate/doc_table.hpp"
 #include "common/aggregate/publisher.hpp"
@@ -31,6 +32,16 @@ struct Aggregate {
   nlohmann::json (*moved)(const nlohmann::json& doc);  // in its new status (the sequence adds the
                                                        // previous one)
   nlohmann::json (*snapshot)(const nlohmann::json& doc);
+  /// The members of the create body a PATCH may correct (empty: no PATCH route); the stored
+  /// values are read again with `read` after the merge patch, so the create's rules hold.
+  std::vector<std::string> corrects = {};
+  /// Members `read` starts afresh that the stored document keeps (registrations, a report).
+  std::vector<std::string> keeps = {};
+  /// A rule the corrected document must still keep (capacity above registrations); may be null.
+  void (*still)(const nlohmann::json& doc) = nullptr;
+  /// Members `read` needs that a PATCH does not change, as body input (a programme's courses
+  /// without the ids the service gave them); may be null.
+  nlohmann::json (*unchanged_input)(const nlohmann::json& doc) = nullptr;
 };
 
 const Aggregate& Mission();
@@ -63,6 +74,11 @@ nlohmann::json ReadSeminar(const nlohmann::json& body);
 nlohmann::json SeminarFacts(const nlohmann::json& doc);
 nlohmann::json SeminarMoved(const nlohmann::json& doc);
 nlohmann::json SeminarSnapshot(const nlohmann::json& doc);
+/// The courses of an education programme as a create body holds them (no ids), so that a
+/// correction of its dates is checked against its sessions.
+nlohmann::json CoursesAsInput(const nlohmann::json& doc);
+/// 409 when the capacity is below the registrations already taken.
+void CheckCapacityCoversRegistrations(const nlohmann::json& doc);
 
 /// An event about the aggregate `doc`: keyed by its id, subject `<subject>/<id>`.
 aggregate::EventFacts Fact(const Aggregate& of, const nlohmann::json& doc, std::string name,

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <stdexcept>
 
+#include "common/aggregate/search.hpp"
 #include "common/domain/state_machine.hpp"
 #include "common/http/problem.hpp"
 #include "common/log/log.hpp"
@@ -343,7 +344,7 @@ http::Response ListDeliveries(const http::Request& request, store::Store& store)
   if (channel && *channel != "email" && *channel != "webhook" && *channel != "inbox") {
     throw http::ApiError::BadRequest("query parameter channel must be email, webhook or inbox");
   }
-  return aggregate::List(store, request, Tables().deliveries,
+  return aggregate::Find(store, request, Tables().deliveries,
                          {{"status", aggregate::Maybe(status)},
                           {"channel", aggregate::Maybe(channel)},
                           {"event_id", aggregate::Maybe(request.Query("event_id"))},

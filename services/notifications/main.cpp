@@ -1,4 +1,5 @@
 // jilaf-notifications: turns the other services' events into messages (composition root).
+#include "common/aggregate/search.hpp"
 #include "common/service/service.hpp"
 #include "common/util/embedded.hpp"
 #include "services/notifications/channels.hpp"
@@ -7,6 +8,7 @@
 #include "services/notifications/feed.hpp"
 #include "services/notifications/routes.hpp"
 #include "services/notifications/schema.hpp"
+#include "services/notifications/tables.hpp"
 
 JILAF_EMBEDDED(notifications_openapi)
 
@@ -65,6 +67,7 @@ int main(int argc, char** argv) {
   jilaf::service::Service service(std::move(config), {n::Migrations()});
   service.SetOpenApi(jilaf::embedded::notifications_openapi);
   n::SeedDefaults(service.store());
+  jilaf::aggregate::IndexForSearch(service.store(), {&n::Tables().deliveries});
   n::DeliveryMetrics metrics(service.metrics());
   n::Dispatcher dispatcher(service.store(), dispatch, metrics);
 

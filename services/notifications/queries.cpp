@@ -5,6 +5,7 @@
 #include "common/store/json_doc.hpp"
 #include "common/store/sqlite.hpp"
 #include "common/util/clock.hpp"
+#include "services/notifications/tables.hpp"
 
 namespace jilaf::notifications {
 
@@ -91,7 +92,9 @@ bool PlanDelivery(store::Db& tx, const json& doc) {
       .Bind(7, util::NowUnixMs())
       .Bind(8, doc.dump());
   insert.Run();
-  return tx.Changes() == 1;
+  if (tx.Changes() != 1) return false;
+  Tables().deliveries.IndexDocument(tx, doc);  // the recipient never changes afterwards
+  return true;
 }
 
 std::vector<DueDelivery> DueDeliveries(store::Db& db, std::int64_t now_ms, std::int64_t limit) {

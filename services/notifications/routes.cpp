@@ -9,24 +9,24 @@ http::Router Routes(store::Store& store, DeliveryMetrics& metrics, const FeedOpt
   auto bind = [&store](http::Response (*handler)(const http::Request&, store::Store&)) {
     return [&store, handler](http::Request& request) { return handler(request, store); };
   };
-  router.Add(Method::kGet, "/v1/inbox", Access::kRead, bind(ListInbox));
+  router.Add(Method::kGet, "/v1/inbox", Access::kRead, bind(ListInbox)).Tabular();
   router.Add(Method::kPost, "/v1/inbox/{id}/read", Access::kRead, bind(MarkRead));
   router.Add(Method::kDelete, "/v1/inbox/{id}/read", Access::kRead, bind(MarkUnread));
 
   router.Add(Method::kPost, "/v1/rules", Access::kAdmin, bind(CreateRule));
-  router.Add(Method::kGet, "/v1/rules", Access::kAdmin, bind(ListRules));
+  router.Add(Method::kGet, "/v1/rules", Access::kAdmin, bind(ListRules)).Tabular();
   router.Add(Method::kGet, "/v1/rules/{id}", Access::kAdmin, bind(GetRule));
   router.Add(Method::kPut, "/v1/rules/{id}", Access::kAdmin, bind(UpdateRule));
 
-  router.Add(Method::kGet, "/v1/templates", Access::kAdmin, bind(ListTemplates));
+  router.Add(Method::kGet, "/v1/templates", Access::kAdmin, bind(ListTemplates)).Tabular();
   router.Add(Method::kPost, "/v1/templates/preview", Access::kAdmin, bind(PreviewTemplate));
   router.Add(Method::kPut, "/v1/templates/{event_type}/{channel}/{locale}", Access::kAdmin,
              bind(PutTemplate));
 
   router.Add(Method::kPost, "/v1/webhooks", Access::kAdmin, bind(CreateWebhook));
-  router.Add(Method::kGet, "/v1/webhooks", Access::kAdmin, bind(ListWebhooks));
+  router.Add(Method::kGet, "/v1/webhooks", Access::kAdmin, bind(ListWebhooks)).Tabular();
 
-  router.Add(Method::kGet, "/v1/deliveries", Access::kRead, bind(ListDeliveries));
+  router.Add(Method::kGet, "/v1/deliveries", Access::kRead, bind(ListDeliveries)).Tabular();
   router.Add(Method::kGet, "/v1/deliveries/{id}", Access::kRead, bind(GetDelivery));
   router.Add(Method::kPost, "/v1/deliveries/{id}/redrive", Access::kWrite,
              [&store, &metrics](http::Request& request) {
@@ -44,7 +44,7 @@ http::Router Routes(store::Store& store, DeliveryMetrics& metrics, const FeedOpt
              return CreatePeriodical(request, store, feed, metrics);
            })
       .Expensive();  // renders and sends a newsletter to every subscriber
-  router.Add(Method::kGet, "/v1/periodicals", Access::kPublic, bind(ListPeriodicals));
+  router.Add(Method::kGet, "/v1/periodicals", Access::kPublic, bind(ListPeriodicals)).Tabular();
   router.Add(Method::kGet, "/v1/periodicals/{id}", Access::kPublic, bind(GetPeriodical));
   router.Add(Method::kPost, "/v1/subscribers", Access::kWrite, bind(CreateSubscriber));
   router.Add(Method::kGet, "/v1/unsubscribe", Access::kPublic, bind(Unsubscribe));

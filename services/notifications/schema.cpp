@@ -52,7 +52,10 @@ store::MigrationSet Migrations() {
             " updated_at = COALESCE(json_extract(doc, '$.updated_at'), '');"
             "CREATE TABLE webhook_secrets (id TEXT PRIMARY KEY, secret TEXT NOT NULL);"
             "INSERT INTO webhook_secrets(id, secret) SELECT id, secret FROM webhooks;"
-            "ALTER TABLE webhooks DROP COLUMN secret;"}}};
+            "ALTER TABLE webhooks DROP COLUMN secret;"},
+           // Filled by IndexForSearch at start (the words are folded in C++).
+           {4, "search: the full-text index of deliveries by recipient",
+            Tables().deliveries.SearchSql()}}};
 }
 
 namespace {

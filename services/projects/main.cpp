@@ -2,6 +2,7 @@
 #include <chrono>
 #include <ctime>
 
+#include "common/aggregate/search.hpp"
 #include "common/service/service.hpp"
 #include "common/util/embedded.hpp"
 #include "common/util/text.hpp"
@@ -23,6 +24,8 @@ int main(int argc, char** argv) {
   jilaf::service::Service service(std::move(config), {jilaf::projects::Migrations()});
   service.SetOpenApi(jilaf::embedded::projects_openapi);
   auto& store = service.store();
+  const auto& tables = jilaf::projects::Tables();
+  jilaf::aggregate::IndexForSearch(store, {&tables.partners, &tables.projects});
   service.scheduler().Every(
       "report-overdue-scan", std::chrono::milliseconds(scan_interval_ms),
       [&store] { jilaf::projects::ScanOverdueReports(store, jilaf::util::TodayUtc()); });

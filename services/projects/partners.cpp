@@ -1,5 +1,6 @@
 #include <nlohmann/json.hpp>
 
+#include "common/aggregate/search.hpp"
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
 #include "common/http/resource.hpp"
@@ -45,7 +46,7 @@ http::Response CreatePartner(const http::Request& request, store::Store& store) 
 
 http::Response ListPartners(const http::Request& request, store::Store& store) {
   const auto country = http::QueryCountry(request, "country");
-  return aggregate::List(store, request, Tables().partners,
+  return aggregate::Find(store, request, Tables().partners,
                          {{"country", aggregate::Maybe(country)}});
 }
 
@@ -59,7 +60,15 @@ http::Response UpdatePartner(const http::Request& request, store::Store& store) 
         doc.erase("acronym");
         doc.update(changed);
       },
-      Announce(Tables().partner, "updated", PartnerData));
+      [](aggregate::Change& change, const nlohmann::json& doc) {
+        Announce(Tables().partner, "updated", PartnerData)(change, doc);
+        // Its projects are found by its (new) name.
+        const auto& projects = Tables().projects;
+        for (const auto& project :
+             projects.Where(change.tx, {{"partner_id", doc["id"].get<std::string>()}})) {
+          projects.IndexDocument(change.tx, project);
+        }
+      });
 }
 
 http::Response DeletePartner(const http::Request& request, store::Store& store) {

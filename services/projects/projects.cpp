@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/aggregate/search.hpp"
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
 #include "common/http/resource.hpp"
@@ -217,7 +218,7 @@ http::Response ListProjects(const http::Request& request, store::Store& store) {
   const auto area = request.Query("area");
   const auto status = request.Query("status");
   CheckListFilters(area, status);
-  return aggregate::List(store, request, Tables().projects,
+  return aggregate::Find(store, request, Tables().projects,
                          {{"fiscal_year", aggregate::Maybe(fiscal_year)},
                           {"country", aggregate::Maybe(country)},
                           {"area", aggregate::Maybe(area)},

@@ -10,6 +10,8 @@ http::Router Routes(store::Store& store) {
   auto add = [&](Method method, std::string_view path, Access access, Handler handler) {
     router.Add(method, path, access,
                [&store, handler](http::Request& request) { return handler(request, store); });
+    // Every collection answers CSV as well as JSON.
+    if (method == Method::kGet && !path.ends_with("}")) router.Tabular();
   };
   add(Method::kPost, "/v1/partners", Access::kWrite, CreatePartner);
   add(Method::kGet, "/v1/partners", Access::kRead, ListPartners);

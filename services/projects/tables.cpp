@@ -74,7 +74,10 @@ store::MigrationSet Migrations() {
             "CREATE INDEX indicators_project ON indicators(project_id);"},
        {3, "status history entries: comment -> reason",
         ReasonInHistory("projects") + ReasonInHistory("tranches") + ReasonInHistory("reports") +
-            ReasonInHistory("dispatches")}}};
+            ReasonInHistory("dispatches")},
+       // Filled by IndexForSearch at start (the words are folded in C++).
+       {4, "search: the full-text indexes of partners and projects",
+        Tables().partners.SearchSql() + Tables().projects.SearchSql()}}};
 }
 
 namespace {
@@ -99,14 +102,30 @@ TableSpec ChildSpec(std::string name, std::string what, std::vector<Column> more
 
 ProjectTables::ProjectTables()
     : events("projects"),
-      partners({"partners", "partner", "/v1/partners", {GeneratedColumn("country")}, {}}),
+      partners({"partners",
+                "partner",
+                "/v1/partners",
+                {GeneratedColumn("country")},
+                {},
+                true,
+                {"name", "acronym"}}),
       projects({"projects",
                 "project",
                 "/v1/projects",
                 {GeneratedColumn("partner_id"), GeneratedColumn("status"),
                  GeneratedColumn("fiscal_year", "fiscal_year", Column::Type::kInteger),
                  GeneratedColumn("country"), GeneratedColumn("area")},
-                {}}),
+                {},
+                true,
+                {"title", "description"},
+                {},
+                // A project is found by its partner's name and acronym too.
+                [this](store::Db& tx, const nlohmann::json& doc) {
+                  const auto partner = partners.Find(tx, doc.value("partner_id", std::string()));
+                  return partner ? partner->value("name", std::string()) + " " +
+                                       partner->value("acronym", std::string())
+                                 : std::string();
+                }}),
       reviews(ChildSpec("reviews", "review")),
       amendments(ChildSpec("amendments", "amendment")),
       tranches(ChildSpec("tranches", "tranche", {GeneratedColumn("status")})),

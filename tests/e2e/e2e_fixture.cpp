@@ -56,6 +56,58 @@ void E2eTest::TearDown() {
   if (!failed && !dir_.empty()) std::filesystem::remove_all(dir_);
 }
 
+EventReader::EventReader(const std::string& bootstrap, const std::string& topic) {
+  std::string error;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  conf->set("bootstrap.servers", bootstrap, error);
+  conf->set("group.id", "e2e-reader-" + events::NewUuid().substr(0, 8), error);
+  conf->set("auto.offset.reset", "earliest", error);
+  consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), error));
+  consumer_->subscribe({topic});
+}
+
+EventReader::~EventReader() { consumer_->close(); }
+
+const std::vector<TopicEvent>& EventReader::ReadUntil(
+    const std::function<bool(const std::vector<TopicEvent>&)>& done, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done(events_) && std::chrono::steady_clock::now() < deadline) {
+    std::unique_ptr<RdKafka::Message> message(consumer_->consume(200));
+    if (message->err() != RdKafka::ERR_NO_ERROR) continue;
+    TopicEvent event;
+    if (message->key() != nullptr) event.key = *message->key();
+    event.value.assign(static_cast<const char*>(message->payload()), message->len());
+    if (message->headers() != nullptr) {
+      for (const auto& header : message->headers()->get_all()) {
+        if (header.key() == "ce_type") {
+          event.type.assign(static_cast<const char*>(header.value()), header.value_size());
+        }
+      }
+    }
+    event.data = nlohmann::json::parse(event.value, nullptr, false);
+    events_.push_back(std::move(event));
+  }
+  return events_;
+}
+
+std::vector<std::string> EventReader::TypesFor(const std::string& key) const {
+  std::vector<std::string> types;
+  for (const auto& event : events_) {
+    if (event.key == key) types.push_back(event.type);
+  }
+  return types;
+}
+
+std::function<bool(const std::vector<TopicEvent>&)> HasType(const std::string& key,
+                                                            const std::string& type) {
+  return [key, type](const std::vector<TopicEvent>& events) {
+    for (const auto& event : events) {
+      if (event.key == key && event.type == type) return true;
+    }
+    return false;
+  };
+}
+
 std::string E2eTest::Token(const std::string& role) {
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch())
@@ -127,8 +179,8 @@ RunningService& E2eTest::StartProjects(std::vector<std::string> extra) {
   return Start("projects", JILAF_PROJECTS_BIN, std::move(extra), {});
 }
 
-RunningService& E2eTest::StartMissions() {
-  return Start("missions", JILAF_MISSIONS_BIN, {"--consumer-group", missions_group_}, {});
+RunningService& E2eTest::StartMissions(const std::string& db_path) {
+  return Start("missions", JILAF_MISSIONS_BIN, {"--consumer-group", missions_group_}, db_path);
 }
 
 RunningService& E2eTest::StartNotificationsWith(std::vector<std::string> extra,

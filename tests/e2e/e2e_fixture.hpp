@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -13,6 +15,10 @@
 #include "tests/support/http_client.hpp"
 #include "tests/support/keys.hpp"
 #include "tests/support/process.hpp"
+
+namespace RdKafka {
+class KafkaConsumer;
+}
 
 namespace jilaf::e2e {
 
@@ -27,6 +33,38 @@ void ProduceRecorded(const std::string& bootstrap, const std::string& topic, con
                      const std::string& value,
                      const std::vector<std::pair<std::string, std::string>>& headers,
                      bool realistic);
+
+/// One event read back from a topic.
+struct TopicEvent {
+  std::string key;
+  std::string type;
+  std::string value;
+  nlohmann::json data;
+};
+
+/// Reads one topic from the earliest offset with a consumer group of its own.
+class EventReader {
+ public:
+  EventReader(const std::string& bootstrap, const std::string& topic);
+  ~EventReader();
+  EventReader(const EventReader&) = delete;
+  EventReader& operator=(const EventReader&) = delete;
+
+  /// Reads until `done(events so far)` holds or the timeout passes; returns every event read.
+  const std::vector<TopicEvent>& ReadUntil(
+      const std::function<bool(const std::vector<TopicEvent>&)>& done,
+      std::chrono::seconds timeout);
+  /// The types of the events read for `key`, in topic order.
+  [[nodiscard]] std::vector<std::string> TypesFor(const std::string& key) const;
+
+ private:
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  std::vector<TopicEvent> events_;
+};
+
+/// A `done` for EventReader::ReadUntil: an event of `type` for `key` has been read.
+std::function<bool(const std::vector<TopicEvent>&)> HasType(const std::string& key,
+                                                            const std::string& type);
 
 /// One running service binary with its ports.
 struct RunningService {
@@ -51,8 +89,9 @@ class E2eTest : public ::testing::Test {
   RunningService& StartNotifications(const std::string& db_path = {});
   /// The projects service; `extra` flags are appended (e.g. a short overdue scan interval).
   RunningService& StartProjects(std::vector<std::string> extra = {});
-  /// The missions service, its alumni consumer in a group of this test's own.
-  RunningService& StartMissions();
+  /// The missions service, its consumers in groups of this test's own (`missions_group_`), on
+  /// `db_path` (default: missions.db in the test's directory).
+  RunningService& StartMissions(const std::string& db_path = {});
 
   /// StartNotifications with extra flags (SMTP server, retry delays, ...).
   RunningService& StartNotificationsWith(std::vector<std::string> extra,

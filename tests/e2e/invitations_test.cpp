@@ -2,6 +2,7 @@
 // broker; events are read back from jilaf.invitations.events with a consumer of the test's own.
 #include <librdkafka/rdkafkacpp.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -15,73 +16,6 @@ namespace jilaf::e2e {
 namespace {
 
 using std::chrono::seconds;
-
-struct TopicEvent {
-  std::string key;
-  std::string type;
-  std::string value;
-  nlohmann::json data;
-};
-
-/// Reads jilaf.invitations.events from the earliest offset with a consumer group of its own.
-class EventReader {
- public:
-  explicit EventReader(const std::string& bootstrap) {
-    std::string error;
-    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-    conf->set("bootstrap.servers", bootstrap, error);
-    conf->set("group.id", "e2e-invitations-reader-" + events::NewUuid().substr(0, 8), error);
-    conf->set("auto.offset.reset", "earliest", error);
-    consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), error));
-    consumer_->subscribe({"jilaf.invitations.events"});
-  }
-  ~EventReader() { consumer_->close(); }
-
-  /// Reads until `done(events so far)` holds or the timeout passes; returns every event read.
-  const std::vector<TopicEvent>& ReadUntil(
-      const std::function<bool(const std::vector<TopicEvent>&)>& done, seconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done(events_) && std::chrono::steady_clock::now() < deadline) {
-      std::unique_ptr<RdKafka::Message> message(consumer_->consume(200));
-      if (message->err() != RdKafka::ERR_NO_ERROR) continue;
-      TopicEvent event;
-      if (message->key() != nullptr) event.key = *message->key();
-      event.value.assign(static_cast<const char*>(message->payload()), message->len());
-      if (message->headers() != nullptr) {
-        for (const auto& header : message->headers()->get_all()) {
-          if (header.key() == "ce_type") {
-            event.type.assign(static_cast<const char*>(header.value()), header.value_size());
-          }
-        }
-      }
-      event.data = nlohmann::json::parse(event.value, nullptr, false);
-      events_.push_back(std::move(event));
-    }
-    return events_;
-  }
-
-  /// The types of the events read for `key`, in topic order.
-  std::vector<std::string> TypesFor(const std::string& key) const {
-    std::vector<std::string> types;
-    for (const auto& event : events_) {
-      if (event.key == key) types.push_back(event.type);
-    }
-    return types;
-  }
-
- private:
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
-  std::vector<TopicEvent> events_;
-};
-
-auto HasType(const std::string& key, const std::string& type) {
-  return [key, type](const std::vector<TopicEvent>& events) {
-    for (const auto& event : events) {
-      if (event.key == key && event.type == type) return true;
-    }
-    return false;
-  };
-}
 
 std::string ReadBytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -135,6 +69,15 @@ class InvitationsE2e : public E2eTest {
                 nlohmann::json({{"to", to}}).dump(), token.empty() ? staff_token_ : token,
                 {{"If-Match", std::string(current.Header("etag"))}});
   }
+
+  /// Reads the nomination's ETag, then sends `body` to `path` (under the nomination) with it.
+  testing::HttpResult WithEtag(const RunningService& service, const std::string& method,
+                               const std::string& id, const std::string& path,
+                               const nlohmann::json& body, const std::string& token) {
+    const auto current = Call(service, "GET", "/v1/nominations/" + id, {}, staff_token_);
+    return Call(service, method, "/v1/nominations/" + id + path, body.dump(), token,
+                {{"If-Match", std::string(current.Header("etag"))}});
+  }
 };
 
 TEST_F(InvitationsE2e, FullParticipantJourneyWithLogisticsLettersAndFollowUps) {
@@ -168,6 +111,16 @@ TEST_F(InvitationsE2e, FullParticipantJourneyWithLogisticsLettersAndFollowUps) {
     ASSERT_EQ(moved.status, 200) << to << ": " << moved.body;
     EXPECT_EQ(nlohmann::json::parse(moved.body)["status"], to);
   }
+  // Every move is in the history; a completed record is no longer corrected.
+  const auto done = Call(service, "GET", "/v1/nominations/" + id, {}, staff_token_);
+  const auto history = nlohmann::json::parse(done.body)["status_history"];
+  ASSERT_EQ(history.size(), journey.size());
+  EXPECT_EQ(history[0]["from"], "submitted");
+  EXPECT_EQ(history[0]["by"], "e2e-staff");
+  EXPECT_EQ(history.back()["to"], "completed");
+  const auto closed =
+      WithEtag(service, "PATCH", id, "", {{"candidate", {{"position", "Chair"}}}}, staff_token_);
+  EXPECT_EQ(closed.status, 409) << closed.body;
   const auto itinerary = Call(service, "POST", "/v1/programmes/" + programme + "/itinerary",
                               R"({"starts_at": "2026-06-02T10:00", "organisation": "RENGO",
                                   "city": "Tokyo", "topic": "Social dialogue",
@@ -192,7 +145,7 @@ TEST_F(InvitationsE2e, FullParticipantJourneyWithLogisticsLettersAndFollowUps) {
                           Token("admin"));
   EXPECT_EQ(nlohmann::json::parse(again.body)["overdue"], 0);
 
-  EventReader reader(bootstrap_);
+  EventReader reader(bootstrap_, "jilaf.invitations.events");
   const std::string overdue_key = items[2]["id"];
   reader.ReadUntil(
       [&](const auto& events) {
@@ -260,7 +213,7 @@ TEST_F(InvitationsE2e, WithdrawalsPromoteFromTheWaitlistInACascadeWithTheirEvent
   withdrawn = Move(service, ids[3], "visa_denied");
   EXPECT_EQ(nlohmann::json::parse(withdrawn.body)["promoted"], nlohmann::json::array({ids[4]}));
 
-  EventReader reader(bootstrap_);
+  EventReader reader(bootstrap_, "jilaf.invitations.events");
   // Each nomination is its own key, so its events may sit on another partition: wait for all.
   reader.ReadUntil(
       [&](const auto& events) {
@@ -305,7 +258,7 @@ TEST_F(InvitationsE2e, PassportNumberIsNeverInClearInTopicLogOrDatabase) {
   // Error bodies, every topic, every service's log and audit rows: tests/e2e/canary_test.cpp.
   for (const char* to : {"screened", "selected"}) ASSERT_EQ(Move(service, id, to).status, 200);
 
-  EventReader reader(bootstrap_);
+  EventReader reader(bootstrap_, "jilaf.invitations.events");
   const auto& events =
       reader.ReadUntil(HasType(id, "jilaf.invitations.nomination.selected"), seconds(60));
   ASSERT_EQ(reader.TypesFor(id).size(), 3u);
@@ -448,6 +401,154 @@ TEST_F(InvitationsE2e, BadInputGetsFieldPreciseProblemsOnEveryEndpoint) {
   EXPECT_EQ(Move(service, nomination, "screened", Token("viewer")).status, 403);
   EXPECT_EQ(Call(service, "GET", n + "/logistics", {}, Token("viewer")).status, 403);
   EXPECT_EQ(Call(service, "GET", "/openapi.json").status, 200);
+}
+
+TEST_F(InvitationsE2e, CorrectionsRunTheCreateRulesAgainAndAnnounceOnlyWhatChanged) {
+  auto& service = StartInvitations();
+  const auto programme = CreateProgramme(service, 5, {{"VN", 3}});
+  const std::string lan = NominateFull(service, programme, "Nguyen", "VN", "B1234567")["id"];
+  const std::string other = NominateFull(service, programme, "Tran", "VN")["id"];
+  const std::string n = "/v1/nominations/" + lan;
+  EXPECT_EQ(Call(service, "PATCH", n, R"({"candidate": {"union": "VGCL"}})", staff_token_).status,
+            428);
+  // A correction of the name, the passport and the e-mail: validated, re-encrypted, announced.
+  const nlohmann::json patch = {
+      {"candidate",
+       {{"family_name", "Nguyễn"}, {"passport_number", "C7654321"}, {"email", "new@example.org"}}}};
+  const auto corrected = WithEtag(service, "PATCH", lan, "", patch, staff_token_);
+  ASSERT_EQ(corrected.status, 200) << corrected.body;
+  const auto body = nlohmann::json::parse(corrected.body);
+  EXPECT_EQ(body["candidate"]["family_name"], "Nguyễn");
+  EXPECT_EQ(body["candidate"]["passport_number"], "*****321");
+  EXPECT_EQ(body["candidate"]["union"], "National Centre");  // untouched members stay
+  EXPECT_EQ(body["version"], 2);
+  const auto admin = Call(service, "GET", n, {}, Token("admin"));
+  EXPECT_EQ(nlohmann::json::parse(admin.body)["candidate"]["passport_number"], "C7654321");
+  // Bad input changes nothing: a passport of the wrong shape (422 naming it), an unknown member,
+  // and the same person twice in one year (the duplicate check runs again).
+  const auto bad = WithEtag(service, "PATCH", lan, "",
+                            {{"candidate", {{"passport_number", "bad"}}}}, staff_token_);
+  EXPECT_EQ(bad.status, 422) << bad.body;
+  EXPECT_NE(bad.body.find("/candidate/passport_number"), std::string::npos) << bad.body;
+  EXPECT_EQ(bad.body.find("bad\""), std::string::npos) << bad.body;
+  EXPECT_EQ(WithEtag(service, "PATCH", lan, "", {{"status", "completed"}}, staff_token_).status,
+            422);
+  const auto twin = WithEtag(service, "PATCH", other, "",
+                             {{"candidate", {{"family_name", "NGUYEN"}}}}, staff_token_);
+  EXPECT_EQ(twin.status, 409) << twin.body;
+  EXPECT_NE(twin.body.find("duplicate-nomination"), std::string::npos);
+  EXPECT_EQ(nlohmann::json::parse(Call(service, "GET", n, {}, staff_token_).body)["version"], 2);
+  // The search index follows the correction.
+  const auto found = Call(service, "GET", "/v1/nominations?q=new%20example", {}, staff_token_);
+  EXPECT_NE(found.body.find(lan), std::string::npos) << found.body;
+
+  // A visit of the itinerary: the create's rule (ends_at not before starts_at) holds.
+  const auto visit = Call(service, "POST", "/v1/programmes/" + programme + "/itinerary",
+                          R"({"starts_at": "2026-06-02T10:00", "ends_at": "2026-06-02T12:00",
+                              "organisation": "RENGO", "city": "Tokyo", "topic": "Dialogue"})",
+                          staff_token_);
+  ASSERT_EQ(visit.status, 201) << visit.body;
+  const std::string visit_path =
+      "/v1/itinerary/" + nlohmann::json::parse(visit.body)["id"].get<std::string>();
+  auto correct_visit = [&](const std::string& body) {
+    const auto current = Call(service, "GET", visit_path, {}, staff_token_);
+    return Call(service, "PATCH", visit_path, body, staff_token_,
+                {{"If-Match", std::string(current.Header("etag"))}});
+  };
+  const auto early = correct_visit(R"({"ends_at": "2026-06-02T09:00"})");
+  EXPECT_EQ(early.status, 422) << early.body;
+  EXPECT_NE(early.body.find("/ends_at"), std::string::npos);
+  const auto retitled = correct_visit(R"({"topic": "Minimum wages"})");
+  ASSERT_EQ(retitled.status, 200) << retitled.body;
+  EXPECT_EQ(nlohmann::json::parse(retitled.body)["topic"], "Minimum wages");
+  EXPECT_EQ(nlohmann::json::parse(retitled.body)["version"], 2);
+
+  EventReader reader(bootstrap_, "jilaf.invitations.events");
+  const auto& events = reader.ReadUntil(
+      [&](const auto& all) {
+        return HasType(lan, "jilaf.invitations.nomination.updated")(all) &&
+               HasType(other, "jilaf.invitations.nomination.submitted")(all) &&
+               HasType(programme, "jilaf.invitations.itinerary_item.updated")(all);
+      },
+      seconds(60));
+  for (const auto& event : events) {
+    if (event.key == programme && event.type == "jilaf.invitations.itinerary_item.updated") {
+      EXPECT_EQ(event.data["changed"], nlohmann::json({"topic"}));
+    }
+  }
+  int updated = 0;
+  for (const auto& event : events) {
+    if (event.key != lan || event.type != "jilaf.invitations.nomination.updated") continue;
+    ++updated;
+    EXPECT_EQ(event.data["changed"], nlohmann::json({"candidate.email", "candidate.family_name",
+                                                     "candidate.passport_number"}));
+    EXPECT_EQ(event.value.find("C7654321"), std::string::npos);
+    EXPECT_EQ(event.value.find("B1234567"), std::string::npos);
+  }
+  EXPECT_EQ(updated, 1);
+  EXPECT_EQ(reader.TypesFor(other),
+            std::vector<std::string>{"jilaf.invitations.nomination.submitted"});
+}
+
+TEST_F(InvitationsE2e, AdminsReverseStaffMistakesWithAReasonAnEventAndAHistoryEntry) {
+  auto& service = StartInvitations();
+  const auto programme = CreateProgramme(service, 5, {{"VN", 3}});
+  const std::string a = NominateFull(service, programme, "Rejected", "VN")["id"];
+  const std::string b = NominateFull(service, programme, "Withdrawn", "VN")["id"];
+  const std::string c = NominateFull(service, programme, "Absent", "VN")["id"];
+  const nlohmann::json why = {{"reason", "moved by mistake"}};
+  ASSERT_EQ(Move(service, a, "rejected").status, 200);
+  ASSERT_EQ(Move(service, b, "screened").status, 200);
+  ASSERT_EQ(Move(service, b, "withdrawn").status, 200);
+  for (const auto& to : {"screened", "selected", "invited", "visa_applied", "visa_granted",
+                         "travel_booked", "no_show"}) {
+    ASSERT_EQ(Move(service, c, to).status, 200) << to;
+  }
+  // Admin only, with a reason.
+  EXPECT_EQ(WithEtag(service, "POST", a, "/reversals", why, staff_token_).status, 403);
+  const auto no_reason =
+      WithEtag(service, "POST", a, "/reversals", nlohmann::json::object(), Token("admin"));
+  EXPECT_EQ(no_reason.status, 422);
+  EXPECT_NE(no_reason.body.find("/reason"), std::string::npos);
+  const std::map<std::string, std::pair<std::string, std::string>> expected = {
+      {a, {"rejected", "screened"}},
+      {b, {"withdrawn", "screened"}},
+      {c, {"no_show", "travel_booked"}}};
+  for (const auto& [id, move] : expected) {
+    const auto reversed = WithEtag(service, "POST", id, "/reversals", why, Token("admin"));
+    ASSERT_EQ(reversed.status, 200) << reversed.body;
+    const auto doc = nlohmann::json::parse(reversed.body);
+    EXPECT_EQ(doc["status"], move.second);
+    const auto& entry = doc["status_history"].back();
+    EXPECT_EQ(entry["from"], move.first);
+    EXPECT_EQ(entry["to"], move.second);
+    EXPECT_EQ(entry["reason"], "moved by mistake");
+    EXPECT_EQ(entry["by"], "e2e-admin");
+    EXPECT_EQ(entry["reversal"], true);
+  }
+  // A state without a reversal: 409 naming the reversible ones.
+  const auto none = WithEtag(service, "POST", a, "/reversals", why, Token("admin"));
+  EXPECT_EQ(none.status, 409);
+  EXPECT_NE(none.body.find("invalid-transition"), std::string::npos);
+  EXPECT_NE(none.body.find("reversible_states"), std::string::npos);
+
+  // The topic holds other tests' events too (some deliberately malformed): only ours count.
+  const auto ours = [&](const TopicEvent& event) {
+    return expected.count(event.key) > 0 && event.data.is_object() &&
+           event.data.value("reversal", false);
+  };
+  EventReader reader(bootstrap_, "jilaf.invitations.events");
+  const auto& events = reader.ReadUntil(
+      [&](const auto& all) { return std::count_if(all.begin(), all.end(), ours) == 3; },
+      seconds(60));
+  EXPECT_EQ(std::count_if(events.begin(), events.end(), ours), 3);
+  for (const auto& event : events) {
+    if (!ours(event)) continue;
+    const auto& move = expected.at(event.key);
+    EXPECT_EQ(event.type, "jilaf.invitations.nomination." + move.second);
+    EXPECT_EQ(event.data["previous_status"], move.first);
+    EXPECT_EQ(event.data["reason"], "moved by mistake");
+  }
 }
 
 TEST_F(InvitationsE2e, RefusesToStartWithoutAFieldKeyOutsideDevelopment) {

@@ -146,6 +146,97 @@ TEST_F(MissionsE2eTest, CompletedInviteeJoinsAlumniIsInvitedAndRegistersLinked) 
       seconds(60)));
 }
 
+TEST_F(MissionsE2eTest, SeminarAndCourseCorrectionsKeepTheCreateRulesAndAreFoundBySearch) {
+  auto& missions = StartMissions();
+  const json seminar = Post(missions, "/v1/seminars", kSeminar, 201);
+  const std::string id = seminar["id"];
+  const std::string path = "/v1/seminars/" + id;
+  ASSERT_EQ(Call(missions, "POST", path + "/transitions", R"({"to": "registration_open"})",
+                 staff_token_, {{"If-Match", "\"v1\""}})
+                .status,
+            200);
+  for (const auto* name : {"Sok Dara", "Chan Sophea"}) {
+    Post(missions, path + "/registrations",
+         {{"name", name},
+          {"email", std::string(name).substr(0, 3) + "@example.org"},
+          {"country", "KH"}},
+         201);
+  }
+  auto patch = [&](const json& body, std::vector<std::pair<std::string, std::string>> headers) {
+    if (headers.empty()) {
+      const auto current = Call(missions, "GET", path, {}, staff_token_);
+      headers = {{"If-Match", std::string(current.Header("etag"))}};
+    }
+    return Call(missions, "PATCH", path, body.dump(), staff_token_, headers);
+  };
+  EXPECT_EQ(Call(missions, "PATCH", path, R"({"capacity": 40})", staff_token_).status, 428);
+  // Each broken rule names itself and changes nothing.
+  const auto below = patch({{"capacity", 1}}, {});
+  EXPECT_EQ(below.status, 409) << below.body;
+  EXPECT_NE(below.body.find("capacity-below-registrations"), std::string::npos);
+  const auto reversed = patch({{"end_date", "2026-10-01"}}, {});
+  EXPECT_EQ(reversed.status, 422) << reversed.body;
+  EXPECT_NE(reversed.body.find("/end_date"), std::string::npos);
+  const auto owned = patch({{"registrations", json::array()}}, {});
+  EXPECT_EQ(owned.status, 422) << owned.body;
+  EXPECT_NE(owned.body.find("/registrations"), std::string::npos);
+  EXPECT_EQ(json::parse(Call(missions, "GET", path, {}, staff_token_).body)["version"], 4);
+  // A good correction: read again as on create, announced with what changed.
+  const auto fixed = patch({{"capacity", 2}, {"title", {{"en", "Mekong labour seminar"}}}}, {});
+  ASSERT_EQ(fixed.status, 200) << fixed.body;
+  const auto doc = json::parse(fixed.body);
+  EXPECT_EQ(doc["capacity"], 2);
+  EXPECT_EQ(doc["title"]["en"], "Mekong labour seminar");
+  EXPECT_EQ(doc["title"]["ja"], kSeminar["title"]["ja"]);
+  EXPECT_EQ(doc["registrations"].size(), 2u);
+  // Search by the new title and by a registrant, in any case and order.
+  for (const auto* q : {"mekong", "SEMINAR%20labour", "sophea"}) {
+    const auto found = Call(missions, "GET", std::string("/v1/seminars?q=") + q, {}, staff_token_);
+    ASSERT_EQ(found.status, 200) << found.body;
+    EXPECT_EQ(json::parse(found.body)["items"].size(), 1u) << q;
+  }
+  // A course: its dates still hold every session, and the courses themselves are not patched.
+  const json course = Post(
+      missions, "/v1/education-programmes",
+      {{"title", {{"ja", "講座"}, {"en", "Course"}}},
+       {"location", "japan"},
+       {"start_date", "2026-07-01"},
+       {"end_date", "2026-07-02"},
+       {"courses",
+        {{{"title", "A"}, {"sessions", {{{"date", "2026-07-01"}}, {{"date", "2026-07-02"}}}}}}}},
+      201);
+  const std::string course_path = "/v1/education-programmes/" + course["id"].get<std::string>();
+  auto patch_course = [&](const json& body) {
+    const auto current = Call(missions, "GET", course_path, {}, staff_token_);
+    return Call(missions, "PATCH", course_path, body.dump(), staff_token_,
+                {{"If-Match", std::string(current.Header("etag"))}});
+  };
+  const auto shortened = patch_course({{"end_date", "2026-07-01"}});
+  EXPECT_EQ(shortened.status, 422) << shortened.body;
+  EXPECT_NE(shortened.body.find("/courses/0/sessions/1/date"), std::string::npos);
+  EXPECT_EQ(patch_course({{"courses", json::array()}}).status, 422);
+  const auto moved = patch_course({{"location", "abroad"}, {"country", "KH"}});
+  ASSERT_EQ(moved.status, 200) << moved.body;
+  EXPECT_EQ(json::parse(moved.body)["country"], "KH");
+  EXPECT_EQ(json::parse(moved.body)["courses"], course["courses"]);  // session ids kept
+
+  EventReader reader(bootstrap_, "jilaf.missions.events");
+  const auto& events = reader.ReadUntil(
+      [&](const auto& all) {
+        return HasType(id, "jilaf.missions.seminar.updated")(all) &&
+               HasType(course["id"], "jilaf.missions.education_programme.updated")(all);
+      },
+      seconds(60));
+  int updated = 0;
+  for (const auto& event : events) {
+    if (event.key != id || event.type != "jilaf.missions.seminar.updated") continue;
+    ++updated;
+    EXPECT_EQ(event.data["changed"], json({"title", "capacity"}));
+    EXPECT_EQ(event.data["capacity"], 2);
+  }
+  EXPECT_EQ(updated, 1);
+}
+
 TEST_F(MissionsE2eTest, ForgedOrMalformedInvitationEventsGoToTheMissionsDeadLetterTopic) {
   auto& missions = StartMissions();
   const std::string unreadable_key = "forged-" + events::NewUuid();

@@ -108,6 +108,24 @@ TEST_F(ProjectsE2eTest, WholeLifeOfAProjectAndItsEvents) {
   const std::string id = project["id"];
   const std::string path = "/v1/projects/" + id;
 
+  // Found by its title in either language, and by its partner's name, also once renamed.
+  auto found = [&](const std::string& q) {
+    const auto result = Call(projects, "GET", "/v1/projects?q=" + q, {}, Token("viewer"));
+    EXPECT_EQ(result.status, 200) << result.body;
+    return result.body.find(id) != std::string::npos;
+  };
+  EXPECT_TRUE(found("safer%20construction"));
+  EXPECT_TRUE(found("%E5%BB%BA%E8%A8%AD"));  // 建設
+  EXPECT_TRUE(found("fitu"));
+  const auto current =
+      Call(projects, "GET", "/v1/partners/" + partner["id"].get<std::string>(), {}, staff_token_);
+  const auto renamed = Call(projects, "PATCH", "/v1/partners/" + partner["id"].get<std::string>(),
+                            R"({"name": "Cambodian Construction Workers Federation"})",
+                            staff_token_, {{"If-Match", std::string(current.Header("etag"))}});
+  ASSERT_EQ(renamed.status, 200) << renamed.body;
+  EXPECT_TRUE(found("cambodian%20workers"));
+  EXPECT_FALSE(found("independent"));
+
   Move(projects, path, {{"to", "under_review"}});
   Move(projects, path, {{"to", "approved"}}, 409);  // no approving review yet
   Post(projects, path + "/reviews", {{"decision", "approve"}, {"comment", "Well targeted"}}, 201);

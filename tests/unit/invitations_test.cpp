@@ -105,6 +105,26 @@ TEST(NominationSelection, RejectsWhenSeatsAreFull) {
   EXPECT_EQ(error.extensions()["limit"], "seats");
 }
 
+TEST(NominationReversal, ReturnsToTheStateAStaffMistakeLeft) {
+  EXPECT_EQ(ReversalTarget({{"status", "rejected"}}), "screened");
+  EXPECT_EQ(ReversalTarget({{"status", "no_show"}}), "travel_booked");
+  const nlohmann::json withdrawn = {
+      {"status", "withdrawn"},
+      {"status_history",
+       {{{"from", "submitted"}, {"to", "screened"}}, {{"from", "invited"}, {"to", "withdrawn"}}}}};
+  EXPECT_EQ(ReversalTarget(withdrawn), "invited");
+  for (const char* status : {"screened", "completed", "withdrawn"}) {
+    try {
+      (void)ReversalTarget({{"status", status}});  // a withdrawal without history has none
+      ADD_FAILURE() << status;
+    } catch (const http::ApiError& error) {
+      EXPECT_EQ(error.status(), 409);
+      EXPECT_EQ(error.slug(), "invalid-transition");
+      EXPECT_TRUE(error.extensions().contains("reversible_states"));
+    }
+  }
+}
+
 TEST(WaitlistPromotion, TakesTheFirstRankFromAnEligibleCountry) {
   Occupancy taken;
   taken.total = 2;

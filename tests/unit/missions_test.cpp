@@ -346,6 +346,46 @@ TEST_F(MissionsStoreTest, CompletedNominationBecomesAnAlumnusOnce) {
             alumnus["id"].get<std::string>());
 }
 
+TEST_F(MissionsStoreTest, PersonHistoryIsInTimeOrderWhateverOrderEventsArrive) {
+  auto completed = Completed("nom-1", "lan@example.org");
+  completed.data["person_id"] = "person-1";
+  completed.time = "2026-06-20T10:00:00.000Z";
+  auto submitted = completed;
+  submitted.id = events::NewUuid();
+  submitted.type = "jilaf.invitations.nomination.submitted";
+  submitted.time = "2026-04-01T09:00:00.000Z";
+  submitted.data["status"] = "submitted";
+  submitted.data["candidate"]["family_name"] = "Nguyen-old";
+  events::CloudEvent registered;
+  registered.id = events::NewUuid();
+  registered.type = "jilaf.missions.registration.registered";
+  registered.subject = "seminars/sem-1";
+  registered.time = "2026-10-01T08:00:00.000Z";
+  registered.data = {{"seminar_id", "sem-1"},
+                     {"registration_id", "r-1"},
+                     {"status", "registered"},
+                     {"person_id", "person-1"}};
+  auto anonymous = registered;
+  anonymous.id = events::NewUuid();
+  anonymous.data.erase("person_id");
+  // Delivered out of time order (two topics, several partitions); one without a person.
+  for (const auto* event : {&registered, &completed, &anonymous, &submitted}) {
+    store_->Write([&](store::Db& db) {
+      return events::ApplyOnce(db, "missions-people", *event, {"t", 0, 1}, ApplyPersonEvent);
+    });
+  }
+  const auto person = store_->Read([](store::Db& db) { return PeopleTable().Get(db, "person-1"); });
+  ASSERT_EQ(person["history"].size(), 3u);
+  EXPECT_EQ(person["history"][0]["what"], "nomination.submitted");
+  EXPECT_EQ(person["history"][0]["link"], "/v1/nominations/nom-1");
+  EXPECT_EQ(person["history"][1]["what"], "nomination.completed");
+  EXPECT_EQ(person["history"][2]["what"], "registration.registered");
+  EXPECT_EQ(person["history"][2]["service"], "missions");
+  EXPECT_EQ(person["history"][2]["link"], "/v1/seminars/sem-1");
+  // The names are those of the latest nomination event, not of the last one applied.
+  EXPECT_EQ(person["family_name"], "Nguyen");
+}
+
 TEST_F(MissionsStoreTest, OtherInvitationEventsAreIgnoredAndIncompleteOnesRefused) {
   auto other = Completed("nom-2", "x@example.org");
   other.type = "jilaf.invitations.nomination.selected";

@@ -5,6 +5,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "common/http/csv.hpp"
 #include "services/invitations/domain.hpp"
 #include "services/missions/reports.hpp"
 #include "services/projects/fiscal_report.hpp"
@@ -162,16 +163,6 @@ json Missions(store::Db& db, std::int64_t fy) {
           {"alumni", AlumniPart(db, fy)}};
 }
 
-std::string CsvField(const std::string& text) {
-  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 void Flatten(const std::string& service, const std::string& pointer, const json& value,
              std::string& out) {
   if (value.is_object()) {
@@ -183,7 +174,7 @@ void Flatten(const std::string& service, const std::string& pointer, const json&
     }
     return;
   }
-  out += service + "," + CsvField(pointer) + "," + CsvField(value.dump()) + "\n";
+  out += service + "," + http::CsvQuote(pointer) + "," + http::CsvQuote(value.dump()) + "\n";
 }
 
 }  // namespace

@@ -1,0 +1,296 @@
+// Search (common/util/fold, common/aggregate/search) and CSV (common/http/csv) on a real SQLite
+// store: folding, the full-text index kept with the documents, masked search, query reading and
+// the CSV notation of list answers.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "common/aggregate/doc_table.hpp"
+#include "common/aggregate/search.hpp"
+#include "common/http/csv.hpp"
+#include "common/http/problem.hpp"
+#include "common/http/router.hpp"
+#include "common/store/store.hpp"
+#include "common/util/fold.hpp"
+#include "tests/support/process.hpp"
+
+namespace jilaf::aggregate {
+namespace {
+
+using Words = std::vector<std::vector<std::string>>;
+
+TEST(SearchWords, FoldsLatinAndSplitsJapaneseIntoCharacters) {
+  EXPECT_EQ(util::SearchWords("Nguyễn  THỊ-Lan"), (Words{{"nguyen"}, {"thi"}, {"lan"}}));
+  EXPECT_EQ(util::SearchWords("グエン・ラン"), (Words{{"グ", "エ", "ン"}, {"ラ", "ン"}}));
+  EXPECT_EQ(util::SearchWords("ぐえん"), (Words{{"グ", "エ", "ン"}}));   // hiragana → katakana
+  EXPECT_EQ(util::SearchWords("ＶＧＣＬ"), (Words{{"vgcl"}}));           // full-width Latin
+  EXPECT_EQ(util::SearchWords("a\"b*c"), (Words{{"a"}, {"b"}, {"c"}}));  // no FTS syntax leaks
+  EXPECT_TRUE(util::SearchWords(" ,. ").empty());
+}
+
+TEST(SearchText, CollectsEveryStringUnderTheDeclaredPaths) {
+  const nlohmann::json doc = {{"title", {{"ja", "調査団"}, {"en", "Research Mission"}}},
+                              {"participants", {{{"name", "Siân"}}, {{"name", "Ólafur"}}}},
+                              {"secret", "hidden"}};
+  EXPECT_EQ(SearchText(doc, {"title", "participants[].name", "absent.path"}),
+            "research mission 調 査 団 sian olafur");  // members in name order
+}
+
+TEST(MatchExpression, EveryWordMustMatchLatinAsPrefixJapaneseAsPhrase) {
+  EXPECT_EQ(MatchExpression("Lan NGUYEN"), R"("lan"* AND "nguyen"*)");
+  EXPECT_EQ(MatchExpression("グエン"), R"("グ エ ン")");
+  EXPECT_EQ(MatchExpression("a"), R"("a")");
+  EXPECT_EQ(MatchExpression(" , "), "");
+}
+
+http::Request Get(std::unordered_map<std::string, std::string> query) {
+  http::Request request;
+  request.query = std::move(query);
+  return request;
+}
+
+int StatusOf(const std::function<void()>& fn, std::string* field = nullptr) {
+  try {
+    fn();
+  } catch (const http::ApiError& error) {
+    if (field != nullptr) *field = error.extensions().value("field", "");
+    return error.status();
+  }
+  return 0;
+}
+
+TEST(ReadListQuery, RefusesUnknownParametersBadWordsAndForeignTokens) {
+  std::string field;
+  EXPECT_EQ(StatusOf(
+                [] {
+                  (void)ReadListQuery(Get({{"colour", "red"}}), {"status"});
+                },
+                &field),
+            400);
+  EXPECT_EQ(field, "colour");
+  EXPECT_EQ(StatusOf(
+                [] {
+                  (void)ReadListQuery(Get({{"q", std::string(201, 'x')}}), {});
+                },
+                &field),
+            400);
+  EXPECT_EQ(field, "q");
+  EXPECT_EQ(StatusOf([] { (void)ReadListQuery(Get({{"q", "a\tb"}}), {}); }, &field), 400);
+  EXPECT_EQ(StatusOf([] { (void)ReadListQuery(Get({{"q", "--"}}), {}); }, &field), 400);
+  const auto first = ReadListQuery(Get({{"q", "lan"}, {"status", "open"}}), {"status"});
+  const auto token = SearchPageToken(first.page, 50);
+  const auto next =
+      ReadListQuery(Get({{"q", "lan"}, {"status", "open"}, {"page_token", token}}), {"status"});
+  EXPECT_EQ(next.page.offset, 50);
+  EXPECT_EQ(StatusOf(
+                [&] {
+                  (void)ReadListQuery(
+                      Get({{"q", "lan"}, {"status", "closed"}, {"page_token", token}}), {"status"});
+                },
+                &field),
+            400);
+  EXPECT_EQ(field, "page_token");
+  const auto plain =
+      ReadListQuery(Get({{"status", "open"}, {"format", "csv"}, {"", ""}}), {"status"});
+  EXPECT_TRUE(plain.q.empty());
+}
+
+const DocTable& People() {
+  static const DocTable table({"people",
+                               "person",
+                               "/v1/people",
+                               {{"status", "status"}},
+                               {},
+                               true,
+                               {"name", "kana"},
+                               {"union"}});
+  return table;
+}
+
+// Pets are found by their owner's name too (a related record's words).
+const DocTable& Pets() {
+  static const DocTable table({"pets",
+                               "pet",
+                               "/v1/pets",
+                               {{"owner_id", "owner_id"}},
+                               {},
+                               true,
+                               {"name"},
+                               {},
+                               [](store::Db& tx, const nlohmann::json& doc) {
+                                 const auto owner =
+                                     People().Find(tx, doc["owner_id"].get<std::string>());
+                                 return owner ? (*owner)["name"].get<std::string>() : std::string();
+                               }});
+  return table;
+}
+
+class SearchTableTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("jilaf-search");
+    store_ = std::make_unique<store::Store>(
+        store::StoreOptions{dir_ + "/test.db"},
+        std::vector<store::MigrationSet>{
+            {"test", {{1, "people", People().CreateSql()}, {2, "pets", Pets().CreateSql()}}}});
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  nlohmann::json Insert(nlohmann::json doc) {
+    Stamp(doc);
+    store_->Write([&](store::Db& tx) { People().Insert(tx, doc); });
+    return doc;
+  }
+
+  std::vector<std::string> Search(const std::string& q, bool masked = false,
+                                  const Filters& filters = {}) {
+    SearchPage page{MatchExpression(q), 50, 0, "f", masked};
+    const auto body =
+        store_->Read([&](store::Db& db) { return People().Search(db, page, filters); });
+    std::vector<std::string> names;
+    for (const auto& item : body["items"]) names.push_back(item["name"]);
+    return names;
+  }
+
+  std::string dir_;
+  std::unique_ptr<store::Store> store_;
+};
+
+using Names = std::vector<std::string>;
+
+TEST_F(SearchTableTest, TheIndexFollowsInsertsUpdatesAndDeletes) {
+  auto lan = Insert({{"name", "Nguyễn Thị Lan"},
+                     {"kana", "グエン・ティ・ラン"},
+                     {"union", "VGCL"},
+                     {"status", "open"}});
+  Insert({{"name", "Trần Minh"}, {"union", "VGCL Metal"}, {"status", "closed"}});
+  EXPECT_EQ(Search("lan nguyen"), Names{"Nguyễn Thị Lan"});
+  EXPECT_EQ(Search("ティ"), Names{"Nguyễn Thị Lan"});
+  EXPECT_EQ(Search("vgcl").size(), 2u);
+  EXPECT_EQ(Search("vgcl", false, {{"status", std::string("closed")}}), Names{"Trần Minh"});
+  EXPECT_TRUE(Search("vgcl", true).empty());  // masked: the union is not searched
+  lan["name"] = "Nguyễn Thị Hoa";
+  store_->Write([&](store::Db& tx) { People().Update(tx, lan); });
+  EXPECT_TRUE(Search("lan nguyen").empty());
+  EXPECT_EQ(Search("hoa"), Names{"Nguyễn Thị Hoa"});
+  store_->Write([&](store::Db& tx) { People().Delete(tx, lan["id"].get<std::string>()); });
+  EXPECT_TRUE(Search("hoa").empty());
+}
+
+TEST_F(SearchTableTest, RelatedWordsAreSearchedAndFollowARenameWhenReindexed) {
+  auto owner = Insert({{"name", "Siti Rahma"}, {"status", "open"}});
+  nlohmann::json pet = {{"name", "Kucing"}, {"owner_id", owner["id"]}};
+  Stamp(pet);
+  store_->Write([&](store::Db& tx) { Pets().Insert(tx, pet); });
+  auto find = [&](const std::string& q) {
+    SearchPage page{MatchExpression(q), 50, 0, "f", false};
+    return store_->Read([&](store::Db& db) { return Pets().Search(db, page, {}); })["items"].size();
+  };
+  EXPECT_EQ(find("kucing"), 1u);
+  EXPECT_EQ(find("rahma"), 1u);
+  owner["name"] = "Siti Aminah";
+  store_->Write([&](store::Db& tx) {
+    People().Update(tx, owner);
+    Pets().IndexDocument(tx, pet);
+  });
+  EXPECT_EQ(find("rahma"), 0u);
+  EXPECT_EQ(find("aminah kucing"), 1u);
+}
+
+TEST_F(SearchTableTest, IndexMissingFillsRowsWrittenBeforeTheIndex) {
+  Insert({{"name", "Aiko"}, {"status", "open"}});
+  store_->Write([&](store::Db& tx) { tx.Exec("DELETE FROM people_search"); });
+  EXPECT_TRUE(Search("aiko").empty());
+  IndexForSearch(*store_, {&People()});
+  EXPECT_EQ(Search("aiko"), Names{"Aiko"});
+  IndexForSearch(*store_, {&People()});  // a second run adds nothing twice
+  EXPECT_EQ(Search("aiko").size(), 1u);
+}
+
+TEST_F(SearchTableTest, PagesByOffsetWithATokenOfTheSameSearch) {
+  for (int i = 0; i < 5; ++i) Insert({{"name", "Lan " + std::to_string(i)}, {"status", "open"}});
+  SearchPage page{MatchExpression("lan"), 2, 0, "fp", false};
+  std::set<std::string> seen;
+  while (true) {
+    const auto body = store_->Read([&](store::Db& db) { return People().Search(db, page, {}); });
+    for (const auto& item : body["items"]) seen.insert(item["name"]);
+    if (!body.contains("next_page_token")) break;
+    page.offset += page.page_size;
+  }
+  EXPECT_EQ(seen.size(), 5u);
+}
+
+TEST(Csv, QuotesNeutralisesFormulasAndFlattensNestedMembers) {
+  const nlohmann::json items = {
+      {{"id", "a"}, {"name", {{"ja", "山田"}, {"en", "Yamada, \"Hana\""}}}, {"tags", {"x", "y"}}},
+      {{"id", "b"}, {"name", {{"en", "=1+2"}}}, {"note", "@home"}, {"score", -3}}};
+  EXPECT_EQ(http::ToCsv(items),
+            "\xEF\xBB\xBF"
+            "id,name.en,name.ja,tags,note,score\r\n"
+            "a,\"Yamada, \"\"Hana\"\"\",山田,x; y,,\r\n"
+            "b,'=1+2,,,'@home,-3\r\n");
+}
+
+TEST(Csv, AskedByAcceptOrFormatAndOtherFormatsRefused) {
+  http::Request request;
+  EXPECT_FALSE(http::WantsCsv(request));
+  request.headers.emplace_back("accept", "text/csv");
+  EXPECT_TRUE(http::WantsCsv(request));
+  request.query["format"] = "json";
+  EXPECT_FALSE(http::WantsCsv(request));
+  request.query["format"] = "xlsx";
+  EXPECT_EQ(StatusOf([&] { (void)http::WantsCsv(request); }), 400);
+}
+
+TEST(Csv, TabularGathersEveryPageOrAnswersOneWithALinkToTheNext) {
+  // A list of 450 numbered items, served in pages as a list handler does.
+  const http::Handler list = [](http::Request& request) {
+    const auto page = http::ParsePage(request);
+    const std::int64_t start = page.after.value_or(0);
+    nlohmann::json body = {{"items", nlohmann::json::array()}};
+    for (std::int64_t i = start; i < std::min<std::int64_t>(start + page.page_size, 450); ++i) {
+      body["items"].push_back({{"n", i}});
+    }
+    if (start + page.page_size < 450)
+      body["next_page_token"] = http::MakePageToken(start + page.page_size);
+    return http::Response::Json(200, body);
+  };
+  const auto csv = http::Tabular(list);
+  http::Request request;
+  request.path = "/v1/things";
+  request.query["format"] = "csv";
+  const auto all = csv(request);
+  EXPECT_EQ(std::count(all.body.begin(), all.body.end(), '\n'), 451);
+  EXPECT_TRUE(all.Header("Link").empty());
+  request.query["page_size"] = "10";
+  const auto one = csv(request);
+  EXPECT_EQ(std::count(one.body.begin(), one.body.end(), '\n'), 11);
+  EXPECT_NE(one.Header("Link").find("rel=\"next\""), std::string_view::npos);
+  request.query.erase("format");
+  EXPECT_EQ(csv(request).Header("Content-Type"), "application/json");
+}
+
+TEST(Csv, ATabularRouteRunsOnTheWorkerPoolAndAnswersCsv) {
+  http::Router router;
+  router
+      .Add(
+          http::Method::kGet, "/v1/things", auth::Access::kRead,
+          [](http::Request&) {
+            return http::Response::Json(200, {{"items", {{{"name", "a"}}}}});
+          },
+          http::Router::Execution::kIoThread)
+      .Tabular();
+  const auto& route = router.routes().back();
+  EXPECT_TRUE(route.tabular);
+  EXPECT_EQ(route.execution, http::Router::Execution::kWorkerPool);
+  http::Request request;
+  request.path = "/v1/things";
+  request.headers.emplace_back("accept", "text/csv");
+  EXPECT_EQ(route.handler(request).body, "\xEF\xBB\xBFname\r\na\r\n");
+}
+
+}  // namespace
+}  // namespace jilaf::aggregate
