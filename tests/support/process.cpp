@@ -13,6 +13,8 @@
 #include <cstdlib>
 #include <deque>
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -79,7 +81,9 @@ int ChildProcess::Terminate(std::chrono::milliseconds timeout) {
 
 bool ChildProcess::Running() { return !reaped_ && Wait(std::chrono::milliseconds(0)) < 0; }
 
-int FreePort() {
+namespace {
+
+int AnyFreePort() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
@@ -93,6 +97,22 @@ int FreePort() {
   getsockname(fd, reinterpret_cast<sockaddr*>(&address), &len);
   close(fd);
   return ntohs(address.sin_port);
+}
+
+}  // namespace
+
+int FreePort() {
+  // The kernel may hand the port it just released out again at once: two calls in a row (a
+  // service's API and admin ports) then named the same port, and the service could not start.
+  // A port is never handed out twice by one test process.
+  static std::mutex mutex;
+  static std::set<int> handed_out;
+  const std::lock_guard lock(mutex);
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const int port = AnyFreePort();
+    if (handed_out.insert(port).second) return port;
+  }
+  throw std::runtime_error("no free port not handed out before");
 }
 
 bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {

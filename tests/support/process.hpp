@@ -34,7 +34,8 @@ class ChildProcess {
   std::string log_path_;
 };
 
-/// A TCP port on 127.0.0.1 that was free a moment ago.
+/// A TCP port on 127.0.0.1 that was free a moment ago and that this process has not been given
+/// before.
 int FreePort();
 
 /// Polls `condition` every 20 ms until it holds or `timeout` passes; returns the last result.
