@@ -3,6 +3,8 @@
 #include <librdkafka/rdkafkacpp.h>
 #include <sqlite3.h>
 
+#include <limits>
+
 #include "common/events/kafka_config.hpp"
 #include "common/log/log.hpp"
 #include "common/util/failpoint.hpp"
@@ -397,11 +399,12 @@ void Consumer::StoreOffset(RdKafka::Message& message) {
 
 void Consumer::UpdateLag() {
   const auto now = std::chrono::steady_clock::now();
-  if (now - last_lag_ < std::chrono::seconds(2)) return;
+  if (now - last_lag_ < options_.lag_interval) return;
   last_lag_ = now;
   std::vector<RdKafka::TopicPartition*> partitions;
   if (consumer_->assignment(partitions) != RdKafka::ERR_NO_ERROR) return;
   consumer_->position(partitions);
+  const int timeout_ms = static_cast<int>(options_.lag_timeout.count());
   // A partition that has yielded nothing since its assignment (caught up before a restart) has
   // no position yet: it stands at its committed offset, not at the log start, which would count
   // the whole partition as lag (found by scripts/faults).
@@ -409,21 +412,38 @@ void Consumer::UpdateLag() {
   for (auto* partition : partitions) {
     if (partition->offset() < 0) unknown.push_back(partition);
   }
-  if (!unknown.empty()) consumer_->committed(unknown, 200);
+  bool reachable =
+      unknown.empty() || consumer_->committed(unknown, timeout_ms) == RdKafka::ERR_NO_ERROR;
+  std::map<std::pair<std::string, int>, prometheus::Gauge*> held;
   for (auto* partition : partitions) {
-    int64_t low = 0, high = 0;
-    if (consumer_->get_watermark_offsets(partition->topic(), partition->partition(), &low, &high) ==
-            RdKafka::ERR_NO_ERROR &&
-        high >= 0) {
-      const int64_t position = partition->offset() >= 0 ? partition->offset() : low;
-      metrics_.consumer_lag
-          .Add({{"consumer", options_.name},
-                {"topic", partition->topic()},
-                {"partition", std::to_string(partition->partition())}})
-          .Set(static_cast<double>(std::max<int64_t>(0, high - position)));
+    // The partition end is asked of the broker each time: the client's cached watermark stops
+    // moving while the broker is unreachable, and a lag computed from it would read 0 (or any
+    // stale figure) exactly when nobody consumes. Unknown is reported as NaN instead.
+    double lag = std::numeric_limits<double>::quiet_NaN();
+    std::int64_t low = 0, high = 0;
+    if (reachable &&
+        consumer_->query_watermark_offsets(partition->topic(), partition->partition(), &low, &high,
+                                           timeout_ms) == RdKafka::ERR_NO_ERROR) {
+      const std::int64_t position = partition->offset() >= 0 ? partition->offset() : low;
+      lag = static_cast<double>(std::max<std::int64_t>(0, high - position));
+    } else {
+      reachable = false;  // one timeout is enough to know: do not wait once per partition
     }
+    const std::pair<std::string, int> key(partition->topic(), partition->partition());
+    auto*& gauge = lag_gauges_[key];
+    if (gauge == nullptr) {
+      gauge = &metrics_.consumer_lag.Add({{"consumer", options_.name},
+                                          {"topic", key.first},
+                                          {"partition", std::to_string(key.second)}});
+    }
+    gauge->Set(lag);
+    held.emplace(key, gauge);
   }
   RdKafka::TopicPartition::destroy(partitions);
+  for (const auto& [key, gauge] : lag_gauges_) {
+    if (!held.contains(key)) metrics_.consumer_lag.Remove(gauge);  // now another member's
+  }
+  lag_gauges_ = std::move(held);
 }
 
 void Consumer::PruneInboxBelowLogStart() {

@@ -58,6 +58,10 @@ struct ConsumerOptions {
   std::size_t batch = 500;
   /// How often the inbox is pruned below each assigned partition's log start (0: never).
   std::chrono::milliseconds inbox_prune_interval{std::chrono::minutes(10)};
+  /// How often jilaf_consumer_lag is computed from the broker's high watermarks, and how long
+  /// one watermark request may take before the lag is reported unknown (NaN).
+  std::chrono::milliseconds lag_interval{2000};
+  std::chrono::milliseconds lag_timeout{1000};
 };
 
 /// A Kafka consumer with exactly-once effects: for each message the effect and an inbox row
@@ -119,6 +123,9 @@ class Consumer {
   std::chrono::steady_clock::time_point last_prune_ = std::chrono::steady_clock::now();
   // Per-topic counters, looked up once (only the consumer thread touches this).
   std::map<std::pair<const void*, std::string>, prometheus::Counter*> counters_;
+  // The lag gauge of each partition this consumer reports, so that one it no longer holds is
+  // removed rather than left at its last value.
+  std::map<std::pair<std::string, int>, prometheus::Gauge*> lag_gauges_;
   std::thread thread_;
 };
 
