@@ -23,8 +23,7 @@ int main(int argc, char** argv) {
   jilaf::service::Service service(std::move(config), {jilaf::projects::Migrations()});
   service.SetOpenApi(jilaf::embedded::projects_openapi);
   auto& store = service.store();
-  service.scheduler().Every(
-      "report-overdue-scan", std::chrono::milliseconds(scan_interval_ms),
-      [&store] { jilaf::projects::ScanOverdueReports(store, jilaf::util::TodayUtc()); });
+  service.scheduler().Every("report-overdue-scan", std::chrono::milliseconds(scan_interval_ms),
+                            [&store] { jilaf::projects::ScanOverdueReportsToday(store); });
   return service.Run(jilaf::projects::Routes(store));
 }
