@@ -4,6 +4,7 @@
 #   docker build -t jilaf/backoffice:dev .
 #   docker run --rm jilaf/backoffice:dev --help                        # invitations (default)
 #   docker build --build-arg SERVICE=projects -t jilaf/projects:dev .   # another default
+#   docker build --build-arg JILAF_COMMIT=$(git rev-parse HEAD) ...     # jilaf_build_info's commit
 #
 # deploy/k8s runs it with command: ["/usr/local/bin/jilaf-<service>"]. See docs/deploy.md.
 
@@ -16,7 +17,10 @@ RUN apt-get update -q \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-RUN cmake --preset release \
+# .git is not copied (.dockerignore): the commit reported by jilaf_build_info comes from here,
+# "unknown" when not given.
+ARG JILAF_COMMIT=
+RUN cmake --preset release -DJILAF_BUILD_COMMIT="${JILAF_COMMIT}" \
  && cmake --build --preset release --target \
       jilaf-invitations jilaf-projects jilaf-missions jilaf-notifications \
  && mkdir -p /out \

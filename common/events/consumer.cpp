@@ -3,6 +3,10 @@
 #include <librdkafka/rdkafkacpp.h>
 #include <sqlite3.h>
 
+#include <condition_variable>
+#include <limits>
+#include <optional>
+
 #include "common/events/kafka_config.hpp"
 #include "common/log/log.hpp"
 #include "common/util/failpoint.hpp"
@@ -119,6 +123,48 @@ class Consumer::Rebalancer : public RdKafka::RebalanceCb {
   std::string name_;
 };
 
+// Asks the broker where partitions end, on a thread of its own: librdkafka 2.0 waits for a
+// ListOffsets answer as long as the broker stays unresponsive, whatever the timeout given, so the
+// lag thread hands it a request and reports NaN when no answer came in time.
+struct Consumer::LagProbe {
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool stop = false;
+  bool busy = false;      // a request is being answered
+  bool answered = false;  // `highs` holds the answer to the last request
+  std::vector<std::pair<std::string, int>> request;
+  std::vector<std::optional<std::int64_t>> highs;  // per request entry; nullopt: no answer
+  std::vector<std::int64_t> lows;
+  std::unique_ptr<KafkaLogger> logger;
+  std::unique_ptr<RdKafka::Producer> client;
+
+  static void Run(const std::shared_ptr<LagProbe>& self) {
+    std::unique_lock lock(self->mutex);
+    for (;;) {
+      self->cv.wait(lock, [&] { return self->stop || (self->busy && !self->answered); });
+      if (self->stop) break;
+      const auto request = self->request;
+      lock.unlock();
+      std::vector<std::optional<std::int64_t>> highs;
+      std::vector<std::int64_t> lows;
+      for (const auto& [topic, partition] : request) {
+        std::int64_t low = 0, high = 0;
+        const bool ok = self->client->query_watermark_offsets(topic, partition, &low, &high,
+                                                              5000) == RdKafka::ERR_NO_ERROR;
+        highs.push_back(ok ? std::optional<std::int64_t>(high) : std::nullopt);
+        lows.push_back(low);
+      }
+      lock.lock();
+      self->highs = std::move(highs);
+      self->lows = std::move(lows);
+      self->answered = true;
+      self->cv.notify_all();
+    }
+    lock.unlock();
+    self->client.reset();
+  }
+};
+
 Consumer::Consumer(store::Store& store, ConsumerOptions options, EventHandler handler,
                    metrics::Metrics& metrics)
     : store_(store),
@@ -166,6 +212,16 @@ Consumer::Consumer(store::Store& store, ConsumerOptions options, EventHandler ha
   }
   dlq_producer_.reset(RdKafka::Producer::create(producer_conf.get(), error));
   if (!dlq_producer_) throw std::runtime_error("cannot create dead-letter producer: " + error);
+  lag_probe_ = std::make_shared<LagProbe>();
+  auto lag_conf = MakeConf({{"bootstrap.servers", options_.brokers},
+                            {"client.id", options_.name + "-lag"},
+                            {"socket.keepalive.enable", "true"}});
+  lag_probe_->logger = std::make_unique<KafkaLogger>(options_.name + "-lag");
+  SetLogger(*lag_conf, lag_probe_->logger.get());
+  lag_probe_->client.reset(RdKafka::Producer::create(lag_conf.get(), error));
+  if (!lag_probe_->client) {
+    throw std::runtime_error("cannot create kafka client for the lag: " + error);
+  }
 }
 
 Consumer::~Consumer() { Stop(); }
@@ -177,11 +233,21 @@ void Consumer::Start() {
     throw std::runtime_error("cannot subscribe: " + RdKafka::err2str(err));
   }
   thread_ = std::thread([this] { Run(); });
+  std::thread([probe = lag_probe_] { LagProbe::Run(probe); }).detach();
+  // Its own thread: the consumer's may be held for a long time (a dead letter the broker does
+  // not acknowledge, a store that keeps failing), and the lag must be measured meanwhile too.
+  lag_thread_ = std::thread([this] {
+    while (running_) {
+      UpdateLag();
+      SleepUnlessStopping(options_.lag_interval);
+    }
+  });
 }
 
 void Consumer::Stop() {
   running_ = false;
   if (thread_.joinable()) thread_.join();
+  if (lag_thread_.joinable()) lag_thread_.join();
   if (consumer_) {
     consumer_->close();  // commits stored offsets and leaves the group
     consumer_.reset();
@@ -189,6 +255,16 @@ void Consumer::Stop() {
   if (dlq_producer_) {
     dlq_producer_->flush(5000);
     dlq_producer_.reset();
+  }
+  if (lag_probe_) {
+    // The probe's thread may still wait on an unresponsive broker: it is left to finish on its
+    // own (it owns its client and touches nothing of this consumer).
+    {
+      std::lock_guard lock(lag_probe_->mutex);
+      lag_probe_->stop = true;
+    }
+    lag_probe_->cv.notify_all();
+    lag_probe_.reset();
   }
 }
 
@@ -223,7 +299,7 @@ void Consumer::Run() {
       SubmitBatch(next);
       pending = std::move(next);
     }
-    UpdateLag();
+    SnapshotPositions();
     PruneInboxBelowLogStart();
   }
   if (!pending.messages.empty()) ResolveBatch(pending);
@@ -395,10 +471,10 @@ void Consumer::StoreOffset(RdKafka::Message& message) {
   RdKafka::TopicPartition::destroy(offsets);
 }
 
-void Consumer::UpdateLag() {
+void Consumer::SnapshotPositions() {
   const auto now = std::chrono::steady_clock::now();
-  if (now - last_lag_ < std::chrono::seconds(2)) return;
-  last_lag_ = now;
+  if (now - last_snapshot_ < options_.lag_interval) return;
+  last_snapshot_ = now;
   std::vector<RdKafka::TopicPartition*> partitions;
   if (consumer_->assignment(partitions) != RdKafka::ERR_NO_ERROR) return;
   consumer_->position(partitions);
@@ -410,20 +486,70 @@ void Consumer::UpdateLag() {
     if (partition->offset() < 0) unknown.push_back(partition);
   }
   if (!unknown.empty()) consumer_->committed(unknown, 200);
+  std::vector<std::tuple<std::string, int, std::int64_t>> positions;
   for (auto* partition : partitions) {
-    int64_t low = 0, high = 0;
-    if (consumer_->get_watermark_offsets(partition->topic(), partition->partition(), &low, &high) ==
-            RdKafka::ERR_NO_ERROR &&
-        high >= 0) {
-      const int64_t position = partition->offset() >= 0 ? partition->offset() : low;
-      metrics_.consumer_lag
-          .Add({{"consumer", options_.name},
-                {"topic", partition->topic()},
-                {"partition", std::to_string(partition->partition())}})
-          .Set(static_cast<double>(std::max<int64_t>(0, high - position)));
-    }
+    positions.emplace_back(partition->topic(), partition->partition(), partition->offset());
   }
   RdKafka::TopicPartition::destroy(partitions);
+  std::lock_guard lock(positions_mutex_);
+  positions_ = std::move(positions);
+}
+
+void Consumer::UpdateLag() {
+  std::vector<std::tuple<std::string, int, std::int64_t>> positions;
+  {
+    std::lock_guard lock(positions_mutex_);
+    positions = positions_;
+  }
+  auto& probe = *lag_probe_;
+  std::unique_lock lock(probe.mutex);
+  if (!probe.busy) {  // otherwise the last request is still unanswered: wait for it again
+    probe.request.clear();
+    for (const auto& [topic, partition, offset] : positions) {
+      probe.request.emplace_back(topic, partition);
+    }
+    probe.busy = true;
+    probe.answered = false;
+    probe.cv.notify_all();
+  }
+  const bool answered = probe.cv.wait_for(lock, options_.lag_timeout, [&] {
+    return probe.answered || !running_;
+  }) && probe.answered;
+  std::map<std::pair<std::string, int>, std::int64_t> high_of, low_of;
+  if (answered) {
+    for (std::size_t i = 0; i < probe.request.size(); ++i) {
+      if (probe.highs[i]) {
+        high_of[probe.request[i]] = *probe.highs[i];
+        low_of[probe.request[i]] = probe.lows[i];
+      }
+    }
+    probe.busy = false;
+  }
+  lock.unlock();
+  std::map<std::pair<std::string, int>, prometheus::Gauge*> held;
+  for (const auto& [topic, partition, offset] : positions) {
+    const std::pair<std::string, int> key(topic, partition);
+    // The partition end is asked of the broker each time: the client's cached watermark stops
+    // moving while the broker is unreachable, and a lag computed from it would read 0 (or any
+    // stale figure) exactly when nobody consumes. Unknown is reported as NaN instead.
+    double lag = std::numeric_limits<double>::quiet_NaN();
+    if (const auto high = high_of.find(key); high != high_of.end()) {
+      const std::int64_t position = offset >= 0 ? offset : low_of[key];
+      lag = static_cast<double>(std::max<std::int64_t>(0, high->second - position));
+    }
+    auto*& gauge = lag_gauges_[key];
+    if (gauge == nullptr) {
+      gauge = &metrics_.consumer_lag.Add({{"consumer", options_.name},
+                                          {"topic", topic},
+                                          {"partition", std::to_string(partition)}});
+    }
+    gauge->Set(lag);
+    held.emplace(key, gauge);
+  }
+  for (const auto& [key, gauge] : lag_gauges_) {
+    if (!held.contains(key)) metrics_.consumer_lag.Remove(gauge);  // now another member's
+  }
+  lag_gauges_ = std::move(held);
 }
 
 void Consumer::PruneInboxBelowLogStart() {

@@ -6,8 +6,10 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "common/events/cloud_event.hpp"
@@ -58,6 +60,10 @@ struct ConsumerOptions {
   std::size_t batch = 500;
   /// How often the inbox is pruned below each assigned partition's log start (0: never).
   std::chrono::milliseconds inbox_prune_interval{std::chrono::minutes(10)};
+  /// How often jilaf_consumer_lag is computed from the broker's high watermarks, and how long
+  /// one watermark request may take before the lag is reported unknown (NaN).
+  std::chrono::milliseconds lag_interval{2000};
+  std::chrono::milliseconds lag_timeout{2000};
 };
 
 /// A Kafka consumer with exactly-once effects: for each message the effect and an inbox row
@@ -100,6 +106,7 @@ class Consumer {
   std::future<Outcome> Submit(const CloudEvent& event, const MessageOrigin& origin);
   void DeadLetter(RdKafka::Message& message, const std::string& error);
   void StoreOffset(RdKafka::Message& message);
+  void SnapshotPositions();
   void UpdateLag();
   void PruneInboxBelowLogStart();
   void SleepUnlessStopping(std::chrono::milliseconds duration);
@@ -114,12 +121,25 @@ class Consumer {
   std::unique_ptr<DeliveryOutcome> dlq_delivery_ = std::make_unique<DeliveryOutcome>();
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::unique_ptr<RdKafka::Producer> dlq_producer_;
+  // Asks partition ends for the lag with a short socket timeout: the group consumer's own
+  // requests wait up to a minute on an unresponsive broker, and its handle can block callers
+  // while a rebalance waits on the consumer thread.
+  struct LagProbe;  // consumer.cpp
+  std::shared_ptr<LagProbe> lag_probe_;
+  // Where the consumer stands in each assigned partition (-1: unknown), written by the consumer
+  // thread every lag interval, read by the lag thread.
+  std::mutex positions_mutex_;
+  std::vector<std::tuple<std::string, int, std::int64_t>> positions_;
+  std::chrono::steady_clock::time_point last_snapshot_{};
   std::atomic<bool> running_{false};
-  std::chrono::steady_clock::time_point last_lag_{};
   std::chrono::steady_clock::time_point last_prune_ = std::chrono::steady_clock::now();
   // Per-topic counters, looked up once (only the consumer thread touches this).
   std::map<std::pair<const void*, std::string>, prometheus::Counter*> counters_;
+  // The lag gauge of each partition this consumer reports, so that one it no longer holds is
+  // removed rather than left at its last value (only the lag thread touches this).
+  std::map<std::pair<std::string, int>, prometheus::Gauge*> lag_gauges_;
   std::thread thread_;
+  std::thread lag_thread_;  // UpdateLag every options_.lag_interval
 };
 
 }  // namespace jilaf::events

@@ -133,12 +133,37 @@ std::unique_ptr<RdKafka::Producer> OutboxRelay::MakeProducer() {
   return producer;
 }
 
+void OutboxRelay::SetKafkaUp(bool up, const std::string& why) {
+  if (kafka_up_.exchange(up) != up) {
+    if (up) {
+      log::Info("kafka broker reachable", {{"brokers", options_.brokers}});
+    } else {
+      log::Warn("kafka broker unreachable", {{"brokers", options_.brokers}, {"error", why}});
+    }
+  }
+  metrics_.kafka_producer_up.Set(up ? 1 : 0);
+}
+
+void OutboxRelay::ProbeBroker() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_probe_) return;
+  // A metadata request answers whether a broker serves us, whether or not anything was
+  // produced yet: readiness must not read "down" on a quiet service with a healthy broker.
+  RdKafka::Metadata* metadata = nullptr;
+  const auto err = producer_->metadata(false, nullptr, &metadata,
+                                       static_cast<int>(options_.probe_timeout.count()));
+  delete metadata;
+  const bool up = err == RdKafka::ERR_NO_ERROR;
+  SetKafkaUp(up, up ? std::string() : RdKafka::err2str(err));
+  next_probe_ = std::chrono::steady_clock::now() +
+                (up ? options_.probe_interval : options_.probe_interval_down);
+}
+
 void OutboxRelay::OnDelivery(std::int64_t seq, bool ok, const std::string& topic,
                              const std::string& error) {
   --in_flight_;
   if (ok) {
-    kafka_up_ = true;
-    metrics_.kafka_producer_up.Set(1);
+    if (!kafka_up_.load()) SetKafkaUp(true, {});
     metrics_.events_published.Add({{"topic", topic}}).Increment();
     acked_.push_back(seq);
     backoff_ = std::chrono::milliseconds(0);
@@ -153,10 +178,7 @@ void OutboxRelay::OnDelivery(std::int64_t seq, bool ok, const std::string& topic
 }
 
 void OutboxRelay::OnError(bool fatal, bool all_brokers_down, const std::string& reason) {
-  if (all_brokers_down) {
-    kafka_up_ = false;
-    metrics_.kafka_producer_up.Set(0);
-  }
+  if (all_brokers_down) SetKafkaUp(false, reason);
   if (fatal) {
     log::Error("fatal kafka producer error; replacing the producer", {{"error", reason}});
     fatal_ = true;
@@ -312,6 +334,7 @@ void OutboxRelay::Run() {
         continue;
       }
       if (!rewind_) ProduceNew();
+      ProbeBroker();
       UpdateGauges();
       if (in_flight_ > 0) {
         producer_->poll(100);  // returns early on a delivery report or Notify()'s yield()

@@ -41,6 +41,12 @@ struct RelayOptions {
   std::chrono::milliseconds backoff_min{100};
   std::chrono::milliseconds backoff_max{5000};
   std::chrono::milliseconds flush_timeout{10000};
+  /// How often the relay asks the broker for metadata to learn whether it is reachable (the
+  /// first time at start, so readiness does not wait for a first delivery); while it is not,
+  /// the shorter `probe_interval_down`.
+  std::chrono::milliseconds probe_interval{5000};
+  std::chrono::milliseconds probe_interval_down{1000};
+  std::chrono::milliseconds probe_timeout{2000};
 };
 
 /// Publishes committed outbox rows to Kafka in commit order. Woken by every store commit; marks
@@ -61,7 +67,7 @@ class OutboxRelay {
   /// Wakes the relay (called after each commit).
   void Notify();
 
-  /// Last known reachability of the broker.
+  /// Last known reachability of the broker: the last metadata request or delivery report.
   [[nodiscard]] bool KafkaUp() const { return kafka_up_.load(); }
   [[nodiscard]] std::int64_t PendingCount() const { return pending_.load(); }
 
@@ -82,6 +88,8 @@ class OutboxRelay {
   void AwaitMarks();
   void CheckMarks();
   void UpdateGauges();
+  void ProbeBroker();
+  void SetKafkaUp(bool up, const std::string& why);
   void OnDelivery(std::int64_t seq, bool ok, const std::string& topic, const std::string& error);
   void OnError(bool fatal, bool all_brokers_down, const std::string& reason);
 
@@ -108,6 +116,7 @@ class OutboxRelay {
   std::int64_t in_flight_ = 0;
   std::chrono::milliseconds backoff_{0};
   std::chrono::steady_clock::time_point last_gauges_{};
+  std::chrono::steady_clock::time_point next_probe_{};  // the first one at start
   std::thread thread_;
 };
 

@@ -4,6 +4,9 @@
 
 #include <sstream>
 
+#include "common/metrics/process.hpp"
+#include "common/util/build_info.hpp"
+
 namespace jilaf::metrics {
 namespace {
 
@@ -109,12 +112,24 @@ Metrics::Metrics(std::shared_ptr<prometheus::Registry> registry)
               .Help("Requests refused with 429, by scope (address, preflight, principal) and "
                     "cost class")
               .Register(*registry)),
-      registry_(std::move(registry)) {}
+      registry_(std::move(registry)) {
+  // Constant 1: dashboards join on it to show which build each target runs.
+  prometheus::BuildGauge()
+      .Name("jilaf_build_info")
+      .Help("Version and git commit of the running build (always 1)")
+      .Register(*registry_)
+      .Add({{"version", std::string(util::BuildVersion())},
+            {"commit", std::string(util::BuildCommit())}})
+      .Set(1);
+}
 
 const prometheus::Histogram::BucketBoundaries& Metrics::LatencyBuckets() { return kLatencyBuckets; }
 
 std::string Metrics::Serialize() const {
-  return prometheus::TextSerializer().Serialize(registry_->Collect());
+  auto families = registry_->Collect();
+  // Read from /proc at each scrape rather than kept in the registry: nothing else updates them.
+  for (auto& family : CollectProcessFamilies()) families.push_back(std::move(family));
+  return prometheus::TextSerializer().Serialize(families);
 }
 
 }  // namespace jilaf::metrics

@@ -11,13 +11,14 @@
 
 namespace jilaf::metrics {
 
-/// Every metric family a service exposes, registered once, named `jilaf_*`. One instance per
-/// process; components take it by reference.
+/// Every metric family a service exposes, registered once, named `jilaf_*`, plus
+/// `jilaf_build_info` and the standard `process_*` families. One instance per process;
+/// components take it by reference.
 class Metrics {
  public:
   Metrics();
 
-  /// The Prometheus text exposition of every family.
+  /// The Prometheus text exposition of every family, the process families read from /proc now.
   [[nodiscard]] std::string Serialize() const;
   [[nodiscard]] prometheus::Registry& registry() { return *registry_; }
   /// Buckets for latency histograms (seconds), shared so dashboards can compare services.

@@ -16,6 +16,7 @@
 #include "common/http/pipeline.hpp"
 #include "common/http/server.hpp"
 #include "common/log/log.hpp"
+#include "common/util/calendar.hpp"
 #include "common/util/clock.hpp"
 
 namespace jilaf::service {
@@ -143,6 +144,9 @@ void ServiceConfig::Register(config::Flags& flags) {
             "Most write jobs folded into one SQLite commit (1 = one commit per request, a "
             "benchmark reference).");
   flags.String("log-level", &log_level, "debug, info, warn or error.");
+  flags.String("business-time-zone", &business_time_zone,
+               "IANA time zone of the business calendar (today, due dates, letter dates, overdue "
+               "scans, fiscal years); timestamps stay UTC.");
   // Retention of the bookkeeping tables (common/service/housekeeping.hpp).
   flags.Int("outbox-retention-s", &retention.outbox_retention_s, 0, 365LL * 24 * 3600,
             "Seconds a published outbox row is kept before it is pruned (the topic is the "
@@ -214,6 +218,9 @@ std::optional<std::string> ServiceConfig::Validate() const {
     return "--cors-allowed-origins (JILAF_CORS_ALLOWED_ORIGINS): " + *error;
   }
   if (kafka_brokers.empty()) return "--kafka-brokers (JILAF_KAFKA_BROKERS) must not be empty";
+  if (auto error = util::CheckTimeZone(business_time_zone)) {
+    return "--business-time-zone (JILAF_BUSINESS_TIME_ZONE): " + *error;
+  }
   log::Level level;
   if (!log::ParseLevel(log_level, level)) {
     return "--log-level (JILAF_LOG_LEVEL): '" + log_level + "' is not debug, info, warn or error";
@@ -284,6 +291,10 @@ Service::Service(ServiceConfig config, std::vector<store::MigrationSet> migratio
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
+  // Before any thread starts: the zone is the process's TZ (checked by Validate()).
+  if (auto error = util::SetBusinessTimeZone(config_.business_time_zone)) {
+    Fail("jilaf-" + config_.name, "--business-time-zone: " + *error);
+  }
 
   log::SetService(config_.name);
   log::Level level = log::Level::kInfo;

@@ -62,6 +62,8 @@ struct ServiceConfig {
   std::string cors_allowed_origins;
   std::int64_t cors_max_age_seconds = 600;
   std::string log_level = "info";
+  /// IANA zone of the business calendar: "today", due dates, letter dates (common/util/calendar).
+  std::string business_time_zone = "Asia/Tokyo";
 
   /// Registers every shared flag.
   void Register(config::Flags& flags);

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/http/problem.hpp"
+#include "common/util/calendar.hpp"
 #include "common/util/text.hpp"
 #include "services/invitations/domain.hpp"
 #include "services/invitations/queries.hpp"
@@ -150,7 +151,7 @@ http::Response GetDocument(const http::Request& request, Context& context) {
     const auto rendered = RenderForView(db, context.cipher, nomination, view);
     http::Response response;
     response.status = 200;
-    response.body = RenderLetter(kind, lang, programme, rendered, util::TodayUtc());
+    response.body = RenderLetter(kind, lang, programme, rendered, util::BusinessToday());
     response.SetHeader("Content-Type", "text/html; charset=utf-8");
     response.SetHeader("Content-Language", lang);
     return response;

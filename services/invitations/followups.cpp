@@ -5,6 +5,7 @@
 #include "common/http/idempotency.hpp"
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
+#include "common/util/calendar.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/text.hpp"
 #include "services/invitations/queries.hpp"
@@ -83,7 +84,7 @@ http::Response RunFollowUpScan(const http::Request& request, Context& context) {
   http::ObjectReader in(body);
   const auto as_of = in.OptionalDate("as_of");
   in.Finish();
-  const std::string today = as_of.value_or(util::TodayUtc());
+  const std::string today = as_of.value_or(util::BusinessToday());
   const auto count =
       context.store.Write([&](store::Db& tx) { return ScanOverdueFollowUps(tx, today); });
   return http::Response::Json(200, {{"as_of", today}, {"overdue", count}});

@@ -5,6 +5,7 @@
 #include "common/aggregate/search.hpp"
 #include "common/log/log.hpp"
 #include "common/service/service.hpp"
+#include "common/util/calendar.hpp"
 #include "common/util/embedded.hpp"
 #include "common/util/text.hpp"
 #include "services/invitations/field_cipher.hpp"
@@ -55,7 +56,7 @@ int main(int argc, char** argv) {
   jilaf::invitations::Context context{service.store(), cipher, service.config().db_path};
   service.scheduler().Every("followup-overdue-scan", std::chrono::milliseconds(followup_scan_ms),
                             [&context] {
-                              const auto today = jilaf::util::TodayUtc();
+                              const auto today = jilaf::util::BusinessToday();
                               context.store.Write([&](jilaf::store::Db& tx) {
                                 return jilaf::invitations::ScanOverdueFollowUps(tx, today);
                               });

@@ -6,6 +6,7 @@
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
 #include "common/http/resource.hpp"
+#include "common/util/calendar.hpp"
 #include "common/util/iso3166.hpp"
 #include "services/invitations/domain.hpp"
 #include "services/invitations/queries.hpp"
@@ -48,10 +49,25 @@ void ReadTitle(http::ObjectReader& in, nlohmann::json& doc, bool required) {
   }
 }
 
+// The fiscal year (April to March) is the one start_date falls in, as in projects and missions: a
+// `fiscal_year` sent beside it must agree.
+std::int64_t ReadFiscalYear(http::ObjectReader& in, const std::string& start,
+                            std::optional<std::int64_t> sent) {
+  const std::int64_t derived = util::FiscalYearOf(start);
+  if (derived < 1989 || derived > 2100) {
+    in.AddError("start_date", "must fall in fiscal year 1989 to 2100");
+  } else if (sent && *sent != derived) {
+    in.AddError("fiscal_year", "must be " + std::to_string(derived) +
+                                   ", the fiscal year (April to March) of start_date " + start +
+                                   ", or be left out");
+  }
+  return derived;
+}
+
 nlohmann::json ReadProgramme(const nlohmann::json& body) {
   http::ObjectReader in(body);
   nlohmann::json doc;
-  doc["fiscal_year"] = in.RequiredInt("fiscal_year", 1989, 2100);
+  const auto fiscal_year = in.OptionalInt("fiscal_year", 1989, 2100);
   ReadTitle(in, doc, true);
   doc["track"] = in.RequiredEnum("track", kTracks);
   if (auto region = in.OptionalString("region", 100)) doc["region"] = *region;
@@ -62,6 +78,7 @@ nlohmann::json ReadProgramme(const nlohmann::json& body) {
     in.AddError("end_date", "must not be before start_date");
   doc["start_date"] = start;
   doc["end_date"] = end;
+  if (!start.empty()) doc["fiscal_year"] = ReadFiscalYear(in, start, fiscal_year);
   const auto seats = in.RequiredInt("seats", 1, 1000);
   doc["seats"] = seats;
   doc["country_quotas"] = ReadQuotas(in, seats);
@@ -133,7 +150,16 @@ void ApplyProgrammePatch(const nlohmann::json& body, nlohmann::json& doc) {
   ReadTitle(in, doc, false);
   if (auto region = in.OptionalString("region", 100)) doc["region"] = *region;
   if (auto theme = in.OptionalString("theme", 300)) doc["theme"] = *theme;
-  if (auto start = in.OptionalDate("start_date")) doc["start_date"] = *start;
+  if (auto start = in.OptionalDate("start_date")) {
+    if (util::FiscalYearOf(*start) != doc["fiscal_year"].get<std::int64_t>()) {
+      in.AddError("start_date", "falls in fiscal year " +
+                                    std::to_string(util::FiscalYearOf(*start)) +
+                                    "; the programme's fiscal year is " +
+                                    std::to_string(doc["fiscal_year"].get<std::int64_t>()) +
+                                    " and cannot change");
+    }
+    doc["start_date"] = *start;
+  }
   if (auto end = in.OptionalDate("end_date")) doc["end_date"] = *end;
   if (doc["end_date"].get<std::string>() < doc["start_date"].get<std::string>()) {
     in.AddError("end_date", "must not be before start_date");

@@ -1,5 +1,6 @@
 #include "services/missions/schema.hpp"
 
+#include "common/util/calendar.hpp"
 #include "services/missions/routes.hpp"
 #include "services/missions/tables.hpp"
 
@@ -124,11 +125,6 @@ const domain::StateMachine& SeminarStates() {
   return machine;
 }
 
-int FiscalYearOf(const std::string& date) {
-  if (date.size() < 7) return 0;
-  const int year = std::stoi(date.substr(0, 4));
-  const int month = std::stoi(date.substr(5, 2));
-  return month >= 4 ? year : year - 1;
-}
+int FiscalYearOf(const std::string& date) { return date.size() < 7 ? 0 : util::FiscalYearOf(date); }
 
 }  // namespace jilaf::missions

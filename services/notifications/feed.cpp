@@ -2,6 +2,7 @@
 
 #include "common/http/problem.hpp"
 #include "common/http/resource.hpp"
+#include "common/util/calendar.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/ids.hpp"
 #include "common/util/text.hpp"
@@ -153,7 +154,7 @@ json NewIssue(const NextIssue& next, const FeedOptions& options) {
   for (auto& item : items) item["link"] = options.public_base_url + item["path"].get<std::string>();
   const std::string now = util::NowRfc3339();
   const json context = {
-      {"number", next.number}, {"issued_on", now.substr(0, 10)}, {"items", items}};
+      {"number", next.number}, {"issued_on", util::BusinessToday()}, {"items", items}};
   return {{"id", util::NewTimeOrderedUuid()},
           {"number", next.number},
           {"issued_at", now},

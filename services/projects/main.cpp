@@ -26,8 +26,7 @@ int main(int argc, char** argv) {
   auto& store = service.store();
   const auto& tables = jilaf::projects::Tables();
   jilaf::aggregate::IndexForSearch(store, {&tables.partners, &tables.projects});
-  service.scheduler().Every(
-      "report-overdue-scan", std::chrono::milliseconds(scan_interval_ms),
-      [&store] { jilaf::projects::ScanOverdueReports(store, jilaf::util::TodayUtc()); });
+  service.scheduler().Every("report-overdue-scan", std::chrono::milliseconds(scan_interval_ms),
+                            [&store] { jilaf::projects::ScanOverdueReportsToday(store); });
   return service.Run(jilaf::projects::Routes(store));
 }

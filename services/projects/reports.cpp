@@ -4,6 +4,7 @@
 
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
+#include "common/util/calendar.hpp"
 #include "common/util/clock.hpp"
 #include "services/projects/input.hpp"
 #include "services/projects/queries.hpp"
@@ -116,6 +117,10 @@ int ScanOverdueReports(store::Store& store, const std::string& today) {
     }
     return static_cast<int>(overdue.size());
   });
+}
+
+int ScanOverdueReportsToday(store::Store& store) {
+  return ScanOverdueReports(store, util::BusinessToday());
 }
 
 }  // namespace jilaf::projects

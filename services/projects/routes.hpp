@@ -64,8 +64,10 @@ http::Response CreateReport(const http::Request& request, store::Store& store);
 http::Response UpdateReport(const http::Request& request, store::Store& store);
 http::Response TransitionReport(const http::Request& request, store::Store& store);
 /// The overdue scan: emits `jilaf.projects.report.overdue` once per missed due date, as of
-/// `today` ("YYYY-MM-DD"), and returns how many it emitted. The scheduler passes the UTC date.
+/// `today` ("YYYY-MM-DD"), and returns how many it emitted.
 int ScanOverdueReports(store::Store& store, const std::string& today);
+/// ScanOverdueReports as of today in the business time zone (what the scheduler runs).
+int ScanOverdueReportsToday(store::Store& store);
 
 // dispatches.cpp
 http::Response CreateDispatch(const http::Request& request, store::Store& store);

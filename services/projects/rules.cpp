@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/http/problem.hpp"
+#include "common/util/calendar.hpp"
 
 namespace jilaf::projects::rules {
 
@@ -38,14 +39,10 @@ const domain::StateMachine& DispatchStates() {
   return machine;
 }
 
-int FiscalYearOf(const std::string& date) {
-  const int year = std::stoi(date.substr(0, 4));
-  const int month = std::stoi(date.substr(5, 2));
-  return month >= 4 ? year : year - 1;
-}
+int FiscalYearOf(const std::string& date) { return util::FiscalYearOf(date); }
 
 std::pair<std::string, std::string> FiscalYearBounds(int fiscal_year) {
-  return {std::to_string(fiscal_year) + "-04-01", std::to_string(fiscal_year + 1) + "-03-31"};
+  return util::FiscalYearBounds(fiscal_year);
 }
 
 bool IsApprovedOrLater(const std::string& project_status) {

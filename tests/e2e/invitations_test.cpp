@@ -326,7 +326,7 @@ TEST_F(InvitationsE2e, BadInputGetsFieldPreciseProblemsOnEveryEndpoint) {
       {"POST",
        "/v1/programmes",
        R"({"fiscal_year": 2026, "title": {"ja": "x", "en": "y"}, "track": "developing",
-           "start_date": "2026-02-01", "end_date": "2026-03-01", "seats": 3,
+           "start_date": "2026-06-01", "end_date": "2026-07-01", "seats": 3,
            "country_quotas": {"XK": 1}})",
        422,
        "/country_quotas",

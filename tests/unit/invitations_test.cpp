@@ -9,6 +9,7 @@
 #include "common/http/idempotency.hpp"
 #include "common/http/problem.hpp"
 #include "common/http/resource.hpp"
+#include "common/util/calendar.hpp"
 #include "services/invitations/domain.hpp"
 #include "services/invitations/field_cipher.hpp"
 #include "services/invitations/queries.hpp"
@@ -336,8 +337,8 @@ class InvitationsStoreTest : public ::testing::Test {
                                  {"title", {{"ja", "招へい"}, {"en", "Young Leaders"}}},
                                  {"track", "developing"},
                                  {"region", "Asia"},
-                                 {"start_date", "2026-06-01"},
-                                 {"end_date", "2026-06-20"},
+                                 {"start_date", std::to_string(fiscal_year) + "-06-01"},
+                                 {"end_date", std::to_string(fiscal_year) + "-06-20"},
                                  {"seats", seats},
                                  {"country_quotas", quotas},
                                  {"status", "open"}};
@@ -516,6 +517,52 @@ TEST_F(InvitationsStoreTest, OverdueFollowUpsAreAnnouncedOnce) {
   EXPECT_EQ(items[0]["due_date"], "2026-09-20");
   EXPECT_EQ(items[2]["due_date"], "2027-06-20");
   EXPECT_EQ(items[0]["status"], "overdue");
+}
+
+TEST_F(InvitationsStoreTest, FiscalYearIsTheOneStartDateFallsIn) {
+  nlohmann::json body = {{"title", {{"ja", "招へい"}, {"en", "Winter"}}},
+                         {"track", "developing"},
+                         {"start_date", "2027-02-10"},
+                         {"end_date", "2027-02-28"},
+                         {"seats", 5}};
+  // Left out: derived (February 2027 belongs to fiscal year 2026, April to March).
+  const auto created = CreateProgramme(Make(body.dump(), {}), *context_);
+  ASSERT_EQ(created.status, 201) << created.body;
+  const auto programme = nlohmann::json::parse(created.body);
+  EXPECT_EQ(programme["fiscal_year"], 2026);
+  // Sent and wrong: refused, naming the field and the year it must be.
+  body["fiscal_year"] = 2025;
+  auto error = Problem([&] { CreateProgramme(Make(body.dump(), {}), *context_); });
+  EXPECT_EQ(error.status(), 422);
+  const auto errors = error.extensions()["errors"];
+  ASSERT_EQ(errors.size(), 1u) << errors.dump();
+  EXPECT_EQ(errors[0]["field"], "/fiscal_year");
+  EXPECT_NE(errors[0]["message"].get<std::string>().find("must be 2026"), std::string::npos);
+  body["fiscal_year"] = 2026;
+  EXPECT_EQ(CreateProgramme(Make(body.dump(), {}), *context_).status, 201);
+  // A new start date may not move the programme into another fiscal year.
+  auto patch =
+      Make(R"({"start_date": "2027-04-02", "end_date": "2027-04-20"})", {{"id", programme["id"]}},
+           auth::Role::kStaff, "\"v" + std::to_string(programme["version"].get<int>()) + "\"");
+  patch.method = http::Method::kPatch;
+  error = Problem([&] { UpdateProgramme(patch, *context_); });
+  EXPECT_EQ(error.status(), 422);
+  EXPECT_EQ(error.extensions()["errors"][0]["field"], "/start_date") << error.extensions().dump();
+}
+
+TEST_F(InvitationsStoreTest, LetterDateAndFollowUpScanUseTheTokyoDate) {
+  // 2026-03-31T15:30Z: still 31 March in UTC, already 1 April in Tokyo.
+  const util::ScopedBusinessClock clock(1774971000000);
+  const auto programme = Programme(2026, 5, nlohmann::json::object());
+  const auto id = NominateId(programme, "A", "VN");
+  Move(id, "screened");
+  Move(id, "selected");
+  const auto letter = GetDocument(Make({}, {{"id", id}, {"kind", "invitation-letter"}}), *context_);
+  ASSERT_EQ(letter.status, 200);
+  EXPECT_NE(letter.body.find("2026-04-01"), std::string::npos) << letter.body;
+  EXPECT_EQ(letter.body.find("2026-03-31"), std::string::npos);
+  const auto scan = RunFollowUpScan(Make("{}", {}, auth::Role::kAdmin), *context_);
+  EXPECT_EQ(nlohmann::json::parse(scan.body)["as_of"], "2026-04-01");
 }
 
 TEST_F(InvitationsStoreTest, LettersComeInEnglishAndJapaneseWithTheMaskedPassport) {

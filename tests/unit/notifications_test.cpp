@@ -8,8 +8,10 @@
 #include "common/events/outbox.hpp"
 #include "common/metrics/metrics.hpp"
 #include "common/store/sqlite.hpp"
+#include "common/util/calendar.hpp"
 #include "services/notifications/channels.hpp"
 #include "services/notifications/event_handler.hpp"
+#include "services/notifications/feed.hpp"
 #include "services/notifications/queries.hpp"
 #include "services/notifications/render.hpp"
 #include "services/notifications/retry.hpp"
@@ -254,6 +256,17 @@ class EventHandlerTest : public ::testing::Test {
   metrics::Metrics registry_;
   DeliveryMetrics metrics_{registry_};
 };
+
+TEST_F(EventHandlerTest, NewsletterIsDatedByTheTokyoCalendar) {
+  Handle(ProgrammeCreated());  // a public feed item for the issue
+  // 2026-03-31T15:30Z: 1 April in Tokyo, where the newsletter is issued.
+  const util::ScopedBusinessClock clock(1774971000000);
+  const auto issue = IssuePeriodical(*store_, FeedOptions{}, metrics_);
+  ASSERT_TRUE(issue.has_value());
+  const std::string body = (*issue)["en"]["body"];
+  EXPECT_NE(body.find("JILAF Newsletter No. 1 (2026-04-01)"), std::string::npos) << body;
+  EXPECT_NE((*issue)["ja"]["body"].get<std::string>().find("（2026-04-01）"), std::string::npos);
+}
 
 TEST_F(EventHandlerTest, EventBecomesFeedItemInboxItemAndPlannedDeliveriesOnce) {
   const auto event = ProgrammeCreated();

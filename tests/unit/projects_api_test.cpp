@@ -11,6 +11,7 @@
 #include "common/events/outbox.hpp"
 #include "common/http/idempotency.hpp"
 #include "common/http/problem.hpp"
+#include "common/util/calendar.hpp"
 #include "services/projects/routes.hpp"
 #include "services/projects/tables.hpp"
 #include "tests/support/process.hpp"
@@ -389,6 +390,21 @@ TEST_F(ProjectsApiTest, OverdueScanAnnouncesEachMissedDueDateOnce) {
   EXPECT_EQ(ScanOverdueReports(*store_, "2026-07-01"), 1);
   const auto types = EventTypes();
   EXPECT_EQ(std::count(types.begin(), types.end(), "jilaf.projects.report.overdue"), 2);
+}
+
+TEST_F(ProjectsApiTest, ScheduledOverdueScanGoesByTheTokyoDate) {
+  const auto [project, etag] = ActiveProject();
+  const auto r = Call(CreateReport, http::Method::kPost, {{"id", project}},
+                      {{"kind", "financial"}, {"due_date", "2026-03-31"}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  {
+    // 2026-03-31T14:59Z is 23:59 on the due date in Tokyo: not late yet.
+    const util::ScopedBusinessClock clock(1774969140000);
+    EXPECT_EQ(ScanOverdueReportsToday(*store_), 0);
+  }
+  // 2026-03-31T15:30Z: still the due date in UTC, but 1 April in Tokyo, where the report is late.
+  const util::ScopedBusinessClock clock(1774971000000);
+  EXPECT_EQ(ScanOverdueReportsToday(*store_), 1);
 }
 
 TEST_F(ProjectsApiTest, ExpertCannotBeOnOverlappingDispatchesAcrossProjects) {

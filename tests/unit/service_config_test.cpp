@@ -69,3 +69,20 @@ TEST(ServiceConfigIdentity, BuildsAVerifierWithBothSources) {
 
 }  // namespace
 }  // namespace jilaf::service
+
+namespace jilaf::service {
+namespace {
+
+TEST(ServiceConfigCalendar, BusinessTimeZoneDefaultsToTokyoAndAnUnknownOneNamesTheFlag) {
+  const std::string key = "--oidc-issuer=https://idp.example/realms/jilaf";
+  EXPECT_EQ(Parse({key}).business_time_zone, "Asia/Tokyo");
+  EXPECT_FALSE(Parse({key, "--business-time-zone=Europe/Berlin"}).Validate());
+  const auto error = Parse({key, "--business-time-zone=Mars/Olympus"}).Validate();
+  ASSERT_TRUE(error);
+  EXPECT_NE(error->find("--business-time-zone (JILAF_BUSINESS_TIME_ZONE): 'Mars/Olympus'"),
+            std::string::npos)
+      << *error;
+}
+
+}  // namespace
+}  // namespace jilaf::service
