@@ -238,7 +238,9 @@ void Consumer::Start() {
   // not acknowledge, a store that keeps failing), and the lag must be measured meanwhile too.
   lag_thread_ = std::thread([this] {
     while (running_) {
-      UpdateLag();
+      // The log starts come from the same broker answers as the lag, asked off the consumer
+      // thread (a broker that does not answer holds the asking thread, not the consumption).
+      PruneInboxBelow(UpdateLag());
       SleepUnlessStopping(options_.lag_interval);
     }
   });
@@ -300,7 +302,6 @@ void Consumer::Run() {
       pending = std::move(next);
     }
     SnapshotPositions();
-    PruneInboxBelowLogStart();
   }
   if (!pending.messages.empty()) ResolveBatch(pending);
   log::Info("consumer stopped", {{"consumer", options_.name}});
@@ -495,7 +496,7 @@ void Consumer::SnapshotPositions() {
   positions_ = std::move(positions);
 }
 
-void Consumer::UpdateLag() {
+std::map<std::pair<std::string, int>, std::int64_t> Consumer::UpdateLag() {
   std::vector<std::tuple<std::string, int, std::int64_t>> positions;
   {
     std::lock_guard lock(positions_mutex_);
@@ -550,42 +551,29 @@ void Consumer::UpdateLag() {
     if (!held.contains(key)) metrics_.consumer_lag.Remove(gauge);  // now another member's
   }
   lag_gauges_ = std::move(held);
+  return low_of;
 }
 
-void Consumer::PruneInboxBelowLogStart() {
+void Consumer::PruneInboxBelow(
+    const std::map<std::pair<std::string, int>, std::int64_t>& log_starts) {
   const auto now = std::chrono::steady_clock::now();
   if (options_.inbox_prune_interval.count() <= 0 ||
       now - last_prune_ < options_.inbox_prune_interval) {
     return;
   }
   last_prune_ = now;
-  std::vector<RdKafka::TopicPartition*> partitions;
-  if (consumer_->assignment(partitions) != RdKafka::ERR_NO_ERROR) return;
-  constexpr std::int64_t kBatch = 5000;
   std::int64_t pruned = 0;
   try {
-    for (auto* partition : partitions) {
-      // Asked of the broker: the cached low watermark is not kept current without statistics.
-      int64_t low = 0, high = 0;
-      if (consumer_->query_watermark_offsets(partition->topic(), partition->partition(), &low,
-                                             &high, 5000) != RdKafka::ERR_NO_ERROR ||
-          low <= 0) {
-        continue;
-      }
-      // In bounded steps, so the writer is never held for long.
-      for (int step = 0; step < 20; ++step) {
-        const auto deleted = store_.Write([&](store::Db& tx) {
-          return PruneInbox(tx, options_.name, partition->topic(), partition->partition(), low,
-                            kBatch);
-        });
-        pruned += deleted;
-        if (deleted < kBatch) break;
-      }
+    for (const auto& [key, log_start] : log_starts) {
+      if (log_start <= 0) continue;
+      constexpr std::int64_t kBatch = 5000;
+      pruned += store::WriteInBatches(store_, kBatch, 20, [&](store::Db& tx) {
+        return PruneInbox(tx, options_.name, key.first, key.second, log_start, kBatch);
+      });
     }
   } catch (const std::exception& error) {
     log::Warn("inbox not pruned", {{"consumer", options_.name}, {"error", error.what()}});
   }
-  RdKafka::TopicPartition::destroy(partitions);
   if (pruned > 0) {
     metrics_.store_pruned_rows.Add({{"table", "inbox"}}).Increment(static_cast<double>(pruned));
     log::Info("inbox pruned below the log start", {{"consumer", options_.name}, {"rows", pruned}});

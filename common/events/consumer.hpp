@@ -107,8 +107,10 @@ class Consumer {
   void DeadLetter(RdKafka::Message& message, const std::string& error);
   void StoreOffset(RdKafka::Message& message);
   void SnapshotPositions();
-  void UpdateLag();
-  void PruneInboxBelowLogStart();
+  /// Sets the lag gauges; returns the log start of each partition the broker answered for.
+  std::map<std::pair<std::string, int>, std::int64_t> UpdateLag();
+  /// Every inbox_prune_interval: deletes the inbox rows below those log starts.
+  void PruneInboxBelow(const std::map<std::pair<std::string, int>, std::int64_t>& log_starts);
   void SleepUnlessStopping(std::chrono::milliseconds duration);
 
   store::Store& store_;
@@ -132,6 +134,7 @@ class Consumer {
   std::vector<std::tuple<std::string, int, std::int64_t>> positions_;
   std::chrono::steady_clock::time_point last_snapshot_{};
   std::atomic<bool> running_{false};
+  // Only the lag thread touches this.
   std::chrono::steady_clock::time_point last_prune_ = std::chrono::steady_clock::now();
   // Per-topic counters, looked up once (only the consumer thread touches this).
   std::map<std::pair<const void*, std::string>, prometheus::Counter*> counters_;

@@ -203,4 +203,18 @@ class Store {
   std::thread writer_;
 };
 
+/// Runs `job` in separate write jobs, each deleting at most `batch` rows and returning how many
+/// it deleted, until one deletes fewer or `max_jobs` have run (a larger backlog is left to the
+/// next call): the writer is never held for long. Returns the total.
+template <typename Job>
+std::int64_t WriteInBatches(Store& store, std::int64_t batch, int max_jobs, Job job) {
+  std::int64_t total = 0;
+  for (int run = 0; run < max_jobs; ++run) {
+    const std::int64_t deleted = store.Write(job);
+    total += deleted;
+    if (deleted < batch) break;
+  }
+  return total;
+}
+
 }  // namespace jilaf::store
