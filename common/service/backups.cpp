@@ -35,12 +35,12 @@ std::int64_t PendingEvents(const std::string& file) {
 
 }  // namespace
 
-void AddBackupRoute(http::Router& router, store::Store& store, const std::string& service_name,
-                    const std::string& directory) {
+void AddBackupRoute(http::Router& router, store::Store& store, metrics::Metrics& metrics,
+                    const std::string& service_name, const std::string& directory) {
   auto running = std::make_shared<std::mutex>();
   router.Add(
       http::Method::kPost, "/v1/admin/backups", auth::Access::kAdmin,
-      [&store, service_name, directory, running](http::Request& request) {
+      [&store, &metrics, service_name, directory, running](http::Request& request) {
         if (directory.empty()) {
           throw http::ApiError::Conflict("backups are off: set --backup-dir (JILAF_BACKUP_DIR)");
         }
@@ -53,11 +53,14 @@ void AddBackupRoute(http::Router& router, store::Store& store, const std::string
         try {
           bytes = store::BackupDatabase(store.options().path, path);
         } catch (const store::StoreError& error) {
+          metrics.store_backups.Add({{"outcome", "failed"}}).Increment();
           throw http::ApiError::ServiceUnavailable("the backup failed; see the service's log")
               .Internal(error.what());
         }
         const std::int64_t pending = PendingEvents(path);
         const std::int64_t took_ms = util::NowUnixMs() - started_ms;
+        metrics.store_backups.Add({{"outcome", "written"}}).Increment();
+        metrics.store_last_backup_time.Set(static_cast<double>(util::NowUnixMs()) / 1000.0);
         log::Info("backup written", {{"file", path},
                                      {"bytes", bytes},
                                      {"outbox_pending", pending},

@@ -374,7 +374,7 @@ int Service::Run(http::Router api) {
   auto api_pipeline =
       std::make_shared<http::Pipeline>(std::move(api), verifier_, metrics_.get(), "api");
   auto admin_routes = AdminRoutes(*store_, *relay_, *metrics_, *verifier_, shutting_down_);
-  AddBackupRoute(admin_routes, *store_, config_.name, config_.backup_dir);
+  AddBackupRoute(admin_routes, *store_, *metrics_, config_.name, config_.backup_dir);
   // The verifier serves the admin role of the backup route; the probes stay public.
   auto admin_pipeline =
       std::make_shared<http::Pipeline>(std::move(admin_routes), verifier_, nullptr, "admin");

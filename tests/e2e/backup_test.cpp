@@ -174,6 +174,8 @@ TEST_F(BackupE2e, CopyUnderLoadRestoresEveryAnsweredWriteAndTheOutboxWithoutDoub
           .status,
       403);
   EXPECT_EQ(admin_client.Request("POST", "/v1/admin/backups").status, 401);
+  EXPECT_EQ(Metric(loaded, "jilaf_store_backups_total{outcome=\"written\"}"), 1);
+  EXPECT_GT(Metric(loaded, "jilaf_store_last_backup_timestamp_seconds"), 1.7e9);
   Stop(loaded);
 
   std::vector<std::string> answered_before;  // answered before the backup was asked for
