@@ -9,6 +9,8 @@
 #include <fstream>
 #include <thread>
 
+#include "common/config/flags.hpp"
+#include "common/service/service.hpp"
 #include "common/store/store.hpp"
 #include "tests/support/process.hpp"
 
@@ -83,6 +85,27 @@ TEST(StoreBackup, RefusesAnExistingFileAndLeavesNothingWhenTheCopyFails) {
   EXPECT_EQ(text, "an older backup");
   EXPECT_THROW(BackupDatabase(store.options().path, dir + "/missing-dir/copy.db"), StoreError);
   EXPECT_FALSE(std::filesystem::exists(dir + "/missing-dir"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(StoreBackup, AMissingBackupDirectoryStopsTheServiceNamingTheSetting) {
+  const std::string dir = testing::MakeTempDir("jilaf-backup");
+  auto validate = [](const std::string& backup_dir) {
+    service::ServiceConfig config;
+    config.db_path = "test.db";
+    config::Flags flags("jilaf-test", "test");
+    config.Register(flags);
+    bool help = false;
+    const auto parse_error = flags.Parse(
+        {"--jwt-public-key=key.pem", "--backup-dir=" + backup_dir},
+        [](const char*) -> const char* { return nullptr; }, help);
+    EXPECT_FALSE(parse_error) << *parse_error;
+    return config.Validate();
+  };
+  const auto error = validate(dir + "/absent");
+  ASSERT_TRUE(error);
+  EXPECT_NE(error->find("--backup-dir (JILAF_BACKUP_DIR)"), std::string::npos) << *error;
+  EXPECT_FALSE(validate(dir)) << *validate(dir);
   std::filesystem::remove_all(dir);
 }
 
