@@ -63,6 +63,16 @@ Metrics::Metrics(std::shared_ptr<prometheus::Registry> registry)
                             .Help("Rows deleted by retention: published outbox rows, inbox rows "
                                   "below the log start, expired idempotency keys")
                             .Register(*registry)),
+      store_backups(prometheus::BuildCounter()
+                        .Name("jilaf_store_backups_total")
+                        .Help("Backups asked for on the admin port, by outcome (written, failed)")
+                        .Register(*registry)),
+      store_last_backup_time(prometheus::BuildGauge()
+                                 .Name("jilaf_store_last_backup_timestamp_seconds")
+                                 .Help("Unix time of the last backup written since the start (0: "
+                                       "none yet)")
+                                 .Register(*registry)
+                                 .Add({})),
       outbox_pending(prometheus::BuildGauge()
                          .Name("jilaf_outbox_pending")
                          .Help("Committed events not yet acknowledged by Kafka")

@@ -36,6 +36,8 @@ class Metrics {
   prometheus::Histogram& store_commit_duration;
   prometheus::Counter& store_commit_failures;
   prometheus::Family<prometheus::Counter>& store_pruned_rows;  // table
+  prometheus::Family<prometheus::Counter>& store_backups;      // outcome
+  prometheus::Gauge& store_last_backup_time;
 
   // Outbox relay
   prometheus::Gauge& outbox_pending;

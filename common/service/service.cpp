@@ -16,6 +16,7 @@
 #include "common/http/pipeline.hpp"
 #include "common/http/server.hpp"
 #include "common/log/log.hpp"
+#include "common/service/backups.hpp"
 #include "common/util/calendar.hpp"
 #include "common/util/clock.hpp"
 
@@ -81,6 +82,9 @@ void ServiceConfig::Register(config::Flags& flags) {
   flags.Int("admin-port", &admin_port, 0, 65535,
             "Admin port: /healthz, /readyz, /metrics (0 picks a free port).");
   flags.String("db", &db_path, "SQLite database file (created if missing).");
+  flags.String("backup-dir", &backup_dir,
+               "Directory where POST /v1/admin/backups (admin port, admin role) writes consistent "
+               "copies of the database. Empty: backups are off.");
   flags.String("kafka-brokers", &kafka_brokers, "Kafka bootstrap servers, host:port[,...].");
   flags.Int("kafka-message-timeout-ms", &kafka_message_timeout_ms, 1000, 3600000,
             "Time the producer retries one delivery before the relay backs off and resends.");
@@ -209,6 +213,9 @@ std::optional<std::string> ServiceConfig::Validate() const {
   const auto parent = std::filesystem::path(db_path).parent_path();
   if (!parent.empty() && !std::filesystem::is_directory(parent)) {
     return "--db (JILAF_DB): directory " + parent.string() + " does not exist";
+  }
+  if (!backup_dir.empty() && !std::filesystem::is_directory(backup_dir)) {
+    return "--backup-dir (JILAF_BACKUP_DIR): directory " + backup_dir + " does not exist";
   }
   if (http_port != 0 && http_port == admin_port) {
     return "--http-port and --admin-port must differ (both " + std::to_string(http_port) + ")";
@@ -361,14 +368,16 @@ int Service::Run(http::Router api) {
   http::Runtime api_runtime(static_cast<std::size_t>(config_.io_threads),
                             static_cast<std::size_t>(config_.workers));
   // The admin port has threads of its own, so probes and scrapes answer even when the API's
-  // workers are all busy.
-  http::Runtime admin_runtime(1, 1);
+  // workers are all busy; its second worker keeps them answering while a backup runs.
+  http::Runtime admin_runtime(1, 2);
 
   auto api_pipeline =
       std::make_shared<http::Pipeline>(std::move(api), verifier_, metrics_.get(), "api");
-  auto admin_pipeline = std::make_shared<http::Pipeline>(
-      AdminRoutes(*store_, *relay_, *metrics_, *verifier_, shutting_down_), nullptr, nullptr,
-      "admin");
+  auto admin_routes = AdminRoutes(*store_, *relay_, *metrics_, *verifier_, shutting_down_);
+  AddBackupRoute(admin_routes, *store_, *metrics_, config_.name, config_.backup_dir);
+  // The verifier serves the admin role of the backup route; the probes stay public.
+  auto admin_pipeline =
+      std::make_shared<http::Pipeline>(std::move(admin_routes), verifier_, nullptr, "admin");
   api_pipeline->SetRateLimiter(
       std::make_shared<http::RateLimiter>(config_.rate_limit, metrics_.get()));
   // The list was checked by Validate() at start; here it is only read.

@@ -28,6 +28,9 @@ struct ServiceConfig {
   std::int64_t http_port = 0;
   std::int64_t admin_port = 0;
   std::string db_path;
+  /// Directory of POST /v1/admin/backups on the admin port (common/service/backups.hpp); empty:
+  /// backups are off.
+  std::string backup_dir;
   std::string kafka_brokers = "127.0.0.1:9092";
   std::int64_t kafka_message_timeout_ms = 30000;
   std::string jwt_public_key;

@@ -62,6 +62,9 @@ JILAF_APT_PACKAGES=(
   libsqlite3-dev sqlite3 libssl-dev libsodium-dev libcurl4-openssl-dev libgtest-dev libgmock-dev
   # header-only mustache for notification templates (not libmstch-dev: it pulls in Boost 1.74)
   libkainjow-mustache-dev
+  # the PostgreSQL store engine (common/store/postgres) and the server its tests start
+  # (scripts/lib/postgres.sh); runuser (util-linux) runs the server as an unprivileged user
+  libpq-dev postgresql-15
   # tests: find_free_port and the SMTP sink used by the notification e2e tests
   python3 python3-aiosmtpd
   # the tz database of the business calendar (--business-time-zone, default Asia/Tokyo)

@@ -1,0 +1,153 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "common/store/sqlite.hpp"  // StoreError, shared by both engines
+#include "common/store/store.hpp"   // MigrationSet: the same versioned steps, in this dialect
+
+struct pg_conn;
+struct pg_result;
+
+/// The PostgreSQL engine (libpq 15), beside the SQLite one: the same statement vocabulary as
+/// store::Db / store::Stmt (Prepare, Bind from 1, Step, columns from 0, Run, Changes), so code
+/// written against that vocabulary needs only its SQL text changed. Not yet behind one interface
+/// with SQLite, and no service runs on it: docs/architecture.md, "Store engines", says what
+/// remains.
+namespace jilaf::store::pg {
+
+/// Where the database is: a libpq URL (postgresql://user@host:port/db) without the password,
+/// which is read from a file of its own (a mounted secret), first line.
+struct ConnectionOptions {
+  std::string url;
+  std::string password_file;
+  /// Overrides the URL's database name when not empty (tests use a database each).
+  std::string database;
+  int connect_timeout_s = 10;
+};
+
+/// A failure reported by the server or libpq, with the SQLSTATE when the server sent one
+/// (23505 unique violation, 40001 serialization failure, 40P01 deadlock, 08xxx connection).
+class PgError : public StoreError {
+ public:
+  PgError(std::string sqlstate, const std::string& message)
+      : StoreError(1, message), sqlstate_(std::move(sqlstate)) {}
+  [[nodiscard]] const std::string& sqlstate() const { return sqlstate_; }
+
+ private:
+  std::string sqlstate_;
+};
+
+/// `?` and `?N` placeholders (SQLite's spelling) as $1, $2, ... and $N; a `?` inside a quoted
+/// literal or identifier is left alone. (So jsonb's `?` operator is spelled jsonb_exists().)
+std::string NumberPlaceholders(std::string_view sql);
+
+class Db;
+
+/// A statement run with the extended protocol; `?` placeholders become $1, $2, ... Parameters
+/// are sent as text; results are read as text and converted on access. The statement runs at
+/// the first Step (or Run); its rows are then iterated.
+class Stmt {
+ public:
+  Stmt(Db& db, std::string sql) : db_(&db), sql_(std::move(sql)) {}
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  Stmt(Stmt&& other) noexcept;
+  ~Stmt();
+
+  Stmt& Bind(int index, std::int64_t value);
+  Stmt& Bind(int index, int value) { return Bind(index, static_cast<std::int64_t>(value)); }
+  Stmt& Bind(int index, double value);
+  Stmt& Bind(int index, std::string_view text);
+  Stmt& Bind(int index, const std::string& text) { return Bind(index, std::string_view(text)); }
+  Stmt& Bind(int index, const char* text) { return Bind(index, std::string_view(text)); }
+  Stmt& Bind(int index, std::nullptr_t);
+  template <typename T>
+  Stmt& Bind(int index, const std::optional<T>& value) {
+    return value ? Bind(index, *value) : Bind(index, nullptr);
+  }
+
+  /// Runs the statement on the first call; true while a row is available.
+  [[nodiscard]] bool Step();
+  /// Runs a statement (any rows are dropped); it may be bound and run again.
+  void Run();
+
+  [[nodiscard]] std::int64_t Int(int column) const;
+  [[nodiscard]] double Double(int column) const;
+  [[nodiscard]] std::string Text(int column) const;
+  [[nodiscard]] std::optional<std::string> OptText(int column) const;
+  [[nodiscard]] std::optional<std::int64_t> OptInt(int column) const;
+  [[nodiscard]] bool IsNull(int column) const;
+
+ private:
+  void Execute();
+  void Clear();
+
+  Db* db_;
+  std::string sql_;
+  std::vector<std::optional<std::string>> params_;
+  pg_result* result_ = nullptr;
+  int row_ = -1;
+};
+
+/// One connection. Used by one thread at a time.
+class Db {
+ public:
+  /// Connects; throws StoreError naming the setting that is wrong (the password file, the
+  /// URL, or the server's own message, e.g. a refused password).
+  explicit Db(const ConnectionOptions& options);
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+  ~Db();
+
+  /// Runs one or more statements without parameters or results (simple query protocol).
+  void Exec(std::string_view sql);
+  [[nodiscard]] Stmt Prepare(std::string_view sql) { return Stmt(*this, std::string(sql)); }
+  /// Rows changed by the last statement run through Prepare.
+  [[nodiscard]] std::int64_t Changes() const { return changes_; }
+  [[nodiscard]] pg_conn* handle() const { return conn_; }
+
+ private:
+  friend class Stmt;
+  pg_conn* conn_ = nullptr;
+  std::int64_t changes_ = 0;
+};
+
+/// Runs `fn(db)` in one transaction (READ COMMITTED unless `isolation` names another, e.g.
+/// "SERIALIZABLE"): COMMIT when it returns, ROLLBACK when it throws (the exception goes on).
+template <typename Fn>
+auto Transaction(Db& db, Fn fn, std::string_view isolation = {}) -> std::invoke_result_t<Fn&, Db&> {
+  db.Exec(isolation.empty() ? std::string("BEGIN")
+                            : "BEGIN ISOLATION LEVEL " + std::string(isolation));
+  try {
+    if constexpr (std::is_void_v<std::invoke_result_t<Fn&, Db&>>) {
+      fn(db);
+      db.Exec("COMMIT");
+    } else {
+      auto result = fn(db);
+      db.Exec("COMMIT");
+      return result;
+    }
+  } catch (...) {
+    try {
+      db.Exec("ROLLBACK");
+    } catch (const StoreError&) {  // the connection is gone: the server rolled back already
+    }
+    throw;
+  }
+}
+
+/// Applies the pending migrations of `sets`, each step in its own transaction with its row in
+/// schema_migrations. Holds a session advisory lock for the whole run, so replicas starting
+/// together apply each step once: the second waits, then finds the steps applied. Throws
+/// StoreError if the database holds a newer schema than `sets` know.
+void Migrate(Db& db, const std::vector<MigrationSet>& sets);
+
+/// The key of the advisory lock Migrate holds (documented for operators who see it waiting).
+inline constexpr std::int64_t kMigrationLockKey = 0x6a696c6166;  // "jilaf"
+
+}  // namespace jilaf::store::pg

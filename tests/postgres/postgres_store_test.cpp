@@ -1,0 +1,292 @@
+// The PostgreSQL store engine against a real PostgreSQL 15 server (scripts/test starts one for
+// the `postgres` label and exports JILAF_TEST_DATABASE_URL and JILAF_TEST_DATABASE_PASSWORD_FILE).
+// Each test creates a database of its own and drops it afterwards.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/store/postgres.hpp"
+#include "common/store/postgres_bookkeeping.hpp"
+#include "common/util/ids.hpp"
+#include "tests/support/process.hpp"
+
+namespace jilaf::store::pg {
+namespace {
+
+std::string Env(const char* name) {
+  const char* value = std::getenv(name);
+  return value != nullptr ? value : "";
+}
+
+class PostgresStore : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_.url = Env("JILAF_TEST_DATABASE_URL");
+    server_.password_file = Env("JILAF_TEST_DATABASE_PASSWORD_FILE");
+    ASSERT_FALSE(server_.url.empty())
+        << "JILAF_TEST_DATABASE_URL is not set: run these tests through scripts/test, which "
+           "starts a PostgreSQL server for the `postgres` label";
+    database_ = "jilaf_test_" + util::RandomHex(8);
+    Db admin(server_);
+    admin.Exec("CREATE DATABASE " + database_);
+    options_ = server_;
+    options_.database = database_;
+  }
+
+  void TearDown() override {
+    if (options_.database.empty()) return;
+    Db admin(server_);
+    admin.Exec("DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)");
+  }
+
+  static std::int64_t Count(Db& db, const std::string& sql) {
+    auto stmt = db.Prepare(sql);
+    return stmt.Step() ? stmt.Int(0) : -1;
+  }
+
+  ConnectionOptions server_;
+  ConnectionOptions options_;
+  std::string database_;
+};
+
+MigrationSet Widgets() {
+  return {"test.widgets",
+          {{1, "create widgets", "CREATE TABLE widgets (id TEXT PRIMARY KEY, n INTEGER NOT NULL)"},
+           {2, "widget colour", "ALTER TABLE widgets ADD COLUMN colour TEXT"}}};
+}
+
+TEST(PostgresPlaceholders, NumbersQuestionMarksOutsideQuotedText) {
+  EXPECT_EQ(NumberPlaceholders("SELECT a FROM t WHERE b = ? AND c = ?"),
+            "SELECT a FROM t WHERE b = $1 AND c = $2");
+  EXPECT_EQ(NumberPlaceholders("DELETE FROM t WHERE a = ?1 AND b IN (SELECT b WHERE c = ?1)"),
+            "DELETE FROM t WHERE a = $1 AND b IN (SELECT b WHERE c = $1)");
+  EXPECT_EQ(NumberPlaceholders("SELECT '?', \"odd?name\" FROM t WHERE x = ?"),
+            "SELECT '?', \"odd?name\" FROM t WHERE x = $1");
+}
+
+TEST_F(PostgresStore, ConnectsWithTheUrlAndThePasswordFile) {
+  Db db(options_);
+  EXPECT_EQ(Count(db, "SELECT 1"), 1);
+  auto stmt = db.Prepare("SELECT current_database()");
+  ASSERT_TRUE(stmt.Step());
+  EXPECT_EQ(stmt.Text(0), database_);
+}
+
+TEST_F(PostgresStore, RefusesAWrongPasswordAndAMissingPasswordFile) {
+  const std::string dir = testing::MakeTempDir("jilaf-pg");
+  std::ofstream(dir + "/wrong") << "not-the-password\n";
+  auto wrong = options_;
+  wrong.password_file = dir + "/wrong";
+  try {
+    Db db(wrong);
+    FAIL() << "connected with a wrong password";
+  } catch (const PgError& error) {
+    EXPECT_NE(std::string(error.what()).find("password authentication failed"), std::string::npos)
+        << error.what();
+  }
+  auto missing = options_;
+  missing.password_file = dir + "/absent";
+  try {
+    Db db(missing);
+    FAIL() << "connected without its password file";
+  } catch (const PgError& error) {
+    EXPECT_NE(std::string(error.what()).find("password file"), std::string::npos) << error.what();
+  }
+}
+
+TEST_F(PostgresStore, BindsAndReadsEveryColumnKind) {
+  Db db(options_);
+  db.Exec("CREATE TABLE kinds (i BIGINT, d DOUBLE PRECISION, t TEXT, b BOOLEAN, n TEXT)");
+  auto insert = db.Prepare("INSERT INTO kinds VALUES (?, ?, ?, ?, ?)");
+  insert.Bind(1, std::int64_t{-9007199254740993}).Bind(2, 2.5).Bind(3, "日本 'quoted' ?");
+  insert.Bind(4, "true").Bind(5, nullptr);
+  insert.Run();
+  EXPECT_EQ(db.Changes(), 1);
+  auto select = db.Prepare("SELECT i, d, t, b, n FROM kinds");
+  ASSERT_TRUE(select.Step());
+  EXPECT_EQ(select.Int(0), -9007199254740993);
+  EXPECT_DOUBLE_EQ(select.Double(1), 2.5);
+  EXPECT_EQ(select.Text(2), "日本 'quoted' ?");
+  EXPECT_EQ(select.Int(3), 1);
+  EXPECT_TRUE(select.IsNull(4));
+  EXPECT_EQ(select.OptText(4), std::nullopt);
+  EXPECT_FALSE(select.Step());
+}
+
+TEST_F(PostgresStore, MigrationsApplyOnceAndRefuseANewerSchema) {
+  Db db(options_);
+  Migrate(db, {Widgets()});
+  Migrate(db, {Widgets()});
+  EXPECT_EQ(Count(db, "SELECT count(*) FROM schema_migrations WHERE component = 'test.widgets'"),
+            2);
+  EXPECT_EQ(Count(db,
+                  "SELECT count(*) FROM information_schema.columns"
+                  " WHERE table_name = 'widgets' AND column_name = 'colour'"),
+            1);
+  auto older = Widgets();
+  older.migrations.pop_back();
+  EXPECT_THROW(Migrate(db, {older}), StoreError);
+}
+
+TEST_F(PostgresStore, MigrationsFromReplicasStartingTogetherApplyEachStepOnce) {
+  constexpr int kReplicas = 6;
+  std::vector<std::thread> replicas;
+  std::atomic<int> failures{0};
+  std::atomic<bool> go{false};
+  for (int r = 0; r < kReplicas; ++r) {
+    replicas.emplace_back([&] {
+      try {
+        Db db(options_);
+        while (!go) std::this_thread::yield();
+        auto sets = BookkeepingMigrations();
+        sets.push_back(Widgets());
+        Migrate(db, sets);
+      } catch (const std::exception& error) {
+        ADD_FAILURE() << error.what();
+        ++failures;
+      }
+    });
+  }
+  go = true;
+  for (auto& replica : replicas) replica.join();
+  EXPECT_EQ(failures, 0);
+  Db db(options_);
+  // 1 outbox + 2 inbox + 2 idempotency + 2 widgets steps, each recorded once.
+  EXPECT_EQ(Count(db, "SELECT count(*) FROM schema_migrations"), 7);
+  EXPECT_EQ(Count(db, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"), 0);
+}
+
+TEST_F(PostgresStore, ATransactionCommitsWholeOrNotAtAll) {
+  Db db(options_);
+  Migrate(db, {Widgets()});
+  Transaction(db, [](Db& tx) {
+    auto stmt = tx.Prepare("INSERT INTO widgets(id, n) VALUES (?, ?)");
+    stmt.Bind(1, "kept").Bind(2, 1);
+    stmt.Run();
+  });
+  EXPECT_THROW(Transaction(db,
+                           [](Db& tx) {
+                             auto stmt = tx.Prepare("INSERT INTO widgets(id, n) VALUES (?, ?)");
+                             stmt.Bind(1, "lost").Bind(2, 1);
+                             stmt.Run();
+                             stmt.Bind(1, "kept").Bind(2, 2);  // duplicate key: the whole fails
+                             stmt.Run();
+                           }),
+               PgError);
+  EXPECT_EQ(Count(db, "SELECT count(*) FROM widgets"), 1);
+  EXPECT_EQ(Count(db, "SELECT n FROM widgets WHERE id = 'kept'"), 1);
+  // The connection is usable after the rollback.
+  const auto n = Transaction(db, [](Db& tx) { return Count(tx, "SELECT count(*) FROM widgets"); });
+  EXPECT_EQ(n, 1);
+}
+
+TEST_F(PostgresStore, AUniqueViolationCarriesItsSqlState) {
+  Db db(options_);
+  Migrate(db, {Widgets()});
+  db.Exec("INSERT INTO widgets(id, n) VALUES ('a', 1)");
+  try {
+    db.Exec("INSERT INTO widgets(id, n) VALUES ('a', 2)");
+    FAIL() << "duplicate accepted";
+  } catch (const PgError& error) {
+    EXPECT_EQ(error.sqlstate(), "23505");
+  }
+}
+
+TEST_F(PostgresStore, OutboxRowsCommitWithTheChangeAndAreSentInOrder) {
+  Db db(options_);
+  Migrate(db, BookkeepingMigrations());
+  EXPECT_THROW(Transaction(db,
+                           [](Db& tx) {
+                             AppendOutbox(tx, "e0", "jilaf.test.events", "k", "[]", "{}", 1);
+                             throw StoreError(1, "the change failed");
+                           }),
+               StoreError);
+  Transaction(db, [](Db& tx) {
+    for (int i = 1; i <= 3; ++i) {
+      AppendOutbox(tx, "e" + std::to_string(i), "jilaf.test.events", "k", "[[\"ce_id\",\"x\"]]",
+                   "{\"n\":" + std::to_string(i) + "}", 1000 + i);
+    }
+  });
+  auto pending = PendingOutbox(db, 10);
+  ASSERT_EQ(pending.size(), 3U);
+  EXPECT_EQ(pending[0].event_id, "e1");
+  EXPECT_EQ(pending[2].payload, "{\"n\":3}");
+  EXPECT_LT(pending[0].seq, pending[1].seq);
+  EXPECT_TRUE(MarkOutboxSent(db, pending[0].seq, 5000));
+  EXPECT_FALSE(MarkOutboxSent(db, pending[0].seq, 6000));  // acknowledged twice: one mark
+  EXPECT_TRUE(MarkOutboxSent(db, pending[1].seq, 7000));
+  pending = PendingOutbox(db, 10);
+  ASSERT_EQ(pending.size(), 1U);
+  EXPECT_EQ(pending[0].event_id, "e3");
+  EXPECT_EQ(PruneSentOutbox(db, 6500, 100), 1);  // sent at 5000; the one sent at 7000 stays
+  EXPECT_EQ(Count(db, "SELECT count(*) FROM outbox"), 2);
+}
+
+TEST_F(PostgresStore, TheInboxAppliesAnEventOnceEvenFromTwoConnectionsAtOnce) {
+  Db first(options_);
+  Migrate(first, BookkeepingMigrations());
+  Db second(options_);
+  EXPECT_TRUE(Transaction(first, [](Db& tx) {
+    return RecordInbox(tx, "missions", "ev-1", "jilaf.invitations.events", 0, 7);
+  }));
+  EXPECT_FALSE(Transaction(second, [](Db& tx) {
+    return RecordInbox(tx, "missions", "ev-1", "jilaf.invitations.events", 0, 9);
+  }));
+  // Another consumer has its own inbox.
+  EXPECT_TRUE(Transaction(second, [](Db& tx) {
+    return RecordInbox(tx, "notifications", "ev-1", "jilaf.invitations.events", 0, 7);
+  }));
+
+  // Two transactions record the same event concurrently: the second waits for the first's
+  // commit and is told the event is applied.
+  first.Exec("BEGIN");
+  ASSERT_TRUE(RecordInbox(first, "missions", "ev-2", "jilaf.invitations.events", 1, 3));
+  std::optional<bool> second_result;
+  std::thread racer([&] {
+    second_result = Transaction(second, [](Db& tx) {
+      return RecordInbox(tx, "missions", "ev-2", "jilaf.invitations.events", 1, 3);
+    });
+  });
+  // Wait until the racer is blocked on the first transaction's row lock, then commit.
+  Db observer(options_);
+  ASSERT_TRUE(::jilaf::testing::WaitUntil(
+      [&] {
+        return Count(observer,
+                     "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                     " AND datname = current_database()") > 0;
+      },
+      std::chrono::seconds(20)));
+  first.Exec("COMMIT");
+  racer.join();
+  ASSERT_TRUE(second_result.has_value());
+  EXPECT_FALSE(*second_result);
+  EXPECT_EQ(Count(first, "SELECT count(*) FROM inbox WHERE consumer = 'missions'"), 2);
+}
+
+TEST_F(PostgresStore, AnIdempotencyKeyIsRecordedOnceAndFoundWithinItsLifetime) {
+  Db db(options_);
+  Migrate(db, BookkeepingMigrations());
+  const IdempotentAnswer answer{"hash-1", 201, "[[\"Location\",\"/v1/x/1\"]]", "{\"id\":1}"};
+  EXPECT_TRUE(Transaction(db, [&](Db& tx) {
+    return RecordIdempotent(tx, "alice", "POST /v1/x", "key-1", answer, 10000);
+  }));
+  EXPECT_FALSE(Transaction(db, [&](Db& tx) {
+    return RecordIdempotent(tx, "alice", "POST /v1/x", "key-1", {"hash-2", 201, "[]", "{}"}, 10001);
+  }));
+  const auto found = FindIdempotent(db, "alice", "POST /v1/x", "key-1", 9000);
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->request_hash, "hash-1");
+  EXPECT_EQ(found->status, 201);
+  EXPECT_EQ(found->body, "{\"id\":1}");
+  EXPECT_FALSE(FindIdempotent(db, "alice", "POST /v1/x", "key-1", 10001).has_value());  // expired
+  EXPECT_FALSE(FindIdempotent(db, "bob", "POST /v1/x", "key-1", 0).has_value());
+}
+
+}  // namespace
+}  // namespace jilaf::store::pg
