@@ -15,6 +15,7 @@ import re
 import shlex
 import signal
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -65,6 +66,24 @@ TARGETS = {
 for _name in SERVICES:
     TARGETS[f"{_name}_rss_mb"] = ("<=", 30.0)
     TARGETS[f"{_name}_ready_s"] = ("<=", 0.5)
+
+# The growth part (issue 23): each figure at every store size. (figure, label, unit, format,
+# target on the largest size against the smallest, target on the largest size itself).
+GROWTH = [
+    ("read_rps", "read GET /v1/nominations/{id}", "req/s", "{:.0f}", (">=", 0.7), None),
+    ("write_rps", "write POST …/nominations", "req/s", "{:.0f}", (">=", 0.7), None),
+    ("search_rps", "search GET /v1/nominations?q=", "req/s", "{:.0f}", (">=", 0.7), None),
+    ("search_p50_ms", "search p50", "ms", "{:.2f}", None, None),
+    ("list_p50_ms", "filtered list p50 (one client)", "ms", "{:.2f}", ("<=", 1.5), None),
+    ("report_p50_ms", "fiscal-year report p50 (one client)", "ms", "{:.1f}", None,
+     ("<=", 250.0)),
+    ("bytes_per_nomination", "bytes on disk per nomination", "bytes", "{:.0f}", None,
+     ("<=", 1000.0)),
+    ("replay_events_per_s", "analytics replay of the topics", "events/s", "{:.0f}", None,
+     (">=", 20000.0)),
+]
+# The fiscal years the growth loader spreads its programmes over (decades of work, not one).
+GROWTH_YEARS = range(2017, 2027)
 
 
 def log(message):
@@ -267,16 +286,28 @@ class Bench:
             service.stop()
         self.services = []
 
-    def wrk(self, label, url, method="GET", body=None):
+    def wrk(self, label, url, method="GET", body=None, connections=None, duration=None,
+            script="report.lua", env_extra=None, until=None):
+        """One wrk run; its report. `until`, when given, is polled while wrk runs: once it
+        answers true wrk is interrupted (it then reports as if its duration had ended)."""
         env = dict(os.environ, BENCH_METHOD=method, BENCH_TOKEN=self.token,
-                   BENCH_BODY="" if body is None else json.dumps(body))
-        args = ["wrk", "-t", "2", "-c", str(self.args.connections), "-d",
-                f"{self.args.duration}s", "--timeout", "5s", "-s",
-                os.path.join(REPO, "bench", "report.lua"), url]
+                   BENCH_BODY="" if body is None else json.dumps(body), **(env_extra or {}))
+        connections = connections or self.args.connections
+        args = ["wrk", "-t", str(min(2, connections)), "-c", str(connections), "-d",
+                f"{duration or self.args.duration}s", "--timeout", "10s", "-s",
+                os.path.join(REPO, "bench", script), url]
         self.commands.setdefault(f"wrk {label}", shlex.join(args) + (
             f"   # BENCH_METHOD={method} BENCH_TOKEN=<staff JWT>" +
-            (" BENCH_BODY=<nomination JSON>" if body is not None else "")))
-        output = subprocess.run(args, env=env, check=True, capture_output=True, text=True).stdout
+            (" BENCH_BODY=<nomination JSON>" if body is not None else "") +
+            "".join(f" {k}=<{k.lower()}>" for k in sorted(env_extra or {}))))
+        with subprocess.Popen(args, env=env, stdout=subprocess.PIPE, text=True) as process:
+            while until is not None and process.poll() is None and not until():
+                time.sleep(0.25)
+            if process.poll() is None and until is not None:
+                process.send_signal(signal.SIGINT)
+            output = process.communicate()[0]
+        if process.returncode != 0:
+            raise RuntimeError(f"wrk {label} exited with {process.returncode}:\n{output}")
         match = re.search(r"^BENCH (\{.*\})$", output, re.M)
         if not match:
             raise RuntimeError(f"wrk printed no report:\n{output}")
@@ -409,6 +440,172 @@ class Bench:
                 self.add(figure, report["events_per_s"])
                 log(f"consumer ({handler}) run {run + 1}: {report['events_per_s']:.0f} events/s")
 
+    # -- growth: the same figures as the store fills ----------------------------------------
+
+    def growth(self):
+        """Fills one invitations store through the API (bench/nominate.lua: varied people over
+        programmes of ten fiscal years, every nomination's event published by the relay) to each
+        of --growth-sizes in turn, and at each size takes the read, search, filtered-list,
+        report, write, bytes-on-disk and analytics-replay figures."""
+        # Published outbox rows are pruned at once rather than after the default hour, so the
+        # bytes per nomination are the files' steady state, not the last hour's events as well.
+        service = self.start("invitations", ["--outbox-retention-s", "0",
+                                             "--housekeeping-interval-s", "1"], tag="-growth")
+        programmes = []
+        for year in GROWTH_YEARS:
+            for k in range(self.args.growth_programmes_per_year):
+                body = dict(PROGRAMME, fiscal_year=year, start_date=f"{year}-06-01",
+                            end_date=f"{year}-06-20", seats=40, country_quotas={},
+                            title={"ja": f"招へいプログラム {year}-{k + 1}",
+                                   "en": f"Invitation programme {year}-{k + 1}"})
+                status, raw = http("POST", service.url("/v1/programmes"), body, self.token)
+                assert status == 201, (status, raw)
+                programmes.append(json.loads(raw)["id"])
+        env = {"BENCH_PROGRAMMES": ",".join(programmes)}
+        report_year = GROWTH_YEARS[len(GROWTH_YEARS) // 2]
+        for size in sorted(int(s) for s in self.args.growth_sizes.split(",")):
+            self.fill(service, env, size)
+            count = self.count_nominations(service)
+            self.wait_published(service)
+            log(f"growth: {count} nominations")
+            self.add("growth_sizes", count)
+            _, raw = http("GET", service.url("/v1/nominations?page_size=1"), None, self.token)
+            nomination = json.loads(raw)["items"][0]["id"]
+            figures = {name: [] for name, *_ in GROWTH}
+            for _ in range(self.args.runs):
+                read = self.wrk("growth read", service.url(f"/v1/nominations/{nomination}"))
+                figures["read_rps"].append(read["rps"])
+                # A common surname: a full page of matches at every size, so that the pages
+                # compared are alike (a full name's matches grow with the store, to a page).
+                search = self.wrk("growth search", service.url("/v1/nominations?q=Nguyen"))
+                figures["search_rps"].append(search["rps"])
+                figures["search_p50_ms"].append(search["p50_us"] / 1e3)
+                listed = self.wrk(
+                    "growth list",
+                    service.url("/v1/nominations?nationality=VN&status=submitted"
+                                f"&fiscal_year={report_year}"), connections=1)
+                figures["list_p50_ms"].append(listed["p50_us"] / 1e3)
+                report = self.wrk("growth report",
+                                  service.url(f"/v1/reports/fiscal-years/{report_year}"),
+                                  connections=1)
+                figures["report_p50_ms"].append(report["p50_us"] / 1e3)
+            time.sleep(2.5)  # two housekeeping passes after the relay's last publication
+            figures["bytes_per_nomination"].append(self.store_bytes(service) / count)
+            # Last, as it adds nominations: each run stops after --duration or after adding
+            # a tenth of the size over all runs, so the store stays near its size.
+            for run in range(self.args.runs):
+                stop_at = count + (run + 1) * max(1, count // (10 * self.args.runs))
+                write = self.wrk("growth write", service.url("/v1/programmes"), "POST",
+                                 script="nominate.lua",
+                                 env_extra=dict(env, BENCH_QUOTA="0", BENCH_TAG=f"w{count}-{run}"),
+                                 until=lambda: self.count_nominations(service) >= stop_at)
+                figures["write_rps"].append(write["rps"])
+            self.wait_published(service)
+            figures["replay_events_per_s"].append(self.replay())
+            for name, values in figures.items():
+                self.figures.setdefault(f"growth_{name}", []).append(statistics.median(values))
+            log("growth at " + str(count) + ": " + ", ".join(
+                f"{name} {statistics.median(values):.1f}" for name, values in figures.items()))
+        service.stop()
+        self.services.remove(service)
+
+    def fill(self, service, env, size):
+        """Creates nominations through the API until the store holds at least `size`."""
+        while (have := self.count_nominations(service)) < size:
+            missing = size - have
+            connections = max(1, min(self.args.connections, missing))
+            threads = min(2, connections)
+            report = self.wrk("growth load", service.url("/v1/programmes"), "POST",
+                              connections=connections, duration=3600, script="nominate.lua",
+                              env_extra=dict(env, BENCH_QUOTA=str(-(-missing // threads)),
+                                             BENCH_TAG=f"l{have}"),
+                              until=lambda: self.count_nominations(service) >= size)
+            if report["created"] == 0:
+                raise RuntimeError(f"growth: the loader created nothing: {report}")
+
+    @staticmethod
+    def count_nominations(service):
+        with sqlite3.connect(f"file:{service.db}?mode=ro", uri=True, timeout=30) as db:
+            return db.execute("SELECT count(*) FROM nominations").fetchone()[0]
+
+    @staticmethod
+    def store_bytes(service):
+        return sum(os.path.getsize(service.db + suffix) for suffix in ("", "-wal", "-shm")
+                   if os.path.exists(service.db + suffix))
+
+    def wait_published(self, service, timeout=1800):
+        """Waits until the relay has published every outbox row (the topic holds every event)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            _, text = http("GET", f"http://127.0.0.1:{service.admin_port}/metrics")
+            pending = [float(line.rsplit(" ", 1)[1]) for line in text.decode().splitlines()
+                       if line.startswith("jilaf_outbox_pending")]
+            if pending and pending[0] == 0:
+                return
+            time.sleep(0.2)
+        raise RuntimeError("growth: the outbox did not drain")
+
+    def replay(self):
+        """Rebuilds a fresh analytics store from the earliest offset of every topic: events/s."""
+        db = os.path.join(self.dir, f"analytics-{time.monotonic_ns()}.db")
+        args = [os.path.join(self.build, "tools", "analytics", "analytics"), "consume",
+                "--analytics-db", db, "--kafka-brokers", self.brokers,
+                "--consumer-group", "bench-replay-" + os.path.basename(db),
+                "--until-caught-up", "--log-level", "warn"]
+        self.commands["growth replay"] = shlex.join(args)
+        started = time.monotonic()
+        output = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+        elapsed = time.monotonic() - started
+        applied = json.loads(output.strip().splitlines()[-1])["applied"]
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(db + suffix):
+                os.remove(db + suffix)
+        return applied / elapsed
+
+    def growth_table(self):
+        sizes = self.figures.get("growth_sizes", [])
+        if not sizes:
+            return ""
+        header = ["figure", "unit"] + [f"{n:,}" for n in sizes] + [
+            "largest ÷ smallest", "target"]
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        for name, label, unit, fmt, ratio_target, value_target in GROWTH:
+            values = self.figures.get(f"growth_{name}", [])
+            if len(values) != len(sizes):
+                continue
+            ratio = values[-1] / values[0] if values[0] else float("nan")
+            verdicts = []
+            for target, measured, what in ((ratio_target, ratio, "ratio"),
+                                           (value_target, values[-1], "largest")):
+                if target:
+                    op, bound = target
+                    ok = measured >= bound if op == ">=" else measured <= bound
+                    verdicts.append(f"{what} {op} {bound:g}: {'met' if ok else 'NOT met'}")
+            lines.append("| " + " | ".join([label, unit] + [fmt.format(v) for v in values] +
+                                           [f"{ratio:.2f}", "; ".join(verdicts)]) + " |")
+        return "\n".join(lines)
+
+    def growth_plot(self, path):
+        """One PNG: every growth figure against the number of nominations (log scale)."""
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        sizes = self.figures["growth_sizes"]
+        fig, axes = plt.subplots(2, 4, figsize=(16, 7.5), constrained_layout=True)
+        for ax, (name, label, unit, *_rest) in zip(axes.flat, GROWTH):
+            values = self.figures.get(f"growth_{name}", [])
+            ax.plot(sizes[:len(values)], values, marker="o")
+            ax.set_xscale("log")
+            ax.set_ylim(bottom=0)
+            ax.set_title(label, fontsize=10)
+            ax.set_xlabel("nominations in the store")
+            ax.set_ylabel(unit)
+            ax.grid(True, which="both", alpha=0.3)
+        fig.suptitle("How the invitations service's figures grow with its data (scripts/bench)")
+        fig.savefig(path, dpi=80)
+        plt.close(fig)
+        return path
+
     # -- report ---------------------------------------------------------------------------
 
     def median(self, name):
@@ -506,7 +703,20 @@ class Bench:
         out += [f"- {k}: {v}" for k, v in machine.items()]
         out += ["", "## Results", "", self.table(), "",
                 "Ratios are taken within each run (the two measurements back to back, alternating "
-                "which goes first), then the median of those ratios is reported.", "",
+                "which goes first), then the median of those ratios is reported.", ""]
+        if self.figures.get("growth_sizes"):
+            out += ["## Growth", "",
+                    "One invitations store filled through the API by bench/nominate.lua (people "
+                    f"of 18 nationalities over {len(GROWTH_YEARS) * self.args.growth_programmes_per_year} "
+                    "programmes of ten fiscal years, each nomination's event published to the "
+                    "topic), measured at each size: the median of the runs at that size. Reads, "
+                    f"search and writes use {self.args.connections} connections; the list and "
+                    "report latencies one client. The replay rebuilds a fresh analytics store "
+                    "from every topic's earliest offset.", "",
+                    self.growth_table(), "",
+                    f"![Figures against store size]({os.path.basename(self.args.plot or 'bench-growth.png')})",
+                    ""]
+        out += [
                 "## Exact commands", "", "```"]
         out += [f"{k}: {v}" for k, v in sorted(self.commands.items())]
         out += ["```", "", GENERATED_END]
@@ -532,6 +742,9 @@ class Bench:
             if "consumer" in parts:
                 log("consumer throughput")
                 self.consumer()
+            if "growth" in parts:
+                log(f"growth: figures at {self.args.growth_sizes} nominations")
+                self.growth()
         finally:
             self.stop_all()
 
@@ -542,7 +755,7 @@ def main():
     parser.add_argument("--services-build-dir",
                         help="take the service binaries from another build (e.g. a baseline); "
                              "the bench tools still come from --build-dir")
-    parser.add_argument("--only", default="footprint,read,latency,write,consumer",
+    parser.add_argument("--only", default="footprint,read,latency,write,consumer,growth",
                         help="comma-separated parts to run")
     parser.add_argument("--brokers", default=os.environ.get("JILAF_TEST_KAFKA_BOOTSTRAP", ""))
     parser.add_argument("--short", action="store_true",
@@ -554,18 +767,29 @@ def main():
     parser.add_argument("--rate", type=float, default=100, help="writes/s in the latency runs")
     parser.add_argument("--consumer-events", type=int)
     parser.add_argument("--idle", type=float, help="seconds idle before reading RSS")
+    parser.add_argument("--growth-sizes",
+                        help="comma-separated store sizes (nominations) of the growth part "
+                             "(default 10000,100000,1000000; --short: 300,1200)")
+    parser.add_argument("--growth-programmes-per-year", type=int, default=10,
+                        help="programmes per fiscal year the growth loader nominates into")
+    parser.add_argument("--plot", help="growth plot (PNG; default docs/bench-growth.png, "
+                                       "in the bench's temporary directory with --short)")
     parser.add_argument("--out", help="markdown report (default: docs/benchmarks.md, "
                                       "none with --short)")
     parser.add_argument("--json-out", help="also write the raw figures as JSON here")
     args = parser.parse_args()
-    defaults = (dict(runs=1, duration=1, events=100, consumer_events=1000, idle=0.3)
+    defaults = (dict(runs=1, duration=1, events=100, consumer_events=1000, idle=0.3,
+                     growth_sizes="300,1200")
                 if args.short else
-                dict(runs=5, duration=5, events=2000, consumer_events=20000, idle=2.0))
+                dict(runs=5, duration=5, events=2000, consumer_events=20000, idle=2.0,
+                     growth_sizes="10000,100000,1000000"))
     for key, value in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
     if args.out is None and not args.short:
         args.out = os.path.join(REPO, "docs", "benchmarks.md")
+    if args.plot is None and not args.short:
+        args.plot = os.path.join(REPO, "docs", "bench-growth.png")
     if not args.brokers:
         sys.exit("bench: no Kafka broker: pass --brokers or set JILAF_TEST_KAFKA_BOOTSTRAP "
                  "(scripts/bench starts one)")
@@ -573,6 +797,12 @@ def main():
     bench = Bench(args)
     bench.run()
     print(bench.table())
+    if bench.figures.get("growth_sizes"):
+        print(bench.growth_table())
+        plot = bench.growth_plot(args.plot or os.path.join(bench.dir, "growth.png"))
+        if os.path.getsize(plot) == 0:
+            sys.exit(f"bench: the growth plot {plot} is empty")
+        log(f"wrote {plot}")
     if args.json_out:
         with open(args.json_out, "w") as out:
             json.dump(bench.figures, out, indent=1)
@@ -592,6 +822,12 @@ def main():
         expected = 0
     if missing or len(bench.rows()) < expected:
         sys.exit(f"bench: figures missing ({len(bench.rows())} of {expected}): {missing}")
+    if "growth" in args.only.split(","):
+        sizes = len(args.growth_sizes.split(","))
+        short = [name for name, *_ in GROWTH
+                 if len(bench.figures.get(f"growth_{name}", [])) != sizes]
+        if short:
+            sys.exit(f"bench: growth figures missing at some size: {short}")
     subprocess.run(["rm", "-rf", bench.dir])
 
 

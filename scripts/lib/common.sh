@@ -67,6 +67,8 @@ JILAF_APT_PACKAGES=(
   libpq-dev postgresql-15
   # tests: find_free_port and the SMTP sink used by the notification e2e tests
   python3 python3-aiosmtpd
+  # the growth plot of scripts/bench (docs/bench-growth.png)
+  python3-matplotlib
   # the tz database of the business calendar (--business-time-zone, default Asia/Tokyo)
   tzdata
   # benchmarks (scripts/bench, also run test-sized by scripts/test): the nginx ceiling and wrk.

@@ -258,9 +258,9 @@ nlohmann::json BuildFiscalYearReport(std::int64_t fiscal_year, const std::vector
          {&total, &by_country[row.nationality], &by_region[row.region.value_or("unspecified")],
           &by_track[row.track], &by_gender[row.gender.value_or("unspecified")],
           &by_programme[row.programme_id]}) {
-      ++counts->nominated;
-      if (selected) ++counts->selected;
-      if (completed) ++counts->completed;
+      counts->nominated += row.count;
+      if (selected) counts->selected += row.count;
+      if (completed) counts->completed += row.count;
     }
   }
   auto group = [](const std::map<std::string, Counts>& groups) {

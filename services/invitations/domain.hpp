@@ -121,6 +121,7 @@ struct ReportRow {
   std::string track;
   std::optional<std::string> gender;
   std::string status;
+  std::int64_t count = 1;  // how many nominations share these values
 };
 /// nominated / selected (holding a seat, completed included) / completed, in total and by
 /// country, region, track and gender, with the completion rate (completed / selected).

@@ -300,6 +300,22 @@ TEST(Report, CountsByGroupWithCompletionRate) {
   EXPECT_EQ(report["countries"], 3);
 }
 
+TEST(Report, RowsCountedTogetherCountAsMany) {
+  // FiscalYearRows hands over one row per group with its count, as the index counts them.
+  const std::vector<ReportRow> rows = {
+      {"p1", "VN", "Asia", "developing", "female", "completed", 3},
+      {"p1", "VN", "Asia", "developing", std::nullopt, "submitted", 5},
+      {"p2", "ID", std::nullopt, "industrialized", "male", "selected", 2}};
+  const auto report = BuildFiscalYearReport(2026, rows);
+  EXPECT_EQ(report["nominated"], 10);
+  EXPECT_EQ(report["selected"], 5);
+  EXPECT_EQ(report["completed"], 3);
+  EXPECT_EQ(report["by_country"]["VN"]["nominated"], 8);
+  EXPECT_EQ(report["by_gender"]["unspecified"]["nominated"], 5);
+  EXPECT_EQ(report["by_programme"]["p2"]["selected"], 2);
+  EXPECT_DOUBLE_EQ(report["completion_rate"].get<double>(), 0.6);
+}
+
 // The handlers in-process: a real store, requests built by hand.
 class InvitationsStoreTest : public ::testing::Test {
  protected:
@@ -517,6 +533,52 @@ TEST_F(InvitationsStoreTest, OverdueFollowUpsAreAnnouncedOnce) {
   EXPECT_EQ(items[0]["due_date"], "2026-09-20");
   EXPECT_EQ(items[2]["due_date"], "2027-06-20");
   EXPECT_EQ(items[0]["status"], "overdue");
+}
+
+TEST_F(InvitationsStoreTest, FiscalYearReportCountsInsideItsIndex) {
+  const auto programme = Programme(2026, 5, nlohmann::json::object());
+  const auto other_year = Programme(2025, 5, nlohmann::json::object());
+  auto nominate = [&](const std::string& in, const std::string& family,
+                      const std::string& nationality, const char* gender) {
+    nlohmann::json candidate = {{"family_name", family},      {"given_name", "X"},
+                                {"nationality", nationality}, {"email", family + "@example.org"},
+                                {"union", "Union"},           {"position", "Officer"}};
+    if (gender != nullptr) candidate["gender"] = gender;
+    const nlohmann::json body = {
+        {"candidate", candidate},
+        {"nominating_organisation", {{"name", "Centre"}, {"country", nationality}}}};
+    const auto response = CreateNomination(Make(body.dump(), {{"id", in}}), *context_);
+    EXPECT_EQ(response.status, 201) << response.body;
+    return nlohmann::json::parse(response.body)["id"].get<std::string>();
+  };
+  const auto a = nominate(programme, "A", "VN", "female");
+  nominate(programme, "B", "VN", "female");
+  nominate(programme, "C", "VN", nullptr);
+  nominate(programme, "D", "TH", "male");
+  nominate(other_year, "E", "VN", "female");
+  Move(a, "screened");
+  Move(a, "selected");
+
+  const auto report = store_->Read([&](store::Db& db) {
+    // The plan counts in the index of schema version 7, not by reading every document.
+    auto plan = db.Prepare(
+        "EXPLAIN QUERY PLAN SELECT programme_id, nationality, gender, status, count(*)"
+        " FROM nominations WHERE fiscal_year = ? GROUP BY programme_id, nationality, gender,"
+        " status");
+    plan.Bind(1, std::int64_t{2026});
+    std::string steps;
+    while (plan.Step()) steps += plan.Text(3) + "\n";
+    EXPECT_NE(steps.find("USING INDEX nominations_report"), std::string::npos) << steps;
+    return BuildFiscalYearReport(2026, FiscalYearRows(db, 2026));
+  });
+  EXPECT_EQ(report["nominated"], 4);
+  EXPECT_EQ(report["selected"], 1);
+  EXPECT_EQ(report["by_country"]["VN"]["nominated"], 3);
+  EXPECT_EQ(report["by_gender"]["female"]["nominated"], 2);
+  EXPECT_EQ(report["by_gender"]["female"]["selected"], 1);
+  EXPECT_EQ(report["by_gender"]["unspecified"]["nominated"], 1);
+  EXPECT_EQ(report["by_region"]["Asia"]["nominated"], 4);
+  EXPECT_EQ(report["by_programme"].size(), 1U);
 }
 
 TEST_F(InvitationsStoreTest, FiscalYearIsTheOneStartDateFallsIn) {
