@@ -107,7 +107,13 @@ store::MigrationSet Migrations() {
             " created_at = coalesce(json_extract(doc, '$.created_at'), ''),"
             " updated_at = coalesce(json_extract(doc, '$.created_at'), ''),"
             " doc = json_set(doc, '$.version', coalesce(json_extract(doc, '$.version'), 1),"
-            " '$.updated_at', coalesce(json_extract(doc, '$.created_at'), ''));"}}};
+            " '$.updated_at', coalesce(json_extract(doc, '$.created_at'), ''));"},
+           // Possible duplicates without a birth date: a keyed hash of the passport number, set
+           // on create and correction (rows before this version have none).
+           {7, "nominations keep a blind index of the passport number",
+            "ALTER TABLE nominations ADD COLUMN passport_hash TEXT;"
+            "CREATE INDEX nominations_passport ON nominations(passport_hash);"
+            "CREATE INDEX nominations_nationality ON nominations(nationality);"}}};
 }
 
 }  // namespace jilaf::invitations
