@@ -514,6 +514,27 @@ TEST_F(InvitationsStoreTest, SelectionStopsAtQuotaAndSeats) {
   EXPECT_EQ(Problem([&] { Move(d, "selected"); }).extensions()["limit"], "seats");
 }
 
+TEST_F(InvitationsStoreTest, FollowUpScanSkipsTheParticipantsOfACancelledProgramme) {
+  const auto kept = Programme(2026, 5, nlohmann::json::object());
+  const auto cancelled = Programme(2026, 5, nlohmann::json::object());
+  for (const auto& programme : {kept, cancelled}) {
+    const auto id = NominateId(programme, programme == kept ? "Kept" : "Gone", "VN");
+    for (const char* to : {"screened", "selected", "invited", "visa_applied", "visa_granted",
+                           "travel_booked", "arrived", "completed"}) {
+      ASSERT_EQ(Move(id, to)["status"], to);
+    }
+  }
+  const std::int64_t version =
+      store_->Read([&](store::Db& db) { return Programmes().Get(db, cancelled)["version"]; });
+  const auto moved = TransitionProgramme(Make(R"({"to": "cancelled"})", {{"id", cancelled}},
+                                              auth::Role::kStaff, http::MakeEtag(version)),
+                                         *context_);
+  ASSERT_EQ(moved.status, 200) << moved.body;
+  // Only the kept programme's three follow-ups go overdue.
+  EXPECT_EQ(store_->Write([&](store::Db& tx) { return ScanOverdueFollowUps(tx, "2028-01-01"); }),
+            3);
+}
+
 TEST_F(InvitationsStoreTest, WithdrawalPromotesTheFirstEligibleWaitlistedInTheSameCommit) {
   const auto programme = Programme(2026, 2, {{"VN", 1}});
   const auto a = NominateId(programme, "A", "VN");
