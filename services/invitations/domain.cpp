@@ -312,6 +312,9 @@ nlohmann::json ProgrammeEventData(const nlohmann::json& programme,
                                           "country_quotas", "start_date", "end_date", "version"});
   data["programme_id"] = programme.at("id");
   data["region"] = OrNull(programme, "region");
+  if (const auto it = programme.find("region_quotas"); it != programme.end() && !it->empty()) {
+    data["region_quotas"] = *it;
+  }
   if (previous_status) data["previous_status"] = *previous_status;
   return data;
 }
