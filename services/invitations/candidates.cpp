@@ -97,4 +97,40 @@ nlohmann::json EarlierParticipation(store::Db& tx, const std::string& identity_h
   return earlier;
 }
 
+nlohmann::json PossibleDuplicates(store::Db& tx, const nlohmann::json& candidate,
+                                  const std::optional<std::string>& passport_hash,
+                                  const std::string& self) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& other :
+       NominationsSharingAnIdentifier(tx, NormaliseEmail(candidate.value("email", "")),
+                                      passport_hash, candidate.value("nationality", ""), self)) {
+    auto matched = SharedIdentitySignals(candidate, other.doc.at("candidate"));
+    if (passport_hash && other.passport_hash == passport_hash) matched.emplace_back("passport");
+    if (matched.empty()) continue;
+    out.push_back({{"nomination_id", other.doc.at("id")},
+                   {"programme_id", other.doc.at("programme_id")},
+                   {"fiscal_year", other.doc.value("fiscal_year", nlohmann::json())},
+                   {"status", other.doc.at("status")},
+                   {"matched_on", matched}});
+  }
+  return out;
+}
+
+nlohmann::json DuplicateWarnings(const nlohmann::json& possible_duplicates) {
+  nlohmann::json warnings = nlohmann::json::array();
+  if (!possible_duplicates.is_array() || possible_duplicates.empty()) return warnings;
+  std::string list;
+  nlohmann::json ids = nlohmann::json::array();
+  for (const auto& found : possible_duplicates) {
+    const std::string id = found.at("nomination_id");
+    list += (list.empty() ? "" : ", ") + id;
+    ids.push_back(id);
+  }
+  warnings.push_back({{"code", "possible-duplicate"},
+                      {"detail", "this candidate may be the person already nominated as " + list +
+                                     ": compare them (possible_duplicates) before screening"},
+                      {"nomination_ids", ids}});
+  return warnings;
+}
+
 }  // namespace jilaf::invitations

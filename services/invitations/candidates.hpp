@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "common/http/message.hpp"
@@ -26,5 +27,15 @@ nlohmann::json ParseBodyWithoutEcho(const http::Request& request);
 /// duplicate-nomination when one other than `self` is in `fiscal_year` itself.
 nlohmann::json EarlierParticipation(store::Db& tx, const std::string& identity_hash,
                                     std::int64_t fiscal_year, const std::string& self = {});
+
+/// The other nominations that may be the same person — same e-mail (ignoring case), same
+/// passport blind index, or same normalised name, nationality and union — each as
+/// `{nomination_id, programme_id, fiscal_year, status, matched_on: [...]}`; a warning, never a
+/// refusal.
+nlohmann::json PossibleDuplicates(store::Db& tx, const nlohmann::json& candidate,
+                                  const std::optional<std::string>& passport_hash,
+                                  const std::string& self);
+/// The warnings a 201 carries for `possible_duplicates` (none when it is empty).
+nlohmann::json DuplicateWarnings(const nlohmann::json& possible_duplicates);
 
 }  // namespace jilaf::invitations

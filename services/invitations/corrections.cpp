@@ -46,6 +46,7 @@ struct Correction {
   PersonalData personal;
   bool personal_changed = false;
   std::optional<std::string> identity_hash;
+  std::optional<std::string> passport_hash;
   nlohmann::json changed = nlohmann::json::array();
 
   void Rule(store::Db& tx, nlohmann::json& doc) {
@@ -86,6 +87,13 @@ struct Correction {
   // The blind index follows the corrected identity; the same person twice in one year is 409.
   void CheckDuplicates(store::Db& tx, nlohmann::json& doc) {
     doc.erase("previous_participation");
+    doc.erase("possible_duplicates");
+    if (personal.passport_number) {
+      passport_hash = cipher.BlindIndex("passport|" + NormalisePassport(*personal.passport_number));
+    }
+    auto possible =
+        PossibleDuplicates(tx, doc["candidate"], passport_hash, doc.at("id").get<std::string>());
+    if (!possible.empty()) doc["possible_duplicates"] = std::move(possible);
     if (!personal.date_of_birth) return;
     const auto& c = doc["candidate"];
     identity_hash = cipher.BlindIndex(
@@ -100,6 +108,7 @@ struct Correction {
   void Announce(aggregate::Change& change, const nlohmann::json& doc) {
     const std::string id = doc.at("id");
     SetIdentityHash(change.tx, id, identity_hash);
+    SetPassportHash(change.tx, id, passport_hash);
     if (personal_changed) {
       SecureDelete(change.tx);  // the old ciphertext does not stay in free pages
       StorePersonal(change.tx, cipher, id, personal);

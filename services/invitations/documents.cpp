@@ -2,8 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
 #include "common/util/calendar.hpp"
+#include "common/util/clock.hpp"
 #include "common/util/text.hpp"
 #include "services/invitations/domain.hpp"
 #include "services/invitations/queries.hpp"
@@ -154,6 +156,46 @@ http::Response GetDocument(const http::Request& request, Context& context) {
     response.body = RenderLetter(kind, lang, programme, rendered, util::BusinessToday());
     response.SetHeader("Content-Type", "text/html; charset=utf-8");
     response.SetHeader("Content-Language", lang);
+    return response;
+  });
+}
+
+http::Response IssueGuarantorLetter(const http::Request& request, Context& context) {
+  const auto body = http::ParseJsonBody(request);  // the reader keeps a pointer into it
+  http::ObjectReader in(body);
+  const std::string reason = in.RequiredString("reason", 10, 500);
+  const std::string lang = in.OptionalEnum("lang", {"en", "ja"}).value_or("en");
+  in.Finish();
+  const std::string id = request.Param("id");
+  return context.store.Write([&](store::Db& tx) {
+    auto nomination = Nominations().Get(tx, id);
+    RequireBeforeTravel(nomination);
+    const auto programme = Programmes().Get(tx, nomination.at("programme_id").get<std::string>());
+    // The full number is the point of this letter: rendered as an admin would see it.
+    const auto rendered = RenderForView(tx, context.cipher, nomination, View::kAdmin);
+    if (!rendered["candidate"].contains("passport_number")) {
+      throw http::ApiError::Conflict("nomination " + id +
+                                     " has no passport number on record; add it by correction "
+                                     "first")
+          .With("field", "candidate.passport_number");
+    }
+    // Who printed the number, when and why stays with the record; the audit log (this is a
+    // write route) holds the request itself, in the same transaction.
+    nomination["passport_disclosures"] =
+        nomination.value("passport_disclosures", nlohmann::json::array());
+    nomination["passport_disclosures"].push_back({{"at", util::NowRfc3339()},
+                                                  {"by", request.principal.subject},
+                                                  {"document", "guarantor-letter"},
+                                                  {"lang", lang},
+                                                  {"reason", reason}});
+    Nominations().Update(tx, nomination);
+    http::Response response;
+    response.status = 200;
+    response.body =
+        RenderLetter("guarantor-letter", lang, programme, rendered, util::BusinessToday());
+    response.SetHeader("Content-Type", "text/html; charset=utf-8");
+    response.SetHeader("Content-Language", lang);
+    response.SetHeader("Cache-Control", "no-store");
     return response;
   });
 }

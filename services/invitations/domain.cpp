@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdio>
 #include <utility>
 
 #include "common/aggregate/sequences.hpp"
 #include "common/http/problem.hpp"
 #include "common/util/fold.hpp"
+#include "common/util/m49.hpp"
 
 namespace jilaf::invitations {
 namespace {
@@ -43,8 +45,29 @@ const domain::StateMachine& NominationMachine() {
                      {"visa_applied", {"visa_granted", "visa_denied", "withdrawn"}},
                      {"visa_granted", {"travel_booked", "withdrawn"}},
                      {"travel_booked", {"arrived", "no_show", "withdrawn"}},
-                     {"arrived", {"completed"}}});
+                     {"arrived", {"completed"}},
+                     // Set only by cancelling the programme (CarriedStatus), never by a move.
+                     {"programme_cancelled", {}}});
   return machine;
+}
+
+std::optional<std::string> CarriedStatus(std::string_view programme_to,
+                                         std::string_view nomination_status) {
+  if (programme_to == "completed" && nomination_status == "arrived") return "completed";
+  if (programme_to == "cancelled" && IsOpenNomination(nomination_status)) {
+    return "programme_cancelled";
+  }
+  return std::nullopt;
+}
+
+bool IsOpenNomination(std::string_view status) {
+  static constexpr std::string_view kClosed[] = {"rejected", "visa_denied", "withdrawn",
+                                                 "no_show",  "completed",   "programme_cancelled"};
+  return std::find(std::begin(kClosed), std::end(kClosed), status) == std::end(kClosed);
+}
+
+bool BlocksProgrammeCompletion(std::string_view status) {
+  return HoldsSeat(status) && status != "arrived" && status != "completed";
 }
 
 std::string ReversalTarget(const nlohmann::json& nomination) {
@@ -85,7 +108,20 @@ SeatLimits SeatLimits::FromProgramme(const nlohmann::json& programme) {
       if (quota.is_number_integer()) limits.country_quotas[country] = quota.get<std::int64_t>();
     }
   }
+  if (const auto it = programme.find("region_quotas"); it != programme.end() && it->is_object()) {
+    for (const auto& [region, quota] : it->items()) {
+      if (quota.is_number_integer()) limits.region_quotas[region] = quota.get<std::int64_t>();
+    }
+  }
   return limits;
+}
+
+std::int64_t Occupancy::InRegion(std::string_view region) const {
+  std::int64_t sum = 0;
+  for (const auto& [country, taken] : by_country) {
+    if (util::M49RegionOf(country) == region) sum += taken;
+  }
+  return sum;
 }
 
 CapacityLimit FindCapacityLimit(const SeatLimits& limits, const Occupancy& taken,
@@ -96,6 +132,12 @@ CapacityLimit FindCapacityLimit(const SeatLimits& limits, const Occupancy& taken
     const auto used = taken.by_country.find(nationality);
     if ((used == taken.by_country.end() ? 0 : used->second) >= quota->second) {
       return CapacityLimit::kCountryQuota;
+    }
+  }
+  if (const auto region = util::M49RegionOf(nationality)) {
+    const auto quota = limits.region_quotas.find(std::string(*region));
+    if (quota != limits.region_quotas.end() && taken.InRegion(*region) >= quota->second) {
+      return CapacityLimit::kRegionQuota;
     }
   }
   return CapacityLimit::kNone;
@@ -119,6 +161,18 @@ void CheckCapacity(const SeatLimits& limits, const Occupancy& taken,
           409, "capacity-exceeded", "Capacity exceeded",
           "the quota of " + std::to_string(quota) + " seats for " + nationality + " is used up")
           .With("limit", "country_quota")
+          .With("country", nationality)
+          .With("quota", quota);
+    }
+    case CapacityLimit::kRegionQuota: {
+      const std::string region(*util::M49RegionOf(nationality));
+      const auto quota = limits.region_quotas.at(region);
+      throw http::ApiError(409, "capacity-exceeded", "Capacity exceeded",
+                           "the quota of " + std::to_string(quota) + " seats for the region " +
+                               region + " (UN M49), which " + nationality +
+                               " belongs to, is used up")
+          .With("limit", "region_quota")
+          .With("region", region)
           .With("country", nationality)
           .With("quota", quota);
     }
@@ -151,6 +205,48 @@ std::string IdentityText(std::string_view family_name, std::string_view given_na
                          std::string_view date_of_birth, std::string_view nationality) {
   return NormaliseName(family_name, given_name) + "|" + std::string(date_of_birth) + "|" +
          std::string(nationality);
+}
+
+std::string NormaliseEmail(std::string_view email) {
+  while (!email.empty() && std::isspace(static_cast<unsigned char>(email.front()))) {
+    email.remove_prefix(1);
+  }
+  while (!email.empty() && std::isspace(static_cast<unsigned char>(email.back()))) {
+    email.remove_suffix(1);
+  }
+  std::string out(email);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string NormalisePassport(std::string_view passport) {
+  std::string out;
+  for (const unsigned char c : passport) {
+    if (std::isalnum(c)) out += static_cast<char>(std::toupper(c));
+  }
+  return out;
+}
+
+std::string NameNationalityUnionKey(const nlohmann::json& candidate) {
+  std::vector<std::string> union_tokens;
+  util::AppendFoldedTokens(candidate.value("union", ""), union_tokens);
+  std::string union_name;
+  for (const auto& token : union_tokens) union_name += (union_name.empty() ? "" : " ") + token;
+  return NormaliseName(candidate.value("family_name", ""), candidate.value("given_name", "")) +
+         "|" + candidate.value("nationality", "") + "|" + union_name;
+}
+
+std::vector<std::string> SharedIdentitySignals(const nlohmann::json& a, const nlohmann::json& b) {
+  std::vector<std::string> shared;
+  const auto email_a = NormaliseEmail(a.value("email", ""));
+  if (!email_a.empty() && email_a == NormaliseEmail(b.value("email", ""))) {
+    shared.emplace_back("email");
+  }
+  if (NameNationalityUnionKey(a) == NameNationalityUnionKey(b)) {
+    shared.emplace_back("name_nationality_union");
+  }
+  return shared;
 }
 
 View ViewFor(const auth::Principal& principal) {
@@ -216,6 +312,9 @@ nlohmann::json ProgrammeEventData(const nlohmann::json& programme,
                                           "country_quotas", "start_date", "end_date", "version"});
   data["programme_id"] = programme.at("id");
   data["region"] = OrNull(programme, "region");
+  if (const auto it = programme.find("region_quotas"); it != programme.end() && !it->empty()) {
+    data["region_quotas"] = *it;
+  }
   if (previous_status) data["previous_status"] = *previous_status;
   return data;
 }

@@ -21,8 +21,21 @@ namespace jilaf::invitations {
 const domain::StateMachine& ProgrammeMachine();
 /// submitted → screened → selected | waitlisted | rejected; selected → invited → visa_applied →
 /// visa_granted | visa_denied; visa_granted → travel_booked → arrived → completed; withdrawn
-/// from every state before arrival, no_show from travel_booked.
+/// from every state before arrival, no_show from travel_booked; programme_cancelled (terminal) is
+/// reached only through the programme's cancellation.
 const domain::StateMachine& NominationMachine();
+
+/// False for the closed outcomes: rejected, visa_denied, withdrawn, no_show, completed,
+/// programme_cancelled.
+[[nodiscard]] bool IsOpenNomination(std::string_view status);
+/// What a programme moving to `programme_to` does to one of its nominations in the same
+/// transaction: completing it completes the `arrived`, cancelling it closes every open one into
+/// `programme_cancelled` (freeing its seat); nullopt leaves the nomination as it is.
+[[nodiscard]] std::optional<std::string> CarriedStatus(std::string_view programme_to,
+                                                       std::string_view nomination_status);
+/// True for a seated participant who has not arrived (selected up to travel_booked): the
+/// programme cannot complete until staff record them as no_show or withdrawn.
+[[nodiscard]] bool BlocksProgrammeCompletion(std::string_view status);
 
 /// True for the states that occupy one of the programme's seats (selected up to completed).
 [[nodiscard]] bool HoldsSeat(std::string_view status);
@@ -34,6 +47,8 @@ const domain::StateMachine& NominationMachine();
 struct SeatLimits {
   std::int64_t seats = 0;
   std::map<std::string, std::int64_t> country_quotas;
+  /// UN M49 region (util::M49Regions) → seats, counted over the nationalities of the region.
+  std::map<std::string, std::int64_t> region_quotas;
 
   static SeatLimits FromProgramme(const nlohmann::json& programme);
 };
@@ -42,16 +57,19 @@ struct SeatLimits {
 struct Occupancy {
   std::int64_t total = 0;
   std::map<std::string, std::int64_t> by_country;
+
+  /// Seats held by nationals of the countries M49 places in `region`.
+  [[nodiscard]] std::int64_t InRegion(std::string_view region) const;
 };
 
 /// Which limit a selection would break.
-enum class CapacityLimit { kNone, kSeats, kCountryQuota };
+enum class CapacityLimit { kNone, kSeats, kCountryQuota, kRegionQuota };
 
 /// The limit that one more selected candidate of `nationality` would exceed, or kNone.
 [[nodiscard]] CapacityLimit FindCapacityLimit(const SeatLimits& limits, const Occupancy& taken,
                                               const std::string& nationality);
-/// Throws ApiError 409 `capacity-exceeded` naming the limit (`limit`: `seats` or
-/// `country_quota`) when FindCapacityLimit finds one.
+/// Throws ApiError 409 `capacity-exceeded` naming the limit (`limit`: `seats`, `country_quota`
+/// with `country`, or `region_quota` with `region`) when FindCapacityLimit finds one.
 void CheckCapacity(const SeatLimits& limits, const Occupancy& taken,
                    const std::string& nationality);
 
@@ -75,6 +93,18 @@ struct WaitlistEntry {
 [[nodiscard]] std::string IdentityText(std::string_view family_name, std::string_view given_name,
                                        std::string_view date_of_birth,
                                        std::string_view nationality);
+
+/// An e-mail address as identities compare it: lower-cased (ASCII), surrounding spaces dropped.
+[[nodiscard]] std::string NormaliseEmail(std::string_view email);
+/// A passport number as its blind index is taken: upper-cased, only letters and digits kept.
+[[nodiscard]] std::string NormalisePassport(std::string_view passport);
+/// NormaliseName + nationality + the union's name folded like names (in order): one of the
+/// signals of a possible duplicate when no birth date is known.
+[[nodiscard]] std::string NameNationalityUnionKey(const nlohmann::json& candidate);
+/// Which of the signals `email` and `name_nationality_union` two candidates share (the
+/// passport is compared by its blind index, outside the document).
+[[nodiscard]] std::vector<std::string> SharedIdentitySignals(const nlohmann::json& a,
+                                                             const nlohmann::json& b);
 
 /// The state an admin may return a nomination to when staff moved it by mistake: rejected →
 /// screened, no_show → travel_booked, withdrawn → the state it was withdrawn from (read from its

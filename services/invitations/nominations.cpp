@@ -25,6 +25,7 @@ struct Nomination {
   PersonalData personal;
   nlohmann::json programme;
   std::optional<std::string> identity_hash;
+  std::optional<std::string> passport_hash;
 
   void Rule(store::Db& tx, const nlohmann::json& parent, nlohmann::json& doc) {
     programme = parent;
@@ -41,6 +42,13 @@ struct Nomination {
     doc["status"] = "submitted";
     doc["person_id"] = doc["id"];  // a new person, unless Flag finds them nominated before
     if (personal.date_of_birth) Flag(tx, doc, fiscal_year);
+    if (personal.passport_number) {
+      passport_hash = cipher.BlindIndex("passport|" + NormalisePassport(*personal.passport_number));
+    }
+    // Without a birth date nothing is refused; a likely match is reported for staff to judge.
+    auto possible =
+        PossibleDuplicates(tx, doc["candidate"], passport_hash, doc["id"].get<std::string>());
+    if (!possible.empty()) doc["possible_duplicates"] = std::move(possible);
   }
 
   void Flag(store::Db& tx, nlohmann::json& doc, std::int64_t fiscal_year) {
@@ -56,13 +64,15 @@ struct Nomination {
   void Announce(aggregate::Change& change, const nlohmann::json& doc) {
     const std::string id = doc.at("id");
     SetIdentityHash(change.tx, id, identity_hash);
+    SetPassportHash(change.tx, id, passport_hash);
     StorePersonal(change.tx, cipher, id, personal);
     change.Emit(NominationFacts(programme, doc, std::nullopt));
     // This body is also kept for Idempotency-Key replays, so it carries no personal data in
     // clear whatever the caller's role: the passport masked, the birth date left out.
-    change.Respond(aggregate::CreatedResponse(
-        Nominations(),
-        RenderNomination(doc, {personal.passport_number, std::nullopt}, View::kStaff)));
+    auto body = RenderNomination(doc, {personal.passport_number, std::nullopt}, View::kStaff);
+    const auto warnings = DuplicateWarnings(doc.value("possible_duplicates", nlohmann::json()));
+    if (!warnings.empty()) body["warnings"] = warnings;
+    change.Respond(aggregate::CreatedResponse(Nominations(), body));
   }
 };
 
@@ -259,6 +269,48 @@ void FinishMove(aggregate::Change& change, const nlohmann::json& nomination, Nom
 }
 
 }  // namespace
+
+void CheckProgrammeCanComplete(store::Db& tx, const nlohmann::json& programme) {
+  const std::string programme_id = programme.at("id");
+  nlohmann::json pending = nlohmann::json::array();
+  std::string names;
+  for (const auto& nomination : Nominations().Where(tx, {{"programme_id", programme_id}})) {
+    const std::string id = nomination.at("id");
+    const std::string status = nomination.at("status");
+    if (!BlocksProgrammeCompletion(status)) continue;
+    pending.push_back(nlohmann::json{{"nomination_id", id}, {"status", status}});
+    names += (names.empty() ? "" : ", ") + id + " (" + status + ")";
+  }
+  if (pending.empty()) return;
+  throw http::ApiError(409, "participants-pending", "Participants still pending",
+                       "the programme cannot complete while seated participants have not "
+                       "arrived; record them as no_show or withdrawn first: " +
+                           names)
+      .With("nominations", pending);
+}
+
+std::vector<std::string> CarryNominations(aggregate::Change& change,
+                                          const nlohmann::json& programme, const std::string& by) {
+  const std::string programme_id = programme.at("id");
+  const std::string to = programme.at("status");
+  const std::string reason = "programme " + to;
+  std::vector<std::string> carried;
+  for (auto nomination : Nominations().Where(change.tx, {{"programme_id", programme_id}})) {
+    const std::string from = nomination.at("status");
+    const auto next = CarriedStatus(to, from);
+    if (!next) continue;
+    nomination["status"] = *next;
+    nomination["status_reason"] = reason;
+    nomination.erase("waitlist_rank");
+    aggregate::RecordTransition(nomination, "status_history", from, *next, by, reason);
+    Nominations().Update(change.tx, nomination);
+    change.Emit(NominationFacts(programme, nomination, from,
+                                {{"reason", reason}, {"carried_by_programme", true}}));
+    if (*next == "completed") CreateFollowUps(change.tx, programme, nomination);
+    carried.push_back(nomination.at("id"));
+  }
+  return carried;
+}
 
 namespace {
 

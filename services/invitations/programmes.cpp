@@ -2,12 +2,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include "common/aggregate/sequences.hpp"
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
 #include "common/http/resource.hpp"
 #include "common/util/calendar.hpp"
 #include "common/util/iso3166.hpp"
+#include "common/util/m49.hpp"
 #include "services/invitations/domain.hpp"
 #include "services/invitations/queries.hpp"
 #include "services/invitations/tables.hpp"
@@ -35,6 +38,31 @@ nlohmann::json ReadQuotas(http::ObjectReader& in, std::int64_t seats) {
           quotas[country] = quota;
         }
       }
+    }
+  }
+  return quotas;
+}
+
+// UN M49 region (util::M49Regions) → seats, each quota from 1 to the programme's seats.
+nlohmann::json ReadRegionQuotas(http::ObjectReader& in, std::int64_t seats) {
+  nlohmann::json quotas = nlohmann::json::object();
+  const auto* raw = in.Raw("region_quotas");
+  if (raw == nullptr) return quotas;
+  if (!raw->is_object()) {
+    in.AddError("region_quotas", "expected an object mapping UN M49 regions to seats");
+    return quotas;
+  }
+  const auto& regions = util::M49Regions();
+  for (const auto& [region, quota] : raw->items()) {
+    if (std::find(regions.begin(), regions.end(), region) == regions.end()) {
+      std::string names;
+      for (const auto name : regions) names += (names.empty() ? "" : ", ") + std::string(name);
+      in.AddError("region_quotas", "'" + region + "' is not a UN M49 region; regions: " + names);
+    } else if (!quota.is_number_integer() || quota.get<std::int64_t>() < 1 ||
+               quota.get<std::int64_t>() > seats) {
+      in.AddError("region_quotas", "quota for " + region + " must be an integer from 1 to seats");
+    } else {
+      quotas[region] = quota;
     }
   }
   return quotas;
@@ -82,6 +110,7 @@ nlohmann::json ReadProgramme(const nlohmann::json& body) {
   const auto seats = in.RequiredInt("seats", 1, 1000);
   doc["seats"] = seats;
   doc["country_quotas"] = ReadQuotas(in, seats);
+  doc["region_quotas"] = ReadRegionQuotas(in, seats);
   doc["host_organisations"] = in.StringArray("host_organisations", false, 50, 200);
   const auto status = in.OptionalEnum("status", {"draft", "open"});
   doc["status"] = status.value_or("draft");
@@ -126,13 +155,15 @@ namespace {
 // Seats and quotas: a new quota is read against the seats, kept quotas must fit new seats.
 void PatchSeats(http::ObjectReader& in, nlohmann::json& doc) {
   if (auto seats = in.OptionalInt("seats", 1, 1000)) doc["seats"] = *seats;
-  if (in.Raw("country_quotas") != nullptr) {
-    doc["country_quotas"] = ReadQuotas(in, doc["seats"].get<std::int64_t>());
-    return;
-  }
-  for (const auto& [country, quota] : doc["country_quotas"].items()) {
-    if (quota.get<std::int64_t>() > doc["seats"].get<std::int64_t>()) {
-      in.AddError("seats", "must not be below the quota of " + country);
+  const std::int64_t seats = doc["seats"];
+  if (in.Raw("region_quotas") != nullptr) doc["region_quotas"] = ReadRegionQuotas(in, seats);
+  if (in.Raw("country_quotas") != nullptr) doc["country_quotas"] = ReadQuotas(in, seats);
+  for (const char* field : {"country_quotas", "region_quotas"}) {
+    const auto quotas = doc.value(field, nlohmann::json::object());
+    for (const auto& [key, quota] : quotas.items()) {
+      if (quota.get<std::int64_t>() > seats) {
+        in.AddError("seats", "must not be below the quota of " + key);
+      }
     }
   }
 }
@@ -191,6 +222,15 @@ void CheckSeatsStillCover(store::Db& tx, const nlohmann::json& programme) {
           .With("country", country);
     }
   }
+  for (const auto& [region, quota] : limits.region_quotas) {
+    if (taken.InRegion(region) > quota) {
+      throw http::ApiError(409, "capacity-exceeded", "Capacity exceeded",
+                           std::to_string(taken.InRegion(region)) + " candidates from the region " +
+                               region + " already hold seats")
+          .With("limit", "region_quota")
+          .With("region", region);
+    }
+  }
 }
 
 }  // namespace
@@ -223,14 +263,17 @@ http::Response TransitionProgramme(const http::Request& request, Context& contex
   std::string from;
   return aggregate::Modify(
       context.store, request, ProgrammeKind(), request.Param("id"),
-      [&](aggregate::Change&, nlohmann::json& doc) {
+      [&](aggregate::Change& change, nlohmann::json& doc) {
         from = doc.at("status");
         ProgrammeMachine().Check(from, input.to);
+        if (input.to == "completed") CheckProgrammeCanComplete(change.tx, doc);
         doc["status"] = input.to;
         if (input.reason) doc["status_reason"] = *input.reason;
       },
       [&](aggregate::Change& change, const nlohmann::json& doc) {
         change.Emit(ProgrammeFacts(doc, input.to, from));
+        // The programme's people move with it, in the same transaction, after its own event.
+        (void)CarryNominations(change, doc, request.principal.subject);
       });
 }
 

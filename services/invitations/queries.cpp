@@ -62,6 +62,28 @@ std::optional<std::string> PersonOfIdentity(store::Db& db, const std::string& id
   return stmt.Text(0);
 }
 
+void SetPassportHash(store::Db& tx, const std::string& nomination_id,
+                     const std::optional<std::string>& passport_hash) {
+  auto stmt = tx.Prepare("UPDATE nominations SET passport_hash = ? WHERE id = ?");
+  stmt.Bind(1, passport_hash).Bind(2, nomination_id);
+  stmt.Run();
+}
+
+std::vector<DuplicateCandidate> NominationsSharingAnIdentifier(
+    store::Db& db, const std::string& email_lower, const std::optional<std::string>& passport_hash,
+    const std::string& nationality, const std::string& self) {
+  std::vector<DuplicateCandidate> found;
+  auto stmt = db.Prepare(
+      "SELECT doc, passport_hash FROM nominations WHERE id <> ? AND"
+      " (lower(json_extract(doc, '$.candidate.email')) = ? OR passport_hash = ?"
+      " OR nationality = ?) ORDER BY seq");
+  stmt.Bind(1, self).Bind(2, email_lower).Bind(3, passport_hash).Bind(4, nationality);
+  while (stmt.Step()) {
+    found.push_back({nlohmann::json::parse(stmt.Text(0)), stmt.OptText(1)});
+  }
+  return found;
+}
+
 void SetIdentityHash(store::Db& tx, const std::string& nomination_id,
                      const std::optional<std::string>& identity_hash) {
   auto stmt = tx.Prepare("UPDATE nominations SET identity_hash = ? WHERE id = ?");
@@ -114,8 +136,10 @@ void CheckpointAndTruncateWal(const std::string& db_path) {
 std::vector<std::string> FollowUpsOverdueOn(store::Db& db, const std::string& today) {
   std::vector<std::string> ids;
   auto stmt = db.Prepare(
-      "SELECT id FROM followups WHERE status = 'due' AND overdue_notified = 0 AND due_date < ?"
-      " ORDER BY due_date");
+      "SELECT f.id FROM followups f JOIN nominations n ON n.id = f.nomination_id"
+      " JOIN programmes p ON p.id = n.programme_id"
+      " WHERE f.status = 'due' AND f.overdue_notified = 0 AND f.due_date < ?"
+      " AND p.status <> 'cancelled' ORDER BY f.due_date");
   stmt.Bind(1, today);
   while (stmt.Step()) ids.push_back(stmt.Text(0));
   return ids;
@@ -123,7 +147,7 @@ std::vector<std::string> FollowUpsOverdueOn(store::Db& db, const std::string& to
 
 std::vector<ReportRow> FiscalYearRows(store::Db& db, std::int64_t fiscal_year) {
   std::vector<ReportRow> rows;
-  // Counted inside the index nominations_report (schema version 7): no nomination's document
+  // Counted inside the index nominations_report (schema version 8): no nomination's document
   // is read, and each programme's once, so the report stays fast as the years fill up.
   auto stmt = db.Prepare(
       "SELECT g.programme_id, g.nationality, json_extract(p.doc, '$.region'), p.track,"

@@ -30,6 +30,19 @@ nlohmann::json NominationsOfIdentity(store::Db& db, const std::string& identity_
 /// The person id of the first nomination with this blind index, if any (the same person under
 /// another nomination: a later year, or an earlier one entered late).
 std::optional<std::string> PersonOfIdentity(store::Db& db, const std::string& identity_hash);
+/// Records the blind index of a nomination's passport number (never kept in its document).
+void SetPassportHash(store::Db& tx, const std::string& nomination_id,
+                     const std::optional<std::string>& passport_hash);
+/// Another nomination that may be the same person, with its passport's blind index.
+struct DuplicateCandidate {
+  nlohmann::json doc;
+  std::optional<std::string> passport_hash;
+};
+/// The nominations other than `self` with the same e-mail (lower-cased), the same passport
+/// blind index or the same nationality: what PossibleDuplicates compares in full.
+std::vector<DuplicateCandidate> NominationsSharingAnIdentifier(
+    store::Db& db, const std::string& email_lower, const std::optional<std::string>& passport_hash,
+    const std::string& nationality, const std::string& self);
 /// Records the blind index of a new nomination's identity (never kept in its document).
 void SetIdentityHash(store::Db& tx, const std::string& nomination_id,
                      const std::optional<std::string>& identity_hash);

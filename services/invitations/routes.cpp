@@ -46,6 +46,9 @@ http::Router Routes(Context& context) {
              kQuickRead);
   router.Add(Method::kGet, "/v1/nominations/{id}/documents/{kind}", Access::kWrite,
              bind(GetDocument));
+  // The one way staff get the full passport number: an explicit, audited write with a reason.
+  router.Add(Method::kPost, "/v1/nominations/{id}/guarantor-letters", Access::kWrite,
+             bind(IssueGuarantorLetter));
   router
       .Add(Method::kGet, "/v1/nominations/{id}/followups", Access::kRead, bind(ListFollowUps),
            kQuickRead)

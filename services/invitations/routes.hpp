@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/aggregate/sequences.hpp"
 #include "common/http/message.hpp"
@@ -40,6 +41,14 @@ http::Response TransitionProgramme(const http::Request& request, Context& contex
 /// same person in the same fiscal year (409), flags one from an earlier year; encrypts the
 /// passport number and birth date; emits jilaf.invitations.nomination.submitted.
 http::Response CreateNomination(const http::Request& request, Context& context);
+/// 409 `participants-pending` naming each seated participant of `programme` who has not arrived
+/// (BlocksProgrammeCompletion): checked before a programme completes.
+void CheckProgrammeCanComplete(store::Db& tx, const nlohmann::json& programme);
+/// Moves the programme's nominations along with it (CarriedStatus) in the caller's transaction,
+/// each with its event (`carried_by_programme`) and, when completed, its follow-ups. Returns the
+/// ids moved.
+std::vector<std::string> CarryNominations(aggregate::Change& change,
+                                          const nlohmann::json& programme, const std::string& by);
 /// GET /v1/nominations/{id}, with its ETag, as the caller's role may see it.
 http::Response GetNomination(const http::Request& request, Context& context);
 /// GET /v1/programmes/{id}/nominations: `q` (aggregate/search.hpp) and filters status,
@@ -91,6 +100,12 @@ http::Response GetLogistics(const http::Request& request, Context& context);
 /// (A4, `@page` rules) generated from the record. Staff and admin only; the passport number is
 /// masked except for admin, as in every response.
 http::Response GetDocument(const http::Request& request, Context& context);
+
+/// POST /v1/nominations/{id}/guarantor-letters {"reason" (10 to 500 bytes), "lang"?}: staff
+/// or admin; the guarantor letter with the full passport number (409 when none is on record),
+/// each issue appended to the nomination's `passport_disclosures` (at, by, reason) and, being a
+/// write, recorded in the audit log in the same transaction. `Cache-Control: no-store`.
+http::Response IssueGuarantorLetter(const http::Request& request, Context& context);
 
 // followups.cpp
 

@@ -92,8 +92,10 @@ void Admit(store::Db& tx, nlohmann::json& doc, nlohmann::json& participant) {
   RequireStatus(doc, {"planned", "in_progress"},
                 "participants can be enrolled only while the programme is planned or "
                 "in_progress; it is ");
+  // One person, one e-mail address: the domain part and, in practice, the local part ignore case.
+  const std::string email = Lower(participant["email"].get<std::string>());
   for (const auto& other : doc["participants"]) {
-    if (other["email"] == participant["email"]) {
+    if (Lower(other["email"].get<std::string>()) == email) {
       throw http::ApiError::Conflict("a participant with this email is already enrolled")
           .With("participant_id", other["id"]);
     }

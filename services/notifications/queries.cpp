@@ -229,7 +229,9 @@ std::vector<Mailee> SubscribedMailees(store::Db& tx) {
 }
 
 bool IsSubscribed(store::Db& tx, const std::string& email) {
-  auto existing = tx.Prepare("SELECT 1 FROM subscribers WHERE email = ? AND status = 'subscribed'");
+  // One person, one address, whatever its case: the address is compared lower-cased.
+  auto existing = tx.Prepare(
+      "SELECT 1 FROM subscribers WHERE lower(email) = lower(?) AND status = 'subscribed'");
   existing.Bind(1, email);
   return existing.Step();
 }

@@ -104,6 +104,9 @@ int ScanOverdueReports(store::Store& store, const std::string& today) {
   const auto& t = Tables();
   return store.Write([&](store::Db& tx) {
     auto docs = queries::ReportsPastDue(tx, today);
+    std::erase_if(docs, [&](const nlohmann::json& doc) {
+      return !rules::OwesReportNotices(ProjectOf(tx, doc).at("status").get<std::string>());
+    });
     const auto overdue = rules::NewlyOverdue(ReportsDue(docs), today);
     for (const auto& due : overdue) {
       auto& doc = *std::find_if(docs.begin(), docs.end(),

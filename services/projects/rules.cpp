@@ -141,6 +141,11 @@ void CheckReportHold(const std::vector<ReportDue>& reports, const std::string& t
       .With("report_status", blocking->status);
 }
 
+bool OwesReportNotices(const std::string& project_status) {
+  return project_status != "completed" && project_status != "closed" &&
+         project_status != "rejected";
+}
+
 std::vector<ReportDue> NewlyOverdue(const std::vector<ReportDue>& reports,
                                     const std::string& today) {
   std::vector<ReportDue> out;

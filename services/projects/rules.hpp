@@ -73,6 +73,9 @@ struct ReportDue {
 /// earliest such report (`report_id`, `report_due_date`, `report_status`).
 void CheckReportHold(const std::vector<ReportDue>& reports, const std::string& tranche_date);
 
+/// False once a project is completed, closed or rejected: the overdue scan no longer announces
+/// its reports (the foundation chases reports only while the work runs).
+[[nodiscard]] bool OwesReportNotices(const std::string& project_status);
 /// The reports that missed their due date as of `today` (still due, or returned and not yet
 /// resubmitted) and were not yet announced for that due date: each date is announced once.
 [[nodiscard]] std::vector<ReportDue> NewlyOverdue(const std::vector<ReportDue>& reports,

@@ -45,10 +45,11 @@ class InvitationsE2e : public E2eTest {
 
   nlohmann::json NominateFull(const RunningService& service, const std::string& programme,
                               const std::string& family, const std::string& nationality,
-                              const std::string& passport = {}) {
+                              const std::string& passport = {},
+                              const std::string& email = "lan@example.org") {
     nlohmann::json candidate = {{"family_name", family},        {"given_name", "Lan"},
                                 {"katakana_name", "ラン"},      {"gender", "female"},
-                                {"nationality", nationality},   {"email", "lan@example.org"},
+                                {"nationality", nationality},   {"email", email},
                                 {"union", "National Centre"},   {"position", "Youth officer"},
                                 {"date_of_birth", "1992-03-04"}};
     if (!passport.empty()) candidate["passport_number"] = passport;
@@ -67,6 +68,15 @@ class InvitationsE2e : public E2eTest {
     const auto current = Call(service, "GET", "/v1/nominations/" + id, {}, staff_token_);
     return Call(service, "POST", "/v1/nominations/" + id + "/transitions",
                 nlohmann::json({{"to", to}}).dump(), token.empty() ? staff_token_ : token,
+                {{"If-Match", std::string(current.Header("etag"))}});
+  }
+
+  /// Reads the programme's ETag, then moves it; returns the response.
+  testing::HttpResult MoveProgramme(const RunningService& service, const std::string& id,
+                                    const std::string& to) {
+    const auto current = Call(service, "GET", "/v1/programmes/" + id, {}, staff_token_);
+    return Call(service, "POST", "/v1/programmes/" + id + "/transitions",
+                nlohmann::json({{"to", to}}).dump(), staff_token_,
                 {{"If-Match", std::string(current.Header("etag"))}});
   }
 
@@ -238,6 +248,254 @@ TEST_F(InvitationsE2e, WithdrawalsPromoteFromTheWaitlistInACascadeWithTheirEvent
       EXPECT_EQ(event.data["replaces_nomination_id"], ids[3]);
     }
   }
+}
+
+TEST_F(InvitationsE2e, ProgrammeTransitionsCarryTheirNominationsWithTheirEvents) {
+  auto& service = StartInvitations({"--followup-scan-ms", "86400000"});
+  // A programme that runs and completes: one arrived, one still on the way, one never screened.
+  const auto completing = CreateProgramme(service, 5, nlohmann::json::object());
+  std::vector<std::string> ids;
+  for (const char* family : {"Arrived", "OnTheWay", "Unscreened"}) {
+    // The completed participant becomes an alumnus wherever missions reads this topic: an
+    // address of its own keeps them distinct from other tests' alumni.
+    ids.push_back(NominateFull(service, completing, family, "VN", {},
+                               std::string(family) + "-" + completing + "@example.org")["id"]);
+  }
+  for (const char* to : {"screened", "selected", "invited", "visa_applied", "visa_granted",
+                         "travel_booked", "arrived"}) {
+    ASSERT_EQ(Move(service, ids[0], to).status, 200) << to;
+  }
+  for (const char* to : {"screened", "selected", "invited"}) {
+    ASSERT_EQ(Move(service, ids[1], to).status, 200) << to;
+  }
+  for (const char* to : {"selection", "confirmed", "running"}) {
+    ASSERT_EQ(MoveProgramme(service, completing, to).status, 200) << to;
+  }
+  auto moved = MoveProgramme(service, completing, "completed");
+  ASSERT_EQ(moved.status, 409) << moved.body;
+  auto problem = nlohmann::json::parse(moved.body);
+  EXPECT_EQ(problem["type"].get<std::string>().find("participants-pending") != std::string::npos,
+            true)
+      << moved.body;
+  EXPECT_EQ(problem["nominations"],
+            nlohmann::json::array({{{"nomination_id", ids[1]}, {"status", "invited"}}}));
+  EXPECT_NE(problem["detail"].get<std::string>().find(ids[1]), std::string::npos);
+  ASSERT_EQ(Move(service, ids[1], "withdrawn").status, 200);
+  moved = MoveProgramme(service, completing, "completed");
+  ASSERT_EQ(moved.status, 200) << moved.body;
+  auto arrived = nlohmann::json::parse(
+      Call(service, "GET", "/v1/nominations/" + ids[0], {}, staff_token_).body);
+  EXPECT_EQ(arrived["status"], "completed");
+  EXPECT_EQ(arrived["status_history"].back()["from"], "arrived");
+  const auto followups =
+      Call(service, "GET", "/v1/nominations/" + ids[0] + "/followups", {}, staff_token_);
+  EXPECT_EQ(nlohmann::json::parse(followups.body)["items"].size(), 3u) << followups.body;
+  EXPECT_EQ(nlohmann::json::parse(
+                Call(service, "GET", "/v1/nominations/" + ids[2], {}, staff_token_).body)["status"],
+            "submitted");
+
+  // A programme cancelled during selection: every open nomination closes and frees its seat.
+  const auto cancelling = CreateProgramme(service, 1, nlohmann::json::object());
+  const std::string seated = NominateFull(service, cancelling, "Seated", "TH")["id"];
+  const std::string waiting = NominateFull(service, cancelling, "Waiting", "KE")["id"];
+  const std::string rejected = NominateFull(service, cancelling, "Rejected", "ID")["id"];
+  for (const auto& [id, to] :
+       std::vector<std::pair<std::string, std::string>>{{seated, "screened"},
+                                                        {seated, "selected"},
+                                                        {waiting, "screened"},
+                                                        {waiting, "waitlisted"},
+                                                        {rejected, "rejected"}}) {
+    ASSERT_EQ(Move(service, id, to).status, 200) << to;
+  }
+  const auto direct = Move(service, seated, "programme_cancelled");
+  EXPECT_EQ(direct.status, 409) << direct.body;  // only the programme's cancellation leads there
+  ASSERT_EQ(MoveProgramme(service, cancelling, "selection").status, 200);
+  ASSERT_EQ(MoveProgramme(service, cancelling, "cancelled").status, 200);
+  for (const auto& id : {seated, waiting}) {
+    const auto doc =
+        nlohmann::json::parse(Call(service, "GET", "/v1/nominations/" + id, {}, staff_token_).body);
+    EXPECT_EQ(doc["status"], "programme_cancelled") << id;
+    EXPECT_FALSE(doc.contains("waitlist_rank")) << id;
+  }
+  EXPECT_EQ(
+      nlohmann::json::parse(
+          Call(service, "GET", "/v1/nominations/" + rejected, {}, staff_token_).body)["status"],
+      "rejected");
+
+  // The report counts what holds at the end.
+  const auto report = nlohmann::json::parse(
+      Call(service, "GET", "/v1/reports/fiscal-years/2026", {}, Token("viewer")).body);
+  EXPECT_EQ(report["by_programme"][cancelling]["nominated"], 3);
+  EXPECT_EQ(report["by_programme"][cancelling]["selected"], 0);
+  EXPECT_EQ(report["by_programme"][completing]["selected"], 1);
+  EXPECT_EQ(report["by_programme"][completing]["completed"], 1);
+
+  EventReader reader(bootstrap_, "jilaf.invitations.events");
+  reader.ReadUntil(
+      [&](const auto& events) {
+        return HasType(ids[0], "jilaf.invitations.nomination.completed")(events) &&
+               HasType(seated, "jilaf.invitations.nomination.programme_cancelled")(events) &&
+               HasType(waiting, "jilaf.invitations.nomination.programme_cancelled")(events) &&
+               HasType(rejected, "jilaf.invitations.nomination.rejected")(events);
+      },
+      seconds(60));
+  ASSERT_FALSE(reader.TypesFor(rejected).empty());
+  EXPECT_EQ(reader.TypesFor(rejected).back(), "jilaf.invitations.nomination.rejected");
+  for (const auto& event : reader.ReadUntil([](const auto&) { return true; }, seconds(0))) {
+    if (event.type == "jilaf.invitations.nomination.programme_cancelled") {
+      EXPECT_EQ(event.data["carried_by_programme"], true);
+      EXPECT_EQ(event.data["previous_status"], event.key == seated ? "selected" : "waitlisted");
+    }
+    if (event.key == ids[0] && event.type == "jilaf.invitations.nomination.completed") {
+      EXPECT_EQ(event.data["carried_by_programme"], true);
+      EXPECT_EQ(event.data["previous_status"], "arrived");
+    }
+  }
+}
+
+TEST_F(InvitationsE2e, PossibleDuplicatesWithoutABirthDateAreWarnedNotRefused) {
+  auto& service = StartInvitations();
+  const auto programme = CreateProgramme(service, 10, nlohmann::json::object());
+  auto nominate = [&](const std::string& family, const std::string& given, const std::string& email,
+                      const std::string& passport, const std::string& union_name) {
+    nlohmann::json candidate = {{"family_name", family}, {"given_name", given},
+                                {"nationality", "VN"},   {"email", email},
+                                {"union", union_name},   {"position", "Youth officer"}};
+    if (!passport.empty()) candidate["passport_number"] = passport;
+    const auto result =
+        Call(service, "POST", "/v1/programmes/" + programme + "/nominations",
+             nlohmann::json({{"candidate", candidate},
+                             {"nominating_organisation", {{"name", "VGCL"}, {"country", "VN"}}}})
+                 .dump(),
+             staff_token_);
+    EXPECT_EQ(result.status, 201) << result.body;
+    return nlohmann::json::parse(result.body, nullptr, false);
+  };
+  const auto first = nominate("Nguyen", "Van An", "an.nguyen@example.org", "C1234567", "VGCL");
+  EXPECT_FALSE(first.contains("possible_duplicates"));
+  EXPECT_FALSE(first.contains("warnings"));
+  const std::string first_id = first["id"];
+  // The same e-mail in other case, nothing else shared.
+  const auto by_email = nominate("Tran", "Binh", "AN.Nguyen@Example.ORG", "", "Other union");
+  ASSERT_EQ(by_email["possible_duplicates"].size(), 1u) << by_email.dump();
+  EXPECT_EQ(by_email["possible_duplicates"][0]["nomination_id"], first_id);
+  EXPECT_EQ(by_email["possible_duplicates"][0]["matched_on"], nlohmann::json::array({"email"}));
+  EXPECT_EQ(by_email["warnings"][0]["code"], "possible-duplicate");
+  EXPECT_EQ(by_email["warnings"][0]["nomination_ids"], nlohmann::json::array({first_id}));
+  // The same passport number, nothing else shared.
+  const auto by_passport = nominate("Le", "Cuong", "cuong@example.org", "C1234567", "Else");
+  ASSERT_EQ(by_passport["possible_duplicates"].size(), 1u) << by_passport.dump();
+  EXPECT_EQ(by_passport["possible_duplicates"][0]["matched_on"],
+            nlohmann::json::array({"passport"}));
+  // The same name in another order and spelling, with the same nationality and union.
+  const auto by_name = nominate("NGUYỄN", "an  van", "other@example.org", "", "vgcl");
+  ASSERT_EQ(by_name["possible_duplicates"].size(), 1u) << by_name.dump();
+  EXPECT_EQ(by_name["possible_duplicates"][0]["nomination_id"], first_id);
+  EXPECT_EQ(by_name["possible_duplicates"][0]["matched_on"],
+            nlohmann::json::array({"name_nationality_union"}));
+  // Kept on the record for whoever screens it.
+  const auto stored = nlohmann::json::parse(
+      Call(service, "GET", "/v1/nominations/" + by_name["id"].get<std::string>(), {}, staff_token_)
+          .body);
+  EXPECT_EQ(stored["possible_duplicates"], by_name["possible_duplicates"]);
+  EXPECT_FALSE(stored.contains("warnings"));
+}
+
+TEST_F(InvitationsE2e, RegionalQuotasLimitSelectionBesideCountryQuotas) {
+  auto& service = StartInvitations();
+  const nlohmann::json body = {{"title", {{"ja", "地域枠"}, {"en", "Regional quotas"}}},
+                               {"track", "developing"},
+                               {"start_date", "2026-06-01"},
+                               {"end_date", "2026-06-20"},
+                               {"seats", 5},
+                               {"country_quotas", {{"VN", 2}}},
+                               {"region_quotas", {{"asia", 2}, {"africa", 1}}},
+                               {"status", "open"}};
+  const auto bad = Call(service, "POST", "/v1/programmes",
+                        nlohmann::json({{"title", body["title"]},
+                                        {"track", "developing"},
+                                        {"start_date", "2026-06-01"},
+                                        {"end_date", "2026-06-20"},
+                                        {"seats", 5},
+                                        {"region_quotas", {{"middle_earth", 1}}}})
+                            .dump(),
+                        staff_token_);
+  EXPECT_EQ(bad.status, 422) << bad.body;
+  EXPECT_NE(bad.body.find("region_quotas"), std::string::npos) << bad.body;
+  const auto created = Call(service, "POST", "/v1/programmes", body.dump(), staff_token_);
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string programme = nlohmann::json::parse(created.body)["id"];
+  EXPECT_EQ(nlohmann::json::parse(created.body)["region_quotas"]["asia"], 2);
+  std::vector<std::string> ids;
+  for (const char* country : {"VN", "TH", "ID", "KE"}) {
+    ids.push_back(NominateFull(service, programme, std::string("Region") + country, country)["id"]);
+    ASSERT_EQ(Move(service, ids.back(), "screened").status, 200);
+  }
+  ASSERT_EQ(Move(service, ids[0], "selected").status, 200);
+  ASSERT_EQ(Move(service, ids[1], "selected").status, 200);
+  const auto full = Move(service, ids[2], "selected");
+  ASSERT_EQ(full.status, 409) << full.body;
+  const auto problem = nlohmann::json::parse(full.body);
+  EXPECT_EQ(problem["limit"], "region_quota");
+  EXPECT_EQ(problem["region"], "asia");
+  EXPECT_EQ(Move(service, ids[3], "selected").status, 200);  // Africa has its own room
+
+  EventReader reader(bootstrap_, "jilaf.invitations.events");
+  reader.ReadUntil(HasType(programme, "jilaf.invitations.programme.created"), seconds(60));
+  for (const auto& event : reader.ReadUntil([](const auto&) { return true; }, seconds(0))) {
+    if (event.key != programme) continue;
+    EXPECT_EQ(event.data["region_quotas"], body["region_quotas"]);
+  }
+}
+
+TEST_F(InvitationsE2e, StaffGetTheFullPassportOnlyInAnAuditedGuarantorLetterWithAReason) {
+  auto& service = StartInvitations();
+  const auto programme = CreateProgramme(service, 5, nlohmann::json::object());
+  const std::string id = NominateFull(service, programme, "Letter", "VN", "N7654321")["id"];
+  for (const char* to : {"screened", "selected"}) ASSERT_EQ(Move(service, id, to).status, 200);
+  const auto masked = Call(service, "GET", "/v1/nominations/" + id + "/documents/guarantor-letter",
+                           {}, staff_token_);
+  ASSERT_EQ(masked.status, 200);
+  EXPECT_EQ(masked.body.find("N7654321"), std::string::npos);
+  const std::string path = "/v1/nominations/" + id + "/guarantor-letters";
+  const auto no_reason = Call(service, "POST", path, R"({"lang": "ja"})", staff_token_);
+  EXPECT_EQ(no_reason.status, 422);
+  EXPECT_NE(no_reason.body.find("reason"), std::string::npos) << no_reason.body;
+  EXPECT_EQ(Call(service, "POST", path, R"({"reason": "Visa application at the embassy"})",
+                 Token("viewer"))
+                .status,
+            403);
+  const auto letter =
+      Call(service, "POST", path, R"({"reason": "Visa application at the embassy", "lang": "ja"})",
+           staff_token_);
+  ASSERT_EQ(letter.status, 200) << letter.body;
+  EXPECT_NE(letter.body.find("N7654321"), std::string::npos);
+  EXPECT_NE(letter.body.find("身元保証書"), std::string::npos);
+  EXPECT_EQ(letter.Header("cache-control"), "no-store");
+  const auto doc =
+      nlohmann::json::parse(Call(service, "GET", "/v1/nominations/" + id, {}, staff_token_).body);
+  ASSERT_EQ(doc["passport_disclosures"].size(), 1u) << doc.dump();
+  EXPECT_EQ(doc["passport_disclosures"][0]["by"], "e2e-staff");
+  EXPECT_EQ(doc["passport_disclosures"][0]["reason"], "Visa application at the embassy");
+  // The audit log names the request, who made it and the nomination; the chain holds.
+  const auto audit = Call(service, "GET", "/v1/audit?page_size=500", {}, Token("admin"));
+  ASSERT_EQ(audit.status, 200) << audit.body;
+  std::vector<nlohmann::json> letters;
+  const auto rows = nlohmann::json::parse(audit.body)["items"];
+  for (const auto& row : rows) {
+    if (row["route"] == "/v1/nominations/{id}/guarantor-letters" && row["status"] != 422 &&
+        row["status"] != 403) {
+      letters.push_back(row);
+    }
+  }
+  ASSERT_EQ(letters.size(), 1u) << audit.body;
+  EXPECT_EQ(letters[0]["outcome"], "committed");
+  EXPECT_EQ(letters[0]["entity_id"], id);
+  EXPECT_EQ(letters[0]["actor"]["subject"], "e2e-staff");
+  EXPECT_EQ(letters[0]["method"], "POST");
+  EXPECT_EQ(audit.body.find("N7654321"), std::string::npos);
+  const auto verify = Call(service, "GET", "/v1/audit/verify", {}, Token("admin"));
+  EXPECT_TRUE(nlohmann::json::parse(verify.body)["intact"]) << verify.body;
 }
 
 TEST_F(InvitationsE2e, PassportNumberIsNeverInClearInTopicLogOrDatabase) {

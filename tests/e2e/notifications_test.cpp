@@ -610,5 +610,17 @@ TEST_F(NotificationsE2e, TemplatesAndRulesAreCheckedAtSaveTime) {
   EXPECT_EQ(Call(notifications, "GET", "/v1/rules", {}, staff_token_).status, 403);
 }
 
+TEST_F(NotificationsE2e, ASubscriberIsTheSamePersonWhateverTheCaseOfTheAddress) {
+  auto& notifications = StartNotifications();
+  const json consent = {{"given", true}, {"method", "web form"}};
+  Post(notifications, "/v1/subscribers",
+       {{"email", marker_ + "@Reader.example"}, {"consent", consent}}, 201);
+  const auto again = Call(
+      notifications, "POST", "/v1/subscribers",
+      json{{"email", "E2E" + marker_.substr(3) + "@reader.EXAMPLE"}, {"consent", consent}}.dump(),
+      admin_);
+  EXPECT_EQ(again.status, 409) << again.body;
+}
+
 }  // namespace
 }  // namespace jilaf::e2e

@@ -2,7 +2,9 @@
 // from jilaf.projects.events on the real broker, roles, and the served OpenAPI document.
 #include <librdkafka/rdkafkacpp.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "common/events/cloud_event.hpp"
 #include "tests/e2e/e2e_fixture.hpp"
@@ -132,9 +134,18 @@ TEST_F(ProjectsE2eTest, WholeLifeOfAProjectAndItsEvents) {
   Move(projects, path, {{"to", "approved"}});
   Move(projects, path, {{"to", "active"}});
 
-  // A report due long ago: the scheduler announces it overdue, once.
+  // A report due long ago: the scheduler announces it overdue, once, while the project runs.
   const auto report =
       Post(projects, path + "/reports", {{"kind", "financial"}, {"due_date", "2026-01-31"}}, 201);
+  const std::string report_path = "/v1/reports/" + report["id"].get<std::string>();
+  const auto announced = [&] {
+    const auto got = Call(projects, "GET", report_path, {}, staff_token_);
+    return nlohmann::json::parse(got.body).contains("overdue_notified_for");
+  };
+  for (int i = 0; i < 300 && !announced(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(announced()) << "the overdue scan did not announce the missed report";
 
   // 20,000.00 USD at 150.25 → 3,005,000 yen; paid at 151.10 on the value date → 3,022,000.
   const auto tranche = Post(projects, path + "/tranches",

@@ -10,6 +10,8 @@
 #include "common/http/problem.hpp"
 #include "common/http/resource.hpp"
 #include "common/util/calendar.hpp"
+#include "common/util/iso3166.hpp"
+#include "common/util/m49.hpp"
 #include "services/invitations/domain.hpp"
 #include "services/invitations/field_cipher.hpp"
 #include "services/invitations/queries.hpp"
@@ -75,6 +77,38 @@ TEST(NominationMachine, AllowsTheParticipantJourneyOnly) {
   EXPECT_EQ(Problem([&] { machine.Check("submitted", "teleported"); }).status(), 422);
 }
 
+TEST(ProgrammeLifecycle, CompletionCompletesTheArrivedAndWaitsForTheOnesOnTheirWay) {
+  EXPECT_EQ(CarriedStatus("completed", "arrived"), "completed");
+  for (const char* status : {"submitted", "waitlisted", "travel_booked", "no_show", "withdrawn"}) {
+    EXPECT_EQ(CarriedStatus("completed", status), std::nullopt) << status;
+  }
+  for (const char* status :
+       {"selected", "invited", "visa_applied", "visa_granted", "travel_booked"}) {
+    EXPECT_TRUE(BlocksProgrammeCompletion(status)) << status;
+  }
+  for (const char* status : {"submitted", "screened", "waitlisted", "arrived", "completed",
+                             "withdrawn", "no_show", "visa_denied", "rejected"}) {
+    EXPECT_FALSE(BlocksProgrammeCompletion(status)) << status;
+  }
+}
+
+TEST(ProgrammeLifecycle, CancellationClosesEveryOpenNominationAndFreesItsSeat) {
+  for (const char* status : {"submitted", "screened", "waitlisted", "selected", "invited",
+                             "visa_applied", "visa_granted", "travel_booked", "arrived"}) {
+    EXPECT_EQ(CarriedStatus("cancelled", status), "programme_cancelled") << status;
+  }
+  for (const char* status :
+       {"rejected", "visa_denied", "withdrawn", "no_show", "completed", "programme_cancelled"}) {
+    EXPECT_EQ(CarriedStatus("cancelled", status), std::nullopt) << status;
+  }
+  EXPECT_FALSE(HoldsSeat("programme_cancelled"));
+  // Only the programme's cancellation reaches it: no move leads there, none leaves it.
+  EXPECT_TRUE(NominationMachine().IsState("programme_cancelled"));
+  EXPECT_FALSE(NominationMachine().Allows("selected", "programme_cancelled"));
+  EXPECT_TRUE(NominationMachine().Next("programme_cancelled").empty());
+  EXPECT_EQ(CarriedStatus("running", "arrived"), std::nullopt);
+}
+
 SeatLimits Limits() {
   SeatLimits limits;
   limits.seats = 3;
@@ -104,6 +138,66 @@ TEST(NominationSelection, RejectsWhenSeatsAreFull) {
   const auto error = Problem([&] { CheckCapacity(Limits(), taken, "KE"); });
   EXPECT_EQ(error.status(), 409);
   EXPECT_EQ(error.extensions()["limit"], "seats");
+}
+
+TEST(NominationSelection, RejectsWhenRegionQuotaIsFullNamingTheRegion) {
+  SeatLimits limits;
+  limits.seats = 10;
+  limits.country_quotas = {{"VN", 5}};
+  limits.region_quotas = {{"asia", 2}, {"africa", 1}};
+  Occupancy taken;
+  taken.total = 2;
+  taken.by_country = {{"VN", 1}, {"TH", 1}};
+  EXPECT_EQ(taken.InRegion("asia"), 2);
+  // Viet Nam's own quota has room, Asia's has none; Kenya (Africa) and Germany (no quota) do.
+  EXPECT_EQ(FindCapacityLimit(limits, taken, "VN"), CapacityLimit::kRegionQuota);
+  EXPECT_EQ(FindCapacityLimit(limits, taken, "KE"), CapacityLimit::kNone);
+  EXPECT_EQ(FindCapacityLimit(limits, taken, "DE"), CapacityLimit::kNone);
+  const auto error = Problem([&] { CheckCapacity(limits, taken, "ID"); });
+  EXPECT_EQ(error.status(), 409);
+  EXPECT_EQ(error.extensions()["limit"], "region_quota");
+  EXPECT_EQ(error.extensions()["region"], "asia");
+  EXPECT_EQ(error.extensions()["quota"], 2);
+  // The waitlist skips candidates of a full region, as of a full country.
+  const auto next = PickPromotion(limits, taken, {{"w1", "ID", 1}, {"w2", "KE", 2}});
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->nomination_id, "w2");
+}
+
+TEST(M49Regions, PlaceEveryAssignedCountryTheWayTheUnDoes) {
+  EXPECT_EQ(util::M49RegionOf("VN"), "asia");
+  EXPECT_EQ(util::M49RegionOf("SA"), "asia");  // Western Asia: the Middle East
+  EXPECT_EQ(util::M49RegionOf("EG"), "africa");
+  EXPECT_EQ(util::M49RegionOf("BR"), "latin_america_caribbean");
+  EXPECT_EQ(util::M49RegionOf("MX"), "latin_america_caribbean");
+  EXPECT_EQ(util::M49RegionOf("US"), "northern_america");
+  EXPECT_EQ(util::M49RegionOf("FJ"), "oceania");
+  EXPECT_EQ(util::M49RegionOf("TR"), "asia");
+  EXPECT_EQ(util::M49RegionOf("RU"), "europe");
+  EXPECT_EQ(util::M49RegionOf("AQ"), std::nullopt);
+  EXPECT_EQ(util::M49RegionOf("XX"), std::nullopt);
+  // Every officially assigned code but Antarctica has exactly one region.
+  int placed = 0;
+  for (char a = 'A'; a <= 'Z'; ++a) {
+    for (char b = 'A'; b <= 'Z'; ++b) {
+      const std::string code{a, b};
+      if (!util::IsIso3166Alpha2(code)) {
+        EXPECT_EQ(util::M49RegionOf(code), std::nullopt) << code;
+        continue;
+      }
+      if (code == "AQ") continue;
+      EXPECT_TRUE(util::M49RegionOf(code).has_value()) << code;
+      int regions = 0;
+      for (const auto region : util::M49Regions()) {
+        Occupancy one;
+        one.by_country[code] = 1;
+        regions += one.InRegion(region) == 1 ? 1 : 0;
+      }
+      EXPECT_EQ(regions, 1) << code;
+      ++placed;
+    }
+  }
+  EXPECT_EQ(placed, 248);
 }
 
 TEST(NominationReversal, ReturnsToTheStateAStaffMistakeLeft) {
@@ -316,6 +410,16 @@ TEST(Report, RowsCountedTogetherCountAsMany) {
   EXPECT_DOUBLE_EQ(report["completion_rate"].get<double>(), 0.6);
 }
 
+TEST(Report, SelectionsOfACancelledProgrammeNoLongerCountAsSelected) {
+  const std::vector<ReportRow> rows = {
+      {"p1", "VN", "Asia", "developing", "female", "programme_cancelled"},
+      {"p1", "TH", "Asia", "developing", "male", "selected"}};
+  const auto report = BuildFiscalYearReport(2026, rows);
+  EXPECT_EQ(report["nominated"], 2);
+  EXPECT_EQ(report["selected"], 1);
+  EXPECT_EQ(report["by_country"]["VN"]["selected"], 0);
+}
+
 // The handlers in-process: a real store, requests built by hand.
 class InvitationsStoreTest : public ::testing::Test {
  protected:
@@ -424,6 +528,27 @@ TEST_F(InvitationsStoreTest, SelectionStopsAtQuotaAndSeats) {
   EXPECT_EQ(Problem([&] { Move(b, "selected"); }).extensions()["limit"], "country_quota");
   Move(c, "selected");
   EXPECT_EQ(Problem([&] { Move(d, "selected"); }).extensions()["limit"], "seats");
+}
+
+TEST_F(InvitationsStoreTest, FollowUpScanSkipsTheParticipantsOfACancelledProgramme) {
+  const auto kept = Programme(2026, 5, nlohmann::json::object());
+  const auto cancelled = Programme(2026, 5, nlohmann::json::object());
+  for (const auto& programme : {kept, cancelled}) {
+    const auto id = NominateId(programme, programme == kept ? "Kept" : "Gone", "VN");
+    for (const char* to : {"screened", "selected", "invited", "visa_applied", "visa_granted",
+                           "travel_booked", "arrived", "completed"}) {
+      ASSERT_EQ(Move(id, to)["status"], to);
+    }
+  }
+  const std::int64_t version =
+      store_->Read([&](store::Db& db) { return Programmes().Get(db, cancelled)["version"]; });
+  const auto moved = TransitionProgramme(Make(R"({"to": "cancelled"})", {{"id", cancelled}},
+                                              auth::Role::kStaff, http::MakeEtag(version)),
+                                         *context_);
+  ASSERT_EQ(moved.status, 200) << moved.body;
+  // Only the kept programme's three follow-ups go overdue.
+  EXPECT_EQ(store_->Write([&](store::Db& tx) { return ScanOverdueFollowUps(tx, "2028-01-01"); }),
+            3);
 }
 
 TEST_F(InvitationsStoreTest, WithdrawalPromotesTheFirstEligibleWaitlistedInTheSameCommit) {
@@ -560,7 +685,7 @@ TEST_F(InvitationsStoreTest, FiscalYearReportCountsInsideItsIndex) {
   Move(a, "selected");
 
   const auto report = store_->Read([&](store::Db& db) {
-    // The plan counts in the index of schema version 7, not by reading every document.
+    // The plan counts in the index of schema version 8, not by reading every document.
     auto plan = db.Prepare(
         "EXPLAIN QUERY PLAN SELECT programme_id, nationality, gender, status, count(*)"
         " FROM nominations WHERE fiscal_year = ? GROUP BY programme_id, nationality, gender,"

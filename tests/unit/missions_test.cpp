@@ -483,6 +483,7 @@ TEST_F(MissionsStoreTest, CompletionIssuesCertificatesOnlyAtTheThreshold) {
   const auto good = enrol("Siti Rahma", "siti@example.org");
   const auto poor = enrol("Budi", "budi@example.org");
   EXPECT_EQ(ProblemOf([&] { enrol("Budi again", "budi@example.org"); }).status, 409);
+  EXPECT_EQ(ProblemOf([&] { enrol("Budi shouting", "BUDI@Example.ORG"); }).status, 409);
   std::int64_t version = 3;
   auto etag = [&] { return "\"v" + std::to_string(version++) + "\""; };
   EXPECT_EQ(

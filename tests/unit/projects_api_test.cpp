@@ -13,6 +13,7 @@
 #include "common/http/problem.hpp"
 #include "common/util/calendar.hpp"
 #include "services/projects/routes.hpp"
+#include "services/projects/rules.hpp"
 #include "services/projects/tables.hpp"
 #include "tests/support/process.hpp"
 
@@ -390,6 +391,35 @@ TEST_F(ProjectsApiTest, OverdueScanAnnouncesEachMissedDueDateOnce) {
   EXPECT_EQ(ScanOverdueReports(*store_, "2026-07-01"), 1);
   const auto types = EventTypes();
   EXPECT_EQ(std::count(types.begin(), types.end(), "jilaf.projects.report.overdue"), 2);
+}
+
+TEST_F(ProjectsApiTest, OverdueScanLeavesCompletedAndClosedProjectsAlone) {
+  const auto [project, etag] = ActiveProject();
+  auto r = Call(CreateReport, http::Method::kPost, {{"id", project}},
+                {{"kind", "progress"}, {"due_date", "2026-05-31"}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  const auto other = ActiveProject().first;  // still active: its missed report is announced
+  ASSERT_EQ(Call(CreateReport, http::Method::kPost, {{"id", other}},
+                 {{"kind", "progress"}, {"due_date", "2026-05-31"}})
+                .status,
+            201);
+  r = Call(TransitionProject, http::Method::kPost, {{"id", project}}, {{"to", "completed"}}, etag);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(ScanOverdueReports(*store_, "2026-06-01"), 1);
+  r = Call(TransitionProject, http::Method::kPost, {{"id", project}}, {{"to", "closed"}}, r.etag);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(ScanOverdueReports(*store_, "2026-07-01"), 0);
+  const auto types = EventTypes();
+  EXPECT_EQ(std::count(types.begin(), types.end(), "jilaf.projects.report.overdue"), 1);
+}
+
+TEST(ProjectReportNotices, StopOnceTheWorkIsOver) {
+  for (const char* status : {"proposed", "under_review", "approved", "active", "suspended"}) {
+    EXPECT_TRUE(rules::OwesReportNotices(status)) << status;
+  }
+  for (const char* status : {"completed", "closed", "rejected"}) {
+    EXPECT_FALSE(rules::OwesReportNotices(status)) << status;
+  }
 }
 
 TEST_F(ProjectsApiTest, ScheduledOverdueScanGoesByTheTokyoDate) {
