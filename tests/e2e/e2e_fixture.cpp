@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <thread>
 
 #include "common/auth/jwt.hpp"
 #include "common/events/cloud_event.hpp"
@@ -307,6 +308,17 @@ double E2eTest::Metric(const RunningService& service, const std::string& sample_
     pos += sample_prefix.size();
   }
   return total;
+}
+
+double E2eTest::MetricReaching(const RunningService& service, const std::string& sample_prefix,
+                               double at_least, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  double value = Metric(service, sample_prefix);
+  while (value < at_least && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    value = Metric(service, sample_prefix);
+  }
+  return value;
 }
 
 std::string E2eTest::CreateOpenProgramme(const RunningService& invitations,

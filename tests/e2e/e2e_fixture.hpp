@@ -123,6 +123,12 @@ class E2eTest : public ::testing::Test {
   testing::HttpResult Admin(const RunningService& service, const std::string& target);
   /// The value of one sample of the service's /metrics (sum over samples matching the prefix).
   double Metric(const RunningService& service, const std::string& sample_prefix);
+  /// Metric, polled until it reaches `at_least` or `timeout` passes; the last value read. For
+  /// counters that move after the effect a test waits for (a producer's delivery report, a
+  /// dead letter's flush), so that reading them once would race with the service.
+  double MetricReaching(const RunningService& service, const std::string& sample_prefix,
+                        double at_least,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(15));
 
   /// Creates an open programme and returns its id.
   std::string CreateOpenProgramme(const RunningService& invitations, const std::string& title);

@@ -53,7 +53,8 @@ TEST_F(E2eTest, NominationBecomesAStaffNotification) {
     }
   }
   EXPECT_TRUE(found);
-  EXPECT_GE(Metric(invitations, "jilaf_events_published_total{topic=\"jilaf.invitations.events\"}"),
+  EXPECT_GE(MetricReaching(invitations,
+                           "jilaf_events_published_total{topic=\"jilaf.invitations.events\"}", 2.0),
             2.0);
 }
 
@@ -219,7 +220,8 @@ TEST_F(E2eTest, PoisonMessagesAreDeadLetteredAndLaterEventsStillProcessed) {
   ASSERT_FALSE(failing.empty()) << "failing message not found in jilaf.notifications.dlq";
   EXPECT_NE(failing["dlq_error"].find("handler failed"), std::string::npos) << failing["dlq_error"];
   EXPECT_EQ(failing["ce_type"], "jilaf.invitations.nomination.submitted");
-  EXPECT_GE(Metric(notifications, "jilaf_events_dead_lettered_total{consumer=\"" + group_ + "\""),
+  EXPECT_GE(MetricReaching(notifications,
+                           "jilaf_events_dead_lettered_total{consumer=\"" + group_ + "\"", 2.0),
             2.0);
 }
 
@@ -254,7 +256,8 @@ TEST_F(E2eTest, OversizedMessageIsDeadLetteredWithoutItsValue) {
   EXPECT_EQ(copy["dlq_value_omitted"], "1040000");
   EXPECT_EQ(copy["(value)"], "");
   EXPECT_EQ(copy["dlq_origin_topic"], "jilaf.invitations.events");
-  EXPECT_GE(Metric(notifications, "jilaf_events_dead_lettered_total{consumer=\"" + group_ + "\""),
+  EXPECT_GE(MetricReaching(notifications,
+                           "jilaf_events_dead_lettered_total{consumer=\"" + group_ + "\"", 1.0),
             1.0);
 }
 
