@@ -37,6 +37,9 @@ int main(int argc, char** argv) {
         flags.String("smtp-tls", &dispatch.smtp.tls,
                      "none, starttls (required) or implicit (smtps).");
         flags.String("smtp-user", &dispatch.smtp.user, "SMTP user name (empty: no AUTH).");
+        flags.String("smtp-ca-file", &dispatch.smtp.ca_file,
+                     "PEM file of the CA(s) the SMTP server's TLS certificate must chain to "
+                     "(empty: the system's trust store); for a private CA.");
         flags.String("smtp-password", &dispatch.smtp.password,
                      "SMTP password (prefer the JILAF_SMTP_PASSWORD variable from a secret).");
         flags.String("smtp-from", &dispatch.smtp.from, "From: header of every mail.");

@@ -75,7 +75,8 @@ struct DefaultTemplate {
 #define JILAF_NOMINATION_LINK "{{links.invitations}}/v1/nominations/{{data.nomination_id}}"
 const DefaultTemplate kDefaults[] = {
     {"jilaf.invitations.nomination.submitted", "en",
-     "New nomination: " JILAF_NOMINEE_EN " ({{data.candidate.nationality}})",
+     "New nomination: {{data.candidate.family_name}} {{data.candidate.given_name}} "
+     "({{data.candidate.nationality}})",
      "{{data.nominating_organisation.name}} nominated " JILAF_NOMINEE_EN
      " ({{data.candidate.nationality}}) for {{data.programme_title.en}}.\n"
      "Screen the nomination: " JILAF_NOMINATION_LINK},
