@@ -557,9 +557,10 @@ TEST_F(NotificationsE2e, DraftProgrammeOpenedReachesTheFeedWithALinkThatAnswers)
   const auto href = atom.find("href=\"", entry);
   ASSERT_NE(href, std::string::npos);
   const std::string link = atom.substr(href + 6, atom.find('"', href + 6) - href - 6);
-  const std::string base = "http://127.0.0.1:" + std::to_string(notifications.http_port);
-  ASSERT_EQ(link.rfind(base + "/v1/feed/", 0), 0u) << link;
-  const auto item = Call(notifications, "GET", link.substr(base.size()));  // no token: public
+  // --public-base-url (default http://127.0.0.1:8084) + the item's path on this API.
+  const std::string path = "/v1/feed/programme:" + id;
+  ASSERT_EQ(link, "http://127.0.0.1:8084" + path);
+  const auto item = Call(notifications, "GET", path);  // no token: public
   ASSERT_EQ(item.status, 200) << item.body;
   EXPECT_EQ(json::parse(item.body)["title"]["en"], "Opened " + marker_);
   EXPECT_EQ(Call(notifications, "GET", "/v1/feed/programme:nothing").status, 404);
