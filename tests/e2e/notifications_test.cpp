@@ -1,6 +1,7 @@
 // Notifications end to end: the real broker, the real notifications binary, a real SMTP server
 // (aiosmtpd) and a webhook receiver in this process.
 #include <atomic>
+#include <map>
 #include <mutex>
 
 #include "common/http/server.hpp"
@@ -594,6 +595,76 @@ TEST_F(NotificationsE2e, DraftProgrammeOpenedReachesTheFeedWithALinkThatAnswers)
   EXPECT_FALSE(json::parse(read.body).contains("secret"));
   EXPECT_EQ(Call(notifications, "GET", "/v1/webhooks/nothing", {}, admin_).status, 404);
   EXPECT_EQ(Call(notifications, "GET", location, {}, staff_token_).status, 403);
+}
+
+// Out of the box, projects events staff act on reach the staff inbox in words: an approved
+// project and an overdue report (produced by the real projects service), each with a link.
+TEST_F(NotificationsE2e, ApprovedProjectAndOverdueReportReachTheStaffInboxInWords) {
+  auto& projects = StartProjects({"--overdue-scan-interval-ms", "200"});
+  auto& notifications = StartNotifications();
+  auto post = [&](const std::string& path, const json& body,
+                  std::vector<std::pair<std::string, std::string>> headers = {}) {
+    const auto r = Call(projects, "POST", path, body.dump(), staff_token_, std::move(headers));
+    EXPECT_TRUE(r.status == 200 || r.status == 201) << path << ": " << r.body;
+    return json::parse(r.body);
+  };
+  auto move = [&](const std::string& resource, const std::string& to) {
+    const auto current = Call(projects, "GET", resource, {}, staff_token_);
+    return post(resource + "/transitions", {{"to", to}},
+                {{"If-Match", std::string(current.Header("etag"))}});
+  };
+  const auto partner =
+      post("/v1/partners", {{"name", "Cambodian Labour Confederation"},
+                            {"acronym", "CLC"},
+                            {"country", "KH"},
+                            {"kind", "federation"},
+                            {"contact", {{"name", "Ms Sok"}, {"email", "s@x.org"}}}});
+  const std::string title = "Safer sites " + marker_;
+  const auto project =
+      post("/v1/projects", {{"title", {{"ja", "建設現場の安全"}, {"en", title}}},
+                            {"country", "KH"},
+                            {"partner_id", partner["id"]},
+                            {"area", "occupational_safety_health"},
+                            {"support_type", "both"},
+                            {"description", "Safety representatives"},
+                            {"funding_source", "JILAF own funds"},
+                            {"start_date", "2026-04-01"},
+                            {"end_date", "2027-03-31"},
+                            {"budget", {{"amount", 8'000'000}, {"currency", "JPY"}}}});
+  const std::string id = project["id"];
+  const std::string path = "/v1/projects/" + id;
+  move(path, "under_review");
+  post(path + "/reviews", {{"decision", "approve"}, {"comment", "Well targeted"}});
+  move(path, "approved");
+  const auto report = post(path + "/reports", {{"kind", "financial"}, {"due_date", "2026-01-31"}});
+
+  std::map<std::string, json> seen;
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        for (const auto& item : Inbox(notifications)) {
+          const std::string type = item["event"]["type"];
+          const std::string text = item["body"];
+          if (text.find(id) != std::string::npos ||
+              text.find(report["id"].get<std::string>()) != std::string::npos) {
+            seen[type] = item;
+          }
+        }
+        return seen.count("jilaf.projects.project.approved") == 1 &&
+               seen.count("jilaf.projects.report.overdue") == 1;
+      },
+      seconds(60)));
+  const auto& approved = seen["jilaf.projects.project.approved"];
+  EXPECT_EQ(approved["title"], "Project approved: " + title);
+  EXPECT_EQ(approved["audience"], "staff");
+  EXPECT_NE(approved["body"].get<std::string>().find("8000000 JPY"), std::string::npos) << approved;
+  EXPECT_NE(approved["body"].get<std::string>().find("/v1/projects/" + id), std::string::npos);
+  const auto& overdue = seen["jilaf.projects.report.overdue"];
+  EXPECT_EQ(overdue["title"], "Report overdue: " + title);
+  EXPECT_NE(overdue["body"].get<std::string>().find("due on 2026-01-31"), std::string::npos)
+      << overdue;
+  EXPECT_NE(
+      overdue["body"].get<std::string>().find("/v1/reports/" + report["id"].get<std::string>()),
+      std::string::npos);
 }
 
 // Mail over STARTTLS with AUTH to a real server that requires both (aiosmtpd, with a certificate
