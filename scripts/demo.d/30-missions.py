@@ -3,7 +3,8 @@
 programmes with attendance and certificates, ITUC-AP seminars with registration and a waitlist,
 and invitations for the alumni the invitations demo produced. Public HTTP APIs only; stdlib only.
 
-Safe to run twice: creations carry Idempotency-Keys, and a replayed creation is not driven again.
+Safe to run twice: creations carry Idempotency-Keys (per fiscal year: scripts/demo loads a new
+year on a second run), and a replayed creation is not driven again.
 """
 import json
 import os
@@ -28,7 +29,7 @@ def call(method, path, body=None, etag=None, key=None, expect=(200, 201)):
     if etag:
         headers["If-Match"] = etag
     if key:
-        headers["Idempotency-Key"] = "demo-missions-" + key
+        headers["Idempotency-Key"] = f"demo-missions-{FY}-{key}"
     status, raw, hdrs = jilaf_http.request(method, URL + path, data, headers, label="demo")
     text = raw.decode()
     if status not in expect:

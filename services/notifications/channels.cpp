@@ -109,6 +109,8 @@ SendResult SendEmail(const SmtpOptions& options, const Email& email) {
   curl_slist* recipients = curl_slist_append(nullptr, to.c_str());
   curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
   if (options.tls == "starttls") curl_easy_setopt(curl.get(), CURLOPT_USE_SSL, CURLUSESSL_ALL);
+  if (!options.ca_file.empty())
+    curl_easy_setopt(curl.get(), CURLOPT_CAINFO, options.ca_file.c_str());
   if (!options.user.empty()) {
     curl_easy_setopt(curl.get(), CURLOPT_USERNAME, options.user.c_str());
     curl_easy_setopt(curl.get(), CURLOPT_PASSWORD, options.password.c_str());

@@ -22,6 +22,7 @@ struct SmtpOptions {
   std::string password;
   std::string from = "JILAF <noreply@jilaf.localhost>";
   std::int64_t timeout_ms = 10000;
+  std::string ca_file;  // PEM bundle the server's certificate is checked against; empty: system's
 };
 
 struct Email {

@@ -52,7 +52,9 @@ std::optional<json> FeedItemFor(const events::CloudEvent& event) {
                          ": registration open"}}},
             {"published_at", event.time},
             {"path", "/seminars/" + Str(d, "/seminar_id")}};
-  } else if (event.type == "jilaf.invitations.programme.created" && Str(d, "/status") == "open") {
+  } else if ((event.type == "jilaf.invitations.programme.created" ||
+              event.type == "jilaf.invitations.programme.open") &&
+             Str(d, "/status") == "open") {
     const std::string fy = d.contains("fiscal_year") ? d["fiscal_year"].dump() : "";
     item = {{"kind", "programme"},
             {"aggregate_id", Str(d, "/programme_id")},
@@ -118,8 +120,8 @@ std::string FeedEntry(const json& item, const std::string& lang, const FeedOptio
   return "  <entry>\n" + element("id", EntryId(item)) +
          element("title", item["title"][lang].get<std::string>()) + element("updated", published) +
          element("published", published) + "    <link rel=\"alternate\" href=\"" +
-         util::EscapeMarkup(options.public_base_url + item["path"].get<std::string>()) + "\"/>\n" +
-         "    <category term=\"" + util::EscapeMarkup(item["kind"].get<std::string>()) + "\"/>\n" +
+         util::EscapeMarkup(FeedItemLink(item, options)) + "\"/>\n" + "    <category term=\"" +
+         util::EscapeMarkup(item["kind"].get<std::string>()) + "\"/>\n" +
          element("summary", item["summary"][lang].get<std::string>()) + "  </entry>\n";
 }
 
@@ -151,7 +153,7 @@ int MailIssue(store::Db& tx, const json& issue, const FeedOptions& options,
 
 json NewIssue(const NextIssue& next, const FeedOptions& options) {
   json items = next.items;
-  for (auto& item : items) item["link"] = options.public_base_url + item["path"].get<std::string>();
+  for (auto& item : items) item["link"] = FeedItemLink(item, options);
   const std::string now = util::NowRfc3339();
   const json context = {
       {"number", next.number}, {"issued_on", util::BusinessToday()}, {"items", items}};
@@ -164,6 +166,13 @@ json NewIssue(const NextIssue& next, const FeedOptions& options) {
 }
 
 }  // namespace
+
+std::string FeedItemLink(const json& item, const FeedOptions& options) {
+  if (!options.portal_base_url.empty()) {
+    return options.portal_base_url + item["path"].get<std::string>();
+  }
+  return options.public_base_url + "/v1/feed/" + item["id"].get<std::string>();
+}
 
 void RecordFeedItem(store::Db& tx, const events::CloudEvent& event) {
   auto item = FeedItemFor(event);
@@ -225,6 +234,10 @@ http::Response CreatePeriodical(const http::Request& request, store::Store& stor
   auto response = http::Response::Json(201, *issue);
   response.SetHeader("Location", Tables().periodicals.Location(*issue));
   return response;
+}
+
+http::Response GetFeedItem(const http::Request& request, store::Store& store) {
+  return aggregate::Get(store, Tables().feed_items, request.Param("id"));
 }
 
 http::Response ListPeriodicals(const http::Request& request, store::Store& store) {

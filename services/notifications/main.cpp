@@ -6,6 +6,7 @@
 #include "services/notifications/deliveries.hpp"
 #include "services/notifications/event_handler.hpp"
 #include "services/notifications/feed.hpp"
+#include "services/notifications/render.hpp"
 #include "services/notifications/routes.hpp"
 #include "services/notifications/schema.hpp"
 #include "services/notifications/tables.hpp"
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
   std::string group = "notifications";
   n::DispatchOptions dispatch;
   n::FeedOptions feed;
+  n::LinkBases links;
   std::int64_t max_attempts = dispatch.retry.max_attempts;
   std::int64_t retry_base_ms = dispatch.retry.base.count();
   std::int64_t retry_max_ms = dispatch.retry.cap.count();
@@ -35,6 +37,9 @@ int main(int argc, char** argv) {
         flags.String("smtp-tls", &dispatch.smtp.tls,
                      "none, starttls (required) or implicit (smtps).");
         flags.String("smtp-user", &dispatch.smtp.user, "SMTP user name (empty: no AUTH).");
+        flags.String("smtp-ca-file", &dispatch.smtp.ca_file,
+                     "PEM file of the CA(s) the SMTP server's TLS certificate must chain to "
+                     "(empty: the system's trust store); for a private CA.");
         flags.String("smtp-password", &dispatch.smtp.password,
                      "SMTP password (prefer the JILAF_SMTP_PASSWORD variable from a secret).");
         flags.String("smtp-from", &dispatch.smtp.from, "From: header of every mail.");
@@ -53,6 +58,16 @@ int main(int argc, char** argv) {
                   "How often a periodical issue is produced (0: only on POST /v1/periodicals).");
         flags.String("public-base-url", &feed.public_base_url,
                      "Public URL of this API, used in feed links and unsubscribe links.");
+        flags.String("invitations-url", &links.invitations,
+                     "Base URL of the invitations API as staff reach it: links in messages.");
+        flags.String("projects-url", &links.projects,
+                     "Base URL of the projects API as staff reach it: links in messages.");
+        flags.String("missions-url", &links.missions,
+                     "Base URL of the missions API as staff reach it: links in messages.");
+        flags.String("portal-base-url", &feed.portal_base_url,
+                     "Public website that shows programmes (/programmes/ID), seminars "
+                     "(/seminars/ID) and mission reports (/missions/ID/report); feed and "
+                     "newsletter links go there. Empty: to this API's GET /v1/feed/{id}.");
       });
   if (dispatch.smtp.tls != "none" && dispatch.smtp.tls != "starttls" &&
       dispatch.smtp.tls != "implicit") {
@@ -63,6 +78,7 @@ int main(int argc, char** argv) {
   dispatch.retry.base = std::chrono::milliseconds(retry_base_ms);
   dispatch.retry.cap = std::chrono::milliseconds(std::max(retry_base_ms, retry_max_ms));
   n::InitCurl();
+  n::SetLinkBases(links);
 
   jilaf::service::Service service(std::move(config), {n::Migrations()});
   service.SetOpenApi(jilaf::embedded::notifications_openapi);

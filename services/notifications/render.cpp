@@ -41,7 +41,36 @@ class RecordingContext : public mustache::context<std::string> {
   std::set<std::string>& missing_;
 };
 
+LinkBases& MutableLinks() {
+  static LinkBases bases;
+  return bases;
+}
+
+// "jilaf.invitations.nomination.visa_granted" -> "nomination visa granted".
+std::string What(const std::string& type) {
+  std::string tail = type;
+  for (int dots = 0; dots < 2; ++dots) {
+    const auto dot = tail.find('.');
+    if (dot == std::string::npos) break;
+    tail = tail.substr(dot + 1);
+  }
+  for (auto& c : tail) {
+    if (c == '.' || c == '_') c = ' ';
+  }
+  return tail;
+}
+
+nlohmann::json LinksJson() {
+  const auto& bases = Links();
+  return {{"invitations", bases.invitations},
+          {"projects", bases.projects},
+          {"missions", bases.missions}};
+}
+
 }  // namespace
+
+void SetLinkBases(LinkBases bases) { MutableLinks() = std::move(bases); }
+const LinkBases& Links() { return MutableLinks(); }
 
 struct TemplateData::Impl {
   mustache::data data;
@@ -53,12 +82,14 @@ TemplateData::TemplateData(const events::CloudEvent& event) : impl_(std::make_un
   mustache::data about{mustache::data::type::object};
   about.set("id", event.id);
   about.set("type", event.type);
+  about.set("what", What(event.type));
   about.set("source", event.source);
   about.set("subject", event.subject);
   about.set("time", event.time);
   impl_->data = mustache::data{mustache::data::type::object};
   impl_->data.set("event", about);
   impl_->data.set("data", ToData(event.data));
+  impl_->data.set("links", ToData(LinksJson()));
 }
 TemplateData::~TemplateData() = default;
 TemplateData::TemplateData(TemplateData&&) noexcept = default;
@@ -97,10 +128,12 @@ nlohmann::json TemplateContext(const events::CloudEvent& event) {
   return {{"event",
            {{"id", event.id},
             {"type", event.type},
+            {"what", What(event.type)},
             {"source", event.source},
             {"subject", event.subject},
             {"time", event.time}}},
-          {"data", event.data}};
+          {"data", event.data},
+          {"links", LinksJson()}};
 }
 
 }  // namespace jilaf::notifications

@@ -18,6 +18,17 @@ struct Rendered {
   std::set<std::string> missing;  // names the template asked for and the data lacked
 };
 
+/// Where staff reach each service's API: the `links` every template sees, so that a message can
+/// link to the record it is about ({{links.invitations}}/v1/nominations/{{data.nomination_id}}).
+struct LinkBases {
+  std::string invitations = "http://127.0.0.1:8081";
+  std::string projects = "http://127.0.0.1:8082";
+  std::string missions = "http://127.0.0.1:8083";
+};
+/// Set once at start, before any event is rendered.
+void SetLinkBases(LinkBases bases);
+const LinkBases& Links();
+
 /// The values templates are filled from, converted once and used for every template one event
 /// fills (subject and body, each rule's language).
 class TemplateData {
@@ -58,7 +69,9 @@ class Template {
 /// Parses and renders `text` once (template previews, periodical notices).
 [[nodiscard]] Rendered Render(const std::string& text, const nlohmann::json& context);
 
-/// The object templates see: {event: {id, type, source, subject, time}, data: <event data>}.
+/// The object templates see: {event: {id, type, what, source, subject, time}, data: <event
+/// data>, links: {invitations, projects, missions}}; `what` reads the type in words
+/// ("nomination visa granted").
 [[nodiscard]] nlohmann::json TemplateContext(const events::CloudEvent& event);
 
 }  // namespace jilaf::notifications

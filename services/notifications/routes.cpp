@@ -25,6 +25,7 @@ http::Router Routes(store::Store& store, DeliveryMetrics& metrics, const FeedOpt
 
   router.Add(Method::kPost, "/v1/webhooks", Access::kAdmin, bind(CreateWebhook));
   router.Add(Method::kGet, "/v1/webhooks", Access::kAdmin, bind(ListWebhooks)).Tabular();
+  router.Add(Method::kGet, "/v1/webhooks/{id}", Access::kAdmin, bind(GetWebhook));
 
   router.Add(Method::kGet, "/v1/deliveries", Access::kRead, bind(ListDeliveries)).Tabular();
   router.Add(Method::kGet, "/v1/deliveries/{id}", Access::kRead, bind(GetDelivery));
@@ -38,6 +39,7 @@ http::Router Routes(store::Store& store, DeliveryMetrics& metrics, const FeedOpt
 
   router.Add(Method::kGet, "/v1/feed.atom", Access::kPublic,
              [&store, &feed](http::Request& request) { return AtomFeed(request, store, feed); });
+  router.Add(Method::kGet, "/v1/feed/{id}", Access::kPublic, bind(GetFeedItem));
   router
       .Add(Method::kPost, "/v1/periodicals", Access::kAdmin,
            [&store, &feed, &metrics](http::Request& request) {

@@ -35,6 +35,7 @@ http::Response PreviewTemplate(const http::Request& request, store::Store& store
 /// Webhook endpoints (rules.cpp); the secret is shown once, at registration.
 http::Response CreateWebhook(const http::Request& request, store::Store& store);
 http::Response ListWebhooks(const http::Request& request, store::Store& store);
+http::Response GetWebhook(const http::Request& request, store::Store& store);
 
 /// A recipient's opt-outs per category and preferred locale (templates.cpp); PUT creates, or
 /// updates with If-Match.
@@ -52,6 +53,8 @@ http::Response RedriveDelivery(const http::Request& request, store::Store& store
 /// aggregate, so they never change across replays or rebuilds.
 http::Response AtomFeed(const http::Request& request, store::Store& store,
                         const FeedOptions& options);
+/// One public feed item (`kind:aggregate id`): what an entry links to without a portal.
+http::Response GetFeedItem(const http::Request& request, store::Store& store);
 /// Issues a periodical now (409 when nothing is new); the archive, newest first; one issue.
 http::Response CreatePeriodical(const http::Request& request, store::Store& store,
                                 const FeedOptions& options, DeliveryMetrics& metrics);

@@ -253,4 +253,9 @@ http::Response ListWebhooks(const http::Request& request, store::Store& store) {
   return aggregate::List(store, request, Tables().webhooks, {});
 }
 
+// The secret stays out: it lives in webhook_secrets and is shown only at registration.
+http::Response GetWebhook(const http::Request& request, store::Store& store) {
+  return aggregate::Get(store, Tables().webhooks, request.Param("id"));
+}
+
 }  // namespace jilaf::notifications

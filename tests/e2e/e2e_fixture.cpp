@@ -190,13 +190,13 @@ RunningService& E2eTest::StartNotificationsWith(std::vector<std::string> extra,
   return Start("notifications", JILAF_NOTIFICATIONS_BIN, std::move(extra), db_path);
 }
 
-int E2eTest::StartSmtpSink() {
+int E2eTest::StartSmtpSink(const std::vector<std::string>& options) {
   smtp_dir_ = dir_ + "/smtp";
   const int port = testing::FreePort();
-  smtp_sink_ = std::make_unique<testing::ChildProcess>(
-      "/usr/bin/python3",
-      std::vector<std::string>{JILAF_SMTP_SINK, std::to_string(port), smtp_dir_},
-      dir_ + "/smtp.log");
+  std::vector<std::string> args{JILAF_SMTP_SINK, std::to_string(port), smtp_dir_};
+  args.insert(args.end(), options.begin(), options.end());
+  smtp_sink_ = std::make_unique<testing::ChildProcess>("/usr/bin/python3", std::move(args),
+                                                       dir_ + "/smtp.log");
   const bool ready = testing::WaitUntil(
       [&] { return std::filesystem::exists(smtp_dir_ + "/ready") || !smtp_sink_->Running(); },
       std::chrono::seconds(20));

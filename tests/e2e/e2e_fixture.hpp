@@ -99,7 +99,8 @@ class E2eTest : public ::testing::Test {
 
   /// Starts a real SMTP server (tests/support/smtp_sink.py on Debian's python3-aiosmtpd) for
   /// this test; returns its port. Every message it receives is kept as JSON (see Mails()).
-  int StartSmtpSink();
+  /// `options`: the sink's --tls CERT KEY (STARTTLS required) and --auth USER PASSWORD.
+  int StartSmtpSink(const std::vector<std::string>& options = {});
   /// The messages the SMTP sink received so far, in arrival order.
   std::vector<nlohmann::json> Mails();
 

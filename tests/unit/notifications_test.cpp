@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 
 #include "common/events/outbox.hpp"
 #include "common/metrics/metrics.hpp"
@@ -226,6 +228,8 @@ class EventHandlerTest : public ::testing::Test {
                   {"status", "open"},
                   {"fiscal_year", 2026},
                   {"track", "asia"},
+                  {"seats", 12},
+                  {"country_quotas", json::object()},
                   {"start_date", "2026-06-01"},
                   {"end_date", "2026-06-20"}};
     return event;
@@ -341,6 +345,147 @@ TEST_F(EventHandlerTest, RulesAndTemplatesChangedBetweenEventsApplyToTheNext) {
   EXPECT_EQ(next(), "");
   enable(true);
   EXPECT_EQ(next(), "Recreated Asia Young Leaders");
+}
+
+// A programme created as a draft reaches the feed when it moves to open, and its entry links to
+// a resource that exists: the item on this API, or the portal's page when one is configured.
+TEST_F(EventHandlerTest, ProgrammeMovedFromDraftToOpenBecomesAFeedItem) {
+  auto created = ProgrammeCreated();
+  created.data["status"] = "draft";
+  Handle(created);
+  EXPECT_EQ(Count("SELECT count(*) FROM feed_items"), 0);
+  auto opened = ProgrammeCreated();
+  opened.id = "0191e0a0-0000-7000-8000-000000000002";
+  opened.type = "jilaf.invitations.programme.open";
+  opened.data["previous_status"] = "draft";
+  Handle(opened);
+  const auto feed = store_->Read([](store::Db& db) { return Tables().feed_items.Where(db, {}); });
+  ASSERT_EQ(feed.size(), 1u);
+  EXPECT_EQ(feed[0]["id"], "programme:p-1");
+  EXPECT_EQ(feed[0]["event_id"], opened.id);
+  FeedOptions options;
+  options.public_base_url = "https://public.jilaf.example.org";
+  EXPECT_EQ(FeedItemLink(feed[0], options),
+            "https://public.jilaf.example.org/v1/feed/programme:p-1");
+  options.portal_base_url = "https://www.jilaf.or.jp";
+  EXPECT_EQ(FeedItemLink(feed[0], options), "https://www.jilaf.or.jp/programmes/p-1");
+}
+
+// The staff inbox out of the box: an officer's sentence with names, title and a link, not an
+// event id; 様 in Japanese.
+TEST_F(EventHandlerTest, DefaultInboxItemNamesThePersonTheProgrammeAndLinksTheRecord) {
+  auto event = ProgrammeCreated();
+  event.id = "0191e0a0-0000-7000-8000-000000000003";
+  event.type = "jilaf.invitations.nomination.selected";
+  event.subject = "nominations/n-1";
+  event.data = kNomination;
+  event.data["nomination_id"] = "n-1";
+  event.data["fiscal_year"] = 2026;
+  Handle(event);
+  const auto inbox = store_->Read([](store::Db& db) { return Tables().inbox_items.Where(db, {}); });
+  ASSERT_EQ(inbox.size(), 1u);
+  EXPECT_EQ(inbox[0]["title"], "Selected: Lan Nguyen");
+  const std::string body = inbox[0]["body"];
+  EXPECT_NE(body.find("Asia Young Leaders"), std::string::npos) << body;
+  EXPECT_NE(body.find("VGCL"), std::string::npos) << body;
+  EXPECT_NE(body.find("http://127.0.0.1:8081/v1/nominations/n-1"), std::string::npos) << body;
+  EXPECT_EQ(body.find(event.id), std::string::npos) << body;
+
+  // An invitations event without a text of its own: readable, linked, still no event id.
+  event.id = "0191e0a0-0000-7000-8000-000000000004";
+  event.type = "jilaf.invitations.nomination.screened";
+  Handle(event);
+  const auto items = store_->Read([&](store::Db& db) {
+    return Tables().inbox_items.Where(db, {{"event_id", event.id}});
+  });
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0]["title"], "Invitations: nomination screened");
+  EXPECT_EQ(items[0]["body"],
+            "A nomination screened was recorded: http://127.0.0.1:8081/v1/nominations/n-1");
+}
+
+// Every default inbox template renders the built-in sample of each type it serves, in both
+// languages, with a link to the record; Japanese texts about a person say 様.
+TEST_F(EventHandlerTest, EveryDefaultTemplateRendersItsSamplesWithALink) {
+  std::ifstream in(std::string(JILAF_SOURCE_DIR) + "/services/notifications/samples.json");
+  const json samples = json::parse(in);
+  int rendered = 0;
+  const auto types = DefaultTemplateTypes();
+  for (const auto& type : types) {
+    for (const char* locale : {"en", "ja"}) {
+      const auto stored =
+          store_->Read([&](store::Db& db) { return FindTemplate(db, type, "inbox", locale); });
+      ASSERT_TRUE(stored.has_value()) << type << " " << locale;
+      int matched = 0;
+      for (const auto& [sample_type, data] : samples.items()) {
+        if (!TypeMatches(type, sample_type)) continue;
+        // The wildcard serves only the types without a text of their own.
+        if (type != sample_type &&
+            std::find(types.begin(), types.end(), sample_type) != types.end()) {
+          continue;
+        }
+        events::CloudEvent event;
+        event.id = "0191e0a0-0000-7000-8000-0000000000ff";
+        event.type = sample_type;
+        event.subject = "nominations/5f0c9a52";
+        event.data = data;
+        const json context = TemplateContext(event);
+        for (const char* part : {"subject", "body"}) {
+          const auto text = Render((*stored)[part].get<std::string>(), context);
+          SCOPED_TRACE(sample_type + " " + locale + " " + part);
+          EXPECT_TRUE(text.ok) << text.error << " missing " << json(text.missing).dump();
+          EXPECT_EQ(text.text.find("{{"), std::string::npos);
+          if (std::string(part) == "body") {
+            EXPECT_NE(text.text.find("http://127.0.0.1:808"), std::string::npos) << text.text;
+          }
+          const bool about_a_person = data.contains("candidate");
+          if (about_a_person && std::string(locale) == "ja" && std::string(part) == "subject") {
+            EXPECT_NE(text.text.find("Nguyen Lan 様"), std::string::npos) << text.text;
+          }
+        }
+        ++matched;
+        ++rendered;
+      }
+      EXPECT_GT(matched, 0) << "no sample for " << type;
+    }
+  }
+  EXPECT_GE(rendered, static_cast<int>(2 * types.size()));
+}
+
+// Seeding runs at every start: once per default; the first release's unchanged wildcard text is
+// replaced, an admin's text and an admin's disabled default rule stay.
+TEST_F(EventHandlerTest, SeedingKeepsAdminChangesAndReplacesTheRetiredText) {
+  store_->Write([](store::Db& tx) {
+    SaveTemplate(tx, {{"event_type", "jilaf.invitations.*"},
+                      {"channel", "inbox"},
+                      {"locale", "en"},
+                      {"subject", "Invitations: {{event.type}}"},
+                      {"body", "Event {{event.id}} on {{event.subject}}."},
+                      {"version", 1}});
+    SaveTemplate(tx, {{"event_type", "jilaf.projects.report.overdue"},
+                      {"channel", "inbox"},
+                      {"locale", "en"},
+                      {"subject", "Ours"},
+                      {"body", "Ours"},
+                      {"version", 2}});
+    auto rule = Tables().rules.Find(tx, "default-staff-inbox-certificate");
+    ASSERT_TRUE(rule.has_value());
+    (*rule)["enabled"] = false;
+    Tables().rules.Update(tx, *rule);
+  });
+  const auto rules_before = Count("SELECT count(*) FROM rules");
+  SeedDefaults(*store_);
+  SeedDefaults(*store_);
+  EXPECT_EQ(Count("SELECT count(*) FROM rules"), rules_before);
+  store_->Read([](store::Db& db) {
+    const auto wildcard = FindTemplate(db, "jilaf.invitations.*", "inbox", "en");
+    EXPECT_EQ((*wildcard)["subject"], "Invitations: {{event.what}}");
+    EXPECT_EQ((*wildcard)["version"], 2);
+    EXPECT_EQ((*FindTemplate(db, "jilaf.projects.report.overdue", "inbox", "en"))["subject"],
+              "Ours");
+    EXPECT_EQ((*Tables().rules.Find(db, "default-staff-inbox-certificate"))["enabled"], false);
+    return 0;
+  });
 }
 
 TEST_F(EventHandlerTest, NonPublicEventMatchingNoRuleLeavesNothing) {
