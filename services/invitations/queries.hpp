@@ -30,6 +30,12 @@ nlohmann::json NominationsOfIdentity(store::Db& db, const std::string& identity_
 /// The person id of the first nomination with this blind index, if any (the same person under
 /// another nomination: a later year, or an earlier one entered late).
 std::optional<std::string> PersonOfIdentity(store::Db& db, const std::string& identity_hash);
+/// The person id of the first earlier nomination of the same candidate found without a birth
+/// date: the same e-mail address (ASCII case ignored), nationality and folded name
+/// (NormaliseName). With `only_without_birth_date`, only nominations that have no blind index
+/// (entered without a birth date) are considered: two birth dates that differ are two people.
+std::optional<std::string> PersonOfContact(store::Db& db, const nlohmann::json& candidate,
+                                           bool only_without_birth_date);
 /// Records the blind index of a new nomination's identity (never kept in its document).
 void SetIdentityHash(store::Db& tx, const std::string& nomination_id,
                      const std::optional<std::string>& identity_hash);
