@@ -229,6 +229,8 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
 // and written from this io thread before the next is asked for, so one piece at a time is in
 // memory and a slow reader holds no worker and no read transaction. False when the body could
 // not be finished (the connection is then closed, without the last chunk).
+const std::string kNoPiece;
+
 asio::awaitable<bool> HttpServer::State::Stream(beast::tcp_stream& stream, Response& response,
                                                 unsigned version) {
   for (;;) {
@@ -246,8 +248,9 @@ asio::awaitable<bool> HttpServer::State::Stream(beast::tcp_stream& stream, Respo
     }
     if (piece && piece->empty()) continue;
     if (!piece && version == 10) co_return true;
-    const auto ec =
-        co_await WritePiece(stream, piece ? *piece : std::string(), version, options.write_timeout);
+    // No temporary in the co_await expression (GCC 12 mishandles those in coroutine frames).
+    const std::string& bytes = piece ? *piece : kNoPiece;
+    const auto ec = co_await WritePiece(stream, bytes, version, options.write_timeout);
     if (ec) co_return false;
     if (!piece) co_return true;
   }

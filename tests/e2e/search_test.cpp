@@ -273,13 +273,14 @@ TEST_F(SearchE2e, EveryListRefusesUnknownFiltersAndTokensOfAnotherQuery) {
         "VGCL");
   }
   // Plain lists, child lists and searches alike.
-  for (const std::string list :
-       {"/v1/programmes", "/v1/programmes/" + programme + "/nominations",
-        "/v1/programmes/" + programme + "/itinerary", "/v1/nominations", "/v1/nominations?q=le"}) {
+  const std::vector<std::string> lists = {
+      "/v1/programmes", "/v1/programmes/" + programme + "/nominations",
+      "/v1/programmes/" + programme + "/itinerary", "/v1/nominations", "/v1/nominations?q=le"};
+  for (const auto& list : lists) {
     const std::string sep = list.find('?') == std::string::npos ? "?" : "&";
-    for (const std::string format : {"", "&format=csv"}) {
+    for (const std::string_view format : {"", "&format=csv"}) {
       const auto result =
-          Call(service, "GET", list + sep + "colour=red" + format, {}, staff_token_);
+          Call(service, "GET", list + sep + "colour=red" + std::string(format), {}, staff_token_);
       EXPECT_EQ(result.status, 400) << list << format << ": " << result.body;
       EXPECT_EQ(nlohmann::json::parse(result.body, nullptr, false).value("field", ""), "colour")
           << list << format << ": " << result.body;
@@ -291,9 +292,10 @@ TEST_F(SearchE2e, EveryListRefusesUnknownFiltersAndTokensOfAnotherQuery) {
   EXPECT_EQ(Call(service, "GET", nominations + "?page_size=1&page_token=" + token, {}, staff_token_)
                 .status,
             200);
-  for (const std::string other :
-       {nominations + "?status=submitted&page_token=" + token,
-        "/v1/nominations?page_token=" + token, "/v1/programmes?page_token=" + token}) {
+  const std::vector<std::string> others = {nominations + "?status=submitted&page_token=" + token,
+                                           "/v1/nominations?page_token=" + token,
+                                           "/v1/programmes?page_token=" + token};
+  for (const auto& other : others) {
     const auto result = Call(service, "GET", other, {}, staff_token_);
     EXPECT_EQ(result.status, 400) << other << ": " << result.body;
     EXPECT_EQ(nlohmann::json::parse(result.body, nullptr, false).value("field", ""), "page_token")
