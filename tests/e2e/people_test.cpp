@@ -223,24 +223,44 @@ TEST_F(PeopleE2e, ACandidateWithoutABirthDateIsOnePersonAcrossNominations) {
 
   const std::string record = "/v1/nominations/" + again["id"].get<std::string>();
   Change(invitations, "POST", record + "/transitions", record, {{"to", "screened"}});
+  // A correction and a reversal of a staff mistake are part of the person's history too.
+  Change(invitations, "PATCH", record, record, {{"candidate", {{"position", "Secretary"}}}});
+  Change(invitations, "POST", record + "/transitions", record, {{"to", "rejected"}});
+  const auto current = Call(invitations, "GET", record, {}, staff_token_);
+  const auto reversed = Call(invitations, "POST", record + "/reversals",
+                             json({{"reason", "moved by mistake"}}).dump(), Token("admin"),
+                             {{"If-Match", current.Header("etag")}});
+  ASSERT_EQ(reversed.status, 200) << reversed.body;
   // Both nominations' events reach the read model (they travel on different partitions).
   const std::set<std::string> both = {first["id"], again["id"]};
   json person;
   std::set<std::string> nominations;
   testing::WaitUntil(
       [&] {
-        person =
-            WaitForHistory(missions, person_id, {"nomination.submitted", "nomination.screened"});
+        person = WaitForHistory(missions, person_id,
+                                {"nomination.submitted", "nomination.screened",
+                                 "nomination.updated", "nomination.rejected"});
         if (!person.is_object()) return false;
         nominations.clear();
+        bool reversal = false;
         for (const auto& item : person.value("history", json::array())) {
           if (item["what"] == "nomination.submitted") nominations.insert(item["nomination_id"]);
+          reversal =
+              reversal || (item["what"] == "nomination.screened" && item.value("reversal", false) &&
+                           item.value("reason", "") == "moved by mistake");
         }
-        return nominations == both;
+        return nominations == both && reversal;
       },
       seconds(90));
   ASSERT_FALSE(person.is_null());
   EXPECT_EQ(nominations, both) << person["history"].dump();
+  bool corrected = false;
+  for (const auto& item : person["history"]) {
+    corrected = corrected || (item["what"] == "nomination.updated" &&
+                              item["changed"] == json::array({"candidate.position"}));
+  }
+  EXPECT_TRUE(corrected) << person["history"].dump();
+  EXPECT_EQ(person["history"].back()["what"], "nomination.screened") << "the reversal comes last";
   EXPECT_EQ(person["nationality"], "VN");
 }
 
