@@ -343,7 +343,8 @@ http::Router Instrument(const http::Router& api, store::Store& store) {
     if (route.cost == http::Router::Cost::kExpensive) out.Expensive();
   }
   out.Add(http::Method::kGet, "/v1/audit", auth::Access::kAdmin,
-          [&store](http::Request& request) { return ListAudit(request, store); });
+          [&store](http::Request& request) { return ListAudit(request, store); })
+      .Tabular();  // a list like any other: CSV, unknown filters refused, tokens bound
   out.Add(http::Method::kGet, "/v1/audit/verify", auth::Access::kAdmin,
           [&store](http::Request& request) { return VerifyAudit(request, store); })
       .Expensive();  // reads and hashes the whole chain

@@ -13,10 +13,6 @@
 // them (the handler renders them; this only changes the notation).
 namespace jilaf::http {
 
-/// The most rows one CSV answer gathers by following page tokens; past it the answer ends with a
-/// `Link: <...>; rel="next"` to the rest.
-inline constexpr std::size_t kMaxCsvRows = 20000;
-
 /// True when the caller asked for CSV: `format=csv`, or an Accept header naming text/csv (and no
 /// `format=json`). 400 naming `format` for any other value.
 [[nodiscard]] bool WantsCsv(const Request& request);
@@ -32,9 +28,14 @@ inline constexpr std::size_t kMaxCsvRows = 20000;
 /// spreadsheet runs it as a formula; numbers stay numbers.
 [[nodiscard]] std::string ToCsv(const nlohmann::json& items);
 
-/// Wraps a list handler: JSON as before, or CSV when asked. Without `page_size`/`page_token` the
-/// CSV holds the whole list (page after page, up to kMaxCsvRows); with them, that one page and a
-/// `Link` to the next.
+/// Wraps a list handler, the one place every list's query rules live:
+/// - a query parameter the handler never read (Request::queried) is 400 naming it;
+/// - the `next_page_token` it answers is bound to the query (its parameters but the page and
+///   `format`): a token replayed with another query is 400 naming `page_token`;
+/// - CSV when asked. Without `page_size`/`page_token` the CSV holds the whole list: one page is
+///   answered whole; a longer list is streamed (Response::stream), a first pass over the pages
+///   finding the columns, a second writing the rows a page per chunk, so memory holds one page
+///   whatever the length. With them, that one page and a `Link` to the next.
 [[nodiscard]] Handler Tabular(Handler list);
 
 }  // namespace jilaf::http

@@ -1,5 +1,7 @@
 #include "common/http/message.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include <strings.h>
@@ -60,6 +62,7 @@ const std::string& Request::Param(const std::string& name) const {
 }
 
 std::optional<std::string> Request::Query(const std::string& name) const {
+  if (std::find(queried.begin(), queried.end(), name) == queried.end()) queried.push_back(name);
   const auto it = query.find(name);
   if (it == query.end()) return std::nullopt;
   return it->second;

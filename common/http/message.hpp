@@ -3,6 +3,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +40,9 @@ struct Request {
   std::string route;  // the matched route template, e.g. /v1/programmes/{id}
   std::unordered_map<std::string, std::string> params;
   const Route* matched = nullptr;  // set with route and params when the router found one
+  /// The query parameters a handler asked for (Query), so that a list can refuse the ones no
+  /// code read (common/http/csv.hpp).
+  mutable std::vector<std::string> queried;
   auth::Principal principal;
   std::chrono::steady_clock::time_point received_at{};
   std::string remote_address;
@@ -56,6 +60,11 @@ struct Response {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  /// When set, the body continues after `body` in chunks (`Transfer-Encoding: chunked`): the
+  /// server calls it on the worker pool for each next piece, writes that piece before asking for
+  /// another, and ends the body at nullopt. A throw ends the connection without the last chunk,
+  /// so the client sees a cut transfer, never a short but complete one.
+  std::function<std::optional<std::string>()> stream;
 
   /// A JSON body with `application/json`.
   static Response Json(int status, const nlohmann::json& body);

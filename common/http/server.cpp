@@ -15,6 +15,7 @@
 
 #include <array>
 #include <atomic>
+#include <charconv>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -103,6 +104,13 @@ struct Connection {
   bool linger = false;
 };
 
+// The size line of a chunk (RFC 9112 7.1): hexadecimal, then CRLF.
+std::string ChunkSize(std::size_t size) {
+  char digits[20];
+  const auto end = std::to_chars(digits, digits + sizeof digits, size, 16).ptr;
+  return std::string(digits, end) + "\r\n";
+}
+
 // The status line and headers of `in`, serialised by hand into one buffer: Beast's generic
 // serializer (a field container per response, then a buffer sequence of one element per header
 // piece) cost more than the rest of a small read. Framing headers are the server's own, never the
@@ -127,8 +135,11 @@ std::string SerializeHead(const Response& in, unsigned version, bool keep_alive)
     head += "\r\n";
   }
   head += "Server: jilaf\r\n";
-  // No Content-Length on 1xx, 204 and 304 (RFC 9110 8.6); everything else is length-delimited.
-  if (in.status >= 200 && in.status != 204 && in.status != 304) {
+  // No Content-Length on 1xx, 204 and 304 (RFC 9110 8.6); a streamed body is chunked (HTTP/1.1)
+  // or ends with the connection (HTTP/1.0); everything else is length-delimited.
+  if (in.stream) {
+    if (version != 10) head += "Transfer-Encoding: chunked\r\n";
+  } else if (in.status >= 200 && in.status != 204 && in.status != 304) {
     head += "Content-Length: ";
     head += std::to_string(in.body.size());
     head += "\r\n";
@@ -139,14 +150,39 @@ std::string SerializeHead(const Response& in, unsigned version, bool keep_alive)
   return head;
 }
 
-// Writes `response` (its body too, unless `head_only`) as one gathered write.
+// Writes `response` (its body too, unless `head_only`) as one gathered write. A streamed body's
+// first piece (`body`) goes out as its first chunk.
 asio::awaitable<beast::error_code> WriteResponse(beast::tcp_stream& stream,
                                                  const Response& response, unsigned version,
                                                  bool keep_alive, bool head_only,
                                                  std::chrono::milliseconds timeout) {
-  const std::string head = SerializeHead(response, version, keep_alive);
-  std::array<asio::const_buffer, 2> buffers{
-      asio::buffer(head), asio::buffer(response.body.data(), head_only ? 0 : response.body.size())};
+  std::string head = SerializeHead(response, version, keep_alive);
+  const bool chunked = response.stream && version != 10;
+  std::string tail;
+  if (chunked && !head_only && !response.body.empty()) {
+    head += ChunkSize(response.body.size());
+    tail = "\r\n";
+  }
+  std::array<asio::const_buffer, 3> buffers{
+      asio::buffer(head), asio::buffer(response.body.data(), head_only ? 0 : response.body.size()),
+      asio::buffer(tail)};
+  stream.expires_after(timeout);
+  auto [ec, written] = co_await asio::async_write(stream, buffers, kTuple);
+  co_return ec;
+}
+
+// Writes one piece of a streamed body: a chunk (HTTP/1.1), or the bytes as they are (HTTP/1.0,
+// where the closing connection ends the body). An empty piece ends the chunked body.
+asio::awaitable<beast::error_code> WritePiece(beast::tcp_stream& stream, const std::string& piece,
+                                              unsigned version, std::chrono::milliseconds timeout) {
+  std::string size;
+  std::string_view tail;
+  if (version != 10) {
+    size = ChunkSize(piece.size());
+    tail = "\r\n";
+  }
+  std::array<asio::const_buffer, 3> buffers{asio::buffer(size), asio::buffer(piece),
+                                            asio::buffer(tail.data(), tail.size())};
   stream.expires_after(timeout);
   auto [ec, written] = co_await asio::async_write(stream, buffers, kTuple);
   co_return ec;
@@ -186,7 +222,39 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   asio::awaitable<void> Refuse(tcp::socket socket);
   asio::awaitable<bool> Reject(Connection& connection, Request request, ApiError error,
                                unsigned version);
+  asio::awaitable<bool> Stream(beast::tcp_stream& stream, Response& response, unsigned version);
 };
+
+// The rest of a streamed body: each next piece is made on the worker pool (it reads the store)
+// and written from this io thread before the next is asked for, so one piece at a time is in
+// memory and a slow reader holds no worker and no read transaction. False when the body could
+// not be finished (the connection is then closed, without the last chunk).
+const std::string kNoPiece;
+
+asio::awaitable<bool> HttpServer::State::Stream(beast::tcp_stream& stream, Response& response,
+                                                unsigned version) {
+  for (;;) {
+    std::optional<std::string> piece;
+    try {
+      piece = co_await asio::co_spawn(
+          runtime.impl().workers.get_executor(),
+          [&response]() -> asio::awaitable<std::optional<std::string>> {
+            co_return response.stream();
+          },
+          asio::use_awaitable);
+    } catch (const std::exception& e) {
+      log::Error("streamed response failed", {{"server", options.name}, {"error", e.what()}});
+      co_return false;
+    }
+    if (piece && piece->empty()) continue;
+    if (!piece && version == 10) co_return true;
+    // No temporary in the co_await expression (GCC 12 mishandles those in coroutine frames).
+    const std::string& bytes = piece ? *piece : kNoPiece;
+    const auto ec = co_await WritePiece(stream, bytes, version, options.write_timeout);
+    if (ec) co_return false;
+    if (!piece) co_return true;
+  }
+}
 
 asio::awaitable<void> HttpServer::State::Accept() {
   auto self = shared_from_this();
@@ -368,10 +436,13 @@ asio::awaitable<void> HttpServer::State::Session(std::shared_ptr<Connection> con
           [this, &request]() -> asio::awaitable<Response> { co_return handler(*request); },
           asio::use_awaitable);
     }
-    keep_alive = keep_alive && !stopping;
+    // A streamed body without chunked framing (HTTP/1.0) ends with the connection.
+    keep_alive = keep_alive && !stopping && !(response.stream && version == 10);
     const auto write_ec =
         co_await WriteResponse(stream, response, version, keep_alive, head, options.write_timeout);
-    if (write_ec || !keep_alive) break;
+    if (write_ec) break;
+    if (response.stream && !head && !co_await Stream(stream, response, version)) break;
+    if (!keep_alive) break;
   }
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);

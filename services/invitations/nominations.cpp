@@ -40,7 +40,7 @@ struct Nomination {
     doc["programme_id"] = programme_id;
     doc["fiscal_year"] = fiscal_year;
     doc["status"] = "submitted";
-    doc["person_id"] = doc["id"];  // a new person, unless Flag finds them nominated before
+    doc["person_id"] = doc["id"];  // a new person, unless found nominated before
     if (personal.date_of_birth) Flag(tx, doc, fiscal_year);
     if (personal.passport_number) {
       passport_hash = cipher.BlindIndex("passport|" + NormalisePassport(*personal.passport_number));
@@ -49,6 +49,12 @@ struct Nomination {
     auto possible =
         PossibleDuplicates(tx, doc["candidate"], passport_hash, doc["id"].get<std::string>());
     if (!possible.empty()) doc["possible_duplicates"] = std::move(possible);
+    // Not found by identity: the same candidate entered (now or before) without a birth date.
+    if (doc["person_id"] == doc["id"]) {
+      if (auto person = PersonOfContact(tx, doc["candidate"], personal.date_of_birth.has_value())) {
+        doc["person_id"] = *person;
+      }
+    }
   }
 
   void Flag(store::Db& tx, nlohmann::json& doc, std::int64_t fiscal_year) {

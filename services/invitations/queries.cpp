@@ -84,6 +84,29 @@ std::vector<DuplicateCandidate> NominationsSharingAnIdentifier(
   return found;
 }
 
+std::optional<std::string> PersonOfContact(store::Db& db, const nlohmann::json& candidate,
+                                           bool only_without_birth_date) {
+  const auto text = [&](const char* key) {
+    const auto it = candidate.find(key);
+    return it != candidate.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  const std::string email = text("email");
+  if (email.empty()) return std::nullopt;
+  const std::string name = NormaliseName(text("family_name"), text("given_name"));
+  auto stmt =
+      db.Prepare(std::string("SELECT coalesce(json_extract(doc, '$.person_id'), id),"
+                             " json_extract(doc, '$.candidate.family_name'),"
+                             " json_extract(doc, '$.candidate.given_name') FROM nominations"
+                             " WHERE lower(json_extract(doc, '$.candidate.email')) = lower(?1)"
+                             " AND json_extract(doc, '$.candidate.nationality') = ?2") +
+                 (only_without_birth_date ? " AND identity_hash IS NULL" : "") + " ORDER BY seq");
+  stmt.Bind(1, email).Bind(2, text("nationality"));
+  while (stmt.Step()) {
+    if (NormaliseName(stmt.Text(1), stmt.Text(2)) == name) return stmt.Text(0);
+  }
+  return std::nullopt;
+}
+
 void SetIdentityHash(store::Db& tx, const std::string& nomination_id,
                      const std::optional<std::string>& identity_hash) {
   auto stmt = tx.Prepare("UPDATE nominations SET identity_hash = ? WHERE id = ?");

@@ -43,6 +43,12 @@ struct DuplicateCandidate {
 std::vector<DuplicateCandidate> NominationsSharingAnIdentifier(
     store::Db& db, const std::string& email_lower, const std::optional<std::string>& passport_hash,
     const std::string& nationality, const std::string& self);
+/// The person id of the first earlier nomination of the same candidate found without a birth
+/// date: the same e-mail address (ASCII case ignored), nationality and folded name
+/// (NormaliseName). With `only_without_birth_date`, only nominations that have no blind index
+/// (entered without a birth date) are considered: two birth dates that differ are two people.
+std::optional<std::string> PersonOfContact(store::Db& db, const nlohmann::json& candidate,
+                                           bool only_without_birth_date);
 /// Records the blind index of a new nomination's identity (never kept in its document).
 void SetIdentityHash(store::Db& tx, const std::string& nomination_id,
                      const std::optional<std::string>& identity_hash);

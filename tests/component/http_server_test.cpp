@@ -3,14 +3,18 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <future>
+#include <iostream>
 #include <latch>
 #include <thread>
 
 #include "common/http/json_input.hpp"
 #include "common/http/pipeline.hpp"
 #include "common/store/store.hpp"
+#include "common/util/thread_role.hpp"
+#include "tests/component/raw_socket.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/process.hpp"
 
@@ -30,6 +34,24 @@ class HttpServerTest : public ::testing::Test {
       slow_entered_.count_down();
       release_slow_.get_future().wait();
       return Response::Json(200, {{"slow", true}});
+    });
+    // A streamed body of `pieces` pieces of 64 KiB (the query), made on whatever thread the
+    // server asks from; `fail_at` throws instead of making that piece.
+    router.Add(Method::kGet, "/v1/stream", auth::Access::kPublic, [this](Request& request) {
+      const int pieces = std::stoi(request.Query("pieces").value_or("4"));
+      const int fail_at = std::stoi(request.Query("fail_at").value_or("-1"));
+      Response response;
+      response.SetHeader("Content-Type", "text/plain");
+      response.body = "start\n";
+      auto next = std::make_shared<int>(0);
+      response.stream = [this, next, pieces, fail_at]() -> std::optional<std::string> {
+        if (util::OnIoThread()) made_on_io_thread_ = true;
+        if (*next == pieces) return std::nullopt;
+        if (*next == fail_at) throw std::runtime_error("the store went away");
+        ++made_;
+        return std::string(64 * 1024, static_cast<char>('a' + (*next)++ % 26));
+      };
+      return response;
     });
     pipeline_ = std::make_shared<Pipeline>(std::move(router), nullptr, &metrics_, "test");
     runtime_ = std::make_unique<Runtime>(2, 4);
@@ -51,6 +73,8 @@ class HttpServerTest : public ::testing::Test {
   std::shared_ptr<Pipeline> pipeline_;
   std::unique_ptr<Runtime> runtime_;
   std::unique_ptr<HttpServer> server_;
+  std::atomic<int> made_{0};
+  std::atomic<bool> made_on_io_thread_{false};
   std::latch slow_entered_{1};
   std::promise<void> release_slow_;
 };
@@ -197,6 +221,56 @@ TEST_F(HttpServerTest, DrainLetsARequestInProgressFinish) {
   stopping.get();
   EXPECT_EQ(result.status, 200);
   EXPECT_EQ(result.Header("connection"), "close");
+}
+
+TEST_F(HttpServerTest, AStreamedBodyIsChunkedMadeOffTheIoThreadAndKeepsTheConnection) {
+  Start({});
+  auto client = Client();
+  const auto result = client.Request("GET", "/v1/stream?pieces=40");
+  EXPECT_EQ(result.status, 200);
+  EXPECT_EQ(result.Header("transfer-encoding"), "chunked");
+  EXPECT_TRUE(result.Header("content-length").empty());
+  ASSERT_EQ(result.body.size(), 6 + 40 * 64 * 1024u);
+  EXPECT_EQ(result.body.substr(0, 6), "start\n");
+  EXPECT_EQ(result.body.back(), 'a' + 39 % 26);
+  EXPECT_FALSE(made_on_io_thread_);
+  // The connection is still usable: the chunked body ended where the client expected it.
+  EXPECT_EQ(client.Request("GET", "/v1/ping").status, 200);
+}
+
+TEST_F(HttpServerTest, AStreamedBodyWaitsForTheReaderSoMemoryStaysBounded) {
+  Start({});
+  testing::RawSocket socket(server_->port());
+  // 512 pieces of 64 KiB (32 MiB) asked for, nothing read: the server makes a piece only once the
+  // previous one is written, so it stops when the socket buffers are full.
+  ASSERT_TRUE(
+      socket.Send("GET /v1/stream?pieces=512 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const int made_unread = made_.load();
+  EXPECT_LT(made_unread, 300) << "pieces made while the client read nothing";
+  bool closed = false;
+  const auto raw = socket.ReadUntilClose(std::chrono::seconds(20), closed);
+  EXPECT_EQ(made_.load(), 512);
+  EXPECT_NE(raw.find("\r\n0\r\n\r\n"), std::string::npos);
+  std::cout << "pieces made before the client read: " << made_unread << " of 512\n";
+}
+
+TEST_F(HttpServerTest, AStreamThatFailsCutsTheConnectionWithoutTheLastChunk) {
+  Start({});
+  testing::RawSocket socket(server_->port());
+  ASSERT_TRUE(socket.Send("GET /v1/stream?pieces=8&fail_at=3 HTTP/1.1\r\nHost: x\r\n\r\n"));
+  bool closed = false;
+  const auto raw = socket.ReadUntilClose(std::chrono::seconds(10), closed);
+  EXPECT_TRUE(closed);
+  EXPECT_NE(raw.find("Transfer-Encoding: chunked"), std::string::npos);
+  EXPECT_EQ(raw.find("\r\n0\r\n\r\n"), std::string::npos) << "a failed body must not end cleanly";
+  // HTTP/1.0 has no chunks: the body ends with the connection.
+  testing::RawSocket old(server_->port());
+  ASSERT_TRUE(old.Send("GET /v1/stream?pieces=2 HTTP/1.0\r\n\r\n"));
+  const auto plain = old.ReadUntilClose(std::chrono::seconds(10), closed);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(plain.find("Transfer-Encoding"), std::string::npos);
+  EXPECT_EQ(plain.substr(plain.find("\r\n\r\n") + 4).size(), 6 + 2 * 64 * 1024u);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // One history per person, end to end: invitations assigns the person id, missions links the
 // alumnus, and the person read model (missions) is fed from both topics by the real broker; a
 // second missions service on an empty database rebuilds the same history from the topics alone.
+#include <set>
+
 #include "common/events/cloud_event.hpp"
 #include "tests/e2e/e2e_fixture.hpp"
 
@@ -175,6 +177,91 @@ TEST_F(PeopleE2e, APersonsHistoryAcrossServicesIsRebuiltTheSameFromTheTopics) {
       << answer(replay).dump() << "\n"
       << answer(missions).dump();
   EXPECT_GE(answer(replay)["history"].size(), kJourney.size() + 6);
+}
+
+TEST_F(PeopleE2e, ACandidateWithoutABirthDateIsOnePersonAcrossNominations) {
+  auto& invitations = StartInvitations({"--followup-scan-ms", "86400000"});
+  auto& missions = StartMissions();
+  const std::string mailbox = "an-" + events::NewUuid().substr(0, 8);
+  auto open_programme = [&](int fiscal_year) {
+    return Send(invitations, "POST", "/v1/programmes",
+                {{"fiscal_year", fiscal_year},
+                 {"title", {{"ja", "招へい"}, {"en", "Invitation"}}},
+                 {"track", "developing"},
+                 {"start_date", std::to_string(fiscal_year) + "-06-01"},
+                 {"end_date", std::to_string(fiscal_year) + "-06-20"},
+                 {"seats", 5},
+                 {"status", "open"}},
+                201)["id"]
+        .get<std::string>();
+  };
+  // No date_of_birth: the blind identity cannot be computed, so the person is found by e-mail
+  // (any case), nationality and folded name (any order, accents and case).
+  auto nominate = [&](const std::string& programme, const std::string& family,
+                      const std::string& given, const std::string& email) {
+    return Send(invitations, "POST", "/v1/programmes/" + programme + "/nominations",
+                {{"candidate",
+                  {{"family_name", family},
+                   {"given_name", given},
+                   {"nationality", "VN"},
+                   {"email", email},
+                   {"union", "VGCL"},
+                   {"position", "Organiser"}}},
+                 {"nominating_organisation", {{"name", "VGCL"}, {"country", "VN"}}}},
+                201);
+  };
+  const json first = nominate(open_programme(2025), "Nguyễn", "Văn An", mailbox + "@example.org");
+  EXPECT_EQ(first["person_id"], first["id"]);  // nobody before: a person of its own
+  const std::string person_id = first["person_id"];
+  const std::string later_programme = open_programme(2026);
+  const json again =
+      nominate(later_programme, "NGUYEN", "an van", "AN" + mailbox.substr(2) + "@Example.ORG");
+  EXPECT_EQ(again["person_id"], person_id) << again.dump();
+  // Another address is not enough to be the same person.
+  const json other = nominate(later_programme, "Nguyen", "Van An", mailbox + "@other.example");
+  EXPECT_EQ(other["person_id"], other["id"]);
+
+  const std::string record = "/v1/nominations/" + again["id"].get<std::string>();
+  Change(invitations, "POST", record + "/transitions", record, {{"to", "screened"}});
+  // A correction and a reversal of a staff mistake are part of the person's history too.
+  Change(invitations, "PATCH", record, record, {{"candidate", {{"position", "Secretary"}}}});
+  Change(invitations, "POST", record + "/transitions", record, {{"to", "rejected"}});
+  const auto current = Call(invitations, "GET", record, {}, staff_token_);
+  const auto reversed = Call(invitations, "POST", record + "/reversals",
+                             json({{"reason", "moved by mistake"}}).dump(), Token("admin"),
+                             {{"If-Match", current.Header("etag")}});
+  ASSERT_EQ(reversed.status, 200) << reversed.body;
+  // Both nominations' events reach the read model (they travel on different partitions).
+  const std::set<std::string> both = {first["id"], again["id"]};
+  json person;
+  std::set<std::string> nominations;
+  testing::WaitUntil(
+      [&] {
+        person = WaitForHistory(missions, person_id,
+                                {"nomination.submitted", "nomination.screened",
+                                 "nomination.updated", "nomination.rejected"});
+        if (!person.is_object()) return false;
+        nominations.clear();
+        bool reversal = false;
+        for (const auto& item : person.value("history", json::array())) {
+          if (item["what"] == "nomination.submitted") nominations.insert(item["nomination_id"]);
+          reversal =
+              reversal || (item["what"] == "nomination.screened" && item.value("reversal", false) &&
+                           item.value("reason", "") == "moved by mistake");
+        }
+        return nominations == both && reversal;
+      },
+      seconds(90));
+  ASSERT_FALSE(person.is_null());
+  EXPECT_EQ(nominations, both) << person["history"].dump();
+  bool corrected = false;
+  for (const auto& item : person["history"]) {
+    corrected = corrected || (item["what"] == "nomination.updated" &&
+                              item["changed"] == json::array({"candidate.position"}));
+  }
+  EXPECT_TRUE(corrected) << person["history"].dump();
+  EXPECT_EQ(person["history"].back()["what"], "nomination.screened") << "the reversal comes last";
+  EXPECT_EQ(person["nationality"], "VN");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // and its CSV opened by Python's csv module.
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "tests/e2e/e2e_fixture.hpp"
 
@@ -187,6 +188,119 @@ TEST_F(SearchE2e, CsvOfANominationListHasTheSameRowsAsTheJson) {
   // A formula is neutralised: the spreadsheet sees text.
   EXPECT_EQ(rows[0]["candidate.family_name"], "'=HYPERLINK(\"x\")");
   EXPECT_EQ(rows[1]["candidate.family_name"], "山田");
+}
+
+// Every string and number of `item`, flattened to the CSV's column names.
+void FlattenInto(const nlohmann::json& value, const std::string& prefix,
+                 std::map<std::string, std::string>& out) {
+  if (value.is_object()) {
+    for (const auto& [key, child] : value.items()) {
+      FlattenInto(child, prefix.empty() ? key : prefix + "." + key, out);
+    }
+  } else if (value.is_string()) {
+    const auto text = value.get<std::string>();
+    out[prefix] =
+        !text.empty() && std::string("=+-@").find(text[0]) != std::string::npos ? "'" + text : text;
+  } else if (value.is_number()) {
+    out[prefix] = value.dump();
+  }
+}
+
+TEST_F(SearchE2e, ALongListIsStreamedAsChunkedCsvWithTheRowsOfTheMaskedJson) {
+  auto& service = StartInvitations();
+  const auto programme = Programme(service, 2026);
+  // More rows than the CSV's pages of 200, so the answer takes several chunks.
+  constexpr int kRows = 450;
+  for (int i = 0; i < kRows; ++i) {
+    Nominate(service, programme,
+             {{"family_name", i % 100 == 0 ? "=SUM(A1)" : "Tran " + std::to_string(i)},
+              {"given_name", "Thi"},
+              {"nationality", "VN"},
+              {"union", "VGCL"}},
+             "VGCL");
+  }
+  const std::string list = "/v1/nominations?programme_id=" + programme;
+  const std::string viewer = Token("viewer");
+  nlohmann::json items = nlohmann::json::array();
+  for (std::string token;;) {
+    const auto page =
+        Call(service, "GET",
+             list + "&page_size=200" + (token.empty() ? "" : "&page_token=" + token), {}, viewer);
+    ASSERT_EQ(page.status, 200) << page.body;
+    auto body = nlohmann::json::parse(page.body);
+    for (auto& item : body["items"]) items.push_back(std::move(item));
+    if (!body.contains("next_page_token")) break;
+    token = body["next_page_token"];
+  }
+  ASSERT_EQ(items.size(), static_cast<std::size_t>(kRows));
+  const auto csv = Call(service, "GET", list, {}, viewer, {{"Accept", "text/csv"}});
+  ASSERT_EQ(csv.status, 200) << csv.body;
+  EXPECT_EQ(csv.Header("transfer-encoding"), "chunked");
+  EXPECT_TRUE(csv.Header("content-length").empty());
+  EXPECT_TRUE(csv.Header("link").empty()) << "the whole list, not a part";
+  const std::string path = dir_ + "/long.csv";
+  std::ofstream(path, std::ios::binary) << csv.body;
+  std::string out;
+  ASSERT_EQ(testing::RunCommand(
+                "/usr/bin/python3 -c 'import csv, json, sys; "
+                "print(json.dumps(list(csv.DictReader(open(sys.argv[1], encoding=\"utf-8-sig\", "
+                "newline=\"\")))))' " +
+                    path,
+                &out),
+            0)
+      << out.substr(0, 2000);
+  const auto rows = nlohmann::json::parse(out);
+  ASSERT_EQ(rows.size(), items.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    std::map<std::string, std::string> expected;
+    FlattenInto(items[i], "", expected);
+    for (const auto& [column, text] : expected) {
+      ASSERT_EQ(rows[i].value(column, "<missing>"), text) << "row " << i << " column " << column;
+    }
+  }
+  // The viewer's CSV is masked as their JSON is: no e-mail column at all.
+  EXPECT_FALSE(rows[0].contains("candidate.email")) << rows[0].dump();
+  EXPECT_EQ(rows[0]["candidate.family_name"], "'=SUM(A1)");
+}
+
+TEST_F(SearchE2e, EveryListRefusesUnknownFiltersAndTokensOfAnotherQuery) {
+  auto& service = StartInvitations();
+  const auto programme = Programme(service, 2026);
+  for (int i = 0; i < 3; ++i) {
+    Nominate(
+        service, programme,
+        {{"family_name", "Le"}, {"given_name", "Hoa"}, {"nationality", "VN"}, {"union", "VGCL"}},
+        "VGCL");
+  }
+  // Plain lists, child lists and searches alike.
+  const std::vector<std::string> lists = {
+      "/v1/programmes", "/v1/programmes/" + programme + "/nominations",
+      "/v1/programmes/" + programme + "/itinerary", "/v1/nominations", "/v1/nominations?q=le"};
+  for (const auto& list : lists) {
+    const std::string sep = list.find('?') == std::string::npos ? "?" : "&";
+    for (const std::string_view format : {"", "&format=csv"}) {
+      const auto result =
+          Call(service, "GET", list + sep + "colour=red" + std::string(format), {}, staff_token_);
+      EXPECT_EQ(result.status, 400) << list << format << ": " << result.body;
+      EXPECT_EQ(nlohmann::json::parse(result.body, nullptr, false).value("field", ""), "colour")
+          << list << format << ": " << result.body;
+    }
+  }
+  const std::string nominations = "/v1/programmes/" + programme + "/nominations";
+  const auto first = Call(service, "GET", nominations + "?page_size=1", {}, staff_token_);
+  const std::string token = nlohmann::json::parse(first.body)["next_page_token"];
+  EXPECT_EQ(Call(service, "GET", nominations + "?page_size=1&page_token=" + token, {}, staff_token_)
+                .status,
+            200);
+  const std::vector<std::string> others = {nominations + "?status=submitted&page_token=" + token,
+                                           "/v1/nominations?page_token=" + token,
+                                           "/v1/programmes?page_token=" + token};
+  for (const auto& other : others) {
+    const auto result = Call(service, "GET", other, {}, staff_token_);
+    EXPECT_EQ(result.status, 400) << other << ": " << result.body;
+    EXPECT_EQ(nlohmann::json::parse(result.body, nullptr, false).value("field", ""), "page_token")
+        << other;
+  }
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // the real handlers on a real store. Generated from each service's route table, so a route added
 // tomorrow is called tomorrow; the test fails if a call does not reach the route it was built for.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <map>
@@ -78,6 +79,13 @@ const std::set<std::string> kStateChangesOpenToReaders = {
     "notifications DELETE /v1/inbox/{id}/read",  //
     "notifications GET /v1/unsubscribe",         // the link in every newsletter
     "notifications POST /v1/unsubscribe",        // RFC 8058 one-click unsubscribe
+};
+
+// GETs of a path that does not end in a capture which are not lists (no items, no CSV).
+const std::set<std::string> kNotLists = {
+    "notifications /v1/feed.atom",                 // an Atom document
+    "notifications /v1/unsubscribe",               // the newsletter link's page
+    "invitations /v1/nominations/{id}/logistics",  // one document per nomination
 };
 
 // A plausible value for a path capture: shaped right where a handler parses it, so the call gets
@@ -197,6 +205,30 @@ class AuthorisationMatrix : public ::testing::Test {
         }
         exercised.insert(method + " " + route.pattern);
       }
+    }
+    // Every collection answers CSV and refuses unknown query parameters, in one place
+    // (http::Tabular): called with one, a list answers 400 naming it, or 404 when its parent
+    // (a sample id here) does not exist.
+    for (const auto& route : routes) {
+      if (route.method != http::Method::kGet || route.pattern.ends_with("}") ||
+          kNotLists.contains(service + " " + route.pattern)) {
+        continue;
+      }
+      EXPECT_TRUE(route.tabular) << service << " " << route.pattern << " is not Tabular()";
+      http::Request request;
+      request.method = http::Method::kGet;
+      request.method_text = "GET";
+      request.path = PathFor(route);
+      request.target = request.path + "?no_such_filter=1";
+      request.query["no_such_filter"] = "1";
+      request.headers.emplace_back("authorization", "Bearer " + tokens["admin"]);
+      const auto response = pipeline.Handle(request);
+      const bool child = route.pattern.find('{') != std::string::npos;
+      if (child && response.status == 404) continue;
+      EXPECT_EQ(response.status, 400) << service << " " << route.pattern << ": " << response.body;
+      EXPECT_EQ(nlohmann::json::parse(response.body, nullptr, false).value("field", ""),
+                "no_such_filter")
+          << service << " " << route.pattern << ": " << response.body;
     }
     // Every route in the table was called (a route the loop skipped would show up here).
     for (const auto& route : routes) {

@@ -245,32 +245,113 @@ TEST(Csv, AskedByAcceptOrFormatAndOtherFormatsRefused) {
   EXPECT_EQ(StatusOf([&] { (void)http::WantsCsv(request); }), 400);
 }
 
-TEST(Csv, TabularGathersEveryPageOrAnswersOneWithALinkToTheNext) {
-  // A list of 450 numbered items, served in pages as a list handler does.
-  const http::Handler list = [](http::Request& request) {
+// A list of `count` numbered items served in pages as a list handler does, reading `colour`
+// (a filter); item 300 on has a member the earlier ones lack. Records the largest page asked.
+http::Handler NumberedList(std::int64_t count, std::int64_t* largest_page = nullptr) {
+  return [count, largest_page](http::Request& request) {
+    (void)request.Query("colour");
     const auto page = http::ParsePage(request);
+    if (largest_page) *largest_page = std::max(*largest_page, page.page_size);
     const std::int64_t start = page.after.value_or(0);
     nlohmann::json body = {{"items", nlohmann::json::array()}};
-    for (std::int64_t i = start; i < std::min<std::int64_t>(start + page.page_size, 450); ++i) {
-      body["items"].push_back({{"n", i}});
+    for (std::int64_t i = start; i < std::min<std::int64_t>(start + page.page_size, count); ++i) {
+      nlohmann::json item = {{"n", i}, {"name", i % 50 == 0 ? "=1+" + std::to_string(i) : "x"}};
+      if (i >= 300) item["late"] = "yes";
+      body["items"].push_back(item);
     }
-    if (start + page.page_size < 450)
+    if (start + page.page_size < count)
       body["next_page_token"] = http::MakePageToken(start + page.page_size);
     return http::Response::Json(200, body);
   };
-  const auto csv = http::Tabular(list);
+}
+
+// The whole body of a response, its streamed pieces included; counts the pieces.
+std::string Drain(const http::Response& response, int* pieces = nullptr) {
+  std::string body = response.body;
+  if (!response.stream) return body;
+  while (auto piece = response.stream()) {
+    body += *piece;
+    if (pieces && !piece->empty()) ++*pieces;
+  }
+  return body;
+}
+
+TEST(Csv, TabularStreamsALongListAPageAtATimeWithEveryColumn) {
+  std::int64_t largest_page = 0;
+  const auto csv = http::Tabular(NumberedList(1000, &largest_page));
   http::Request request;
   request.path = "/v1/things";
   request.query["format"] = "csv";
   const auto all = csv(request);
-  EXPECT_EQ(std::count(all.body.begin(), all.body.end(), '\n'), 451);
+  ASSERT_TRUE(all.stream) << "a list longer than a page is streamed";
+  EXPECT_TRUE(all.body.empty());
+  int pieces = 0;
+  const auto body = Drain(all, &pieces);
+  EXPECT_EQ(std::count(body.begin(), body.end(), '\n'), 1001);
+  EXPECT_EQ(pieces, 1 + 5);  // the header, then one chunk per page of 200
+  EXPECT_LE(largest_page, 200);
+  // The header is the union of every page's columns, found before the first row is written.
+  EXPECT_EQ(body.substr(0, body.find("\r\n")), "\xEF\xBB\xBFn,name,late");
+  EXPECT_NE(body.find("\r\n0,'=1+0,\r\n"), std::string::npos);
+  EXPECT_NE(body.find("\r\n999,x,yes\r\n"), std::string::npos);
   EXPECT_TRUE(all.Header("Link").empty());
+}
+
+TEST(Csv, TabularAnswersAShortListWholeOrOnePageWithALinkToTheNext) {
+  const auto csv = http::Tabular(NumberedList(150));
+  http::Request request;
+  request.path = "/v1/things";
+  request.query["format"] = "csv";
+  const auto all = csv(request);
+  EXPECT_FALSE(all.stream);
+  EXPECT_EQ(std::count(all.body.begin(), all.body.end(), '\n'), 151);
   request.query["page_size"] = "10";
   const auto one = csv(request);
   EXPECT_EQ(std::count(one.body.begin(), one.body.end(), '\n'), 11);
   EXPECT_NE(one.Header("Link").find("rel=\"next\""), std::string_view::npos);
   request.query.erase("format");
   EXPECT_EQ(csv(request).Header("Content-Type"), "application/json");
+}
+
+TEST(Tabular, RefusesAQueryParameterTheListDoesNotRead) {
+  const auto list = http::Tabular(NumberedList(10));
+  http::Request request;
+  request.path = "/v1/things";
+  request.query["colour"] = "red";
+  EXPECT_EQ(list(request).status, 200);
+  request.query["colur"] = "red";
+  std::string field;
+  EXPECT_EQ(StatusOf([&] { (void)list(request); }, &field), 400);
+  EXPECT_EQ(field, "colur");
+  request.query.erase("colur");
+  request.query["format"] = "csv";
+  request.query["nope"] = "1";
+  EXPECT_EQ(StatusOf([&] { (void)list(request); }), 400);
+}
+
+TEST(Tabular, APageTokenServesOnlyTheQueryAndListThatIssuedIt) {
+  const auto list = http::Tabular(NumberedList(10));
+  http::Request request;
+  request.path = "/v1/things";
+  request.query["colour"] = "red";
+  request.query["page_size"] = "3";
+  const auto first = nlohmann::json::parse(list(request).body);
+  const std::string token = first["next_page_token"];
+  request.query["page_token"] = token;
+  const auto second = nlohmann::json::parse(list(request).body);
+  EXPECT_EQ(second["items"][0]["n"], 3);
+  request.query["page_size"] = "5";  // another page size is still the same query
+  EXPECT_EQ(nlohmann::json::parse(list(request).body)["items"][0]["n"], 3);
+  request.query["colour"] = "blue";
+  std::string field;
+  EXPECT_EQ(StatusOf([&] { (void)list(request); }, &field), 400);
+  EXPECT_EQ(field, "page_token");
+  request.query["colour"] = "red";
+  request.path = "/v1/other-things";
+  EXPECT_EQ(StatusOf([&] { (void)list(request); }), 400);
+  request.path = "/v1/things";
+  request.query["page_token"] = http::MakePageToken(3);  // the handler's own, unbound token
+  EXPECT_EQ(StatusOf([&] { (void)list(request); }), 400);
 }
 
 TEST(Csv, ATabularRouteRunsOnTheWorkerPoolAndAnswersCsv) {
