@@ -64,6 +64,8 @@ JILAF_APT_PACKAGES=(
   libkainjow-mustache-dev
   # tests: find_free_port and the SMTP sink used by the notification e2e tests
   python3 python3-aiosmtpd
+  # the contract test: Schemathesis in a virtualenv (scripts/lib/schemathesis.sh)
+  python3-venv
   # the tz database of the business calendar (--business-time-zone, default Asia/Tokyo)
   tzdata
   # benchmarks (scripts/bench, also run test-sized by scripts/test): the nginx ceiling and wrk.
