@@ -7,14 +7,15 @@ each generated request is left as generated.
   other string is 400 by design. Generated values are dropped.
 - `Idempotency-Key` must be new for each distinct request (the same key with another body is 422
   by design). Generated keys repeat across cases, so each request gets a fresh one.
-- Orders between two fields of one body (an end before its start, an agenda day outside the
-  period, a programme's fiscal year against its start date) are business rules stated in each
-  operation's description; the hook puts generated pairs in order.
-- An e-mail routing rule needs stored templates for its event type: generated rules route to the
-  inbox instead.
+- Orders between two fields of one body (an end before its start, an agenda day or a session
+  outside the period, a country's quota above the seats, a programme's fiscal year against its
+  start date) and the JPY value of an
+  amount (whose ceiling depends on the exchange rate) are business rules; the hook puts generated
+  values in order and keeps amounts modest.
 - A reference to another record (`partner_id` of a project) must name one that exists: the runner
   creates one and passes its id in JILAF_SCHEMATHESIS_PARTNER_ID.
 """
+import datetime
 import os
 import re
 import uuid
@@ -22,20 +23,43 @@ import uuid
 import schemathesis
 
 DATE = re.compile(r"^(19[0-9]{2}|[2-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
+RATE = re.compile(r"^(?=[0-9.]*[1-9])[0-9]{1,12}(\.[0-9]{1,10})?$")
 # (start, end) pairs whose end may not come before the start.
 ORDERED = (("start_date", "end_date"), ("from_date", "to_date"), ("period_from", "period_to"),
-           ("starts_at", "ends_at"), ("planned_start", "planned_end"))
+           ("starts_at", "ends_at"), ("planned_start", "planned_end"), ("check_in", "check_out"))
 
 
 def _order(body):
+    """Puts each (start, end) pair in order, in nested objects too (a hotel's check-in, ...)."""
     for start, end in ORDERED:
         first, last = body.get(start), body.get(end)
         if isinstance(first, str) and isinstance(last, str) and last < first:
             body[start], body[end] = last, first
+    for value in body.values():
+        if isinstance(value, dict):
+            _order(value)
 
 
 def _date(value):
-    return isinstance(value, str) and DATE.match(value) is not None
+    if not isinstance(value, str) or DATE.match(value) is None:
+        return False
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _cap_amount(money):
+    """The JPY value of an amount must fit (the ceiling depends on the rate): keep valid amounts
+    and rates modest, and leave invalid ones as generated."""
+    if not isinstance(money, dict):
+        return
+    amount, rate = money.get("amount"), money.get("exchange_rate")
+    if isinstance(amount, int) and 10**9 < amount <= 10**15:
+        money["amount"] = 10**9
+    if isinstance(rate, str) and RATE.match(rate) and rate != "1":
+        money["exchange_rate"] = "150"
 
 
 def _fix_body(method, path, body):
@@ -45,18 +69,30 @@ def _fix_body(method, path, body):
     if method == "POST" and path == "/v1/programmes" and isinstance(fiscal_year, int) and (
             1989 <= fiscal_year <= 2100):
         body.pop("fiscal_year")
+    seats, quotas = body.get("seats"), body.get("country_quotas")
+    if path.startswith("/v1/programmes") and isinstance(seats, int) and isinstance(quotas, dict):
+        for country, quota in quotas.items():  # a country's quota is at most the seats
+            if isinstance(quota, int) and 1 <= quota and quota > seats >= 1:
+                quotas[country] = seats
     if method == "POST" and path == "/v1/seminars" and isinstance(body.get("agenda"), list):
         for item in body["agenda"]:
             if isinstance(item, dict) and _date(item.get("date")) and _date(body.get("start_date")):
                 item["date"] = body["start_date"]
+    if method == "POST" and path == "/v1/education-programmes" and _date(body.get("start_date")):
+        for course in body.get("courses") or []:
+            for session in (course.get("sessions") or []) if isinstance(course, dict) else []:
+                if isinstance(session, dict) and _date(session.get("date")):
+                    session["date"] = body["start_date"]
+    if path == "/v1/projects/{id}/tranches":
+        _cap_amount(body)
+    if path == "/v1/projects":
+        _cap_amount(body.get("budget"))
     partner = os.environ.get("JILAF_SCHEMATHESIS_PARTNER_ID")
     partner_id = body.get("partner_id")
     if partner and method == "POST" and path == "/v1/projects" and isinstance(partner_id, str) and (
             1 <= len(partner_id) <= 64):
         body["partner_id"] = partner
     # An e-mail rule needs a template per locale for its event type (PUT /v1/templates first).
-    if path.startswith("/v1/rules") and method in ("POST", "PUT") and body.get("channel") == "email":
-        body["channel"] = "inbox"
 
 
 @schemathesis.hook
