@@ -16,7 +16,6 @@ Usage: schemathesis_test.py --repo DIR --build-dir DIR --out DIR [--service NAME
 import argparse
 import json
 import os
-import re
 import shutil
 import socket
 import subprocess
