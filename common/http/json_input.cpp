@@ -241,8 +241,10 @@ std::optional<std::int64_t> ObjectReader::OptionalInt(const std::string& key, st
   // JSON Schema calls 3.0 an integer (a number with a zero fractional part), and so do we.
   if (value->is_number_float()) {
     const double number = value->get<double>();
-    if (std::trunc(number) == number && number >= static_cast<double>(min) &&
-        number <= static_cast<double>(max)) {
+    // Below 2^63 in magnitude, so that the conversion is defined whatever min and max are.
+    constexpr double kLimit = 9.0e18;
+    if (std::trunc(number) == number && std::fabs(number) < kLimit &&
+        static_cast<std::int64_t>(number) >= min && static_cast<std::int64_t>(number) <= max) {
       return static_cast<std::int64_t>(number);
     }
     if (std::trunc(number) == number) {

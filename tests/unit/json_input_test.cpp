@@ -120,13 +120,15 @@ TEST(JsonInput, IntegralNumbersWithAFractionPartAreIntegers) {
                 seats = in.RequiredInt("seats", 1, 10);
               }).empty());
   EXPECT_EQ(seats, 3);
-  const auto errors = ErrorsOf(R"({"a": 3.5, "b": 30.0})", [](ObjectReader& in) {
+  const auto errors = ErrorsOf(R"({"a": 3.5, "b": 30.0, "c": 1e19})", [](ObjectReader& in) {
     in.RequiredInt("a", 1, 10);
     in.RequiredInt("b", 1, 10);
+    in.RequiredInt("c", 0, INT64_MAX);
   });
-  ASSERT_EQ(errors.size(), 2u);
+  ASSERT_EQ(errors.size(), 3u);
   EXPECT_EQ(errors[0].second, "expected an integer, got a fractional number");
   EXPECT_EQ(errors[1].second, "must be between 1 and 10");
+  EXPECT_EQ(errors[2].first, "/c");
 }
 
 TEST(JsonInput, UnknownFieldsAreRejected) {
