@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/auth/jwt.hpp"
+#include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
 #include "common/util/digest.hpp"
 #include "common/util/fold.hpp"
@@ -103,9 +104,9 @@ ListQuery ReadListQuery(const http::Request& request, const std::vector<std::str
     query.list = http::ParsePage(request);
     return query;
   }
-  if (q->size() > kMaxQueryBytes || HasControl(*q)) {
-    throw http::ApiError::BadRequest("q must be at most " + std::to_string(kMaxQueryBytes) +
-                                     " bytes of text without control characters")
+  if (http::CharacterCount(*q) > kMaxQueryCharacters || HasControl(*q)) {
+    throw http::ApiError::BadRequest("q must be at most " + std::to_string(kMaxQueryCharacters) +
+                                     " characters of text without control characters")
         .With("field", "q");
   }
   query.page.match = MatchExpression(*q);

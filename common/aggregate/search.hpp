@@ -18,8 +18,8 @@
 // route (the filter names it accepts); written here once.
 namespace jilaf::aggregate {
 
-/// The longest `q` accepted, in bytes.
-inline constexpr std::size_t kMaxQueryBytes = 200;
+/// The longest `q` accepted, in characters (code points), as the OpenAPI documents count it.
+inline constexpr std::size_t kMaxQueryCharacters = 200;
 
 /// What a list route read from its query string.
 struct ListQuery {

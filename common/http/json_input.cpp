@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 
 namespace jilaf::http {
 namespace {
@@ -113,6 +114,13 @@ nlohmann::json ParseJsonBody(const Request& request, const JsonLimits& limits) {
   return ParseJson(request.body, limits);
 }
 
+std::size_t CharacterCount(std::string_view text) {
+  // ParseJson has checked the UTF-8: every byte that does not continue a sequence starts one.
+  return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0U) != 0x80U;
+  }));
+}
+
 bool IsIsoDate(std::string_view text) {
   if (text.size() != 10 || text[4] != '-' || text[7] != '-') return false;
   for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
@@ -157,8 +165,15 @@ const nlohmann::json* ObjectReader::Take(const std::string& key, bool required,
   known_.insert(key);
   if (!value_->is_object()) return nullptr;
   const auto it = value_->find(key);
-  if (it == value_->end() || it->is_null()) {
+  if (it == value_->end()) {
     if (required) AddError(key, std::string("is required (") + expected + ")");
+    return nullptr;
+  }
+  if (it->is_null()) {
+    // No request schema declares a member nullable: null is refused like any other wrong type,
+    // so that what the OpenAPI documents call invalid is invalid here too.
+    AddError(key, required ? std::string("is required (") + expected + ")"
+                           : std::string("must not be null; leave the member out instead"));
     return nullptr;
   }
   return &*it;
@@ -173,8 +188,8 @@ std::optional<std::string> ObjectReader::OptionalString(const std::string& key,
     return std::nullopt;
   }
   const auto& text = value->get_ref<const std::string&>();
-  if (text.size() > max_len) {
-    AddError(key, "must be at most " + std::to_string(max_len) + " bytes long");
+  if (CharacterCount(text) > max_len) {
+    AddError(key, "must be at most " + std::to_string(max_len) + " characters long");
     return std::nullopt;
   }
   return text;
@@ -189,11 +204,13 @@ std::string ObjectReader::RequiredString(const std::string& key, std::size_t min
     return {};
   }
   const auto& text = value->get_ref<const std::string&>();
-  if (text.size() < min_len) {
-    AddError(key, min_len == 1 ? std::string("must not be empty")
-                               : "must be at least " + std::to_string(min_len) + " bytes long");
-  } else if (text.size() > max_len) {
-    AddError(key, "must be at most " + std::to_string(max_len) + " bytes long");
+  const auto length = CharacterCount(text);
+  if (length < min_len) {
+    AddError(key, min_len == 1
+                      ? std::string("must not be empty")
+                      : "must be at least " + std::to_string(min_len) + " characters long");
+  } else if (length > max_len) {
+    AddError(key, "must be at most " + std::to_string(max_len) + " characters long");
   }
   return text;
 }
@@ -221,6 +238,20 @@ std::optional<std::int64_t> ObjectReader::OptionalInt(const std::string& key, st
                                                       std::int64_t max) {
   const auto* value = Take(key, false, "an integer");
   if (value == nullptr) return std::nullopt;
+  // JSON Schema calls 3.0 an integer (a number with a zero fractional part), and so do we.
+  if (value->is_number_float()) {
+    const double number = value->get<double>();
+    // Below 2^63 in magnitude, so that the conversion is defined whatever min and max are.
+    constexpr double kLimit = 9.0e18;
+    if (std::trunc(number) == number && std::fabs(number) < kLimit &&
+        static_cast<std::int64_t>(number) >= min && static_cast<std::int64_t>(number) <= max) {
+      return static_cast<std::int64_t>(number);
+    }
+    if (std::trunc(number) == number) {
+      AddError(key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+      return std::nullopt;
+    }
+  }
   if (!value->is_number_integer()) {
     AddError(key, std::string("expected an integer, got ") + TypeName(*value));
     return std::nullopt;
@@ -318,9 +349,9 @@ std::vector<std::string> ObjectReader::StringArray(const std::string& key, bool 
       errors_->push_back({PointerTo(key) + "/" + std::to_string(i),
                           std::string("expected a string, got ") + TypeName(item)});
     } else if (item.get_ref<const std::string&>().empty() ||
-               item.get_ref<const std::string&>().size() > max_len) {
+               CharacterCount(item.get_ref<const std::string&>()) > max_len) {
       errors_->push_back({PointerTo(key) + "/" + std::to_string(i),
-                          "must be 1 to " + std::to_string(max_len) + " bytes long"});
+                          "must be 1 to " + std::to_string(max_len) + " characters long"});
     } else {
       out.push_back(item.get<std::string>());
     }

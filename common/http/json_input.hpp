@@ -31,9 +31,10 @@ nlohmann::json ParseJson(std::string_view text, const JsonLimits& limits = {});
 /// Checks `Content-Type: application/json` (415 otherwise), then ParseJson on the body.
 nlohmann::json ParseJsonBody(const Request& request, const JsonLimits& limits = {});
 
-/// Reads the fields of a JSON object with field-precise complaints. Every getter records a
-/// FieldError instead of throwing, so a client learns about all bad fields at once; Finish()
-/// rejects unknown fields and throws ApiError 422 listing every error.
+/// Reads the fields of a JSON object with field-precise complaints. Lengths count characters
+/// (code points), as JSON Schema does; a member that is null is refused, not taken as absent. Every
+/// getter records a FieldError instead of throwing, so a client learns about all bad fields at
+/// once; Finish() rejects unknown fields and throws ApiError 422 listing every error.
 class ObjectReader {
  public:
   /// Reads `value`, which must be an object, at JSON pointer `pointer` ("" for the body).
@@ -93,6 +94,10 @@ class ObjectReader {
   std::set<std::string> known_;
   std::shared_ptr<std::vector<FieldError>> errors_;
 };
+
+/// Unicode code points in valid UTF-8 text: what JSON Schema's minLength and maxLength count, and
+/// so what every length limit of a request counts.
+[[nodiscard]] std::size_t CharacterCount(std::string_view text);
 
 /// True for a valid calendar date "YYYY-MM-DD" (leap years included).
 [[nodiscard]] bool IsIsoDate(std::string_view text);

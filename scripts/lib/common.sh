@@ -69,6 +69,8 @@ JILAF_APT_PACKAGES=(
   python3 python3-aiosmtpd
   # the growth plot of scripts/bench (docs/bench-growth.png)
   python3-matplotlib
+  # the contract test: Schemathesis in a virtualenv (scripts/lib/schemathesis.sh)
+  python3-venv
   # the tz database of the business calendar (--business-time-zone, default Asia/Tokyo)
   tzdata
   # benchmarks (scripts/bench, also run test-sized by scripts/test): the nginx ceiling and wrk.

@@ -251,8 +251,8 @@ http::Response UpdateProgramme(const http::Request& request, Context& context) {
 aggregate::TransitionInput ReadMove(const nlohmann::json& body) {
   http::ObjectReader in(body);
   auto input = aggregate::ReadTransition(in);
-  if (input.reason && input.reason->size() > 500) {
-    in.AddError("reason", "must be at most 500 bytes long");
+  if (input.reason && http::CharacterCount(*input.reason) > 500) {
+    in.AddError("reason", "must be at most 500 characters long");
   }
   in.Finish();
   return input;

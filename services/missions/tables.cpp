@@ -44,8 +44,17 @@ const DocTable& AlumniTable() {
 const Aggregate& Mission() {
   static const DocTable table = AggregateTable("missions", "mission", "/v1/missions");
   static const Aggregate of{
-      {table, Events(), "mission"}, MissionStates(), "missions",   ReadMission,
-      RequirePublishedReport,       MissionCreated,  MissionFacts, MissionSnapshot};
+      {table, Events(), "mission"},
+      MissionStates(),
+      "missions",
+      ReadMission,
+      RequirePublishedReport,
+      MissionCreated,
+      MissionFacts,
+      MissionSnapshot,
+      // What the OpenAPI document's PATCH names; meetings and the report have routes of their own.
+      {"title", "countries", "start_date", "end_date", "objectives", "delegation"},
+      {"meetings", "report"}};
   return of;
 }
 

@@ -241,7 +241,7 @@ http::Response GetFeedItem(const http::Request& request, store::Store& store) {
 }
 
 http::Response ListPeriodicals(const http::Request& request, store::Store& store) {
-  const auto page = http::ParsePage(request, 20, 100);
+  const auto page = http::ParsePage(request, 20, 200);
   return http::Response::Json(200,
                               store.Read([&](store::Db& db) { return PeriodicalPage(db, page); }));
 }

@@ -195,7 +195,8 @@ NewWebhook ReadWebhook(const json& body) {
   }
   const auto description = in.OptionalString("description", 500);
   auto secret = in.OptionalString("secret", 200);
-  if (secret && secret->size() < 16) in.AddError("secret", "must be at least 16 characters");
+  if (secret && http::CharacterCount(*secret) < 16)
+    in.AddError("secret", "must be at least 16 characters");
   in.Finish();
   json doc = {{"url", url}};
   if (description) doc["description"] = *description;

@@ -85,6 +85,52 @@ TEST(JsonInput, MissingRequiredFieldIsReported) {
   EXPECT_EQ(errors[0].second, "is required (a string)");
 }
 
+// The readers and the OpenAPI documents count alike (docs/architecture.md): JSON Schema's
+// maxLength counts code points, so "日本" is two characters, not six bytes.
+TEST(JsonInput, LengthsCountCharactersAsJsonSchemaDoes) {
+  EXPECT_TRUE(ErrorsOf(R"({"name": "日本"})", [](ObjectReader& in) {
+                in.RequiredString("name", 2, 2);
+              }).empty());
+  const auto errors = ErrorsOf(R"({"name": "日本語", "tags": ["日本語"]})", [](ObjectReader& in) {
+    in.RequiredString("name", 1, 2);
+    in.StringArray("tags", true, 5, 2);
+  });
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].second, "must be at most 2 characters long");
+  EXPECT_EQ(errors[1].first, "/tags/0");
+  EXPECT_EQ(CharacterCount("a日本"), 3u);
+}
+
+// No request schema declares a member nullable, so null is refused, not read as "absent".
+TEST(JsonInput, NullIsRefusedNotTakenAsAbsent) {
+  const auto errors = ErrorsOf(R"({"as_of": null, "name": null})", [](ObjectReader& in) {
+    in.OptionalDate("as_of");
+    in.RequiredString("name");
+  });
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].first, "/as_of");
+  EXPECT_EQ(errors[0].second, "must not be null; leave the member out instead");
+  EXPECT_EQ(errors[1].second, "is required (a string)");
+}
+
+// JSON Schema calls 3.0 an integer; 3.5 stays refused and the range still applies.
+TEST(JsonInput, IntegralNumbersWithAFractionPartAreIntegers) {
+  std::int64_t seats = 0;
+  EXPECT_TRUE(ErrorsOf(R"({"seats": 3.0})", [&](ObjectReader& in) {
+                seats = in.RequiredInt("seats", 1, 10);
+              }).empty());
+  EXPECT_EQ(seats, 3);
+  const auto errors = ErrorsOf(R"({"a": 3.5, "b": 30.0, "c": 1e19})", [](ObjectReader& in) {
+    in.RequiredInt("a", 1, 10);
+    in.RequiredInt("b", 1, 10);
+    in.RequiredInt("c", 0, INT64_MAX);
+  });
+  ASSERT_EQ(errors.size(), 3u);
+  EXPECT_EQ(errors[0].second, "expected an integer, got a fractional number");
+  EXPECT_EQ(errors[1].second, "must be between 1 and 10");
+  EXPECT_EQ(errors[2].first, "/c");
+}
+
 TEST(JsonInput, UnknownFieldsAreRejected) {
   const auto errors = ErrorsOf(R"({"name": "x", "admin": true})",
                                [](ObjectReader& in) { in.RequiredString("name"); });

@@ -456,6 +456,35 @@ TEST_F(MissionsStoreTest, MissionIsReportedOnlyAfterItsReportIsPublished) {
   EXPECT_NE(types.find("jilaf.missions.mission.reported"), std::string::npos);
 }
 
+// PATCH /v1/missions/{id} corrects what its OpenAPI document names (Schemathesis found it
+// refused every member); meetings keep their own route.
+TEST_F(MissionsStoreTest, PatchCorrectsTheDocumentedMembersAndKeepsMeetings) {
+  auto created = CreateMission(Req(R"({"title": {"ja": "調査", "en": "Study"}, "countries": ["VN"],
+          "start_date": "2026-05-10", "end_date": "2026-05-20", "objectives": ["wages"],
+          "meetings": [{"date": "2026-05-11", "counterpart": "MOLISA", "kind": "government"}]})"),
+                               *store_);
+  ASSERT_EQ(created.status, 201);
+  const std::string id = Body(created)["id"];
+  auto patch = [&](const std::string& body, const std::string& etag) {
+    auto request = Req(body, {{"id", id}}, etag);
+    request.method = http::Method::kPatch;
+    return UpdateRecord(request, *store_, Mission());
+  };
+  const auto corrected = patch(
+      R"({"title": {"ja": "調査", "en": "Wage study"}, "countries": ["VN", "KH"],
+          "delegation": [{"name": "Sato", "organisation": "JILAF", "role": "head"}]})",
+      "\"v1\"");
+  ASSERT_EQ(corrected.status, 200) << corrected.body;
+  const auto doc = Body(corrected);
+  EXPECT_EQ(doc["title"]["en"], "Wage study");
+  EXPECT_EQ(doc["countries"], json({"VN", "KH"}));
+  EXPECT_EQ(doc["delegation"].size(), 1u);
+  EXPECT_EQ(doc["meetings"].size(), 1u);
+  const auto refused = ProblemOf([&] { patch(R"({"meetings": []})", "\"v2\""); });
+  EXPECT_EQ(refused.status, 422);
+  EXPECT_EQ(refused.fields.count("/meetings"), 1u);
+}
+
 TEST_F(MissionsStoreTest, CompletionIssuesCertificatesOnlyAtTheThreshold) {
   auto created = CreateEducationProgramme(
       Req(R"({"title": {"ja": "労使関係講座", "en": "Industrial relations course"},
