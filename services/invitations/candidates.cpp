@@ -97,15 +97,26 @@ nlohmann::json EarlierParticipation(store::Db& tx, const std::string& identity_h
   return earlier;
 }
 
+MatchKeys MatchKeysOf(const FieldCipher& cipher, const nlohmann::json& candidate,
+                      const std::optional<std::string>& passport_number) {
+  MatchKeys keys;
+  if (passport_number) {
+    keys.passport_hash = cipher.BlindIndex("passport|" + NormalisePassport(*passport_number));
+  }
+  keys.name_key = cipher.BlindIndex("name|" + NameNationalityUnionKey(candidate));
+  return keys;
+}
+
 nlohmann::json PossibleDuplicates(store::Db& tx, const nlohmann::json& candidate,
-                                  const std::optional<std::string>& passport_hash,
-                                  const std::string& self) {
+                                  const MatchKeys& keys, const std::string& self) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& other :
        NominationsSharingAnIdentifier(tx, NormaliseEmail(candidate.value("email", "")),
-                                      passport_hash, candidate.value("nationality", ""), self)) {
+                                      keys.passport_hash, keys.name_key, self)) {
     auto matched = SharedIdentitySignals(candidate, other.doc.at("candidate"));
-    if (passport_hash && other.passport_hash == passport_hash) matched.emplace_back("passport");
+    if (keys.passport_hash && other.passport_hash == keys.passport_hash) {
+      matched.emplace_back("passport");
+    }
     if (matched.empty()) continue;
     out.push_back({{"nomination_id", other.doc.at("id")},
                    {"programme_id", other.doc.at("programme_id")},

@@ -12,6 +12,7 @@
 #include "common/http/message.hpp"
 #include "common/store/sqlite.hpp"
 #include "services/invitations/domain.hpp"
+#include "services/invitations/field_cipher.hpp"
 
 namespace jilaf::invitations {
 
@@ -28,13 +29,22 @@ nlohmann::json ParseBodyWithoutEcho(const http::Request& request);
 nlohmann::json EarlierParticipation(store::Db& tx, const std::string& identity_hash,
                                     std::int64_t fiscal_year, const std::string& self = {});
 
+/// The indexed keys a candidate is matched on when no birth date is known (kept in columns of
+/// their own, never in the document): the blind index of the passport number, if any, and that
+/// of NameNationalityUnionKey.
+struct MatchKeys {
+  std::optional<std::string> passport_hash;
+  std::string name_key;
+};
+[[nodiscard]] MatchKeys MatchKeysOf(const FieldCipher& cipher, const nlohmann::json& candidate,
+                                    const std::optional<std::string>& passport_number);
+
 /// The other nominations that may be the same person — same e-mail (ignoring case), same
 /// passport blind index, or same normalised name, nationality and union — each as
 /// `{nomination_id, programme_id, fiscal_year, status, matched_on: [...]}`; a warning, never a
-/// refusal.
+/// refusal. Found through indexes, so it costs the same however many nominations there are.
 nlohmann::json PossibleDuplicates(store::Db& tx, const nlohmann::json& candidate,
-                                  const std::optional<std::string>& passport_hash,
-                                  const std::string& self);
+                                  const MatchKeys& keys, const std::string& self);
 /// The warnings a 201 carries for `possible_duplicates` (none when it is empty).
 nlohmann::json DuplicateWarnings(const nlohmann::json& possible_duplicates);
 

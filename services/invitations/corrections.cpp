@@ -46,7 +46,7 @@ struct Correction {
   PersonalData personal;
   bool personal_changed = false;
   std::optional<std::string> identity_hash;
-  std::optional<std::string> passport_hash;
+  MatchKeys match_keys;
   nlohmann::json changed = nlohmann::json::array();
 
   void Rule(store::Db& tx, nlohmann::json& doc) {
@@ -88,11 +88,9 @@ struct Correction {
   void CheckDuplicates(store::Db& tx, nlohmann::json& doc) {
     doc.erase("previous_participation");
     doc.erase("possible_duplicates");
-    if (personal.passport_number) {
-      passport_hash = cipher.BlindIndex("passport|" + NormalisePassport(*personal.passport_number));
-    }
+    match_keys = MatchKeysOf(cipher, doc["candidate"], personal.passport_number);
     auto possible =
-        PossibleDuplicates(tx, doc["candidate"], passport_hash, doc.at("id").get<std::string>());
+        PossibleDuplicates(tx, doc["candidate"], match_keys, doc.at("id").get<std::string>());
     if (!possible.empty()) doc["possible_duplicates"] = std::move(possible);
     if (!personal.date_of_birth) return;
     const auto& c = doc["candidate"];
@@ -108,7 +106,7 @@ struct Correction {
   void Announce(aggregate::Change& change, const nlohmann::json& doc) {
     const std::string id = doc.at("id");
     SetIdentityHash(change.tx, id, identity_hash);
-    SetPassportHash(change.tx, id, passport_hash);
+    SetMatchKeys(change.tx, id, match_keys.passport_hash, match_keys.name_key);
     if (personal_changed) {
       SecureDelete(change.tx);  // the old ciphertext does not stay in free pages
       StorePersonal(change.tx, cipher, id, personal);

@@ -8,7 +8,9 @@
 #include "common/util/calendar.hpp"
 #include "common/util/embedded.hpp"
 #include "common/util/text.hpp"
+#include "services/invitations/candidates.hpp"
 #include "services/invitations/field_cipher.hpp"
+#include "services/invitations/queries.hpp"
 #include "services/invitations/routes.hpp"
 #include "services/invitations/schema.hpp"
 #include "services/invitations/tables.hpp"
@@ -53,6 +55,10 @@ int main(int argc, char** argv) {
   jilaf::service::Service service(std::move(config), {jilaf::invitations::Migrations()});
   service.SetOpenApi(jilaf::embedded::invitations_openapi);
   jilaf::aggregate::IndexForSearch(service.store(), {&jilaf::invitations::Nominations()});
+  (void)jilaf::invitations::FillMissingNameKeys(
+      service.store(), [&cipher](const nlohmann::json& candidate) {
+        return jilaf::invitations::MatchKeysOf(cipher, candidate, std::nullopt).name_key;
+      });
   jilaf::invitations::Context context{service.store(), cipher, service.config().db_path};
   service.scheduler().Every("followup-overdue-scan", std::chrono::milliseconds(followup_scan_ms),
                             [&context] {

@@ -25,7 +25,7 @@ struct Nomination {
   PersonalData personal;
   nlohmann::json programme;
   std::optional<std::string> identity_hash;
-  std::optional<std::string> passport_hash;
+  MatchKeys match_keys;
 
   void Rule(store::Db& tx, const nlohmann::json& parent, nlohmann::json& doc) {
     programme = parent;
@@ -42,12 +42,10 @@ struct Nomination {
     doc["status"] = "submitted";
     doc["person_id"] = doc["id"];  // a new person, unless found nominated before
     if (personal.date_of_birth) Flag(tx, doc, fiscal_year);
-    if (personal.passport_number) {
-      passport_hash = cipher.BlindIndex("passport|" + NormalisePassport(*personal.passport_number));
-    }
+    match_keys = MatchKeysOf(cipher, doc["candidate"], personal.passport_number);
     // Without a birth date nothing is refused; a likely match is reported for staff to judge.
     auto possible =
-        PossibleDuplicates(tx, doc["candidate"], passport_hash, doc["id"].get<std::string>());
+        PossibleDuplicates(tx, doc["candidate"], match_keys, doc["id"].get<std::string>());
     if (!possible.empty()) doc["possible_duplicates"] = std::move(possible);
     // Not found by identity: the same candidate entered (now or before) without a birth date.
     if (doc["person_id"] == doc["id"]) {
@@ -70,7 +68,7 @@ struct Nomination {
   void Announce(aggregate::Change& change, const nlohmann::json& doc) {
     const std::string id = doc.at("id");
     SetIdentityHash(change.tx, id, identity_hash);
-    SetPassportHash(change.tx, id, passport_hash);
+    SetMatchKeys(change.tx, id, match_keys.passport_hash, match_keys.name_key);
     StorePersonal(change.tx, cipher, id, personal);
     change.Emit(NominationFacts(programme, doc, std::nullopt));
     // This body is also kept for Idempotency-Key replays, so it carries no personal data in

@@ -62,22 +62,44 @@ std::optional<std::string> PersonOfIdentity(store::Db& db, const std::string& id
   return stmt.Text(0);
 }
 
-void SetPassportHash(store::Db& tx, const std::string& nomination_id,
-                     const std::optional<std::string>& passport_hash) {
-  auto stmt = tx.Prepare("UPDATE nominations SET passport_hash = ? WHERE id = ?");
-  stmt.Bind(1, passport_hash).Bind(2, nomination_id);
+void SetMatchKeys(store::Db& tx, const std::string& nomination_id,
+                  const std::optional<std::string>& passport_hash, const std::string& name_key) {
+  auto stmt = tx.Prepare("UPDATE nominations SET passport_hash = ?, name_key = ? WHERE id = ?");
+  stmt.Bind(1, passport_hash).Bind(2, name_key).Bind(3, nomination_id);
   stmt.Run();
 }
 
+std::int64_t FillMissingNameKeys(store::Store& store,
+                                 const std::function<std::string(const nlohmann::json&)>& key_of) {
+  constexpr std::int64_t kBatch = 2000;
+  std::int64_t filled = 0;
+  for (std::int64_t done = kBatch; done == kBatch; filled += done) {
+    done = store.Write([&](store::Db& tx) {
+      auto select = tx.Prepare("SELECT seq, doc FROM nominations WHERE name_key IS NULL LIMIT ?");
+      select.Bind(1, kBatch);
+      auto update = tx.Prepare("UPDATE nominations SET name_key = ? WHERE seq = ?");
+      std::int64_t rows = 0;
+      while (select.Step()) {
+        update.Reset();
+        update.Bind(1, key_of(nlohmann::json::parse(select.Text(1)).at("candidate")))
+            .Bind(2, select.Int(0));
+        update.Run();
+        ++rows;
+      }
+      return rows;
+    });
+  }
+  return filled;
+}
+
 std::vector<DuplicateCandidate> NominationsSharingAnIdentifier(
-    store::Db& db, const std::string& email_lower, const std::optional<std::string>& passport_hash,
-    const std::string& nationality, const std::string& self) {
+    store::Db& db, const std::string& email_key, const std::optional<std::string>& passport_hash,
+    const std::string& name_key, const std::string& self) {
   std::vector<DuplicateCandidate> found;
   auto stmt = db.Prepare(
       "SELECT doc, passport_hash FROM nominations WHERE id <> ? AND"
-      " (lower(json_extract(doc, '$.candidate.email')) = ? OR passport_hash = ?"
-      " OR nationality = ?) ORDER BY seq");
-  stmt.Bind(1, self).Bind(2, email_lower).Bind(3, passport_hash).Bind(4, nationality);
+      " (email_key = ? OR passport_hash = ? OR name_key = ?) ORDER BY seq");
+  stmt.Bind(1, self).Bind(2, email_key).Bind(3, passport_hash).Bind(4, name_key);
   while (stmt.Step()) {
     found.push_back({nlohmann::json::parse(stmt.Text(0)), stmt.OptText(1)});
   }
@@ -97,10 +119,9 @@ std::optional<std::string> PersonOfContact(store::Db& db, const nlohmann::json& 
       db.Prepare(std::string("SELECT coalesce(json_extract(doc, '$.person_id'), id),"
                              " json_extract(doc, '$.candidate.family_name'),"
                              " json_extract(doc, '$.candidate.given_name') FROM nominations"
-                             " WHERE lower(json_extract(doc, '$.candidate.email')) = lower(?1)"
-                             " AND json_extract(doc, '$.candidate.nationality') = ?2") +
+                             " WHERE email_key = ?1 AND nationality = ?2") +
                  (only_without_birth_date ? " AND identity_hash IS NULL" : "") + " ORDER BY seq");
-  stmt.Bind(1, email).Bind(2, text("nationality"));
+  stmt.Bind(1, NormaliseEmail(email)).Bind(2, text("nationality"));
   while (stmt.Step()) {
     if (NormaliseName(stmt.Text(1), stmt.Text(2)) == name) return stmt.Text(0);
   }

@@ -7,11 +7,13 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/store/sqlite.hpp"
+#include "common/store/store.hpp"
 #include "services/invitations/domain.hpp"
 #include "services/invitations/field_cipher.hpp"
 
@@ -31,18 +33,23 @@ nlohmann::json NominationsOfIdentity(store::Db& db, const std::string& identity_
 /// another nomination: a later year, or an earlier one entered late).
 std::optional<std::string> PersonOfIdentity(store::Db& db, const std::string& identity_hash);
 /// Records the blind index of a nomination's passport number (never kept in its document).
-void SetPassportHash(store::Db& tx, const std::string& nomination_id,
-                     const std::optional<std::string>& passport_hash);
+void SetMatchKeys(store::Db& tx, const std::string& nomination_id,
+                  const std::optional<std::string>& passport_hash, const std::string& name_key);
+/// Fills the name key of nominations stored before schema version 9 (a key folded in C++ cannot
+/// be computed by the migration), a batch per write transaction; returns how many.
+std::int64_t FillMissingNameKeys(store::Store& store,
+                                 const std::function<std::string(const nlohmann::json&)>& key_of);
 /// Another nomination that may be the same person, with its passport's blind index.
 struct DuplicateCandidate {
   nlohmann::json doc;
   std::optional<std::string> passport_hash;
 };
-/// The nominations other than `self` with the same e-mail (lower-cased), the same passport
-/// blind index or the same nationality: what PossibleDuplicates compares in full.
+/// The nominations other than `self` with the same e-mail (NormaliseEmail), the same passport
+/// blind index or the same name key, each found through its index: what PossibleDuplicates
+/// compares in full.
 std::vector<DuplicateCandidate> NominationsSharingAnIdentifier(
-    store::Db& db, const std::string& email_lower, const std::optional<std::string>& passport_hash,
-    const std::string& nationality, const std::string& self);
+    store::Db& db, const std::string& email_key, const std::optional<std::string>& passport_hash,
+    const std::string& name_key, const std::string& self);
 /// The person id of the first earlier nomination of the same candidate found without a birth
 /// date: the same e-mail address (ASCII case ignored), nationality and folded name
 /// (NormaliseName). With `only_without_birth_date`, only nominations that have no blind index

@@ -120,7 +120,18 @@ store::MigrationSet Migrations() {
             "ALTER TABLE nominations ADD COLUMN gender TEXT"
             " GENERATED ALWAYS AS (json_extract(doc, '$.candidate.gender')) VIRTUAL;"
             "CREATE INDEX nominations_report"
-            " ON nominations(fiscal_year, programme_id, nationality, status, gender);"}}};
+            " ON nominations(fiscal_year, programme_id, nationality, status, gender);"},
+           // Possible duplicates and people without a birth date are found through indexes,
+           // not by reading every nomination of a nationality: the e-mail as NormaliseEmail
+           // folds it, and a blind index of the name, nationality and union (filled in C++ by
+           // FillMissingNameKeys at start for the rows stored before).
+           {9, "nominations are matched through indexes",
+            "ALTER TABLE nominations ADD COLUMN email_key TEXT"
+            " GENERATED ALWAYS AS (lower(trim(json_extract(doc, '$.candidate.email')))) VIRTUAL;"
+            "CREATE INDEX nominations_email ON nominations(email_key);"
+            "ALTER TABLE nominations ADD COLUMN name_key TEXT;"
+            "CREATE INDEX nominations_name_key ON nominations(name_key);"
+            "DROP INDEX nominations_nationality;"}}};
 }
 
 }  // namespace jilaf::invitations

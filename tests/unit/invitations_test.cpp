@@ -12,6 +12,7 @@
 #include "common/util/calendar.hpp"
 #include "common/util/iso3166.hpp"
 #include "common/util/m49.hpp"
+#include "services/invitations/candidates.hpp"
 #include "services/invitations/domain.hpp"
 #include "services/invitations/field_cipher.hpp"
 #include "services/invitations/queries.hpp"
@@ -704,6 +705,47 @@ TEST_F(InvitationsStoreTest, FiscalYearReportCountsInsideItsIndex) {
   EXPECT_EQ(report["by_gender"]["unspecified"]["nominated"], 1);
   EXPECT_EQ(report["by_region"]["Asia"]["nominated"], 4);
   EXPECT_EQ(report["by_programme"].size(), 1U);
+}
+
+TEST_F(InvitationsStoreTest, NominationsStoredBeforeTheNameKeyAreMatchedOnceItIsFilled) {
+  const auto programme = Programme(2026, 5, nlohmann::json::object());
+  auto nominate = [&](const std::string& family, const std::string& email) {
+    const nlohmann::json body = {
+        {"candidate",
+         {{"family_name", family},
+          {"given_name", "Lan"},
+          {"nationality", "VN"},
+          {"email", email},
+          {"union", "VGCL"},
+          {"position", "Officer"}}},
+        {"nominating_organisation", {{"name", "Centre"}, {"country", "VN"}}}};
+    const auto response = CreateNomination(Make(body.dump(), {{"id", programme}}), *context_);
+    EXPECT_EQ(response.status, 201) << response.body;
+    return nlohmann::json::parse(response.body);
+  };
+  const auto first = nominate("Tran", "tran@example.org");
+  EXPECT_FALSE(first.contains("possible_duplicates"));
+  // As if `first` had been stored before schema version 9: its name key is not there yet.
+  store_->Write([&](store::Db& tx) {
+    auto forget = tx.Prepare("UPDATE nominations SET name_key = NULL WHERE id = ?");
+    forget.Bind(1, first["id"].get<std::string>());
+    forget.Run();
+  });
+  EXPECT_FALSE(nominate("Tran", "other@example.org").contains("possible_duplicates"));
+
+  EXPECT_EQ(FillMissingNameKeys(*store_,
+                                [&](const nlohmann::json& candidate) {
+                                  return MatchKeysOf(cipher_, candidate, std::nullopt).name_key;
+                                }),
+            1);
+  const auto third = nominate("TRÂN", "third@example.org");  // folded like names are
+  ASSERT_EQ(third["possible_duplicates"].size(), 2U) << third.dump();
+  EXPECT_EQ(third["possible_duplicates"][0]["nomination_id"], first["id"]);
+  EXPECT_EQ(third["possible_duplicates"][0]["matched_on"],
+            nlohmann::json::array({"name_nationality_union"}));
+  const auto by_email = nominate("Le", "TRAN@Example.ORG");
+  ASSERT_EQ(by_email["possible_duplicates"].size(), 1U) << by_email.dump();
+  EXPECT_EQ(by_email["possible_duplicates"][0]["matched_on"], nlohmann::json::array({"email"}));
 }
 
 TEST_F(InvitationsStoreTest, FiscalYearIsTheOneStartDateFallsIn) {
