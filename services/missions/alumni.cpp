@@ -8,6 +8,7 @@
 #include "common/util/clock.hpp"
 #include "common/util/ids.hpp"
 #include "common/util/iso3166.hpp"
+#include "common/util/text.hpp"
 #include "services/missions/queries.hpp"
 #include "services/missions/routes.hpp"
 #include "services/missions/tables.hpp"
@@ -42,7 +43,7 @@ void ReadCandidate(const nlohmann::json& data, nlohmann::json& doc) {
   }
   doc["country"] = country;
   const std::string email = RequiredText(data, "/candidate/email");
-  if (email.find('@') == std::string::npos) {
+  if (!util::IsEmailAddress(email)) {
     throw std::invalid_argument("nomination.completed /candidate/email is not an email address");
   }
   doc["email"] = email;
