@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "common/aggregate/search.hpp"
+#include "common/aggregate/view.hpp"
 #include "common/domain/state_machine.hpp"
 #include "common/http/problem.hpp"
 #include "common/log/log.hpp"
@@ -196,7 +197,12 @@ void PlanRule(EventPlan& plan, const json& rule) {
 }  // namespace
 
 json DeliveryForReader(json doc, const auth::Principal& reader) {
-  if (reader.Has(auth::Role::kAdmin)) return doc;
+  const auto audience = aggregate::AudienceOf(reader);
+  if (audience == aggregate::Audience::kAdmin) return doc;
+  if (audience == aggregate::Audience::kViewer) {
+    // Mailboxes, unsubscribe links, webhook payloads and inbox texts are for staff.
+    doc = aggregate::Masked(std::move(doc), {"recipient.address", "content"});
+  }
   if (doc.contains("last_error")) {
     if (!doc.contains("last_error_category")) doc["last_error_category"] = "other";
     doc.erase("last_error");
@@ -372,6 +378,12 @@ http::Response ListDeliveries(const http::Request& request, store::Store& store)
                                       {"event_id", aggregate::Maybe(request.Query("event_id"))},
                                       {"rule_id", aggregate::Maybe(request.Query("rule_id"))}};
   const auto query = aggregate::ReadListQuery(request, aggregate::FilterNames(filters));
+  if (!query.q.empty() &&
+      aggregate::AudienceOf(request.principal) == aggregate::Audience::kViewer) {
+    // The search matches recipients' addresses, which a viewer does not see.
+    throw http::ApiError::Forbidden("searching deliveries (by recipient) is for staff")
+        .With("field", "q");
+  }
   return store.Read([&](store::Db& db) {
     return http::Response::Json(
         200, aggregate::FindIn(db, query, Tables().deliveries, filters, [&](store::Db&, json doc) {

@@ -45,7 +45,9 @@ bool InsertEmailDelivery(store::Db& tx, const std::string& source_id, const std:
                          DeliveryMetrics& metrics);
 
 /// A delivery as `reader` may see it: transport error texts (which can describe the internal
-/// network a webhook reached for) only for admins; everyone else sees "failed" and the category.
+/// network a webhook reached for) only for admins, everyone else sees "failed" and the category;
+/// a viewer sees the recipient's address and the content (mail texts with their unsubscribe
+/// links, webhook payloads, inbox texts) masked (aggregate::Masked).
 [[nodiscard]] nlohmann::json DeliveryForReader(nlohmann::json doc, const auth::Principal& reader);
 
 struct DispatchOptions {

@@ -721,6 +721,8 @@ TEST_F(NotificationsE2e, WebhookRedirectIsNotFollowedAndViewersSeeOnlyTheCategor
       EXPECT_EQ(seen["history"][0]["outcome"], "failed") << role;
       EXPECT_EQ(seen["history"][0]["category"], "redirect") << role;
       EXPECT_FALSE(seen["history"][0].contains("error")) << role;
+      // Webhook payloads are for staff: a viewer sees them masked (aggregate::Masked).
+      EXPECT_EQ(seen["content"]["payload"] == "***", std::string(role) == "viewer") << role;
     }
   }
 }

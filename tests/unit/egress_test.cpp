@@ -145,6 +145,8 @@ TEST(DeliveryForReader, ShowsTransportErrorsOnlyToAdmins) {
       {"status", "dead"},
       {"last_error", "webhook: host hooks.example is 10.0.0.7, a private address"},
       {"last_error_category", "refused_address"},
+      {"recipient", {{"kind", "address"}, {"address", "crm@example.org"}}},
+      {"content", {{"payload", "{\"id\":\"e1\"}"}}},
       {"history",
        {{{"attempt", 1},
          {"outcome", "failed"},
@@ -155,6 +157,9 @@ TEST(DeliveryForReader, ShowsTransportErrorsOnlyToAdmins) {
   EXPECT_EQ(DeliveryForReader(doc, admin), doc);
   for (const auto role : {auth::Role::kViewer, auth::Role::kStaff, auth::Role::kService}) {
     const auto seen = DeliveryForReader(doc, {"v", {role}, true});
+    EXPECT_EQ(seen["recipient"]["address"],
+              role == auth::Role::kViewer ? "***" : "crm@example.org");
+    EXPECT_EQ(seen["content"]["payload"], role == auth::Role::kViewer ? "***" : "{\"id\":\"e1\"}");
     EXPECT_FALSE(seen.contains("last_error"));
     EXPECT_EQ(seen["last_error_category"], "refused_address");
     EXPECT_EQ(seen["history"][0]["outcome"], "failed");

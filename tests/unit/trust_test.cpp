@@ -2,13 +2,20 @@
 // that cannot be injected, the security headers of every response, integer query parameters
 // that cannot overflow.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <map>
 #include <sstream>
 
+#include "common/aggregate/view.hpp"
+#include "common/events/consumer.hpp"
+#include "common/events/kafka_config.hpp"
 #include "common/http/json_input.hpp"
 #include "common/http/pipeline.hpp"
 #include "common/http/problem.hpp"
@@ -213,6 +220,139 @@ TEST(SecurityHeaders, EveryResponseGetsThemUnlessTheHandlerChose) {
   docs.SetHeader("Cache-Control", "public, max-age=86400");
   http::ApplySecurityHeaders(docs);
   EXPECT_EQ(docs.Header("Cache-Control"), "public, max-age=86400");
+}
+
+TEST(ViewerMasking, MasksTheNamedPathsForViewersOnly) {
+  const nlohmann::json doc = {
+      {"id", "p1"},
+      {"name", "VGCL"},
+      {"contact", {{"name", "Lan"}, {"email", "lan@example.org"}, {"phone", "+84 1"}}},
+      {"registrations",
+       {{{"name", "A"}, {"email", "a@example.org"}, {"seats", 1}}, {{"name", "B"}}}},
+      {"version", 3}};
+  const std::vector<std::string> paths = {"contact", "registrations[].email", "absent.path"};
+  const auto masked = aggregate::Masked(doc, paths);
+  EXPECT_EQ(masked["contact"],
+            nlohmann::json({{"name", "***"}, {"email", "***"}, {"phone", "***"}}));
+  EXPECT_EQ(masked["registrations"][0]["email"], "***");
+  EXPECT_EQ(masked["registrations"][0]["name"], "A");
+  EXPECT_EQ(masked["registrations"][0]["seats"], 1);
+  EXPECT_FALSE(masked["registrations"][1].contains("email"));
+  EXPECT_EQ(masked["name"], "VGCL");
+  EXPECT_EQ(masked["version"], 3);
+  EXPECT_EQ(masked.dump().find("example.org"), std::string::npos);
+
+  const auth::Principal viewer{"v", {auth::Role::kViewer}, true};
+  EXPECT_EQ(aggregate::ForReader(doc, viewer, paths), masked);
+  for (const auto role : {auth::Role::kStaff, auth::Role::kAdmin, auth::Role::kService}) {
+    EXPECT_EQ(aggregate::ForReader(doc, {"s", {role}, true}, paths), doc);
+  }
+  // Several roles: the widest one decides.
+  EXPECT_EQ(
+      aggregate::ForReader(doc, {"s", {auth::Role::kViewer, auth::Role::kStaff}, true}, paths),
+      doc);
+}
+
+TEST(EventSources, OnlyTheTopicsOwnerMayPublishOnIt) {
+  EXPECT_FALSE(events::SourceRefusal("jilaf.invitations.events", "/jilaf/invitations"));
+  EXPECT_FALSE(events::SourceRefusal("jilaf.projects.events", "/jilaf/projects"));
+  const auto forged = events::SourceRefusal("jilaf.invitations.events", "/jilaf/projects");
+  ASSERT_TRUE(forged);
+  EXPECT_NE(forged->find("source /jilaf/projects does not own topic jilaf.invitations.events"),
+            std::string::npos)
+      << *forged;
+  EXPECT_TRUE(events::SourceRefusal("jilaf.invitations.events", "/jilaf/invitations/x"));
+  EXPECT_TRUE(events::SourceRefusal("jilaf.invitations.events", ""));
+  EXPECT_TRUE(events::SourceRefusal("jilaf.missions.events", "/e2e"));
+  // Topics that are no service's event topic are not checked.
+  EXPECT_FALSE(events::SourceRefusal("test.inbox-retention.1", "/jilaf/test"));
+  EXPECT_FALSE(events::SourceRefusal("jilaf.notifications.dlq", "/anything"));
+  EXPECT_FALSE(events::SourceRefusal("jilaf.events", "/jilaf/"));
+}
+
+class KafkaSecurityTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("jilaf-kafka-security-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+    for (const char* name : {"ca.pem", "client.pem", "client.key"})
+      Write(name, "-----BEGIN-----\n");
+    Write("password", "s3cret-from-a-secret\n");
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void Write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ / name) << text;
+  }
+  [[nodiscard]] std::string Path(const std::string& name) const { return (dir_ / name).string(); }
+  std::filesystem::path dir_;
+};
+
+TEST_F(KafkaSecurityTest, MapsTlsMtlsAndScramOntoLibrdkafkaProperties) {
+  EXPECT_TRUE(events::SecurityProperties({}).empty());  // plaintext by default
+
+  events::KafkaSecurity mtls;
+  mtls.protocol = "ssl";
+  mtls.ca_file = Path("ca.pem");
+  mtls.cert_file = Path("client.pem");
+  mtls.key_file = Path("client.key");
+  const auto tls = events::SecurityProperties(mtls);
+  EXPECT_EQ(tls.at("security.protocol"), "ssl");
+  EXPECT_EQ(tls.at("ssl.ca.location"), Path("ca.pem"));
+  EXPECT_EQ(tls.at("ssl.certificate.location"), Path("client.pem"));
+  EXPECT_EQ(tls.at("ssl.key.location"), Path("client.key"));
+  EXPECT_EQ(tls.count("sasl.mechanisms"), 0u);
+
+  events::KafkaSecurity scram;
+  scram.protocol = "sasl_ssl";
+  scram.ca_file = Path("ca.pem");
+  scram.sasl_username = "notifications";
+  scram.sasl_password_file = Path("password");
+  const auto sasl = events::SecurityProperties(scram);
+  EXPECT_EQ(sasl.at("security.protocol"), "sasl_ssl");
+  EXPECT_EQ(sasl.at("sasl.mechanisms"), "SCRAM-SHA-512");
+  EXPECT_EQ(sasl.at("sasl.username"), "notifications");
+  EXPECT_EQ(sasl.at("sasl.password"), "s3cret-from-a-secret");  // first line, no newline
+  // librdkafka (Debian's build) accepts every one of them.
+  auto props = sasl;
+  props.erase("ssl.ca.location");  // the placeholder file is no CA; the names are what counts
+  EXPECT_NO_THROW((void)events::MakeConf(props));
+}
+
+TEST_F(KafkaSecurityTest, RefusesIncompleteOrContradictorySettingsNamingThem) {
+  const auto refusal = [](const events::KafkaSecurity& security) {
+    try {
+      (void)events::SecurityProperties(security);
+    } catch (const std::invalid_argument& error) {
+      return std::string(error.what());
+    }
+    return std::string("accepted");
+  };
+  events::KafkaSecurity s;
+  s.protocol = "sasl_plaintext";
+  EXPECT_NE(refusal(s).find("--kafka-security-protocol"), std::string::npos);
+  s = {};
+  s.ca_file = Path("ca.pem");  // TLS settings with plaintext
+  EXPECT_NE(refusal(s).find("plaintext"), std::string::npos);
+  s = {};
+  s.protocol = "ssl";
+  s.ca_file = Path("missing.pem");
+  EXPECT_NE(refusal(s).find("--kafka-ca-file"), std::string::npos);
+  s = {};
+  s.protocol = "ssl";
+  s.cert_file = Path("client.pem");  // no key
+  EXPECT_NE(refusal(s).find("--kafka-key-file"), std::string::npos);
+  s = {};
+  s.protocol = "sasl_ssl";
+  s.sasl_username = "notifications";  // no password file
+  EXPECT_NE(refusal(s).find("--kafka-sasl-password-file"), std::string::npos);
+  s.sasl_password_file = Path("password");
+  s.sasl_mechanism = "PLAIN";
+  EXPECT_NE(refusal(s).find("--kafka-sasl-mechanism"), std::string::npos);
+  s = {};
+  s.protocol = "ssl";
+  s.sasl_username = "x";
+  EXPECT_NE(refusal(s).find("SASL"), std::string::npos);
 }
 
 TEST(QueryIntegers, RefuseWhatWouldOverflowInsteadOfWrapping) {
