@@ -20,7 +20,8 @@ COPY . .
 # .git is not copied (.dockerignore): the commit reported by jilaf_build_info comes from here,
 # "unknown" when not given.
 ARG JILAF_COMMIT=
-RUN cmake --preset release -DJILAF_BUILD_COMMIT="${JILAF_COMMIT}" \
+# No fail points in the image: a production process cannot be told to crash itself.
+RUN cmake --preset release -DJILAF_BUILD_COMMIT="${JILAF_COMMIT}" -DJILAF_FAIL_POINTS=OFF \
  && cmake --build --preset release --target \
       jilaf-invitations jilaf-projects jilaf-missions jilaf-notifications \
  && mkdir -p /out \

@@ -277,6 +277,22 @@ void Consumer::SleepUnlessStopping(std::chrono::milliseconds duration) {
   }
 }
 
+std::optional<std::string> SourceRefusal(std::string_view topic, std::string_view source) {
+  constexpr std::string_view kPrefix = "jilaf.";
+  constexpr std::string_view kSuffix = ".events";
+  if (topic.size() <= kPrefix.size() + kSuffix.size() ||
+      topic.substr(0, kPrefix.size()) != kPrefix ||
+      topic.substr(topic.size() - kSuffix.size()) != kSuffix) {
+    return std::nullopt;
+  }
+  const std::string owner =
+      "/jilaf/" +
+      std::string(topic.substr(kPrefix.size(), topic.size() - kPrefix.size() - kSuffix.size()));
+  if (source == owner) return std::nullopt;
+  return "forged event: source " + std::string(source) + " does not own topic " +
+         std::string(topic) + " (its events come from " + owner + ")";
+}
+
 void Consumer::Run() {
   log::Info("consumer started", {{"consumer", options_.name}, {"topics", options_.topics}});
   // Two batches in flight: while the store commits the batch submitted last, this thread
@@ -289,8 +305,14 @@ void Consumer::Run() {
     // settling it, i.e. add latency to every event.
     Fetch(next, pending.messages.empty() ? 100 : 0);
     for (auto& message : next.messages) {
-      next.parsed.push_back(
-          FromKafka(KeyText(*message), MessageText(*message), HeadersOf(*message)));
+      auto parsed = FromKafka(KeyText(*message), MessageText(*message), HeadersOf(*message));
+      if (!parsed.ok) {
+        parsed.error = "unreadable event: " + parsed.error;
+      } else if (auto refusal = SourceRefusal(message->topic_name(), parsed.event.source)) {
+        parsed.ok = false;
+        parsed.error = std::move(*refusal);
+      }
+      next.parsed.push_back(std::move(parsed));
     }
     if (!pending.messages.empty()) {
       ResolveBatch(pending);
@@ -350,7 +372,7 @@ void Consumer::ResolveBatch(Batch& batch) {
   for (std::size_t i = 0; i < batch.messages.size(); ++i) {
     auto& message = *batch.messages[i];
     if (!batch.parsed[i].ok) {
-      DeadLetter(message, "unreadable event: " + batch.parsed[i].error);
+      DeadLetter(message, batch.parsed[i].error);
     } else {
       Resolve(message, batch.parsed[i].event, batch.attempts[i]);
     }

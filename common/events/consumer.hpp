@@ -7,7 +7,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <tuple>
 #include <vector>
@@ -49,6 +51,13 @@ ApplyOutcome ApplyOnce(store::Db& tx, const std::string& consumer, const CloudEv
 /// message can never be delivered again, so its row can no longer stop a duplicate.
 std::int64_t PruneInbox(store::Db& tx, const std::string& consumer, const std::string& topic,
                         int partition, std::int64_t log_start, std::int64_t limit);
+
+/// Why an event with CloudEvents `source` may not be applied from `topic`, or nullopt when it
+/// may: a `jilaf.<service>.events` topic carries only its owner's events (source
+/// `/jilaf/<service>`), so anything else on it is forged or misrouted and is dead-lettered with
+/// this reason, never applied. Other topics (test topics, dead-letter topics) are not checked.
+[[nodiscard]] std::optional<std::string> SourceRefusal(std::string_view topic,
+                                                       std::string_view source);
 
 struct ConsumerOptions {
   std::string name;  // consumer group id and the inbox's consumer name, e.g. "notifications"

@@ -1,17 +1,103 @@
 #include "common/events/kafka_config.hpp"
 
+#include <fstream>
+#include <mutex>
+#include <sstream>
 #include <stdexcept>
 
 #include "common/log/log.hpp"
 
 namespace jilaf::events {
+namespace {
+
+std::mutex security_mutex;
+std::map<std::string, std::string> process_security;  // guarded by security_mutex
+
+// The file's first line (a password file may end in a newline).
+std::string ReadSecretFile(const std::string& setting, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::invalid_argument(setting + ": cannot read " + path);
+  std::string line;
+  std::getline(in, line);
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  if (line.empty()) throw std::invalid_argument(setting + ": " + path + " is empty");
+  return line;
+}
+
+void RequireReadable(const std::string& setting, const std::string& path) {
+  if (!std::ifstream(path)) throw std::invalid_argument(setting + ": cannot read " + path);
+}
+
+}  // namespace
+
+std::map<std::string, std::string> SecurityProperties(const KafkaSecurity& security) {
+  const auto& protocol = security.protocol;
+  if (protocol != "plaintext" && protocol != "ssl" && protocol != "sasl_ssl") {
+    throw std::invalid_argument("--kafka-security-protocol: '" + protocol +
+                                "' is not plaintext, ssl or sasl_ssl");
+  }
+  const bool tls_settings =
+      !security.ca_file.empty() || !security.cert_file.empty() || !security.key_file.empty();
+  const bool sasl_settings =
+      !security.sasl_username.empty() || !security.sasl_password_file.empty();
+  if (protocol == "plaintext") {
+    if (tls_settings || sasl_settings) {
+      throw std::invalid_argument(
+          "--kafka-security-protocol is plaintext, yet TLS or SASL settings are given");
+    }
+    return {};
+  }
+  std::map<std::string, std::string> out = {{"security.protocol", protocol}};
+  if (!security.ca_file.empty()) {
+    RequireReadable("--kafka-ca-file", security.ca_file);
+    out["ssl.ca.location"] = security.ca_file;
+  }
+  if (security.cert_file.empty() != security.key_file.empty()) {
+    throw std::invalid_argument("--kafka-cert-file and --kafka-key-file go together (mTLS)");
+  }
+  if (!security.cert_file.empty()) {
+    RequireReadable("--kafka-cert-file", security.cert_file);
+    RequireReadable("--kafka-key-file", security.key_file);
+    out["ssl.certificate.location"] = security.cert_file;
+    out["ssl.key.location"] = security.key_file;
+  }
+  if (protocol == "sasl_ssl") {
+    if (security.sasl_mechanism != "SCRAM-SHA-512") {
+      throw std::invalid_argument("--kafka-sasl-mechanism: only SCRAM-SHA-512 is supported");
+    }
+    if (security.sasl_username.empty() || security.sasl_password_file.empty()) {
+      throw std::invalid_argument(
+          "sasl_ssl needs --kafka-sasl-username and --kafka-sasl-password-file");
+    }
+    out["sasl.mechanisms"] = security.sasl_mechanism;
+    out["sasl.username"] = security.sasl_username;
+    out["sasl.password"] =
+        ReadSecretFile("--kafka-sasl-password-file", security.sasl_password_file);
+  } else if (sasl_settings) {
+    throw std::invalid_argument("SASL settings are given, but --kafka-security-protocol is ssl");
+  }
+  return out;
+}
+
+void SetProcessKafkaSecurity(std::map<std::string, std::string> properties) {
+  std::lock_guard lock(security_mutex);
+  process_security = std::move(properties);
+}
 
 std::unique_ptr<RdKafka::Conf> MakeConf(const std::map<std::string, std::string>& properties) {
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   std::string error;
-  for (const auto& [name, value] : properties) {
+  std::map<std::string, std::string> all;
+  {
+    std::lock_guard lock(security_mutex);
+    all = process_security;
+  }
+  for (const auto& [name, value] : properties) all[name] = value;
+  for (const auto& [name, value] : all) {
     if (conf->set(name, value, error) != RdKafka::Conf::CONF_OK) {
-      throw std::invalid_argument("kafka setting " + name + "=" + value + ": " + error);
+      const bool secret = name == "sasl.password";
+      throw std::invalid_argument("kafka setting " + name + "=" + (secret ? "(hidden)" : value) +
+                                  ": " + error);
     }
   }
   return conf;

@@ -8,8 +8,30 @@
 
 namespace jilaf::events {
 
-/// Builds a librdkafka configuration from key/value pairs; throws std::invalid_argument naming
-/// the property librdkafka refused.
+/// How the process's Kafka clients reach the brokers (docs/operations.md, "Kafka security"):
+/// TLS with the brokers' CA, optionally a client certificate (mTLS), optionally SASL
+/// SCRAM-SHA-512 with the password read from a file (a mounted secret, never a flag value).
+struct KafkaSecurity {
+  std::string protocol = "plaintext";  // plaintext, ssl or sasl_ssl
+  std::string ca_file;                 // PEM bundle of the CA that signed the brokers
+  std::string cert_file;               // client certificate (PEM) for mTLS; with key_file
+  std::string key_file;                // its private key (PEM)
+  std::string sasl_mechanism = "SCRAM-SHA-512";
+  std::string sasl_username;
+  std::string sasl_password_file;
+};
+
+/// The librdkafka properties of `security`. Throws std::invalid_argument naming the setting for
+/// an unknown protocol or mechanism, a file that cannot be read, half an mTLS pair, SASL
+/// without a user or password, or TLS settings given with plaintext.
+[[nodiscard]] std::map<std::string, std::string> SecurityProperties(const KafkaSecurity& security);
+
+/// Adds `properties` (SecurityProperties) to every configuration MakeConf builds from now on;
+/// call once at start, before any Kafka client exists.
+void SetProcessKafkaSecurity(std::map<std::string, std::string> properties);
+
+/// Builds a librdkafka configuration from key/value pairs (after the process's security
+/// properties); throws std::invalid_argument naming the property librdkafka refused.
 std::unique_ptr<RdKafka::Conf> MakeConf(const std::map<std::string, std::string>& properties);
 
 /// The producer settings every relay and dead-letter producer shares: idempotence, acks=all,

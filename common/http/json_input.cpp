@@ -1,6 +1,7 @@
 #include "common/http/json_input.hpp"
 
 #include "common/util/iso3166.hpp"
+#include "common/util/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -313,13 +314,10 @@ std::string ObjectReader::RequiredCountry(const std::string& key) {
 std::optional<std::string> ObjectReader::OptionalEmail(const std::string& key) {
   auto text = OptionalString(key, 254);
   if (!text) return std::nullopt;
-  const auto at = text->find('@');
-  const bool valid = at != std::string::npos && at > 0 &&
-                     text->find('@', at + 1) == std::string::npos &&
-                     text->find('.', at) != std::string::npos && text->back() != '.' &&
-                     text->find(' ') == std::string::npos;
-  if (!valid) {
-    AddError(key, "expected an email address such as name@example.org");
+  if (!util::IsEmailAddress(*text)) {
+    AddError(key,
+             "expected an email address such as name@example.org (no spaces, angle brackets or "
+             "line breaks)");
     return std::nullopt;
   }
   return text;

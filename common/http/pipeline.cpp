@@ -248,6 +248,20 @@ Response Pipeline::Dispatch(Request& request) {
   return route.handler(request);
 }
 
+void ApplySecurityHeaders(Response& response) {
+  const auto fill = [&response](const char* name, const char* value) {
+    if (response.Header(name).empty()) response.SetHeader(name, value);
+  };
+  fill("X-Content-Type-Options", "nosniff");
+  fill("Referrer-Policy", "no-referrer");
+  fill("Cache-Control", "no-store");
+  const bool html = response.Header("Content-Type").rfind("text/html", 0) == 0;
+  fill("Content-Security-Policy",
+       html ? "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
+              "frame-ancestors 'none'; base-uri 'none'"
+            : "default-src 'none'; frame-ancestors 'none'");
+}
+
 Response Pipeline::Handle(Request& request) {
   const std::string_view incoming = request.Header("x-request-id");
   request.request_id = IsAcceptableRequestId(incoming) ? std::string(incoming) : util::NewUuid();
@@ -260,6 +274,7 @@ Response Pipeline::Handle(Request& request) {
   }
   if (metrics_ != nullptr) metrics_->http_in_flight.Decrement();
   response.SetHeader("X-Request-Id", request.request_id);
+  ApplySecurityHeaders(response);
   // Errors too: a portal must be able to read a 401 or a 429 and its Retry-After.
   if (cors_) cors_->Decorate(request, response);
   Observe(request, response);

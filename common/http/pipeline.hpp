@@ -15,6 +15,13 @@ class TokenCache;
 class MetricCache;
 class RateLimiter;
 
+/// The security headers of every response, unless the handler chose its own value:
+/// `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`, `Cache-Control: no-store`
+/// (responses carry personal data unless a handler says otherwise) and a
+/// `Content-Security-Policy` that allows nothing for data, and for HTML pages (letters,
+/// confirmation pages) only their inline styles, inline images and forms back to this origin.
+void ApplySecurityHeaders(Response& response);
+
 /// Everything between the server and a handler, in one place: request id (accepted from
 /// `X-Request-Id` or generated, echoed back), routing (404, 405 with `Allow`), authentication
 /// and the route's access check (401 / 403), CORS preflights and headers, error mapping to

@@ -1,5 +1,7 @@
 #include "common/http/resource.hpp"
 
+#include <limits>
+
 #include "common/auth/jwt.hpp"
 #include "common/http/problem.hpp"
 #include "common/util/iso3166.hpp"
@@ -12,7 +14,10 @@ bool ParseInt(const std::string& text, std::int64_t& out) {
   std::int64_t value = 0;
   for (char c : text) {
     if (c < '0' || c > '9') return false;
-    value = value * 10 + (c - '0');
+    const int digit = c - '0';
+    // 19 digits can exceed INT64_MAX (9223372036854775807): refuse instead of overflowing.
+    if (value > (std::numeric_limits<std::int64_t>::max() - digit) / 10) return false;
+    value = value * 10 + digit;
   }
   out = value;
   return true;

@@ -11,6 +11,7 @@
 #include "common/auth/jwt.hpp"
 #include "common/config/flags.hpp"
 #include "common/events/consumer.hpp"
+#include "common/events/kafka_config.hpp"
 #include "common/events/outbox.hpp"
 #include "common/http/rate_limit.hpp"
 #include "common/http/router.hpp"
@@ -33,6 +34,8 @@ struct ServiceConfig {
   std::string backup_dir;
   std::string kafka_brokers = "127.0.0.1:9092";
   std::int64_t kafka_message_timeout_ms = 30000;
+  /// TLS, mTLS and SASL SCRAM for every Kafka client of the process (default: plaintext).
+  events::KafkaSecurity kafka_security;
   std::string jwt_public_key;
   std::string jwt_issuer = "jilaf-dev";
   std::string jwt_audience = "jilaf-backoffice";

@@ -3,6 +3,60 @@
 #include <ctime>
 
 namespace jilaf::util {
+namespace {
+
+// RFC 5322 atext: letters, digits and !#$%&'*+-/=?^_`{|}~ (plus UTF-8 octets, RFC 6531).
+bool IsAtext(unsigned char c) {
+  if (c >= 0x80) return true;
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  return std::string_view("!#$%&'*+-/=?^_`{|}~").find(static_cast<char>(c)) !=
+         std::string_view::npos;
+}
+
+bool IsDotAtom(std::string_view text) {
+  if (text.empty() || text.front() == '.' || text.back() == '.') return false;
+  char previous = 0;
+  for (const char c : text) {
+    if (c == '.' ? previous == '.' : !IsAtext(static_cast<unsigned char>(c))) return false;
+    previous = c;
+  }
+  return true;
+}
+
+bool IsDomainLabel(std::string_view label) {
+  if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+    return false;
+  }
+  for (const char c : label) {
+    const auto u = static_cast<unsigned char>(c);
+    const bool ok = u >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (c >= '0' && c <= '9') || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool IsEmailAddress(std::string_view text) {
+  if (text.size() > 254) return false;
+  const auto at = text.rfind('@');
+  if (at == std::string_view::npos) return false;
+  const auto local = text.substr(0, at);
+  const auto domain = text.substr(at + 1);
+  if (local.size() > 64 || !IsDotAtom(local)) return false;  // '@' is not atext: only one
+  if (domain.empty() || domain.size() > 253) return false;
+  std::size_t labels = 0;
+  std::size_t start = 0;
+  while (true) {
+    const auto dot = domain.find('.', start);
+    if (!IsDomainLabel(domain.substr(start, dot - start))) return false;
+    ++labels;
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return labels >= 2;
+}
 
 std::string EscapeMarkup(std::string_view text) {
   std::string out;

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "common/aggregate/view.hpp"
 #include "common/http/idempotency.hpp"
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
@@ -8,12 +9,16 @@
 #include "common/util/clock.hpp"
 #include "common/util/ids.hpp"
 #include "common/util/iso3166.hpp"
+#include "common/util/text.hpp"
 #include "services/missions/queries.hpp"
 #include "services/missions/routes.hpp"
 #include "services/missions/tables.hpp"
 
 namespace jilaf::missions {
 namespace {
+
+// An alumnus's mailbox is for staff; viewers see the directory.
+const std::vector<std::string> kAlumnusViewerMasked = {"email"};
 
 using Ptr = nlohmann::json::json_pointer;
 
@@ -42,7 +47,7 @@ void ReadCandidate(const nlohmann::json& data, nlohmann::json& doc) {
   }
   doc["country"] = country;
   const std::string email = RequiredText(data, "/candidate/email");
-  if (email.find('@') == std::string::npos) {
+  if (!util::IsEmailAddress(email)) {
     throw std::invalid_argument("nomination.completed /candidate/email is not an email address");
   }
   doc["email"] = email;
@@ -201,11 +206,16 @@ void ApplyInvitationEvent(store::Db& tx, const events::CloudEvent& event,
 }
 
 http::Response ListAlumni(const http::Request& request, store::Store& store) {
-  return aggregate::List(
-      store, request, AlumniTable(),
-      {{"fiscal_year", aggregate::Maybe(http::QueryInt(request, "fiscal_year", 1989, 2100))},
-       {"country", aggregate::Maybe(http::QueryCountry(request, "country"))},
-       {"programme_id", aggregate::Maybe(request.Query("programme_id"))}});
+  const auto page = http::ParsePage(request);
+  const aggregate::Filters filters = {
+      {"fiscal_year", aggregate::Maybe(http::QueryInt(request, "fiscal_year", 1989, 2100))},
+      {"country", aggregate::Maybe(http::QueryCountry(request, "country"))},
+      {"programme_id", aggregate::Maybe(request.Query("programme_id"))}};
+  auto body = store.Read([&](store::Db& db) { return AlumniTable().List(db, page, filters); });
+  for (auto& item : body["items"]) {
+    item = aggregate::ForReader(std::move(item), request.principal, kAlumnusViewerMasked);
+  }
+  return http::Response::Json(200, body);
 }
 
 http::Response GetAlumnus(const http::Request& request, store::Store& store) {
@@ -213,7 +223,8 @@ http::Response GetAlumnus(const http::Request& request, store::Store& store) {
   return store.Read([&](store::Db& db) {
     auto doc = AlumniTable().Get(db, id);
     doc["history"] = Engagements(db, id);
-    return http::Response::Json(200, doc);
+    return http::Response::Json(
+        200, aggregate::ForReader(std::move(doc), request.principal, kAlumnusViewerMasked));
   });
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "common/aggregate/search.hpp"
+#include "common/aggregate/sequences.hpp"
+#include "common/aggregate/view.hpp"
 #include "common/http/idempotency.hpp"
 #include "common/http/problem.hpp"
 #include "common/http/resource.hpp"
@@ -13,6 +15,10 @@
 
 namespace jilaf::missions {
 namespace {
+
+// The mailboxes of registrants and participants are for staff; viewers see who takes part.
+const std::vector<std::string> kPeopleViewerMasked = {"registrations[].email",
+                                                      "participants[].email"};
 
 // Keys as in the change events: registrations travel with their seminar, participants with
 // their programme, engagements with their alumnus.
@@ -125,14 +131,28 @@ http::Response ListRecords(const http::Request& request, store::Store& store, co
     throw http::ApiError::BadRequest("query parameter status is not a " +
                                      of.kind.table.spec().what + " status");
   }
-  return aggregate::Find(store, request, of.kind.table,
-                         {{"fiscal_year", aggregate::Maybe(fiscal_year)},
-                          {"status", aggregate::Maybe(status)},
-                          {"country", aggregate::Maybe(http::QueryCountry(request, "country"))}});
+  const aggregate::Filters filters = {
+      {"fiscal_year", aggregate::Maybe(fiscal_year)},
+      {"status", aggregate::Maybe(status)},
+      {"country", aggregate::Maybe(http::QueryCountry(request, "country"))}};
+  const auto query = aggregate::ReadListQuery(request, aggregate::FilterNames(filters));
+  return store.Read([&](store::Db& db) {
+    return http::Response::Json(
+        200,
+        aggregate::FindIn(db, query, of.kind.table, filters, [&](store::Db&, nlohmann::json doc) {
+          return aggregate::ForReader(std::move(doc), request.principal, kPeopleViewerMasked);
+        }));
+  });
 }
 
 http::Response GetRecord(const http::Request& request, store::Store& store, const Aggregate& of) {
-  return aggregate::Get(store, of.kind.table, request.Param("id"));
+  const std::string id = request.Param("id");
+  auto stored = store.Read([&](store::Db& db) { return of.kind.table.Find(db, id); });
+  if (!stored) {
+    throw http::ApiError::NotFound("no " + of.kind.table.spec().what + " with id " + id);
+  }
+  return aggregate::DocResponse(
+      aggregate::ForReader(std::move(*stored), request.principal, kPeopleViewerMasked));
 }
 
 http::Response TransitionRecord(const http::Request& request, store::Store& store,

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "common/aggregate/search.hpp"
+#include "common/aggregate/view.hpp"
 #include "common/domain/state_machine.hpp"
 #include "common/http/problem.hpp"
 #include "common/log/log.hpp"
@@ -195,6 +196,27 @@ void PlanRule(EventPlan& plan, const json& rule) {
 
 }  // namespace
 
+json DeliveryForReader(json doc, const auth::Principal& reader) {
+  const auto audience = aggregate::AudienceOf(reader);
+  if (audience == aggregate::Audience::kAdmin) return doc;
+  if (audience == aggregate::Audience::kViewer) {
+    // Mailboxes, unsubscribe links, webhook payloads and inbox texts are for staff.
+    doc = aggregate::Masked(std::move(doc), {"recipient.address", "content"});
+  }
+  if (doc.contains("last_error")) {
+    if (!doc.contains("last_error_category")) doc["last_error_category"] = "other";
+    doc.erase("last_error");
+  }
+  if (doc.contains("history") && doc["history"].is_array()) {
+    for (auto& entry : doc["history"]) {
+      if (!entry.is_object() || !entry.contains("error")) continue;
+      if (!entry.contains("category")) entry["category"] = "other";
+      entry.erase("error");
+    }
+  }
+  return doc;
+}
+
 DeliveryMetrics::DeliveryMetrics(metrics::Metrics& metrics)
     : deliveries(prometheus::BuildCounter()
                      .Name("jilaf_notifications_deliveries_total")
@@ -278,11 +300,14 @@ SendResult Dispatcher::Send(const json& doc, const std::string& url, const std::
     }
     return SendEmail(options_.smtp, email);
   }
-  if (channel != "webhook") return {false, true, "channel " + channel + " has no sender"};
+  if (channel != "webhook") {
+    return {false, true, "channel " + channel + " has no sender", "other"};
+  }
   if (url.empty()) {
-    return {false, true,
-            "webhook endpoint " + doc["recipient"]["address"].get<std::string>() +
-                " is not registered"};
+    return {
+        false, true,
+        "webhook endpoint " + doc["recipient"]["address"].get<std::string>() + " is not registered",
+        "not_registered"};
   }
   const std::string body = doc["content"]["payload"];
   const auto now_s = util::NowUnixMs() / 1000;
@@ -290,7 +315,7 @@ SendResult Dispatcher::Send(const json& doc, const std::string& url, const std::
                      {{"X-Jilaf-Signature", WebhookSignature(secret, now_s, body)},
                       {"X-Jilaf-Delivery", doc["id"].get<std::string>()},
                       {"X-Jilaf-Event-Type", doc.value("event_type", "")}},
-                     options_.webhook_timeout_ms);
+                     options_.webhook);
 }
 
 std::int64_t Dispatcher::Apply(json& doc, const SendResult& result) {
@@ -299,7 +324,10 @@ std::int64_t Dispatcher::Apply(json& doc, const SendResult& result) {
   doc["attempts"] = attempt;
   doc["updated_at"] = at;
   json entry = {{"attempt", attempt}, {"at", at}, {"outcome", result.ok ? "sent" : "failed"}};
-  if (!result.ok) entry["error"] = result.error;
+  if (!result.ok) {
+    entry["error"] = result.error;
+    entry["category"] = result.category;
+  }
   doc["history"].push_back(entry);
   if (result.ok) {
     doc["status"] = "sent";
@@ -307,6 +335,7 @@ std::int64_t Dispatcher::Apply(json& doc, const SendResult& result) {
     return 0;
   }
   doc["last_error"] = result.error;
+  doc["last_error_category"] = result.category;
   if (result.permanent || options_.retry.Exhausted(attempt)) {
     doc["status"] = "dead";
     return 0;
@@ -344,15 +373,30 @@ http::Response ListDeliveries(const http::Request& request, store::Store& store)
   if (channel && *channel != "email" && *channel != "webhook" && *channel != "inbox") {
     throw http::ApiError::BadRequest("query parameter channel must be email, webhook or inbox");
   }
-  return aggregate::Find(store, request, Tables().deliveries,
-                         {{"status", aggregate::Maybe(status)},
-                          {"channel", aggregate::Maybe(channel)},
-                          {"event_id", aggregate::Maybe(request.Query("event_id"))},
-                          {"rule_id", aggregate::Maybe(request.Query("rule_id"))}});
+  const aggregate::Filters filters = {{"status", aggregate::Maybe(status)},
+                                      {"channel", aggregate::Maybe(channel)},
+                                      {"event_id", aggregate::Maybe(request.Query("event_id"))},
+                                      {"rule_id", aggregate::Maybe(request.Query("rule_id"))}};
+  const auto query = aggregate::ReadListQuery(request, aggregate::FilterNames(filters));
+  if (!query.q.empty() &&
+      aggregate::AudienceOf(request.principal) == aggregate::Audience::kViewer) {
+    // The search matches recipients' addresses, which a viewer does not see.
+    throw http::ApiError::Forbidden("searching deliveries (by recipient) is for staff")
+        .With("field", "q");
+  }
+  return store.Read([&](store::Db& db) {
+    return http::Response::Json(
+        200, aggregate::FindIn(db, query, Tables().deliveries, filters, [&](store::Db&, json doc) {
+          return DeliveryForReader(std::move(doc), request.principal);
+        }));
+  });
 }
 
 http::Response GetDelivery(const http::Request& request, store::Store& store) {
-  return aggregate::Get(store, Tables().deliveries, request.Param("id"));
+  const std::string id = request.Param("id");
+  auto doc = store.Read([&](store::Db& db) { return Tables().deliveries.Find(db, id); });
+  if (!doc) throw http::ApiError::NotFound("no delivery with id " + id);
+  return http::Response::Json(200, DeliveryForReader(std::move(*doc), request.principal));
 }
 
 http::Response RedriveDelivery(const http::Request& request, store::Store& store,

@@ -9,6 +9,7 @@
 #include <random>
 #include <string>
 
+#include "common/auth/principal.hpp"
 #include "common/events/consumer.hpp"
 #include "common/metrics/metrics.hpp"
 #include "common/store/store.hpp"
@@ -43,10 +44,16 @@ bool InsertEmailDelivery(store::Db& tx, const std::string& source_id, const std:
                          const std::string& to, nlohmann::json content, const std::string& category,
                          DeliveryMetrics& metrics);
 
+/// A delivery as `reader` may see it: transport error texts (which can describe the internal
+/// network a webhook reached for) only for admins, everyone else sees "failed" and the category;
+/// a viewer sees the recipient's address and the content (mail texts with their unsubscribe
+/// links, webhook payloads, inbox texts) masked (aggregate::Masked).
+[[nodiscard]] nlohmann::json DeliveryForReader(nlohmann::json doc, const auth::Principal& reader);
+
 struct DispatchOptions {
   SmtpOptions smtp;
   RetryPolicy retry;
-  std::int64_t webhook_timeout_ms = 10000;
+  WebhookOptions webhook;
   std::int64_t batch = 50;
 };
 

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   std::int64_t retry_max_ms = dispatch.retry.cap.count();
   std::int64_t dispatch_interval_ms = 500;
   std::int64_t periodical_interval_ms = 0;
+  std::string webhook_dev_hosts;
   auto config = jilaf::service::LoadConfigOrExit(
       "notifications",
       "JILAF notifications service: routes events to email, webhooks, the in-app inbox, the "
@@ -45,8 +46,15 @@ int main(int argc, char** argv) {
         flags.String("smtp-from", &dispatch.smtp.from, "From: header of every mail.");
         flags.Int("smtp-timeout-ms", &dispatch.smtp.timeout_ms, 100, 600000,
                   "Time limit of one SMTP conversation.");
-        flags.Int("webhook-timeout-ms", &dispatch.webhook_timeout_ms, 100, 600000,
+        flags.Int("webhook-timeout-ms", &dispatch.webhook.timeout_ms, 100, 600000,
                   "Time limit of one webhook POST.");
+        flags.Int("webhook-max-response-bytes", &dispatch.webhook.max_response_bytes, 0,
+                  16L * 1024 * 1024,
+                  "Longest webhook answer read; a longer one fails the attempt.");
+        flags.String("webhook-dev-hosts", &webhook_dev_hosts,
+                     "Comma-separated hosts or addresses that webhooks may reach over plain http "
+                     "and at internal (loopback, private) addresses; for development and tests "
+                     "only, empty in production.");
         flags.Int("delivery-max-attempts", &max_attempts, 1, 100,
                   "Attempts before a delivery is dead.");
         flags.Int("retry-base-ms", &retry_base_ms, 1, 86400000,
@@ -74,6 +82,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "--smtp-tls must be none, starttls or implicit\n");
     return 2;
   }
+  dispatch.webhook.egress = n::EgressPolicy::Parse(webhook_dev_hosts);
   dispatch.retry.max_attempts = static_cast<int>(max_attempts);
   dispatch.retry.base = std::chrono::milliseconds(retry_base_ms);
   dispatch.retry.cap = std::chrono::milliseconds(std::max(retry_base_ms, retry_max_ms));
@@ -98,5 +107,5 @@ int main(int argc, char** argv) {
     service.scheduler().Every("issue periodical", std::chrono::milliseconds(periodical_interval_ms),
                               [&] { (void)n::IssuePeriodical(service.store(), feed, metrics); });
   }
-  return service.Run(n::Routes(service.store(), metrics, feed));
+  return service.Run(n::Routes(service.store(), metrics, feed, dispatch.webhook.egress));
 }

@@ -2,7 +2,8 @@
 
 namespace jilaf::notifications {
 
-http::Router Routes(store::Store& store, DeliveryMetrics& metrics, const FeedOptions& feed) {
+http::Router Routes(store::Store& store, DeliveryMetrics& metrics, const FeedOptions& feed,
+                    const EgressPolicy& egress) {
   using auth::Access;
   using http::Method;
   http::Router router;
@@ -23,7 +24,9 @@ http::Router Routes(store::Store& store, DeliveryMetrics& metrics, const FeedOpt
   router.Add(Method::kPut, "/v1/templates/{event_type}/{channel}/{locale}", Access::kAdmin,
              bind(PutTemplate));
 
-  router.Add(Method::kPost, "/v1/webhooks", Access::kAdmin, bind(CreateWebhook));
+  router.Add(
+      Method::kPost, "/v1/webhooks", Access::kAdmin,
+      [&store, &egress](http::Request& request) { return CreateWebhook(request, store, egress); });
   router.Add(Method::kGet, "/v1/webhooks", Access::kAdmin, bind(ListWebhooks)).Tabular();
   router.Add(Method::kGet, "/v1/webhooks/{id}", Access::kAdmin, bind(GetWebhook));
 
@@ -49,7 +52,7 @@ http::Router Routes(store::Store& store, DeliveryMetrics& metrics, const FeedOpt
   router.Add(Method::kGet, "/v1/periodicals", Access::kPublic, bind(ListPeriodicals)).Tabular();
   router.Add(Method::kGet, "/v1/periodicals/{id}", Access::kPublic, bind(GetPeriodical));
   router.Add(Method::kPost, "/v1/subscribers", Access::kWrite, bind(CreateSubscriber));
-  router.Add(Method::kGet, "/v1/unsubscribe", Access::kPublic, bind(Unsubscribe));
+  router.Add(Method::kGet, "/v1/unsubscribe", Access::kPublic, bind(ConfirmUnsubscribe));
   router.Add(Method::kPost, "/v1/unsubscribe", Access::kPublic, bind(Unsubscribe));
   return router;
 }

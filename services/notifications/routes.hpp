@@ -4,13 +4,15 @@
 #include "common/http/router.hpp"
 #include "common/store/store.hpp"
 #include "services/notifications/deliveries.hpp"
+#include "services/notifications/egress.hpp"
 #include "services/notifications/feed.hpp"
 
 // The request handlers of the notifications service (their routes are in routes.cpp).
 namespace jilaf::notifications {
 
 /// Every API route of the notifications service.
-http::Router Routes(store::Store& store, DeliveryMetrics& metrics, const FeedOptions& feed);
+http::Router Routes(store::Store& store, DeliveryMetrics& metrics, const FeedOptions& feed,
+                    const EgressPolicy& egress);
 
 /// The caller's inbox (addressed to the user or to one of their roles), newest first; `?unread=
 /// true` keeps the unread ones. Each item carries `read` for the caller. MarkRead and MarkUnread
@@ -32,13 +34,16 @@ http::Response PutTemplate(const http::Request& request, store::Store& store);
 http::Response ListTemplates(const http::Request& request, store::Store& store);
 http::Response PreviewTemplate(const http::Request& request, store::Store& store);
 
-/// Webhook endpoints (rules.cpp); the secret is shown once, at registration.
-http::Response CreateWebhook(const http::Request& request, store::Store& store);
+/// Webhook endpoints (rules.cpp); the secret is shown once, at registration. A URL that `egress`
+/// refuses (ResolveWebhookUrl: not https, an internal address, a name resolving to one) is 422
+/// naming `url`.
+http::Response CreateWebhook(const http::Request& request, store::Store& store,
+                             const EgressPolicy& egress);
 http::Response ListWebhooks(const http::Request& request, store::Store& store);
 http::Response GetWebhook(const http::Request& request, store::Store& store);
 
 /// A recipient's opt-outs per category and preferred locale (templates.cpp); PUT creates, or
-/// updates with If-Match.
+/// updates with If-Match. Only the recipient themself (their user id) or an admin: 403 otherwise.
 http::Response GetPreferences(const http::Request& request, store::Store& store);
 http::Response PutPreferences(const http::Request& request, store::Store& store);
 
@@ -61,9 +66,11 @@ http::Response CreatePeriodical(const http::Request& request, store::Store& stor
 http::Response ListPeriodicals(const http::Request& request, store::Store& store);
 http::Response GetPeriodical(const http::Request& request, store::Store& store);
 
-/// Records a newsletter subscriber with their opt-in consent (subscribers.cpp); Unsubscribe is
-/// the public link every periodical mail carries.
+/// Records a newsletter subscriber with their opt-in consent (subscribers.cpp). Every periodical
+/// mail carries the unsubscribe link: GET answers a confirmation page and changes nothing (404 for
+/// an unknown token); POST unsubscribes (RFC 8058 one-click, or the page's form).
 http::Response CreateSubscriber(const http::Request& request, store::Store& store);
+http::Response ConfirmUnsubscribe(const http::Request& request, store::Store& store);
 http::Response Unsubscribe(const http::Request& request, store::Store& store);
 
 }  // namespace jilaf::notifications

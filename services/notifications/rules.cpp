@@ -9,6 +9,7 @@
 #include "common/http/resource.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/ids.hpp"
+#include "common/util/text.hpp"
 #include "services/notifications/queries.hpp"
 #include "services/notifications/routes.hpp"
 #include "services/notifications/routing.hpp"
@@ -38,8 +39,8 @@ std::vector<FieldError> RecipientErrors(store::Db& db, const json& recipient,
   const std::string kind = recipient.begin().key();
   const std::string value = recipient.begin().value();
   const bool email_kind = kind == "address" || kind == "pointer";
-  if (kind == "address" && value.find('@') == std::string::npos) {
-    return {{"/address", "expected an email address"}};
+  if (kind == "address" && !util::IsEmailAddress(value)) {
+    return {{"/address", "expected an email address (no spaces, angle brackets or line breaks)"}};
   }
   if (kind == "pointer" && !ValidPointer(value)) {
     return {{"/pointer",
@@ -187,11 +188,14 @@ struct NewWebhook {
   std::string secret;
 };
 
-NewWebhook ReadWebhook(const json& body) {
+NewWebhook ReadWebhook(const json& body, const EgressPolicy& egress) {
   http::ObjectReader in(body);
   const std::string url = in.RequiredString("url", 8, 2000);
-  if (!url.empty() && url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
-    in.AddError("url", "expected an http:// or https:// URL");
+  if (!url.empty()) {
+    // Refused now where it is knowable; a name that does not resolve yet is checked again at
+    // every delivery (PostWebhook).
+    const auto check = ResolveWebhookUrl(url, egress);
+    if (!check.ok && check.category != "dns") in.AddError("url", check.reason);
   }
   const auto description = in.OptionalString("description", 500);
   auto secret = in.OptionalString("secret", 200);
@@ -229,8 +233,9 @@ http::Response UpdateRule(const http::Request& request, store::Store& store) {
       RuleEvent("updated"));
 }
 
-http::Response CreateWebhook(const http::Request& request, store::Store& store) {
-  auto hook = ReadWebhook(http::ParseJsonBody(request));
+http::Response CreateWebhook(const http::Request& request, store::Store& store,
+                             const EgressPolicy& egress) {
+  auto hook = ReadWebhook(http::ParseJsonBody(request), egress);
   return store.Write([&](store::Db& tx) {
     return http::RunIdempotent(tx, request, [&] {
       json doc = hook.doc;

@@ -1,4 +1,5 @@
-// Newsletter subscribers: POST /v1/subscribers, GET/POST /v1/unsubscribe.
+// Newsletter subscribers: POST /v1/subscribers; GET /v1/unsubscribe (a confirmation page) and
+// POST /v1/unsubscribe (the change).
 #include "services/notifications/routes.hpp"
 
 #include <nlohmann/json.hpp>
@@ -8,6 +9,7 @@
 #include "common/http/problem.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/ids.hpp"
+#include "common/util/text.hpp"
 #include "services/notifications/queries.hpp"
 #include "services/notifications/tables.hpp"
 
@@ -70,6 +72,28 @@ bool UnsubscribeToken(store::Db& tx, const std::string& token) {
   return true;
 }
 
+constexpr const char* kUnsubscribed =
+    "You will receive no further newsletters. 今後ニュースレターは配信されません。";
+
+std::string RequiredToken(const http::Request& request) {
+  const auto token = request.Query("token");
+  if (!token || token->empty()) {
+    throw http::ApiError::BadRequest("query parameter token is required").With("field", "token");
+  }
+  return *token;
+}
+
+http::Response HtmlPage(const std::string& content) {
+  http::Response response;
+  response.status = 200;
+  response.body =
+      "<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\">"
+      "<title>JILAF</title></head>\n<body>\n" +
+      content + "</body></html>\n";
+  response.SetHeader("Content-Type", "text/html; charset=utf-8");
+  return response;
+}
+
 }  // namespace
 
 http::Response CreateSubscriber(const http::Request& request, store::Store& store) {
@@ -84,18 +108,33 @@ http::Response CreateSubscriber(const http::Request& request, store::Store& stor
   });
 }
 
+http::Response ConfirmUnsubscribe(const http::Request& request, store::Store& store) {
+  const std::string token = RequiredToken(request);
+  const bool known =
+      store.Read([&](store::Db& db) { return FindSubscriberByToken(db, token).has_value(); });
+  if (!known) throw http::ApiError::NotFound("unknown or expired unsubscribe token");
+  // A GET changes nothing (mail scanners and link previews fetch links): the page asks, and its
+  // form POSTs to the same link.
+  const std::string action = "?token=" + util::EscapeMarkup(token);
+  return HtmlPage(
+      "<h1>ニュースレターの配信停止 / Unsubscribe from the newsletter</h1>\n"
+      "<p>配信を停止するには下のボタンを押してください。<br>"
+      "Press the button to receive no further newsletters.</p>\n"
+      "<form method=\"post\" action=\"" +
+      action + "\"><button type=\"submit\">配信を停止する / Unsubscribe</button></form>\n");
+}
+
 http::Response Unsubscribe(const http::Request& request, store::Store& store) {
-  const auto token = request.Query("token");
-  if (!token || token->empty()) {
-    throw http::ApiError::BadRequest("query parameter token is required");
-  }
-  if (!store.Write([&](store::Db& tx) { return UnsubscribeToken(tx, *token); })) {
+  const std::string token = RequiredToken(request);
+  if (!store.Write([&](store::Db& tx) { return UnsubscribeToken(tx, token); })) {
     throw http::ApiError::NotFound("unknown or expired unsubscribe token");
   }
-  return http::Response::Json(200, {{"status", "unsubscribed"},
-                                    {"message",
-                                     "You will receive no further newsletters. "
-                                     "今後ニュースレターは配信されません。"}});
+  if (request.Header("content-type").rfind("application/x-www-form-urlencoded", 0) == 0) {
+    // The confirmation page's form (or a mail client's RFC 8058 one-click POST): a page back.
+    return HtmlPage("<h1>配信を停止しました / Unsubscribed</h1>\n<p>" + std::string(kUnsubscribed) +
+                    "</p>\n");
+  }
+  return http::Response::Json(200, {{"status", "unsubscribed"}, {"message", kUnsubscribed}});
 }
 
 }  // namespace jilaf::notifications

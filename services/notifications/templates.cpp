@@ -184,6 +184,15 @@ std::pair<std::string, std::string> PreviewTexts(store::Store& store, const std:
   return {(*stored)["subject"].get<std::string>(), (*stored)["body"].get<std::string>()};
 }
 
+// A recipient's preferences are theirs: a caller reads and changes their own (the recipient is
+// their user id), an admin anyone's; staff cannot silence another recipient, or a whole role.
+void RequireOwnPreferencesOrAdmin(const http::Request& request) {
+  const auto& caller = request.principal;
+  if (caller.Has(auth::Role::kAdmin) || request.Param("recipient") == caller.subject) return;
+  throw http::ApiError::Forbidden(
+      "only an admin may read or change another recipient's preferences");
+}
+
 }  // namespace
 
 http::Response PutTemplate(const http::Request& request, store::Store& store) {
@@ -217,6 +226,7 @@ http::Response PreviewTemplate(const http::Request& request, store::Store& store
 }
 
 http::Response GetPreferences(const http::Request& request, store::Store& store) {
+  RequireOwnPreferencesOrAdmin(request);
   const auto& recipient = request.Param("recipient");
   auto doc = store.Read([&](store::Db& db) { return FindPreferences(db, recipient); });
   if (!doc) throw http::ApiError::NotFound("no preferences recorded for " + recipient);
@@ -224,6 +234,7 @@ http::Response GetPreferences(const http::Request& request, store::Store& store)
 }
 
 http::Response PutPreferences(const http::Request& request, store::Store& store) {
+  RequireOwnPreferencesOrAdmin(request);
   return PutVersion(
       store, request, ReadPreferences(request),
       [](store::Db& db, const json& doc) { return FindPreferences(db, doc["recipient"]); },

@@ -1,6 +1,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/aggregate/search.hpp"
+#include "common/aggregate/sequences.hpp"
+#include "common/aggregate/view.hpp"
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
 #include "common/http/resource.hpp"
@@ -9,6 +11,9 @@
 
 namespace jilaf::projects {
 namespace {
+
+// A partner's contact person is for staff; viewers see the organisation.
+const std::vector<std::string> kViewerMasked = {"contact"};
 
 const std::vector<std::string_view> kKinds = {"national_centre", "federation", "trade_union",
                                               "regional_organisation", "other"};
@@ -45,9 +50,25 @@ http::Response CreatePartner(const http::Request& request, store::Store& store) 
 }
 
 http::Response ListPartners(const http::Request& request, store::Store& store) {
-  const auto country = http::QueryCountry(request, "country");
-  return aggregate::Find(store, request, Tables().partners,
-                         {{"country", aggregate::Maybe(country)}});
+  const aggregate::Filters filters = {
+      {"country", aggregate::Maybe(http::QueryCountry(request, "country"))}};
+  auto query = aggregate::ReadListQuery(request, aggregate::FilterNames(filters));
+  query.page.masked = aggregate::AudienceOf(request.principal) == aggregate::Audience::kViewer;
+  return store.Read([&](store::Db& db) {
+    return http::Response::Json(
+        200, aggregate::FindIn(
+                 db, query, Tables().partners, filters, [&](store::Db&, nlohmann::json doc) {
+                   return aggregate::ForReader(std::move(doc), request.principal, kViewerMasked);
+                 }));
+  });
+}
+
+http::Response GetPartner(const http::Request& request, store::Store& store) {
+  const std::string id = request.Param("id");
+  auto stored = store.Read([&](store::Db& db) { return Tables().partners.Find(db, id); });
+  if (!stored) throw http::ApiError::NotFound("no partner with id " + id);
+  return aggregate::DocResponse(
+      aggregate::ForReader(std::move(*stored), request.principal, kViewerMasked));
 }
 
 http::Response UpdatePartner(const http::Request& request, store::Store& store) {

@@ -15,7 +15,7 @@ http::Router Routes(store::Store& store) {
   };
   add(Method::kPost, "/v1/partners", Access::kWrite, CreatePartner);
   add(Method::kGet, "/v1/partners", Access::kRead, ListPartners);
-  add(Method::kGet, "/v1/partners/{id}", Access::kRead, GetRecord<&T::partners>);
+  add(Method::kGet, "/v1/partners/{id}", Access::kRead, GetPartner);
   add(Method::kPatch, "/v1/partners/{id}", Access::kWrite, UpdatePartner);
   add(Method::kDelete, "/v1/partners/{id}", Access::kAdmin, DeletePartner);
 

@@ -33,9 +33,10 @@ http::Response ListOfProject(const http::Request& request, store::Store& store) 
                               "project_id");
 }
 
-// partners.cpp
+// partners.cpp; a viewer reads partners with their contact person masked (aggregate::ForReader).
 http::Response CreatePartner(const http::Request& request, store::Store& store);
 http::Response ListPartners(const http::Request& request, store::Store& store);
+http::Response GetPartner(const http::Request& request, store::Store& store);
 http::Response UpdatePartner(const http::Request& request, store::Store& store);
 http::Response DeletePartner(const http::Request& request, store::Store& store);
 

@@ -183,6 +183,8 @@ class Services:
                     "--cors-allowed-origins", allowed_origin, "--drain-timeout-ms", "2000"]
             if name == "invitations":
                 args += ["--field-key-file", field_key]
+            if name == "notifications":  # prepare() registers a webhook on this machine
+                args += ["--webhook-dev-hosts", "127.0.0.1"]
             log = open(os.path.join(work, f"{name}.log"), "wb")
             self.procs[name] = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
             self.api[name] = f"http://127.0.0.1:{http_port}"

@@ -278,6 +278,31 @@ def check_service(svc_name, dep, objects, help_flags, pending, where):
     return settings
 
 
+# Webhook egress (HTTPS) may reach public addresses only (issue 19): these ranges must be excluded.
+INTERNAL_V4 = {"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+               "172.16.0.0/12", "192.168.0.0/16"}
+
+
+def check_webhook_egress(objects, settings_by_service, overlay):
+    for (kind, name), policy in objects.items():
+        if kind != "NetworkPolicy":
+            continue
+        for rule in policy["spec"].get("egress", []):
+            if 443 not in {port.get("port") for port in rule.get("ports", [])}:
+                continue
+            for peer in rule.get("to", []):
+                block = peer.get("ipBlock")
+                if block is None:
+                    continue
+                missing = INTERNAL_V4 - set(block.get("except", []))
+                if missing:
+                    problem(overlay, f"NetworkPolicy/{name}: egress to 443 through {block['cidr']} "
+                                     f"does not exclude {sorted(missing)}")
+    for service, settings in settings_by_service.items():
+        if settings and settings.get("webhook-dev-hosts"):
+            problem(overlay, f"{service}: --webhook-dev-hosts is for development, not a deployment")
+
+
 def check_topics(repo, objects, overlay):
     wanted = dict(EXTRA_TOPICS)
     wanted_config = {}
@@ -433,10 +458,13 @@ def main():
         deployments = [d for d in docs if d["kind"] in ("Deployment", "StatefulSet", "DaemonSet")]
         if len(deployments) != 4:
             problem(overlay, f"{len(deployments)} workloads, expected the 4 services")
+        settings_by_service = {}
         for dep in deployments:
             where = f"{overlay} {dep['kind']}/{dep['metadata']['name']}"
             check_pod_policy(dep["spec"]["template"]["spec"], where)
-            check_service(dep["metadata"]["name"], dep, objects, help_flags, pending, where)
+            settings_by_service[dep["metadata"]["name"]] = check_service(
+                dep["metadata"]["name"], dep, objects, help_flags, pending, where)
+        check_webhook_egress(objects, settings_by_service, overlay)
         for d in docs:
             if d["kind"] in ("HorizontalPodAutoscaler", "PodDisruptionBudget"):
                 problem(overlay, f"{d['kind']} {d['metadata']['name']}: no service can run a second replica on SQLite")

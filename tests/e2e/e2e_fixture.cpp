@@ -402,9 +402,25 @@ void E2eTest::ProduceRaw(const std::string& topic, const std::string& key, const
   ProduceToKafka(bootstrap_, topic, key, value, headers);
 }
 
+namespace {
+
+// The source a real producer of `topic` uses (/jilaf/<service> on jilaf.<service>.events):
+// consumers dead-letter an event whose source does not own its topic (events::SourceRefusal).
+std::string SourceFor(const std::string& topic) {
+  const std::string prefix = "jilaf.";
+  const std::string suffix = ".events";
+  if (topic.size() > prefix.size() + suffix.size() && topic.rfind(prefix, 0) == 0 &&
+      topic.compare(topic.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    return "/jilaf/" + topic.substr(prefix.size(), topic.size() - prefix.size() - suffix.size());
+  }
+  return "/e2e";
+}
+
+}  // namespace
+
 void E2eTest::ProduceEvent(const std::string& topic, const std::string& type,
                            const std::string& key, const nlohmann::json& data) {
-  const auto event = events::MakeEvent("/e2e", type, key, "e2e/" + key, {}, data);
+  const auto event = events::MakeEvent(SourceFor(topic), type, key, "e2e/" + key, {}, data);
   events::Headers headers;
   std::string value;
   events::ToKafka(event, headers, value);
@@ -413,7 +429,7 @@ void E2eTest::ProduceEvent(const std::string& topic, const std::string& type,
 
 void E2eTest::ProduceMalformedEvent(const std::string& topic, const std::string& type,
                                     const std::string& key, const nlohmann::json& data) {
-  const auto event = events::MakeEvent("/e2e", type, key, "e2e/" + key, {}, data);
+  const auto event = events::MakeEvent(SourceFor(topic), type, key, "e2e/" + key, {}, data);
   events::Headers headers;
   std::string value;
   events::ToKafka(event, headers, value);

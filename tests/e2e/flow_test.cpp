@@ -195,7 +195,7 @@ TEST_F(E2eTest, PoisonMessagesAreDeadLetteredAndLaterEventsStillProcessed) {
   Produce(bootstrap_, failing_key, R"({"unexpected": true})",
           {{"ce_specversion", "1.0"},
            {"ce_id", events::NewUuid()},
-           {"ce_source", "/e2e"},
+           {"ce_source", "/jilaf/invitations"},  // the owner's: it reaches the handler
            {"ce_type", "jilaf.invitations.nomination.submitted"},
            {"content-type", "application/json"}});
 

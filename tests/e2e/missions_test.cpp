@@ -266,6 +266,35 @@ TEST_F(MissionsE2eTest, ForgedOrMalformedInvitationEventsGoToTheMissionsDeadLett
       2.0);
 }
 
+// Issue 19, part 3: an event on invitations' topic whose CloudEvents source is another service
+// (a forgery by anything that can reach the broker) is dead-lettered with the reason and never
+// becomes an alumnus; the owner's own event behind it does.
+TEST_F(MissionsE2eTest, AnEventFromANonOwnerSourceIsDeadLetteredAndNothingApplied) {
+  auto& missions = StartMissions();
+  const std::string forged_key = events::NewUuid();
+  const auto forged =
+      events::MakeEvent("/jilaf/projects", kCompleted, forged_key, "nominations/" + forged_key, {},
+                        CompletedData(forged_key, "forged@example.org", "KH"));
+  events::Headers headers;
+  std::string value;
+  events::ToKafka(forged, headers, value);
+  ProduceRaw("jilaf.invitations.events", forged_key, value, headers);
+  const std::string good = events::NewUuid();
+  ProduceEvent("jilaf.invitations.events", kCompleted, good,
+               CompletedData(good, "owner@example.org", "KH"));
+  EXPECT_FALSE(WaitForAlumnus(missions, good, seconds(90)).is_null());
+
+  auto letter = FindMessage("jilaf.missions.dlq", forged_key, seconds(60));
+  ASSERT_FALSE(letter.empty()) << "forged event not found in jilaf.missions.dlq";
+  EXPECT_EQ(letter["dlq_origin_topic"], "jilaf.invitations.events");
+  EXPECT_EQ(letter["ce_source"], "/jilaf/projects");
+  EXPECT_NE(letter["dlq_error"].find("source /jilaf/projects does not own topic"),
+            std::string::npos)
+      << letter["dlq_error"];
+  // Consumed in order: the good event behind it was applied, so the forged one was settled first.
+  EXPECT_TRUE(WaitForAlumnus(missions, forged_key, seconds(1)).is_null());
+}
+
 // Every endpoint answers bad input with a problem naming the field or parameter.
 TEST_F(MissionsE2eTest, EveryEndpointRejectsBadInputFieldByField) {
   auto& missions = StartMissions();

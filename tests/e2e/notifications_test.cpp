@@ -37,6 +37,11 @@ class WebhookReceiver {
   }
   void FailNext(int count) { fail_next_ = count; }
   void AlwaysFail(bool fail) { always_fail_ = fail; }
+  /// Answers every request with 302 to `location` (empty: stop redirecting).
+  void RedirectTo(std::string location) {
+    std::lock_guard lock(mutex_);
+    redirect_ = std::move(location);
+  }
   [[nodiscard]] int Requests() const { return requests_; }
   /// The events accepted (2xx) so far, with whether their signature verified.
   std::vector<std::pair<json, bool>> Accepted() {
@@ -55,6 +60,14 @@ class WebhookReceiver {
         secret_, std::string(request.Header("x-jilaf-signature")), request.body, now);
     if (!signed_ok) ++bad_signatures_;
     if (always_fail_) return http::Response::Empty(500);
+    {
+      std::lock_guard lock(mutex_);
+      if (!redirect_.empty()) {
+        auto response = http::Response::Empty(302);
+        response.SetHeader("Location", redirect_);
+        return response;
+      }
+    }
     if (fail_next_ > 0) {
       --fail_next_;
       return http::Response::Empty(503);
@@ -73,6 +86,7 @@ class WebhookReceiver {
   std::atomic<int> bad_signatures_{0};
   std::mutex mutex_;
   std::vector<std::pair<json, bool>> accepted_;
+  std::string redirect_;
 };
 
 class NotificationsE2e : public E2eTest {
@@ -88,7 +102,8 @@ class NotificationsE2e : public E2eTest {
     if (smtp_port_ == 0) smtp_port_ = StartSmtpSink();
     return StartNotificationsWith(
         {"--smtp-port", std::to_string(smtp_port_), "--retry-base-ms", "100", "--retry-max-ms",
-         "400", "--delivery-max-attempts", "4", "--dispatch-interval-ms", "50"},
+         "400", "--delivery-max-attempts", "4", "--dispatch-interval-ms", "50",
+         "--webhook-dev-hosts", "127.0.0.1"},  // the receiver runs here, over plain http
         db);
   }
 
@@ -439,6 +454,16 @@ TEST_F(NotificationsE2e, PublishedReportReachesTheAtomFeedAndTheNextPeriodical) 
       json{{"email", "x" + subscriber}, {"consent", {{"given", false}, {"method", "none"}}}}.dump(),
       admin_);
   EXPECT_EQ(refused.status, 422) << refused.body;
+  // Header and command injection through the address (issue 19): 422 naming the field.
+  for (const std::string& bad : {subscriber + "\r\nBcc: victim@example.org",
+                                 "Reader <" + subscriber + ">", subscriber + ">"}) {
+    const auto injected =
+        Call(notifications, "POST", "/v1/subscribers",
+             json{{"email", bad}, {"consent", {{"given", true}, {"method", "web form"}}}}.dump(),
+             admin_);
+    EXPECT_EQ(injected.status, 422) << injected.body;
+    EXPECT_EQ(json::parse(injected.body)["errors"][0]["field"], "/email") << injected.body;
+  }
 
   const std::string report_id = events::NewUuid();
   const json title = {{"ja", "労働事情調査報告 " + marker_}, {"en", "Labour mission " + marker_}};
@@ -504,33 +529,50 @@ TEST_F(NotificationsE2e, PublishedReportReachesTheAtomFeedAndTheNextPeriodical) 
   ASSERT_NE(start, std::string::npos) << unsubscribe;
   const std::string target = unsubscribe.substr(start, unsubscribe.size() - start - 1);
   EXPECT_NE(mail["body"].get<std::string>().find(target), std::string::npos);
-  EXPECT_EQ(Call(notifications, "GET", target).status, 200);
+  // GET (a mail scanner, a link preview) shows a confirmation page and changes nothing; the
+  // page's form POSTs to the same link, which unsubscribes (issue 19).
+  const auto page = Call(notifications, "GET", target);
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_NE(page.body.find("<form method=\"post\""), std::string::npos) << page.body;
 
-  // Nothing new since the issue: no second issue; after another report, an issue without mail.
+  // Nothing new since the issue: no second issue; after another report, an issue, and its mail
+  // still goes to the subscriber: the GET changed nothing.
   EXPECT_EQ(Call(notifications, "POST", "/v1/periodicals", "{}", admin_).status, 409);
+  const auto publish_report = [&](const std::string& id) {
+    ProduceEvent("jilaf.missions.events",
+                 events::MakeEvent("/jilaf/missions", "jilaf.missions.report.published", id,
+                                   "reports/" + id, "/schemas/missions/report.published/v1.json",
+                                   {{"mission_id", id},
+                                    {"status", "published"},
+                                    {"previous_status", "in_review"},
+                                    {"fiscal_year", 2026},
+                                    {"countries", {"VN"}},
+                                    {"mission_title", title},
+                                    {"title", title},
+                                    {"summary", {{"ja", "第二報"}, {"en", "Second"}}},
+                                    {"published_at", "2026-11-02T09:00:00Z"}}));
+    ASSERT_TRUE(testing::WaitUntil(
+        [&] {
+          return Call(notifications, "GET", "/v1/feed.atom").body.find(id) != std::string::npos;
+        },
+        seconds(60)));
+  };
   const std::string second = events::NewUuid();
-  ProduceEvent("jilaf.missions.events",
-               events::MakeEvent("/jilaf/missions", "jilaf.missions.report.published", second,
-                                 "reports/" + second, "/schemas/missions/report.published/v1.json",
-                                 {{"mission_id", second},
-                                  {"status", "published"},
-                                  {"previous_status", "in_review"},
-                                  {"fiscal_year", 2026},
-                                  {"countries", {"VN"}},
-                                  {"mission_title", title},
-                                  {"title", title},
-                                  {"summary", {{"ja", "第二報"}, {"en", "Second"}}},
-                                  {"published_at", "2026-11-02T09:00:00Z"}}));
-  ASSERT_TRUE(testing::WaitUntil(
-      [&] {
-        return Call(notifications, "GET", "/v1/feed.atom").body.find(second) != std::string::npos;
-      },
-      seconds(60)));
+  publish_report(second);
   const auto next = Post(notifications, "/v1/periodicals", json::object(), 201);
   EXPECT_EQ(next["number"], issue["number"].get<int>() + 1);
-  EXPECT_EQ(next["recipients"], 0);
+  EXPECT_EQ(next["recipients"], 1);
   ASSERT_EQ(next["items"].size(), 1u);
   EXPECT_EQ(next["items"][0]["aggregate_id"], second);
+
+  // The POST unsubscribes: the issue after it goes to nobody.
+  const auto done = Call(notifications, "POST", target);
+  ASSERT_EQ(done.status, 200) << done.body;
+  EXPECT_EQ(json::parse(done.body)["status"], "unsubscribed");
+  const std::string third = events::NewUuid();
+  publish_report(third);
+  const auto last = Post(notifications, "/v1/periodicals", json::object(), 201);
+  EXPECT_EQ(last["recipients"], 0);
 }
 
 // A programme created as a draft and then opened reaches the Atom feed; the entry's link is a
@@ -813,11 +855,17 @@ TEST_F(NotificationsE2e, OptOutIsHonouredExceptForOperationalMessages) {
            {"op", "eq"},
            {"value", contact_}}}}},
        201);
+  // Another recipient's preferences are an admin's to change (issue 19), not staff's.
+  const auto by_staff = Call(notifications, "PUT", "/v1/preferences/" + contact_,
+                             json{{"opt_out", {"acknowledgements", "visa"}}}.dump(), staff_token_);
+  EXPECT_EQ(by_staff.status, 403) << by_staff.body;
   const auto prefs = Call(notifications, "PUT", "/v1/preferences/" + contact_,
-                          json{{"opt_out", {"acknowledgements", "visa"}}}.dump(), staff_token_);
+                          json{{"opt_out", {"acknowledgements", "visa"}}}.dump(), admin_);
   ASSERT_EQ(prefs.status, 201) << prefs.body;
+  EXPECT_EQ(Call(notifications, "GET", "/v1/preferences/" + contact_, {}, staff_token_).status,
+            403);
   const auto stale = Call(notifications, "PUT", "/v1/preferences/" + contact_,
-                          json{{"opt_out", json::array()}}.dump(), staff_token_);
+                          json{{"opt_out", json::array()}}.dump(), admin_);
   EXPECT_EQ(stale.status, 428) << stale.body;
 
   const auto programme_id = CreateOpenProgramme(invitations, "Opt-out " + marker_);
@@ -895,6 +943,75 @@ TEST_F(NotificationsE2e, ASubscriberIsTheSamePersonWhateverTheCaseOfTheAddress) 
       json{{"email", "E2E" + marker_.substr(3) + "@reader.EXAMPLE"}, {"consent", consent}}.dump(),
       admin_);
   EXPECT_EQ(again.status, 409) << again.body;
+}
+
+// Issue 19, part 2: without a development listing, nothing internal or non-https registers; each
+// refusal is a 422 naming `url`, and the local server behind the first two is never called.
+TEST_F(NotificationsE2e, WebhookRegistrationRefusesInternalAndNonHttpsUrls) {
+  WebhookReceiver receiver(secret_);
+  auto& notifications = StartNotificationsWith({});
+  const std::string port = receiver.Url().substr(std::string("http://127.0.0.1:").size());
+  for (const std::string& url : std::vector<std::string>{
+           receiver.Url(), "https://127.0.0.1:" + port, "https://[::1]/hook",
+           "https://169.254.169.254/latest/meta-data/", "https://10.0.0.1/hook",
+           "https://[fd00:ec2::254]/", "https://localhost:" + port, "file:///etc/passwd",
+           "gopher://127.0.0.1:70/_hook"}) {
+    const auto result =
+        Call(notifications, "POST", "/v1/webhooks", json{{"url", url}}.dump(), admin_);
+    EXPECT_EQ(result.status, 422) << url << ": " << result.body;
+    const json problem = json::parse(result.body);
+    ASSERT_TRUE(problem.contains("errors")) << result.body;
+    EXPECT_EQ(problem["errors"][0]["field"], "/url") << result.body;
+  }
+  EXPECT_EQ(receiver.Requests(), 0);
+  const auto listed = Call(notifications, "GET", "/v1/webhooks", {}, admin_);
+  EXPECT_TRUE(json::parse(listed.body)["items"].empty()) << listed.body;
+  // A public https address is accepted (the check can say yes).
+  Post(notifications, "/v1/webhooks", {{"url", "https://93.184.216.34/hooks/jilaf"}}, 201);
+}
+
+// Issue 19, part 2: a redirect is not followed (the server it points to, reachable as it is, gets
+// nothing) and ends the delivery; a viewer sees "failed" and the category, an admin the reason.
+TEST_F(NotificationsE2e, WebhookRedirectIsNotFollowedAndViewersSeeOnlyTheCategory) {
+  WebhookReceiver inside(secret_);
+  WebhookReceiver redirecting(secret_);
+  redirecting.RedirectTo(inside.Url());
+  auto& notifications = StartWithSmtp();
+  SetUpTrancheWebhook(notifications, redirecting);
+  const auto event = Tranche(2500000);
+  ProduceEvent("jilaf.projects.events", event);
+  std::vector<json> deliveries;
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        deliveries = Deliveries(notifications, "status=dead&event_id=" + event.id);
+        return deliveries.size() == 1;
+      },
+      seconds(60)))
+      << "requests: " << redirecting.Requests();
+  EXPECT_EQ(deliveries[0]["attempts"], 1);  // permanent: no retries
+  EXPECT_EQ(redirecting.Requests(), 1);
+  EXPECT_EQ(inside.Requests(), 0);
+  EXPECT_EQ(deliveries[0]["last_error_category"], "redirect");
+  EXPECT_NE(deliveries[0]["last_error"].get<std::string>().find("302"), std::string::npos);
+
+  const std::string id = deliveries[0]["id"];
+  for (const auto& role : {"viewer", "staff"}) {
+    const auto one = Call(notifications, "GET", "/v1/deliveries/" + id, {}, Token(role));
+    ASSERT_EQ(one.status, 200) << one.body;
+    const auto list =
+        Call(notifications, "GET", "/v1/deliveries?event_id=" + event.id, {}, Token(role));
+    ASSERT_EQ(list.status, 200) << list.body;
+    for (const json& seen : {json::parse(one.body), json::parse(list.body)["items"][0]}) {
+      EXPECT_EQ(seen["status"], "dead") << role;
+      EXPECT_FALSE(seen.contains("last_error")) << role << ": " << seen.dump();
+      EXPECT_EQ(seen["last_error_category"], "redirect") << role;
+      EXPECT_EQ(seen["history"][0]["outcome"], "failed") << role;
+      EXPECT_EQ(seen["history"][0]["category"], "redirect") << role;
+      EXPECT_FALSE(seen["history"][0].contains("error")) << role;
+      // Webhook payloads are for staff: a viewer sees them masked (aggregate::Masked).
+      EXPECT_EQ(seen["content"]["payload"] == "***", std::string(role) == "viewer") << role;
+    }
+  }
 }
 
 }  // namespace

@@ -165,7 +165,8 @@ TEST(RetrySchedule, GrowsExponentiallyWithBoundedJitterUpToTheCap) {
 TEST(EmailFormat, EncodesJapaneseSubjectAndCarriesMessageId) {
   SmtpOptions options;
   options.from = "JILAF <noreply@jilaf.example>";
-  Email email{"lan@example.org", "新規推薦", "本文", "d1@notifications.jilaf", {{"X-Test", "1"}}};
+  Email email{"lan@example.org",        "新規推薦",        "本文",
+              "d1@notifications.jilaf", {{"X-Test", "1"}}, ""};
   const std::string text = FormatEmail(options, email);
   EXPECT_NE(text.find("Subject: =?UTF-8?B?5paw6KaP5o6o6Jam?=\r\n"), std::string::npos) << text;
   EXPECT_NE(text.find("Message-ID: <d1@notifications.jilaf>\r\n"), std::string::npos);
