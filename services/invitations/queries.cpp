@@ -98,8 +98,12 @@ std::vector<DuplicateCandidate> NominationsSharingAnIdentifier(
   std::vector<DuplicateCandidate> found;
   auto stmt = db.Prepare(
       "SELECT doc, passport_hash FROM nominations WHERE id <> ? AND"
-      " (email_key = ? OR passport_hash = ? OR name_key = ?) ORDER BY seq");
-  stmt.Bind(1, self).Bind(2, email_key).Bind(3, passport_hash).Bind(4, name_key);
+      " (email_key = ? OR passport_hash = ? OR name_key = ?) ORDER BY seq LIMIT ?");
+  stmt.Bind(1, self)
+      .Bind(2, email_key)
+      .Bind(3, passport_hash)
+      .Bind(4, name_key)
+      .Bind(5, kMaxPossibleDuplicates);
   while (stmt.Step()) {
     found.push_back({nlohmann::json::parse(stmt.Text(0)), stmt.OptText(1)});
   }

@@ -44,9 +44,12 @@ struct DuplicateCandidate {
   nlohmann::json doc;
   std::optional<std::string> passport_hash;
 };
+/// How many earlier nominations a possible duplicate names at most (the earliest ones): a person
+/// nominated again and again must not make each new nomination slower and larger than the last.
+inline constexpr std::int64_t kMaxPossibleDuplicates = 10;
 /// The nominations other than `self` with the same e-mail (NormaliseEmail), the same passport
-/// blind index or the same name key, each found through its index: what PossibleDuplicates
-/// compares in full.
+/// blind index or the same name key, each found through its index, the earliest
+/// kMaxPossibleDuplicates: what PossibleDuplicates compares in full.
 std::vector<DuplicateCandidate> NominationsSharingAnIdentifier(
     store::Db& db, const std::string& email_key, const std::optional<std::string>& passport_hash,
     const std::string& name_key, const std::string& self);
