@@ -26,21 +26,19 @@ import http.server
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 import urllib.parse
 
 CHROMIUM = "/usr/bin/chromium"
 PLAYWRIGHT = "playwright==1.65.2"
-SERVICES = ("invitations", "projects", "missions", "notifications")
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "scripts", "lib"))
 import jilaf_http  # noqa: E402  (the project's one HTTP client: honours Retry-After)
+from jilaf_services import SERVICES, FourServices, free_port, poll  # noqa: E402
 
 # What the portal page does with each service: a list to GET, a create to POST (twice, with one
 # Idempotency-Key), and the update that takes If-Match. Missions and notifications have no PATCH
@@ -128,69 +126,18 @@ def fetch_playwright():
     return target
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def poll(predicate, what, timeout=60.0):
-    """Polls until predicate() is truthy; generous deadline, short naps (no fixed waits)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(0.1)
-
-
 # ---- the system under test -------------------------------------------------------------------
 
-class Services:
-    """The four service binaries on free ports, with a fresh development key pair."""
+class Services(FourServices):
+    """The four services, with staff and admin tokens, CORS open to the portal's origin."""
 
     def __init__(self, build_dir, work, allowed_origin):
-        self.work = work
-        self.procs = {}
-        self.api = {}
-        self.admin = {}
-        private = os.path.join(work, "jwt-private.pem")
-        self.public = os.path.join(work, "jwt-public.pem")
-        subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt",
-                        "rsa_keygen_bits:2048", "-out", private], check=True,
-                       stderr=subprocess.DEVNULL)
-        subprocess.run(["openssl", "pkey", "-in", private, "-pubout", "-out", self.public],
-                       check=True)
-        field_key = os.path.join(work, "field-key.hex")
-        with open(field_key, "w", encoding="utf-8") as f:
-            f.write(os.urandom(32).hex() + "\n")
-        self.tokens = {role: subprocess.run(
-            [os.path.join(build_dir, "tools", "jilaf-token"), "--private-key", private,
-             "--role", role, "--sub", "browser-" + role, "--ttl", "3600"],
-            check=True, capture_output=True, text=True).stdout.strip()
-            for role in ("staff", "admin")}
         # No broker: the services keep their events in the outbox and stay ready (docs/
         # architecture.md); this test is about HTTP only, and leaves the shared test broker alone.
-        dead_broker = f"127.0.0.1:{free_port()}"
-        for name in SERVICES:
-            http_port, admin_port = free_port(), free_port()
-            args = [os.path.join(build_dir, "services", name, f"jilaf-{name}"),
-                    "--listen-address", "127.0.0.1", "--http-port", str(http_port),
-                    "--admin-port", str(admin_port), "--db", os.path.join(work, f"{name}.db"),
-                    "--kafka-brokers", dead_broker, "--jwt-public-key", self.public,
-                    "--cors-allowed-origins", allowed_origin, "--drain-timeout-ms", "2000"]
-            if name == "invitations":
-                args += ["--field-key-file", field_key]
-            if name == "notifications":  # prepare() registers a webhook on this machine
-                args += ["--webhook-dev-hosts", "127.0.0.1"]
-            log = open(os.path.join(work, f"{name}.log"), "wb")
-            self.procs[name] = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-            self.api[name] = f"http://127.0.0.1:{http_port}"
-            self.admin[name] = f"http://127.0.0.1:{admin_port}"
-        for name in SERVICES:
-            poll(lambda n=name: self.ready(n), f"{name} /readyz")
+        extra = {name: ["--cors-allowed-origins", allowed_origin] for name in SERVICES}
+        extra["notifications"] += ["--webhook-dev-hosts", "127.0.0.1"]  # prepare()'s webhook
+        super().__init__(build_dir, work, f"127.0.0.1:{free_port()}", ("staff", "admin"),
+                         "browser", extra)
         self.prepare()
 
     def prepare(self):
@@ -207,16 +154,6 @@ class Services:
         PORTAL["notifications"]["create"]["body"]["recipients"] = endpoint
         PORTAL["notifications"]["update"]["body"]["recipients"] = endpoint
 
-    def ready(self, name):
-        if self.procs[name].poll() is not None:
-            raise RuntimeError(f"{name} exited: see {self.work}/{name}.log")
-        try:
-            status, _, _ = jilaf_http.request("GET", self.admin[name] + "/readyz", timeout=5,
-                                              attempts=1)
-            return status == 200
-        except OSError:
-            return False
-
     def token(self, name):
         return self.tokens[PORTAL[name].get("role", "staff")]
 
@@ -226,16 +163,6 @@ class Services:
         if status != 200:
             raise RuntimeError(f"GET {name} {path}: {status} {body[:300]!r}")
         return json.loads(body)
-
-    def stop(self):
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
 
 class StaticSite:

@@ -17,17 +17,16 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-SERVICES = ("invitations", "projects", "missions", "notifications")
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "scripts", "lib"))
 import jilaf_http  # noqa: E402  (the project's one HTTP client: honours Retry-After)
+from jilaf_services import SERVICES, FourServices  # noqa: E402
 
 # Bounded so that the four services take a few minutes on a loaded 2-core machine; the fixed seed
 # and deterministic generation of schemathesis.toml make a failure reproducible.
@@ -35,66 +34,23 @@ MAX_EXAMPLES = int(os.environ.get("JILAF_SCHEMATHESIS_MAX_EXAMPLES", "10"))
 PHASES = "examples,coverage,fuzzing,stateful"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def poll(predicate, what, timeout=90.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(0.1)
-
-
-class Services:
-    """The four service binaries on free ports, with a fresh development key pair."""
+class Services(FourServices):
+    """The four services against the test broker, with an admin token (`token`)."""
 
     def __init__(self, build_dir, work, brokers):
-        self.work = work
-        self.procs = {}
-        self.api = {}
-        self.admin = {}
-        private = os.path.join(work, "jwt-private.pem")
-        public = os.path.join(work, "jwt-public.pem")
-        subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt",
-                        "rsa_keygen_bits:2048", "-out", private], check=True,
-                       stderr=subprocess.DEVNULL)
-        subprocess.run(["openssl", "pkey", "-in", private, "-pubout", "-out", public], check=True)
-        field_key = os.path.join(work, "field-key.hex")
-        with open(field_key, "w", encoding="utf-8") as f:
-            f.write(os.urandom(32).hex() + "\n")
-        self.token = subprocess.run(
-            [os.path.join(build_dir, "tools", "jilaf-token"), "--private-key", private,
-             "--role", "admin", "--sub", "schemathesis", "--ttl", "7200"],
-            check=True, capture_output=True, text=True).stdout.strip()
-        for name in SERVICES:
-            http_port, admin_port = free_port(), free_port()
-            args = [os.path.join(build_dir, "services", name, f"jilaf-{name}"),
-                    "--listen-address", "127.0.0.1", "--http-port", str(http_port),
-                    "--admin-port", str(admin_port), "--db", os.path.join(work, f"{name}.db"),
-                    "--kafka-brokers", brokers, "--jwt-public-key", public,
-                    "--drain-timeout-ms", "2000",
-                    # One caller sends every request: the per-caller limits (docs/operations.md)
-                    # would answer 429 to a test about the contract, not about load.
-                    "--rate-limit-write-rps", "100000", "--rate-limit-write-burst", "100000",
-                    "--rate-limit-read-rps", "100000", "--rate-limit-read-burst", "100000",
-                    "--rate-limit-expensive-rps", "100000",
-                    "--rate-limit-expensive-burst", "100000"]
-            if name in ("missions", "notifications"):
-                # A consumer group of this run's own: the shared test broker's other consumers
-                # (the e2e tests) keep theirs.
-                args += ["--consumer-group", f"schemathesis-{name}-{os.getpid()}"]
-            if name == "invitations":
-                args += ["--field-key-file", field_key]
-            log = open(os.path.join(work, f"{name}.log"), "wb")
-            self.procs[name] = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-            self.api[name] = f"http://127.0.0.1:{http_port}"
-            self.admin[name] = f"http://127.0.0.1:{admin_port}"
-        for name in SERVICES:
-            poll(lambda n=name: self.ready(n), f"{name} /readyz")
+        # One caller sends every request: the per-caller limits (docs/operations.md) would
+        # answer 429 to a test about the contract, not about load.
+        limits = ["--rate-limit-write-rps", "100000", "--rate-limit-write-burst", "100000",
+                  "--rate-limit-read-rps", "100000", "--rate-limit-read-burst", "100000",
+                  "--rate-limit-expensive-rps", "100000",
+                  "--rate-limit-expensive-burst", "100000"]
+        extra = {name: list(limits) for name in SERVICES}
+        for name in ("missions", "notifications"):
+            # A consumer group of this run's own: the shared test broker's other consumers
+            # (the e2e tests) keep theirs.
+            extra[name] += ["--consumer-group", f"schemathesis-{name}-{os.getpid()}"]
+        super().__init__(build_dir, work, brokers, ("admin",), "schemathesis", extra)
+        self.token = self.tokens["admin"]
         self.partner_id = self.create_partner()
 
     def create_partner(self):
@@ -108,26 +64,6 @@ class Services:
         if status != 201:
             raise RuntimeError(f"POST /v1/partners: {status} {body[:300]!r}")
         return json.loads(body)["id"]
-
-    def ready(self, name):
-        if self.procs[name].poll() is not None:
-            raise RuntimeError(f"{name} exited: see {self.work}/{name}.log")
-        try:
-            status, _, _ = jilaf_http.request("GET", self.admin[name] + "/readyz", timeout=5,
-                                              attempts=1)
-            return status == 200
-        except OSError:
-            return False
-
-    def stop(self):
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
 
 def schemathesis_bin():
