@@ -157,6 +157,19 @@ const DefaultTemplate kDefaults[] = {
      "プロジェクト「{{data.project_title.ja}}」（{{data.country}}）の報告書（{{data.kind}}、"
      "提出期限 {{data.due_date}}）が未提出です。承認されるまで、期限後の資金支払いは保留されます: "
      "{{links.projects}}/v1/reports/{{data.report_id}}"},
+    {"jilaf.projects.tranche.held", "en", "Tranche held: {{data.project_title.en}}",
+     "The tranche of JPY {{data.amount_jpy}} planned for {{data.planned_date}} in "
+     "\"{{data.project_title.en}}\" ({{data.country}}) is held: the progress report due on "
+     "{{data.report_due_date}} has not been received, and the tranche cannot be approved until "
+     "that report is: {{links.projects}}/v1/tranches/{{data.tranche_id}} (report: "
+     "{{links.projects}}/v1/reports/{{data.report_id}})"},
+    {"jilaf.projects.tranche.held", "ja", "資金支払保留: {{data.project_title.ja}}",
+     "プロジェクト「{{data.project_title.ja}}」（{{data.country}}）の{{data.planned_date}}"
+     "支払予定の資金（{{data.amount_jpy}}円）は、提出期限 {{data.report_due_date}} の"
+     "進捗報告書が未提出のため保留されています。報告書が承認されるまで承認できませんので、"
+     "ご確認をお願いいたします: "
+     "{{links.projects}}/v1/tranches/{{data.tranche_id}}（報告書: "
+     "{{links.projects}}/v1/reports/{{data.report_id}}）"},
     {"jilaf.missions.seminar.registration_open", "en", "Registration open: {{data.title.en}}",
      "Registration for \"{{data.title.en}}\" ({{data.venue.city}}, {{data.start_date}} to "
      "{{data.end_date}}, {{data.capacity}} places) is open: "
@@ -207,6 +220,9 @@ const DefaultRule kDefaultRules[] = {
      "jilaf.projects.project.approved"},
     {"default-staff-inbox-report-overdue", "Overdue project reports to the staff inbox",
      "jilaf.projects.report.overdue"},
+    {"default-staff-inbox-tranche-held",
+     "Tranches held for a missing progress report to the staff inbox",
+     "jilaf.projects.tranche.held"},
     {"default-staff-inbox-seminar-open", "Seminars opening registration to the staff inbox",
      "jilaf.missions.seminar.registration_open"},
     {"default-staff-inbox-seminar-full",

@@ -19,6 +19,14 @@ void MarkOverdueNotified(store::Db& tx, const std::string& report_id, const std:
   stmt.Run();
 }
 
+void MarkHeldTranchesAnnounced(store::Db& tx, const std::string& report_id,
+                               const nlohmann::json& tranche_ids) {
+  auto stmt = tx.Prepare(
+      "UPDATE reports SET doc = json_set(doc, '$.held_tranches_announced', json(?)) WHERE id = ?");
+  stmt.Bind(1, tranche_ids.dump()).Bind(2, report_id);
+  stmt.Run();
+}
+
 void DeleteProjectChildren(store::Db& tx, const std::string& project_id) {
   for (const char* table :
        {"reviews", "amendments", "tranches", "reports", "dispatches", "indicators"}) {

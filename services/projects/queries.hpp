@@ -17,6 +17,10 @@ std::vector<nlohmann::json> ReportsPastDue(store::Db& db, const std::string& tod
 /// Notes that the overdue event for `due_date` was sent. Bookkeeping, not a client-visible
 /// change: the version (ETag) stays.
 void MarkOverdueNotified(store::Db& tx, const std::string& report_id, const std::string& due_date);
+/// Notes the tranches announced as held by the report (`tranche_ids`, a JSON array of every one
+/// so far). Bookkeeping like MarkOverdueNotified: the version stays.
+void MarkHeldTranchesAnnounced(store::Db& tx, const std::string& report_id,
+                               const nlohmann::json& tranche_ids);
 
 /// Deletes every row that belongs to the project (reviews, amendments, tranches, reports,
 /// dispatches, indicators).

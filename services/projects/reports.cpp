@@ -47,6 +47,31 @@ void CheckCanReport(const nlohmann::json& project) {
   }
 }
 
+// Announces the tranches still to be approved that `due`, now overdue, holds under the
+// report-before-tranche rule, each once per report (the ids are kept on the report).
+void AnnounceHeldTranches(store::Db& tx, nlohmann::json& report, const rules::ReportDue& due,
+                          const std::string& today) {
+  const auto& t = Tables();
+  auto announced = report.value("held_tranches_announced", nlohmann::json::array());
+  const auto before = announced.size();
+  const auto project_id = report.at("project_id").get<std::string>();
+  for (const auto& tranche : t.tranches.Where(tx, {{"project_id", project_id}})) {
+    if (tranche["status"] != "planned" && tranche["status"] != "requested") continue;
+    if (!rules::HoldingReport({due}, tranche["planned_date"])) continue;
+    if (std::find(announced.begin(), announced.end(), tranche["id"]) != announced.end()) continue;
+    auto data = TrancheData(tx, tranche);
+    data["project_title"] = ProjectOf(tx, tranche)["title"];
+    data["report_id"] = due.id;
+    data["report_due_date"] = due.due_date;
+    data["as_of"] = today;
+    t.events.Publish(tx, Facts(t.tranche, "held", tranche, std::move(data)), {});
+    announced.push_back(tranche["id"]);
+  }
+  if (announced.size() == before) return;
+  report["held_tranches_announced"] = announced;
+  queries::MarkHeldTranchesAnnounced(tx, due.id, announced);
+}
+
 }  // namespace
 
 http::Response CreateReport(const http::Request& request, store::Store& store) {
@@ -117,6 +142,7 @@ int ScanOverdueReports(store::Store& store, const std::string& today) {
       data["as_of"] = today;
       // A scheduled scan has no request: its events start their own traces.
       t.events.Publish(tx, Facts(t.report, "overdue", doc, std::move(data)), {});
+      AnnounceHeldTranches(tx, doc, due, today);
     }
     return static_cast<int>(overdue.size());
   });

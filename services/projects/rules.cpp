@@ -123,14 +123,21 @@ void CheckBudgetCoversCommitted(std::int64_t new_budget_jpy, std::int64_t commit
       .With("budget_jpy", new_budget_jpy);
 }
 
-void CheckReportHold(const std::vector<ReportDue>& reports, const std::string& tranche_date) {
+std::optional<ReportDue> HoldingReport(const std::vector<ReportDue>& reports,
+                                       const std::string& tranche_date) {
   const ReportDue* blocking = nullptr;
   for (const auto& report : reports) {
     if (report.kind != "progress" || report.status == "approved") continue;
     if (report.due_date >= tranche_date) continue;
     if (blocking == nullptr || report.due_date < blocking->due_date) blocking = &report;
   }
-  if (blocking == nullptr) return;
+  if (blocking == nullptr) return std::nullopt;
+  return *blocking;
+}
+
+void CheckReportHold(const std::vector<ReportDue>& reports, const std::string& tranche_date) {
+  const auto blocking = HoldingReport(reports, tranche_date);
+  if (!blocking) return;
   throw http::ApiError(409, "report-outstanding", "Report outstanding",
                        "progress report " + blocking->id + " due " + blocking->due_date + " is " +
                            (blocking->status == "due" ? std::string("still missing")

@@ -69,8 +69,12 @@ struct ReportDue {
   std::optional<std::string> overdue_notified_for;  // the due date already announced overdue
 };
 /// The report-before-tranche hold: a tranche planned for `tranche_date` cannot be approved while
-/// a progress report due before that date is not approved. 409 `report-outstanding` naming the
-/// earliest such report (`report_id`, `report_due_date`, `report_status`).
+/// a progress report due before that date is not approved. The earliest such report of
+/// `reports`, or none when nothing holds the tranche.
+[[nodiscard]] std::optional<ReportDue> HoldingReport(const std::vector<ReportDue>& reports,
+                                                     const std::string& tranche_date);
+/// The hold as a refusal: 409 `report-outstanding` naming HoldingReport's report (`report_id`,
+/// `report_due_date`, `report_status`).
 void CheckReportHold(const std::vector<ReportDue>& reports, const std::string& tranche_date);
 
 /// False once a project is completed, closed or rejected: the overdue scan no longer announces

@@ -652,7 +652,8 @@ TEST_F(NotificationsE2e, DraftProgrammeOpenedReachesTheFeedWithALinkThatAnswers)
 }
 
 // Out of the box, projects events staff act on reach the staff inbox in words: an approved
-// project and an overdue report (produced by the real projects service), each with a link.
+// project, an overdue progress report and the tranche it holds (produced by the real projects
+// service), each with a link.
 TEST_F(NotificationsE2e, ApprovedProjectAndOverdueReportReachTheStaffInboxInWords) {
   auto& projects = StartProjects({"--overdue-scan-interval-ms", "200"});
   auto& notifications = StartNotifications();
@@ -690,7 +691,11 @@ TEST_F(NotificationsE2e, ApprovedProjectAndOverdueReportReachTheStaffInboxInWord
   move(path, "under_review");
   post(path + "/reviews", {{"decision", "approve"}, {"comment", "Well targeted"}});
   move(path, "approved");
-  const auto report = post(path + "/reports", {{"kind", "financial"}, {"due_date", "2026-01-31"}});
+  // Planned before the report exists, so the scan that announces the report overdue finds it held.
+  const auto tranche =
+      post(path + "/tranches",
+           {{"amount", 1'200'000}, {"currency", "JPY"}, {"planned_date", "2026-06-30"}});
+  const auto report = post(path + "/reports", {{"kind", "progress"}, {"due_date", "2026-01-31"}});
 
   std::map<std::string, json> seen;
   ASSERT_TRUE(testing::WaitUntil(
@@ -704,7 +709,8 @@ TEST_F(NotificationsE2e, ApprovedProjectAndOverdueReportReachTheStaffInboxInWord
           }
         }
         return seen.count("jilaf.projects.project.approved") == 1 &&
-               seen.count("jilaf.projects.report.overdue") == 1;
+               seen.count("jilaf.projects.report.overdue") == 1 &&
+               seen.count("jilaf.projects.tranche.held") == 1;
       },
       seconds(60)));
   const auto& approved = seen["jilaf.projects.project.approved"];
@@ -719,6 +725,14 @@ TEST_F(NotificationsE2e, ApprovedProjectAndOverdueReportReachTheStaffInboxInWord
   EXPECT_NE(
       overdue["body"].get<std::string>().find("/v1/reports/" + report["id"].get<std::string>()),
       std::string::npos);
+  const auto& held = seen["jilaf.projects.tranche.held"];
+  EXPECT_EQ(held["title"], "Tranche held: " + title);
+  EXPECT_EQ(held["audience"], "staff");
+  const std::string held_body = held["body"];
+  EXPECT_NE(held_body.find("JPY 1200000 planned for 2026-06-30"), std::string::npos) << held;
+  EXPECT_NE(held_body.find("due on 2026-01-31"), std::string::npos) << held;
+  EXPECT_NE(held_body.find("/v1/tranches/" + tranche["id"].get<std::string>()), std::string::npos)
+      << held;
 }
 
 // Mail over STARTTLS with AUTH to a real server that requires both (aiosmtpd, with a certificate

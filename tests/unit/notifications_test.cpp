@@ -405,6 +405,59 @@ TEST_F(EventHandlerTest, DefaultInboxItemNamesThePersonTheProgrammeAndLinksTheRe
             "A nomination screened was recorded: http://127.0.0.1:8081/v1/nominations/n-1");
 }
 
+// Out of the box a held tranche reaches the staff inbox in words, with the amount, the missed
+// report's due date and links to the tranche and the report; the Japanese text is polite.
+TEST_F(EventHandlerTest, HeldTrancheBecomesAStaffInboxItemInWords) {
+  events::CloudEvent event;
+  event.id = "0191e0a0-0000-7000-8000-000000000021";
+  event.source = "/jilaf/projects";
+  event.type = "jilaf.projects.tranche.held";
+  event.subject = "tranches/t-1";
+  event.time = "2026-11-01T00:00:00.000Z";
+  event.data = {{"tranche_id", "t-1"},
+                {"project_id", "p-1"},
+                {"project_title", {{"ja", "労働安全衛生"}, {"en", "OSH in garment factories"}}},
+                {"status", "requested"},
+                {"amount", 500000},
+                {"currency", "JPY"},
+                {"exchange_rate", "1"},
+                {"amount_jpy", 500000},
+                {"planned_date", "2026-12-01"},
+                {"value_date", "2026-12-01"},
+                {"country", "ID"},
+                {"area", "occupational_safety_health"},
+                {"support_type", "financing"},
+                {"project_fiscal_year", 2026},
+                {"version", 2},
+                {"report_id", "r-1"},
+                {"report_due_date", "2026-10-31"},
+                {"as_of", "2026-11-01"}};
+  Handle(event);
+  const auto inbox = store_->Read([&](store::Db& db) {
+    return Tables().inbox_items.Where(db, {{"event_id", event.id}});
+  });
+  ASSERT_EQ(inbox.size(), 1u);
+  EXPECT_EQ(inbox[0]["title"], "Tranche held: OSH in garment factories");
+  EXPECT_EQ(inbox[0]["audience"], "staff");
+  const std::string body = inbox[0]["body"];
+  for (const char* part :
+       {"JPY 500000", "planned for 2026-12-01", "due on 2026-10-31",
+        "http://127.0.0.1:8082/v1/tranches/t-1", "http://127.0.0.1:8082/v1/reports/r-1"}) {
+    EXPECT_NE(body.find(part), std::string::npos) << part << " in " << body;
+  }
+  const auto ja = store_->Read(
+      [](store::Db& db) { return FindTemplate(db, "jilaf.projects.tranche.held", "inbox", "ja"); });
+  ASSERT_TRUE(ja.has_value());
+  const auto subject = Render((*ja)["subject"].get<std::string>(), TemplateContext(event));
+  ASSERT_TRUE(subject.ok) << subject.error;
+  EXPECT_EQ(subject.text, "資金支払保留: 労働安全衛生");
+  const auto text = Render((*ja)["body"].get<std::string>(), TemplateContext(event));
+  ASSERT_TRUE(text.ok) << text.error;
+  EXPECT_NE(text.text.find("2026-10-31 の進捗報告書が未提出"), std::string::npos) << text.text;
+  EXPECT_NE(text.text.find("お願いいたします"), std::string::npos) << text.text;
+  EXPECT_NE(text.text.find("http://127.0.0.1:8082/v1/tranches/t-1"), std::string::npos);
+}
+
 // Every default inbox template renders the built-in sample of each type it serves, in both
 // languages, with a link to the record; Japanese texts about a person say 様.
 TEST_F(EventHandlerTest, EveryDefaultTemplateRendersItsSamplesWithALink) {

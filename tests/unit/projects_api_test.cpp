@@ -149,6 +149,22 @@ class ProjectsApiTest : public ::testing::Test {
     });
   }
 
+  // The payloads of the outbox's events of `type`, in order.
+  std::vector<nlohmann::json> Payloads(const std::string& type) {
+    return store_->Read([&](store::Db& db) {
+      auto stmt = db.Prepare("SELECT headers, payload FROM outbox ORDER BY seq");
+      std::vector<nlohmann::json> out;
+      while (stmt.Step()) {
+        for (const auto& header : nlohmann::json::parse(stmt.Text(0))) {
+          if (header[0] == "ce_type" && header[1] == type) {
+            out.push_back(nlohmann::json::parse(stmt.Text(1)));
+          }
+        }
+      }
+      return out;
+    });
+  }
+
   std::string dir_;
   std::unique_ptr<store::Store> store_;
 };
@@ -411,6 +427,102 @@ TEST_F(ProjectsApiTest, OverdueScanLeavesCompletedAndClosedProjectsAlone) {
   EXPECT_EQ(ScanOverdueReports(*store_, "2026-07-01"), 0);
   const auto types = EventTypes();
   EXPECT_EQ(std::count(types.begin(), types.end(), "jilaf.projects.report.overdue"), 1);
+}
+
+// With an overdue progress report, each tranche it holds (still to be approved, planned after the
+// missed due date) is announced once per report; approved, paid and earlier tranches are not, nor
+// those of a closed project.
+TEST_F(ProjectsApiTest, OverdueProgressReportAnnouncesTheTranchesItHoldsOnce) {
+  const auto [project, etag] = ActiveProject();
+  auto tranche = [&](const std::string& planned_date, const std::vector<std::string>& moves) {
+    auto r = Tranche(project,
+                     {{"amount", 1'000'000}, {"currency", "JPY"}, {"planned_date", planned_date}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    const std::string id = r.body["id"];
+    if (!moves.empty()) {
+      EXPECT_EQ(Move(id, r.etag, moves).status, 200) << planned_date;
+    }
+    return id;
+  };
+  // Approved and paid before the report was scheduled; one planned before its due date.
+  tranche("2026-07-01", {"requested", "approved"});
+  tranche("2026-08-01", {"requested", "approved", "paid"});
+  tranche("2026-05-15", {});
+  const auto planned = tranche("2026-09-01", {});
+  const auto requested = tranche("2026-10-01", {"requested"});
+  auto r = Call(CreateReport, http::Method::kPost, {{"id", project}},
+                {{"kind", "progress"}, {"due_date", "2026-05-31"}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string report = r.body["id"];
+
+  // A closed project's report and tranche stay quiet.
+  const auto [closed, closed_etag] = ActiveProject();
+  ASSERT_EQ(
+      Tranche(closed, {{"amount", 1'000}, {"currency", "JPY"}, {"planned_date", "2026-09-01"}})
+          .status,
+      201);
+  ASSERT_EQ(Call(CreateReport, http::Method::kPost, {{"id", closed}},
+                 {{"kind", "progress"}, {"due_date", "2026-05-31"}})
+                .status,
+            201);
+  r = Call(TransitionProject, http::Method::kPost, {{"id", closed}}, {{"to", "completed"}},
+           closed_etag);
+  r = Call(TransitionProject, http::Method::kPost, {{"id", closed}}, {{"to", "closed"}}, r.etag);
+  ASSERT_EQ(r.status, 200) << r.body;
+
+  EXPECT_EQ(ScanOverdueReports(*store_, "2026-06-01"), 1);
+  auto held = Payloads("jilaf.projects.tranche.held");
+  ASSERT_EQ(held.size(), 2u);
+  EXPECT_EQ(held[0]["tranche_id"], planned);
+  EXPECT_EQ(held[0]["status"], "planned");
+  EXPECT_EQ(held[1]["tranche_id"], requested);
+  EXPECT_EQ(held[1]["status"], "requested");
+  for (const auto& data : held) {
+    EXPECT_EQ(data["project_id"], project);
+    EXPECT_EQ(data["report_id"], report);
+    EXPECT_EQ(data["report_due_date"], "2026-05-31");
+    EXPECT_EQ(data["as_of"], "2026-06-01");
+    EXPECT_EQ(data["amount"], 1'000'000);
+    EXPECT_EQ(data["currency"], "JPY");
+    EXPECT_EQ(data["amount_jpy"], 1'000'000);
+    EXPECT_EQ(data["project_title"]["en"], "OSH in garment factories");
+  }
+  EXPECT_EQ(ScanOverdueReports(*store_, "2026-06-02"), 0);
+  // A new due date is announced overdue again, but a tranche already announced as held by this
+  // report is not; one planned since is.
+  const auto later = tranche("2026-11-01", {});
+  const auto current =
+      Call(GetRecord<&ProjectTables::reports>, http::Method::kGet, {{"id", report}});
+  ASSERT_EQ(Call(UpdateReport, http::Method::kPatch, {{"id", report}}, {{"due_date", "2026-06-30"}},
+                 current.etag)
+                .status,
+            200);
+  EXPECT_EQ(ScanOverdueReports(*store_, "2026-07-01"), 1);
+  held = Payloads("jilaf.projects.tranche.held");
+  ASSERT_EQ(held.size(), 3u);
+  EXPECT_EQ(held[2]["tranche_id"], later);
+  EXPECT_EQ(held[2]["report_due_date"], "2026-06-30");
+  // Held indeed: the approval is refused naming the same report.
+  const auto refused =
+      Call(TransitionTranche, http::Method::kPost, {{"id", requested}}, {{"to", "approved"}},
+           Call(GetRecord<&ProjectTables::tranches>, http::Method::kGet, {{"id", requested}}).etag);
+  EXPECT_EQ(refused.status, 409);
+  EXPECT_EQ(refused.body["report_id"], report);
+}
+
+// A financial report missing does not hold tranches: nothing is announced held.
+TEST_F(ProjectsApiTest, OverdueFinancialReportHoldsNoTranche) {
+  const auto project = ActiveProject().first;
+  ASSERT_EQ(
+      Tranche(project, {{"amount", 1'000}, {"currency", "JPY"}, {"planned_date", "2026-09-01"}})
+          .status,
+      201);
+  ASSERT_EQ(Call(CreateReport, http::Method::kPost, {{"id", project}},
+                 {{"kind", "financial"}, {"due_date", "2026-05-31"}})
+                .status,
+            201);
+  EXPECT_EQ(ScanOverdueReports(*store_, "2026-06-01"), 1);
+  EXPECT_TRUE(Payloads("jilaf.projects.tranche.held").empty());
 }
 
 TEST(ProjectReportNotices, StopOnceTheWorkIsOver) {

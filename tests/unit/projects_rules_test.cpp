@@ -196,6 +196,10 @@ TEST(ReportHold, ProgressReportDueBeforeTheTrancheMustBeApproved) {
   reports[2].status = "approved";
   error = Expect(409, "report-outstanding", [&] { rules::CheckReportHold(reports, "2026-10-01"); });
   EXPECT_EQ(Ext(error)["report_id"], "r-2");
+  // The same rule without the refusal, as the overdue scan asks it of one report.
+  EXPECT_EQ(rules::HoldingReport(reports, "2026-10-01")->id, "r-2");
+  EXPECT_FALSE(rules::HoldingReport(reports, "2026-09-30").has_value());
+  EXPECT_FALSE(rules::HoldingReport({reports[1]}, "2027-01-01").has_value());  // financial
 }
 
 TEST(Overdue, OncePerMissedDueDate) {
