@@ -135,6 +135,38 @@ void RequireBeforeTravel(const nlohmann::json& nomination) {
   }
 }
 
+// The letter as the browser prints it.
+http::Response HtmlLetter(const std::string& kind, const std::string& lang,
+                          const nlohmann::json& programme, const nlohmann::json& rendered) {
+  http::Response response;
+  response.status = 200;
+  response.body = RenderLetter(kind, lang, programme, rendered, util::BusinessToday());
+  response.SetHeader("Content-Type", "text/html; charset=utf-8");
+  response.SetHeader("Content-Language", lang);
+  return response;
+}
+
+void RequirePassportOnRecord(const nlohmann::json& rendered, const std::string& id) {
+  if (!rendered["candidate"].contains("passport_number")) {
+    throw http::ApiError::Conflict("nomination " + id +
+                                   " has no passport number on record; add it by correction first")
+        .With("field", "candidate.passport_number");
+  }
+}
+
+// Who printed the full number, when and why stays with the record; the audit log (this is a
+// write route) holds the request itself, in the same transaction.
+void RecordDisclosure(nlohmann::json& nomination, const std::string& by, const std::string& lang,
+                      const std::string& reason) {
+  nomination["passport_disclosures"] =
+      nomination.value("passport_disclosures", nlohmann::json::array());
+  nomination["passport_disclosures"].push_back({{"at", util::NowRfc3339()},
+                                                {"by", by},
+                                                {"document", "guarantor-letter"},
+                                                {"lang", lang},
+                                                {"reason", reason}});
+}
+
 }  // namespace
 
 http::Response GetDocument(const http::Request& request, Context& context) {
@@ -150,13 +182,7 @@ http::Response GetDocument(const http::Request& request, Context& context) {
     const auto nomination = Nominations().Get(db, id);
     RequireBeforeTravel(nomination);
     const auto programme = Programmes().Get(db, nomination.at("programme_id").get<std::string>());
-    const auto rendered = RenderForView(db, context.cipher, nomination, view);
-    http::Response response;
-    response.status = 200;
-    response.body = RenderLetter(kind, lang, programme, rendered, util::BusinessToday());
-    response.SetHeader("Content-Type", "text/html; charset=utf-8");
-    response.SetHeader("Content-Language", lang);
-    return response;
+    return HtmlLetter(kind, lang, programme, RenderForView(db, context.cipher, nomination, view));
   });
 }
 
@@ -173,28 +199,10 @@ http::Response IssueGuarantorLetter(const http::Request& request, Context& conte
     const auto programme = Programmes().Get(tx, nomination.at("programme_id").get<std::string>());
     // The full number is the point of this letter: rendered as an admin would see it.
     const auto rendered = RenderForView(tx, context.cipher, nomination, View::kAdmin);
-    if (!rendered["candidate"].contains("passport_number")) {
-      throw http::ApiError::Conflict("nomination " + id +
-                                     " has no passport number on record; add it by correction "
-                                     "first")
-          .With("field", "candidate.passport_number");
-    }
-    // Who printed the number, when and why stays with the record; the audit log (this is a
-    // write route) holds the request itself, in the same transaction.
-    nomination["passport_disclosures"] =
-        nomination.value("passport_disclosures", nlohmann::json::array());
-    nomination["passport_disclosures"].push_back({{"at", util::NowRfc3339()},
-                                                  {"by", request.principal.subject},
-                                                  {"document", "guarantor-letter"},
-                                                  {"lang", lang},
-                                                  {"reason", reason}});
+    RequirePassportOnRecord(rendered, id);
+    RecordDisclosure(nomination, request.principal.subject, lang, reason);
     Nominations().Update(tx, nomination);
-    http::Response response;
-    response.status = 200;
-    response.body =
-        RenderLetter("guarantor-letter", lang, programme, rendered, util::BusinessToday());
-    response.SetHeader("Content-Type", "text/html; charset=utf-8");
-    response.SetHeader("Content-Language", lang);
+    auto response = HtmlLetter("guarantor-letter", lang, programme, rendered);
     response.SetHeader("Cache-Control", "no-store");
     return response;
   });

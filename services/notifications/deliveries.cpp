@@ -363,7 +363,9 @@ void Dispatcher::Record(json& doc, const SendResult& result) {
   }
 }
 
-http::Response ListDeliveries(const http::Request& request, store::Store& store) {
+namespace {
+
+aggregate::Filters DeliveryFilters(const http::Request& request) {
   const auto status = request.Query("status");
   const auto channel = request.Query("channel");
   if (status && !DeliveryStates().IsState(*status)) {
@@ -373,10 +375,16 @@ http::Response ListDeliveries(const http::Request& request, store::Store& store)
   if (channel && *channel != "email" && *channel != "webhook" && *channel != "inbox") {
     throw http::ApiError::BadRequest("query parameter channel must be email, webhook or inbox");
   }
-  const aggregate::Filters filters = {{"status", aggregate::Maybe(status)},
-                                      {"channel", aggregate::Maybe(channel)},
-                                      {"event_id", aggregate::Maybe(request.Query("event_id"))},
-                                      {"rule_id", aggregate::Maybe(request.Query("rule_id"))}};
+  return {{"status", aggregate::Maybe(status)},
+          {"channel", aggregate::Maybe(channel)},
+          {"event_id", aggregate::Maybe(request.Query("event_id"))},
+          {"rule_id", aggregate::Maybe(request.Query("rule_id"))}};
+}
+
+}  // namespace
+
+http::Response ListDeliveries(const http::Request& request, store::Store& store) {
+  const auto filters = DeliveryFilters(request);
   const auto query = aggregate::ReadListQuery(request, aggregate::FilterNames(filters));
   if (!query.q.empty() &&
       aggregate::AudienceOf(request.principal) == aggregate::Audience::kViewer) {
