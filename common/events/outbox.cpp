@@ -178,7 +178,10 @@ void OutboxRelay::OnDelivery(std::int64_t seq, bool ok, const std::string& topic
 }
 
 void OutboxRelay::OnError(bool fatal, bool all_brokers_down, const std::string& reason) {
-  if (all_brokers_down) SetKafkaUp(false, reason);
+  if (all_brokers_down) {
+    SetKafkaUp(false, reason);
+    next_probe_ = std::chrono::steady_clock::now();  // learn soon when it is back
+  }
   if (fatal) {
     log::Error("fatal kafka producer error; replacing the producer", {{"error", reason}});
     fatal_ = true;
@@ -333,7 +336,11 @@ void OutboxRelay::Run() {
         cv_.wait_for(lock, backoff_, [this] { return !running_; });
         continue;
       }
-      if (!rewind_) ProduceNew();
+      // Nothing new is queued while no broker answers: rows queued over an outage would time
+      // out one by one, and a broker back between two timeouts would take the later rows of an
+      // aggregate before the relay resent the earlier ones. Kept in the outbox instead, they are
+      // produced in commit order once the probe finds the broker again.
+      if (!rewind_ && kafka_up_.load()) ProduceNew();
       ProbeBroker();
       UpdateGauges();
       if (in_flight_ > 0) {
