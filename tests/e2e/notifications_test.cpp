@@ -91,6 +91,42 @@ class WebhookReceiver {
 
 class NotificationsE2e : public E2eTest {
  protected:
+  // A certificate for 127.0.0.1 made by OpenSSL, and an SMTP server that requires STARTTLS with
+  // it and AUTH as jilaf-mailer; the certificate's path (empty, with a failure, if OpenSSL
+  // failed).
+  std::string StartTlsAuthSmtpSink() {
+    const std::string cert = dir_ + "/smtp-cert.pem";
+    const std::string key = dir_ + "/smtp-key.pem";
+    std::string output;
+    const int status = testing::RunCommand(
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext "
+        "subjectAltName=IP:127.0.0.1 -keyout " +
+            key + " -out " + cert,
+        &output);
+    EXPECT_EQ(status, 0) << output;
+    if (status != 0) return {};
+    smtp_port_ = StartSmtpSink({"--tls", cert, key, "--auth", "jilaf-mailer", "s3cret-Passw0rd"});
+    return cert;
+  }
+
+  // missions' report.published for `mission`, titled `title` in both languages.
+  void PublishReport(const std::string& mission, const json& title,
+                     const std::string& published_at) {
+    ProduceEvent(
+        "jilaf.missions.events",
+        events::MakeEvent("/jilaf/missions", "jilaf.missions.report.published", mission,
+                          "reports/" + mission, "/schemas/missions/report.published/v1.json",
+                          {{"mission_id", mission},
+                           {"status", "published"},
+                           {"previous_status", "in_review"},
+                           {"fiscal_year", 2026},
+                           {"countries", {"VN"}},
+                           {"mission_title", title},
+                           {"title", title},
+                           {"summary", {{"ja", "概要"}, {"en", "Summary"}}},
+                           {"published_at", published_at}}));
+  }
+
   void SetUp() override {
     E2eTest::SetUp();
     marker_ = "e2e-" + events::NewUuid().substr(0, 8);
@@ -739,16 +775,8 @@ TEST_F(NotificationsE2e, ApprovedProjectAndOverdueReportReachTheStaffInboxInWord
 // made here by OpenSSL and trusted through --smtp-ca-file), carrying a periodical issued by the
 // scheduler (--periodical-interval-ms), not by a POST.
 TEST_F(NotificationsE2e, ScheduledPeriodicalIsMailedOverStartTlsWithAuth) {
-  const std::string cert = dir_ + "/smtp-cert.pem";
-  const std::string key = dir_ + "/smtp-key.pem";
-  std::string output;
-  ASSERT_EQ(testing::RunCommand("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "
-                                "/CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " +
-                                    key + " -out " + cert,
-                                &output),
-            0)
-      << output;
-  smtp_port_ = StartSmtpSink({"--tls", cert, key, "--auth", "jilaf-mailer", "s3cret-Passw0rd"});
+  const std::string cert = StartTlsAuthSmtpSink();
+  ASSERT_FALSE(cert.empty());
   auto& notifications = StartNotificationsWith(
       {"--smtp-port", std::to_string(smtp_port_), "--smtp-tls", "starttls", "--smtp-user",
        "jilaf-mailer", "--smtp-password", "s3cret-Passw0rd", "--smtp-ca-file", cert,
@@ -762,18 +790,7 @@ TEST_F(NotificationsE2e, ScheduledPeriodicalIsMailedOverStartTlsWithAuth) {
        201);
   const std::string mission = events::NewUuid();
   const json title = {{"ja", "定期号の報告 " + marker_}, {"en", "Periodical report " + marker_}};
-  ProduceEvent("jilaf.missions.events",
-               events::MakeEvent("/jilaf/missions", "jilaf.missions.report.published", mission,
-                                 "reports/" + mission, "/schemas/missions/report.published/v1.json",
-                                 {{"mission_id", mission},
-                                  {"status", "published"},
-                                  {"previous_status", "in_review"},
-                                  {"fiscal_year", 2026},
-                                  {"countries", {"VN"}},
-                                  {"mission_title", title},
-                                  {"title", title},
-                                  {"summary", {{"ja", "概要"}, {"en", "Summary"}}},
-                                  {"published_at", "2026-11-03T09:00:00Z"}}));
+  PublishReport(mission, title, "2026-11-03T09:00:00Z");
   // Earlier tests' items may fill a first issue; the report arrives in one of the next ones.
   json mail;
   ASSERT_TRUE(testing::WaitUntil(
@@ -804,16 +821,8 @@ TEST_F(NotificationsE2e, ScheduledPeriodicalIsMailedOverStartTlsWithAuth) {
 
 // Without the right password the server refuses the mail: nothing arrives, the delivery fails.
 TEST_F(NotificationsE2e, SmtpAuthWithAWrongPasswordDeliversNothing) {
-  const std::string cert = dir_ + "/smtp-cert.pem";
-  const std::string key = dir_ + "/smtp-key.pem";
-  std::string output;
-  ASSERT_EQ(testing::RunCommand("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "
-                                "/CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " +
-                                    key + " -out " + cert,
-                                &output),
-            0)
-      << output;
-  smtp_port_ = StartSmtpSink({"--tls", cert, key, "--auth", "jilaf-mailer", "s3cret-Passw0rd"});
+  const std::string cert = StartTlsAuthSmtpSink();
+  ASSERT_FALSE(cert.empty());
   auto& notifications = StartNotificationsWith(
       {"--smtp-port", std::to_string(smtp_port_), "--smtp-tls", "starttls", "--smtp-user",
        "jilaf-mailer", "--smtp-password", "wrong-password", "--smtp-ca-file", cert,
@@ -827,18 +836,7 @@ TEST_F(NotificationsE2e, SmtpAuthWithAWrongPasswordDeliversNothing) {
        201);
   const std::string mission = events::NewUuid();
   const json title = {{"ja", "認証失敗 " + marker_}, {"en", "Refused " + marker_}};
-  ProduceEvent("jilaf.missions.events",
-               events::MakeEvent("/jilaf/missions", "jilaf.missions.report.published", mission,
-                                 "reports/" + mission, "/schemas/missions/report.published/v1.json",
-                                 {{"mission_id", mission},
-                                  {"status", "published"},
-                                  {"previous_status", "in_review"},
-                                  {"fiscal_year", 2026},
-                                  {"countries", {"VN"}},
-                                  {"mission_title", title},
-                                  {"title", title},
-                                  {"summary", {{"ja", "概要"}, {"en", "Summary"}}},
-                                  {"published_at", "2026-11-04T09:00:00Z"}}));
+  PublishReport(mission, title, "2026-11-04T09:00:00Z");
   ASSERT_TRUE(testing::WaitUntil(
       [&] {
         return Call(notifications, "GET", "/v1/feed.atom").body.find(mission) != std::string::npos;
