@@ -18,8 +18,11 @@ Each rendered overlay (kustomize build output) must
     Certificate covers, whose backends are the Services' API ports (never the admin port), and
     whose public host carries only routes the OpenAPI documents declare public (`security: []`);
     allow CORS only from https origins, exactly as browsers send them.
-Prints every problem and exits 1 if there is any.
+Then it breaks the rendered overlays on purpose (BROKEN) and requires each rule to report its
+variant, so that a rule that cannot fire is noticed. Prints every problem and exits 1 if there is
+any.
 """
+import copy
 import json
 import os
 import re
@@ -36,7 +39,20 @@ RELAY_FLUSH_SECONDS = 10  # docs/operations.md: the relay flushes for up to 10 s
 # Topics another branch adds to scripts/kafka/topics.txt; deploy/k8s declares them already.
 EXTRA_TOPICS = {"jilaf.notifications.events": 3}
 
+# Flags naming files that hold secrets (or trust anchors): each must sit on a Secret volume.
+SECRET_FILE_FLAGS = ("jwt-public-key", "field-key-file", "database-password-file", "kafka-ca-file",
+                     "kafka-cert-file", "kafka-key-file", "kafka-sasl-password-file")
+
 problems = []
+
+
+notes = set()
+
+
+def note(text):
+    if text not in notes:
+        notes.add(text)
+        print("note:", text)
 
 
 def problem(where, what):
@@ -177,7 +193,7 @@ def check_service(svc_name, dep, objects, help_flags, pending, where):
                 problem(where, f"--{flag} is now a flag of {binary}: remove it from tests/deploy/pending-flags.txt")
             settings[flag] = value
         elif (svc_name, flag) in pending:
-            print(f"note: {where}: --{flag} is pending (tests/deploy/pending-flags.txt), not checked against {binary}")
+            note(f"{svc_name}: --{flag} is pending (tests/deploy/pending-flags.txt), not checked against {binary}")
             settings[flag] = value
         else:
             problem(where, f"{binary} has no flag --{flag}")
@@ -223,17 +239,35 @@ def check_service(svc_name, dep, objects, help_flags, pending, where):
                 best = mount
         return mounts.get(best) if best else None
 
-    db_volume = volume_of(settings["db"])
-    if not db_volume or "persistentVolumeClaim" not in db_volume:
-        problem(where, f"database {settings['db']} is not on a PersistentVolumeClaim")
-    else:
-        claim = db_volume["persistentVolumeClaim"]["claimName"]
-        if ("PersistentVolumeClaim", claim) not in objects:
-            problem(where, f"PersistentVolumeClaim {claim} is not in the overlay")
-        if dep["spec"].get("replicas", 1) != 1 or (dep["spec"].get("strategy") or {}).get("type") != "Recreate":
+    store = settings.get("store", "sqlite")
+    replicas = dep["spec"].get("replicas", 1)
+    strategy = (dep["spec"].get("strategy") or {}).get("type", "RollingUpdate")
+    claims = [v for v in volumes.values() if "persistentVolumeClaim" in v]
+    if store == "sqlite":
+        db_volume = volume_of(settings["db"])
+        if not db_volume or "persistentVolumeClaim" not in db_volume:
+            problem(where, f"database {settings['db']} is not on a PersistentVolumeClaim")
+        else:
+            claim = db_volume["persistentVolumeClaim"]["claimName"]
+            if ("PersistentVolumeClaim", claim) not in objects:
+                problem(where, f"PersistentVolumeClaim {claim} is not in the overlay")
+        if replicas != 1 or strategy != "Recreate":
             problem(where, "a SQLite store allows one writer: replicas 1 and strategy Recreate")
-    for flag in ("jwt-public-key", "field-key-file"):
-        if flag in settings and settings[flag]:
+    elif store == "postgres":
+        if not settings.get("database-url"):
+            problem(where, "--store=postgres without --database-url")
+        if not settings.get("database-password-file"):
+            problem(where, "--store=postgres without --database-password-file")
+        if claims:
+            problem(where, f"stateless on PostgreSQL, yet it mounts PersistentVolumeClaim "
+                           f"{claims[0]['persistentVolumeClaim']['claimName']}")
+        if replicas < 2 or strategy != "RollingUpdate":
+            problem(where, f"stateless on PostgreSQL: replicas 2 or more and RollingUpdate "
+                           f"(replicas {replicas}, {strategy})")
+    else:
+        problem(where, f"--store {store!r} is neither sqlite nor postgres")
+    for flag in SECRET_FILE_FLAGS:
+        if settings.get(flag):
             volume = volume_of(settings[flag])
             if not volume or "secret" not in volume:
                 problem(where, f"--{flag} {settings[flag]} is not on a Secret volume")
@@ -436,6 +470,241 @@ def check_ingress(repo, objects, overlay):
                         f"CORS origin {origin!r} is not an https origin as browsers send it")
 
 
+def selects(selector, labels):
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+def check_scaling(objects, deployments, settings_by_service, overlay):
+    """PodDisruptionBudget and HorizontalPodAutoscaler: required on every service in prod (which
+    runs on PostgreSQL), refused on a SQLite Deployment (one writer, one pod)."""
+    budgets = [d for (kind, _), d in objects.items() if kind == "PodDisruptionBudget"]
+    scalers = [d for (kind, _), d in objects.items() if kind == "HorizontalPodAutoscaler"]
+    for dep in deployments:
+        name = dep["metadata"]["name"]
+        where = f"{overlay} {dep['kind']}/{name}"
+        labels = dep["spec"]["template"]["metadata"]["labels"]
+        store = (settings_by_service.get(name) or {}).get("store", "sqlite")
+        pdbs = [b for b in budgets if selects(b["spec"]["selector"].get("matchLabels"), labels)]
+        hpas = [h for h in scalers if h["spec"]["scaleTargetRef"].get("kind") == dep["kind"]
+                and h["spec"]["scaleTargetRef"].get("name") == name]
+        if store == "sqlite":
+            for d in pdbs + hpas:
+                problem(where, f"{d['kind']}/{d['metadata']['name']}: a SQLite store allows one "
+                               "pod, so no disruption budget and no autoscaler")
+            if overlay.startswith("prod"):
+                problem(where, "prod runs every service on PostgreSQL (--store=postgres)")
+            continue
+        if overlay.startswith("prod") and not pdbs:
+            problem(where, "no PodDisruptionBudget selects its pods")
+        if overlay.startswith("prod") and not hpas:
+            problem(where, "no HorizontalPodAutoscaler scales it")
+        for pdb in pdbs:
+            if "minAvailable" not in pdb["spec"] and "maxUnavailable" not in pdb["spec"]:
+                problem(where, f"PodDisruptionBudget/{pdb['metadata']['name']} sets no bound")
+        for hpa in hpas:
+            spec = hpa["spec"]
+            if spec.get("minReplicas", 1) < 2:
+                problem(where, f"HorizontalPodAutoscaler/{hpa['metadata']['name']}: minReplicas below 2")
+            if not any(m.get("type") == "Resource" and m["resource"]["name"] == "cpu"
+                       for m in spec.get("metrics", [])):
+                problem(where, f"HorizontalPodAutoscaler/{hpa['metadata']['name']} does not scale on CPU")
+    for d in budgets + scalers:
+        target = d["spec"].get("scaleTargetRef", {}).get("name")
+        selector = d["spec"].get("selector", {}).get("matchLabels")
+        if not any(dep["metadata"]["name"] == target or
+                   selects(selector, dep["spec"]["template"]["metadata"]["labels"])
+                   for dep in deployments):
+            problem(overlay, f"{d['kind']}/{d['metadata']['name']} matches no Deployment")
+
+
+def check_kafka_security(objects, settings_by_service, overlay):
+    """Where the overlay's Kafka cluster authenticates its clients, every service authenticates
+    as a KafkaUser of its own, on a listener that takes that authentication, and the users' ACLs
+    let each write only its own topics (jilaf.<user>.events and jilaf.<user>.dlq)."""
+    clusters = [d for (kind, _), d in objects.items() if kind == "Kafka"]
+    users = {name: d for (kind, name), d in objects.items() if kind == "KafkaUser"}
+    if overlay.startswith("prod") and not clusters:
+        problem(overlay, "prod declares no Kafka cluster")
+    for cluster in clusters:
+        spec = cluster["spec"]["kafka"]
+        listeners = {l["port"]: l for l in spec["listeners"]}
+        secured = all(l.get("tls") and l.get("authentication") for l in listeners.values())
+        if overlay.startswith("prod") and not secured:
+            problem(overlay, f"Kafka/{cluster['metadata']['name']}: a listener without TLS and authentication")
+        if overlay.startswith("prod") and (spec.get("authorization") or {}).get("type") != "simple":
+            problem(overlay, f"Kafka/{cluster['metadata']['name']}: no simple authorization (ACLs)")
+        if not secured:
+            continue
+        for service, settings in settings_by_service.items():
+            if not settings:
+                continue
+            where = f"{overlay} Deployment/{service}"
+            port = int(settings["kafka-brokers"].split(",")[0].rsplit(":", 1)[1])
+            listener = listeners.get(port)
+            if listener is None:
+                problem(where, f"--kafka-brokers port {port} is no listener of Kafka/{cluster['metadata']['name']}")
+                continue
+            if settings.get("kafka-security-protocol") != "sasl_ssl" or not settings.get("kafka-ca-file"):
+                problem(where, "the Kafka listener wants TLS and SCRAM: --kafka-security-protocol=sasl_ssl "
+                               "and --kafka-ca-file")
+            user = settings.get("kafka-sasl-username")
+            if user not in users:
+                problem(where, f"--kafka-sasl-username {user!r} is no KafkaUser of the overlay")
+            elif user != service:
+                problem(where, f"authenticates as {user}, not as its own KafkaUser {service}")
+            if not settings.get("kafka-sasl-password-file"):
+                problem(where, "no --kafka-sasl-password-file")
+    for name, user in users.items():
+        authorization = user["spec"].get("authorization") or {}
+        for acl in authorization.get("acls", []):
+            resource = acl["resource"]
+            operations = set(acl.get("operations") or [acl.get("operation")])
+            writes = operations & {"Write", "All", "Create", "Delete", "Alter"}
+            if resource["type"] == "topic" and writes and (
+                    resource.get("patternType", "literal") != "literal"
+                    or resource["name"] not in (f"jilaf.{name}.events", f"jilaf.{name}.dlq")):
+                problem(overlay, f"KafkaUser/{name} may {sorted(writes)} topic {resource['name']}, "
+                                 "which is not its own")
+            if resource["type"] == "cluster":
+                problem(overlay, f"KafkaUser/{name} has cluster-wide rights {sorted(operations)}")
+
+
+def check_overlay(repo, overlay, docs, help_flags, pending, families):
+    objects = {(d["kind"], d["metadata"]["name"]): d for d in docs}
+    namespaces = [d for d in docs if d["kind"] == "Namespace"]
+    if not namespaces or any((n["metadata"].get("labels") or {}).get("pod-security.kubernetes.io/enforce") != "restricted"
+                             for n in namespaces):
+        problem(overlay, "the namespace does not enforce the restricted Pod Security Standard")
+    for d in docs:
+        check_labels(d, f"{overlay} {d['kind']}/{d['metadata']['name']}")
+    deployments = [d for d in docs if d["kind"] in ("Deployment", "StatefulSet", "DaemonSet")]
+    if len(deployments) != 4:
+        problem(overlay, f"{len(deployments)} workloads, expected the 4 services")
+    settings_by_service = {}
+    for dep in deployments:
+        where = f"{overlay} {dep['kind']}/{dep['metadata']['name']}"
+        check_pod_policy(dep["spec"]["template"]["spec"], where)
+        settings_by_service[dep["metadata"]["name"]] = check_service(
+            dep["metadata"]["name"], dep, objects, help_flags, pending, where)
+    check_webhook_egress(objects, settings_by_service, overlay)
+    check_scaling(objects, deployments, settings_by_service, overlay)
+    check_kafka_security(objects, settings_by_service, overlay)
+    check_topics(repo, objects, overlay)
+    check_ingress(repo, objects, overlay)
+    check_metric_names(objects, families, overlay)
+
+
+def find(docs, kind, name):
+    return next(d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name)
+
+
+def container(docs, name):
+    return find(docs, "Deployment", name)["spec"]["template"]["spec"]["containers"][0]
+
+
+def set_arg(docs, service, flag, value):
+    c = container(docs, service)
+    c["args"] = [a for a in c["args"] if not a.startswith(f"--{flag}=")]
+    if value is not None:
+        c["args"].append(f"--{flag}={value}")
+
+
+def back_on_sqlite(docs, service):
+    set_arg(docs, service, "store", None)
+    dep = find(docs, "Deployment", service)
+    dep["spec"].update(replicas=1, strategy={"type": "Recreate"})
+    pod = dep["spec"]["template"]["spec"]
+    pod["volumes"].append({"name": "data", "persistentVolumeClaim": {"claimName": f"{service}-data"}})
+    pod["containers"][0]["volumeMounts"].append({"name": "data", "mountPath": "/var/lib/jilaf"})
+    docs.append({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                 "metadata": {"name": f"{service}-data"}, "spec": {}})
+
+
+def scaler_for(service):
+    return {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+            "metadata": {"name": service, "labels": {}},
+            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": service},
+                     "minReplicas": 2, "maxReplicas": 4,
+                     "metrics": [{"type": "Resource", "resource": {"name": "cpu"}}]}}
+
+
+def budget_for(service):
+    return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+            "metadata": {"name": service, "labels": {}},
+            "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": service}}}}
+
+
+# Broken variants of the rendered overlays, each with the problem the checks must report: they
+# prove that the rules refuse what they are meant to refuse (a rule that never fires proves nothing).
+BROKEN = [
+    ("prod without an autoscaler", "prod",
+     lambda d: d.remove(find(d, "HorizontalPodAutoscaler", "invitations")),
+     "Deployment/invitations: no HorizontalPodAutoscaler scales it"),
+    ("prod without a disruption budget", "prod",
+     lambda d: d.remove(find(d, "PodDisruptionBudget", "projects")),
+     "Deployment/projects: no PodDisruptionBudget selects its pods"),
+    ("prod with one replica", "prod",
+     lambda d: find(d, "Deployment", "missions")["spec"].update(replicas=1),
+     "Deployment/missions: stateless on PostgreSQL: replicas 2 or more"),
+    ("prod with a Recreate strategy", "prod",
+     lambda d: find(d, "Deployment", "missions")["spec"].update(strategy={"type": "Recreate"}),
+     "Deployment/missions: stateless on PostgreSQL: replicas 2 or more and RollingUpdate"),
+    ("prod with a service back on SQLite", "prod",
+     lambda d: back_on_sqlite(d, "notifications"),
+     "Deployment/notifications: HorizontalPodAutoscaler/notifications: a SQLite store allows one pod"),
+    ("prod with a volume claim on a PostgreSQL service", "prod",
+     lambda d: (find(d, "Deployment", "projects")["spec"]["template"]["spec"]["volumes"].append(
+         {"name": "data", "persistentVolumeClaim": {"claimName": "projects-data"}})),
+     "Deployment/projects: stateless on PostgreSQL, yet it mounts PersistentVolumeClaim"),
+    ("prod with the database password outside a Secret", "prod",
+     lambda d: set_arg(d, "projects", "database-password-file", "/tmp/password"),
+     "--database-password-file /tmp/password is not on a Secret volume"),
+    ("prod with a plaintext Kafka client", "prod",
+     lambda d: find(d, "ConfigMap", "missions")["data"].update(JILAF_KAFKA_SECURITY_PROTOCOL="plaintext"),
+     "Deployment/missions: the Kafka listener wants TLS and SCRAM"),
+    ("prod with a service using another's KafkaUser", "prod",
+     lambda d: find(d, "ConfigMap", "missions")["data"].update(JILAF_KAFKA_SASL_USERNAME="notifications"),
+     "Deployment/missions: authenticates as notifications, not as its own KafkaUser"),
+    ("prod with an ACL that writes another service's topic", "prod",
+     lambda d: find(d, "KafkaUser", "invitations")["spec"]["authorization"]["acls"].append(
+         {"resource": {"type": "topic", "name": "jilaf.projects.events"}, "operations": ["Write"]}),
+     "KafkaUser/invitations may ['Write'] topic jilaf.projects.events, which is not its own"),
+    ("dev with a disruption budget on SQLite", "dev",
+     lambda d: d.append(budget_for("invitations")),
+     "Deployment/invitations: PodDisruptionBudget/invitations: a SQLite store allows one pod"),
+    ("dev with an autoscaler on SQLite", "dev",
+     lambda d: d.append(scaler_for("projects")),
+     "Deployment/projects: HorizontalPodAutoscaler/projects: a SQLite store allows one pod"),
+    ("dev with two SQLite replicas", "dev",
+     lambda d: find(d, "Deployment", "invitations")["spec"].update(replicas=2),
+     "Deployment/invitations: a SQLite store allows one writer"),
+]
+
+
+def check_refusals(repo, docs_by_overlay, help_flags, pending, families):
+    """Runs every BROKEN variant; each must report its problem. Returns the failures."""
+    global problems
+    failures = []
+    kept = problems
+    for name, overlay, mutate, expected in BROKEN:
+        source = next((docs for o, docs in docs_by_overlay.items() if o.startswith(overlay)), None)
+        if source is None:
+            failures.append(f"refusal control {name!r}: no rendered overlay {overlay}")
+            continue
+        docs = copy.deepcopy(source)
+        mutate(docs)
+        problems = []
+        check_overlay(repo, overlay + ".yaml", docs, help_flags, pending, families)
+        hits = [p for p in problems if expected in p]
+        if hits:
+            print(f"refused as it should ({name}): {hits[0]}")
+        else:
+            failures.append(f"refusal control {name!r} was not refused with {expected!r}; "
+                            f"problems: {problems or 'none'}")
+    problems = kept
+    return failures
+
+
 def main():
     args = sys.argv[1:]
     split = args.index("--")
@@ -445,32 +714,13 @@ def main():
     pending = pending_flags(repo)
     dump = subprocess.run([metrics_dump], capture_output=True, text=True, check=True).stdout
     families = dict(re.findall(r"^# TYPE (\S+) (\S+)", dump, re.M))
+    docs_by_overlay = {}
     for path in rendered:
         overlay = os.path.basename(path)
         docs = [d for d in yaml.safe_load_all(open(path, encoding="utf-8")) if d]
-        objects = {(d["kind"], d["metadata"]["name"]): d for d in docs}
-        namespaces = [d for d in docs if d["kind"] == "Namespace"]
-        if not namespaces or any((n["metadata"].get("labels") or {}).get("pod-security.kubernetes.io/enforce") != "restricted"
-                                 for n in namespaces):
-            problem(overlay, "the namespace does not enforce the restricted Pod Security Standard")
-        for d in docs:
-            check_labels(d, f"{overlay} {d['kind']}/{d['metadata']['name']}")
-        deployments = [d for d in docs if d["kind"] in ("Deployment", "StatefulSet", "DaemonSet")]
-        if len(deployments) != 4:
-            problem(overlay, f"{len(deployments)} workloads, expected the 4 services")
-        settings_by_service = {}
-        for dep in deployments:
-            where = f"{overlay} {dep['kind']}/{dep['metadata']['name']}"
-            check_pod_policy(dep["spec"]["template"]["spec"], where)
-            settings_by_service[dep["metadata"]["name"]] = check_service(
-                dep["metadata"]["name"], dep, objects, help_flags, pending, where)
-        check_webhook_egress(objects, settings_by_service, overlay)
-        for d in docs:
-            if d["kind"] in ("HorizontalPodAutoscaler", "PodDisruptionBudget"):
-                problem(overlay, f"{d['kind']} {d['metadata']['name']}: no service can run a second replica on SQLite")
-        check_topics(repo, objects, overlay)
-        check_ingress(repo, objects, overlay)
-        check_metric_names(objects, families, overlay)
+        docs_by_overlay[overlay] = docs
+        check_overlay(repo, overlay, copy.deepcopy(docs), help_flags, pending, families)
+    problems.extend(check_refusals(repo, docs_by_overlay, help_flags, pending, families))
     for p in problems:
         print("FAIL:", p)
     if problems:

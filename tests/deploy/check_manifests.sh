@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Renders every overlay of deploy/k8s with kustomize, validates the output against the
-# Kubernetes API schemas and the Strimzi / Prometheus Operator CRD schemas (kubeconform, strict:
-# unknown fields fail), proves with two broken documents that the validation does reject, then
-# runs the policy and consistency checks of check_manifests.py.
+# Kubernetes API schemas and the Strimzi, Prometheus Operator, cert-manager and CloudNativePG CRD
+# schemas (kubeconform, strict: unknown fields fail), proves with broken documents that the
+# validation does reject, then runs the policy and consistency checks of check_manifests.py (which
+# prove their own rules on broken variants of the overlays).
 # Usage: check_manifests.sh REPO_ROOT METRICS_DUMP_BINARY SERVICE_BINARY...
 set -euo pipefail
 repo=$1
@@ -27,7 +28,8 @@ done
 ((${#rendered[@]} >= 2)) || { echo "FAIL: expected overlays dev and prod"; exit 1; }
 
 # Negative controls: a misspelt field in a Deployment, a string where a KafkaTopic wants an
-# integer and a misspelt field in a Certificate must all be rejected, or the validation above proves nothing.
+# integer, a misspelt field in a Certificate (and the CloudNativePG and KafkaUser ones below) must
+# all be rejected, or the validation above proves nothing.
 cat >"$work/bad-deployment.yaml" <<'YAML'
 apiVersion: apps/v1
 kind: Deployment
@@ -52,11 +54,43 @@ kind: Certificate
 metadata: {name: bad}
 spec: {secretName: s, dnsName: [a.example.org], issuerRef: {name: i}}
 YAML
+# CloudNativePG's and the Barman Cloud plugin's schemas must be strict: a misspelt instances, a
+# string where a ScheduledBackup wants one of its enumerated methods, a misspelt destinationPath.
+cat >"$work/bad-cluster.yaml" <<'YAML'
+apiVersion: postgresql.cnpg.io/v1
+kind: Cluster
+metadata: {name: bad}
+spec: {instance: 3, storage: {size: 1Gi}}
+YAML
+cat >"$work/bad-scheduledbackup.yaml" <<'YAML'
+apiVersion: postgresql.cnpg.io/v1
+kind: ScheduledBackup
+metadata: {name: bad}
+spec: {schedule: "0 0 2 * * *", cluster: {name: c}, method: rsync}
+YAML
+cat >"$work/bad-objectstore.yaml" <<'YAML'
+apiVersion: barmancloud.cnpg.io/v1
+kind: ObjectStore
+metadata: {name: bad}
+spec: {configuration: {destinationPth: "s3://b/"}}
+YAML
+# Strimzi's KafkaUser: an ACL operation that does not exist.
+cat >"$work/bad-kafkauser.yaml" <<'YAML'
+apiVersion: kafka.strimzi.io/v1beta2
+kind: KafkaUser
+metadata: {name: bad, labels: {strimzi.io/cluster: jilaf}}
+spec:
+  authentication: {type: scram-sha-512}
+  authorization:
+    type: simple
+    acls: [{resource: {type: topic, name: t}, operations: [Scribble]}]
+YAML
 # One kubeconform run over everything: it compiles each schema once (the Kafka CRD and the
 # Kubernetes definitions are large), and the JSON report tells the resources apart.
 "$bin/kubeconform" "${schema_args[@]}" -kubernetes-version "${KUBERNETES_SCHEMA_VERSION#v}" \
   -output json -verbose "${rendered[@]}" "$work/bad-deployment.yaml" "$work/bad-topic.yaml" \
-  "$work/bad-certificate.yaml" \
+  "$work/bad-certificate.yaml" "$work/bad-cluster.yaml" "$work/bad-scheduledbackup.yaml" \
+  "$work/bad-objectstore.yaml" "$work/bad-kafkauser.yaml" \
   >"$work/kubeconform.json" || true
 /usr/bin/python3 - "$work/kubeconform.json" <<'PY'
 import json, os, sys
