@@ -7,6 +7,12 @@
 //   jilaf-kafka-tool produce --brokers B --topic T [--key K] [--value V | --value-size N]
 //                            [--header NAME=VALUE]...
 //     one message, waiting for the broker's acknowledgement; --value-size N sends N bytes of 'x'.
+//
+// Both take the services' Kafka security settings (docs/operations.md, "Kafka security"):
+// --kafka-security-protocol, --kafka-ca-file, --kafka-cert-file, --kafka-key-file,
+// --kafka-sasl-mechanism, --kafka-sasl-username, --kafka-sasl-password-file, or the same
+// JILAF_KAFKA_* variables. Exit status: 0 done, 1 failed (a refusal by the broker included),
+// 2 bad settings.
 #include <librdkafka/rdkafkacpp.h>
 
 #include <cstdlib>
@@ -17,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "common/config/flags.hpp"
 #include "common/events/kafka_config.hpp"
 
 namespace {
@@ -149,6 +156,24 @@ int Produce(const std::string& brokers, const std::map<std::string, std::string>
   return 0;
 }
 
+// The security settings from the command line, else from the environment (JILAF_KAFKA_...).
+void ApplySecurity(const std::map<std::string, std::string>& options) {
+  jilaf::events::KafkaSecurity security;
+  for (const auto& flag : jilaf::events::SecurityFlags()) {
+    if (const auto it = options.find(flag.name); it != options.end()) {
+      security.*flag.field = it->second;
+    } else if (const char* value = std::getenv(jilaf::config::Flags::EnvName(flag.name).c_str())) {
+      security.*flag.field = value;
+    }
+  }
+  try {
+    jilaf::events::SetProcessKafkaSecurity(jilaf::events::SecurityProperties(security));
+  } catch (const std::exception& error) {
+    std::cerr << "jilaf-kafka-tool: " << error.what() << "\n";
+    std::exit(2);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -175,6 +200,7 @@ int main(int argc, char** argv) {
   }
   const auto brokers = options.find("brokers");
   if (brokers == options.end()) Fail("--brokers is required");
+  ApplySecurity(options);
   if (command == "dump") return Dump(brokers->second, positional);
   if (command == "produce") return Produce(brokers->second, options, headers);
   Fail("unknown command " + command);

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "common/config/flags.hpp"
 #include "common/log/log.hpp"
 
 namespace jilaf::events {
@@ -29,6 +30,31 @@ void RequireReadable(const std::string& setting, const std::string& path) {
 }
 
 }  // namespace
+
+const std::vector<SecurityFlag>& SecurityFlags() {
+  static const std::vector<SecurityFlag> flags = {
+      {"kafka-security-protocol", &KafkaSecurity::protocol,
+       "plaintext, ssl (TLS; with --kafka-cert-file and --kafka-key-file, mTLS) or sasl_ssl (TLS "
+       "and SASL SCRAM-SHA-512)."},
+      {"kafka-ca-file", &KafkaSecurity::ca_file,
+       "PEM file of the CA that signed the brokers' certificates (empty: the system's)."},
+      {"kafka-cert-file", &KafkaSecurity::cert_file,
+       "PEM client certificate for mTLS (with --kafka-key-file)."},
+      {"kafka-key-file", &KafkaSecurity::key_file, "PEM private key of --kafka-cert-file."},
+      {"kafka-sasl-mechanism", &KafkaSecurity::sasl_mechanism,
+       "SASL mechanism with sasl_ssl; only SCRAM-SHA-512."},
+      {"kafka-sasl-username", &KafkaSecurity::sasl_username,
+       "SASL user (the client's KafkaUser) with sasl_ssl."},
+      {"kafka-sasl-password-file", &KafkaSecurity::sasl_password_file,
+       "File holding the SASL password (its first line), e.g. a mounted secret."},
+  };
+  return flags;
+}
+
+void RegisterSecurityFlags(config::Flags& flags, KafkaSecurity& security) {
+  for (const auto& flag : SecurityFlags())
+    flags.String(flag.name, &(security.*flag.field), flag.help);
+}
 
 std::map<std::string, std::string> SecurityProperties(const KafkaSecurity& security) {
   const auto& protocol = security.protocol;

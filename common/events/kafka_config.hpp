@@ -5,6 +5,11 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
+
+namespace jilaf::config {
+class Flags;
+}
 
 namespace jilaf::events {
 
@@ -20,6 +25,21 @@ struct KafkaSecurity {
   std::string sasl_username;
   std::string sasl_password_file;
 };
+
+/// One command-line setting of KafkaSecurity: `--<name>` (or JILAF_<NAME>) sets `field`.
+struct SecurityFlag {
+  const char* name;
+  std::string KafkaSecurity::*field;
+  const char* help;
+};
+
+/// The settings every Kafka client of the project takes: --kafka-security-protocol,
+/// --kafka-ca-file, --kafka-cert-file, --kafka-key-file, --kafka-sasl-mechanism,
+/// --kafka-sasl-username, --kafka-sasl-password-file.
+[[nodiscard]] const std::vector<SecurityFlag>& SecurityFlags();
+
+/// Registers SecurityFlags() on `flags`, writing into `security`.
+void RegisterSecurityFlags(config::Flags& flags, KafkaSecurity& security);
 
 /// The librdkafka properties of `security`. Throws std::invalid_argument naming the setting for
 /// an unknown protocol or mechanism, a file that cannot be read, half an mTLS pair, SASL

@@ -88,20 +88,7 @@ void ServiceConfig::Register(config::Flags& flags) {
   flags.String("kafka-brokers", &kafka_brokers, "Kafka bootstrap servers, host:port[,...].");
   flags.Int("kafka-message-timeout-ms", &kafka_message_timeout_ms, 1000, 3600000,
             "Time the producer retries one delivery before the relay backs off and resends.");
-  flags.String("kafka-security-protocol", &kafka_security.protocol,
-               "plaintext, ssl (TLS; with --kafka-cert-file and --kafka-key-file, mTLS) or "
-               "sasl_ssl (TLS and SASL SCRAM-SHA-512).");
-  flags.String("kafka-ca-file", &kafka_security.ca_file,
-               "PEM file of the CA that signed the brokers' certificates (empty: the system's).");
-  flags.String("kafka-cert-file", &kafka_security.cert_file,
-               "PEM client certificate for mTLS (with --kafka-key-file).");
-  flags.String("kafka-key-file", &kafka_security.key_file, "PEM private key of --kafka-cert-file.");
-  flags.String("kafka-sasl-mechanism", &kafka_security.sasl_mechanism,
-               "SASL mechanism with sasl_ssl; only SCRAM-SHA-512.");
-  flags.String("kafka-sasl-username", &kafka_security.sasl_username,
-               "SASL user (the service's KafkaUser) with sasl_ssl.");
-  flags.String("kafka-sasl-password-file", &kafka_security.sasl_password_file,
-               "File holding the SASL password (its first line), e.g. a mounted secret.");
+  events::RegisterSecurityFlags(flags, kafka_security);
   flags.String("jwt-public-key", &jwt_public_key,
                "PEM public key (RSA for RS256 or EC P-256 for ES256) that signs bearer tokens of "
                "--jwt-issuer. Required unless --oidc-issuer is set.");

@@ -9,9 +9,16 @@
 #   kafka_create_topics "$dir"
 #   kafka_stop "$dir"
 #
+# A secured broker (TLS + SASL SCRAM-SHA-512 + ACLs, as in production):
+#   kafka_secure_pki "$dir/pki" invitations notifications   # CA, broker certificate, passwords
+#   kafka_configure "$dir" 9094 9095 "$dir/pki"               # SASL_SSL listener, StandardAuthorizer
+#   kafka_start "$dir"; kafka_create_topics "$dir"
+#   kafka_acls_from_kafkausers "$dir" deploy/k8s/overlays/prod/kafka.yaml
+#
 # A broker directory DIR holds everything about one broker:
 #   server.properties, log4j2.properties, tools-log4j2.properties   generated configuration
 #   bootstrap      "127.0.0.1:PORT", for clients and `kafka-ctl bootstrap`
+#   client.properties  (secured brokers only) the admin user's settings for the Kafka tools
 #   data/          the log dirs (topics, offsets, KRaft metadata); kept across restarts
 #   broker.pid     pid of the running broker (removed on a clean stop)
 #   broker.log     the broker's own log (INFO, rotated at 20 MB)
@@ -29,6 +36,8 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 [[ -n ${_JILAF_KAFKA_SH_LOADED:-} ]] && return 0
 _JILAF_KAFKA_SH_LOADED=1
 
+# The pom that pins the Kafka version; JILAF_KAFKA_POM selects another one (the security test's
+# broker runs scripts/kafka/pom-scram.xml). A configured broker directory remembers its jars.
 KAFKA_POM="$REPO_ROOT/scripts/kafka/pom.xml"
 KAFKA_TOPICS_FILE="$REPO_ROOT/scripts/kafka/topics.txt"
 
@@ -42,9 +51,18 @@ KAFKA_TOOL_JVM_OPTS=(-Xms32m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1
 kafka_version() {
   local version
   version="$(sed -n 's:.*<kafka\.version>[[:space:]]*\([^<[:space:]]*\)[[:space:]]*</kafka\.version>.*:\1:p' \
-    "$KAFKA_POM" | head -n 1)"
-  [[ -n $version ]] || die "no <kafka.version> in $KAFKA_POM"
+    "$(_kafka_pom)" | head -n 1)"
+  [[ -n $version ]] || die "no <kafka.version> in $(_kafka_pom)"
   printf '%s\n' "$version"
+}
+
+_kafka_pom() {
+  printf '%s\n' "${JILAF_KAFKA_POM:-$KAFKA_POM}"
+}
+
+# _kafka_libs DIR: the jars of the broker configured in DIR (kafka_libs_dir for older dirs).
+_kafka_libs() {
+  if [[ -f $1/libs ]]; then cat -- "$1/libs"; else kafka_libs_dir; fi
 }
 
 # kafka_libs_dir: where the jars of the pinned version live (they may not be fetched yet).
@@ -56,7 +74,7 @@ kafka_libs_dir() {
 # The marker written after a complete fetch holds the pom's checksum: a half-finished download
 # has no marker, and editing the pom (another dependency, a new version) triggers a re-fetch.
 _kafka_pom_checksum() {
-  sha256sum "$KAFKA_POM" | cut -d' ' -f1
+  sha256sum "$(_kafka_pom)" | cut -d' ' -f1
 }
 
 _kafka_libs_complete() {
@@ -88,7 +106,7 @@ kafka_fetch() {
     # broker never sees a half-populated libs/ and an interrupted download leaves no debris.
     tmp="$(mktemp -d "$parent/.libs.tmp.XXXXXX")"
     trap 'rm -rf -- "$tmp" "$parent/.libs.old.$$"' EXIT
-    mvn -B -q -f "$KAFKA_POM" dependency:copy-dependencies -DoutputDirectory="$tmp"
+    mvn -B -q -f "$(_kafka_pom)" dependency:copy-dependencies -DoutputDirectory="$tmp"
     compgen -G "$tmp/kafka_2.13-$version.jar" >/dev/null ||
       die "Maven finished but kafka_2.13-$version.jar is missing from $tmp"
     _kafka_pom_checksum >"$tmp/.jilaf-complete"
@@ -115,7 +133,7 @@ _kafka_abs_dir() {
 _kafka_cds_archive() {
   local java_bin
   java_bin="$(readlink -f -- "$(command -v java)")"
-  printf '%s/.tools-%s.jsa\n' "$(kafka_libs_dir)" \
+  printf '%s/.tools-%s.jsa\n' "$(_kafka_libs "$1")" \
     "$(stat -c '%n %s %Y' -- "$java_bin" | sha256sum | cut -c1-16)"
 }
 
@@ -126,8 +144,8 @@ _kafka_java() {
   local dir="$1" class="$2"
   shift 2
   local libs jsa status=0
-  libs="$(kafka_libs_dir)"
-  jsa="$(_kafka_cds_archive)"
+  libs="$(_kafka_libs "$dir")"
+  jsa="$(_kafka_cds_archive "$dir")"
   local -a cds=()
   if [[ -f $jsa ]]; then
     cds=(-XX:SharedArchiveFile="$jsa")
@@ -137,22 +155,23 @@ _kafka_java() {
   fi
   java "${KAFKA_TOOL_JVM_OPTS[@]}" "${cds[@]}" \
     -Dlog4j2.configurationFile="$dir/tools-log4j2.properties" \
+    -Dlog4j.configuration="file:$dir/tools-log4j.properties" \
     -cp "$libs/*" "$class" "$@" || status=$?
   if [[ -f $jsa.tmp.$BASHPID ]]; then
-    _kafka_cds_install "$jsa.tmp.$BASHPID" "$jsa" "$status"
+    _kafka_cds_install "$jsa.tmp.$BASHPID" "$jsa" "$status" "$libs"
   fi
   return "$status"
 }
 
-# _kafka_cds_install TMP ARCHIVE STATUS: keep a freshly recorded archive only if the run
+# _kafka_cds_install TMP ARCHIVE STATUS LIBS: keep a freshly recorded archive only if the run
 # succeeded and the JVM can map it: a damaged archive makes the JVM crash instead of falling
 # back, so it must never be installed. The rename makes it appear atomically.
 _kafka_cds_install() {
-  local tmp="$1" jsa="$2" status="$3"
+  local tmp="$1" jsa="$2" status="$3" libs="$4"
   if ((status == 0)) &&
     java "${KAFKA_TOOL_JVM_OPTS[@]}" -Xshare:on -XX:SharedArchiveFile="$tmp" \
       -XX:ErrorFile=/dev/null -XX:-CreateCoredumpOnCrash \
-      -cp "$(kafka_libs_dir)/*" -version >/dev/null 2>&1; then
+      -cp "$libs/*" -version >/dev/null 2>&1; then
     mv -f -- "$tmp" "$jsa"
   else
     rm -f -- "$tmp"
@@ -166,11 +185,17 @@ kafka_bootstrap() {
   cat -- "$dir/bootstrap"
 }
 
-# kafka_configure DIR PORT CONTROLLER_PORT: write the configuration of a single-node KRaft
-# broker listening on 127.0.0.1 and format its storage (first time only, so data survives
-# restarts). Rewriting the config each time lets ports change between runs.
+# kafka_configure DIR PORT CONTROLLER_PORT [PKI_DIR]: write the configuration of a single-node
+# KRaft broker listening on 127.0.0.1 and format its storage (first time only, so data survives
+# restarts). Rewriting the config each time lets ports change between runs. With PKI_DIR (made by
+# kafka_secure_pki) the client listener is SASL_SSL: TLS with PKI_DIR's broker certificate,
+# SCRAM-SHA-512 for every client (the users of PKI_DIR/*.password, created at format time), and
+# the StandardAuthorizer refusing whatever no ACL allows; "admin" is the super user the broker
+# and the tools log in as. The controller listener stays PLAINTEXT on 127.0.0.1 (KRaft cannot
+# authenticate controllers with SCRAM): its ANONYMOUS principal is a super user too, and a
+# controller serves no produce or fetch.
 kafka_configure() {
-  local dir="$1" port="$2" cport="$3"
+  local dir="$1" port="$2" cport="$3" pki="${4:-}"
   [[ $port =~ ^[0-9]+$ && $cport =~ ^[0-9]+$ && $port != "$cport" ]] ||
     die "kafka_configure: need two distinct numeric ports, got '$port' and '$cport'"
   mkdir -p -- "$dir"
@@ -180,6 +205,12 @@ kafka_configure() {
     die "kafka is running in $dir: stop it before configuring"
   fi
 
+  local listener=PLAINTEXT
+  if [[ -n $pki ]]; then
+    pki="$(_kafka_abs_dir "$pki")"
+    [[ -f $pki/broker.pem && -f $pki/admin.password ]] || die "$pki holds no kafka_secure_pki output"
+    listener=SASL_SSL
+  fi
   cat >"$dir/server.properties" <<EOF
 # Generated by scripts/lib/kafka.sh (kafka_configure); rewritten on every configure.
 # Single node, KRaft combined mode: this process is both the broker and the only controller.
@@ -187,11 +218,11 @@ node.id=1
 process.roles=broker,controller
 controller.quorum.voters=1@127.0.0.1:$cport
 
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
-inter.broker.listener.name=PLAINTEXT
+listeners=$listener://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=$listener://127.0.0.1:$port
+inter.broker.listener.name=$listener
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=$listener:$listener,CONTROLLER:PLAINTEXT
 
 log.dirs=$dir/data
 
@@ -220,6 +251,8 @@ num.partitions=3
 # Consumers join immediately instead of after the default 3 s grace period (tests wait on it).
 group.initial.rebalance.delay.ms=0
 EOF
+  rm -f -- "$dir/client.properties"
+  [[ -z $pki ]] || _kafka_configure_security "$dir" "$pki"
 
   cat >"$dir/log4j2.properties" <<EOF
 # Generated by scripts/lib/kafka.sh. Broker log: INFO to broker.log (rotated); the console
@@ -268,7 +301,34 @@ rootLogger.level = warn
 rootLogger.appenderRef.stderr.ref = stderr
 EOF
 
+  # Kafka 3.x logs through log4j 1 (reload4j): the same two configurations in its format.
+  cat >"$dir/log4j.properties" <<EOF
+# Generated by scripts/lib/kafka.sh for Kafka 3.x brokers; see log4j2.properties.
+log4j.rootLogger=INFO, file, console
+log4j.appender.file=org.apache.log4j.RollingFileAppender
+log4j.appender.file.File=$dir/broker.log
+log4j.appender.file.MaxFileSize=20MB
+log4j.appender.file.MaxBackupIndex=3
+log4j.appender.file.layout=org.apache.log4j.PatternLayout
+log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.appender.console=org.apache.log4j.ConsoleAppender
+log4j.appender.console.Threshold=WARN
+log4j.appender.console.layout=org.apache.log4j.PatternLayout
+log4j.appender.console.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.request.logger=WARN
+EOF
+  cat >"$dir/tools-log4j.properties" <<'EOF'
+# Generated by scripts/lib/kafka.sh for the Kafka 3.x tools: warnings and errors to stderr.
+log4j.rootLogger=WARN, stderr
+log4j.appender.stderr=org.apache.log4j.ConsoleAppender
+log4j.appender.stderr.Target=System.err
+log4j.appender.stderr.layout=org.apache.log4j.PatternLayout
+log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n
+EOF
+
   printf '127.0.0.1:%s\n' "$port" >"$dir/bootstrap"
+  kafka_fetch
+  kafka_libs_dir >"$dir/libs"
 
   # Formatting writes meta.properties (cluster id, node id) and the initial KRaft metadata.
   # It refuses an already formatted directory, which is exactly the "keep data" case.
@@ -276,8 +336,16 @@ EOF
     local cluster_id
     cluster_id="$(_kafka_java "$dir" kafka.tools.StorageTool random-uuid)"
     info "formatting kafka storage in $dir/data (cluster id $cluster_id)"
+    # SCRAM users exist from the first start (the broker itself logs in as admin).
+    local -a scram=()
+    if [[ -n $pki ]]; then
+      local file
+      for file in "$pki"/*.password; do
+        scram+=(--add-scram "SCRAM-SHA-512=[name=$(basename -- "$file" .password),password=$(cat -- "$file")]")
+      done
+    fi
     _kafka_java "$dir" kafka.tools.StorageTool format -t "$cluster_id" \
-      -c "$dir/server.properties" >/dev/null
+      -c "$dir/server.properties" "${scram[@]}" >/dev/null
   fi
 }
 
@@ -318,7 +386,8 @@ kafka_start() {
     java -Xms256m -Xmx"${JILAF_KAFKA_HEAP:-512m}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$dir/log4j2.properties" \
-    -cp "$(kafka_libs_dir)/*" kafka.Kafka "$dir/server.properties"
+    -Dlog4j.configuration="file:$dir/log4j.properties" \
+    -cp "$(_kafka_libs "$dir")/*" kafka.Kafka "$dir/server.properties"
   pid=$!
   printf '%s\n' "$pid" >"$dir/broker.pid"
   info "kafka starting (pid $pid) on $(kafka_bootstrap "$dir"), log: $dir/broker.log"
@@ -457,8 +526,9 @@ kafka_create_topics() {
     local -a config_args=()
     for config in $configs; do config_args+=(--config "$config"); done
     # --if-not-exists: another process (a parallel test run) may create it meanwhile.
+    # shellcheck disable=SC2046 # an option and a path without spaces, or nothing
     _kafka_java "$dir" org.apache.kafka.tools.TopicCommand --bootstrap-server "$bootstrap" \
-      --create --if-not-exists --topic "$name" --partitions "$partitions" \
+      $(_kafka_command_config "$dir") --create --if-not-exists --topic "$name" --partitions "$partitions" \
       --replication-factor 1 "${config_args[@]}" >/dev/null &
     pids+=("$!")
   done
@@ -485,8 +555,10 @@ _kafka_reap_one() {
 kafka_list_topics() {
   local dir
   dir="$(_kafka_abs_dir "$1")"
+  # shellcheck disable=SC2046 # an option and a path without spaces, or nothing
   _kafka_java "$dir" org.apache.kafka.tools.TopicCommand \
-    --bootstrap-server "$(kafka_bootstrap "$dir")" --list --exclude-internal
+    --bootstrap-server "$(kafka_bootstrap "$dir")" $(_kafka_command_config "$dir") \
+    --list --exclude-internal
 }
 
 # kafka_reset_offsets DIR GROUP TOPIC: move GROUP's committed offsets on TOPIC back to the
@@ -495,8 +567,9 @@ kafka_list_topics() {
 kafka_reset_offsets() {
   local dir output
   dir="$(_kafka_abs_dir "$1")"
+  # shellcheck disable=SC2046 # an option and a path without spaces, or nothing
   output="$(_kafka_java "$dir" org.apache.kafka.tools.consumer.group.ConsumerGroupCommand \
-    --bootstrap-server "$(kafka_bootstrap "$dir")" \
+    --bootstrap-server "$(kafka_bootstrap "$dir")" $(_kafka_command_config "$dir") \
     --group "$2" --topic "$3" --reset-offsets --to-earliest --execute)"
   printf '%s\n' "$output"
   # The tool exits 0 even when it refuses (active group, unknown topic) and only prints
@@ -506,4 +579,125 @@ kafka_reset_offsets() {
       "$2" "$3" >&2
     return 1
   fi
+}
+
+# _kafka_configure_security DIR PKI: the SASL_SSL listener's settings (appended to
+# server.properties) and the admin user's client.properties for the Kafka tools.
+_kafka_configure_security() {
+  local dir="$1" pki="$2" jaas
+  jaas="org.apache.kafka.common.security.scram.ScramLoginModule required username=\"admin\" password=\"$(cat -- "$pki/admin.password")\";"
+  cat >>"$dir/server.properties" <<EOF
+
+# Secured (kafka_secure_pki): TLS + SCRAM-SHA-512 on the client listener, ACLs enforced.
+sasl.enabled.mechanisms=SCRAM-SHA-512
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=$jaas
+ssl.keystore.type=PEM
+ssl.keystore.location=$pki/broker.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$pki/ca.crt
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:admin;User:ANONYMOUS
+EOF
+  chmod 600 -- "$dir/server.properties"
+  cat >"$dir/client.properties" <<EOF
+security.protocol=SASL_SSL
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=$jaas
+ssl.truststore.type=PEM
+ssl.truststore.location=$pki/ca.crt
+EOF
+  chmod 600 -- "$dir/client.properties"
+}
+
+# _kafka_command_config DIR: "--command-config DIR/client.properties" for a secured broker.
+_kafka_command_config() {
+  [[ -f $1/client.properties ]] && printf -- '--command-config %s\n' "$1/client.properties"
+  return 0
+}
+
+# kafka_secure_pki DIR USER...: what a secured broker needs, made with OpenSSL into DIR (0700):
+#   ca.crt, ca.key                 a throw-away CA (valid 2 days)
+#   broker.pem                     the broker's key and certificate (IP 127.0.0.1, DNS localhost)
+#   USER.crt, USER.key             a client certificate per USER (CN=USER), for mTLS clients
+#   USER.password, admin.password  SCRAM passwords (random), one line each
+kafka_secure_pki() {
+  local dir="$1"
+  shift
+  command -v openssl >/dev/null 2>&1 || die "openssl not found"
+  mkdir -p -- "$dir"
+  chmod 700 -- "$dir"
+  (
+    set -e
+    cd -- "$dir"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=jilaf test kafka CA" \
+      -keyout ca.key -out ca.crt 2>/dev/null
+    _kafka_issue_certificate broker "127.0.0.1" "subjectAltName=IP:127.0.0.1,DNS:localhost"
+    cat broker.key broker.crt >broker.pem
+    local user
+    for user in admin "$@"; do
+      openssl rand -hex 24 >"$user.password"
+      [[ $user == admin ]] || _kafka_issue_certificate "$user" "$user" "extendedKeyUsage=clientAuth"
+    done
+    rm -f -- ./*.csr ca.srl
+    chmod 600 -- ./*.key ./*.password broker.pem
+  ) || die "kafka_secure_pki: openssl failed in $dir"
+}
+
+# _kafka_issue_certificate NAME CN EXTENSIONS: NAME.key and NAME.crt, signed by ./ca.
+_kafka_issue_certificate() {
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=$2" -keyout "$1.key" -out "$1.csr" 2>/dev/null
+  openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+    -extfile <(printf '%s\n' "$3") -out "$1.crt" 2>/dev/null
+}
+
+# kafka_acls_from_kafkausers DIR KAFKAUSER_YAML: grant on the secured broker DIR exactly the ACLs
+# that the Strimzi KafkaUser resources in KAFKAUSER_YAML declare (principal User:<name>), so that
+# a test runs the production ACLs. One AclCommand per user, operation set, resource type and
+# pattern type, two at a time.
+kafka_acls_from_kafkausers() {
+  local dir bootstrap
+  dir="$(_kafka_abs_dir "$1")"
+  bootstrap="$(kafka_bootstrap "$dir")"
+  [[ -f $dir/client.properties ]] || die "kafka_acls_from_kafkausers: $dir is not a secured broker"
+  local -a pids=() args=()
+  local line failed=0 max_jobs class=org.apache.kafka.tools.AclCommand
+  max_jobs="$(nproc)"
+  [[ $(_kafka_libs "$dir") == */kafka-3.* ]] && class=kafka.admin.AclCommand
+  while IFS= read -r line; do
+    read -r -a args <<<"$line"
+    ((${#pids[@]} < max_jobs)) || _kafka_reap_one pids || failed=$((failed + 1))
+    _kafka_java "$dir" "$class" --bootstrap-server "$bootstrap" \
+      --command-config "$dir/client.properties" --add "${args[@]}" >/dev/null &
+    pids+=("$!")
+  done < <(
+    /usr/bin/python3 - "$2" <<'PY'
+import sys
+import yaml
+calls = {}
+for doc in yaml.safe_load_all(open(sys.argv[1], encoding="utf-8")):
+    if not doc or doc.get("kind") != "KafkaUser":
+        continue
+    user = doc["metadata"]["name"]
+    for acl in (doc["spec"].get("authorization") or {}).get("acls") or []:
+        resource = acl["resource"]
+        ops = tuple(sorted(acl.get("operations") or [acl["operation"]]))
+        pattern = "prefixed" if resource.get("patternType") == "prefix" else "literal"
+        calls.setdefault((user, resource["type"], pattern, ops), []).append(resource.get("name"))
+if not calls:
+    sys.exit(f"no KafkaUser ACLs in {sys.argv[1]}")
+for (user, kind, pattern, ops), names in sorted(calls.items()):
+    args = ["--allow-principal", f"User:{user}", "--resource-pattern-type", pattern]
+    for op in ops:
+        args += ["--operation", op]
+    for name in names:
+        args += {"topic": ["--topic", name], "group": ["--group", name]}.get(kind, ["--cluster"])
+    print(" ".join(args))
+PY
+  )
+  while ((${#pids[@]} > 0)); do
+    _kafka_reap_one pids || failed=$((failed + 1))
+  done
+  ((failed == 0)) || die "kafka_acls_from_kafkausers: $failed AclCommand call(s) failed"
 }

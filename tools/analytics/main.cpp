@@ -16,6 +16,7 @@
 
 #include "common/config/flags.hpp"
 #include "common/events/consumer.hpp"
+#include "common/events/kafka_config.hpp"
 #include "common/log/log.hpp"
 #include "common/metrics/metrics.hpp"
 #include "tools/analytics/group_offsets.hpp"
@@ -42,6 +43,7 @@ struct ConsumeConfig {
   bool until_caught_up = false;
   std::int64_t timeout_ms = 600000;
   std::string log_level = "info";
+  events::KafkaSecurity kafka_security;
 };
 
 struct ReportConfig {
@@ -54,6 +56,7 @@ struct ReportConfig {
 void RegisterConsume(config::Flags& flags, ConsumeConfig& c) {
   flags.String("analytics-db", &c.db, "SQLite file of the analytics store (created if missing).");
   flags.String("kafka-brokers", &c.brokers, "Kafka bootstrap servers.");
+  events::RegisterSecurityFlags(flags, c.kafka_security);
   flags.String("consumer-group", &c.group,
                "Consumer group and inbox name; a new name reads the topics from the start.");
   flags.String("topics", &c.topics, "Comma-separated topics to read.");
@@ -144,6 +147,12 @@ int Consume(int argc, char** argv) {
   const auto topics = Split(c.topics);
   if (topics.empty()) {
     std::cerr << "analytics: --topics names no topic\n";
+    return 2;
+  }
+  try {
+    events::SetProcessKafkaSecurity(events::SecurityProperties(c.kafka_security));
+  } catch (const std::exception& error) {
+    std::cerr << "analytics: " << error.what() << "\n";
     return 2;
   }
   try {
