@@ -42,6 +42,7 @@ class KafkaSecurityTest : public E2eTest {
     if (HasFatalFailure()) return;
     const std::string secure = EnvOrEmpty("JILAF_TEST_SECURE_KAFKA_BOOTSTRAP");
     pki_ = EnvOrEmpty("JILAF_TEST_SECURE_KAFKA_PKI");
+    mtls_bootstrap_ = EnvOrEmpty("JILAF_TEST_SECURE_KAFKA_MTLS_BOOTSTRAP");
     ASSERT_FALSE(secure.empty() || pki_.empty())
         << "JILAF_TEST_SECURE_KAFKA_BOOTSTRAP / _PKI are not set: run this test through "
            "scripts/test -L kafka-security, which starts the secured broker";
@@ -64,12 +65,13 @@ class KafkaSecurityTest : public E2eTest {
     return LoginAs(user, user);
   }
 
-  /// Runs jilaf-kafka-tool with `args` (plus --brokers); its exit status, output in `output`.
-  /// librdkafka's own log lines (stderr) go into `output` too unless `quiet`.
-  int KafkaTool(const std::vector<std::string>& args, std::string* output,
-                bool quiet = false) const {
-    std::string command =
-        std::string(JILAF_KAFKA_TOOL_BIN) + " " + args.front() + " --brokers " + bootstrap_;
+  /// Runs jilaf-kafka-tool with `args` (plus --brokers, the SCRAM listener unless `brokers`);
+  /// its exit status, output in `output`. librdkafka's own log lines (stderr) go into `output`
+  /// too unless `quiet`.
+  int KafkaTool(const std::vector<std::string>& args, std::string* output, bool quiet = false,
+                const std::string& brokers = {}) const {
+    std::string command = std::string(JILAF_KAFKA_TOOL_BIN) + " " + args.front() + " --brokers " +
+                          (brokers.empty() ? bootstrap_ : brokers);
     for (std::size_t i = 1; i < args.size(); ++i) command += " '" + args[i] + "'";
     // RunCommand adds 2>&1 after the whole command: a group keeps the quiet one's stderr away.
     return testing::RunCommand(quiet ? "{ " + command + " 2>/dev/null; }" : command, output);
@@ -112,7 +114,17 @@ class KafkaSecurityTest : public E2eTest {
                               seconds(30));
   }
 
+  /// The flags of a client that authenticates by `user`'s certificate (mTLS listener).
+  [[nodiscard]] std::vector<std::string> CertificateOf(const std::string& user) const {
+    return {"--kafka-brokers",           mtls_bootstrap_,
+            "--kafka-security-protocol", "ssl",
+            "--kafka-ca-file",           pki_ + "/ca.crt",
+            "--kafka-cert-file",         pki_ + "/" + user + ".crt",
+            "--kafka-key-file",          pki_ + "/" + user + ".key"};
+  }
+
   std::string pki_;
+  std::string mtls_bootstrap_;
 };
 
 bool Contains(const std::vector<std::string>& keys, const std::string& key) {
@@ -205,6 +217,29 @@ TEST_F(KafkaSecurityTest, EventsFlowEndToEndOverTlsAndScram) {
   ASSERT_EQ(testing::RunCommand(command, &output), 0) << output;
   const auto summary = output.substr(output.rfind("{\"applied\""));
   EXPECT_GE(nlohmann::json::parse(summary.substr(0, summary.find('\n')))["applied"], 2) << output;
+}
+
+TEST_F(KafkaSecurityTest, ServicesAuthenticatedByCertificateGetTheSameAcls) {
+  ASSERT_FALSE(mtls_bootstrap_.empty()) << "JILAF_TEST_SECURE_KAFKA_MTLS_BOOTSTRAP is not set";
+  // The certificate's CN is the principal: invitations' certificate may not write projects' topic.
+  std::vector<std::string> args = {
+      "produce", "--topic", "jilaf.projects.events", "--key", "forged-" + events::NewUuid(),
+      "--value", "{}"};
+  auto login = CertificateOf("invitations");
+  args.insert(args.end(), login.begin() + 2, login.end());  // without --kafka-brokers
+  std::string output;
+  EXPECT_EQ(KafkaTool(args, &output, false, mtls_bootstrap_), 1) << output;
+  EXPECT_NE(output.find("Topic authorization failed"), std::string::npos) << output;
+
+  // Later flags win: the mTLS listener's address replaces the fixture's --kafka-brokers.
+  auto& invitations = StartInvitations(CertificateOf("invitations"));
+  auto& notifications = StartNotificationsWith(CertificateOf("notifications"));
+  const auto programme_id = CreateOpenProgramme(invitations, "Certified Programme 2026");
+  ASSERT_FALSE(programme_id.empty());
+  ASSERT_TRUE(WaitForInbox(notifications, {"programmes/" + programme_id}, seconds(90)))
+      << testing::TailFile(notifications.log);
+  EXPECT_EQ(Readiness(invitations)["kafka"]["producer"], "up");
+  EXPECT_EQ(Metric(invitations, "jilaf_events_publish_failed_total"), 0);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "common/aggregate/view.hpp"
+#include "common/config/flags.hpp"
 #include "common/events/consumer.hpp"
 #include "common/events/kafka_config.hpp"
 #include "common/http/json_input.hpp"
@@ -353,6 +354,33 @@ TEST_F(KafkaSecurityTest, RefusesIncompleteOrContradictorySettingsNamingThem) {
   s.protocol = "ssl";
   s.sasl_username = "x";
   EXPECT_NE(refusal(s).find("SASL"), std::string::npos);
+}
+
+TEST_F(KafkaSecurityTest, ServicesAnalyticsAndToolsReadTheSameSettings) {
+  // One table serves the services, analytics and jilaf-kafka-tool: flags win over JILAF_*.
+  events::KafkaSecurity security;
+  config::Flags flags("jilaf-test", "test");
+  events::RegisterSecurityFlags(flags, security);
+  bool help = false;
+  const auto error = flags.Parse(
+      {"--kafka-security-protocol=sasl_ssl", "--kafka-sasl-username=analytics"},
+      [this](const char* name) -> const char* {
+        static std::string value;
+        if (std::string(name) == "JILAF_KAFKA_SASL_USERNAME") return "ignored";
+        if (std::string(name) != "JILAF_KAFKA_SASL_PASSWORD_FILE") return nullptr;
+        value = Path("password");
+        return value.c_str();
+      },
+      help);
+  ASSERT_FALSE(error) << *error;
+  EXPECT_EQ(security.protocol, "sasl_ssl");
+  EXPECT_EQ(security.sasl_username, "analytics");
+  EXPECT_EQ(security.sasl_password_file, Path("password"));
+  EXPECT_EQ(events::SecurityProperties(security).at("sasl.password"), "s3cret-from-a-secret");
+  EXPECT_EQ(events::SecurityFlags().size(), 7u);
+  for (const auto& flag : events::SecurityFlags()) {
+    EXPECT_NE(flags.Usage().find(std::string("--") + flag.name), std::string::npos) << flag.name;
+  }
 }
 
 TEST(QueryIntegers, RefuseWhatWouldOverflowInsteadOfWrapping) {
