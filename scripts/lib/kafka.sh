@@ -10,8 +10,8 @@
 #   kafka_stop "$dir"
 #
 # A secured broker (TLS + SASL SCRAM-SHA-512 + ACLs, as in production):
-#   kafka_secure_pki "$dir/pki" invitations notifications   # CA, broker certificate, passwords
-#   kafka_configure "$dir" 9094 9095 "$dir/pki"               # SASL_SSL listener, StandardAuthorizer
+#   kafka_secure_pki "$dir/pki" invitations notifications   # CA, certificates, passwords
+#   kafka_configure "$dir" 9094 9095 "$dir/pki" 9096          # SASL_SSL + mTLS listeners, ACLs
 #   kafka_start "$dir"; kafka_create_topics "$dir"
 #   kafka_acls_from_kafkausers "$dir" deploy/k8s/overlays/prod/kafka.yaml
 #
@@ -185,10 +185,10 @@ kafka_bootstrap() {
   cat -- "$dir/bootstrap"
 }
 
-# kafka_configure DIR PORT CONTROLLER_PORT [PKI_DIR [MTLS_PORT]]: write the configuration of a single-node
-# KRaft broker listening on 127.0.0.1 and format its storage (first time only, so data survives
-# restarts). Rewriting the config each time lets ports change between runs. With PKI_DIR (made by
-# kafka_secure_pki) the client listener is SASL_SSL: TLS with PKI_DIR's broker certificate,
+# kafka_configure DIR PORT CONTROLLER_PORT [PKI_DIR [MTLS_PORT]]: write the configuration of a
+# single-node KRaft broker listening on 127.0.0.1 and format its storage (first time only, so data
+# survives restarts). Rewriting the config each time lets ports change between runs. With PKI_DIR
+# (made by kafka_secure_pki) the client listener is SASL_SSL: TLS with PKI_DIR's broker certificate,
 # SCRAM-SHA-512 for every client (the users of PKI_DIR/*.password, created at format time), and
 # the StandardAuthorizer refusing whatever no ACL allows; "admin" is the super user the broker
 # and the tools log in as. The controller listener stays PLAINTEXT on 127.0.0.1 (KRaft cannot
@@ -210,7 +210,8 @@ kafka_configure() {
   local listener=PLAINTEXT listeners advertised map
   if [[ -n $pki ]]; then
     pki="$(_kafka_abs_dir "$pki")"
-    [[ -f $pki/broker.pem && -f $pki/admin.password ]] || die "$pki holds no kafka_secure_pki output"
+    [[ -f $pki/broker.pem && -f $pki/admin.password ]] ||
+      die "$pki holds no kafka_secure_pki output"
     listener=SASL_SSL
   fi
   listeners="$listener://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport"
@@ -547,8 +548,8 @@ kafka_create_topics() {
     # --if-not-exists: another process (a parallel test run) may create it meanwhile.
     # shellcheck disable=SC2046 # an option and a path without spaces, or nothing
     _kafka_java "$dir" org.apache.kafka.tools.TopicCommand --bootstrap-server "$bootstrap" \
-      $(_kafka_command_config "$dir") --create --if-not-exists --topic "$name" --partitions "$partitions" \
-      --replication-factor 1 "${config_args[@]}" >/dev/null &
+      $(_kafka_command_config "$dir") --create --if-not-exists --topic "$name" \
+      --partitions "$partitions" --replication-factor 1 "${config_args[@]}" >/dev/null &
     pids+=("$!")
   done
   while ((${#pids[@]} > 0)); do
@@ -603,8 +604,10 @@ kafka_reset_offsets() {
 # _kafka_configure_security DIR PKI: the SASL_SSL listener's settings (appended to
 # server.properties) and the admin user's client.properties for the Kafka tools.
 _kafka_configure_security() {
-  local dir="$1" pki="$2" jaas
-  jaas="org.apache.kafka.common.security.scram.ScramLoginModule required username=\"admin\" password=\"$(cat -- "$pki/admin.password")\";"
+  local dir="$1" pki="$2" jaas password
+  password="$(cat -- "$pki/admin.password")"
+  jaas="org.apache.kafka.common.security.scram.ScramLoginModule required username=\"admin\""
+  jaas+=" password=\"$password\";"
   cat >>"$dir/server.properties" <<EOF
 
 # Secured (kafka_secure_pki): TLS + SCRAM-SHA-512 on the client listener, ACLs enforced.
