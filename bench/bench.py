@@ -431,6 +431,9 @@ class Bench:
             (" BENCH_BODY=<nomination JSON>" if body is not None else "") +
             "".join(f" {k}=<{k.lower()}>" for k in sorted(env_extra or {}))))
         with subprocess.Popen(args, env=env, stdout=subprocess.PIPE, text=True) as process:
+            # Not asked before wrk has had time to install its SIGINT handler: interrupted
+            # earlier it dies without a report.
+            time.sleep(0.5 if until is not None else 0)
             while until is not None and process.poll() is None and not until():
                 time.sleep(0.25)
             if process.poll() is None and until is not None:
@@ -666,7 +669,10 @@ class Bench:
             # Last, as it adds nominations: each run stops after --duration or after adding
             # a tenth of the size over all runs, so the store stays near its size.
             for run in range(self.args.runs):
-                stop_at = count + (run + 1) * max(1, count // (10 * self.args.runs))
+                # Each run adds its share of a tenth of the size to what the store holds now
+                # (a run may overshoot its share while wrk winds down).
+                stop_at = (self.count_nominations(service) +
+                           max(1, count // (10 * self.args.runs)))
                 write = self.wrk("growth write", service.url("/v1/programmes"), "POST",
                                  script="nominate.lua",
                                  env_extra=dict(env, BENCH_QUOTA="0", BENCH_TAG=f"w{count}-{run}"),
