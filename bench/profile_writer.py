@@ -30,6 +30,8 @@ def main():
     parser.add_argument("--out", default="writer.data", help="perf data file")
     parser.add_argument("--duration", type=int, default=8, help="seconds of wrk")
     parser.add_argument("--no-perf", action="store_true", help="only the /proc figures")
+    parser.add_argument("--whole-process", action="store_true",
+                        help="record every thread of the service (perf report --sort comm)")
     args = parser.parse_args()
     if not args.brokers:
         sys.exit("profile_writer: pass --brokers or set JILAF_TEST_KAFKA_BOOTSTRAP")
@@ -48,8 +50,10 @@ def main():
         run.wait_published(service)
         writer = bench.thread_id(service.process.pid, bench.WRITER_THREAD)
         if not args.no_perf:
+            target = (["-p", str(service.process.pid)] if args.whole_process
+                      else ["-t", str(writer)])
             perf = subprocess.Popen(["perf", "record", "-F", "1999", "--call-graph", "dwarf",
-                                     "-t", str(writer), "-o", args.out],
+                                     *target, "-o", args.out],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(0.5)
         broker = bench.pid_listening_on(int(args.brokers.split(",")[0].rsplit(":", 1)[1]))
