@@ -54,6 +54,7 @@ std::string SqlType(Column::Type type) {
 DocTable::DocTable(TableSpec spec) : spec_(std::move(spec)) {
   const std::string& t = spec_.name;
   select_doc_ = "SELECT doc FROM " + t + " WHERE id = ?";
+  select_version_ = "SELECT version FROM " + t + " WHERE id = ?";
   select_stored_ = spec_.versioned ? "SELECT doc, version FROM " + t + " WHERE id = ?"
                                    : "SELECT doc, 0 FROM " + t + " WHERE id = ?";
   std::string names = spec_.versioned ? "id, version, doc, created_at, updated_at" : "id, doc";
@@ -86,8 +87,29 @@ std::optional<store::StoredDoc> DocTable::FindStored(store::Db& db, std::string_
   return store::LoadStoredDoc(db, select_stored_, std::string(id));
 }
 
-void DocTable::Insert(store::Db& tx, const nlohmann::json& doc) const {
-  auto stmt = tx.Prepare(insert_);
+std::optional<std::int64_t> DocTable::VersionOf(store::Db& db, std::string_view id) const {
+  if (!spec_.versioned) throw std::logic_error("table " + spec_.name + " is not versioned");
+  auto stmt = db.Prepare(select_version_);
+  stmt.Bind(1, id);
+  if (!stmt.Step()) return std::nullopt;
+  return stmt.Int(0);
+}
+
+void DocTable::Insert(store::Db& tx, const nlohmann::json& doc, const ExtraColumns& extra) const {
+  std::string with_extra;
+  if (!extra.empty()) {
+    // "INSERT INTO t (a, b) VALUES (?, ?)" -> "INSERT INTO t (a, b, x) VALUES (?, ?, ?)"
+    const auto values = insert_.find(") VALUES (");
+    std::string names;
+    std::string marks;
+    for (const auto& [name, value] : extra) {
+      names += ", " + name;
+      marks += ", ?";
+    }
+    with_extra = insert_.substr(0, values) + names +
+                 insert_.substr(values, insert_.size() - values - 1) + marks + ")";
+  }
+  auto stmt = tx.Prepare(extra.empty() ? insert_ : with_extra);
   int i = 1;
   stmt.Bind(i++, doc.at("id").get<std::string>());
   if (spec_.versioned) {
@@ -100,6 +122,7 @@ void DocTable::Insert(store::Db& tx, const nlohmann::json& doc) const {
     stmt.Bind(i++, doc.dump());
   }
   for (const auto* column : written_) BindValue(stmt, i++, doc, *column);
+  for (const auto& [name, value] : extra) stmt.Bind(i++, value);
   stmt.Run();
   Index(tx, doc, false);
 }

@@ -79,6 +79,10 @@ using FilterValue = std::variant<std::monostate, std::string, std::int64_t>;
 /// Filter name -> value; unknown names are a programming error (std::invalid_argument).
 using Filters = std::vector<std::pair<std::string, FilterValue>>;
 
+/// Columns of a row that are not in its document (a blind index): name -> value (NULL when
+/// absent). The names are constants of the service, never client input.
+using ExtraColumns = std::vector<std::pair<std::string, std::optional<std::string>>>;
+
 /// Turns an optional query value into a FilterValue.
 template <typename T>
 FilterValue Maybe(const std::optional<T>& value) {
@@ -100,8 +104,12 @@ class DocTable {
   [[nodiscard]] std::optional<store::StoredDoc> FindStored(store::Db& db,
                                                            std::string_view id) const;
 
-  /// Inserts a stamped document (see Stamp).
-  void Insert(store::Db& tx, const nlohmann::json& doc) const;
+  /// The stored version of the document with this id (an indexed lookup, nothing parsed), or
+  /// nullopt when there is none. For versioned tables only.
+  [[nodiscard]] std::optional<std::int64_t> VersionOf(store::Db& db, std::string_view id) const;
+
+  /// Inserts a stamped document (see Stamp), with `extra` columns in the same statement.
+  void Insert(store::Db& tx, const nlohmann::json& doc, const ExtraColumns& extra = {}) const;
   /// Stores a changed document as its next version: bumps `version` and `updated_at` in `doc`
   /// and writes it only if the stored row still has the version `doc` was read at. When another
   /// write got there first the update changes nothing and answers 412, so of two updates made
@@ -151,6 +159,7 @@ class DocTable {
   TableSpec spec_;
   std::string select_doc_;
   std::string select_stored_;
+  std::string select_version_;
   std::string insert_;
   std::string update_;
   std::string delete_;

@@ -71,7 +71,7 @@ http::Response Create(store::Store& store, const http::Request& request, const K
       Change change(tx, request, kind.events);
       Stamp(doc, kind.records_creator ? request.principal.subject : std::string_view());
       if (rule) rule(change, doc);
-      kind.table.Insert(tx, doc);
+      kind.table.Insert(tx, doc, change.columns());
       if (announce) announce(change, doc);
       return Answer(change, doc, 201, kind.table);
     });
@@ -166,16 +166,46 @@ http::Response Transition(store::Store& store, const http::Request& request, con
       });
 }
 
+namespace {
+
+// A parent as some committed version of it, read outside the writer.
+struct ParentSnapshot {
+  nlohmann::json doc;
+  std::int64_t version = 0;
+};
+
+std::optional<ParentSnapshot> ReadParent(store::Store& store, const DocTable& parents,
+                                         std::string_view parent_id) {
+  if (!parents.spec().versioned) return std::nullopt;
+  auto stored = store.Read([&](store::Db& db) { return parents.FindStored(db, parent_id); });
+  if (!stored) return std::nullopt;
+  return ParentSnapshot{nlohmann::json::parse(stored->json), stored->version};
+}
+
+// The parent as the transaction sees it: the snapshot when its version is still the stored one
+// (every change of a versioned document bumps its version), else read again; 404 when gone.
+nlohmann::json CurrentParent(store::Db& tx, const DocTable& parents, std::string_view parent_id,
+                             std::optional<ParentSnapshot>& snapshot) {
+  if (snapshot && parents.VersionOf(tx, parent_id) == snapshot->version) {
+    return std::move(snapshot->doc);
+  }
+  return parents.Get(tx, parent_id);
+}
+
+}  // namespace
+
 http::Response CreateChild(store::Store& store, const http::Request& request,
                            const DocTable& parents, std::string_view parent_id, const Kind& kind,
                            nlohmann::json doc, const ChildRule& rule, const Announce& announce) {
+  // Outside the writer's transaction: what does not depend on what it holds.
+  auto snapshot = ReadParent(store, parents, parent_id);
+  Stamp(doc, kind.records_creator ? request.principal.subject : std::string_view());
   return store.Write([&](store::Db& tx) {
     return http::RunIdempotent(tx, request, [&] {
       Change change(tx, request, kind.events);
-      const auto parent = parents.Get(tx, parent_id);
-      Stamp(doc, kind.records_creator ? request.principal.subject : std::string_view());
+      const auto parent = CurrentParent(tx, parents, parent_id, snapshot);
       if (rule) rule(change, parent, doc);
-      kind.table.Insert(tx, doc);
+      kind.table.Insert(tx, doc, change.columns());
       if (announce) announce(change, doc);
       return Answer(change, doc, 201, kind.table);
     });

@@ -49,10 +49,15 @@ class Change {
   /// Answers `response` instead of the document (the sequence still commits as usual).
   void Respond(http::Response response) { response_ = std::move(response); }
   [[nodiscard]] std::optional<http::Response>& response() { return response_; }
+  /// Columns a new record's row gets beside its document (Create, CreateChild), written by its
+  /// INSERT rather than by an UPDATE after it.
+  void KeepColumns(ExtraColumns columns) { columns_ = std::move(columns); }
+  [[nodiscard]] const ExtraColumns& columns() const { return columns_; }
 
  private:
   const Publisher& events_;
   std::optional<http::Response> response_;
+  ExtraColumns columns_;
 };
 
 /// Runs inside the transaction before the record is stored; validates (throws) and changes it.
@@ -127,7 +132,9 @@ http::Response Transition(store::Store& store, const http::Request& request, con
                           const TransitionInput& input, const Rule& rule = {});
 
 /// POST a record under a parent (a tranche under its project): loads the parent (404), runs
-/// `rule` with it, then as Create. Idempotent under `Idempotency-Key`.
+/// `rule` with it, then as Create. Idempotent under `Idempotency-Key`. The parent is read and
+/// parsed, and the record stamped, before the write is queued; inside the writer's transaction
+/// the parent's version is checked by its index and the parent read again only if it changed.
 using ChildRule = std::function<void(Change&, const nlohmann::json& parent, nlohmann::json& doc)>;
 http::Response CreateChild(store::Store& store, const http::Request& request,
                            const DocTable& parents, std::string_view parent_id, const Kind& kind,

@@ -9,6 +9,7 @@
 #include "common/log/log.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/failpoint.hpp"
+#include "common/util/text.hpp"
 
 namespace jilaf::events {
 namespace {
@@ -37,15 +38,23 @@ void AppendToOutbox(store::Db& tx, const std::string& topic, const CloudEvent& e
   Headers headers;
   std::string value;
   ToKafka(event, headers, value);
-  nlohmann::json header_list = nlohmann::json::array();
-  for (const auto& [name, header_value] : headers) header_list.push_back({name, header_value});
+  // [["ce_id","..."],...] as nlohmann would write it, without building the array first.
+  std::string header_list = "[";
+  for (const auto& [name, header_value] : headers) {
+    header_list += header_list.size() == 1 ? "[" : ",[";
+    util::AppendJsonString(header_list, name);
+    header_list += ',';
+    util::AppendJsonString(header_list, header_value);
+    header_list += ']';
+  }
+  header_list += ']';
   auto stmt = tx.Prepare(
       "INSERT INTO outbox(event_id, topic, msg_key, headers, payload, created_ms)"
       " VALUES (?, ?, ?, ?, ?, ?)");
   stmt.Bind(1, event.id)
       .Bind(2, topic)
       .Bind(3, event.key)
-      .Bind(4, header_list.dump())
+      .Bind(4, header_list)
       .Bind(5, value)
       .Bind(6, NowMs());
   stmt.Run();

@@ -1,6 +1,7 @@
 #include "common/util/text.hpp"
 
 #include <ctime>
+#include <nlohmann/json.hpp>
 
 namespace jilaf::util {
 namespace {
@@ -92,6 +93,25 @@ std::string TodayUtc() {
   char text[16];
   std::strftime(text, sizeof text, "%Y-%m-%d", &tm);
   return text;
+}
+
+void AppendJsonString(std::string& out, std::string_view text, bool ensure_ascii) {
+  // Printable ASCII is written as nlohmann writes it; anything else (controls, UTF-8, invalid
+  // bytes) is left to nlohmann itself, so the text is the same byte for byte either way.
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte >= 0x7F) {
+      out += nlohmann::json(std::string(text))
+                 .dump(-1, ' ', ensure_ascii, nlohmann::json::error_handler_t::replace);
+      return;
+    }
+  }
+  out += '"';
+  for (const char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
 }
 
 }  // namespace jilaf::util

@@ -16,6 +16,11 @@ std::string EscapeMarkup(std::string_view text);
 /// accepted in both parts.
 [[nodiscard]] bool IsEmailAddress(std::string_view text);
 
+/// Appends `text` as a JSON string (quotes included) exactly as nlohmann::json's dump() writes
+/// it with this `ensure_ascii` (invalid UTF-8 replaced): for building small JSON texts on a hot
+/// path without a DOM.
+void AppendJsonString(std::string& out, std::string_view text, bool ensure_ascii = false);
+
 /// Today's date in UTC as YYYY-MM-DD (the clock that due-date scans compare against).
 std::string TodayUtc();
 

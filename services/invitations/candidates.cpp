@@ -110,19 +110,16 @@ MatchKeys MatchKeysOf(const FieldCipher& cipher, const nlohmann::json& candidate
 nlohmann::json PossibleDuplicates(store::Db& tx, const nlohmann::json& candidate,
                                   const MatchKeys& keys, const std::string& self) {
   nlohmann::json out = nlohmann::json::array();
-  for (const auto& other :
+  for (auto& other :
        NominationsSharingAnIdentifier(tx, NormaliseEmail(candidate.value("email", "")),
                                       keys.passport_hash, keys.name_key, self)) {
-    auto matched = SharedIdentitySignals(candidate, other.doc.at("candidate"));
-    if (keys.passport_hash && other.passport_hash == keys.passport_hash) {
-      matched.emplace_back("passport");
-    }
-    if (matched.empty()) continue;
-    out.push_back({{"nomination_id", other.doc.at("id")},
-                   {"programme_id", other.doc.at("programme_id")},
-                   {"fiscal_year", other.doc.value("fiscal_year", nlohmann::json())},
-                   {"status", other.doc.at("status")},
-                   {"matched_on", matched}});
+    if (other.matched_on.empty()) continue;
+    out.push_back(
+        {{"nomination_id", std::move(other.nomination_id)},
+         {"programme_id", std::move(other.programme_id)},
+         {"fiscal_year", other.fiscal_year ? nlohmann::json(*other.fiscal_year) : nlohmann::json()},
+         {"status", std::move(other.status)},
+         {"matched_on", std::move(other.matched_on)}});
   }
   return out;
 }

@@ -17,7 +17,8 @@
 namespace jilaf::invitations {
 namespace {
 
-// A nomination under its programme: the rule before it is stored, the rest after.
+// A nomination under its programme: its keys before the write is queued, the rule before it is
+// stored, the rest after.
 struct Nomination {
   explicit Nomination(const FieldCipher& cipher) : cipher(cipher) {}
 
@@ -27,7 +28,19 @@ struct Nomination {
   std::optional<std::string> identity_hash;
   MatchKeys match_keys;
 
-  void Rule(store::Db& tx, const nlohmann::json& parent, nlohmann::json& doc) {
+  // Outside the writer's transaction: the blind indexes depend only on the request.
+  void Keys(const nlohmann::json& doc) {
+    const auto& c = doc.at("candidate");
+    if (personal.date_of_birth) {
+      identity_hash = cipher.BlindIndex(IdentityText(
+          c.at("family_name").get<std::string>(), c.at("given_name").get<std::string>(),
+          *personal.date_of_birth, c.at("nationality").get<std::string>()));
+    }
+    match_keys = MatchKeysOf(cipher, c, personal.passport_number);
+  }
+
+  void Rule(aggregate::Change& change, const nlohmann::json& parent, nlohmann::json& doc) {
+    store::Db& tx = change.tx;
     programme = parent;
     const std::string programme_id = programme.at("id");
     if (programme["status"] != "open") {
@@ -41,8 +54,7 @@ struct Nomination {
     doc["fiscal_year"] = fiscal_year;
     doc["status"] = "submitted";
     doc["person_id"] = doc["id"];  // a new person, unless found nominated before
-    if (personal.date_of_birth) Flag(tx, doc, fiscal_year);
-    match_keys = MatchKeysOf(cipher, doc["candidate"], personal.passport_number);
+    if (identity_hash) Flag(tx, doc, fiscal_year);
     // Without a birth date nothing is refused; a likely match is reported for staff to judge.
     auto possible =
         PossibleDuplicates(tx, doc["candidate"], match_keys, doc["id"].get<std::string>());
@@ -53,13 +65,12 @@ struct Nomination {
         doc["person_id"] = *person;
       }
     }
+    change.KeepColumns({{"identity_hash", identity_hash},
+                        {"passport_hash", match_keys.passport_hash},
+                        {"name_key", match_keys.name_key}});
   }
 
   void Flag(store::Db& tx, nlohmann::json& doc, std::int64_t fiscal_year) {
-    const auto& c = doc["candidate"];
-    identity_hash = cipher.BlindIndex(
-        IdentityText(c["family_name"].get<std::string>(), c["given_name"].get<std::string>(),
-                     *personal.date_of_birth, c["nationality"].get<std::string>()));
     if (auto person = PersonOfIdentity(tx, *identity_hash)) doc["person_id"] = *person;
     auto earlier = EarlierParticipation(tx, *identity_hash, fiscal_year);
     if (!earlier.empty()) doc["previous_participation"] = std::move(earlier);
@@ -67,9 +78,10 @@ struct Nomination {
 
   void Announce(aggregate::Change& change, const nlohmann::json& doc) {
     const std::string id = doc.at("id");
-    SetIdentityHash(change.tx, id, identity_hash);
-    SetMatchKeys(change.tx, id, match_keys.passport_hash, match_keys.name_key);
-    StorePersonal(change.tx, cipher, id, personal);
+    // A nomination without a passport number or birth date has no row of personal data.
+    if (personal.passport_number || personal.date_of_birth) {
+      StorePersonal(change.tx, cipher, id, personal);
+    }
     change.Emit(NominationFacts(programme, doc, std::nullopt));
     // This body is also kept for Idempotency-Key replays, so it carries no personal data in
     // clear whatever the caller's role: the passport masked, the birth date left out.
@@ -84,11 +96,12 @@ struct Nomination {
 
 http::Response CreateNomination(const http::Request& request, Context& context) {
   Nomination nomination(context.cipher);
+  auto doc = ReadNomination(ParseBodyWithoutEcho(request), nomination.personal);
+  nomination.Keys(doc);
   return aggregate::CreateChild(
-      context.store, request, Programmes(), request.Param("id"), NominationKind(),
-      ReadNomination(ParseBodyWithoutEcho(request), nomination.personal),
+      context.store, request, Programmes(), request.Param("id"), NominationKind(), std::move(doc),
       [&](aggregate::Change& change, const nlohmann::json& programme, nlohmann::json& doc) {
-        nomination.Rule(change.tx, programme, doc);
+        nomination.Rule(change, programme, doc);
       },
       [&](aggregate::Change& change, const nlohmann::json& doc) {
         nomination.Announce(change, doc);

@@ -96,16 +96,25 @@ std::vector<DuplicateCandidate> NominationsSharingAnIdentifier(
     store::Db& db, const std::string& email_key, const std::optional<std::string>& passport_hash,
     const std::string& name_key, const std::string& self) {
   std::vector<DuplicateCandidate> found;
+  // What is shared is compared on the keys themselves: the same e-mail key, the same blind index
+  // of name, nationality and union, the same passport blind index.
   auto stmt = db.Prepare(
-      "SELECT doc, passport_hash FROM nominations WHERE id <> ? AND"
-      " (email_key = ? OR passport_hash = ? OR name_key = ?) ORDER BY seq LIMIT ?");
+      "SELECT id, programme_id, fiscal_year, status, email_key = ?2, name_key = ?4,"
+      " passport_hash IS NOT NULL AND passport_hash = ?3 FROM nominations WHERE id <> ?1 AND"
+      " (email_key = ?2 OR passport_hash = ?3 OR name_key = ?4) ORDER BY seq LIMIT ?5");
   stmt.Bind(1, self)
       .Bind(2, email_key)
       .Bind(3, passport_hash)
       .Bind(4, name_key)
       .Bind(5, kMaxPossibleDuplicates);
   while (stmt.Step()) {
-    found.push_back({nlohmann::json::parse(stmt.Text(0)), stmt.OptText(1)});
+    DuplicateCandidate other{stmt.Text(0), stmt.Text(1), stmt.OptInt(2), stmt.Text(3), {}};
+    if (!email_key.empty() && stmt.OptInt(4).value_or(0) == 1) {
+      other.matched_on.emplace_back("email");
+    }
+    if (stmt.OptInt(5).value_or(0) == 1) other.matched_on.emplace_back("name_nationality_union");
+    if (stmt.OptInt(6).value_or(0) == 1) other.matched_on.emplace_back("passport");
+    found.push_back(std::move(other));
   }
   return found;
 }

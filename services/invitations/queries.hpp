@@ -39,17 +39,22 @@ void SetMatchKeys(store::Db& tx, const std::string& nomination_id,
 /// be computed by the migration), a batch per write transaction; returns how many.
 std::int64_t FillMissingNameKeys(store::Store& store,
                                  const std::function<std::string(const nlohmann::json&)>& key_of);
-/// Another nomination that may be the same person, with its passport's blind index.
+/// Another nomination that may be the same person, and what it shares with the candidate
+/// ("email", "name_nationality_union", "passport"), read from indexed columns (no document
+/// parsed).
 struct DuplicateCandidate {
-  nlohmann::json doc;
-  std::optional<std::string> passport_hash;
+  std::string nomination_id;
+  std::string programme_id;
+  std::optional<std::int64_t> fiscal_year;
+  std::string status;
+  std::vector<std::string> matched_on;
 };
 /// How many earlier nominations a possible duplicate names at most (the earliest ones): a person
 /// nominated again and again must not make each new nomination slower and larger than the last.
 inline constexpr std::int64_t kMaxPossibleDuplicates = 10;
 /// The nominations other than `self` with the same e-mail (NormaliseEmail), the same passport
-/// blind index or the same name key, each found through its index, the earliest
-/// kMaxPossibleDuplicates: what PossibleDuplicates compares in full.
+/// blind index or the same name key (the blind index of NameNationalityUnionKey), each found
+/// through its index, the earliest kMaxPossibleDuplicates.
 std::vector<DuplicateCandidate> NominationsSharingAnIdentifier(
     store::Db& db, const std::string& email_key, const std::optional<std::string>& passport_hash,
     const std::string& name_key, const std::string& self);

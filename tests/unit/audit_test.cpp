@@ -38,7 +38,9 @@ class AuditTest : public ::testing::Test {
                      return http::Response::Json(422, {{"title", "key reused"}});
                    }
                    Insert(db, request.body);
-                   return http::Response::Json(201, {{"id", request.body}, {"name", "x"}});
+                   // Sorted keys put the nested object first: the created id is the top one.
+                   return http::Response::Json(
+                       201, {{"id", request.body}, {"a_nested", {{"id", "inner"}}}, {"name", "x"}});
                  });
                });
     // An update whose job returns a plain value: the status is built after the commit.
@@ -187,6 +189,42 @@ TEST_F(AuditTest, ListsNewestFirstWithPagesAndFilters) {
   ASSERT_EQ(tail.size(), 2u);
   EXPECT_EQ(tail[0]["seq"], 2);
   EXPECT_EQ(tail[1]["seq"], 1);
+}
+
+// The row text as it was built before it was written by hand: chains already on disk must keep
+// verifying, so the two must agree byte for byte.
+std::string NlohmannRow(std::int64_t seq, const Entry& entry) {
+  json row = {{"seq", seq},
+              {"at", entry.at},
+              {"request_id", entry.request_id},
+              {"subject", entry.subject},
+              {"roles", entry.roles},
+              {"method", entry.method},
+              {"route", entry.route},
+              {"entity_id", nullptr},
+              {"status", nullptr},
+              {"outcome", entry.outcome}};
+  if (entry.entity_id) row["entity_id"] = *entry.entity_id;
+  if (entry.status) row["status"] = *entry.status;
+  return row.dump(-1, ' ', true, json::error_handler_t::replace);
+}
+
+TEST(AuditCanonicalRow, IsTheSortedCompactDumpOfTheRowForEveryKindOfText) {
+  Entry plain{"2026-12-05T07:00:00.123Z",        "req-1",    "staff-1", {"staff", "admin"}, "POST",
+              "/v1/programmes/{id}/nominations", "0190-abc", 201,       "committed"};
+  Entry awkward = plain;
+  awkward.subject = "quote \" backslash \\ tab \t nl \n del \x7f";
+  awkward.request_id = "名前 ünïcode";
+  awkward.route = std::string("bad utf-8 \xc3\x28 end");
+  awkward.roles = {};
+  awkward.entity_id.reset();
+  awkward.status.reset();
+  for (const auto& entry : {plain, awkward}) {
+    for (const std::int64_t seq :
+         {std::int64_t{1}, std::int64_t{42}, std::int64_t{9007199254740993}}) {
+      EXPECT_EQ(CanonicalRow(seq, entry), NlohmannRow(seq, entry));
+    }
+  }
 }
 
 TEST_F(AuditTest, VerifyReportsAnIntactChain) {
