@@ -12,8 +12,10 @@ std::map<std::string, std::int64_t> PublishSnapshots(store::Store& store,
   const std::string trace = options.traceparent.empty() ? NewTraceparent() : options.traceparent;
   for (const auto& source : sources) {
     const std::string type = "jilaf." + options.service + "." + source.aggregate + ".snapshot";
+    const auto version = options.versions.find(source.aggregate);
     const std::string schema =
-        "/schemas/" + options.service + "/" + source.aggregate + ".snapshot/v1.json";
+        "/schemas/" + options.service + "/" + source.aggregate + ".snapshot/v" +
+        std::to_string(version == options.versions.end() ? 1 : version->second) + ".json";
     std::int64_t after = 0;
     auto& count = counts[source.aggregate];
     for (;;) {
@@ -24,6 +26,9 @@ std::map<std::string, std::int64_t> PublishSnapshots(store::Store& store,
         while (page.Step()) {
           after = page.Int(0);
           auto item = source.describe(tx, nlohmann::json::parse(page.Text(1)));
+          // Personal data stays off the events topic: the compacted people topic is already
+          // the snapshot of it (the latest record per person).
+          if (item.data.is_object()) item.data.erase("personal");
           AppendToOutbox(tx, options.topic,
                          MakeEvent(options.source, type, std::move(item.key),
                                    std::move(item.subject), schema, std::move(item.data), trace));

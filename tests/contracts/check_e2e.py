@@ -225,6 +225,12 @@ def check_records(repo, records_dir, start_offsets, violations, jsonschema, refe
             latest[schema.type] = schema
 
     def check_payload(where, schema, key, value):
+        if schema.tombstone:
+            if value:
+                violations.add("schema", where, "a tombstone type with a non-null value")
+            if not key:
+                violations.add("asyncapi", where, "a tombstone without a key")
+            return
         try:
             data = json.loads(value)
         except ValueError:
