@@ -26,6 +26,13 @@ bool WasErased(store::Db& db, const std::string& person_id) {
 
 }  // namespace
 
+bool CarriesNamesInline(const nlohmann::json& data) {
+  if (!data.is_object()) return false;
+  const auto candidate = data.find("candidate");
+  return data.contains("family_name") ||
+         (candidate != data.end() && candidate->is_object() && candidate->contains("family_name"));
+}
+
 store::MigrationSet PeopleCopyMigrations() {
   return {"common.people",
           {{1, "the copy of the people topic, and erased ids",
@@ -71,7 +78,10 @@ std::optional<nlohmann::json> PersonOfEvent(store::Db& db, const CloudEvent& eve
   if (it == event.data.end() || !it->is_string()) return std::nullopt;
   const std::string person_id = *it;
   if (auto record = PersonRecord(db, person_id)) return record;
-  if (WasErased(db, person_id) || event.time < Rfc3339Before(wait)) return std::nullopt;
+  if (WasErased(db, person_id) || CarriesNamesInline(event.data) ||
+      event.time < Rfc3339Before(wait)) {
+    return std::nullopt;
+  }
   throw NotYetApplicable("the record of person " + person_id + " is not on this side yet");
 }
 

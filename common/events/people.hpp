@@ -41,10 +41,16 @@ void ApplyPersonRecord(store::Db& tx, const CloudEvent& event, const ErasePerson
 /// The copy's record of `person_id`, if any.
 std::optional<nlohmann::json> PersonRecord(store::Db& db, const std::string& person_id);
 
+/// Whether an event is of a version before personal data left the events topics (names in its
+/// payload: `candidate.family_name`, or `family_name` for alumnus events). Consumers read such
+/// events as before: the topics keep them.
+bool CarriesNamesInline(const nlohmann::json& data);
+
 /// The record of the person an event names (`person_id` in its data), or nullopt when it names
-/// none or the person was erased. When the record is missing but the event is recent (younger
-/// than `wait`), throws NotYetApplicable: the people consumer has not caught up yet. An older
-/// event (a replay from the start of the topic) goes on without personal data.
+/// none, the person was erased, or the event carries the names itself (a version 1 event). When the
+/// record is missing but the event is recent (younger than `wait`), throws NotYetApplicable: the
+/// people consumer has not caught up yet. An older event (a replay from the start of the topic)
+/// goes on without personal data.
 std::optional<nlohmann::json> PersonOfEvent(store::Db& db, const CloudEvent& event,
                                             std::chrono::minutes wait = std::chrono::minutes(15));
 

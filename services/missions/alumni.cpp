@@ -48,6 +48,14 @@ void ReadCandidate(const nlohmann::json& data, const std::optional<nlohmann::jso
   }
   doc["country"] = country;
   doc["gender"] = OptionalMember(data, "/candidate/gender");
+  if (!person && events::CarriesNamesInline(data)) {
+    // A version 1 event (written before personal data left the topic) names the person itself.
+    nlohmann::json inline_record = {{"candidate", data["candidate"]}};
+    for (const char* member : {"union", "position"}) {
+      if (data.contains(member)) inline_record[member] = data[member];
+    }
+    return ReadCandidate(data, inline_record, doc);
+  }
   if (!person) {
     for (const char* member : {"family_name", "given_name", "union", "position"}) {
       doc[member] = "(erased)";

@@ -45,19 +45,23 @@ nlohmann::json HistoryItem(const events::CloudEvent& event) {
   return item;
 }
 
-// Nationality as the latest nomination event gives it; names from the person's record on the
-// people topic (nomination events no longer carry them; ApplyPeopleRecord keeps them current).
+// Names and nationality as the latest nomination event gives them (version 1 events carry the
+// names; version 2 only the nationality), then the names of the person's record on the people
+// topic, which is always the latest (ApplyPeopleRecord keeps them current).
 void TakeNames(store::Db& tx, nlohmann::json& person, const events::CloudEvent& event) {
-  if (const auto record = events::PersonRecord(tx, person.at("id").get<std::string>())) {
-    const auto candidate = record->value("candidate", nlohmann::json::object());
-    for (const char* key : {"family_name", "given_name"}) {
+  const auto& candidate = event.data.value("candidate", nlohmann::json::object());
+  if (candidate.is_object() && event.time >= person.value("names_at", std::string())) {
+    for (const char* key : {"family_name", "given_name", "nationality"}) {
       if (candidate.contains(key)) person[key] = candidate[key];
     }
+    person["names_at"] = event.time;
   }
-  const auto& candidate = event.data.value("candidate", nlohmann::json::object());
-  if (!candidate.is_object() || event.time < person.value("names_at", std::string())) return;
-  if (candidate.contains("nationality")) person["nationality"] = candidate["nationality"];
-  person["names_at"] = event.time;
+  if (const auto record = events::PersonRecord(tx, person.at("id").get<std::string>())) {
+    const auto names = record->value("candidate", nlohmann::json::object());
+    for (const char* key : {"family_name", "given_name"}) {
+      if (names.contains(key)) person[key] = names[key];
+    }
+  }
 }
 
 bool Erased(store::Db& tx, const std::string& person_id) {

@@ -9,6 +9,7 @@
 
 #include "common/events/consumer.hpp"
 #include "common/events/outbox.hpp"
+#include "common/events/people.hpp"
 #include "common/http/idempotency.hpp"
 #include "common/http/problem.hpp"
 #include "services/missions/queries.hpp"
@@ -241,7 +242,8 @@ class MissionsStoreTest : public ::testing::Test {
     store_ = std::make_unique<store::Store>(
         store::StoreOptions{dir_ + "/missions.db"},
         std::vector<store::MigrationSet>{events::OutboxMigrations(), events::InboxMigrations(),
-                                         http::IdempotencyMigrations(), Migrations()});
+                                         http::IdempotencyMigrations(),
+                                         events::PeopleCopyMigrations(), Migrations()});
   }
   // Every event the test produced matches the JSON Schema its dataschema names, in the repo.
   void TearDown() override {
