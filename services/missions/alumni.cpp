@@ -57,6 +57,9 @@ void ReadCandidate(const nlohmann::json& data, const std::optional<nlohmann::jso
     return ReadCandidate(data, inline_record, doc);
   }
   if (!person) {
+    if (!data.contains("person_id")) {
+      throw std::invalid_argument("nomination.completed data lacks /person_id and names");
+    }
     for (const char* member : {"family_name", "given_name", "union", "position"}) {
       doc[member] = "(erased)";
     }
