@@ -470,8 +470,15 @@ TEST_F(AnalyticsE2e, AnErasedAlumnusLeavesNoPersonalDataAnywhereAndNoFigureChang
       {invited, "email", "An invitation for {{data.given_name}} {{data.family_name}}",
        "Dear {{data.given_name}}, you are invited to {{data.target_title.en}}."}};
   for (const auto& [type, channel, subject, body] : templates) {
-    const auto saved = Call(notifications, "PUT", "/v1/templates/" + type + "/" + channel + "/en",
-                            json{{"subject", subject}, {"body", body}}.dump(), admin_token_);
+    // Sample data to check the template against (these types have no built-in sample).
+    const json sample = {{"candidate", {{"given_name", "Lan"}, {"family_name", "Nguyen"}}},
+                         {"union", "VGCL"},
+                         {"given_name", "Lan"},
+                         {"family_name", "Nguyen"},
+                         {"target_title", {{"en", "Seminar"}}}};
+    const auto saved =
+        Call(notifications, "PUT", "/v1/templates/" + type + "/" + channel + "/en",
+             json{{"subject", subject}, {"body", body}, {"sample", sample}}.dump(), admin_token_);
     ASSERT_EQ(saved.status, 201) << saved.body;
   }
   for (const auto& [type, channel, recipient] :
