@@ -476,10 +476,12 @@ TEST_F(AnalyticsE2e, AnErasedAlumnusLeavesNoPersonalDataAnywhereAndNoFigureChang
                          {"given_name", "Lan"},
                          {"family_name", "Nguyen"},
                          {"target_title", {{"en", "Seminar"}}}};
-    const auto saved =
-        Call(notifications, "PUT", "/v1/templates/" + type + "/" + channel + "/en",
-             json{{"subject", subject}, {"body", body}, {"sample", sample}}.dump(), admin_token_);
-    ASSERT_EQ(saved.status, 201) << saved.body;
+    for (const char* locale : {"ja", "en"}) {  // a rule needs its templates in both
+      const auto saved = Call(
+          notifications, "PUT", "/v1/templates/" + type + "/" + channel + "/" + locale,
+          json{{"subject", subject}, {"body", body}, {"sample", sample}}.dump(), admin_token_);
+      ASSERT_EQ(saved.status, 201) << saved.body;
+    }
   }
   for (const auto& [type, channel, recipient] :
        std::vector<std::tuple<std::string, std::string, json>>{
