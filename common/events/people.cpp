@@ -1,11 +1,16 @@
 #include "common/events/people.hpp"
 
+#include <atomic>
 #include <ctime>
+
+#include "common/log/log.hpp"
 
 #include "common/util/clock.hpp"
 
 namespace jilaf::events {
 namespace {
+
+std::atomic<bool> scrub_requested{false};
 
 // RFC 3339 UTC with seconds, comparable as text with the events' `time`.
 std::string Rfc3339Before(std::chrono::minutes ago) {
@@ -41,12 +46,29 @@ store::MigrationSet PeopleCopyMigrations() {
             "CREATE TABLE erased_people (person_id TEXT PRIMARY KEY, erased_at TEXT NOT NULL);"}}};
 }
 
+void RequestScrub() { scrub_requested.store(true); }
+
+bool TakeScrubRequest() { return scrub_requested.exchange(false); }
+
+void ScrubDatabaseFile(const std::string& path) {
+  try {
+    store::Db db(path, {false, 30000});
+    db.Exec("VACUUM");
+    db.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    log::Info("database file scrubbed after an erasure", {{"db", path}});
+  } catch (const std::exception& error) {
+    RequestScrub();  // the next tick tries again
+    log::Warn("scrubbing the database file failed; retrying", {{"error", error.what()}});
+  }
+}
+
 void ApplyPersonRecord(store::Db& tx, const CloudEvent& event, const ErasePerson& erase) {
   const std::string& person_id = event.key;
   if (person_id.empty()) throw std::invalid_argument("a people-topic record without a key");
   if (event.data.is_null()) {              // the tombstone
     tx.Exec("PRAGMA secure_delete = ON");  // freed cells zeroed, not left in free pages
     erase(tx, person_id, PersonRecord(tx, person_id).value_or(nullptr));
+    RequestScrub();  // its VACUUM waits for this transaction's write lock: it runs after it
     auto drop = tx.Prepare("DELETE FROM person_records WHERE person_id = ?");
     drop.Bind(1, person_id);
     drop.Run();

@@ -60,4 +60,14 @@ std::optional<nlohmann::json> PersonOfEvent(store::Db& db, const CloudEvent& eve
 /// event) gets `family_name`, `given_name` and `email` at its top level.
 nlohmann::json WithPersonalData(nlohmann::json data, const nlohmann::json& record);
 
+/// Asks for the database file to be scrubbed (after an erasure): SQLite's `secure_delete` zeroes
+/// freed cells, but a page rebuilt by a rebalance can keep old bytes in its unused gap, so the
+/// service's scheduler rewrites the file (ScrubDatabaseFile) at its next tick.
+void RequestScrub();
+/// True once per RequestScrub() since the last call.
+bool TakeScrubRequest();
+/// VACUUM (a fresh copy of every live row, nothing else), then a checkpoint that truncates the
+/// WAL; logs "database file scrubbed after an erasure".
+void ScrubDatabaseFile(const std::string& path);
+
 }  // namespace jilaf::events

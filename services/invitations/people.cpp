@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/aggregate/sequences.hpp"
+#include "common/events/people.hpp"
 #include "common/http/problem.hpp"
 #include "common/util/clock.hpp"
 #include "services/invitations/queries.hpp"
@@ -69,6 +70,7 @@ http::Response ErasePerson(const http::Request& request, Context& context) {
   context.store.Write(
       [&](store::Db& tx) { ErasePersonIn(tx, person_id, request.Header("traceparent")); });
   CheckpointAndTruncateWal(context.db_path);
+  events::RequestScrub();  // and rewritten (VACUUM) by the service's scheduler
   return http::Response::Empty(204);
 }
 

@@ -477,9 +477,9 @@ TEST_F(AnalyticsE2e, AnErasedAlumnusLeavesNoPersonalDataAnywhereAndNoFigureChang
                          {"family_name", "Nguyen"},
                          {"target_title", {{"en", "Seminar"}}}};
     for (const char* locale : {"ja", "en"}) {  // a rule needs its templates in both
-      const auto saved = Call(
-          notifications, "PUT", "/v1/templates/" + type + "/" + channel + "/" + locale,
-          json{{"subject", subject}, {"body", body}, {"sample", sample}}.dump(), admin_token_);
+      const auto saved =
+          Call(notifications, "PUT", "/v1/templates/" + type + "/" + channel + "/" + locale,
+               json{{"subject", subject}, {"body", body}, {"sample", sample}}.dump(), admin_token_);
       ASSERT_EQ(saved.status, 201) << saved.body;
     }
   }
@@ -693,6 +693,16 @@ TEST_F(AnalyticsE2e, AnErasedAlumnusLeavesNoPersonalDataAnywhereAndNoFigureChang
 
   // Nor any file of any service once stopped (a clean stop checkpoints the WAL), nor the
   // analytics stores, nor a log.
+  // Each service rewrites its file after the erasure (VACUUM): wait for that first.
+  for (const auto* service : {&invitations, &missions, &notifications}) {
+    EXPECT_TRUE(testing::WaitUntil(
+        [&] {
+          return ReadBytes(service->log).find("database file scrubbed after an erasure") !=
+                 std::string::npos;
+        },
+        seconds(60)))
+        << service->name;
+  }
   std::vector<std::string> files = {store, fresh, store + "-wal", fresh + "-wal",
                                     dir_ + "/analytics.log"};
   for (auto& service : services_) {
