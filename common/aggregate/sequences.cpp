@@ -214,8 +214,12 @@ http::Response CreateChild(store::Store& store, const http::Request& request,
 
 http::Response Snapshots(store::Store& store, const http::Request& request, const Publisher& events,
                          const std::vector<SnapshotOf>& kinds) {
-  const events::SnapshotOptions options{events.service(), events.source(), events.topic(), 200,
-                                        std::string(request.Header("traceparent"))};
+  const events::SnapshotOptions options{events.service(),
+                                        events.source(),
+                                        events.topic(),
+                                        200,
+                                        std::string(request.Header("traceparent")),
+                                        events.versions()};
   std::vector<events::SnapshotSource> sources;
   for (const auto& kind : kinds) {
     sources.push_back({kind.aggregate, kind.table.ScanSql(), kind.describe});

@@ -31,7 +31,9 @@ void ToKafka(const CloudEvent& event, Headers& headers, std::string& value) {
   if (!event.dataschema.empty()) headers.emplace_back("ce_dataschema", event.dataschema);
   headers.emplace_back("content-type", event.datacontenttype);
   if (!event.traceparent.empty()) headers.emplace_back("traceparent", event.traceparent);
-  value = event.data.dump();
+  // A null payload is a tombstone: an empty (null) Kafka value, which compaction removes along
+  // with every earlier record of the key.
+  value = event.data.is_null() ? std::string() : event.data.dump();
 }
 
 namespace {
@@ -109,6 +111,11 @@ ParseResult FromKafka(std::string_view key, std::string_view value, const Header
     return result;
   }
   event.key = std::string(key);
+  if (value.empty()) {  // a tombstone (null value)
+    event.data = nullptr;
+    result.ok = true;
+    return result;
+  }
   if (NestsDeeperThan(value, kMaxDataDepth)) {
     result.error = "message value nests deeper than " + std::to_string(kMaxDataDepth) + " levels";
     return result;

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "common/events/kafka_config.hpp"
+#include "common/events/people.hpp"
 #include "common/log/log.hpp"
 #include "common/util/failpoint.hpp"
 
@@ -410,6 +411,10 @@ void Consumer::Resolve(RdKafka::Message& message, const CloudEvent& event,
           .Increment();
       StoreOffset(message);
       return;
+    } catch (const NotYetApplicable& error) {
+      // Waits for another consumer of the service (the people copy); not the message's fault.
+      log::Info("event waits for another consumer; retrying",
+                {{"consumer", options_.name}, {"event_id", event.id}, {"error", error.what()}});
     } catch (const store::StoreError& error) {
       if (!IsTransientStoreError(error)) {
         ++failures;

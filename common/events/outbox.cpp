@@ -261,8 +261,9 @@ void OutboxRelay::ProduceNew() {
       }
       const auto err = producer_->produce(
           row.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-          row.payload.data(), row.payload.size(), row.key.data(), row.key.size(), 0, headers,
-          reinterpret_cast<void*>(static_cast<std::intptr_t>(row.seq)));
+          // An empty payload is a tombstone: a null value, not an empty one.
+          row.payload.empty() ? nullptr : row.payload.data(), row.payload.size(), row.key.data(),
+          row.key.size(), 0, headers, reinterpret_cast<void*>(static_cast<std::intptr_t>(row.seq)));
       if (err == RdKafka::ERR_NO_ERROR) break;  // the producer owns the headers now
       delete headers;
       if (err == RdKafka::ERR__QUEUE_FULL) {

@@ -35,6 +35,8 @@ struct SnapshotOptions {
   std::string topic;    // the service's events topic
   std::size_t page_size = 200;
   std::string traceparent;  // the request's, so the snapshot run is one trace
+  /// Schema version per aggregate (`<aggregate>.snapshot/v<N>.json`), 1 when not listed.
+  std::map<std::string, int> versions = {};
 };
 
 /// Appends a `jilaf.<service>.<aggregate>.snapshot` event (dataschema

@@ -10,6 +10,7 @@
 
 #include "common/audit/audit.hpp"
 #include "common/auth/oidc.hpp"
+#include "common/events/people.hpp"
 #include "common/http/api_docs.hpp"
 #include "common/http/cors.hpp"
 #include "common/http/idempotency.hpp"
@@ -345,6 +346,13 @@ Service::Service(ServiceConfig config, std::vector<store::MigrationSet> migratio
   relay_options.client_id = config_.name;
   relay_options.message_timeout_ms = static_cast<int>(config_.kafka_message_timeout_ms);
   relay_ = std::make_unique<events::OutboxRelay>(*store_, relay_options, *metrics_);
+  // After an erasure (POST /v1/people/{id}/erasure, or a person's tombstone applied by a
+  // consumer) the file is rewritten, so no page keeps the person's bytes in unused space.
+  scheduler_.Every("scrub after erasure", std::chrono::seconds(2), [this] {
+    if (events::TakeScrubRequest() && std::filesystem::exists(config_.db_path)) {
+      events::ScrubDatabaseFile(config_.db_path);
+    }
+  });
   if (config_.retention.interval_s > 0) {
     scheduler_.Every("housekeeping", std::chrono::seconds(config_.retention.interval_s), [this] {
       RunHousekeeping(*store_, config_.retention, metrics_.get(), util::NowUnixMs());

@@ -126,6 +126,9 @@ Db::Db(const std::string& path, const Options& options) {
   // page, and the mapping is the kernel's page cache, shared by every connection (it counts
   // towards RSS only as pages are touched). Writes still go through the WAL.
   Exec("PRAGMA mmap_size=268435456");
+  // Content a write replaces or deletes is overwritten with zeros, not left in free pages or
+  // slack space: an erased person's earlier versions of a document leave the file too.
+  Exec("PRAGMA secure_delete=ON");
 }
 
 Db::~Db() {

@@ -20,9 +20,12 @@ class EventSchema:
         self.relpath = relpath
         self.type = f"jilaf.{self.service}.{self.aggregate}.{self.what}"
         self.dataschema = "/" + relpath  # the ce_dataschema the services send
-        self.topic = f"jilaf.{self.service}.events"
         with open(os.path.join(repo, relpath), encoding="utf-8") as f:
             self.schema = json.load(f)
+        # "x-topic" names another topic of the service (the compacted people topic).
+        self.topic = self.schema.get("x-topic", f"jilaf.{self.service}.events")
+        # "x-tombstone": the message value is null (a compaction tombstone), the key the id.
+        self.tombstone = bool(self.schema.get("x-tombstone"))
 
     @property
     def key_field(self):

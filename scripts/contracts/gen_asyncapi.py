@@ -66,7 +66,7 @@ def dead_letter_headers():
         "required": ["dlq_origin_topic", "dlq_origin_partition", "dlq_origin_offset",
                      "dlq_consumer", "dlq_error", "dlq_failed_at"],
         "properties": {
-            "dlq_origin_topic": {"type": "string", "pattern": "^jilaf\\.[a-z_]+\\.events$"},
+            "dlq_origin_topic": {"type": "string", "pattern": "^jilaf\\.[a-z_]+\\.(events|people)$"},
             "dlq_origin_partition": {"type": "string", "pattern": "^[0-9]+$"},
             "dlq_origin_offset": {"type": "string", "pattern": "^[0-9]+$"},
             "dlq_consumer": {"type": "string", "minLength": 1},
@@ -131,10 +131,18 @@ def build(repo):
             refs = {camel(s.aggregate, s.what, f"v{s.version}"):
                     {"$ref": f"#/components/messages/{s.service}.{s.aggregate}.{s.what}.v{s.version}"}
                     for s in schemas if s.topic == topic.name}
-            description = (f"Every event of the {topic.service} service "
-                           f"({SERVICE_TITLES.get(topic.service, topic.service)}), "
-                           "published through its transactional outbox, keyed by aggregate id.")
-            action, summary = "send", f"{topic.service} publishes its events"
+            if topic.name.endswith(".people"):
+                description = (f"The personal data of the {topic.service} service's people "
+                               "(names, e-mail, union, position), keyed by person id, published "
+                               "through its outbox ahead of the change events that name the "
+                               "person by id. Compacted: the latest record per person stays, and "
+                               "erasure's tombstone removes the person.")
+                action, summary = "send", f"{topic.service} publishes personal data by person"
+            else:
+                description = (f"Every event of the {topic.service} service "
+                               f"({SERVICE_TITLES.get(topic.service, topic.service)}), "
+                               "published through its transactional outbox, keyed by aggregate id.")
+                action, summary = "send", f"{topic.service} publishes its events"
         channels[channel] = {"address": topic.name, "title": topic.name, "description": description,
                              "messages": refs, "bindings": topic_binding(topic)}
         operations[camel("publish", channel)] = {

@@ -283,6 +283,17 @@ nlohmann::json RenderNomination(const nlohmann::json& doc, const PersonalData& p
   return out;
 }
 
+nlohmann::json PersonalEventData(const nlohmann::json& nomination) {
+  const auto& c = nomination.at("candidate");
+  nlohmann::json personal;
+  personal["candidate"] = aggregate::Pick(c, {"family_name", "given_name", "email"});
+  personal["union"] = c.at("union");
+  personal["position"] = c.at("position");
+  personal["nominating_organisation"] = {
+      {"contact_email", OrNull(nomination.at("nominating_organisation"), "contact_email")}};
+  return personal;
+}
+
 nlohmann::json NominationEventData(const nlohmann::json& programme,
                                    const nlohmann::json& nomination,
                                    const std::optional<std::string>& previous_status) {
@@ -297,12 +308,13 @@ nlohmann::json NominationEventData(const nlohmann::json& programme,
   data["track"] = programme.at("track");
   data["region"] = OrNull(programme, "region");
   data["previous_status"] = previous_status ? nlohmann::json(*previous_status) : nullptr;
-  data["candidate"] = aggregate::Pick(c, {"family_name", "given_name", "nationality", "email"});
+  // The permanent topic gets the facts the statistics count; names and contact details go on
+  // the people topic (the publisher moves `personal` there), where erasure reaches them.
+  data["candidate"] = aggregate::Pick(c, {"nationality"});
   data["candidate"]["gender"] = OrNull(c, "gender");
   data["nominating_organisation"] = aggregate::Pick(org, {"name", "country"});
-  data["nominating_organisation"]["contact_email"] = OrNull(org, "contact_email");
-  data["union"] = c.at("union");
-  data["position"] = c.at("position");
+  // An erased person's placeholders never go back on the people topic after the tombstone.
+  if (!nomination.contains("erased_at")) data["personal"] = PersonalEventData(nomination);
   return data;
 }
 

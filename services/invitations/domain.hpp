@@ -129,6 +129,10 @@ struct PersonalData {
 [[nodiscard]] nlohmann::json RenderNomination(const nlohmann::json& doc,
                                               const PersonalData& personal, View view);
 
+/// A nomination's names and contact details: the `personal` part of its events, published on
+/// the people topic rather than the permanent events topic.
+nlohmann::json PersonalEventData(const nlohmann::json& nomination);
+
 /// The data of every `jilaf.invitations.nomination.*` event (never passport or birth date).
 [[nodiscard]] nlohmann::json NominationEventData(const nlohmann::json& programme,
                                                  const nlohmann::json& nomination,

@@ -180,6 +180,16 @@ void ForgetRepliesNaming(store::Db& tx, const std::string& nomination_id) {
   stmt.Run();
 }
 
+void ForgetPersonRecords(store::Db& tx, const std::string& topic, const std::string& key) {
+  auto stmt = tx.Prepare("DELETE FROM outbox WHERE topic = ? AND msg_key = ?");
+  stmt.Bind(1, topic).Bind(2, key);
+  stmt.Run();
+}
+
+void OptimiseNominationSearch(store::Db& tx) {
+  tx.Exec("INSERT INTO nominations_search(nominations_search) VALUES('optimize')");
+}
+
 void CheckpointAndTruncateWal(const std::string& db_path) {
   store::Db db(db_path, {});
   for (int attempt = 0; attempt < 100; ++attempt) {

@@ -87,6 +87,13 @@ void ForgetRepliesNaming(store::Db& tx, const std::string& nomination_id);
 /// (ciphertexts included) leave the disk.
 void CheckpointAndTruncateWal(const std::string& db_path);
 
+/// Deletes the outbox rows of `topic` keyed by `key` (a person's records on the people topic):
+/// sent ones are history the topic now holds, unsent ones are superseded by the tombstone.
+void ForgetPersonRecords(store::Db& tx, const std::string& topic, const std::string& key);
+
+/// Merges the nominations' full-text index, so terms of replaced documents leave its segments.
+void OptimiseNominationSearch(store::Db& tx);
+
 /// Ids of the follow-ups still due on a date before `today`, never announced overdue.
 std::vector<std::string> FollowUpsOverdueOn(store::Db& db, const std::string& today);
 

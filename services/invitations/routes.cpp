@@ -35,6 +35,7 @@ http::Router Routes(Context& context) {
   router.Add(Method::kPatch, "/v1/itinerary/{id}", Access::kWrite, bind(CorrectItineraryItem));
   router.Add(Method::kGet, "/v1/nominations/{id}", Access::kRead, bind(GetNomination), kQuickRead);
   router.Add(Method::kDelete, "/v1/nominations/{id}", Access::kAdmin, bind(DeleteNomination));
+  router.Add(Method::kPost, "/v1/people/{id}/erasure", Access::kAdmin, bind(ErasePerson));
   router.Add(Method::kPatch, "/v1/nominations/{id}", Access::kWrite, bind(CorrectNomination));
   router.Add(Method::kPost, "/v1/nominations/{id}/reversals", Access::kAdmin,
              bind(ReverseNomination));

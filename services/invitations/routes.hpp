@@ -41,6 +41,9 @@ http::Response TransitionProgramme(const http::Request& request, Context& contex
 /// same person in the same fiscal year (409), flags one from an earlier year; encrypts the
 /// passport number and birth date; emits jilaf.invitations.nomination.submitted.
 http::Response CreateNomination(const http::Request& request, Context& context);
+/// POST /v1/people/{id}/erasure (admin): the person's nominations anonymised, their personal
+/// data, logistics, follow-ups and stored replies deleted, a tombstone on the people topic.
+http::Response ErasePerson(const http::Request& request, Context& context);
 /// 409 `participants-pending` naming each seated participant of `programme` who has not arrived
 /// (BlocksProgrammeCompletion): checked before a programme completes.
 void CheckProgrammeCanComplete(store::Db& tx, const nlohmann::json& programme);

@@ -81,7 +81,8 @@ nlohmann::json ItemsOf(store::Db& db, const DocTable& table, const std::string& 
 }
 
 const aggregate::Publisher& Events() {
-  static const aggregate::Publisher publisher("invitations");
+  // Version 2 of nomination and follow-up events: no names or contact details (docs/events.md).
+  static const aggregate::Publisher publisher("invitations", {{"nomination", 2}, {"followup", 2}});
   return publisher;
 }
 
@@ -125,8 +126,8 @@ aggregate::EventFacts FollowUpFacts(const nlohmann::json& followup,
   data["followup_id"] = followup["id"];
   if (nomination.contains("person_id")) data["person_id"] = nomination["person_id"];
   data["fiscal_year"] = nomination.value("fiscal_year", nlohmann::json());
-  data["candidate"] = aggregate::Pick(nomination.at("candidate"),
-                                      {"family_name", "given_name", "nationality", "email"});
+  data["candidate"] = aggregate::Pick(nomination.at("candidate"), {"nationality"});
+  if (data.contains("person_id")) data["personal"] = PersonalEventData(nomination);
   const std::string id = followup.at("id");
   return {"followup", what, id, "followups/" + id, std::move(data)};
 }

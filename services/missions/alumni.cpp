@@ -2,6 +2,7 @@
 #include <stdexcept>
 
 #include "common/aggregate/view.hpp"
+#include "common/events/people.hpp"
 #include "common/http/idempotency.hpp"
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
@@ -36,26 +37,50 @@ nlohmann::json OptionalMember(const nlohmann::json& data, const char* pointer) {
   return data.contains(ptr) ? data.at(ptr) : nlohmann::json(nullptr);
 }
 
-// The candidate's part of the alumnus: names, country and email; throws on missing facts.
-void ReadCandidate(const nlohmann::json& data, nlohmann::json& doc) {
-  doc["family_name"] = RequiredText(data, "/candidate/family_name");
-  doc["given_name"] = RequiredText(data, "/candidate/given_name");
+// The candidate's part of the alumnus: country and gender from the event, names and e-mail
+// from the person's record on the people topic (placeholders when the person was erased).
+void ReadCandidate(const nlohmann::json& data, const std::optional<nlohmann::json>& person,
+                   nlohmann::json& doc) {
   const std::string country = RequiredText(data, "/candidate/nationality");
   if (!util::IsIso3166Alpha2(country)) {
     throw std::invalid_argument(
         "nomination.completed /candidate/nationality is not a country code");
   }
   doc["country"] = country;
-  const std::string email = RequiredText(data, "/candidate/email");
+  doc["gender"] = OptionalMember(data, "/candidate/gender");
+  if (!person && events::CarriesNamesInline(data)) {
+    // A version 1 event (written before personal data left the topic) names the person itself.
+    nlohmann::json inline_record = {{"candidate", data["candidate"]}};
+    for (const char* member : {"union", "position"}) {
+      if (data.contains(member)) inline_record[member] = data[member];
+    }
+    return ReadCandidate(data, inline_record, doc);
+  }
+  if (!person) {
+    if (!data.contains("person_id")) {
+      throw std::invalid_argument("nomination.completed data lacks /person_id and names");
+    }
+    for (const char* member : {"family_name", "given_name", "union", "position"}) {
+      doc[member] = "(erased)";
+    }
+    doc["email"] = "";
+    doc["erased_at"] = util::NowRfc3339();
+    return;
+  }
+  doc["family_name"] = RequiredText(*person, "/candidate/family_name");
+  doc["given_name"] = RequiredText(*person, "/candidate/given_name");
+  const std::string email = RequiredText(*person, "/candidate/email");
   if (!util::IsEmailAddress(email)) {
-    throw std::invalid_argument("nomination.completed /candidate/email is not an email address");
+    throw std::invalid_argument("the person's record has no valid /candidate/email");
   }
   doc["email"] = email;
-  doc["gender"] = OptionalMember(data, "/candidate/gender");
+  doc["union"] = OptionalMember(*person, "/union");
+  doc["position"] = OptionalMember(*person, "/position");
 }
 
 // The alumnus document a completed nomination stands for; throws on missing facts.
-nlohmann::json AlumnusFrom(const events::CloudEvent& event) {
+nlohmann::json AlumnusFrom(const events::CloudEvent& event,
+                           const std::optional<nlohmann::json>& person) {
   const auto& data = event.data;
   if (!data.is_object()) throw std::invalid_argument("event data is not a JSON object");
   nlohmann::json doc;
@@ -67,8 +92,8 @@ nlohmann::json AlumnusFrom(const events::CloudEvent& event) {
   doc["fiscal_year"] = data["fiscal_year"];
   doc["programme_title"] = {{"ja", RequiredText(data, "/programme_title/ja")},
                             {"en", RequiredText(data, "/programme_title/en")}};
-  ReadCandidate(data, doc);
-  for (const char* member : {"track", "region", "union", "position"}) {
+  ReadCandidate(data, person, doc);
+  for (const char* member : {"track", "region"}) {
     doc[member] = OptionalMember(data, (std::string("/") + member).c_str());
   }
   doc["nominating_organisation"] = OptionalMember(data, "/nominating_organisation/name");
@@ -145,9 +170,6 @@ aggregate::EventFacts Invited(const nlohmann::json& alumnus, const Invitation& i
                               "alumni/" + id,
                               {{"alumnus_id", id},
                                {"nomination_id", alumnus["nomination_id"]},
-                               {"family_name", alumnus["family_name"]},
-                               {"given_name", alumnus["given_name"]},
-                               {"email", alumnus["email"]},
                                {"country", alumnus["country"]},
                                {"target_kind", invitation.kind},
                                {"target_id", invitation.target_id},
@@ -199,7 +221,8 @@ http::Response Invite(aggregate::Change& change, const Invitation& invitation) {
 void ApplyInvitationEvent(store::Db& tx, const events::CloudEvent& event,
                           const events::MessageOrigin& /*origin*/) {
   if (event.type != "jilaf.invitations.nomination.completed") return;
-  nlohmann::json doc = AlumnusFrom(event);
+  // Waits (retried) while the person's record has not reached this side's copy yet.
+  nlohmann::json doc = AlumnusFrom(event, events::PersonOfEvent(tx, event));
   doc["id"] = util::NewTimeOrderedUuid();
   doc["created_at"] = util::NowRfc3339();
   InsertAlumnusOnce(tx, doc);

@@ -1,5 +1,6 @@
 // jilaf-missions: the missions service (composition root).
 #include "common/aggregate/search.hpp"
+#include "common/events/people.hpp"
 #include "common/service/service.hpp"
 #include "common/util/embedded.hpp"
 #include "services/missions/routes.hpp"
@@ -17,7 +18,8 @@ int main(int argc, char** argv) {
                      "Kafka consumer group of the alumni directory, also its inbox's consumer "
                      "name; dead letters go to jilaf.missions.dlq whatever the group.");
       });
-  jilaf::service::Service service(std::move(config), {jilaf::missions::Migrations()});
+  jilaf::service::Service service(
+      std::move(config), {jilaf::events::PeopleCopyMigrations(), jilaf::missions::Migrations()});
   jilaf::aggregate::IndexForSearch(service.store(), {&jilaf::missions::Mission().kind.table,
                                                      &jilaf::missions::Education().kind.table,
                                                      &jilaf::missions::Seminar().kind.table});
@@ -34,5 +36,12 @@ int main(int argc, char** argv) {
   people.dead_letter_topic = jilaf::missions::kDeadLetterTopic;
   people.topics = {jilaf::missions::kInvitationsTopic, jilaf::missions::kMissionsTopic};
   service.AddConsumer(std::move(people), jilaf::missions::ApplyPersonEvent);
+  // Names and addresses: the copy of invitations' compacted people topic, with a group of its
+  // own so an event waiting for a person's record never holds up that record.
+  jilaf::events::ConsumerOptions records;
+  records.name = group + "-person-records";
+  records.dead_letter_topic = jilaf::missions::kDeadLetterTopic;
+  records.topics = {jilaf::events::kPeopleTopic};
+  service.AddConsumer(std::move(records), jilaf::missions::ApplyPeopleRecord);
   return service.Run(jilaf::missions::Routes(service.store()));
 }

@@ -6,6 +6,7 @@
 
 #include "common/aggregate/search.hpp"
 #include "common/aggregate/sequences.hpp"
+#include "common/events/people.hpp"
 #include "common/util/clock.hpp"
 #include "services/missions/routes.hpp"
 #include "services/missions/tables.hpp"
@@ -44,14 +45,29 @@ nlohmann::json HistoryItem(const events::CloudEvent& event) {
   return item;
 }
 
-// Names as the latest nomination event gives them (a correction renames the person).
-void TakeNames(nlohmann::json& person, const events::CloudEvent& event) {
+// Names and nationality as the latest nomination event gives them (version 1 events carry the
+// names; version 2 only the nationality), then the names of the person's record on the people
+// topic, which is always the latest (ApplyPeopleRecord keeps them current).
+void TakeNames(store::Db& tx, nlohmann::json& person, const events::CloudEvent& event) {
   const auto& candidate = event.data.value("candidate", nlohmann::json::object());
-  if (!candidate.is_object() || event.time < person.value("names_at", std::string())) return;
-  for (const char* key : {"family_name", "given_name", "nationality"}) {
-    if (candidate.contains(key)) person[key] = candidate[key];
+  if (candidate.is_object() && event.time >= person.value("names_at", std::string())) {
+    for (const char* key : {"family_name", "given_name", "nationality"}) {
+      if (candidate.contains(key)) person[key] = candidate[key];
+    }
+    person["names_at"] = event.time;
   }
-  person["names_at"] = event.time;
+  if (const auto record = events::PersonRecord(tx, person.at("id").get<std::string>())) {
+    const auto names = record->value("candidate", nlohmann::json::object());
+    for (const char* key : {"family_name", "given_name"}) {
+      if (names.contains(key)) person[key] = names[key];
+    }
+  }
+}
+
+bool Erased(store::Db& tx, const std::string& person_id) {
+  auto stmt = tx.Prepare("SELECT 1 FROM erased_people WHERE person_id = ?");
+  stmt.Bind(1, person_id);
+  return stmt.Step();
 }
 
 }  // namespace
@@ -71,7 +87,7 @@ void ApplyPersonEvent(store::Db& tx, const events::CloudEvent& event,
                       const events::MessageOrigin& /*origin*/) {
   if (!event.data.is_object() || !event.type.starts_with("jilaf.")) return;
   const std::string person_id = Text(event.data, "person_id");
-  if (person_id.empty()) return;  // not about a known person
+  if (person_id.empty() || Erased(tx, person_id)) return;  // unknown, or erased
   auto found = PeopleTable().Find(tx, person_id);
   nlohmann::json person = found ? std::move(*found)
                                 : nlohmann::json{{"id", person_id},
@@ -79,7 +95,7 @@ void ApplyPersonEvent(store::Db& tx, const events::CloudEvent& event,
                                                  {"created_at", util::NowRfc3339()},
                                                  {"updated_at", util::NowRfc3339()},
                                                  {"history", nlohmann::json::array()}};
-  if (event.type.starts_with("jilaf.invitations.nomination.")) TakeNames(person, event);
+  if (event.type.starts_with("jilaf.invitations.nomination.")) TakeNames(tx, person, event);
   auto& history = person["history"];
   history.push_back(HistoryItem(event));
   // Time order, whatever order the topics' partitions delivered them in.

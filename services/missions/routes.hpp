@@ -61,6 +61,13 @@ const aggregate::DocTable& PeopleTable();
 /// Events without a person id are ignored.
 void ApplyPersonEvent(store::Db& tx, const events::CloudEvent& event,
                       const events::MessageOrigin& origin);
+/// The copy of invitations' people topic (erasure.cpp): a person's record updates the names in
+/// the person read model and the alumni directory; their tombstone anonymises their alumni
+/// rows, seminar registrations and programme participations and deletes their person document.
+void ApplyPeopleRecord(store::Db& tx, const events::CloudEvent& event,
+                       const events::MessageOrigin& origin);
+/// What missions deletes of an erased person (`record`: their last record, or null).
+void ErasePerson(store::Db& tx, const std::string& person_id, const nlohmann::json& record);
 /// GET /v1/people/{id}: the person and their history.
 http::Response GetPerson(const http::Request& request, store::Store& store);
 /// GET /v1/people: `q` over names, `nationality`; paged; JSON or CSV.

@@ -5,9 +5,11 @@
 
 #include "common/events/cloud_event.hpp"
 #include "common/events/consumer.hpp"
+#include "common/events/people.hpp"
 #include "common/store/store.hpp"
 #include "services/notifications/catalogue.hpp"
 #include "services/notifications/deliveries.hpp"
+#include "services/notifications/erasure.hpp"
 #include "services/notifications/feed.hpp"
 
 namespace jilaf::notifications {
@@ -23,12 +25,24 @@ class EventHandler {
 
   void operator()(store::Db& tx, const events::CloudEvent& event,
                   const events::MessageOrigin& origin) const {
-    RecordFeedItem(tx, event);
+    RecordFeedItem(tx, event);  // the public feed: the event as published, no personal data
+    // Rules, recipient pointers and templates see the person's names and addresses, joined
+    // from the copy of the people topic (waiting for it when the event is fresh).
+    const auto person = events::PersonOfEvent(tx, event);
+    if (!person) return Plan(tx, event, origin);
+    auto joined = event;
+    joined.data = events::WithPersonalData(event.data, *person);
+    RecordPersonEvent(tx, event.data.at("person_id").get<std::string>(), event.id);
+    Plan(tx, joined, origin);
+  }
+
+ private:
+  void Plan(store::Db& tx, const events::CloudEvent& event,
+            const events::MessageOrigin& origin) const {
     const std::lock_guard lock(catalogue_->mutex());
     PlanDeliveries(tx, event, origin, metrics_, *catalogue_);
   }
 
- private:
   DeliveryMetrics& metrics_;
   // Shared by the copies the consumer makes of its handler: rules and templates compiled once.
   std::shared_ptr<Catalogue> catalogue_;

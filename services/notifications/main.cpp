@@ -89,7 +89,8 @@ int main(int argc, char** argv) {
   n::InitCurl();
   n::SetLinkBases(links);
 
-  jilaf::service::Service service(std::move(config), {n::Migrations()});
+  jilaf::service::Service service(std::move(config),
+                                  {jilaf::events::PeopleCopyMigrations(), n::Migrations()});
   service.SetOpenApi(jilaf::embedded::notifications_openapi);
   n::SeedDefaults(service.store());
   jilaf::aggregate::IndexForSearch(service.store(), {&n::Tables().deliveries});
@@ -101,6 +102,17 @@ int main(int argc, char** argv) {
   consumer.dead_letter_topic = "jilaf.notifications.dlq";
   consumer.topics = {"jilaf.invitations.events", "jilaf.projects.events", "jilaf.missions.events"};
   service.AddConsumer(std::move(consumer), n::EventHandler(metrics));
+  // The copy of invitations' people topic has a group (and inbox name) of its own, so an event
+  // waiting for a person's record never holds up the record it waits for.
+  jilaf::events::ConsumerOptions people;
+  people.name = group + "-people";
+  people.dead_letter_topic = "jilaf.notifications.dlq";
+  people.topics = {jilaf::events::kPeopleTopic};
+  service.AddConsumer(std::move(people),
+                      [](jilaf::store::Db& tx, const jilaf::events::CloudEvent& event,
+                         const jilaf::events::MessageOrigin&) {
+                        jilaf::events::ApplyPersonRecord(tx, event, n::ErasePerson);
+                      });
   service.scheduler().Every("dispatch deliveries", std::chrono::milliseconds(dispatch_interval_ms),
                             [&dispatcher] { dispatcher.RunOnce(); });
   if (periodical_interval_ms > 0) {

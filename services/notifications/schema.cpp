@@ -55,7 +55,11 @@ store::MigrationSet Migrations() {
             "ALTER TABLE webhooks DROP COLUMN secret;"},
            // Filled by IndexForSearch at start (the words are folded in C++).
            {4, "search: the full-text index of deliveries by recipient",
-            Tables().deliveries.SearchSql()}}};
+            Tables().deliveries.SearchSql()},
+           // Erasure finds a person's deliveries and inbox items through the events about them.
+           {5, "the events each person's personal data was joined into",
+            "CREATE TABLE person_events (person_id TEXT NOT NULL, event_id TEXT NOT NULL,"
+            " PRIMARY KEY (person_id, event_id));"}}};
 }
 
 namespace {

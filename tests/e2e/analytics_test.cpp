@@ -11,6 +11,7 @@
 #include <random>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "common/events/cloud_event.hpp"
 #include "tests/e2e/e2e_fixture.hpp"
@@ -148,6 +149,32 @@ class AnalyticsE2e : public E2eTest {
     }
     ADD_FAILURE() << "every fiscal year from 2030 to 2089 is taken on this broker";
     return 0;
+  }
+
+  // One nomination through the API the way staff move it: the current ETag, then the move.
+  testing::HttpResult Move(const RunningService& service, const std::string& collection,
+                           const std::string& id, const std::string& to) {
+    const auto current = Call(service, "GET", "/v1/" + collection + "/" + id, {}, staff_token_);
+    return Call(service, "POST", "/v1/" + collection + "/" + id + "/transitions",
+                json{{"to", to}}.dump(), staff_token_, {{"If-Match", current.Header("etag")}});
+  }
+
+  // Reports of every service and the analytics export, once the export agrees with them.
+  std::map<std::string, json> AgreedFigures(const std::string& db, const std::string& group) {
+    std::string difference;
+    EXPECT_TRUE(testing::WaitUntil(
+        [&] {
+          Consume(db, group);
+          return AllEqual(db, &difference);
+        },
+        seconds(240)))
+        << difference;
+    std::map<std::string, json> figures;
+    for (std::size_t i = 0; i < kServices.size(); ++i) {
+      figures[kServices[i]] = ServiceReport(*running_[i]);
+      figures["analytics " + kServices[i]] = Export(db, kServices[i]);
+    }
+    return figures;
   }
 
   int fy_ = 0;
@@ -387,4 +414,307 @@ TEST_F(AnalyticsE2e, AStoreAndAGroupThatDisagreeAreReconciledOrRefused) {
 }
 
 }  // namespace
+}  // namespace jilaf::e2e
+
+namespace jilaf::e2e {
+namespace {
+
+std::string ReadBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+// Which of `needles` occur in `haystack`.
+std::vector<std::string> Found(const std::string& haystack,
+                               const std::vector<std::string>& needles) {
+  std::vector<std::string> found;
+  for (const auto& needle : needles) {
+    if (haystack.find(needle) != std::string::npos) found.push_back(needle);
+  }
+  return found;
+}
+
+}  // namespace
+
+// Issue 19's "done when": a participant of the demo year who completed a programme, became an
+// alumnus invited to the demo seminars and received e-mails is erased; afterwards none of their
+// name, e-mail, passport number or birth date is in any service's database file (main file,
+// WAL, shared memory), the analytics stores, the logs, or on any topic once the people topic has
+// been compacted, while every fiscal-year report and the analytics export stay figure for figure.
+TEST_F(AnalyticsE2e, AnErasedAlumnusLeavesNoPersonalDataAnywhereAndNoFigureChanges) {
+  admin_token_ = Token("admin");
+  const int smtp = StartSmtpSink();
+  auto& notifications =
+      StartNotificationsWith({"--smtp-port", std::to_string(smtp), "--dispatch-interval-ms", "50"});
+  running_ = {&StartInvitations(), &StartProjects(), &StartMissions()};
+  auto& invitations = *running_[0];
+  auto& missions = *running_[2];
+  const std::string run = events::NewUuid().substr(0, 8);
+  const std::string store = dir_ + "/analytics-erasure.db";
+  const std::string group = "analytics-e2e-" + run + "-erasure";
+  fy_ = UnusedFiscalYear(store, group);
+  ASSERT_NE(fy_, 0);
+  const std::string year = std::to_string(fy_);
+
+  // Mail to the participant when they complete and when they are invited as an alumnus, and an
+  // inbox item naming them for staff.
+  const std::string completed = "jilaf.invitations.nomination.completed";
+  const std::string invited = "jilaf.missions.alumnus.invited";
+  const std::vector<std::tuple<std::string, std::string, std::string, std::string>> templates = {
+      {completed, "email", "Congratulations, {{data.candidate.given_name}}",
+       "Dear {{data.candidate.given_name}} {{data.candidate.family_name}}, you completed it."},
+      {completed, "inbox", "{{data.candidate.family_name}} completed",
+       "{{data.candidate.given_name}} {{data.candidate.family_name}} ({{data.union}})"},
+      {invited, "email", "An invitation for {{data.given_name}} {{data.family_name}}",
+       "Dear {{data.given_name}}, you are invited to {{data.target_title.en}}."}};
+  for (const auto& [type, channel, subject, body] : templates) {
+    // Sample data to check the template against (these types have no built-in sample).
+    const json sample = {{"candidate", {{"given_name", "Lan"}, {"family_name", "Nguyen"}}},
+                         {"union", "VGCL"},
+                         {"given_name", "Lan"},
+                         {"family_name", "Nguyen"},
+                         {"target_title", {{"en", "Seminar"}}}};
+    for (const char* locale : {"ja", "en"}) {  // a rule needs its templates in both
+      const auto saved =
+          Call(notifications, "PUT", "/v1/templates/" + type + "/" + channel + "/" + locale,
+               json{{"subject", subject}, {"body", body}, {"sample", sample}}.dump(), admin_token_);
+      ASSERT_EQ(saved.status, 201) << saved.body;
+    }
+  }
+  for (const auto& [type, channel, recipient] :
+       std::vector<std::tuple<std::string, std::string, json>>{
+           {completed, "email", {{"pointer", "/candidate/email"}}},
+           {completed, "inbox", {{"role", "staff"}}},
+           {invited, "email", {{"pointer", "/email"}}}}) {
+    const json rule = {{"name", "Erasure test " + type + " " + channel},
+                       {"event_type", type},
+                       {"channel", channel},
+                       {"locale", "en"},
+                       {"operational", true},
+                       {"recipients", {recipient}}};
+    const auto created = Call(notifications, "POST", "/v1/rules", rule.dump(), admin_token_);
+    ASSERT_EQ(created.status, 201) << created.body;
+  }
+
+  RunLoader("10-invitations.py");  // the demo year around our participant
+
+  // The participant: a programme of the demo year, taken all the way to completion.
+  const std::string family = "Erasmo" + run;
+  const std::string given = "Kartini" + run;
+  const std::string email = "kartini." + run + "@erasure.example.org";
+  const std::string passport =
+      "B" + std::to_string(1000000 + std::stoul(run.substr(0, 5), nullptr, 16) % 8999999);
+  const std::string birth = "1979-02-13";  // before every demo birth date (1984-1998)
+  const json programme = {
+      {"fiscal_year", fy_},
+      {"title", {{"ja", "消去試験プログラム"}, {"en", "Erasure test programme"}}},
+      {"track", "developing"},
+      {"region", "Asia"},
+      {"start_date", year + "-10-01"},
+      {"end_date", year + "-10-20"},
+      {"seats", 2},
+      {"country_quotas", json::object()},
+      {"host_organisations", {"RENGO"}},
+      {"status", "open"}};
+  const auto created = Call(invitations, "POST", "/v1/programmes", programme.dump(), staff_token_);
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string programme_id = json::parse(created.body)["id"];
+  const json nomination = {{"candidate",
+                            {{"family_name", family},
+                             {"given_name", given},
+                             {"gender", "female"},
+                             {"nationality", "ID"},
+                             {"email", email},
+                             {"languages", {"id", "en"}},
+                             {"union", "KSPI"},
+                             {"position", "Youth officer"},
+                             {"date_of_birth", birth},
+                             {"passport_number", passport}}},
+                           {"nominating_organisation", {{"name", "KSPI"}, {"country", "ID"}}}};
+  const auto nominated =
+      Call(invitations, "POST", "/v1/programmes/" + programme_id + "/nominations",
+           nomination.dump(), staff_token_);
+  ASSERT_EQ(nominated.status, 201) << nominated.body;
+  const std::string nomination_id = json::parse(nominated.body)["id"];
+  const std::string person_id = json::parse(nominated.body)["person_id"];
+  ASSERT_EQ(Move(invitations, "nominations", nomination_id, "screened").status, 200);
+  ASSERT_EQ(Move(invitations, "programmes", programme_id, "selection").status, 200);
+  for (const char* to : {"selected", "invited", "visa_applied", "visa_granted", "travel_booked"}) {
+    ASSERT_EQ(Move(invitations, "nominations", nomination_id, to).status, 200) << to;
+  }
+  ASSERT_EQ(Move(invitations, "programmes", programme_id, "confirmed").status, 200);
+  ASSERT_EQ(Move(invitations, "programmes", programme_id, "running").status, 200);
+  ASSERT_EQ(Move(invitations, "nominations", nomination_id, "arrived").status, 200);
+  ASSERT_EQ(Move(invitations, "programmes", programme_id, "completed").status, 200);
+
+  // An alumnus, with their name from the people topic; then the demo seminars invite them.
+  json alumnus;
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        const auto page = json::parse(
+            Call(missions, "GET", "/v1/alumni?fiscal_year=" + year + "&country=ID&page_size=200",
+                 {}, staff_token_)
+                .body);
+        for (const auto& item : page["items"]) {
+          if (item["nomination_id"] == nomination_id) alumnus = item;
+        }
+        return !alumnus.is_null();
+      },
+      seconds(120)));
+  EXPECT_EQ(alumnus["family_name"], family);
+  EXPECT_EQ(alumnus["email"], email);
+  RunLoader("30-missions.py");
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        int to_them = 0;
+        for (const auto& mail : Mails()) {
+          if (mail.value("rcpt_tos", json::array()).dump().find(email) != std::string::npos) {
+            ++to_them;
+          }
+        }
+        return to_them >= 2;  // completion and at least one seminar invitation
+      },
+      seconds(120)))
+      << Mails().size() << " mails";
+  ASSERT_TRUE(WaitForInbox(notifications, {"nominations/" + nomination_id}, seconds(60)));
+
+  const auto before = AgreedFigures(store, group);
+  ASSERT_GT(before.at("invitations")["completed"].get<int>(), 0);
+  ASSERT_GT(before.at("missions")["alumni"]["invited"].get<int>(), 0);
+
+  // The erasure: admins only, audited.
+  const std::string erasure = "/v1/people/" + person_id + "/erasure";
+  EXPECT_EQ(Call(invitations, "POST", erasure, {}, staff_token_).status, 403);
+  EXPECT_EQ(Call(invitations, "POST", "/v1/people/no-such-person/erasure", {}, admin_token_).status,
+            404);
+  ASSERT_EQ(Call(invitations, "POST", erasure, {}, admin_token_).status, 204);
+  const auto audit = Call(invitations, "GET", "/v1/audit?page_size=200", {}, admin_token_);
+  EXPECT_NE(audit.body.find("/v1/people/{id}/erasure"), std::string::npos) << audit.body;
+  const auto erased = json::parse(
+      Call(invitations, "GET", "/v1/nominations/" + nomination_id, {}, admin_token_).body);
+  EXPECT_EQ(erased["candidate"]["family_name"], "(erased)");
+  EXPECT_EQ(erased["status"], "completed");
+  EXPECT_FALSE(erased["candidate"].contains("passport_number"));
+
+  // Missions and notifications apply the tombstone.
+  EventReader people(bootstrap_, "jilaf.invitations.people");
+  people.ReadUntil(HasType(person_id, "jilaf.invitations.person.erased"), seconds(60));
+  ASSERT_EQ(people.TypesFor(person_id).back(), "jilaf.invitations.person.erased");
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        const auto doc =
+            json::parse(Call(missions, "GET", "/v1/alumni/" + alumnus["id"].get<std::string>(), {},
+                             staff_token_)
+                            .body);
+        return doc.value("family_name", "") == "(erased)";
+      },
+      seconds(60)));
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        const auto deliveries =
+            Call(notifications, "GET", "/v1/deliveries?page_size=200", {}, staff_token_).body;
+        std::string inbox;
+        for (const auto& item : Inbox(notifications)) inbox += item.dump();
+        return Found(deliveries + inbox, {email, family, given}).empty();
+      },
+      seconds(60)));
+
+  // Every figure as before: the services' reports, the export of the store that followed the
+  // topics, and a fresh store reading everything from the earliest offset.
+  const auto after = AgreedFigures(store, group);
+  EXPECT_EQ(after, before);
+  const std::string fresh = dir_ + "/analytics-fresh.db";
+  EXPECT_GT(Consume(fresh, group + "-fresh"), 0);
+  for (const auto& service : kServices) {
+    EXPECT_EQ(Export(fresh, service), before.at(service)) << service;
+  }
+
+  // Compaction, forced: small segments, no lag (tombstones stay their day, so that consumers
+  // which start later still learn of the erasure). Another erasure call
+  // writes a second tombstone, which rolls the segment holding the person's records, so the
+  // log cleaner may compact it; until it has, the topic still shows their records. The dump
+  // reads every record of every topic up to its end (jilaf-topic-dump, as the contract check).
+  SetTopicConfig("jilaf.invitations.people", {{"cleanup.policy", "compact"},
+                                              {"retention.ms", "-1"},
+                                              {"segment.ms", "100"},
+                                              {"min.cleanable.dirty.ratio", "0.01"},
+                                              {"min.compaction.lag.ms", "0"},
+                                              {"delete.retention.ms", "86400000"}});
+  const std::vector<std::string> personal = {family, given, email, passport, birth};
+  auto dump = [&] {
+    const std::string out = dir_ + "/topics.jsonl";
+    std::string output;
+    EXPECT_EQ(testing::RunCommand(std::string(JILAF_TOPIC_DUMP_BIN) + " --bootstrap " + bootstrap_ +
+                                      " --out " + out,
+                                  &output),
+              0)
+        << output;
+    std::vector<json> records;
+    std::ifstream in(out);
+    for (std::string line; std::getline(in, line);) records.push_back(json::parse(line));
+    return records;
+  };
+  std::vector<json> records;
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        EXPECT_EQ(Call(invitations, "POST", erasure, {}, admin_token_).status, 204);
+        records = dump();
+        for (const auto& record : records) {
+          if (record["topic"] == "jilaf.invitations.people" &&
+              !Found(record["value"].get<std::string>(), personal).empty()) {
+            return false;
+          }
+        }
+        return true;
+      },
+      seconds(180)))
+      << "the people topic still holds the person's records after compaction was forced";
+  // What the topics keep of the person: tombstones under their id on the people topic, and no
+  // personal value anywhere (events since version 2 name people by id only).
+  std::size_t tombstones = 0;
+  std::size_t on_events_topics = 0;
+  for (const auto& record : records) {
+    const std::string topic = record["topic"];
+    EXPECT_EQ(Found(record["value"].get<std::string>() + record["headers"].dump(), personal),
+              std::vector<std::string>{})
+        << topic << " " << record["key"];
+    if (topic == "jilaf.invitations.people" && record["key"] == person_id) {
+      EXPECT_EQ(record["value"], "") << "a record of the erased person that is not a tombstone";
+      ++tombstones;
+    }
+    if (topic.ends_with(".events") && record.dump().find(nomination_id) != std::string::npos) {
+      ++on_events_topics;
+    }
+  }
+  EXPECT_GE(tombstones, 1u);
+  EXPECT_GE(on_events_topics, 10u);  // the dump did read the person's history, by id
+
+  // Nor any file of any service once stopped (a clean stop checkpoints the WAL), nor the
+  // analytics stores, nor a log.
+  // Each service rewrites its file after the erasure (VACUUM): wait for that first.
+  for (const auto* service : {&invitations, &missions, &notifications}) {
+    EXPECT_TRUE(testing::WaitUntil(
+        [&] {
+          return ReadBytes(service->log).find("database file scrubbed after an erasure") !=
+                 std::string::npos;
+        },
+        seconds(60)))
+        << service->name;
+  }
+  std::vector<std::string> files = {store, fresh, store + "-wal", fresh + "-wal",
+                                    dir_ + "/analytics.log"};
+  for (auto& service : services_) {
+    Stop(*service);
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+      files.push_back(service->db + suffix);
+    files.push_back(service->log);
+  }
+  for (const auto& file : files) {
+    if (!std::filesystem::exists(file)) continue;
+    EXPECT_EQ(Found(ReadBytes(file), personal), std::vector<std::string>{}) << file;
+  }
+}
+
 }  // namespace jilaf::e2e

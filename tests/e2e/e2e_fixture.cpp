@@ -506,6 +506,19 @@ void E2eTest::CreateTopic(const std::string& topic) {
   });
 }
 
+void E2eTest::SetTopicConfig(const std::string& topic,
+                             const std::vector<std::pair<std::string, std::string>>& configs) {
+  RunAdmin(bootstrap_, RD_KAFKA_EVENT_ALTERCONFIGS_RESULT, [&](rd_kafka_t* client, auto* queue) {
+    rd_kafka_ConfigResource_t* resource =
+        rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str());
+    for (const auto& [name, value] : configs) {
+      rd_kafka_ConfigResource_set_config(resource, name.c_str(), value.c_str());
+    }
+    rd_kafka_AlterConfigs(client, &resource, 1, nullptr, queue);
+    rd_kafka_ConfigResource_destroy(resource);
+  });
+}
+
 void E2eTest::DeleteRecordsBefore(const std::string& topic, std::int64_t offset) {
   RunAdmin(bootstrap_, RD_KAFKA_EVENT_DELETERECORDS_RESULT, [&](rd_kafka_t* client, auto* queue) {
     rd_kafka_topic_partition_list_t* before = rd_kafka_topic_partition_list_new(1);

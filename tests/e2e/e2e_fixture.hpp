@@ -164,6 +164,10 @@ class E2eTest : public ::testing::Test {
   /// Creates a one-partition topic of this test's own. Name it `test.<something>`: the contract
   /// check leaves such topics out (they carry no service's events).
   void CreateTopic(const std::string& topic);
+  /// Replaces the topic's configuration with `configs` (AlterConfigs: what is not given reverts
+  /// to the broker's default).
+  void SetTopicConfig(const std::string& topic,
+                      const std::vector<std::pair<std::string, std::string>>& configs);
   /// Moves the partition's log start to `offset`, as retention does by deleting old segments.
   void DeleteRecordsBefore(const std::string& topic, std::int64_t offset);
   /// Produces `count` events of a type no service or report knows onto partition 0 of `topic`.

@@ -171,6 +171,7 @@ TEST_F(InvitationsE2e, FullParticipantJourneyWithLogisticsLettersAndFollowUps) {
     expected.push_back("jilaf.invitations.nomination." + journey[i]);
   }
   EXPECT_EQ(reader.TypesFor(id), expected);
+  std::string person_id;
   for (const auto& event : reader.ReadUntil([](const auto&) { return true; }, seconds(0))) {
     if (event.key != id || event.type != "jilaf.invitations.nomination.completed") continue;
     const auto& data = event.data;
@@ -178,11 +179,24 @@ TEST_F(InvitationsE2e, FullParticipantJourneyWithLogisticsLettersAndFollowUps) {
     EXPECT_EQ(data["fiscal_year"], 2026);
     EXPECT_EQ(data["region"], "Asia");
     EXPECT_EQ(data["programme_title"]["en"], "Young Leaders");
-    EXPECT_EQ(data["candidate"]["email"], "lan@example.org");
+    // Version 2: the person by id only; names and addresses are on the people topic.
+    EXPECT_FALSE(data["candidate"].contains("email"));
+    EXPECT_FALSE(data["candidate"].contains("family_name"));
     EXPECT_EQ(data["nominating_organisation"]["country"], "VN");
-    EXPECT_EQ(data["union"], "National Centre");
+    EXPECT_FALSE(data.contains("union"));
     EXPECT_FALSE(data["candidate"].contains("date_of_birth"));
+    person_id = data["person_id"];
   }
+  ASSERT_FALSE(person_id.empty());
+  EventReader people(bootstrap_, "jilaf.invitations.people");
+  people.ReadUntil(HasType(person_id, "jilaf.invitations.person.updated"), seconds(60));
+  nlohmann::json record;
+  for (const auto& event : people.ReadUntil([](const auto&) { return true; }, seconds(0))) {
+    if (event.key == person_id) record = event.data;  // the latest
+  }
+  EXPECT_EQ(record["candidate"]["email"], "lan@example.org");
+  EXPECT_EQ(record["union"], "National Centre");
+  EXPECT_FALSE(record["candidate"].contains("date_of_birth"));
   EXPECT_EQ(reader.TypesFor(overdue_key),
             std::vector<std::string>{"jilaf.invitations.followup.overdue"});
   EXPECT_TRUE(reader.TypesFor(first).size() == 1 &&

@@ -294,20 +294,21 @@ TEST(TransitionBody, ReasonWithDeprecatedAliases) {
 struct Documented {
   std::string service, source, type, dataschema;
   std::vector<std::string> required_headers;
+  int version = 1;
 };
 
 std::vector<Documented> DocumentedMessages() {
   std::ifstream file(std::string(JILAF_SOURCE_DIR) + "/docs/asyncapi.yaml");
   std::vector<Documented> out;
   const std::regex message(
-      R"(^    (invitations|projects|missions|notifications)\.[a-z_]+\.[a-z_]+\.v1:$)");
+      R"(^    (invitations|projects|missions|notifications)\.[a-z_]+\.[a-z_]+\.v([0-9]+):$)");
   std::string line;
   std::string pending;  // the header whose `const:` comes on the next line
   bool in_required = false;
   while (std::getline(file, line)) {
     std::smatch match;
     if (std::regex_match(line, match, message)) {
-      out.push_back({match[1], {}, {}, {}, {}});
+      out.push_back({match[1], {}, {}, {}, {}, std::stoi(match[2])});
       continue;
     }
     if (out.empty()) continue;
@@ -345,8 +346,9 @@ TEST(Publisher, EnvelopeMatchesEveryMessageOfTheAsyncApiDocument) {
     ASSERT_EQ(doc.type.rfind(prefix, 0), 0u);
     const auto name = doc.type.substr(prefix.size());  // aggregate.what
     const auto dot = name.find('.');
-    const Publisher publisher(doc.service);
+    const Publisher publisher(doc.service, {{name.substr(0, dot), doc.version}});
     EXPECT_EQ(publisher.topic(), "jilaf." + doc.service + ".events");
+    EXPECT_EQ(publisher.people_topic(), "jilaf." + doc.service + ".people");
     const auto event = publisher.Make(
         {name.substr(0, dot), name.substr(dot + 1), "key-1", "things/1", {{"a", 1}}}, {});
     EXPECT_EQ(event.source, doc.source);

@@ -8,6 +8,8 @@
 #include <fstream>
 
 #include "common/events/outbox.hpp"
+#include "common/events/people.hpp"
+#include "common/http/idempotency.hpp"
 #include "common/metrics/metrics.hpp"
 #include "common/store/sqlite.hpp"
 #include "common/util/calendar.hpp"
@@ -183,7 +185,8 @@ class EventHandlerTest : public ::testing::Test {
     dir_ = testing::MakeTempDir("jilaf-notifications");
     store_ = std::make_unique<store::Store>(
         store::StoreOptions{dir_ + "/test.db"},
-        std::vector<store::MigrationSet>{events::OutboxMigrations(), Migrations()});
+        std::vector<store::MigrationSet>{events::OutboxMigrations(), http::IdempotencyMigrations(),
+                                         events::PeopleCopyMigrations(), Migrations()});
     SeedDefaults(*store_);
     store_->Write([](store::Db& tx) {
       for (const char* locale : {"ja", "en"}) {

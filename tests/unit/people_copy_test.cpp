@@ -1,0 +1,166 @@
+// Personal data off the permanent topics (issue 19): the publisher's split between the events
+// topic and the compacted people topic, tombstones end to end through the outbox format, and a
+// consumer's copy of the people topic (docs/reliability.md, "Personal data").
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "common/aggregate/publisher.hpp"
+#include "common/events/cloud_event.hpp"
+#include "common/events/outbox.hpp"
+#include "common/events/people.hpp"
+#include "common/store/store.hpp"
+#include "common/util/clock.hpp"
+#include "tests/support/process.hpp"
+
+namespace jilaf::events {
+namespace {
+
+using nlohmann::json;
+
+class PeopleCopyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("jilaf-people");
+    store_ = std::make_unique<store::Store>(
+        store::StoreOptions{dir_ + "/test.db"},
+        std::vector<store::MigrationSet>{OutboxMigrations(), PeopleCopyMigrations()});
+  }
+
+  struct Row {
+    std::string topic, key, payload, headers;
+  };
+  std::vector<Row> Outbox() {
+    return store_->Read([](store::Db& db) {
+      std::vector<Row> rows;
+      auto stmt = db.Prepare("SELECT topic, msg_key, payload, headers FROM outbox ORDER BY seq");
+      while (stmt.Step()) rows.push_back({stmt.Text(0), stmt.Text(1), stmt.Text(2), stmt.Text(3)});
+      return rows;
+    });
+  }
+
+  void Apply(const CloudEvent& event, std::vector<std::string>* erased = nullptr) {
+    store_->Write([&](store::Db& tx) {
+      ApplyPersonRecord(tx, event, [&](store::Db&, const std::string& id, const json& record) {
+        if (erased != nullptr) erased->push_back(id + " " + record.dump());
+      });
+    });
+  }
+
+  std::string dir_;
+  std::unique_ptr<store::Store> store_;
+};
+
+CloudEvent Record(const std::string& person_id, const std::string& email) {
+  auto event = MakeEvent("/jilaf/invitations", "jilaf.invitations.person.updated", person_id,
+                         "people/" + person_id, "/schemas/invitations/person.updated/v1.json",
+                         {{"person_id", person_id},
+                          {"candidate", {{"family_name", "Nguyen"}, {"email", email}}},
+                          {"union", "VGCL"}});
+  return event;
+}
+
+CloudEvent Completed(const std::string& person_id, const std::string& time) {
+  auto event = MakeEvent("/jilaf/invitations", "jilaf.invitations.nomination.completed", "n-1",
+                         "nominations/n-1", "/schemas/invitations/nomination.completed/v2.json",
+                         {{"person_id", person_id}, {"candidate", {{"nationality", "VN"}}}});
+  event.time = time;
+  return event;
+}
+
+TEST_F(PeopleCopyTest, PublisherSendsThePersonalPartToThePeopleTopicFirst) {
+  const aggregate::Publisher publisher("invitations", {{"nomination", 2}});
+  store_->Write([&](store::Db& tx) {
+    publisher.Publish(tx,
+                      {"nomination",
+                       "selected",
+                       "n-1",
+                       "nominations/n-1",
+                       {{"nomination_id", "n-1"},
+                        {"person_id", "p-1"},
+                        {"candidate", {{"nationality", "VN"}}},
+                        {"personal", {{"candidate", {{"family_name", "Nguyen"}}}}}}},
+                      "");
+  });
+  const auto rows = Outbox();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].topic, "jilaf.invitations.people");
+  EXPECT_EQ(rows[0].key, "p-1");
+  EXPECT_EQ(json::parse(rows[0].payload)["candidate"]["family_name"], "Nguyen");
+  EXPECT_EQ(json::parse(rows[0].payload)["person_id"], "p-1");
+  EXPECT_NE(rows[0].headers.find("jilaf.invitations.person.updated"), std::string::npos);
+  EXPECT_EQ(rows[1].topic, "jilaf.invitations.events");
+  EXPECT_EQ(rows[1].payload.find("Nguyen"), std::string::npos) << rows[1].payload;
+  EXPECT_FALSE(json::parse(rows[1].payload).contains("personal"));
+  EXPECT_NE(rows[1].headers.find("/schemas/invitations/nomination.selected/v2.json"),
+            std::string::npos);
+}
+
+TEST_F(PeopleCopyTest, ErasureIsATombstoneWithANullValue) {
+  const aggregate::Publisher publisher("invitations");
+  store_->Write([&](store::Db& tx) { publisher.Erase(tx, "p-1", ""); });
+  const auto rows = Outbox();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].topic, "jilaf.invitations.people");
+  EXPECT_EQ(rows[0].key, "p-1");
+  EXPECT_EQ(rows[0].payload, "");  // the relay produces it as a null value
+  // And back from Kafka: a null value with CloudEvents headers is a tombstone, not an error.
+  Headers headers;
+  std::string value;
+  ToKafka(MakeEvent("/jilaf/invitations", "jilaf.invitations.person.erased", "p-1", "people/p-1",
+                    "/schemas/invitations/person.erased/v1.json", nullptr),
+          headers, value);
+  EXPECT_EQ(value, "");
+  const auto parsed = FromKafka("p-1", value, headers);
+  ASSERT_TRUE(parsed.ok) << parsed.error;
+  EXPECT_TRUE(parsed.event.data.is_null());
+  EXPECT_EQ(parsed.event.key, "p-1");
+}
+
+TEST_F(PeopleCopyTest, CopyKeepsTheLatestRecordAndForgetsItOnTheTombstone) {
+  Apply(Record("p-1", "old@example.org"));
+  Apply(Record("p-1", "new@example.org"));
+  auto record = store_->Read([](store::Db& db) { return PersonRecord(db, "p-1"); });
+  ASSERT_TRUE(record);
+  EXPECT_EQ((*record)["candidate"]["email"], "new@example.org");
+
+  auto tombstone = Record("p-1", "");
+  tombstone.data = nullptr;
+  std::vector<std::string> erased;
+  Apply(tombstone, &erased);
+  ASSERT_EQ(erased.size(), 1u);
+  EXPECT_NE(erased[0].find("new@example.org"), std::string::npos);  // the service's hook saw it
+  EXPECT_FALSE(store_->Read([](store::Db& db) { return PersonRecord(db, "p-1"); }));
+  // An event about the erased person goes on without personal data instead of waiting.
+  const auto person = store_->Read(
+      [](store::Db& db) { return PersonOfEvent(db, Completed("p-1", util::NowRfc3339())); });
+  EXPECT_FALSE(person);
+}
+
+TEST_F(PeopleCopyTest, AFreshEventWaitsForItsPersonAnOldOneOrAVersionOneEventDoesNot) {
+  EXPECT_THROW(store_->Read([](store::Db& db) {
+    return PersonOfEvent(db, Completed("p-2", util::NowRfc3339()));
+  }),
+               NotYetApplicable);
+  EXPECT_FALSE(store_->Read([](store::Db& db) {
+    return PersonOfEvent(db, Completed("p-2", "2020-01-01T00:00:00.000Z"));
+  }));
+  auto v1 = Completed("p-2", util::NowRfc3339());
+  v1.data["candidate"]["family_name"] = "Nguyen";  // names in the payload: version 1
+  EXPECT_FALSE(store_->Read([&](store::Db& db) { return PersonOfEvent(db, v1); }));
+  Apply(Record("p-2", "lan@example.org"));
+  const auto person = store_->Read(
+      [](store::Db& db) { return PersonOfEvent(db, Completed("p-2", util::NowRfc3339())); });
+  ASSERT_TRUE(person);
+  const auto joined = WithPersonalData(Completed("p-2", "").data, *person);
+  EXPECT_EQ(joined["candidate"]["email"], "lan@example.org");
+  EXPECT_EQ(joined["candidate"]["nationality"], "VN");  // the event's own facts stay
+  EXPECT_EQ(joined["union"], "VGCL");
+  // An alumnus event (no candidate object) gets the names at its top level.
+  const auto alumnus = WithPersonalData({{"alumnus_id", "a-1"}, {"person_id", "p-2"}}, *person);
+  EXPECT_EQ(alumnus["email"], "lan@example.org");
+  EXPECT_EQ(alumnus["family_name"], "Nguyen");
+}
+
+}  // namespace
+}  // namespace jilaf::events
