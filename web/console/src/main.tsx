@@ -122,7 +122,7 @@ function App() {
   };
   const langButton = (
     <button type="button" class="lang" lang={lang() === "en" ? "ja" : "en"} onClick={switchLang}
-      aria-label={t("language_label")}>
+      title={t("language_label")}>
       {t("language")}
     </button>
   );

@@ -39,7 +39,15 @@ export function InboxBadge() {
 }
 
 export function InboxScreen(_props: { session: Session }) {
-  const loaded = useLoad(() => getAll<InboxItem>("notifications", "/v1/inbox", 400), []);
+  // Unread first: the newest 200 unread items, then the latest read ones.
+  const loaded = useLoad(
+    () =>
+      Promise.all([
+        getAll<InboxItem>("notifications", "/v1/inbox?unread=true", 200),
+        get<Page<InboxItem>>("notifications", "/v1/inbox?page_size=50").then((a) => a.data.items),
+      ]).then(([unread, latest]) => [...unread, ...latest.filter((i) => i.read)]),
+    [],
+  );
   const [error, setError] = useState<unknown>(null);
   usePoll(loaded.reload);
   const mark = async (item: InboxItem) => {
@@ -66,7 +74,7 @@ export function InboxScreen(_props: { session: Session }) {
         {items.length === 0 && <p>{t("none")}</p>}
         <ul class="inbox">
           {items.map((item) => (
-            <li class={item.read ? "read" : "unread"} data-event={item.event?.type ?? ""}>
+            <li class={item.read ? "read" : "unread"} data-event={item.event?.type ?? ""} data-subject={item.event?.subject ?? ""}>
               <div>
                 <strong>{item.title}</strong>
                 <span class="muted"> · {formatDateTime(item.created_at)}</span>
