@@ -377,6 +377,8 @@ def staff_journeys(j, stack, fx, f):
     # A tranche held by an overdue progress report, released by approving the report.
     j.screen("project", f"#/projects/{fx.project}", "[data-testid=held]")
     row = page.locator(f"tr[data-tranche='{fx.tranche}']")
+    row.locator("button[data-to=requested]").click()
+    page.wait_for_selector(f"tr[data-tranche='{fx.tranche}'] .s-requested")
     row.locator("button[data-to=approved]").click()
     held = page.locator(".error[role=alert]")
     held.wait_for()

@@ -113,7 +113,7 @@ function holdingReport(tranche: Tranche, reports: Report[]): Report | undefined 
 }
 
 const TRANCHE_NEXT: Record<string, string[]> = {
-  planned: ["requested", "approved", "cancelled"],
+  planned: ["requested", "cancelled"],
   requested: ["approved", "cancelled"],
   approved: ["paid", "cancelled"],
 };
