@@ -197,7 +197,8 @@ class Console:
                         "jilaf-portal"], check=True)
         subprocess.run(["bash", lib, "nginx-conf", self.dir, str(self.port), self.static, config]
                        + [stack.api[name] for name in SERVICES] + [keycloak], check=True)
-        self.proc = subprocess.Popen(["nginx", "-p", self.dir, "-c",
+        self.proc = subprocess.Popen(["nginx", "-p", self.dir, "-e",
+                                      os.path.join(self.dir, "logs", "error.log"), "-c",
                                       os.path.join(self.dir, "nginx.conf")],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         try:

@@ -138,6 +138,8 @@ export const SEAT_HOLDING = new Set([
   "completed",
 ]);
 
+/// Withheld from this reader: absent, or masked whole ("***"). A partly masked value
+/// ("*****567") is shown as the service sent it.
 export function masked(value: unknown): boolean {
-  return value === undefined || value === null || (typeof value === "string" && value.includes("***"));
+  return value === undefined || value === null || (typeof value === "string" && /^\*+$/.test(value));
 }
