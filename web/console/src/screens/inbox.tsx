@@ -33,7 +33,7 @@ export function InboxBadge() {
   if (!unread.data) return null;
   return (
     <span class="count" aria-label={t("unread_count", { n: unread.data })}>
-      {unread.data}
+      {unread.data >= 100 ? "99+" : unread.data}
     </span>
   );
 }
