@@ -115,6 +115,29 @@ export function Bar(props: { value: number; max: number; label: string; money?: 
   );
 }
 
+/// The moves a record's state allows, one button each (data-to names the target state).
+export function Moves(props: { moves: string[]; onMove: (to: string) => void; cell?: boolean }) {
+  const buttons = props.moves.map((to) => (
+    <button type="button" data-to={to} onClick={() => props.onMove(to)}>
+      {state(to)}
+    </button>
+  ));
+  return props.cell ? <td class="actions">{buttons}</td> : <div class="actions">{buttons}</div>;
+}
+
+/// A table's header row.
+export function Head(props: { columns: (string | false)[] }) {
+  return (
+    <thead>
+      <tr>
+        {props.columns.filter((c): c is string => c !== false).map((c) => (
+          <th scope="col">{c}</th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
 export function Badge(props: { status: string }) {
   return <span class={`badge s-${props.status}`}>{state(props.status)}</span>;
 }

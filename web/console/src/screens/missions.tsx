@@ -4,7 +4,7 @@ import { get, getAll, query } from "../api";
 import type { Session } from "../auth";
 import { countryName, formatDate, formatDateTime, t, title } from "../i18n";
 import type { Route } from "../route";
-import { Badge, Bar, Loading, masked, Section, useLoad } from "../ui";
+import { Badge, Bar, Head, Loading, masked, Section, useLoad } from "../ui";
 import { currentFiscalYear, YearPicker } from "./programmes";
 
 interface Bilingual {
@@ -115,15 +115,7 @@ export function MissionsScreen(props: { route: Route }) {
 function People(props: { people: Person[]; extra?: (p: Person) => string }) {
   return (
     <table class="grid">
-      <thead>
-        <tr>
-          <th scope="col">{t("name")}</th>
-          <th scope="col">{t("country")}</th>
-          <th scope="col">{t("organisation")}</th>
-          <th scope="col">{t("email")}</th>
-          <th scope="col">{t("status")}</th>
-        </tr>
-      </thead>
+      <Head columns={[t("name"), t("country"), t("organisation"), t("email"), t("status")]} />
       <tbody>
         {props.people.map((p) => (
           <tr>

@@ -14,7 +14,7 @@ import {
   type PersonName,
 } from "../i18n";
 import { withParams, type Route } from "../route";
-import { Badge, ErrorBanner, Loading, masked, SEAT_HOLDING, Section, useLoad } from "../ui";
+import { Badge, ErrorBanner, Head, Loading, masked, Moves, SEAT_HOLDING, Section, useLoad } from "../ui";
 import { seatUse, type Programme } from "./programmes";
 
 export interface Nomination {
@@ -132,15 +132,7 @@ export function NominationsScreen(props: { route: Route }) {
       {list.data && (
         <>
           <table class="grid" aria-label={t("nav_nominations")}>
-            <thead>
-              <tr>
-                <th scope="col">{t("name")}</th>
-                <th scope="col">{t("nationality")}</th>
-                <th scope="col">{t("organisation")}</th>
-                <th scope="col">{t("programme")}</th>
-                <th scope="col">{t("status")}</th>
-              </tr>
-            </thead>
+            <Head columns={[t("name"), t("nationality"), t("organisation"), t("programme"), t("status")]} />
             <tbody>
               {list.data.items.map((n) => (
                 <tr>
@@ -278,13 +270,7 @@ export function NominationDetail(props: { id: string; session: Session }) {
       <Section title={t("transitions")} id="moves">
         {writer ? (
           (NEXT[n.status] ?? []).length ? (
-            <div class="actions">
-              {(NEXT[n.status] ?? []).map((to) => (
-                <button type="button" data-to={to} onClick={() => start(to)}>
-                  {state(to)}
-                </button>
-              ))}
-            </div>
+            <Moves moves={NEXT[n.status] ?? []} onMove={start} />
           ) : (
             <p>{t("no_transitions")}</p>
           )

@@ -4,7 +4,7 @@ import regions from "virtual:m49";
 import { getAll, query } from "../api";
 import { countryName, formatDate, state, t, title } from "../i18n";
 import { withParams, type Route } from "../route";
-import { Badge, Bar, Loading, SEAT_HOLDING, Section, useLoad } from "../ui";
+import { Badge, Bar, Head, Loading, SEAT_HOLDING, Section, useLoad } from "../ui";
 import type { Nomination } from "./nominations";
 
 export interface Programme {
@@ -102,13 +102,7 @@ export function ProgrammeYearScreen(props: { route: Route }) {
             {Object.keys(p.country_quotas ?? {}).length > 0 && (
               <table class="grid compact">
                 <caption>{t("quota_country")}</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">{t("country")}</th>
-                    <th scope="col">{t("used")}</th>
-                    <th scope="col">{t("quota")}</th>
-                  </tr>
-                </thead>
+                <Head columns={[t("country"), t("used"), t("quota")]} />
                 <tbody>
                   {Object.entries(p.country_quotas ?? {}).map(([c, q]) => (
                     <tr class={(use.byCountry[c] ?? 0) >= q ? "full" : ""}>
@@ -122,13 +116,7 @@ export function ProgrammeYearScreen(props: { route: Route }) {
             )}
             <table class="grid compact">
               <caption>{t("quota_region")}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{t("region")}</th>
-                  <th scope="col">{t("used")}</th>
-                  <th scope="col">{t("quota")}</th>
-                </tr>
-              </thead>
+              <Head columns={[t("region"), t("used"), t("quota")]} />
               <tbody>
                 {[...new Set([...Object.keys(use.byRegion), ...Object.keys(p.region_quotas ?? {})])].map((r) => (
                   <tr>

@@ -5,7 +5,7 @@ import { call, get, getAll, query, type Page } from "../api";
 import { can, type Session } from "../auth";
 import { countryName, formatDate, number, state, t, title, yen } from "../i18n";
 import { withParams, type Route } from "../route";
-import { Badge, Bar, ErrorBanner, Loading, Section, useLoad } from "../ui";
+import { Badge, Bar, ErrorBanner, Head, Loading, Moves, Section, useLoad } from "../ui";
 import { currentFiscalYear, YearPicker } from "./programmes";
 
 interface Project {
@@ -63,14 +63,7 @@ export function ProjectsScreen(props: { route: Route }) {
       <Loading loaded={list} />
       {list.data && (
         <table class="grid">
-          <thead>
-            <tr>
-              <th scope="col">{t("nav_projects")}</th>
-              <th scope="col">{t("country")}</th>
-              <th scope="col">{t("status")}</th>
-              <th scope="col">{t("budget")}</th>
-            </tr>
-          </thead>
+          <Head columns={[t("nav_projects"), t("country"), t("status"), t("budget")]} />
           <tbody>
             {list.data.items.map((p) => (
               <tr>
@@ -164,14 +157,7 @@ export function ProjectDetail(props: { id: string; session: Session }) {
       </Section>
       <Section title={t("tranches")} id="tranches">
         <table class="grid">
-          <thead>
-            <tr>
-              <th scope="col">{t("planned_date")}</th>
-              <th scope="col">{t("amount")}</th>
-              <th scope="col">{t("status")}</th>
-              {writer && <th scope="col">{t("transitions")}</th>}
-            </tr>
-          </thead>
+          <Head columns={[t("planned_date"), t("amount"), t("status"), writer && t("transitions")]} />
           <tbody>
             {tranches.map((x) => {
               const hold = holdingReport(x, reports);
@@ -191,13 +177,7 @@ export function ProjectDetail(props: { id: string; session: Session }) {
                     )}
                   </td>
                   {writer && (
-                    <td class="actions">
-                      {(TRANCHE_NEXT[x.status] ?? []).map((to) => (
-                        <button type="button" data-to={to} onClick={() => void move("tranches", x.id, to)}>
-                          {state(to)}
-                        </button>
-                      ))}
-                    </td>
+                    <Moves cell moves={TRANCHE_NEXT[x.status] ?? []} onMove={(to) => void move("tranches", x.id, to)} />
                   )}
                 </tr>
               );
@@ -208,14 +188,7 @@ export function ProjectDetail(props: { id: string; session: Session }) {
       </Section>
       <Section title={t("reports")} id="reports">
         <table class="grid">
-          <thead>
-            <tr>
-              <th scope="col">{t("due_date")}</th>
-              <th scope="col">{t("what")}</th>
-              <th scope="col">{t("status")}</th>
-              {writer && <th scope="col">{t("transitions")}</th>}
-            </tr>
-          </thead>
+          <Head columns={[t("due_date"), t("what"), t("status"), writer && t("transitions")]} />
           <tbody>
             {reports.map((r) => (
               <tr data-report={r.id}>
@@ -230,13 +203,7 @@ export function ProjectDetail(props: { id: string; session: Session }) {
                   )}
                 </td>
                 {writer && (
-                  <td class="actions">
-                    {(REPORT_NEXT[r.status] ?? []).map((to) => (
-                      <button type="button" data-to={to} onClick={() => void move("reports", r.id, to)}>
-                        {state(to)}
-                      </button>
-                    ))}
-                  </td>
+                  <Moves cell moves={REPORT_NEXT[r.status] ?? []} onMove={(to) => void move("reports", r.id, to)} />
                 )}
               </tr>
             ))}
