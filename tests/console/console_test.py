@@ -310,6 +310,49 @@ def inbox_has(stack, subject, event_type):
                and i.get("event", {}).get("type") == event_type for i in page["items"])
 
 
+def download(page, button):
+    """Clicks a download button; the file's text (UTF-8, its byte order mark dropped)."""
+    with page.expect_download() as info:
+        button.click()
+    with open(info.value.path(), encoding="utf-8-sig") as f:
+        return f.read()
+
+
+def stale_and_busy(j, stack, fx, f):
+    """A record changed behind the screen's back (412: reload offered), and a service that
+    answers 429 once (the console says it waits, then shows the screen)."""
+    page, b = j.page, fx.nominations[1]
+    page.evaluate(f"location.hash = '#/nominations/{b}'")
+    page.wait_for_selector(f"h1:has-text('{fx.names[1][1]}')")
+    _, _, etag = stack.call("invitations", "GET", f"/v1/nominations/{b}", expect=(200,))
+    stack.call("invitations", "PATCH", f"/v1/nominations/{b}",
+               {"candidate": {"position": "Branch chair"}}, if_match=etag, expect=(200,))
+    page.click("button[data-to=invited]")
+    page.get_by_role("button", name="Reload the record").click()
+    page.wait_for_selector("dd:has-text('Branch chair')")
+    f.check(stack.call("invitations", "GET", f"/v1/nominations/{b}")[1]["status"] == "selected",
+            "the stale transition was applied")
+
+    answered = []
+
+    def busy_once(route):
+        if answered:
+            route.continue_()
+            return
+        answered.append(route.request.url)
+        route.fulfill(status=429, headers={"Retry-After": "2",
+                                           "Content-Type": "application/problem+json"},
+                      body=json.dumps({"type": "/problems/too-many-requests", "status": 429,
+                                       "title": "Too many requests"}))
+
+    page.route("**/api/invitations/v1/programmes?*", busy_once)
+    page.evaluate("location.hash = '#/programmes?fy=2026'")
+    page.wait_for_selector("p.notice:has-text('trying again in 2 s')")
+    page.wait_for_selector(".bar-row")
+    page.unroute("**/api/invitations/v1/programmes?*")
+    f.check(len(answered) == 1, f"the 429 was not met: {answered}")
+
+
 def staff_journeys(j, stack, fx, f):
     page = j.page
     j.sign_in("staff")
@@ -317,6 +360,8 @@ def staff_journeys(j, stack, fx, f):
     j.screen("nominations", "#/nominations?q=hoang", "table.grid tbody tr")
     f.check("Hoàng" in page.locator("table.grid tbody").inner_text(),
             "search 'hoang' did not list the demo's Hoàng")
+    f.check("Hoàng" in download(page, page.get_by_role("button", name="Download CSV")),
+            "the nominations CSV of the search lacks Hoàng")
     j.screen("programme-year", "#/programmes?fy=2026", ".bar-row")
 
     a, b, c = fx.nominations
@@ -339,6 +384,8 @@ def staff_journeys(j, stack, fx, f):
     j.screen("refusal", f"#/nominations/{c}", ".error[role=alert]", fresh=False)
     page.click("button[data-to=waitlisted]")
     page.wait_for_selector("ol.waitlist li")
+
+    stale_and_busy(j, stack, fx, f)
 
     # Withdraw a seated one: the reason is asked, the waitlisted one is promoted.
     page.evaluate(f"location.hash = '#/nominations/{a}'")
@@ -396,6 +443,9 @@ def staff_journeys(j, stack, fx, f):
 
     j.screen("missions", "#/missions?fy=2026", "#seminars")
     j.screen("reports", "#/reports?fy=2026", "canvas[data-ready=true]")
+    csv = download(page, page.get_by_role("button", name="Download CSV").first)
+    f.check(csv.startswith(",Nominated,Selected,Completed") and "Vietnam" in csv,
+            f"the invitations report CSV: {csv[:200]!r}")
     j.screen("people", "#/people?q=hoang", "main ul li a")
     page.locator("main ul li a").first.click()
     page.wait_for_selector("ol.timeline li")

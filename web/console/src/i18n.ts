@@ -293,6 +293,8 @@ const stateJa: Record<string, string> = {
   due: "未提出", submitted_report: "提出済み", returned: "差戻し", in_progress: "実施中",
   reported: "報告済み", registration_open: "受付中", registration_closed: "受付終了",
   held: "開催済み", registered: "登録", cancelled_registration: "取消",
+  africa: "アフリカ", asia: "アジア", europe: "ヨーロッパ", latin_america_caribbean: "中南米・カリブ",
+  northern_america: "北米", oceania: "オセアニア", developing: "開発途上国", industrialized: "先進国",
 };
 
 export function state(name: string): string {

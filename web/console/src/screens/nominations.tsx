@@ -1,7 +1,7 @@
 // Nominations: search and filters over every programme, a paged table, and one nomination's
 // detail with its history, the moves its state allows, the waitlist, letters and logistics.
 import { useState } from "preact/hooks";
-import { call, get, getAll, query, type Page } from "../api";
+import { call, downloadCsv, get, getAll, query, type Page } from "../api";
 import { can, type Session } from "../auth";
 import {
   countryName,
@@ -54,21 +54,16 @@ export function NominationsScreen(props: { route: Route }) {
   const { route } = props;
   const p = route.params;
   const [words, setWords] = useState(p.get("q") ?? "");
+  const [csvError, setCsvError] = useState<unknown>(null);
+  const filters = Object.fromEntries(
+    ["q", "status", "fiscal_year", "programme_id", "nationality"].map((k) => [k, p.get(k)]),
+  );
   const programmes = useLoad(() => getAll<Programme>("invitations", "/v1/programmes"), []);
   const list = useLoad(
     () =>
       get<Page<Nomination>>(
         "invitations",
-        "/v1/nominations" +
-          query({
-            q: p.get("q"),
-            status: p.get("status"),
-            fiscal_year: p.get("fiscal_year"),
-            programme_id: p.get("programme_id"),
-            nationality: p.get("nationality"),
-            page_size: 25,
-            page_token: p.get("page"),
-          }),
+        "/v1/nominations" + query({ ...filters, page_size: 25, page_token: p.get("page") }),
       ).then((a) => a.data),
     [p.toString()],
   );
@@ -151,6 +146,19 @@ export function NominationsScreen(props: { route: Route }) {
             </tbody>
           </table>
           {list.data.items.length === 0 && <p>{t("none")}</p>}
+          <button
+            type="button"
+            onClick={() =>
+              void downloadCsv(
+                "invitations",
+                "/v1/nominations" + query(filters),
+                "nominations.csv",
+              ).catch(setCsvError)
+            }
+          >
+            {t("download_csv")}
+          </button>
+          <ErrorBanner error={csvError} />
           <nav class="pager" aria-label="pages">
             {p.get("page") && <a href={withParams(route, { page: null })}>{t("first_page")}</a>}
             {list.data.next_page_token && (

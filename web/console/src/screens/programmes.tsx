@@ -120,7 +120,7 @@ export function ProgrammeYearScreen(props: { route: Route }) {
               <tbody>
                 {[...new Set([...Object.keys(use.byRegion), ...Object.keys(p.region_quotas ?? {})])].map((r) => (
                   <tr>
-                    <th scope="row">{r.replace(/_/g, " ")}</th>
+                    <th scope="row">{state(r)}</th>
                     <td>{use.byRegion[r] ?? 0}</td>
                     <td>{p.region_quotas?.[r] ?? "—"}</td>
                   </tr>
