@@ -442,6 +442,18 @@ def staff_journeys(j, stack, fx, f):
     j.screen("project-released", f"#/projects/{fx.project}", ".bar-row")
 
     j.screen("missions", "#/missions?fy=2026", "#seminars")
+    page.locator("section[aria-labelledby=education] a").first.click()
+    page.wait_for_selector("table.attendance tbody tr")
+    f.check(page.locator("table.attendance td.present").count() > 0,
+            "the demo's completed course shows no attendance")
+    f.check(page.locator("section[aria-labelledby=certificates] li").count()
+            > 0, "the demo's completed course shows no certificate")
+    j.screen("education", page.evaluate("location.hash"), "table.attendance", fresh=False)
+    page.evaluate("location.hash = '#/missions?fy=2026'")
+    page.locator("section[aria-labelledby=seminars] a").first.click()
+    page.wait_for_selector("section[aria-labelledby=registrations] table tbody tr")
+    j.screen("seminar", page.evaluate("location.hash"), "section[aria-labelledby=registrations]",
+             fresh=False)
     j.screen("reports", "#/reports?fy=2026", "canvas[data-ready=true]")
     csv = download(page, page.get_by_role("button", name="Download CSV").first)
     f.check(csv.startswith(",Nominated,Selected,Completed") and "Vietnam" in csv,
