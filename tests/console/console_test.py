@@ -415,12 +415,22 @@ def staff_journeys(j, stack, fx, f):
     page.evaluate(f"location.hash = '#/nominations/{b}'")
     page.wait_for_selector(f"h1:has-text('{fx.names[1][1]}')")
     with page.context.expect_page() as popup_info:
-        page.get_by_role("button", name="Guarantor letter").click()
+        page.get_by_role("button", name="Guarantor letter", exact=True).click()
     letter = popup_info.value
     poll(lambda: fx.names[1][0] in letter.evaluate("document.body ? document.body.innerText : ''"),
          "the guarantor letter to name the participant", timeout=30)
     letter.screenshot(path=os.path.join(j.out, "staff-guarantor-letter.png"), full_page=True)
     letter.close()
+    # The full passport number only as a recorded act, with its reason.
+    page.fill("#disclosure", "visa application at the embassy in Tokyo")
+    with page.context.expect_page() as popup_info:
+        page.get_by_role("button", name="Guarantor letter with the full passport number").click()
+    letter = popup_info.value
+    poll(lambda: "KH7654321" in letter.evaluate("document.body ? document.body.innerText : ''"),
+         "the guarantor letter to carry the full passport number", timeout=30)
+    letter.close()
+    page.reload()
+    page.wait_for_selector("ul.disclosures li:has-text('visa application at the embassy')")
 
     # A tranche held by an overdue progress report, released by approving the report.
     j.screen("project", f"#/projects/{fx.project}", "[data-testid=held]")
@@ -492,6 +502,16 @@ def viewer_journey(j, fx, f):
             "viewer: an e-mail or passport number is visible")
     j.screen("project", f"#/projects/{fx.project}", "#tranches")
     f.check(page.locator("button[data-to]").count() == 0, "viewer: tranche/report buttons shown")
+    # A token the services no longer accept (401): the console asks to sign in again.
+    page.route("**/api/projects/v1/projects/*",
+               lambda route: route.fulfill(status=401, headers={
+                   "Content-Type": "application/problem+json"},
+                   body=json.dumps({"type": "/problems/unauthorized", "status": 401})))
+    page.reload()
+    page.wait_for_selector("text=Your sign-in has expired. Sign in again.")
+    f.check(page.get_by_role("button", name="Sign in with the identity provider").count() == 1,
+            "after a 401 the sign-in is not offered")
+    page.unroute("**/api/projects/v1/projects/*")
 
 
 def load_demo(repo, stack):

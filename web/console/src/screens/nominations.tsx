@@ -27,6 +27,7 @@ export interface Nomination {
   candidate: PersonName & Record<string, unknown>;
   nominating_organisation?: { name?: string; country?: string; contact_email?: string };
   status_history?: { from?: string; to: string; at: string; by?: string; reason?: string }[];
+  passport_disclosures?: { at: string; by: string; reason: string }[];
 }
 
 const STATUSES = [
@@ -332,40 +333,60 @@ export function NominationDetail(props: { id: string; session: Session }) {
 
 function Letters(props: { nomination: Nomination; session: Session }) {
   const [error, setError] = useState<unknown>(null);
+  const [reason, setReason] = useState("");
   const n = props.nomination;
   if (!can(props.session, "write")) return null;
-  const open = async (kind: string) => {
+  const lang = document.documentElement.lang === "ja" ? "ja" : "en";
+  // The window opens before the await, so the browser treats it as the click's own.
+  const open = async (method: string, path: string, body?: unknown) => {
     setError(null);
-    // Opened before the await, so the browser treats it as the click's own window.
     const win = window.open("", "_blank");
     try {
-      const lang = document.documentElement.lang === "ja" ? "ja" : "en";
-      const html = await call<string>("invitations", "GET", `/v1/nominations/${n.id}/documents/${kind}?lang=${lang}`, {
-        accept: "text/html",
-      });
-      if (win) {
-        win.document.open();
-        win.document.write(html.data);
-        win.document.close();
-      }
+      const html = await call<string>("invitations", method, path, { accept: "text/html", body });
+      win?.document.open();
+      win?.document.write(html.data);
+      win?.document.close();
     } catch (e) {
       win?.close();
       setError(e);
     }
   };
+  const document_ = (kind: string) => void open("GET", `/v1/nominations/${n.id}/documents/${kind}?lang=${lang}`);
+  // The full passport number is disclosed only as a recorded act, with its reason.
+  const disclose = (e: Event) => {
+    e.preventDefault();
+    void open("POST", `/v1/nominations/${n.id}/guarantor-letters`, { reason, lang });
+  };
   return (
     <Section title={t("letters")} id="letters">
       {LETTER_STATES.has(n.status) ? (
-        <div class="actions">
-          <button type="button" onClick={() => void open("invitation-letter")}>
-            {t("invitation_letter")}
-          </button>
-          <button type="button" onClick={() => void open("guarantor-letter")}>
-            {t("guarantor_letter")}
-          </button>
-        </div>
+        <>
+          <div class="actions">
+            <button type="button" onClick={() => document_("invitation-letter")}>
+              {t("invitation_letter")}
+            </button>
+            <button type="button" onClick={() => document_("guarantor-letter")}>
+              {t("guarantor_letter")}
+            </button>
+          </div>
+          <form class="reason" onSubmit={disclose}>
+            <label for="disclosure">{t("disclosure_reason")}</label>
+            <input id="disclosure" required minLength={10} maxLength={500} value={reason}
+              onInput={(e) => setReason(e.currentTarget.value)} />
+            <button type="submit">{t("guarantor_full")}</button>
+          </form>
+        </>
       ) : (
         <p>{t("letters_when")}</p>
+      )}
+      {(n.passport_disclosures ?? []).length > 0 && (
+        <ul class="disclosures" aria-label={t("disclosures")}>
+          {(n.passport_disclosures ?? []).map((d) => (
+            <li>
+              {formatDateTime(d.at)} · {d.by} · {d.reason}
+            </li>
+          ))}
+        </ul>
       )}
       <ErrorBanner error={error} />
     </Section>
