@@ -470,6 +470,43 @@ def check_ingress(repo, objects, overlay):
                         f"CORS origin {origin!r} is not an https origin as browsers send it")
 
 
+def check_console(consoles, objects, overlay):
+    """The staff console: one Deployment under the restricted profile, a NetworkPolicy of its
+    own, and an nginx whose Content-Security-Policy allows scripts from its own origin only."""
+    if len(consoles) != 1:
+        problem(overlay, f"{len(consoles)} console Deployments, expected 1")
+        return
+    dep = consoles[0]
+    where = f"{overlay} Deployment/console"
+    check_pod_policy(dep["spec"]["template"]["spec"], where)
+    labels = dep["spec"]["template"]["metadata"]["labels"]
+    policies = [d for (kind, _), d in objects.items() if kind == "NetworkPolicy"
+                and all(labels.get(k) == v for k, v in
+                        (d["spec"]["podSelector"].get("matchLabels") or {}).items())
+                and d["spec"]["podSelector"].get("matchLabels")
+                and {"Ingress", "Egress"} <= set(d["spec"].get("policyTypes", []))]
+    if not policies:
+        problem(where, "no NetworkPolicy of its own (ingress and egress)")
+    config = (objects.get(("ConfigMap", "console")) or {}).get("data") or {}
+    csp = re.search(r'Content-Security-Policy "([^"]+)"', config.get("csp.conf", ""))
+    if not csp:
+        problem(where, "its ConfigMap's csp.conf sends no Content-Security-Policy")
+    else:
+        directives = dict((d.strip().split(" ", 1) + [""])[:2] for d in csp.group(1).split(";")
+                          if d.strip())
+        if directives.get("script-src") != "'self'":
+            problem(where, f"script-src is {directives.get('script-src')!r}, not 'self' alone")
+        for name in ("default-src", "frame-ancestors", "base-uri", "object-src"):
+            if name not in directives:
+                problem(where, f"the Content-Security-Policy lacks {name}")
+    if "include /etc/nginx/console/csp.conf;" not in config.get("default.conf", ""):
+        problem(where, "default.conf does not include the CSP")
+    try:
+        json.loads(config.get("config.json", ""))
+    except ValueError as error:
+        problem(where, f"config.json is not JSON: {error}")
+
+
 def selects(selector, labels):
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
@@ -577,9 +614,12 @@ def check_overlay(repo, overlay, docs, help_flags, pending, families):
         problem(overlay, "the namespace does not enforce the restricted Pod Security Standard")
     for d in docs:
         check_labels(d, f"{overlay} {d['kind']}/{d['metadata']['name']}")
-    deployments = [d for d in docs if d["kind"] in ("Deployment", "StatefulSet", "DaemonSet")]
+    workloads = [d for d in docs if d["kind"] in ("Deployment", "StatefulSet", "DaemonSet")]
+    consoles = [d for d in workloads if d["metadata"]["name"] == "console"]
+    deployments = [d for d in workloads if d not in consoles]
     if len(deployments) != 4:
         problem(overlay, f"{len(deployments)} workloads, expected the 4 services")
+    check_console(consoles, objects, overlay)
     settings_by_service = {}
     for dep in deployments:
         where = f"{overlay} {dep['kind']}/{dep['metadata']['name']}"

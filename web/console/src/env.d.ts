@@ -1,0 +1,4 @@
+declare module "virtual:m49" {
+  const regions: Record<string, string>;
+  export default regions;
+}
