@@ -2,6 +2,7 @@
 // sequences, on a real SQLite store.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -9,6 +10,7 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "common/aggregate/doc_table.hpp"
 #include "common/aggregate/publisher.hpp"
@@ -18,6 +20,7 @@
 #include "common/events/outbox.hpp"
 #include "common/http/problem.hpp"
 #include "common/store/store.hpp"
+#include "common/store/write_hook.hpp"
 #include "tests/support/process.hpp"
 
 namespace jilaf::aggregate {
@@ -272,6 +275,87 @@ TEST_F(AggregateTest, AmendChangesWithoutIfMatchButStillAsTheNextVersion) {
                               [](Change&, nlohmann::json& d) { d["status"] = "open"; }, {});
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.Header("ETag"), "\"v2\"");
+}
+
+TEST_F(AggregateTest, VersionOfAndExtraColumnsOfAnInsert) {
+  const DocTable keyed({"keyed", "keyed thing", "/v1/keyed", {{"status", "status"}}, {}});
+  store_->Write([&](store::Db& tx) {
+    tx.Exec(keyed.CreateSql());
+    tx.Exec("ALTER TABLE keyed ADD COLUMN blind TEXT; ALTER TABLE keyed ADD COLUMN other TEXT");
+  });
+  nlohmann::json doc = {{"status", "open"}};
+  Stamp(doc);
+  const std::string id = doc["id"];
+  store_->Write([&](store::Db& tx) {
+    keyed.Insert(tx, doc, {{"blind", "b1"}, {"other", std::nullopt}});
+    EXPECT_EQ(keyed.VersionOf(tx, id), 1);
+    keyed.Update(tx, doc);
+    EXPECT_EQ(keyed.VersionOf(tx, id), 2);
+    EXPECT_EQ(keyed.VersionOf(tx, "missing"), std::nullopt);
+    auto row = tx.Prepare("SELECT blind, other, status FROM keyed WHERE id = ?");
+    row.Bind(1, id);
+    ASSERT_TRUE(row.Step());
+    EXPECT_EQ(row.Text(0), "b1");
+    EXPECT_EQ(row.OptText(1), std::nullopt);
+    EXPECT_EQ(row.Text(2), "open");
+  });
+}
+
+TEST_F(AggregateTest, CreateChildSeesAParentChangedAfterItsSnapshotWasRead) {
+  const auto parent = InsertThing({{"status", "open"}, {"year", 2026}});
+  const std::string parent_id = parent["id"];
+  // The writer is held while the parent's change and then the child's job are queued: the
+  // child reads its snapshot of the parent (version 1) before the change commits, and its job
+  // runs after it.
+  std::latch started(1);
+  std::latch release(1);
+  auto held = store_->WriteAsync([&](store::Db&) {
+    started.count_down();
+    release.wait();
+  });
+  started.wait();  // taken by the writer alone, not batched with what follows
+  auto closing = store_->WriteAsync([&](store::Db& tx) {
+    auto doc = Things().Get(tx, parent_id);
+    doc["status"] = "closed";
+    Things().Update(tx, doc);
+  });
+  const Kind kind{Things(), Events(), "thing"};
+  std::string seen;
+  // A job keeps a copy of its thread's write hook from the moment it is queued: the count of
+  // this one's owners says when the child's job is in the queue.
+  struct Marker : store::WriteHook {
+    void InTransaction(store::Db&, std::optional<int>, std::string_view) override {}
+  };
+  auto marker = std::make_shared<Marker>();
+  auto child = std::async(std::launch::async, [&] {
+    store::ScopedWriteHook scope(marker);
+    return CreateChild(*store_, Req(http::Method::kPost), Things(), parent_id, kind,
+                       {{"status", "draft"}, {"year", 2026}},
+                       [&](Change&, const nlohmann::json& current, nlohmann::json&) {
+                         seen = current.at("status");
+                         if (seen != "open") {
+                           throw http::ApiError::Conflict("the parent is " + seen);
+                         }
+                       },
+                       {});
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (marker.use_count() < 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  // Owned by the test, the child's thread and its queued job (released either way, so that a
+  // failure cannot leave the writer held).
+  const bool queued = marker.use_count() >= 3;
+  release.count_down();
+  held.get();
+  closing.get();
+  EXPECT_TRUE(queued);
+  EXPECT_THROW(child.get(), http::ApiError);
+  EXPECT_EQ(seen, "closed");
+  EXPECT_EQ(store_->Read([&](store::Db& db) {
+    return Things().Count(db, {{"status", "draft"}});
+  }),
+            0);
 }
 
 TEST(TransitionBody, ReasonWithDeprecatedAliases) {
