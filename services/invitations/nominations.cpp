@@ -385,6 +385,14 @@ void Erase(store::Db& tx, const std::string& id) {
   ForgetRepliesNaming(tx, id);
 }
 
+// The person's last nomination gone: their records leave the people topic too (a tombstone).
+void ForgetPersonIfNoneLeft(store::Db& tx, const std::string& person_id,
+                            std::string_view traceparent) {
+  if (PersonHasNominations(tx, person_id)) return;
+  ForgetPersonRecords(tx, Events().people_topic(), person_id);
+  Events().Erase(tx, person_id, traceparent);
+}
+
 }  // namespace
 
 http::Response DeleteNomination(const http::Request& request, Context& context) {
@@ -394,6 +402,7 @@ http::Response DeleteNomination(const http::Request& request, Context& context) 
     const auto nomination = Nominations().Get(tx, id);
     RefuseWhileSeated(nomination);
     Erase(tx, id);
+    ForgetPersonIfNoneLeft(tx, nomination.value("person_id", id), request.Header("traceparent"));
     const nlohmann::json data = {{"nomination_id", id},
                                  {"programme_id", nomination["programme_id"]},
                                  {"fiscal_year", nomination.value("fiscal_year", nlohmann::json())},

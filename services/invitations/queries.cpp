@@ -186,6 +186,13 @@ void ForgetPersonRecords(store::Db& tx, const std::string& topic, const std::str
   stmt.Run();
 }
 
+bool PersonHasNominations(store::Db& db, const std::string& person_id) {
+  auto stmt = db.Prepare(
+      "SELECT 1 FROM nominations WHERE coalesce(json_extract(doc, '$.person_id'), id) = ? LIMIT 1");
+  stmt.Bind(1, person_id);
+  return stmt.Step();
+}
+
 void OptimiseNominationSearch(store::Db& tx) {
   tx.Exec("INSERT INTO nominations_search(nominations_search) VALUES('optimize')");
 }

@@ -91,6 +91,9 @@ void CheckpointAndTruncateWal(const std::string& db_path);
 /// sent ones are history the topic now holds, unsent ones are superseded by the tombstone.
 void ForgetPersonRecords(store::Db& tx, const std::string& topic, const std::string& key);
 
+/// Whether any nomination names `person_id` as its person.
+bool PersonHasNominations(store::Db& db, const std::string& person_id);
+
 /// Merges the nominations' full-text index, so terms of replaced documents leave its segments.
 void OptimiseNominationSearch(store::Db& tx);
 

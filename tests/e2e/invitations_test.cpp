@@ -564,6 +564,12 @@ TEST_F(InvitationsE2e, PassportNumberIsNeverInClearInTopicLogOrDatabase) {
   ASSERT_EQ(Move(service, id, "withdrawn").status, 200);
   ASSERT_EQ(Call(service, "DELETE", "/v1/nominations/" + id, {}, Token("admin")).status, 204);
   EXPECT_EQ(Call(service, "GET", "/v1/nominations/" + id, {}, Token("admin")).status, 404);
+  // Their only nomination gone, the person's records leave the people topic: a tombstone.
+  const std::string person_id = created["person_id"];
+  EventReader people(bootstrap_, "jilaf.invitations.people");
+  people.ReadUntil(HasType(person_id, "jilaf.invitations.person.erased"), seconds(60));
+  ASSERT_FALSE(people.TypesFor(person_id).empty());
+  EXPECT_EQ(people.TypesFor(person_id).back(), "jilaf.invitations.person.erased");
   const auto after = database_bytes();
   EXPECT_EQ(after.find(sealed.substr(3, 40)), std::string::npos)
       << "the passport ciphertext is still in the database file";
