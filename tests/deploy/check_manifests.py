@@ -557,7 +557,8 @@ def check_scaling(objects, deployments, settings_by_service, overlay):
 def check_kafka_security(objects, settings_by_service, overlay):
     """Where the overlay's Kafka cluster authenticates its clients, every service authenticates
     as a KafkaUser of its own, on a listener that takes that authentication, and the users' ACLs
-    let each write only its own topics (jilaf.<user>.events and jilaf.<user>.dlq)."""
+    let each write only its own topics (jilaf.<user>.events, jilaf.<user>.dlq and
+    jilaf.<user>.people)."""
     clusters = [d for (kind, _), d in objects.items() if kind == "Kafka"]
     users = {name: d for (kind, name), d in objects.items() if kind == "KafkaUser"}
     if overlay.startswith("prod") and not clusters:
@@ -599,7 +600,7 @@ def check_kafka_security(objects, settings_by_service, overlay):
             writes = operations & {"Write", "All", "Create", "Delete", "Alter"}
             if resource["type"] == "topic" and writes and (
                     resource.get("patternType", "literal") != "literal"
-                    or resource["name"] not in (f"jilaf.{name}.events", f"jilaf.{name}.dlq")):
+                    or resource["name"] not in (f"jilaf.{name}.events", f"jilaf.{name}.dlq", f"jilaf.{name}.people")):
                 problem(overlay, f"KafkaUser/{name} may {sorted(writes)} topic {resource['name']}, "
                                  "which is not its own")
             if resource["type"] == "cluster":
