@@ -19,9 +19,9 @@ namespace {
 
 // A nomination under its programme: the rule before it is stored, the rest after.
 struct Nomination {
-  explicit Nomination(const FieldCipher& cipher) : cipher(cipher) {}
+  explicit Nomination(const crypto::FieldCipher& cipher) : cipher(cipher) {}
 
-  const FieldCipher& cipher;
+  const crypto::FieldCipher& cipher;
   PersonalData personal;
   nlohmann::json programme;
   std::optional<std::string> identity_hash;
@@ -57,18 +57,17 @@ struct Nomination {
 
   void Flag(store::Db& tx, nlohmann::json& doc, std::int64_t fiscal_year) {
     const auto& c = doc["candidate"];
-    identity_hash = cipher.BlindIndex(
-        IdentityText(c["family_name"].get<std::string>(), c["given_name"].get<std::string>(),
-                     *personal.date_of_birth, c["nationality"].get<std::string>()));
-    if (auto person = PersonOfIdentity(tx, *identity_hash)) doc["person_id"] = *person;
-    auto earlier = EarlierParticipation(tx, *identity_hash, fiscal_year);
+    const auto identity_hashes = IdentityHashes(cipher, c, *personal.date_of_birth);
+    identity_hash = identity_hashes.front();
+    if (auto person = PersonOfIdentity(tx, identity_hashes)) doc["person_id"] = *person;
+    auto earlier = EarlierParticipation(tx, identity_hashes, fiscal_year);
     if (!earlier.empty()) doc["previous_participation"] = std::move(earlier);
   }
 
   void Announce(aggregate::Change& change, const nlohmann::json& doc) {
     const std::string id = doc.at("id");
     SetIdentityHash(change.tx, id, identity_hash);
-    SetMatchKeys(change.tx, id, match_keys.passport_hash, match_keys.name_key);
+    SetMatchKeys(change.tx, id, match_keys.passport_hash, match_keys.name_key, match_keys.key_id);
     StorePersonal(change.tx, cipher, id, personal);
     change.Emit(NominationFacts(programme, doc, std::nullopt));
     // This body is also kept for Idempotency-Key replays, so it carries no personal data in

@@ -55,7 +55,11 @@ store::MigrationSet Migrations() {
             "ALTER TABLE webhooks DROP COLUMN secret;"},
            // Filled by IndexForSearch at start (the words are folded in C++).
            {4, "search: the full-text index of deliveries by recipient",
-            Tables().deliveries.SearchSql()}}};
+            Tables().deliveries.SearchSql()},
+           // Secrets are sealed with the field key ring from now on; those stored before stay
+           // marked 0 until SealClearWebhookSecrets encrypts them at start.
+           {5, "webhook secrets are encrypted at rest",
+            "ALTER TABLE webhook_secrets ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;"}}};
 }
 
 namespace {

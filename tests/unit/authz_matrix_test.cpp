@@ -262,9 +262,9 @@ std::shared_ptr<const auth::JwtVerifier>* AuthorisationMatrix::verifier_ = nullp
 
 TEST_F(AuthorisationMatrix, Invitations) {
   auto store = OpenStore("invitations", invitations::Migrations());
-  std::array<unsigned char, invitations::FieldCipher::kKeyBytes> key{};
+  std::array<unsigned char, crypto::FieldCipher::kKeyBytes> key{};
   key.fill(0x42);
-  const invitations::FieldCipher cipher(key);
+  const crypto::FieldCipher cipher(key);
   invitations::Context context{*store, cipher, dir_ + "/invitations.db"};
   const int calls = Exercise("invitations", invitations::Routes(context));
   std::cout << "invitations: " << calls << " calls\n";

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "common/crypto/field_cipher.hpp"
 #include "common/events/outbox.hpp"
 #include "common/http/idempotency.hpp"
 #include "common/http/problem.hpp"
@@ -14,7 +15,6 @@
 #include "common/util/m49.hpp"
 #include "services/invitations/candidates.hpp"
 #include "services/invitations/domain.hpp"
-#include "services/invitations/field_cipher.hpp"
 #include "services/invitations/queries.hpp"
 #include "services/invitations/routes.hpp"
 #include "services/invitations/schema.hpp"
@@ -338,21 +338,21 @@ TEST(PersonalData, EventsCarryTheContractFieldsButNoPersonalData) {
   EXPECT_FALSE(data["candidate"].contains("date_of_birth"));
 }
 
-std::array<unsigned char, FieldCipher::kKeyBytes> TestKey(unsigned char fill) {
-  std::array<unsigned char, FieldCipher::kKeyBytes> key{};
+std::array<unsigned char, crypto::FieldCipher::kKeyBytes> TestKey(unsigned char fill) {
+  std::array<unsigned char, crypto::FieldCipher::kKeyBytes> key{};
   key.fill(fill);
   return key;
 }
 
-TEST(FieldCipher, SealsPerFieldAndRecord) {
-  const FieldCipher cipher(TestKey(7));
+TEST(crypto::FieldCipher, SealsPerFieldAndRecord) {
+  const crypto::FieldCipher cipher(TestKey(7));
   const auto sealed = cipher.Encrypt("C1234567", "n1/passport_number");
   EXPECT_EQ(sealed.find("C1234567"), std::string::npos);
   EXPECT_EQ(sealed.rfind("v1:", 0), 0u);
   EXPECT_NE(sealed, cipher.Encrypt("C1234567", "n1/passport_number"));  // fresh nonce
   EXPECT_EQ(cipher.Decrypt(sealed, "n1/passport_number"), "C1234567");
   EXPECT_FALSE(cipher.Decrypt(sealed, "n2/passport_number").has_value());
-  const FieldCipher other(TestKey(8));
+  const crypto::FieldCipher other(TestKey(8));
   EXPECT_FALSE(other.Decrypt(sealed, "n1/passport_number").has_value());
   EXPECT_FALSE(cipher.Decrypt("v1:garbage", "n1/passport_number").has_value());
   EXPECT_EQ(cipher.BlindIndex("x"), cipher.BlindIndex("x"));
@@ -360,13 +360,13 @@ TEST(FieldCipher, SealsPerFieldAndRecord) {
   EXPECT_EQ(cipher.BlindIndex("x").size(), 64u);
 }
 
-TEST(FieldCipher, KeyFileMustHold64HexDigits) {
+TEST(crypto::FieldCipher, KeyFileMustHold64HexDigits) {
   const auto dir = testing::MakeTempDir("jilaf-key");
   testing::WriteFile(dir + "/good", std::string(64, 'a') + "\n");
   testing::WriteFile(dir + "/short", "abcd");
-  EXPECT_EQ(FieldCipher::ReadKeyFile(dir + "/good")[0], 0xaa);
-  EXPECT_THROW(FieldCipher::ReadKeyFile(dir + "/short"), std::runtime_error);
-  EXPECT_THROW(FieldCipher::ReadKeyFile(dir + "/missing"), std::runtime_error);
+  EXPECT_EQ(crypto::FieldCipher::ReadKeyFile(dir + "/good")[0], 0xaa);
+  EXPECT_THROW(crypto::FieldCipher::ReadKeyFile(dir + "/short"), std::runtime_error);
+  EXPECT_THROW(crypto::FieldCipher::ReadKeyFile(dir + "/missing"), std::runtime_error);
   std::filesystem::remove_all(dir);
 }
 
@@ -513,7 +513,7 @@ class InvitationsStoreTest : public ::testing::Test {
   }
 
   std::string dir_;
-  FieldCipher cipher_{TestKey(3)};
+  crypto::FieldCipher cipher_{TestKey(3)};
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<Context> context_;
 };
