@@ -102,12 +102,16 @@ void FieldRekey::Stop() {
     stopping_ = true;
   }
   cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  Wait();
 }
 
 void FieldRekey::Wait() {
-  std::lock_guard lock(mutex_);
-  if (thread_.joinable()) thread_.join();
+  std::thread running;
+  {
+    std::lock_guard lock(mutex_);  // the thread itself takes it between batches: join outside
+    running = std::move(thread_);
+  }
+  if (running.joinable()) running.join();
 }
 
 void FieldRekey::Run() {

@@ -288,8 +288,11 @@ TEST_F(AuthorisationMatrix, Notifications) {
   notifications::DeliveryMetrics delivery_metrics(metrics);
   notifications::FeedOptions feed;
   const notifications::EgressPolicy egress;
-  const int calls =
-      Exercise("notifications", notifications::Routes(*store, delivery_metrics, feed, egress));
+  std::array<unsigned char, crypto::FieldCipher::kKeyBytes> key{};
+  key.fill(0x43);
+  const crypto::FieldCipher cipher(key);
+  const int calls = Exercise("notifications",
+                             notifications::Routes(*store, delivery_metrics, feed, egress, cipher));
   std::cout << "notifications: " << calls << " calls\n";
 }
 

@@ -344,32 +344,6 @@ std::array<unsigned char, crypto::FieldCipher::kKeyBytes> TestKey(unsigned char 
   return key;
 }
 
-TEST(crypto::FieldCipher, SealsPerFieldAndRecord) {
-  const crypto::FieldCipher cipher(TestKey(7));
-  const auto sealed = cipher.Encrypt("C1234567", "n1/passport_number");
-  EXPECT_EQ(sealed.find("C1234567"), std::string::npos);
-  EXPECT_EQ(sealed.rfind("v1:", 0), 0u);
-  EXPECT_NE(sealed, cipher.Encrypt("C1234567", "n1/passport_number"));  // fresh nonce
-  EXPECT_EQ(cipher.Decrypt(sealed, "n1/passport_number"), "C1234567");
-  EXPECT_FALSE(cipher.Decrypt(sealed, "n2/passport_number").has_value());
-  const crypto::FieldCipher other(TestKey(8));
-  EXPECT_FALSE(other.Decrypt(sealed, "n1/passport_number").has_value());
-  EXPECT_FALSE(cipher.Decrypt("v1:garbage", "n1/passport_number").has_value());
-  EXPECT_EQ(cipher.BlindIndex("x"), cipher.BlindIndex("x"));
-  EXPECT_NE(cipher.BlindIndex("x"), other.BlindIndex("x"));
-  EXPECT_EQ(cipher.BlindIndex("x").size(), 64u);
-}
-
-TEST(crypto::FieldCipher, KeyFileMustHold64HexDigits) {
-  const auto dir = testing::MakeTempDir("jilaf-key");
-  testing::WriteFile(dir + "/good", std::string(64, 'a') + "\n");
-  testing::WriteFile(dir + "/short", "abcd");
-  EXPECT_EQ(crypto::FieldCipher::ReadKeyFile(dir + "/good")[0], 0xaa);
-  EXPECT_THROW(crypto::FieldCipher::ReadKeyFile(dir + "/short"), std::runtime_error);
-  EXPECT_THROW(crypto::FieldCipher::ReadKeyFile(dir + "/missing"), std::runtime_error);
-  std::filesystem::remove_all(dir);
-}
-
 TEST(FollowUps, DueDatesClampToTheMonth) {
   EXPECT_EQ(AddMonths("2026-06-20", 3), "2026-09-20");
   EXPECT_EQ(AddMonths("2026-08-31", 6), "2027-02-28");
