@@ -119,7 +119,7 @@ struct Correction {
 
 http::Response CorrectNomination(const http::Request& request, Context& context) {
   Correction correction(context.cipher, ParseBodyWithoutEcho(request));
-  const View view = ViewFor(request.principal);
+  const auto view = aggregate::AudienceOf(request.principal);
   return aggregate::Modify(
       context.store, request, NominationKind(), request.Param("id"),
       [&](aggregate::Change& change, nlohmann::json& doc) { correction.Rule(change.tx, doc); },

@@ -72,7 +72,8 @@ struct Nomination {
     change.Emit(NominationFacts(programme, doc, std::nullopt));
     // This body is also kept for Idempotency-Key replays, so it carries no personal data in
     // clear whatever the caller's role: the passport masked, the birth date left out.
-    auto body = RenderNomination(doc, {personal.passport_number, std::nullopt}, View::kStaff);
+    auto body = RenderNomination(doc, {personal.passport_number, std::nullopt},
+                                 aggregate::Audience::kStaff);
     const auto warnings = DuplicateWarnings(doc.value("possible_duplicates", nlohmann::json()));
     if (!warnings.empty()) body["warnings"] = warnings;
     change.Respond(aggregate::CreatedResponse(Nominations(), body));
@@ -95,7 +96,7 @@ http::Response CreateNomination(const http::Request& request, Context& context) 
 }
 
 http::Response GetNomination(const http::Request& request, Context& context) {
-  const View view = ViewFor(request.principal);
+  const auto view = aggregate::AudienceOf(request.principal);
   return context.store.Read([&](store::Db& db) {
     const auto doc = Nominations().Get(db, request.Param("id"));
     return aggregate::DocResponse(RenderForView(db, context.cipher, doc, view));
@@ -122,8 +123,8 @@ nlohmann::json FindNominations(store::Db& db, const http::Request& request, Cont
   auto names = aggregate::FilterNames(filters);
   if (programme_id.empty()) names.emplace_back("programme_id");
   auto query = aggregate::ReadListQuery(request, names);
-  const View view = ViewFor(request.principal);
-  query.page.masked = view == View::kViewer;
+  const auto view = aggregate::AudienceOf(request.principal);
+  query.page.masked = view == aggregate::Audience::kViewer;
   filters.emplace_back("programme_id", programme_id.empty()
                                            ? aggregate::Maybe(request.Query("programme_id"))
                                            : aggregate::FilterValue(programme_id));
@@ -321,7 +322,7 @@ namespace {
 http::Response MoveNomination(const http::Request& request, Context& context,
                               NominationMove& move) {
   move.by = request.principal.subject;
-  const View view = ViewFor(request.principal);
+  const auto view = aggregate::AudienceOf(request.principal);
   return aggregate::Modify(
       context.store, request, NominationKind(), request.Param("id"),
       [&](aggregate::Change& change, nlohmann::json& doc) { BeginMove(change.tx, doc, move); },

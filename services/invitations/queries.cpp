@@ -219,8 +219,8 @@ std::vector<ReportRow> FiscalYearRows(store::Db& db, std::int64_t fiscal_year) {
 }
 
 nlohmann::json RenderForView(store::Db& db, const crypto::FieldCipher& cipher,
-                             const nlohmann::json& nomination, View view) {
-  if (view == View::kViewer) return RenderNomination(nomination, {}, view);
+                             const nlohmann::json& nomination, aggregate::Audience view) {
+  if (view == aggregate::Audience::kViewer) return RenderNomination(nomination, {}, view);
   return RenderNomination(nomination, LoadPersonal(db, cipher, nomination.at("id")), view);
 }
 

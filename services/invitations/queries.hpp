@@ -77,7 +77,7 @@ void StorePersonal(store::Db& tx, const crypto::FieldCipher& cipher,
                    const std::string& nomination_id, const PersonalData& personal);
 /// The nomination as `view` may see it, its personal fields decrypted when allowed.
 nlohmann::json RenderForView(store::Db& db, const crypto::FieldCipher& cipher,
-                             const nlohmann::json& nomination, View view);
+                             const nlohmann::json& nomination, aggregate::Audience view);
 /// Overwrites deleted cells with zeros for the rest of this transaction.
 void SecureDelete(store::Db& tx);
 /// Erases the nomination's personal fields.

@@ -288,16 +288,16 @@ nlohmann::json SampleNomination() {
 
 TEST(PersonalData, MaskedFieldsPerRole) {
   const PersonalData personal{"C1234567", "1991-04-05"};
-  const auto admin = RenderNomination(SampleNomination(), personal, View::kAdmin);
+  const auto admin = RenderNomination(SampleNomination(), personal, aggregate::Audience::kAdmin);
   EXPECT_EQ(admin["candidate"]["passport_number"], "C1234567");
   EXPECT_EQ(admin["candidate"]["date_of_birth"], "1991-04-05");
 
-  const auto staff = RenderNomination(SampleNomination(), personal, View::kStaff);
+  const auto staff = RenderNomination(SampleNomination(), personal, aggregate::Audience::kStaff);
   EXPECT_EQ(staff["candidate"]["passport_number"], "*****567");
   EXPECT_EQ(staff["candidate"]["date_of_birth"], "1991-04-05");
   EXPECT_EQ(staff["candidate"]["email"], "lan@example.org");
 
-  const auto viewer = RenderNomination(SampleNomination(), personal, View::kViewer);
+  const auto viewer = RenderNomination(SampleNomination(), personal, aggregate::Audience::kViewer);
   const auto& c = viewer["candidate"];
   EXPECT_EQ(c["family_name"], "Nguyen");
   EXPECT_EQ(c["nationality"], "VN");
@@ -309,14 +309,39 @@ TEST(PersonalData, MaskedFieldsPerRole) {
   EXPECT_EQ(viewer["status"], "selected");
   EXPECT_EQ(viewer.dump().find("C1234567"), std::string::npos);
 
+  // Each role's whole view, exactly (the rendering moved onto aggregate's reader views
+  // unchanged): nothing else is added, dropped or masked.
+  auto doc = SampleNomination();
+  doc["previous_participation"] = {{{"nomination_id", "n0"}, {"fiscal_year", 2024}}};
+  auto expected_staff = doc;
+  expected_staff["candidate"]["passport_number"] = "*****567";
+  expected_staff["candidate"]["date_of_birth"] = "1991-04-05";
+  EXPECT_EQ(RenderNomination(doc, personal, aggregate::Audience::kStaff), expected_staff);
+  auto expected_admin = expected_staff;
+  expected_admin["candidate"]["passport_number"] = "C1234567";
+  EXPECT_EQ(RenderNomination(doc, personal, aggregate::Audience::kAdmin), expected_admin);
+  const nlohmann::json expected_viewer = {
+      {"id", "n1"},
+      {"programme_id", "p1"},
+      {"status", "selected"},
+      {"version", 3},
+      {"candidate",
+       {{"family_name", "Nguyen"},
+        {"given_name", "Lan"},
+        {"katakana_name", "グエン・ラン"},
+        {"nationality", "VN"}}},
+      {"nominating_organisation", {{"name", "VGCL"}, {"country", "VN"}}}};
+  EXPECT_EQ(RenderNomination(doc, personal, aggregate::Audience::kViewer), expected_viewer);
+  EXPECT_EQ(RenderNomination(doc, {}, aggregate::Audience::kStaff), doc);
+
   auth::Principal who;
   who.roles = {auth::Role::kViewer};
-  EXPECT_EQ(ViewFor(who), View::kViewer);
+  EXPECT_EQ(aggregate::AudienceOf(who), aggregate::Audience::kViewer);
   who.roles = {auth::Role::kStaff};
-  EXPECT_EQ(ViewFor(who), View::kStaff);
+  EXPECT_EQ(aggregate::AudienceOf(who), aggregate::Audience::kStaff);
   who.roles = {auth::Role::kStaff, auth::Role::kAdmin};
-  EXPECT_EQ(ViewFor(who), View::kAdmin);
-  EXPECT_EQ(MaskPassport("AB1"), "***");
+  EXPECT_EQ(aggregate::AudienceOf(who), aggregate::Audience::kAdmin);
+  EXPECT_EQ(aggregate::MaskedExceptLast("AB1", 3), "***");
 }
 
 TEST(PersonalData, EventsCarryTheContractFieldsButNoPersonalData) {
