@@ -260,11 +260,10 @@ TEST(ViewerMasking, ViewerViewKeepsAllowedMembersHidesAndMasks) {
       {"letters", {{{"to", "a@example.org"}, {"kind", "invitation"}}, {{"kind", "guarantor"}}}},
       {"history", {1, 2}},
       {"note", "call +84 1"}};
-  const aggregate::ViewerView view{{{"candidate", {"family_name", "nationality"}},
-                                    {"letters[]", {"kind"}},
-                                    {"absent", {"x"}}},
-                                   {"history", "absent.member"},
-                                   {"note"}};
+  const aggregate::ViewerView view{
+      {{"candidate", {"family_name", "nationality"}}, {"letters[]", {"kind"}}, {"absent", {"x"}}},
+      {"history", "absent.member"},
+      {"note"}};
   const nlohmann::json expected = {{"id", "n1"},
                                    {"candidate", {{"family_name", "Tran"}}},
                                    {"letters", {{{"kind", "invitation"}}, {{"kind", "guarantor"}}}},
