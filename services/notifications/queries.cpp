@@ -99,23 +99,19 @@ std::optional<std::string> OpenWebhookSecret(const crypto::FieldCipher& cipher,
 
 std::int64_t SealClearWebhookSecrets(store::Store& store, const crypto::FieldCipher& cipher) {
   constexpr std::int64_t kBatch = 500;
-  std::int64_t sealed = 0;
-  for (std::int64_t done = kBatch; done == kBatch; sealed += done) {
-    done = store.Write([&](store::Db& tx) {
-      auto select = tx.Prepare("SELECT id, secret FROM webhook_secrets WHERE sealed = 0 LIMIT ?");
-      select.Bind(1, kBatch);
-      auto update = tx.Prepare("UPDATE webhook_secrets SET secret = ?, sealed = 1 WHERE id = ?");
-      std::int64_t rows = 0;
-      while (select.Step()) {
-        const std::string id = select.Text(0);
-        update.Bind(1, cipher.Encrypt(select.Text(1), SecretContext(id))).Bind(2, id);
-        update.Run();
-        ++rows;
-      }
-      return rows;
-    });
-  }
-  return sealed;
+  // Every batch seals what it reads, so the next one reads the rows after it.
+  return store::WriteInBatches(store, kBatch, INT_MAX, [&](store::Db& tx) {
+    auto select = tx.Prepare("SELECT id, secret FROM webhook_secrets WHERE sealed = 0 LIMIT ?");
+    select.Bind(1, kBatch);
+    auto update = tx.Prepare("UPDATE webhook_secrets SET secret = ?, sealed = 1 WHERE id = ?");
+    std::int64_t rows = 0;
+    for (; select.Step(); ++rows) {
+      const std::string id = select.Text(0);
+      update.Bind(1, cipher.Encrypt(select.Text(1), SecretContext(id))).Bind(2, id);
+      update.Run();
+    }
+    return rows;
+  });
 }
 
 std::vector<crypto::RekeyTarget> RekeyTargets(const crypto::FieldCipher& cipher) {

@@ -496,9 +496,9 @@ TEST_F(InvitationsE2e, StaffGetTheFullPassportOnlyInAnAuditedGuarantorLetterWith
   // Reads of personal data are recorded too: the staff's read of the full view just above.
   bool read_recorded = false;
   for (const auto& row : rows) {
-    read_recorded = read_recorded ||
-                    (row["method"] == "GET" && row["route"] == "/v1/nominations/{id}" &&
-                     row["entity_id"] == id && row["actor"]["subject"] == "e2e-staff");
+    read_recorded =
+        read_recorded || (row["method"] == "GET" && row["route"] == "/v1/nominations/{id}" &&
+                          row["entity_id"] == id && row["actor"]["subject"] == "e2e-staff");
   }
   EXPECT_TRUE(read_recorded) << audit.body;
   EXPECT_EQ(audit.body.find("N7654321"), std::string::npos);
