@@ -13,9 +13,12 @@ void MaskAll(nlohmann::json& value) {
   }
 }
 
-void MaskPath(nlohmann::json& value, std::string_view path) {
+// Applies `leaf` to the value at `path` (member names joined by '.', "[]" stepping into every
+// element of an array); a missing member is skipped.
+template <typename Leaf>
+void AtPath(nlohmann::json& value, std::string_view path, const Leaf& leaf) {
   if (path.empty()) {
-    MaskAll(value);
+    leaf(value);
     return;
   }
   const auto dot = path.find('.');
@@ -27,10 +30,19 @@ void MaskPath(nlohmann::json& value, std::string_view path) {
   const auto found = value.find(std::string(step));
   if (found == value.end()) return;
   if (!each) {
-    MaskPath(*found, rest);
+    AtPath(*found, rest, leaf);
   } else if (found->is_array()) {
-    for (auto& item : *found) MaskPath(item, rest);
+    for (auto& item : *found) AtPath(item, rest, leaf);
   }
+}
+
+void MaskPath(nlohmann::json& value, std::string_view path) { AtPath(value, path, MaskAll); }
+
+// The parent path and the last member name of `path` ("a.b" -> "a", "b"; "b" -> "", "b").
+std::pair<std::string_view, std::string> SplitLast(std::string_view path) {
+  const auto dot = path.rfind('.');
+  if (dot == std::string_view::npos) return {"", std::string(path)};
+  return {path.substr(0, dot), std::string(path.substr(dot + 1))};
 }
 
 }  // namespace
@@ -44,6 +56,31 @@ Audience AudienceOf(const auth::Principal& reader) {
 nlohmann::json Masked(nlohmann::json doc, const std::vector<std::string>& paths) {
   for (const auto& path : paths) MaskPath(doc, path);
   return doc;
+}
+
+std::string MaskedExceptLast(std::string_view text, std::size_t shown) {
+  const std::size_t kept = text.size() > shown ? shown : 0;
+  return std::string(text.size() - kept, '*') + std::string(text.substr(text.size() - kept));
+}
+
+nlohmann::json ForViewer(nlohmann::json doc, const ViewerView& view) {
+  for (const auto& [path, members] : view.kept) {
+    AtPath(doc, path, [&members](nlohmann::json& object) {
+      if (!object.is_object()) return;
+      nlohmann::json kept = nlohmann::json::object();
+      for (const auto& member : members) {
+        if (object.contains(member)) kept[member] = std::move(object[member]);
+      }
+      object = std::move(kept);
+    });
+  }
+  for (const auto& path : view.hidden) {
+    const auto [parent, member] = SplitLast(path);
+    AtPath(doc, parent, [&member](nlohmann::json& object) {
+      if (object.is_object()) object.erase(member);
+    });
+  }
+  return Masked(std::move(doc), view.masked);
 }
 
 nlohmann::json ForReader(nlohmann::json doc, const auth::Principal& reader,

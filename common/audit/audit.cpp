@@ -424,9 +424,12 @@ http::Router Instrument(const http::Router& api, store::Store& store) {
   http::Router out;
   for (const auto& route : api.routes()) {
     // Everything but the handler is kept as declared: where it runs and what it costs.
+    // Reads of personal data are recorded like writes: who looked at whose record, and when.
+    const bool audited = IsWrite(route.method) || route.personal_data;
     out.Add(route.method, route.pattern, route.access,
-            IsWrite(route.method) ? Audited(route.handler, store) : route.handler, route.execution);
+            audited ? Audited(route.handler, store) : route.handler, route.execution);
     if (route.cost == http::Router::Cost::kExpensive) out.Expensive();
+    if (route.personal_data) out.PersonalData();
   }
   out.Add(http::Method::kGet, "/v1/audit", auth::Access::kAdmin,
           [&store](http::Request& request) { return ListAudit(request, store); })

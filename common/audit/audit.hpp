@@ -51,7 +51,8 @@ struct Verification {
 /// chain that still verifies: compare `last_seq`/`last_hash` with a copy kept elsewhere.)
 Verification Verify(store::Db& db);
 
-/// The API with every write route (any method but GET, HEAD, OPTIONS) audited, plus
+/// The API with every write route (any method but GET, HEAD, OPTIONS) and every read of personal
+/// data (Router::PersonalData; its row has outcome "ok" for a 2xx) audited, plus
 /// `GET /v1/audit` and `GET /v1/audit/verify` for admins. A write's row commits in the same
 /// transaction as the change (through the store's WriteHook); a request that changed nothing
 /// (rejected, failed, or a write route that stores nothing) gets its row in a transaction of

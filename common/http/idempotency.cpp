@@ -26,6 +26,11 @@ store::MigrationSet IdempotencyMigrations() {
 
 Response RunIdempotent(store::Db& tx, const Request& request,
                        const std::function<Response()>& create) {
+  return RunIdempotent(tx, request, create, {});
+}
+
+Response RunIdempotent(store::Db& tx, const Request& request,
+                       const std::function<Response()>& create, const ReplayHooks& hooks) {
   const std::string_view key = request.Header("idempotency-key");
   if (key.empty()) return create();
   if (key.size() > 200) throw ApiError::BadRequest("Idempotency-Key is longer than 200 bytes");
@@ -50,6 +55,7 @@ Response RunIdempotent(store::Db& tx, const Request& request,
         for (const auto& pair : headers) replay.SetHeader(pair.at(0), pair.at(1));
       }
       replay.body = find.Text(3);
+      if (hooks.complete_replay) hooks.complete_replay(replay);
       replay.SetHeader("Idempotent-Replayed", "true");
       return replay;
     }
@@ -67,7 +73,7 @@ Response RunIdempotent(store::Db& tx, const Request& request,
       .Bind(4, hash)
       .Bind(5, response.status)
       .Bind(6, headers.dump())
-      .Bind(7, response.body)
+      .Bind(7, hooks.stored_body ? hooks.stored_body(response) : response.body)
       .Bind(8, util::NowUnixMs());
   insert.Run();
   return response;

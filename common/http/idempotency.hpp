@@ -20,6 +20,17 @@ store::MigrationSet IdempotencyMigrations();
 Response RunIdempotent(store::Db& tx, const Request& request,
                        const std::function<Response()>& create);
 
+/// For a response that carries what must not be stored (a secret shown once): what of its body
+/// is recorded, and how a replay is completed from the service's own (encrypted) store.
+struct ReplayHooks {
+  /// The body to record for `response` (its body unchanged when empty).
+  std::function<std::string(const Response& response)> stored_body;
+  /// Completes a replayed response, inside the same transaction.
+  std::function<void(Response& replay)> complete_replay;
+};
+Response RunIdempotent(store::Db& tx, const Request& request,
+                       const std::function<Response()>& create, const ReplayHooks& hooks);
+
 /// How long a recorded response answers retries with the same key.
 inline constexpr std::int64_t kIdempotencyKeyLifetimeMs = 24LL * 60 * 60 * 1000;
 

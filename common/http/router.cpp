@@ -86,6 +86,13 @@ Router& Router::Tabular() {
   return *this;
 }
 
+Router& Router::PersonalData() {
+  if (routes_.empty()) throw std::logic_error("PersonalData() before any route was added");
+  routes_.back().personal_data = true;
+  routes_.back().execution = Execution::kWorkerPool;
+  return *this;
+}
+
 Router::Match Router::Find(Method method, std::string_view path) const {
   const auto segments = SplitPath(path);
   Match result;

@@ -27,7 +27,8 @@ struct Route {
   std::vector<std::string> segments;  // "{id}" kept as is
   RouteExecution execution = RouteExecution::kWorkerPool;
   RouteCost cost = RouteCost::kNormal;
-  bool tabular = false;  // answers CSV too (Router::Tabular)
+  bool tabular = false;        // answers CSV too (Router::Tabular)
+  bool personal_data = false;  // a read that discloses personal data (Router::PersonalData)
 };
 
 /// Routes by method and path template. Templates are literal segments and `{name}` captures,
@@ -60,6 +61,10 @@ class Router {
   /// Marks the route added last as a list that also answers CSV (common/http/csv.hpp): `Accept:
   /// text/csv` or `?format=csv`. Use as `router.Add(...).Tabular();`.
   Router& Tabular();
+  /// Marks the route added last as a read of personal data (a nomination's full view, letters,
+  /// travel details): audit::Instrument records each such read in the audit log, as it does
+  /// every write. Such a route runs on the worker pool (its audit row is a store write).
+  Router& PersonalData();
 
   /// Finds the route for a path; HEAD falls back to GET.
   [[nodiscard]] Match Find(Method method, std::string_view path) const;

@@ -371,6 +371,14 @@ void Service::AddConsumer(events::ConsumerOptions options, events::EventHandler 
                                                           std::move(handler), *metrics_));
 }
 
+void Service::AddAdminRoutes(std::function<void(http::Router&)> add) {
+  admin_extras_.push_back(std::move(add));
+}
+
+void Service::AddBackgroundTask(std::function<void()> start, std::function<void()> stop) {
+  background_.emplace_back(std::move(start), std::move(stop));
+}
+
 int Service::Run(http::Router api) {
   // Every write route records its audit row; admins read the chain at /v1/audit.
   api = audit::Instrument(api, *store_);
@@ -394,6 +402,7 @@ int Service::Run(http::Router api) {
       std::make_shared<http::Pipeline>(std::move(api), verifier_, metrics_.get(), "api");
   auto admin_routes = AdminRoutes(*store_, *relay_, *metrics_, *verifier_, shutting_down_);
   AddBackupRoute(admin_routes, *store_, *metrics_, config_.name, config_.backup_dir);
+  for (const auto& add : admin_extras_) add(admin_routes);
   // The verifier serves the admin role of the backup route; the probes stay public.
   auto admin_pipeline =
       std::make_shared<http::Pipeline>(std::move(admin_routes), verifier_, nullptr, "admin");
@@ -444,6 +453,7 @@ int Service::Run(http::Router api) {
   relay_->Start();
   for (auto& consumer : consumers_) consumer->Start();
   scheduler_.Start();
+  for (const auto& task : background_) task.first();
   log::Info("service ready", {{"api_port", api_server.port()},
                               {"admin_port", admin_server.port()},
                               {"db", config_.db_path},
@@ -461,6 +471,7 @@ int Service::Run(http::Router api) {
   api_server.Stop(std::chrono::milliseconds(config_.drain_timeout_ms));
   api_runtime.Stop();
   scheduler_.Stop();
+  for (const auto& task : background_) task.second();
   for (auto& consumer : consumers_) consumer->Stop();
   relay_->Stop();
   store_->Stop();

@@ -113,6 +113,12 @@ class Service {
   /// Adds a consumer that starts with Run().
   void AddConsumer(events::ConsumerOptions options, events::EventHandler handler);
 
+  /// Adds routes to the admin port's router (e.g. the field-key rotation's); call before Run().
+  void AddAdminRoutes(std::function<void(http::Router&)> add);
+  /// Work of the service's own threads that Run() starts after the servers and stops before
+  /// the store closes (e.g. a field-key rotation resumed at start).
+  void AddBackgroundTask(std::function<void()> start, std::function<void()> stop);
+
   /// Serves `api` until a termination signal; returns the process exit code.
   int Run(http::Router api);
 
@@ -125,6 +131,8 @@ class Service {
   std::vector<std::unique_ptr<events::Consumer>> consumers_;
   Scheduler scheduler_;
   std::string openapi_;
+  std::vector<std::function<void(http::Router&)>> admin_extras_;
+  std::vector<std::pair<std::function<void()>, std::function<void()>>> background_;
   std::atomic<bool> shutting_down_{false};
 };
 

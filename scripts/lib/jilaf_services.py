@@ -66,7 +66,7 @@ class FourServices:
                         "--db", os.path.join(work, f"{name}.db"),
                         "--kafka-brokers", brokers, "--jwt-public-key", self.public,
                         "--drain-timeout-ms", "2000"]
-                if name == "invitations":
+                if name in ("invitations", "notifications"):
                     args += ["--field-key-file", field_key]
                 args += (extra_args or {}).get(name, [])
                 with open(os.path.join(work, f"{name}.log"), "wb") as log:

@@ -1,5 +1,6 @@
 #include "services/invitations/candidates.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 #include "common/http/json_input.hpp"
@@ -77,10 +78,10 @@ nlohmann::json ParseBodyWithoutEcho(const http::Request& request) {
 }
 
 // The same person in the same fiscal year is refused; earlier years are returned to be flagged.
-nlohmann::json EarlierParticipation(store::Db& tx, const std::string& identity_hash,
+nlohmann::json EarlierParticipation(store::Db& tx, const std::vector<std::string>& identity_hashes,
                                     std::int64_t fiscal_year, const std::string& self) {
   nlohmann::json earlier = nlohmann::json::array();
-  for (auto& found : NominationsOfIdentity(tx, identity_hash)) {
+  for (auto& found : NominationsOfIdentity(tx, identity_hashes)) {
     const std::int64_t year = found["fiscal_year"];
     const std::string id = found["nomination_id"];
     if (id == self) continue;
@@ -97,14 +98,56 @@ nlohmann::json EarlierParticipation(store::Db& tx, const std::string& identity_h
   return earlier;
 }
 
-MatchKeys MatchKeysOf(const FieldCipher& cipher, const nlohmann::json& candidate,
+MatchKeys MatchKeysOf(const crypto::FieldCipher& cipher, const nlohmann::json& candidate,
                       const std::optional<std::string>& passport_number) {
   MatchKeys keys;
+  keys.key_id = cipher.write_key_id();
   if (passport_number) {
-    keys.passport_hash = cipher.BlindIndex("passport|" + NormalisePassport(*passport_number));
+    keys.passport_hashes = cipher.BlindIndexes("passport|" + NormalisePassport(*passport_number));
+    keys.passport_hash = keys.passport_hashes.front();
   }
-  keys.name_key = cipher.BlindIndex("name|" + NameNationalityUnionKey(candidate));
+  keys.name_keys = cipher.BlindIndexes("name|" + NameNationalityUnionKey(candidate));
+  keys.name_key = keys.name_keys.front();
   return keys;
+}
+
+std::vector<std::string> IdentityHashes(const crypto::FieldCipher& cipher,
+                                        const nlohmann::json& candidate,
+                                        const std::string& date_of_birth) {
+  return cipher.BlindIndexes(IdentityText(
+      candidate.at("family_name").get<std::string>(), candidate.at("given_name").get<std::string>(),
+      date_of_birth, candidate.at("nationality").get<std::string>()));
+}
+
+crypto::RekeyTarget BlindIndexTarget(const crypto::FieldCipher& cipher) {
+  crypto::RekeyTarget target{
+      "nominations.blind_indexes", "nominations",
+      // An erased nomination has no keys (name_key ''): there is nothing to compute them from.
+      "(index_key IS NULL OR index_key <> ?) AND name_key <> ''", {}};
+  target.rewrite = [&cipher](store::Db& tx, std::int64_t rowid) {
+    auto row = tx.Prepare("SELECT id, doc FROM nominations WHERE rowid = ?");
+    row.Bind(1, rowid);
+    if (!row.Step()) return crypto::RowOutcome::kUnchanged;
+    const std::string id = row.Text(0);
+    const auto personal = LoadPersonalIfReadable(tx, cipher, id);
+    if (!personal) return crypto::RowOutcome::kUnreadable;
+    const auto candidate = nlohmann::json::parse(row.Text(1)).at("candidate");
+    const auto keys = MatchKeysOf(cipher, candidate, personal->passport_number);
+    SetMatchKeys(tx, id, keys.passport_hash, keys.name_key, keys.key_id);
+    if (personal->date_of_birth) {
+      SetIdentityHash(tx, id, IdentityHashes(cipher, candidate, *personal->date_of_birth).front());
+    }
+    return crypto::RowOutcome::kRewritten;
+  };
+  return target;
+}
+
+std::vector<crypto::RekeyTarget> RekeyTargets(const crypto::FieldCipher& cipher) {
+  return {crypto::SealedColumn(cipher, "nomination_personal", "passport_number",
+                               "nomination_id || '/passport_number'"),
+          crypto::SealedColumn(cipher, "nomination_personal", "date_of_birth",
+                               "nomination_id || '/date_of_birth'"),
+          BlindIndexTarget(cipher)};
 }
 
 nlohmann::json PossibleDuplicates(store::Db& tx, const nlohmann::json& candidate,
@@ -112,7 +155,7 @@ nlohmann::json PossibleDuplicates(store::Db& tx, const nlohmann::json& candidate
   nlohmann::json out = nlohmann::json::array();
   for (auto& other :
        NominationsSharingAnIdentifier(tx, NormaliseEmail(candidate.value("email", "")),
-                                      keys.passport_hash, keys.name_key, self)) {
+                                      keys.passport_hashes, keys.name_keys, self)) {
     if (other.matched_on.empty()) continue;
     out.push_back(
         {{"nomination_id", std::move(other.nomination_id)},

@@ -8,11 +8,13 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "common/crypto/field_cipher.hpp"
+#include "common/crypto/rekey.hpp"
 #include "common/http/message.hpp"
 #include "common/store/sqlite.hpp"
 #include "services/invitations/domain.hpp"
-#include "services/invitations/field_cipher.hpp"
 
 namespace jilaf::invitations {
 
@@ -26,18 +28,37 @@ nlohmann::json ParseBodyWithoutEcho(const http::Request& request);
 
 /// The nominations of the same identity in earlier fiscal years (to be flagged); 409
 /// duplicate-nomination when one other than `self` is in `fiscal_year` itself.
-nlohmann::json EarlierParticipation(store::Db& tx, const std::string& identity_hash,
+nlohmann::json EarlierParticipation(store::Db& tx, const std::vector<std::string>& identity_hashes,
                                     std::int64_t fiscal_year, const std::string& self = {});
 
 /// The indexed keys a candidate is matched on when no birth date is known (kept in columns of
 /// their own, never in the document): the blind index of the passport number, if any, and that
 /// of NameNationalityUnionKey.
 struct MatchKeys {
+  /// Under the newest key of the ring (what is stored), and the id of that key.
   std::optional<std::string> passport_hash;
   std::string name_key;
+  std::string key_id;
+  /// Under every key of the ring, newest first (what is looked up).
+  std::vector<std::string> passport_hashes;
+  std::vector<std::string> name_keys;
 };
-[[nodiscard]] MatchKeys MatchKeysOf(const FieldCipher& cipher, const nlohmann::json& candidate,
+[[nodiscard]] MatchKeys MatchKeysOf(const crypto::FieldCipher& cipher,
+                                    const nlohmann::json& candidate,
                                     const std::optional<std::string>& passport_number);
+
+/// The blind index of a person's identity (IdentityText) under every key of the ring, newest
+/// first: the first is stored, all are looked up.
+[[nodiscard]] std::vector<std::string> IdentityHashes(const crypto::FieldCipher& cipher,
+                                                      const nlohmann::json& candidate,
+                                                      const std::string& date_of_birth);
+
+/// The rotation's target that brings a nomination's blind indexes (identity, passport, name)
+/// under the newest key (column index_key names the key they were computed with).
+[[nodiscard]] crypto::RekeyTarget BlindIndexTarget(const crypto::FieldCipher& cipher);
+/// Everything a field-key rotation rewrites here: the sealed passport numbers and birth dates,
+/// then the blind indexes.
+[[nodiscard]] std::vector<crypto::RekeyTarget> RekeyTargets(const crypto::FieldCipher& cipher);
 
 /// The other nominations that may be the same person — same e-mail (ignoring case), same
 /// passport blind index, or same normalised name, nationality and union — each as

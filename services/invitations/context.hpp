@@ -2,15 +2,15 @@
 
 #include <string>
 
+#include "common/crypto/field_cipher.hpp"
 #include "common/store/store.hpp"
-#include "services/invitations/field_cipher.hpp"
 
 namespace jilaf::invitations {
 
 /// What the handlers of this service depend on.
 struct Context {
   store::Store& store;
-  const FieldCipher& cipher;
+  const crypto::FieldCipher& cipher;
   /// The database file, for the WAL checkpoint that makes erased personal data leave the disk.
   std::string db_path;
 };

@@ -38,10 +38,10 @@ void AddChanged(const nlohmann::json& before, const nlohmann::json& after,
 
 // One correction, as it goes: the rule before the save, the announcement after.
 struct Correction {
-  Correction(const FieldCipher& cipher, nlohmann::json patch)
+  Correction(const crypto::FieldCipher& cipher, nlohmann::json patch)
       : cipher(cipher), patch(std::move(patch)) {}
 
-  const FieldCipher& cipher;
+  const crypto::FieldCipher& cipher;
   nlohmann::json patch;
   PersonalData personal;
   bool personal_changed = false;
@@ -94,11 +94,10 @@ struct Correction {
     if (!possible.empty()) doc["possible_duplicates"] = std::move(possible);
     if (!personal.date_of_birth) return;
     const auto& c = doc["candidate"];
-    identity_hash = cipher.BlindIndex(
-        IdentityText(c["family_name"].get<std::string>(), c["given_name"].get<std::string>(),
-                     *personal.date_of_birth, c["nationality"].get<std::string>()));
+    const auto identity_hashes = IdentityHashes(cipher, c, *personal.date_of_birth);
+    identity_hash = identity_hashes.front();
     auto earlier =
-        EarlierParticipation(tx, *identity_hash, doc.at("fiscal_year").get<std::int64_t>(),
+        EarlierParticipation(tx, identity_hashes, doc.at("fiscal_year").get<std::int64_t>(),
                              doc.at("id").get<std::string>());
     if (!earlier.empty()) doc["previous_participation"] = std::move(earlier);
   }
@@ -106,7 +105,7 @@ struct Correction {
   void Announce(aggregate::Change& change, const nlohmann::json& doc) {
     const std::string id = doc.at("id");
     SetIdentityHash(change.tx, id, identity_hash);
-    SetMatchKeys(change.tx, id, match_keys.passport_hash, match_keys.name_key);
+    SetMatchKeys(change.tx, id, match_keys.passport_hash, match_keys.name_key, match_keys.key_id);
     if (personal_changed) {
       SecureDelete(change.tx);  // the old ciphertext does not stay in free pages
       StorePersonal(change.tx, cipher, id, personal);
@@ -120,7 +119,7 @@ struct Correction {
 
 http::Response CorrectNomination(const http::Request& request, Context& context) {
   Correction correction(context.cipher, ParseBodyWithoutEcho(request));
-  const View view = ViewFor(request.principal);
+  const auto view = aggregate::AudienceOf(request.principal);
   return aggregate::Modify(
       context.store, request, NominationKind(), request.Param("id"),
       [&](aggregate::Change& change, nlohmann::json& doc) { correction.Rule(change.tx, doc); },

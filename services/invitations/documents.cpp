@@ -177,7 +177,7 @@ http::Response GetDocument(const http::Request& request, Context& context) {
   }
   const std::string lang = RequireLanguage(request);
   const std::string id = request.Param("id");
-  const View view = ViewFor(request.principal);
+  const auto view = aggregate::AudienceOf(request.principal);
   return context.store.Read([&](store::Db& db) {
     const auto nomination = Nominations().Get(db, id);
     RequireBeforeTravel(nomination);
@@ -198,7 +198,8 @@ http::Response IssueGuarantorLetter(const http::Request& request, Context& conte
     RequireBeforeTravel(nomination);
     const auto programme = Programmes().Get(tx, nomination.at("programme_id").get<std::string>());
     // The full number is the point of this letter: rendered as an admin would see it.
-    const auto rendered = RenderForView(tx, context.cipher, nomination, View::kAdmin);
+    const auto rendered =
+        RenderForView(tx, context.cipher, nomination, aggregate::Audience::kAdmin);
     RequirePassportOnRecord(rendered, id);
     RecordDisclosure(nomination, request.principal.subject, lang, reason);
     Nominations().Update(tx, nomination);

@@ -249,35 +249,29 @@ std::vector<std::string> SharedIdentitySignals(const nlohmann::json& a, const nl
   return shared;
 }
 
-View ViewFor(const auth::Principal& principal) {
-  if (principal.Has(auth::Role::kAdmin)) return View::kAdmin;
-  if (principal.Has(auth::Role::kStaff) || principal.Has(auth::Role::kService)) {
-    return View::kStaff;
-  }
-  return View::kViewer;
-}
+namespace {
 
-std::string MaskPassport(std::string_view passport) {
-  const std::size_t shown = passport.size() > 3 ? 3 : 0;
-  return std::string(passport.size() - shown, '*') +
-         std::string(passport.substr(passport.size() - shown));
-}
+// Viewers read names and nationality, not contact details, union, position or history.
+const aggregate::ViewerView kNominationViewerView{
+    {{"candidate", {"family_name", "given_name", "nationality", "native_name", "katakana_name"}},
+     {"nominating_organisation", {"name", "country"}}},
+    {"previous_participation"},
+    {}};
+
+}  // namespace
 
 nlohmann::json RenderNomination(const nlohmann::json& doc, const PersonalData& personal,
-                                View view) {
-  nlohmann::json out = doc;
-  if (view == View::kViewer) {
-    out["candidate"] = aggregate::Pick(
-        doc.at("candidate"),
-        {"family_name", "given_name", "nationality", "native_name", "katakana_name"});
-    out["nominating_organisation"] =
-        aggregate::Pick(doc.at("nominating_organisation"), {"name", "country"});
-    out.erase("previous_participation");
-    return out;
+                                aggregate::Audience audience) {
+  if (audience == aggregate::Audience::kViewer) {
+    return aggregate::ForViewer(doc, kNominationViewerView);
   }
+  nlohmann::json out = doc;
   if (personal.passport_number) {
+    // Staff see the last three characters, enough to tell two passports apart.
     out["candidate"]["passport_number"] =
-        view == View::kAdmin ? *personal.passport_number : MaskPassport(*personal.passport_number);
+        audience == aggregate::Audience::kAdmin
+            ? *personal.passport_number
+            : aggregate::MaskedExceptLast(*personal.passport_number, 3);
   }
   if (personal.date_of_birth) out["candidate"]["date_of_birth"] = *personal.date_of_birth;
   return out;

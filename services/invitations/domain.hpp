@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/aggregate/view.hpp"
 #include "common/auth/principal.hpp"
 #include "common/domain/state_machine.hpp"
 
@@ -111,23 +112,18 @@ struct WaitlistEntry {
 /// status_history). 409 invalid-transition naming the states that have a reversal otherwise.
 [[nodiscard]] std::string ReversalTarget(const nlohmann::json& nomination);
 
-/// What a caller may see of a nomination.
-enum class View { kViewer, kStaff, kAdmin };
-[[nodiscard]] View ViewFor(const auth::Principal& principal);
-
 /// The decrypted personal fields of a nomination.
 struct PersonalData {
   std::optional<std::string> passport_number;
   std::optional<std::string> date_of_birth;
 };
 
-/// "*****567": every character but the last three hidden.
-[[nodiscard]] std::string MaskPassport(std::string_view passport);
 /// The nomination as `view` may see it: admin gets the passport number, staff a masked one and
 /// the date of birth, viewers only names, nationality and the nominating organisation's name and
 /// country besides the workflow fields.
 [[nodiscard]] nlohmann::json RenderNomination(const nlohmann::json& doc,
-                                              const PersonalData& personal, View view);
+                                              const PersonalData& personal,
+                                              aggregate::Audience audience);
 
 /// A nomination's names and contact details: the `personal` part of its events, published on
 /// the people topic rather than the permanent events topic.

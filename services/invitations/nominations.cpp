@@ -20,21 +20,22 @@ namespace {
 // A nomination under its programme: its keys before the write is queued, the rule before it is
 // stored, the rest after.
 struct Nomination {
-  explicit Nomination(const FieldCipher& cipher) : cipher(cipher) {}
+  explicit Nomination(const crypto::FieldCipher& cipher) : cipher(cipher) {}
 
-  const FieldCipher& cipher;
+  const crypto::FieldCipher& cipher;
   PersonalData personal;
   nlohmann::json programme;
+  std::vector<std::string> identity_hashes;
   std::optional<std::string> identity_hash;
   MatchKeys match_keys;
 
-  // Outside the writer's transaction: the blind indexes depend only on the request.
+  // Outside the writer's transaction: the blind indexes depend only on the request. They are
+  // looked up under every key of the ring and stored under the newest (the first).
   void Keys(const nlohmann::json& doc) {
     const auto& c = doc.at("candidate");
     if (personal.date_of_birth) {
-      identity_hash = cipher.BlindIndex(IdentityText(
-          c.at("family_name").get<std::string>(), c.at("given_name").get<std::string>(),
-          *personal.date_of_birth, c.at("nationality").get<std::string>()));
+      identity_hashes = IdentityHashes(cipher, c, *personal.date_of_birth);
+      identity_hash = identity_hashes.front();
     }
     match_keys = MatchKeysOf(cipher, c, personal.passport_number);
   }
@@ -67,12 +68,13 @@ struct Nomination {
     }
     change.KeepColumns({{"identity_hash", identity_hash},
                         {"passport_hash", match_keys.passport_hash},
-                        {"name_key", match_keys.name_key}});
+                        {"name_key", match_keys.name_key},
+                        {"index_key", match_keys.key_id}});
   }
 
   void Flag(store::Db& tx, nlohmann::json& doc, std::int64_t fiscal_year) {
-    if (auto person = PersonOfIdentity(tx, *identity_hash)) doc["person_id"] = *person;
-    auto earlier = EarlierParticipation(tx, *identity_hash, fiscal_year);
+    if (auto person = PersonOfIdentity(tx, identity_hashes)) doc["person_id"] = *person;
+    auto earlier = EarlierParticipation(tx, identity_hashes, fiscal_year);
     if (!earlier.empty()) doc["previous_participation"] = std::move(earlier);
   }
 
@@ -85,7 +87,8 @@ struct Nomination {
     change.Emit(NominationFacts(programme, doc, std::nullopt));
     // This body is also kept for Idempotency-Key replays, so it carries no personal data in
     // clear whatever the caller's role: the passport masked, the birth date left out.
-    auto body = RenderNomination(doc, {personal.passport_number, std::nullopt}, View::kStaff);
+    auto body = RenderNomination(doc, {personal.passport_number, std::nullopt},
+                                 aggregate::Audience::kStaff);
     const auto warnings = DuplicateWarnings(doc.value("possible_duplicates", nlohmann::json()));
     if (!warnings.empty()) body["warnings"] = warnings;
     change.Respond(aggregate::CreatedResponse(Nominations(), body));
@@ -109,7 +112,7 @@ http::Response CreateNomination(const http::Request& request, Context& context) 
 }
 
 http::Response GetNomination(const http::Request& request, Context& context) {
-  const View view = ViewFor(request.principal);
+  const auto view = aggregate::AudienceOf(request.principal);
   return context.store.Read([&](store::Db& db) {
     const auto doc = Nominations().Get(db, request.Param("id"));
     return aggregate::DocResponse(RenderForView(db, context.cipher, doc, view));
@@ -136,8 +139,8 @@ nlohmann::json FindNominations(store::Db& db, const http::Request& request, Cont
   auto names = aggregate::FilterNames(filters);
   if (programme_id.empty()) names.emplace_back("programme_id");
   auto query = aggregate::ReadListQuery(request, names);
-  const View view = ViewFor(request.principal);
-  query.page.masked = view == View::kViewer;
+  const auto view = aggregate::AudienceOf(request.principal);
+  query.page.masked = view == aggregate::Audience::kViewer;
   filters.emplace_back("programme_id", programme_id.empty()
                                            ? aggregate::Maybe(request.Query("programme_id"))
                                            : aggregate::FilterValue(programme_id));
@@ -335,7 +338,7 @@ namespace {
 http::Response MoveNomination(const http::Request& request, Context& context,
                               NominationMove& move) {
   move.by = request.principal.subject;
-  const View view = ViewFor(request.principal);
+  const auto view = aggregate::AudienceOf(request.principal);
   return aggregate::Modify(
       context.store, request, NominationKind(), request.Param("id"),
       [&](aggregate::Change& change, nlohmann::json& doc) { BeginMove(change.tx, doc, move); },

@@ -41,7 +41,7 @@ void AnonymiseNomination(store::Db& tx, const std::string& id) {
   doc["erased_at"] = util::NowRfc3339();
   Nominations().Update(tx, doc);
   SetIdentityHash(tx, id, std::nullopt);
-  SetMatchKeys(tx, id, std::nullopt, "");
+  SetMatchKeys(tx, id, std::nullopt, "", "");  // no keys: nothing for a rotation to redo
 }
 
 void ErasePersonIn(store::Db& tx, const std::string& person_id, std::string_view traceparent) {

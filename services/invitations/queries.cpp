@@ -38,12 +38,15 @@ std::vector<WaitlistEntry> LoadWaitlist(store::Db& db, const std::string& progra
   return waitlist;
 }
 
-nlohmann::json NominationsOfIdentity(store::Db& db, const std::string& identity_hash) {
+// Blind indexes are looked up under every key of the ring (newest first, as a JSON array): rows
+// indexed under an older key are found until the rotation has re-indexed them.
+nlohmann::json NominationsOfIdentity(store::Db& db,
+                                     const std::vector<std::string>& identity_hashes) {
   nlohmann::json found = nlohmann::json::array();
   auto stmt = db.Prepare(
-      "SELECT id, programme_id, fiscal_year, status FROM nominations WHERE identity_hash = ?"
-      " ORDER BY fiscal_year, seq");
-  stmt.Bind(1, identity_hash);
+      "SELECT id, programme_id, fiscal_year, status FROM nominations WHERE identity_hash IN"
+      " (SELECT value FROM json_each(?)) ORDER BY fiscal_year, seq");
+  stmt.Bind(1, nlohmann::json(identity_hashes).dump());
   while (stmt.Step()) {
     found.push_back({{"nomination_id", stmt.Text(0)},
                      {"programme_id", stmt.Text(1)},
@@ -53,19 +56,22 @@ nlohmann::json NominationsOfIdentity(store::Db& db, const std::string& identity_
   return found;
 }
 
-std::optional<std::string> PersonOfIdentity(store::Db& db, const std::string& identity_hash) {
+std::optional<std::string> PersonOfIdentity(store::Db& db,
+                                            const std::vector<std::string>& identity_hashes) {
   auto stmt = db.Prepare(
       "SELECT coalesce(json_extract(doc, '$.person_id'), id) FROM nominations"
-      " WHERE identity_hash = ? ORDER BY seq LIMIT 1");
-  stmt.Bind(1, identity_hash);
+      " WHERE identity_hash IN (SELECT value FROM json_each(?)) ORDER BY seq LIMIT 1");
+  stmt.Bind(1, nlohmann::json(identity_hashes).dump());
   if (!stmt.Step()) return std::nullopt;
   return stmt.Text(0);
 }
 
 void SetMatchKeys(store::Db& tx, const std::string& nomination_id,
-                  const std::optional<std::string>& passport_hash, const std::string& name_key) {
-  auto stmt = tx.Prepare("UPDATE nominations SET passport_hash = ?, name_key = ? WHERE id = ?");
-  stmt.Bind(1, passport_hash).Bind(2, name_key).Bind(3, nomination_id);
+                  const std::optional<std::string>& passport_hash, const std::string& name_key,
+                  const std::string& index_key) {
+  auto stmt = tx.Prepare(
+      "UPDATE nominations SET passport_hash = ?, name_key = ?, index_key = ? WHERE id = ?");
+  stmt.Bind(1, passport_hash).Bind(2, name_key).Bind(3, index_key).Bind(4, nomination_id);
   stmt.Run();
 }
 
@@ -93,19 +99,22 @@ std::int64_t FillMissingNameKeys(store::Store& store,
 }
 
 std::vector<DuplicateCandidate> NominationsSharingAnIdentifier(
-    store::Db& db, const std::string& email_key, const std::optional<std::string>& passport_hash,
-    const std::string& name_key, const std::string& self) {
+    store::Db& db, const std::string& email_key, const std::vector<std::string>& passport_hashes,
+    const std::vector<std::string>& name_keys, const std::string& self) {
   std::vector<DuplicateCandidate> found;
   // What is shared is compared on the keys themselves: the same e-mail key, the same blind index
   // of name, nationality and union, the same passport blind index.
   auto stmt = db.Prepare(
-      "SELECT id, programme_id, fiscal_year, status, email_key = ?2, name_key = ?4,"
-      " passport_hash IS NOT NULL AND passport_hash = ?3 FROM nominations WHERE id <> ?1 AND"
-      " (email_key = ?2 OR passport_hash = ?3 OR name_key = ?4) ORDER BY seq LIMIT ?5");
+      "SELECT id, programme_id, fiscal_year, status, email_key = ?2,"
+      " name_key IN (SELECT value FROM json_each(?4)),"
+      " passport_hash IS NOT NULL AND passport_hash IN (SELECT value FROM json_each(?3))"
+      " FROM nominations WHERE id <> ?1 AND (email_key = ?2"
+      " OR passport_hash IN (SELECT value FROM json_each(?3))"
+      " OR name_key IN (SELECT value FROM json_each(?4))) ORDER BY seq LIMIT ?5");
   stmt.Bind(1, self)
       .Bind(2, email_key)
-      .Bind(3, passport_hash)
-      .Bind(4, name_key)
+      .Bind(3, nlohmann::json(passport_hashes).dump())
+      .Bind(4, nlohmann::json(name_keys).dump())
       .Bind(5, kMaxPossibleDuplicates);
   while (stmt.Step()) {
     DuplicateCandidate other{stmt.Text(0), stmt.Text(1), stmt.OptInt(2), stmt.Text(3), {}};
@@ -148,8 +157,8 @@ void SetIdentityHash(store::Db& tx, const std::string& nomination_id,
   stmt.Run();
 }
 
-void StorePersonal(store::Db& tx, const FieldCipher& cipher, const std::string& nomination_id,
-                   const PersonalData& personal) {
+void StorePersonal(store::Db& tx, const crypto::FieldCipher& cipher,
+                   const std::string& nomination_id, const PersonalData& personal) {
   std::optional<std::string> passport;
   std::optional<std::string> birth;
   if (personal.passport_number) {
@@ -237,13 +246,18 @@ std::vector<ReportRow> FiscalYearRows(store::Db& db, std::int64_t fiscal_year) {
   return rows;
 }
 
-nlohmann::json RenderForView(store::Db& db, const FieldCipher& cipher,
-                             const nlohmann::json& nomination, View view) {
-  if (view == View::kViewer) return RenderNomination(nomination, {}, view);
+nlohmann::json RenderForView(store::Db& db, const crypto::FieldCipher& cipher,
+                             const nlohmann::json& nomination, aggregate::Audience view) {
+  if (view == aggregate::Audience::kViewer) return RenderNomination(nomination, {}, view);
   return RenderNomination(nomination, LoadPersonal(db, cipher, nomination.at("id")), view);
 }
 
-PersonalData LoadPersonal(store::Db& db, const FieldCipher& cipher, const std::string& id) {
+PersonalData LoadPersonal(store::Db& db, const crypto::FieldCipher& cipher, const std::string& id) {
+  return LoadPersonalIfReadable(db, cipher, id, true).value_or(PersonalData{});
+}
+
+std::optional<PersonalData> LoadPersonalIfReadable(store::Db& db, const crypto::FieldCipher& cipher,
+                                                   const std::string& id, bool partial) {
   PersonalData personal;
   auto stmt = db.Prepare(
       "SELECT passport_number, date_of_birth FROM nomination_personal WHERE nomination_id = ?");
@@ -251,9 +265,11 @@ PersonalData LoadPersonal(store::Db& db, const FieldCipher& cipher, const std::s
   if (stmt.Step()) {
     if (auto sealed = stmt.OptText(0)) {
       personal.passport_number = cipher.Decrypt(*sealed, id + "/passport_number");
+      if (!personal.passport_number && !partial) return std::nullopt;
     }
     if (auto sealed = stmt.OptText(1)) {
       personal.date_of_birth = cipher.Decrypt(*sealed, id + "/date_of_birth");
+      if (!personal.date_of_birth && !partial) return std::nullopt;
     }
   }
   return personal;

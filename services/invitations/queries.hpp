@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "common/crypto/field_cipher.hpp"
 #include "common/store/sqlite.hpp"
 #include "common/store/store.hpp"
 #include "services/invitations/domain.hpp"
-#include "services/invitations/field_cipher.hpp"
 
 namespace jilaf::invitations {
 
@@ -28,13 +28,16 @@ std::vector<WaitlistEntry> LoadWaitlist(store::Db& db, const std::string& progra
 
 /// Earlier nominations of the person with this blind index, oldest year first:
 /// `{nomination_id, programme_id, fiscal_year, status}`.
-nlohmann::json NominationsOfIdentity(store::Db& db, const std::string& identity_hash);
+nlohmann::json NominationsOfIdentity(store::Db& db,
+                                     const std::vector<std::string>& identity_hashes);
 /// The person id of the first nomination with this blind index, if any (the same person under
 /// another nomination: a later year, or an earlier one entered late).
-std::optional<std::string> PersonOfIdentity(store::Db& db, const std::string& identity_hash);
+std::optional<std::string> PersonOfIdentity(store::Db& db,
+                                            const std::vector<std::string>& identity_hashes);
 /// Records the blind index of a nomination's passport number (never kept in its document).
 void SetMatchKeys(store::Db& tx, const std::string& nomination_id,
-                  const std::optional<std::string>& passport_hash, const std::string& name_key);
+                  const std::optional<std::string>& passport_hash, const std::string& name_key,
+                  const std::string& index_key);
 /// Fills the name key of nominations stored before schema version 9 (a key folded in C++ cannot
 /// be computed by the migration), a batch per write transaction; returns how many.
 std::int64_t FillMissingNameKeys(store::Store& store,
@@ -56,8 +59,8 @@ inline constexpr std::int64_t kMaxPossibleDuplicates = 10;
 /// blind index or the same name key (the blind index of NameNationalityUnionKey), each found
 /// through its index, the earliest kMaxPossibleDuplicates.
 std::vector<DuplicateCandidate> NominationsSharingAnIdentifier(
-    store::Db& db, const std::string& email_key, const std::optional<std::string>& passport_hash,
-    const std::string& name_key, const std::string& self);
+    store::Db& db, const std::string& email_key, const std::vector<std::string>& passport_hashes,
+    const std::vector<std::string>& name_keys, const std::string& self);
 /// The person id of the first earlier nomination of the same candidate found without a birth
 /// date: the same e-mail address (ASCII case ignored), nationality and folded name
 /// (NormaliseName). With `only_without_birth_date`, only nominations that have no blind index
@@ -69,13 +72,17 @@ void SetIdentityHash(store::Db& tx, const std::string& nomination_id,
                      const std::optional<std::string>& identity_hash);
 
 /// The decrypted passport number and date of birth of a nomination (empty when none).
-PersonalData LoadPersonal(store::Db& db, const FieldCipher& cipher, const std::string& id);
+PersonalData LoadPersonal(store::Db& db, const crypto::FieldCipher& cipher, const std::string& id);
+/// The personal data of nomination `id`; nullopt if a stored value does not open with the ring
+/// (unless `partial`, which leaves such a field empty instead).
+std::optional<PersonalData> LoadPersonalIfReadable(store::Db& db, const crypto::FieldCipher& cipher,
+                                                   const std::string& id, bool partial = false);
 /// Encrypts and stores (or replaces) the nomination's personal fields.
-void StorePersonal(store::Db& tx, const FieldCipher& cipher, const std::string& nomination_id,
-                   const PersonalData& personal);
+void StorePersonal(store::Db& tx, const crypto::FieldCipher& cipher,
+                   const std::string& nomination_id, const PersonalData& personal);
 /// The nomination as `view` may see it, its personal fields decrypted when allowed.
-nlohmann::json RenderForView(store::Db& db, const FieldCipher& cipher,
-                             const nlohmann::json& nomination, View view);
+nlohmann::json RenderForView(store::Db& db, const crypto::FieldCipher& cipher,
+                             const nlohmann::json& nomination, aggregate::Audience view);
 /// Overwrites deleted cells with zeros for the rest of this transaction.
 void SecureDelete(store::Db& tx);
 /// Erases the nomination's personal fields.

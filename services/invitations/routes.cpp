@@ -33,7 +33,8 @@ http::Router Routes(Context& context) {
       .Tabular();
   router.Add(Method::kGet, "/v1/itinerary/{id}", Access::kRead, bind(GetItineraryItem), kQuickRead);
   router.Add(Method::kPatch, "/v1/itinerary/{id}", Access::kWrite, bind(CorrectItineraryItem));
-  router.Add(Method::kGet, "/v1/nominations/{id}", Access::kRead, bind(GetNomination), kQuickRead);
+  router.Add(Method::kGet, "/v1/nominations/{id}", Access::kRead, bind(GetNomination))
+      .PersonalData();
   router.Add(Method::kDelete, "/v1/nominations/{id}", Access::kAdmin, bind(DeleteNomination));
   router.Add(Method::kPost, "/v1/people/{id}/erasure", Access::kAdmin, bind(ErasePerson));
   router.Add(Method::kPatch, "/v1/nominations/{id}", Access::kWrite, bind(CorrectNomination));
@@ -43,10 +44,11 @@ http::Router Routes(Context& context) {
              bind(TransitionNominationHandler));
   // Travel details and visa letters are personal data: staff and admin only.
   router.Add(Method::kPut, "/v1/nominations/{id}/logistics", Access::kWrite, bind(PutLogistics));
-  router.Add(Method::kGet, "/v1/nominations/{id}/logistics", Access::kWrite, bind(GetLogistics),
-             kQuickRead);
-  router.Add(Method::kGet, "/v1/nominations/{id}/documents/{kind}", Access::kWrite,
-             bind(GetDocument));
+  router.Add(Method::kGet, "/v1/nominations/{id}/logistics", Access::kWrite, bind(GetLogistics))
+      .PersonalData();
+  router
+      .Add(Method::kGet, "/v1/nominations/{id}/documents/{kind}", Access::kWrite, bind(GetDocument))
+      .PersonalData();
   // The one way staff get the full passport number: an explicit, audited write with a reason.
   router.Add(Method::kPost, "/v1/nominations/{id}/guarantor-letters", Access::kWrite,
              bind(IssueGuarantorLetter));

@@ -41,8 +41,8 @@ store::MigrationSet Migrations() {
             "ALTER TABLE nominations ADD COLUMN waitlist_rank INTEGER;"
             "CREATE INDEX nominations_identity ON nominations(identity_hash);"
             "CREATE INDEX nominations_fiscal_year ON nominations(fiscal_year, status);"
-            // Ciphertexts only (FieldCipher); deleted with secure_delete so that nothing of them
-            // stays in the file.
+            // Ciphertexts only (crypto::FieldCipher); deleted with secure_delete so that nothing of
+            // them stays in the file.
             "CREATE TABLE nomination_personal ("
             " nomination_id TEXT PRIMARY KEY REFERENCES nominations(id),"
             " passport_number TEXT,"
@@ -131,7 +131,13 @@ store::MigrationSet Migrations() {
             "CREATE INDEX nominations_email ON nominations(email_key);"
             "ALTER TABLE nominations ADD COLUMN name_key TEXT;"
             "CREATE INDEX nominations_name_key ON nominations(name_key);"
-            "DROP INDEX nominations_nationality;"}}};
+            "DROP INDEX nominations_nationality;"},
+           // The id of the field key the blind indexes were computed with, so that a field-key
+           // rotation (crypto::FieldRekey) knows which rows to re-index. Every index so far
+           // comes from the one key of a bare key file, whose id is "1".
+           {10, "nominations name the key of their blind indexes",
+            "ALTER TABLE nominations ADD COLUMN index_key TEXT;"
+            "UPDATE nominations SET index_key = '1' WHERE name_key IS NOT NULL;"}}};
 }
 
 }  // namespace jilaf::invitations

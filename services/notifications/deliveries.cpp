@@ -261,10 +261,12 @@ bool InsertEmailDelivery(store::Db& tx, const std::string& source_id, const std:
   return true;
 }
 
-Dispatcher::Dispatcher(store::Store& store, DispatchOptions options, DeliveryMetrics& metrics)
+Dispatcher::Dispatcher(store::Store& store, DispatchOptions options, DeliveryMetrics& metrics,
+                       const crypto::FieldCipher& cipher)
     : store_(store),
       options_(std::move(options)),
       metrics_(metrics),
+      cipher_(cipher),
       random_(std::random_device{}()) {}
 
 int Dispatcher::RunOnce() {
@@ -277,7 +279,16 @@ int Dispatcher::RunOnce() {
   });
   for (const auto& item : due) {
     json doc = item.doc;
-    const SendResult result = Send(doc, item.url, item.secret);
+    const auto secret = item.secret.empty()
+                            ? std::optional<std::string>("")
+                            : OpenWebhookSecret(cipher_, item.webhook_id, item.secret);
+    // A secret that does not open (its key left the ring too early) is retried, never sent
+    // with a wrong signature, until the key file is put right.
+    const SendResult result =
+        secret ? Send(doc, item.url, *secret)
+               : SendResult{false, false,
+                            "the webhook's signing secret does not open with the field key ring",
+                            "secret"};
     metrics_.attempts
         .Add({{"channel", doc.value("channel", "")}, {"outcome", result.ok ? "ok" : "error"}})
         .Increment();

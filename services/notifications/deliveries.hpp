@@ -10,6 +10,7 @@
 #include <string>
 
 #include "common/auth/principal.hpp"
+#include "common/crypto/field_cipher.hpp"
 #include "common/events/consumer.hpp"
 #include "common/metrics/metrics.hpp"
 #include "common/store/store.hpp"
@@ -62,7 +63,9 @@ struct DispatchOptions {
 /// the scheduler thread only, so a delivery is never in flight twice.
 class Dispatcher {
  public:
-  Dispatcher(store::Store& store, DispatchOptions options, DeliveryMetrics& metrics);
+  /// `cipher` opens the webhooks' sealed secrets.
+  Dispatcher(store::Store& store, DispatchOptions options, DeliveryMetrics& metrics,
+             const crypto::FieldCipher& cipher);
   /// One pass over the due deliveries; returns how many were attempted.
   int RunOnce();
 
@@ -76,6 +79,7 @@ class Dispatcher {
   store::Store& store_;
   DispatchOptions options_;
   DeliveryMetrics& metrics_;
+  const crypto::FieldCipher& cipher_;
   std::mt19937_64 random_;
 };
 

@@ -1,5 +1,7 @@
 // jilaf-notifications: turns the other services' events into messages (composition root).
 #include "common/aggregate/search.hpp"
+#include "common/crypto/rekey.hpp"
+#include "common/service/field_keys.hpp"
 #include "common/service/service.hpp"
 #include "common/util/embedded.hpp"
 #include "services/notifications/channels.hpp"
@@ -25,11 +27,13 @@ int main(int argc, char** argv) {
   std::int64_t dispatch_interval_ms = 500;
   std::int64_t periodical_interval_ms = 0;
   std::string webhook_dev_hosts;
+  jilaf::service::FieldKeySettings field_keys;
   auto config = jilaf::service::LoadConfigOrExit(
       "notifications",
       "JILAF notifications service: routes events to email, webhooks, the in-app inbox, the "
       "website feed and periodicals.",
       8084, 9084, argc, argv, [&](jilaf::config::Flags& flags) {
+        field_keys.Register(flags, "webhook signing secrets");
         flags.String("consumer-group", &group,
                      "Kafka consumer group, also the inbox's consumer name; dead letters go to "
                      "jilaf.notifications.dlq whatever the group.");
@@ -89,13 +93,20 @@ int main(int argc, char** argv) {
   n::InitCurl();
   n::SetLinkBases(links);
 
-  jilaf::service::Service service(std::move(config),
-                                  {jilaf::events::PeopleCopyMigrations(), n::Migrations()});
+  const auto cipher = jilaf::service::LoadFieldCipherOrExit("notifications", field_keys);
+  jilaf::service::Service service(
+      std::move(config), {jilaf::events::PeopleCopyMigrations(), n::Migrations(),
+                          jilaf::crypto::FieldRekey::Migrations()});
   service.SetOpenApi(jilaf::embedded::notifications_openapi);
   n::SeedDefaults(service.store());
   jilaf::aggregate::IndexForSearch(service.store(), {&n::Tables().deliveries});
   n::DeliveryMetrics metrics(service.metrics());
-  n::Dispatcher dispatcher(service.store(), dispatch, metrics);
+  (void)n::SealClearWebhookSecrets(service.store(), *cipher);
+  jilaf::crypto::FieldRekey rekey(service.store(), *cipher, n::RekeyTargets(*cipher));
+  service.AddAdminRoutes(
+      [&rekey](jilaf::http::Router& admin) { jilaf::service::AddFieldKeyRoutes(admin, rekey); });
+  service.AddBackgroundTask([&rekey] { rekey.ResumeIfUnfinished(); }, [&rekey] { rekey.Stop(); });
+  n::Dispatcher dispatcher(service.store(), dispatch, metrics, *cipher);
 
   jilaf::events::ConsumerOptions consumer;
   consumer.name = group;
@@ -119,5 +130,5 @@ int main(int argc, char** argv) {
     service.scheduler().Every("issue periodical", std::chrono::milliseconds(periodical_interval_ms),
                               [&] { (void)n::IssuePeriodical(service.store(), feed, metrics); });
   }
-  return service.Run(n::Routes(service.store(), metrics, feed, dispatch.webhook.egress));
+  return service.Run(n::Routes(service.store(), metrics, feed, dispatch.webhook.egress, *cipher));
 }

@@ -71,10 +71,54 @@ void SavePreferences(store::Db& tx, const json& doc) {
   upsert.Run();
 }
 
-void SaveWebhookSecret(store::Db& tx, const std::string& id, const std::string& secret) {
-  auto insert = tx.Prepare("INSERT INTO webhook_secrets(id, secret) VALUES (?, ?)");
-  insert.Bind(1, id).Bind(2, secret);
+namespace {
+
+std::string SecretContext(const std::string& id) { return "webhook/" + id + "/secret"; }
+
+}  // namespace
+
+void SaveWebhookSecret(store::Db& tx, const crypto::FieldCipher& cipher, const std::string& id,
+                       const std::string& secret) {
+  auto insert = tx.Prepare("INSERT INTO webhook_secrets(id, secret, sealed) VALUES (?, ?, 1)");
+  insert.Bind(1, id).Bind(2, cipher.Encrypt(secret, SecretContext(id)));
   insert.Run();
+}
+
+std::optional<std::string> LoadWebhookSecret(store::Db& db, const crypto::FieldCipher& cipher,
+                                             const std::string& id) {
+  auto stmt = db.Prepare("SELECT secret FROM webhook_secrets WHERE id = ? AND sealed = 1");
+  stmt.Bind(1, id);
+  if (!stmt.Step()) return std::nullopt;
+  return OpenWebhookSecret(cipher, id, stmt.Text(0));
+}
+
+std::optional<std::string> OpenWebhookSecret(const crypto::FieldCipher& cipher,
+                                             const std::string& id, const std::string& sealed) {
+  return cipher.Decrypt(sealed, SecretContext(id));
+}
+
+std::int64_t SealClearWebhookSecrets(store::Store& store, const crypto::FieldCipher& cipher) {
+  constexpr std::int64_t kBatch = 500;
+  // Every batch seals what it reads, so the next one reads the rows after it.
+  return store::WriteInBatches(store, kBatch, INT_MAX, [&](store::Db& tx) {
+    auto select = tx.Prepare("SELECT id, secret FROM webhook_secrets WHERE sealed = 0 LIMIT ?");
+    select.Bind(1, kBatch);
+    auto update = tx.Prepare("UPDATE webhook_secrets SET secret = ?, sealed = 1 WHERE id = ?");
+    std::int64_t rows = 0;
+    for (; select.Step(); ++rows) {
+      const std::string id = select.Text(0);
+      update.Bind(1, cipher.Encrypt(select.Text(1), SecretContext(id))).Bind(2, id);
+      update.Run();
+    }
+    return rows;
+  });
+}
+
+std::vector<crypto::RekeyTarget> RekeyTargets(const crypto::FieldCipher& cipher) {
+  auto secrets =
+      crypto::SealedColumn(cipher, "webhook_secrets", "secret", "'webhook/' || id || '/secret'");
+  secrets.pending_where = "sealed = 1 AND " + secrets.pending_where;  // clear ones: at start
+  return {std::move(secrets)};
 }
 
 bool PlanDelivery(store::Db& tx, const json& doc) {
@@ -99,7 +143,7 @@ bool PlanDelivery(store::Db& tx, const json& doc) {
 
 std::vector<DueDelivery> DueDeliveries(store::Db& db, std::int64_t now_ms, std::int64_t limit) {
   auto stmt = db.Prepare(
-      "SELECT d.doc, w.url, s.secret FROM deliveries d"
+      "SELECT d.doc, w.url, w.id, s.secret FROM deliveries d"
       " LEFT JOIN webhooks w ON d.channel = 'webhook' AND w.id = substr(d.recipient, 10)"
       " LEFT JOIN webhook_secrets s ON s.id = w.id"
       " WHERE d.status IN ('pending', 'retrying') AND d.next_attempt_ms <= ?"
@@ -107,8 +151,8 @@ std::vector<DueDelivery> DueDeliveries(store::Db& db, std::int64_t now_ms, std::
   stmt.Bind(1, now_ms).Bind(2, limit);
   std::vector<DueDelivery> due;
   while (stmt.Step()) {
-    due.push_back(
-        {json::parse(stmt.Text(0)), stmt.OptText(1).value_or(""), stmt.OptText(2).value_or("")});
+    due.push_back({json::parse(stmt.Text(0)), stmt.OptText(1).value_or(""),
+                   stmt.OptText(2).value_or(""), stmt.OptText(3).value_or("")});
   }
   return due;
 }

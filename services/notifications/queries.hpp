@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "common/crypto/field_cipher.hpp"
+#include "common/crypto/rekey.hpp"
 #include "common/http/resource.hpp"
 #include "common/store/store.hpp"
 
@@ -43,8 +45,21 @@ void SaveTemplate(store::Db& tx, const nlohmann::json& doc);
 std::optional<nlohmann::json> FindPreferences(store::Db& db, const std::string& recipient);
 void SavePreferences(store::Db& tx, const nlohmann::json& doc);
 
-/// A webhook endpoint's signing secret, kept out of its document.
-void SaveWebhookSecret(store::Db& tx, const std::string& id, const std::string& secret);
+/// A webhook endpoint's signing secret, kept out of its document and sealed with the field key
+/// ring (associated data "webhook/<id>/secret").
+void SaveWebhookSecret(store::Db& tx, const crypto::FieldCipher& cipher, const std::string& id,
+                       const std::string& secret);
+/// The secret of webhook `id`; nullopt if there is none or it does not open with the ring.
+std::optional<std::string> LoadWebhookSecret(store::Db& db, const crypto::FieldCipher& cipher,
+                                             const std::string& id);
+/// Opens a sealed secret of webhook `id` (as DueDeliveries returns it).
+std::optional<std::string> OpenWebhookSecret(const crypto::FieldCipher& cipher,
+                                             const std::string& id, const std::string& sealed);
+/// Seals the secrets stored in clear before they were encrypted (schema version 5 marks them
+/// sealed = 0), in batches; returns how many. Run at start, before the API serves.
+std::int64_t SealClearWebhookSecrets(store::Store& store, const crypto::FieldCipher& cipher);
+/// What a field-key rotation rewrites here: the sealed webhook secrets.
+std::vector<crypto::RekeyTarget> RekeyTargets(const crypto::FieldCipher& cipher);
 
 /// Inserts a planned delivery; false when (event, rule, recipient, channel) already has one.
 bool PlanDelivery(store::Db& tx, const nlohmann::json& doc);
@@ -52,6 +67,8 @@ bool PlanDelivery(store::Db& tx, const nlohmann::json& doc);
 struct DueDelivery {
   nlohmann::json doc;
   std::string url;
+  /// The webhook's id and its secret as stored (sealed: OpenWebhookSecret).
+  std::string webhook_id;
   std::string secret;
 };
 std::vector<DueDelivery> DueDeliveries(store::Db& db, std::int64_t now_ms, std::int64_t limit);

@@ -3,7 +3,7 @@
 namespace jilaf::notifications {
 
 http::Router Routes(store::Store& store, DeliveryMetrics& metrics, const FeedOptions& feed,
-                    const EgressPolicy& egress) {
+                    const EgressPolicy& egress, const crypto::FieldCipher& cipher) {
   using auth::Access;
   using http::Method;
   http::Router router;
@@ -24,9 +24,10 @@ http::Router Routes(store::Store& store, DeliveryMetrics& metrics, const FeedOpt
   router.Add(Method::kPut, "/v1/templates/{event_type}/{channel}/{locale}", Access::kAdmin,
              bind(PutTemplate));
 
-  router.Add(
-      Method::kPost, "/v1/webhooks", Access::kAdmin,
-      [&store, &egress](http::Request& request) { return CreateWebhook(request, store, egress); });
+  router.Add(Method::kPost, "/v1/webhooks", Access::kAdmin,
+             [&store, &egress, &cipher](http::Request& request) {
+               return CreateWebhook(request, store, egress, cipher);
+             });
   router.Add(Method::kGet, "/v1/webhooks", Access::kAdmin, bind(ListWebhooks)).Tabular();
   router.Add(Method::kGet, "/v1/webhooks/{id}", Access::kAdmin, bind(GetWebhook));
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "common/crypto/field_cipher.hpp"
 #include "common/http/message.hpp"
 #include "common/http/router.hpp"
 #include "common/store/store.hpp"
@@ -12,7 +13,7 @@ namespace jilaf::notifications {
 
 /// Every API route of the notifications service.
 http::Router Routes(store::Store& store, DeliveryMetrics& metrics, const FeedOptions& feed,
-                    const EgressPolicy& egress);
+                    const EgressPolicy& egress, const crypto::FieldCipher& cipher);
 
 /// The caller's inbox (addressed to the user or to one of their roles), newest first; `?unread=
 /// true` keeps the unread ones. Each item carries `read` for the caller. MarkRead and MarkUnread
@@ -34,11 +35,12 @@ http::Response PutTemplate(const http::Request& request, store::Store& store);
 http::Response ListTemplates(const http::Request& request, store::Store& store);
 http::Response PreviewTemplate(const http::Request& request, store::Store& store);
 
-/// Webhook endpoints (rules.cpp); the secret is shown once, at registration. A URL that `egress`
-/// refuses (ResolveWebhookUrl: not https, an internal address, a name resolving to one) is 422
-/// naming `url`.
+/// Webhook endpoints (rules.cpp); the secret is shown at registration (and to a replay of it with
+/// the same Idempotency-Key, read from its sealed row: the recorded response leaves it out). A URL
+/// that `egress` refuses (ResolveWebhookUrl: not https, an internal address, a name resolving to
+/// one) is 422 naming `url`.
 http::Response CreateWebhook(const http::Request& request, store::Store& store,
-                             const EgressPolicy& egress);
+                             const EgressPolicy& egress, const crypto::FieldCipher& cipher);
 http::Response ListWebhooks(const http::Request& request, store::Store& store);
 http::Response GetWebhook(const http::Request& request, store::Store& store);
 

@@ -233,25 +233,51 @@ http::Response UpdateRule(const http::Request& request, store::Store& store) {
       RuleEvent("updated"));
 }
 
+namespace {
+
+// The secret is shown at registration; the response recorded for Idempotency-Key replays leaves
+// it out, and a replay reads it back from the sealed webhook_secrets row (docs/api.md).
+http::ReplayHooks WebhookReplayHooks(store::Db& tx, const crypto::FieldCipher& cipher) {
+  return {[](const http::Response& response) {
+            auto body = json::parse(response.body, nullptr, false);
+            if (body.is_object()) body.erase("secret");
+            return body.dump();
+          },
+          [&tx, &cipher](http::Response& replay) {
+            auto body = json::parse(replay.body, nullptr, false);
+            if (!body.is_object() || !body.contains("id")) return;
+            if (auto secret = LoadWebhookSecret(tx, cipher, body["id"])) body["secret"] = *secret;
+            replay.body = body.dump();
+          }};
+}
+
+json RegisterWebhook(store::Db& tx, const crypto::FieldCipher& cipher, const NewWebhook& hook,
+                     const http::Request& request) {
+  json doc = hook.doc;
+  const std::string id = util::NewTimeOrderedUuid();
+  doc["id"] = id;
+  doc["created_at"] = util::NowRfc3339();
+  Tables().webhooks.Insert(tx, doc);
+  SaveWebhookSecret(tx, cipher, id, hook.secret);
+  Tables().events.Publish(tx, {"webhook", "registered", id, "webhooks/" + id, {{"webhook_id", id}}},
+                          request.Header("traceparent"));
+  return doc;
+}
+
+}  // namespace
+
 http::Response CreateWebhook(const http::Request& request, store::Store& store,
-                             const EgressPolicy& egress) {
+                             const EgressPolicy& egress, const crypto::FieldCipher& cipher) {
   auto hook = ReadWebhook(http::ParseJsonBody(request), egress);
   return store.Write([&](store::Db& tx) {
-    return http::RunIdempotent(tx, request, [&] {
-      json doc = hook.doc;
-      const std::string id = util::NewTimeOrderedUuid();
-      doc["id"] = id;
-      doc["created_at"] = util::NowRfc3339();
-      Tables().webhooks.Insert(tx, doc);
-      SaveWebhookSecret(tx, id, hook.secret);
-      Tables().events.Publish(tx,
-                              {"webhook", "registered", id, "webhooks/" + id, {{"webhook_id", id}}},
-                              request.Header("traceparent"));
-      doc["secret"] = hook.secret;  // shown once, at registration
+    auto create = [&] {
+      json doc = RegisterWebhook(tx, cipher, hook, request);
+      doc["secret"] = hook.secret;  // shown at registration (and to a replay of it)
       auto response = http::Response::Json(201, doc);
       response.SetHeader("Location", Tables().webhooks.Location(doc));
       return response;
-    });
+    };
+    return http::RunIdempotent(tx, request, create, WebhookReplayHooks(tx, cipher));
   });
 }
 

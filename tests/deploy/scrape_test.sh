@@ -42,8 +42,9 @@ for binary in "$@"; do
   while [[ $admin == "$http" ]]; do admin="$(find_free_port)"; done
   admin_port[$service]=$admin
   extra=()
-  # invitations refuses to start without its field-encryption key.
-  [[ $service == invitations ]] && extra=(--field-key-file "$work/field-key.hex")
+  # invitations and notifications refuse to start without their field-encryption key.
+  [[ $service == invitations || $service == notifications ]] &&
+    extra=(--field-key-file "$work/field-key.hex")
   spawn_detached "$work/$service.log" "$binary" --http-port "$http" --admin-port "$admin" \
     --listen-address 127.0.0.1 --db "$work/$service.db" --kafka-brokers "$brokers" \
     --jwt-public-key "$work/jwt-public.pem" --log-level warn "${extra[@]}"

@@ -161,19 +161,24 @@ RunningService& E2eTest::Start(const std::string& name, const std::string& binar
   return *raw;
 }
 
-RunningService& E2eTest::StartInvitations(std::vector<std::string> extra) {
-  // Personal data is encrypted at rest: the service refuses to start without a field key.
+std::string E2eTest::FieldKeyFile() {
+  // Personal data and secrets are encrypted at rest: the services refuse to start without a key.
   const std::string key_file = dir_ + "/field-key.hex";
   if (!std::filesystem::exists(key_file)) {
     testing::WriteFile(key_file, events::NewUuid().substr(0, 8) + std::string(56, 'a') + "\n");
   }
-  std::vector<std::string> args = {"--field-key-file", key_file};
+  return key_file;
+}
+
+RunningService& E2eTest::StartInvitations(std::vector<std::string> extra) {
+  std::vector<std::string> args = {"--field-key-file", FieldKeyFile()};
   args.insert(args.end(), extra.begin(), extra.end());
   return Start("invitations", JILAF_INVITATIONS_BIN, std::move(args), {});
 }
 
 RunningService& E2eTest::StartNotifications(const std::string& db_path) {
-  return Start("notifications", JILAF_NOTIFICATIONS_BIN, {"--consumer-group", group_}, db_path);
+  return Start("notifications", JILAF_NOTIFICATIONS_BIN,
+               {"--consumer-group", group_, "--field-key-file", FieldKeyFile()}, db_path);
 }
 
 RunningService& E2eTest::StartProjects(std::vector<std::string> extra) {
@@ -186,7 +191,8 @@ RunningService& E2eTest::StartMissions(const std::string& db_path) {
 
 RunningService& E2eTest::StartNotificationsWith(std::vector<std::string> extra,
                                                 const std::string& db_path) {
-  extra.insert(extra.begin(), {"--consumer-group", group_});
+  // A --field-key-file in `extra` comes later and wins.
+  extra.insert(extra.begin(), {"--consumer-group", group_, "--field-key-file", FieldKeyFile()});
   return Start("notifications", JILAF_NOTIFICATIONS_BIN, std::move(extra), db_path);
 }
 

@@ -84,6 +84,8 @@ class E2eTest : public ::testing::Test {
   void SetUp() override;
   void TearDown() override;
 
+  /// The test's field key file (one key, 64 hex digits), written on first use.
+  std::string FieldKeyFile();
   /// Starts invitations with a field key of the test's own (plus `extra` flags).
   RunningService& StartInvitations(std::vector<std::string> extra = {});
   RunningService& StartNotifications(const std::string& db_path = {});

@@ -507,6 +507,14 @@ TEST_F(InvitationsE2e, StaffGetTheFullPassportOnlyInAnAuditedGuarantorLetterWith
   EXPECT_EQ(letters[0]["entity_id"], id);
   EXPECT_EQ(letters[0]["actor"]["subject"], "e2e-staff");
   EXPECT_EQ(letters[0]["method"], "POST");
+  // Reads of personal data are recorded too: the staff's read of the full view just above.
+  bool read_recorded = false;
+  for (const auto& row : rows) {
+    read_recorded =
+        read_recorded || (row["method"] == "GET" && row["route"] == "/v1/nominations/{id}" &&
+                          row["entity_id"] == id && row["actor"]["subject"] == "e2e-staff");
+  }
+  EXPECT_TRUE(read_recorded) << audit.body;
   EXPECT_EQ(audit.body.find("N7654321"), std::string::npos);
   const auto verify = Call(service, "GET", "/v1/audit/verify", {}, Token("admin"));
   EXPECT_TRUE(nlohmann::json::parse(verify.body)["intact"]) << verify.body;

@@ -130,7 +130,7 @@ class Service:
                      "--kafka-message-timeout-ms", str(suite.args.message_timeout_ms),
                      "--drain-timeout-ms", "2000", "--log-level", os.environ.get("FAULTS_LOG_LEVEL", "warn"),
                      *extra]
-        if name == "invitations":
+        if name in ("invitations", "notifications"):
             self.args += ["--field-key-file", suite.field_key]
         self.process = None
         self.expected_exit = False

@@ -51,6 +51,17 @@ class AuditTest : public ::testing::Test {
                });
     router.Add(http::Method::kGet, "/v1/things/{id}", auth::Access::kRead,
                [](http::Request&) { return http::Response::Json(200, json::object()); });
+    // A read that discloses personal data: recorded like a write.
+    router
+        .Add(
+            http::Method::kGet, "/v1/people/{id}", auth::Access::kRead,
+            [](http::Request& request) {
+              if (request.Param("id") == "missing")
+                throw http::ApiError::NotFound("no such person");
+              return http::Response::Json(200, {{"id", request.Param("id")}, {"passport", "X1"}});
+            },
+            http::Router::Execution::kIoThread)
+        .PersonalData();
     api_ = Instrument(router, *store_);
   }
 
@@ -130,6 +141,29 @@ TEST_F(AuditTest, SuccessfulWriteRecordsWhoWhatWhenAndOutcomeInItsTransaction) {
 TEST_F(AuditTest, ReadsAreNotAudited) {
   ASSERT_EQ(Call(http::Method::kGet, "/v1/things/a").status, 200);
   EXPECT_EQ(Count("SELECT count(*) FROM audit_log"), 0);
+}
+
+TEST_F(AuditTest, ReadsOfPersonalDataAreAuditedWithoutTheirBodies) {
+  ASSERT_EQ(Call(http::Method::kGet, "/v1/people/p7").status, 200);
+  EXPECT_EQ(Call(http::Method::kGet, "/v1/people/missing").status, 404);
+  const auto items = List()["items"];
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[1]["method"], "GET");
+  EXPECT_EQ(items[1]["route"], "/v1/people/{id}");
+  EXPECT_EQ(items[1]["entity_id"], "p7");
+  EXPECT_EQ(items[1]["actor"]["subject"], "alice");
+  EXPECT_EQ(items[1]["status"], 200);
+  EXPECT_EQ(items[1]["outcome"], "ok");
+  EXPECT_EQ(items[0]["entity_id"], "missing");
+  EXPECT_EQ(items[0]["outcome"], "rejected");
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE instr(route || coalesce(entity_id, '')"
+                  " || outcome, 'X1') > 0"),
+            0);
+  EXPECT_TRUE(VerifyBody()["intact"]);
+  // Its audit row is a store write: the route never runs on an io thread.
+  const auto match = api_.Find(http::Method::kGet, "/v1/people/p7");
+  EXPECT_TRUE(match.route->personal_data);
+  EXPECT_EQ(match.route->execution, http::Router::Execution::kWorkerPool);
 }
 
 TEST_F(AuditTest, RejectedWriteIsRolledBackButRecordedInItsOwnTransaction) {

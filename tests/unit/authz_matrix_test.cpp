@@ -262,9 +262,9 @@ std::shared_ptr<const auth::JwtVerifier>* AuthorisationMatrix::verifier_ = nullp
 
 TEST_F(AuthorisationMatrix, Invitations) {
   auto store = OpenStore("invitations", invitations::Migrations());
-  std::array<unsigned char, invitations::FieldCipher::kKeyBytes> key{};
+  std::array<unsigned char, crypto::FieldCipher::kKeyBytes> key{};
   key.fill(0x42);
-  const invitations::FieldCipher cipher(key);
+  const crypto::FieldCipher cipher(key);
   invitations::Context context{*store, cipher, dir_ + "/invitations.db"};
   const int calls = Exercise("invitations", invitations::Routes(context));
   std::cout << "invitations: " << calls << " calls\n";
@@ -288,8 +288,11 @@ TEST_F(AuthorisationMatrix, Notifications) {
   notifications::DeliveryMetrics delivery_metrics(metrics);
   notifications::FeedOptions feed;
   const notifications::EgressPolicy egress;
-  const int calls =
-      Exercise("notifications", notifications::Routes(*store, delivery_metrics, feed, egress));
+  std::array<unsigned char, crypto::FieldCipher::kKeyBytes> key{};
+  key.fill(0x43);
+  const crypto::FieldCipher cipher(key);
+  const int calls = Exercise("notifications",
+                             notifications::Routes(*store, delivery_metrics, feed, egress, cipher));
   std::cout << "notifications: " << calls << " calls\n";
 }
 

@@ -587,6 +587,22 @@ TEST(NotificationsMigration, RuleTimesAndWebhookSecretsMoveOut) {
     EXPECT_EQ(due[0].secret, "whsec_old");
     EXPECT_EQ(Tables().webhooks.Get(db, "w1")["url"], "http://hook");
   });
+  // Migration 5 and the start after it: the secret stored in clear is sealed with the key ring.
+  std::array<unsigned char, crypto::FieldCipher::kKeyBytes> key{};
+  key.fill(0x51);
+  const crypto::FieldCipher cipher(key);
+  EXPECT_EQ(SealClearWebhookSecrets(migrated, cipher), 1);
+  EXPECT_EQ(SealClearWebhookSecrets(migrated, cipher), 0);
+  migrated.Read([&](store::Db& db) {
+    const auto due = DueDeliveries(db, 1, 10);
+    ASSERT_EQ(due.size(), 1u);
+    EXPECT_EQ(due[0].webhook_id, "w1");
+    EXPECT_EQ(due[0].secret.find("whsec_old"), std::string::npos);
+    EXPECT_EQ(crypto::FieldCipher::KeyIdOf(due[0].secret), "1");
+    EXPECT_EQ(OpenWebhookSecret(cipher, "w1", due[0].secret), "whsec_old");
+    EXPECT_FALSE(OpenWebhookSecret(cipher, "w2", due[0].secret).has_value());
+    EXPECT_EQ(LoadWebhookSecret(db, cipher, "w1"), "whsec_old");
+  });
   std::filesystem::remove_all(dir);
 }
 

@@ -254,6 +254,27 @@ TEST(ViewerMasking, MasksTheNamedPathsForViewersOnly) {
       doc);
 }
 
+TEST(ViewerMasking, ViewerViewKeepsAllowedMembersHidesAndMasks) {
+  const nlohmann::json doc = {
+      {"id", "n1"},
+      {"candidate", {{"family_name", "Tran"}, {"email", "t@example.org"}, {"union", "VGCL"}}},
+      {"letters", {{{"to", "a@example.org"}, {"kind", "invitation"}}, {{"kind", "guarantor"}}}},
+      {"history", {1, 2}},
+      {"note", "call +84 1"}};
+  const aggregate::ViewerView view{
+      {{"candidate", {"family_name", "nationality"}}, {"letters[]", {"kind"}}, {"absent", {"x"}}},
+      {"history", "absent.member"},
+      {"note"}};
+  const nlohmann::json expected = {{"id", "n1"},
+                                   {"candidate", {{"family_name", "Tran"}}},
+                                   {"letters", {{{"kind", "invitation"}}, {{"kind", "guarantor"}}}},
+                                   {"note", "***"}};
+  EXPECT_EQ(aggregate::ForViewer(doc, view), expected);
+  EXPECT_EQ(aggregate::MaskedExceptLast("C1234567", 3), "*****567");
+  EXPECT_EQ(aggregate::MaskedExceptLast("AB1", 3), "***");
+  EXPECT_EQ(aggregate::MaskedExceptLast("", 3), "");
+}
+
 TEST(EventSources, OnlyTheTopicsOwnerMayPublishOnIt) {
   EXPECT_FALSE(events::SourceRefusal("jilaf.invitations.events", "/jilaf/invitations"));
   EXPECT_FALSE(events::SourceRefusal("jilaf.projects.events", "/jilaf/projects"));
