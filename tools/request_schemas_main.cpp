@@ -1,0 +1,28 @@
+// Prints the request body schemas that the services' readers describe, as
+// {"<service>": {"<JSON pointer in its openapi.json>": <schema>}}; read by
+// scripts/contracts/request_schemas.py, which writes them into the documents (--write) or fails
+// when a document differs (--check, the ContractsRequestSchemasAreTheReaders test).
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+
+#include "common/http/json_input.hpp"
+#include "services/invitations/readers.hpp"
+
+namespace {
+
+nlohmann::json Describe(const std::vector<jilaf::http::BodyContract>& contracts) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& contract : contracts) {
+    out[contract.pointer] = jilaf::http::DescribeContract(contract);
+  }
+  return out;
+}
+
+}  // namespace
+
+int main() {
+  const nlohmann::json all = {{"invitations", Describe(jilaf::invitations::RequestBodies())}};
+  std::cout << all.dump(1) << '\n';
+  return 0;
+}
