@@ -125,6 +125,20 @@ nlohmann::json MergePatchSchema(const nlohmann::json& schema) {
 
 nlohmann::json DescribeContract(const BodyContract& contract) {
   auto schema = DescribeBody(contract.read);
+  if (!contract.members.empty()) {
+    auto& properties = schema["properties"];
+    for (auto it = properties.begin(); it != properties.end();) {
+      const bool kept = std::find(contract.members.begin(), contract.members.end(), it.key()) !=
+                        contract.members.end();
+      it = kept ? std::next(it) : properties.erase(it);
+    }
+    auto& required = schema["required"];
+    required.erase(std::remove_if(required.begin(), required.end(),
+                                  [&](const nlohmann::json& name) {
+                                    return !properties.contains(name.get<std::string>());
+                                  }),
+                   required.end());
+  }
   return contract.merge_patch ? MergePatchSchema(schema) : schema;
 }
 
@@ -541,10 +555,22 @@ std::vector<ObjectReader> ObjectReader::ObjectArray(const std::string& key, bool
   return out;
 }
 
-const nlohmann::json* ObjectReader::Raw(const std::string& key) {
+const nlohmann::json* ObjectReader::Raw(const std::string& key, bool required) {
   // The schema of a member read by hand stays the document's: marked here, kept by the generator.
-  if (Declare(key, false, {{"x-read-by-hand", true}})) return &DescribePlaceholder();
+  if (schema_ != nullptr) {
+    // A member a getter has described already keeps that description.
+    if (!(*schema_)["properties"].contains(key)) Declare(key, required, {{"x-read-by-hand", true}});
+    return &DescribePlaceholder();
+  }
   return Take(key, false, "");
+}
+
+void ObjectReader::Describe(const std::string& key, nlohmann::json schema) {
+  if (schema_ != nullptr) (*schema_)["properties"][key] = std::move(schema);
+}
+
+void ObjectReader::Refine(const std::string& key, const nlohmann::json& keywords) {
+  if (schema_ != nullptr) (*schema_)["properties"][key].update(keywords);
 }
 
 std::optional<std::string> ObjectReader::OptionalText(const std::string& key,

@@ -104,9 +104,15 @@ class ObjectReader {
   /// if not an array of at most max_items objects) otherwise.
   std::vector<ObjectReader> ObjectArray(const std::string& key, bool required,
                                         std::size_t max_items);
-  /// The raw member, marked as known; nullptr when absent. A describing reader returns an empty
-  /// object and leaves the member's schema to the document (the caller reads it by hand).
-  const nlohmann::json* Raw(const std::string& key);
+  /// The raw member, marked as known; nullptr when absent (the caller reports a missing required
+  /// one). A describing reader returns an empty object and leaves the member's schema to the
+  /// document (the caller reads it by hand), noting `required`.
+  const nlohmann::json* Raw(const std::string& key, bool required = false);
+  /// For a member whose check is code after its getter (a closed list, a decimal syntax): the
+  /// schema that states that check, replacing the getter's. Nothing when reading.
+  void Describe(const std::string& key, nlohmann::json schema);
+  /// The same, adding `keywords` to the getter's schema (a minimum count checked by hand).
+  void Refine(const std::string& key, const nlohmann::json& keywords);
 
   /// Adds a complaint about a member of this object (ignored by a describing reader).
   void AddError(const std::string& key, std::string message);
@@ -152,6 +158,8 @@ struct BodyContract {
   std::function<void(const nlohmann::json&)> read;  ///< the reader the handler calls
   /// The body is a JSON merge patch (RFC 7396) of what `read` accepts, read again after merging.
   bool merge_patch = false;
+  /// When not empty, the only members the body may hold (a PATCH that corrects some of them).
+  std::vector<std::string> members = {};
 };
 
 /// The schema of a JSON merge patch of what `schema` describes: every member may be left out,

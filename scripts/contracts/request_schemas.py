@@ -26,19 +26,34 @@ OWNED = {
     "anyOf", "const",
 }
 BY_HAND = "x-read-by-hand"
+COMPONENTS = "#/components/schemas/"
 
 
-def merge(written, described, where, problems):
-    """`described` with what only the document knows kept from `written`, in `written`'s order."""
+def merge(written, described, where, problems, doc, patch=False):
+    """`described` with what only the document knows kept from `written`, in `written`'s order.
+
+    A member the document gives as a `$ref` to a shared component is generated into that
+    component (several readers may share it); inside a merge patch such a `$ref` is kept as
+    written, since the component states the create's form.
+    """
     if not isinstance(written, dict):
         written = {}
     if BY_HAND in described:
         if not written:
             problems.append(f"{where}: read by hand, so the document must describe it")
         return written
+    ref = written.get("$ref", "")
+    if ref.startswith(COMPONENTS) and "properties" in described:
+        if not patch:
+            name = ref[len(COMPONENTS):]
+            schemas = doc["components"]["schemas"]
+            schemas[name] = merge(schemas[name], described, ref, problems, doc)
+        return written
     out = {}
     for key, value in written.items():
-        if key not in OWNED:
+        if key == "anyOf" and "properties" in described and "anyOf" not in described:
+            out[key] = value  # a rule across members ("at least one of"), not a member's type
+        elif key not in OWNED:
             out[key] = value
         elif key in described:
             out[key] = None  # placeholder keeps the document's key order
@@ -46,19 +61,18 @@ def merge(written, described, where, problems):
         if key == "properties":
             old = written.get("properties", {}) if isinstance(written.get("properties"), dict) else {}
             names = [n for n in old if n in value] + [n for n in value if n not in old]
-            out[key] = {n: merge(old.get(n, {}), value[n], f"{where}/properties/{n}", problems)
-                        for n in names}
+            out[key] = {n: merge(old.get(n, {}), value[n], f"{where}/properties/{n}", problems,
+                                 doc, patch) for n in names}
         elif key == "items" and isinstance(value, dict):
-            out[key] = merge(written.get("items", {}), value, f"{where}/items", problems)
+            out[key] = merge(written.get("items", {}), value, f"{where}/items", problems, doc,
+                             patch)
         elif key == "anyOf" and isinstance(value, list):
             old = written.get("anyOf") if isinstance(written.get("anyOf"), list) else []
-            out[key] = [merge(old[i] if i < len(old) else {}, v, f"{where}/anyOf/{i}", problems)
-                        for i, v in enumerate(value)]
+            out[key] = [merge(old[i] if i < len(old) else {}, v, f"{where}/anyOf/{i}", problems,
+                              doc, patch) for i, v in enumerate(value)]
         elif key == "required":
-            order = list(out.get("properties") or described.get("properties", {}))
             old = [n for n in written.get("required", []) if n in value]
             out[key] = old + [n for n in value if n not in old]
-            del order
         else:
             out[key] = value
     return {k: v for k, v in out.items() if not (k in OWNED and v is None)}
@@ -85,13 +99,14 @@ def generate(repo, described):
         text = path.read_text(encoding="utf-8")
         doc = json.loads(text)
         problems = []
-        for pointer, schema in schemas.items():
+        for pointer, entry in schemas.items():
             try:
                 parent, key = resolve(doc, pointer)
             except (KeyError, IndexError, TypeError):
                 problems.append(f"{pointer}: no such place in {path.name}")
                 continue
-            parent[key] = merge(parent.get(key, {}), schema, pointer, problems)
+            parent[key] = merge(parent.get(key, {}), entry["schema"], pointer, problems, doc,
+                                entry["merge_patch"])
         new = json.dumps(doc, indent=indent_of(text), ensure_ascii=False) + "\n"
         results.append((path, text, new, problems))
     return results

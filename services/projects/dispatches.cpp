@@ -3,6 +3,7 @@
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
 #include "services/projects/input.hpp"
+#include "services/projects/readers.hpp"
 #include "services/projects/routes.hpp"
 #include "services/projects/rules.hpp"
 #include "services/projects/tables.hpp"
@@ -98,6 +99,12 @@ http::Response TransitionDispatch(const http::Request& request, store::Store& st
   return aggregate::Transition(store, request, Tables().dispatch,
                                Moves(Tables().dispatch, rules::DispatchStates(), Data),
                                request.Param("id"), input);
+}
+
+void AddDispatchBodies(std::vector<http::BodyContract>& out) {
+  const auto read = [](const nlohmann::json& body) { (void)ReadDispatch(body); };
+  out.push_back({"/components/schemas/DispatchInput", read});
+  out.push_back({PatchBody("/v1/dispatches/{id}"), read, true});
 }
 
 }  // namespace jilaf::projects

@@ -7,6 +7,9 @@
 
 #include "common/http/json_input.hpp"
 #include "services/invitations/readers.hpp"
+#include "services/missions/contract.hpp"
+#include "services/projects/money.hpp"
+#include "services/projects/readers.hpp"
 
 namespace jilaf::http {
 namespace {
@@ -224,11 +227,22 @@ TEST(RequestContract, MergePatchLetsOptionalMembersBeNull) {
   EXPECT_TRUE(Valid(patch, nlohmann::json::object()));
 }
 
-TEST(RequestContract, InvitationsDescribeEveryBody) {
+TEST(RequestContract, EveryServiceDescribesItsBodies) {
   // Describing runs each reader on nothing: it must not fail, and must name members.
-  for (const auto& contract : invitations::RequestBodies()) {
-    const auto schema = DescribeContract(contract);
-    EXPECT_FALSE(schema["properties"].empty()) << contract.pointer;
+  for (const auto& list :
+       {invitations::RequestBodies(), projects::RequestBodies(), missions::RequestBodies()}) {
+    for (const auto& contract : list) {
+      const auto schema = DescribeContract(contract);
+      EXPECT_FALSE(schema["properties"].empty()) << contract.pointer;
+    }
+  }
+}
+
+TEST(RequestContract, RatePatternAgreesWithParseRate) {
+  const std::regex rate{std::string(projects::money::kRatePattern)};
+  for (const char* text : {"1", "0", "0.0", "151.25", "000000000001", "1234567890123", "1.", ".5",
+                           "0.0000000001", "1.12345678901", "-1", "1e3", "00.10"}) {
+    EXPECT_EQ(std::regex_search(text, rate), projects::money::ParseRate(text).has_value()) << text;
   }
 }
 
