@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <limits>
 
 namespace jilaf::http {
 namespace {
@@ -576,15 +577,10 @@ void ObjectReader::Refine(const std::string& key, const nlohmann::json& keywords
 std::optional<std::string> ObjectReader::OptionalText(const std::string& key,
                                                       const TextRule& rule) {
   if (Declare(key, false, TextSchema(rule))) return std::nullopt;
-  const auto* value = Take(key, false, "a string");
-  if (value == nullptr) return std::nullopt;
-  if (!value->is_string()) {
-    AddError(key, std::string("expected a string, got ") + TypeName(*value));
-    return std::nullopt;
-  }
-  const auto& text = value->get_ref<const std::string&>();
-  const auto length = CharacterCount(text);
-  if (length < rule.min_len || length > rule.max_len || !rule.accepts(text)) {
+  auto text = OptionalString(key, std::numeric_limits<std::size_t>::max());
+  if (!text) return std::nullopt;
+  const auto length = CharacterCount(*text);
+  if (length < rule.min_len || length > rule.max_len || !rule.accepts(*text)) {
     AddError(key, "expected " + std::string(rule.expected));
     return std::nullopt;
   }
