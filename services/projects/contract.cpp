@@ -3,6 +3,8 @@
 // fails the check when it differs (docs/architecture.md).
 #include "services/projects/readers.hpp"
 
+#include "services/projects/input.hpp"
+
 namespace jilaf::projects {
 
 std::string PatchBody(const std::string& path) {
@@ -19,6 +21,8 @@ std::vector<http::BodyContract> RequestBodies() {
   AddReportBodies(out);
   AddDispatchBodies(out);
   AddIndicatorBodies(out);
+  out.push_back({"/components/schemas/TransitionInput",
+                 [](const nlohmann::json& body) { (void)ReadMove(body); }});
   return out;
 }
 

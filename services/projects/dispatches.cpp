@@ -92,10 +92,7 @@ http::Response UpdateDispatch(const http::Request& request, store::Store& store)
 }
 
 http::Response TransitionDispatch(const http::Request& request, store::Store& store) {
-  const auto body = http::ParseJsonBody(request);  // the reader points into it
-  http::ObjectReader in(body);
-  const auto input = aggregate::ReadTransition(in);
-  in.Finish();
+  const auto input = ReadMove(http::ParseJsonBody(request));
   return aggregate::Transition(store, request, Tables().dispatch,
                                Moves(Tables().dispatch, rules::DispatchStates(), Data),
                                request.Param("id"), input);

@@ -45,6 +45,13 @@ nlohmann::json ReadMoney(http::ObjectReader& in) {
           {"amount_jpy", *jpy}};
 }
 
+aggregate::TransitionInput ReadMove(const nlohmann::json& body) {
+  http::ObjectReader in(body);
+  auto input = aggregate::ReadTransition(in);
+  in.Finish();
+  return input;
+}
+
 void CheckOrder(http::ObjectReader& in, const std::string& earlier, const std::string& later,
                 const std::string& later_key) {
   if (!earlier.empty() && !later.empty() && later < earlier) {

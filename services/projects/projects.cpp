@@ -244,10 +244,7 @@ http::Response DeleteProject(const http::Request& request, store::Store& store) 
 }
 
 http::Response TransitionProject(const http::Request& request, store::Store& store) {
-  const auto body = http::ParseJsonBody(request);  // the reader points into it
-  http::ObjectReader in(body);
-  const auto input = aggregate::ReadTransition(in);
-  in.Finish();
+  const auto input = ReadMove(http::ParseJsonBody(request));
   return aggregate::Transition(
       store, request, Tables().project,
       Moves(Tables().project, rules::ProjectStates(), ProjectData, input.reason.value_or("")),
