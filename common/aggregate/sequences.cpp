@@ -121,12 +121,12 @@ http::Response Remove(store::Store& store, const http::Request& request, const K
   return LoadChangeStore(store, request, kind, id, true, Ending::kDelete, rule, announce);
 }
 
-TransitionInput ReadTransition(http::ObjectReader& in) {
+TransitionInput ReadTransition(http::ObjectReader& in, std::size_t max_reason) {
   TransitionInput input;
   input.to = in.RequiredString("to", 1, 50);
-  input.reason = in.OptionalString("reason", 2000);
+  input.reason = in.OptionalString("reason", max_reason);
   for (const char* alias : {"note", "comment"}) {  // deprecated names of `reason`
-    auto text = in.OptionalString(alias, 2000);
+    auto text = in.OptionalString(alias, max_reason);
     if (!text) continue;
     if (input.reason) {
       in.AddError(alias, "is a deprecated name of reason; send only reason");

@@ -109,8 +109,9 @@ struct TransitionInput {
   std::string to;
   std::optional<std::string> reason;
 };
-/// Reads `to` and `reason` from `in`; the caller reads its own extra members and calls Finish.
-TransitionInput ReadTransition(http::ObjectReader& in);
+/// Reads `to` and `reason` (at most `max_reason` characters) from `in`; the caller reads its own
+/// extra members and calls Finish.
+TransitionInput ReadTransition(http::ObjectReader& in, std::size_t max_reason = 2000);
 /// Appends the one status-history entry shape, `{from, to, at, by, reason?}`, to doc[field].
 void RecordTransition(nlohmann::json& doc, const std::string& field, const std::string& from,
                       const std::string& to, std::string_view by,

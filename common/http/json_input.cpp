@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <limits>
 
 namespace jilaf::http {
 namespace {
@@ -51,7 +52,96 @@ const char* TypeName(const nlohmann::json& value) {
   }
 }
 
+// The body a describing reader is built on: its address, not its content, marks the mode.
+const nlohmann::json& DescribePlaceholder() {
+  static const nlohmann::json placeholder = nlohmann::json::object();
+  return placeholder;
+}
+
+// The schema DescribeBody is filling on this thread (null when none is).
+thread_local nlohmann::json* describing_root = nullptr;
+
+nlohmann::json StringSchema(std::size_t min_len, std::size_t max_len) {
+  nlohmann::json schema = {{"type", "string"}, {"maxLength", max_len}};
+  if (min_len > 0) schema["minLength"] = min_len;
+  return schema;
+}
+
+nlohmann::json EnumSchema(const std::vector<std::string_view>& allowed) {
+  nlohmann::json values = nlohmann::json::array();
+  for (auto option : allowed) values.push_back(std::string(option));
+  return {{"enum", std::move(values)}};
+}
+
+nlohmann::json DateSchema() {
+  return {{"type", "string"}, {"format", "date"}, {"pattern", std::string(kDatePattern)}};
+}
+
+nlohmann::json TextSchema(const TextRule& rule) {
+  auto schema = StringSchema(rule.min_len, rule.max_len);
+  schema["pattern"] = std::string(rule.pattern);
+  if (!rule.format.empty()) schema["format"] = std::string(rule.format);
+  return schema;
+}
+
+const nlohmann::json kCountrySchema = {{"$ref", "#/components/schemas/CountryCode"}};
+const nlohmann::json kEmailSchema = {{"type", "string"}, {"format", "email"}, {"maxLength", 254}};
+
 }  // namespace
+
+const std::string_view kDatePattern =
+    "^((19[0-9]{2}|[2-9][0-9]{3})-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|"
+    "[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))|((19|[2-9][0-9])(0[48]|[2468][048]|[13579][26])|(["
+    "2468][048]|[3579][26])00)-02-29)$";
+
+nlohmann::json DescribeBody(const std::function<void(const nlohmann::json&)>& read) {
+  nlohmann::json schema = {{"type", "object"},
+                           {"properties", nlohmann::json::object()},
+                           {"additionalProperties", false}};
+  describing_root = &schema;
+  try {
+    read(DescribePlaceholder());
+  } catch (...) {
+    describing_root = nullptr;
+    throw;
+  }
+  describing_root = nullptr;
+  return schema;
+}
+
+nlohmann::json MergePatchSchema(const nlohmann::json& schema) {
+  if (!schema.contains("properties")) return schema;
+  nlohmann::json out = schema;
+  out.erase("required");
+  const auto required = schema.value("required", nlohmann::json::array());
+  for (auto& [key, member] : out["properties"].items()) {
+    if (member.contains("x-read-by-hand")) continue;
+    member = MergePatchSchema(member);
+    if (std::find(required.begin(), required.end(), key) == required.end()) {
+      member = {{"anyOf", {member, {{"type", "null"}}}}};
+    }
+  }
+  return out;
+}
+
+nlohmann::json DescribeContract(const BodyContract& contract) {
+  auto schema = DescribeBody(contract.read);
+  if (!contract.members.empty()) {
+    auto& properties = schema["properties"];
+    for (auto it = properties.begin(); it != properties.end();) {
+      const bool kept = std::find(contract.members.begin(), contract.members.end(), it.key()) !=
+                        contract.members.end();
+      it = kept ? std::next(it) : properties.erase(it);
+    }
+    auto& required = schema["required"];
+    required.erase(std::remove_if(required.begin(), required.end(),
+                                  [&](const nlohmann::json& name) {
+                                    return !properties.contains(name.get<std::string>());
+                                  }),
+                   required.end());
+  }
+  return contract.merge_patch ? MergePatchSchema(schema) : schema;
+}
 
 nlohmann::json ParseJson(std::string_view text, const JsonLimits& limits) {
   auto callback = [&limits](int depth, nlohmann::json::parse_event_t event,
@@ -138,11 +228,18 @@ bool IsIsoDate(std::string_view text) {
 }
 
 ObjectReader::ObjectReader(const nlohmann::json& value, std::string pointer)
-    : ObjectReader(value, std::move(pointer), std::make_shared<std::vector<FieldError>>()) {}
+    : ObjectReader(value, std::move(pointer), std::make_shared<std::vector<FieldError>>(),
+                   &value == &DescribePlaceholder() ? describing_root : nullptr) {}
 
 ObjectReader::ObjectReader(const nlohmann::json& value, std::string pointer,
-                           std::shared_ptr<std::vector<FieldError>> errors)
-    : value_(&value), pointer_(std::move(pointer)), errors_(std::move(errors)) {
+                           std::shared_ptr<std::vector<FieldError>> errors, nlohmann::json* schema)
+    : value_(&value), pointer_(std::move(pointer)), errors_(std::move(errors)), schema_(schema) {
+  if (schema_ != nullptr) {
+    (*schema_)["type"] = "object";
+    (*schema_)["additionalProperties"] = false;
+    if (!schema_->contains("properties")) (*schema_)["properties"] = nlohmann::json::object();
+    return;
+  }
   if (!value.is_object()) {
     errors_->push_back({pointer_, std::string("expected an object, got ") + TypeName(value)});
   }
@@ -152,12 +249,34 @@ std::string ObjectReader::PointerTo(const std::string& key) const {
   return pointer_ + "/" + EscapePointerToken(key);
 }
 
+bool ObjectReader::Declare(const std::string& key, bool required, nlohmann::json schema) {
+  if (schema_ == nullptr) return false;
+  known_.insert(key);
+  (*schema_)["properties"][key] = std::move(schema);
+  if (required) {
+    auto& list = (*schema_)["required"];
+    if (std::find(list.begin(), list.end(), key) == list.end()) list.push_back(key);
+  }
+  return true;
+}
+
+void ObjectReader::Forbid(const std::string& key, std::string message) {
+  if (schema_ != nullptr) {
+    known_.insert(key);
+    (*schema_)["properties"].erase(key);
+    return;
+  }
+  if (Take(key, false, "") != nullptr) AddError(key, std::move(message));
+}
+
 void ObjectReader::AddError(const std::string& key, std::string message) {
+  if (schema_ != nullptr) return;
   errors_->push_back({PointerTo(key), std::move(message)});
 }
 
 void ObjectReader::AddErrorBelow(const std::string& key, const std::string& sub_pointer,
                                  std::string message) {
+  if (schema_ != nullptr) return;
   errors_->push_back({PointerTo(key) + sub_pointer, std::move(message)});
 }
 
@@ -182,6 +301,7 @@ const nlohmann::json* ObjectReader::Take(const std::string& key, bool required,
 
 std::optional<std::string> ObjectReader::OptionalString(const std::string& key,
                                                         std::size_t max_len) {
+  if (Declare(key, false, StringSchema(0, max_len))) return std::nullopt;
   const auto* value = Take(key, false, "a string");
   if (value == nullptr) return std::nullopt;
   if (!value->is_string()) {
@@ -198,6 +318,7 @@ std::optional<std::string> ObjectReader::OptionalString(const std::string& key,
 
 std::string ObjectReader::RequiredString(const std::string& key, std::size_t min_len,
                                          std::size_t max_len) {
+  if (Declare(key, true, StringSchema(min_len, max_len))) return {};
   const auto* value = Take(key, true, "a string");
   if (value == nullptr) return {};
   if (!value->is_string()) {
@@ -218,6 +339,7 @@ std::string ObjectReader::RequiredString(const std::string& key, std::size_t min
 
 std::optional<std::string> ObjectReader::OptionalEnum(
     const std::string& key, const std::vector<std::string_view>& allowed) {
+  if (Declare(key, false, EnumSchema(allowed))) return std::nullopt;
   auto text = OptionalString(key, 100);
   if (!text) return std::nullopt;
   if (std::find(allowed.begin(), allowed.end(), *text) == allowed.end()) {
@@ -231,12 +353,16 @@ std::optional<std::string> ObjectReader::OptionalEnum(
 
 std::string ObjectReader::RequiredEnum(const std::string& key,
                                        const std::vector<std::string_view>& allowed) {
+  if (Declare(key, true, EnumSchema(allowed))) return {};
   if (Take(key, true, "a string") == nullptr) return {};
   return OptionalEnum(key, allowed).value_or("");
 }
 
 std::optional<std::int64_t> ObjectReader::OptionalInt(const std::string& key, std::int64_t min,
                                                       std::int64_t max) {
+  if (Declare(key, false, {{"type", "integer"}, {"minimum", min}, {"maximum", max}})) {
+    return std::nullopt;
+  }
   const auto* value = Take(key, false, "an integer");
   if (value == nullptr) return std::nullopt;
   // JSON Schema calls 3.0 an integer (a number with a zero fractional part), and so do we.
@@ -271,11 +397,13 @@ std::optional<std::int64_t> ObjectReader::OptionalInt(const std::string& key, st
 }
 
 std::int64_t ObjectReader::RequiredInt(const std::string& key, std::int64_t min, std::int64_t max) {
+  if (Declare(key, true, {{"type", "integer"}, {"minimum", min}, {"maximum", max}})) return 0;
   if (Take(key, true, "an integer") == nullptr) return 0;
   return OptionalInt(key, min, max).value_or(0);
 }
 
 std::optional<bool> ObjectReader::OptionalBool(const std::string& key) {
+  if (Declare(key, false, {{"type", "boolean"}})) return std::nullopt;
   const auto* value = Take(key, false, "a boolean");
   if (value == nullptr) return std::nullopt;
   if (!value->is_boolean()) {
@@ -286,6 +414,7 @@ std::optional<bool> ObjectReader::OptionalBool(const std::string& key) {
 }
 
 std::optional<std::string> ObjectReader::OptionalDate(const std::string& key) {
+  if (Declare(key, false, DateSchema())) return std::nullopt;
   auto text = OptionalString(key, 10);
   if (!text) return std::nullopt;
   if (!IsIsoDate(*text)) {
@@ -296,11 +425,37 @@ std::optional<std::string> ObjectReader::OptionalDate(const std::string& key) {
 }
 
 std::string ObjectReader::RequiredDate(const std::string& key) {
+  if (Declare(key, true, DateSchema())) return {};
   if (Take(key, true, "a date YYYY-MM-DD") == nullptr) return {};
   return OptionalDate(key).value_or("");
 }
 
+std::optional<std::string> ObjectReader::OptionalDate(const std::string& key,
+                                                      const DateRange& range) {
+  auto schema = DateSchema();
+  schema["pattern"] = std::string(range.pattern);
+  if (Declare(key, false, std::move(schema))) return std::nullopt;
+  auto date = OptionalDate(key);
+  if (date && (*date < range.first || *date > range.last)) {
+    AddError(key, std::string(range.message));
+    return std::nullopt;
+  }
+  return date;
+}
+
+std::string ObjectReader::RequiredDate(const std::string& key, const DateRange& range) {
+  auto schema = DateSchema();
+  schema["pattern"] = std::string(range.pattern);
+  if (Declare(key, true, std::move(schema))) return {};
+  auto date = RequiredDate(key);
+  if (!date.empty() && (date < range.first || date > range.last)) {
+    AddError(key, std::string(range.message));
+  }
+  return date;
+}
+
 std::string ObjectReader::RequiredCountry(const std::string& key) {
+  if (Declare(key, true, kCountrySchema)) return {};
   if (Take(key, true, "an ISO 3166-1 alpha-2 code") == nullptr) return {};
   auto text = OptionalString(key, 2);
   if (!text) return {};
@@ -312,6 +467,7 @@ std::string ObjectReader::RequiredCountry(const std::string& key) {
 }
 
 std::optional<std::string> ObjectReader::OptionalEmail(const std::string& key) {
+  if (Declare(key, false, kEmailSchema)) return std::nullopt;
   auto text = OptionalString(key, 254);
   if (!text) return std::nullopt;
   if (!util::IsEmailAddress(*text)) {
@@ -324,6 +480,7 @@ std::optional<std::string> ObjectReader::OptionalEmail(const std::string& key) {
 }
 
 std::string ObjectReader::RequiredEmail(const std::string& key) {
+  if (Declare(key, true, kEmailSchema)) return {};
   if (Take(key, true, "an email address") == nullptr) return {};
   return OptionalEmail(key).value_or("");
 }
@@ -331,6 +488,10 @@ std::string ObjectReader::RequiredEmail(const std::string& key) {
 std::vector<std::string> ObjectReader::StringArray(const std::string& key, bool required,
                                                    std::size_t max_items, std::size_t max_len) {
   std::vector<std::string> out;
+  if (Declare(key, required,
+              {{"type", "array"}, {"items", StringSchema(1, max_len)}, {"maxItems", max_items}})) {
+    return out;
+  }
   const auto* value = Take(key, required, "an array of strings");
   if (value == nullptr) return out;
   if (!value->is_array()) {
@@ -358,6 +519,10 @@ std::vector<std::string> ObjectReader::StringArray(const std::string& key, bool 
 }
 
 std::optional<ObjectReader> ObjectReader::Object(const std::string& key, bool required) {
+  if (Declare(key, required, nlohmann::json::object())) {
+    return ObjectReader(DescribePlaceholder(), PointerTo(key), errors_,
+                        &(*schema_)["properties"][key]);
+  }
   const auto* value = Take(key, required, "an object");
   if (value == nullptr) return std::nullopt;
   if (!value->is_object()) {
@@ -370,6 +535,11 @@ std::optional<ObjectReader> ObjectReader::Object(const std::string& key, bool re
 std::vector<ObjectReader> ObjectReader::ObjectArray(const std::string& key, bool required,
                                                     std::size_t max_items) {
   std::vector<ObjectReader> out;
+  if (Declare(key, required, {{"type", "array"}, {"maxItems", max_items}})) {
+    out.push_back(ObjectReader(DescribePlaceholder(), PointerTo(key) + "/0", errors_,
+                               &(*schema_)["properties"][key]["items"]));
+    return out;
+  }
   const auto* value = Take(key, required, "an array");
   if (value == nullptr) return out;
   if (!value->is_array()) {
@@ -386,16 +556,52 @@ std::vector<ObjectReader> ObjectReader::ObjectArray(const std::string& key, bool
   return out;
 }
 
-const nlohmann::json* ObjectReader::Raw(const std::string& key) { return Take(key, false, ""); }
+const nlohmann::json* ObjectReader::Raw(const std::string& key, bool required) {
+  // The schema of a member read by hand stays the document's: marked here, kept by the generator.
+  if (schema_ != nullptr) {
+    // A member a getter has described already keeps that description.
+    if (!(*schema_)["properties"].contains(key)) Declare(key, required, {{"x-read-by-hand", true}});
+    return &DescribePlaceholder();
+  }
+  return Take(key, false, "");
+}
+
+void ObjectReader::Describe(const std::string& key, nlohmann::json schema) {
+  if (schema_ != nullptr) (*schema_)["properties"][key] = std::move(schema);
+}
+
+void ObjectReader::Refine(const std::string& key, const nlohmann::json& keywords) {
+  if (schema_ != nullptr) (*schema_)["properties"][key].update(keywords);
+}
+
+std::optional<std::string> ObjectReader::OptionalText(const std::string& key,
+                                                      const TextRule& rule) {
+  if (Declare(key, false, TextSchema(rule))) return std::nullopt;
+  auto text = OptionalString(key, std::numeric_limits<std::size_t>::max());
+  if (!text) return std::nullopt;
+  const auto length = CharacterCount(*text);
+  if (length < rule.min_len || length > rule.max_len || !rule.accepts(*text)) {
+    AddError(key, "expected " + std::string(rule.expected));
+    return std::nullopt;
+  }
+  return text;
+}
+
+std::string ObjectReader::RequiredText(const std::string& key, const TextRule& rule) {
+  if (Declare(key, true, TextSchema(rule))) return {};
+  if (Take(key, true, "a string") == nullptr) return {};
+  return OptionalText(key, rule).value_or("");
+}
 
 void ObjectReader::RejectUnknownFields() {
-  if (!value_->is_object()) return;
+  if (schema_ != nullptr || !value_->is_object()) return;
   for (const auto& [key, member] : value_->items()) {
     if (known_.count(key) == 0) AddError(key, "unknown field");
   }
 }
 
 void ObjectReader::Finish() {
+  if (schema_ != nullptr) return;
   RejectUnknownFields();
   if (!errors_->empty()) throw ApiError::Validation(*errors_);
 }

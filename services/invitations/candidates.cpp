@@ -10,13 +10,17 @@
 namespace jilaf::invitations {
 namespace {
 
-bool IsPassportNumber(const std::string& text) {
+bool IsPassportNumber(std::string_view text) {
   if (text.size() < 5 || text.size() > 20) return false;
   for (char c : text) {
     if (!(std::isdigit(static_cast<unsigned char>(c)) || (c >= 'A' && c <= 'Z'))) return false;
   }
   return true;
 }
+
+// Error messages never repeat the value: it is personal data.
+constexpr http::TextRule kPassportNumber = {"^[A-Z0-9]{5,20}$", IsPassportNumber,
+                                            "5 to 20 upper-case letters and digits", 5, 20};
 
 nlohmann::json ReadCandidate(http::ObjectReader& in, PersonalData& personal) {
   nlohmann::json c;
@@ -33,14 +37,7 @@ nlohmann::json ReadCandidate(http::ObjectReader& in, PersonalData& personal) {
   c["union"] = in.RequiredString("union", 1, 200);
   c["position"] = in.RequiredString("position", 1, 200);
   personal.date_of_birth = in.OptionalDate("date_of_birth");
-  // Error messages never repeat the value: it is personal data.
-  if (auto passport = in.OptionalString("passport_number", 20)) {
-    if (IsPassportNumber(*passport)) {
-      personal.passport_number = *passport;
-    } else {
-      in.AddError("passport_number", "expected 5 to 20 upper-case letters and digits");
-    }
-  }
+  personal.passport_number = in.OptionalText("passport_number", kPassportNumber);
   in.RejectUnknownFields();
   return c;
 }

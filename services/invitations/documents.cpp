@@ -1,3 +1,4 @@
+#include "services/invitations/readers.hpp"
 #include "services/invitations/routes.hpp"
 
 #include <nlohmann/json.hpp>
@@ -186,12 +187,17 @@ http::Response GetDocument(const http::Request& request, Context& context) {
   });
 }
 
-http::Response IssueGuarantorLetter(const http::Request& request, Context& context) {
-  const auto body = http::ParseJsonBody(request);  // the reader keeps a pointer into it
+DisclosureRequest ReadDisclosureRequest(const nlohmann::json& body) {
   http::ObjectReader in(body);
-  const std::string reason = in.RequiredString("reason", 10, 500);
-  const std::string lang = in.OptionalEnum("lang", {"en", "ja"}).value_or("en");
+  DisclosureRequest out;
+  out.reason = in.RequiredString("reason", 10, 500);
+  out.lang = in.OptionalEnum("lang", {"en", "ja"}).value_or("en");
   in.Finish();
+  return out;
+}
+
+http::Response IssueGuarantorLetter(const http::Request& request, Context& context) {
+  const auto letter = ReadDisclosureRequest(http::ParseJsonBody(request));
   const std::string id = request.Param("id");
   return context.store.Write([&](store::Db& tx) {
     auto nomination = Nominations().Get(tx, id);
@@ -201,9 +207,9 @@ http::Response IssueGuarantorLetter(const http::Request& request, Context& conte
     const auto rendered =
         RenderForView(tx, context.cipher, nomination, aggregate::Audience::kAdmin);
     RequirePassportOnRecord(rendered, id);
-    RecordDisclosure(nomination, request.principal.subject, lang, reason);
+    RecordDisclosure(nomination, request.principal.subject, letter.lang, letter.reason);
     Nominations().Update(tx, nomination);
-    auto response = HtmlLetter("guarantor-letter", lang, programme, rendered);
+    auto response = HtmlLetter("guarantor-letter", letter.lang, programme, rendered);
     response.SetHeader("Cache-Control", "no-store");
     return response;
   });

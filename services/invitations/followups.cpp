@@ -1,3 +1,4 @@
+#include "services/invitations/readers.hpp"
 #include "services/invitations/routes.hpp"
 
 #include <nlohmann/json.hpp>
@@ -62,16 +63,28 @@ http::Response ListFollowUps(const http::Request& request, Context& context) {
   });
 }
 
-http::Response SubmitFollowUpReport(const http::Request& request, Context& context) {
-  const auto body = http::ParseJsonBody(request);  // the reader keeps a pointer into it
+FollowUpReport ReadFollowUpReport(const nlohmann::json& body) {
   http::ObjectReader in(body);
-  const std::string summary = in.RequiredString("summary", 1, 5000);
-  const auto activities = in.StringArray("activities", false, 50, 500);
+  FollowUpReport report;
+  report.summary = in.RequiredString("summary", 1, 5000);
+  report.activities = in.StringArray("activities", false, 50, 500);
   in.Finish();
+  return report;
+}
+
+std::optional<std::string> ReadScanDate(const nlohmann::json& body) {
+  http::ObjectReader in(body);
+  auto as_of = in.OptionalDate("as_of");
+  in.Finish();
+  return as_of;
+}
+
+http::Response SubmitFollowUpReport(const http::Request& request, Context& context) {
+  const auto report = ReadFollowUpReport(http::ParseJsonBody(request));
   return context.store.Write([&](store::Db& tx) {
     return http::RunIdempotent(tx, request, [&] {
       auto doc = FollowUps().Get(tx, request.Param("id"));
-      RecordReport(request, doc, summary, activities);
+      RecordReport(request, doc, report.summary, report.activities);
       SaveFollowUp(tx, doc);
       Announce(tx, doc, "submitted", request.Header("traceparent"));
       return http::Response::Json(201, doc);
@@ -80,10 +93,7 @@ http::Response SubmitFollowUpReport(const http::Request& request, Context& conte
 }
 
 http::Response RunFollowUpScan(const http::Request& request, Context& context) {
-  const auto body = http::ParseJsonBody(request);  // the reader keeps a pointer into it
-  http::ObjectReader in(body);
-  const auto as_of = in.OptionalDate("as_of");
-  in.Finish();
+  const auto as_of = ReadScanDate(http::ParseJsonBody(request));
   const std::string today = as_of.value_or(util::BusinessToday());
   const auto count =
       context.store.Write([&](store::Db& tx) { return ScanOverdueFollowUps(tx, today); });

@@ -1,3 +1,4 @@
+#include "services/invitations/readers.hpp"
 #include "services/invitations/routes.hpp"
 
 #include <nlohmann/json.hpp>
@@ -14,9 +15,9 @@ namespace jilaf::invitations {
 namespace {
 
 // "YYYY-MM-DDTHH:MM" with optional ":SS", Japan local time of the visit.
-bool IsLocalDateTime(const std::string& text) {
+bool IsLocalDateTime(std::string_view text) {
   if (text.size() != 16 && text.size() != 19) return false;
-  if (!http::IsIsoDate(std::string_view(text).substr(0, 10)) || text[10] != 'T') return false;
+  if (!http::IsIsoDate(text.substr(0, 10)) || text[10] != 'T') return false;
   auto two = [&](std::size_t at, int max) {
     if (!std::isdigit(static_cast<unsigned char>(text[at])) ||
         !std::isdigit(static_cast<unsigned char>(text[at + 1]))) {
@@ -28,13 +29,15 @@ bool IsLocalDateTime(const std::string& text) {
          (text.size() == 16 || (text[16] == ':' && two(17, 59)));
 }
 
+constexpr http::TextRule kLocalDateTime = {
+    "^((19[0-9]{2}|[2-9][0-9]{3})-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|"
+    "[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))|((19|[2-9][0-9])(0[48]|[2468][048]|[13579][26])|(["
+    "2468][048]|[3579][26])00)-02-29)T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$",
+    IsLocalDateTime, "a local date and time YYYY-MM-DDTHH:MM[:SS]", 16, 19};
+
 std::optional<std::string> DateTime(http::ObjectReader& in, const std::string& key, bool required) {
-  auto value = required ? std::optional(in.RequiredString(key, 1, 19)) : in.OptionalString(key, 19);
-  if (value && !value->empty() && !IsLocalDateTime(*value)) {
-    in.AddError(key, "expected a local date and time YYYY-MM-DDTHH:MM[:SS]");
-    return std::nullopt;
-  }
-  return value;
+  if (required) return in.RequiredText(key, kLocalDateTime);
+  return in.OptionalText(key, kLocalDateTime);
 }
 
 nlohmann::json ReadFlight(http::ObjectReader& in, const std::string& key) {
@@ -51,6 +54,8 @@ nlohmann::json ReadFlight(http::ObjectReader& in, const std::string& key) {
 constexpr std::initializer_list<const char*> kItemMembers = {
     "starts_at", "ends_at", "organisation", "city", "topic", "interpreter_needed"};
 
+}  // namespace
+
 nlohmann::json ReadItineraryItem(const nlohmann::json& body) {
   http::ObjectReader in(body);
   nlohmann::json doc;
@@ -66,6 +71,8 @@ nlohmann::json ReadItineraryItem(const nlohmann::json& body) {
   in.Finish();
   return doc;
 }
+
+namespace {
 
 void AddToProgramme(const nlohmann::json& programme, nlohmann::json& item) {
   const std::string programme_id = programme.at("id");
@@ -99,6 +106,8 @@ void AnnounceItem(aggregate::Change& change, const nlohmann::json& item,
   change.Respond(std::move(response));
 }
 
+}  // namespace
+
 nlohmann::json ReadLogistics(const nlohmann::json& body) {
   http::ObjectReader in(body);
   nlohmann::json doc;
@@ -119,6 +128,8 @@ nlohmann::json ReadLogistics(const nlohmann::json& body) {
   in.Finish();
   return doc;
 }
+
+namespace {
 
 void RequireSeat(const nlohmann::json& nomination) {
   const std::string status = nomination.at("status");

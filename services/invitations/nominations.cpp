@@ -1,3 +1,4 @@
+#include "services/invitations/readers.hpp"
 #include "services/invitations/routes.hpp"
 
 #include <nlohmann/json.hpp>
@@ -357,11 +358,15 @@ http::Response TransitionNominationHandler(const http::Request& request, Context
   return MoveNomination(request, context, move);
 }
 
-http::Response ReverseNomination(const http::Request& request, Context& context) {
-  const auto body = http::ParseJsonBody(request);
+std::string ReadReversalReason(const nlohmann::json& body) {
   http::ObjectReader in(body);
-  NominationMove move({{}, in.RequiredString("reason", 1, 500)});
+  auto reason = in.RequiredString("reason", 1, 500);
   in.Finish();
+  return reason;
+}
+
+http::Response ReverseNomination(const http::Request& request, Context& context) {
+  NominationMove move({{}, ReadReversalReason(http::ParseJsonBody(request))});
   move.reversal = true;
   return MoveNomination(request, context, move);
 }

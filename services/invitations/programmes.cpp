@@ -1,3 +1,4 @@
+#include "services/invitations/readers.hpp"
 #include "services/invitations/routes.hpp"
 
 #include <nlohmann/json.hpp>
@@ -19,6 +20,20 @@ namespace jilaf::invitations {
 namespace {
 
 const std::vector<std::string_view> kTracks = {"developing", "industrialized"};
+
+}  // namespace
+
+// A start in fiscal years 1989 to 2100 (April 1989 to March 2101), as the check and as the
+// pattern the document gets (a calendar date, and within the range).
+const http::DateRange kProgrammeStart = {
+    "1989-04-01", "2101-03-31",
+    "^(?=((19[0-9]{2}|[2-9][0-9]{3})-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0["
+    "1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))|((19|[2-9][0-9])(0[48]|[2468][048]|[13579][2"
+    "6])|([2468][048]|[3579][26])00)-02-29)$)((199[0-9]|20[0-9]{2}|2100)-(0[1-9]|1[0-2])|1989-("
+    "0[4-9]|1[0-2])|2101-0[1-3])-(0[1-9]|[12][0-9]|3[01])$",
+    "must fall in fiscal year 1989 to 2100"};
+
+namespace {
 
 // ISO 3166-1 alpha-2 → seats, each quota from 1 to the programme's seats.
 nlohmann::json ReadQuotas(http::ObjectReader& in, std::int64_t seats) {
@@ -82,15 +97,15 @@ void ReadTitle(http::ObjectReader& in, nlohmann::json& doc, bool required) {
 std::int64_t ReadFiscalYear(http::ObjectReader& in, const std::string& start,
                             std::optional<std::int64_t> sent) {
   const std::int64_t derived = util::FiscalYearOf(start);
-  if (derived < 1989 || derived > 2100) {
-    in.AddError("start_date", "must fall in fiscal year 1989 to 2100");
-  } else if (sent && *sent != derived) {
+  if (sent && *sent != derived && derived >= 1989 && derived <= 2100) {
     in.AddError("fiscal_year", "must be " + std::to_string(derived) +
                                    ", the fiscal year (April to March) of start_date " + start +
                                    ", or be left out");
   }
   return derived;
 }
+
+}  // namespace
 
 nlohmann::json ReadProgramme(const nlohmann::json& body) {
   http::ObjectReader in(body);
@@ -100,7 +115,7 @@ nlohmann::json ReadProgramme(const nlohmann::json& body) {
   doc["track"] = in.RequiredEnum("track", kTracks);
   if (auto region = in.OptionalString("region", 100)) doc["region"] = *region;
   if (auto theme = in.OptionalString("theme", 300)) doc["theme"] = *theme;
-  const auto start = in.RequiredDate("start_date");
+  const auto start = in.RequiredDate("start_date", kProgrammeStart);
   const auto end = in.RequiredDate("end_date");
   if (!start.empty() && !end.empty() && end < start)
     in.AddError("end_date", "must not be before start_date");
@@ -117,8 +132,6 @@ nlohmann::json ReadProgramme(const nlohmann::json& body) {
   in.Finish();
   return doc;
 }
-
-}  // namespace
 
 http::Response CreateProgramme(const http::Request& request, Context& context) {
   return aggregate::Create(context.store, request, ProgrammeKind(),
@@ -170,18 +183,18 @@ void PatchSeats(http::ObjectReader& in, nlohmann::json& doc) {
 
 // The members PATCH may change; fiscal year, track and status are fixed (status moves through
 // transitions). Absent members keep their value.
+}  // namespace
+
 void ApplyProgrammePatch(const nlohmann::json& body, nlohmann::json& doc) {
   http::ObjectReader in(body);
   for (const char* fixed : {"fiscal_year", "track", "status", "id", "version"}) {
-    if (in.Raw(fixed) != nullptr) {
-      in.AddError(fixed, std::string(fixed) == "status" ? "changes through POST .../transitions"
-                                                        : "cannot be changed");
-    }
+    in.Forbid(fixed, std::string(fixed) == "status" ? "changes through POST .../transitions"
+                                                    : "cannot be changed");
   }
   ReadTitle(in, doc, false);
   if (auto region = in.OptionalString("region", 100)) doc["region"] = *region;
   if (auto theme = in.OptionalString("theme", 300)) doc["theme"] = *theme;
-  if (auto start = in.OptionalDate("start_date")) {
+  if (auto start = in.OptionalDate("start_date", kProgrammeStart)) {
     if (util::FiscalYearOf(*start) != doc["fiscal_year"].get<std::int64_t>()) {
       in.AddError("start_date", "falls in fiscal year " +
                                     std::to_string(util::FiscalYearOf(*start)) +
@@ -201,6 +214,8 @@ void ApplyProgrammePatch(const nlohmann::json& body, nlohmann::json& doc) {
   }
   in.Finish();
 }
+
+namespace {
 
 // Seats already given away cannot be taken back by shrinking the limits.
 void CheckSeatsStillCover(store::Db& tx, const nlohmann::json& programme) {
@@ -250,10 +265,7 @@ http::Response UpdateProgramme(const http::Request& request, Context& context) {
 
 aggregate::TransitionInput ReadMove(const nlohmann::json& body) {
   http::ObjectReader in(body);
-  auto input = aggregate::ReadTransition(in);
-  if (input.reason && http::CharacterCount(*input.reason) > 500) {
-    in.AddError("reason", "must be at most 500 characters long");
-  }
+  auto input = aggregate::ReadTransition(in, 500);
   in.Finish();
   return input;
 }

@@ -16,6 +16,7 @@ void ReadPlace(http::ObjectReader& in, nlohmann::json& doc) {
   const auto location = in.RequiredEnum("location", {"japan", "abroad"});
   doc["location"] = location;
   const auto country = in.OptionalString("country", 2);
+  in.Describe("country", {{"$ref", "#/components/schemas/CountryCode"}});  // checked just below
   if (country && !util::IsIso3166Alpha2(*country)) {
     in.AddError("country", "must be an ISO 3166-1 alpha-2 code");
   } else if (location == "abroad" && !country) {
@@ -41,6 +42,8 @@ nlohmann::json ReadCourses(http::ObjectReader& in, const std::string& start,
       if (auto topic = session.OptionalString("topic", 300)) s["topic"] = *topic;
       return s;
     });
+    // ReadProgramme requires a session; the document asks one of every course (stricter).
+    course.Refine("sessions", {{"minItems", 1}});
     return out;
   });
 }
@@ -155,6 +158,7 @@ nlohmann::json ReadProgramme(const nlohmann::json& body) {
   doc["attendance_threshold_percent"] =
       in.OptionalInt("attendance_threshold_percent", 1, 100).value_or(80);
   doc["courses"] = ReadCourses(in, start, end);
+  in.Refine("courses", {{"minItems", 1}});  // SessionCount below
   in.Finish();
   if (SessionCount(doc) == 0) {
     throw http::ApiError::Validation({{"/courses", "needs at least one session"}});

@@ -25,6 +25,11 @@ nlohmann::json ReadMeeting(http::ObjectReader& in) {
 
 nlohmann::json ReadCountries(http::ObjectReader& in) {
   const auto countries = in.StringArray("countries", true, 20, 2);
+  // Checked just below: each an assigned code, at least one.
+  in.Describe("countries", {{"type", "array"},
+                            {"minItems", 1},
+                            {"maxItems", 20},
+                            {"items", {{"$ref", "#/components/schemas/CountryCode"}}}});
   for (const auto& c : countries) {
     if (!util::IsIso3166Alpha2(c)) {
       in.AddError("countries", "'" + c + "' is not an ISO 3166-1 alpha-2 code");

@@ -3,6 +3,7 @@
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
 #include "services/projects/input.hpp"
+#include "services/projects/readers.hpp"
 #include "services/projects/routes.hpp"
 #include "services/projects/rules.hpp"
 #include "services/projects/tables.hpp"
@@ -91,13 +92,16 @@ http::Response UpdateDispatch(const http::Request& request, store::Store& store)
 }
 
 http::Response TransitionDispatch(const http::Request& request, store::Store& store) {
-  const auto body = http::ParseJsonBody(request);  // the reader points into it
-  http::ObjectReader in(body);
-  const auto input = aggregate::ReadTransition(in);
-  in.Finish();
+  const auto input = ReadMove(http::ParseJsonBody(request));
   return aggregate::Transition(store, request, Tables().dispatch,
                                Moves(Tables().dispatch, rules::DispatchStates(), Data),
                                request.Param("id"), input);
+}
+
+void AddDispatchBodies(std::vector<http::BodyContract>& out) {
+  const auto read = [](const nlohmann::json& body) { (void)ReadDispatch(body); };
+  out.push_back({"/components/schemas/DispatchInput", read});
+  out.push_back({PatchBody("/v1/dispatches/{id}"), read, true});
 }
 
 }  // namespace jilaf::projects

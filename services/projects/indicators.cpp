@@ -7,6 +7,7 @@
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
 #include "common/util/clock.hpp"
+#include "services/projects/readers.hpp"
 #include "services/projects/routes.hpp"
 #include "services/projects/tables.hpp"
 
@@ -16,7 +17,7 @@ namespace {
 // A non-negative JSON number (integers stay integers); records an error otherwise.
 std::optional<nlohmann::json> ReadNumber(http::ObjectReader& in, const std::string& key,
                                          bool required) {
-  const auto* raw = in.Raw(key);
+  const auto* raw = in.Raw(key, required);
   if (raw == nullptr) {
     if (required) in.AddError(key, "is required (a non-negative number)");
     return std::nullopt;
@@ -128,6 +129,11 @@ http::Response RecordActual(const http::Request& request, store::Store& store) {
       [&](aggregate::Change& change, const nlohmann::json& doc) {
         AnnounceActual(change, doc, period);
       });
+}
+
+void AddIndicatorBodies(std::vector<http::BodyContract>& out) {
+  out.push_back({"/components/schemas/IndicatorInput",
+                 [](const nlohmann::json& body) { (void)ReadIndicator(body); }});
 }
 
 }  // namespace jilaf::projects

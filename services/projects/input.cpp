@@ -8,6 +8,9 @@ nlohmann::json ReadMoney(http::ObjectReader& in) {
   const auto amount = in.RequiredInt("amount", 1, money::kMaxAmount);
   const auto currency = in.RequiredString("currency", 3, 3);
   const auto rate_text = in.OptionalString("exchange_rate", 30);
+  // The closed list and the decimal syntax are checked below; this is how the document says so.
+  in.Describe("currency", {{"$ref", "#/components/schemas/CurrencyCode"}});
+  in.Describe("exchange_rate", {{"type", "string"}, {"pattern", std::string(money::kRatePattern)}});
   const bool currency_known = money::MinorUnitExponent(currency).has_value();
   if (!currency.empty() && !currency_known) {
     in.AddError("currency", "'" + currency + "' is not an ISO 4217 currency code");
@@ -40,6 +43,13 @@ nlohmann::json ReadMoney(http::ObjectReader& in) {
           {"currency", currency},
           {"exchange_rate", rate->text},
           {"amount_jpy", *jpy}};
+}
+
+aggregate::TransitionInput ReadMove(const nlohmann::json& body) {
+  http::ObjectReader in(body);
+  auto input = aggregate::ReadTransition(in);
+  in.Finish();
+  return input;
 }
 
 void CheckOrder(http::ObjectReader& in, const std::string& earlier, const std::string& later,

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "common/aggregate/sequences.hpp"
 #include "common/http/json_input.hpp"
 
 // Input helpers shared by the resources of the projects service.
@@ -14,6 +15,9 @@ namespace jilaf::projects {
 /// the currency is JPY). Returns {amount, currency, exchange_rate, amount_jpy}; records
 /// field-precise errors in `in` (and returns an empty object) when something is wrong.
 nlohmann::json ReadMoney(http::ObjectReader& in);
+
+/// A transition body `{"to", "reason"}` and nothing else (TransitionInput).
+aggregate::TransitionInput ReadMove(const nlohmann::json& body);
 
 /// Records an error on `later_key` when both dates are set and out of order.
 void CheckOrder(http::ObjectReader& in, const std::string& earlier, const std::string& later,

@@ -26,6 +26,8 @@ struct Rate {
 /// Parses a positive decimal string "D{1,12}[.D{1,10}]"; nullopt if malformed or zero. Rates
 /// travel as strings because a JSON number would pass through binary floating point.
 [[nodiscard]] std::optional<Rate> ParseRate(std::string_view text);
+/// What ParseRate accepts, as the pattern the OpenAPI documents state.
+inline constexpr std::string_view kRatePattern = "^(?=[0-9.]*[1-9])[0-9]{1,12}(\\.[0-9]{1,10})?$";
 
 /// Largest amount of minor units the service accepts anywhere (10^15).
 inline constexpr std::int64_t kMaxAmount = 1'000'000'000'000'000;

@@ -6,6 +6,7 @@
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
 #include "common/http/resource.hpp"
+#include "services/projects/readers.hpp"
 #include "services/projects/routes.hpp"
 #include "services/projects/tables.hpp"
 
@@ -105,6 +106,12 @@ http::Response DeletePartner(const http::Request& request, store::Store& store) 
         }
       },
       Announce(Tables().partner, "deleted", PartnerData));
+}
+
+void AddPartnerBodies(std::vector<http::BodyContract>& out) {
+  const auto read = [](const nlohmann::json& body) { (void)ReadPartner(body); };
+  out.push_back({"/components/schemas/PartnerInput", read});
+  out.push_back({PatchBody("/v1/partners/{id}"), read, true});
 }
 
 }  // namespace jilaf::projects

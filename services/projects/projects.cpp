@@ -8,6 +8,7 @@
 #include "common/http/resource.hpp"
 #include "services/projects/input.hpp"
 #include "services/projects/queries.hpp"
+#include "services/projects/readers.hpp"
 #include "services/projects/routes.hpp"
 #include "services/projects/rules.hpp"
 #include "services/projects/tables.hpp"
@@ -243,10 +244,7 @@ http::Response DeleteProject(const http::Request& request, store::Store& store) 
 }
 
 http::Response TransitionProject(const http::Request& request, store::Store& store) {
-  const auto body = http::ParseJsonBody(request);  // the reader points into it
-  http::ObjectReader in(body);
-  const auto input = aggregate::ReadTransition(in);
-  in.Finish();
+  const auto input = ReadMove(http::ParseJsonBody(request));
   return aggregate::Transition(
       store, request, Tables().project,
       Moves(Tables().project, rules::ProjectStates(), ProjectData, input.reason.value_or("")),
@@ -302,6 +300,22 @@ http::Response PublishSnapshots(const http::Request& request, store::Store& stor
   };
   return aggregate::Snapshots(store, request, t.events,
                               {of(t.project, ProjectData), of(t.tranche, TrancheData)});
+}
+
+void AddProjectBodies(std::vector<http::BodyContract>& out) {
+  const auto read = [](const nlohmann::json& body) {
+    store::Db db(":memory:", {});  // the partner is looked up only once an id was read
+    (void)ReadProject(db, body);
+  };
+  out.push_back({"/components/schemas/ProjectInput", read});
+  out.push_back({PatchBody("/v1/projects/{id}"), read, true});
+  out.push_back({"/components/schemas/ReviewInput",
+                 [](const nlohmann::json& body) { (void)ReadReview(body); }});
+  out.push_back(
+      {"/components/schemas/AmendmentInput", [](const nlohmann::json& body) {
+         const nlohmann::json project = {{"start_date", "2026-04-01"}, {"end_date", "2027-03-31"}};
+         (void)ReadAmendment(body, project);
+       }});
 }
 
 }  // namespace jilaf::projects

@@ -8,6 +8,7 @@
 #include "common/util/clock.hpp"
 #include "services/projects/input.hpp"
 #include "services/projects/queries.hpp"
+#include "services/projects/readers.hpp"
 #include "services/projects/routes.hpp"
 #include "services/projects/rules.hpp"
 #include "services/projects/tables.hpp"
@@ -150,6 +151,12 @@ int ScanOverdueReports(store::Store& store, const std::string& today) {
 
 int ScanOverdueReportsToday(store::Store& store) {
   return ScanOverdueReports(store, util::BusinessToday());
+}
+
+void AddReportBodies(std::vector<http::BodyContract>& out) {
+  const auto read = [](const nlohmann::json& body) { (void)ReadReport(body); };
+  out.push_back({"/components/schemas/ReportInput", read});
+  out.push_back({PatchBody("/v1/reports/{id}"), read, true});
 }
 
 }  // namespace jilaf::projects

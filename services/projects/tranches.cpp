@@ -4,6 +4,7 @@
 #include "common/http/problem.hpp"
 #include "services/projects/input.hpp"
 #include "services/projects/money.hpp"
+#include "services/projects/readers.hpp"
 #include "services/projects/routes.hpp"
 #include "services/projects/rules.hpp"
 #include "services/projects/tables.hpp"
@@ -141,6 +142,12 @@ http::Response TransitionTranche(const http::Request& request, store::Store& sto
                                  ApplyPayment(doc, payment);
                                  CheckMove(change.tx, doc, input.to, payment.rate.has_value());
                                });
+}
+
+void AddTrancheBodies(std::vector<http::BodyContract>& out) {
+  const auto read = [](const nlohmann::json& body) { (void)ReadTranche(body); };
+  out.push_back({"/components/schemas/TrancheInput", read});
+  out.push_back({PatchBody("/v1/tranches/{id}"), read, true});
 }
 
 }  // namespace jilaf::projects

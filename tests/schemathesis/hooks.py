@@ -9,7 +9,8 @@ each generated request is left as generated.
   by design). Generated keys repeat across cases, so each request gets a fresh one.
 - Orders between two fields of one body (an end before its start, an agenda day or a session
   outside the period, a country's quota above the seats, a programme's fiscal year against its
-  start date) and the JPY value of an
+  start date; a corrected period against the record's stored dates, sessions and agenda) and the
+  JPY value of an
   amount (whose ceiling depends on the exchange rate) are business rules; the hook puts generated
   values in order and keeps amounts modest.
 - A reference to another record (`partner_id` of a project) must name one that exists: the runner
@@ -27,6 +28,10 @@ RATE = re.compile(r"^(?=[0-9.]*[1-9])[0-9]{1,12}(\.[0-9]{1,10})?$")
 # (start, end) pairs whose end may not come before the start.
 ORDERED = (("start_date", "end_date"), ("from_date", "to_date"), ("period_from", "period_to"),
            ("starts_at", "ends_at"), ("planned_start", "planned_end"), ("check_in", "check_out"))
+
+# PATCHes whose new period is checked against what the record already holds (its other date, its
+# sessions, its agenda): a valid date there may still be refused, so the hook leaves it out.
+PERIOD_CORRECTIONS = ("/v1/missions/{id}", "/v1/education-programmes/{id}", "/v1/seminars/{id}")
 
 
 def _order(body):
@@ -83,6 +88,10 @@ def _fix_body(method, path, body):
             for session in (course.get("sessions") or []) if isinstance(course, dict) else []:
                 if isinstance(session, dict) and _date(session.get("date")):
                     session["date"] = body["start_date"]
+    if method == "PATCH" and path in PERIOD_CORRECTIONS:
+        for key in ("start_date", "end_date"):  # checked against the stored record
+            if _date(body.get(key)):
+                body.pop(key)
     if path == "/v1/projects/{id}/tranches":
         _cap_amount(body)
     if path == "/v1/projects":

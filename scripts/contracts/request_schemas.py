@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""The request schemas of services/*/openapi.json, generated from the C++ readers.
+
+`jilaf-request-schemas` (tools/request_schemas_main.cpp) prints, per service, the JSON Schema that
+each request body reader describes (http::DescribeBody) and the JSON pointer of that schema in the
+service's document. This script writes those schemas into the documents (--write, the
+`openapi-request-schemas` build target) or fails listing every difference (--check, the
+ContractsRequestSchemasAreTheReaders test), so a document cannot say other than its reader.
+
+What the reader owns replaces what the document had: the member list, `required`, `type`,
+lengths, bounds, `enum`, `pattern`, `format`, items, `additionalProperties`. What it cannot know
+stays as written: descriptions, defaults, examples, rules across members (`if`/`then`, `not`), and
+the schema of a member the reader reads by hand (`ObjectReader::Raw`, marked `x-read-by-hand`).
+"""
+
+import argparse
+import difflib
+import json
+import pathlib
+import subprocess
+import sys
+
+OWNED = {
+    "type", "minLength", "maxLength", "pattern", "format", "enum", "minimum", "maximum",
+    "items", "minItems", "maxItems", "properties", "required", "additionalProperties", "$ref",
+    "anyOf", "const",
+}
+BY_HAND = "x-read-by-hand"
+COMPONENTS = "#/components/schemas/"
+
+
+def merge(written, described, where, problems, doc, patch=False):
+    """`described` with what only the document knows kept from `written`, in `written`'s order.
+
+    A member the document gives as a `$ref` to a shared component is generated into that
+    component (several readers may share it); inside a merge patch such a `$ref` is kept as
+    written, since the component states the create's form.
+    """
+    if not isinstance(written, dict):
+        written = {}
+    if BY_HAND in described:
+        if not written:
+            problems.append(f"{where}: read by hand, so the document must describe it")
+        return written
+    ref = written.get("$ref", "")
+    if ref.startswith(COMPONENTS) and "properties" in described:
+        if not patch:
+            name = ref[len(COMPONENTS):]
+            schemas = doc["components"]["schemas"]
+            schemas[name] = merge(schemas[name], described, ref, problems, doc)
+        return written
+    out = {}
+    for key, value in written.items():
+        if key == "anyOf" and "properties" in described and "anyOf" not in described:
+            out[key] = value  # a rule across members ("at least one of"), not a member's type
+        elif key not in OWNED:
+            out[key] = value
+        elif key in described:
+            out[key] = None  # placeholder keeps the document's key order
+    for key, value in described.items():
+        if key == "properties":
+            old = written.get("properties", {}) if isinstance(written.get("properties"), dict) else {}
+            names = [n for n in old if n in value] + [n for n in value if n not in old]
+            out[key] = {n: merge(old.get(n, {}), value[n], f"{where}/properties/{n}", problems,
+                                 doc, patch) for n in names}
+        elif key == "items" and isinstance(value, dict):
+            out[key] = merge(written.get("items", {}), value, f"{where}/items", problems, doc,
+                             patch)
+        elif key == "anyOf" and isinstance(value, list):
+            old = written.get("anyOf") if isinstance(written.get("anyOf"), list) else []
+            out[key] = [merge(old[i] if i < len(old) else {}, v, f"{where}/anyOf/{i}", problems,
+                              doc, patch) for i, v in enumerate(value)]
+        elif key == "required":
+            old = [n for n in written.get("required", []) if n in value]
+            out[key] = old + [n for n in value if n not in old]
+        else:
+            out[key] = value
+    return {k: v for k, v in out.items() if not (k in OWNED and v is None)}
+
+
+def resolve(doc, pointer):
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
+    node = doc
+    for part in parts[:-1]:
+        node = node[part]
+    return node, parts[-1]
+
+
+def indent_of(text):
+    second = text.split("\n", 2)[1]
+    return len(second) - len(second.lstrip(" "))
+
+
+def generate(repo, described):
+    """(path, current text, generated text, problems) per service."""
+    results = []
+    for service, schemas in sorted(described.items()):
+        path = repo / "services" / service / "openapi.json"
+        text = path.read_text(encoding="utf-8")
+        doc = json.loads(text)
+        problems = []
+        for pointer, entry in schemas.items():
+            try:
+                parent, key = resolve(doc, pointer)
+            except (KeyError, IndexError, TypeError):
+                problems.append(f"{pointer}: no such place in {path.name}")
+                continue
+            parent[key] = merge(parent.get(key, {}), entry["schema"], pointer, problems, doc,
+                                entry["merge_patch"])
+        new = json.dumps(doc, indent=indent_of(text), ensure_ascii=False) + "\n"
+        results.append((path, text, new, problems))
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repo", type=pathlib.Path, required=True)
+    parser.add_argument("--bin", required=True, help="the jilaf-request-schemas executable")
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--check", action="store_true")
+    mode.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+
+    described = json.loads(subprocess.run([args.bin], check=True, capture_output=True,
+                                          text=True).stdout)
+    failed = False
+    for path, old, new, problems in generate(args.repo, described):
+        for problem in problems:
+            print(f"{path}: {problem}", file=sys.stderr)
+            failed = True
+        if old == new:
+            print(f"{path}: request schemas are the readers' ({len(described[path.parent.name])})")
+            continue
+        if args.write:
+            path.write_text(new, encoding="utf-8")
+            print(f"{path}: request schemas rewritten from the readers")
+            continue
+        failed = True
+        print(f"{path}: request schemas differ from the readers; run "
+              "`cmake --build --preset release --target openapi-request-schemas`:", file=sys.stderr)
+        diff = difflib.unified_diff(old.splitlines(), new.splitlines(), str(path),
+                                    "generated", lineterm="", n=2)
+        for line in list(diff)[:200]:
+            print(line, file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,32 @@
+// Where each request body's schema goes in openapi.json: the readers describe themselves
+// (http::DescribeBody); scripts/contracts/request_schemas.py writes them into the document and
+// fails the check when it differs (docs/architecture.md).
+#include "services/missions/contract.hpp"
+
+#include "services/missions/tables.hpp"
+
+namespace jilaf::missions {
+namespace {
+
+// The create body of an aggregate, and its PATCH: a merge patch of the members it corrects.
+void AddAggregate(std::vector<http::BodyContract>& out, const Aggregate& of,
+                  const std::string& input, const std::string& path) {
+  const auto read = [&of](const nlohmann::json& body) { (void)of.read(body); };
+  out.push_back({"/components/schemas/" + input, read});
+  std::string escaped;
+  for (char c : path) escaped += c == '/' ? std::string("~1") : std::string(1, c);
+  out.push_back({"/paths/" + escaped + "/patch/requestBody/content/application~1json/schema", read,
+                 true, of.corrects});
+}
+
+}  // namespace
+
+std::vector<http::BodyContract> RequestBodies() {
+  std::vector<http::BodyContract> out;
+  AddAggregate(out, Mission(), "MissionInput", "/v1/missions/{id}");
+  AddAggregate(out, Education(), "EducationProgrammeInput", "/v1/education-programmes/{id}");
+  AddAggregate(out, Seminar(), "SeminarInput", "/v1/seminars/{id}");
+  return out;
+}
+
+}  // namespace jilaf::missions
