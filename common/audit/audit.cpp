@@ -235,6 +235,20 @@ store::MigrationSet Migrations() {
             " outcome TEXT NOT NULL,"
             " prev_hash TEXT NOT NULL,"
             " hash TEXT NOT NULL);"
+            "CREATE INDEX audit_log_subject ON audit_log(subject, seq);",
+            "CREATE TABLE audit_log ("
+            " seq BIGINT PRIMARY KEY,"
+            " at TEXT NOT NULL,"
+            " request_id TEXT NOT NULL,"
+            " subject TEXT NOT NULL,"
+            " roles TEXT NOT NULL,"
+            " method TEXT NOT NULL,"
+            " route TEXT NOT NULL,"
+            " entity_id TEXT,"
+            " status INTEGER,"
+            " outcome TEXT NOT NULL,"
+            " prev_hash TEXT NOT NULL,"
+            " hash TEXT NOT NULL);"
             "CREATE INDEX audit_log_subject ON audit_log(subject, seq);"}}};
 }
 
@@ -259,6 +273,10 @@ std::int64_t Append(store::Db& db, Entry entry) {
   if (entry.at.empty()) entry.at = util::NowRfc3339();
   std::int64_t seq = 1;
   std::string prev = kGenesisHash;
+  if (db.engine() == store::Engine::kPostgres) {
+    // Writers in several processes append to one chain: one at a time, until their commit.
+    db.Exec("SELECT pg_advisory_xact_lock(" + std::to_string(kChainLockKey) + ")");
+  }
   {
     auto last = db.Prepare("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1");
     if (last.Step()) {

@@ -30,6 +30,17 @@ store::MigrationSet OutboxMigrations() {
             " created_ms INTEGER NOT NULL,"
             " sent_ms INTEGER);"
             "CREATE INDEX outbox_pending ON outbox(seq) WHERE sent_ms IS NULL;"
+            "CREATE INDEX outbox_sent ON outbox(sent_ms) WHERE sent_ms IS NOT NULL;",
+            "CREATE TABLE outbox ("
+            " seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+            " event_id TEXT NOT NULL,"
+            " topic TEXT NOT NULL,"
+            " msg_key TEXT NOT NULL,"
+            " headers TEXT NOT NULL,"
+            " payload TEXT NOT NULL,"
+            " created_ms BIGINT NOT NULL,"
+            " sent_ms BIGINT);"
+            "CREATE INDEX outbox_pending ON outbox(seq) WHERE sent_ms IS NULL;"
             "CREATE INDEX outbox_sent ON outbox(sent_ms) WHERE sent_ms IS NOT NULL;"}}};
 }
 
