@@ -4,6 +4,8 @@
 
 #include "common/aggregate/search.hpp"
 #include "common/http/problem.hpp"
+#include "common/store/dialect.hpp"
+#include "common/store/postgres.hpp"
 #include "common/store/sqlite.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/ids.hpp"
@@ -14,18 +16,11 @@
 namespace jilaf::aggregate {
 namespace {
 
-// "expert.id" -> "{expert,id}", a PostgreSQL path for #> and #>>.
-std::string PgPath(const std::string& path) {
-  std::string out = "{" + path + "}";
-  for (auto& c : out) {
-    if (c == '.') c = ',';
-  }
-  return out;
-}
-
 // ---- SQLite ----
 
-std::string SqliteMember(const std::string& path) { return "json_extract(doc, '$." + path + "')"; }
+std::string SqliteMember(const std::string& path) {
+  return store::JsonText(store::Engine::kSqlite, "doc", path);
+}
 
 std::string SqliteArrayHas(const std::string& path) {
   return "EXISTS (SELECT 1 FROM json_each(doc, '$." + path + "') WHERE value = ?)";
@@ -35,20 +30,19 @@ std::string SqliteArrayHas(const std::string& path) {
 // and read as jsonb; the search index is a tsvector with the `simple` configuration, since the
 // words are folded before the engine sees them. ----
 
-std::string PgMember(const std::string& path) { return "(doc::jsonb #>> '" + PgPath(path) + "')"; }
+std::string PgMember(const std::string& path) {
+  return store::JsonText(store::Engine::kPostgres, "doc", path);
+}
 
 // A member as an integer column, with a boolean as 1 or 0 (as on SQLite).
 std::string PgIntegerMember(const std::string& path) {
-  const std::string node = "(doc::jsonb #> '" + PgPath(path) + "')";
-  return "(CASE jsonb_typeof(" + node + ") WHEN 'boolean' THEN (" + node +
-         "::text)::boolean::int::bigint WHEN 'number' THEN (" + node +
-         "::text)::numeric::bigint END)";
+  return store::JsonInteger(store::Engine::kPostgres, "doc", path);
 }
 
 std::string PgArrayHas(const std::string& path) {
   return "EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE jsonb_typeof(doc::jsonb #> '" +
-         PgPath(path) + "') WHEN 'array' THEN doc::jsonb #> '" + PgPath(path) +
-         "' END) AS e(value) WHERE value = ?)";
+         store::PgJsonPath(path) + "') WHEN 'array' THEN doc::jsonb #> '" +
+         store::PgJsonPath(path) + "' END) AS e(value) WHERE value = ?)";
 }
 
 // FTS5's expression as MatchExpression writes it ("a b" AND "word"*) as a tsquery:
@@ -143,8 +137,18 @@ DocTable::DocTable(TableSpec spec) : spec_(std::move(spec)) {
   delete_ = "DELETE FROM " + t + " WHERE id = ?";
 }
 
+namespace {
+
+// On a PostgreSQL writer, a document read in a write stays locked until the commit.
+bool LocksRows(const store::Db& db) {
+  return db.postgres() != nullptr && db.postgres()->LocksReadRows();
+}
+
+}  // namespace
+
 std::optional<nlohmann::json> DocTable::Find(store::Db& db, std::string_view id) const {
-  return store::LoadJsonDoc(db, select_doc_, std::string(id));
+  return store::LoadJsonDoc(db, LocksRows(db) ? select_doc_ + " FOR UPDATE" : select_doc_,
+                            std::string(id));
 }
 
 nlohmann::json DocTable::Get(store::Db& db, std::string_view id) const {
@@ -154,7 +158,8 @@ nlohmann::json DocTable::Get(store::Db& db, std::string_view id) const {
 }
 
 std::optional<store::StoredDoc> DocTable::FindStored(store::Db& db, std::string_view id) const {
-  return store::LoadStoredDoc(db, select_stored_, std::string(id));
+  return store::LoadStoredDoc(db, LocksRows(db) ? select_stored_ + " FOR UPDATE" : select_stored_,
+                              std::string(id));
 }
 
 void DocTable::Insert(store::Db& tx, const nlohmann::json& doc) const {

@@ -118,11 +118,17 @@ class Db {
   [[nodiscard]] bool InTransaction() const;
   /// False once the connection to the server is lost.
   [[nodiscard]] bool Usable() const;
+  /// Set on a store's writer connection: a document a write reads through the aggregate layer
+  /// is locked (SELECT ... FOR UPDATE) until the commit, so a rule checked against it (seats,
+  /// budgets, versions) holds against writers in other processes.
+  void LockReadRows(bool lock) { lock_read_rows_ = lock; }
+  [[nodiscard]] bool LocksReadRows() const { return lock_read_rows_; }
 
  private:
   friend class Stmt;
   pg_conn* conn_ = nullptr;
   std::int64_t changes_ = 0;
+  bool lock_read_rows_ = false;
 };
 
 /// Runs `fn(db)` in one transaction (READ COMMITTED unless `isolation` names another, e.g.

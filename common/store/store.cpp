@@ -124,7 +124,11 @@ std::unique_ptr<Db> Store::Connect(bool reader) {
   connection.database = options_.database_name;
   connection.connect_timeout_s = options_.connect_timeout_s;
   auto db = std::make_unique<Db>(connection);
-  if (reader) db->Exec("SET default_transaction_read_only = on");
+  if (reader) {
+    db->Exec("SET default_transaction_read_only = on");
+  } else {
+    db->postgres()->LockReadRows(true);
+  }
   return db;
 }
 

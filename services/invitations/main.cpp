@@ -59,7 +59,10 @@ int main(int argc, char** argv) {
       service.store(), [&cipher](const nlohmann::json& candidate) {
         return jilaf::invitations::MatchKeysOf(cipher, candidate, std::nullopt).name_key;
       });
-  jilaf::invitations::Context context{service.store(), cipher, service.config().db_path};
+  // The WAL checkpoint after an erasure is SQLite's (an empty path skips it).
+  jilaf::invitations::Context context{
+      service.store(), cipher,
+      service.config().store_engine == "sqlite" ? service.config().db_path : std::string()};
   service.scheduler().Every("followup-overdue-scan", std::chrono::milliseconds(followup_scan_ms),
                             [&context] {
                               const auto today = jilaf::util::BusinessToday();

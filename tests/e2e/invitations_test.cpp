@@ -525,35 +525,40 @@ TEST_F(InvitationsE2e, PassportNumberIsNeverInClearInTopicLogOrDatabase) {
     EXPECT_EQ(event.value.find("1992-03-04"), std::string::npos) << event.type;
   }
 
-  // The ciphertext as stored, to prove below that the deletion removes it from the file too.
+  // The ciphertext as stored, to prove below that the deletion removes it from the file too
+  // (SQLite's file; on PostgreSQL the row is gone and VACUUM reclaims its old versions).
+  const bool file = !OnPostgres();
   std::string sealed;
-  {
+  std::string before;
+  auto database_bytes = [&] {
+    std::string bytes = ReadBytes(service.db);
+    if (std::filesystem::exists(service.db + "-wal")) bytes += ReadBytes(service.db + "-wal");
+    return bytes;
+  };
+  if (file) {
     store::Db db(service.db, {true, 5000});
     auto stmt =
         db.Prepare("SELECT passport_number FROM nomination_personal WHERE nomination_id = ?");
     stmt.Bind(1, id);
     ASSERT_TRUE(stmt.Step());
     sealed = stmt.Text(0);
+    ASSERT_EQ(sealed.find(passport), std::string::npos);
+    before = database_bytes();
+    EXPECT_EQ(before.find(passport), std::string::npos);
+    EXPECT_NE(before.find(sealed.substr(3, 40)), std::string::npos);
   }
-  ASSERT_EQ(sealed.find(passport), std::string::npos);
-  auto database_bytes = [&] {
-    std::string bytes = ReadBytes(service.db);
-    if (std::filesystem::exists(service.db + "-wal")) bytes += ReadBytes(service.db + "-wal");
-    return bytes;
-  };
-  const auto before = database_bytes();
-  EXPECT_EQ(before.find(passport), std::string::npos);
-  EXPECT_NE(before.find(sealed.substr(3, 40)), std::string::npos);
 
   EXPECT_EQ(Call(service, "DELETE", "/v1/nominations/" + id, {}, staff_token_).status, 403);
   EXPECT_EQ(Call(service, "DELETE", "/v1/nominations/" + id, {}, Token("admin")).status, 409);
   ASSERT_EQ(Move(service, id, "withdrawn").status, 200);
   ASSERT_EQ(Call(service, "DELETE", "/v1/nominations/" + id, {}, Token("admin")).status, 204);
   EXPECT_EQ(Call(service, "GET", "/v1/nominations/" + id, {}, Token("admin")).status, 404);
-  const auto after = database_bytes();
-  EXPECT_EQ(after.find(sealed.substr(3, 40)), std::string::npos)
-      << "the passport ciphertext is still in the database file";
-  EXPECT_EQ(after.find(passport), std::string::npos);
+  if (file) {
+    const auto after = database_bytes();
+    EXPECT_EQ(after.find(sealed.substr(3, 40)), std::string::npos)
+        << "the passport ciphertext is still in the database file";
+    EXPECT_EQ(after.find(passport), std::string::npos);
+  }
 
   Stop(service);
 }

@@ -6,12 +6,16 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <future>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/aggregate/doc_table.hpp"
 #include "common/aggregate/search.hpp"
+#include "common/domain/error.hpp"
 #include "common/http/problem.hpp"
 #include "common/store/store.hpp"
 #include "tests/support/test_database.hpp"
@@ -37,16 +41,21 @@ class PostgresDocTable : public ::testing::Test {
     ASSERT_TRUE(testing::TestDatabase::Available())
         << "JILAF_TEST_DATABASE_URL is not set: run through scripts/test -L postgres";
     database_ = std::make_unique<testing::TestDatabase>();
+    store_ = std::make_unique<store::Store>(
+        Options(),
+        std::vector<store::MigrationSet>{
+            {"test.people",
+             {{1, "people", People().CreateSql(), People().CreateSql(store::Engine::kPostgres)},
+              {2, "seats", "CREATE TABLE seats (person_id TEXT NOT NULL, n BIGINT)"}}}});
+  }
+
+  [[nodiscard]] store::StoreOptions Options() const {
     store::StoreOptions options;
     options.engine = store::Engine::kPostgres;
     options.database_url = testing::TestDatabase::ServerUrl();
     options.database_password_file = testing::TestDatabase::PasswordFile();
     options.database_name = database_->name();
-    store_ = std::make_unique<store::Store>(
-        options,
-        std::vector<store::MigrationSet>{
-            {"test.people",
-             {{1, "people", People().CreateSql(), People().CreateSql(store::Engine::kPostgres)}}}});
+    return options;
   }
 
   void TearDown() override {
@@ -169,6 +178,52 @@ TEST_F(PostgresDocTable, SearchMatchesEveryWordAsBothEnginesPromise) {
   EXPECT_TRUE(Names(Search("nguyen")).empty());
   EXPECT_EQ(store_->Write([&](store::Db& tx) { return table_.IndexMissing(tx); }), 2);
   EXPECT_EQ(Names(Search("nguyen")).size(), 1U);
+}
+
+// Two processes' stores (two replicas) take seats of one record at once: the record a write
+// reads through the table stays locked until that write commits, so a limit checked against a
+// count holds across processes, as it does for one process's single writer.
+TEST_F(PostgresDocTable, ARuleCheckedInOneReplicaHoldsAgainstWritesFromAnother) {
+  const auto room = Add("room", 2026, "Hue", {});
+  const std::string id = room["id"];
+  constexpr std::int64_t kSeats = 5;
+  store::Store other(Options(), {});
+  const auto take = [&](store::Store& store, int n) {
+    return store.WriteAsync([&table = table_, id, n](store::Db& tx) {
+      (void)table.Get(tx, id);  // the parent record: locked on PostgreSQL until the commit
+      auto count = tx.Prepare("SELECT count(*) FROM seats WHERE person_id = ?");
+      count.Bind(1, id);
+      if (!count.Step() || count.Int(0) >= kSeats) {
+        throw domain::Error::Conflict("no seat left");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));  // widen the race
+      auto insert = tx.Prepare("INSERT INTO seats(person_id, n) VALUES (?, ?)");
+      insert.Bind(1, id).Bind(2, n);
+      insert.Run();
+    });
+  };
+  std::vector<std::future<void>> attempts;
+  for (int n = 0; n < 12; ++n) {
+    attempts.push_back(take(n % 2 == 0 ? *store_ : other, n));
+  }
+  int taken = 0;
+  int refused = 0;
+  for (auto& attempt : attempts) {
+    try {
+      attempt.get();
+      ++taken;
+    } catch (const domain::Error&) {
+      ++refused;
+    }
+  }
+  EXPECT_EQ(taken, kSeats);
+  EXPECT_EQ(refused, 12 - kSeats);
+  EXPECT_EQ(store_->Read([&](store::Db& db) {
+    auto count = db.Prepare("SELECT count(*) FROM seats WHERE person_id = ?");
+    count.Bind(1, id);
+    return count.Step() ? count.Int(0) : -1;
+  }),
+            kSeats);
 }
 
 }  // namespace
