@@ -26,6 +26,21 @@ inline std::string JsonInteger(const Db& db, std::string_view column, std::strin
   return JsonInteger(db.engine(), column, path);
 }
 
+/// `column` (JSON text) with member `name` (top level) set to the bound parameter `?`, a string.
+std::string WithJsonString(const Db& db, std::string_view column, std::string_view name);
+/// `column` with member `name` set to the bound parameter `?`, a JSON text.
+std::string WithJsonValue(const Db& db, std::string_view column, std::string_view name);
+
+/// SQLite DDL (CREATE TABLE, ALTER TABLE ADD COLUMN, CREATE INDEX) in PostgreSQL's types: an
+/// `INTEGER PRIMARY KEY AUTOINCREMENT` becomes a BIGINT identity, any other INTEGER a BIGINT
+/// (SQLite's integers are 64-bit), and WITHOUT ROWID goes. For steps whose only differences are
+/// those; anything else (json functions, generated columns) needs its own PostgreSQL text.
+std::string PostgresTypes(std::string ddl);
+
+/// A sub-select of the strings of the JSON array bound at `placeholder` ("?" or "?3"), for
+/// `x IN (...)`.
+std::string JsonArrayStrings(const Db& db, std::string_view placeholder);
+
 /// A condition true when the text in `column` contains the bound parameter `?`.
 std::string Contains(const Db& db, std::string_view column);
 
