@@ -6,6 +6,7 @@
 #include "common/http/problem.hpp"
 #include "common/http/resource.hpp"
 #include "common/log/log.hpp"
+#include "common/store/dialect.hpp"
 #include "common/store/write_hook.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/digest.hpp"
@@ -220,36 +221,22 @@ http::Response VerifyAudit(const http::Request&, store::Store& store) {
 const char* const kGenesisHash = "0000000000000000000000000000000000000000000000000000000000000000";
 
 store::MigrationSet Migrations() {
-  return {"common.audit",
-          {{1, "create audit log",
-            "CREATE TABLE audit_log ("
-            " seq INTEGER PRIMARY KEY,"
-            " at TEXT NOT NULL,"
-            " request_id TEXT NOT NULL,"
-            " subject TEXT NOT NULL,"
-            " roles TEXT NOT NULL,"
-            " method TEXT NOT NULL,"
-            " route TEXT NOT NULL,"
-            " entity_id TEXT,"
-            " status INTEGER,"
-            " outcome TEXT NOT NULL,"
-            " prev_hash TEXT NOT NULL,"
-            " hash TEXT NOT NULL);"
-            "CREATE INDEX audit_log_subject ON audit_log(subject, seq);",
-            "CREATE TABLE audit_log ("
-            " seq BIGINT PRIMARY KEY,"
-            " at TEXT NOT NULL,"
-            " request_id TEXT NOT NULL,"
-            " subject TEXT NOT NULL,"
-            " roles TEXT NOT NULL,"
-            " method TEXT NOT NULL,"
-            " route TEXT NOT NULL,"
-            " entity_id TEXT,"
-            " status INTEGER,"
-            " outcome TEXT NOT NULL,"
-            " prev_hash TEXT NOT NULL,"
-            " hash TEXT NOT NULL);"
-            "CREATE INDEX audit_log_subject ON audit_log(subject, seq);"}}};
+  const std::string sql =
+      "CREATE TABLE audit_log ("
+      " seq INTEGER PRIMARY KEY,"
+      " at TEXT NOT NULL,"
+      " request_id TEXT NOT NULL,"
+      " subject TEXT NOT NULL,"
+      " roles TEXT NOT NULL,"
+      " method TEXT NOT NULL,"
+      " route TEXT NOT NULL,"
+      " entity_id TEXT,"
+      " status INTEGER,"
+      " outcome TEXT NOT NULL,"
+      " prev_hash TEXT NOT NULL,"
+      " hash TEXT NOT NULL);"
+      "CREATE INDEX audit_log_subject ON audit_log(subject, seq);";
+  return {"common.audit", {{1, "create audit log", sql, store::PostgresTypes(sql)}}};
 }
 
 std::string CanonicalRow(std::int64_t seq, const Entry& entry) {

@@ -3,33 +3,25 @@
 #include <nlohmann/json.hpp>
 
 #include "common/http/problem.hpp"
+#include "common/store/dialect.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/digest.hpp"
 
 namespace jilaf::http {
 store::MigrationSet IdempotencyMigrations() {
+  const std::string sql =
+      "CREATE TABLE idempotency_keys ("
+      " caller TEXT NOT NULL,"
+      " route TEXT NOT NULL,"
+      " idem_key TEXT NOT NULL,"
+      " request_hash TEXT NOT NULL,"
+      " status INTEGER NOT NULL,"
+      " headers TEXT NOT NULL,"
+      " body TEXT NOT NULL,"
+      " created_ms INTEGER NOT NULL,"
+      " PRIMARY KEY (caller, route, idem_key)) WITHOUT ROWID;";
   return {"common.idempotency",
-          {{1, "create idempotency keys",
-            "CREATE TABLE idempotency_keys ("
-            " caller TEXT NOT NULL,"
-            " route TEXT NOT NULL,"
-            " idem_key TEXT NOT NULL,"
-            " request_hash TEXT NOT NULL,"
-            " status INTEGER NOT NULL,"
-            " headers TEXT NOT NULL,"
-            " body TEXT NOT NULL,"
-            " created_ms INTEGER NOT NULL,"
-            " PRIMARY KEY (caller, route, idem_key)) WITHOUT ROWID;",
-            "CREATE TABLE idempotency_keys ("
-            " caller TEXT NOT NULL,"
-            " route TEXT NOT NULL,"
-            " idem_key TEXT NOT NULL,"
-            " request_hash TEXT NOT NULL,"
-            " status INTEGER NOT NULL,"
-            " headers TEXT NOT NULL,"
-            " body TEXT NOT NULL,"
-            " created_ms BIGINT NOT NULL,"
-            " PRIMARY KEY (caller, route, idem_key));"},
+          {{1, "create idempotency keys", sql, store::PostgresTypes(sql)},
            {2, "expiry order",
             "CREATE INDEX idempotency_keys_created ON idempotency_keys(created_ms);"}}};
 }

@@ -49,14 +49,7 @@ class PostgresDocTable : public ::testing::Test {
               {2, "seats", "CREATE TABLE seats (person_id TEXT NOT NULL, n BIGINT)"}}}});
   }
 
-  [[nodiscard]] store::StoreOptions Options() const {
-    store::StoreOptions options;
-    options.engine = store::Engine::kPostgres;
-    options.database_url = testing::TestDatabase::ServerUrl();
-    options.database_password_file = testing::TestDatabase::PasswordFile();
-    options.database_name = database_->name();
-    return options;
-  }
+  [[nodiscard]] store::StoreOptions Options() const { return database_->StoreOptions(); }
 
   void TearDown() override {
     store_.reset();

@@ -63,14 +63,7 @@ class PostgresEngine : public ::testing::Test {
     database_.reset();
   }
 
-  [[nodiscard]] StoreOptions Options() const {
-    StoreOptions options;
-    options.engine = Engine::kPostgres;
-    options.database_url = testing::TestDatabase::ServerUrl();
-    options.database_password_file = testing::TestDatabase::PasswordFile();
-    options.database_name = database_->name();
-    return options;
-  }
+  [[nodiscard]] StoreOptions Options() const { return database_->StoreOptions(); }
 
   // Ends every server connection of this test's database, as a server restart would.
   void TerminateConnections() const {

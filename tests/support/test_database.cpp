@@ -45,6 +45,15 @@ TestDatabase::~TestDatabase() {
   }
 }
 
+store::StoreOptions TestDatabase::StoreOptions() const {
+  store::StoreOptions options;
+  options.engine = store::Engine::kPostgres;
+  options.database_url = ServerUrl();
+  options.database_password_file = PasswordFile();
+  options.database_name = name_;
+  return options;
+}
+
 std::string TestDatabase::url() const {
   const std::string server = ServerUrl();
   const auto slash = server.find('/', server.find("://") + 3);

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "common/store/store.hpp"
+
 namespace jilaf::testing {
 
 /// A PostgreSQL database of its own for one test, on the server scripts/test starts for the
@@ -23,6 +25,8 @@ class TestDatabase {
   [[nodiscard]] const std::string& name() const { return name_; }
   /// The server's URL with this database in place of the URL's own.
   [[nodiscard]] std::string url() const;
+  /// A PostgreSQL store's settings for this database.
+  [[nodiscard]] store::StoreOptions StoreOptions() const;
 
  private:
   std::string name_;
