@@ -826,5 +826,47 @@ TEST_F(InvitationsE2e, RefusesToStartWithoutAFieldKeyOutsideDevelopment) {
   EXPECT_NE(output.find("64 hexadecimal digits"), std::string::npos) << output;
 }
 
+// A store setting that cannot work stops the service at start with one line naming it (exit 2):
+// a server that does not answer, an unreadable password file, and (with the test server) a
+// wrong password.
+TEST_F(InvitationsE2e, RefusesToStartOnADatabaseItCannotReach) {
+  const std::string key_file = dir_ + "/field-key.hex";
+  testing::WriteFile(key_file, std::string(64, 'a') + "\n");
+  const std::string base = std::string(JILAF_INVITATIONS_BIN) + " --jwt-public-key " + dir_ +
+                           "/jwt-public.pem --field-key-file " + key_file +
+                           " --http-port 0 --admin-port 0 --store postgres";
+  // The refusal is one line of its own ("jilaf-invitations: <setting>...: why"), whatever
+  // the log said before it.
+  const auto one_line_naming = [](const std::string& output, const std::string& setting) {
+    const auto at = output.find("jilaf-invitations: " + setting);
+    ASSERT_NE(at, std::string::npos) << output;
+    EXPECT_EQ(output.find('\n', at), output.size() - 1) << output;
+  };
+  std::string output;
+  EXPECT_EQ(testing::RunCommand(base, &output), 2);
+  one_line_naming(output, "--database-url");
+  EXPECT_EQ(
+      testing::RunCommand(base + " --database-url postgresql://jilaf@127.0.0.1:1/none", &output),
+      2);
+  one_line_naming(output, "--database-url");
+  EXPECT_EQ(testing::RunCommand(base +
+                                    " --database-url postgresql://jilaf@127.0.0.1:1/none"
+                                    " --database-password-file " +
+                                    dir_ + "/no-such-file",
+                                &output),
+            2);
+  one_line_naming(output, "--database-password-file");
+  EXPECT_EQ(testing::RunCommand(base + " --store mysql", &output), 2);
+  one_line_naming(output, "--store");
+  if (!OnPostgres()) return;  // the server of the `postgres` registration, for a wrong password
+  testing::WriteFile(dir_ + "/wrong-password", "not-the-password\n");
+  EXPECT_EQ(testing::RunCommand(base + " --database-url " + testing::TestDatabase::ServerUrl() +
+                                    " --database-password-file " + dir_ + "/wrong-password",
+                                &output),
+            2);
+  one_line_naming(output, "--database-url");
+  EXPECT_NE(output.find("password authentication failed"), std::string::npos) << output;
+}
+
 }  // namespace
 }  // namespace jilaf::e2e
