@@ -116,7 +116,8 @@ std::vector<DueDelivery> DueDeliveries(store::Db& db, std::int64_t now_ms, std::
 
 Backlog DeliveryBacklog(store::Db& db) {
   auto counts = db.Prepare(
-      "SELECT SUM(status = 'retrying'), SUM(status = 'pending') FROM deliveries"
+      "SELECT count(CASE WHEN status = 'retrying' THEN 1 END),"
+      " count(CASE WHEN status = 'pending' THEN 1 END) FROM deliveries"
       " WHERE status IN ('retrying', 'pending')");
   if (!counts.Step()) return {};
   return {counts.OptInt(0).value_or(0), counts.OptInt(1).value_or(0)};
