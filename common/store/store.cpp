@@ -219,13 +219,22 @@ void Store::CommitBatch(std::vector<Job>& batch) {
     return;
   }
   Db& db = *writer_db_;
+  // PostgreSQL: a job's RELEASE travels with the next job's SAVEPOINT (one round trip, not two),
+  // and COMMIT releases the last one.
+  const bool defer_release = db.engine() == Engine::kPostgres;
+  bool release_pending = false;
   try {
     Control(db, db.Dialect("BEGIN IMMEDIATE", "BEGIN"));
     for (std::size_t i = 0; i < batch.size(); ++i) {
-      if (savepoints) Control(db, "SAVEPOINT job");
+      if (savepoints) Control(db, release_pending ? "RELEASE job; SAVEPOINT job" : "SAVEPOINT job");
+      release_pending = false;
       try {
         batch[i].run(db);
-        if (savepoints) Control(db, "RELEASE job");
+        if (savepoints && defer_release) {
+          release_pending = true;
+        } else if (savepoints) {
+          Control(db, "RELEASE job");
+        }
       } catch (...) {
         errors[i] = std::current_exception();
         // An I/O or disk-full error can make SQLite roll back the whole transaction itself;
