@@ -793,7 +793,7 @@ TEST_F(NotificationsE2e, ScheduledPeriodicalIsMailedOverStartTlsWithAuth) {
        201);
   const std::string mission = events::NewUuid();
   const json title = {{"ja", "定期号の報告 " + marker_}, {"en", "Periodical report " + marker_}};
-  PublishReport(mission, title, "2026-11-03T09:00:00Z");
+  PublishReport(mission, title, util::NowRfc3339());
   // Earlier tests' items may fill a first issue; the report arrives in one of the next ones.
   json mail;
   ASSERT_TRUE(testing::WaitUntil(
@@ -839,7 +839,7 @@ TEST_F(NotificationsE2e, SmtpAuthWithAWrongPasswordDeliversNothing) {
        201);
   const std::string mission = events::NewUuid();
   const json title = {{"ja", "認証失敗 " + marker_}, {"en", "Refused " + marker_}};
-  PublishReport(mission, title, "2026-11-04T09:00:00Z");
+  PublishReport(mission, title, util::NowRfc3339());
   ASSERT_TRUE(testing::WaitUntil(
       [&] {
         return Call(notifications, "GET", "/v1/feed.atom").body.find(mission) != std::string::npos;
