@@ -4,13 +4,66 @@
 
 #include "common/aggregate/search.hpp"
 #include "common/http/problem.hpp"
+#include "common/store/dialect.hpp"
+#include "common/store/postgres.hpp"
 #include "common/store/sqlite.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/ids.hpp"
 
-// The SQLite statements of the document tables. A second engine gets a file like this one.
+// The statements of the document tables. Most are the same text on both engines; what differs
+// (reading a document member, the search index, the column types) is in the two sections below,
+// one per engine.
 namespace jilaf::aggregate {
 namespace {
+
+// ---- SQLite ----
+
+std::string SqliteMember(const std::string& path) {
+  return store::JsonText(store::Engine::kSqlite, "doc", path);
+}
+
+std::string SqliteArrayHas(const std::string& path) {
+  return "EXISTS (SELECT 1 FROM json_each(doc, '$." + path + "') WHERE value = ?)";
+}
+
+// ---- PostgreSQL: documents are kept as text (so they are answered byte for byte as written)
+// and read as jsonb; the search index is a tsvector with the `simple` configuration, since the
+// words are folded before the engine sees them. ----
+
+std::string PgMember(const std::string& path) {
+  return store::JsonText(store::Engine::kPostgres, "doc", path);
+}
+
+// A member as an integer column, with a boolean as 1 or 0 (as on SQLite).
+std::string PgIntegerMember(const std::string& path) {
+  return store::JsonInteger(store::Engine::kPostgres, "doc", path);
+}
+
+std::string PgArrayHas(const std::string& path) {
+  return "EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE jsonb_typeof(doc::jsonb #> '" +
+         store::PgJsonPath(path) + "') WHEN 'array' THEN doc::jsonb #> '" +
+         store::PgJsonPath(path) + "' END) AS e(value) WHERE value = ?)";
+}
+
+// FTS5's expression as MatchExpression writes it ("a b" AND "word"*) as a tsquery:
+// (a <-> b) & word:*. Terms hold letters and digits only.
+std::string PgTsQuery(std::string_view match) {
+  std::string out;
+  std::size_t i = 0;
+  while ((i = match.find('"', i)) != std::string_view::npos) {
+    const std::size_t end = match.find('"', i + 1);
+    if (end == std::string_view::npos) break;
+    std::string phrase(match.substr(i + 1, end - i - 1));
+    for (std::size_t space = 0; (space = phrase.find(' ', space)) != std::string::npos;) {
+      phrase.replace(space, 1, " <-> ");
+      space += 5;
+    }
+    const bool prefix = end + 1 < match.size() && match[end + 1] == '*';
+    out += (out.empty() ? "" : " & ") + ("(" + phrase + (prefix ? ":*" : "") + ")");
+    i = end + 1;
+  }
+  return out;
+}
 
 // "expert.id" -> "/expert/id"
 nlohmann::json::json_pointer Pointer(const std::string& path) {
@@ -45,9 +98,21 @@ void BindFilter(store::Stmt& stmt, int index, const FilterValue& value) {
   }
 }
 
-std::string SqlType(Column::Type type) {
-  return type == Column::Type::kInteger ? "INTEGER" : "TEXT";
+std::string SqlType(Column::Type type, store::Engine engine) {
+  if (type == Column::Type::kText) return "TEXT";
+  return engine == store::Engine::kPostgres ? "BIGINT" : "INTEGER";
 }
+
+std::string Member(store::Db& db, const std::string& path) {
+  return db.engine() == store::Engine::kPostgres ? PgMember(path) : SqliteMember(path);
+}
+
+std::string ArrayHas(store::Db& db, const std::string& path) {
+  return db.engine() == store::Engine::kPostgres ? PgArrayHas(path) : SqliteArrayHas(path);
+}
+
+// The search index's key column: the FTS5 table's rowid, the PostgreSQL table's seq.
+std::string IndexKey(store::Db& db) { return std::string(db.Dialect("rowid", "seq")); }
 
 }  // namespace
 
@@ -73,8 +138,18 @@ DocTable::DocTable(TableSpec spec) : spec_(std::move(spec)) {
   delete_ = "DELETE FROM " + t + " WHERE id = ?";
 }
 
+namespace {
+
+// On a PostgreSQL writer, a document read in a write stays locked until the commit.
+bool LocksRows(const store::Db& db) {
+  return db.postgres() != nullptr && db.postgres()->LocksReadRows();
+}
+
+}  // namespace
+
 std::optional<nlohmann::json> DocTable::Find(store::Db& db, std::string_view id) const {
-  return store::LoadJsonDoc(db, select_doc_, std::string(id));
+  return store::LoadJsonDoc(db, LocksRows(db) ? select_doc_ + " FOR UPDATE" : select_doc_,
+                            std::string(id));
 }
 
 nlohmann::json DocTable::Get(store::Db& db, std::string_view id) const {
@@ -84,7 +159,8 @@ nlohmann::json DocTable::Get(store::Db& db, std::string_view id) const {
 }
 
 std::optional<store::StoredDoc> DocTable::FindStored(store::Db& db, std::string_view id) const {
-  return store::LoadStoredDoc(db, select_stored_, std::string(id));
+  return store::LoadStoredDoc(db, LocksRows(db) ? select_stored_ + " FOR UPDATE" : select_stored_,
+                              std::string(id));
 }
 
 std::optional<std::int64_t> DocTable::VersionOf(store::Db& db, std::string_view id) const {
@@ -156,9 +232,8 @@ void DocTable::Update(store::Db& tx, nlohmann::json& doc) const {
 
 bool DocTable::Delete(store::Db& tx, std::string_view id) const {
   if (!spec_.search.empty()) {
-    auto unindex =
-        tx.Prepare("DELETE FROM " + spec_.name + "_search WHERE rowid = (SELECT seq FROM " +
-                   spec_.name + " WHERE id = ?)");
+    auto unindex = tx.Prepare("DELETE FROM " + spec_.name + "_search WHERE " + IndexKey(tx) +
+                              " = (SELECT seq FROM " + spec_.name + " WHERE id = ?)");
     unindex.Bind(1, id);
     unindex.Run();
   }
@@ -168,7 +243,8 @@ bool DocTable::Delete(store::Db& tx, std::string_view id) const {
   return tx.Changes() > 0;
 }
 
-std::string DocTable::Predicate(const Filters& filters, std::vector<FilterValue>& values) const {
+std::string DocTable::Predicate(store::Db& db, const Filters& filters,
+                                std::vector<FilterValue>& values) const {
   std::string sql;
   for (const auto& [name, value] : filters) {
     if (std::holds_alternative<std::monostate>(value)) continue;
@@ -192,10 +268,12 @@ std::string DocTable::Predicate(const Filters& filters, std::vector<FilterValue>
     for (const auto& field : filter->fields) {
       any += any.empty() ? "" : " OR ";
       if (field.size() > 2 && field.ends_with("[]")) {
-        any += "EXISTS (SELECT 1 FROM json_each(doc, '$." + field.substr(0, field.size() - 2) +
-               "') WHERE value = ?)";
+        any += ArrayHas(db, field.substr(0, field.size() - 2));
+      } else if (db.engine() == store::Engine::kPostgres &&
+                 std::holds_alternative<std::int64_t>(value)) {
+        any += PgIntegerMember(field) + " = ?";
       } else {
-        any += "json_extract(doc, '$." + field + "') = ?";
+        any += Member(db, field) + " = ?";
       }
       values.push_back(value);
     }
@@ -206,8 +284,8 @@ std::string DocTable::Predicate(const Filters& filters, std::vector<FilterValue>
 
 std::vector<nlohmann::json> DocTable::Where(store::Db& db, const Filters& filters) const {
   std::vector<FilterValue> values;
-  auto stmt = db.Prepare("SELECT doc FROM " + spec_.name + " WHERE 1" + Predicate(filters, values) +
-                         " ORDER BY seq");
+  auto stmt = db.Prepare("SELECT doc FROM " + spec_.name + " WHERE true" +
+                         Predicate(db, filters, values) + " ORDER BY seq");
   for (std::size_t i = 0; i < values.size(); ++i) {
     BindFilter(stmt, static_cast<int>(i + 1), values[i]);
   }
@@ -218,8 +296,8 @@ std::vector<nlohmann::json> DocTable::Where(store::Db& db, const Filters& filter
 
 std::int64_t DocTable::Count(store::Db& db, const Filters& filters) const {
   std::vector<FilterValue> values;
-  auto stmt =
-      db.Prepare("SELECT count(*) FROM " + spec_.name + " WHERE 1" + Predicate(filters, values));
+  auto stmt = db.Prepare("SELECT count(*) FROM " + spec_.name + " WHERE true" +
+                         Predicate(db, filters, values));
   for (std::size_t i = 0; i < values.size(); ++i) {
     BindFilter(stmt, static_cast<int>(i + 1), values[i]);
   }
@@ -230,7 +308,7 @@ nlohmann::json DocTable::List(store::Db& db, const http::PageRequest& page,
                               const Filters& filters) const {
   std::vector<FilterValue> values;
   auto stmt = db.Prepare("SELECT seq, doc FROM " + spec_.name + " WHERE seq > ?" +
-                         Predicate(filters, values) + " ORDER BY seq LIMIT ?");
+                         Predicate(db, filters, values) + " ORDER BY seq LIMIT ?");
   int i = 1;
   stmt.Bind(i++, page.after.value_or(0));
   for (const auto& value : values) BindFilter(stmt, i++, value);
@@ -243,12 +321,14 @@ void DocTable::Index(store::Db& tx, const nlohmann::json& doc, bool replace) con
   const std::string index = spec_.name + "_search";
   const std::string seq = "(SELECT seq FROM " + spec_.name + " WHERE id = ?1)";
   if (replace) {
-    auto unindex = tx.Prepare("DELETE FROM " + index + " WHERE rowid = " + seq);
+    auto unindex = tx.Prepare("DELETE FROM " + index + " WHERE " + IndexKey(tx) + " = " + seq);
     unindex.Bind(1, doc.at("id").get<std::string>());
     unindex.Run();
   }
-  auto stmt = tx.Prepare("INSERT INTO " + index + "(rowid, terms, restricted) VALUES (" + seq +
-                         ", ?2, ?3)");
+  auto stmt = tx.Prepare(
+      "INSERT INTO " + index + "(" + IndexKey(tx) + ", terms, restricted) VALUES (" + seq + ", " +
+      std::string(tx.Dialect("?2, ?3", "to_tsvector('simple', ?2), to_tsvector('simple', ?3)")) +
+      ")");
   std::string terms = SearchText(doc, spec_.search);
   if (spec_.search_related) {
     terms += " " + SearchText({{"related", spec_.search_related(tx, doc)}}, {"related"});
@@ -263,19 +343,28 @@ std::int64_t DocTable::IndexMissing(store::Db& tx) const {
   if (spec_.search.empty()) return 0;
   std::vector<nlohmann::json> missing;
   {
-    auto stmt =
-        tx.Prepare("SELECT doc FROM " + spec_.name + " WHERE seq NOT IN (SELECT rowid FROM " +
-                   spec_.name + "_search) ORDER BY seq");
+    auto stmt = tx.Prepare("SELECT doc FROM " + spec_.name + " WHERE seq NOT IN (SELECT " +
+                           IndexKey(tx) + " FROM " + spec_.name + "_search) ORDER BY seq");
     while (stmt.Step()) missing.push_back(nlohmann::json::parse(stmt.Text(0)));
   }
   for (const auto& doc : missing) Index(tx, doc, false);
   return static_cast<std::int64_t>(missing.size());
 }
 
-std::string DocTable::SearchSql() const {
+std::string DocTable::SearchSql() const { return SearchSql(store::Engine::kSqlite); }
+
+std::string DocTable::SearchSql(store::Engine engine) const {
+  const std::string index = spec_.name + "_search";
+  if (engine == store::Engine::kPostgres) {
+    return "CREATE TABLE " + index +
+           " (seq BIGINT PRIMARY KEY, terms tsvector NOT NULL, restricted tsvector NOT NULL);"
+           "CREATE INDEX " +
+           index + "_all ON " + index + " USING gin ((terms || restricted));CREATE INDEX " + index +
+           "_terms ON " + index + " USING gin (terms);";
+  }
   // The words are folded before they reach the engine, so its tokenizer only splits at spaces.
-  return "CREATE VIRTUAL TABLE " + spec_.name +
-         "_search USING fts5(terms, restricted, tokenize = 'unicode61 remove_diacritics 0');";
+  return "CREATE VIRTUAL TABLE " + index +
+         " USING fts5(terms, restricted, tokenize = 'unicode61 remove_diacritics 0');";
 }
 
 nlohmann::json DocTable::Search(store::Db& db, const SearchPage& search,
@@ -285,12 +374,25 @@ nlohmann::json DocTable::Search(store::Db& db, const SearchPage& search,
   }
   std::vector<FilterValue> values;
   const std::string& t = spec_.name;
-  auto stmt = db.Prepare("SELECT " + t + ".seq, " + t + ".doc FROM " + t + "_search JOIN " + t +
-                         " ON " + t + ".seq = " + t + "_search.rowid WHERE " + t +
-                         "_search MATCH ?" + Predicate(filters, values) + " ORDER BY " + t +
-                         "_search.rank, " + t + ".seq LIMIT ? OFFSET ?");
+  const bool pg = db.engine() == store::Engine::kPostgres;
+  // bm25 on SQLite, ts_rank on PostgreSQL: both put better matches first, not in the same order.
+  const std::string vector = search.masked ? "s.terms" : "(s.terms || s.restricted)";
+  const std::string sql =
+      pg ? "SELECT " + t + ".seq, " + t + ".doc FROM " + t + "_search s JOIN " + t + " ON " + t +
+               ".seq = s.seq WHERE " + vector + " @@ to_tsquery('simple', ?)" +
+               Predicate(db, filters, values) + " ORDER BY ts_rank(" + vector +
+               ", to_tsquery('simple', ?1)) DESC, " + t + ".seq LIMIT ? OFFSET ?"
+         : "SELECT " + t + ".seq, " + t + ".doc FROM " + t + "_search JOIN " + t + " ON " + t +
+               ".seq = " + t + "_search.rowid WHERE " + t + "_search MATCH ?" +
+               Predicate(db, filters, values) + " ORDER BY " + t + "_search.rank, " + t +
+               ".seq LIMIT ? OFFSET ?";
+  auto stmt = db.Prepare(sql);
   int i = 1;
-  stmt.Bind(i++, search.masked ? "{terms} : (" + search.match + ")" : search.match);
+  if (pg) {
+    stmt.Bind(i++, PgTsQuery(search.match));
+  } else {
+    stmt.Bind(i++, search.masked ? "{terms} : (" + search.match + ")" : search.match);
+  }
   for (const auto& value : values) BindFilter(stmt, i++, value);
   stmt.Bind(i, search.page_size + 1).Bind(i + 1, search.offset);
   // The page as a keyset page is collected; its token is an offset of this search instead.
@@ -309,21 +411,30 @@ std::string DocTable::ScanSql() const {
   return "SELECT seq, doc FROM " + spec_.name + " WHERE seq > ?1 ORDER BY seq LIMIT ?2";
 }
 
-std::string DocTable::CreateSql() const {
-  std::string sql = "CREATE TABLE " + spec_.name +
-                    " (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, doc TEXT NOT"
-                    " NULL" +
-                    (spec_.versioned ? ", version INTEGER NOT NULL, created_at TEXT NOT NULL,"
-                                       " updated_at TEXT NOT NULL"
+std::string DocTable::CreateSql() const { return CreateSql(store::Engine::kSqlite); }
+
+std::string DocTable::CreateSql(store::Engine engine) const {
+  const bool pg = engine == store::Engine::kPostgres;
+  std::string sql = "CREATE TABLE " + spec_.name + " (seq " +
+                    (pg ? "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"
+                        : "INTEGER PRIMARY KEY AUTOINCREMENT") +
+                    ", id TEXT NOT NULL UNIQUE, doc TEXT NOT NULL" +
+                    (spec_.versioned ? ", version " + SqlType(Column::Type::kInteger, engine) +
+                                           " NOT NULL, created_at TEXT NOT NULL,"
+                                           " updated_at TEXT NOT NULL"
                                      : "");
   for (const auto& column : spec_.columns) {
-    sql += ", " + column.name + " " + SqlType(column.type);
+    sql += ", " + column.name + " " + SqlType(column.type, engine);
     if (column.generated) {
-      sql += " GENERATED ALWAYS AS (json_extract(doc, '$." + column.path + "')) VIRTUAL";
+      sql += pg ? " GENERATED ALWAYS AS (" +
+                      (column.type == Column::Type::kInteger ? PgIntegerMember(column.path)
+                                                             : PgMember(column.path)) +
+                      ") STORED"
+                : " GENERATED ALWAYS AS (" + SqliteMember(column.path) + ") VIRTUAL";
     }
   }
   sql += ");";
-  if (!spec_.search.empty()) sql += SearchSql();
+  if (!spec_.search.empty()) sql += SearchSql(engine);
   for (const auto& column : spec_.columns) {
     sql += "CREATE INDEX " + spec_.name + "_" + column.name + " ON " + spec_.name + "(" +
            column.name + ");";

@@ -16,7 +16,8 @@
 
 namespace jilaf::store {
 class Db;
-}
+enum class Engine;
+}  // namespace jilaf::store
 
 // The one way a service keeps its records: a table of JSON documents, each row holding one
 // document with its id, version and timestamps, plus filter columns declared once. The services
@@ -138,7 +139,9 @@ class DocTable {
   /// Indexes the documents the search index does not hold yet (rows written before the table
   /// became searchable); returns how many. A no-op for a table without search paths.
   std::int64_t IndexMissing(store::Db& tx) const;
-  /// The CREATE statement of the search index (for the migration that makes a table searchable).
+  /// The CREATE statement of the search index (for the migration that makes a table searchable):
+  /// an FTS5 table on SQLite, a table of tsvectors with GIN indexes on PostgreSQL.
+  [[nodiscard]] std::string SearchSql(store::Engine engine) const;
   [[nodiscard]] std::string SearchSql() const;
 
   /// Where the document lives: `<collection>/<id>`.
@@ -150,10 +153,12 @@ class DocTable {
 
   /// The CREATE TABLE statement for this spec (new tables only; existing tables keep their
   /// migrations).
+  [[nodiscard]] std::string CreateSql(store::Engine engine) const;
   [[nodiscard]] std::string CreateSql() const;
 
  private:
-  std::string Predicate(const Filters& filters, std::vector<FilterValue>& values) const;
+  std::string Predicate(store::Db& db, const Filters& filters,
+                        std::vector<FilterValue>& values) const;
   void Index(store::Db& tx, const nlohmann::json& doc, bool replace) const;
 
   TableSpec spec_;

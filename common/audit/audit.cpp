@@ -6,6 +6,7 @@
 #include "common/http/problem.hpp"
 #include "common/http/resource.hpp"
 #include "common/log/log.hpp"
+#include "common/store/dialect.hpp"
 #include "common/store/write_hook.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/digest.hpp"
@@ -271,22 +272,22 @@ http::Response VerifyAudit(const http::Request&, store::Store& store) {
 const char* const kGenesisHash = "0000000000000000000000000000000000000000000000000000000000000000";
 
 store::MigrationSet Migrations() {
-  return {"common.audit",
-          {{1, "create audit log",
-            "CREATE TABLE audit_log ("
-            " seq INTEGER PRIMARY KEY,"
-            " at TEXT NOT NULL,"
-            " request_id TEXT NOT NULL,"
-            " subject TEXT NOT NULL,"
-            " roles TEXT NOT NULL,"
-            " method TEXT NOT NULL,"
-            " route TEXT NOT NULL,"
-            " entity_id TEXT,"
-            " status INTEGER,"
-            " outcome TEXT NOT NULL,"
-            " prev_hash TEXT NOT NULL,"
-            " hash TEXT NOT NULL);"
-            "CREATE INDEX audit_log_subject ON audit_log(subject, seq);"}}};
+  const std::string sql =
+      "CREATE TABLE audit_log ("
+      " seq INTEGER PRIMARY KEY,"
+      " at TEXT NOT NULL,"
+      " request_id TEXT NOT NULL,"
+      " subject TEXT NOT NULL,"
+      " roles TEXT NOT NULL,"
+      " method TEXT NOT NULL,"
+      " route TEXT NOT NULL,"
+      " entity_id TEXT,"
+      " status INTEGER,"
+      " outcome TEXT NOT NULL,"
+      " prev_hash TEXT NOT NULL,"
+      " hash TEXT NOT NULL);"
+      "CREATE INDEX audit_log_subject ON audit_log(subject, seq);";
+  return {"common.audit", {{1, "create audit log", sql, store::PostgresTypes(sql)}}};
 }
 
 namespace {
@@ -345,6 +346,10 @@ std::int64_t Append(store::Db& db, Entry entry) {
   if (entry.at.empty()) entry.at = util::NowRfc3339();
   std::int64_t seq = 1;
   std::string prev = kGenesisHash;
+  if (db.engine() == store::Engine::kPostgres) {
+    // Writers in several processes append to one chain: one at a time, until their commit.
+    db.Exec("SELECT pg_advisory_xact_lock(" + std::to_string(kChainLockKey) + ")");
+  }
   {
     auto last = db.Prepare("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1");
     if (last.Step()) {

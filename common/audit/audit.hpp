@@ -30,6 +30,10 @@ struct Entry {
 /// 64 zeros: the `prev_hash` of the first row.
 extern const char* const kGenesisHash;
 
+/// On PostgreSQL, the transaction-scoped advisory lock an append holds so that the writers of
+/// several replicas extend one chain in turn ("audit" in ASCII).
+inline constexpr std::int64_t kChainLockKey = 0x6175646974;
+
 /// The text a row's hash covers: its fields as compact JSON with sorted keys.
 std::string CanonicalRow(std::int64_t seq, const Entry& entry);
 

@@ -1,7 +1,6 @@
 #include "common/events/consumer.hpp"
 
 #include <librdkafka/rdkafkacpp.h>
-#include <sqlite3.h>
 
 #include <condition_variable>
 #include <limits>
@@ -14,23 +13,6 @@
 
 namespace jilaf::events {
 namespace {
-
-// Failures of the store itself, which say nothing about the message: retried without limit.
-bool IsTransientStoreError(const store::StoreError& error) {
-  switch (error.code() & 0xFF) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-    case SQLITE_FULL:
-    case SQLITE_IOERR:
-    case SQLITE_NOMEM:
-    case SQLITE_READONLY:
-    case SQLITE_CANTOPEN:
-    case SQLITE_MISUSE:  // the store is stopping
-      return true;
-    default:
-      return false;
-  }
-}
 
 std::string_view MessageText(const RdKafka::Message& message) {
   return message.payload() == nullptr
@@ -55,16 +37,24 @@ store::MigrationSet InboxMigrations() {
             " partition INTEGER NOT NULL,"
             " offset INTEGER NOT NULL,"
             " processed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),"
-            " PRIMARY KEY (consumer, event_id)) WITHOUT ROWID;"},
+            " PRIMARY KEY (consumer, event_id)) WITHOUT ROWID;",
+            "CREATE TABLE inbox ("
+            " consumer TEXT NOT NULL,"
+            " event_id TEXT NOT NULL,"
+            " topic TEXT NOT NULL,"
+            " partition INTEGER NOT NULL,"
+            " \"offset\" BIGINT NOT NULL,"
+            " processed_at TIMESTAMPTZ NOT NULL DEFAULT now(),"
+            " PRIMARY KEY (consumer, event_id));"},
            {2, "pruning order",
-            "CREATE INDEX inbox_position ON inbox(consumer, topic, partition, offset);"}}};
+            "CREATE INDEX inbox_position ON inbox(consumer, topic, partition, \"offset\");"}}};
 }
 
 std::int64_t PruneInbox(store::Db& tx, const std::string& consumer, const std::string& topic,
                         int partition, std::int64_t log_start, std::int64_t limit) {
   auto stmt = tx.Prepare(
       "DELETE FROM inbox WHERE consumer = ?1 AND event_id IN (SELECT event_id FROM inbox"
-      " WHERE consumer = ?1 AND topic = ?2 AND partition = ?3 AND offset < ?4 LIMIT ?5)");
+      " WHERE consumer = ?1 AND topic = ?2 AND partition = ?3 AND \"offset\" < ?4 LIMIT ?5)");
   stmt.Bind(1, consumer).Bind(2, topic).Bind(3, partition).Bind(4, log_start).Bind(5, limit);
   stmt.Run();
   return tx.Changes();
@@ -73,8 +63,8 @@ std::int64_t PruneInbox(store::Db& tx, const std::string& consumer, const std::s
 ApplyOutcome ApplyOnce(store::Db& tx, const std::string& consumer, const CloudEvent& event,
                        const MessageOrigin& origin, const EventHandler& handler) {
   auto insert = tx.Prepare(
-      "INSERT OR IGNORE INTO inbox(consumer, event_id, topic, partition, offset)"
-      " VALUES (?, ?, ?, ?, ?)");
+      "INSERT INTO inbox(consumer, event_id, topic, partition, \"offset\")"
+      " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
   insert.Bind(1, consumer)
       .Bind(2, event.id)
       .Bind(3, origin.topic)
@@ -85,8 +75,8 @@ ApplyOutcome ApplyOnce(store::Db& tx, const std::string& consumer, const CloudEv
     // A later copy of the event (the relay sent it again) keeps the row until that copy, too,
     // has left the partition: pruning goes by the newest offset the event was seen at.
     auto later = tx.Prepare(
-        "UPDATE inbox SET offset = ?4 WHERE consumer = ?1 AND event_id = ?2 AND topic = ?3"
-        " AND partition = ?5 AND offset < ?4");
+        "UPDATE inbox SET \"offset\" = ?4 WHERE consumer = ?1 AND event_id = ?2 AND topic = ?3"
+        " AND partition = ?5 AND \"offset\" < ?4");
     later.Bind(1, consumer)
         .Bind(2, event.id)
         .Bind(3, origin.topic)
@@ -416,7 +406,7 @@ void Consumer::Resolve(RdKafka::Message& message, const CloudEvent& event,
       log::Info("event waits for another consumer; retrying",
                 {{"consumer", options_.name}, {"event_id", event.id}, {"error", error.what()}});
     } catch (const store::StoreError& error) {
-      if (!IsTransientStoreError(error)) {
+      if (!error.Transient()) {
         ++failures;
         if (failures >= options_.max_attempts) {
           DeadLetter(message, std::string("handler failed: ") + error.what());

@@ -7,6 +7,7 @@
 
 #include "common/events/kafka_config.hpp"
 #include "common/log/log.hpp"
+#include "common/store/dialect.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/failpoint.hpp"
 #include "common/util/text.hpp"
@@ -19,19 +20,19 @@ std::int64_t NowMs() { return util::NowUnixMs(); }
 }  // namespace
 
 store::MigrationSet OutboxMigrations() {
-  return {"common.outbox",
-          {{1, "create outbox",
-            "CREATE TABLE outbox ("
-            " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-            " event_id TEXT NOT NULL,"
-            " topic TEXT NOT NULL,"
-            " msg_key TEXT NOT NULL,"
-            " headers TEXT NOT NULL,"
-            " payload TEXT NOT NULL,"
-            " created_ms INTEGER NOT NULL,"
-            " sent_ms INTEGER);"
-            "CREATE INDEX outbox_pending ON outbox(seq) WHERE sent_ms IS NULL;"
-            "CREATE INDEX outbox_sent ON outbox(sent_ms) WHERE sent_ms IS NOT NULL;"}}};
+  const std::string sql =
+      "CREATE TABLE outbox ("
+      " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+      " event_id TEXT NOT NULL,"
+      " topic TEXT NOT NULL,"
+      " msg_key TEXT NOT NULL,"
+      " headers TEXT NOT NULL,"
+      " payload TEXT NOT NULL,"
+      " created_ms INTEGER NOT NULL,"
+      " sent_ms INTEGER);"
+      "CREATE INDEX outbox_pending ON outbox(seq) WHERE sent_ms IS NULL;"
+      "CREATE INDEX outbox_sent ON outbox(sent_ms) WHERE sent_ms IS NOT NULL;";
+  return {"common.outbox", {{1, "create outbox", sql, store::PostgresTypes(sql)}}};
 }
 
 void AppendToOutbox(store::Db& tx, const std::string& topic, const CloudEvent& event) {

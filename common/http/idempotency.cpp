@@ -3,23 +3,25 @@
 #include <nlohmann/json.hpp>
 
 #include "common/http/problem.hpp"
+#include "common/store/dialect.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/digest.hpp"
 
 namespace jilaf::http {
 store::MigrationSet IdempotencyMigrations() {
+  const std::string sql =
+      "CREATE TABLE idempotency_keys ("
+      " caller TEXT NOT NULL,"
+      " route TEXT NOT NULL,"
+      " idem_key TEXT NOT NULL,"
+      " request_hash TEXT NOT NULL,"
+      " status INTEGER NOT NULL,"
+      " headers TEXT NOT NULL,"
+      " body TEXT NOT NULL,"
+      " created_ms INTEGER NOT NULL,"
+      " PRIMARY KEY (caller, route, idem_key)) WITHOUT ROWID;";
   return {"common.idempotency",
-          {{1, "create idempotency keys",
-            "CREATE TABLE idempotency_keys ("
-            " caller TEXT NOT NULL,"
-            " route TEXT NOT NULL,"
-            " idem_key TEXT NOT NULL,"
-            " request_hash TEXT NOT NULL,"
-            " status INTEGER NOT NULL,"
-            " headers TEXT NOT NULL,"
-            " body TEXT NOT NULL,"
-            " created_ms INTEGER NOT NULL,"
-            " PRIMARY KEY (caller, route, idem_key)) WITHOUT ROWID;"},
+          {{1, "create idempotency keys", sql, store::PostgresTypes(sql)},
            {2, "expiry order",
             "CREATE INDEX idempotency_keys_created ON idempotency_keys(created_ms);"}}};
 }
@@ -64,9 +66,10 @@ Response RunIdempotent(store::Db& tx, const Request& request,
   nlohmann::json headers = nlohmann::json::array();
   for (const auto& [name, value] : response.headers) headers.push_back({name, value});
   auto insert = tx.Prepare(
-      "INSERT OR REPLACE INTO idempotency_keys(caller, route, idem_key, request_hash, status, "
-      "headers, body,"
-      " created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+      "INSERT INTO idempotency_keys(caller, route, idem_key, request_hash, status, headers, body,"
+      " created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (caller, route, idem_key) DO UPDATE"
+      " SET request_hash = excluded.request_hash, status = excluded.status,"
+      " headers = excluded.headers, body = excluded.body, created_ms = excluded.created_ms");
   insert.Bind(1, caller)
       .Bind(2, route)
       .Bind(3, key)

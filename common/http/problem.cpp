@@ -3,6 +3,7 @@
 #include "common/domain/error.hpp"
 
 #include "common/log/log.hpp"
+#include "common/store/sqlite.hpp"
 
 namespace jilaf::http {
 
@@ -146,6 +147,18 @@ Response ResponseForException(std::exception_ptr error, const Request& request) 
                                      {"internal", api_error.internal()}});
     }
     return ProblemResponse(api_error, request.path, request.request_id);
+  } catch (const store::StoreError& store_error) {
+    if (store_error.Transient()) {  // the database is busy, full, restarting or unreachable
+      log::Warn("store unavailable", {{"request_id", request.request_id},
+                                      {"path", request.path},
+                                      {"error", store_error.what()}});
+      return ProblemResponse(ApiError::ServiceUnavailable("the store is unavailable; retry shortly")
+                                 .WithHeader("Retry-After", "1"),
+                             request.path, request.request_id);
+    }
+    log::Error("store error", {{"request_id", request.request_id},
+                               {"path", request.path},
+                               {"error", store_error.what()}});
   } catch (const std::exception& unexpected) {
     log::Error(
         "unhandled exception",

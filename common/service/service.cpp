@@ -3,8 +3,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -40,7 +42,7 @@ http::Router AdminRoutes(store::Store& store, events::OutboxRelay& relay, metric
     const bool ready = store_ok && !shutting_down.load();
     nlohmann::json body = {
         {"status", ready ? "ready" : "not ready"},
-        {"store", store_ok ? "ok" : "failing"},
+        {"store", store_ok ? "ok" : "down"},
         {"shutting_down", shutting_down.load()},
         // Kafka is reported, not required: with the broker down writes still land in the outbox.
         {"kafka",
@@ -82,7 +84,15 @@ void ServiceConfig::Register(config::Flags& flags) {
   flags.Int("http-port", &http_port, 0, 65535, "API port (0 picks a free port).");
   flags.Int("admin-port", &admin_port, 0, 65535,
             "Admin port: /healthz, /readyz, /metrics (0 picks a free port).");
+  flags.String("store", &store_engine,
+               "Store engine: sqlite (the file --db) or postgres (--database-url).");
   flags.String("db", &db_path, "SQLite database file (created if missing).");
+  flags.String("database-url", &database_url,
+               "With --store postgres: the database as a libpq URL without the password, e.g. "
+               "postgresql://jilaf@db:5432/invitations.");
+  flags.String("database-password-file", &database_password_file,
+               "With --store postgres: file whose first line is the database password (a mounted "
+               "secret). Empty: the URL's user needs none (or ~/.pgpass has it).");
   flags.String("backup-dir", &backup_dir,
                "Directory where POST /v1/admin/backups (admin port, admin role) writes consistent "
                "copies of the database. Empty: backups are off.");
@@ -211,11 +221,7 @@ std::optional<std::string> ServiceConfig::Validate() const {
   if (oidc_refresh_min_s > oidc_refresh_max_s) {
     return "--oidc-refresh-min-s must not exceed --oidc-refresh-max-s";
   }
-  if (db_path.empty()) return "--db (JILAF_DB) is required: the SQLite database file";
-  const auto parent = std::filesystem::path(db_path).parent_path();
-  if (!parent.empty() && !std::filesystem::is_directory(parent)) {
-    return "--db (JILAF_DB): directory " + parent.string() + " does not exist";
-  }
+  if (auto error = ValidateStore()) return error;
   if (!backup_dir.empty() && !std::filesystem::is_directory(backup_dir)) {
     return "--backup-dir (JILAF_BACKUP_DIR): directory " + backup_dir + " does not exist";
   }
@@ -240,6 +246,44 @@ std::optional<std::string> ServiceConfig::Validate() const {
     return "--log-level (JILAF_LOG_LEVEL): '" + log_level + "' is not debug, info, warn or error";
   }
   return std::nullopt;
+}
+
+std::optional<std::string> ServiceConfig::ValidateStore() const {
+  if (store_engine == "postgres") {
+    if (database_url.empty()) {
+      return "--database-url (JILAF_DATABASE_URL) is required with --store postgres";
+    }
+    if (!backup_dir.empty()) {
+      return "--backup-dir (JILAF_BACKUP_DIR) backs up SQLite files: with --store postgres the "
+             "database server's own backups apply (docs/deploy.md)";
+    }
+    if (!database_password_file.empty() && !std::ifstream(database_password_file)) {
+      return "--database-password-file (JILAF_DATABASE_PASSWORD_FILE): " + database_password_file +
+             " cannot be read";
+    }
+    return std::nullopt;
+  }
+  if (store_engine != "sqlite") {
+    return "--store (JILAF_STORE): '" + store_engine + "' is not sqlite or postgres";
+  }
+  if (db_path.empty()) return "--db (JILAF_DB) is required: the SQLite database file";
+  const auto parent = std::filesystem::path(db_path).parent_path();
+  if (!parent.empty() && !std::filesystem::is_directory(parent)) {
+    return "--db (JILAF_DB): directory " + parent.string() + " does not exist";
+  }
+  return std::nullopt;
+}
+
+store::StoreOptions ServiceConfig::StoreSettings() const {
+  store::StoreOptions options;
+  options.path = db_path;
+  options.max_batch = static_cast<std::size_t>(max_commit_batch);
+  if (store_engine == "postgres") {
+    options.engine = store::Engine::kPostgres;
+    options.database_url = database_url;
+    options.database_password_file = database_password_file;
+  }
+  return options;
 }
 
 std::shared_ptr<const auth::JwtVerifier> ServiceConfig::BuildVerifier() const {
@@ -326,11 +370,15 @@ Service::Service(ServiceConfig config, std::vector<store::MigrationSet> migratio
   migrations.insert(migrations.begin(), events::InboxMigrations());
   migrations.insert(migrations.begin(), events::OutboxMigrations());
   try {
-    store_ = std::make_unique<store::Store>(
-        store::StoreOptions{config_.db_path, static_cast<std::size_t>(config_.max_commit_batch)},
-        std::move(migrations));
+    store_ = std::make_unique<store::Store>(config_.StoreSettings(), std::move(migrations));
   } catch (const std::exception& error) {
-    Fail(program, std::string("--db: ") + error.what());
+    // One line: libpq's messages span several.
+    std::string reason = error.what();
+    std::replace(reason.begin(), reason.end(), '\n', ' ');
+    Fail(program, (config_.store_engine == "postgres"
+                       ? "--database-url (JILAF_DATABASE_URL) / --database-password-file: "
+                       : "--db (JILAF_DB): ") +
+                      reason);
   }
   store_->SetCommitObserver([m = metrics_.get()](std::size_t jobs, double seconds) {
     m->store_commit_jobs.Observe(static_cast<double>(jobs));
@@ -454,10 +502,12 @@ int Service::Run(http::Router api) {
   for (auto& consumer : consumers_) consumer->Start();
   scheduler_.Start();
   for (const auto& task : background_) task.first();
-  log::Info("service ready", {{"api_port", api_server.port()},
-                              {"admin_port", admin_server.port()},
-                              {"db", config_.db_path},
-                              {"kafka", config_.kafka_brokers}});
+  log::Info("service ready",
+            {{"api_port", api_server.port()},
+             {"admin_port", admin_server.port()},
+             {"store", config_.store_engine},
+             {"db", config_.store_engine == "postgres" ? config_.database_url : config_.db_path},
+             {"kafka", config_.kafka_brokers}});
 
   sigset_t signals;
   sigemptyset(&signals);

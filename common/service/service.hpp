@@ -29,6 +29,11 @@ struct ServiceConfig {
   std::int64_t http_port = 0;
   std::int64_t admin_port = 0;
   std::string db_path;
+  /// The store engine: sqlite (the file --db) or postgres (--database-url and the password in
+  /// --database-password-file).
+  std::string store_engine = "sqlite";
+  std::string database_url;
+  std::string database_password_file;
   /// Directory of POST /v1/admin/backups on the admin port (common/service/backups.hpp); empty:
   /// backups are off.
   std::string backup_dir;
@@ -80,6 +85,10 @@ struct ServiceConfig {
   /// issuer (if any), whose keys start loading in the background. Throws std::runtime_error
   /// naming the setting.
   [[nodiscard]] std::shared_ptr<const auth::JwtVerifier> BuildVerifier() const;
+  /// The store's settings (--store, --db or --database-url and its password file).
+  [[nodiscard]] store::StoreOptions StoreSettings() const;
+  /// The part of Validate() about the store settings.
+  [[nodiscard]] std::optional<std::string> ValidateStore() const;
 };
 
 /// Parses flags and environment for a service with its default ports; prints the problem and

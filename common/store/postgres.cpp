@@ -35,6 +35,12 @@ void CheckResult(PGconn* conn, PGresult* result, std::string_view what) {
 
 }  // namespace
 
+bool PgError::Transient() const {
+  const std::string_view state = sqlstate_;
+  return state.starts_with("08") || state.starts_with("57P") || state.starts_with("53") ||
+         state == "40001" || state == "40P01" || state == "55P03";
+}
+
 std::string NumberPlaceholders(std::string_view sql) {
   std::string out;
   out.reserve(sql.size() + 8);
@@ -207,6 +213,13 @@ Db::Db(const ConnectionOptions& options) {
 Db::~Db() {
   if (conn_ != nullptr) PQfinish(conn_);
 }
+
+bool Db::InTransaction() const {
+  const PGTransactionStatusType status = PQtransactionStatus(conn_);
+  return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE;
+}
+
+bool Db::Usable() const { return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK; }
 
 void Db::Exec(std::string_view sql) {
   const std::string text(sql);

@@ -14,10 +14,9 @@ struct pg_conn;
 struct pg_result;
 
 /// The PostgreSQL engine (libpq 15), beside the SQLite one: the same statement vocabulary as
-/// store::Db / store::Stmt (Prepare, Bind from 1, Step, columns from 0, Run, Changes), so code
-/// written against that vocabulary needs only its SQL text changed. Not yet behind one interface
-/// with SQLite, and no service runs on it: docs/architecture.md, "Store engines", says what
-/// remains.
+/// store::Db / store::Stmt (Prepare, Bind from 1, Step, columns from 0, Run, Changes), which
+/// wrap these classes when the store runs on PostgreSQL (docs/architecture.md, "Store
+/// engines").
 namespace jilaf::store::pg {
 
 /// Where the database is: a libpq URL (postgresql://user@host:port/db) without the password,
@@ -37,6 +36,9 @@ class PgError : public StoreError {
   PgError(std::string sqlstate, const std::string& message)
       : StoreError(1, message), sqlstate_(std::move(sqlstate)) {}
   [[nodiscard]] const std::string& sqlstate() const { return sqlstate_; }
+  /// A lost or refused connection (08, 57P), a server short of resources (53), a serialization
+  /// failure or deadlock (40001, 40P01), a lock not available (55P03).
+  [[nodiscard]] bool Transient() const override;
 
  private:
   std::string sqlstate_;
@@ -75,6 +77,8 @@ class Stmt {
   [[nodiscard]] bool Step();
   /// Runs a statement (any rows are dropped); it may be bound and run again.
   void Run();
+  /// Drops the rows read so far (bindings are kept): the next Step runs the statement again.
+  void Reset() { Clear(); }
 
   [[nodiscard]] std::int64_t Int(int column) const;
   [[nodiscard]] double Double(int column) const;
@@ -110,11 +114,21 @@ class Db {
   /// Rows changed by the last statement run through Prepare.
   [[nodiscard]] std::int64_t Changes() const { return changes_; }
   [[nodiscard]] pg_conn* handle() const { return conn_; }
+  /// True inside a transaction, also one a failed statement has aborted.
+  [[nodiscard]] bool InTransaction() const;
+  /// False once the connection to the server is lost.
+  [[nodiscard]] bool Usable() const;
+  /// Set on a store's writer connection: a document a write reads through the aggregate layer
+  /// is locked (SELECT ... FOR UPDATE) until the commit, so a rule checked against it (seats,
+  /// budgets, versions) holds against writers in other processes.
+  void LockReadRows(bool lock) { lock_read_rows_ = lock; }
+  [[nodiscard]] bool LocksReadRows() const { return lock_read_rows_; }
 
  private:
   friend class Stmt;
   pg_conn* conn_ = nullptr;
   std::int64_t changes_ = 0;
+  bool lock_read_rows_ = false;
 };
 
 /// Runs `fn(db)` in one transaction (READ COMMITTED unless `isolation` names another, e.g.

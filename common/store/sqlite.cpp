@@ -2,7 +2,25 @@
 
 #include <sqlite3.h>
 
+#include "common/store/postgres.hpp"
+
 namespace jilaf::store {
+
+bool StoreError::Transient() const {
+  switch (code_ & 0xFF) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_NOMEM:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_MISUSE:  // the store is stopping
+      return true;
+    default:
+      return false;
+  }
+}
 
 void Check(sqlite3* db, int rc, std::string_view what) {
   if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW) return;
@@ -10,6 +28,15 @@ void Check(sqlite3* db, int rc, std::string_view what) {
   message += ": ";
   message += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   throw StoreError(rc, message);
+}
+
+Stmt::Stmt(Db* owner, sqlite3* db, sqlite3_stmt* stmt) : owner_(owner), db_(db), stmt_(stmt) {}
+
+Stmt::Stmt(std::unique_ptr<pg::Stmt> pg) : pg_(std::move(pg)) {}
+
+Stmt::Stmt(Stmt&& other) noexcept
+    : owner_(other.owner_), db_(other.db_), stmt_(other.stmt_), pg_(std::move(other.pg_)) {
+  other.stmt_ = nullptr;
 }
 
 Stmt::~Stmt() {
@@ -22,16 +49,28 @@ Stmt::~Stmt() {
 }
 
 Stmt& Stmt::Bind(int index, std::int64_t value) {
+  if (pg_) {
+    pg_->Bind(index, value);
+    return *this;
+  }
   Check(db_, sqlite3_bind_int64(stmt_, index, value), "bind");
   return *this;
 }
 
 Stmt& Stmt::Bind(int index, double value) {
+  if (pg_) {
+    pg_->Bind(index, value);
+    return *this;
+  }
   Check(db_, sqlite3_bind_double(stmt_, index, value), "bind");
   return *this;
 }
 
 Stmt& Stmt::Bind(int index, std::string_view text) {
+  if (pg_) {
+    pg_->Bind(index, text);
+    return *this;
+  }
   Check(
       db_,
       sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT),
@@ -40,11 +79,16 @@ Stmt& Stmt::Bind(int index, std::string_view text) {
 }
 
 Stmt& Stmt::Bind(int index, std::nullptr_t) {
+  if (pg_) {
+    pg_->Bind(index, nullptr);
+    return *this;
+  }
   Check(db_, sqlite3_bind_null(stmt_, index), "bind");
   return *this;
 }
 
 Stmt& Stmt::BindBlob(int index, std::string_view bytes) {
+  if (pg_) throw StoreError(SQLITE_MISUSE, "BindBlob is SQLite's: PostgreSQL binds text");
   Check(db_,
         sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()),
                           SQLITE_TRANSIENT),
@@ -53,6 +97,7 @@ Stmt& Stmt::BindBlob(int index, std::string_view bytes) {
 }
 
 bool Stmt::Step() {
+  if (pg_) return pg_->Step();
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   Check(db_, rc, "step");
@@ -60,17 +105,33 @@ bool Stmt::Step() {
 }
 
 void Stmt::Run() {
+  if (pg_) {
+    pg_->Run();
+    return;
+  }
   while (Step()) {
   }
   Reset();
 }
 
-void Stmt::Reset() { sqlite3_reset(stmt_); }
+void Stmt::Reset() {
+  if (pg_) {
+    pg_->Reset();
+    return;
+  }
+  sqlite3_reset(stmt_);
+}
 
-std::int64_t Stmt::Int(int column) const { return sqlite3_column_int64(stmt_, column); }
-double Stmt::Double(int column) const { return sqlite3_column_double(stmt_, column); }
+std::int64_t Stmt::Int(int column) const {
+  return pg_ ? pg_->Int(column) : sqlite3_column_int64(stmt_, column);
+}
+
+double Stmt::Double(int column) const {
+  return pg_ ? pg_->Double(column) : sqlite3_column_double(stmt_, column);
+}
 
 std::string Stmt::Text(int column) const {
+  if (pg_) return pg_->Text(column);
   const auto* text = sqlite3_column_blob(stmt_, column);
   const int size = sqlite3_column_bytes(stmt_, column);
   if (text == nullptr) return {};
@@ -87,7 +148,9 @@ std::optional<std::int64_t> Stmt::OptInt(int column) const {
   return Int(column);
 }
 
-bool Stmt::IsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+bool Stmt::IsNull(int column) const {
+  return pg_ ? pg_->IsNull(column) : sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
 
 namespace {
 
@@ -131,6 +194,8 @@ Db::Db(const std::string& path, const Options& options) {
   Exec("PRAGMA secure_delete=ON");
 }
 
+Db::Db(const pg::ConnectionOptions& options) : pg_(std::make_unique<pg::Db>(options)) {}
+
 Db::~Db() {
   for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
   if (db_ != nullptr) sqlite3_close_v2(db_);
@@ -150,6 +215,10 @@ void Db::Release(sqlite3_stmt* stmt) {
 }
 
 void Db::Exec(std::string_view sql) {
+  if (pg_) {
+    pg_->Exec(sql);
+    return;
+  }
   const std::string text(sql);
   char* error = nullptr;
   const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &error);
@@ -161,6 +230,7 @@ void Db::Exec(std::string_view sql) {
 }
 
 Stmt Db::Prepare(std::string_view sql) {
+  if (pg_) return Stmt(std::make_unique<pg::Stmt>(pg_->Prepare(sql)));
   if (auto it = cache_.find(std::string(sql)); it != cache_.end() && it->second != nullptr) {
     sqlite3_stmt* cached = it->second;
     it->second = nullptr;
@@ -172,7 +242,17 @@ Stmt Db::Prepare(std::string_view sql) {
   return Stmt(this, db_, stmt);
 }
 
-std::int64_t Db::Changes() const { return sqlite3_changes64(db_); }
-std::int64_t Db::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
+std::int64_t Db::Changes() const { return pg_ ? pg_->Changes() : sqlite3_changes64(db_); }
+
+std::int64_t Db::LastInsertRowId() const {
+  if (pg_) throw StoreError(SQLITE_MISUSE, "LastInsertRowId on PostgreSQL: use RETURNING");
+  return sqlite3_last_insert_rowid(db_);
+}
+
+bool Db::InTransaction() const {
+  return pg_ ? pg_->InTransaction() : sqlite3_get_autocommit(db_) == 0;
+}
+
+bool Db::Usable() const { return pg_ ? pg_->Usable() : db_ != nullptr; }
 
 }  // namespace jilaf::store

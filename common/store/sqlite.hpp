@@ -11,14 +11,31 @@
 struct sqlite3;
 struct sqlite3_stmt;
 
+/// The store's connection and statement, over either engine: SQLite (embedded, the default) or
+/// PostgreSQL (common/store/postgres.hpp). Callers speak one vocabulary; the SQL text that must
+/// differ between the engines asks Db::engine() (docs/architecture.md, "Store engines").
 namespace jilaf::store {
+
+namespace pg {
+class Db;
+class Stmt;
+struct ConnectionOptions;
+}  // namespace pg
+
+enum class Engine { kSqlite, kPostgres };
 
 /// A failure of the store itself (I/O, disk full, corruption, busy), as opposed to a rule of the
 /// domain. Consumers retry these instead of dead-lettering the event.
 class StoreError : public std::runtime_error {
  public:
   StoreError(int code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  StoreError(const StoreError&) = default;
+  StoreError& operator=(const StoreError&) = default;
+  ~StoreError() override = default;
   [[nodiscard]] int code() const { return code_; }
+  /// True for a failure of the store that says nothing about the work (busy, I/O, a lost
+  /// connection, the store stopping): worth retrying later, and a 503 to an HTTP client.
+  [[nodiscard]] virtual bool Transient() const;
 
  private:
   int code_;
@@ -28,12 +45,11 @@ class StoreError : public std::runtime_error {
 class Db;
 class Stmt {
  public:
-  Stmt(Db* owner, sqlite3* db, sqlite3_stmt* stmt) : owner_(owner), db_(db), stmt_(stmt) {}
+  Stmt(Db* owner, sqlite3* db, sqlite3_stmt* stmt);
+  explicit Stmt(std::unique_ptr<pg::Stmt> pg);
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
-  Stmt(Stmt&& other) noexcept : owner_(other.owner_), db_(other.db_), stmt_(other.stmt_) {
-    other.stmt_ = nullptr;
-  }
+  Stmt(Stmt&& other) noexcept;
   /// Returns the statement to its connection's cache.
   ~Stmt();
 
@@ -65,12 +81,13 @@ class Stmt {
   [[nodiscard]] bool IsNull(int column) const;
 
  private:
-  Db* owner_;
-  sqlite3* db_;
-  sqlite3_stmt* stmt_;
+  Db* owner_ = nullptr;
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* stmt_ = nullptr;
+  std::unique_ptr<pg::Stmt> pg_;  // set on PostgreSQL, where the others are null
 };
 
-/// One SQLite connection, WAL mode, synchronous=FULL, with a busy timeout.
+/// One connection: SQLite (WAL mode, synchronous=FULL, a busy timeout) or PostgreSQL.
 class Db {
  public:
   struct Options {
@@ -78,10 +95,23 @@ class Db {
     int busy_timeout_ms = 5000;
   };
 
+  /// Opens a SQLite file.
   Db(const std::string& path, const Options& options);
+  /// Connects to PostgreSQL; throws StoreError naming what is wrong (URL, password file, server).
+  explicit Db(const pg::ConnectionOptions& options);
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
   ~Db();
+
+  [[nodiscard]] Engine engine() const { return pg_ ? Engine::kPostgres : Engine::kSqlite; }
+  /// `sqlite` on SQLite, `postgres` on PostgreSQL: SQL text that differs between the engines.
+  [[nodiscard]] std::string_view Dialect(std::string_view sqlite, std::string_view postgres) const {
+    return pg_ ? postgres : sqlite;
+  }
+  /// True inside an open transaction (also one a failed statement has aborted on PostgreSQL).
+  [[nodiscard]] bool InTransaction() const;
+  /// False once the connection is lost (PostgreSQL); a pool drops it instead of reusing it.
+  [[nodiscard]] bool Usable() const;
 
   /// Runs one or more statements without results.
   void Exec(std::string_view sql);
@@ -89,14 +119,19 @@ class Db {
   [[nodiscard]] Stmt Prepare(std::string_view sql);
   /// Rows changed by the last statement.
   [[nodiscard]] std::int64_t Changes() const;
+  /// SQLite only (PostgreSQL: use RETURNING).
   [[nodiscard]] std::int64_t LastInsertRowId() const;
+  /// The SQLite connection (null on PostgreSQL).
   [[nodiscard]] sqlite3* handle() const { return db_; }
+  /// The PostgreSQL connection (null on SQLite).
+  [[nodiscard]] pg::Db* postgres() const { return pg_.get(); }
 
  private:
   friend class Stmt;
   void Release(sqlite3_stmt* stmt);
 
   sqlite3* db_ = nullptr;
+  std::unique_ptr<pg::Db> pg_;
   // One idle compiled statement per SQL text; a connection is used by one thread at a time.
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };

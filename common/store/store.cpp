@@ -8,14 +8,32 @@
 #include <stdexcept>
 
 #include "common/log/log.hpp"
+#include "common/store/postgres.hpp"
 #include "common/util/thread_role.hpp"
 
 namespace jilaf::store {
 namespace {
 
 // Transaction control through the connection's statement cache: sqlite3_exec would compile the
-// text again on every call, several times per commit and per read.
-void Control(Db& db, std::string_view sql) { db.Prepare(sql).Run(); }
+// text again on every call, several times per commit and per read. On PostgreSQL the simple
+// protocol takes one round trip where a parameterised statement takes more.
+void Control(Db& db, std::string_view sql) {
+  if (db.engine() == Engine::kPostgres) {
+    db.Exec(sql);
+  } else {
+    db.Prepare(sql).Run();
+  }
+}
+
+// The sets with each step's PostgreSQL text where it has one.
+std::vector<MigrationSet> InPostgresDialect(std::vector<MigrationSet> sets) {
+  for (auto& set : sets) {
+    for (auto& migration : set.migrations) {
+      if (!migration.postgres.empty()) migration.sql = migration.postgres;
+    }
+  }
+  return sets;
+}
 
 // An io thread's read transactions, one per store, held until the end of the round.
 struct HeldReadSlot {
@@ -31,6 +49,10 @@ thread_local bool t_release_registered = false;
 }  // namespace
 
 void Migrate(Db& db, const std::vector<MigrationSet>& sets) {
+  if (db.engine() == Engine::kPostgres) {
+    pg::Migrate(*db.postgres(), InPostgresDialect(sets));
+    return;
+  }
   db.Exec(
       "CREATE TABLE IF NOT EXISTS schema_migrations ("
       " component TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL,"
@@ -74,8 +96,8 @@ void Migrate(Db& db, const std::vector<MigrationSet>& sets) {
 Store::Store(StoreOptions options, std::vector<MigrationSet> migrations)
     : options_(std::move(options)) {
   if (options_.max_batch == 0) options_.max_batch = 1;
-  writer_db_ = std::make_unique<Db>(options_.path, Db::Options{false, options_.busy_timeout_ms});
-  UseIncrementalVacuum(*writer_db_);
+  writer_db_ = Connect(false);
+  if (options_.engine == Engine::kSqlite) UseIncrementalVacuum(*writer_db_);
   Migrate(*writer_db_, migrations);
   writer_ = std::thread([this] { WriterLoop(); });
 }
@@ -91,7 +113,28 @@ void Store::UseIncrementalVacuum(Db& db) {
   db.Exec("PRAGMA auto_vacuum = INCREMENTAL; VACUUM");
 }
 
+std::unique_ptr<Db> Store::Connect(bool reader) {
+  if (options_.engine == Engine::kSqlite) {
+    auto db = std::make_unique<Db>(options_.path, Db::Options{false, options_.busy_timeout_ms});
+    if (reader) db->Exec("PRAGMA query_only=ON");
+    return db;
+  }
+  pg::ConnectionOptions connection;
+  connection.url = options_.database_url;
+  connection.password_file = options_.database_password_file;
+  connection.database = options_.database_name;
+  connection.connect_timeout_s = options_.connect_timeout_s;
+  auto db = std::make_unique<Db>(connection);
+  if (reader) {
+    db->Exec("SET default_transaction_read_only = on");
+  } else {
+    db->postgres()->LockReadRows(true);
+  }
+  return db;
+}
+
 std::int64_t Store::ReclaimFreePages(std::int64_t max_pages) {
+  if (options_.engine == Engine::kPostgres) return 0;  // the server's autovacuum does this
   return Write([max_pages](Db& tx) {
     std::int64_t free_pages = 0;
     {
@@ -161,20 +204,46 @@ void Store::WriterLoop() {
 void Store::CommitBatch(std::vector<Job>& batch) {
   const auto started = std::chrono::steady_clock::now();
   std::vector<std::exception_ptr> errors(batch.size());
-  Db& db = *writer_db_;
   const bool savepoints = batch.size() > 1;
   bool committed = false;
   try {
-    Control(db, "BEGIN IMMEDIATE");
+    // A PostgreSQL connection lost in an earlier batch is opened again; while the server is
+    // unreachable every job of the batch fails at once with the transient connect error.
+    if (!writer_db_ || !writer_db_->Usable()) {
+      writer_db_.reset();
+      writer_db_ = Connect(false);
+    }
+  } catch (...) {
+    const auto failure = std::current_exception();
+    {
+      std::lock_guard lock(listeners_mutex_);
+      if (observer_) observer_(batch.size(), 0.0);
+    }
+    for (auto& job : batch) job.complete(failure);
+    return;
+  }
+  Db& db = *writer_db_;
+  // PostgreSQL: a job's RELEASE travels with the next job's SAVEPOINT (one round trip, not two),
+  // and COMMIT releases the last one.
+  const bool defer_release = db.engine() == Engine::kPostgres;
+  bool release_pending = false;
+  try {
+    Control(db, db.Dialect("BEGIN IMMEDIATE", "BEGIN"));
     for (std::size_t i = 0; i < batch.size(); ++i) {
-      if (savepoints) Control(db, "SAVEPOINT job");
+      if (savepoints) Control(db, release_pending ? "RELEASE job; SAVEPOINT job" : "SAVEPOINT job");
+      release_pending = false;
       try {
         batch[i].run(db);
-        if (savepoints) Control(db, "RELEASE job");
+        if (savepoints && defer_release) {
+          release_pending = true;
+        } else if (savepoints) {
+          Control(db, "RELEASE job");
+        }
       } catch (...) {
         errors[i] = std::current_exception();
-        // An I/O or disk-full error can make SQLite roll back the whole transaction itself.
-        if (sqlite3_get_autocommit(db.handle()) != 0) throw;
+        // An I/O or disk-full error can make SQLite roll back the whole transaction itself;
+        // a lost connection ends PostgreSQL's.
+        if (!db.InTransaction() || !db.Usable()) throw;
         if (savepoints) {
           Control(db, "ROLLBACK TO job");
           Control(db, "RELEASE job");
@@ -183,14 +252,14 @@ void Store::CommitBatch(std::vector<Job>& batch) {
         }
       }
     }
-    if (sqlite3_get_autocommit(db.handle()) == 0) {
+    if (db.InTransaction()) {
       Control(db, "COMMIT");
       committed = true;
       generation_.fetch_add(1, std::memory_order_release);  // before anyone is released
     }
   } catch (...) {
     const auto failure = std::current_exception();
-    if (sqlite3_get_autocommit(db.handle()) == 0) {
+    if (db.Usable() && db.InTransaction()) {
       try {
         Control(db, "ROLLBACK");
       } catch (...) {
@@ -228,12 +297,11 @@ std::unique_ptr<Db> Store::AcquireReader() {
       return db;
     }
   }
-  auto db = std::make_unique<Db>(options_.path, Db::Options{false, options_.busy_timeout_ms});
-  db->Exec("PRAGMA query_only=ON");
-  return db;
+  return Connect(true);
 }
 
 void Store::ReturnReader(std::unique_ptr<Db> db) {
+  if (!db || !db->Usable() || db->InTransaction()) return;  // lost or in doubt: closed
   std::lock_guard lock(readers_mutex_);
   readers_.push_back(std::move(db));
 }
@@ -307,7 +375,10 @@ void Store::ReleaseHeldReads() {
   t_held_reads.clear();  // keeps its capacity: no allocation per round
 }
 
-Store::ReadTransaction::ReadTransaction(Db& connection) : db(connection) { Control(db, "BEGIN"); }
+// REPEATABLE READ on PostgreSQL: one snapshot for the whole Read, as a SQLite read transaction.
+Store::ReadTransaction::ReadTransaction(Db& connection) : db(connection) {
+  Control(db, db.Dialect("BEGIN", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+}
 
 Store::ReadTransaction::~ReadTransaction() {
   try {

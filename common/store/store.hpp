@@ -27,6 +27,8 @@ struct Migration {
   int version;
   std::string name;
   std::string sql;
+  /// The same step in PostgreSQL's dialect; empty when `sql` runs on both engines as it is.
+  std::string postgres = {};
 };
 
 /// The migrations of one component (a service's tables, or common's outbox and inbox).
@@ -36,22 +38,34 @@ struct MigrationSet {
 };
 
 struct StoreOptions {
+  /// SQLite: the database file.
   std::string path;
   /// Most write jobs folded into one commit; 1 forces one commit per job (benchmark reference).
   std::size_t max_batch = 256;
   int busy_timeout_ms = 5000;
+  Engine engine = Engine::kSqlite;
+  /// PostgreSQL: a libpq URL without the password, the file holding the password (first line),
+  /// and a database name overriding the URL's when not empty.
+  std::string database_url = {};
+  std::string database_password_file = {};
+  std::string database_name = {};
+  int connect_timeout_s = 5;
 };
 
-/// Applies pending migrations in order, each in its own transaction. Throws StoreError if the
-/// file holds a newer schema than this binary knows.
+/// Applies pending migrations in order, each in its own transaction, in the connection's
+/// dialect (PostgreSQL: under an advisory lock, pg::Migrate). Throws StoreError if the database
+/// holds a newer schema than this binary knows.
 void Migrate(Db& db, const std::vector<MigrationSet>& sets);
 
-/// The service's SQLite store. All writes go through one writer thread that folds whatever jobs
-/// are queued into a single transaction (group commit): each job runs in its own savepoint, so one
-/// job's failure rolls back only its own work, and every job's caller is released only after the
-/// COMMIT that made its work durable. Reads run on pooled connections in the caller's thread
-/// (a worker thread, or an io thread for routes declared Router::Execution::kIoThread) and never
-/// wait for the writer.
+/// The service's store, on SQLite or PostgreSQL. All writes go through one writer thread that
+/// folds whatever jobs are queued into a single transaction (group commit): each job runs in its
+/// own savepoint, so one job's failure rolls back only its own work, and every job's caller is
+/// released only after the COMMIT that made its work durable. Reads run on pooled connections in
+/// the caller's thread (a worker thread, or an io thread for routes declared
+/// Router::Execution::kIoThread) and never wait for the writer. On PostgreSQL the pool holds one
+/// connection per thread that reads at once (so at most the io and worker threads), a lost
+/// connection is dropped and opened again on next use, and a write or read while the server is
+/// unreachable fails with a transient StoreError (StoreError::Transient) instead of waiting.
 class Store {
  public:
   using CommitListener = std::function<void()>;
@@ -115,7 +129,7 @@ class Store {
   /// checkpoints back.
   template <typename Fn>
   auto Read(Fn fn) -> std::invoke_result_t<Fn&, Db&> {
-    if (util::OnIoThread()) {
+    if (util::OnIoThread() && options_.engine == Engine::kSqlite) {
       HeldReadScope scope(*this);
       try {
         return fn(scope.db);
@@ -175,6 +189,7 @@ class Store {
 
   void Enqueue(Job job);
   static void RefuseOnIoThread();
+  std::unique_ptr<Db> Connect(bool reader);
   std::unique_ptr<Db> AcquireReader();
   void ReturnReader(std::unique_ptr<Db> db);
   Db& EnterHeldRead();

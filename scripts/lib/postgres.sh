@@ -54,7 +54,10 @@ postgres_url() {
 }
 
 # postgres_start DIR PORT: create a cluster in DIR (an empty directory) and start it on
-# 127.0.0.1:PORT; fails with the server's log if it does not accept connections in time.
+# 127.0.0.1:PORT; fails with the server's log if it does not accept connections in time. A DIR
+# that already holds a cluster (scripts/run's var/postgres) is started as it is: its data and
+# password stay. JILAF_POSTGRES_FSYNC (default off: the tests' clusters are thrown away) is the
+# server's fsync setting; scripts/run keeps its data and sets it on.
 postgres_start() {
   local dir="$1" port="$2" timeout="${JILAF_POSTGRES_START_TIMEOUT:-60}"
   [[ -x $(_postgres_bin initdb) ]] ||
@@ -62,25 +65,48 @@ postgres_start() {
   _postgres_ensure_user
   mkdir -p -- "$dir"
   dir="$(cd -- "$dir" && pwd)"
-  # Random, and only ever in DIR: the tests read it from the file.
-  openssl rand -hex 24 >"$dir/password"
-  chmod 600 "$dir/password"
-  if ((EUID == 0)); then
-    chown -R "${JILAF_POSTGRES_USER:-jilaf-pg}" -- "$dir"
-    chmod 700 -- "$dir"
+  if [[ ! -f $dir/data/PG_VERSION ]]; then
+    # Random, and only ever in DIR: the tests read it from the file.
+    openssl rand -hex 24 >"$dir/password"
+    chmod 600 "$dir/password"
+    if ((EUID == 0)); then
+      chown -R "${JILAF_POSTGRES_USER:-jilaf-pg}" -- "$dir"
+      chmod 700 -- "$dir"
+    fi
+    _postgres_as_owner "$(_postgres_bin initdb)" --pgdata="$dir/data" --username="$POSTGRES_SUPERUSER" \
+      --pwfile="$dir/password" --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 \
+      --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1 ||
+      die "initdb failed: $(tail -n 20 "$dir/initdb.log")"
   fi
-  _postgres_as_owner "$(_postgres_bin initdb)" --pgdata="$dir/data" --username="$POSTGRES_SUPERUSER" \
-    --pwfile="$dir/password" --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 \
-    --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1 ||
-    die "initdb failed: $(tail -n 20 "$dir/initdb.log")"
-  # A test cluster: fsync off is fine (it is thrown away), the rest as the defaults.
   _postgres_as_owner "$(_postgres_bin pg_ctl)" --pgdata="$dir/data" --log="$dir/postgres.log" \
     --wait --timeout="$timeout" \
-    --options="-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c fsync=off -c max_connections=200" \
+    --options="-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c fsync=${JILAF_POSTGRES_FSYNC:-off} -c max_connections=200" \
     start >/dev/null 2>&1 ||
     die "postgres did not start on 127.0.0.1:$port: $(tail -n 20 "$dir/postgres.log" 2>/dev/null)"
   printf '%s\n' "$port" >"$dir/port"
   printf 'postgresql://%s@127.0.0.1:%s/postgres\n' "$POSTGRES_SUPERUSER" "$port" >"$dir/url"
+}
+
+# postgres_create_database DIR NAME: create database NAME in the running cluster of DIR unless it
+# exists (through the Unix socket in DIR, where the superuser needs no password).
+postgres_create_database() {
+  local dir="$1" name="$2" port
+  port="$(cat -- "$dir/port")"
+  [[ $name =~ ^[a-z_][a-z0-9_]*$ ]] || die "postgres_create_database: bad database name '$name'"
+  if [[ -z $(_postgres_as_owner "$(_postgres_bin psql)" -h "$dir" -p "$port" -U "$POSTGRES_SUPERUSER" \
+    -d postgres -Atc "SELECT 1 FROM pg_database WHERE datname = '$name'") ]]; then
+    _postgres_as_owner "$(_postgres_bin psql)" -h "$dir" -p "$port" -U "$POSTGRES_SUPERUSER" \
+      -d postgres -qc "CREATE DATABASE $name" >/dev/null ||
+      die "cannot create database $name in $dir"
+  fi
+}
+
+# postgres_pid DIR: prints the server's pid and succeeds if the cluster in DIR is running.
+postgres_pid() {
+  local pid
+  [[ -f $1/data/postmaster.pid ]] || return 1
+  pid="$(head -n 1 "$1/data/postmaster.pid" 2>/dev/null)"
+  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && printf '%s\n' "$pid"
 }
 
 # postgres_stop DIR: stop the cluster in DIR (fast shutdown: sessions are cut, nothing waits).

@@ -37,7 +37,10 @@ int main(int argc, char** argv) {
   service.AddAdminRoutes(
       [&rekey](jilaf::http::Router& admin) { jilaf::service::AddFieldKeyRoutes(admin, rekey); });
   service.AddBackgroundTask([&rekey] { rekey.ResumeIfUnfinished(); }, [&rekey] { rekey.Stop(); });
-  jilaf::invitations::Context context{service.store(), *cipher, service.config().db_path};
+  // The WAL checkpoint after an erasure is SQLite's (an empty path skips it).
+  jilaf::invitations::Context context{
+      service.store(), *cipher,
+      service.config().store_engine == "sqlite" ? service.config().db_path : std::string()};
   service.scheduler().Every("followup-overdue-scan", std::chrono::milliseconds(followup_scan_ms),
                             [&context] {
                               const auto today = jilaf::util::BusinessToday();

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "common/log/log.hpp"
+#include "common/store/dialect.hpp"
 
 namespace jilaf::invitations {
 
@@ -58,9 +59,9 @@ nlohmann::json NominationsOfIdentity(store::Db& db,
 
 std::optional<std::string> PersonOfIdentity(store::Db& db,
                                             const std::vector<std::string>& identity_hashes) {
-  auto stmt = db.Prepare(
-      "SELECT coalesce(json_extract(doc, '$.person_id'), id) FROM nominations"
-      " WHERE identity_hash IN (SELECT value FROM json_each(?)) ORDER BY seq LIMIT 1");
+  auto stmt = db.Prepare("SELECT coalesce(" + store::JsonText(db, "doc", "person_id") +
+                         ", id) FROM nominations WHERE identity_hash IN (" +
+                         store::JsonArrayStrings(db, "?") + ") ORDER BY seq LIMIT 1");
   stmt.Bind(1, nlohmann::json(identity_hashes).dump());
   if (!stmt.Step()) return std::nullopt;
   return stmt.Text(0);
@@ -138,10 +139,10 @@ std::optional<std::string> PersonOfContact(store::Db& db, const nlohmann::json& 
   if (email.empty()) return std::nullopt;
   const std::string name = NormaliseName(text("family_name"), text("given_name"));
   auto stmt =
-      db.Prepare(std::string("SELECT coalesce(json_extract(doc, '$.person_id'), id),"
-                             " json_extract(doc, '$.candidate.family_name'),"
-                             " json_extract(doc, '$.candidate.given_name') FROM nominations"
-                             " WHERE email_key = ?1 AND nationality = ?2") +
+      db.Prepare("SELECT coalesce(" + store::JsonText(db, "doc", "person_id") + ", id), " +
+                 store::JsonText(db, "doc", "candidate.family_name") + ", " +
+                 store::JsonText(db, "doc", "candidate.given_name") +
+                 " FROM nominations WHERE email_key = ?1 AND nationality = ?2" +
                  (only_without_birth_date ? " AND identity_hash IS NULL" : "") + " ORDER BY seq");
   stmt.Bind(1, NormaliseEmail(email)).Bind(2, text("nationality"));
   while (stmt.Step()) {
@@ -175,7 +176,11 @@ void StorePersonal(store::Db& tx, const crypto::FieldCipher& cipher,
   insert.Run();
 }
 
-void SecureDelete(store::Db& tx) { tx.Exec("PRAGMA secure_delete = ON"); }
+// PostgreSQL keeps no free-page copies to overwrite; its dead row versions go at the next
+// VACUUM (docs/operations.md).
+void SecureDelete(store::Db& tx) {
+  if (tx.engine() == store::Engine::kSqlite) tx.Exec("PRAGMA secure_delete = ON");
+}
 
 void DeletePersonal(store::Db& tx, const std::string& nomination_id) {
   auto stmt = tx.Prepare("DELETE FROM nomination_personal WHERE nomination_id = ?");
@@ -184,7 +189,7 @@ void DeletePersonal(store::Db& tx, const std::string& nomination_id) {
 }
 
 void ForgetRepliesNaming(store::Db& tx, const std::string& nomination_id) {
-  auto stmt = tx.Prepare("DELETE FROM idempotency_keys WHERE instr(body, ?) > 0");
+  auto stmt = tx.Prepare("DELETE FROM idempotency_keys WHERE " + store::Contains(tx, "body"));
   stmt.Bind(1, nomination_id);
   stmt.Run();
 }
@@ -207,6 +212,7 @@ void OptimiseNominationSearch(store::Db& tx) {
 }
 
 void CheckpointAndTruncateWal(const std::string& db_path) {
+  if (db_path.empty()) return;  // not on SQLite
   store::Db db(db_path, {});
   for (int attempt = 0; attempt < 100; ++attempt) {
     auto stmt = db.Prepare("PRAGMA wal_checkpoint(TRUNCATE)");
@@ -233,8 +239,8 @@ std::vector<ReportRow> FiscalYearRows(store::Db& db, std::int64_t fiscal_year) {
   // Counted inside the index nominations_report (schema version 8): no nomination's document
   // is read, and each programme's once, so the report stays fast as the years fill up.
   auto stmt = db.Prepare(
-      "SELECT g.programme_id, g.nationality, json_extract(p.doc, '$.region'), p.track,"
-      " g.gender, g.status, g.n"
+      "SELECT g.programme_id, g.nationality, " + store::JsonText(db, "p.doc", "region") +
+      ", p.track, g.gender, g.status, g.n"
       " FROM (SELECT programme_id, nationality, gender, status, count(*) AS n FROM nominations"
       " WHERE fiscal_year = ? GROUP BY programme_id, nationality, gender, status) g"
       " JOIN programmes p ON p.id = g.programme_id");

@@ -105,7 +105,8 @@ bool RecordInvitation(store::Db& tx, const std::string& alumnus_id, const std::s
       "INSERT INTO alumni_engagements(alumnus_id, target_kind, target_id, fiscal_year,"
       " invited_at) VALUES (?1, ?2, ?3, ?4, ?5)"
       " ON CONFLICT(alumnus_id, target_kind, target_id) DO UPDATE SET invited_at = ?5"
-      " WHERE invited_at IS NULL");
+      " WHERE alumni_engagements.invited_at IS NULL");  // the stored row (PostgreSQL: else
+                                                        // ambiguous)
   insert.Bind(1, alumnus_id).Bind(2, kind).Bind(3, target_id).Bind(4, fiscal_year).Bind(5, at);
   insert.Run();
   return tx.Changes() != 0;

@@ -2,6 +2,7 @@
 
 #include <climits>
 
+#include "common/store/dialect.hpp"
 #include "common/store/json_doc.hpp"
 #include "common/store/sqlite.hpp"
 #include "common/util/clock.hpp"
@@ -123,8 +124,8 @@ std::vector<crypto::RekeyTarget> RekeyTargets(const crypto::FieldCipher& cipher)
 
 bool PlanDelivery(store::Db& tx, const json& doc) {
   auto insert = tx.Prepare(
-      "INSERT OR IGNORE INTO deliveries(id, event_id, rule_id, recipient, channel, status,"
-      " attempts, next_attempt_ms, doc) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)");
+      "INSERT INTO deliveries(id, event_id, rule_id, recipient, channel, status,"
+      " attempts, next_attempt_ms, doc) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT DO NOTHING");
   const std::string recipient = doc["recipient"]["kind"].get<std::string>() + ":" +
                                 doc["recipient"]["address"].get<std::string>();
   insert.Bind(1, doc["id"].get<std::string>())
@@ -159,7 +160,8 @@ std::vector<DueDelivery> DueDeliveries(store::Db& db, std::int64_t now_ms, std::
 
 Backlog DeliveryBacklog(store::Db& db) {
   auto counts = db.Prepare(
-      "SELECT SUM(status = 'retrying'), SUM(status = 'pending') FROM deliveries"
+      "SELECT count(CASE WHEN status = 'retrying' THEN 1 END),"
+      " count(CASE WHEN status = 'pending' THEN 1 END) FROM deliveries"
       " WHERE status IN ('retrying', 'pending')");
   if (!counts.Step()) return {};
   return {counts.OptInt(0).value_or(0), counts.OptInt(1).value_or(0)};
@@ -180,10 +182,12 @@ bool RecordAttempt(store::Db& tx, const json& doc, std::int64_t next_attempt_ms)
 
 json InboxPage(store::Db& db, const std::string& user, const json& audiences, bool only_unread,
                const http::PageRequest& page) {
+  // "user" quoted: a reserved word on PostgreSQL.
   auto stmt = db.Prepare(
       "SELECT n.seq, n.doc, r.read_at FROM inbox_notifications n"
-      " LEFT JOIN inbox_reads r ON r.item_id = n.id AND r.user = ?1"
-      " WHERE n.seq < ?2 AND n.audience IN (SELECT value FROM json_each(?3))"
+      " LEFT JOIN inbox_reads r ON r.item_id = n.id AND r.\"user\" = ?1"
+      " WHERE n.seq < ?2 AND n.audience IN " +
+      store::JsonArrayStrings(db, "?3") +
       " AND (?4 = 0 OR r.read_at IS NULL) ORDER BY n.seq DESC LIMIT ?5");
   stmt.Bind(1, user)
       .Bind(2, page.after.value_or(INT64_MAX))
@@ -200,22 +204,22 @@ json InboxPage(store::Db& db, const std::string& user, const json& audiences, bo
 }
 
 bool InboxVisible(store::Db& db, const std::string& id, const json& audiences) {
-  auto stmt = db.Prepare(
-      "SELECT 1 FROM inbox_notifications WHERE id = ?"
-      " AND audience IN (SELECT value FROM json_each(?))");
+  auto stmt = db.Prepare("SELECT 1 FROM inbox_notifications WHERE id = ? AND audience IN " +
+                         store::JsonArrayStrings(db, "?"));
   stmt.Bind(1, id).Bind(2, audiences.dump());
   return stmt.Step();
 }
 
 void MarkInboxRead(store::Db& tx, const std::string& id, const std::string& user, bool read) {
   if (!read) {
-    auto remove = tx.Prepare("DELETE FROM inbox_reads WHERE item_id = ? AND user = ?");
+    auto remove = tx.Prepare("DELETE FROM inbox_reads WHERE item_id = ? AND \"user\" = ?");
     remove.Bind(1, id).Bind(2, user);
     remove.Run();
     return;
   }
-  auto insert =
-      tx.Prepare("INSERT OR IGNORE INTO inbox_reads(item_id, user, read_at) VALUES (?, ?, ?)");
+  auto insert = tx.Prepare(
+      "INSERT INTO inbox_reads(item_id, \"user\", read_at) VALUES (?, ?, ?)"
+      " ON CONFLICT DO NOTHING");
   insert.Bind(1, id).Bind(2, user).Bind(3, util::NowRfc3339());
   insert.Run();
 }

@@ -2,68 +2,81 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/store/dialect.hpp"
 #include "services/notifications/queries.hpp"
 #include "services/notifications/tables.hpp"
 
 namespace jilaf::notifications {
 
+namespace {
+
+std::string StaffInbox() {
+  return "CREATE TABLE inbox_notifications ("
+         " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+         " id TEXT NOT NULL UNIQUE,"
+         " event_id TEXT NOT NULL,"
+         " audience TEXT NOT NULL,"
+         " doc TEXT NOT NULL,"
+         " created_at TEXT NOT NULL);"
+         "CREATE INDEX inbox_audience ON inbox_notifications(audience, seq);";
+}
+
+// "user" quoted: a reserved word on PostgreSQL (SQLite takes either spelling).
+std::string Routing() {
+  return "CREATE TABLE inbox_reads (item_id TEXT NOT NULL, \"user\" TEXT NOT NULL,"
+         " read_at TEXT NOT NULL, PRIMARY KEY (item_id, \"user\"));"
+         "CREATE TABLE rules (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,"
+         " enabled INTEGER NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL);"
+         "CREATE TABLE templates (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+         " event_type TEXT NOT NULL, channel TEXT NOT NULL, locale TEXT NOT NULL,"
+         " version INTEGER NOT NULL, doc TEXT NOT NULL, UNIQUE (event_type, channel, locale));"
+         "CREATE TABLE webhooks (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,"
+         " url TEXT NOT NULL, secret TEXT NOT NULL, doc TEXT NOT NULL);"
+         "CREATE TABLE deliveries (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+         " id TEXT NOT NULL UNIQUE, event_id TEXT NOT NULL, rule_id TEXT NOT NULL,"
+         " recipient TEXT NOT NULL, channel TEXT NOT NULL, status TEXT NOT NULL,"
+         " attempts INTEGER NOT NULL, next_attempt_ms INTEGER NOT NULL, doc TEXT NOT NULL,"
+         " UNIQUE (event_id, rule_id, recipient, channel));"
+         "CREATE INDEX deliveries_due ON deliveries(status, next_attempt_ms);"
+         "CREATE TABLE preferences (recipient TEXT PRIMARY KEY, version INTEGER NOT NULL,"
+         " doc TEXT NOT NULL);"
+         "CREATE TABLE feed_items (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+         " id TEXT NOT NULL UNIQUE, event_id TEXT NOT NULL UNIQUE, published_at TEXT NOT NULL,"
+         " doc TEXT NOT NULL);"
+         "CREATE TABLE periodicals (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+         " id TEXT NOT NULL UNIQUE, number INTEGER NOT NULL UNIQUE,"
+         " last_item_seq INTEGER NOT NULL, doc TEXT NOT NULL);"
+         "CREATE TABLE subscribers (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+         " id TEXT NOT NULL UNIQUE, email TEXT NOT NULL UNIQUE, token TEXT NOT NULL UNIQUE,"
+         " status TEXT NOT NULL, doc TEXT NOT NULL);";
+}
+
+std::string RuleTimesAndWebhookSecrets(store::Engine engine) {
+  return "ALTER TABLE rules ADD COLUMN created_at TEXT NOT NULL DEFAULT '';"
+         "ALTER TABLE rules ADD COLUMN updated_at TEXT NOT NULL DEFAULT '';"
+         "UPDATE rules SET created_at = COALESCE(" +
+         store::JsonText(engine, "doc", "created_at") + ", ''), updated_at = COALESCE(" +
+         store::JsonText(engine, "doc", "updated_at") +
+         ", '');"
+         "CREATE TABLE webhook_secrets (id TEXT PRIMARY KEY, secret TEXT NOT NULL);"
+         "INSERT INTO webhook_secrets(id, secret) SELECT id, secret FROM webhooks;"
+         "ALTER TABLE webhooks DROP COLUMN secret;";
+}
+
+}  // namespace
+
 store::MigrationSet Migrations() {
-  return {"notifications",
-          {{1, "staff inbox",
-            "CREATE TABLE inbox_notifications ("
-            " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-            " id TEXT NOT NULL UNIQUE,"
-            " event_id TEXT NOT NULL,"
-            " audience TEXT NOT NULL,"
-            " doc TEXT NOT NULL,"
-            " created_at TEXT NOT NULL);"
-            "CREATE INDEX inbox_audience ON inbox_notifications(audience, seq);"},
-           {2, "routing, templates, deliveries, feed, periodicals",
-            "CREATE TABLE inbox_reads (item_id TEXT NOT NULL, user TEXT NOT NULL,"
-            " read_at TEXT NOT NULL, PRIMARY KEY (item_id, user));"
-            "CREATE TABLE rules (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,"
-            " enabled INTEGER NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL);"
-            "CREATE TABLE templates (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-            " event_type TEXT NOT NULL, channel TEXT NOT NULL, locale TEXT NOT NULL,"
-            " version INTEGER NOT NULL, doc TEXT NOT NULL, UNIQUE (event_type, channel, locale));"
-            "CREATE TABLE webhooks (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,"
-            " url TEXT NOT NULL, secret TEXT NOT NULL, doc TEXT NOT NULL);"
-            "CREATE TABLE deliveries (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-            " id TEXT NOT NULL UNIQUE, event_id TEXT NOT NULL, rule_id TEXT NOT NULL,"
-            " recipient TEXT NOT NULL, channel TEXT NOT NULL, status TEXT NOT NULL,"
-            " attempts INTEGER NOT NULL, next_attempt_ms INTEGER NOT NULL, doc TEXT NOT NULL,"
-            " UNIQUE (event_id, rule_id, recipient, channel));"
-            "CREATE INDEX deliveries_due ON deliveries(status, next_attempt_ms);"
-            "CREATE TABLE preferences (recipient TEXT PRIMARY KEY, version INTEGER NOT NULL,"
-            " doc TEXT NOT NULL);"
-            "CREATE TABLE feed_items (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-            " id TEXT NOT NULL UNIQUE, event_id TEXT NOT NULL UNIQUE, published_at TEXT NOT NULL,"
-            " doc TEXT NOT NULL);"
-            "CREATE TABLE periodicals (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-            " id TEXT NOT NULL UNIQUE, number INTEGER NOT NULL UNIQUE,"
-            " last_item_seq INTEGER NOT NULL, doc TEXT NOT NULL);"
-            "CREATE TABLE subscribers (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-            " id TEXT NOT NULL UNIQUE, email TEXT NOT NULL UNIQUE, token TEXT NOT NULL UNIQUE,"
-            " status TEXT NOT NULL, doc TEXT NOT NULL);"},
-           {3, "rules keep their times beside the document; webhook secrets leave the documents",
-            "ALTER TABLE rules ADD COLUMN created_at TEXT NOT NULL DEFAULT '';"
-            "ALTER TABLE rules ADD COLUMN updated_at TEXT NOT NULL DEFAULT '';"
-            "UPDATE rules SET created_at = COALESCE(json_extract(doc, '$.created_at'), ''),"
-            " updated_at = COALESCE(json_extract(doc, '$.updated_at'), '');"
-            "CREATE TABLE webhook_secrets (id TEXT PRIMARY KEY, secret TEXT NOT NULL);"
-            "INSERT INTO webhook_secrets(id, secret) SELECT id, secret FROM webhooks;"
-            "ALTER TABLE webhooks DROP COLUMN secret;"},
-           // Filled by IndexForSearch at start (the words are folded in C++).
-           {4, "search: the full-text index of deliveries by recipient",
-            Tables().deliveries.SearchSql()},
-           // Erasure finds a person's deliveries and inbox items through the events about them.
-           {5, "the events each person's personal data was joined into",
-            "CREATE TABLE person_events (person_id TEXT NOT NULL, event_id TEXT NOT NULL,"
-            " PRIMARY KEY (person_id, event_id));"},
-           // Secrets are sealed with the field key ring from now on; those stored before stay
-           // marked 0 until SealClearWebhookSecrets encrypts them at start.
-           {6, "webhook secrets are encrypted at rest",
-            "ALTER TABLE webhook_secrets ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;"}}};
+  return {
+      "notifications",
+      {{1, "staff inbox", StaffInbox(), store::PostgresTypes(StaffInbox())},
+       {2, "routing, templates, deliveries, feed, periodicals", Routing(),
+        store::PostgresTypes(Routing())},
+       {3, "rules keep their times beside the document; webhook secrets leave the documents",
+        RuleTimesAndWebhookSecrets(store::Engine::kSqlite),
+        RuleTimesAndWebhookSecrets(store::Engine::kPostgres)},
+       // Filled by IndexForSearch at start (the words are folded in C++).
+       {4, "search: the full-text index of deliveries by recipient",
+        Tables().deliveries.SearchSql(), Tables().deliveries.SearchSql(store::Engine::kPostgres)}}};
 }
 
 namespace {

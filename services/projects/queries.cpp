@@ -1,11 +1,13 @@
 #include "services/projects/queries.hpp"
 
+#include "common/store/dialect.hpp"
+
 namespace jilaf::projects::queries {
 
 std::vector<nlohmann::json> ReportsPastDue(store::Db& db, const std::string& today) {
-  auto stmt = db.Prepare(
-      "SELECT doc FROM reports WHERE json_extract(doc, '$.status') IN ('due', 'returned')"
-      " AND json_extract(doc, '$.due_date') < ? ORDER BY seq");
+  auto stmt = db.Prepare("SELECT doc FROM reports WHERE " + store::JsonText(db, "doc", "status") +
+                         " IN ('due', 'returned') AND " + store::JsonText(db, "doc", "due_date") +
+                         " < ? ORDER BY seq");
   stmt.Bind(1, today);
   std::vector<nlohmann::json> out;
   while (stmt.Step()) out.push_back(nlohmann::json::parse(stmt.Text(0)));
@@ -14,7 +16,8 @@ std::vector<nlohmann::json> ReportsPastDue(store::Db& db, const std::string& tod
 
 void MarkOverdueNotified(store::Db& tx, const std::string& report_id, const std::string& due_date) {
   auto stmt = tx.Prepare(
-      "UPDATE reports SET doc = json_set(doc, '$.overdue_notified_for', ?) WHERE id = ?");
+      "UPDATE reports SET doc = " + store::WithJsonString(tx, "doc", "overdue_notified_for") +
+      " WHERE id = ?");
   stmt.Bind(1, due_date).Bind(2, report_id);
   stmt.Run();
 }
@@ -22,7 +25,8 @@ void MarkOverdueNotified(store::Db& tx, const std::string& report_id, const std:
 void MarkHeldTranchesAnnounced(store::Db& tx, const std::string& report_id,
                                const nlohmann::json& tranche_ids) {
   auto stmt = tx.Prepare(
-      "UPDATE reports SET doc = json_set(doc, '$.held_tranches_announced', json(?)) WHERE id = ?");
+      "UPDATE reports SET doc = " + store::WithJsonValue(tx, "doc", "held_tranches_announced") +
+      " WHERE id = ?");
   stmt.Bind(1, tranche_ids.dump()).Bind(2, report_id);
   stmt.Run();
 }
@@ -46,8 +50,8 @@ void AddFiscalYearFigures(store::Db& db, int fiscal_year, FiscalYearReportBuilde
   }
   auto paid = db.Prepare(
       "SELECT t.doc, p.doc FROM tranches t JOIN projects p ON p.id = t.project_id"
-      " WHERE t.status = 'paid' AND json_extract(t.doc, '$.value_date') BETWEEN ? AND ?"
-      " ORDER BY t.seq");
+      " WHERE t.status = 'paid' AND " +
+      store::JsonText(db, "t.doc", "value_date") + " BETWEEN ? AND ? ORDER BY t.seq");
   paid.Bind(1, report.from()).Bind(2, report.to());
   while (paid.Step()) {
     const auto tranche = nlohmann::json::parse(paid.Text(0));

@@ -38,6 +38,21 @@ std::string ReasonInHistory(const std::string& table) {
          " WHERE json_type(value, '$.comment') IS NOT NULL);";
 }
 
+// PostgreSQL has no database older than its engine: version 1 creates every table as its
+// DocTable spec declares it (what versions 1 to 4 build on SQLite), and versions 2 to 4 have
+// nothing left to do there (kDone). Steps after 4 need their PostgreSQL text beside SQLite's.
+constexpr const char* kDone = "SELECT 1";
+
+std::string PostgresSchema() {
+  const auto& t = Tables();
+  std::string sql;
+  for (const auto* table : {&t.partners, &t.projects, &t.reviews, &t.amendments, &t.tranches,
+                            &t.reports, &t.dispatches, &t.indicators}) {
+    sql += table->CreateSql(store::Engine::kPostgres);
+  }
+  return sql;
+}
+
 }  // namespace
 
 store::MigrationSet Migrations() {
@@ -52,7 +67,8 @@ store::MigrationSet Migrations() {
         " version INTEGER NOT NULL,"
         " doc TEXT NOT NULL,"
         " created_at TEXT NOT NULL,"
-        " updated_at TEXT NOT NULL);"},
+        " updated_at TEXT NOT NULL);",
+        PostgresSchema()},
        {2, "projects, reviews, amendments, tranches, reports, dispatches, indicators",
         "ALTER TABLE partners ADD COLUMN" + Generated("country", "TEXT", "country") + ";" +
             Table("projects", Generated("partner_id", "TEXT", "partner_id") + "," + status + "," +
@@ -71,13 +87,15 @@ store::MigrationSet Migrations() {
             "CREATE INDEX reports_project ON reports(project_id);"
             "CREATE INDEX dispatches_project ON dispatches(project_id);"
             "CREATE INDEX dispatches_expert ON dispatches(expert_id);"
-            "CREATE INDEX indicators_project ON indicators(project_id);"},
+            "CREATE INDEX indicators_project ON indicators(project_id);",
+        kDone},
        {3, "status history entries: comment -> reason",
         ReasonInHistory("projects") + ReasonInHistory("tranches") + ReasonInHistory("reports") +
-            ReasonInHistory("dispatches")},
+            ReasonInHistory("dispatches"),
+        kDone},
        // Filled by IndexForSearch at start (the words are folded in C++).
        {4, "search: the full-text indexes of partners and projects",
-        Tables().partners.SearchSql() + Tables().projects.SearchSql()}}};
+        Tables().partners.SearchSql() + Tables().projects.SearchSql(), kDone}}};
 }
 
 namespace {

@@ -50,6 +50,7 @@ void E2eTest::TearDown() {
     }
   }
   services_.clear();
+  databases_.clear();  // after the services: dropping a database ends its connections
   if (broker_stopped_by_test_) {
     std::string output;
     testing::RunCommand(kafka_ctl_ + " start", &output);
@@ -120,6 +121,8 @@ std::string E2eTest::Token(const std::string& role) {
                                            {"roles", {role}}});
 }
 
+bool E2eTest::OnPostgres() { return Env("JILAF_TEST_STORE") == "postgres"; }
+
 RunningService& E2eTest::Start(const std::string& name, const std::string& binary,
                                std::vector<std::string> extra, const std::string& db_path) {
   auto service = std::make_unique<RunningService>();
@@ -142,6 +145,14 @@ RunningService& E2eTest::Start(const std::string& name, const std::string& binar
                                    dir_ + "/jwt-public.pem",
                                    "--drain-timeout-ms",
                                    "3000"};
+  if (OnPostgres()) {
+    auto& database = databases_[service->db];
+    if (!database) database = std::make_unique<testing::TestDatabase>();
+    const auto db_flag = std::find(args.begin(), args.end(), "--db");
+    args.erase(db_flag, db_flag + 2);
+    args.insert(args.end(), {"--store", "postgres", "--database-url", database->url(),
+                             "--database-password-file", testing::TestDatabase::PasswordFile()});
+  }
   args.insert(args.end(), extra.begin(), extra.end());
   service->process = std::make_unique<testing::ChildProcess>(binary, args, service->log);
   auto* raw = service.get();

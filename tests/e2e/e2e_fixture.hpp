@@ -15,6 +15,7 @@
 #include "tests/support/http_client.hpp"
 #include "tests/support/keys.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/test_database.hpp"
 
 namespace RdKafka {
 class KafkaConsumer;
@@ -180,6 +181,11 @@ class E2eTest : public ::testing::Test {
 
   std::string Token(const std::string& role);
 
+  /// True when the suite runs on PostgreSQL (JILAF_TEST_STORE=postgres, a second registration
+  /// of the same tests labelled `postgres`): each service path then names a database of its own
+  /// on the server scripts/test started, created here and dropped at the end of the test.
+  static bool OnPostgres();
+
   std::string bootstrap_;
   std::string kafka_ctl_;
   std::string dir_;
@@ -191,6 +197,8 @@ class E2eTest : public ::testing::Test {
   std::unique_ptr<testing::ChildProcess> smtp_sink_;
   std::string smtp_dir_;
   bool broker_stopped_by_test_ = false;
+  /// On PostgreSQL: the database of each service path (a restart on the same path finds it).
+  std::map<std::string, std::unique_ptr<testing::TestDatabase>> databases_;
 
  private:
   RunningService& Start(const std::string& name, const std::string& binary,

@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "common/store/postgres.hpp"
-#include "common/store/postgres_bookkeeping.hpp"
 #include "common/util/ids.hpp"
 #include "tests/support/process.hpp"
 
@@ -144,9 +143,10 @@ TEST_F(PostgresStore, MigrationsFromReplicasStartingTogetherApplyEachStepOnce) {
       try {
         Db db(options_);
         while (!go) std::this_thread::yield();
-        auto sets = BookkeepingMigrations();
-        sets.push_back(Widgets());
-        Migrate(db, sets);
+        Migrate(db, {{"test.gadgets",
+                      {{1, "create gadgets", "CREATE TABLE gadgets (id TEXT PRIMARY KEY)"},
+                       {2, "gadget size", "ALTER TABLE gadgets ADD COLUMN size BIGINT"}}},
+                     Widgets()});
       } catch (const std::exception& error) {
         ADD_FAILURE() << error.what();
         ++failures;
@@ -157,8 +157,8 @@ TEST_F(PostgresStore, MigrationsFromReplicasStartingTogetherApplyEachStepOnce) {
   for (auto& replica : replicas) replica.join();
   EXPECT_EQ(failures, 0);
   Db db(options_);
-  // 1 outbox + 2 inbox + 2 idempotency + 2 widgets steps, each recorded once.
-  EXPECT_EQ(Count(db, "SELECT count(*) FROM schema_migrations"), 7);
+  // 2 gadgets + 2 widgets steps, each recorded once.
+  EXPECT_EQ(Count(db, "SELECT count(*) FROM schema_migrations"), 4);
   EXPECT_EQ(Count(db, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"), 0);
 }
 
@@ -196,96 +196,6 @@ TEST_F(PostgresStore, AUniqueViolationCarriesItsSqlState) {
   } catch (const PgError& error) {
     EXPECT_EQ(error.sqlstate(), "23505");
   }
-}
-
-TEST_F(PostgresStore, OutboxRowsCommitWithTheChangeAndAreSentInOrder) {
-  Db db(options_);
-  Migrate(db, BookkeepingMigrations());
-  EXPECT_THROW(Transaction(db,
-                           [](Db& tx) {
-                             AppendOutbox(tx, "e0", "jilaf.test.events", "k", "[]", "{}", 1);
-                             throw StoreError(1, "the change failed");
-                           }),
-               StoreError);
-  Transaction(db, [](Db& tx) {
-    for (int i = 1; i <= 3; ++i) {
-      AppendOutbox(tx, "e" + std::to_string(i), "jilaf.test.events", "k", "[[\"ce_id\",\"x\"]]",
-                   "{\"n\":" + std::to_string(i) + "}", 1000 + i);
-    }
-  });
-  auto pending = PendingOutbox(db, 10);
-  ASSERT_EQ(pending.size(), 3U);
-  EXPECT_EQ(pending[0].event_id, "e1");
-  EXPECT_EQ(pending[2].payload, "{\"n\":3}");
-  EXPECT_LT(pending[0].seq, pending[1].seq);
-  EXPECT_TRUE(MarkOutboxSent(db, pending[0].seq, 5000));
-  EXPECT_FALSE(MarkOutboxSent(db, pending[0].seq, 6000));  // acknowledged twice: one mark
-  EXPECT_TRUE(MarkOutboxSent(db, pending[1].seq, 7000));
-  pending = PendingOutbox(db, 10);
-  ASSERT_EQ(pending.size(), 1U);
-  EXPECT_EQ(pending[0].event_id, "e3");
-  EXPECT_EQ(PruneSentOutbox(db, 6500, 100), 1);  // sent at 5000; the one sent at 7000 stays
-  EXPECT_EQ(Count(db, "SELECT count(*) FROM outbox"), 2);
-}
-
-TEST_F(PostgresStore, TheInboxAppliesAnEventOnceEvenFromTwoConnectionsAtOnce) {
-  Db first(options_);
-  Migrate(first, BookkeepingMigrations());
-  Db second(options_);
-  EXPECT_TRUE(Transaction(first, [](Db& tx) {
-    return RecordInbox(tx, "missions", "ev-1", "jilaf.invitations.events", 0, 7);
-  }));
-  EXPECT_FALSE(Transaction(second, [](Db& tx) {
-    return RecordInbox(tx, "missions", "ev-1", "jilaf.invitations.events", 0, 9);
-  }));
-  // Another consumer has its own inbox.
-  EXPECT_TRUE(Transaction(second, [](Db& tx) {
-    return RecordInbox(tx, "notifications", "ev-1", "jilaf.invitations.events", 0, 7);
-  }));
-
-  // Two transactions record the same event concurrently: the second waits for the first's
-  // commit and is told the event is applied.
-  first.Exec("BEGIN");
-  ASSERT_TRUE(RecordInbox(first, "missions", "ev-2", "jilaf.invitations.events", 1, 3));
-  std::optional<bool> second_result;
-  std::thread racer([&] {
-    second_result = Transaction(second, [](Db& tx) {
-      return RecordInbox(tx, "missions", "ev-2", "jilaf.invitations.events", 1, 3);
-    });
-  });
-  // Wait until the racer is blocked on the first transaction's row lock, then commit.
-  Db observer(options_);
-  ASSERT_TRUE(::jilaf::testing::WaitUntil(
-      [&] {
-        return Count(observer,
-                     "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                     " AND datname = current_database()") > 0;
-      },
-      std::chrono::seconds(20)));
-  first.Exec("COMMIT");
-  racer.join();
-  ASSERT_TRUE(second_result.has_value());
-  EXPECT_FALSE(*second_result);
-  EXPECT_EQ(Count(first, "SELECT count(*) FROM inbox WHERE consumer = 'missions'"), 2);
-}
-
-TEST_F(PostgresStore, AnIdempotencyKeyIsRecordedOnceAndFoundWithinItsLifetime) {
-  Db db(options_);
-  Migrate(db, BookkeepingMigrations());
-  const IdempotentAnswer answer{"hash-1", 201, "[[\"Location\",\"/v1/x/1\"]]", "{\"id\":1}"};
-  EXPECT_TRUE(Transaction(db, [&](Db& tx) {
-    return RecordIdempotent(tx, "alice", "POST /v1/x", "key-1", answer, 10000);
-  }));
-  EXPECT_FALSE(Transaction(db, [&](Db& tx) {
-    return RecordIdempotent(tx, "alice", "POST /v1/x", "key-1", {"hash-2", 201, "[]", "{}"}, 10001);
-  }));
-  const auto found = FindIdempotent(db, "alice", "POST /v1/x", "key-1", 9000);
-  ASSERT_TRUE(found.has_value());
-  EXPECT_EQ(found->request_hash, "hash-1");
-  EXPECT_EQ(found->status, 201);
-  EXPECT_EQ(found->body, "{\"id\":1}");
-  EXPECT_FALSE(FindIdempotent(db, "alice", "POST /v1/x", "key-1", 10001).has_value());  // expired
-  EXPECT_FALSE(FindIdempotent(db, "bob", "POST /v1/x", "key-1", 0).has_value());
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/store/postgres.hpp"
+
 namespace jilaf::http {
 namespace {
 
@@ -37,6 +39,27 @@ TEST(ProblemMapping, UnexpectedExceptionBecomesGeneric500WithoutInternals) {
   EXPECT_EQ(body["type"], "/problems/internal");
   EXPECT_EQ(response.body.find("secret"), std::string::npos);
   EXPECT_EQ(body["request_id"], "req-1");
+}
+
+// A store that cannot work for now (PostgreSQL down, SQLite busy) is a 503 to retry, without the
+// store's own message; a store error that is not transient stays a generic 500.
+TEST(ProblemMapping, ATransientStoreErrorIs503WithRetryAfter) {
+  const auto down = ResponseForException(
+      std::make_exception_ptr(store::pg::PgError("08006", "server closed the connection db-host")),
+      SampleRequest());
+  EXPECT_EQ(down.status, 503);
+  EXPECT_EQ(down.Header("Retry-After"), "1");
+  EXPECT_EQ(down.Header("Content-Type"), "application/problem+json");
+  EXPECT_EQ(nlohmann::json::parse(down.body)["type"], "/problems/unavailable");
+  EXPECT_EQ(down.body.find("db-host"), std::string::npos);
+  const auto busy = ResponseForException(
+      std::make_exception_ptr(store::StoreError(5 /* SQLITE_BUSY */, "database is locked")),
+      SampleRequest());
+  EXPECT_EQ(busy.status, 503);
+  const auto broken = ResponseForException(
+      std::make_exception_ptr(store::pg::PgError("42601", "syntax error")), SampleRequest());
+  EXPECT_EQ(broken.status, 500);
+  EXPECT_TRUE(broken.Header("Retry-After").empty());
 }
 
 TEST(ProblemMapping, InternalDetailIsNotSent) {
