@@ -265,8 +265,9 @@ class Service:
             "--db", self.db,
             "--kafka-brokers", bench.brokers,
             "--jwt-public-key", bench.public_key,
-            # invitations refuses to start without its personal-data encryption key.
-            *(["--field-key-file", bench.field_key] if name == "invitations" else []),
+            # invitations and notifications refuse to start without their field-encryption key.
+            *(["--field-key-file", bench.field_key]
+              if name in ("invitations", "notifications") else []),
             *extra,
         ]
         bench.commands.setdefault(f"service {name}{tag}", shlex.join(self.args))

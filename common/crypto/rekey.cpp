@@ -57,6 +57,10 @@ FieldRekey::FieldRekey(store::Store& store, const FieldCipher& cipher,
 
 FieldRekey::~FieldRekey() { Stop(); }
 
+bool FieldRekey::Supported() {
+  return store_.Read([](store::Db& db) { return db.engine() == store::Engine::kSqlite; });
+}
+
 bool FieldRekey::Start() {
   std::lock_guard lock(mutex_);
   if (running_) return false;

@@ -69,6 +69,9 @@ class FieldRekey {
 
   /// Starts a rekey to the newest key (or resumes the one under way); false if it is running.
   bool Start();
+  /// Whether the store's engine can run a rotation: SQLite (rows are walked by rowid). On
+  /// PostgreSQL a rotation is not built yet; docs/operations.md says what to do instead.
+  [[nodiscard]] bool Supported();
   /// At service start: resumes a rekey to the newest key that a stop interrupted.
   void ResumeIfUnfinished();
   /// Waits for the running batch to commit, then stops (the position is kept).

@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <ctime>
+#include <mutex>
+#include <unordered_map>
 
 #include "common/log/log.hpp"
 
@@ -22,6 +24,37 @@ std::string Rfc3339Before(std::chrono::minutes ago) {
   std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%S", &tm);
   return out;
 }
+
+// The events held for their person's record, with when each was first held. A record that has
+// not come long after its event was first seen will not come soon (its row may have been lost
+// with an outbox, or compacted away): the event then goes on without it rather than holding
+// every event behind it on its partition.
+class HeldEvents {
+ public:
+  static HeldEvents& Instance() {
+    static HeldEvents held;
+    return held;
+  }
+
+  // Whether `event_id` may be held (again): until `hold` has passed since it was first held.
+  bool MayHold(const std::string& event_id, std::chrono::seconds hold) {
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(mutex_);
+    const auto it = first_.try_emplace(event_id, now).first;
+    if (now - it->second < hold) return true;
+    first_.erase(it);
+    return false;
+  }
+
+  void Release(const std::string& event_id) {
+    std::lock_guard lock(mutex_);
+    first_.erase(event_id);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> first_;
+};
 
 bool WasErased(store::Db& db, const std::string& person_id) {
   auto stmt = db.Prepare("SELECT 1 FROM erased_people WHERE person_id = ?");
@@ -65,15 +98,17 @@ void ScrubDatabaseFile(const std::string& path) {
 void ApplyPersonRecord(store::Db& tx, const CloudEvent& event, const ErasePerson& erase) {
   const std::string& person_id = event.key;
   if (person_id.empty()) throw std::invalid_argument("a people-topic record without a key");
-  if (event.data.is_null()) {              // the tombstone
-    tx.Exec("PRAGMA secure_delete = ON");  // freed cells zeroed, not left in free pages
+  if (event.data.is_null()) {  // the tombstone
+    // SQLite: freed cells zeroed, not left in free pages (PostgreSQL's are vacuumed away).
+    if (tx.engine() == store::Engine::kSqlite) tx.Exec("PRAGMA secure_delete = ON");
     erase(tx, person_id, PersonRecord(tx, person_id).value_or(nullptr));
     RequestScrub();  // its VACUUM waits for this transaction's write lock: it runs after it
     auto drop = tx.Prepare("DELETE FROM person_records WHERE person_id = ?");
     drop.Bind(1, person_id);
     drop.Run();
-    auto mark =
-        tx.Prepare("INSERT OR IGNORE INTO erased_people(person_id, erased_at) VALUES (?, ?)");
+    auto mark = tx.Prepare(
+        "INSERT INTO erased_people(person_id, erased_at) VALUES (?, ?)"
+        " ON CONFLICT DO NOTHING");
     mark.Bind(1, person_id).Bind(2, util::NowRfc3339());
     mark.Run();
     return;
@@ -94,14 +129,23 @@ std::optional<nlohmann::json> PersonRecord(store::Db& db, const std::string& per
 }
 
 std::optional<nlohmann::json> PersonOfEvent(store::Db& db, const CloudEvent& event,
-                                            std::chrono::minutes wait) {
+                                            std::chrono::minutes wait, std::chrono::seconds hold) {
   if (!event.data.is_object()) return std::nullopt;
   const auto it = event.data.find("person_id");
   if (it == event.data.end() || !it->is_string()) return std::nullopt;
   const std::string person_id = *it;
-  if (auto record = PersonRecord(db, person_id)) return record;
+  if (auto record = PersonRecord(db, person_id)) {
+    HeldEvents::Instance().Release(event.id);
+    return record;
+  }
   if (WasErased(db, person_id) || CarriesNamesInline(event.data) ||
       event.time < Rfc3339Before(wait)) {
+    HeldEvents::Instance().Release(event.id);
+    return std::nullopt;
+  }
+  if (!HeldEvents::Instance().MayHold(event.id, hold)) {
+    log::Warn("event goes on without its person's record",
+              {{"event_id", event.id}, {"person_id", person_id}, {"held_s", hold.count()}});
     return std::nullopt;
   }
   throw NotYetApplicable("the record of person " + person_id + " is not on this side yet");

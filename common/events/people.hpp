@@ -50,9 +50,11 @@ bool CarriesNamesInline(const nlohmann::json& data);
 /// none, the person was erased, or the event carries the names itself (a version 1 event). When the
 /// record is missing but the event is recent (younger than `wait`), throws NotYetApplicable: the
 /// people consumer has not caught up yet. An older event (a replay from the start of the topic)
-/// goes on without personal data.
+/// goes on without personal data, and so does a recent one whose record has not come `hold`
+/// after this process first held it (a record lost upstream must not stop the partition).
 std::optional<nlohmann::json> PersonOfEvent(store::Db& db, const CloudEvent& event,
-                                            std::chrono::minutes wait = std::chrono::minutes(15));
+                                            std::chrono::minutes wait = std::chrono::minutes(15),
+                                            std::chrono::seconds hold = std::chrono::seconds(30));
 
 /// `data` with the person's names and contact details put back where the nomination events
 /// carried them before version 2 (`candidate.family_name`, `union`, ...), so rules, recipient

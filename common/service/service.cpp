@@ -397,7 +397,9 @@ Service::Service(ServiceConfig config, std::vector<store::MigrationSet> migratio
   // After an erasure (POST /v1/people/{id}/erasure, or a person's tombstone applied by a
   // consumer) the file is rewritten, so no page keeps the person's bytes in unused space.
   scheduler_.Every("scrub after erasure", std::chrono::seconds(2), [this] {
-    if (events::TakeScrubRequest() && std::filesystem::exists(config_.db_path)) {
+    // SQLite's file only: PostgreSQL's vacuum reclaims what a delete frees.
+    if (events::TakeScrubRequest() && config_.store_engine == "sqlite" &&
+        std::filesystem::exists(config_.db_path)) {
       events::ScrubDatabaseFile(config_.db_path);
     }
   });

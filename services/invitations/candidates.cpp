@@ -118,9 +118,11 @@ std::vector<std::string> IdentityHashes(const crypto::FieldCipher& cipher,
 
 crypto::RekeyTarget BlindIndexTarget(const crypto::FieldCipher& cipher) {
   crypto::RekeyTarget target{
-      "nominations.blind_indexes", "nominations",
+      "nominations.blind_indexes",
+      "nominations",
       // An erased nomination has no keys (name_key ''): there is nothing to compute them from.
-      "(index_key IS NULL OR index_key <> ?) AND name_key <> ''", {}};
+      "(index_key IS NULL OR index_key <> ?) AND name_key <> ''",
+      {}};
   target.rewrite = [&cipher](store::Db& tx, std::int64_t rowid) {
     auto row = tx.Prepare("SELECT id, doc FROM nominations WHERE rowid = ?");
     row.Bind(1, rowid);

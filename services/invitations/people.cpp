@@ -5,6 +5,7 @@
 #include "common/aggregate/sequences.hpp"
 #include "common/events/people.hpp"
 #include "common/http/problem.hpp"
+#include "common/store/dialect.hpp"
 #include "common/util/clock.hpp"
 #include "services/invitations/queries.hpp"
 #include "services/invitations/routes.hpp"
@@ -17,9 +18,8 @@ constexpr const char* kErased = "(erased)";
 
 std::vector<std::string> NominationsOfPerson(store::Db& tx, const std::string& person_id) {
   std::vector<std::string> ids;
-  auto stmt = tx.Prepare(
-      "SELECT id FROM nominations WHERE coalesce(json_extract(doc, '$.person_id'), id) = ?"
-      " ORDER BY seq");
+  auto stmt = tx.Prepare("SELECT id FROM nominations WHERE coalesce(" +
+                         store::JsonText(tx, "doc", "person_id") + ", id) = ? ORDER BY seq");
   stmt.Bind(1, person_id);
   while (stmt.Step()) ids.push_back(stmt.Text(0));
   return ids;

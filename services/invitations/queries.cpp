@@ -45,8 +45,8 @@ nlohmann::json NominationsOfIdentity(store::Db& db,
                                      const std::vector<std::string>& identity_hashes) {
   nlohmann::json found = nlohmann::json::array();
   auto stmt = db.Prepare(
-      "SELECT id, programme_id, fiscal_year, status FROM nominations WHERE identity_hash IN"
-      " (SELECT value FROM json_each(?)) ORDER BY fiscal_year, seq");
+      "SELECT id, programme_id, fiscal_year, status FROM nominations WHERE identity_hash IN " +
+      store::JsonArrayStrings(db, "?") + " ORDER BY fiscal_year, seq");
   stmt.Bind(1, nlohmann::json(identity_hashes).dump());
   while (stmt.Step()) {
     found.push_back({{"nomination_id", stmt.Text(0)},
@@ -60,8 +60,8 @@ nlohmann::json NominationsOfIdentity(store::Db& db,
 std::optional<std::string> PersonOfIdentity(store::Db& db,
                                             const std::vector<std::string>& identity_hashes) {
   auto stmt = db.Prepare("SELECT coalesce(" + store::JsonText(db, "doc", "person_id") +
-                         ", id) FROM nominations WHERE identity_hash IN (" +
-                         store::JsonArrayStrings(db, "?") + ") ORDER BY seq LIMIT 1");
+                         ", id) FROM nominations WHERE identity_hash IN " +
+                         store::JsonArrayStrings(db, "?") + " ORDER BY seq LIMIT 1");
   stmt.Bind(1, nlohmann::json(identity_hashes).dump());
   if (!stmt.Step()) return std::nullopt;
   return stmt.Text(0);
@@ -104,14 +104,14 @@ std::vector<DuplicateCandidate> NominationsSharingAnIdentifier(
     const std::vector<std::string>& name_keys, const std::string& self) {
   std::vector<DuplicateCandidate> found;
   // What is shared is compared on the keys themselves: the same e-mail key, the same blind index
-  // of name, nationality and union, the same passport blind index.
-  auto stmt = db.Prepare(
-      "SELECT id, programme_id, fiscal_year, status, email_key = ?2,"
-      " name_key IN (SELECT value FROM json_each(?4)),"
-      " passport_hash IS NOT NULL AND passport_hash IN (SELECT value FROM json_each(?3))"
-      " FROM nominations WHERE id <> ?1 AND (email_key = ?2"
-      " OR passport_hash IN (SELECT value FROM json_each(?3))"
-      " OR name_key IN (SELECT value FROM json_each(?4))) ORDER BY seq LIMIT ?5");
+  // of name, nationality and union, the same passport blind index (under any key of the ring).
+  const std::string passports = store::JsonArrayStrings(db, "?3");
+  const std::string names = store::JsonArrayStrings(db, "?4");
+  auto stmt =
+      db.Prepare("SELECT id, programme_id, fiscal_year, status, email_key = ?2, name_key IN " +
+                 names + ", passport_hash IS NOT NULL AND passport_hash IN " + passports +
+                 " FROM nominations WHERE id <> ?1 AND (email_key = ?2 OR passport_hash IN " +
+                 passports + " OR name_key IN " + names + ") ORDER BY seq LIMIT ?5");
   stmt.Bind(1, self)
       .Bind(2, email_key)
       .Bind(3, nlohmann::json(passport_hashes).dump())
@@ -201,14 +201,17 @@ void ForgetPersonRecords(store::Db& tx, const std::string& topic, const std::str
 }
 
 bool PersonHasNominations(store::Db& db, const std::string& person_id) {
-  auto stmt = db.Prepare(
-      "SELECT 1 FROM nominations WHERE coalesce(json_extract(doc, '$.person_id'), id) = ? LIMIT 1");
+  auto stmt = db.Prepare("SELECT 1 FROM nominations WHERE coalesce(" +
+                         store::JsonText(db, "doc", "person_id") + ", id) = ? LIMIT 1");
   stmt.Bind(1, person_id);
   return stmt.Step();
 }
 
 void OptimiseNominationSearch(store::Db& tx) {
-  tx.Exec("INSERT INTO nominations_search(nominations_search) VALUES('optimize')");
+  // FTS5's merge of its segments; PostgreSQL's GIN index is tidied by autovacuum.
+  if (tx.engine() == store::Engine::kSqlite) {
+    tx.Exec("INSERT INTO nominations_search(nominations_search) VALUES('optimize')");
+  }
 }
 
 void CheckpointAndTruncateWal(const std::string& db_path) {

@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <cctype>
-#include "common/util/clock.hpp"
+#include <functional>
 
 #include "common/events/people.hpp"
+#include "common/store/dialect.hpp"
+#include "common/util/clock.hpp"
 #include "services/missions/routes.hpp"
 #include "services/missions/tables.hpp"
 
@@ -29,6 +31,26 @@ std::vector<std::string> Ids(store::Db& tx, const std::string& sql, const std::s
   return out;
 }
 
+// The alumni of a person (the directory's rows name their person in the document).
+std::vector<std::string> AlumniOf(store::Db& tx, const std::string& person_id) {
+  return Ids(tx, "SELECT id FROM alumni WHERE " + store::JsonText(tx, "doc", "person_id") + " = ?",
+             person_id);
+}
+
+// One alumnus's document changed in C++ (the same on both engines), with its e-mail key.
+void RewriteAlumnus(store::Db& tx, const std::string& id,
+                    const std::function<bool(nlohmann::json&, std::string&)>& change) {
+  auto read = tx.Prepare("SELECT doc, email_lower FROM alumni WHERE id = ?");
+  read.Bind(1, id);
+  if (!read.Step()) return;
+  auto doc = nlohmann::json::parse(read.Text(0));
+  std::string email_lower = read.Text(1);
+  if (!change(doc, email_lower)) return;
+  auto write = tx.Prepare("UPDATE alumni SET email_lower = ?, doc = ? WHERE id = ?");
+  write.Bind(1, email_lower).Bind(2, doc.dump()).Bind(3, id);
+  write.Run();
+}
+
 std::string Email(const nlohmann::json& record) {
   if (!record.is_object()) return {};
   return Lower(record.value("candidate", nlohmann::json::object()).value("email", ""));
@@ -38,7 +60,9 @@ std::string Email(const nlohmann::json& record) {
 void AnonymiseAttendees(store::Db& tx, const aggregate::DocTable& table, const char* member,
                         const std::string& email) {
   for (const auto& id :
-       Ids(tx, "SELECT id FROM " + table.spec().name + " WHERE instr(lower(doc), ?) > 0", email)) {
+       Ids(tx,
+           "SELECT id FROM " + table.spec().name + " WHERE " + store::Contains(tx, "lower(doc)"),
+           email)) {
     auto doc = table.Get(tx, id);
     bool changed = false;
     for (auto& entry : doc[member]) {
@@ -54,15 +78,19 @@ void AnonymiseAttendees(store::Db& tx, const aggregate::DocTable& table, const c
 }
 
 void AnonymiseAlumni(store::Db& tx, const std::string& person_id) {
-  for (const auto& id :
-       Ids(tx, "SELECT id FROM alumni WHERE json_extract(doc, '$.person_id') = ?", person_id)) {
-    auto stmt = tx.Prepare(
-        "UPDATE alumni SET email_lower = '', doc = json_set(json_remove(doc, '$.email'),"
-        " '$.family_name', ?1, '$.given_name', ?1, '$.union', ?1, '$.position', ?1,"
-        " '$.nominating_organisation', ?1, '$.erased_at', ?2) WHERE id = ?3");
-    stmt.Bind(1, std::string(kErased)).Bind(2, util::NowRfc3339()).Bind(3, id);
-    stmt.Run();
-    auto replies = tx.Prepare("DELETE FROM idempotency_keys WHERE instr(body, ?) > 0");
+  const std::string now = util::NowRfc3339();
+  for (const auto& id : AlumniOf(tx, person_id)) {
+    RewriteAlumnus(tx, id, [&now](nlohmann::json& doc, std::string& email_lower) {
+      doc.erase("email");
+      for (const char* member :
+           {"family_name", "given_name", "union", "position", "nominating_organisation"}) {
+        doc[member] = kErased;
+      }
+      doc["erased_at"] = now;
+      email_lower.clear();
+      return true;
+    });
+    auto replies = tx.Prepare("DELETE FROM idempotency_keys WHERE " + store::Contains(tx, "body"));
     replies.Bind(1, id);
     replies.Run();
   }
@@ -77,11 +105,13 @@ void ErasePerson(store::Db& tx, const std::string& person_id, const nlohmann::js
   if (!email.empty()) {
     AnonymiseAttendees(tx, Seminar().kind.table, "registrations", email);
     AnonymiseAttendees(tx, Education().kind.table, "participants", email);
-    auto replies = tx.Prepare("DELETE FROM idempotency_keys WHERE instr(lower(body), ?) > 0");
+    auto replies =
+        tx.Prepare("DELETE FROM idempotency_keys WHERE " + store::Contains(tx, "lower(body)"));
     replies.Bind(1, email);
     replies.Run();
   }
   // Terms of replaced documents leave the full-text indexes' segments.
+  if (tx.engine() != store::Engine::kSqlite) return;  // FTS5's segments; GIN needs no merge
   for (const char* index : {"people_search", "seminars_search", "education_programmes_search"}) {
     tx.Exec(std::string("INSERT INTO ") + index + "(" + index + ") VALUES('optimize')");
   }
@@ -99,17 +129,16 @@ void ApplyPeopleRecord(store::Db& tx, const events::CloudEvent& event,
     }
     PeopleTable().Update(tx, *person);
   }
-  for (const auto& id :
-       Ids(tx, "SELECT id FROM alumni WHERE json_extract(doc, '$.person_id') = ?", event.key)) {
-    auto stmt = tx.Prepare(
-        "UPDATE alumni SET email_lower = lower(?1), doc = json_set(doc, '$.family_name', ?2,"
-        " '$.given_name', ?3, '$.email', ?1) WHERE id = ?4 AND json_extract(doc, '$.erased_at')"
-        " IS NULL");
-    stmt.Bind(1, candidate.value("email", ""))
-        .Bind(2, candidate.value("family_name", ""))
-        .Bind(3, candidate.value("given_name", ""))
-        .Bind(4, id);
-    stmt.Run();
+  for (const auto& id : AlumniOf(tx, event.key)) {
+    RewriteAlumnus(tx, id, [&candidate](nlohmann::json& doc, std::string& email_lower) {
+      if (doc.contains("erased_at")) return false;
+      const std::string email = candidate.value("email", "");
+      doc["family_name"] = candidate.value("family_name", "");
+      doc["given_name"] = candidate.value("given_name", "");
+      doc["email"] = email;
+      email_lower = Lower(email);
+      return true;
+    });
   }
 }
 

@@ -1,6 +1,7 @@
 // What notifications holds of a person, and its deletion when invitations erases them.
 #include "services/notifications/erasure.hpp"
 
+#include "common/store/dialect.hpp"
 #include "services/notifications/tables.hpp"
 
 namespace jilaf::notifications {
@@ -26,13 +27,14 @@ void ForgetMailbox(store::Db& tx, const std::string& email) {
   }
   Run(tx, "DELETE FROM preferences WHERE recipient = ?", email);
   Run(tx, "DELETE FROM subscribers WHERE email = ?", email);
-  Run(tx, "DELETE FROM idempotency_keys WHERE instr(body, ?) > 0", email);
+  Run(tx, "DELETE FROM idempotency_keys WHERE " + store::Contains(tx, "body"), email);
 }
 
 }  // namespace
 
 void RecordPersonEvent(store::Db& tx, const std::string& person_id, const std::string& event_id) {
-  auto stmt = tx.Prepare("INSERT OR IGNORE INTO person_events(person_id, event_id) VALUES (?, ?)");
+  auto stmt = tx.Prepare(
+      "INSERT INTO person_events(person_id, event_id) VALUES (?, ?) ON CONFLICT DO NOTHING");
   stmt.Bind(1, person_id).Bind(2, event_id);
   stmt.Run();
 }
@@ -55,7 +57,9 @@ void ErasePerson(store::Db& tx, const std::string& person_id, const nlohmann::js
     if (!email.empty()) ForgetMailbox(tx, email);
   }
   // Terms of deleted deliveries leave the full-text index's segments.
-  tx.Exec("INSERT INTO deliveries_search(deliveries_search) VALUES('optimize')");
+  if (tx.engine() == store::Engine::kSqlite) {
+    tx.Exec("INSERT INTO deliveries_search(deliveries_search) VALUES('optimize')");
+  }
 }
 
 }  // namespace jilaf::notifications

@@ -94,9 +94,9 @@ int main(int argc, char** argv) {
   n::SetLinkBases(links);
 
   const auto cipher = jilaf::service::LoadFieldCipherOrExit("notifications", field_keys);
-  jilaf::service::Service service(
-      std::move(config), {jilaf::events::PeopleCopyMigrations(), n::Migrations(),
-                          jilaf::crypto::FieldRekey::Migrations()});
+  jilaf::service::Service service(std::move(config),
+                                  {jilaf::events::PeopleCopyMigrations(), n::Migrations(),
+                                   jilaf::crypto::FieldRekey::Migrations()});
   service.SetOpenApi(jilaf::embedded::notifications_openapi);
   n::SeedDefaults(service.store());
   jilaf::aggregate::IndexForSearch(service.store(), {&n::Tables().deliveries});

@@ -3,6 +3,9 @@
 // consumer's copy of the people topic (docs/reliability.md, "Personal data").
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include <memory>
 
 #include "common/aggregate/publisher.hpp"
@@ -144,6 +147,16 @@ TEST_F(PeopleCopyTest, AFreshEventWaitsForItsPersonAnOldOneOrAVersionOneEventDoe
                NotYetApplicable);
   EXPECT_FALSE(store_->Read([](store::Db& db) {
     return PersonOfEvent(db, Completed("p-2", "2020-01-01T00:00:00.000Z"));
+  }));
+  // Held, but not for ever: once `hold` has passed since it was first held, it goes on without.
+  const auto orphan = Completed("p-9", util::NowRfc3339());
+  EXPECT_THROW(store_->Read([&](store::Db& db) {
+    return PersonOfEvent(db, orphan, std::chrono::minutes(15), std::chrono::seconds(1));
+  }),
+               NotYetApplicable);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  EXPECT_FALSE(store_->Read([&](store::Db& db) {
+    return PersonOfEvent(db, orphan, std::chrono::minutes(15), std::chrono::seconds(1));
   }));
   auto v1 = Completed("p-2", util::NowRfc3339());
   v1.data["candidate"]["family_name"] = "Nguyen";  // names in the payload: version 1
