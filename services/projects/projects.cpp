@@ -264,8 +264,8 @@ http::Response CreateReview(const http::Request& request, store::Store& store,
       [&](aggregate::Change&, const nlohmann::json& project, nlohmann::json& doc) {
         CheckUnderReview(project);
         rules::CheckReviewerIsNotAuthor(settings.separation_of_duties,
-                                        project.value("created_by", ""),
-                                        request.principal.subject, doc["decision"]);
+                                        project.value("created_by", ""), request.principal.subject,
+                                        doc["decision"]);
         doc["project_id"] = project["id"];
         doc["reviewer"] = request.principal.subject;
       },

@@ -221,15 +221,14 @@ void CheckSeparate(bool enforced, const char* rule, const std::string& earlier,
 
 }  // namespace
 
-void CheckReviewerIsNotAuthor(bool enforced, const std::string& author,
-                              const std::string& reviewer, const std::string& decision) {
+void CheckReviewerIsNotAuthor(bool enforced, const std::string& author, const std::string& reviewer,
+                              const std::string& decision) {
   if (decision != "approve") return;
   CheckSeparate(enforced, kAuthorCannotApprove, author, reviewer,
                 "the author of a project proposal cannot approve it");
 }
 
-void CheckPayerIsNotApprover(bool enforced, const std::string& approver,
-                             const std::string& payer) {
+void CheckPayerIsNotApprover(bool enforced, const std::string& approver, const std::string& payer) {
   CheckSeparate(enforced, kApproverCannotPay, approver, payer,
                 "the person who approved a tranche cannot mark it paid");
 }

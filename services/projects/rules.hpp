@@ -108,8 +108,8 @@ inline constexpr const char* kAuthorCannotApprove = "author-cannot-approve";
 inline constexpr const char* kApproverCannotPay = "approver-cannot-pay";
 /// The author of a project proposal cannot record an `approve` review of it (other decisions
 /// stay open to the author).
-void CheckReviewerIsNotAuthor(bool enforced, const std::string& author,
-                              const std::string& reviewer, const std::string& decision);
+void CheckReviewerIsNotAuthor(bool enforced, const std::string& author, const std::string& reviewer,
+                              const std::string& decision);
 /// The person who approved a tranche cannot mark it paid.
 void CheckPayerIsNotApprover(bool enforced, const std::string& approver, const std::string& payer);
 

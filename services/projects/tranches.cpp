@@ -144,18 +144,17 @@ http::Response TransitionTranche(const http::Request& request, store::Store& sto
   const auto input = aggregate::ReadTransition(in);
   const auto payment = ReadPayment(in, input.to);
   in.Finish();
-  return aggregate::Transition(store, request, Tables().tranche,
-                               Moves(Tables().tranche, rules::TrancheStates(), TrancheData),
-                               request.Param("id"), input,
-                               [&](aggregate::Change& change, nlohmann::json& doc) {
-                                 if (input.to == "paid") {
-                                   rules::CheckPayerIsNotApprover(
-                                       settings.separation_of_duties, ApprovedBy(doc),
-                                       request.principal.subject);
-                                 }
-                                 ApplyPayment(doc, payment);
-                                 CheckMove(change.tx, doc, input.to, payment.rate.has_value());
-                               });
+  return aggregate::Transition(
+      store, request, Tables().tranche,
+      Moves(Tables().tranche, rules::TrancheStates(), TrancheData), request.Param("id"), input,
+      [&](aggregate::Change& change, nlohmann::json& doc) {
+        if (input.to == "paid") {
+          rules::CheckPayerIsNotApprover(settings.separation_of_duties, ApprovedBy(doc),
+                                         request.principal.subject);
+        }
+        ApplyPayment(doc, payment);
+        CheckMove(change.tx, doc, input.to, payment.rate.has_value());
+      });
 }
 
 http::Response TransitionTranche(const http::Request& request, store::Store& store) {
