@@ -77,6 +77,9 @@ class Dispatcher {
              const crypto::FieldCipher& cipher);
   /// One pass over the due deliveries; returns how many it queued for sending.
   int RunOnce();
+  /// Waits for the sends in flight and records them, drops what is only queued (still due in the
+  /// store). Call before the store stops.
+  void Stop() { pool_.Stop(); }
 
  private:
   /// Sends one due delivery and records the outcome (on one of the pool's workers).

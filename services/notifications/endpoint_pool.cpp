@@ -13,14 +13,19 @@ EndpointPool::EndpointPool(int workers, int per_endpoint)
   for (int i = 0; i < std::max(workers, 1); ++i) workers_.emplace_back([this] { Work(); });
 }
 
-EndpointPool::~EndpointPool() {
+EndpointPool::~EndpointPool() { Stop(); }
+
+void EndpointPool::Stop() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
+    for (const auto& item : queue_) busy_.erase(item.key);
     queue_.clear();  // not started: still due in the store, sent after the restart
   }
   changed_.notify_all();
-  for (auto& worker : workers_) worker.join();
+  for (auto& worker : workers_) {
+    if (worker.joinable()) worker.join();
+  }
 }
 
 void EndpointPool::BeginPass() {

@@ -22,11 +22,14 @@ namespace jilaf::notifications {
 class EndpointPool {
  public:
   EndpointPool(int workers, int per_endpoint);
-  /// Lets running items finish, drops queued ones, joins the workers.
+  /// Stop().
   ~EndpointPool();
   EndpointPool(const EndpointPool&) = delete;
   EndpointPool& operator=(const EndpointPool&) = delete;
 
+  /// Lets running items finish, drops queued ones, joins the workers; Submit refuses from then
+  /// on. Idempotent.
+  void Stop();
   /// Starts a pass: forgets which keys finished, so they may be submitted again. Call before
   /// reading what is due, so that an item finishing after that read is refused this pass.
   void BeginPass();

@@ -112,6 +112,8 @@ int main(int argc, char** argv) {
       [&rekey](jilaf::http::Router& admin) { jilaf::service::AddFieldKeyRoutes(admin, rekey); });
   service.AddBackgroundTask([&rekey] { rekey.ResumeIfUnfinished(); }, [&rekey] { rekey.Stop(); });
   n::Dispatcher dispatcher(service.store(), dispatch, metrics, *cipher);
+  // Stopped after the scheduler (no new pass) and before the store: in-flight sends get recorded.
+  service.AddBackgroundTask([] {}, [&dispatcher] { dispatcher.Stop(); });
 
   jilaf::events::ConsumerOptions consumer;
   consumer.name = group;

@@ -119,6 +119,25 @@ TEST(EndpointPool, AKeyIsNeverQueuedTwiceNorRunAgainInThePassItFinishedIn) {
   WaitFor(runs, 2);
 }
 
+TEST(EndpointPool, StopFinishesWhatRunsAndDropsWhatIsQueued) {
+  std::atomic<int> runs{0};
+  std::promise<void> started;
+  EndpointPool pool(1, 1);
+  EXPECT_TRUE(pool.Submit("running", "e", [&] {
+    started.set_value();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ++runs;
+  }));
+  EXPECT_TRUE(pool.Submit("queued", "e", [&] { runs += 10; }));
+  started.get_future().wait();
+  pool.Stop();
+  EXPECT_EQ(runs, 1);  // the running item finished; the queued one never started
+  EXPECT_EQ(pool.Busy(), 0u);
+  EXPECT_FALSE(pool.Submit("late", "e", [&] { runs += 100; }));
+  pool.Stop();  // idempotent
+  EXPECT_EQ(runs, 1);
+}
+
 TEST(EndpointPool, AThrowingItemCountsAsDone) {
   std::atomic<int> done{0};
   EndpointPool pool(1, 1);
