@@ -21,6 +21,10 @@ import jilaf_http  # noqa: E402 - the shared client: honours 429/503 with Retry-
 URL = os.environ.get("JILAF_PROJECTS_URL", "http://127.0.0.1:8082")
 TOKEN = os.environ["JILAF_DEMO_TOKEN"]
 ADMIN = os.environ.get("JILAF_DEMO_ADMIN_TOKEN", TOKEN)
+# A second staff member: the service lets no one approve their own proposal or pay a tranche they
+# approved (docs/api.md, "Separation of duties"). TOKEN proposes and approves tranches; REVIEWER
+# approves proposals and pays.
+REVIEWER = os.environ["JILAF_DEMO_REVIEWER_TOKEN"]
 RUN = uuid.uuid4().hex[:8]
 FY = int(os.environ.get("JILAF_DEMO_FISCAL_YEAR", "2026"))
 EXPONENT = {"JPY": 0, "USD": 2, "VND": 0, "IDR": 2, "PHP": 2, "NPR": 2, "BDT": 2, "LKR": 2,
@@ -47,10 +51,10 @@ def create(path, body, token=None):
                 headers={"Idempotency-Key": f"demo-{RUN}-{uuid.uuid4().hex[:8]}"})[0]
 
 
-def move(resource, to, expect=(200,), **extra):
+def move(resource, to, expect=(200,), token=None, **extra):
     _, etag = call("GET", resource)
     return call("POST", resource + "/transitions", {"to": to, **extra}, expect=expect,
-                headers={"If-Match": etag})[0]
+                token=token, headers={"If-Match": etag})[0]
 
 
 def to_jpy(amount, currency, rate):
@@ -135,7 +139,14 @@ def main():
             create(path + "/reviews", {"decision": "request_changes", "comment": "Clarify the target group"})
             continue
         decision = "reject" if final == "rejected" else "approve"
-        create(path + "/reviews", {"decision": decision, "comment": "Reviewed by the projects committee"})
+        if decision == "approve":
+            # The author's own approval is refused, naming the rule.
+            refused = call("POST", path + "/reviews", {"decision": "approve", "comment": "Mine"},
+                           expect=(403,))[0]
+            if refused.get("rule") != "author-cannot-approve":
+                sys.exit(f"projects demo: the author approved their own proposal: {refused}")
+        create(path + "/reviews", {"decision": decision, "comment": "Reviewed by the projects committee"},
+               token=REVIEWER)
         if final == "rejected":
             move(path, "rejected", comment="Overlaps an ILO project")
             continue
@@ -174,7 +185,7 @@ def main():
                     holds += 1
                     continue
                 move(resource, "approved")
-                move(resource, "paid", value_date=value_date, exchange_rate=rate)
+                move(resource, "paid", token=REVIEWER, value_date=value_date, exchange_rate=rate)
                 paid_jpy += expected_jpy
             # The ceiling holds: a tranche for more than what remains is refused with the rest.
             over = create(path + "/tranches", {"amount": budget, "currency": "JPY", "planned_date": f"{FY}-06-01"})

@@ -45,8 +45,8 @@ struct Email {
 [[nodiscard]] std::string FormatEmail(const SmtpOptions& options, const Email& email);
 
 /// Sends one message over SMTP with libcurl; an invalid recipient or sender address is a
-/// permanent failure (category "invalid_address") before any connection. Blocking: call only from
-/// the dispatcher thread.
+/// permanent failure (category "invalid_address") before any connection. Blocking, one connection
+/// per call: call only from the dispatcher's workers.
 [[nodiscard]] SendResult SendEmail(const SmtpOptions& options, const Email& email);
 
 struct WebhookOptions {
@@ -58,7 +58,7 @@ struct WebhookOptions {
 /// POSTs `body` (JSON) with `headers`; 2xx is success, 4xx other than 408/429 is permanent.
 /// The URL is checked and its host resolved once (ResolveWebhookUrl); the connection goes only to
 /// the checked addresses, over http(s) only, without proxies; a redirect is not followed and is a
-/// permanent failure. Blocking: call only from the dispatcher thread.
+/// permanent failure. Blocking, one connection per call: call only from the dispatcher's workers.
 [[nodiscard]] SendResult PostWebhook(
     const std::string& url, const std::string& body,
     const std::vector<std::pair<std::string, std::string>>& headers, const WebhookOptions& options);

@@ -13,6 +13,7 @@
 #include "common/util/clock.hpp"
 #include "common/util/ids.hpp"
 #include "services/notifications/catalogue.hpp"
+#include "services/notifications/endpoint_pool.hpp"
 #include "services/notifications/queries.hpp"
 #include "services/notifications/render.hpp"
 #include "services/notifications/routes.hpp"
@@ -267,34 +268,47 @@ Dispatcher::Dispatcher(store::Store& store, DispatchOptions options, DeliveryMet
       options_(std::move(options)),
       metrics_(metrics),
       cipher_(cipher),
-      random_(std::random_device{}()) {}
+      random_(std::random_device{}()),
+      pool_(static_cast<int>(options_.concurrency), static_cast<int>(options_.per_endpoint)) {}
 
 int Dispatcher::RunOnce() {
+  pool_.BeginPass();
   const std::int64_t now_ms = util::NowUnixMs();
+  // Deliveries still queued or in flight come back from the query too: read past them.
+  const auto limit = options_.batch + static_cast<std::int64_t>(pool_.Busy());
   const auto due = store_.Read([&](store::Db& db) {
     const auto backlog = DeliveryBacklog(db);
     metrics_.retry_backlog.Set(static_cast<double>(backlog.retrying));
     metrics_.pending.Set(static_cast<double>(backlog.pending));
-    return DueDeliveries(db, now_ms, options_.batch);
+    return DueDeliveries(db, now_ms, limit);
   });
+  int queued = 0;
   for (const auto& item : due) {
-    json doc = item.doc;
-    const auto secret = item.secret.empty()
-                            ? std::optional<std::string>("")
-                            : OpenWebhookSecret(cipher_, item.webhook_id, item.secret);
-    // A secret that does not open (its key left the ring too early) is retried, never sent
-    // with a wrong signature, until the key file is put right.
-    const SendResult result =
-        secret ? Send(doc, item.url, *secret)
-               : SendResult{false, false,
-                            "the webhook's signing secret does not open with the field key ring",
-                            "secret"};
-    metrics_.attempts
-        .Add({{"channel", doc.value("channel", "")}, {"outcome", result.ok ? "ok" : "error"}})
-        .Increment();
-    Record(doc, result);
+    const auto endpoint =
+        EndpointOf(item.doc.value("channel", ""), item.url, options_.smtp.host, options_.smtp.port);
+    if (pool_.Submit(item.doc.value("id", ""), endpoint, [this, item] { Attempt(item); })) {
+      ++queued;
+    }
   }
-  return static_cast<int>(due.size());
+  return queued;
+}
+
+void Dispatcher::Attempt(const DueDelivery& item) {
+  json doc = item.doc;
+  const auto secret = item.secret.empty()
+                          ? std::optional<std::string>("")
+                          : OpenWebhookSecret(cipher_, item.webhook_id, item.secret);
+  // A secret that does not open (its key left the ring too early) is retried, never sent
+  // with a wrong signature, until the key file is put right.
+  const SendResult result =
+      secret ? Send(doc, item.url, *secret)
+             : SendResult{false, false,
+                          "the webhook's signing secret does not open with the field key ring",
+                          "secret"};
+  metrics_.attempts
+      .Add({{"channel", doc.value("channel", "")}, {"outcome", result.ok ? "ok" : "error"}})
+      .Increment();
+  Record(doc, result);
 }
 
 SendResult Dispatcher::Send(const json& doc, const std::string& url, const std::string& secret) {
@@ -352,7 +366,12 @@ std::int64_t Dispatcher::Apply(json& doc, const SendResult& result) {
     return 0;
   }
   doc["status"] = "retrying";
-  const std::int64_t next_ms = util::NowUnixMs() + options_.retry.Delay(attempt, random_).count();
+  std::int64_t delay_ms = 0;
+  {
+    std::lock_guard lock(random_mutex_);
+    delay_ms = options_.retry.Delay(attempt, random_).count();
+  }
+  const std::int64_t next_ms = util::NowUnixMs() + delay_ms;
   doc["next_attempt_in_ms"] = next_ms - util::NowUnixMs();
   return next_ms;
 }

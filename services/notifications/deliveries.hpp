@@ -15,6 +15,8 @@
 #include "common/metrics/metrics.hpp"
 #include "common/store/store.hpp"
 #include "services/notifications/channels.hpp"
+#include "services/notifications/endpoint_pool.hpp"
+#include "services/notifications/queries.hpp"
 #include "services/notifications/retry.hpp"
 
 namespace jilaf::notifications {
@@ -56,20 +58,32 @@ struct DispatchOptions {
   RetryPolicy retry;
   WebhookOptions webhook;
   std::int64_t batch = 50;
+  std::int64_t concurrency = 4;   // deliveries of a batch in flight at once
+  std::int64_t per_endpoint = 2;  // of those, at most this many to one webhook host or SMTP server
 };
 
 /// Sends due deliveries (pending, or retrying whose time has come) outside any transaction, then
-/// records each outcome, with its `jilaf.notifications.delivery.*` event, in one write. Runs on
-/// the scheduler thread only, so a delivery is never in flight twice.
+/// records each outcome, with its `jilaf.notifications.delivery.*` event, in one write. RunOnce
+/// (on the scheduler thread) queues what is due on an EndpointPool of `concurrency` workers, at
+/// most `per_endpoint` of them talking to one webhook host or SMTP server at once, and returns
+/// without waiting: a slow webhook holds up only its own deliveries, never the mail or the next
+/// pass. Each worker records its delivery's outcome as soon as it has it; the pool never queues a
+/// delivery that is queued, in flight, or recorded since the pass began, so each attempt is sent
+/// at most once.
 class Dispatcher {
  public:
   /// `cipher` opens the webhooks' sealed secrets.
   Dispatcher(store::Store& store, DispatchOptions options, DeliveryMetrics& metrics,
              const crypto::FieldCipher& cipher);
-  /// One pass over the due deliveries; returns how many were attempted.
+  /// One pass over the due deliveries; returns how many it queued for sending.
   int RunOnce();
+  /// Waits for the sends in flight and records them, drops what is only queued (still due in the
+  /// store). Call before the store stops.
+  void Stop() { pool_.Stop(); }
 
  private:
+  /// Sends one due delivery and records the outcome (on one of the pool's workers).
+  void Attempt(const DueDelivery& item);
   SendResult Send(const nlohmann::json& doc, const std::string& url, const std::string& secret);
   /// Applies an attempt's outcome to the delivery; returns when it is next due (0: never).
   std::int64_t Apply(nlohmann::json& doc, const SendResult& result);
@@ -80,7 +94,9 @@ class Dispatcher {
   DispatchOptions options_;
   DeliveryMetrics& metrics_;
   const crypto::FieldCipher& cipher_;
+  std::mutex random_mutex_;  // the workers draw their backoff jitter from random_
   std::mt19937_64 random_;
+  EndpointPool pool_;  // last: its workers are joined before the members they use go
 };
 
 }  // namespace jilaf::notifications

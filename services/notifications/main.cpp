@@ -66,6 +66,12 @@ int main(int argc, char** argv) {
         flags.Int("retry-max-ms", &retry_max_ms, 1, 604800000, "Longest backoff between attempts.");
         flags.Int("dispatch-interval-ms", &dispatch_interval_ms, 10, 600000,
                   "How often the dispatcher looks for due deliveries.");
+        flags.Int("dispatch-concurrency", &dispatch.concurrency, 1, 64,
+                  "Deliveries of one dispatch pass sent at once (worker threads, each with its "
+                  "own SMTP or HTTP connection).");
+        flags.Int("dispatch-per-endpoint", &dispatch.per_endpoint, 1, 64,
+                  "Of those, most sent at once to one webhook host (scheme, host, port) or to "
+                  "the SMTP server.");
         flags.Int("periodical-interval-ms", &periodical_interval_ms, 0, 31L * 86400000,
                   "How often a periodical issue is produced (0: only on POST /v1/periodicals).");
         flags.String("public-base-url", &feed.public_base_url,
@@ -107,6 +113,8 @@ int main(int argc, char** argv) {
       [&rekey](jilaf::http::Router& admin) { jilaf::service::AddFieldKeyRoutes(admin, rekey); });
   service.AddBackgroundTask([&rekey] { rekey.ResumeIfUnfinished(); }, [&rekey] { rekey.Stop(); });
   n::Dispatcher dispatcher(service.store(), dispatch, metrics, *cipher);
+  // Stopped after the scheduler (no new pass) and before the store: in-flight sends get recorded.
+  service.AddBackgroundTask([] {}, [&dispatcher] { dispatcher.Stop(); });
 
   jilaf::events::ConsumerOptions consumer;
   consumer.name = group;

@@ -253,17 +253,25 @@ http::Response TransitionProject(const http::Request& request, store::Store& sto
       });
 }
 
-http::Response CreateReview(const http::Request& request, store::Store& store) {
+http::Response CreateReview(const http::Request& request, store::Store& store,
+                            const Settings& settings) {
   auto review = ReadReview(http::ParseJsonBody(request));
   const auto& t = Tables();
   return aggregate::CreateChild(
       store, request, t.projects, request.Param("id"), t.review, std::move(review),
       [&](aggregate::Change&, const nlohmann::json& project, nlohmann::json& doc) {
         CheckUnderReview(project);
+        rules::CheckReviewerIsNotAuthor(settings.separation_of_duties,
+                                        project.value("created_by", ""), request.principal.subject,
+                                        doc["decision"]);
         doc["project_id"] = project["id"];
         doc["reviewer"] = request.principal.subject;
       },
       AnnounceReview);
+}
+
+http::Response CreateReview(const http::Request& request, store::Store& store) {
+  return CreateReview(request, store, Settings{});
 }
 
 http::Response CreateAmendment(const http::Request& request, store::Store& store) {

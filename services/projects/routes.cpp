@@ -2,7 +2,7 @@
 
 namespace jilaf::projects {
 
-http::Router Routes(store::Store& store) {
+http::Router Routes(store::Store& store, const Settings& settings) {
   using auth::Access;
   using http::Method;
   using T = ProjectTables;
@@ -25,7 +25,10 @@ http::Router Routes(store::Store& store) {
   add(Method::kPatch, "/v1/projects/{id}", Access::kWrite, UpdateProject);
   add(Method::kDelete, "/v1/projects/{id}", Access::kAdmin, DeleteProject);
   add(Method::kPost, "/v1/projects/{id}/transitions", Access::kWrite, TransitionProject);
-  add(Method::kPost, "/v1/projects/{id}/reviews", Access::kWrite, CreateReview);
+  router.Add(Method::kPost, "/v1/projects/{id}/reviews", Access::kWrite,
+             [&store, settings](http::Request& request) {
+               return CreateReview(request, store, settings);
+             });
   add(Method::kGet, "/v1/projects/{id}/reviews", Access::kRead, ListOfProject<&T::reviews>);
   add(Method::kPost, "/v1/projects/{id}/amendments", Access::kAdmin, CreateAmendment);
   add(Method::kGet, "/v1/projects/{id}/amendments", Access::kRead, ListOfProject<&T::amendments>);
@@ -34,7 +37,10 @@ http::Router Routes(store::Store& store) {
   add(Method::kGet, "/v1/projects/{id}/tranches", Access::kRead, ListOfProject<&T::tranches>);
   add(Method::kGet, "/v1/tranches/{id}", Access::kRead, GetRecord<&T::tranches>);
   add(Method::kPatch, "/v1/tranches/{id}", Access::kWrite, UpdateTranche);
-  add(Method::kPost, "/v1/tranches/{id}/transitions", Access::kWrite, TransitionTranche);
+  router.Add(Method::kPost, "/v1/tranches/{id}/transitions", Access::kWrite,
+             [&store, settings](http::Request& request) {
+               return TransitionTranche(request, store, settings);
+             });
 
   add(Method::kPost, "/v1/projects/{id}/reports", Access::kWrite, CreateReport);
   add(Method::kGet, "/v1/projects/{id}/reports", Access::kRead, ListOfProject<&T::reports>);

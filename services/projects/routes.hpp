@@ -13,8 +13,15 @@
 // thrown http::ApiError). Routes binds them to paths and access levels.
 namespace jilaf::projects {
 
+/// What the command line decides about the handlers.
+struct Settings {
+  /// --separation-of-duties on|off: the author of a proposal cannot approve it, the approver of
+  /// a tranche cannot pay it (rules::CheckReviewerIsNotAuthor, rules::CheckPayerIsNotApprover).
+  bool separation_of_duties = true;
+};
+
 /// Every API route of the projects service.
-http::Router Routes(store::Store& store);
+http::Router Routes(store::Store& store, const Settings& settings = {});
 
 using Handler = http::Response (*)(const http::Request&, store::Store&);
 
@@ -46,6 +53,10 @@ http::Response ListProjects(const http::Request& request, store::Store& store);
 http::Response UpdateProject(const http::Request& request, store::Store& store);
 http::Response DeleteProject(const http::Request& request, store::Store& store);
 http::Response TransitionProject(const http::Request& request, store::Store& store);
+/// Refuses an `approve` review by the project's author unless `settings` turn that off.
+http::Response CreateReview(const http::Request& request, store::Store& store,
+                            const Settings& settings);
+/// CreateReview with the default settings (separation of duties on).
 http::Response CreateReview(const http::Request& request, store::Store& store);
 http::Response CreateAmendment(const http::Request& request, store::Store& store);
 /// POST /v1/admin/snapshots: every project and tranche, keyed like their change events.
@@ -56,6 +67,10 @@ nlohmann::json ProjectData(store::Db& db, const nlohmann::json& project);
 // tranches.cpp
 http::Response CreateTranche(const http::Request& request, store::Store& store);
 http::Response UpdateTranche(const http::Request& request, store::Store& store);
+/// Refuses `to: paid` by the tranche's approver unless `settings` turn that off.
+http::Response TransitionTranche(const http::Request& request, store::Store& store,
+                                 const Settings& settings);
+/// TransitionTranche with the default settings (separation of duties on).
 http::Response TransitionTranche(const http::Request& request, store::Store& store);
 /// The facts every tranche event carries (and its snapshot), with its project's.
 nlohmann::json TrancheData(store::Db& db, const nlohmann::json& tranche);

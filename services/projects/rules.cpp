@@ -208,4 +208,29 @@ void CheckProjectCanDisburse(const std::string& project_status) {
       .With("status", project_status);
 }
 
+namespace {
+
+void CheckSeparate(bool enforced, const char* rule, const std::string& earlier,
+                   const std::string& actor, const std::string& what) {
+  if (!enforced || earlier.empty() || earlier != actor) return;
+  throw http::ApiError(403, "separation-of-duties", "Separation of duties",
+                       what + " (rule " + rule + "); another staff member must do it")
+      .With("rule", rule)
+      .With("earlier_actor", earlier);
+}
+
+}  // namespace
+
+void CheckReviewerIsNotAuthor(bool enforced, const std::string& author, const std::string& reviewer,
+                              const std::string& decision) {
+  if (decision != "approve") return;
+  CheckSeparate(enforced, kAuthorCannotApprove, author, reviewer,
+                "the author of a project proposal cannot approve it");
+}
+
+void CheckPayerIsNotApprover(bool enforced, const std::string& approver, const std::string& payer) {
+  CheckSeparate(enforced, kApproverCannotPay, approver, payer,
+                "the person who approved a tranche cannot mark it paid");
+}
+
 }  // namespace jilaf::projects::rules

@@ -100,6 +100,19 @@ void CheckNoOverlap(const std::vector<DispatchPeriod>& existing, const DispatchP
 /// Dispatches need a project whose support type includes expert dispatch.
 void CheckDispatchAllowed(const std::string& support_type);
 
+/// Separation of duties (--separation-of-duties, on by default): the person who did the earlier
+/// step of a decision may not do the next one. Each check passes when `enforced` is false or when
+/// the earlier step has no one on record (""). A refusal is 403 `separation-of-duties` naming the
+/// `rule` and the `earlier_actor`.
+inline constexpr const char* kAuthorCannotApprove = "author-cannot-approve";
+inline constexpr const char* kApproverCannotPay = "approver-cannot-pay";
+/// The author of a project proposal cannot record an `approve` review of it (other decisions
+/// stay open to the author).
+void CheckReviewerIsNotAuthor(bool enforced, const std::string& author, const std::string& reviewer,
+                              const std::string& decision);
+/// The person who approved a tranche cannot mark it paid.
+void CheckPayerIsNotApprover(bool enforced, const std::string& approver, const std::string& payer);
+
 /// Tranches need a project whose support type includes financing.
 void CheckFinancingAllowed(const std::string& support_type);
 /// Tranches are planned and approved only on an approved or active project.

@@ -86,6 +86,15 @@ void CheckMove(store::Db& db, const nlohmann::json& doc, const std::string& to, 
   }
 }
 
+// Who last moved the tranche to approved (its status history), "" when no one on record did.
+std::string ApprovedBy(const nlohmann::json& doc) {
+  std::string by;
+  for (const auto& entry : doc.value("status_history", nlohmann::json::array())) {
+    if (entry.value("to", "") == "approved") by = entry.value("by", "");
+  }
+  return by;
+}
+
 }  // namespace
 
 nlohmann::json TrancheData(store::Db& db, const nlohmann::json& tranche) {
@@ -129,19 +138,28 @@ http::Response UpdateTranche(const http::Request& request, store::Store& store) 
       Announce(Tables().tranche, "updated", TrancheData));
 }
 
-http::Response TransitionTranche(const http::Request& request, store::Store& store) {
+http::Response TransitionTranche(const http::Request& request, store::Store& store,
+                                 const Settings& settings) {
   const auto body = http::ParseJsonBody(request);  // the reader points into it
   http::ObjectReader in(body);
   const auto input = aggregate::ReadTransition(in);
   const auto payment = ReadPayment(in, input.to);
   in.Finish();
-  return aggregate::Transition(store, request, Tables().tranche,
-                               Moves(Tables().tranche, rules::TrancheStates(), TrancheData),
-                               request.Param("id"), input,
-                               [&](aggregate::Change& change, nlohmann::json& doc) {
-                                 ApplyPayment(doc, payment);
-                                 CheckMove(change.tx, doc, input.to, payment.rate.has_value());
-                               });
+  return aggregate::Transition(
+      store, request, Tables().tranche,
+      Moves(Tables().tranche, rules::TrancheStates(), TrancheData), request.Param("id"), input,
+      [&](aggregate::Change& change, nlohmann::json& doc) {
+        if (input.to == "paid") {
+          rules::CheckPayerIsNotApprover(settings.separation_of_duties, ApprovedBy(doc),
+                                         request.principal.subject);
+        }
+        ApplyPayment(doc, payment);
+        CheckMove(change.tx, doc, input.to, payment.rate.has_value());
+      });
+}
+
+http::Response TransitionTranche(const http::Request& request, store::Store& store) {
+  return TransitionTranche(request, store, Settings{});
 }
 
 void AddTrancheBodies(std::vector<http::BodyContract>& out) {

@@ -127,6 +127,7 @@ class AnalyticsE2e : public E2eTest {
         " JILAF_PROJECTS_URL=http://127.0.0.1:" + std::to_string(running_[1]->http_port) +
         " JILAF_MISSIONS_URL=http://127.0.0.1:" + std::to_string(running_[2]->http_port) +
         " JILAF_DEMO_TOKEN=" + staff_token_ + " JILAF_DEMO_ADMIN_TOKEN=" + admin_token_ +
+        " JILAF_DEMO_REVIEWER_TOKEN=" + Token("staff", "e2e-reviewer") +
         " JILAF_DEMO_FISCAL_YEAR=" + std::to_string(fy_) + " /usr/bin/python3 " + JILAF_SOURCE_DIR +
         "/scripts/demo.d/" + name;
     std::string output;

@@ -22,8 +22,9 @@ class DemoE2e : public E2eTest {
     const std::string command =
         "JILAF_INVITATIONS_URL=" + Url(invitations) + " JILAF_PROJECTS_URL=" + Url(projects) +
         " JILAF_MISSIONS_URL=" + Url(missions) + " JILAF_NOTIFICATIONS_URL=" + Url(notifications) +
-        " JILAF_DEMO_TOKEN=" + Token("staff") + " JILAF_DEMO_ADMIN_TOKEN=" + Token("admin") + " " +
-        JILAF_SOURCE_DIR + "/scripts/demo";
+        " JILAF_DEMO_TOKEN=" + Token("staff") + " JILAF_DEMO_ADMIN_TOKEN=" + Token("admin") +
+        " JILAF_DEMO_REVIEWER_TOKEN=" + Token("staff", "e2e-reviewer") + " " + JILAF_SOURCE_DIR +
+        "/scripts/demo";
     return testing::RunCommand(command, output);
   }
 

@@ -110,13 +110,15 @@ std::function<bool(const std::vector<TopicEvent>&)> HasType(const std::string& k
   };
 }
 
-std::string E2eTest::Token(const std::string& role) {
+std::string E2eTest::Token(const std::string& role) { return Token(role, "e2e-" + role); }
+
+std::string E2eTest::Token(const std::string& role, const std::string& subject) {
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
   return auth::SignJwt(keys_.private_pem, {{"iss", "jilaf-dev"},
                                            {"aud", "jilaf-backoffice"},
-                                           {"sub", "e2e-" + role},
+                                           {"sub", subject},
                                            {"exp", now + 3600},
                                            {"roles", {role}}});
 }

@@ -179,7 +179,11 @@ class E2eTest : public ::testing::Test {
   /// Runs `kafka-ctl COMMAND`; fails the test if it exits non-zero.
   void KafkaCtl(const std::string& command);
 
+  /// A token of `role` for the subject `e2e-<role>`.
   std::string Token(const std::string& role);
+  /// A token of `role` for another person, `subject` (e.g. a second staff member where the
+  /// projects service separates duties).
+  std::string Token(const std::string& role, const std::string& subject);
 
   /// True when the suite runs on PostgreSQL (JILAF_TEST_STORE=postgres, a second registration
   /// of the same tests labelled `postgres`): each service path then names a database of its own

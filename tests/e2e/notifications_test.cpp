@@ -1,6 +1,7 @@
 // Notifications end to end: the real broker, the real notifications binary, a real SMTP server
 // (aiosmtpd) and a webhook receiver in this process.
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 
@@ -18,8 +19,10 @@ using std::chrono::seconds;
 /// An HTTP endpoint that checks each webhook's signature and can be told to fail.
 class WebhookReceiver {
  public:
-  explicit WebhookReceiver(std::string secret) : secret_(std::move(secret)) {
-    runtime_ = std::make_unique<http::Runtime>(1, 2);
+  /// `workers`: requests it can hold at once (see Hold).
+  explicit WebhookReceiver(std::string secret, std::size_t workers = 2)
+      : secret_(std::move(secret)) {
+    runtime_ = std::make_unique<http::Runtime>(1, workers);
     http::ServerOptions options;
     options.name = "webhook-receiver";
     options.address = "127.0.0.1";
@@ -29,6 +32,7 @@ class WebhookReceiver {
     runtime_->Start();
   }
   ~WebhookReceiver() {
+    Hold(false);
     server_->Stop(std::chrono::milliseconds(1000));
     runtime_->Stop();
   }
@@ -43,6 +47,17 @@ class WebhookReceiver {
     std::lock_guard lock(mutex_);
     redirect_ = std::move(location);
   }
+  /// While true, every request waits (a slow endpoint) until Hold(false).
+  void Hold(bool hold) {
+    {
+      std::lock_guard lock(mutex_);
+      hold_ = hold;
+    }
+    released_.notify_all();
+  }
+  /// Requests being answered now, and the most there were at once.
+  [[nodiscard]] int InFlight() const { return in_flight_; }
+  [[nodiscard]] int PeakInFlight() const { return peak_in_flight_; }
   [[nodiscard]] int Requests() const { return requests_; }
   /// The events accepted (2xx) so far, with whether their signature verified.
   std::vector<std::pair<json, bool>> Accepted() {
@@ -54,6 +69,20 @@ class WebhookReceiver {
  private:
   http::Response Handle(http::Request& request) {
     ++requests_;
+    const int now_in_flight = ++in_flight_;
+    for (int peak = peak_in_flight_;
+         now_in_flight > peak && !peak_in_flight_.compare_exchange_weak(peak, now_in_flight);) {
+    }
+    {
+      std::unique_lock lock(mutex_);
+      released_.wait_for(lock, std::chrono::seconds(60), [this] { return !hold_; });
+    }
+    auto response = Answer(request);
+    --in_flight_;
+    return response;
+  }
+
+  http::Response Answer(http::Request& request) {
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
@@ -85,7 +114,11 @@ class WebhookReceiver {
   std::atomic<int> fail_next_{0};
   std::atomic<bool> always_fail_{false};
   std::atomic<int> bad_signatures_{0};
+  std::atomic<int> in_flight_{0};
+  std::atomic<int> peak_in_flight_{0};
   std::mutex mutex_;
+  std::condition_variable released_;
+  bool hold_ = false;
   std::vector<std::pair<json, bool>> accepted_;
   std::string redirect_;
 };
@@ -135,13 +168,23 @@ class NotificationsE2e : public E2eTest {
     admin_ = Token("admin");
   }
 
-  RunningService& StartWithSmtp(const std::string& db = {}) {
+  RunningService& StartWithSmtp(const std::string& db = {},
+                                const std::vector<std::string>& extra = {}) {
     if (smtp_port_ == 0) smtp_port_ = StartSmtpSink();
-    return StartNotificationsWith(
-        {"--smtp-port", std::to_string(smtp_port_), "--retry-base-ms", "100", "--retry-max-ms",
-         "400", "--delivery-max-attempts", "4", "--dispatch-interval-ms", "50",
-         "--webhook-dev-hosts", "127.0.0.1"},  // the receiver runs here, over plain http
-        db);
+    std::vector<std::string> args = {"--smtp-port",
+                                     std::to_string(smtp_port_),
+                                     "--retry-base-ms",
+                                     "100",
+                                     "--retry-max-ms",
+                                     "400",
+                                     "--delivery-max-attempts",
+                                     "4",
+                                     "--dispatch-interval-ms",
+                                     "50",
+                                     "--webhook-dev-hosts",
+                                     "127.0.0.1"};  // the receiver runs here, over plain http
+    args.insert(args.end(), extra.begin(), extra.end());
+    return StartNotificationsWith(args, db);
   }
 
   json Post(const RunningService& service, const std::string& target, const json& body,
@@ -442,6 +485,68 @@ TEST_F(NotificationsE2e, WebhookFailingThreeTimesIsSentOnceAfterRetries) {
             3.0);
 }
 
+// One slow webhook endpoint holds up only its own deliveries: the mail of the same events goes
+// out through the real SMTP server while the endpoint still holds its requests, no more than
+// --dispatch-per-endpoint requests reach it at once, and each delivery is sent exactly once.
+TEST_F(NotificationsE2e, SlowWebhookHoldsUpNeitherTheMailNorMoreThanItsLimit) {
+  WebhookReceiver receiver(secret_, 8);  // could take 8 at once: the limit is the dispatcher's
+  receiver.Hold(true);
+  auto& notifications = StartWithSmtp({}, {"--dispatch-concurrency", "4", "--dispatch-per-endpoint",
+                                           "2", "--webhook-timeout-ms", "60000"});
+  SetUpTrancheWebhook(notifications, receiver);
+  const std::string type = "jilaf.projects.tranche.paid";
+  for (const char* locale : {"ja", "en"}) {
+    Put(notifications, "/v1/templates/" + type + "/email/" + locale,
+        {{"subject", "Tranche paid: {{data.amount}} {{data.currency}}"},
+         {"body", "A tranche was paid."}},
+        201);
+  }
+  Post(notifications, "/v1/rules",
+       {{"name", "Paid tranches to finance by mail"},
+        {"event_type", type},
+        {"channel", "email"},
+        {"locale", "en"},
+        {"operational", true},
+        {"recipients", {{{"address", contact_}}}},
+        {"conditions", {{{"pointer", "/marker"}, {"op", "eq"}, {"value", marker_}}}}},
+       201);
+  constexpr int kEvents = 5;
+  std::vector<std::string> ids;
+  for (int i = 0; i < kEvents; ++i) {
+    const auto event = Tranche(2'000'000 + i);
+    ids.push_back(event.id);
+    ProduceEvent("jilaf.projects.events", event);
+  }
+  ASSERT_TRUE(testing::WaitUntil([&] { return Mails().size() == kEvents; }, seconds(60)))
+      << "mails: " << Mails().size() << ", webhook requests: " << receiver.Requests();
+  // Every mail is out while the slow endpoint holds as many requests as it may get, no more.
+  EXPECT_TRUE(testing::WaitUntil([&] { return receiver.InFlight() == 2; }, seconds(10)))
+      << "in flight: " << receiver.InFlight();
+  EXPECT_EQ(receiver.Requests(), 2);
+  EXPECT_TRUE(receiver.Accepted().empty());
+  EXPECT_EQ(Deliveries(notifications, "channel=email&status=sent").size(),
+            static_cast<std::size_t>(kEvents));
+
+  receiver.Hold(false);
+  ASSERT_TRUE(
+      testing::WaitUntil([&] { return receiver.Accepted().size() == kEvents; }, seconds(60)))
+      << "webhooks accepted: " << receiver.Accepted().size();
+  EXPECT_EQ(receiver.PeakInFlight(), 2);
+  for (const auto& id : ids) {
+    std::vector<json> deliveries;
+    ASSERT_TRUE(testing::WaitUntil(
+        [&] {
+          deliveries = Deliveries(notifications, "channel=webhook&status=sent&event_id=" + id);
+          return deliveries.size() == 1;
+        },
+        seconds(60)));
+    EXPECT_EQ(deliveries[0]["attempts"], 1) << deliveries[0];
+  }
+  // At most once per attempt: no delivery reached an endpoint twice.
+  EXPECT_FALSE(testing::WaitUntil(
+      [&] { return receiver.Requests() > kEvents || Mails().size() > kEvents; }, seconds(1)));
+}
+
 TEST_F(NotificationsE2e, AlwaysFailingWebhookGoesDeadAndIsRedriven) {
   WebhookReceiver receiver(secret_);
   auto& notifications = StartWithSmtp();
@@ -728,7 +833,11 @@ TEST_F(NotificationsE2e, ApprovedProjectAndOverdueReportReachTheStaffInboxInWord
   const std::string id = project["id"];
   const std::string path = "/v1/projects/" + id;
   move(path, "under_review");
-  post(path + "/reviews", {{"decision", "approve"}, {"comment", "Well targeted"}});
+  // A second staff member approves: the author may not (separation of duties).
+  const auto review = Call(projects, "POST", path + "/reviews",
+                           json{{"decision", "approve"}, {"comment", "Well targeted"}}.dump(),
+                           Token("staff", "e2e-reviewer"));
+  ASSERT_EQ(review.status, 201) << review.body;
   move(path, "approved");
   // Planned before the report exists, so the scan that announces the report overdue finds it held.
   const auto tranche =

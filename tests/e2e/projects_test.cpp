@@ -76,12 +76,16 @@ class ProjectsE2eTest : public E2eTest {
 
   // POST .../transitions with the current ETag of `resource`.
   nlohmann::json Move(const RunningService& svc, const std::string& resource, nlohmann::json body,
-                      int expected = 200) {
+                      int expected = 200, const std::string& token = {}) {
     const auto current = Call(svc, "GET", resource, {}, staff_token_);
     EXPECT_EQ(current.status, 200) << resource << ": " << current.body;
-    return Post(svc, resource + "/transitions", body, expected, {},
+    return Post(svc, resource + "/transitions", body, expected, token,
                 {{"If-Match", std::string(current.Header("etag"))}});
   }
+
+  // A second staff member: the projects service lets no one approve their own proposal or pay
+  // a tranche they approved.
+  std::string Colleague() { return Token("staff", "e2e-colleague"); }
 };
 
 TEST_F(ProjectsE2eTest, WholeLifeOfAProjectAndItsEvents) {
@@ -130,7 +134,8 @@ TEST_F(ProjectsE2eTest, WholeLifeOfAProjectAndItsEvents) {
 
   Move(projects, path, {{"to", "under_review"}});
   Move(projects, path, {{"to", "approved"}}, 409);  // no approving review yet
-  Post(projects, path + "/reviews", {{"decision", "approve"}, {"comment", "Well targeted"}}, 201);
+  Post(projects, path + "/reviews", {{"decision", "approve"}, {"comment", "Well targeted"}}, 201,
+       Colleague());
   Move(projects, path, {{"to", "approved"}});
   Move(projects, path, {{"to", "active"}});
 
@@ -159,7 +164,8 @@ TEST_F(ProjectsE2eTest, WholeLifeOfAProjectAndItsEvents) {
   Move(projects, tranche_path, {{"to", "approved"}});
   const auto paid =
       Move(projects, tranche_path,
-           {{"to", "paid"}, {"value_date", "2026-06-03"}, {"exchange_rate", "151.10"}});
+           {{"to", "paid"}, {"value_date", "2026-06-03"}, {"exchange_rate", "151.10"}}, 200,
+           Colleague());
   EXPECT_EQ(paid["amount_jpy"], 3'022'000);
   // Over the ceiling: 4,978,000 yen remain.
   const auto big =
@@ -263,6 +269,58 @@ TEST_F(ProjectsE2eTest, WholeLifeOfAProjectAndItsEvents) {
   EXPECT_EQ(counts["report.overdue"], 1);    // many scans ran; one announcement per due date
   EXPECT_EQ(counts["tranche.approved"], 1);  // the refused approval left no event
   EXPECT_EQ(dispatch["status"], "planned");
+}
+
+// Over real HTTP with real tokens: the same staff member is refused the second step of each
+// two-person decision with a problem naming the rule; a colleague then succeeds.
+TEST_F(ProjectsE2eTest, SeparationOfDutiesNeedsASecondStaffMember) {
+  auto& projects = StartProjects();
+  const auto partner = Post(projects, "/v1/partners",
+                            {{"name", "Nepal Trade Union Congress"},
+                             {"country", "NP"},
+                             {"kind", "national_centre"},
+                             {"contact", {{"name", "Mr Rai"}, {"email", "rai@example.org"}}}},
+                            201);
+  const auto project = Post(projects, "/v1/projects",
+                            {{"title", {{"ja", "家族計画"}, {"en", "Family planning at work"}}},
+                             {"country", "NP"},
+                             {"partner_id", partner["id"]},
+                             {"area", "family_planning"},
+                             {"support_type", "financing"},
+                             {"funding_source", "JILAF own funds"},
+                             {"start_date", "2026-04-01"},
+                             {"end_date", "2027-03-31"},
+                             {"budget", {{"amount", 2'000'000}, {"currency", "JPY"}}}},
+                            201);
+  const std::string path = "/v1/projects/" + project["id"].get<std::string>();
+  EXPECT_EQ(project["created_by"], "e2e-staff");
+  Move(projects, path, {{"to", "under_review"}});
+
+  const nlohmann::json approve = {{"decision", "approve"}, {"comment", "My own plan"}};
+  const auto own = Call(projects, "POST", path + "/reviews", approve.dump(), staff_token_);
+  EXPECT_EQ(own.status, 403) << own.body;
+  EXPECT_EQ(own.Header("content-type"), "application/problem+json");
+  const auto refusal = nlohmann::json::parse(own.body);
+  EXPECT_EQ(refusal["type"], "/problems/separation-of-duties") << own.body;
+  EXPECT_EQ(refusal["rule"], "author-cannot-approve") << own.body;
+  EXPECT_EQ(refusal["earlier_actor"], "e2e-staff") << own.body;
+  const auto reviews = Call(projects, "GET", path + "/reviews", {}, staff_token_);
+  EXPECT_EQ(nlohmann::json::parse(reviews.body)["items"].size(), 0u) << reviews.body;
+  Post(projects, path + "/reviews", approve, 201, Colleague());
+  Move(projects, path, {{"to", "approved"}});
+
+  const auto tranche =
+      Post(projects, path + "/tranches",
+           {{"amount", 500'000}, {"currency", "JPY"}, {"planned_date", "2026-06-01"}}, 201);
+  const std::string tranche_path = "/v1/tranches/" + tranche["id"].get<std::string>();
+  Move(projects, tranche_path, {{"to", "requested"}});
+  Move(projects, tranche_path, {{"to", "approved"}}, 200, Colleague());
+  const auto unpaid = Move(projects, tranche_path, {{"to", "paid"}}, 403, Colleague());
+  EXPECT_EQ(unpaid["type"], "/problems/separation-of-duties") << unpaid;
+  EXPECT_EQ(unpaid["rule"], "approver-cannot-pay") << unpaid;
+  EXPECT_EQ(unpaid["earlier_actor"], "e2e-colleague") << unpaid;
+  const auto paid = Move(projects, tranche_path, {{"to", "paid"}});
+  EXPECT_EQ(paid["status"], "paid") << paid;
 }
 
 TEST_F(ProjectsE2eTest, ServesOpenApiAndFieldPreciseProblems) {

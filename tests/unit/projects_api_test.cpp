@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "common/events/consumer.hpp"
 #include "common/events/outbox.hpp"
@@ -56,7 +57,7 @@ class ProjectsApiTest : public ::testing::Test {
     request.method = method;
     request.path = "/test";
     request.params = std::move(params);
-    request.principal.subject = "tester";
+    request.principal.subject = subject_;
     request.principal.authenticated = true;
     if (!body.is_null()) {
       request.body = body.dump();
@@ -76,6 +77,16 @@ class ProjectsApiTest : public ::testing::Test {
       result.body["slug"] = error.slug();
       result.body["detail"] = error.detail();
     }
+    return result;
+  }
+
+  // Call as `subject` instead of the usual tester.
+  Result As(const std::string& subject, Handler handler, http::Method method,
+            std::unordered_map<std::string, std::string> params, const nlohmann::json& body = {},
+            const std::string& if_match = {}) {
+    const std::string usual = std::exchange(subject_, subject);
+    auto result = Call(handler, method, std::move(params), body, if_match);
+    subject_ = usual;
     return result;
   }
 
@@ -108,8 +119,8 @@ class ProjectsApiTest : public ::testing::Test {
     std::string etag = r.etag;
     for (const char* to : {"under_review", "approved", "active"}) {
       if (std::string(to) == "approved") {
-        EXPECT_EQ(Call(CreateReview, http::Method::kPost, {{"id", id}},
-                       {{"decision", "approve"}, {"comment", "sound plan"}})
+        EXPECT_EQ(As("reviewer", CreateReview, http::Method::kPost, {{"id", id}},
+                     {{"decision", "approve"}, {"comment", "sound plan"}})
                       .status,
                   201);
       }
@@ -129,7 +140,9 @@ class ProjectsApiTest : public ::testing::Test {
               const std::vector<std::string>& states) {
     Result r;
     for (const auto& to : states) {
-      r = Call(TransitionTranche, http::Method::kPost, {{"id", tranche_id}}, {{"to", to}}, etag);
+      // The tranche's approver cannot pay it: a treasurer does.
+      r = As(to == "paid" ? "treasurer" : subject_, TransitionTranche, http::Method::kPost,
+             {{"id", tranche_id}}, {{"to", to}}, etag);
       if (r.status != 200) return r;
       etag = r.etag;
     }
@@ -166,6 +179,8 @@ class ProjectsApiTest : public ::testing::Test {
   }
 
   std::string dir_;
+  // Who acts: the author of every record, but for a second person where duties are separated.
+  std::string subject_ = "tester";
   std::unique_ptr<store::Store> store_;
 };
 
@@ -267,6 +282,57 @@ TEST_F(ProjectsApiTest, EveryCreatingEndpointNamesEachBadField) {
   EXPECT_EQ(not_json, 400);
 }
 
+TEST_F(ProjectsApiTest, SeparationOfDutiesRefusesTheSamePersonAndIsConfigurable) {
+  auto r = Call(CreateProject, http::Method::kPost, {}, ProjectBody(Partner()));
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string id = r.body["id"];
+  EXPECT_EQ(r.body["created_by"], "tester");
+  ASSERT_EQ(
+      Call(TransitionProject, http::Method::kPost, {{"id", id}}, {{"to", "under_review"}}, r.etag)
+          .status,
+      200);
+  const nlohmann::json approve = {{"decision", "approve"}, {"comment", "mine"}};
+  r = Call(CreateReview, http::Method::kPost, {{"id", id}}, approve);
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(r.body["slug"], "separation-of-duties");
+  EXPECT_EQ(r.body["rule"], "author-cannot-approve");
+  // The refusal recorded nothing; the author may still ask for changes.
+  EXPECT_EQ(Call(ListOfProject<&ProjectTables::reviews>, http::Method::kGet, {{"id", id}})
+                .body["items"]
+                .size(),
+            0u);
+  EXPECT_EQ(Call(CreateReview, http::Method::kPost, {{"id", id}},
+                 {{"decision", "request_changes"}, {"comment", "mine"}})
+                .status,
+            201);
+  // With --separation-of-duties off the same person may approve.
+  const Handler review_off = [](const http::Request& request, store::Store& store) {
+    return CreateReview(request, store, Settings{.separation_of_duties = false});
+  };
+  EXPECT_EQ(Call(review_off, http::Method::kPost, {{"id", id}}, approve).status, 201);
+
+  const auto project = ActiveProject().first;
+  r = Tranche(project, {{"amount", 100'000}, {"currency", "JPY"}, {"planned_date", "2026-06-01"}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string tranche = r.body["id"];
+  r = Call(TransitionTranche, http::Method::kPost, {{"id", tranche}}, {{"to", "requested"}},
+           r.etag);
+  r = Call(TransitionTranche, http::Method::kPost, {{"id", tranche}}, {{"to", "approved"}}, r.etag);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto approved_etag = r.etag;
+  r = Call(TransitionTranche, http::Method::kPost, {{"id", tranche}}, {{"to", "paid"}},
+           approved_etag);
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(r.body["rule"], "approver-cannot-pay");
+  EXPECT_EQ(r.body["earlier_actor"], "tester");
+  const Handler pay_off = [](const http::Request& request, store::Store& store) {
+    return TransitionTranche(request, store, Settings{.separation_of_duties = false});
+  };
+  EXPECT_EQ(
+      Call(pay_off, http::Method::kPost, {{"id", tranche}}, {{"to", "paid"}}, approved_etag).status,
+      200);
+}
+
 TEST_F(ProjectsApiTest, UpdatesNeedIfMatchAndValidateTheMergedDocument) {
   const auto partner = Partner();
   auto r = Call(GetRecord<&ProjectTables::partners>, http::Method::kGet, {{"id", partner}});
@@ -359,8 +425,8 @@ TEST_F(ProjectsApiTest, ProjectLifeWithMoneyReportsAndAmendments) {
   r = Move(second, tranche.etag, {"approved"});
   ASSERT_EQ(r.status, 200) << r.body;
   // Paid at the rate of the value date: re-rated and re-checked against the ceiling.
-  r = Call(TransitionTranche, http::Method::kPost, {{"id", second}},
-           {{"to", "paid"}, {"value_date", "2026-10-20"}, {"exchange_rate", "151"}}, r.etag);
+  r = As("treasurer", TransitionTranche, http::Method::kPost, {{"id", second}},
+         {{"to", "paid"}, {"value_date", "2026-10-20"}, {"exchange_rate", "151"}}, r.etag);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.body["amount_jpy"], 3'239'101);  // 21,451.00 * 151 = 3,239,101
   EXPECT_EQ(r.body["value_date"], "2026-10-20");

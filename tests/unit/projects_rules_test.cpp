@@ -269,6 +269,31 @@ TEST(Reviews, DecisionNeedsAMatchingReview) {
   EXPECT_NO_THROW(rules::CheckReviewsAllow({}, "proposed"));
 }
 
+TEST(SeparationOfDuties, AuthorCannotApproveTheirOwnProposal) {
+  const auto refused = Expect(403, "separation-of-duties", [] {
+    rules::CheckReviewerIsNotAuthor(true, "staff-a", "staff-a", "approve");
+  });
+  EXPECT_EQ(Ext(refused)["rule"], "author-cannot-approve");
+  EXPECT_EQ(Ext(refused)["earlier_actor"], "staff-a");
+  EXPECT_NO_THROW(rules::CheckReviewerIsNotAuthor(true, "staff-a", "staff-b", "approve"));
+  // The author may still reject or ask for changes; only approval needs a second person.
+  EXPECT_NO_THROW(rules::CheckReviewerIsNotAuthor(true, "staff-a", "staff-a", "reject"));
+  EXPECT_NO_THROW(rules::CheckReviewerIsNotAuthor(true, "staff-a", "staff-a", "request_changes"));
+  // Off by setting, or no author on record: nothing to separate.
+  EXPECT_NO_THROW(rules::CheckReviewerIsNotAuthor(false, "staff-a", "staff-a", "approve"));
+  EXPECT_NO_THROW(rules::CheckReviewerIsNotAuthor(true, "", "staff-a", "approve"));
+}
+
+TEST(SeparationOfDuties, ApproverCannotPayTheTranche) {
+  const auto refused = Expect(403, "separation-of-duties",
+                              [] { rules::CheckPayerIsNotApprover(true, "staff-a", "staff-a"); });
+  EXPECT_EQ(Ext(refused)["rule"], "approver-cannot-pay");
+  EXPECT_EQ(Ext(refused)["earlier_actor"], "staff-a");
+  EXPECT_NO_THROW(rules::CheckPayerIsNotApprover(true, "staff-a", "staff-b"));
+  EXPECT_NO_THROW(rules::CheckPayerIsNotApprover(false, "staff-a", "staff-a"));
+  EXPECT_NO_THROW(rules::CheckPayerIsNotApprover(true, "", "staff-a"));
+}
+
 TEST(SupportType, DecidesWhatAProjectCanHave) {
   EXPECT_NO_THROW(rules::CheckDispatchAllowed("both"));
   Expect(409, "no-expert-support", [] { rules::CheckDispatchAllowed("financing"); });
