@@ -145,8 +145,10 @@ class Fixtures:
             "budget": {"amount": 5000000, "currency": "JPY"}}, expect=(201,))[1]
         path = f"/v1/projects/{project['id']}"
         stack.move("projects", path, "under_review")
+        # A second person approves (separation of duties: the author may not).
         stack.call("projects", "POST", path + "/reviews", {"decision": "approve",
-                                                          "comment": "sound plan"}, expect=(201,))
+                                                          "comment": "sound plan"},
+                   role="admin", expect=(201,))
         stack.move("projects", path, "approved")
         report = stack.call("projects", "POST", path + "/reports", {
             "kind": "progress", "due_date": (today - datetime.timedelta(days=2)).isoformat(),
