@@ -9,6 +9,7 @@
 #include "common/http/json_input.hpp"
 #include "services/invitations/readers.hpp"
 #include "services/missions/contract.hpp"
+#include "services/notifications/contract.hpp"
 #include "services/projects/readers.hpp"
 
 namespace {
@@ -27,7 +28,8 @@ nlohmann::json Describe(const std::vector<jilaf::http::BodyContract>& contracts)
 int main() {
   const nlohmann::json all = {{"invitations", Describe(jilaf::invitations::RequestBodies())},
                               {"projects", Describe(jilaf::projects::RequestBodies())},
-                              {"missions", Describe(jilaf::missions::RequestBodies())}};
+                              {"missions", Describe(jilaf::missions::RequestBodies())},
+                              {"notifications", Describe(jilaf::notifications::RequestBodies())}};
   std::cout << all.dump(1) << '\n';
   return 0;
 }

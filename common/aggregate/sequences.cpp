@@ -137,6 +137,13 @@ TransitionInput ReadTransition(http::ObjectReader& in, std::size_t max_reason) {
   return input;
 }
 
+TransitionInput ReadTransition(http::ObjectReader& in, const domain::StateMachine& machine,
+                               std::size_t max_reason) {
+  auto input = ReadTransition(in, max_reason);
+  in.Describe("to", {{"enum", machine.Targets()}}, true);
+  return input;
+}
+
 void RecordTransition(nlohmann::json& doc, const std::string& field, const std::string& from,
                       const std::string& to, std::string_view by,
                       const std::optional<std::string>& reason) {

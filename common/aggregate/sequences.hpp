@@ -112,6 +112,10 @@ struct TransitionInput {
 /// Reads `to` and `reason` (at most `max_reason` characters) from `in`; the caller reads its own
 /// extra members and calls Finish.
 TransitionInput ReadTransition(http::ObjectReader& in, std::size_t max_reason = 2000);
+/// The same, describing `to` as the states `machine` moves to (what the document lists; the
+/// machine itself refuses a move its current state does not allow).
+TransitionInput ReadTransition(http::ObjectReader& in, const domain::StateMachine& machine,
+                               std::size_t max_reason = 2000);
 /// Appends the one status-history entry shape, `{from, to, at, by, reason?}`, to doc[field].
 void RecordTransition(nlohmann::json& doc, const std::string& field, const std::string& from,
                       const std::string& to, std::string_view by,

@@ -32,6 +32,12 @@ bool StateMachine::IsState(const std::string& state) const { return states_.coun
 
 std::vector<std::string> StateMachine::States() const { return {states_.begin(), states_.end()}; }
 
+std::vector<std::string> StateMachine::Targets() const {
+  std::set<std::string> targets;
+  for (const auto& [from, to] : edges_) targets.insert(to.begin(), to.end());
+  return {targets.begin(), targets.end()};
+}
+
 void StateMachine::Check(const std::string& from, const std::string& to) const {
   if (!IsState(to)) {
     std::string list;

@@ -27,6 +27,8 @@ class StateMachine {
   [[nodiscard]] bool IsState(const std::string& state) const;
   /// Every state named in the machine, sorted.
   [[nodiscard]] std::vector<std::string> States() const;
+  /// Every state some move leads to (what a transition's `to` may name), sorted.
+  [[nodiscard]] std::vector<std::string> Targets() const;
 
   /// Throws domain::Error kConflict `invalid-transition` (with `from`, `to` and
   /// `allowed_transitions`) unless from → to is allowed; kInvalid if `to` is not a state at all.

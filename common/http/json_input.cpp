@@ -566,8 +566,8 @@ const nlohmann::json* ObjectReader::Raw(const std::string& key, bool required) {
   return Take(key, false, "");
 }
 
-void ObjectReader::Describe(const std::string& key, nlohmann::json schema) {
-  if (schema_ != nullptr) (*schema_)["properties"][key] = std::move(schema);
+void ObjectReader::Describe(const std::string& key, nlohmann::json schema, bool required) {
+  Declare(key, required, std::move(schema));
 }
 
 void ObjectReader::Refine(const std::string& key, const nlohmann::json& keywords) {

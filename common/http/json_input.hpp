@@ -109,8 +109,9 @@ class ObjectReader {
   /// document (the caller reads it by hand), noting `required`.
   const nlohmann::json* Raw(const std::string& key, bool required = false);
   /// For a member whose check is code after its getter (a closed list, a decimal syntax): the
-  /// schema that states that check, replacing the getter's. Nothing when reading.
-  void Describe(const std::string& key, nlohmann::json schema);
+  /// schema that states that check, replacing the getter's (and `required` when the code refuses
+  /// its absence). Nothing when reading.
+  void Describe(const std::string& key, nlohmann::json schema, bool required = false);
   /// The same, adding `keywords` to the getter's schema (a minimum count checked by hand).
   void Refine(const std::string& key, const nlohmann::json& keywords);
 

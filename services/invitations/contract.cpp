@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "services/invitations/candidates.hpp"
+#include "services/invitations/domain.hpp"
 #include "services/invitations/readers.hpp"
 #include "services/invitations/routes.hpp"
 
@@ -23,7 +24,10 @@ std::vector<http::BodyContract> RequestBodies() {
                                {"seats", 10}};
          ApplyProgrammePatch(body, doc);
        }},
-      {kSchemas + "TransitionInput", [](const nlohmann::json& body) { (void)ReadMove(body); }},
+      {kSchemas + "ProgrammeTransitionInput",
+       [](const nlohmann::json& body) { (void)ReadMove(body, ProgrammeMachine()); }},
+      {kSchemas + "NominationTransitionInput",
+       [](const nlohmann::json& body) { (void)ReadMove(body, NominationMachine()); }},
       {kSchemas + "NominationInput",
        [](const nlohmann::json& body) {
          PersonalData personal;

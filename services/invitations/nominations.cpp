@@ -354,7 +354,7 @@ http::Response MoveNomination(const http::Request& request, Context& context,
 }  // namespace
 
 http::Response TransitionNominationHandler(const http::Request& request, Context& context) {
-  NominationMove move(ReadMove(http::ParseJsonBody(request)));
+  NominationMove move(ReadMove(http::ParseJsonBody(request), NominationMachine()));
   return MoveNomination(request, context, move);
 }
 

@@ -263,15 +263,16 @@ http::Response UpdateProgramme(const http::Request& request, Context& context) {
       });
 }
 
-aggregate::TransitionInput ReadMove(const nlohmann::json& body) {
+aggregate::TransitionInput ReadMove(const nlohmann::json& body,
+                                    const domain::StateMachine& machine) {
   http::ObjectReader in(body);
-  auto input = aggregate::ReadTransition(in, 500);
+  auto input = aggregate::ReadTransition(in, machine, 500);
   in.Finish();
   return input;
 }
 
 http::Response TransitionProgramme(const http::Request& request, Context& context) {
-  const auto input = ReadMove(http::ParseJsonBody(request));
+  const auto input = ReadMove(http::ParseJsonBody(request), ProgrammeMachine());
   std::string from;
   return aggregate::Modify(
       context.store, request, ProgrammeKind(), request.Param("id"),

@@ -16,8 +16,9 @@ namespace jilaf::invitations {
 http::Router Routes(Context& context);
 
 /// A transition body, `{"to", "reason"}` (`note` and `comment`: deprecated aliases of reason),
-/// the reason at most 500 bytes (programmes.cpp).
-aggregate::TransitionInput ReadMove(const nlohmann::json& body);
+/// the reason at most 500 bytes, `to` described as the states `machine` moves to (programmes.cpp).
+aggregate::TransitionInput ReadMove(const nlohmann::json& body,
+                                    const domain::StateMachine& machine);
 
 // programmes.cpp
 

@@ -11,6 +11,7 @@
 #include "common/util/ids.hpp"
 #include "common/util/iso3166.hpp"
 #include "common/util/text.hpp"
+#include "services/missions/contract.hpp"
 #include "services/missions/queries.hpp"
 #include "services/missions/routes.hpp"
 #include "services/missions/tables.hpp"
@@ -117,7 +118,9 @@ struct Invitation {
 void ReadFilter(http::ObjectReader& in, Invitation& out) {
   auto filter = in.Object("filter", false);
   if (!filter) return;
-  if (auto c = filter->OptionalString("country", 2)) {
+  const auto country = filter->OptionalString("country", 2);
+  filter->Describe("country", {{"$ref", "#/components/schemas/CountryCode"}});  // checked below
+  if (const auto& c = country) {
     if (util::IsIso3166Alpha2(*c)) {
       out.country = c;
     } else {
@@ -128,8 +131,7 @@ void ReadFilter(http::ObjectReader& in, Invitation& out) {
   filter->RejectUnknownFields();
 }
 
-Invitation ReadInvitation(const http::Request& request) {
-  const auto body = http::ParseJsonBody(request);
+Invitation ReadInvitation(const nlohmann::json& body) {
   http::ObjectReader in(body);
   Invitation out;
   if (auto target = in.Object("target", true)) {
@@ -218,6 +220,11 @@ http::Response Invite(aggregate::Change& change, const Invitation& invitation) {
 
 }  // namespace
 
+void AddAlumniBodies(std::vector<http::BodyContract>& out) {
+  out.push_back({"/components/schemas/InvitationInput",
+                 [](const nlohmann::json& body) { (void)ReadInvitation(body); }});
+}
+
 void ApplyInvitationEvent(store::Db& tx, const events::CloudEvent& event,
                           const events::MessageOrigin& /*origin*/) {
   if (event.type != "jilaf.invitations.nomination.completed") return;
@@ -252,7 +259,7 @@ http::Response GetAlumnus(const http::Request& request, store::Store& store) {
 }
 
 http::Response InviteAlumni(const http::Request& request, store::Store& store) {
-  const auto invitation = ReadInvitation(request);
+  const auto invitation = ReadInvitation(http::ParseJsonBody(request));
   return store.Write([&](store::Db& tx) {
     return http::RunIdempotent(tx, request, [&] {
       aggregate::Change change(tx, request, Events());

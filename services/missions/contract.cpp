@@ -3,6 +3,7 @@
 // fails the check when it differs (docs/architecture.md).
 #include "services/missions/contract.hpp"
 
+#include "services/missions/records.hpp"
 #include "services/missions/tables.hpp"
 
 namespace jilaf::missions {
@@ -13,6 +14,10 @@ void AddAggregate(std::vector<http::BodyContract>& out, const Aggregate& of,
                   const std::string& input, const std::string& path) {
   const auto read = [&of](const nlohmann::json& body) { (void)of.read(body); };
   out.push_back({"/components/schemas/" + input, read});
+  const auto* states = &of.states;
+  out.push_back(
+      {"/components/schemas/" + input.substr(0, input.size() - 5) + "TransitionInput",
+       [states](const nlohmann::json& body) { (void)ReadTransitionBody(body, *states); }});
   std::string escaped;
   for (char c : path) escaped += c == '/' ? std::string("~1") : std::string(1, c);
   out.push_back({"/paths/" + escaped + "/patch/requestBody/content/application~1json/schema", read,
@@ -26,6 +31,9 @@ std::vector<http::BodyContract> RequestBodies() {
   AddAggregate(out, Mission(), "MissionInput", "/v1/missions/{id}");
   AddAggregate(out, Education(), "EducationProgrammeInput", "/v1/education-programmes/{id}");
   AddAggregate(out, Seminar(), "SeminarInput", "/v1/seminars/{id}");
+  AddResearchMissionBodies(out);
+  AddEducationBodies(out);
+  AddAlumniBodies(out);
   return out;
 }
 

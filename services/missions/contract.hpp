@@ -6,6 +6,14 @@
 
 namespace jilaf::missions {
 
+/// The meeting and findings-report bodies of a research mission (research_missions.cpp).
+void AddResearchMissionBodies(std::vector<http::BodyContract>& out);
+
+/// Attendance, and a person enrolled or registered (education.cpp).
+void AddEducationBodies(std::vector<http::BodyContract>& out);
+/// Alumni invited to a seminar or programme (alumni.cpp).
+void AddAlumniBodies(std::vector<http::BodyContract>& out);
+
 /// Every request body of the service whose schema its reader generates (contract.cpp).
 std::vector<http::BodyContract> RequestBodies();
 

@@ -3,6 +3,7 @@
 #include "common/util/clock.hpp"
 #include "common/util/ids.hpp"
 #include "common/util/iso3166.hpp"
+#include "services/missions/contract.hpp"
 #include "services/missions/queries.hpp"
 #include "services/missions/records.hpp"
 #include "services/missions/routes.hpp"
@@ -135,7 +136,22 @@ nlohmann::json ProgrammeFacts(const nlohmann::json& doc) {
           {"end_date", doc["end_date"]},       {"status", doc["status"]}};
 }
 
+// The participants present at a session: their ids.
+std::vector<std::string> ReadAttendance(const nlohmann::json& body) {
+  http::ObjectReader in(body);
+  auto present = in.StringArray("present", true, 1000, 64);
+  in.Finish();
+  return present;
+}
+
 }  // namespace
+
+void AddEducationBodies(std::vector<http::BodyContract>& out) {
+  out.push_back({"/components/schemas/AttendanceInput",
+                 [](const nlohmann::json& body) { (void)ReadAttendance(body); }});
+  out.push_back({"/components/schemas/PersonInput",
+                 [](const nlohmann::json& body) { (void)ReadPerson(body); }});
+}
 
 nlohmann::json CoursesAsInput(const nlohmann::json& doc) {
   nlohmann::json courses = nlohmann::json::array();
@@ -211,7 +227,7 @@ nlohmann::json ProgrammeSnapshot(const nlohmann::json& doc) {
 }
 
 http::Response EnrolParticipant(const http::Request& request, store::Store& store) {
-  auto participant = ReadPerson(request);
+  auto participant = ReadPerson(http::ParseJsonBody(request));
   return Join(
       request, store, Education(), "participants", participant,
       [&](aggregate::Change& change, nlohmann::json& doc) { Admit(change.tx, doc, participant); },
@@ -222,10 +238,7 @@ http::Response EnrolParticipant(const http::Request& request, store::Store& stor
 }
 
 http::Response RecordAttendance(const http::Request& request, store::Store& store) {
-  const auto body = http::ParseJsonBody(request);
-  http::ObjectReader in(body);
-  const auto present = in.StringArray("present", true, 1000, 64);
-  in.Finish();
+  const auto present = ReadAttendance(http::ParseJsonBody(request));
   const std::string& session_id = request.Param("session_id");
   return aggregate::Modify(
       store, request, Education().kind, request.Param("id"),

@@ -157,7 +157,7 @@ http::Response GetRecord(const http::Request& request, store::Store& store, cons
 
 http::Response TransitionRecord(const http::Request& request, store::Store& store,
                                 const Aggregate& of) {
-  const auto input = ReadTransitionBody(request);
+  const auto input = ReadTransitionBody(http::ParseJsonBody(request), of.states);
   const aggregate::Lifecycle lifecycle{
       of.states, "status_history",
       [&of](aggregate::Change&, const nlohmann::json& doc, const std::string& from) {
@@ -233,8 +233,7 @@ std::pair<std::string, std::string> ReadPeriod(http::ObjectReader& in, nlohmann:
   return {std::move(start), std::move(end)};
 }
 
-nlohmann::json ReadPerson(const http::Request& request) {
-  const auto body = http::ParseJsonBody(request);
+nlohmann::json ReadPerson(const nlohmann::json& body) {
   http::ObjectReader in(body);
   nlohmann::json person = {{"id", util::NewTimeOrderedUuid()}};
   person["name"] = in.RequiredString("name", 1, 300);
@@ -250,10 +249,10 @@ nlohmann::json ReadPerson(const http::Request& request) {
   return person;
 }
 
-aggregate::TransitionInput ReadTransitionBody(const http::Request& request) {
-  const auto body = http::ParseJsonBody(request);
+aggregate::TransitionInput ReadTransitionBody(const nlohmann::json& body,
+                                              const domain::StateMachine& machine) {
   http::ObjectReader in(body);
-  auto input = aggregate::ReadTransition(in);
+  auto input = aggregate::ReadTransition(in, machine);
   in.Finish();
   return input;
 }

@@ -74,8 +74,10 @@ std::pair<std::string, std::string> ReadPeriod(http::ObjectReader& in, nlohmann:
 /// The body of a person signing up (seminar registration, course enrolment): `name`, `email`,
 /// `country`, optional `organisation` and `nomination_id` (which links the person to their
 /// invitation history), with a fresh `id`.
-nlohmann::json ReadPerson(const http::Request& request);
+nlohmann::json ReadPerson(const nlohmann::json& body);
 /// A transition body `{"to", "reason"}` (`note` and `comment`: deprecated names of `reason`).
-aggregate::TransitionInput ReadTransitionBody(const http::Request& request);
+/// `to` described as the states `machine` moves to.
+aggregate::TransitionInput ReadTransitionBody(const nlohmann::json& body,
+                                              const domain::StateMachine& machine);
 
 }  // namespace jilaf::missions

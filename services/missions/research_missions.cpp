@@ -3,6 +3,7 @@
 #include "common/util/clock.hpp"
 #include "common/util/ids.hpp"
 #include "common/util/iso3166.hpp"
+#include "services/missions/contract.hpp"
 #include "services/missions/records.hpp"
 #include "services/missions/routes.hpp"
 #include "services/missions/schema.hpp"
@@ -47,8 +48,15 @@ nlohmann::json ReadDelegate(http::ObjectReader& member) {
           {"role", member.RequiredEnum("role", kRoles)}};
 }
 
-nlohmann::json ReadReport(const http::Request& request) {
-  const auto body = http::ParseJsonBody(request);
+// A meeting's body (POST /v1/missions/{id}/meetings).
+nlohmann::json ReadMeetingBody(const nlohmann::json& body) {
+  http::ObjectReader in(body);
+  auto meeting = ReadMeeting(in);
+  in.Finish();
+  return meeting;
+}
+
+nlohmann::json ReadReport(const nlohmann::json& body) {
   http::ObjectReader in(body);
   nlohmann::json report;
   report["title"] = ReadBilingual(in, "title", true, 300);
@@ -159,10 +167,7 @@ nlohmann::json MissionSnapshot(const nlohmann::json& doc) {
 }
 
 http::Response AddMeeting(const http::Request& request, store::Store& store) {
-  const auto body = http::ParseJsonBody(request);
-  http::ObjectReader in(body);
-  const auto meeting = ReadMeeting(in);
-  in.Finish();
+  const auto meeting = ReadMeetingBody(http::ParseJsonBody(request));
   return aggregate::Modify(
       store, request, Mission().kind, request.Param("id"),
       [&](aggregate::Change&, nlohmann::json& doc) {
@@ -182,7 +187,7 @@ http::Response AddMeeting(const http::Request& request, store::Store& store) {
 }
 
 http::Response PutReport(const http::Request& request, store::Store& store) {
-  auto report = ReadReport(request);
+  auto report = ReadReport(http::ParseJsonBody(request));
   bool created = false;
   return aggregate::Modify(
       store, request, Mission().kind, request.Param("id"),
@@ -193,7 +198,7 @@ http::Response PutReport(const http::Request& request, store::Store& store) {
 }
 
 http::Response TransitionReport(const http::Request& request, store::Store& store) {
-  const auto input = ReadTransitionBody(request);
+  const auto input = ReadTransitionBody(http::ParseJsonBody(request), ReportStates());
   std::string from;
   return aggregate::Modify(
       store, request, Mission().kind, request.Param("id"),
@@ -205,6 +210,16 @@ http::Response TransitionReport(const http::Request& request, store::Store& stor
         if (input.to == "published") AddPublication(event, doc);
         change.Emit(std::move(event));
       });
+}
+
+void AddResearchMissionBodies(std::vector<http::BodyContract>& out) {
+  out.push_back({"/components/schemas/MeetingInput",
+                 [](const nlohmann::json& body) { (void)ReadMeetingBody(body); }});
+  out.push_back({"/components/schemas/ReportInput",
+                 [](const nlohmann::json& body) { (void)ReadReport(body); }});
+  out.push_back(
+      {"/components/schemas/MissionReportTransitionInput",
+       [](const nlohmann::json& body) { (void)ReadTransitionBody(body, ReportStates()); }});
 }
 
 }  // namespace jilaf::missions

@@ -152,7 +152,7 @@ nlohmann::json SeminarSnapshot(const nlohmann::json& doc) {
 }
 
 http::Response RegisterForSeminar(const http::Request& request, store::Store& store) {
-  auto registration = ReadPerson(request);
+  auto registration = ReadPerson(http::ParseJsonBody(request));
   return Join(
       request, store, Seminar(), "registrations", registration,
       [&](aggregate::Change& change, nlohmann::json& doc) { Admit(change.tx, doc, registration); },

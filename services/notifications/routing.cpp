@@ -61,6 +61,8 @@ bool Holds(const nlohmann::json& condition, const nlohmann::json& data) {
 
 }  // namespace
 
+const std::string_view kEventTypePattern = R"(^(?:[a-z0-9._]*\.)?\*$|^[a-z0-9._]+$)";
+
 bool ValidPattern(const std::string& pattern) {
   if (pattern.empty() || pattern.size() > 200) return false;
   for (std::size_t i = 0; i < pattern.size(); ++i) {

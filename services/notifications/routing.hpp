@@ -14,6 +14,8 @@ inline const std::vector<std::string_view> kLocales = {"ja", "en"};
 /// True when `pattern` is an event type (lower case, digits, dots, underscores) or a prefix of
 /// one written `prefix.*`.
 [[nodiscard]] bool ValidPattern(const std::string& pattern);
+/// ValidPattern as a JSON Schema pattern (with a length of 1 to 200), for the documents.
+extern const std::string_view kEventTypePattern;
 /// True when `pointer` is a JSON pointer (RFC 6901) starting with "/".
 [[nodiscard]] bool ValidPointer(const std::string& pointer);
 

@@ -10,6 +10,7 @@
 #include "common/util/clock.hpp"
 #include "common/util/ids.hpp"
 #include "common/util/text.hpp"
+#include "services/notifications/contract.hpp"
 #include "services/notifications/queries.hpp"
 #include "services/notifications/routes.hpp"
 #include "services/notifications/routing.hpp"
@@ -30,8 +31,16 @@ struct FieldError {
   std::string message;
 };
 
+// What a rule's reader asks of the store, kept apart so that the body part can describe itself:
+// whether a webhook endpoint exists, and the complaints about templates the rule needs.
+struct RuleLookups {
+  std::function<bool(const std::string& id)> endpoint_exists;
+  std::function<void(http::ObjectReader&, const std::string& pattern, const std::string& channel)>
+      require_templates;
+};
+
 // What is wrong with one recipient of a rule on `channel`, if anything.
-std::vector<FieldError> RecipientErrors(store::Db& db, const json& recipient,
+std::vector<FieldError> RecipientErrors(const RuleLookups& lookups, const json& recipient,
                                         const std::string& channel) {
   if (!recipient.is_object() || recipient.size() != 1 || !recipient.begin().value().is_string()) {
     return {{"", "expected one of {address}, {pointer}, {role}, {user}, {endpoint}"}};
@@ -50,7 +59,7 @@ std::vector<FieldError> RecipientErrors(store::Db& db, const json& recipient,
   if (kind == "role" && std::find(kRoles.begin(), kRoles.end(), value) == kRoles.end()) {
     return {{"/role", "expected viewer, staff, admin or service"}};
   }
-  if (kind == "endpoint" && !Tables().webhooks.Find(db, value)) {
+  if (kind == "endpoint" && !lookups.endpoint_exists(value)) {
     return {{"/endpoint", "no webhook endpoint with id " + value}};
   }
   if (std::find(kRecipientKinds.begin(), kRecipientKinds.end(), kind) == kRecipientKinds.end()) {
@@ -70,11 +79,18 @@ std::vector<FieldError> RecipientErrors(store::Db& db, const json& recipient,
 
 // The array `name` of `min` to `max` items (absent: empty when `min` is 0), each kept when
 // `check` finds nothing wrong with it (its errors are recorded below "/<index>"). `check` may
-// rewrite the item it keeps.
+// rewrite the item it keeps. Described as such an array of the component `item` (whose schema
+// the document states: the check is code).
 json ReadArray(http::ObjectReader& in, const char* name, std::size_t min, std::size_t max,
-               const std::string& expected,
+               const std::string& expected, const std::string& item,
                const std::function<std::vector<FieldError>(json&)>& check) {
   json items = json::array();
+  if (in.describing()) {
+    json schema = {{"type", "array"}, {"maxItems", max}, {"items", {{"$ref", item}}}};
+    if (min > 0) schema["minItems"] = min;
+    in.Describe(name, std::move(schema), min > 0);
+    return items;
+  }
   const json* raw = in.Raw(name);
   if (raw == nullptr && min == 0) return items;
   if (raw == nullptr || !raw->is_array() || raw->size() < min || raw->size() > max) {
@@ -139,12 +155,13 @@ void RequireTemplates(http::ObjectReader& in, store::Db& db, const std::string& 
   }
 }
 
-// The rule a body describes (every member a client sets), validated against the store.
-json ReadRule(const json& body, store::Db& db) {
+// The rule a body describes (every member a client sets), validated against `lookups`.
+json ReadRule(const json& body, const RuleLookups& lookups) {
   http::ObjectReader in(body);
   json doc;
   doc["name"] = in.RequiredString("name", 1, 200);
   const std::string pattern = in.RequiredString("event_type", 1, 200);
+  in.Refine("event_type", {{"pattern", kEventTypePattern}});
   if (!pattern.empty() && !ValidPattern(pattern)) {
     in.AddError("event_type", "must be an event type (lower case, dots) or a prefix ending in .*");
   }
@@ -156,17 +173,26 @@ json ReadRule(const json& body, store::Db& db) {
   doc["operational"] = in.OptionalBool("operational").value_or(false);
   doc["enabled"] = in.OptionalBool("enabled").value_or(true);
   doc["recipients"] = ReadArray(in, "recipients", 1, 50, "expected an array of 1 to 50 recipients",
-                                [&](json& r) { return RecipientErrors(db, r, channel); });
-  doc["conditions"] = ReadArray(in, "conditions", 0, 20,
-                                "expected an array of at most 20 conditions", ConditionErrors);
-  RequireTemplates(in, db, pattern, channel);
+                                "#/components/schemas/Recipient",
+                                [&](json& r) { return RecipientErrors(lookups, r, channel); });
+  doc["conditions"] =
+      ReadArray(in, "conditions", 0, 20, "expected an array of at most 20 conditions",
+                "#/components/schemas/Condition", ConditionErrors);
+  lookups.require_templates(in, pattern, channel);
   in.Finish();
   return doc;
 }
 
+RuleLookups StoreLookups(store::Db& db) {
+  return {[&db](const std::string& id) { return Tables().webhooks.Find(db, id).has_value(); },
+          [&db](http::ObjectReader& in, const std::string& pattern, const std::string& channel) {
+            RequireTemplates(in, db, pattern, channel);
+          }};
+}
+
 // Replaces every client-set member of `doc` with the body's; keeps id, version and times.
 void ApplyBody(aggregate::Change& change, const json& body, json& doc) {
-  json read = ReadRule(body, change.tx);
+  json read = ReadRule(body, StoreLookups(change.tx));
   for (const char* kept : {"id", "version", "created_at", "updated_at"}) {
     if (doc.contains(kept)) read[kept] = doc[kept];
   }
@@ -191,6 +217,7 @@ struct NewWebhook {
 NewWebhook ReadWebhook(const json& body, const EgressPolicy& egress) {
   http::ObjectReader in(body);
   const std::string url = in.RequiredString("url", 8, 2000);
+  in.Refine("url", {{"format", "uri"}});
   if (!url.empty()) {
     // Refused now where it is knowable; a name that does not resolve yet is checked again at
     // every delivery (PostWebhook).
@@ -199,6 +226,7 @@ NewWebhook ReadWebhook(const json& body, const EgressPolicy& egress) {
   }
   const auto description = in.OptionalString("description", 500);
   auto secret = in.OptionalString("secret", 200);
+  in.Refine("secret", {{"minLength", 16}});
   if (secret && http::CharacterCount(*secret) < 16)
     in.AddError("secret", "must be at least 16 characters");
   in.Finish();
@@ -208,6 +236,16 @@ NewWebhook ReadWebhook(const json& body, const EgressPolicy& egress) {
 }
 
 }  // namespace
+
+void AddRuleBodies(std::vector<http::BodyContract>& out) {
+  // Described without a store: every lookup finds what it looks for.
+  const RuleLookups none{[](const std::string&) { return true; },
+                         [](http::ObjectReader&, const std::string&, const std::string&) {}};
+  out.push_back(
+      {"/components/schemas/RuleInput", [none](const json& body) { (void)ReadRule(body, none); }});
+  out.push_back({"/components/schemas/WebhookInput",
+                 [](const json& body) { (void)ReadWebhook(body, EgressPolicy{}); }});
+}
 
 http::Response CreateRule(const http::Request& request, store::Store& store) {
   const json body = http::ParseJsonBody(request);

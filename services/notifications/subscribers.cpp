@@ -10,6 +10,7 @@
 #include "common/util/clock.hpp"
 #include "common/util/ids.hpp"
 #include "common/util/text.hpp"
+#include "services/notifications/contract.hpp"
 #include "services/notifications/queries.hpp"
 #include "services/notifications/tables.hpp"
 
@@ -18,9 +19,8 @@ namespace {
 
 using nlohmann::json;
 
-// The subscriber a body describes, without id and times.
-json ReadSubscriber(const http::Request& request) {
-  const json body = http::ParseJsonBody(request);
+// The subscriber a body describes, without id and times; the consent recorded by `recorded_by`.
+json ReadSubscriber(const json& body, const std::string& recorded_by) {
   http::ObjectReader in(body);
   json doc = {{"email", in.RequiredEmail("email")},
               {"locale", in.OptionalEnum("locale", {"ja", "en"}).value_or("en")},
@@ -28,10 +28,11 @@ json ReadSubscriber(const http::Request& request) {
               {"consent", nullptr}};
   if (auto c = in.Object("consent", true)) {
     const auto given = c->OptionalBool("given");
+    c->Describe("given", {{"const", true}}, true);
     if (!given || !*given) c->AddError("given", "must be true: mail goes only to recorded opt-ins");
     doc["consent"] = {{"given", true},
                       {"method", c->RequiredString("method", 1, 200)},
-                      {"recorded_by", request.principal.subject}};
+                      {"recorded_by", recorded_by}};
     c->RejectUnknownFields();
   }
   in.Finish();
@@ -96,8 +97,13 @@ http::Response HtmlPage(const std::string& content) {
 
 }  // namespace
 
+void AddSubscriberBodies(std::vector<http::BodyContract>& out) {
+  out.push_back({"/components/schemas/SubscriberInput",
+                 [](const json& body) { (void)ReadSubscriber(body, ""); }});
+}
+
 http::Response CreateSubscriber(const http::Request& request, store::Store& store) {
-  json doc = ReadSubscriber(request);
+  json doc = ReadSubscriber(http::ParseJsonBody(request), request.principal.subject);
   return store.Write([&](store::Db& tx) {
     return http::RunIdempotent(tx, request, [&] {
       const json created = Subscribe(tx, request, doc);

@@ -9,6 +9,7 @@
 #include "common/http/resource.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/embedded.hpp"
+#include "services/notifications/contract.hpp"
 #include "services/notifications/queries.hpp"
 #include "services/notifications/render.hpp"
 #include "services/notifications/routes.hpp"
@@ -89,8 +90,21 @@ json CheckTemplate(http::ObjectReader& in, const std::string& pattern, const std
 
 const json* ReadSample(http::ObjectReader& in) {
   const json* sample = in.Raw("sample");
+  in.Describe("sample", {{"type", "object"}});
   if (sample != nullptr && !sample->is_object()) in.AddError("sample", "expected an object");
   return sample;
+}
+
+// The subject and body of a template of `doc`'s event type, checked against the samples.
+void ReadTemplateBody(const json& body, json& doc) {
+  http::ObjectReader in(body);
+  doc["subject"] = in.RequiredString("subject", 1, 500);
+  doc["body"] = in.RequiredString("body", 1, 20000);
+  const json* sample = ReadSample(in);
+  if (in.ok() && !in.describing()) {
+    CheckTemplate(in, doc["event_type"], doc["subject"], doc["body"], sample);
+  }
+  in.Finish();
 }
 
 // The template a PUT names and carries, checked against the samples (404 for a bad path).
@@ -108,13 +122,7 @@ json ReadTemplate(const http::Request& request) {
   if (doc["locale"] != "ja" && doc["locale"] != "en") {
     throw http::ApiError::NotFound("locale must be ja or en");
   }
-  const json body = http::ParseJsonBody(request);
-  http::ObjectReader in(body);
-  doc["subject"] = in.RequiredString("subject", 1, 500);
-  doc["body"] = in.RequiredString("body", 1, 20000);
-  const json* sample = ReadSample(in);
-  if (in.ok()) CheckTemplate(in, doc["event_type"], doc["subject"], doc["body"], sample);
-  in.Finish();
+  ReadTemplateBody(http::ParseJsonBody(request), doc);
   return doc;
 }
 
@@ -151,11 +159,9 @@ aggregate::EventFacts TemplateSaved(const json& doc) {
           aggregate::Pick(doc, {"event_type", "channel", "locale", "version"})};
 }
 
-json ReadPreferences(const http::Request& request) {
-  const json body = http::ParseJsonBody(request);
+json ReadPreferences(const json& body, const std::string& recipient) {
   http::ObjectReader in(body);
-  json doc = {{"recipient", request.Param("recipient")},
-              {"opt_out", in.StringArray("opt_out", true, 50, 100)}};
+  json doc = {{"recipient", recipient}, {"opt_out", in.StringArray("opt_out", true, 50, 100)}};
   if (const auto locale = in.OptionalEnum("locale", kLocales)) doc["locale"] = *locale;
   in.Finish();
   return doc;
@@ -184,6 +190,33 @@ std::pair<std::string, std::string> PreviewTexts(store::Store& store, const std:
   return {(*stored)["subject"].get<std::string>(), (*stored)["body"].get<std::string>()};
 }
 
+// The subject and body of the stored template of (event type, channel, locale).
+using StoredTexts = std::function<std::pair<std::string, std::string>(
+    const std::string&, const std::string&, const std::string&)>;
+
+// The preview a body asks for: its texts, else the stored template's, rendered against the
+// samples.
+json ReadPreview(const json& body, const StoredTexts& stored) {
+  http::ObjectReader in(body);
+  const std::string event_type = in.RequiredString("event_type", 1, 200);
+  in.Refine("event_type", {{"pattern", kEventTypePattern}});
+  const auto channel = in.OptionalEnum("channel", {"email", "inbox"});
+  const auto locale = in.OptionalEnum("locale", kLocales);
+  auto subject = in.OptionalString("subject", 500);
+  auto text = in.OptionalString("body", 20000);
+  const json* sample = ReadSample(in);
+  if (!event_type.empty() && !ValidPattern(event_type)) in.AddError("event_type", "bad type");
+  if ((!subject || !text) && (!channel || !locale)) {
+    in.AddError("channel", "give subject and body, or channel and locale of a stored template");
+  } else if ((!subject || !text) && in.ok()) {
+    std::tie(subject, text) = stored(event_type, *channel, *locale);
+  }
+  json preview;
+  if (in.ok() && !in.describing()) preview = CheckTemplate(in, event_type, *subject, *text, sample);
+  in.Finish();
+  return preview;
+}
+
 // A recipient's preferences are theirs: a caller reads and changes their own (the recipient is
 // their user id), an admin anyone's; staff cannot silence another recipient, or a whole role.
 void RequireOwnPreferencesOrAdmin(const http::Request& request) {
@@ -195,6 +228,21 @@ void RequireOwnPreferencesOrAdmin(const http::Request& request) {
 
 }  // namespace
 
+void AddTemplateBodies(std::vector<http::BodyContract>& out) {
+  out.push_back({"/components/schemas/TemplateInput", [](const json& body) {
+                   json doc = {{"event_type", ""}};
+                   ReadTemplateBody(body, doc);
+                 }});
+  out.push_back({"/components/schemas/PreviewInput", [](const json& body) {
+                   (void)ReadPreview(
+                       body, [](const std::string&, const std::string&, const std::string&) {
+                         return std::pair<std::string, std::string>{};
+                       });
+                 }});
+  out.push_back({"/components/schemas/PreferencesInput",
+                 [](const json& body) { (void)ReadPreferences(body, ""); }});
+}
+
 http::Response PutTemplate(const http::Request& request, store::Store& store) {
   return PutVersion(store, request, ReadTemplate(request), StoredTemplate, SaveTemplate,
                     TemplateSaved);
@@ -205,24 +253,11 @@ http::Response ListTemplates(const http::Request& request, store::Store& store) 
 }
 
 http::Response PreviewTemplate(const http::Request& request, store::Store& store) {
-  const json body = http::ParseJsonBody(request);
-  http::ObjectReader in(body);
-  const std::string event_type = in.RequiredString("event_type", 1, 200);
-  const auto channel = in.OptionalEnum("channel", {"email", "inbox"});
-  const auto locale = in.OptionalEnum("locale", kLocales);
-  auto subject = in.OptionalString("subject", 500);
-  auto text = in.OptionalString("body", 20000);
-  const json* sample = ReadSample(in);
-  if (!event_type.empty() && !ValidPattern(event_type)) in.AddError("event_type", "bad type");
-  if ((!subject || !text) && (!channel || !locale)) {
-    in.AddError("channel", "give subject and body, or channel and locale of a stored template");
-  } else if ((!subject || !text) && in.ok()) {
-    std::tie(subject, text) = PreviewTexts(store, event_type, *channel, *locale);
-  }
-  json preview;
-  if (in.ok()) preview = CheckTemplate(in, event_type, *subject, *text, sample);
-  in.Finish();
-  return http::Response::Json(200, preview);
+  const auto stored = [&store](const std::string& type, const std::string& channel,
+                               const std::string& locale) {
+    return PreviewTexts(store, type, channel, locale);
+  };
+  return http::Response::Json(200, ReadPreview(http::ParseJsonBody(request), stored));
 }
 
 http::Response GetPreferences(const http::Request& request, store::Store& store) {
@@ -236,7 +271,7 @@ http::Response GetPreferences(const http::Request& request, store::Store& store)
 http::Response PutPreferences(const http::Request& request, store::Store& store) {
   RequireOwnPreferencesOrAdmin(request);
   return PutVersion(
-      store, request, ReadPreferences(request),
+      store, request, ReadPreferences(http::ParseJsonBody(request), request.Param("recipient")),
       [](store::Db& db, const json& doc) { return FindPreferences(db, doc["recipient"]); },
       SavePreferences, PreferencesUpdated);
 }

@@ -4,6 +4,7 @@
 #include "services/projects/readers.hpp"
 
 #include "services/projects/input.hpp"
+#include "services/projects/rules.hpp"
 
 namespace jilaf::projects {
 
@@ -21,8 +22,12 @@ std::vector<http::BodyContract> RequestBodies() {
   AddReportBodies(out);
   AddDispatchBodies(out);
   AddIndicatorBodies(out);
-  out.push_back({"/components/schemas/TransitionInput",
-                 [](const nlohmann::json& body) { (void)ReadMove(body); }});
+  const auto moves = [&out](const std::string& input, const domain::StateMachine& machine) {
+    out.push_back({"/components/schemas/" + input,
+                   [&machine](const nlohmann::json& body) { (void)ReadMove(body, machine); }});
+  };
+  moves("ProjectTransitionInput", rules::ProjectStates());
+  moves("DispatchTransitionInput", rules::DispatchStates());
   return out;
 }
 

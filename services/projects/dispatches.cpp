@@ -92,7 +92,7 @@ http::Response UpdateDispatch(const http::Request& request, store::Store& store)
 }
 
 http::Response TransitionDispatch(const http::Request& request, store::Store& store) {
-  const auto input = ReadMove(http::ParseJsonBody(request));
+  const auto input = ReadMove(http::ParseJsonBody(request), rules::DispatchStates());
   return aggregate::Transition(store, request, Tables().dispatch,
                                Moves(Tables().dispatch, rules::DispatchStates(), Data),
                                request.Param("id"), input);

@@ -14,10 +14,14 @@
 namespace jilaf::projects {
 namespace {
 
+const nlohmann::json kNumberSchema = {{"type", "number"}, {"minimum", 0}};
+
 // A non-negative JSON number (integers stay integers); records an error otherwise.
 std::optional<nlohmann::json> ReadNumber(http::ObjectReader& in, const std::string& key,
                                          bool required) {
   const auto* raw = in.Raw(key, required);
+  in.Describe(key, kNumberSchema, required);
+  if (in.describing()) return std::nullopt;
   if (raw == nullptr) {
     if (required) in.AddError(key, "is required (a non-negative number)");
     return std::nullopt;
@@ -79,7 +83,9 @@ nlohmann::json ReadActual(const nlohmann::json& body, const nlohmann::json& indi
   http::ObjectReader in(body);
   const auto value = ReadNumber(in, "value", true);
   nlohmann::json actual = {{"value", value.value_or(0)}};
-  if (auto breakdown = in.Object("breakdown", false)) {
+  if (in.describing()) {  // a map from the indicator's keys, which only the stored record knows
+    in.Describe("breakdown", {{"type", "object"}, {"additionalProperties", kNumberSchema}});
+  } else if (auto breakdown = in.Object("breakdown", false)) {
     actual["breakdown"] =
         ReadBreakdown(in, *breakdown, body["breakdown"], indicator["disaggregation"], value);
   }
@@ -134,6 +140,9 @@ http::Response RecordActual(const http::Request& request, store::Store& store) {
 void AddIndicatorBodies(std::vector<http::BodyContract>& out) {
   out.push_back({"/components/schemas/IndicatorInput",
                  [](const nlohmann::json& body) { (void)ReadIndicator(body); }});
+  out.push_back({"/components/schemas/ActualInput", [](const nlohmann::json& body) {
+                   (void)ReadActual(body, {{"disaggregation", nlohmann::json::array()}}, "");
+                 }});
 }
 
 }  // namespace jilaf::projects

@@ -45,9 +45,10 @@ nlohmann::json ReadMoney(http::ObjectReader& in) {
           {"amount_jpy", *jpy}};
 }
 
-aggregate::TransitionInput ReadMove(const nlohmann::json& body) {
+aggregate::TransitionInput ReadMove(const nlohmann::json& body,
+                                    const domain::StateMachine& machine) {
   http::ObjectReader in(body);
-  auto input = aggregate::ReadTransition(in);
+  auto input = aggregate::ReadTransition(in, machine);
   in.Finish();
   return input;
 }

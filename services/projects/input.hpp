@@ -16,8 +16,10 @@ namespace jilaf::projects {
 /// field-precise errors in `in` (and returns an empty object) when something is wrong.
 nlohmann::json ReadMoney(http::ObjectReader& in);
 
-/// A transition body `{"to", "reason"}` and nothing else (TransitionInput).
-aggregate::TransitionInput ReadMove(const nlohmann::json& body);
+/// A transition body `{"to", "reason"}` and nothing else, `to` described as the states `machine`
+/// moves to (ProjectTransitionInput, DispatchTransitionInput).
+aggregate::TransitionInput ReadMove(const nlohmann::json& body,
+                                    const domain::StateMachine& machine);
 
 /// Records an error on `later_key` when both dates are set and out of order.
 void CheckOrder(http::ObjectReader& in, const std::string& earlier, const std::string& later,

@@ -244,7 +244,7 @@ http::Response DeleteProject(const http::Request& request, store::Store& store) 
 }
 
 http::Response TransitionProject(const http::Request& request, store::Store& store) {
-  const auto input = ReadMove(http::ParseJsonBody(request));
+  const auto input = ReadMove(http::ParseJsonBody(request), rules::ProjectStates());
   return aggregate::Transition(
       store, request, Tables().project,
       Moves(Tables().project, rules::ProjectStates(), ProjectData, input.reason.value_or("")),

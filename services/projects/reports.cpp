@@ -73,6 +73,24 @@ void AnnounceHeldTranches(store::Db& tx, nlohmann::json& report, const rules::Re
   queries::MarkHeldTranchesAnnounced(tx, due.id, announced);
 }
 
+struct ReportMove {
+  aggregate::TransitionInput input;
+  std::optional<std::string> document_url;
+};
+
+// A report's transition body: the move, and the document it may point to. A returned report
+// says why.
+ReportMove ReadReportMove(const nlohmann::json& body) {
+  http::ObjectReader in(body);
+  auto input = aggregate::ReadTransition(in, rules::ReportStates());
+  auto document_url = in.OptionalString("document_url", 2000);
+  if (input.to == "returned" && (!input.reason || input.reason->empty())) {
+    in.AddError("reason", "is required when a report is returned: say what must change");
+  }
+  in.Finish();
+  return {std::move(input), std::move(document_url)};
+}
+
 }  // namespace
 
 http::Response CreateReport(const http::Request& request, store::Store& store) {
@@ -109,20 +127,13 @@ http::Response UpdateReport(const http::Request& request, store::Store& store) {
 }
 
 http::Response TransitionReport(const http::Request& request, store::Store& store) {
-  const auto body = http::ParseJsonBody(request);  // the reader points into it
-  http::ObjectReader in(body);
-  const auto input = aggregate::ReadTransition(in);
-  const auto document_url = in.OptionalString("document_url", 2000);
-  if (input.to == "returned" && (!input.reason || input.reason->empty())) {
-    in.AddError("reason", "is required when a report is returned: say what must change");
-  }
-  in.Finish();
+  const auto move = ReadReportMove(http::ParseJsonBody(request));
   return aggregate::Transition(
       store, request, Tables().report,
-      Moves(Tables().report, rules::ReportStates(), ReportData, input.reason.value_or("")),
-      request.Param("id"), input, [&](aggregate::Change&, nlohmann::json& doc) {
-        if (input.to == "submitted") doc["submitted_at"] = util::NowRfc3339();
-        if (document_url) doc["document_url"] = *document_url;
+      Moves(Tables().report, rules::ReportStates(), ReportData, move.input.reason.value_or("")),
+      request.Param("id"), move.input, [&](aggregate::Change&, nlohmann::json& doc) {
+        if (move.input.to == "submitted") doc["submitted_at"] = util::NowRfc3339();
+        if (move.document_url) doc["document_url"] = *move.document_url;
       });
 }
 
@@ -157,6 +168,8 @@ void AddReportBodies(std::vector<http::BodyContract>& out) {
   const auto read = [](const nlohmann::json& body) { (void)ReadReport(body); };
   out.push_back({"/components/schemas/ReportInput", read});
   out.push_back({PatchBody("/v1/reports/{id}"), read, true});
+  out.push_back({"/components/schemas/ReportTransitionInput",
+                 [](const nlohmann::json& body) { (void)ReadReportMove(body); }});
 }
 
 }  // namespace jilaf::projects

@@ -43,6 +43,7 @@ Payment ReadPayment(http::ObjectReader& in, const std::string& to) {
   Payment payment;
   payment.value_date = in.OptionalDate("value_date");
   const auto rate_text = in.OptionalString("exchange_rate", 30);
+  in.Describe("exchange_rate", {{"type", "string"}, {"pattern", std::string(money::kRatePattern)}});
   if ((payment.value_date || rate_text) && to != "paid") {
     in.AddError(payment.value_date ? "value_date" : "exchange_rate",
                 "is accepted only with to = paid (the rate is fixed on the value date)");
@@ -54,6 +55,20 @@ Payment ReadPayment(http::ObjectReader& in, const std::string& to) {
     }
   }
   return payment;
+}
+
+struct TrancheMove {
+  aggregate::TransitionInput input;
+  Payment payment;
+};
+
+// A tranche's transition body: the move, and with `paid` the payment it may fix.
+TrancheMove ReadTrancheMove(const nlohmann::json& body) {
+  http::ObjectReader in(body);
+  auto input = aggregate::ReadTransition(in, rules::TrancheStates());
+  auto payment = ReadPayment(in, input.to);
+  in.Finish();
+  return {std::move(input), std::move(payment)};
 }
 
 void ApplyPayment(nlohmann::json& doc, const Payment& payment) {
@@ -140,21 +155,17 @@ http::Response UpdateTranche(const http::Request& request, store::Store& store) 
 
 http::Response TransitionTranche(const http::Request& request, store::Store& store,
                                  const Settings& settings) {
-  const auto body = http::ParseJsonBody(request);  // the reader points into it
-  http::ObjectReader in(body);
-  const auto input = aggregate::ReadTransition(in);
-  const auto payment = ReadPayment(in, input.to);
-  in.Finish();
+  const auto move = ReadTrancheMove(http::ParseJsonBody(request));
   return aggregate::Transition(
       store, request, Tables().tranche,
-      Moves(Tables().tranche, rules::TrancheStates(), TrancheData), request.Param("id"), input,
+      Moves(Tables().tranche, rules::TrancheStates(), TrancheData), request.Param("id"), move.input,
       [&](aggregate::Change& change, nlohmann::json& doc) {
-        if (input.to == "paid") {
+        if (move.input.to == "paid") {
           rules::CheckPayerIsNotApprover(settings.separation_of_duties, ApprovedBy(doc),
                                          request.principal.subject);
         }
-        ApplyPayment(doc, payment);
-        CheckMove(change.tx, doc, input.to, payment.rate.has_value());
+        ApplyPayment(doc, move.payment);
+        CheckMove(change.tx, doc, move.input.to, move.payment.rate.has_value());
       });
 }
 
@@ -166,6 +177,8 @@ void AddTrancheBodies(std::vector<http::BodyContract>& out) {
   const auto read = [](const nlohmann::json& body) { (void)ReadTranche(body); };
   out.push_back({"/components/schemas/TrancheInput", read});
   out.push_back({PatchBody("/v1/tranches/{id}"), read, true});
+  out.push_back({"/components/schemas/TrancheTransitionInput",
+                 [](const nlohmann::json& body) { (void)ReadTrancheMove(body); }});
 }
 
 }  // namespace jilaf::projects

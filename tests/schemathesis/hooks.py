@@ -9,7 +9,8 @@ each generated request is left as generated.
   by design). Generated keys repeat across cases, so each request gets a fresh one.
 - Orders between two fields of one body (an end before its start, an agenda day or a session
   outside the period, a country's quota above the seats, a programme's fiscal year against its
-  start date; a corrected period against the record's stored dates, sessions and agenda) and the
+  start date; a corrected period, or a corrected agenda's days, against the record's stored
+  dates, sessions and agenda) and the
   JPY value of an
   amount (whose ceiling depends on the exchange rate) are business rules; the hook puts generated
   values in order and keeps amounts modest.
@@ -92,6 +93,9 @@ def _fix_body(method, path, body):
         for key in ("start_date", "end_date"):  # checked against the stored record
             if _date(body.get(key)):
                 body.pop(key)
+        for item in body.get("agenda") if isinstance(body.get("agenda"), list) else []:
+            if isinstance(item, dict) and _date(item.get("date")):
+                item.pop("date")  # an agenda day must fall in the stored period (date: optional)
     if path == "/v1/projects/{id}/tranches":
         _cap_amount(body)
     if path == "/v1/projects":

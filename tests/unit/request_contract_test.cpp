@@ -8,6 +8,8 @@
 #include "common/http/json_input.hpp"
 #include "services/invitations/readers.hpp"
 #include "services/missions/contract.hpp"
+#include "services/notifications/contract.hpp"
+#include "services/notifications/routing.hpp"
 #include "services/projects/money.hpp"
 #include "services/projects/readers.hpp"
 
@@ -229,12 +231,21 @@ TEST(RequestContract, MergePatchLetsOptionalMembersBeNull) {
 
 TEST(RequestContract, EveryServiceDescribesItsBodies) {
   // Describing runs each reader on nothing: it must not fail, and must name members.
-  for (const auto& list :
-       {invitations::RequestBodies(), projects::RequestBodies(), missions::RequestBodies()}) {
+  for (const auto& list : {invitations::RequestBodies(), projects::RequestBodies(),
+                           missions::RequestBodies(), notifications::RequestBodies()}) {
     for (const auto& contract : list) {
       const auto schema = DescribeContract(contract);
       EXPECT_FALSE(schema["properties"].empty()) << contract.pointer;
     }
+  }
+}
+
+TEST(RequestContract, EventTypePatternAgreesWithValidPattern) {
+  const std::regex pattern{std::string(notifications::kEventTypePattern)};
+  for (const char* text :
+       {"jilaf.projects.tranche.paid", "jilaf.*", "*", ".*", "a..*", "a_b.c9", "jilaf.", ".", "a*",
+        "*.a", "jilaf.**", "Jilaf.x", "a-b", "a b", "a.*.b", "**"}) {
+    EXPECT_EQ(std::regex_search(text, pattern), notifications::ValidPattern(text)) << text;
   }
 }
 
