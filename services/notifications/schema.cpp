@@ -76,7 +76,15 @@ store::MigrationSet Migrations() {
         RuleTimesAndWebhookSecrets(store::Engine::kPostgres)},
        // Filled by IndexForSearch at start (the words are folded in C++).
        {4, "search: the full-text index of deliveries by recipient",
-        Tables().deliveries.SearchSql(), Tables().deliveries.SearchSql(store::Engine::kPostgres)}}};
+        Tables().deliveries.SearchSql(), Tables().deliveries.SearchSql(store::Engine::kPostgres)},
+       // Erasure finds a person's deliveries and inbox items through the events about them.
+       {5, "the events each person's personal data was joined into",
+        "CREATE TABLE person_events (person_id TEXT NOT NULL, event_id TEXT NOT NULL,"
+        " PRIMARY KEY (person_id, event_id));"},
+       // Secrets are sealed with the field key ring from now on; those stored before stay
+       // marked 0 until SealClearWebhookSecrets encrypts them at start.
+       {6, "webhook secrets are encrypted at rest",
+        "ALTER TABLE webhook_secrets ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;"}}};
 }
 
 namespace {
