@@ -6,22 +6,6 @@
 
 namespace jilaf::store {
 
-bool StoreError::Transient() const {
-  switch (code_ & 0xFF) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-    case SQLITE_FULL:
-    case SQLITE_IOERR:
-    case SQLITE_NOMEM:
-    case SQLITE_READONLY:
-    case SQLITE_CANTOPEN:
-    case SQLITE_MISUSE:  // the store is stopping
-      return true;
-    default:
-      return false;
-  }
-}
-
 void Check(sqlite3* db, int rc, std::string_view what) {
   if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW) return;
   std::string message(what);

@@ -517,8 +517,10 @@ def viewer_journey(j, fx, f):
 
 
 def load_demo(repo, stack):
+    # The admin, a second person, approves proposals and pays tranches (separation of duties).
     env = dict(os.environ, JILAF_DEMO_TOKEN=stack.tokens["staff"],
-               JILAF_DEMO_ADMIN_TOKEN=stack.tokens["admin"], JILAF_DEMO_FISCAL_YEAR="2026")
+               JILAF_DEMO_ADMIN_TOKEN=stack.tokens["admin"],
+               JILAF_DEMO_REVIEWER_TOKEN=stack.tokens["admin"], JILAF_DEMO_FISCAL_YEAR="2026")
     for name in SERVICES:
         env[f"JILAF_{name.upper()}_URL"] = stack.api[name]
     subprocess.run([os.path.join(repo, "scripts", "demo")], env=env, check=True)

@@ -10,7 +10,7 @@ each generated request is left as generated.
 - Orders between two fields of one body (an end before its start, an agenda day or a session
   outside the period, a country's quota above the seats, a programme's fiscal year against its
   start date; a corrected period, or a corrected agenda's days, against the record's stored
-  dates, sessions and agenda) and the
+  dates, sessions and agenda; an education programme moved abroad without a country) and the
   JPY value of an
   amount (whose ceiling depends on the exchange rate) are business rules; the hook puts generated
   values in order and keeps amounts modest.
@@ -96,6 +96,9 @@ def _fix_body(method, path, body):
         for item in body.get("agenda") if isinstance(body.get("agenda"), list) else []:
             if isinstance(item, dict) and _date(item.get("date")):
                 item.pop("date")  # an agenda day must fall in the stored period (date: optional)
+    if method == "PATCH" and path == "/v1/education-programmes/{id}" and (
+            body.get("location") == "abroad" and body.get("country") is None):
+        body["country"] = "VN"  # held abroad needs a country (the stored one may be absent)
     if path == "/v1/projects/{id}/tranches":
         _cap_amount(body)
     if path == "/v1/projects":
