@@ -112,9 +112,14 @@ console_nginx_conf() {
   # script-src 'self' only; styles allow inline because the print-ready letters the console
   # opens carry their own <style> (their window inherits this policy).
   local csp="default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'${connect:+ $connect}; form-action 'self'${connect:+ $connect}; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+  # Started as root, nginx runs its workers as nobody, who cannot read a build inside a private
+  # directory (a clone made by mktemp -d, mode 700): they run as the user who started it.
+  local user_line=''
+  ((EUID != 0)) || user_line="user $(id -un) $(id -gn);"
   cat >"$dir/nginx.conf" <<NGINX
 # Written by scripts/lib/console.sh: the staff console and a same-origin proxy to the services.
 daemon off;
+$user_line
 worker_processes 1;
 pid $dir/nginx.pid;
 error_log $dir/logs/error.log warn;
