@@ -616,21 +616,9 @@ TEST_F(NotificationsE2e, PublishedReportReachesTheAtomFeedAndTheNextPeriodical) 
 
   const std::string report_id = events::NewUuid();
   const json title = {{"ja", "労働事情調査報告 " + marker_}, {"en", "Labour mission " + marker_}};
-  ProduceEvent(
-      "jilaf.missions.events",
-      events::MakeEvent("/jilaf/missions", "jilaf.missions.report.published", report_id,
-                        "reports/" + report_id, "/schemas/missions/report.published/v1.json",
-                        {{"mission_id", report_id},
-                         {"status", "published"},
-                         {"previous_status", "in_review"},
-                         {"fiscal_year", 2026},
-                         {"countries", {"VN"}},
-                         {"mission_title", title},
-                         {"title", title},
-                         {"summary", {{"ja", "調査結果の概要"}, {"en", "Findings"}}},
-                         // Now, not a fixed date: the feed shows its newest 50 entries, and the
-                         // topics hold earlier runs' (the suite runs once per store engine).
-                         {"published_at", util::NowRfc3339()}}));
+  // Now, not a fixed date: the feed shows its newest 50 entries, and the topics hold earlier
+  // runs' (the suite runs once per store engine).
+  PublishReport(report_id, title, util::NowRfc3339());
   const std::string entry_id = "tag:jilaf.or.jp,1989:report/" + report_id;
   std::string atom;
   ASSERT_TRUE(testing::WaitUntil(
