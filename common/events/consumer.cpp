@@ -545,6 +545,8 @@ std::map<std::pair<std::string, int>, std::int64_t> Consumer::UpdateLag() {
   }
   lock.unlock();
   std::map<std::pair<std::string, int>, prometheus::Gauge*> held;
+  std::optional<std::int64_t> total;
+  if (!positions.empty()) total = 0;
   for (const auto& [topic, partition, offset] : positions) {
     const std::pair<std::string, int> key(topic, partition);
     // The partition end is asked of the broker each time: the client's cached watermark stops
@@ -553,7 +555,11 @@ std::map<std::pair<std::string, int>, std::int64_t> Consumer::UpdateLag() {
     double lag = std::numeric_limits<double>::quiet_NaN();
     if (const auto high = high_of.find(key); high != high_of.end()) {
       const std::int64_t position = offset >= 0 ? offset : low_of[key];
-      lag = static_cast<double>(std::max<std::int64_t>(0, high->second - position));
+      const auto behind = std::max<std::int64_t>(0, high->second - position);
+      lag = static_cast<double>(behind);
+      if (total) *total += behind;
+    } else {
+      total.reset();
     }
     auto*& gauge = lag_gauges_[key];
     if (gauge == nullptr) {
@@ -568,6 +574,7 @@ std::map<std::pair<std::string, int>, std::int64_t> Consumer::UpdateLag() {
     if (!held.contains(key)) metrics_.consumer_lag.Remove(gauge);  // now another member's
   }
   lag_gauges_ = std::move(held);
+  if (options_.on_lag) options_.on_lag(total);
   return low_of;
 }
 

@@ -73,6 +73,10 @@ struct ConsumerOptions {
   /// one watermark request may take before the lag is reported unknown (NaN).
   std::chrono::milliseconds lag_interval{2000};
   std::chrono::milliseconds lag_timeout{2000};
+  /// Told the consumer's whole lag (messages over all its assigned partitions) each time it is
+  /// measured, or nullopt when it is unknown (no assignment yet, or the broker did not answer).
+  /// Called on the lag thread.
+  std::function<void(std::optional<std::int64_t>)> on_lag;
 };
 
 /// A Kafka consumer with exactly-once effects: for each message the effect and an inbox row

@@ -25,37 +25,6 @@ std::string Rfc3339Before(std::chrono::minutes ago) {
   return out;
 }
 
-// The events held for their person's record, with when each was first held. A record that has
-// not come long after its event was first seen will not come soon (its row may have been lost
-// with an outbox, or compacted away): the event then goes on without it rather than holding
-// every event behind it on its partition.
-class HeldEvents {
- public:
-  static HeldEvents& Instance() {
-    static HeldEvents held;
-    return held;
-  }
-
-  // Whether `event_id` may be held (again): until `hold` has passed since it was first held.
-  bool MayHold(const std::string& event_id, std::chrono::seconds hold) {
-    const auto now = std::chrono::steady_clock::now();
-    std::lock_guard lock(mutex_);
-    const auto it = first_.try_emplace(event_id, now).first;
-    if (now - it->second < hold) return true;
-    first_.erase(it);
-    return false;
-  }
-
-  void Release(const std::string& event_id) {
-    std::lock_guard lock(mutex_);
-    first_.erase(event_id);
-  }
-
- private:
-  std::mutex mutex_;
-  std::unordered_map<std::string, std::chrono::steady_clock::time_point> first_;
-};
-
 bool WasErased(store::Db& db, const std::string& person_id) {
   auto stmt = db.Prepare("SELECT 1 FROM erased_people WHERE person_id = ?");
   stmt.Bind(1, person_id);
@@ -63,6 +32,52 @@ bool WasErased(store::Db& db, const std::string& person_id) {
 }
 
 }  // namespace
+
+void RecordWait::NoteCopyLag(std::optional<std::int64_t> lag, Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  if (!lag) {
+    reported_.reset();
+    return;
+  }
+  const bool behind = *lag > 0;
+  if (!behind && (behind_ || !reported_)) caught_up_since_ = now;
+  behind_ = behind;
+  reported_ = now;
+}
+
+bool RecordWait::MayWait(const std::string& event_id, Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  const auto it = first_.try_emplace(event_id, now).first;
+  auto start = it->second;
+  if (reported_ && now - *reported_ < report_valid_) {
+    if (behind_) return true;  // the record is most likely among those the copy has yet to read
+    start = std::max(start, caught_up_since_);
+  }
+  if (now - start < hold_) return true;
+  first_.erase(it);
+  return false;
+}
+
+void RecordWait::Release(const std::string& event_id) {
+  std::lock_guard lock(mutex_);
+  first_.erase(event_id);
+}
+
+RecordWait& RecordWait::Instance() {
+  static RecordWait wait(std::chrono::seconds(30));
+  return wait;
+}
+
+ConsumerOptions PeopleCopyOptions(std::string name, std::string dead_letter_topic) {
+  ConsumerOptions options;
+  options.name = std::move(name);
+  options.dead_letter_topic = std::move(dead_letter_topic);
+  options.topics = {kPeopleTopic};
+  options.on_lag = [](std::optional<std::int64_t> lag) {
+    RecordWait::Instance().NoteCopyLag(lag, RecordWait::Clock::now());
+  };
+  return options;
+}
 
 bool CarriesNamesInline(const nlohmann::json& data) {
   if (!data.is_object()) return false;
@@ -129,23 +144,23 @@ std::optional<nlohmann::json> PersonRecord(store::Db& db, const std::string& per
 }
 
 std::optional<nlohmann::json> PersonOfEvent(store::Db& db, const CloudEvent& event,
-                                            std::chrono::minutes wait, std::chrono::seconds hold) {
+                                            std::chrono::minutes wait) {
   if (!event.data.is_object()) return std::nullopt;
   const auto it = event.data.find("person_id");
   if (it == event.data.end() || !it->is_string()) return std::nullopt;
   const std::string person_id = *it;
   if (auto record = PersonRecord(db, person_id)) {
-    HeldEvents::Instance().Release(event.id);
+    RecordWait::Instance().Release(event.id);
     return record;
   }
   if (WasErased(db, person_id) || CarriesNamesInline(event.data) ||
       event.time < Rfc3339Before(wait)) {
-    HeldEvents::Instance().Release(event.id);
+    RecordWait::Instance().Release(event.id);
     return std::nullopt;
   }
-  if (!HeldEvents::Instance().MayHold(event.id, hold)) {
+  if (!RecordWait::Instance().MayWait(event.id, RecordWait::Clock::now())) {
     log::Warn("event goes on without its person's record",
-              {{"event_id", event.id}, {"person_id", person_id}, {"held_s", hold.count()}});
+              {{"event_id", event.id}, {"person_id", person_id}});
     return std::nullopt;
   }
   throw NotYetApplicable("the record of person " + person_id + " is not on this side yet");

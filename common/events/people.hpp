@@ -3,12 +3,16 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
+#include <mutex>
 
 #include "common/events/cloud_event.hpp"
+#include "common/events/consumer.hpp"
 #include "common/store/store.hpp"
 
 namespace jilaf::events {
@@ -28,6 +32,48 @@ class NotYetApplicable : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+/// How long an event whose person's record is missing may wait for it. The record is published
+/// before the event, so it is missing only while the service's copy of the people topic is
+/// behind (a new consumer group replaying the topic, a burst of updates), or when it was lost
+/// upstream and will never come. So the event waits as long as the copy is known to be behind,
+/// and then `hold` more once the copy has caught up; when the copy's lag is unknown (not yet
+/// assigned, broker silent), `hold` from when the event first waited. Time is passed in so the
+/// rule can be tested without sleeping.
+class RecordWait {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  explicit RecordWait(std::chrono::seconds hold,
+                      Clock::duration report_valid = std::chrono::seconds(10))
+      : hold_(hold), report_valid_(report_valid) {}
+
+  /// The copy's whole consumer lag as just measured (nullopt: unknown).
+  void NoteCopyLag(std::optional<std::int64_t> lag, Clock::time_point now);
+
+  /// Whether event `event_id` may wait (again) for its record; false once it has waited long
+  /// enough, which also forgets it.
+  bool MayWait(const std::string& event_id, Clock::time_point now);
+
+  /// Forgets `event_id` (its record came, or it no longer needs one).
+  void Release(const std::string& event_id);
+
+  /// The process's instance, fed by the people copy's consumer (PeopleCopyOptions).
+  static RecordWait& Instance();
+
+ private:
+  const std::chrono::seconds hold_;
+  const Clock::duration report_valid_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, Clock::time_point> first_;  // when each event first waited
+  std::optional<Clock::time_point> reported_;                 // last known lag, and when
+  bool behind_ = false;
+  Clock::time_point caught_up_since_{};
+};
+
+/// The options of a service's consumer of the people topic under group `name`: the topic, the
+/// dead-letter topic, and its lag reported to RecordWait::Instance().
+ConsumerOptions PeopleCopyOptions(std::string name, std::string dead_letter_topic);
 
 /// What a service deletes of an erased person: called inside the consumer's transaction with the
 /// person's id and last record (null when the copy never had it), before the record goes.
@@ -50,11 +96,10 @@ bool CarriesNamesInline(const nlohmann::json& data);
 /// none, the person was erased, or the event carries the names itself (a version 1 event). When the
 /// record is missing but the event is recent (younger than `wait`), throws NotYetApplicable: the
 /// people consumer has not caught up yet. An older event (a replay from the start of the topic)
-/// goes on without personal data, and so does a recent one whose record has not come `hold`
-/// after this process first held it (a record lost upstream must not stop the partition).
+/// goes on without personal data, and so does a recent one whose record RecordWait::Instance()
+/// says will not come any more (a record lost upstream must not stop the partition).
 std::optional<nlohmann::json> PersonOfEvent(store::Db& db, const CloudEvent& event,
-                                            std::chrono::minutes wait = std::chrono::minutes(15),
-                                            std::chrono::seconds hold = std::chrono::seconds(30));
+                                            std::chrono::minutes wait = std::chrono::minutes(15));
 
 /// `data` with the person's names and contact details put back where the nomination events
 /// carried them before version 2 (`candidate.family_name`, `union`, ...), so rules, recipient

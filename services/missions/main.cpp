@@ -38,10 +38,8 @@ int main(int argc, char** argv) {
   service.AddConsumer(std::move(people), jilaf::missions::ApplyPersonEvent);
   // Names and addresses: the copy of invitations' compacted people topic, with a group of its
   // own so an event waiting for a person's record never holds up that record.
-  jilaf::events::ConsumerOptions records;
-  records.name = group + "-person-records";
-  records.dead_letter_topic = jilaf::missions::kDeadLetterTopic;
-  records.topics = {jilaf::events::kPeopleTopic};
+  auto records = jilaf::events::PeopleCopyOptions(group + "-person-records",
+                                                  jilaf::missions::kDeadLetterTopic);
   service.AddConsumer(std::move(records), jilaf::missions::ApplyPeopleRecord);
   return service.Run(jilaf::missions::Routes(service.store()));
 }

@@ -123,10 +123,7 @@ int main(int argc, char** argv) {
   service.AddConsumer(std::move(consumer), n::EventHandler(metrics));
   // The copy of invitations' people topic has a group (and inbox name) of its own, so an event
   // waiting for a person's record never holds up the record it waits for.
-  jilaf::events::ConsumerOptions people;
-  people.name = group + "-people";
-  people.dead_letter_topic = "jilaf.notifications.dlq";
-  people.topics = {jilaf::events::kPeopleTopic};
+  auto people = jilaf::events::PeopleCopyOptions(group + "-people", "jilaf.notifications.dlq");
   service.AddConsumer(std::move(people),
                       [](jilaf::store::Db& tx, const jilaf::events::CloudEvent& event,
                          const jilaf::events::MessageOrigin&) {
