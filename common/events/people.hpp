@@ -5,11 +5,11 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
-#include <mutex>
 
 #include "common/events/cloud_event.hpp"
 #include "common/events/consumer.hpp"

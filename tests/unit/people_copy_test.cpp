@@ -170,7 +170,9 @@ class RecordWaitTest : public ::testing::Test {
  protected:
   RecordWait wait_{std::chrono::seconds(30), std::chrono::seconds(10)};
   RecordWait::Clock::time_point t0_ = RecordWait::Clock::now();
-  RecordWait::Clock::time_point At(int seconds) const { return t0_ + std::chrono::seconds(seconds); }
+  RecordWait::Clock::time_point At(int seconds) const {
+    return t0_ + std::chrono::seconds(seconds);
+  }
 };
 
 TEST_F(RecordWaitTest, WithoutWordFromTheCopyAnEventWaitsHoldFromItsFirstWait) {
@@ -210,7 +212,7 @@ TEST_F(RecordWaitTest, ACopyThatFallsBehindAgainRestartsTheHold) {
 
 TEST_F(RecordWaitTest, AStaleOrUnknownLagFallsBackToHoldFromTheFirstWait) {
   wait_.NoteCopyLag(10, At(0));
-  EXPECT_TRUE(wait_.MayWait("e-1", At(5)));   // behind, reported 5 s ago
+  EXPECT_TRUE(wait_.MayWait("e-1", At(5)));    // behind, reported 5 s ago
   EXPECT_FALSE(wait_.MayWait("e-1", At(40)));  // the report is 40 s old: no longer believed
   wait_.NoteCopyLag(10, At(41));
   wait_.NoteCopyLag(std::nullopt, At(43));  // the broker stopped answering
