@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "common/events/consumer.hpp"
+#include "common/events/people.hpp"
 #include "common/metrics/metrics.hpp"
 #include "common/util/ids.hpp"
 #include "tests/e2e/e2e_fixture.hpp"
@@ -81,6 +82,53 @@ TEST_F(InboxRetentionE2e, RowsOfMessagesGoneFromThePartitionArePrunedAndNothingA
   EXPECT_EQ(duplicates.Value(), 8);
   EXPECT_EQ(inbox_rows().first, 9);
   consumer->Stop();
+}
+
+// Events that wait for another consumer of the service (the people copy) were each retried after
+// the backoff in turn: a batch fetched before the copy caught up held its partition for
+// 200 ms per event (429 events held a PostgreSQL e2e test's notifications for 90 s). Now the first
+// retry of each is immediate, so the batch goes through as soon as the copy has caught up.
+TEST_F(InboxRetentionE2e, ABatchWaitingForAnotherConsumerGoesThroughOnceItHasCaughtUp) {
+  const std::string topic = "test.waiting-batch." + util::RandomHex(6);
+  CreateTopic(topic);  // one partition: the whole batch in one fetch, in order
+  constexpr int kEvents = 60;
+  ProduceTestEvents(topic, kEvents);
+
+  store::Store store({dir_ + "/consumer.db"}, {events::InboxMigrations()});
+  metrics::Metrics metrics;
+  std::atomic<bool> caught_up{false};
+  std::atomic<int> waited{0};
+  std::atomic<int> applied{0};
+  events::ConsumerOptions options;
+  options.name = group_ + "-waiting";
+  options.topics = {topic};
+  options.brokers = bootstrap_;
+  options.dead_letter_topic = "jilaf.analytics.dlq";
+  events::Consumer consumer(
+      store, options,
+      [&](store::Db&, const events::CloudEvent&, const events::MessageOrigin&) {
+        if (!caught_up) {
+          ++waited;
+          throw events::NotYetApplicable("the other consumer is behind");
+        }
+        ++applied;
+      },
+      metrics);
+  consumer.Start();
+  ASSERT_TRUE(Eventually([&] { return waited >= 1; }, 60s));
+  std::this_thread::sleep_for(1s);  // the batch's first attempts all fail meanwhile
+  const int first_attempts = waited;
+  ASSERT_GE(first_attempts, kEvents / 2) << "the events did not come as one batch";
+  caught_up = true;
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(Eventually([&] { return applied == kEvents; }, 60s)) << applied;
+  const auto took = std::chrono::steady_clock::now() - start;
+  // One backoff (200 ms) per waiting event would take first_attempts x 200 ms; allow half.
+  EXPECT_LT(took, first_attempts * 100ms)
+      << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms for "
+      << first_attempts << " waiting events";
+  consumer.Stop();
+  EXPECT_EQ(applied, kEvents);
 }
 
 }  // namespace
