@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The request schemas of services/*/openapi.json, generated from the C++ readers.
+"""The request schemas and parameters of services/*/openapi.json, generated from C++.
 
 `jilaf-request-schemas` (tools/request_schemas_main.cpp) prints, per service, the JSON Schema that
 each request body reader describes (http::DescribeBody) and the JSON pointer of that schema in the
@@ -11,6 +11,13 @@ What the reader owns replaces what the document had: the member list, `required`
 lengths, bounds, `enum`, `pattern`, `format`, items, `additionalProperties`. What it cannot know
 stays as written: descriptions, defaults, examples, rules across members (`if`/`then`, `not`), and
 the schema of a member the reader reads by hand (`ObjectReader::Raw`, marked `x-read-by-hand`).
+
+Parameters alike: each operation's query and path parameters are the C++ table the pipeline
+checks requests against (common/http/parameters.hpp, the services' `Parameters()`); an operation
+without a table takes its `{name}` captures as text and no query parameter. The table owns the
+list, `name`, `in`, `required` and the schema; a parameter's description and examples stay as
+written, header parameters stay as written, and a `$ref` to `#/components/parameters/...` is kept
+while that component says exactly what the table does.
 """
 
 import argparse
@@ -78,6 +85,74 @@ def merge(written, described, where, problems, doc, patch=False):
     return {k: v for k, v in out.items() if not (k in OWNED and v is None)}
 
 
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+PARAMETERS = "#/components/parameters/"
+
+
+def default_parameters(path):
+    """An operation without a table: its captures as text, no query parameter."""
+    names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
+    return [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+            for n in names]
+
+
+def merge_parameter(written, described, where, problems, doc):
+    out = {k: v for k, v in written.items()
+           if k not in ("name", "in", "required", "schema")}
+    out = {"name": described["name"], "in": described["in"], **out}
+    if described.get("required"):
+        out["required"] = True
+    schema = merge(written.get("schema", {}), described["schema"], where + "/schema", problems,
+                   doc)
+    if "default" not in described["schema"]:
+        schema.pop("default", None)
+    out["schema"] = schema
+    return out
+
+
+def generate_parameters(doc, described, problems):
+    """Writes each operation's path and query parameters from `described` into `doc`."""
+    components = doc.setdefault("components", {}).get("parameters", {})
+    seen = set()
+    for path, item in doc["paths"].items():
+        shared = item.pop("parameters", [])
+        for method in [m for m in METHODS if m in item]:
+            op = item[method]
+            key = f"{method.upper()} {path}"
+            seen.add(key)
+            table = described.get(key, default_parameters(path))
+            written = []
+            names = {(p.get("name"), p.get("in")) for p in op.get("parameters", [])}
+            for entry in shared + op.get("parameters", []):
+                resolved = entry
+                if "$ref" in entry:
+                    resolved = components.get(entry["$ref"][len(PARAMETERS):], {})
+                if entry in shared and (resolved.get("name"), resolved.get("in")) in names:
+                    continue  # the operation's own declaration overrides the path's
+                written.append((entry, resolved))
+            out = []
+            for param in table:
+                match = [(e, r) for e, r in written
+                         if r.get("name") == param["name"] and r.get("in") == param["in"]]
+                entry, resolved = match[0] if match else ({}, {})
+                merged = merge_parameter(resolved, param, f"{key} {param['name']}", problems, doc)
+                out.append(entry if "$ref" in entry and merged == resolved else merged)
+            out += [e for e, r in written if r.get("in") not in ("path", "query")]
+            if out:
+                op["parameters"] = out
+            else:
+                op.pop("parameters", None)
+    for key in described:
+        if key not in seen:
+            problems.append(f"{key}: parameters declared for an operation the document lacks")
+    used = json.dumps(doc["paths"])
+    for name in list(components):
+        if f'"{PARAMETERS}{name}"' not in used:
+            del components[name]
+    if "parameters" in doc["components"] and not components:
+        del doc["components"]["parameters"]
+
+
 def resolve(doc, pointer):
     parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
     node = doc
@@ -94,12 +169,13 @@ def indent_of(text):
 def generate(repo, described):
     """(path, current text, generated text, problems) per service."""
     results = []
-    for service, schemas in sorted(described.items()):
+    for service, declared in sorted(described.items()):
         path = repo / "services" / service / "openapi.json"
         text = path.read_text(encoding="utf-8")
         doc = json.loads(text)
         problems = []
-        for pointer, entry in schemas.items():
+        generate_parameters(doc, declared["parameters"], problems)
+        for pointer, entry in declared["bodies"].items():
             try:
                 parent, key = resolve(doc, pointer)
             except (KeyError, IndexError, TypeError):
@@ -129,14 +205,16 @@ def main():
             print(f"{path}: {problem}", file=sys.stderr)
             failed = True
         if old == new:
-            print(f"{path}: request schemas are the readers' ({len(described[path.parent.name])})")
+            declared = described[path.parent.name]
+            print(f"{path}: request schemas and parameters are the C++ declarations' "
+                  f"({len(declared['bodies'])} bodies, {len(declared['parameters'])} tables)")
             continue
         if args.write:
             path.write_text(new, encoding="utf-8")
-            print(f"{path}: request schemas rewritten from the readers")
+            print(f"{path}: request schemas and parameters rewritten from C++")
             continue
         failed = True
-        print(f"{path}: request schemas differ from the readers; run "
+        print(f"{path}: request schemas or parameters differ from C++; run "
               "`cmake --build --preset release --target openapi-request-schemas`:", file=sys.stderr)
         diff = difflib.unified_diff(old.splitlines(), new.splitlines(), str(path),
                                     "generated", lineterm="", n=2)
