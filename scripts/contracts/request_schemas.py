@@ -111,9 +111,14 @@ def merge_parameter(written, described, where, problems, doc):
 
 
 def generate_parameters(doc, described, problems):
-    """Writes each operation's path and query parameters from `described` into `doc`."""
+    """Writes each operation's path and query parameters from `described` into `doc`.
+
+    A `$ref` to a shared parameter stays when every operation referring to it declares the same
+    parameter (the component is then rewritten to it); otherwise each differing one is inlined.
+    """
     components = doc.setdefault("components", {}).get("parameters", {})
     seen = set()
+    planned = []  # (operation, [(written entry, merged parameter)], header entries)
     for path, item in doc["paths"].items():
         shared = item.pop("parameters", [])
         for method in [m for m in METHODS if m in item]:
@@ -136,12 +141,24 @@ def generate_parameters(doc, described, problems):
                          if r.get("name") == param["name"] and r.get("in") == param["in"]]
                 entry, resolved = match[0] if match else ({}, {})
                 merged = merge_parameter(resolved, param, f"{key} {param['name']}", problems, doc)
-                out.append(entry if "$ref" in entry and merged == resolved else merged)
-            out += [e for e, r in written if r.get("in") not in ("path", "query")]
-            if out:
-                op["parameters"] = out
-            else:
-                op.pop("parameters", None)
+                out.append((entry, merged))
+            headers = [e for e, r in written if r.get("in") not in ("path", "query")]
+            planned.append((op, out, headers))
+    wanted = {}
+    for _, out, _ in planned:
+        for entry, merged in out:
+            if "$ref" in entry:
+                wanted.setdefault(entry["$ref"][len(PARAMETERS):], []).append(merged)
+    for name, versions in wanted.items():
+        if all(v == versions[0] for v in versions):
+            components[name] = versions[0]
+    for op, out, headers in planned:
+        params = [entry if "$ref" in entry and components.get(entry["$ref"][len(PARAMETERS):])
+                  == merged else merged for entry, merged in out] + headers
+        if params:
+            op["parameters"] = params
+        else:
+            op.pop("parameters", None)
     for key in described:
         if key not in seen:
             problems.append(f"{key}: parameters declared for an operation the document lacks")

@@ -4,6 +4,7 @@
 #include "services/missions/contract.hpp"
 
 #include "services/missions/records.hpp"
+#include "services/missions/schema.hpp"
 #include "services/missions/tables.hpp"
 
 namespace jilaf::missions {
