@@ -24,6 +24,7 @@ import argparse
 import difflib
 import json
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -170,6 +171,23 @@ def generate_parameters(doc, described, problems):
         del doc["components"]["parameters"]
 
 
+READS = re.compile(r'(?:\.Query|QueryInt|QueryCountry)\((?:request, )?"([a-z_]+)"')
+
+
+def unread_declarations(repo, service, declared):
+    """Query parameters a handler of `service` reads that no table of it declares: the pipeline
+    refuses them before any handler runs, so such a read is a parameter the document lacks."""
+    names = {p["name"] for params in declared["parameters"].values() for p in params
+             if p["in"] == "query"}
+    problems = []
+    for source in sorted((repo / "services" / service).glob("*.cpp")):
+        for name in READS.findall(source.read_text(encoding="utf-8")):
+            if name not in names:
+                problems.append(f"{source.name} reads query parameter {name}, which no "
+                                "parameter table of the service declares")
+    return problems
+
+
 def resolve(doc, pointer):
     parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
     node = doc
@@ -192,6 +210,7 @@ def generate(repo, described):
         doc = json.loads(text)
         problems = []
         generate_parameters(doc, declared["parameters"], problems)
+        problems += unread_declarations(repo, service, declared)
         for pointer, entry in declared["bodies"].items():
             try:
                 parent, key = resolve(doc, pointer)
