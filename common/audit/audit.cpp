@@ -175,6 +175,10 @@ http::Handler Audited(http::Handler inner, store::Store& store) {
   };
 }
 
+// What NormaliseSince accepts, as the documents state it.
+constexpr const char* kSincePattern =
+    R"(^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z$)";
+
 // `since` as RFC 3339 UTC ("…Z"), normalised to the stored form (milliseconds) so that rows
 // compare as text.
 std::string NormaliseSince(const std::string& text) {
@@ -425,6 +429,14 @@ Verification Verify(store::Db& db) {
   return result;
 }
 
+std::vector<http::Operation> Parameters() {
+  auto list = http::ListParameters(500);
+  list.push_back(http::QueryPattern("since", kSincePattern));
+  list.push_back(http::QueryText("actor"));
+  list.push_back(http::QueryEnum("outcome", {"committed", "ok", "rejected", "failed"}));
+  return {{http::Method::kGet, "/v1/audit", std::move(list)}};
+}
+
 http::Router Instrument(const http::Router& api, store::Store& store) {
   http::Router out;
   for (const auto& route : api.routes()) {
@@ -435,6 +447,7 @@ http::Router Instrument(const http::Router& api, store::Store& store) {
             audited ? Audited(route.handler, store) : route.handler, route.execution);
     if (route.cost == http::Router::Cost::kExpensive) out.Expensive();
     if (route.personal_data) out.PersonalData();
+    out.Declare({{route.method, route.pattern, route.parameters}});
   }
   out.Add(http::Method::kGet, "/v1/audit", auth::Access::kAdmin,
           [&store](http::Request& request) { return ListAudit(request, store); })
@@ -442,7 +455,7 @@ http::Router Instrument(const http::Router& api, store::Store& store) {
   out.Add(http::Method::kGet, "/v1/audit/verify", auth::Access::kAdmin,
           [&store](http::Request& request) { return VerifyAudit(request, store); })
       .Expensive();  // reads and hashes the whole chain
-  return out;
+  return out.Declare(Parameters());
 }
 
 }  // namespace jilaf::audit

@@ -62,5 +62,8 @@ Verification Verify(store::Db& db);
 /// (rejected, failed, or a write route that stores nothing) gets its row in a transaction of
 /// its own after the handler returned.
 http::Router Instrument(const http::Router& api, store::Store& store);
+/// The parameters of the audit routes Instrument adds (GET /v1/audit's filters), for the
+/// OpenAPI documents.
+std::vector<http::Operation> Parameters();
 
 }  // namespace jilaf::audit

@@ -245,6 +245,7 @@ Response Pipeline::Dispatch(Request& request) {
   const Route& route = *request.matched;
   Authenticate(request, route.access);
   if (rate_limiter_) rate_limiter_->CheckPrincipal(request, route);
+  CheckParameters(route.parameters, request);
   return route.handler(request);
 }
 

@@ -1,5 +1,6 @@
 #include "common/http/router.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "common/http/csv.hpp"
@@ -66,7 +67,28 @@ Router& Router::Add(Method method, std::string_view pattern, auth::Access access
       throw std::invalid_argument("duplicate route: " + std::string(pattern));
     }
   }
+  route.parameters = Complete(route.pattern, {});
   routes_.push_back(std::move(route));
+  return *this;
+}
+
+Router& Router::Declare(const std::vector<Operation>& operations) {
+  for (const auto& operation : operations) {
+    const auto route = std::find_if(routes_.begin(), routes_.end(), [&](const Route& r) {
+      return r.method == operation.method && r.pattern == operation.path;
+    });
+    if (route == routes_.end()) {
+      throw std::logic_error("parameters declared for no route: " +
+                             std::string(MethodName(operation.method)) + " " + operation.path);
+    }
+    route->parameters = Complete(operation.path, operation.parameters);
+  }
+  for (const auto& route : routes_) {
+    const auto format = [](const Parameter& p) { return p.name == "format"; };
+    if (route.tabular && std::none_of(route.parameters.begin(), route.parameters.end(), format)) {
+      throw std::logic_error("list without its parameters declared: " + route.pattern);
+    }
+  }
   return *this;
 }
 

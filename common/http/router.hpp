@@ -8,6 +8,7 @@
 
 #include "common/auth/principal.hpp"
 #include "common/http/message.hpp"
+#include "common/http/parameters.hpp"
 
 namespace jilaf::http {
 
@@ -29,6 +30,9 @@ struct Route {
   RouteCost cost = RouteCost::kNormal;
   bool tabular = false;        // answers CSV too (Router::Tabular)
   bool personal_data = false;  // a read that discloses personal data (Router::PersonalData)
+  /// The query and path parameters it accepts (Router::Declare); by default its `{name}`
+  /// captures as text and no query parameter.
+  std::vector<Parameter> parameters = {};
 };
 
 /// Routes by method and path template. Templates are literal segments and `{name}` captures,
@@ -65,6 +69,11 @@ class Router {
   /// travel details): audit::Instrument records each such read in the audit log, as it does
   /// every write. Such a route runs on the worker pool (its audit row is a store write).
   Router& PersonalData();
+
+  /// Gives each operation's route its parameters (common/http/parameters.hpp), checked by the
+  /// pipeline before the handler runs. Throws std::logic_error for an operation that is no
+  /// route, or when a Tabular list is left without its `format`.
+  Router& Declare(const std::vector<Operation>& operations);
 
   /// Finds the route for a path; HEAD falls back to GET.
   [[nodiscard]] Match Find(Method method, std::string_view path) const;

@@ -54,4 +54,31 @@ std::vector<http::BodyContract> RequestBodies() {
   };
 }
 
+std::vector<http::Operation> Parameters() {
+  using http::Method;
+  const auto nominations = [](bool across_programmes) {
+    std::vector<http::Parameter> list = {http::SearchQuery(),
+                                         http::PageSize(),
+                                         http::PageToken(),
+                                         http::QueryEnum("status", NominationMachine().States()),
+                                         http::CountryFilter("nationality"),
+                                         http::QueryInteger("fiscal_year", 1900, 2200)};
+    if (across_programmes) list.push_back(http::QueryText("programme_id"));
+    list.push_back(http::Format());
+    return list;
+  };
+  return {
+      ProgrammeListParameters(),
+      {Method::kGet, "/v1/programmes/{id}/nominations", nominations(false)},
+      {Method::kGet, "/v1/nominations", nominations(true)},
+      {Method::kGet, "/v1/programmes/{id}/itinerary", {http::Format()}},
+      {Method::kGet, "/v1/nominations/{id}/followups", {http::Format()}},
+      {Method::kGet,
+       "/v1/nominations/{id}/documents/{kind}",
+       {http::PathEnum("kind", {"invitation-letter", "guarantor-letter"}),
+        http::QueryEnum("lang", {"en", "ja"}, "en")}},
+      {Method::kGet, "/v1/reports/fiscal-years/{fy}", {http::PathInteger("fy", 1989, 2100)}},
+  };
+}
+
 }  // namespace jilaf::invitations

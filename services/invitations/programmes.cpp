@@ -290,4 +290,12 @@ http::Response TransitionProgramme(const http::Request& request, Context& contex
       });
 }
 
+http::Operation ProgrammeListParameters() {
+  return {http::Method::kGet,
+          "/v1/programmes",
+          {http::PageSize(), http::PageToken(), http::QueryInteger("fiscal_year", 1989, 2100),
+           http::QueryEnum("track", {kTracks.begin(), kTracks.end()}),
+           http::QueryEnum("status", ProgrammeMachine().States()), http::Format()}};
+}
+
 }  // namespace jilaf::invitations

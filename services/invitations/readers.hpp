@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/http/json_input.hpp"
+#include "common/http/parameters.hpp"
 
 namespace jilaf::invitations {
 
@@ -45,5 +46,10 @@ extern const http::DateRange kProgrammeStart;
 
 /// Every request body of the service, with where its schema goes in openapi.json (contract.cpp).
 std::vector<http::BodyContract> RequestBodies();
+/// The query and path parameters of every operation that takes more than its `{name}` captures
+/// as text (common/http/parameters.hpp): Routes declares them, the documents state them.
+std::vector<http::Operation> Parameters();
+/// GET /v1/programmes's parameters (programmes.cpp).
+http::Operation ProgrammeListParameters();
 
 }  // namespace jilaf::invitations

@@ -1,5 +1,7 @@
 #include "services/invitations/routes.hpp"
 
+#include "services/invitations/readers.hpp"
+
 namespace jilaf::invitations {
 
 http::Router Routes(Context& context) {
@@ -64,7 +66,7 @@ http::Router Routes(Context& context) {
       .Expensive();
   router.Add(Method::kPost, "/v1/admin/snapshots", Access::kAdmin, bind(PublishSnapshots))
       .Expensive();
-  return router;
+  return router.Declare(Parameters());
 }
 
 }  // namespace jilaf::invitations

@@ -4,6 +4,7 @@
 #include "services/missions/contract.hpp"
 
 #include "services/missions/records.hpp"
+#include "services/missions/schema.hpp"
 #include "services/missions/tables.hpp"
 
 namespace jilaf::missions {
@@ -35,6 +36,33 @@ std::vector<http::BodyContract> RequestBodies() {
   AddEducationBodies(out);
   AddAlumniBodies(out);
   return out;
+}
+
+std::vector<http::Operation> Parameters() {
+  using http::Method;
+  const auto records = [](const domain::StateMachine& states) {
+    return std::vector<http::Parameter>{http::SearchQuery(),
+                                        http::PageSize(),
+                                        http::PageToken(),
+                                        http::QueryInteger("fiscal_year", 1989, 2100),
+                                        http::QueryEnum("status", states.States()),
+                                        http::CountryFilter("country"),
+                                        http::Format()};
+  };
+  return {
+      {Method::kGet, "/v1/missions", records(MissionStates())},
+      {Method::kGet, "/v1/education-programmes", records(EducationStates())},
+      {Method::kGet, "/v1/seminars", records(SeminarStates())},
+      {Method::kGet,
+       "/v1/alumni",
+       {http::PageSize(), http::PageToken(), http::QueryInteger("fiscal_year", 1989, 2100),
+        http::CountryFilter("country"), http::QueryText("programme_id"), http::Format()}},
+      {Method::kGet,
+       "/v1/people",
+       {http::SearchQuery(), http::PageSize(), http::PageToken(),
+        http::CountryFilter("nationality"), http::Format()}},
+      {Method::kGet, "/v1/reports/fiscal-years/{fy}", {http::PathInteger("fy", 1989, 2100)}},
+  };
 }
 
 }  // namespace jilaf::missions

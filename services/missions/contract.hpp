@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "common/http/json_input.hpp"
+#include "common/http/parameters.hpp"
 
 namespace jilaf::missions {
 
@@ -16,5 +17,8 @@ void AddAlumniBodies(std::vector<http::BodyContract>& out);
 
 /// Every request body of the service whose schema its reader generates (contract.cpp).
 std::vector<http::BodyContract> RequestBodies();
+/// The query and path parameters of every operation that takes more than its `{name}` captures
+/// as text (common/http/parameters.hpp): Routes declares them, the documents state them.
+std::vector<http::Operation> Parameters();
 
 }  // namespace jilaf::missions

@@ -1,5 +1,6 @@
 #include "services/missions/routes.hpp"
 
+#include "services/missions/contract.hpp"
 #include "services/missions/records.hpp"
 
 namespace jilaf::missions {
@@ -65,7 +66,7 @@ http::Router Routes(store::Store& store) {
       .Expensive();
   router.Add(Method::kPost, "/v1/admin/snapshots", Access::kAdmin, bind(PublishSnapshots))
       .Expensive();
-  return router;
+  return router.Declare(Parameters());
 }
 
 }  // namespace jilaf::missions

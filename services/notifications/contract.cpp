@@ -13,4 +13,29 @@ std::vector<http::BodyContract> RequestBodies() {
   return out;
 }
 
+std::vector<http::Operation> Parameters() {
+  using http::Method;
+  return {
+      {Method::kGet,
+       "/v1/inbox",
+       {http::PageSize(), http::PageToken(), http::QueryEnum("unread", {"true", "false"}),
+        http::Format()}},
+      {Method::kGet, "/v1/rules", http::ListParameters()},
+      {Method::kGet, "/v1/templates", http::ListParameters()},
+      {Method::kGet, "/v1/webhooks", http::ListParameters()},
+      DeliveryListParameters(),
+      // An event type or a prefix of one ending in `*` (routing.cpp, ValidPattern).
+      {Method::kPut,
+       "/v1/templates/{event_type}/{channel}/{locale}",
+       {http::PathPattern("event_type", R"(^(\*|[a-z0-9._]{1,200}|[a-z0-9._]{0,198}\.\*)$)"),
+        http::PathEnum("channel", {"email", "inbox"}), http::PathEnum("locale", {"en", "ja"})}},
+      {Method::kGet, "/v1/feed.atom", {http::QueryEnum("lang", {"en", "ja"}, "en")}},
+      {Method::kGet,
+       "/v1/periodicals",
+       {http::PageSize(200, 20), http::PageToken(), http::Format()}},
+      {Method::kGet, "/v1/unsubscribe", {http::RequiredText("token")}},
+      {Method::kPost, "/v1/unsubscribe", {http::RequiredText("token")}},
+  };
+}
+
 }  // namespace jilaf::notifications

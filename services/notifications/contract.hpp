@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/http/json_input.hpp"
+#include "common/http/parameters.hpp"
 
 namespace jilaf::notifications {
 
@@ -14,5 +15,10 @@ void AddSubscriberBodies(std::vector<http::BodyContract>& out);  // subscribers.
 
 /// Every request body of the service whose schema its reader generates (contract.cpp).
 std::vector<http::BodyContract> RequestBodies();
+/// The query and path parameters of every operation that takes more than its `{name}` captures
+/// as text (common/http/parameters.hpp): Routes declares them, the documents state them.
+std::vector<http::Operation> Parameters();
+/// GET /v1/deliveries's parameters (deliveries.cpp).
+http::Operation DeliveryListParameters();
 
 }  // namespace jilaf::notifications

@@ -13,6 +13,7 @@
 #include "common/util/clock.hpp"
 #include "common/util/ids.hpp"
 #include "services/notifications/catalogue.hpp"
+#include "services/notifications/contract.hpp"
 #include "services/notifications/endpoint_pool.hpp"
 #include "services/notifications/queries.hpp"
 #include "services/notifications/render.hpp"
@@ -458,6 +459,15 @@ http::Response RedriveDelivery(const http::Request& request, store::Store& store
   metrics.deliveries.Add({{"channel", doc.value("channel", "")}, {"status", "pending"}})
       .Increment();
   return http::Response::Json(202, doc);
+}
+
+http::Operation DeliveryListParameters() {
+  return {http::Method::kGet,
+          "/v1/deliveries",
+          {http::SearchQuery(), http::PageSize(), http::PageToken(),
+           http::QueryEnum("status", DeliveryStates().States()),
+           http::QueryEnum("channel", {"email", "webhook", "inbox"}), http::QueryText("event_id"),
+           http::QueryText("rule_id"), http::Format()}};
 }
 
 }  // namespace jilaf::notifications

@@ -1,5 +1,7 @@
 #include "services/notifications/routes.hpp"
 
+#include "services/notifications/contract.hpp"
+
 namespace jilaf::notifications {
 
 http::Router Routes(store::Store& store, DeliveryMetrics& metrics, const FeedOptions& feed,
@@ -55,7 +57,7 @@ http::Router Routes(store::Store& store, DeliveryMetrics& metrics, const FeedOpt
   router.Add(Method::kPost, "/v1/subscribers", Access::kWrite, bind(CreateSubscriber));
   router.Add(Method::kGet, "/v1/unsubscribe", Access::kPublic, bind(ConfirmUnsubscribe));
   router.Add(Method::kPost, "/v1/unsubscribe", Access::kPublic, bind(Unsubscribe));
-  return router;
+  return router.Declare(Parameters());
 }
 
 }  // namespace jilaf::notifications

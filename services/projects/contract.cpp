@@ -31,4 +31,27 @@ std::vector<http::BodyContract> RequestBodies() {
   return out;
 }
 
+std::vector<http::Operation> Parameters() {
+  using http::Method;
+  std::vector<http::Operation> out = {
+      ProjectListParameters(),
+      {Method::kGet,
+       "/v1/partners",
+       {http::SearchQuery(), http::PageSize(), http::PageToken(), http::CountryFilter("country"),
+        http::Format()}},
+      {Method::kGet,
+       "/v1/dispatches",
+       {http::PageSize(), http::PageToken(), http::QueryText("expert_id"), http::Format()}},
+      {Method::kPut,
+       "/v1/indicators/{id}/actuals/{period}",
+       {http::PathPattern("period", "^[0-9]{4}(-(Q[1-4]|H[12]|0[1-9]|1[0-2]))?$")}},
+      {Method::kGet, "/v1/reports/fiscal-years/{fy}", {http::PathInteger("fy", 1989, 2100)}},
+  };
+  for (const char* list :
+       {"reviews", "amendments", "tranches", "reports", "dispatches", "indicators"}) {
+    out.push_back({Method::kGet, std::string("/v1/projects/{id}/") + list, http::ListParameters()});
+  }
+  return out;
+}
+
 }  // namespace jilaf::projects

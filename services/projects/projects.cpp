@@ -326,4 +326,14 @@ void AddProjectBodies(std::vector<http::BodyContract>& out) {
        }});
 }
 
+http::Operation ProjectListParameters() {
+  return {http::Method::kGet,
+          "/v1/projects",
+          {http::SearchQuery(), http::PageSize(), http::PageToken(),
+           http::QueryInteger("fiscal_year", 1989, 2100), http::CountryFilter("country"),
+           http::QueryEnum("area", {kAreas.begin(), kAreas.end()}),
+           http::QueryEnum("status", rules::ProjectStates().States()),
+           http::QueryText("partner_id"), http::Format()}};
+}
+
 }  // namespace jilaf::projects

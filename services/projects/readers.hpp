@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/http/json_input.hpp"
+#include "common/http/parameters.hpp"
 
 namespace jilaf::projects {
 
@@ -21,5 +22,10 @@ void AddIndicatorBodies(std::vector<http::BodyContract>& out);  // indicators.cp
 
 /// Every request body of the service whose schema its reader generates (contract.cpp).
 std::vector<http::BodyContract> RequestBodies();
+/// The query and path parameters of every operation that takes more than its `{name}` captures
+/// as text (common/http/parameters.hpp): Routes declares them, the documents state them.
+std::vector<http::Operation> Parameters();
+/// GET /v1/projects's parameters (projects.cpp).
+http::Operation ProjectListParameters();
 
 }  // namespace jilaf::projects

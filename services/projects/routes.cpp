@@ -1,5 +1,7 @@
 #include "services/projects/routes.hpp"
 
+#include "services/projects/readers.hpp"
+
 namespace jilaf::projects {
 
 http::Router Routes(store::Store& store, const Settings& settings) {
@@ -64,7 +66,7 @@ http::Router Routes(store::Store& store, const Settings& settings) {
   router.Expensive();  // scans every project of the year
   add(Method::kPost, "/v1/admin/snapshots", Access::kAdmin, PublishSnapshots);
   router.Expensive();  // publishes every current entity
-  return router;
+  return router.Declare(Parameters());
 }
 
 }  // namespace jilaf::projects

@@ -53,6 +53,9 @@ class HttpServerTest : public ::testing::Test {
       };
       return response;
     });
+    router.Declare({{Method::kGet,
+                     "/v1/stream",
+                     {QueryInteger("pieces", 0, 100000), QueryInteger("fail_at", -1, 100000)}}});
     pipeline_ = std::make_shared<Pipeline>(std::move(router), nullptr, &metrics_, "test");
     runtime_ = std::make_unique<Runtime>(2, 4);
     server_ = std::make_unique<HttpServer>(

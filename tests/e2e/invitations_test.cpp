@@ -673,7 +673,7 @@ TEST_F(InvitationsE2e, BadInputGetsFieldPreciseProblemsOnEveryEndpoint) {
       {"POST", "/v1/admin/followup-scans", R"({"as_of": "2026-02-30"})", 422, "/as_of", {}},
       {"GET", "/v1/reports/fiscal-years/twenty", "", 400, "", {}},
       {"GET", p + "/nominations?status=lost", "", 400, "", {}},
-      {"GET", n + "/documents/visa-form", "", 404, "", {}},
+      {"GET", n + "/documents/visa-form", "", 400, "", {}},  // kind is a closed list
   };
   for (const auto& c : cases) {
     const std::string token =

@@ -64,6 +64,17 @@ TEST_F(PipelineTest, AuthenticatedReadReachesTheHandler) {
   EXPECT_EQ(body["who"], "tester");
 }
 
+TEST_F(PipelineTest, RefusesAQueryParameterTheRouteDoesNotDeclare) {
+  Request request;
+  request.method = Method::kGet;
+  request.path = "/v1/things/7";
+  request.query = {{"verbose", "1"}};
+  request.headers.emplace_back("authorization", "Bearer " + Token("viewer"));
+  const auto response = pipeline_->Handle(request);
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(nlohmann::json::parse(response.body).value("field", ""), "verbose");
+}
+
 TEST_F(PipelineTest, MissingTokenIs401) {
   const auto response = Call(Method::kGet, "/v1/things/7");
   EXPECT_EQ(response.status, 401);
