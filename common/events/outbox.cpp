@@ -258,24 +258,23 @@ bool OutboxRelay::Lead() {
   return leading;
 }
 
-std::vector<OutboxRelay::Row> OutboxRelay::ReadLateRows() {
+bool OutboxRelay::ReadLateRows(store::Db& db, std::vector<Row>& out) {
   // On PostgreSQL a row's seq is drawn when it is inserted, not when it commits: a transaction
   // of another replica may commit a row below the cursor after rows above it were read. Every
   // pending row at or below the cursor that this relay has not handed to the producer is one.
-  const auto now = std::chrono::steady_clock::now();
-  if (!leader_ || cursor_ == 0 || now < next_late_scan_) return {};
-  next_late_scan_ = now + options_.shared_poll_interval;
-  return store_.Read([this](store::Db& db) {
-    std::string late;
-    auto pending = db.Prepare(
-        "SELECT seq FROM outbox WHERE sent_ms IS NULL AND seq <= ? ORDER BY seq LIMIT ?");
-    pending.Bind(1, cursor_).Bind(2, static_cast<std::int64_t>(handed_.size() + options_.batch));
-    while (pending.Step()) {
-      if (handed_.contains(pending.Int(0))) continue;
-      late += (late.empty() ? "{" : ",") + std::to_string(pending.Int(0));
-    }
-    std::vector<Row> out;
-    if (late.empty()) return out;
+  if (!leader_ || cursor_ == 0) return true;
+  const auto limit = static_cast<std::int64_t>(handed_.size() + options_.batch);
+  std::string late;
+  std::int64_t seen = 0;
+  auto pending =
+      db.Prepare("SELECT seq FROM outbox WHERE sent_ms IS NULL AND seq <= ? ORDER BY seq LIMIT ?");
+  pending.Bind(1, cursor_).Bind(2, limit);
+  while (pending.Step()) {
+    ++seen;
+    if (handed_.contains(pending.Int(0))) continue;
+    late += (late.empty() ? "{" : ",") + std::to_string(pending.Int(0));
+  }
+  if (!late.empty()) {
     auto stmt = db.Prepare(
         "SELECT seq, topic, msg_key, headers, payload FROM outbox"
         " WHERE seq = ANY(?::bigint[]) AND sent_ms IS NULL ORDER BY seq");
@@ -283,8 +282,8 @@ std::vector<OutboxRelay::Row> OutboxRelay::ReadLateRows() {
     while (stmt.Step()) {
       out.push_back({stmt.Int(0), stmt.Text(1), stmt.Text(2), stmt.Text(3), stmt.Text(4)});
     }
-    return out;
-  });
+  }
+  return seen < limit;
 }
 
 void OutboxRelay::AwaitMarks() {
@@ -327,26 +326,36 @@ bool OutboxRelay::ProduceRow(Row& row) {
 }
 
 void OutboxRelay::ProduceNew() {
-  // Late rows sit below the cursor: published before the rows above it read in this pass.
-  for (auto& row : ReadLateRows()) {
-    if (!ProduceRow(row)) return;
-  }
-  auto rows = store_.Read([this](store::Db& db) {
-    std::vector<Row> out;
+  struct Pass {
+    std::vector<Row> late;
+    std::vector<Row> rows;
+    bool all_late = true;
+  };
+  auto pass = store_.Read([this](store::Db& db) {
+    Pass out;
     auto stmt = db.Prepare(
         "SELECT seq, topic, msg_key, headers, payload FROM outbox"
         " WHERE sent_ms IS NULL AND seq > ? ORDER BY seq LIMIT ?");
     stmt.Bind(1, cursor_).Bind(2, static_cast<std::int64_t>(options_.batch));
     while (stmt.Step()) {
-      out.push_back({stmt.Int(0), stmt.Text(1), stmt.Text(2), stmt.Text(3), stmt.Text(4)});
+      out.rows.push_back({stmt.Int(0), stmt.Text(1), stmt.Text(2), stmt.Text(3), stmt.Text(4)});
     }
+    // After the rows above the cursor, in a later snapshot: a late row that an aggregate's
+    // next row (read above) followed had committed before it, so it is found here.
+    out.all_late = ReadLateRows(db, out.late);
     return out;
   });
-  for (auto& row : rows) {
+  // Late rows sit below the cursor: published before the rows above it.
+  for (auto& row : pass.late) {
     if (!ProduceRow(row)) return;
-    cursor_ = row.seq;
   }
-  if (rows.size() == options_.batch) {
+  if (pass.all_late) {
+    for (auto& row : pass.rows) {
+      if (!ProduceRow(row)) return;
+      cursor_ = row.seq;
+    }
+  }
+  if (!pass.all_late || pass.rows.size() == options_.batch) {
     std::lock_guard lock(mutex_);
     wake_ = true;
   }

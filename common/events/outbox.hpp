@@ -98,7 +98,8 @@ class OutboxRelay {
   void Run();
   std::unique_ptr<RdKafka::Producer> MakeProducer();
   void ProduceNew();
-  [[nodiscard]] std::vector<Row> ReadLateRows();
+  /// Appends the late rows (PostgreSQL); false when there may be more than it read.
+  bool ReadLateRows(store::Db& db, std::vector<Row>& out);
   bool ProduceRow(Row& row);
   [[nodiscard]] bool Lead();
   void ResetCursor();
@@ -144,7 +145,6 @@ class OutboxRelay {
   std::chrono::milliseconds backoff_{0};
   std::chrono::steady_clock::time_point last_gauges_{};
   std::chrono::steady_clock::time_point next_probe_{};  // the first one at start
-  std::chrono::steady_clock::time_point next_late_scan_{};
   std::thread thread_;
 };
 

@@ -39,7 +39,6 @@ sys.path.insert(0, os.path.join(REPO, "scripts", "lib"))
 import jilaf_http  # noqa: E402 - the shared client rule: 429/503 wait Retry-After, then retry
 
 SERVICES = ("invitations", "projects", "missions", "notifications")
-TOPICS = {name: f"jilaf.{name}.events" for name in SERVICES}
 START = time.monotonic()
 
 
@@ -436,6 +435,8 @@ class Test:
 
     def client(self, index, stop):
         n = index
+        period = self.args.clients / self.args.rate  # each client's share of the rate
+        next_at = time.monotonic()
         while not stop.is_set():
             kind = (self.nomination, self.project, self.nomination, self.mission)[n % 4]
             try:
@@ -443,6 +444,8 @@ class Test:
             except Exception as error:  # noqa: BLE001 - a client must never die silently
                 self.fail(f"client {index}: {error}")
             n += self.args.clients
+            next_at += period
+            stop.wait(max(0.0, next_at - time.monotonic()))
 
     def select_all(self):
         """Selects every screened nomination at once, from many threads: the seats and the
@@ -526,17 +529,18 @@ class Test:
     # -- checks ----------------------------------------------------------------------------
 
     def outbox(self, service):
-        return self.pg.sql(self.databases[service],
-                           "SELECT event_id, msg_key, sent_ms IS NULL FROM outbox ORDER BY seq")
+        """(event id, topic, key, pending) of every outbox row, in seq order."""
+        return self.pg.sql(self.databases[service], "SELECT event_id, topic, msg_key,"
+                           " sent_ms IS NULL FROM outbox ORDER BY seq")
 
     def inbox(self, service):
         return {row[0] for row in self.pg.sql(self.databases[service],
                                               "SELECT event_id FROM inbox")}
 
-    def dump(self):
+    def dump(self, topics):
         result = subprocess.run(
             [os.path.join(self.build, "tools", "jilaf-kafka-tool"), "dump", "--brokers",
-             self.brokers, *TOPICS.values()], capture_output=True, text=True, check=True,
+             self.brokers, *sorted(topics)], capture_output=True, text=True, check=True,
             timeout=300)
         return [json.loads(line) for line in result.stdout.splitlines() if line]
 
@@ -545,7 +549,7 @@ class Test:
         deadline = time.monotonic() + self.args.drain_limit
         state = "?"
         while time.monotonic() < deadline:
-            pending = sum(1 for name in SERVICES for row in self.outbox(name) if row[2] == "t")
+            pending = sum(1 for name in SERVICES for row in self.outbox(name) if row[3] == "t")
             invitations = {row[0] for row in self.outbox("invitations")}
             missing_n = len(invitations - self.inbox("notifications"))
             missing_m = len(invitations - self.inbox("missions"))
@@ -558,7 +562,8 @@ class Test:
         return None
 
     def check_events(self):
-        messages = self.dump()
+        outboxes = {name: self.outbox(name) for name in SERVICES}
+        messages = self.dump({row[1] for rows in outboxes.values() for row in rows})
         by_id = {}
         copies = 0
         for m in messages:
@@ -570,25 +575,22 @@ class Test:
                 continue
             by_id[event_id] = m
         total = 0
-        for name in SERVICES:
-            rows = self.outbox(name)
+        for name, rows in outboxes.items():
             total += len(rows)
-            for event_id, key, _ in rows:
+            # Per topic and key, the first copies in the log keep the outbox's order (the
+            # commit order of the aggregate's changes: its row lock serialises them).
+            per_key = {}
+            for event_id, topic, key, _ in rows:
                 m = by_id.get(event_id)
                 if m is None:
-                    self.fail(f"{name}: outbox event {event_id} (key {key}) not on its topic")
-                elif m["topic"] != TOPICS[name] or m.get("key") != key:
+                    self.fail(f"{name}: outbox event {event_id} (key {key}) not on {topic}")
+                    continue
+                if m["topic"] != topic or m.get("key") != key:
                     self.fail(f"{name}: event {event_id} on {m['topic']} key {m.get('key')}")
-            # Per key, the first copies in the log keep the outbox's order (the commit order
-            # of the aggregate's changes: its row lock serialises them).
-            per_key = {}
-            for event_id, key, _ in rows:
-                if event_id in by_id:
-                    per_key.setdefault(key, []).append(by_id[event_id]["offset"])
-            for key, offsets in per_key.items():
-                partitions = {by_id[e]["partition"] for e, k, _ in rows if k == key and e in by_id}
-                if len(partitions) > 1 or offsets != sorted(offsets):
-                    self.fail(f"{name}: key {key} out of order: {offsets}")
+                per_key.setdefault((topic, key), []).append((m["partition"], m["offset"]))
+            for (topic, key), places in per_key.items():
+                if len({p for p, _ in places}) > 1 or places != sorted(places):
+                    self.fail(f"{name}: key {key} out of order on {topic}: {places}")
         self.figures["events"] = total
         self.figures["log_copies"] = copies
         return by_id
@@ -631,7 +633,8 @@ class Test:
         self.figures["accepted_writes"] = len(self.accepted)
 
     def check_effects(self):
-        invitations = {row[0] for row in self.outbox("invitations")}
+        invitations = {row[0] for row in self.outbox("invitations")
+                       if row[1] == "jilaf.invitations.events"}
         effects = self.pg.sql(self.databases["notifications"],
                               "SELECT event_id, audience, count(*) FROM inbox_notifications"
                               " GROUP BY event_id, audience")
@@ -673,11 +676,12 @@ class Test:
         for kind, entity, _ in self.accepted:
             if kind == "project.updated":
                 updates[entity] = updates.get(entity, 0) + 1
+        versions = {r[0]: int(r[1]) for r in self.pg.sql(self.databases["projects"],
+                                                         "SELECT id, version FROM projects")}
         for entity, count in updates.items():
-            got = self.pg.sql(self.databases["projects"],
-                              f"SELECT version FROM projects WHERE id = '{entity}'")
-            if not got or int(got[0][0]) != 1 + count:
-                self.fail(f"project {entity}: version {got}, {count} updates accepted")
+            if versions.get(entity) != 1 + count:
+                self.fail(f"project {entity}: version {versions.get(entity)}, {count} updates"
+                          " accepted")
         self.figures.update({"selected": len(selected), "capacity_409": outcomes["capacity"],
                              "races": len(decided)})
 
@@ -719,6 +723,9 @@ def main():
     parser.add_argument("--brokers", default=os.environ.get("JILAF_TEST_KAFKA_BOOTSTRAP"))
     parser.add_argument("--duration", type=float, default=45.0, help="seconds of load")
     parser.add_argument("--clients", type=int, default=6)
+    parser.add_argument("--rate", type=float, default=30.0,
+                        help="operations per second, all clients together (an operation: a"
+                             " create and its updates)")
     parser.add_argument("--seats", type=int, default=6)
     parser.add_argument("--vn-quota", type=int, default=2)
     parser.add_argument("--drain-limit", type=float, default=120.0)
