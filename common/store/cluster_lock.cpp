@@ -77,7 +77,8 @@ void ClusterLock::Release() {
   } catch (const StoreError&) {  // a lost session has released it already
   }
   db_.reset();
-  SetHeld(false);
+  if (held_) log::Info("cluster lock given up", {{"lock", name_}});
+  held_ = false;
   next_check_ = {};
 }
 
