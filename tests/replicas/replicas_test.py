@@ -100,6 +100,31 @@ class Postgres:
         return [line.split("\t") for line in result.stdout.splitlines() if line]
 
 
+class OwnBroker:
+    """A broker of the test's own (scripts/kafka-ctl): the test writes thousands of events, which
+    the consumers of later tests on a shared broker would have to read through first."""
+
+    def __init__(self, workdir):
+        self.ctl_path = os.path.join(REPO, "scripts", "kafka-ctl")
+        self.dir = os.path.join(workdir, "kafka")
+        for command in ("configure", "start", "create-topics"):
+            self.ctl(command)
+        self.bootstrap = self.ctl("bootstrap").strip()
+
+    def ctl(self, command):
+        result = subprocess.run([self.ctl_path, "--dir", self.dir, command], capture_output=True,
+                                text=True, timeout=600)
+        if result.returncode != 0:
+            raise RuntimeError(f"kafka-ctl {command}: {result.stderr[-2000:]}")
+        return result.stdout
+
+    def stop(self):
+        try:
+            self.ctl("stop")
+        except RuntimeError as error:
+            log(str(error))
+
+
 class Replica:
     def __init__(self, test, service, index):
         self.test, self.service, self.index = test, service, index
@@ -223,6 +248,7 @@ class Test:
         self.dir = tempfile.mkdtemp(prefix="jilaf-replicas-")
         self.pg = Postgres(args.database_url, args.database_password_file)
         self.brokers = args.brokers
+        self.broker = None
         self.databases = {name: f"replicas_{self.run_id}_{name}" for name in SERVICES}
         self.replicas = {}
         self.proxy = None
@@ -235,6 +261,10 @@ class Test:
 
     def setup(self):
         log(f"work directory {self.dir}; run {self.run_id}")
+        if self.args.own_broker:
+            self.broker = OwnBroker(self.dir)
+            self.brokers = self.broker.bootstrap
+            log(f"broker of its own on {self.brokers}")
         for name in SERVICES:
             self.pg.sql("postgres", f"CREATE DATABASE {self.databases[name]}")
         private = os.path.join(self.dir, "jwt-private.pem")
@@ -284,6 +314,8 @@ class Test:
         for replicas in self.replicas.values():
             for replica in replicas:
                 replica.stop()
+        if self.broker:
+            self.broker.stop()
         for name in SERVICES:
             try:
                 self.pg.sql("postgres",
@@ -731,9 +763,12 @@ def main():
     parser.add_argument("--seats", type=int, default=6)
     parser.add_argument("--vn-quota", type=int, default=2)
     parser.add_argument("--drain-limit", type=float, default=120.0)
+    parser.add_argument("--own-broker", action="store_true",
+                        help="start a broker of its own (scripts/kafka-ctl) instead of --brokers")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args()
-    if not (args.database_url and args.database_password_file and args.brokers):
+    if not (args.database_url and args.database_password_file and
+            (args.brokers or args.own_broker)):
         print("needs a PostgreSQL server and a Kafka broker: run through scripts/test -L replicas"
               " or scripts/faults --only replicas-sigkill", file=sys.stderr)
         return 2
