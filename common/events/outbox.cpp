@@ -449,7 +449,7 @@ void OutboxRelay::Run() {
   }
   if (producer_) {
     try {
-      if (leading_.load() && !rewind_) ProduceNew();
+      if (leading_.load()) ProduceNew();
       producer_->flush(static_cast<int>(options_.flush_timeout.count()));
       producer_->poll(0);
       MarkAcknowledged();
