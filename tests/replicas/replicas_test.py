@@ -37,19 +37,13 @@ import urllib.parse
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, "scripts", "lib"))
 import jilaf_http  # noqa: E402 - the shared client rule: 429/503 wait Retry-After, then retry
+from jilaf_services import SERVICES, free_port  # noqa: E402
 
-SERVICES = ("invitations", "projects", "missions", "notifications")
 START = time.monotonic()
 
 
 def log(message):
     print(f"==> [replicas +{time.monotonic() - START:.0f}s] {message}", file=sys.stderr, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def call(port, method, path, body=None, token=None, headers=None, timeout=15.0):
