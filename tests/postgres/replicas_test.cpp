@@ -133,12 +133,19 @@ TEST_F(Replicas, TwoReplicasApplyingTheSameEventTakeItsEffectOnce) {
     insert.Run();
   };
   std::promise<void> release;
+  std::promise<void> applied;
   auto held = release.get_future().share();
   auto one = first.WriteAsync([&](Db& tx) {
     const auto outcome = events::ApplyOnce(tx, "test", event, {"jilaf.test.events", 0, 7}, effect);
+    applied.set_value();
     held.wait();  // the transaction stays open while the other replica tries
     return outcome;
   });
+  // The first replica's inbox row exists, not yet committed.
+  const bool first_applied =
+      applied.get_future().wait_for(std::chrono::seconds(30)) == std::future_status::ready;
+  if (!first_applied) release.set_value();
+  ASSERT_TRUE(first_applied);
   auto two = std::async(std::launch::async, [&] {
     return second.Write([&](Db& tx) {
       return events::ApplyOnce(tx, "test", event, {"jilaf.test.events", 0, 7}, effect);
