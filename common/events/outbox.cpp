@@ -99,6 +99,12 @@ OutboxRelay::OutboxRelay(store::Store& store, RelayOptions options, metrics::Met
       options_(std::move(options)),
       metrics_(metrics),
       handler_(std::make_unique<DeliveryHandler>(*this, options_.client_id)) {
+  if (store_.options().engine == store::Engine::kPostgres) {
+    leader_ = std::make_unique<store::ClusterLock>(
+        store_.options(), "jilaf.outbox." + options_.client_id, options_.leader_check_interval);
+  } else {
+    leading_ = true;  // one process owns a SQLite file
+  }
   store_.AddCommitListener([this] { Notify(); });
 }
 
@@ -201,10 +207,11 @@ void OutboxRelay::OnError(bool fatal, bool all_brokers_down, const std::string& 
 void OutboxRelay::CheckMarks() {
   // A mark whose commit failed (disk full) leaves acknowledged rows pending behind the cursor,
   // where only a rewind finds them: resend them, and the consumers' inboxes drop the copies.
-  std::erase_if(marks_, [this](std::future<void>& mark) {
-    if (mark.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return false;
+  std::erase_if(marks_, [this](Mark& mark) {
+    if (mark.done.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return false;
     try {
-      mark.get();
+      mark.done.get();
+      for (const auto seq : mark.seqs) handed_.erase(seq);
     } catch (const std::exception& error) {
       log::Warn("outbox marks not committed; resending pending rows", {{"error", error.what()}});
       rewind_ = true;
@@ -223,13 +230,60 @@ void OutboxRelay::MarkAcknowledged() {
   // Queued, not awaited: the mark rides the next group commit while the relay goes on
   // producing, instead of stalling every event behind an fsync. If the process dies before
   // that commit, the rows are sent again and the consumers' inboxes drop the copies.
-  marks_.push_back(store_.WriteAsync([seqs = std::move(seqs), now](store::Db& db) {
+  auto done = store_.WriteAsync([seqs, now](store::Db& db) {
     auto stmt = db.Prepare("UPDATE outbox SET sent_ms = ? WHERE seq = ?");
     for (auto seq : seqs) {
       stmt.Bind(1, now).Bind(2, seq);
       stmt.Run();
     }
-  }));
+  });
+  marks_.push_back({std::move(done), std::move(seqs)});
+}
+
+void OutboxRelay::ResetCursor() {
+  in_flight_ = 0;
+  cursor_ = 0;
+  handed_.clear();
+}
+
+bool OutboxRelay::Lead() {
+  if (!leader_) return true;
+  const bool leading = leader_->Hold();
+  if (leading_.exchange(leading) && !leading) {
+    // Another replica may relay from now on: nothing still queued here may reach the broker
+    // after its copies. Once what is in flight has settled, the cursor starts over.
+    producer_->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_NON_BLOCKING);
+    rewind_ = true;
+  }
+  return leading;
+}
+
+bool OutboxRelay::ReadLateRows(store::Db& db, std::vector<Row>& out) {
+  // On PostgreSQL a row's seq is drawn when it is inserted, not when it commits: a transaction
+  // of another replica may commit a row below the cursor after rows above it were read. Every
+  // pending row at or below the cursor that this relay has not handed to the producer is one.
+  if (!leader_ || cursor_ == 0) return true;
+  const auto limit = static_cast<std::int64_t>(handed_.size() + options_.batch);
+  std::string late;
+  std::int64_t seen = 0;
+  auto pending =
+      db.Prepare("SELECT seq FROM outbox WHERE sent_ms IS NULL AND seq <= ? ORDER BY seq LIMIT ?");
+  pending.Bind(1, cursor_).Bind(2, limit);
+  while (pending.Step()) {
+    ++seen;
+    if (handed_.contains(pending.Int(0))) continue;
+    late += (late.empty() ? "{" : ",") + std::to_string(pending.Int(0));
+  }
+  if (!late.empty()) {
+    auto stmt = db.Prepare(
+        "SELECT seq, topic, msg_key, headers, payload FROM outbox"
+        " WHERE seq = ANY(?::bigint[]) AND sent_ms IS NULL ORDER BY seq");
+    stmt.Bind(1, late + "}");
+    while (stmt.Step()) {
+      out.push_back({stmt.Int(0), stmt.Text(1), stmt.Text(2), stmt.Text(3), stmt.Text(4)});
+    }
+  }
+  return seen < limit;
 }
 
 void OutboxRelay::AwaitMarks() {
@@ -238,50 +292,70 @@ void OutboxRelay::AwaitMarks() {
   store_.Write([](store::Db&) {});
 }
 
+bool OutboxRelay::ProduceRow(Row& row) {
+  util::FailPoint("outbox.after_commit_before_publish");  // test-only crash point
+  for (;;) {
+    RdKafka::Headers* headers = RdKafka::Headers::create();
+    const auto list = nlohmann::json::parse(row.headers, nullptr, false);
+    if (list.is_array()) {
+      for (const auto& pair : list) {
+        headers->add(pair.at(0).get<std::string>(), pair.at(1).get<std::string>());
+      }
+    }
+    const auto err = producer_->produce(
+        row.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+        // An empty payload is a tombstone: a null value, not an empty one.
+        row.payload.empty() ? nullptr : row.payload.data(), row.payload.size(), row.key.data(),
+        row.key.size(), 0, headers, reinterpret_cast<void*>(static_cast<std::intptr_t>(row.seq)));
+    if (err == RdKafka::ERR_NO_ERROR) break;  // the producer owns the headers now
+    delete headers;
+    if (err == RdKafka::ERR__QUEUE_FULL) {
+      producer_->poll(50);
+      MarkAcknowledged();
+      continue;
+    }
+    log::Error("cannot enqueue event for kafka",
+               {{"seq", row.seq}, {"topic", row.topic}, {"error", RdKafka::err2str(err)}});
+    metrics_.events_failed.Add({{"topic", row.topic}}).Increment();
+    rewind_ = true;
+    return false;
+  }
+  handed_.insert(row.seq);
+  ++in_flight_;
+  return true;
+}
+
 void OutboxRelay::ProduceNew() {
-  auto rows = store_.Read([this](store::Db& db) {
-    std::vector<Row> out;
+  struct Pass {
+    std::vector<Row> late;
+    std::vector<Row> rows;
+    bool all_late = true;
+  };
+  auto pass = store_.Read([this](store::Db& db) {
+    Pass out;
     auto stmt = db.Prepare(
         "SELECT seq, topic, msg_key, headers, payload FROM outbox"
         " WHERE sent_ms IS NULL AND seq > ? ORDER BY seq LIMIT ?");
     stmt.Bind(1, cursor_).Bind(2, static_cast<std::int64_t>(options_.batch));
     while (stmt.Step()) {
-      out.push_back({stmt.Int(0), stmt.Text(1), stmt.Text(2), stmt.Text(3), stmt.Text(4)});
+      out.rows.push_back({stmt.Int(0), stmt.Text(1), stmt.Text(2), stmt.Text(3), stmt.Text(4)});
     }
+    // After the rows above the cursor, in a later snapshot: a late row that an aggregate's
+    // next row (read above) followed had committed before it, so it is found here.
+    out.all_late = ReadLateRows(db, out.late);
     return out;
   });
-  for (auto& row : rows) {
-    util::FailPoint("outbox.after_commit_before_publish");  // test-only crash point
-    for (;;) {
-      RdKafka::Headers* headers = RdKafka::Headers::create();
-      const auto list = nlohmann::json::parse(row.headers, nullptr, false);
-      if (list.is_array()) {
-        for (const auto& pair : list) {
-          headers->add(pair.at(0).get<std::string>(), pair.at(1).get<std::string>());
-        }
-      }
-      const auto err = producer_->produce(
-          row.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-          // An empty payload is a tombstone: a null value, not an empty one.
-          row.payload.empty() ? nullptr : row.payload.data(), row.payload.size(), row.key.data(),
-          row.key.size(), 0, headers, reinterpret_cast<void*>(static_cast<std::intptr_t>(row.seq)));
-      if (err == RdKafka::ERR_NO_ERROR) break;  // the producer owns the headers now
-      delete headers;
-      if (err == RdKafka::ERR__QUEUE_FULL) {
-        producer_->poll(50);
-        MarkAcknowledged();
-        continue;
-      }
-      log::Error("cannot enqueue event for kafka",
-                 {{"seq", row.seq}, {"topic", row.topic}, {"error", RdKafka::err2str(err)}});
-      metrics_.events_failed.Add({{"topic", row.topic}}).Increment();
-      rewind_ = true;
-      return;
-    }
-    cursor_ = row.seq;
-    ++in_flight_;
+  // Late rows sit below the cursor: published before the rows above it.
+  for (auto& row : pass.late) {
+    if (!ProduceRow(row)) return;
   }
-  if (rows.size() == options_.batch) {
+  if (pass.all_late) {
+    for (auto& row : pass.rows) {
+      if (!ProduceRow(row)) return;
+      cursor_ = row.seq;
+    }
+  }
+  if (!pass.all_late || pass.rows.size() == options_.batch) {
     std::lock_guard lock(mutex_);
     wake_ = true;
   }
@@ -324,14 +398,14 @@ void OutboxRelay::Run() {
           producer_.reset();
         }
         AwaitMarks();
-        in_flight_ = 0;
-        cursor_ = 0;
+        ResetCursor();
         fatal_ = false;
         rewind_ = false;
         continue;
       }
       producer_->poll(0);
       MarkAcknowledged();
+      const bool leading = Lead();
       // After a failed delivery, nothing still queued may reach the broker before the failed
       // event is resent: a later event of the same key would overtake it (docs/reliability.md).
       if (rewind_) {
@@ -339,8 +413,7 @@ void OutboxRelay::Run() {
       }
       if (rewind_ && in_flight_ <= 0) {
         AwaitMarks();
-        in_flight_ = 0;
-        cursor_ = 0;
+        ResetCursor();
         rewind_ = false;
         backoff_ = std::clamp(backoff_ * 2, options_.backoff_min, options_.backoff_max);
         std::unique_lock lock(mutex_);
@@ -351,7 +424,7 @@ void OutboxRelay::Run() {
       // out one by one, and a broker back between two timeouts would take the later rows of an
       // aggregate before the relay resent the earlier ones. Kept in the outbox instead, they are
       // produced in commit order once the probe finds the broker again.
-      if (!rewind_ && kafka_up_.load()) ProduceNew();
+      if (!rewind_ && kafka_up_.load() && leading) ProduceNew();
       ProbeBroker();
       UpdateGauges();
       if (in_flight_ > 0) {
@@ -360,7 +433,10 @@ void OutboxRelay::Run() {
         wake_ = false;
       } else {
         std::unique_lock lock(mutex_);
-        cv_.wait_for(lock, std::chrono::seconds(1), [this] { return wake_ || !running_; });
+        // On PostgreSQL the other replicas' commits do not wake this relay: it looks sooner.
+        const auto idle = leader_ ? options_.shared_poll_interval
+                                  : std::chrono::milliseconds(std::chrono::seconds(1));
+        cv_.wait_for(lock, idle, [this] { return wake_ || !running_; });
         wake_ = false;
       }
     } catch (const std::exception& error) {
@@ -373,7 +449,7 @@ void OutboxRelay::Run() {
   }
   if (producer_) {
     try {
-      ProduceNew();
+      if (leading_.load()) ProduceNew();
       producer_->flush(static_cast<int>(options_.flush_timeout.count()));
       producer_->poll(0);
       MarkAcknowledged();
@@ -384,6 +460,7 @@ void OutboxRelay::Run() {
     std::lock_guard lock(producer_mutex_);
     producer_.reset();
   }
+  if (leader_) leader_->Release();  // a standby replica takes over at once
   log::Info("outbox relay stopped", {{"in_flight", in_flight_}});
 }
 

@@ -7,12 +7,14 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "common/events/cloud_event.hpp"
 #include "common/metrics/metrics.hpp"
+#include "common/store/cluster_lock.hpp"
 #include "common/store/store.hpp"
 
 namespace RdKafka {
@@ -47,6 +49,10 @@ struct RelayOptions {
   std::chrono::milliseconds probe_interval{5000};
   std::chrono::milliseconds probe_interval_down{1000};
   std::chrono::milliseconds probe_timeout{2000};
+  /// PostgreSQL: how often an idle relay looks for rows committed by the other replicas (their
+  /// commits do not wake it), and how often a replica that does not relay tries to take over.
+  std::chrono::milliseconds shared_poll_interval{100};
+  std::chrono::milliseconds leader_check_interval{1000};
 };
 
 /// Publishes committed outbox rows to Kafka in commit order. Woken by every store commit; marks
@@ -54,6 +60,12 @@ struct RelayOptions {
 /// idempotent producer). A failed delivery leaves the row pending and, after a backoff, the relay
 /// resends every pending row from the oldest, so an outage of any length loses nothing. A fatal
 /// producer error replaces the producer.
+///
+/// On PostgreSQL, where several replicas share the outbox, one relay publishes at a time: the
+/// replica holding the cluster lock `jilaf.outbox.<client_id>` (store::ClusterLock). The others
+/// stand by and take over when it dies. Their rows' sequence numbers are not in commit order
+/// across replicas, so the leader also publishes pending rows that commit below its cursor
+/// (docs/reliability.md, "Several replicas").
 class OutboxRelay {
  public:
   OutboxRelay(store::Store& store, RelayOptions options, metrics::Metrics& metrics);
@@ -70,6 +82,8 @@ class OutboxRelay {
   /// Last known reachability of the broker: the last metadata request or delivery report.
   [[nodiscard]] bool KafkaUp() const { return kafka_up_.load(); }
   [[nodiscard]] std::int64_t PendingCount() const { return pending_.load(); }
+  /// True while this replica's relay publishes (always on SQLite).
+  [[nodiscard]] bool Leading() const { return leading_.load(); }
 
  private:
   class DeliveryHandler;
@@ -84,6 +98,11 @@ class OutboxRelay {
   void Run();
   std::unique_ptr<RdKafka::Producer> MakeProducer();
   void ProduceNew();
+  /// Appends the late rows (PostgreSQL); false when there may be more than it read.
+  bool ReadLateRows(store::Db& db, std::vector<Row>& out);
+  bool ProduceRow(Row& row);
+  [[nodiscard]] bool Lead();
+  void ResetCursor();
   void MarkAcknowledged();
   void AwaitMarks();
   void CheckMarks();
@@ -105,7 +124,11 @@ class OutboxRelay {
   std::condition_variable cv_;
   bool wake_ = false;
   std::vector<std::int64_t> acked_;
-  std::vector<std::future<void>> marks_;  // queued marks, checked for a failed commit
+  struct Mark {
+    std::future<void> done;
+    std::vector<std::int64_t> seqs;
+  };
+  std::vector<Mark> marks_;  // queued marks, checked for a failed commit
   bool rewind_ = false;
   bool fatal_ = false;
 
@@ -113,6 +136,11 @@ class OutboxRelay {
   std::atomic<bool> kafka_up_{false};
   std::atomic<std::int64_t> pending_{0};
   std::int64_t cursor_ = 0;  // highest seq handed to the producer
+  // Rows handed to the producer whose sent mark has not committed yet (PostgreSQL: a pending
+  // row below the cursor that is not here committed late and still has to be published).
+  std::set<std::int64_t> handed_;
+  std::unique_ptr<store::ClusterLock> leader_;  // PostgreSQL only
+  std::atomic<bool> leading_{false};
   std::int64_t in_flight_ = 0;
   std::chrono::milliseconds backoff_{0};
   std::chrono::steady_clock::time_point last_gauges_{};

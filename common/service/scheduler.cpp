@@ -32,7 +32,8 @@ void Scheduler::Start() {
       for (auto& task : tasks_) {
         if (task.next <= now) {
           lock.unlock();
-          RunTask(task);
+          // Another replica holding the cluster lock runs this tick: skipped here.
+          if (!lock_ || lock_->Hold()) RunTask(task);
           lock.lock();
           task.next = std::chrono::steady_clock::now() + task.period;
           if (stopping_) return;
@@ -54,6 +55,7 @@ void Scheduler::Stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (lock_) lock_->Release();  // another replica takes the tasks over at its next tick
 }
 
 void Scheduler::RunAllNow() {

@@ -394,6 +394,9 @@ Service::Service(ServiceConfig config, std::vector<store::MigrationSet> migratio
   relay_options.client_id = config_.name;
   relay_options.message_timeout_ms = static_cast<int>(config_.kafka_message_timeout_ms);
   relay_ = std::make_unique<events::OutboxRelay>(*store_, relay_options, *metrics_);
+  // Several replicas on one PostgreSQL database: the periodic jobs run on one of them.
+  scheduler_.SetClusterLock(
+      std::make_unique<store::ClusterLock>(store_->options(), "jilaf.scheduler." + config_.name));
   // After an erasure (POST /v1/people/{id}/erasure, or a person's tombstone applied by a
   // consumer) the file is rewritten, so no page keeps the person's bytes in unused space.
   scheduler_.Every("scrub after erasure", std::chrono::seconds(2), [this] {
