@@ -106,6 +106,11 @@ Store::Store(StoreOptions options, std::vector<MigrationSet> migrations)
 namespace {
 // SQLite's own automatic checkpoint threshold (SQLITE_DEFAULT_WAL_AUTOCHECKPOINT).
 constexpr int kCheckpointPages = 1000;
+// The WAL starts again from its beginning only when a write begins with every frame copied
+// back, which a checkpoint running beside a steady stream of commits never achieves. Past
+// this size the writer finishes the checkpoint itself (only the frames the checkpoint thread
+// has not copied yet), so the WAL stays bounded under any load.
+constexpr int kWriterCheckpointPages = 2 * kCheckpointPages;
 }  // namespace
 
 void Store::StartCheckpointer() {
@@ -116,8 +121,13 @@ void Store::StartCheckpointer() {
   checkpointer_ = std::thread([this] { CheckpointLoop(); });
 }
 
-int Store::OnWalCommit(void* self, sqlite3* /*db*/, const char* /*name*/, int pages) {
+int Store::OnWalCommit(void* self, sqlite3* db, const char* name, int pages) {
   if (pages < kCheckpointPages) return SQLITE_OK;
+  if (pages >= kWriterCheckpointPages) {
+    // Busy (the checkpoint thread is at it): the next commit tries again.
+    (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    return SQLITE_OK;
+  }
   auto& store = *static_cast<Store*>(self);
   {
     std::lock_guard lock(store.checkpoint_mutex_);
