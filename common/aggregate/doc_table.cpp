@@ -232,10 +232,19 @@ void DocTable::Update(store::Db& tx, nlohmann::json& doc) const {
 
 bool DocTable::Delete(store::Db& tx, std::string_view id) const {
   if (!spec_.search.empty()) {
-    auto unindex = tx.Prepare("DELETE FROM " + spec_.name + "_search WHERE " + IndexKey(tx) +
-                              " = (SELECT seq FROM " + spec_.name + " WHERE id = ?)");
-    unindex.Bind(1, id);
-    unindex.Run();
+    if (const auto seq = SeqOf(tx, id)) {
+      auto unindex = [this, seq = *seq](store::Db& db) {
+        auto stmt =
+            db.Prepare("DELETE FROM " + spec_.name + "_search WHERE " + IndexKey(db) + " = ?");
+        stmt.Bind(1, seq);
+        stmt.Run();
+      };
+      if (spec_.index_at_batch_end) {
+        tx.AtBatchEnd(std::move(unindex));
+      } else {
+        unindex(tx);
+      }
+    }
   }
   auto stmt = tx.Prepare(delete_);
   stmt.Bind(1, id);
@@ -316,27 +325,44 @@ nlohmann::json DocTable::List(store::Db& db, const http::PageRequest& page,
   return http::CollectPage(stmt, page.page_size);
 }
 
+std::optional<std::int64_t> DocTable::SeqOf(store::Db& tx, std::string_view id) const {
+  auto stmt = tx.Prepare("SELECT seq FROM " + spec_.name + " WHERE id = ?");
+  stmt.Bind(1, id);
+  if (!stmt.Step()) return std::nullopt;
+  return stmt.Int(0);
+}
+
 void DocTable::Index(store::Db& tx, const nlohmann::json& doc, bool replace) const {
   if (spec_.search.empty()) return;
-  const std::string index = spec_.name + "_search";
-  const std::string seq = "(SELECT seq FROM " + spec_.name + " WHERE id = ?1)";
-  if (replace) {
-    auto unindex = tx.Prepare("DELETE FROM " + index + " WHERE " + IndexKey(tx) + " = " + seq);
-    unindex.Bind(1, doc.at("id").get<std::string>());
-    unindex.Run();
-  }
-  auto stmt = tx.Prepare(
-      "INSERT INTO " + index + "(" + IndexKey(tx) + ", terms, restricted) VALUES (" + seq + ", " +
-      std::string(tx.Dialect("?2, ?3", "to_tsvector('simple', ?2), to_tsvector('simple', ?3)")) +
-      ")");
   std::string terms = SearchText(doc, spec_.search);
   if (spec_.search_related) {
     terms += " " + SearchText({{"related", spec_.search_related(tx, doc)}}, {"related"});
   }
-  stmt.Bind(1, doc.at("id").get<std::string>())
-      .Bind(2, terms)
-      .Bind(3, SearchText(doc, spec_.search_restricted));
-  stmt.Run();
+  std::string restricted = SearchText(doc, spec_.search_restricted);
+  // The row's seq as this job sees it: the index rows belong to it even when they are written
+  // after later jobs of the batch (index_at_batch_end).
+  const auto seq = SeqOf(tx, doc.at("id").get<std::string>());
+  if (!seq) return;
+  auto write = [this, seq = *seq, replace, terms = std::move(terms),
+                restricted = std::move(restricted)](store::Db& db) {
+    const std::string index = spec_.name + "_search";
+    if (replace) {
+      auto unindex = db.Prepare("DELETE FROM " + index + " WHERE " + IndexKey(db) + " = ?");
+      unindex.Bind(1, seq);
+      unindex.Run();
+    }
+    auto stmt = db.Prepare(
+        "INSERT INTO " + index + "(" + IndexKey(db) + ", terms, restricted) VALUES (?1, " +
+        std::string(db.Dialect("?2, ?3", "to_tsvector('simple', ?2), to_tsvector('simple', ?3)")) +
+        ")");
+    stmt.Bind(1, seq).Bind(2, terms).Bind(3, restricted);
+    stmt.Run();
+  };
+  if (spec_.index_at_batch_end) {
+    tx.AtBatchEnd(std::move(write));
+  } else {
+    write(tx);
+  }
 }
 
 std::int64_t DocTable::IndexMissing(store::Db& tx) const {

@@ -63,6 +63,10 @@ struct TableSpec {
   /// its partner's name), read in the writing transaction; may be empty. Whoever changes the
   /// related record re-indexes the documents that name it (IndexDocument).
   std::function<std::string(store::Db& tx, const nlohmann::json& doc)> search_related = {};
+  /// The full-text index's rows are written at the end of the writer's batch (Db::AtBatchEnd),
+  /// still in its transaction: one FTS5 segment per batch instead of one per document. Whoever
+  /// runs an FTS5 'optimize' on this table after changing it queues that there too.
+  bool index_at_batch_end = false;
 };
 
 /// A search as a list route reads it (aggregate/search.hpp): the full-text expression, the page
@@ -160,6 +164,7 @@ class DocTable {
   std::string Predicate(store::Db& db, const Filters& filters,
                         std::vector<FilterValue>& values) const;
   void Index(store::Db& tx, const nlohmann::json& doc, bool replace) const;
+  std::optional<std::int64_t> SeqOf(store::Db& tx, std::string_view id) const;
 
   TableSpec spec_;
   std::string select_doc_;

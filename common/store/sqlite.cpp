@@ -198,6 +198,14 @@ void Db::Release(sqlite3_stmt* stmt) {
   }
 }
 
+void Db::AtBatchEnd(std::function<void(Db&)> work) {
+  if (batching_) {
+    batch_end_.push_back(std::move(work));
+  } else {
+    work(*this);
+  }
+}
+
 void Db::Exec(std::string_view sql) {
   if (pg_) {
     pg_->Exec(sql);

@@ -1,12 +1,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "common/store/error.hpp"
 
@@ -111,14 +113,23 @@ class Db {
   /// The PostgreSQL connection (null on SQLite).
   [[nodiscard]] pg::Db* postgres() const { return pg_.get(); }
 
+  /// Runs `work` now, or, inside a group commit of the store's writer on SQLite, after the
+  /// batch's last job and before its COMMIT, in the order queued; work queued by a job that
+  /// rolls back is dropped with it. For writes to FTS5 tables: FTS5 flushes its pending terms
+  /// to a new segment at every savepoint, and the writer opens one per job.
+  void AtBatchEnd(std::function<void(Db&)> work);
+
  private:
   friend class Stmt;
+  friend class Store;
   void Release(sqlite3_stmt* stmt);
 
   sqlite3* db_ = nullptr;
   std::unique_ptr<pg::Db> pg_;
   // One idle compiled statement per SQL text; a connection is used by one thread at a time.
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  bool batching_ = false;  // set by Store::CommitBatch around a batch's jobs
+  std::vector<std::function<void(Db&)>> batch_end_;
 };
 
 /// Throws StoreError for a failed SQLite result code.

@@ -181,6 +181,20 @@ class Store {
     bool failed = false;
   };
 
+  // The batch's Db::AtBatchEnd work: queued while the jobs run, run by Run() before COMMIT,
+  // dropped if the batch fails.
+  class BatchEndScope {
+   public:
+    explicit BatchEndScope(Db& db);
+    ~BatchEndScope();
+    BatchEndScope(const BatchEndScope&) = delete;
+    BatchEndScope& operator=(const BatchEndScope&) = delete;
+    void Run();
+
+   private:
+    Db& db_;
+  };
+
   struct ReadTransaction {
     explicit ReadTransaction(Db& db);
     ~ReadTransaction();
@@ -197,6 +211,10 @@ class Store {
   static void ReleaseHeldReads();
   void WriterLoop();
   void CommitBatch(std::vector<Job>& batch);
+  void StartCheckpointer();
+  void CheckpointLoop();
+  void StopCheckpointer();
+  static int OnWalCommit(void* self, sqlite3* db, const char* name, int pages);
 
   StoreOptions options_;
   std::unique_ptr<Db> writer_db_;
@@ -216,6 +234,15 @@ class Store {
   CommitObserver observer_;
 
   std::thread writer_;
+
+  // SQLite: the WAL is copied back into the database file by a thread of its own
+  // (`store-checkpoint`), woken by the writer's commits once the WAL holds
+  // kCheckpointPages, instead of by the committing writer itself.
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_due_ = false;
+  bool checkpoint_stopping_ = false;
+  std::thread checkpointer_;
 };
 
 /// Runs `job` in separate write jobs, each deleting at most `batch` rows and returning how many

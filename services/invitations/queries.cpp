@@ -105,18 +105,29 @@ std::vector<DuplicateCandidate> NominationsSharingAnIdentifier(
   std::vector<DuplicateCandidate> found;
   // What is shared is compared on the keys themselves: the same e-mail key, the same blind index
   // of name, nationality and union, the same passport blind index (under any key of the ring).
-  const std::string passports = store::JsonArrayStrings(db, "?3");
-  const std::string names = store::JsonArrayStrings(db, "?4");
+  // The keys as bound parameters (usually one of each, one per key of the ring), not a JSON
+  // array: SQLite would build a temporary B-tree for each `IN (SELECT ... json_each)` on
+  // every call, and this runs for every nomination created.
+  int next = 4;
+  const auto placeholders = [&next](std::size_t count) {
+    if (count == 0) return std::string("(NULL)");
+    std::string list = "(";
+    for (std::size_t i = 0; i < count; ++i) {
+      list += (i == 0 ? "?" : ", ?") + std::to_string(next++);
+    }
+    return list + ")";
+  };
+  const std::string passports = placeholders(passport_hashes.size());
+  const std::string names = placeholders(name_keys.size());
   auto stmt =
       db.Prepare("SELECT id, programme_id, fiscal_year, status, email_key = ?2, name_key IN " +
                  names + ", passport_hash IS NOT NULL AND passport_hash IN " + passports +
                  " FROM nominations WHERE id <> ?1 AND (email_key = ?2 OR passport_hash IN " +
-                 passports + " OR name_key IN " + names + ") ORDER BY seq LIMIT ?5");
-  stmt.Bind(1, self)
-      .Bind(2, email_key)
-      .Bind(3, nlohmann::json(passport_hashes).dump())
-      .Bind(4, nlohmann::json(name_keys).dump())
-      .Bind(5, kMaxPossibleDuplicates);
+                 passports + " OR name_key IN " + names + ") ORDER BY seq LIMIT ?3");
+  stmt.Bind(1, self).Bind(2, email_key).Bind(3, kMaxPossibleDuplicates);
+  int at = 4;
+  for (const auto& hash : passport_hashes) stmt.Bind(at++, hash);
+  for (const auto& key : name_keys) stmt.Bind(at++, key);
   while (stmt.Step()) {
     DuplicateCandidate other{stmt.Text(0), stmt.Text(1), stmt.OptInt(2), stmt.Text(3), {}};
     if (!email_key.empty() && stmt.OptInt(4).value_or(0) == 1) {
@@ -209,8 +220,12 @@ bool PersonHasNominations(store::Db& db, const std::string& person_id) {
 
 void OptimiseNominationSearch(store::Db& tx) {
   // FTS5's merge of its segments; PostgreSQL's GIN index is tidied by autovacuum.
+  // After the batch's index writes (Nominations() writes them at the batch's end), so that the
+  // terms an erasure replaced leave the segments too.
   if (tx.engine() == store::Engine::kSqlite) {
-    tx.Exec("INSERT INTO nominations_search(nominations_search) VALUES('optimize')");
+    tx.AtBatchEnd([](store::Db& db) {
+      db.Exec("INSERT INTO nominations_search(nominations_search) VALUES('optimize')");
+    });
   }
 }
 

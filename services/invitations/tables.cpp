@@ -41,7 +41,10 @@ const DocTable& Nominations() {
        // reader; the rest only by staff (see RenderNomination).
        {"candidate.family_name", "candidate.given_name", "candidate.native_name",
         "candidate.katakana_name", "nominating_organisation.name"},
-       {"candidate.union", "candidate.position", "candidate.email"}});
+       {"candidate.union", "candidate.position", "candidate.email"},
+       {},
+       // One FTS5 segment per group commit, not one per nomination (Db::AtBatchEnd).
+       true});
   return table;
 }
 

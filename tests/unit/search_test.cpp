@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <future>
 
 #include "common/aggregate/doc_table.hpp"
 #include "common/aggregate/search.hpp"
@@ -125,14 +126,23 @@ const DocTable& Pets() {
   return table;
 }
 
+// People again, with their full-text rows written at the end of the writer's batch.
+const DocTable& Members() {
+  static const DocTable table(
+      {"members", "member", "/v1/members", {}, {}, true, {"name"}, {}, {}, true});
+  return table;
+}
+
 class SearchTableTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = testing::MakeTempDir("jilaf-search");
     store_ = std::make_unique<store::Store>(
         store::StoreOptions{dir_ + "/test.db"},
-        std::vector<store::MigrationSet>{
-            {"test", {{1, "people", People().CreateSql()}, {2, "pets", Pets().CreateSql()}}}});
+        std::vector<store::MigrationSet>{{"test",
+                                          {{1, "people", People().CreateSql()},
+                                           {2, "pets", Pets().CreateSql()},
+                                           {3, "members", Members().CreateSql()}}}});
   }
   void TearDown() override {
     store_.reset();
@@ -178,6 +188,58 @@ TEST_F(SearchTableTest, TheIndexFollowsInsertsUpdatesAndDeletes) {
   EXPECT_EQ(Search("hoa"), Names{"Nguyễn Thị Hoa"});
   store_->Write([&](store::Db& tx) { People().Delete(tx, lan["id"].get<std::string>()); });
   EXPECT_TRUE(Search("hoa").empty());
+}
+
+TEST_F(SearchTableTest, IndexWrittenAtTheBatchEndFollowsEveryJobThatCommitted) {
+  // Hold the writer so that the next jobs share one batch.
+  std::promise<void> entered;
+  std::promise<void> release;
+  auto blocker = store_->WriteAsync([&](store::Db&) {
+    entered.set_value();
+    release.get_future().wait();
+  });
+  entered.get_future().wait();
+  nlohmann::json lan = {{"name", "Nguyen Lan"}};
+  nlohmann::json minh = {{"name", "Tran Minh"}};
+  nlohmann::json hoa = {{"name", "Le Hoa"}};
+  for (auto* doc : {&lan, &minh, &hoa}) Stamp(*doc);
+  std::vector<std::future<void>> jobs;
+  jobs.push_back(store_->WriteAsync([&](store::Db& tx) { Members().Insert(tx, lan); }));
+  jobs.push_back(store_->WriteAsync([&](store::Db& tx) {  // renamed in the same batch
+    auto renamed = lan;
+    renamed["name"] = "Nguyen Thuy";
+    Members().Update(tx, renamed);
+  }));
+  jobs.push_back(store_->WriteAsync([&](store::Db& tx) {  // rolled back: no terms stay
+    Members().Insert(tx, minh);
+    throw std::runtime_error("refused");
+  }));
+  jobs.push_back(store_->WriteAsync([&](store::Db& tx) {  // inserted and deleted
+    Members().Insert(tx, hoa);
+    Members().Delete(tx, hoa["id"].get<std::string>());
+  }));
+  release.set_value();
+  blocker.get();
+  jobs[0].get();
+  jobs[1].get();
+  EXPECT_THROW(jobs[2].get(), std::runtime_error);
+  jobs[3].get();
+  const auto found = [&](const std::string& q) {
+    SearchPage page{MatchExpression(q), 50, 0, "f", false};
+    const auto body = store_->Read([&](store::Db& db) { return Members().Search(db, page, {}); });
+    Names names;
+    for (const auto& item : body["items"]) names.push_back(item["name"]);
+    return names;
+  };
+  EXPECT_EQ(found("nguyen"), Names{"Nguyen Thuy"});
+  EXPECT_TRUE(found("lan").empty());
+  EXPECT_TRUE(found("minh").empty());
+  EXPECT_TRUE(found("hoa").empty());
+  EXPECT_EQ(store_->Read([](store::Db& db) {
+    auto stmt = db.Prepare("SELECT count(*) FROM members_search");
+    return stmt.Step() ? stmt.Int(0) : -1;
+  }),
+            1);
 }
 
 TEST_F(SearchTableTest, RelatedWordsAreSearchedAndFollowARenameWhenReindexed) {

@@ -163,6 +163,82 @@ TEST_F(StoreTest, ConcurrentWritesShareOneCommitAndFailuresStayIsolated) {
   EXPECT_EQ(batches[1], 20u);
 }
 
+TEST_F(StoreTest, BatchEndWorkRunsAfterTheLastJobAndLeavesWithAFailedJob) {
+  Store store({Path()}, TestMigrations());
+  std::latch entered(1);
+  std::latch release(1);
+  auto blocker = store.WriteAsync([&](Db&) {
+    entered.count_down();
+    release.wait();
+  });
+  entered.wait();
+  // Each job inserts its item and queues a second one for the batch's end; the queued item
+  // is only written once every job has run (it sees the last job's item).
+  std::vector<std::future<void>> futures;
+  for (int i = 0; i < 5; ++i) {
+    futures.push_back(store.WriteAsync([i](Db& db) {
+      Insert(db, "job-" + std::to_string(i));
+      db.AtBatchEnd([i](Db& tx) {
+        auto last = tx.Prepare("SELECT count(*) FROM items WHERE name = 'job-4'");
+        ASSERT_TRUE(last.Step());
+        Insert(tx, "end-" + std::to_string(i) + "-saw-" + std::to_string(last.Int(0)));
+      });
+      if (i == 2) throw std::runtime_error("job 2 refuses");
+    }));
+  }
+  release.count_down();
+  blocker.get();
+  for (int i = 0; i < 5; ++i) {
+    if (i == 2) {
+      EXPECT_THROW(futures[i].get(), std::runtime_error);
+    } else {
+      futures[i].get();
+    }
+  }
+  const auto names = store.Read([](Db& db) {
+    std::vector<std::string> out;
+    auto stmt = db.Prepare("SELECT name FROM items ORDER BY id");
+    while (stmt.Step()) out.push_back(stmt.Text(0));
+    return out;
+  });
+  EXPECT_EQ(names, (std::vector<std::string>{"job-0", "job-1", "job-3", "job-4", "end-0-saw-1",
+                                             "end-1-saw-1", "end-3-saw-1", "end-4-saw-1"}));
+}
+
+TEST_F(StoreTest, FailedBatchEndWorkFailsTheWholeBatch) {
+  Store store({Path()}, TestMigrations());
+  EXPECT_THROW(store.Write([](Db& db) {
+    Insert(db, "kept-only-if-committed");
+    db.AtBatchEnd([](Db& tx) { Insert(tx, "kept-only-if-committed"); });  // UNIQUE
+  }),
+               StoreError);
+  EXPECT_EQ(Count(store, "items"), 0);
+  // Outside the writer's batch (a connection of its own), the work runs at once.
+  Db db(Path(), {});
+  bool ran = false;
+  db.AtBatchEnd([&](Db&) { ran = true; });
+  EXPECT_TRUE(ran);
+}
+
+TEST_F(StoreTest, CheckpointsRunOffTheWriterAndKeepTheWalBounded) {
+  Store store({Path()}, TestMigrations());
+  // The writer's own automatic checkpoint is off (its WAL hook is the store's)...
+  EXPECT_EQ(store.Write([](Db& db) {
+    auto stmt = db.Prepare("PRAGMA wal_autocheckpoint");
+    return stmt.Step() ? stmt.Int(0) : -1;
+  }),
+            0);
+  // ...yet about 5,000 pages of WAL, written in 2,000 commits of two or three pages, leave
+  // a WAL file near the 1,000-page threshold: the checkpoint thread copies it back and the
+  // writer starts it again from the beginning. (The file keeps its high-water size.)
+  const std::string filler(3000, 'x');
+  for (int i = 0; i < 2000; ++i) {
+    store.Write([&](Db& db) { Insert(db, std::to_string(i) + filler); });
+  }
+  EXPECT_LT(std::filesystem::file_size(Path() + "-wal"), 2500u * 4096u);
+  EXPECT_EQ(Count(store, "items"), 2000);
+}
+
 TEST_F(StoreTest, MaxBatchOfOneCommitsEachJobAlone) {
   Store store({Path(), 1}, TestMigrations());
   std::atomic<int> commits{0};
