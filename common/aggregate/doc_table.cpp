@@ -237,6 +237,14 @@ bool DocTable::Delete(store::Db& tx, std::string_view id) const {
     unindex.Bind(1, id);
     unindex.Run();
   }
+  if (!spec_.search.empty() && IndexesAtCommit(tx)) {
+    // Words still waiting for the index go with the document (erasure must leave none).
+    auto unqueue = tx.Prepare("DELETE FROM " + spec_.name +
+                              "_search_pending WHERE seq = (SELECT seq FROM " + spec_.name +
+                              " WHERE id = ?)");
+    unqueue.Bind(1, id);
+    unqueue.Run();
+  }
   auto stmt = tx.Prepare(delete_);
   stmt.Bind(1, id);
   stmt.Run();
@@ -316,17 +324,32 @@ nlohmann::json DocTable::List(store::Db& db, const http::PageRequest& page,
   return http::CollectPage(stmt, page.page_size);
 }
 
+bool DocTable::IndexesAtCommit(const store::Db& tx) const {
+  return spec_.index_at_commit && tx.engine() == store::Engine::kSqlite;
+}
+
 void DocTable::Index(store::Db& tx, const nlohmann::json& doc, bool replace) const {
   if (spec_.search.empty()) return;
   const std::string index = spec_.name + "_search";
   const std::string seq = "(SELECT seq FROM " + spec_.name + " WHERE id = ?1)";
+  const bool at_commit = IndexesAtCommit(tx);
   if (replace) {
     auto unindex = tx.Prepare("DELETE FROM " + index + " WHERE " + IndexKey(tx) + " = " + seq);
     unindex.Bind(1, doc.at("id").get<std::string>());
     unindex.Run();
+    if (at_commit) {
+      auto unqueue = tx.Prepare("DELETE FROM " + index + "_pending WHERE seq = " + seq);
+      unqueue.Bind(1, doc.at("id").get<std::string>());
+      unqueue.Run();
+    }
+  }
+  const bool queue = at_commit && !replace;
+  if (queue) {
+    tx.BeforeCommit(index, [this](store::Db& db) { (void)IndexPending(db); });
   }
   auto stmt = tx.Prepare(
-      "INSERT INTO " + index + "(" + IndexKey(tx) + ", terms, restricted) VALUES (" + seq + ", " +
+      "INSERT INTO " + (queue ? index + "_pending(seq" : index + "(" + IndexKey(tx)) +
+      ", terms, restricted) VALUES (" + seq + ", " +
       std::string(tx.Dialect("?2, ?3", "to_tsvector('simple', ?2), to_tsvector('simple', ?3)")) +
       ")");
   std::string terms = SearchText(doc, spec_.search);
@@ -337,6 +360,26 @@ void DocTable::Index(store::Db& tx, const nlohmann::json& doc, bool replace) con
       .Bind(2, terms)
       .Bind(3, SearchText(doc, spec_.search_restricted));
   stmt.Run();
+}
+
+std::int64_t DocTable::IndexPending(store::Db& tx) const {
+  if (!IndexesAtCommit(tx)) return 0;
+  const std::string index = spec_.name + "_search";
+  // A row indexed meanwhile (IndexMissing at start after a failed task) is not indexed twice.
+  auto move = tx.Prepare("INSERT INTO " + index +
+                         "(rowid, terms, restricted) SELECT p.seq, p.terms, p.restricted FROM " +
+                         index + "_pending p WHERE NOT EXISTS (SELECT 1 FROM " + index +
+                         " s WHERE s.rowid = p.seq)");
+  move.Run();
+  const auto moved = tx.Changes();
+  tx.Prepare("DELETE FROM " + index + "_pending").Run();
+  return moved;
+}
+
+std::string DocTable::SearchPendingSql(store::Engine engine) const {
+  return "CREATE TABLE " + spec_.name + "_search_pending (seq " +
+         SqlType(Column::Type::kInteger, engine) +
+         " PRIMARY KEY, terms TEXT NOT NULL, restricted TEXT NOT NULL);";
 }
 
 std::int64_t DocTable::IndexMissing(store::Db& tx) const {

@@ -63,6 +63,11 @@ struct TableSpec {
   /// its partner's name), read in the writing transaction; may be empty. Whoever changes the
   /// related record re-indexes the documents that name it (IndexDocument).
   std::function<std::string(store::Db& tx, const nlohmann::json& doc)> search_related = {};
+  /// SQLite: a new document's words wait in `<name>_search_pending` (SearchPendingSql) and
+  /// enter the FTS5 index once per commit (Db::BeforeCommit), not once per job: FTS5 writes a
+  /// segment at every savepoint of a transaction it took part in, and the store opens one per
+  /// job. For tables written by many small jobs (a consumer's). PostgreSQL indexes at once.
+  bool index_at_commit = false;
 };
 
 /// A search as a list route reads it (aggregate/search.hpp): the full-text expression, the page
@@ -136,6 +141,16 @@ class DocTable {
   /// (Re)indexes one stored document for search: for rows a service writes with SQL of its own
   /// (queries.cpp). A no-op for a table without search paths.
   void IndexDocument(store::Db& tx, const nlohmann::json& doc) const { Index(tx, doc, true); }
+  /// Indexes a document the index cannot hold yet (one just inserted by the service's own SQL).
+  void IndexNewDocument(store::Db& tx, const nlohmann::json& doc) const {
+    Index(tx, doc, false);
+  }
+  /// Moves the words waiting in `<name>_search_pending` into the index (TableSpec::
+  /// index_at_commit); returns how many documents. Queued before each commit that added some.
+  std::int64_t IndexPending(store::Db& tx) const;
+  /// The CREATE statement of the table of words waiting for the index (TableSpec::
+  /// index_at_commit), for the migration that turns it on.
+  [[nodiscard]] std::string SearchPendingSql(store::Engine engine) const;
   /// Indexes the documents the search index does not hold yet (rows written before the table
   /// became searchable); returns how many. A no-op for a table without search paths.
   std::int64_t IndexMissing(store::Db& tx) const;
@@ -160,6 +175,7 @@ class DocTable {
   std::string Predicate(store::Db& db, const Filters& filters,
                         std::vector<FilterValue>& values) const;
   void Index(store::Db& tx, const nlohmann::json& doc, bool replace) const;
+  [[nodiscard]] bool IndexesAtCommit(const store::Db& tx) const;
 
   TableSpec spec_;
   std::string select_doc_;

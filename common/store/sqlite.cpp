@@ -1,5 +1,7 @@
 #include "common/store/sqlite.hpp"
 
+#include <utility>
+
 #include <sqlite3.h>
 
 #include "common/store/postgres.hpp"
@@ -238,5 +240,16 @@ bool Db::InTransaction() const {
 }
 
 bool Db::Usable() const { return pg_ ? pg_->Usable() : db_ != nullptr; }
+
+void Db::BeforeCommit(std::string_view key, std::function<void(Db&)> task) {
+  for (const auto& [queued, fn] : before_commit_) {
+    if (queued == key) return;
+  }
+  before_commit_.emplace_back(std::string(key), std::move(task));
+}
+
+std::vector<std::pair<std::string, std::function<void(Db&)>>> Db::TakeBeforeCommit() {
+  return std::exchange(before_commit_, {});
+}
 
 }  // namespace jilaf::store

@@ -1,12 +1,15 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "common/store/error.hpp"
 
@@ -111,6 +114,16 @@ class Db {
   /// The PostgreSQL connection (null on SQLite).
   [[nodiscard]] pg::Db* postgres() const { return pg_.get(); }
 
+  /// Queues `task` to run once in the store's current write transaction, after the last job of
+  /// its batch and right before COMMIT (Store::CommitBatch), however many jobs queue the same
+  /// `key`: work that costs less once per commit than once per job. A task must read what it
+  /// works on from the store, since the job that queued it may have been rolled back since; if it
+  /// throws, its own changes roll back, the batch still commits, and the work waits for the next
+  /// task of that key.
+  void BeforeCommit(std::string_view key, std::function<void(Db&)> task);
+  /// The queued tasks, in the order of their first queueing; the queue is left empty.
+  [[nodiscard]] std::vector<std::pair<std::string, std::function<void(Db&)>>> TakeBeforeCommit();
+
  private:
   friend class Stmt;
   void Release(sqlite3_stmt* stmt);
@@ -119,6 +132,7 @@ class Db {
   std::unique_ptr<pg::Db> pg_;
   // One idle compiled statement per SQL text; a connection is used by one thread at a time.
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  std::vector<std::pair<std::string, std::function<void(Db&)>>> before_commit_;
 };
 
 /// Throws StoreError for a failed SQLite result code.

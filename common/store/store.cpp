@@ -25,6 +25,24 @@ void Control(Db& db, std::string_view sql) {
   }
 }
 
+// The batch's once-per-commit tasks (Db::BeforeCommit), each in its own savepoint: one that
+// fails is logged and rolled back alone, and the jobs it followed still commit.
+void RunBeforeCommit(Db& db) {
+  for (auto& [key, task] : db.TakeBeforeCommit()) {
+    Control(db, "SAVEPOINT before_commit");
+    try {
+      task(db);
+      Control(db, "RELEASE before_commit");
+    } catch (const std::exception& error) {
+      if (!db.InTransaction() || !db.Usable()) throw;
+      log::Warn("a task before commit failed; it runs again with the next write that queues it",
+                {{"task", key}, {"error", error.what()}});
+      Control(db, "ROLLBACK TO before_commit");
+      Control(db, "RELEASE before_commit");
+    }
+  }
+}
+
 // The sets with each step's PostgreSQL text where it has one.
 std::vector<MigrationSet> InPostgresDialect(std::vector<MigrationSet> sets) {
   for (auto& set : sets) {
@@ -228,6 +246,7 @@ void Store::CommitBatch(std::vector<Job>& batch) {
   const bool defer_release = db.engine() == Engine::kPostgres;
   bool release_pending = false;
   try {
+    (void)db.TakeBeforeCommit();  // nothing a rolled-back batch queued survives it
     Control(db, db.Dialect("BEGIN IMMEDIATE", "BEGIN"));
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (savepoints) Control(db, release_pending ? "RELEASE job; SAVEPOINT job" : "SAVEPOINT job");
@@ -253,6 +272,7 @@ void Store::CommitBatch(std::vector<Job>& batch) {
       }
     }
     if (db.InTransaction()) {
+      RunBeforeCommit(db);
       Control(db, "COMMIT");
       committed = true;
       generation_.fetch_add(1, std::memory_order_release);  // before anyone is released

@@ -138,7 +138,8 @@ bool PlanDelivery(store::Db& tx, const json& doc) {
       .Bind(8, doc.dump());
   insert.Run();
   if (tx.Changes() != 1) return false;
-  Tables().deliveries.IndexDocument(tx, doc);  // the recipient never changes afterwards
+  // The recipient never changes afterwards; the words enter the index with the commit.
+  Tables().deliveries.IndexNewDocument(tx, doc);
   return true;
 }
 

@@ -10,7 +10,7 @@ namespace mustache = kainjow::mustache;
 mustache::data ToData(const nlohmann::json& value) {
   if (value.is_object()) {
     mustache::data out{mustache::data::type::object};
-    for (const auto& [key, item] : value.items()) out.set(key, ToData(item));
+    for (auto it = value.begin(); it != value.end(); ++it) out.set(it.key(), ToData(*it));
     return out;
   }
   if (value.is_array()) {
@@ -46,6 +46,7 @@ LinkBases& MutableLinks() {
   return bases;
 }
 
+
 // "jilaf.invitations.nomination.visa_granted" -> "nomination visa granted".
 std::string What(const std::string& type) {
   std::string tail = type;
@@ -67,9 +68,19 @@ nlohmann::json LinksJson() {
           {"missions", bases.missions}};
 }
 
+// The `links` object every template sees, converted once (and again by SetLinkBases), not per
+// event.
+mustache::data& LinksData() {
+  static mustache::data links = ToData(LinksJson());
+  return links;
+}
+
 }  // namespace
 
-void SetLinkBases(LinkBases bases) { MutableLinks() = std::move(bases); }
+void SetLinkBases(LinkBases bases) {
+  MutableLinks() = std::move(bases);
+  LinksData() = ToData(LinksJson());
+}
 const LinkBases& Links() { return MutableLinks(); }
 
 struct TemplateData::Impl {
@@ -89,7 +100,7 @@ TemplateData::TemplateData(const events::CloudEvent& event) : impl_(std::make_un
   impl_->data = mustache::data{mustache::data::type::object};
   impl_->data.set("event", about);
   impl_->data.set("data", ToData(event.data));
-  impl_->data.set("links", ToData(LinksJson()));
+  impl_->data.set("links", LinksData());
 }
 TemplateData::~TemplateData() = default;
 TemplateData::TemplateData(TemplateData&&) noexcept = default;

@@ -84,7 +84,12 @@ store::MigrationSet Migrations() {
        // Secrets are sealed with the field key ring from now on; those stored before stay
        // marked 0 until SealClearWebhookSecrets encrypts them at start.
        {6, "webhook secrets are encrypted at rest",
-        "ALTER TABLE webhook_secrets ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;"}}};
+        "ALTER TABLE webhook_secrets ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;"},
+       // The consumer's deliveries reach the full-text index once per commit (TableSpec::
+       // index_at_commit); PostgreSQL keeps the table empty.
+       {7, "search: a new delivery's words wait for the commit",
+        Tables().deliveries.SearchPendingSql(store::Engine::kSqlite),
+        Tables().deliveries.SearchPendingSql(store::Engine::kPostgres)}}};
 }
 
 namespace {
