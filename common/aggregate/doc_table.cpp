@@ -239,9 +239,9 @@ bool DocTable::Delete(store::Db& tx, std::string_view id) const {
   }
   if (!spec_.search.empty() && IndexesAtCommit(tx)) {
     // Words still waiting for the index go with the document (erasure must leave none).
-    auto unqueue = tx.Prepare("DELETE FROM " + spec_.name +
-                              "_search_pending WHERE seq = (SELECT seq FROM " + spec_.name +
-                              " WHERE id = ?)");
+    auto unqueue =
+        tx.Prepare("DELETE FROM " + spec_.name + "_search_pending WHERE seq = (SELECT seq FROM " +
+                   spec_.name + " WHERE id = ?)");
     unqueue.Bind(1, id);
     unqueue.Run();
   }

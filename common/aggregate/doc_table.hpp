@@ -142,9 +142,7 @@ class DocTable {
   /// (queries.cpp). A no-op for a table without search paths.
   void IndexDocument(store::Db& tx, const nlohmann::json& doc) const { Index(tx, doc, true); }
   /// Indexes a document the index cannot hold yet (one just inserted by the service's own SQL).
-  void IndexNewDocument(store::Db& tx, const nlohmann::json& doc) const {
-    Index(tx, doc, false);
-  }
+  void IndexNewDocument(store::Db& tx, const nlohmann::json& doc) const { Index(tx, doc, false); }
   /// Moves the words waiting in `<name>_search_pending` into the index (TableSpec::
   /// index_at_commit); returns how many documents. Queued before each commit that added some.
   std::int64_t IndexPending(store::Db& tx) const;

@@ -46,7 +46,6 @@ LinkBases& MutableLinks() {
   return bases;
 }
 
-
 // "jilaf.invitations.nomination.visa_granted" -> "nomination visa granted".
 std::string What(const std::string& type) {
   std::string tail = type;
