@@ -186,6 +186,42 @@ TEST_F(StoreTest, ConstraintViolationFailsOnlyThatJob) {
   EXPECT_EQ(Count(store, "items"), 2);
 }
 
+// Work queued with Db::BeforeCommit runs once per key and batch, after every job; one that
+// throws rolls back alone and the jobs still commit.
+TEST_F(StoreTest, BeforeCommitTasksRunOncePerKeyAndAFailingOneRollsBackAlone) {
+  Store store({Path()}, TestMigrations());
+  int runs = 0;
+  const auto job = [&](const std::string& name) {
+    return [&, name](Db& db) {
+      Insert(db, name);
+      db.BeforeCommit("count", [&](Db& tx) {
+        ++runs;
+        auto stmt = tx.Prepare("SELECT count(*) FROM items");
+        EXPECT_TRUE(stmt.Step());
+        Insert(tx, "seen " + std::to_string(stmt.Int(0)));
+      });
+      db.BeforeCommit("fails", [](Db& tx) {
+        Insert(tx, "from a failing task");
+        throw std::runtime_error("task failed");
+      });
+    };
+  };
+  store.Write(job("a"));
+  EXPECT_EQ(runs, 1);
+  EXPECT_EQ(Count(store, "items"), 2);  // "a", then "seen 1": the task ran after the job
+  std::vector<std::future<void>> jobs;
+  for (int i = 0; i < 5; ++i) jobs.push_back(store.WriteAsync(job("b" + std::to_string(i))));
+  for (auto& pending : jobs) pending.get();
+  EXPECT_GE(runs, 2);
+  EXPECT_LE(runs, 6);  // once per commit, however many jobs it held
+  EXPECT_EQ(store.Read([](Db& db) {
+    auto stmt = db.Prepare("SELECT count(*) FROM items WHERE name = 'from a failing task'");
+    return stmt.Step() ? stmt.Int(0) : -1;
+  }),
+            0);
+  EXPECT_EQ(Count(store, "items"), 6 + runs);  // every job's row and one per task run
+}
+
 TEST_F(StoreTest, OutboxRowCommitsWithTheStateChangeOrNotAtAll) {
   Store store({Path()}, TestMigrations());
   const auto event = events::MakeEvent("/test", "jilaf.test.created", "k1", "items/1", "", {});
