@@ -90,6 +90,10 @@ ROWS = [
      "events/s", "{:.0f}"),
     ("notifications' handler / projection effect (same run)", "consumer_handler_ratio", "ratio",
      "{:.2f}"),
+    ("consumer writer-thread CPU per event, projection effect", "consumer_writer_us", "µs",
+     "{:.1f}"),
+    ("consumer writer-thread CPU per event, notifications' handler",
+     "consumer_notifications_writer_us", "µs", "{:.1f}"),
 ]
 for _name in SERVICES:
     ROWS.append((f"{_name}: idle RSS", f"{_name}_rss_mb", "MB", "{:.1f}"))
@@ -600,11 +604,12 @@ class Bench:
         # carrying the notifications service's whole handler (it renders templates and plans
         # deliveries for every event); both in each run, alternating which goes first, so that
         # their ratio is taken within the run.
-        kinds = [("projection", "consumer_events_per_s"),
-                 ("notifications", "consumer_notifications_events_per_s")]
+        kinds = [("projection", "consumer_events_per_s", "consumer_writer_us"),
+                 ("notifications", "consumer_notifications_events_per_s",
+                  "consumer_notifications_writer_us")]
         for run in range(self.args.runs):
             rates = {}
-            for handler, figure in (kinds if run % 2 == 0 else kinds[::-1]):
+            for handler, figure, writer in (kinds if run % 2 == 0 else kinds[::-1]):
                 args = [os.path.join(self.build, "bench", "jilaf-bench-consumer"), "--brokers",
                         self.brokers, "--events", str(self.args.consumer_events),
                         "--handler", handler]
@@ -613,7 +618,9 @@ class Bench:
                 report = json.loads(output.strip().splitlines()[-1])
                 rates[handler] = report["events_per_s"]
                 self.add(figure, report["events_per_s"])
-                log(f"consumer ({handler}) run {run + 1}: {report['events_per_s']:.0f} events/s")
+                self.add(writer, report["writer_us_per_event"])
+                log(f"consumer ({handler}) run {run + 1}: {report['events_per_s']:.0f} events/s, "
+                    f"writer thread {report['writer_us_per_event']:.1f} µs per event")
             self.add("consumer_handler_ratio", rates["notifications"] / rates["projection"])
 
     # -- growth: the same figures as the store fills ----------------------------------------

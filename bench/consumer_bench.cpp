@@ -3,13 +3,16 @@
 // projection (--handler projection, the default: one upserted row per aggregate, what an
 // analytics or read-model consumer does) or the notifications service's real handler
 // (--handler notifications: feed item, rule matching, templates rendered, deliveries planned).
-// Prints one JSON line: {"events":N,"seconds":S,"events_per_s":R,"handler":H}.
+// Prints one JSON line: {"events":N,"seconds":S,"events_per_s":R,"handler":H,
+// "writer_us_per_event":W}, W being the store's writer thread's CPU time per measured event
+// (from /proc/self/task/*/schedstat, nanoseconds): a figure a busy machine disturbs less than R.
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafkacpp.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -112,6 +115,22 @@ void Fill(const std::string& brokers, const std::string& topic, int count) {
   if (producer->flush(60000) != RdKafka::ERR_NO_ERROR) Fail("flush timed out");
 }
 
+// CPU nanoseconds the threads named `name` have run so far (the kernel's schedstat).
+std::int64_t ThreadCpuNs(const std::string& name) {
+  std::int64_t total = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string thread;
+    std::getline(comm, thread);
+    if (thread != name) continue;
+    std::ifstream schedstat(task.path() / "schedstat");
+    std::int64_t ns = 0;
+    schedstat >> ns;
+    total += ns;
+  }
+  return total;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -184,10 +203,12 @@ int main(int argc, char** argv) {
     }
     first = Clock::now();
     const double start_count = consumed.Value();
+    const std::int64_t writer_start = ThreadCpuNs("store-writer");
     while (consumed.Value() < count && Clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     const auto last = Clock::now();
+    const std::int64_t writer_ns = ThreadCpuNs("store-writer") - writer_start;
     if (consumed.Value() < count) Fail("timed out: consumed " + std::to_string(consumed.Value()));
     seconds = std::chrono::duration<double>(last - first).count();
     consumer.Stop();
@@ -196,6 +217,7 @@ int main(int argc, char** argv) {
                                 {"measured_events", measured},
                                 {"seconds", seconds},
                                 {"events_per_s", measured / seconds},
+                                {"writer_us_per_event", writer_ns / 1000.0 / measured},
                                 {"handler", handler_name}}
                      .dump()
               << std::endl;

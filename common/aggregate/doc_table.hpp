@@ -140,6 +140,8 @@ class DocTable {
   /// (Re)indexes one stored document for search: for rows a service writes with SQL of its own
   /// (queries.cpp). A no-op for a table without search paths.
   void IndexDocument(store::Db& tx, const nlohmann::json& doc) const { Index(tx, doc, true); }
+  /// Indexes a document inserted outside Insert (no earlier index rows to replace).
+  void IndexNewDocument(store::Db& tx, const nlohmann::json& doc) const { Index(tx, doc, false); }
   /// Indexes the documents the search index does not hold yet (rows written before the table
   /// became searchable); returns how many. A no-op for a table without search paths.
   std::int64_t IndexMissing(store::Db& tx) const;

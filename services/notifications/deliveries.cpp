@@ -12,6 +12,7 @@
 #include "common/log/log.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/ids.hpp"
+#include "common/util/text.hpp"
 #include "services/notifications/catalogue.hpp"
 #include "services/notifications/contract.hpp"
 #include "services/notifications/endpoint_pool.hpp"
@@ -112,23 +113,47 @@ json StructuredEvent(const events::CloudEvent& event) {
           {"data", event.data}};
 }
 
+// Appends `"key":<value as JSON string>` (and the comma before it unless first).
+void Member(std::string& out, std::string_view key, std::string_view value) {
+  if (out.back() != '{') out += ',';
+  out += '"';
+  out += key;
+  out += "\":";
+  util::AppendJsonString(out, value);
+}
+
+// The inbox item's document as text, its members in the order nlohmann::json dumps them (by
+// name), so the bytes are those of the same item built as JSON and dumped.
 void WriteInboxItem(store::Db& tx, const json& delivery, const events::CloudEvent& event,
                     const events::MessageOrigin& origin) {
   const auto& recipient = delivery["recipient"];
-  const std::string audience = recipient["kind"] == "role"
-                                   ? recipient["address"].get<std::string>()
-                                   : "user:" + recipient["address"].get<std::string>();
-  json about = {{"id", event.id},           {"type", event.type}, {"source", event.source},
-                {"subject", event.subject}, {"time", event.time}, {"topic", origin.topic}};
-  Tables().inbox_items.Insert(tx, {{"id", util::NewTimeOrderedUuid()},
-                                   {"audience", audience},
-                                   {"title", delivery["content"]["subject"]},
-                                   {"body", delivery["content"]["body"]},
-                                   {"locale", delivery["locale"]},
-                                   {"category", delivery["category"]},
-                                   {"delivery_id", delivery["id"]},
-                                   {"event", std::move(about)},
-                                   {"created_at", util::NowRfc3339()}});
+  const auto& address = recipient["address"].get_ref<const std::string&>();
+  const std::string audience = recipient["kind"] == "role" ? address : "user:" + address;
+  const std::string id = util::NewTimeOrderedUuid();
+  const std::string created_at = util::NowRfc3339();
+  const auto text = [&](const char* key) -> const std::string& {
+    return delivery.at(key).get_ref<const std::string&>();
+  };
+  std::string doc = "{";
+  doc.reserve(1024);
+  Member(doc, "audience", audience);
+  Member(doc, "body", delivery["content"]["body"].get_ref<const std::string&>());
+  Member(doc, "category", text("category"));
+  Member(doc, "created_at", created_at);
+  Member(doc, "delivery_id", text("id"));
+  doc += ",\"event\":{";
+  Member(doc, "id", event.id);
+  Member(doc, "source", event.source);
+  Member(doc, "subject", event.subject);
+  Member(doc, "time", event.time);
+  Member(doc, "topic", origin.topic);
+  Member(doc, "type", event.type);
+  doc += '}';
+  Member(doc, "id", id);
+  Member(doc, "locale", text("locale"));
+  Member(doc, "title", delivery["content"]["subject"].get_ref<const std::string&>());
+  doc += '}';
+  InsertInboxItem(tx, id, doc, event.id, audience, created_at);
 }
 
 json NewDelivery(const std::string& event_id, const std::string& event_type,

@@ -58,7 +58,11 @@ void ErasePerson(store::Db& tx, const std::string& person_id, const nlohmann::js
   }
   // Terms of deleted deliveries leave the full-text index's segments.
   if (tx.engine() == store::Engine::kSqlite) {
-    tx.Exec("INSERT INTO deliveries_search(deliveries_search) VALUES('optimize')");
+    // After the batch's index writes (deliveries are indexed at its end), so that the terms the
+    // erasure removed leave the segments too.
+    tx.AtBatchEnd([](store::Db& db) {
+      db.Exec("INSERT INTO deliveries_search(deliveries_search) VALUES('optimize')");
+    });
   }
 }
 

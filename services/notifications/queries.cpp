@@ -138,8 +138,19 @@ bool PlanDelivery(store::Db& tx, const json& doc) {
       .Bind(8, doc.dump());
   insert.Run();
   if (tx.Changes() != 1) return false;
-  Tables().deliveries.IndexDocument(tx, doc);  // the recipient never changes afterwards
+  // The recipient never changes afterwards; the words enter the index at the batch's end.
+  Tables().deliveries.IndexNewDocument(tx, doc);
   return true;
+}
+
+void InsertInboxItem(store::Db& tx, const std::string& id, const std::string& doc,
+                     const std::string& event_id, const std::string& audience,
+                     const std::string& created_at) {
+  auto insert = tx.Prepare(
+      "INSERT INTO inbox_notifications(id, doc, event_id, audience, created_at)"
+      " VALUES (?, ?, ?, ?, ?)");
+  insert.Bind(1, id).Bind(2, doc).Bind(3, event_id).Bind(4, audience).Bind(5, created_at);
+  insert.Run();
 }
 
 std::vector<DueDelivery> DueDeliveries(store::Db& db, std::int64_t now_ms, std::int64_t limit) {

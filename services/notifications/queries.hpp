@@ -63,6 +63,12 @@ std::vector<crypto::RekeyTarget> RekeyTargets(const crypto::FieldCipher& cipher)
 
 /// Inserts a planned delivery; false when (event, rule, recipient, channel) already has one.
 bool PlanDelivery(store::Db& tx, const nlohmann::json& doc);
+
+/// Inserts an inbox item whose document the caller wrote as JSON text (the consumer's hot path:
+/// no DOM built only to be dumped), with the columns Tables().inbox_items lists.
+void InsertInboxItem(store::Db& tx, const std::string& id, const std::string& doc,
+                     const std::string& event_id, const std::string& audience,
+                     const std::string& created_at);
 /// A delivery due for an attempt, with its webhook endpoint's URL and secret (if any).
 struct DueDelivery {
   nlohmann::json doc;

@@ -7,18 +7,50 @@ namespace {
 
 namespace mustache = kainjow::mustache;
 
-mustache::data ToData(const nlohmann::json& value) {
+mustache::data ToData(const nlohmann::json& value);
+
+// kainjow's set and push_back copy what they are given, so a tree converted bottom-up is copied
+// once per level; objects and lists are set empty and filled where they stand instead.
+mustache::data& Child(mustache::data& parent, const std::string& key, const nlohmann::json& value) {
+  parent.set(key, mustache::data{value.is_object() ? mustache::data::type::object
+                                                   : mustache::data::type::list});
+  return const_cast<mustache::data&>(*parent.get(key));  // owned by `parent`, not const
+}
+
+mustache::data& Element(mustache::data& list, const nlohmann::json& value) {
+  list.push_back(mustache::data{value.is_object() ? mustache::data::type::object
+                                                  : mustache::data::type::list});
+  return const_cast<mustache::data&>(list.list_value().back());  // owned by `list`, not const
+}
+
+void Fill(mustache::data& out, const nlohmann::json& value) {
   if (value.is_object()) {
-    mustache::data out{mustache::data::type::object};
-    for (const auto& [key, item] : value.items()) out.set(key, ToData(item));
+    for (auto it = value.begin(); it != value.end(); ++it) {
+      if (it->is_structured()) {
+        Fill(Child(out, it.key(), *it), *it);
+      } else {
+        out.set(it.key(), ToData(*it));
+      }
+    }
+    return;
+  }
+  for (const auto& item : value) {
+    if (item.is_structured()) {
+      Fill(Element(out, item), item);
+    } else {
+      out.push_back(ToData(item));
+    }
+  }
+}
+
+mustache::data ToData(const nlohmann::json& value) {
+  if (value.is_structured()) {
+    mustache::data out{value.is_object() ? mustache::data::type::object
+                                         : mustache::data::type::list};
+    Fill(out, value);
     return out;
   }
-  if (value.is_array()) {
-    mustache::data out{mustache::data::type::list};
-    for (const auto& item : value) out.push_back(ToData(item));
-    return out;
-  }
-  if (value.is_string()) return mustache::data{value.get<std::string>()};
+  if (value.is_string()) return mustache::data{value.get_ref<const std::string&>()};
   if (value.is_boolean())
     return value.get<bool>() ? mustache::data{mustache::data::type::bool_true}
                              : mustache::data{mustache::data::type::bool_false};
@@ -67,9 +99,19 @@ nlohmann::json LinksJson() {
           {"missions", bases.missions}};
 }
 
+// The `links` object every template sees, converted once (and again by SetLinkBases), not per
+// event.
+mustache::data& LinksData() {
+  static mustache::data links = ToData(LinksJson());
+  return links;
+}
+
 }  // namespace
 
-void SetLinkBases(LinkBases bases) { MutableLinks() = std::move(bases); }
+void SetLinkBases(LinkBases bases) {
+  MutableLinks() = std::move(bases);
+  LinksData() = ToData(LinksJson());
+}
 const LinkBases& Links() { return MutableLinks(); }
 
 struct TemplateData::Impl {
@@ -88,8 +130,12 @@ TemplateData::TemplateData(const events::CloudEvent& event) : impl_(std::make_un
   about.set("time", event.time);
   impl_->data = mustache::data{mustache::data::type::object};
   impl_->data.set("event", about);
-  impl_->data.set("data", ToData(event.data));
-  impl_->data.set("links", ToData(LinksJson()));
+  if (event.data.is_structured()) {
+    Fill(Child(impl_->data, "data", event.data), event.data);
+  } else {
+    impl_->data.set("data", ToData(event.data));
+  }
+  impl_->data.set("links", LinksData());
 }
 TemplateData::~TemplateData() = default;
 TemplateData::TemplateData(TemplateData&&) noexcept = default;

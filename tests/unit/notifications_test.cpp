@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <future>
 
 #include "common/events/outbox.hpp"
 #include "common/events/people.hpp"
@@ -303,7 +304,44 @@ TEST_F(EventHandlerTest, EventBecomesFeedItemInboxItemAndPlannedDeliveriesOnce) 
     EXPECT_EQ(inbox[0]["audience"], "staff");
     EXPECT_EQ(inbox[0]["event"]["topic"], "jilaf.invitations.events");
     EXPECT_EQ(Count("SELECT count(*) FROM outbox"), 1);
+    // The item's document, written as text, is the bytes nlohmann::json would have dumped.
+    const auto stored = store_->Read([](store::Db& db) {
+      auto stmt = db.Prepare("SELECT doc FROM inbox_notifications");
+      EXPECT_TRUE(stmt.Step());
+      return stmt.Text(0);
+    });
+    EXPECT_EQ(stored, inbox[0].dump());
+    // Both deliveries' words reached the full-text index with the commit.
+    EXPECT_EQ(Count("SELECT count(*) FROM deliveries_search"), 2);
   }
+}
+
+// Events queued at once (the store folds them into few commits): each delivery's words enter the
+// index at the end of its batch, once, and a delivery deleted afterwards leaves no words behind.
+TEST_F(EventHandlerTest, DeliveriesOfABatchAreSearchableFromItsCommit) {
+  const EventHandler handler(metrics_);
+  std::vector<std::future<void>> jobs;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20; ++i) {
+    auto event = ProgrammeCreated();
+    event.id = events::NewTimeOrderedUuid();
+    ids.push_back(event.id);
+    jobs.push_back(store_->WriteAsync([handler, event](store::Db& tx) {
+      handler(tx, event, {"jilaf.invitations.events", 0, 7});
+    }));
+  }
+  jobs.push_back(store_->WriteAsync([&](store::Db& tx) {
+    for (const auto& doc : Tables().deliveries.Where(tx, {{"event_id", ids.back()}})) {
+      (void)Tables().deliveries.Delete(tx, doc["id"].get<std::string>());
+    }
+  }));
+  for (auto& job : jobs) job.get();
+  EXPECT_EQ(Count("SELECT count(*) FROM deliveries"), 38);
+  EXPECT_EQ(Count("SELECT count(*) FROM deliveries_search"), 38);
+  const auto found = store_->Read([](store::Db& db) {
+    return Tables().deliveries.Search(db, {"staff", 100, 0, "", false}, {});
+  });
+  EXPECT_EQ(found["items"].size(), 19u);
 }
 
 // One handler keeps its rules and compiled templates between events; every change made in
