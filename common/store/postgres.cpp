@@ -127,9 +127,26 @@ void Stmt::Execute() {
   std::vector<const char*> values;
   values.reserve(params_.size());
   for (const auto& param : params_) values.push_back(param ? param->c_str() : nullptr);
-  const std::string text = NumberPlaceholders(sql_);
-  PGresult* result = PQexecParams(db_->conn_, text.c_str(), static_cast<int>(values.size()),
-                                  nullptr, values.data(), nullptr, nullptr, 0);
+  std::string text = NumberPlaceholders(sql_);
+  const int count = static_cast<int>(values.size());
+  PGresult* result = nullptr;
+  auto prepared = db_->prepared_.find(text);
+  if (prepared == db_->prepared_.end() && db_->prepared_.size() < Db::kMaxPrepared) {
+    // Prepared outside any question of transactions: a statement prepared inside one that
+    // rolls back stays prepared.
+    std::string name = "j" + std::to_string(db_->prepared_.size());
+    PGresult* made = PQprepare(db_->conn_, name.c_str(), text.c_str(), 0, nullptr);
+    CheckResult(db_->conn_, made, "statement failed");
+    PQclear(made);
+    prepared = db_->prepared_.emplace(std::move(text), std::move(name)).first;
+  }
+  if (prepared != db_->prepared_.end()) {
+    result = PQexecPrepared(db_->conn_, prepared->second.c_str(), count, values.data(), nullptr,
+                            nullptr, 0);
+  } else {
+    result =
+        PQexecParams(db_->conn_, text.c_str(), count, nullptr, values.data(), nullptr, nullptr, 0);
+  }
   CheckResult(db_->conn_, result, "statement failed");
   const char* tuples = PQcmdTuples(result);
   db_->changes_ = (tuples != nullptr && *tuples != '\0') ? std::stoll(tuples) : 0;

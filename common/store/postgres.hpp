@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <unordered_map>
 #include <vector>
 
 #include "common/store/sqlite.hpp"  // StoreError, shared by both engines
@@ -52,7 +53,9 @@ class Db;
 
 /// A statement run with the extended protocol; `?` placeholders become $1, $2, ... Parameters
 /// are sent as text; results are read as text and converted on access. The statement runs at
-/// the first Step (or Run); its rows are then iterated.
+/// the first Step (or Run); its rows are then iterated. Its text is prepared on the server once
+/// per connection (Db keeps the names), so a statement run again is neither parsed nor planned
+/// again: the server's share of a write is mostly that.
 class Stmt {
  public:
   Stmt(Db& db, std::string sql) : db_(&db), sql_(std::move(sql)) {}
@@ -129,6 +132,10 @@ class Db {
   pg_conn* conn_ = nullptr;
   std::int64_t changes_ = 0;
   bool lock_read_rows_ = false;
+  // Server-side prepared statements of this connection: SQL text ($N form) -> name. Bounded:
+  // texts built per call (IN lists of any length) would otherwise fill the server's memory.
+  std::unordered_map<std::string, std::string> prepared_;
+  static constexpr std::size_t kMaxPrepared = 512;
 };
 
 /// Runs `fn(db)` in one transaction (READ COMMITTED unless `isolation` names another, e.g.
