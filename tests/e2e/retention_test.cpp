@@ -51,7 +51,7 @@ TEST_F(InboxRetentionE2e, RowsOfMessagesGoneFromThePartitionArePrunedAndNothingA
   options.inbox_prune_interval = 200ms;
   auto inbox_rows = [&] {
     return store.Read([](store::Db& db) {
-      auto stmt = db.Prepare("SELECT count(*), coalesce(min(" offset "), -1) FROM inbox");
+      auto stmt = db.Prepare("SELECT count(*), coalesce(min(\"offset\"), -1) FROM inbox");
       return stmt.Step() ? std::make_pair(stmt.Int(0), stmt.Int(1))
                          : std::make_pair(std::int64_t{-1}, std::int64_t{-1});
     });
