@@ -285,7 +285,10 @@ class Suite:
 
     def run(self):
         self.setup()
-        pool = concurrent.futures.ThreadPoolExecutor(max_workers=64)
+        # A thread per write in flight: those waiting out the outage must not hold back the
+        # writes that keep arriving at the steady rate.
+        workers = int(self.args.rate * (self.args.outage_s + self.args.before_s + 30)) + 16
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers)
         pacer = threading.Thread(target=self.pace, args=(pool,), daemon=True)
         pacer.start()
         self.loading.set()
@@ -396,6 +399,9 @@ class Suite:
         self.figures.update({
             "writes": len(self.writes), "acked": len(acked), "attempts": len(attempts),
             "during": len(during), "refused_503": len(refused),
+            "sent_during": sum(1 for w in self.writes
+                               if w.attempts and down_at <= w.attempts[0].start <= up_at),
+            "retry_after": sorted({a.retry_after for a in refused if a.retry_after}),
             "max_latency_during_ms": max((a.latency for a in during), default=0) * 1000,
             "missing": len(missing) + len(without_event),
             "retried": sum(1 for w in self.writes if len(w.attempts) > 1),
@@ -456,9 +462,12 @@ class Suite:
 
         rows = [("outage (server stopped → started)", fmt(f.get("outage_s"), ".1f") + " s"),
                 ("writes (logical, one Idempotency-Key each)", f.get("writes", "—")),
-                ("HTTP answers to them", f.get("attempts", "—")),
+                ("of which first sent during the outage", f.get("sent_during", "—")),
+                ("HTTP answers to them (first tries and retries)", f.get("attempts", "—")),
                 ("answers during the outage", f.get("during", "—")),
-                ("503 problem+json with Retry-After", f.get("refused_503", "—")),
+                ("503 answers, every one problem+json with Retry-After",
+                 f.get("refused_503", "—")),
+                ("Retry-After values seen (s)", ", ".join(f.get("retry_after", [])) or "—"),
                 ("slowest answer during the outage",
                  fmt(f.get("max_latency_during_ms"), ".0f") + " ms"),
                 ("writes retried after a 503, then accepted", f.get("retried", "—")),
