@@ -399,6 +399,20 @@ http {{
                 self.process.wait()
 
 
+def wait_lag_zero(service, timeout=300):
+    """Waits until every partition the service consumes reports no lag (its consumer has read
+    what the topics held when it started)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        _, text = http("GET", f"http://127.0.0.1:{service.admin_port}/metrics")
+        lags = [float(line.rsplit(" ", 1)[1]) for line in text.decode().splitlines()
+                if line.startswith("jilaf_consumer_lag{")]
+        if lags and sum(lags) == 0:
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"{service.name} did not catch up with the topics in {timeout} s")
+
+
 def commit_counts(service):
     """(jobs, commits) the service's store has committed so far, from its commit metrics."""
     _, text = http("GET", f"http://127.0.0.1:{service.admin_port}/metrics")
@@ -731,7 +745,9 @@ class Bench:
             # new group would read first, and the latency runs time only the new ones.
             group = self.caught_up_group()
             database = cluster.database("notifications")
-            self.start("notifications", ["--consumer-group", group], tag="-pg", database=database)
+            notifications = self.start("notifications", ["--consumer-group", group], tag="-pg",
+                                       database=database)
+            wait_lag_zero(notifications)
             args = [os.path.join(self.build, "bench", "jilaf-bench-latency"),
                     "--port", str(pg.http_port), "--token", self.token,
                     "--programme", pg_programme, "--notifications-database-url", database[0],
