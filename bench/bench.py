@@ -107,11 +107,15 @@ ROWS += [
     ("SQLite: write beside it (same run)", "pg_write_sqlite_rps", "req/s", "{:.0f}"),
     ("PostgreSQL write / SQLite write (same run)", "pg_write_ratio", "ratio", "{:.2f}"),
     ("PostgreSQL: jobs per commit in the write run", "pg_jobs_per_commit", "jobs", "{:.1f}"),
-    ("PostgreSQL: event latency p50 (201 → notification committed)", "pg_latency_p50_ms", "ms",
-     "{:.2f}"),
+    ("PostgreSQL: event latency p50 (201 → notification committed, 10 events/s)",
+     "pg_latency_p50_ms", "ms", "{:.2f}"),
     ("PostgreSQL: event latency p99", "pg_latency_p99_ms", "ms", "{:.2f}"),
 ]
 TARGETS["pg_write_ratio"] = (">=", 0.5)
+# notifications on PostgreSQL applies an event per transaction, each waiting for its commit's
+# WAL flush: on this machine with fsync on, tens of events a second, not SQLite's hundred.
+# Its latency is taken at a rate it keeps up with, or it would time a growing queue.
+PG_LATENCY_RATE = 10.0
 
 # The targets of issue 23, in its order: (figure, how it is read from this run, format, target).
 # A figure of the results table is its median; a growth figure is taken at the largest size, or
@@ -708,6 +712,32 @@ class Bench:
             status, body = http("POST", pg.url("/v1/programmes"), PROGRAMME, self.token)
             assert status == 201, (status, body)
             pg_programme = json.loads(body)["id"]
+            self.wait_published(pg)
+            # First, while the topics hold few events, and on a group at their end: the latency
+            # runs time only the new ones.
+            group = self.caught_up_group()
+            database = cluster.database("notifications")
+            notifications = self.start("notifications", ["--consumer-group", group], tag="-pg",
+                                       database=database)
+            wait_lag_zero(notifications)
+            args = [os.path.join(self.build, "bench", "jilaf-bench-latency"),
+                    "--port", str(pg.http_port), "--token", self.token,
+                    "--programme", pg_programme, "--notifications-database-url", database[0],
+                    "--database-password-file", database[1],
+                    "--events", str(min(self.args.events, 200)),
+                    "--rate", str(min(self.args.rate, PG_LATENCY_RATE))]
+            self.commands["latency postgres"] = shlex.join(args).replace(self.token,
+                                                                         "<staff JWT>")
+            for run in range(self.args.runs):
+                output = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+                report = json.loads(output.strip().splitlines()[-1])
+                assert report["events"] == min(self.args.events, 200), report
+                self.add("pg_latency_p50_ms", report["p50_ms"])
+                self.add("pg_latency_p99_ms", report["p99_ms"])
+                log(f"postgres latency run {run + 1}: p50 {report['p50_ms']:.2f} ms, p99 "
+                    f"{report['p99_ms']:.2f} ms")
+            notifications.stop()  # not consuming beside the write runs below
+            self.services.remove(notifications)
             targets = [("sqlite", sqlite_invitations, sqlite_programme),
                        ("postgres", pg, pg_programme)]
             for run in range(self.args.runs):
@@ -740,29 +770,6 @@ class Bench:
                     f"{reads['sqlite']['rps']:.0f}), write {writes['postgres']['rps']:.0f} req/s "
                     f"(SQLite {writes['sqlite']['rps']:.0f}), "
                     f"{self.figures['pg_jobs_per_commit'][-1]:.1f} jobs per commit")
-            self.wait_published(pg)
-            # A group at the end of the topics: the runs above left thousands of events that a
-            # new group would read first, and the latency runs time only the new ones.
-            group = self.caught_up_group()
-            database = cluster.database("notifications")
-            notifications = self.start("notifications", ["--consumer-group", group], tag="-pg",
-                                       database=database)
-            wait_lag_zero(notifications)
-            args = [os.path.join(self.build, "bench", "jilaf-bench-latency"),
-                    "--port", str(pg.http_port), "--token", self.token,
-                    "--programme", pg_programme, "--notifications-database-url", database[0],
-                    "--database-password-file", database[1],
-                    "--events", str(self.args.events), "--rate", str(self.args.rate)]
-            self.commands["latency postgres"] = shlex.join(args).replace(self.token,
-                                                                         "<staff JWT>")
-            for run in range(self.args.runs):
-                output = subprocess.run(args, check=True, capture_output=True, text=True).stdout
-                report = json.loads(output.strip().splitlines()[-1])
-                assert report["events"] == self.args.events, report
-                self.add("pg_latency_p50_ms", report["p50_ms"])
-                self.add("pg_latency_p99_ms", report["p99_ms"])
-                log(f"postgres latency run {run + 1}: p50 {report['p50_ms']:.2f} ms, p99 "
-                    f"{report['p99_ms']:.2f} ms")
         finally:
             for service in [s for s in self.services if s.database is not None]:
                 service.stop()
@@ -1082,12 +1089,14 @@ class Bench:
                 if "latency" in parts:
                     log("event latency: 201 → notification committed")
                     self.latency(invitations, programme)
-                if "write" in parts:
-                    log("write: group commit vs one commit per request")
-                    self.write(invitations, programme)
+                # Before the SQLite write part: the events those runs leave on the topic would
+                # be a backlog for notifications on PostgreSQL to read first.
                 if "postgres" in parts:
                     log("postgres: read, write and event latency beside SQLite")
                     self.postgres(invitations, programme)
+                if "write" in parts:
+                    log("write: group commit vs one commit per request")
+                    self.write(invitations, programme)
                 self.stop_all()
             if "consumer" in parts:
                 log("consumer throughput")
