@@ -543,16 +543,7 @@ class Bench:
         service = Service(self, "notifications", ["--consumer-group", group], tag="-catch-up")
         try:
             service.wait_ready()
-            deadline = time.monotonic() + 300
-            while time.monotonic() < deadline:
-                _, text = http("GET", f"http://127.0.0.1:{service.admin_port}/metrics")
-                lags = [float(line.rsplit(" ", 1)[1]) for line in text.decode().splitlines()
-                        if line.startswith("jilaf_consumer_lag{")]
-                if lags and sum(lags) == 0:
-                    break
-                time.sleep(0.5)
-            else:
-                raise RuntimeError("notifications did not catch up with the topic")
+            wait_lag_zero(service)
         finally:
             service.stop()
         return group

@@ -19,7 +19,6 @@ docs/reliability.md. Exits 1 if a check failed.
 
 import argparse
 import concurrent.futures
-import datetime
 import json
 import os
 import platform
@@ -31,7 +30,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from faults import REPO, Broker, call, free_port, log  # noqa: E402 - the suite's own helpers
+from faults import (REPO, Broker, call, credentials, free_port, log,  # noqa: E402 - shared
+                    run_stamp, write_section)
 
 SECTION = "## PostgreSQL outage"
 POSTGRES_SH = os.path.join(REPO, "scripts", "lib", "postgres.sh")
@@ -175,20 +175,7 @@ class Suite:
         self.broker.start()
         self.cluster = Cluster()
         log(f"broker on {self.broker.bootstrap}, PostgreSQL on {self.cluster.url}")
-        private_key = os.path.join(self.dir, "jwt-private.pem")
-        self.public_key = os.path.join(self.dir, "jwt-public.pem")
-        subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt",
-                        "rsa_keygen_bits:2048", "-out", private_key], check=True,
-                       stderr=subprocess.DEVNULL)
-        subprocess.run(["openssl", "pkey", "-in", private_key, "-pubout", "-out",
-                        self.public_key], check=True)
-        self.field_key = os.path.join(self.dir, "field-key.hex")
-        with open(self.field_key, "w") as out:
-            out.write(os.urandom(32).hex() + "\n")
-        self.token = subprocess.run(
-            [os.path.join(self.build, "tools", "jilaf-token"), "--private-key", private_key,
-             "--role", "staff", "--sub", "faults", "--ttl", "7200"],
-            check=True, capture_output=True, text=True).stdout.strip()
+        self.public_key, self.field_key, self.token = credentials(self.dir, self.build)
         self.group = f"faults-pg-{self.run_id}"
         self.services = {
             "invitations": Service(self, "invitations"),
@@ -483,9 +470,7 @@ class Suite:
         return "\n".join(lines)
 
     def markdown(self):
-        now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        commit = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True).stdout.strip()
+        now, commit = run_stamp()
         verdict = "every check held" if not self.failures else \
             f"{len(self.failures)} check(s) failed, listed below"
         out = [SECTION, "",
@@ -515,18 +500,7 @@ class Suite:
         return "\n".join(out)
 
     def write_report(self, path):
-        with open(path) as current:
-            text = current.read()
-        section = self.markdown()
-        if SECTION in text:
-            head, rest = text.split(SECTION, 1)
-            next_heading = rest.find("\n## ")
-            tail = rest[next_heading + 1:] if next_heading >= 0 else ""
-            text = head + section + ("\n" + tail if tail else "")
-        else:
-            text = text.rstrip("\n") + "\n\n" + section
-        with open(path, "w") as out:
-            out.write(text)
+        write_section(path, SECTION, self.markdown())
 
     def teardown(self):
         self.stopping = True
