@@ -13,6 +13,7 @@ import os
 import platform
 import re
 import shlex
+import shutil
 import signal
 import socket
 import sqlite3
@@ -98,6 +99,27 @@ ROWS = [
 for _name in SERVICES:
     ROWS.append((f"{_name}: idle RSS", f"{_name}_rss_mb", "MB", "{:.1f}"))
     ROWS.append((f"{_name}: start → ready", f"{_name}_ready_s", "s", "{:.3f}"))
+
+# PostgreSQL beside SQLite (issue 17), one replica each, in the same run: invitations on a
+# cluster of the bench's own with fsync on, as a production server runs.
+ROWS += [
+    ("PostgreSQL: read GET /v1/programmes/{id}", "pg_read_rps", "req/s", "{:.0f}"),
+    ("PostgreSQL: read p99", "pg_read_p99_ms", "ms", "{:.2f}"),
+    ("PostgreSQL read / SQLite read (same run)", "pg_read_ratio", "ratio", "{:.2f}"),
+    ("PostgreSQL: write POST …/nominations", "pg_write_rps", "req/s", "{:.0f}"),
+    ("PostgreSQL: write p99", "pg_write_p99_ms", "ms", "{:.2f}"),
+    ("SQLite: write beside it (same run)", "pg_write_sqlite_rps", "req/s", "{:.0f}"),
+    ("PostgreSQL write / SQLite write (same run)", "pg_write_ratio", "ratio", "{:.2f}"),
+    ("PostgreSQL: jobs per commit in the write run", "pg_jobs_per_commit", "jobs", "{:.1f}"),
+    ("PostgreSQL: event latency p50 (201 → notification committed, 10 events/s)",
+     "pg_latency_p50_ms", "ms", "{:.2f}"),
+    ("PostgreSQL: event latency p99", "pg_latency_p99_ms", "ms", "{:.2f}"),
+]
+TARGETS["pg_write_ratio"] = (">=", 0.5)
+# notifications on PostgreSQL applies an event per transaction, each waiting for its commit's
+# WAL flush: on this machine with fsync on, tens of events a second, not SQLite's hundred.
+# Its latency is taken at a rate it keeps up with, or it would time a growing queue.
+PG_LATENCY_RATE = 10.0
 
 # The targets of issue 23, in its order: (figure, how it is read from this run, format, target).
 # A figure of the results table is its median; a growth figure is taken at the largest size, or
@@ -255,8 +277,9 @@ BENCH_ENV = dict(os.environ, **{
 class Service:
     """One service binary on free ports with its own database."""
 
-    def __init__(self, bench, name, extra=(), tag=""):
+    def __init__(self, bench, name, extra=(), tag="", database=None):
         self.name = name
+        self.database = database  # (url, password file) on PostgreSQL; None: the SQLite file
         self.http_port = free_port()
         self.admin_port = free_port()
         self.db = os.path.join(bench.dir, f"{name}{tag}-{self.http_port}.db")
@@ -266,7 +289,9 @@ class Service:
             "--listen-address", "127.0.0.1",
             "--http-port", str(self.http_port),
             "--admin-port", str(self.admin_port),
-            "--db", self.db,
+            *(["--db", self.db] if database is None else
+              ["--store", "postgres", "--database-url", database[0],
+               "--database-password-file", database[1]]),
             "--kafka-brokers", bench.brokers,
             "--jwt-public-key", bench.public_key,
             # invitations and notifications refuse to start without their field-encryption key.
@@ -382,6 +407,64 @@ http {{
                 self.process.wait()
 
 
+def wait_lag_zero(service, timeout=300):
+    """Waits until every partition the service consumes reports no lag (its consumer has read
+    what the topics held when it started)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        _, text = http("GET", f"http://127.0.0.1:{service.admin_port}/metrics")
+        lags = [float(line.rsplit(" ", 1)[1]) for line in text.decode().splitlines()
+                if line.startswith("jilaf_consumer_lag{")]
+        if lags and sum(lags) == 0:
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"{service.name} did not catch up with the topics in {timeout} s")
+
+
+def commit_counts(service):
+    """(jobs, commits) the service's store has committed so far, from its commit metrics."""
+    _, text = http("GET", f"http://127.0.0.1:{service.admin_port}/metrics")
+    jobs = commits = 0.0
+    for line in text.decode().splitlines():
+        if line.startswith("jilaf_store_commit_jobs_sum"):
+            jobs = float(line.rsplit(" ", 1)[1])
+        elif line.startswith("jilaf_store_commit_jobs_count"):
+            commits = float(line.rsplit(" ", 1)[1])
+    return jobs, commits
+
+
+class PostgresCluster:
+    """A throw-away PostgreSQL 15 cluster (scripts/lib/postgres.sh) with fsync on, as a
+    production server runs: a durable write there costs what it costs in production."""
+
+    def __init__(self):
+        # Under /tmp, not the bench's directory: as root the server runs as another user, which
+        # must reach it.
+        self.dir = tempfile.mkdtemp(prefix="jilaf-bench-pg-")
+        port = free_port()
+        self.command = (f"JILAF_POSTGRES_FSYNC=on postgres_start DIR {port}  "
+                        "# scripts/lib/postgres.sh: initdb, then postgres -c fsync=on")
+        self.shell(f'postgres_start "$1" {port}', self.dir)
+        with open(os.path.join(self.dir, "url")) as url:
+            self.url = url.read().strip()
+
+    def shell(self, script, *args):
+        subprocess.run(["bash", "-c", f'source "{REPO}/scripts/lib/postgres.sh"; {script}',
+                        "postgres.sh", *args], check=True,
+                       env=dict(os.environ, JILAF_POSTGRES_FSYNC="on"))
+
+    def database(self, name):
+        """A database of its own for one service: (URL, password file)."""
+        database = f"bench_{name}"
+        self.shell('postgres_create_database "$1" "$2"', self.dir, database)
+        return (self.url.rsplit("/", 1)[0] + "/" + database,
+                os.path.join(self.dir, "password"))
+
+    def stop(self):
+        self.shell('postgres_stop "$1"', self.dir)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 class Bench:
     def __init__(self, args):
         self.args = args
@@ -410,8 +493,8 @@ class Bench:
     def add(self, name, value):
         self.figures.setdefault(name, []).append(value)
 
-    def start(self, name, extra=(), tag=""):
-        service = Service(self, name, extra, tag)
+    def start(self, name, extra=(), tag="", database=None):
+        service = Service(self, name, extra, tag, database)
         self.services.append(service)
         service.wait_ready()
         return service
@@ -464,16 +547,7 @@ class Bench:
         service = Service(self, "notifications", ["--consumer-group", group], tag="-catch-up")
         try:
             service.wait_ready()
-            deadline = time.monotonic() + 300
-            while time.monotonic() < deadline:
-                _, text = http("GET", f"http://127.0.0.1:{service.admin_port}/metrics")
-                lags = [float(line.rsplit(" ", 1)[1]) for line in text.decode().splitlines()
-                        if line.startswith("jilaf_consumer_lag{")]
-                if lags and sum(lags) == 0:
-                    break
-                time.sleep(0.5)
-            else:
-                raise RuntimeError("notifications did not catch up with the topic")
+            wait_lag_zero(service)
         finally:
             service.stop()
         return group
@@ -622,6 +696,83 @@ class Bench:
                 log(f"consumer ({handler}) run {run + 1}: {report['events_per_s']:.0f} events/s, "
                     f"writer thread {report['writer_us_per_event']:.1f} µs per event")
             self.add("consumer_handler_ratio", rates["notifications"] / rates["projection"])
+
+    # -- PostgreSQL beside SQLite --------------------------------------------------------------
+
+    def postgres(self, sqlite_invitations, sqlite_programme):
+        """Read, durable write and event latency of invitations on PostgreSQL, each run back to
+        back with the same figure of the SQLite instance of the read part (alternating which
+        goes first), so that their ratio is taken within the run."""
+        cluster = PostgresCluster()
+        self.commands["postgres"] = cluster.command
+        try:
+            pg = self.start("invitations", tag="-pg", database=cluster.database("invitations"))
+            status, body = http("POST", pg.url("/v1/programmes"), PROGRAMME, self.token)
+            assert status == 201, (status, body)
+            pg_programme = json.loads(body)["id"]
+            self.wait_published(pg)
+            # First, while the topics hold few events, and on a group at their end: the latency
+            # runs time only the new ones.
+            group = self.caught_up_group()
+            database = cluster.database("notifications")
+            notifications = self.start("notifications", ["--consumer-group", group], tag="-pg",
+                                       database=database)
+            wait_lag_zero(notifications)
+            args = [os.path.join(self.build, "bench", "jilaf-bench-latency"),
+                    "--port", str(pg.http_port), "--token", self.token,
+                    "--programme", pg_programme, "--notifications-database-url", database[0],
+                    "--database-password-file", database[1],
+                    "--events", str(min(self.args.events, 200)),
+                    "--rate", str(min(self.args.rate, PG_LATENCY_RATE))]
+            self.commands["latency postgres"] = shlex.join(args).replace(self.token,
+                                                                         "<staff JWT>")
+            for run in range(self.args.runs):
+                output = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+                report = json.loads(output.strip().splitlines()[-1])
+                assert report["events"] == min(self.args.events, 200), report
+                self.add("pg_latency_p50_ms", report["p50_ms"])
+                self.add("pg_latency_p99_ms", report["p99_ms"])
+                log(f"postgres latency run {run + 1}: p50 {report['p50_ms']:.2f} ms, p99 "
+                    f"{report['p99_ms']:.2f} ms")
+            notifications.stop()  # not consuming beside the write runs below
+            self.services.remove(notifications)
+            targets = [("sqlite", sqlite_invitations, sqlite_programme),
+                       ("postgres", pg, pg_programme)]
+            for run in range(self.args.runs):
+                order = targets if run % 2 == 0 else targets[::-1]
+                reads, writes = {}, {}
+                for label, service, programme in order:
+                    reads[label] = self.wrk(f"read {label}",
+                                            service.url(f"/v1/programmes/{programme}"))
+                for label, service, programme in order:
+                    for other in (sqlite_invitations, pg):
+                        self.wait_published(other)
+                    commits_before = commit_counts(service)
+                    writes[label] = self.wrk(f"write {label}", service.url("/v1/programmes"),
+                                             "POST", script="nominate.lua",
+                                             env_extra={"BENCH_PROGRAMMES": programme,
+                                                        "BENCH_QUOTA": "0",
+                                                        "BENCH_TAG": f"pg-{label}-{run}"})
+                    if label == "postgres":
+                        jobs, commits = (after - before for after, before in
+                                         zip(commit_counts(service), commits_before))
+                        self.add("pg_jobs_per_commit", jobs / commits if commits else 0.0)
+                self.add("pg_read_rps", reads["postgres"]["rps"])
+                self.add("pg_read_p99_ms", reads["postgres"]["p99_us"] / 1e3)
+                self.add("pg_read_ratio", reads["postgres"]["rps"] / reads["sqlite"]["rps"])
+                self.add("pg_write_rps", writes["postgres"]["rps"])
+                self.add("pg_write_p99_ms", writes["postgres"]["p99_us"] / 1e3)
+                self.add("pg_write_sqlite_rps", writes["sqlite"]["rps"])
+                self.add("pg_write_ratio", writes["postgres"]["rps"] / writes["sqlite"]["rps"])
+                log(f"postgres run {run + 1}: read {reads['postgres']['rps']:.0f} req/s (SQLite "
+                    f"{reads['sqlite']['rps']:.0f}), write {writes['postgres']['rps']:.0f} req/s "
+                    f"(SQLite {writes['sqlite']['rps']:.0f}), "
+                    f"{self.figures['pg_jobs_per_commit'][-1]:.1f} jobs per commit")
+        finally:
+            for service in [s for s in self.services if s.database is not None]:
+                service.stop()
+                self.services.remove(service)
+            cluster.stop()
 
     # -- growth: the same figures as the store fills ----------------------------------------
 
@@ -930,12 +1081,17 @@ class Bench:
             if "footprint" in parts:
                 log("footprint: idle RSS and start → ready of each service")
                 self.footprint()
-            if {"read", "latency", "write"} & set(parts):
+            if {"read", "latency", "write", "postgres"} & set(parts):
                 log("read: nginx ceiling vs GET /v1/programmes/{id}")
                 invitations, programme = self.read()
                 if "latency" in parts:
                     log("event latency: 201 → notification committed")
                     self.latency(invitations, programme)
+                # Before the SQLite write part: the events those runs leave on the topic would
+                # be a backlog for notifications on PostgreSQL to read first.
+                if "postgres" in parts:
+                    log("postgres: read, write and event latency beside SQLite")
+                    self.postgres(invitations, programme)
                 if "write" in parts:
                     log("write: group commit vs one commit per request")
                     self.write(invitations, programme)
@@ -956,7 +1112,8 @@ def main():
     parser.add_argument("--services-build-dir",
                         help="take the service binaries from another build (e.g. a baseline); "
                              "the bench tools still come from --build-dir")
-    parser.add_argument("--only", default="footprint,read,latency,write,consumer,growth",
+    parser.add_argument("--only",
+                        default="footprint,read,latency,write,postgres,consumer,growth",
                         help="comma-separated parts to run")
     parser.add_argument("--brokers", default=os.environ.get("JILAF_TEST_KAFKA_BOOTSTRAP", ""))
     parser.add_argument("--short", action="store_true",

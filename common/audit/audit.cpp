@@ -352,7 +352,8 @@ std::int64_t Append(store::Db& db, Entry entry) {
   std::string prev = kGenesisHash;
   if (db.engine() == store::Engine::kPostgres) {
     // Writers in several processes append to one chain: one at a time, until their commit.
-    db.Exec("SELECT pg_advisory_xact_lock(" + std::to_string(kChainLockKey) + ")");
+    // Queued: the server takes the lock before it runs the read below, which carries it.
+    db.Defer("SELECT pg_advisory_xact_lock(" + std::to_string(kChainLockKey) + ")");
   }
   {
     auto last = db.Prepare("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1");

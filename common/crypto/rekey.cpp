@@ -17,18 +17,21 @@ void BindKeyId(store::Stmt& stmt, const std::string& where, int first, const std
 }  // namespace
 
 std::string SealedPending(const std::string& column) {
-  return column + " IS NOT NULL AND substr(" + column + ", 1, length(?) + 4) <> 'v2:' || ? || ':'";
+  // Typed parameters: PostgreSQL cannot choose among length()'s overloads for an untyped one.
+  return column + " IS NOT NULL AND substr(" + column +
+         ", 1, length(CAST(? AS TEXT)) + 4) <> 'v2:' || CAST(? AS TEXT) || ':'";
 }
 
 RekeyTarget SealedColumn(const FieldCipher& cipher, const std::string& table,
-                         const std::string& column, const std::string& context_sql) {
-  RekeyTarget target{table + "." + column, table, SealedPending(column), {}};
+                         const std::string& key, const std::string& column,
+                         const std::string& context_sql) {
+  RekeyTarget target{table + "." + column, table, key, SealedPending(column), {}};
   const std::string select =
-      "SELECT " + column + ", " + context_sql + " FROM " + table + " WHERE rowid = ?";
-  const std::string update = "UPDATE " + table + " SET " + column + " = ? WHERE rowid = ?";
-  target.rewrite = [&cipher, select, update](store::Db& tx, std::int64_t rowid) {
+      "SELECT " + column + ", " + context_sql + " FROM " + table + " WHERE " + key + " = ?";
+  const std::string update = "UPDATE " + table + " SET " + column + " = ? WHERE " + key + " = ?";
+  target.rewrite = [&cipher, select, update](store::Db& tx, const std::string& row_key) {
     auto row = tx.Prepare(select);
-    row.Bind(1, rowid);
+    row.Bind(1, row_key);
     if (!row.Step()) return RowOutcome::kUnchanged;
     const auto sealed = row.OptText(0);
     if (!sealed || cipher.IsCurrent(*sealed)) return RowOutcome::kUnchanged;
@@ -36,7 +39,7 @@ RekeyTarget SealedColumn(const FieldCipher& cipher, const std::string& table,
     const auto plain = cipher.Decrypt(*sealed, context);
     if (!plain) return RowOutcome::kUnreadable;
     auto write = tx.Prepare(update);
-    write.Bind(1, cipher.Encrypt(*plain, context)).Bind(2, rowid);
+    write.Bind(1, cipher.Encrypt(*plain, context)).Bind(2, row_key);
     write.Run();
     return RowOutcome::kRewritten;
   };
@@ -48,7 +51,12 @@ store::MigrationSet FieldRekey::Migrations() {
           {{1, "field-key rotation progress",
             "CREATE TABLE field_rekey (target TEXT PRIMARY KEY, write_key TEXT NOT NULL,"
             " last_rowid INTEGER NOT NULL, rewritten INTEGER NOT NULL,"
-            " unreadable INTEGER NOT NULL, started_at TEXT NOT NULL, finished_at TEXT);"}}};
+            " unreadable INTEGER NOT NULL, started_at TEXT NOT NULL, finished_at TEXT);"},
+           // Rows are walked by their text key on both engines (PostgreSQL has no rowid);
+           // last_rowid stays unused. A SQLite run under way when this step lands starts over
+           // from the first key, which only re-reads rows already under the newest key.
+           {2, "field-key rotation position by key",
+            "ALTER TABLE field_rekey ADD COLUMN last_key TEXT NOT NULL DEFAULT '';"}}};
 }
 
 FieldRekey::FieldRekey(store::Store& store, const FieldCipher& cipher,
@@ -56,10 +64,6 @@ FieldRekey::FieldRekey(store::Store& store, const FieldCipher& cipher,
     : store_(store), cipher_(cipher), targets_(std::move(targets)), options_(options) {}
 
 FieldRekey::~FieldRekey() { Stop(); }
-
-bool FieldRekey::Supported() {
-  return store_.Read([](store::Db& db) { return db.engine() == store::Engine::kSqlite; });
-}
 
 bool FieldRekey::Start() {
   std::lock_guard lock(mutex_);
@@ -69,8 +73,8 @@ bool FieldRekey::Start() {
     // A finished run or one towards another key starts over; an interrupted one keeps its place.
     auto upsert = tx.Prepare(
         "INSERT INTO field_rekey(target, write_key, last_rowid, rewritten, unreadable,"
-        " started_at) VALUES (?, ?, 0, 0, 0, ?) ON CONFLICT(target) DO UPDATE SET"
-        " write_key = excluded.write_key, last_rowid = 0, rewritten = 0, unreadable = 0,"
+        " started_at, last_key) VALUES (?, ?, 0, 0, 0, ?, '') ON CONFLICT(target) DO UPDATE SET"
+        " write_key = excluded.write_key, last_key = '', rewritten = 0, unreadable = 0,"
         " started_at = excluded.started_at, finished_at = NULL"
         " WHERE field_rekey.write_key <> excluded.write_key OR field_rekey.finished_at IS NOT "
         "NULL");
@@ -139,32 +143,35 @@ void FieldRekey::Run() {
 
 bool FieldRekey::Batch(const RekeyTarget& target) {
   return store_.Write([&](store::Db& tx) {
-    auto progress = tx.Prepare(
-        "SELECT last_rowid FROM field_rekey WHERE target = ? AND write_key = ?"
-        " AND finished_at IS NULL");
+    // Locked on PostgreSQL: replicas that all resumed the run at start take the batches in
+    // turn, each from where the last commit left the position.
+    auto progress =
+        tx.Prepare(std::string("SELECT last_key FROM field_rekey WHERE target = ? AND write_key = ?"
+                               " AND finished_at IS NULL") +
+                   std::string(tx.Dialect("", " FOR UPDATE")));
     progress.Bind(1, target.name).Bind(2, cipher_.write_key_id());
     if (!progress.Step()) return false;
-    std::int64_t last = progress.Int(0);
-    auto rows = tx.Prepare("SELECT rowid FROM " + target.table + " WHERE rowid > ? AND (" +
-                           target.pending_where + ") ORDER BY rowid LIMIT ?");
+    std::string last = progress.Text(0);
+    const auto marks = std::count(target.pending_where.begin(), target.pending_where.end(), '?');
+    auto rows =
+        tx.Prepare("SELECT " + target.key + " FROM " + target.table + " WHERE " + target.key +
+                   " > ? AND (" + target.pending_where + ") ORDER BY " + target.key + " LIMIT ?");
     rows.Bind(1, last);
     BindKeyId(rows, target.pending_where, 2, cipher_.write_key_id());
-    rows.Bind(2 + static_cast<int>(
-                      std::count(target.pending_where.begin(), target.pending_where.end(), '?')),
-              options_.batch_rows);
-    std::vector<std::int64_t> ids;
-    while (rows.Step()) ids.push_back(rows.Int(0));
+    rows.Bind(2 + static_cast<int>(marks), options_.batch_rows);
+    std::vector<std::string> keys;
+    while (rows.Step()) keys.push_back(rows.Text(0));
     std::int64_t rewritten = 0;
     std::int64_t unreadable = 0;
-    for (const auto rowid : ids) {
-      const auto outcome = target.rewrite(tx, rowid);
+    for (const auto& key : keys) {
+      const auto outcome = target.rewrite(tx, key);
       rewritten += outcome == RowOutcome::kRewritten ? 1 : 0;
       unreadable += outcome == RowOutcome::kUnreadable ? 1 : 0;
-      last = rowid;
+      last = key;
     }
-    const bool more = static_cast<std::int64_t>(ids.size()) == options_.batch_rows;
+    const bool more = static_cast<std::int64_t>(keys.size()) == options_.batch_rows;
     auto save = tx.Prepare(
-        "UPDATE field_rekey SET last_rowid = ?, rewritten = rewritten + ?,"
+        "UPDATE field_rekey SET last_key = ?, rewritten = rewritten + ?,"
         " unreadable = unreadable + ?, finished_at = ? WHERE target = ?");
     save.Bind(1, last).Bind(2, rewritten).Bind(3, unreadable);
     save.Bind(4, more ? std::optional<std::string>() : std::optional(util::NowRfc3339()));
@@ -189,13 +196,13 @@ nlohmann::json FieldRekey::Status() {
       entry["remaining"] = left.Step() ? left.Int(0) : 0;
       remaining_total += entry["remaining"].get<std::int64_t>();
       auto progress = db.Prepare(
-          "SELECT write_key, last_rowid, rewritten, unreadable, started_at, finished_at"
+          "SELECT write_key, last_key, rewritten, unreadable, started_at, finished_at"
           " FROM field_rekey WHERE target = ?");
       progress.Bind(1, target.name);
       if (progress.Step()) {
         const auto finished = progress.OptText(5);
         entry["run"] = {{"write_key", progress.Text(0)},
-                        {"position", progress.Int(1)},
+                        {"position", progress.Text(1)},
                         {"rewritten", progress.Int(2)},
                         {"unreadable", progress.Int(3)},
                         {"started_at", progress.Text(4)},

@@ -24,26 +24,31 @@ enum class RowOutcome { kRewritten, kUnchanged, kUnreadable };
 struct RekeyTarget {
   /// Shown in the status and keys the progress row, e.g. "webhook_secrets.secret".
   std::string name;
-  /// Scanned in rowid order.
   std::string table;
+  /// A unique text column of `table` (its primary key), scanned in order: both engines have
+  /// one, where only SQLite has rowids.
+  std::string key;
   /// SQL condition selecting the rows not yet under the newest key; every '?' in it is bound to
   /// the newest key's id (e.g. SealedPending's).
   std::string pending_where;
-  /// Brings the row `rowid` under the newest key, inside the writer's transaction.
-  std::function<RowOutcome(store::Db& tx, std::int64_t rowid)> rewrite;
+  /// Brings the row whose `key` column holds `key` under the newest key, inside the writer's
+  /// transaction.
+  std::function<RowOutcome(store::Db& tx, const std::string& key)> rewrite;
 };
 
 /// The condition "`column` holds a value not sealed with the key whose id is bound to '?'".
 [[nodiscard]] std::string SealedPending(const std::string& column);
 
-/// A target re-sealing `table.column` with the newest key of `cipher`; `context_sql` is the SQL
+/// A target re-sealing `table.column` (rows keyed by `key`) with the newest key of `cipher`;
+/// `context_sql` is the SQL
 /// expression (over the row) of the associated data the values were sealed with, e.g.
 /// "nomination_id || '/passport_number'".
 [[nodiscard]] RekeyTarget SealedColumn(const FieldCipher& cipher, const std::string& table,
-                                       const std::string& column, const std::string& context_sql);
+                                       const std::string& key, const std::string& column,
+                                       const std::string& context_sql);
 
 /// Online, resumable re-encryption under the newest key of a ring (docs/operations.md, "Field-key
-/// rotation"). A thread of its own walks every target in rowid order, a small batch per write
+/// rotation"). A thread of its own walks every target in key order, a small batch per write
 /// transaction, so API writes interleave with it on the same writer; each batch stores its
 /// position in `field_rekey` in the same transaction, so a restart resumes where the last
 /// commit left off. The ring keeps opening values sealed with older keys throughout; once every
@@ -69,9 +74,6 @@ class FieldRekey {
 
   /// Starts a rekey to the newest key (or resumes the one under way); false if it is running.
   bool Start();
-  /// Whether the store's engine can run a rotation: SQLite (rows are walked by rowid). On
-  /// PostgreSQL a rotation is not built yet; docs/operations.md says what to do instead.
-  [[nodiscard]] bool Supported();
   /// At service start: resumes a rekey to the newest key that a stop interrupted.
   void ResumeIfUnfinished();
   /// Waits for the running batch to commit, then stops (the position is kept).

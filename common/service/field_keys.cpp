@@ -45,11 +45,6 @@ void AddFieldKeyRoutes(http::Router& router, crypto::FieldRekey& rekey) {
              [&rekey](http::Request&) { return http::Response::Json(200, rekey.Status()); });
   router.Add(http::Method::kPost, "/v1/admin/field-key/rekey", auth::Access::kAdmin,
              [&rekey](http::Request& request) {
-               if (!rekey.Supported()) {
-                 throw http::ApiError::Conflict(
-                     "field-key rotation runs on SQLite stores only for now; on PostgreSQL keep "
-                     "the old key in the ring (docs/operations.md, \"Field-key rotation\")");
-               }
                if (!rekey.Start()) {
                  throw http::ApiError::Conflict("a field-key rotation is already running");
                }

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <charconv>
 #include <fstream>
+#include <optional>
 
 #include "common/log/log.hpp"
 
@@ -127,9 +128,32 @@ void Stmt::Execute() {
   std::vector<const char*> values;
   values.reserve(params_.size());
   for (const auto& param : params_) values.push_back(param ? param->c_str() : nullptr);
-  const std::string text = NumberPlaceholders(sql_);
-  PGresult* result = PQexecParams(db_->conn_, text.c_str(), static_cast<int>(values.size()),
-                                  nullptr, values.data(), nullptr, nullptr, 0);
+  std::string text = NumberPlaceholders(sql_);
+  if (db_->pipelined_) {
+    db_->Send(text, values, true);
+    result_ = db_->SyncPipeline(true);
+    row_ = -1;
+    return;
+  }
+  const int count = static_cast<int>(values.size());
+  PGresult* result = nullptr;
+  auto prepared = db_->prepared_.find(text);
+  if (prepared == db_->prepared_.end() && db_->prepared_.size() < Db::kMaxPrepared) {
+    // Prepared outside any question of transactions: a statement prepared inside one that
+    // rolls back stays prepared.
+    std::string name = "j" + std::to_string(db_->prepared_.size());
+    PGresult* made = PQprepare(db_->conn_, name.c_str(), text.c_str(), 0, nullptr);
+    CheckResult(db_->conn_, made, "statement failed");
+    PQclear(made);
+    prepared = db_->prepared_.emplace(std::move(text), std::move(name)).first;
+  }
+  if (prepared != db_->prepared_.end()) {
+    result = PQexecPrepared(db_->conn_, prepared->second.c_str(), count, values.data(), nullptr,
+                            nullptr, 0);
+  } else {
+    result =
+        PQexecParams(db_->conn_, text.c_str(), count, nullptr, values.data(), nullptr, nullptr, 0);
+  }
   CheckResult(db_->conn_, result, "statement failed");
   const char* tuples = PQcmdTuples(result);
   db_->changes_ = (tuples != nullptr && *tuples != '\0') ? std::stoll(tuples) : 0;
@@ -144,6 +168,14 @@ bool Stmt::Step() {
 }
 
 void Stmt::Run() {
+  if (db_->pipelined_) {
+    Clear();
+    std::vector<const char*> values;
+    values.reserve(params_.size());
+    for (const auto& param : params_) values.push_back(param ? param->c_str() : nullptr);
+    db_->Send(NumberPlaceholders(sql_), values, true);
+    return;
+  }
   Execute();
   Clear();
 }
@@ -219,9 +251,119 @@ bool Db::InTransaction() const {
   return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE;
 }
 
-bool Db::Usable() const { return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK; }
+bool Db::Usable() const { return conn_ != nullptr && !broken_ && PQstatus(conn_) == CONNECTION_OK; }
+
+void Db::Send(const std::string& text, const std::vector<const char*>& values, bool prepare) {
+  if (PQpipelineStatus(conn_) == PQ_PIPELINE_OFF && PQenterPipelineMode(conn_) != 1) {
+    throw PgError("08006", "cannot enter pipeline mode: " + Trimmed(PQerrorMessage(conn_)));
+  }
+  const int count = static_cast<int>(values.size());
+  auto prepared = prepare ? prepared_.find(text) : prepared_.end();
+  if (prepare && prepared == prepared_.end() && prepared_.size() < kMaxPrepared) {
+    std::string name = "j" + std::to_string(prepared_.size());
+    if (PQsendPrepare(conn_, name.c_str(), text.c_str(), 0, nullptr) != 1) {
+      broken_ = true;
+      throw PgError("08006", "cannot send a statement: " + Trimmed(PQerrorMessage(conn_)));
+    }
+    pending_.push_back({true, text});
+    prepared = prepared_.emplace(text, std::move(name)).first;
+  }
+  const int sent = prepared != prepared_.end()
+                       ? PQsendQueryPrepared(conn_, prepared->second.c_str(), count, values.data(),
+                                             nullptr, nullptr, 0)
+                       : PQsendQueryParams(conn_, text.c_str(), count, nullptr, values.data(),
+                                           nullptr, nullptr, 0);
+  if (sent != 1) {
+    broken_ = true;
+    throw PgError("08006", "cannot send a statement: " + Trimmed(PQerrorMessage(conn_)));
+  }
+  pending_.push_back({false, {}});
+  if (pending_.size() >= kMaxPending) Sync();
+}
+
+PGresult* Db::SyncPipeline(bool keep_last) {
+  if (PQpipelineStatus(conn_) == PQ_PIPELINE_OFF) return nullptr;
+  const std::vector<Pending> pending = std::move(pending_);
+  pending_.clear();
+  if (PQpipelineSync(conn_) != 1) {
+    broken_ = true;
+    throw PgError("08006", "cannot send to the server: " + Trimmed(PQerrorMessage(conn_)));
+  }
+  std::optional<PgError> failure;
+  PGresult* kept = nullptr;
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    // Each queued statement's answer ends with a null result.
+    while (PGresult* result = PQgetResult(conn_)) {
+      const ExecStatusType status = PQresultStatus(result);
+      const bool ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+      if (!ok && pending[i].prepare) prepared_.erase(pending[i].text);  // not prepared after all
+      if (status == PGRES_FATAL_ERROR && !failure) {
+        const std::string state = SqlState(result);
+        failure.emplace(state.empty() ? "08006" : state,
+                        "statement failed: " + Trimmed(PQresultErrorMessage(result)));
+      }
+      if (ok && !pending[i].prepare) {
+        const char* tuples = PQcmdTuples(result);
+        changes_ = (tuples != nullptr && *tuples != '\0') ? std::stoll(tuples) : 0;
+        if (keep_last && i + 1 == pending.size()) {
+          ClearResult(kept);
+          kept = result;
+          continue;
+        }
+      }
+      PQclear(result);  // answered, or skipped (PGRES_PIPELINE_ABORTED) after an error
+    }
+  }
+  PGresult* sync = PQgetResult(conn_);
+  const bool synced = sync != nullptr && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+  ClearResult(sync);
+  if (!synced || PQexitPipelineMode(conn_) != 1) broken_ = true;
+  if (broken_ || PQstatus(conn_) != CONNECTION_OK) {
+    ClearResult(kept);
+    broken_ = true;
+    throw PgError("08006",
+                  failure ? failure->what()
+                          : "connection to the server lost: " + Trimmed(PQerrorMessage(conn_)));
+  }
+  if (failure) {
+    ClearResult(kept);
+    throw *failure;
+  }
+  return kept;
+}
+
+void Db::ClearResult(PGresult* result) {
+  if (result != nullptr) PQclear(result);
+}
+
+void Db::Defer(std::string_view sql) {
+  if (!pipelined_) {
+    Exec(sql);
+    return;
+  }
+  Send(std::string(sql), {}, false);
+}
+
+void Db::DiscardPending() noexcept {
+  try {
+    Sync();
+  } catch (...) {  // the work failed already; a lost connection shows in Usable()
+  }
+}
 
 void Db::Exec(std::string_view sql) {
+  if (pipelined_) {
+    std::string_view statement = sql;
+    while (!statement.empty() && (statement.back() == ';' || statement.back() == ' ')) {
+      statement.remove_suffix(1);
+    }
+    if (statement.find(';') == std::string_view::npos) {  // one statement: down the pipeline
+      Send(std::string(statement), {}, false);
+      Sync();
+      return;
+    }
+    Sync();  // what is queued goes first; the simple protocol needs the pipeline off
+  }
   const std::string text(sql);
   PGresult* result = PQexec(conn_, text.c_str());
   CheckResult(conn_, result, "exec failed");

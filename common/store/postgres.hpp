@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <unordered_map>
 #include <vector>
 
 #include "common/store/sqlite.hpp"  // StoreError, shared by both engines
@@ -52,7 +53,9 @@ class Db;
 
 /// A statement run with the extended protocol; `?` placeholders become $1, $2, ... Parameters
 /// are sent as text; results are read as text and converted on access. The statement runs at
-/// the first Step (or Run); its rows are then iterated.
+/// the first Step (or Run); its rows are then iterated. Its text is prepared on the server once
+/// per connection (Db keeps the names), so a statement run again is neither parsed nor planned
+/// again: the server's share of a write is mostly that.
 class Stmt {
  public:
   Stmt(Db& db, std::string sql) : db_(&db), sql_(std::move(sql)) {}
@@ -75,7 +78,9 @@ class Stmt {
 
   /// Runs the statement on the first call; true while a row is available.
   [[nodiscard]] bool Step();
-  /// Runs a statement (any rows are dropped); it may be bound and run again.
+  /// Runs a statement (any rows are dropped); it may be bound and run again. On a pipelined
+  /// connection it is only queued: its error, if any, is thrown by the next statement that
+  /// needs an answer, or by Db::Sync.
   void Run();
   /// Drops the rows read so far (bindings are kept): the next Step runs the statement again.
   void Reset() { Clear(); }
@@ -108,15 +113,31 @@ class Db {
   Db& operator=(const Db&) = delete;
   ~Db();
 
-  /// Runs one or more statements without parameters or results (simple query protocol).
+  /// Runs one or more statements without parameters or results (simple query protocol; one
+  /// statement on a pipelined connection goes down the pipeline, after what is queued).
   void Exec(std::string_view sql);
   [[nodiscard]] Stmt Prepare(std::string_view sql) { return Stmt(*this, std::string(sql)); }
-  /// Rows changed by the last statement run through Prepare.
-  [[nodiscard]] std::int64_t Changes() const { return changes_; }
+  /// Rows changed by the last statement run through Prepare (synced first).
+  [[nodiscard]] std::int64_t Changes() {
+    Sync();
+    return changes_;
+  }
+
+  /// Pipelining (libpq's pipeline mode), set on a store's writer connection: statements that
+  /// need no answer (Stmt::Run, Defer) are queued and go to the server together with the next
+  /// one that does, so a write costs a round trip per read it makes plus one, not one per
+  /// statement. Errors come back at that next statement (or at Sync), in order.
+  void SetPipelined(bool pipelined) { pipelined_ = pipelined; }
+  /// Queues one statement without parameters (pipelined), or runs it (not pipelined).
+  void Defer(std::string_view sql);
+  /// Sends what is queued and reads every answer; throws the first error among them.
+  void Sync() { ClearResult(SyncPipeline(false)); }
+  /// Sync, for a connection whose work failed already: the errors are dropped.
+  void DiscardPending() noexcept;
   [[nodiscard]] pg_conn* handle() const { return conn_; }
   /// True inside a transaction, also one a failed statement has aborted.
   [[nodiscard]] bool InTransaction() const;
-  /// False once the connection to the server is lost.
+  /// False once the connection to the server is lost (or left in doubt by a pipeline).
   [[nodiscard]] bool Usable() const;
   /// Set on a store's writer connection: a document a write reads through the aggregate layer
   /// is locked (SELECT ... FOR UPDATE) until the commit, so a rule checked against it (seats,
@@ -126,9 +147,29 @@ class Db {
 
  private:
   friend class Stmt;
+  struct Pending {
+    bool prepare;      // a PQsendPrepare (its statement is not prepared if it fails)
+    std::string text;  // the prepared text (prepare only)
+  };
+  // Queues the statement `text` with `values` in the pipeline (prepared once when `prepare`).
+  void Send(const std::string& text, const std::vector<const char*>& values, bool prepare);
+  // Sends the queue with a sync point and reads every answer; the last statement's result is
+  // returned when `keep_last` (the caller frees it). Throws the first error.
+  pg_result* SyncPipeline(bool keep_last);
+  static void ClearResult(pg_result* result);
+
   pg_conn* conn_ = nullptr;
   std::int64_t changes_ = 0;
   bool lock_read_rows_ = false;
+  bool pipelined_ = false;
+  bool broken_ = false;  // a pipeline ended in a state the connection cannot be trusted in
+  std::vector<Pending> pending_;
+  // A bound on what is queued unread: the server's answers must fit its socket buffer.
+  static constexpr std::size_t kMaxPending = 256;
+  // Server-side prepared statements of this connection: SQL text ($N form) -> name. Bounded:
+  // texts built per call (IN lists of any length) would otherwise fill the server's memory.
+  std::unordered_map<std::string, std::string> prepared_;
+  static constexpr std::size_t kMaxPrepared = 512;
 };
 
 /// Runs `fn(db)` in one transaction (READ COMMITTED unless `isolation` names another, e.g.

@@ -234,6 +234,22 @@ Stmt Db::Prepare(std::string_view sql) {
   return Stmt(this, db_, stmt);
 }
 
+void Db::Defer(std::string_view sql) {
+  if (pg_) {
+    pg_->Defer(sql);
+  } else {
+    Exec(sql);
+  }
+}
+
+void Db::Sync() {
+  if (pg_) pg_->Sync();
+}
+
+void Db::DiscardPending() noexcept {
+  if (pg_) pg_->DiscardPending();
+}
+
 std::int64_t Db::Changes() const { return pg_ ? pg_->Changes() : sqlite3_changes64(db_); }
 
 std::int64_t Db::LastInsertRowId() const {

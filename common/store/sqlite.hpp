@@ -102,6 +102,14 @@ class Db {
 
   /// Runs one or more statements without results.
   void Exec(std::string_view sql);
+  /// One statement whose answer nobody waits for: queued on a pipelined PostgreSQL connection
+  /// (its error comes with the next answer or Sync), run at once otherwise.
+  void Defer(std::string_view sql);
+  /// PostgreSQL: sends what is queued and throws the first error among the answers. SQLite:
+  /// nothing (its statements run when called).
+  void Sync();
+  /// Sync for work that failed already: its errors are dropped.
+  void DiscardPending() noexcept;
   /// Prepares a statement, reusing a compiled one from this connection's cache when free.
   [[nodiscard]] Stmt Prepare(std::string_view sql);
   /// Rows changed by the last statement.

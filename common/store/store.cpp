@@ -198,6 +198,7 @@ std::unique_ptr<Db> Store::Connect(bool reader) {
     db->Exec("SET default_transaction_read_only = on");
   } else {
     db->postgres()->LockReadRows(true);
+    db->postgres()->SetPipelined(true);
   }
   return db;
 }
@@ -293,19 +294,31 @@ void Store::CommitBatch(std::vector<Job>& batch) {
     return;
   }
   Db& db = *writer_db_;
-  // PostgreSQL: a job's RELEASE travels with the next job's SAVEPOINT (one round trip, not two),
-  // and COMMIT releases the last one.
+  // PostgreSQL (a pipelined connection): BEGIN, a job's SAVEPOINT and the previous job's
+  // RELEASE are queued and travel with the job's first statement that needs an answer; the
+  // job's statements that need none travel with the next one, or with the Sync that ends the
+  // job (its errors are its own). COMMIT releases the last savepoint.
   const bool defer_release = db.engine() == Engine::kPostgres;
   bool release_pending = false;
   BatchEndScope batch_end(db);
   try {
-    Control(db, db.Dialect("BEGIN IMMEDIATE", "BEGIN"));
+    if (defer_release) {
+      db.Defer("BEGIN");
+    } else {
+      Control(db, "BEGIN IMMEDIATE");
+    }
     for (std::size_t i = 0; i < batch.size(); ++i) {
-      if (savepoints) Control(db, release_pending ? "RELEASE job; SAVEPOINT job" : "SAVEPOINT job");
+      if (savepoints && defer_release) {
+        if (release_pending) db.Defer("RELEASE job");
+        db.Defer("SAVEPOINT job");
+      } else if (savepoints) {
+        Control(db, "SAVEPOINT job");
+      }
       release_pending = false;
       const std::size_t queued = db.batch_end_.size();
       try {
         batch[i].run(db);
+        db.Sync();
         if (savepoints && defer_release) {
           release_pending = true;
         } else if (savepoints) {
@@ -315,6 +328,7 @@ void Store::CommitBatch(std::vector<Job>& batch) {
         errors[i] = std::current_exception();
         db.batch_end_.erase(db.batch_end_.begin() + static_cast<std::ptrdiff_t>(queued),
                             db.batch_end_.end());
+        db.DiscardPending();  // what the job queued before it failed
         // An I/O or disk-full error can make SQLite roll back the whole transaction itself;
         // a lost connection ends PostgreSQL's.
         if (!db.InTransaction() || !db.Usable()) throw;
@@ -334,6 +348,7 @@ void Store::CommitBatch(std::vector<Job>& batch) {
     }
   } catch (...) {
     const auto failure = std::current_exception();
+    db.DiscardPending();
     if (db.Usable() && db.InTransaction()) {
       try {
         Control(db, "ROLLBACK");

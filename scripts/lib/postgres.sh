@@ -7,6 +7,7 @@
 #   source "$REPO_ROOT/scripts/lib/postgres.sh"
 #   postgres_start "$dir" 54321   # initdb + start; returns once the server accepts connections
 #   postgres_url "$dir"           # postgresql://jilaf@127.0.0.1:PORT/postgres
+#   postgres_query "$dir" DB SQL  # rows of SQL in database DB, '|' between columns
 #   postgres_stop "$dir"          # fast shutdown; the caller removes DIR
 #
 # DIR holds: data/ (the cluster), password (the superuser's password, one line: what
@@ -99,6 +100,14 @@ postgres_create_database() {
       -d postgres -qc "CREATE DATABASE $name" >/dev/null ||
       die "cannot create database $name in $dir"
   fi
+}
+
+# postgres_query DIR DATABASE SQL: run SQL in DATABASE of the cluster in DIR (through its Unix
+# socket, as the superuser); prints the rows unaligned, columns separated by '|'.
+postgres_query() {
+  local dir="$1" database="$2" sql="$3"
+  _postgres_as_owner "$(_postgres_bin psql)" -h "$dir" -p "$(cat -- "$dir/port")" \
+    -U "$POSTGRES_SUPERUSER" -d "$database" -AtXq -v ON_ERROR_STOP=1 -c "$sql"
 }
 
 # postgres_pid DIR: prints the server's pid and succeeds if the cluster in DIR is running.

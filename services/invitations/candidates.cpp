@@ -120,12 +120,13 @@ crypto::RekeyTarget BlindIndexTarget(const crypto::FieldCipher& cipher) {
   crypto::RekeyTarget target{
       "nominations.blind_indexes",
       "nominations",
+      "id",
       // An erased nomination has no keys (name_key ''): there is nothing to compute them from.
       "(index_key IS NULL OR index_key <> ?) AND name_key <> ''",
       {}};
-  target.rewrite = [&cipher](store::Db& tx, std::int64_t rowid) {
-    auto row = tx.Prepare("SELECT id, doc FROM nominations WHERE rowid = ?");
-    row.Bind(1, rowid);
+  target.rewrite = [&cipher](store::Db& tx, const std::string& key) {
+    auto row = tx.Prepare("SELECT id, doc FROM nominations WHERE id = ?");
+    row.Bind(1, key);
     if (!row.Step()) return crypto::RowOutcome::kUnchanged;
     const std::string id = row.Text(0);
     const auto personal = LoadPersonalIfReadable(tx, cipher, id);
@@ -142,9 +143,9 @@ crypto::RekeyTarget BlindIndexTarget(const crypto::FieldCipher& cipher) {
 }
 
 std::vector<crypto::RekeyTarget> RekeyTargets(const crypto::FieldCipher& cipher) {
-  return {crypto::SealedColumn(cipher, "nomination_personal", "passport_number",
+  return {crypto::SealedColumn(cipher, "nomination_personal", "nomination_id", "passport_number",
                                "nomination_id || '/passport_number'"),
-          crypto::SealedColumn(cipher, "nomination_personal", "date_of_birth",
+          crypto::SealedColumn(cipher, "nomination_personal", "nomination_id", "date_of_birth",
                                "nomination_id || '/date_of_birth'"),
           BlindIndexTarget(cipher)};
 }

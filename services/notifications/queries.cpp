@@ -116,8 +116,8 @@ std::int64_t SealClearWebhookSecrets(store::Store& store, const crypto::FieldCip
 }
 
 std::vector<crypto::RekeyTarget> RekeyTargets(const crypto::FieldCipher& cipher) {
-  auto secrets =
-      crypto::SealedColumn(cipher, "webhook_secrets", "secret", "'webhook/' || id || '/secret'");
+  auto secrets = crypto::SealedColumn(cipher, "webhook_secrets", "id", "secret",
+                                      "'webhook/' || id || '/secret'");
   secrets.pending_where = "sealed = 1 AND " + secrets.pending_where;  // clear ones: at start
   return {std::move(secrets)};
 }

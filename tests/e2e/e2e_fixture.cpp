@@ -11,6 +11,7 @@
 
 #include "common/auth/jwt.hpp"
 #include "common/events/cloud_event.hpp"
+#include "common/store/postgres.hpp"
 #include "tests/e2e/contract_recorder.hpp"
 
 namespace jilaf::e2e {
@@ -124,6 +125,25 @@ std::string E2eTest::Token(const std::string& role, const std::string& subject) 
 }
 
 bool E2eTest::OnPostgres() { return Env("JILAF_TEST_STORE") == "postgres"; }
+
+std::vector<std::string> E2eTest::StoredColumn(const RunningService& service,
+                                               const std::string& sql) {
+  std::unique_ptr<store::Db> db;
+  if (OnPostgres()) {
+    const auto database = databases_.find(service.db);
+    if (database == databases_.end()) throw std::logic_error("no database for " + service.db);
+    store::pg::ConnectionOptions options;
+    options.url = database->second->url();
+    options.password_file = testing::TestDatabase::PasswordFile();
+    db = std::make_unique<store::Db>(options);
+  } else {
+    db = std::make_unique<store::Db>(service.db, store::Db::Options{true, 5000});
+  }
+  auto stmt = db->Prepare(sql);
+  std::vector<std::string> values;
+  while (stmt.Step()) values.push_back(stmt.OptText(0).value_or(""));
+  return values;
+}
 
 RunningService& E2eTest::Start(const std::string& name, const std::string& binary,
                                std::vector<std::string> extra, const std::string& db_path) {

@@ -190,6 +190,10 @@ class E2eTest : public ::testing::Test {
   /// on the server scripts/test started, created here and dropped at the end of the test.
   static bool OnPostgres();
 
+  /// The first column of every row `sql` returns, read from `service`'s own store (its SQLite
+  /// file, or its PostgreSQL database), NULL as "". For checks of what is at rest.
+  std::vector<std::string> StoredColumn(const RunningService& service, const std::string& sql);
+
   std::string bootstrap_;
   std::string kafka_ctl_;
   std::string dir_;

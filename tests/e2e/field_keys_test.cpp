@@ -8,7 +8,6 @@
 #include <random>
 #include <thread>
 
-#include "common/store/sqlite.hpp"
 #include "tests/e2e/e2e_fixture.hpp"
 
 namespace jilaf::e2e {
@@ -82,14 +81,6 @@ class FieldKeysE2e : public E2eTest {
     return status;
   }
 
-  static std::vector<std::string> Column(const std::string& db_path, const std::string& sql) {
-    store::Db db(db_path, {true, 5000});
-    auto stmt = db.Prepare(sql);
-    std::vector<std::string> values;
-    while (stmt.Step()) values.push_back(stmt.OptText(0).value_or(""));
-    return values;
-  }
-
   std::string admin_;
   std::string old_key_;
   std::string new_key_;
@@ -108,19 +99,21 @@ TEST_F(FieldKeysE2e, WebhookSecretIsSealedAndNeverInTheStoredReplay) {
   const std::string id = json::parse(created.body)["id"];
 
   // At rest: sealed under key 1, and the recorded response has no secret.
-  const auto sealed = Column(notifications->db, "SELECT secret FROM webhook_secrets");
+  const auto sealed = StoredColumn(*notifications, "SELECT secret FROM webhook_secrets");
   ASSERT_EQ(sealed.size(), 1u);
   EXPECT_EQ(sealed[0].rfind("v2:1:", 0), 0u) << sealed[0];
   EXPECT_EQ(sealed[0].find(secret), std::string::npos);
-  const auto recorded = Column(notifications->db, "SELECT body FROM idempotency_keys");
+  const auto recorded = StoredColumn(*notifications, "SELECT body FROM idempotency_keys");
   ASSERT_EQ(recorded.size(), 1u);
   EXPECT_EQ(recorded[0].find(secret), std::string::npos) << recorded[0];
   EXPECT_NE(recorded[0].find(id), std::string::npos) << recorded[0];
-  std::string bytes = FileBytes(notifications->db);
-  if (std::filesystem::exists(notifications->db + "-wal")) {
-    bytes += FileBytes(notifications->db + "-wal");
+  if (!OnPostgres()) {  // the server's files are not the test's to read: the rows above are
+    std::string bytes = FileBytes(notifications->db);
+    if (std::filesystem::exists(notifications->db + "-wal")) {
+      bytes += FileBytes(notifications->db + "-wal");
+    }
+    EXPECT_EQ(bytes.find(secret), std::string::npos) << "the secret is in the database file";
   }
-  EXPECT_EQ(bytes.find(secret), std::string::npos) << "the secret is in the database file";
 
   // A replay (the client lost the first answer) gets the same webhook with its secret, read from
   // the sealed row.
@@ -145,7 +138,7 @@ TEST_F(FieldKeysE2e, WebhookSecretIsSealedAndNeverInTheStoredReplay) {
   ASSERT_EQ(second.status, 201) << second.body;
   status = Rekey(*notifications);
   EXPECT_EQ(status["targets"][0]["run"]["rewritten"], 1) << status.dump();
-  for (const auto& value : Column(notifications->db, "SELECT secret FROM webhook_secrets")) {
+  for (const auto& value : StoredColumn(*notifications, "SELECT secret FROM webhook_secrets")) {
     EXPECT_EQ(value.rfind("v2:2:", 0), 0u) << value;
   }
 
@@ -215,12 +208,12 @@ TEST_F(FieldKeysE2e, InvitationsRotateWhileServingAndFindTheSamePersonThroughout
   writer.join();
   EXPECT_GT(written.load(), 0);
   EXPECT_EQ(status["remaining"], 0) << status.dump();
-  for (const auto& value : Column(invitations->db,
-                                  "SELECT passport_number FROM nomination_personal UNION ALL "
-                                  "SELECT date_of_birth FROM nomination_personal")) {
+  for (const auto& value : StoredColumn(*invitations,
+                                        "SELECT passport_number FROM nomination_personal UNION ALL "
+                                        "SELECT date_of_birth FROM nomination_personal")) {
     EXPECT_EQ(value.rfind("v2:2:", 0), 0u) << value;
   }
-  for (const auto& key : Column(invitations->db, "SELECT index_key FROM nominations")) {
+  for (const auto& key : StoredColumn(*invitations, "SELECT index_key FROM nominations")) {
     EXPECT_EQ(key, "2");
   }
 

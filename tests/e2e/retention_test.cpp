@@ -36,7 +36,12 @@ TEST_F(InboxRetentionE2e, RowsOfMessagesGoneFromThePartitionArePrunedAndNothingA
   CreateTopic(topic);
   ProduceTestEvents(topic, 20);
 
-  store::Store store({dir_ + "/consumer.db"}, {events::InboxMigrations()});
+  // On the engine of the registration: the pruning's SQL differs between them.
+  std::unique_ptr<testing::TestDatabase> database;
+  if (OnPostgres()) database = std::make_unique<testing::TestDatabase>();
+  store::Store store(
+      database ? database->StoreOptions() : store::StoreOptions{dir_ + "/consumer.db"},
+      {events::InboxMigrations()});
   metrics::Metrics metrics;
   std::atomic<int> applied{0};
   events::ConsumerOptions options;
@@ -47,7 +52,7 @@ TEST_F(InboxRetentionE2e, RowsOfMessagesGoneFromThePartitionArePrunedAndNothingA
   options.inbox_prune_interval = 200ms;
   auto inbox_rows = [&] {
     return store.Read([](store::Db& db) {
-      auto stmt = db.Prepare("SELECT count(*), coalesce(min(offset), -1) FROM inbox");
+      auto stmt = db.Prepare("SELECT count(*), coalesce(min(\"offset\"), -1) FROM inbox");
       return stmt.Step() ? std::make_pair(stmt.Int(0), stmt.Int(1))
                          : std::make_pair(std::int64_t{-1}, std::int64_t{-1});
     });

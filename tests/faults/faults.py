@@ -93,6 +93,52 @@ def send_and_drop(port, method, path, body, token, headers):
         s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + data)
 
 
+def credentials(workdir, build):
+    """A JWT key pair and a field key in `workdir`, and a staff token: (public key file, field
+    key file, token)."""
+    private_key = os.path.join(workdir, "jwt-private.pem")
+    public_key = os.path.join(workdir, "jwt-public.pem")
+    subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt",
+                    "rsa_keygen_bits:2048", "-out", private_key], check=True,
+                   stderr=subprocess.DEVNULL)
+    subprocess.run(["openssl", "pkey", "-in", private_key, "-pubout", "-out", public_key],
+                   check=True)
+    field_key = os.path.join(workdir, "field-key.hex")
+    with open(field_key, "w") as out:
+        out.write(os.urandom(32).hex() + "\n")
+    token = subprocess.run(
+        [os.path.join(build, "tools", "jilaf-token"), "--private-key", private_key,
+         "--role", "staff", "--sub", "faults", "--ttl", "14400"],
+        check=True, capture_output=True, text=True).stdout.strip()
+    return public_key, field_key, token
+
+
+def run_stamp():
+    """(now in UTC, the checkout's short commit), for a report's first line."""
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    commit = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip()
+    return now, commit
+
+
+def write_section(path, heading, section):
+    """Puts `section` (starting with `heading`) in the report at `path`, in place of the one
+    there under that heading (up to the next "## "), or at its end; the rest is kept."""
+    text = "# Reliability\n\n"
+    if os.path.exists(path):
+        with open(path) as current:
+            text = current.read()
+    if heading in text:
+        head, rest = text.split(heading, 1)
+        next_heading = rest.find("\n## ")
+        tail = rest[next_heading + 1:] if next_heading >= 0 else ""
+        text = head + section + ("\n" + tail if tail else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    with open(path, "w") as out:
+        out.write(text)
+
+
 class Broker:
     def __init__(self, workdir):
         self.dir = os.path.join(workdir, "kafka")
@@ -409,20 +455,7 @@ class Suite:
         self.broker = Broker(self.dir)
         self.broker.start()
         log(f"broker on {self.broker.bootstrap}")
-        private_key = os.path.join(self.dir, "jwt-private.pem")
-        self.public_key = os.path.join(self.dir, "jwt-public.pem")
-        subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt",
-                        "rsa_keygen_bits:2048", "-out", private_key], check=True,
-                       stderr=subprocess.DEVNULL)
-        subprocess.run(["openssl", "pkey", "-in", private_key, "-pubout", "-out",
-                        self.public_key], check=True)
-        self.field_key = os.path.join(self.dir, "field-key.hex")
-        with open(self.field_key, "w") as out:
-            out.write(os.urandom(32).hex() + "\n")
-        self.token = subprocess.run(
-            [os.path.join(self.build, "tools", "jilaf-token"), "--private-key", private_key,
-             "--role", "staff", "--sub", "faults", "--ttl", "14400"],
-            check=True, capture_output=True, text=True).stdout.strip()
+        self.public_key, self.field_key, self.token = credentials(self.dir, self.build)
         # invitations keeps its database on a tmpfs of its own, which the disk-full fault fills.
         self.tmpfs = os.path.join(self.dir, "invitations-tmpfs")
         os.makedirs(self.tmpfs)
@@ -972,9 +1005,7 @@ class Suite:
         return "\n".join(lines)
 
     def markdown(self):
-        now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        commit = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True).stdout.strip()
+        now, commit = run_stamp()
         verdict = "every invariant held" if not self.violations else \
             f"{len(self.violations)} invariant violation(s), listed below"
         out = [SECTION, "",
@@ -1051,24 +1082,7 @@ class Suite:
         return "\n".join(out)
 
     def write_report(self, path):
-        text = ""
-        if os.path.exists(path):
-            with open(path) as current:
-                text = current.read()
-        else:
-            text = "# Reliability\n\n"
-        section = self.markdown()
-        if SECTION in text:
-            head, rest = text.split(SECTION, 1)
-            tail = ""
-            next_heading = rest.find("\n## ")
-            if next_heading >= 0:
-                tail = rest[next_heading + 1:]
-            text = head + section + ("\n" + tail if tail else "")
-        else:
-            text = text.rstrip("\n") + "\n\n" + section
-        with open(path, "w") as out:
-            out.write(text)
+        write_section(path, SECTION, self.markdown())
 
 
 def main():

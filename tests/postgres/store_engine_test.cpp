@@ -175,6 +175,34 @@ TEST_F(PostgresEngine, QueuedWritesShareOneCommitAndAFailingJobRollsBackAlone) {
   EXPECT_EQ(store_->Read([](Db& db) { return Count(db, "SELECT count(*) FROM widgets"); }), 40);
 }
 
+TEST_F(PostgresEngine, AJobReadsWhatItQueuedAndAQueuedFailureIsItsOwnAtItsNextRead) {
+  // The writer's connection is pipelined: the inserts below are only queued, and go to the
+  // server with the count that follows them, which must see them.
+  const auto seen = store_->Write([](Db& tx) {
+    for (int i = 0; i < 300; ++i) AddWidget(tx, "p" + std::to_string(i), i);  // past a flush
+    auto update = tx.Prepare("UPDATE widgets SET n = n + 1 WHERE n < 10");
+    update.Run();
+    const auto changed = tx.Changes();
+    return std::make_pair(Count(tx, "SELECT count(*) FROM widgets"), changed);
+  });
+  EXPECT_EQ(seen.first, 300);
+  EXPECT_EQ(seen.second, 10);
+  // A queued insert that fails is thrown by the job's next read, not by a later job's, and the
+  // statements after it in the pipeline did not run.
+  bool read_reached = false;
+  EXPECT_THROW(store_->Write([&](Db& tx) {
+    AddWidget(tx, "p1", 1);  // 23505, reported by the count below
+    AddWidget(tx, "q1", 1);
+    read_reached = true;
+    (void)Count(tx, "SELECT count(*) FROM widgets");
+    ADD_FAILURE() << "the duplicate was not reported at the read";
+  }),
+               pg::PgError);
+  EXPECT_TRUE(read_reached);
+  store_->Write([](Db& tx) { AddWidget(tx, "q2", 2); });
+  EXPECT_EQ(store_->Read([](Db& db) { return Count(db, "SELECT count(*) FROM widgets"); }), 301);
+}
+
 TEST_F(PostgresEngine, TheInboxAppliesAnEventOnce) {
   events::CloudEvent event;
   event.id = "ev-9";

@@ -149,7 +149,7 @@ class FieldRekeyTest : public ::testing::Test {
   }
 
   std::vector<RekeyTarget> Targets(const FieldCipher& cipher) {
-    return {SealedColumn(cipher, "people", "secret", "id || '/secret'")};
+    return {SealedColumn(cipher, "people", "id", "secret", "id || '/secret'")};
   }
 
   std::string dir_;
@@ -243,29 +243,29 @@ TEST_F(FieldRekeyTest, ResumesWhereARestartLeftOff) {
   Insert(stranger, "zz-stranger", "kept");
 
   const FieldCipher ring({Key("1", 1), Key("2", 2)});
-  std::int64_t position = 0;
+  std::string position;  // the last key rewritten
   std::string started_at;
   {
     FieldRekey first(*store_, ring, Targets(ring), {20, std::chrono::milliseconds(5)});
     ASSERT_TRUE(first.Start());
     // Stop ("the process ends") once some batches have committed.
-    for (int i = 0; i < 2000 && position == 0; ++i) {
+    for (int i = 0; i < 2000 && position.empty(); ++i) {
       const auto status = first.Status();
-      position = status["targets"][0]["run"]["position"].get<std::int64_t>();
-      if (position == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      position = status["targets"][0]["run"]["position"].get<std::string>();
+      if (position.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     first.Stop();
     const auto status = first.Status();
     position = status["targets"][0]["run"]["position"];
     started_at = status["targets"][0]["run"]["started_at"];
-    ASSERT_GT(position, 0);
+    ASSERT_FALSE(position.empty());
     ASSERT_GT(status["remaining"].get<int>(), 0) << "the run finished before it was stopped";
     EXPECT_TRUE(status["targets"][0]["run"]["finished_at"].is_null());
   }
   // A new process on the same file: the position survived, and the run goes on from it.
   store_ = OpenStore();
   FieldRekey second(*store_, ring, Targets(ring), {200, std::chrono::milliseconds(0)});
-  EXPECT_GE(second.Status()["targets"][0]["run"]["position"].get<std::int64_t>(), position);
+  EXPECT_GE(second.Status()["targets"][0]["run"]["position"].get<std::string>(), position);
   second.ResumeIfUnfinished();
   second.Wait();
   const auto status = second.Status();
