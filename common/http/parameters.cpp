@@ -216,8 +216,9 @@ std::vector<Parameter> Complete(const std::string& path, std::vector<Parameter> 
 }
 
 void CheckParameters(const std::vector<Parameter>& parameters, const Request& request) {
-  for (const auto& [name, value] : request.query) {
-    (void)value;
+  // A named reference, not a structured binding: clang 14 (the fuzz build) cannot capture one.
+  for (const auto& entry : request.query) {
+    const std::string& name = entry.first;
     if (name.empty()) continue;  // "?&" holds no parameter
     if (std::none_of(parameters.begin(), parameters.end(), [&name](const Parameter& p) {
           return p.in == Parameter::In::kQuery && p.name == name;
