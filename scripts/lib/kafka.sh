@@ -581,16 +581,16 @@ kafka_list_topics() {
     --list --exclude-internal
 }
 
-# kafka_reset_offsets DIR GROUP TOPIC: move GROUP's committed offsets on TOPIC back to the
-# earliest offset. Kafka refuses while the group has active members; a group that does not
-# exist yet is created with its offsets at the start of TOPIC.
+# kafka_reset_offsets DIR GROUP TOPIC [earliest|latest]: move GROUP's committed offsets on TOPIC
+# to its earliest (the default) or latest offset. Kafka refuses while the group has active
+# members; a group that does not exist yet is created with its offsets there.
 kafka_reset_offsets() {
   local dir output
   dir="$(_kafka_abs_dir "$1")"
   # shellcheck disable=SC2046 # an option and a path without spaces, or nothing
   output="$(_kafka_java "$dir" org.apache.kafka.tools.consumer.group.ConsumerGroupCommand \
     --bootstrap-server "$(kafka_bootstrap "$dir")" $(_kafka_command_config "$dir") \
-    --group "$2" --topic "$3" --reset-offsets --to-earliest --execute)"
+    --group "$2" --topic "$3" --reset-offsets "--to-${4:-earliest}" --execute)"
   printf '%s\n' "$output"
   # The tool exits 0 even when it refuses (active group, unknown topic) and only prints
   # "Error: ..." on stdout, so the failure has to be read from its output.

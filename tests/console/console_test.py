@@ -23,7 +23,8 @@ screen takes to become interactive (performance timeline) and the first load's g
 JavaScript are printed; the JavaScript must stay within 250 KB gzipped.
 
 Usage: console_test.py --repo DIR --build-dir DIR --out DIR
-Needs JILAF_TEST_KAFKA_BOOTSTRAP and JILAF_TEST_KEYCLOAK_URL (scripts/test sets them).
+Needs JILAF_TEST_KAFKA_BOOTSTRAP, JILAF_TEST_KAFKA_CTL and JILAF_TEST_KEYCLOAK_URL (scripts/test
+sets them).
 """
 import argparse
 import datetime
@@ -61,6 +62,28 @@ def tokyo_today():
     return (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=9)).date()
 
 
+# The consumer groups of the console's missions and notifications, and the topics each reads.
+GROUP_TOPICS = {
+    "console-missions-{}": ["jilaf.invitations.events"],
+    "console-missions-{}-people": ["jilaf.invitations.events", "jilaf.missions.events"],
+    "console-missions-{}-person-records": ["jilaf.invitations.people"],
+    "console-notifications-{}": ["jilaf.invitations.events", "jilaf.projects.events",
+                                 "jilaf.missions.events"],
+    "console-notifications-{}-people": ["jilaf.invitations.people"],
+}
+
+
+def start_groups_at_the_end(suffix):
+    """Creates the console's consumer groups at the end of the shared broker's topics. A new
+    group would otherwise replay every event the earlier tests wrote: tens of thousands of inbox
+    items, among which the journeys' own would not be on the inbox's first page."""
+    ctl = os.environ["JILAF_TEST_KAFKA_CTL"]
+    for group, topics in GROUP_TOPICS.items():
+        for topic in topics:
+            subprocess.run([ctl, "reset-offsets", group.format(suffix), topic, "latest"],
+                           check=True, stdout=subprocess.DEVNULL)
+
+
 class Stack(FourServices):
     """The four services on the test broker, trusting the test Keycloak, with their own
     consumer groups (the broker is shared with other tests)."""
@@ -72,6 +95,7 @@ class Stack(FourServices):
         extra["projects"] += ["--overdue-scan-interval-ms", "1000"]
         extra["missions"] += ["--consumer-group", "console-missions-" + suffix]
         extra["notifications"] += ["--consumer-group", "console-notifications-" + suffix]
+        start_groups_at_the_end(suffix)
         super().__init__(build_dir, work, brokers, ("staff", "admin"), "console", extra)
 
     def call(self, service, method, path, body=None, role="staff", if_match=None, expect=None):
@@ -535,8 +559,9 @@ def main():
     sys.path.insert(0, fetch_playwright())
     brokers = os.environ.get("JILAF_TEST_KAFKA_BOOTSTRAP")
     keycloak = os.environ.get("JILAF_TEST_KEYCLOAK_URL")
-    if not brokers or not keycloak:
-        print("FAIL: JILAF_TEST_KAFKA_BOOTSTRAP and JILAF_TEST_KEYCLOAK_URL must be set "
+    if not brokers or not keycloak or not os.environ.get("JILAF_TEST_KAFKA_CTL"):
+        print("FAIL: JILAF_TEST_KAFKA_BOOTSTRAP, JILAF_TEST_KAFKA_CTL and JILAF_TEST_KEYCLOAK_URL "
+              "must be set "
               "(run through scripts/test)", flush=True)
         return 1
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
