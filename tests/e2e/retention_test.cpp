@@ -4,6 +4,9 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <mutex>
+#include <set>
+#include <string>
 #include <thread>
 
 #include "common/events/consumer.hpp"
@@ -29,6 +32,16 @@ class InboxRetentionE2e : public E2eTest {
     }
     return done();
   }
+
+  // A consumer of `topic` under a group of this test's own.
+  events::ConsumerOptions ConsumerOn(const std::string& topic, const std::string& name) const {
+    events::ConsumerOptions options;
+    options.name = group_ + "-" + name;
+    options.topics = {topic};
+    options.brokers = bootstrap_;
+    options.dead_letter_topic = "jilaf.analytics.dlq";
+    return options;
+  }
 };
 
 TEST_F(InboxRetentionE2e, RowsOfMessagesGoneFromThePartitionArePrunedAndNothingAppliesTwice) {
@@ -44,11 +57,7 @@ TEST_F(InboxRetentionE2e, RowsOfMessagesGoneFromThePartitionArePrunedAndNothingA
       {events::InboxMigrations()});
   metrics::Metrics metrics;
   std::atomic<int> applied{0};
-  events::ConsumerOptions options;
-  options.name = group_ + "-retention";
-  options.topics = {topic};
-  options.brokers = bootstrap_;
-  options.dead_letter_topic = "jilaf.analytics.dlq";
+  auto options = ConsumerOn(topic, "retention");
   options.inbox_prune_interval = 200ms;
   auto inbox_rows = [&] {
     return store.Read([](store::Db& db) {
@@ -102,36 +111,37 @@ TEST_F(InboxRetentionE2e, ABatchWaitingForAnotherConsumerGoesThroughOnceItHasCau
   store::Store store({dir_ + "/consumer.db"}, {events::InboxMigrations()});
   metrics::Metrics metrics;
   std::atomic<bool> caught_up{false};
-  std::atomic<int> waited{0};
+  std::mutex mutex;
+  std::set<std::string> waited;  // the events whose attempt found the other consumer behind
   std::atomic<int> applied{0};
-  events::ConsumerOptions options;
-  options.name = group_ + "-waiting";
-  options.topics = {topic};
-  options.brokers = bootstrap_;
-  options.dead_letter_topic = "jilaf.analytics.dlq";
+  const auto options = ConsumerOn(topic, "waiting");
   events::Consumer consumer(
       store, options,
-      [&](store::Db&, const events::CloudEvent&, const events::MessageOrigin&) {
+      [&](store::Db&, const events::CloudEvent& event, const events::MessageOrigin&) {
         if (!caught_up) {
-          ++waited;
+          std::lock_guard lock(mutex);
+          waited.insert(event.id);
           throw events::NotYetApplicable("the other consumer is behind");
         }
         ++applied;
       },
       metrics);
   consumer.Start();
-  ASSERT_TRUE(Eventually([&] { return waited >= 1; }, 60s));
-  std::this_thread::sleep_for(1s);  // the batch's first attempts all fail meanwhile
-  const int first_attempts = waited;
-  ASSERT_GE(first_attempts, kEvents / 2) << "the events did not come as one batch";
+  // Every event of the batch has failed its first attempt (they came in one fetch: nothing
+  // after a waiting event is fetched before it is settled).
+  const auto waiting = [&] {
+    std::lock_guard lock(mutex);
+    return static_cast<int>(waited.size());
+  };
+  ASSERT_TRUE(Eventually([&] { return waiting() == kEvents; }, 60s)) << waiting();
   caught_up = true;
   const auto start = std::chrono::steady_clock::now();
   ASSERT_TRUE(Eventually([&] { return applied == kEvents; }, 60s)) << applied;
   const auto took = std::chrono::steady_clock::now() - start;
-  // One backoff (200 ms) per waiting event would take first_attempts x 200 ms; allow half.
-  EXPECT_LT(took, first_attempts * 100ms)
+  // One backoff (200 ms) per waiting event would take kEvents x 200 ms; allow half of that.
+  EXPECT_LT(took, kEvents * 100ms)
       << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms for "
-      << first_attempts << " waiting events";
+      << kEvents << " waiting events";
   consumer.Stop();
   EXPECT_EQ(applied, kEvents);
 }
