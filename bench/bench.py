@@ -15,19 +15,17 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "scripts", "lib"))
 import jilaf_http  # noqa: E402 - the shared client: 429/503 wait Retry-After, then retry
+from jilaf_procs import Nginx, credentials, free_port, start, stop, wait_ready  # noqa: E402
 GENERATED_END = "<!-- end of generated results: everything below is kept by scripts/bench -->"
 
 SERVICES = ["invitations", "projects", "missions", "notifications"]
@@ -181,12 +179,6 @@ def log(message):
 START = time.monotonic()
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -300,30 +292,18 @@ class Service:
             *extra,
         ]
         bench.commands.setdefault(f"service {name}{tag}", shlex.join(self.args))
-        with open(self.log, "ab") as out:
-            self.started = time.monotonic()
-            self.process = subprocess.Popen(self.args, stdout=out, stderr=out, env=BENCH_ENV,
-                                            stdin=subprocess.DEVNULL, start_new_session=True)
+        self.started = time.monotonic()
+        self.process = start(self.args, self.log, env=BENCH_ENV)
         self.ready_s = None
 
     def url(self, path):
         return f"http://127.0.0.1:{self.http_port}{path}"
 
     def wait_ready(self, timeout=30):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}; see {self.log}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.admin_port}/readyz",
-                                            timeout=1) as response:
-                    if response.status == 200:
-                        self.ready_s = time.monotonic() - self.started
-                        return self.ready_s
-            except (urllib.error.URLError, ConnectionError, OSError):
-                pass
-            time.sleep(0.002)
-        raise RuntimeError(f"{self.name} not ready after {timeout}s; see {self.log}")
+        wait_ready(self.process, self.admin_port, self.name, self.log, timeout, nap=0.002,
+                   probe_timeout=1)
+        self.ready_s = time.monotonic() - self.started
+        return self.ready_s
 
     def rss_mb(self):
         with open(f"/proc/{self.process.pid}/status") as status:
@@ -333,78 +313,19 @@ class Service:
         raise RuntimeError("no VmRSS")
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop(self.process)
 
 
-class Nginx:
-    """Debian's nginx, run by hand (its package cannot start the service here)."""
-
-    def __init__(self, bench, body_size):
-        self.dir = os.path.join(bench.dir, "nginx")
-        os.makedirs(os.path.join(self.dir, "root"), exist_ok=True)
-        # nginx's workers drop to an unprivileged user: they must be able to read the body.
-        for path in (bench.dir, self.dir, os.path.join(self.dir, "root")):
-            os.chmod(path, 0o755)
-        with open(os.path.join(self.dir, "root", "body.json"), "wb") as out:
-            out.write(b"x" * body_size)
-        self.port = free_port()
-        conf = os.path.join(self.dir, "nginx.conf")
-        with open(conf, "w") as out:
-            out.write(f"""
-worker_processes 2;
-daemon off;
-pid {self.dir}/nginx.pid;
-error_log {self.dir}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  keepalive_requests 100000000;
-  keepalive_timeout 60s;
-  client_body_temp_path {self.dir}/tmp;
-  proxy_temp_path {self.dir}/tmp;
-  fastcgi_temp_path {self.dir}/tmp;
-  uwsgi_temp_path {self.dir}/tmp;
-  scgi_temp_path {self.dir}/tmp;
-  server {{
-    listen 127.0.0.1:{self.port};
-    root {self.dir}/root;
-    location / {{ default_type application/json; }}
-  }}
-}}
-""")
-        os.makedirs(os.path.join(self.dir, "tmp"), exist_ok=True)
-        self.args = ["nginx", "-c", conf, "-p", self.dir]
-        bench.commands["nginx"] = shlex.join(self.args) + f"   # conf: keepalive_requests 100000000, worker_processes 2, access_log off, static file of {body_size} bytes"
-        self.process = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                        start_new_session=True)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                status, body = http("GET", f"http://127.0.0.1:{self.port}/body.json")
-                if status == 200 and len(body) == body_size:
-                    break
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline or self.process.poll() is not None:
-                self.stop()
-                raise RuntimeError(f"nginx did not start; see {self.dir}/error.log")
-            time.sleep(0.05)
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGQUIT)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+def static_nginx(bench, body_size):
+    """Debian's nginx serving a static body of `body_size` bytes: the read ceiling's reference."""
+    directory = os.path.join(bench.dir, "nginx")
+    os.makedirs(os.path.join(directory, "root"), exist_ok=True)
+    with open(os.path.join(directory, "root", "body.json"), "wb") as out:
+        out.write(b"x" * body_size)
+    nginx = Nginx.static(directory, free_port(), os.path.join(directory, "root"), workers=2,
+                         settings="  keepalive_requests 100000000;\n  keepalive_timeout 60s;\n")
+    bench.commands["nginx"] = shlex.join(nginx.args) + f"   # conf: keepalive_requests 100000000, worker_processes 2, access_log off, static file of {body_size} bytes"
+    return nginx
 
 
 def wait_lag_zero(service, timeout=300):
@@ -475,20 +396,9 @@ class Bench:
         self.commands = {}
         self.figures = {}
         self.services = []
-        self.public_key = os.path.join(self.dir, "jwt-public.pem")
-        self.field_key = os.path.join(self.dir, "field-key.hex")
-        with open(self.field_key, "w") as out:
-            out.write(os.urandom(32).hex() + "\n")
-        private_key = os.path.join(self.dir, "jwt-private.pem")
-        subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt",
-                        "rsa_keygen_bits:2048", "-out", private_key], check=True,
-                       stderr=subprocess.DEVNULL)
-        subprocess.run(["openssl", "pkey", "-in", private_key, "-pubout", "-out",
-                        self.public_key], check=True)
-        self.token = subprocess.run(
-            [os.path.join(self.build, "tools", "jilaf-token"), "--private-key", private_key,
-             "--role", "staff", "--sub", "bench", "--ttl", "7200"],
-            check=True, capture_output=True, text=True).stdout.strip()
+        self.public_key, self.field_key, tokens = credentials(self.dir, self.build, ("staff",),
+                                                              "bench")
+        self.token = tokens["staff"]
 
     def add(self, name, value):
         self.figures.setdefault(name, []).append(value)
@@ -575,7 +485,7 @@ class Bench:
         status, body = http("GET", invitations.url(f"/v1/programmes/{programme}"), None,
                             self.token)
         assert status == 200, (status, body)
-        nginx = Nginx(self, len(body))
+        nginx = static_nginx(self, len(body))
         self.add("response_bytes", len(body))
         try:
             targets = [("nginx", f"http://127.0.0.1:{nginx.port}/body.json"),

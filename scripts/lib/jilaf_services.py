@@ -7,31 +7,10 @@ are particular to it (a broker, CORS origins, rate limits).
 """
 
 import os
-import socket
-import subprocess
-import time
 
-import jilaf_http  # the project's one HTTP client: honours Retry-After
+from jilaf_procs import credentials, free_port, poll, start, stop, wait_ready  # noqa: F401
 
 SERVICES = ("invitations", "projects", "missions", "notifications")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def poll(predicate, what, timeout=90.0):
-    """Polls until predicate() is truthy and returns its value; short naps, no fixed waits."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(0.1)
 
 
 class FourServices:
@@ -43,20 +22,9 @@ class FourServices:
         self.procs = {}
         self.api = {}
         self.admin = {}
-        private = os.path.join(work, "jwt-private.pem")
-        self.public = os.path.join(work, "jwt-public.pem")
-        subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt",
-                        "rsa_keygen_bits:2048", "-out", private], check=True,
-                       stderr=subprocess.DEVNULL)
-        subprocess.run(["openssl", "pkey", "-in", private, "-pubout", "-out", self.public],
-                       check=True)
-        field_key = os.path.join(work, "field-key.hex")
-        with open(field_key, "w", encoding="utf-8") as f:
-            f.write(os.urandom(32).hex() + "\n")
-        self.tokens = {role: subprocess.run(
-            [os.path.join(build_dir, "tools", "jilaf-token"), "--private-key", private,
-             "--role", role, "--sub", f"{subject}-{role}", "--ttl", "7200"],
-            check=True, capture_output=True, text=True).stdout.strip() for role in roles}
+        self.admin_ports = {}
+        self.public, field_key, self.tokens = credentials(work, build_dir, roles,
+                                                          f"{subject}-{{role}}")
         try:
             for name in SERVICES:
                 http_port, admin_port = free_port(), free_port()
@@ -69,33 +37,17 @@ class FourServices:
                 if name in ("invitations", "notifications"):
                     args += ["--field-key-file", field_key]
                 args += (extra_args or {}).get(name, [])
-                with open(os.path.join(work, f"{name}.log"), "wb") as log:
-                    self.procs[name] = subprocess.Popen(args, stdout=log,
-                                                        stderr=subprocess.STDOUT)
+                self.procs[name] = start(args, os.path.join(work, f"{name}.log"),
+                                         own_session=False)
                 self.api[name] = f"http://127.0.0.1:{http_port}"
                 self.admin[name] = f"http://127.0.0.1:{admin_port}"
+                self.admin_ports[name] = admin_port
             for name in SERVICES:
-                poll(lambda n=name: self.ready(n), f"{name} /readyz")
+                wait_ready(self.procs[name], self.admin_ports[name], name,
+                           os.path.join(work, f"{name}.log"), timeout=90)
         except BaseException:
             self.stop()
             raise
 
-    def ready(self, name):
-        if self.procs[name].poll() is not None:
-            raise RuntimeError(f"{name} exited: see {self.work}/{name}.log")
-        try:
-            status, _, _ = jilaf_http.request("GET", self.admin[name] + "/readyz", timeout=5,
-                                              attempts=1)
-            return status == 200
-        except OSError:
-            return False
-
     def stop(self):
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(self.procs.values())

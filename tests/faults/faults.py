@@ -28,6 +28,7 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, "scripts", "lib"))
 import jilaf_http  # noqa: E402 - the shared client rule: 429/503 wait Retry-After, then retry
+from jilaf_procs import credentials, free_port, start, stop, wait_ready  # noqa: E402
 KAFKA_CTL = os.path.join(REPO, "scripts", "kafka-ctl")
 SECTION = "## Fault suite"
 EVENT_TOPICS = ["jilaf.invitations.events", "jilaf.projects.events", "jilaf.missions.events",
@@ -42,12 +43,6 @@ NOMINATION_RANK = {"submitted": 1, "screened": 2}
 
 def log(message):
     print(f"==> [faults +{time.monotonic() - START:.0f}s] {message}", file=sys.stderr, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def call(port, method, path, body=None, token=None, headers=None, timeout=5.0, retry=True):
@@ -91,26 +86,6 @@ def send_and_drop(port, method, path, body, token, headers):
     lines += [f"{k}: {v}" for k, v in headers.items()]
     with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
         s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + data)
-
-
-def credentials(workdir, build):
-    """A JWT key pair and a field key in `workdir`, and a staff token: (public key file, field
-    key file, token)."""
-    private_key = os.path.join(workdir, "jwt-private.pem")
-    public_key = os.path.join(workdir, "jwt-public.pem")
-    subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt",
-                    "rsa_keygen_bits:2048", "-out", private_key], check=True,
-                   stderr=subprocess.DEVNULL)
-    subprocess.run(["openssl", "pkey", "-in", private_key, "-pubout", "-out", public_key],
-                   check=True)
-    field_key = os.path.join(workdir, "field-key.hex")
-    with open(field_key, "w") as out:
-        out.write(os.urandom(32).hex() + "\n")
-    token = subprocess.run(
-        [os.path.join(build, "tools", "jilaf-token"), "--private-key", private_key,
-         "--role", "staff", "--sub", "faults", "--ttl", "14400"],
-        check=True, capture_output=True, text=True).stdout.strip()
-    return public_key, field_key, token
 
 
 def run_stamp():
@@ -186,9 +161,7 @@ class Service:
         env.pop("JILAF_FAILPOINT", None)
         if failpoint:
             env["JILAF_FAILPOINT"] = failpoint
-        with open(self.log, "ab") as out:
-            self.process = subprocess.Popen(self.args, stdout=out, stderr=out, env=env,
-                                            stdin=subprocess.DEVNULL, start_new_session=True)
+        self.process = start(self.args, self.log, env=env)
         # A process armed with a fail-point is meant to die: the watcher leaves it to the fault.
         self.expected_exit = bool(failpoint)
         self.wait_ready()
@@ -197,18 +170,7 @@ class Service:
         return self.process is not None and self.process.poll() is None
 
     def wait_ready(self, timeout=60):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.alive():
-                raise RuntimeError(f"{self.name} exited ({self.process.returncode}); see {self.log}")
-            try:
-                status, _, _ = call(self.admin_port, "GET", "/readyz", timeout=5, retry=False)
-                if status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"{self.name} not ready after {timeout}s; see {self.log}")
+        wait_ready(self.process, self.admin_port, self.name, self.log, timeout, nap=0.05)
 
     def kill9(self):
         if self.alive():
@@ -219,12 +181,7 @@ class Service:
     def stop(self):
         if self.alive():
             self.expected_exit = True
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(40)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            stop(self.process, timeout=40)
 
     def wait_exit(self, timeout):
         try:
@@ -455,7 +412,9 @@ class Suite:
         self.broker = Broker(self.dir)
         self.broker.start()
         log(f"broker on {self.broker.bootstrap}")
-        self.public_key, self.field_key, self.token = credentials(self.dir, self.build)
+        self.public_key, self.field_key, tokens = credentials(self.dir, self.build, ("staff",),
+                                                              "faults", ttl=14400)
+        self.token = tokens["staff"]
         # invitations keeps its database on a tmpfs of its own, which the disk-full fault fills.
         self.tmpfs = os.path.join(self.dir, "invitations-tmpfs")
         os.makedirs(self.tmpfs)

@@ -30,8 +30,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from faults import (REPO, Broker, call, credentials, free_port, log,  # noqa: E402 - shared
-                    run_stamp, write_section)
+from faults import REPO, Broker, call, log, run_stamp, write_section  # noqa: E402 - shared
+from jilaf_procs import credentials, free_port, start, stop, wait_ready  # noqa: E402
 
 SECTION = "## PostgreSQL outage"
 POSTGRES_SH = os.path.join(REPO, "scripts", "lib", "postgres.sh")
@@ -93,10 +93,9 @@ class Service:
                      "--log-level", os.environ.get("FAULTS_LOG_LEVEL", "warn"), *extra]
         if name in ("invitations", "notifications"):
             self.args += ["--field-key-file", suite.field_key]
-        with open(self.log, "ab") as out:
-            self.process = subprocess.Popen(self.args, stdout=out, stderr=out,
-                                            stdin=subprocess.DEVNULL, start_new_session=True)
-        self.wait_ready(60)
+        self.process = start(self.args, self.log)
+        wait_ready(self.process, self.admin_port, self.name, self.log, 60,
+                   probe_timeout=HANG_S)
 
     def readiness(self):
         """(status, body) of /readyz; (None, None) when it does not answer in time."""
@@ -107,24 +106,8 @@ class Service:
         except OSError:
             return None, None
 
-    def wait_ready(self, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited ({self.process.returncode}); see {self.log}")
-            if self.readiness()[0] == 200:
-                return True
-            time.sleep(0.1)
-        return False
-
     def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop(self.process)
 
 
 class Attempt:
@@ -175,7 +158,9 @@ class Suite:
         self.broker.start()
         self.cluster = Cluster()
         log(f"broker on {self.broker.bootstrap}, PostgreSQL on {self.cluster.url}")
-        self.public_key, self.field_key, self.token = credentials(self.dir, self.build)
+        self.public_key, self.field_key, tokens = credentials(self.dir, self.build, ("staff",),
+                                                              "faults", ttl=14400)
+        self.token = tokens["staff"]
         self.group = f"faults-pg-{self.run_id}"
         self.services = {
             "invitations": Service(self, "invitations"),

@@ -26,7 +26,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,7 +36,8 @@ import urllib.parse
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, "scripts", "lib"))
 import jilaf_http  # noqa: E402 - the shared client rule: 429/503 wait Retry-After, then retry
-from jilaf_services import SERVICES, free_port  # noqa: E402
+from jilaf_procs import Nginx, credentials, free_port, start, stop, wait_ready  # noqa: E402
+from jilaf_services import SERVICES  # noqa: E402
 
 START = time.monotonic()
 
@@ -146,92 +146,23 @@ class Replica:
         self.args = args
 
     def start(self):
-        with open(self.log, "ab") as out:
-            self.process = subprocess.Popen(self.args, stdout=out, stderr=out,
-                                            stdin=subprocess.DEVNULL, start_new_session=True)
+        self.process = start(self.args, self.log)
 
     def wait_ready(self, timeout=90):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited ({self.process.returncode}); see {self.log}")
-            try:
-                status, _, _ = call(self.admin_port, "GET", "/readyz", timeout=5)
-                if status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.name} not ready after {timeout}s; see {self.log}")
+        wait_ready(self.process, self.admin_port, self.name, self.log, timeout)
 
     def kill9(self):
         self.process.send_signal(signal.SIGKILL)
         self.process.wait()
 
     def stop(self):
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop(self.process)
 
 
-class Proxy:
+def proxy(test):
     """nginx, one port per service, round robin over its two replicas."""
-
-    def __init__(self, test):
-        self.dir = os.path.join(test.dir, "nginx")
-        os.makedirs(os.path.join(self.dir, "tmp"))
-        os.makedirs(os.path.join(self.dir, "logs"))
-        self.ports = {name: free_port() for name in SERVICES}
-        # Started as root, nginx would run its workers as nobody: as the user who started it.
-        user = ""
-        if os.geteuid() == 0:
-            user = "user root root;"
-        servers = []
-        for name in SERVICES:
-            upstream = "".join(
-                f"    server 127.0.0.1:{r.http_port} max_fails=1 fail_timeout=1s;\n"
-                for r in test.replicas[name])
-            servers.append(
-                f"  upstream {name} {{\n{upstream}  }}\n"
-                f"  server {{\n    listen 127.0.0.1:{self.ports[name]};\n"
-                f"    location / {{ proxy_pass http://{name}; proxy_http_version 1.1;"
-                f" proxy_set_header Connection \"\"; proxy_read_timeout 30s; }}\n  }}\n")
-        conf = (f"daemon off;\n{user}\nworker_processes 1;\npid {self.dir}/nginx.pid;\n"
-                f"error_log {self.dir}/logs/error.log warn;\n"
-                "events { worker_connections 1024; }\nhttp {\n"
-                f"  access_log off;\n  client_body_temp_path {self.dir}/tmp/body;\n"
-                f"  proxy_temp_path {self.dir}/tmp/proxy;\n"
-                f"  fastcgi_temp_path {self.dir}/tmp/fastcgi;\n"
-                f"  uwsgi_temp_path {self.dir}/tmp/uwsgi;\n  scgi_temp_path {self.dir}/tmp/scgi;\n"
-                + "".join(servers) + "}\n")
-        self.conf = os.path.join(self.dir, "nginx.conf")
-        with open(self.conf, "w", encoding="utf-8") as f:
-            f.write(conf)
-        self.process = subprocess.Popen(["nginx", "-p", self.dir, "-c", self.conf],
-                                        stdin=subprocess.DEVNULL, start_new_session=True)
-        for name in SERVICES:
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    with socket.create_connection(("127.0.0.1", self.ports[name]), timeout=1):
-                        break
-                except OSError:
-                    if self.process.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"nginx did not start; see {self.dir}/logs/error.log")
-                    time.sleep(0.1)
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGQUIT)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+    return Nginx.round_robin(os.path.join(test.dir, "nginx"), {
+        name: (free_port(), [r.http_port for r in test.replicas[name]]) for name in SERVICES})
 
 
 class Test:
@@ -261,21 +192,8 @@ class Test:
             log(f"broker of its own on {self.brokers}")
         for name in SERVICES:
             self.pg.sql("postgres", f"CREATE DATABASE {self.databases[name]}")
-        private = os.path.join(self.dir, "jwt-private.pem")
-        self.public_key = os.path.join(self.dir, "jwt-public.pem")
-        subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt",
-                        "rsa_keygen_bits:2048", "-out", private], check=True,
-                       stderr=subprocess.DEVNULL)
-        subprocess.run(["openssl", "pkey", "-in", private, "-pubout", "-out", self.public_key],
-                       check=True)
-        self.field_key = os.path.join(self.dir, "field-key.hex")
-        with open(self.field_key, "w", encoding="utf-8") as f:
-            f.write(os.urandom(32).hex() + "\n")
-        self.tokens = {role: subprocess.run(
-            [os.path.join(self.build, "tools", "jilaf-token"), "--private-key", private, "--role",
-             role, "--sub", f"replicas-{role}", "--ttl", "7200"],
-            check=True, capture_output=True, text=True).stdout.strip()
-            for role in ("staff", "admin")}
+        self.public_key, self.field_key, self.tokens = credentials(
+            self.dir, self.build, ("staff", "admin"), "replicas-{role}")
         self.token = self.tokens["staff"]
         for name in SERVICES:
             self.replicas[name] = [Replica(self, name, 0), Replica(self, name, 1)]
@@ -288,7 +206,7 @@ class Test:
             self.replicas[name][1].start()
         for name in SERVICES:
             self.replicas[name][1].wait_ready()
-        self.proxy = Proxy(self)
+        self.proxy = proxy(self)
         log("8 replicas ready behind nginx")
         self.programme = self.create_once("invitations", "/v1/programmes", {
             "fiscal_year": 2026, "title": {"ja": "招へい", "en": f"Replicas {self.run_id}"},
@@ -328,7 +246,7 @@ class Test:
         log("FAIL: " + text)
 
     def port(self, service):
-        return self.proxy.ports[service]
+        return self.proxy.port_of[service]
 
     # -- writes that survive a replica's death ---------------------------------------------
 
