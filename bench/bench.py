@@ -249,10 +249,7 @@ class CpuMeter:
 
 def http(method, url, body=None, token=None, timeout=10):
     """One request through the shared client (429/503 wait Retry-After, then retry)."""
-    data = None if body is None else json.dumps(body).encode()
-    headers = {"Content-Type": "application/json"} if body is not None else {}
-    if token:
-        headers["Authorization"] = "Bearer " + token
+    data, headers = jilaf_http.json_parts(body, token)
     status, raw, _ = jilaf_http.request(method, url, data, headers, timeout=timeout)
     return status, raw
 

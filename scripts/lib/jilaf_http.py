@@ -9,6 +9,7 @@ so repeating a POST after one of them cannot apply it twice.
 Standard library only: the loaders run on Debian's /usr/bin/python3 with nothing installed.
 """
 import email.utils
+import json
 import sys
 import time
 import urllib.error
@@ -70,3 +71,24 @@ def request(method, url, data=None, headers=None, timeout=30, attempts=DEFAULT_A
             return error.code, error.read(), error.headers
 
     return with_retry(attempt, attempts=attempts, budget=budget, label=label)
+
+
+def json_parts(body=None, token=None, headers=None):
+    """(data, headers) of a JSON request: `body` serialised with its Content-Type (None: no
+    body), `token` as a bearer Authorization, `headers` added and left unchanged."""
+    all_headers = dict(headers or {})
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        all_headers["Content-Type"] = "application/json"
+    if token:
+        all_headers["Authorization"] = "Bearer " + token
+    return data, all_headers
+
+
+def parse_json(raw):
+    """The JSON value of a response body; None when it is empty or not JSON (an error page)."""
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return None

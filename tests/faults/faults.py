@@ -56,20 +56,10 @@ def call(port, method, path, body=None, token=None, headers=None, timeout=5.0, r
             attempts=5, budget=10.0)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        all_headers = dict(headers or {})
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            all_headers["Content-Type"] = "application/json"
-        if token:
-            all_headers["Authorization"] = "Bearer " + token
+        data, all_headers = jilaf_http.json_parts(body, token, headers)
         conn.request(method, path, body=data, headers=all_headers)
         response = conn.getresponse()
-        raw = response.read()
-        try:
-            parsed = json.loads(raw) if raw else None
-        except ValueError:
-            parsed = None
+        parsed = jilaf_http.parse_json(response.read())
         return response.status, parsed, {k.lower(): v for k, v in response.getheaders()}
     except http.client.HTTPException as error:
         raise OSError(str(error)) from error
@@ -1069,15 +1059,22 @@ def main():
         suite.run()
     finally:
         suite.teardown()
+    finish(suite, suite.violations, "Violations", args.out, "fault suite")
+
+
+def finish(suite, problems, heading, out, what):
+    """After a suite's teardown: prints its table and `problems` under `heading`, writes its
+    section (`what`) into the report `out` if one is asked for, and exits 1 if anything failed;
+    otherwise removes the suite's work directory."""
     print(suite.table())
-    if suite.violations:
-        print("\nViolations:\n" + "\n".join(f"- {v}" for v in suite.violations))
-    if args.out:
-        suite.write_report(args.out)
-        log(f"wrote the fault suite section of {args.out}")
-    if suite.violations:
+    if problems:
+        print(f"\n{heading}:\n" + "\n".join(f"- {text}" for text in problems))
+    if out:
+        suite.write_report(out)
+        log(f"wrote the {what} section of {out}")
+    if problems:
         sys.exit(1)
-    subprocess.run(["rm", "-rf", suite.dir])
+    subprocess.run(["rm", "-rf", suite.dir], check=False)
 
 
 if __name__ == "__main__":

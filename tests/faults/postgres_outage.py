@@ -30,7 +30,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from faults import REPO, Broker, call, log, run_stamp, write_section  # noqa: E402 - shared
+from faults import (REPO, Broker, call, finish, log, run_stamp,  # noqa: E402 - shared
+                    write_section)
 from jilaf_procs import credentials, free_port, start, stop, wait_ready  # noqa: E402
 
 SECTION = "## PostgreSQL outage"
@@ -534,15 +535,7 @@ def main():
         suite.fail(f"{type(error).__name__}: {error}")
     finally:
         suite.teardown()
-    print(suite.table())
-    if suite.failures:
-        print("\nFailed checks:\n" + "\n".join(f"- {text}" for text in suite.failures))
-    if args.out:
-        suite.write_report(args.out)
-        log(f"wrote the PostgreSQL outage section of {args.out}")
-    if suite.failures:
-        sys.exit(1)
-    subprocess.run(["rm", "-rf", suite.dir], check=False)
+    finish(suite, suite.failures, "Failed checks", args.out, "PostgreSQL outage")
 
 
 if __name__ == "__main__":

@@ -50,24 +50,14 @@ def call(port, method, path, body=None, token=None, headers=None, timeout=15.0):
     """One request through the project's client (429/503 retried after Retry-After); returns
     (status, json-or-None, lower-case headers). Raises OSError when the connection fails or
     breaks."""
-    all_headers = dict(headers or {})
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        all_headers["Content-Type"] = "application/json"
-    if token:
-        all_headers["Authorization"] = "Bearer " + token
+    data, all_headers = jilaf_http.json_parts(body, token, headers)
     try:
         status, raw, answer_headers = jilaf_http.request(
             method, f"http://127.0.0.1:{port}{path}", data, all_headers, timeout=timeout,
             attempts=10, budget=20.0)
     except http.client.HTTPException as error:
         raise OSError(str(error)) from error
-    try:
-        parsed = json.loads(raw) if raw else None
-    except ValueError:
-        parsed = None
-    return status, parsed, {k.lower(): v for k, v in answer_headers.items()}
+    return status, jilaf_http.parse_json(raw), {k.lower(): v for k, v in answer_headers.items()}
 
 
 class Postgres:
