@@ -18,7 +18,7 @@
 #include "common/domain/error.hpp"
 #include "common/http/problem.hpp"
 #include "common/store/store.hpp"
-#include "tests/support/test_database.hpp"
+#include "tests/support/postgres_fixture.hpp"
 
 namespace jilaf::aggregate {
 namespace {
@@ -35,12 +35,9 @@ DocTable People() {
                    .search_restricted = {"passport"}});
 }
 
-class PostgresDocTable : public ::testing::Test {
+class PostgresDocTable : public testing::PostgresTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(testing::TestDatabase::Available())
-        << "JILAF_TEST_DATABASE_URL is not set: run through scripts/test -L postgres";
-    database_ = std::make_unique<testing::TestDatabase>();
+  void SetUpOnDatabase() override {
     store_ = std::make_unique<store::Store>(
         Options(),
         std::vector<store::MigrationSet>{
@@ -49,12 +46,7 @@ class PostgresDocTable : public ::testing::Test {
               {2, "seats", "CREATE TABLE seats (person_id TEXT NOT NULL, n BIGINT)"}}}});
   }
 
-  [[nodiscard]] store::StoreOptions Options() const { return database_->StoreOptions(); }
-
-  void TearDown() override {
-    store_.reset();
-    database_.reset();
-  }
+  void TearDownBeforeDrop() override { store_.reset(); }
 
   nlohmann::json Add(const std::string& name, int year, const std::string& city,
                      std::vector<std::string> tags, bool active = true) {
@@ -82,7 +74,6 @@ class PostgresDocTable : public ::testing::Test {
   }
 
   const DocTable table_ = People();
-  std::unique_ptr<testing::TestDatabase> database_;
   std::unique_ptr<store::Store> store_;
 };
 

@@ -1,10 +1,9 @@
 // The PostgreSQL store engine against a real PostgreSQL 15 server (scripts/test starts one for
 // the `postgres` label and exports JILAF_TEST_DATABASE_URL and JILAF_TEST_DATABASE_PASSWORD_FILE).
-// Each test creates a database of its own and drops it afterwards.
+// Each test works in a database of its own (testing::PostgresTest).
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <cstdlib>
 #include <fstream>
 #include <optional>
 #include <string>
@@ -12,36 +11,20 @@
 #include <vector>
 
 #include "common/store/postgres.hpp"
-#include "common/util/ids.hpp"
+#include "tests/support/postgres_fixture.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/test_database.hpp"
 
 namespace jilaf::store::pg {
 namespace {
 
-std::string Env(const char* name) {
-  const char* value = std::getenv(name);
-  return value != nullptr ? value : "";
-}
-
-class PostgresStore : public ::testing::Test {
+class PostgresStore : public jilaf::testing::PostgresTest {
  protected:
-  void SetUp() override {
-    server_.url = Env("JILAF_TEST_DATABASE_URL");
-    server_.password_file = Env("JILAF_TEST_DATABASE_PASSWORD_FILE");
-    ASSERT_FALSE(server_.url.empty())
-        << "JILAF_TEST_DATABASE_URL is not set: run these tests through scripts/test, which "
-           "starts a PostgreSQL server for the `postgres` label";
-    database_ = "jilaf_test_" + util::RandomHex(8);
-    Db admin(server_);
-    admin.Exec("CREATE DATABASE " + database_);
+  void SetUpOnDatabase() override {
+    server_.url = jilaf::testing::TestDatabase::ServerUrl();
+    server_.password_file = jilaf::testing::TestDatabase::PasswordFile();
     options_ = server_;
-    options_.database = database_;
-  }
-
-  void TearDown() override {
-    if (options_.database.empty()) return;
-    Db admin(server_);
-    admin.Exec("DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)");
+    options_.database = database_->name();
   }
 
   static std::int64_t Count(Db& db, const std::string& sql) {
@@ -51,7 +34,6 @@ class PostgresStore : public ::testing::Test {
 
   ConnectionOptions server_;
   ConnectionOptions options_;
-  std::string database_;
 };
 
 MigrationSet Widgets() {
@@ -74,7 +56,7 @@ TEST_F(PostgresStore, ConnectsWithTheUrlAndThePasswordFile) {
   EXPECT_EQ(Count(db, "SELECT 1"), 1);
   auto stmt = db.Prepare("SELECT current_database()");
   ASSERT_TRUE(stmt.Step());
-  EXPECT_EQ(stmt.Text(0), database_);
+  EXPECT_EQ(stmt.Text(0), database_->name());
 }
 
 TEST_F(PostgresStore, RefusesAWrongPasswordAndAMissingPasswordFile) {

@@ -16,6 +16,7 @@
 #include "common/store/cluster_lock.hpp"
 #include "common/store/postgres.hpp"
 #include "common/store/store.hpp"
+#include "tests/support/postgres_fixture.hpp"
 #include "tests/support/test_database.hpp"
 
 namespace jilaf::store {
@@ -23,17 +24,8 @@ namespace {
 
 using std::chrono::milliseconds;
 
-class Replicas : public ::testing::Test {
+class Replicas : public testing::PostgresTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(testing::TestDatabase::Available())
-        << "JILAF_TEST_DATABASE_URL is not set: run through scripts/test -L postgres";
-    database_ = std::make_unique<testing::TestDatabase>();
-  }
-  void TearDown() override { database_.reset(); }
-
-  [[nodiscard]] StoreOptions Options() const { return database_->StoreOptions(); }
-
   // Runs `sql` (a count) on a connection of its own to this test's database.
   [[nodiscard]] std::int64_t Count(const std::string& sql) const {
     pg::ConnectionOptions options{database_->url(), testing::TestDatabase::PasswordFile(), {}, 5};
@@ -51,8 +43,6 @@ class Replicas : public ::testing::Test {
     }
     return false;
   }
-
-  std::unique_ptr<testing::TestDatabase> database_;
 };
 
 TEST_F(Replicas, OneReplicaHoldsAClusterLockAndAnotherTakesItOverWhenItIsGivenUp) {

@@ -20,6 +20,7 @@
 #include "common/http/problem.hpp"
 #include "common/store/postgres.hpp"
 #include "common/store/store.hpp"
+#include "tests/support/postgres_fixture.hpp"
 #include "tests/support/test_database.hpp"
 
 namespace jilaf::store {
@@ -43,12 +44,9 @@ void AddWidget(Db& tx, const std::string& id, std::int64_t n) {
   insert.Run();
 }
 
-class PostgresEngine : public ::testing::Test {
+class PostgresEngine : public testing::PostgresTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(testing::TestDatabase::Available())
-        << "JILAF_TEST_DATABASE_URL is not set: run through scripts/test -L postgres";
-    database_ = std::make_unique<testing::TestDatabase>();
+  void SetUpOnDatabase() override {
     store_ = std::make_unique<Store>(Options(), std::vector<MigrationSet>{
                                                     events::OutboxMigrations(),
                                                     events::InboxMigrations(),
@@ -58,12 +56,9 @@ class PostgresEngine : public ::testing::Test {
                                                 });
   }
 
-  void TearDown() override {
+  void TearDownBeforeDrop() override {
     store_.reset();  // its connections close before the database is dropped
-    database_.reset();
   }
-
-  [[nodiscard]] StoreOptions Options() const { return database_->StoreOptions(); }
 
   // Ends every server connection of this test's database, as a server restart would.
   void TerminateConnections() const {
@@ -78,7 +73,6 @@ class PostgresEngine : public ::testing::Test {
     EXPECT_GE(stmt.Int(0), 1);
   }
 
-  std::unique_ptr<testing::TestDatabase> database_;
   std::unique_ptr<Store> store_;
 };
 
