@@ -86,6 +86,13 @@ def run_stamp():
     return now, commit
 
 
+def markdown_table(header, rows):
+    """A Markdown table: a line of `header` cells, the separator, then a line a row."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
 def write_section(path, heading, section):
     """Puts `section` (starting with `heading`) in the report at `path`, in place of the one
     there under that heading (up to the next "## "), or at its end; the rest is kept."""
@@ -943,15 +950,12 @@ class Suite:
         header = ["fault", "writes attempted", "acked", "failed", "lost", "dup. in log",
                   "dup. effects", "order violations", "dead letters", "peak backlog",
                   "time to drain (s)", "API p99 during fault (ms)", "restarts"]
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        for r in self.rows:
-            cells = [r["fault"], r["attempted"], r["acked"], r["failed"], r["lost"] + r["orphans"],
-                     r["dup_log"], r["dup_effects"] + r["lost_answer_dups"], r["order"], r["dead"],
-                     r["peak_backlog"],
-                     "—" if r["drain_s"] is None else f"{r['drain_s']:.1f}",
-                     "—" if r["p99_ms"] is None else f"{r['p99_ms']:.0f}", r["restarts"]]
-            lines.append("| " + " | ".join(str(c) for c in cells) + " |")
-        return "\n".join(lines)
+        return markdown_table(header, [
+            [r["fault"], r["attempted"], r["acked"], r["failed"], r["lost"] + r["orphans"],
+             r["dup_log"], r["dup_effects"] + r["lost_answer_dups"], r["order"], r["dead"],
+             r["peak_backlog"], "—" if r["drain_s"] is None else f"{r['drain_s']:.1f}",
+             "—" if r["p99_ms"] is None else f"{r['p99_ms']:.0f}", r["restarts"]]
+            for r in self.rows])
 
     def markdown(self):
         now, commit = run_stamp()

@@ -30,8 +30,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from faults import (REPO, Broker, call, finish, log, run_stamp,  # noqa: E402 - shared
-                    write_section)
+from faults import (REPO, Broker, call, finish, log, markdown_table,  # noqa: E402 - shared
+                    run_stamp, write_section)
 from jilaf_procs import credentials, free_port, start, stop, wait_ready  # noqa: E402
 
 SECTION = "## PostgreSQL outage"
@@ -464,9 +464,7 @@ class Suite:
                  fmt(f.get("recovery_s"), ".1f") + " s"),
                 ("every accepted write's event on its topic, by (after the restart)",
                  fmt(f.get("published_after_restart_s"), ".1f") + " s")]
-        lines = ["| figure | value |", "|---|---|"]
-        lines += [f"| {label} | {value} |" for label, value in rows]
-        return "\n".join(lines)
+        return markdown_table(("figure", "value"), rows)
 
     def markdown(self):
         now, commit = run_stamp()
