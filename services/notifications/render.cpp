@@ -97,8 +97,7 @@ struct TemplateData::Impl {
   mutable std::map<std::string, mustache::data, std::less<>> converted;
 
   // The root's value for the dotted name `names` (already split), or null.
-  const mustache::data* Find(const std::string& name,
-                             const std::vector<std::string>& names) const {
+  const mustache::data* Find(const std::string& name, const std::vector<std::string>& names) const {
     if (lazy_data == nullptr) return Walk(&root, names, 0);
     if (names.front() == "links") return Walk(&LinksData(), names, 1);
     if (names.front() != "data") return Walk(&root, names, 0);
@@ -126,9 +125,8 @@ class LazyContext : public mustache::basic_context<std::string> {
 
   const mustache::data* get(const std::string& name) const override {
     if (name == ".") return items_.empty() ? &root_.root : items_.front();
-    const auto names = name.find('.') == std::string::npos
-                           ? std::vector<std::string>{name}
-                           : mustache::split(name, '.');
+    const auto names = name.find('.') == std::string::npos ? std::vector<std::string>{name}
+                                                           : mustache::split(name, '.');
     for (const auto* item : items_) {
       if (const auto* found = Walk(item, names, 0)) return found;
     }

@@ -137,13 +137,13 @@ TEST(TemplateRendering, EventDataConvertedOnDemandRendersAsTheWholeContext) {
   event.data["note"] = nullptr;
   const json context = TemplateContext(event);
   const TemplateData lazy(event);
-  for (const std::string text : {
-           "{{data.candidate.family_name}} {{event.what}} {{links.invitations}}/{{event.id}}",
-           "{{data.amount}} {{data.programme_title.ja}} {{data.candidate.title}} {{nothing}}",
-           "{{#data.countries}}[{{code}} {{data.candidate.given_name}}]{{/data.countries}}",
-           "{{#data.candidate}}{{family_name}}/{{nationality}}/{{links.projects}}{{/data.candidate}}",
-           "{{^data.flag}}no flag{{/data.flag}}{{#data.note}}note{{/data.note}}{{data.amount.x}}",
-           "{{#data}}{{amount}}{{/data}} {{#links}}{{missions}}{{/links}} {{data}}"}) {
+  for (const std::string text :
+       {"{{data.candidate.family_name}} {{event.what}} {{links.invitations}}/{{event.id}}",
+        "{{data.amount}} {{data.programme_title.ja}} {{data.candidate.title}} {{nothing}}",
+        "{{#data.countries}}[{{code}} {{data.candidate.given_name}}]{{/data.countries}}",
+        "{{#data.candidate}}{{family_name}}/{{nationality}}/{{links.projects}}{{/data.candidate}}",
+        "{{^data.flag}}no flag{{/data.flag}}{{#data.note}}note{{/data.note}}{{data.amount.x}}",
+        "{{#data}}{{amount}}{{/data}} {{#links}}{{missions}}{{/links}} {{data}}"}) {
     const auto expected = Render(text, context);
     const auto rendered = Template(text).Render(lazy);  // twice: the second from what it kept
     for (const auto& got : {rendered, Template(text).Render(lazy)}) {
