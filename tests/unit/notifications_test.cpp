@@ -416,6 +416,20 @@ TEST_F(EventHandlerTest, RulesAndTemplatesChangedBetweenEventsApplyToTheNext) {
   EXPECT_EQ(next(), "");
   enable(true);
   EXPECT_EQ(next(), "Recreated Asia Young Leaders");
+  // The rules matched per event type are matched again when a rule's pattern changes.
+  auto retarget = [&](const std::string& pattern) {
+    store_->Write([&](store::Db& tx) {
+      for (auto& rule : Tables().rules.Where(tx, {})) {
+        if (rule["name"] != "open programmes") continue;
+        rule["event_type"] = pattern;
+        Tables().rules.Update(tx, rule);
+      }
+    });
+  };
+  retarget("jilaf.projects.*");
+  EXPECT_EQ(next(), "");
+  retarget("jilaf.invitations.*");
+  EXPECT_EQ(next(), "Recreated Asia Young Leaders");
 }
 
 // A programme created as a draft reaches the feed when it moves to open, and its entry links to
