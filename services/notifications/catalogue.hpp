@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -36,6 +37,9 @@ class Catalogue {
 
   /// The enabled rules, oldest first.
   const std::vector<nlohmann::json>& EnabledRules(store::Db& tx);
+  /// The enabled rules whose event_type pattern selects `type`, oldest first: matched once per
+  /// type and kept until the rules change.
+  const std::vector<const nlohmann::json*>& RulesFor(store::Db& tx, const std::string& type);
   /// The template of (event_type, channel, locale), or null when there is none.
   const MessageTemplate* FindMessage(store::Db& tx, const std::string& event_type,
                                      const std::string& channel, const std::string& locale);
@@ -49,6 +53,8 @@ class Catalogue {
   std::mutex mutex_;
   std::vector<Stamp> rule_stamps_;
   std::vector<nlohmann::json> rules_;
+  // Event type -> the rules of `rules_` it matches; cleared whenever `rules_` is reloaded.
+  std::map<std::string, std::vector<const nlohmann::json*>, std::less<>> rules_by_type_;
   std::map<std::tuple<std::string, std::string, std::string>, Cached> templates_;
 };
 

@@ -269,11 +269,9 @@ void PlanDeliveries(store::Db& tx, const events::CloudEvent& event,
                     Catalogue& catalogue) {
   if (!event.data.is_object()) throw std::invalid_argument("event data is not a JSON object");
   EventPlan plan{tx, event, origin, metrics, catalogue, std::nullopt};
-  for (const auto& rule : catalogue.EnabledRules(tx)) {
-    if (TypeMatches(rule["event_type"], event.type) &&
-        ConditionsHold(rule.value("conditions", json::array()), event.data)) {
-      PlanRule(plan, rule);
-    }
+  for (const auto* rule : catalogue.RulesFor(tx, event.type)) {
+    const auto conditions = rule->find("conditions");
+    if (conditions == rule->end() || ConditionsHold(*conditions, event.data)) PlanRule(plan, *rule);
   }
 }
 

@@ -2,6 +2,11 @@
 
 #include <kainjow/mustache.hpp>
 
+#include <functional>
+#include <map>
+#include <string_view>
+#include <vector>
+
 namespace jilaf::notifications {
 namespace {
 
@@ -58,20 +63,104 @@ mustache::data ToData(const nlohmann::json& value) {
   return mustache::data{value.dump()};  // numbers as their JSON text
 }
 
-// Records every name the template asks for that the data cannot answer.
-class RecordingContext : public mustache::context<std::string> {
+// Appends what the renderer writes to one string: kainjow's string-returning render builds an
+// ostringstream (and its locale) per call, a tenth of rendering's cost.
+struct Appender {
+  std::string& out;
+  Appender& operator<<(const std::string& text) {
+    out += text;
+    return *this;
+  }
+};
+
+// Follows `names` from `start` through nested objects; null when a step is missing.
+const mustache::data* Walk(const mustache::data* start, const std::vector<std::string>& names,
+                           std::size_t from) {
+  for (std::size_t i = from; start != nullptr && i < names.size(); ++i) {
+    start = start->get(names[i]);
+  }
+  return start;
+}
+
+// "a.b.c" -> {"a", "b", "c"}; kainjow's own split goes through a stringstream, which cost more
+// than the rest of a lookup.
+std::vector<std::string> SplitName(std::string_view name) {
+  std::vector<std::string> names;
+  while (!name.empty()) {  // as std::getline splits: no empty name after a final dot
+    const auto dot = name.find('.');
+    names.emplace_back(name.substr(0, dot));
+    name.remove_prefix(dot == std::string_view::npos ? name.size() : dot + 1);
+  }
+  return names;
+}
+
+LinkBases& MutableLinks();
+mustache::data& LinksData();
+
+}  // namespace
+
+struct TemplateData::Impl {
+  // `root` holds everything a template can name, except (for an event) `data` and `links`,
+  // which are read where they are: the event's data is converted only as far as a template
+  // names it, and the links once per process.
+  mustache::data root{mustache::data::type::object};
+  const nlohmann::json* lazy_data = nullptr;
+  // What has been converted from `lazy_data`, by the dotted name that asked for it; map nodes
+  // stay where they are, so the pointers the renderer holds stay valid.
+  mutable std::map<std::string, mustache::data, std::less<>> converted;
+
+  // The root's value for the dotted name `names` (already split), or null.
+  const mustache::data* Find(const std::string& name, const std::vector<std::string>& names) const {
+    if (lazy_data == nullptr || names.empty()) return Walk(&root, names, 0);
+    if (names.front() == "links") return Walk(&LinksData(), names, 1);
+    if (names.front() != "data") return Walk(&root, names, 0);
+    if (auto found = converted.find(name); found != converted.end()) return &found->second;
+    const nlohmann::json* value = lazy_data;
+    for (std::size_t i = 1; i < names.size(); ++i) {
+      if (!value->is_object()) return nullptr;
+      const auto member = value->find(names[i]);
+      if (member == value->end()) return nullptr;
+      value = &*member;
+    }
+    return &converted.emplace(name, ToData(*value)).first->second;
+  }
+};
+
+// The context a template renders in: sections push their values on top of the root, as in
+// kainjow's own context; a name none of them holds is looked up in the root (converted on
+// demand) and, when the root lacks it too, recorded as missing.
+class LazyContext : public mustache::basic_context<std::string> {
  public:
-  RecordingContext(const mustache::data* data, std::set<std::string>& missing)
-      : mustache::context<std::string>(data), missing_(missing) {}
+  LazyContext(const TemplateData::Impl& root, std::set<std::string>& missing)
+      : root_(root), missing_(missing) {}
+  void push(const mustache::data* data) override { items_.insert(items_.begin(), data); }
+  void pop() override { items_.erase(items_.begin()); }
+
   const mustache::data* get(const std::string& name) const override {
-    const auto* found = mustache::context<std::string>::get(name);
+    if (name == ".") return items_.empty() ? &root_.root : items_.front();
+    const auto names = SplitName(name);
+    for (const auto* item : items_) {
+      if (const auto* found = Walk(item, names, 0)) return found;
+    }
+    const auto* found = root_.Find(name, names);
     if (found == nullptr) missing_.insert(name);
     return found;
   }
 
+  const mustache::data* get_partial(const std::string& name) const override {
+    for (const auto* item : items_) {
+      if (const auto* found = item->get(name)) return found;
+    }
+    return root_.root.get(name);
+  }
+
  private:
+  const TemplateData::Impl& root_;
   std::set<std::string>& missing_;
+  std::vector<const mustache::data*> items_;
 };
+
+namespace {
 
 LinkBases& MutableLinks() {
   static LinkBases bases;
@@ -114,28 +203,25 @@ void SetLinkBases(LinkBases bases) {
 }
 const LinkBases& Links() { return MutableLinks(); }
 
-struct TemplateData::Impl {
-  mustache::data data;
-};
-
-TemplateData::TemplateData(const nlohmann::json& context)
-    : impl_(std::make_unique<Impl>(Impl{ToData(context)})) {}
+TemplateData::TemplateData(const nlohmann::json& context) : impl_(std::make_unique<Impl>()) {
+  impl_->root = ToData(context);
+}
 TemplateData::TemplateData(const events::CloudEvent& event) : impl_(std::make_unique<Impl>()) {
-  mustache::data about{mustache::data::type::object};
+  impl_->root.set("event", mustache::data{mustache::data::type::object});
+  // Filled where it stands: kainjow's set copies what it is given.
+  auto& about = const_cast<mustache::data&>(*impl_->root.get("event"));
   about.set("id", event.id);
   about.set("type", event.type);
   about.set("what", What(event.type));
   about.set("source", event.source);
   about.set("subject", event.subject);
   about.set("time", event.time);
-  impl_->data = mustache::data{mustache::data::type::object};
-  impl_->data.set("event", about);
-  if (event.data.is_structured()) {
-    Fill(Child(impl_->data, "data", event.data), event.data);
+  if (event.data.is_object()) {
+    impl_->lazy_data = &event.data;
   } else {
-    impl_->data.set("data", ToData(event.data));
+    impl_->root.set("data", ToData(event.data));
+    impl_->root.set("links", LinksData());
   }
-  impl_->data.set("links", LinksData());
 }
 TemplateData::~TemplateData() = default;
 TemplateData::TemplateData(TemplateData&&) noexcept = default;
@@ -160,8 +246,9 @@ Rendered Template::Render(const TemplateData& data) const {
     out.error = compiled.error_message();
     return out;
   }
-  RecordingContext ctx(&data.impl().data, out.missing);
-  out.text = compiled.render(ctx);
+  LazyContext ctx(data.impl(), out.missing);
+  Appender appender{out.text};
+  compiled.render(ctx, appender);
   out.ok = out.missing.empty();
   return out;
 }

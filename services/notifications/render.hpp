@@ -29,8 +29,9 @@ struct LinkBases {
 void SetLinkBases(LinkBases bases);
 const LinkBases& Links();
 
-/// The values templates are filled from, converted once and used for every template one event
-/// fills (subject and body, each rule's language).
+/// The values templates are filled from, used for every template one event fills (subject and
+/// body, each rule's language). Built from an event, it converts the event's data only as far as
+/// the templates name it, and reads it in place: the event must outlive it.
 class TemplateData {
  public:
   explicit TemplateData(const nlohmann::json& context);

@@ -126,6 +126,35 @@ TEST(TemplateRendering, ReportsEveryMissingFieldAndSyntaxErrors) {
   EXPECT_FALSE(broken.error.empty());
 }
 
+TEST(TemplateRendering, EventDataConvertedOnDemandRendersAsTheWholeContext) {
+  events::CloudEvent event;
+  event.id = "e1";
+  event.type = "jilaf.invitations.nomination.submitted";
+  event.source = "/jilaf/invitations";
+  event.data = kNomination;
+  event.data["countries"] = json::array({{{"code", "VN"}}, {{"code", "PH"}}});
+  event.data["flag"] = false;
+  event.data["note"] = nullptr;
+  const json context = TemplateContext(event);
+  const TemplateData lazy(event);
+  for (const std::string text :
+       {"{{data.candidate.family_name}} {{event.what}} {{links.invitations}}/{{event.id}}",
+        "{{data.amount}} {{data.programme_title.ja}} {{data.candidate.title}} {{nothing}}",
+        "{{#data.countries}}[{{code}} {{data.candidate.given_name}}]{{/data.countries}}",
+        "{{#data.candidate}}{{family_name}}/{{nationality}}/{{links.projects}}{{/data.candidate}}",
+        "{{^data.flag}}no flag{{/data.flag}}{{#data.note}}note{{/data.note}}{{data.amount.x}}",
+        "{{#data}}{{amount}}{{/data}} {{#links}}{{missions}}{{/links}} {{data}}"}) {
+    const auto expected = Render(text, context);
+    const auto rendered = Template(text).Render(lazy);  // twice: the second from what it kept
+    for (const auto& got : {rendered, Template(text).Render(lazy)}) {
+      EXPECT_EQ(got.ok, expected.ok) << text;
+      EXPECT_EQ(got.text, expected.text) << text;
+      EXPECT_EQ(got.missing, expected.missing) << text;
+    }
+  }
+  EXPECT_EQ(Template("{{data.candidate.family_name}}").Render(lazy).text, "Nguyen");
+}
+
 TEST(WebhookSignature, MatchesHmacSha256ReferenceVector) {
   // RFC 4231, test case 2.
   EXPECT_EQ(HmacSha256Hex("Jefe", "what do ya want for nothing?"),
@@ -386,6 +415,20 @@ TEST_F(EventHandlerTest, RulesAndTemplatesChangedBetweenEventsApplyToTheNext) {
   enable(false);
   EXPECT_EQ(next(), "");
   enable(true);
+  EXPECT_EQ(next(), "Recreated Asia Young Leaders");
+  // The rules matched per event type are matched again when a rule's pattern changes.
+  auto retarget = [&](const std::string& pattern) {
+    store_->Write([&](store::Db& tx) {
+      for (auto& rule : Tables().rules.Where(tx, {})) {
+        if (rule["name"] != "open programmes") continue;
+        rule["event_type"] = pattern;
+        Tables().rules.Update(tx, rule);
+      }
+    });
+  };
+  retarget("jilaf.projects.*");
+  EXPECT_EQ(next(), "");
+  retarget("jilaf.invitations.*");
   EXPECT_EQ(next(), "Recreated Asia Young Leaders");
 }
 
