@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <tuple>
 
 #include "common/crypto/field_cipher.hpp"
@@ -900,25 +901,33 @@ TEST_F(InvitationsStoreTest, TransitionReasonAcceptsTheDeprecatedAliases) {
 
 // Version 3 rewrites the tables of version 2 into document tables: logistics keyed by id, and
 // every nomination document naming its fiscal year.
+// A store file at schema `version` of the invitations, holding programme p1 of 2025 and what
+// `fill` writes: the starting point of a migration test.
+void StoreAtVersion(const std::string& path, std::size_t version,
+                    const std::function<void(store::Db&)>& fill) {
+  auto up_to = Migrations();
+  up_to.migrations.resize(version);
+  store::Store old(store::StoreOptions{path}, {up_to});
+  old.Write([&](store::Db& tx) {
+    tx.Exec(
+        "INSERT INTO programmes(id, fiscal_year, track, status, version, doc, created_at,"
+        " updated_at) VALUES ('p1', 2025, 'developing', 'open', 1, '{\"id\":\"p1\"}', 't', 't');");
+    fill(tx);
+  });
+  old.Stop();
+}
+
 TEST(InvitationsMigration, OldRowsReadBackThroughTheDocumentTables) {
   const auto dir = testing::MakeTempDir("jilaf-invitations-migration");
-  auto up_to_2 = Migrations();
-  up_to_2.migrations.resize(2);
-  {
-    store::Store old(store::StoreOptions{dir + "/inv.db"}, {up_to_2});
-    old.Write([](store::Db& tx) {
-      tx.Exec(
-          "INSERT INTO programmes(id, fiscal_year, track, status, version, doc, created_at,"
-          " updated_at) VALUES ('p1', 2025, 'developing', 'open', 1, '{\"id\":\"p1\"}', 't', 't');"
-          "INSERT INTO nominations(id, programme_id, nationality, status, version, doc,"
-          " created_at, updated_at, fiscal_year) VALUES ('n1', 'p1', 'VN', 'selected', 3,"
-          " '{\"id\":\"n1\",\"version\":3}', 't', 't', 2025);"
-          "INSERT INTO logistics(nomination_id, version, doc) VALUES ('n1', 2,"
-          " '{\"nomination_id\":\"n1\",\"version\":2,\"updated_at\":\"2026-01-02T00:00:00Z\","
-          "\"hotel\":null}');");
-    });
-    old.Stop();
-  }
+  StoreAtVersion(dir + "/inv.db", 2, [](store::Db& tx) {
+    tx.Exec(
+        "INSERT INTO nominations(id, programme_id, nationality, status, version, doc,"
+        " created_at, updated_at, fiscal_year) VALUES ('n1', 'p1', 'VN', 'selected', 3,"
+        " '{\"id\":\"n1\",\"version\":3}', 't', 't', 2025);"
+        "INSERT INTO logistics(nomination_id, version, doc) VALUES ('n1', 2,"
+        " '{\"nomination_id\":\"n1\",\"version\":2,\"updated_at\":\"2026-01-02T00:00:00Z\","
+        "\"hotel\":null}');");
+  });
   store::Store store(store::StoreOptions{dir + "/inv.db"}, {Migrations()});
   const auto logistics = store.Read([](store::Db& db) { return Logistics().Find(db, "n1"); });
   ASSERT_TRUE(logistics.has_value());
@@ -939,29 +948,18 @@ TEST(InvitationsMigration, OldRowsReadBackThroughTheDocumentTables) {
 // the list of a year, nationality and status then reads it, in the order the rows were written.
 TEST(InvitationsMigration, Version12IndexesTheNominationsAlreadyStored) {
   const auto dir = testing::MakeTempDir("jilaf-invitations-migration-12");
-  auto up_to_11 = Migrations();
-  up_to_11.migrations.resize(11);
-  {
-    store::Store old(store::StoreOptions{dir + "/inv.db"}, {up_to_11});
-    old.Write([](store::Db& tx) {
-      tx.Exec(
-          "INSERT INTO programmes(id, fiscal_year, track, status, version, doc, created_at,"
-          " updated_at) VALUES ('p1', 2025, 'developing', 'open', 1, '{\"id\":\"p1\"}', 't',"
-          " 't');");
-      for (const auto& [id, nationality, status] : {std::tuple{"n1", "VN", "submitted"},
-                                                    {"n2", "TH", "submitted"},
-                                                    {"n3", "VN", "screened"},
-                                                    {"n4", "VN", "submitted"}}) {
-        auto insert = tx.Prepare(
-            "INSERT INTO nominations(id, programme_id, nationality, status, version, doc,"
-            " created_at, updated_at, fiscal_year) VALUES (?, 'p1', ?, ?, 1, json_object('id', ?),"
-            " 't', 't', 2025)");
-        insert.Bind(1, id).Bind(2, nationality).Bind(3, status).Bind(4, id);
-        insert.Run();
-      }
-    });
-    old.Stop();
-  }
+  StoreAtVersion(dir + "/inv.db", 11, [](store::Db& tx) {
+    for (const auto& [id, nationality, status] :
+         {std::tuple{"n1", "VN", "submitted"}, std::tuple{"n2", "TH", "submitted"},
+          std::tuple{"n3", "VN", "screened"}, std::tuple{"n4", "VN", "submitted"}}) {
+      auto insert = tx.Prepare(
+          "INSERT INTO nominations(id, programme_id, nationality, status, version, doc,"
+          " created_at, updated_at, fiscal_year) VALUES (?, 'p1', ?, ?, 1, json_object('id', ?),"
+          " 't', 't', 2025)");
+      insert.Bind(1, id).Bind(2, nationality).Bind(3, status).Bind(4, id);
+      insert.Run();
+    }
+  });
   store::Store store(store::StoreOptions{dir + "/inv.db"}, {Migrations()});
   store.Read([](store::Db& db) {
     const auto steps = FilteredListPlan(db);
