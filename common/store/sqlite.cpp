@@ -138,9 +138,9 @@ bool Stmt::IsNull(int column) const {
 
 namespace {
 
-// 64 MiB: about 16,000 pages, eight times what the writer lets the WAL reach before it finishes
-// a checkpoint itself (Store::OnWalCommit), so a steady load never truncates and regrows it.
-constexpr long long kWalSizeLimitBytes = 64LL * 1024 * 1024;
+// 16 MiB: 4,096 pages, twice what the writer lets the WAL reach before it finishes a
+// checkpoint itself (Store::OnWalCommit), so a steady load does not truncate and regrow it.
+constexpr long long kWalSizeLimitBytes = 16LL * 1024 * 1024;
 
 // Once per process, before the first connection initialises the library: without memory
 // statistics SQLite's allocator takes no global mutex, which the io threads' read connections
