@@ -1,5 +1,6 @@
 #include "common/aggregate/doc_table.hpp"
 
+#include <limits>
 #include <stdexcept>
 
 #include "common/aggregate/search.hpp"
@@ -401,17 +402,17 @@ nlohmann::json DocTable::Search(store::Db& db, const SearchPage& search,
   std::vector<FilterValue> values;
   const std::string& t = spec_.name;
   const bool pg = db.engine() == store::Engine::kPostgres;
-  // bm25 on SQLite, ts_rank on PostgreSQL: both put better matches first, not in the same order.
+  // Newest first on both engines. On SQLite the full-text index walks its rowids downwards and
+  // stops when the page is full; a ranked order would score every match before the LIMIT.
   const std::string vector = search.masked ? "s.terms" : "(s.terms || s.restricted)";
   const std::string sql =
       pg ? "SELECT " + t + ".seq, " + t + ".doc FROM " + t + "_search s JOIN " + t + " ON " + t +
-               ".seq = s.seq WHERE " + vector + " @@ to_tsquery('simple', ?)" +
-               Predicate(db, filters, values) + " ORDER BY ts_rank(" + vector +
-               ", to_tsquery('simple', ?1)) DESC, " + t + ".seq LIMIT ? OFFSET ?"
+               ".seq = s.seq WHERE " + vector + " @@ to_tsquery('simple', ?) AND s.seq < ?" +
+               Predicate(db, filters, values) + " ORDER BY s.seq DESC LIMIT ?"
          : "SELECT " + t + ".seq, " + t + ".doc FROM " + t + "_search JOIN " + t + " ON " + t +
-               ".seq = " + t + "_search.rowid WHERE " + t + "_search MATCH ?" +
-               Predicate(db, filters, values) + " ORDER BY " + t + "_search.rank, " + t +
-               ".seq LIMIT ? OFFSET ?";
+               ".seq = " + t + "_search.rowid WHERE " + t + "_search MATCH ? AND " + t +
+               "_search.rowid < ?" + Predicate(db, filters, values) + " ORDER BY " + t +
+               "_search.rowid DESC LIMIT ?";
   auto stmt = db.Prepare(sql);
   int i = 1;
   if (pg) {
@@ -419,13 +420,17 @@ nlohmann::json DocTable::Search(store::Db& db, const SearchPage& search,
   } else {
     stmt.Bind(i++, search.masked ? "{terms} : (" + search.match + ")" : search.match);
   }
+  stmt.Bind(i++, search.before > 0 ? search.before : std::numeric_limits<std::int64_t>::max());
   for (const auto& value : values) BindFilter(stmt, i++, value);
-  stmt.Bind(i, search.page_size + 1).Bind(i + 1, search.offset);
-  // The page as a keyset page is collected; its token is an offset of this search instead.
-  auto page = http::CollectPage(stmt, search.page_size);
-  if (page.contains("next_page_token")) {
-    page["next_page_token"] = SearchPageToken(search, search.offset + search.page_size);
-  }
+  stmt.Bind(i, search.page_size + 1);
+  // The next page holds the matches older than this page's last one, bound to the search's
+  // words and filters (a list's token, which resumes after a seq, is not accepted here).
+  std::int64_t last = 0;
+  auto page = http::CollectPage(stmt, search.page_size, [&last](store::Stmt& row) {
+    last = row.Int(0);
+    return nlohmann::json::parse(row.Text(1));
+  });
+  if (page.contains("next_page_token")) page["next_page_token"] = SearchPageToken(search, last);
   return page;
 }
 

@@ -74,7 +74,7 @@ struct TableSpec {
 struct SearchPage {
   std::string match;
   std::int64_t page_size = 50;
-  std::int64_t offset = 0;
+  std::int64_t before = 0;  // the page holds matches older than this seq; 0: from the newest
   std::string fingerprint;
   bool masked = false;  // the caller sees a masked view: match only TableSpec::search
 };
@@ -133,8 +133,9 @@ class DocTable {
   [[nodiscard]] nlohmann::json List(store::Db& db, const http::PageRequest& page,
                                     const Filters& filters) const;
 
-  /// One page of the documents matching `search` and `filters`, best match first (bm25 over the
-  /// folded words, then insertion order): `{"items": [...], "next_page_token": ...}`.
+  /// One page of the documents matching `search` and `filters`, newest first, keyset-paged on
+  /// the insertion order: `{"items": [...], "next_page_token": ...}`. Its cost follows the page,
+  /// not the number of matches (no score is computed for every match).
   [[nodiscard]] nlohmann::json Search(store::Db& db, const SearchPage& search,
                                       const Filters& filters) const;
   /// (Re)indexes one stored document for search: for rows a service writes with SQL of its own

@@ -11,7 +11,9 @@
 namespace jilaf::aggregate {
 namespace {
 
-constexpr std::string_view kTokenPrefix = "f:";
+// "k:" since searches page by keyset (newest first); an older "f:" token held an offset and is
+// refused as not belonging to the search.
+constexpr std::string_view kTokenPrefix = "k:";
 
 bool HasControl(std::string_view text) {
   return std::any_of(text.begin(), text.end(), [](char c) {
@@ -69,13 +71,13 @@ std::int64_t ReadSearchToken(const std::string& token, const std::string& finger
         "without it")
         .With("field", "page_token");
   }
-  const std::string offset = decoded.substr(expected.size());
-  if (offset.empty() || offset.size() > 9 ||
-      !std::all_of(offset.begin(), offset.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+  const std::string before = decoded.substr(expected.size());
+  if (before.empty() || before.size() > 18 || before == "0" ||
+      !std::all_of(before.begin(), before.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     throw http::ApiError::BadRequest("page_token is not a token this API issued")
         .With("field", "page_token");
   }
-  return std::stoll(offset);
+  return std::stoll(before);
 }
 
 void RequireKnownParameters(const http::Request& request, const std::vector<std::string>& filters) {
@@ -117,7 +119,7 @@ ListQuery ReadListQuery(const http::Request& request, const std::vector<std::str
   query.page.fingerprint = Fingerprint(request);
   query.page.page_size = http::QueryInt(request, "page_size", 1, 200).value_or(50);
   if (const auto token = request.Query("page_token"); token && !token->empty()) {
-    query.page.offset = ReadSearchToken(*token, query.page.fingerprint);
+    query.page.before = ReadSearchToken(*token, query.page.fingerprint);
   }
   return query;
 }
@@ -145,9 +147,9 @@ std::string MatchExpression(std::string_view q) {
   return expression;
 }
 
-std::string SearchPageToken(const SearchPage& search, std::int64_t offset) {
+std::string SearchPageToken(const SearchPage& search, std::int64_t before) {
   return auth::Base64UrlEncode(std::string(kTokenPrefix) + search.fingerprint + ":" +
-                               std::to_string(offset));
+                               std::to_string(before));
 }
 
 http::Response Find(store::Store& store, const http::Request& request, const DocTable& table,

@@ -14,8 +14,8 @@
 
 // Search with the same conventions on every list route: `q=` (folded words, any order, a prefix
 // of a Latin word or a run of Japanese characters anywhere in a name), the list's own filters,
-// ranked, paged with tokens bound to the query. Declared per table (TableSpec::search) and per
-// route (the filter names it accepts); written here once.
+// newest first, paged by keyset with tokens bound to the query. Declared per table
+// (TableSpec::search) and per route (the filter names it accepts); written here once.
 namespace jilaf::aggregate {
 
 /// The longest `q` accepted, in characters (code points), as the OpenAPI documents count it.
@@ -40,8 +40,8 @@ ListQuery ReadListQuery(const http::Request& request, const std::vector<std::str
 /// The full-text expression for `q`: every word must match, a Latin word as a prefix, a run of
 /// Japanese characters as a phrase of its characters. Empty when `q` has no word.
 [[nodiscard]] std::string MatchExpression(std::string_view q);
-/// The token that resumes `search` at `offset`.
-[[nodiscard]] std::string SearchPageToken(const SearchPage& search, std::int64_t offset);
+/// The token that resumes `search` with the matches older than `before` (a seq).
+[[nodiscard]] std::string SearchPageToken(const SearchPage& search, std::int64_t before);
 
 /// Renders one stored document for the caller (masking), inside the read.
 using Render = std::function<nlohmann::json(store::Db&, nlohmann::json doc)>;

@@ -138,6 +138,10 @@ bool Stmt::IsNull(int column) const {
 
 namespace {
 
+// 16 MiB: 4,096 pages, twice what the writer lets the WAL reach before it finishes a
+// checkpoint itself (Store::OnWalCommit), so a steady load does not truncate and regrow it.
+constexpr long long kWalSizeLimitBytes = 16LL * 1024 * 1024;
+
 // Once per process, before the first connection initialises the library: without memory
 // statistics SQLite's allocator takes no global mutex, which the io threads' read connections
 // otherwise contend on.
@@ -167,6 +171,11 @@ Db::Db(const std::string& path, const Options& options) {
   sqlite3_extended_result_codes(db_, 1);
   sqlite3_busy_timeout(db_, options.busy_timeout_ms);
   if (!options.read_only) Exec("PRAGMA journal_mode=WAL");
+  // A WAL that grew while readers kept a checkpoint from finishing (a burst of writes beside
+  // long reads) is cut back to this size each time it starts again from its beginning; without
+  // a limit the file keeps its largest size for good (551 MB beside a 338 MB database after a
+  // bench load of 100,000 nominations).
+  Exec("PRAGMA journal_size_limit=" + std::to_string(kWalSizeLimitBytes));
   // FULL: a commit is on disk when it returns, so a 2xx is never lost to a power cut.
   Exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY");
   // Pages are read through a memory map rather than read(2) into the page cache: no copy per

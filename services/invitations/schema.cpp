@@ -242,7 +242,17 @@ store::MigrationSet Migrations() {
             " WHERE identity_hash IS NOT NULL;"
             "DROP INDEX nominations_passport;"
             "CREATE INDEX nominations_passport ON nominations(passport_hash)"
-            " WHERE passport_hash IS NOT NULL;"}}};
+            " WHERE passport_hash IS NOT NULL;"},
+           // The list of every programme filtered by year, nationality and status read its
+           // year in nominations_report and sorted it by seq for every page (0.25 -> 2.4 ms
+           // from 10^3 to 3*10^4 nominations). With the three equalities first and the rowid
+           // last, the index yields the page in seq order and stops after it. PostgreSQL's
+           // B-tree holds no rowid: seq is its last column there.
+           {12, "the filtered nomination list reads one index range in order",
+            "CREATE INDEX nominations_list"
+            " ON nominations(fiscal_year, nationality, status);",
+            "CREATE INDEX nominations_list"
+            " ON nominations(fiscal_year, nationality, status, seq);"}}};
 }
 
 }  // namespace jilaf::invitations

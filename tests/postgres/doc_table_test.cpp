@@ -2,7 +2,7 @@
 // server: the same DocTable, specs and calls as on SQLite, with the table created by
 // CreateSql(Engine::kPostgres). Search pins only what both engines promise: which documents
 // match (every word, Latin words as prefixes, Japanese as phrases, masked callers not matching
-// restricted paths), not the order of ranks.
+// restricted paths) and the order: newest first, keyset-paged.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -162,6 +162,30 @@ TEST_F(PostgresDocTable, SearchMatchesEveryWordAsBothEnginesPromise) {
   EXPECT_TRUE(Names(Search("nguyen")).empty());
   EXPECT_EQ(store_->Write([&](store::Db& tx) { return table_.IndexMissing(tx); }), 2);
   EXPECT_EQ(Names(Search("nguyen")).size(), 1U);
+}
+
+// The order both engines share: newest first, each page resuming below the last one's seq, so
+// a match written between pages neither shifts nor repeats them.
+TEST_F(PostgresDocTable, SearchPagesNewestFirstByKeyset) {
+  for (int i = 0; i < 5; ++i) Add("Lan " + std::to_string(i), 2026, "Hue", {});
+  Add("Minh", 2026, "Hue", {});
+  const auto request = [](const std::string& token) {
+    http::Request get;
+    get.query = {{"q", "lan"}, {"page_size", "2"}};
+    if (!token.empty()) get.query["page_token"] = token;
+    return ReadListQuery(get, {});
+  };
+  auto query = request("");
+  std::vector<std::string> seen;
+  for (int pages = 0; pages < 10; ++pages) {
+    const auto body =
+        store_->Read([&](store::Db& db) { return table_.Search(db, query.page, {}); });
+    for (const auto& item : body["items"]) seen.push_back(item["name"]);
+    if (seen.size() == 2) Add("Lan new", 2026, "Hue", {});
+    if (!body.contains("next_page_token")) break;
+    query = request(body["next_page_token"]);
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"Lan 4", "Lan 3", "Lan 2", "Lan 1", "Lan 0"}));
 }
 
 // Two processes' stores (two replicas) take seats of one record at once: the record a write

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
+#include <tuple>
 
 #include "common/crypto/field_cipher.hpp"
 #include "common/events/outbox.hpp"
@@ -714,6 +716,52 @@ TEST_F(InvitationsStoreTest, FiscalYearReportCountsInsideItsIndex) {
   EXPECT_EQ(report["by_programme"].size(), 1U);
 }
 
+// The plan of a list filtered by year, nationality and status, as DocTable::List writes it:
+// one range of nominations_list (schema version 12) in seq order, no sort of the year's rows.
+std::string FilteredListPlan(store::Db& db) {
+  auto plan = db.Prepare(
+      "EXPLAIN QUERY PLAN SELECT seq, doc FROM nominations WHERE seq > ? AND status = ?"
+      " AND nationality = ? AND fiscal_year = ? ORDER BY seq LIMIT ?");
+  std::string steps;
+  while (plan.Step()) steps += plan.Text(3) + "\n";
+  return steps;
+}
+
+TEST_F(InvitationsStoreTest, FilteredListReadsOneIndexRangeInOrder) {
+  const auto programme = Programme(2026, 5, nlohmann::json::object());
+  std::vector<std::string> vietnamese;
+  for (int i = 0; i < 4; ++i) {
+    vietnamese.push_back(NominateId(programme, "V" + std::to_string(i), "VN"));
+    NominateId(programme, "T" + std::to_string(i), "TH");
+  }
+  Move(vietnamese[1], "screened");
+  const auto steps = store_->Read([](store::Db& db) { return FilteredListPlan(db); });
+  EXPECT_NE(steps.find("USING INDEX nominations_list (fiscal_year=? AND nationality=? AND"
+                       " status=? AND rowid>?)"),
+            std::string::npos)
+      << steps;
+  EXPECT_EQ(steps.find("TEMP B-TREE"), std::string::npos) << steps;
+  // Two pages of one: the submitted Vietnamese nominations in the order they were made.
+  std::vector<std::string> listed;
+  std::string token;
+  do {
+    std::unordered_map<std::string, std::string> query = {{"nationality", "VN"},
+                                                          {"status", "submitted"},
+                                                          {"fiscal_year", "2026"},
+                                                          {"page_size", "2"}};
+    if (!token.empty()) query["page_token"] = token;
+    auto request = Make("", {});
+    request.method = http::Method::kGet;
+    request.query = query;
+    const auto response = SearchNominations(request, *context_);
+    ASSERT_EQ(response.status, 200) << response.body;
+    const auto body = nlohmann::json::parse(response.body);
+    for (const auto& item : body["items"]) listed.push_back(item["id"]);
+    token = body.value("next_page_token", "");
+  } while (!token.empty());
+  EXPECT_EQ(listed, (std::vector<std::string>{vietnamese[0], vietnamese[2], vietnamese[3]}));
+}
+
 TEST_F(InvitationsStoreTest, NominationsStoredBeforeTheNameKeyAreMatchedOnceItIsFilled) {
   const auto programme = Programme(2026, 5, nlohmann::json::object());
   auto nominate = [&](const std::string& family, const std::string& email) {
@@ -853,25 +901,33 @@ TEST_F(InvitationsStoreTest, TransitionReasonAcceptsTheDeprecatedAliases) {
 
 // Version 3 rewrites the tables of version 2 into document tables: logistics keyed by id, and
 // every nomination document naming its fiscal year.
+// A store file at schema `version` of the invitations, holding programme p1 of 2025 and what
+// `fill` writes: the starting point of a migration test.
+void StoreAtVersion(const std::string& path, std::size_t version,
+                    const std::function<void(store::Db&)>& fill) {
+  auto up_to = Migrations();
+  up_to.migrations.resize(version);
+  store::Store old(store::StoreOptions{path}, {up_to});
+  old.Write([&](store::Db& tx) {
+    tx.Exec(
+        "INSERT INTO programmes(id, fiscal_year, track, status, version, doc, created_at,"
+        " updated_at) VALUES ('p1', 2025, 'developing', 'open', 1, '{\"id\":\"p1\"}', 't', 't');");
+    fill(tx);
+  });
+  old.Stop();
+}
+
 TEST(InvitationsMigration, OldRowsReadBackThroughTheDocumentTables) {
   const auto dir = testing::MakeTempDir("jilaf-invitations-migration");
-  auto up_to_2 = Migrations();
-  up_to_2.migrations.resize(2);
-  {
-    store::Store old(store::StoreOptions{dir + "/inv.db"}, {up_to_2});
-    old.Write([](store::Db& tx) {
-      tx.Exec(
-          "INSERT INTO programmes(id, fiscal_year, track, status, version, doc, created_at,"
-          " updated_at) VALUES ('p1', 2025, 'developing', 'open', 1, '{\"id\":\"p1\"}', 't', 't');"
-          "INSERT INTO nominations(id, programme_id, nationality, status, version, doc,"
-          " created_at, updated_at, fiscal_year) VALUES ('n1', 'p1', 'VN', 'selected', 3,"
-          " '{\"id\":\"n1\",\"version\":3}', 't', 't', 2025);"
-          "INSERT INTO logistics(nomination_id, version, doc) VALUES ('n1', 2,"
-          " '{\"nomination_id\":\"n1\",\"version\":2,\"updated_at\":\"2026-01-02T00:00:00Z\","
-          "\"hotel\":null}');");
-    });
-    old.Stop();
-  }
+  StoreAtVersion(dir + "/inv.db", 2, [](store::Db& tx) {
+    tx.Exec(
+        "INSERT INTO nominations(id, programme_id, nationality, status, version, doc,"
+        " created_at, updated_at, fiscal_year) VALUES ('n1', 'p1', 'VN', 'selected', 3,"
+        " '{\"id\":\"n1\",\"version\":3}', 't', 't', 2025);"
+        "INSERT INTO logistics(nomination_id, version, doc) VALUES ('n1', 2,"
+        " '{\"nomination_id\":\"n1\",\"version\":2,\"updated_at\":\"2026-01-02T00:00:00Z\","
+        "\"hotel\":null}');");
+  });
   store::Store store(store::StoreOptions{dir + "/inv.db"}, {Migrations()});
   const auto logistics = store.Read([](store::Db& db) { return Logistics().Find(db, "n1"); });
   ASSERT_TRUE(logistics.has_value());
@@ -884,6 +940,40 @@ TEST(InvitationsMigration, OldRowsReadBackThroughTheDocumentTables) {
   auto next = *logistics;
   store.Write([&](store::Db& tx) { Logistics().Update(tx, next); });
   EXPECT_EQ(next["version"], 3);
+  store.Stop();
+  std::filesystem::remove_all(dir);
+}
+
+// Version 12 adds the index of the filtered list to a store that already holds nominations:
+// the list of a year, nationality and status then reads it, in the order the rows were written.
+TEST(InvitationsMigration, Version12IndexesTheNominationsAlreadyStored) {
+  const auto dir = testing::MakeTempDir("jilaf-invitations-migration-12");
+  StoreAtVersion(dir + "/inv.db", 11, [](store::Db& tx) {
+    for (const auto& [id, nationality, status] :
+         {std::tuple{"n1", "VN", "submitted"}, std::tuple{"n2", "TH", "submitted"},
+          std::tuple{"n3", "VN", "screened"}, std::tuple{"n4", "VN", "submitted"}}) {
+      auto insert = tx.Prepare(
+          "INSERT INTO nominations(id, programme_id, nationality, status, version, doc,"
+          " created_at, updated_at, fiscal_year) VALUES (?, 'p1', ?, ?, 1, json_object('id', ?),"
+          " 't', 't', 2025)");
+      insert.Bind(1, id).Bind(2, nationality).Bind(3, status).Bind(4, id);
+      insert.Run();
+    }
+  });
+  store::Store store(store::StoreOptions{dir + "/inv.db"}, {Migrations()});
+  store.Read([](store::Db& db) {
+    const auto steps = FilteredListPlan(db);
+    EXPECT_NE(steps.find("USING INDEX nominations_list"), std::string::npos) << steps;
+    http::PageRequest page;
+    page.page_size = 10;
+    const auto body = Nominations().List(db, page,
+                                         {{"status", std::string("submitted")},
+                                          {"nationality", std::string("VN")},
+                                          {"fiscal_year", std::int64_t{2025}}});
+    ASSERT_EQ(body["items"].size(), 2U) << body.dump();
+    EXPECT_EQ(body["items"][0]["id"], "n1");
+    EXPECT_EQ(body["items"][1]["id"], "n4");
+  });
   store.Stop();
   std::filesystem::remove_all(dir);
 }

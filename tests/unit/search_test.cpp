@@ -8,6 +8,7 @@
 
 #include "common/aggregate/doc_table.hpp"
 #include "common/aggregate/search.hpp"
+#include "common/auth/jwt.hpp"
 #include "common/http/csv.hpp"
 #include "common/http/problem.hpp"
 #include "common/http/router.hpp"
@@ -82,7 +83,18 @@ TEST(ReadListQuery, RefusesUnknownParametersBadWordsAndForeignTokens) {
   const auto token = SearchPageToken(first.page, 50);
   const auto next =
       ReadListQuery(Get({{"q", "lan"}, {"status", "open"}, {"page_token", token}}), {"status"});
-  EXPECT_EQ(next.page.offset, 50);
+  EXPECT_EQ(next.page.before, 50);
+  // A token of the offset-paged search before keyset paging ("f:"): refused, not misread.
+  const std::string offset_token = auth::Base64UrlEncode("f:" + first.page.fingerprint + ":50");
+  EXPECT_EQ(StatusOf(
+                [&] {
+                  (void)ReadListQuery(
+                      Get({{"q", "lan"}, {"status", "open"}, {"page_token", offset_token}}),
+                      {"status"});
+                },
+                &field),
+            400);
+  EXPECT_EQ(field, "page_token");
   EXPECT_EQ(StatusOf(
                 [&] {
                   (void)ReadListQuery(
@@ -272,17 +284,27 @@ TEST_F(SearchTableTest, IndexMissingFillsRowsWrittenBeforeTheIndex) {
   EXPECT_EQ(Search("aiko").size(), 1u);
 }
 
-TEST_F(SearchTableTest, PagesByOffsetWithATokenOfTheSameSearch) {
+TEST_F(SearchTableTest, PagesNewestFirstByKeysetUnmovedByInsertsBetweenPages) {
   for (int i = 0; i < 5; ++i) Insert({{"name", "Lan " + std::to_string(i)}, {"status", "open"}});
-  SearchPage page{MatchExpression("lan"), 2, 0, "fp", false};
-  std::set<std::string> seen;
+  const auto request = [](const std::string& token) {
+    std::unordered_map<std::string, std::string> query = {{"q", "lan"}, {"page_size", "2"}};
+    if (!token.empty()) query["page_token"] = token;
+    return Get(query);
+  };
+  auto query = ReadListQuery(request(""), {});
+  Names seen;
   while (true) {
-    const auto body = store_->Read([&](store::Db& db) { return People().Search(db, page, {}); });
-    for (const auto& item : body["items"]) seen.insert(item["name"]);
+    const auto body =
+        store_->Read([&](store::Db& db) { return People().Search(db, query.page, {}); });
+    for (const auto& item : body["items"]) seen.push_back(item["name"]);
+    // A match added between pages is newer than every page already served: it neither shifts
+    // the next page nor appears in it.
+    if (seen.size() == 2) Insert({{"name", "Lan new"}, {"status", "open"}});
     if (!body.contains("next_page_token")) break;
-    page.offset += page.page_size;
+    query = ReadListQuery(request(body["next_page_token"]), {});
   }
-  EXPECT_EQ(seen.size(), 5u);
+  EXPECT_EQ(seen, (Names{"Lan 4", "Lan 3", "Lan 2", "Lan 1", "Lan 0"}));
+  EXPECT_EQ(Search("lan").front(), "Lan new");
 }
 
 TEST(Csv, QuotesNeutralisesFormulasAndFlattensNestedMembers) {
