@@ -7,6 +7,7 @@ are particular to it (a broker, CORS origins, rate limits).
 """
 
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -99,3 +100,68 @@ class FourServices:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+class RoundRobinProxy:
+    """Debian's nginx, run by hand: one listening port per name, round robin over that name's
+    upstream ports (several replicas of a service). `ports[name]` is where to call it.
+
+    `upstreams` maps a name to its replicas' HTTP ports. `keepalive` keeps that many idle
+    connections to each upstream group open (a benchmark's proxy; 0: a connection per
+    request), and the client side keeps its connections for any number of requests (nginx
+    closes one after 1,000 by default, which would distort a benchmark)."""
+
+    def __init__(self, directory, upstreams, keepalive=0, max_fails=1):
+        self.dir = directory
+        os.makedirs(os.path.join(self.dir, "tmp"), exist_ok=True)
+        os.makedirs(os.path.join(self.dir, "logs"), exist_ok=True)
+        self.ports = {name: free_port() for name in upstreams}
+        # Started as root, nginx would run its workers as nobody: as the user who started it.
+        user = "user root root;" if os.geteuid() == 0 else ""
+        servers = []
+        for name, replica_ports in upstreams.items():
+            upstream = "".join(
+                f"    server 127.0.0.1:{port} max_fails={max_fails} fail_timeout=1s;\n"
+                for port in replica_ports)
+            if keepalive:
+                upstream += f"    keepalive {keepalive};\n"
+            servers.append(
+                f"  upstream {name} {{\n{upstream}  }}\n"
+                f"  server {{\n    listen 127.0.0.1:{self.ports[name]};\n"
+                f"    location / {{ proxy_pass http://{name}; proxy_http_version 1.1;"
+                f" proxy_set_header Connection \"\"; proxy_read_timeout 30s; }}\n  }}\n")
+        conf = (f"daemon off;\n{user}\nworker_processes 1;\npid {self.dir}/nginx.pid;\n"
+                f"error_log {self.dir}/logs/error.log warn;\n"
+                "events { worker_connections 1024; }\nhttp {\n"
+                "  access_log off;\n  keepalive_requests 100000000;\n"
+                f"  client_body_temp_path {self.dir}/tmp/body;\n"
+                f"  proxy_temp_path {self.dir}/tmp/proxy;\n"
+                f"  fastcgi_temp_path {self.dir}/tmp/fastcgi;\n"
+                f"  uwsgi_temp_path {self.dir}/tmp/uwsgi;\n  scgi_temp_path {self.dir}/tmp/scgi;\n"
+                + "".join(servers) + "}\n")
+        self.conf = os.path.join(self.dir, "nginx.conf")
+        with open(self.conf, "w", encoding="utf-8") as f:
+            f.write(conf)
+        self.args = ["nginx", "-p", self.dir, "-c", self.conf]
+        self.process = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
+                                        start_new_session=True)
+        for name in upstreams:
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    with socket.create_connection(("127.0.0.1", self.ports[name]), timeout=1):
+                        break
+                except OSError:
+                    if self.process.poll() is not None or time.monotonic() > deadline:
+                        self.stop()
+                        raise RuntimeError(f"nginx did not start; see {self.dir}/logs/error.log")
+                    time.sleep(0.1)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGQUIT)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()

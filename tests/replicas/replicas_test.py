@@ -26,7 +26,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,7 +36,7 @@ import urllib.parse
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, "scripts", "lib"))
 import jilaf_http  # noqa: E402 - the shared client rule: 429/503 wait Retry-After, then retry
-from jilaf_services import SERVICES, free_port  # noqa: E402
+from jilaf_services import SERVICES, RoundRobinProxy, free_port  # noqa: E402
 
 START = time.monotonic()
 
@@ -179,59 +178,12 @@ class Replica:
             self.process.wait()
 
 
-class Proxy:
+class Proxy(RoundRobinProxy):
     """nginx, one port per service, round robin over its two replicas."""
 
     def __init__(self, test):
-        self.dir = os.path.join(test.dir, "nginx")
-        os.makedirs(os.path.join(self.dir, "tmp"))
-        os.makedirs(os.path.join(self.dir, "logs"))
-        self.ports = {name: free_port() for name in SERVICES}
-        # Started as root, nginx would run its workers as nobody: as the user who started it.
-        user = ""
-        if os.geteuid() == 0:
-            user = "user root root;"
-        servers = []
-        for name in SERVICES:
-            upstream = "".join(
-                f"    server 127.0.0.1:{r.http_port} max_fails=1 fail_timeout=1s;\n"
-                for r in test.replicas[name])
-            servers.append(
-                f"  upstream {name} {{\n{upstream}  }}\n"
-                f"  server {{\n    listen 127.0.0.1:{self.ports[name]};\n"
-                f"    location / {{ proxy_pass http://{name}; proxy_http_version 1.1;"
-                f" proxy_set_header Connection \"\"; proxy_read_timeout 30s; }}\n  }}\n")
-        conf = (f"daemon off;\n{user}\nworker_processes 1;\npid {self.dir}/nginx.pid;\n"
-                f"error_log {self.dir}/logs/error.log warn;\n"
-                "events { worker_connections 1024; }\nhttp {\n"
-                f"  access_log off;\n  client_body_temp_path {self.dir}/tmp/body;\n"
-                f"  proxy_temp_path {self.dir}/tmp/proxy;\n"
-                f"  fastcgi_temp_path {self.dir}/tmp/fastcgi;\n"
-                f"  uwsgi_temp_path {self.dir}/tmp/uwsgi;\n  scgi_temp_path {self.dir}/tmp/scgi;\n"
-                + "".join(servers) + "}\n")
-        self.conf = os.path.join(self.dir, "nginx.conf")
-        with open(self.conf, "w", encoding="utf-8") as f:
-            f.write(conf)
-        self.process = subprocess.Popen(["nginx", "-p", self.dir, "-c", self.conf],
-                                        stdin=subprocess.DEVNULL, start_new_session=True)
-        for name in SERVICES:
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    with socket.create_connection(("127.0.0.1", self.ports[name]), timeout=1):
-                        break
-                except OSError:
-                    if self.process.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"nginx did not start; see {self.dir}/logs/error.log")
-                    time.sleep(0.1)
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGQUIT)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        super().__init__(os.path.join(test.dir, "nginx"),
+                         {name: [r.http_port for r in test.replicas[name]] for name in SERVICES})
 
 
 class Test:
