@@ -745,8 +745,8 @@ class Bench:
             notifications_database = cluster.database("notifications")
             replicas = [self.start("notifications", ["--consumer-group", group], tag="-pg",
                                    database=notifications_database)]
-            wait_lag_zero(replicas[0])
-            self.pg_latency("pg_latency", pg.http_port, pg_programme, notifications_database)
+            self.pg_latency("pg_latency", pg.http_port, pg_programme, notifications_database,
+                            replicas)
             # The second replica of each, on the same databases, and the proxy in front of
             # invitations' two; notifications' two share the consumer group's partitions.
             pg_b = self.start("invitations", tag="-pg-b", database=database)
@@ -758,10 +758,9 @@ class Bench:
             self.commands["proxy"] = (shlex.join(proxy.args) + "   # round robin over the two "
                                       "invitations replicas, upstream keepalive, "
                                       "keepalive_requests 100000000")
-            for replica in replicas:
-                wait_lag_zero(replica)
             self.pg_latency("pg2_latency", proxy.ports["invitations"], pg_programme,
-                            notifications_database, events=50 if self.args.short else None)
+                            notifications_database, replicas,
+                            events=50 if self.args.short else None)
             for replica in replicas:  # not consuming beside the write runs below
                 replica.stop()
                 self.services.remove(replica)
@@ -780,9 +779,11 @@ class Bench:
                 self.services.remove(service)
             cluster.stop()
 
-    def pg_latency(self, figure, port, programme, database, events=None):
+    def pg_latency(self, figure, port, programme, database, replicas, events=None):
         """Event latency 201 -> notification committed, with notifications on PostgreSQL, at
-        PG_LATENCY_RATE (the rate one notifications replica keeps up with on fsync'd commits)."""
+        PG_LATENCY_RATE (the rate one notifications replica keeps up with on fsync'd commits).
+        Each run starts once the notifications `replicas` have applied every earlier event: a
+        run times its own events, not a backlog left by the one before."""
         events = events or min(self.args.events, 200)
         args = [os.path.join(self.build, "bench", "jilaf-bench-latency"),
                 "--port", str(port), "--token", self.token,
@@ -791,8 +792,12 @@ class Bench:
                 "--rate", str(min(self.args.rate, PG_LATENCY_RATE))]
         self.commands[f"latency {figure}"] = shlex.join(args).replace(self.token, "<staff JWT>")
         for run in range(self.args.runs):
-            output = subprocess.run(args, check=True, capture_output=True, text=True).stdout
-            report = json.loads(output.strip().splitlines()[-1])
+            for replica in replicas:
+                wait_lag_zero(replica)
+            done = subprocess.run(args, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RuntimeError(f"latency {figure} failed: {done.stderr.strip()}")
+            report = json.loads(done.stdout.strip().splitlines()[-1])
             assert report["events"] == events, report
             self.add(f"{figure}_p50_ms", report["p50_ms"])
             self.add(f"{figure}_p99_ms", report["p99_ms"])
