@@ -28,7 +28,7 @@ import urllib.request
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "scripts", "lib"))
 import jilaf_http  # noqa: E402 - the shared client: 429/503 wait Retry-After, then retry
-from jilaf_services import RoundRobinProxy  # noqa: E402 - the replicas test's proxy too
+from jilaf_services import RoundRobinProxy, stop_nginx  # noqa: E402 - shared with the tests
 GENERATED_END = "<!-- end of generated results: everything below is kept by scripts/bench -->"
 
 SERVICES = ["invitations", "projects", "missions", "notifications"]
@@ -413,13 +413,7 @@ http {{
             time.sleep(0.05)
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGQUIT)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_nginx(self.process)
 
 
 def wait_lag_zero(service, timeout=300):

@@ -158,10 +158,15 @@ class RoundRobinProxy:
                     time.sleep(0.1)
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGQUIT)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_nginx(self.process)
+
+
+def stop_nginx(process):
+    """Graceful stop (SIGQUIT: workers finish their requests), killed after 10 s."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGQUIT)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
