@@ -112,6 +112,20 @@ ROWS += [
     ("PostgreSQL: event latency p50 (201 → notification committed, 10 events/s)",
      "pg_latency_p50_ms", "ms", "{:.2f}"),
     ("PostgreSQL: event latency p99", "pg_latency_p99_ms", "ms", "{:.2f}"),
+    ("PostgreSQL, two replicas behind nginx: read", "pg2_read_rps", "req/s", "{:.0f}"),
+    ("PostgreSQL, two replicas: read p99", "pg2_read_p99_ms", "ms", "{:.2f}"),
+    ("PostgreSQL, two replicas read / SQLite read (same run)", "pg2_read_ratio", "ratio",
+     "{:.2f}"),
+    ("PostgreSQL, two replicas: write POST …/nominations", "pg2_write_rps", "req/s", "{:.0f}"),
+    ("PostgreSQL, two replicas: write p99", "pg2_write_p99_ms", "ms", "{:.2f}"),
+    ("PostgreSQL, two replicas write / SQLite write (same run)", "pg2_write_ratio", "ratio",
+     "{:.2f}"),
+    ("PostgreSQL, two replicas: jobs per commit (both writers)", "pg2_jobs_per_commit", "jobs",
+     "{:.1f}"),
+    ("PostgreSQL, two replicas of each: event latency p50 (10 events/s)", "pg2_latency_p50_ms",
+     "ms", "{:.2f}"),
+    ("PostgreSQL, two replicas of each: event latency p99", "pg2_latency_p99_ms", "ms",
+     "{:.2f}"),
 ]
 TARGETS["pg_write_ratio"] = (">=", 0.5)
 # notifications on PostgreSQL applies an event per transaction, each waiting for its commit's
@@ -351,6 +365,14 @@ def commit_counts(service):
     return jobs, commits
 
 
+# The bench cluster's settings beyond fsync=on: a production server's, not initdb's defaults
+# (128 MB of shared buffers, a checkpoint every 5 minutes or 1 GB of WAL, WAL uncompressed).
+# Memory for this machine's size; checkpoints spaced so that none lands inside a 5 s run;
+# full-page images compressed.
+PG_SERVER_OPTIONS = ("-c shared_buffers=256MB -c wal_buffers=16MB -c wal_compression=on "
+                     "-c checkpoint_timeout=15min -c max_wal_size=4GB -c effective_cache_size=1GB")
+
+
 class PostgresCluster:
     """A throw-away PostgreSQL 15 cluster (scripts/lib/postgres.sh) with fsync on, as a
     production server runs: a durable write there costs what it costs in production."""
@@ -360,8 +382,9 @@ class PostgresCluster:
         # must reach it.
         self.dir = tempfile.mkdtemp(prefix="jilaf-bench-pg-")
         port = free_port()
-        self.command = (f"JILAF_POSTGRES_FSYNC=on postgres_start DIR {port}  "
-                        "# scripts/lib/postgres.sh: initdb, then postgres -c fsync=on")
+        self.command = (f"JILAF_POSTGRES_FSYNC=on JILAF_POSTGRES_OPTIONS='{PG_SERVER_OPTIONS}' "
+                        f"postgres_start DIR {port}  "
+                        "# scripts/lib/postgres.sh: initdb, then postgres -c fsync=on ...")
         self.shell(f'postgres_start "$1" {port}', self.dir)
         with open(os.path.join(self.dir, "url")) as url:
             self.url = url.read().strip()
@@ -369,7 +392,8 @@ class PostgresCluster:
     def shell(self, script, *args):
         subprocess.run(["bash", "-c", f'source "{REPO}/scripts/lib/postgres.sh"; {script}',
                         "postgres.sh", *args], check=True,
-                       env=dict(os.environ, JILAF_POSTGRES_FSYNC="on"))
+                       env=dict(os.environ, JILAF_POSTGRES_FSYNC="on",
+                                JILAF_POSTGRES_OPTIONS=PG_SERVER_OPTIONS))
 
     def database(self, name):
         """A database of its own for one service: (URL, password file)."""
@@ -607,13 +631,16 @@ class Bench:
     # -- PostgreSQL beside SQLite --------------------------------------------------------------
 
     def postgres(self, sqlite_invitations, sqlite_programme):
-        """Read, durable write and event latency of invitations on PostgreSQL, each run back to
-        back with the same figure of the SQLite instance of the read part (alternating which
-        goes first), so that their ratio is taken within the run."""
+        """Read, durable write and event latency of invitations on PostgreSQL, one replica and
+        two behind an nginx round-robin proxy (on the same database), each run back to back
+        with the same figure of the SQLite instance of the read part (alternating which goes
+        first), so that their ratios are taken within the run."""
         cluster = PostgresCluster()
         self.commands["postgres"] = cluster.command
+        proxy = None
         try:
-            pg = self.start("invitations", tag="-pg", database=cluster.database("invitations"))
+            database = cluster.database("invitations")
+            pg = self.start("invitations", tag="-pg", database=database)
             status, body = http("POST", pg.url("/v1/programmes"), PROGRAMME, self.token)
             assert status == 201, (status, body)
             pg_programme = json.loads(body)["id"]
@@ -621,65 +648,106 @@ class Bench:
             # First, while the topics hold few events, and on a group at their end: the latency
             # runs time only the new ones.
             group = self.caught_up_group()
-            database = cluster.database("notifications")
-            notifications = self.start("notifications", ["--consumer-group", group], tag="-pg",
-                                       database=database)
-            wait_lag_zero(notifications)
-            args = [os.path.join(self.build, "bench", "jilaf-bench-latency"),
-                    "--port", str(pg.http_port), "--token", self.token,
-                    "--programme", pg_programme, "--notifications-database-url", database[0],
-                    "--database-password-file", database[1],
-                    "--events", str(min(self.args.events, 200)),
-                    "--rate", str(min(self.args.rate, PG_LATENCY_RATE))]
-            self.commands["latency postgres"] = shlex.join(args).replace(self.token,
-                                                                         "<staff JWT>")
+            notifications_database = cluster.database("notifications")
+            replicas = [self.start("notifications", ["--consumer-group", group], tag="-pg",
+                                   database=notifications_database)]
+            self.pg_latency("pg_latency", pg.http_port, pg_programme, notifications_database,
+                            replicas)
+            # The second replica of each, on the same databases, and the proxy in front of
+            # invitations' two; notifications' two share the consumer group's partitions.
+            pg_b = self.start("invitations", tag="-pg-b", database=database)
+            replicas.append(self.start("notifications", ["--consumer-group", group],
+                                       tag="-pg-b", database=notifications_database))
+            proxy = Nginx.round_robin(
+                os.path.join(self.dir, "proxy"),
+                {"invitations": (free_port(), [pg.http_port, pg_b.http_port])},
+                keepalive=self.args.connections)
+            self.commands["proxy"] = (shlex.join(proxy.args) + "   # round robin over the two "
+                                      "invitations replicas, upstream keepalive, "
+                                      "keepalive_requests 100000000")
+            self.pg_latency("pg2_latency", proxy.port_of["invitations"], pg_programme,
+                            notifications_database, replicas,
+                            events=50 if self.args.short else None)
+            for replica in replicas:  # not consuming beside the write runs below
+                replica.stop()
+                self.services.remove(replica)
+            two = f"http://127.0.0.1:{proxy.port_of['invitations']}"
+            targets = [("sqlite", sqlite_invitations.url(""), sqlite_programme),
+                       ("postgres", pg.url(""), pg_programme),
+                       ("postgres-2", two, pg_programme)]
             for run in range(self.args.runs):
-                output = subprocess.run(args, check=True, capture_output=True, text=True).stdout
-                report = json.loads(output.strip().splitlines()[-1])
-                assert report["events"] == min(self.args.events, 200), report
-                self.add("pg_latency_p50_ms", report["p50_ms"])
-                self.add("pg_latency_p99_ms", report["p99_ms"])
-                log(f"postgres latency run {run + 1}: p50 {report['p50_ms']:.2f} ms, p99 "
-                    f"{report['p99_ms']:.2f} ms")
-            notifications.stop()  # not consuming beside the write runs below
-            self.services.remove(notifications)
-            targets = [("sqlite", sqlite_invitations, sqlite_programme),
-                       ("postgres", pg, pg_programme)]
-            for run in range(self.args.runs):
-                order = targets if run % 2 == 0 else targets[::-1]
-                reads, writes = {}, {}
-                for label, service, programme in order:
-                    reads[label] = self.wrk(f"read {label}",
-                                            service.url(f"/v1/programmes/{programme}"))
-                for label, service, programme in order:
-                    for other in (sqlite_invitations, pg):
-                        self.wait_published(other)
-                    commits_before = commit_counts(service)
-                    writes[label] = self.wrk(f"write {label}", service.url("/v1/programmes"),
-                                             "POST", script="nominate.lua",
-                                             env_extra={"BENCH_PROGRAMMES": programme,
-                                                        "BENCH_QUOTA": "0",
-                                                        "BENCH_TAG": f"pg-{label}-{run}"})
-                    if label == "postgres":
-                        jobs, commits = (after - before for after, before in
-                                         zip(commit_counts(service), commits_before))
-                        self.add("pg_jobs_per_commit", jobs / commits if commits else 0.0)
-                self.add("pg_read_rps", reads["postgres"]["rps"])
-                self.add("pg_read_p99_ms", reads["postgres"]["p99_us"] / 1e3)
-                self.add("pg_read_ratio", reads["postgres"]["rps"] / reads["sqlite"]["rps"])
-                self.add("pg_write_rps", writes["postgres"]["rps"])
-                self.add("pg_write_p99_ms", writes["postgres"]["p99_us"] / 1e3)
-                self.add("pg_write_sqlite_rps", writes["sqlite"]["rps"])
-                self.add("pg_write_ratio", writes["postgres"]["rps"] / writes["sqlite"]["rps"])
-                log(f"postgres run {run + 1}: read {reads['postgres']['rps']:.0f} req/s (SQLite "
-                    f"{reads['sqlite']['rps']:.0f}), write {writes['postgres']['rps']:.0f} req/s "
-                    f"(SQLite {writes['sqlite']['rps']:.0f}), "
-                    f"{self.figures['pg_jobs_per_commit'][-1]:.1f} jobs per commit")
+                self.pg_run(run, targets if run % 2 == 0 else targets[::-1],
+                            (sqlite_invitations, pg, pg_b))
         finally:
+            if proxy is not None:
+                proxy.stop()
             for service in [s for s in self.services if s.database is not None]:
                 service.stop()
                 self.services.remove(service)
             cluster.stop()
+
+    def pg_latency(self, figure, port, programme, database, replicas, events=None):
+        """Event latency 201 -> notification committed, with notifications on PostgreSQL, at
+        PG_LATENCY_RATE (the rate one notifications replica keeps up with on fsync'd commits).
+        Each run starts once the notifications `replicas` have applied every earlier event: a
+        run times its own events, not a backlog left by the one before."""
+        events = events or min(self.args.events, 200)
+        args = [os.path.join(self.build, "bench", "jilaf-bench-latency"),
+                "--port", str(port), "--token", self.token,
+                "--programme", programme, "--notifications-database-url", database[0],
+                "--database-password-file", database[1], "--events", str(events),
+                "--rate", str(min(self.args.rate, PG_LATENCY_RATE))]
+        self.commands[f"latency {figure}"] = shlex.join(args).replace(self.token, "<staff JWT>")
+        for run in range(self.args.runs):
+            for replica in replicas:
+                wait_lag_zero(replica)
+            done = subprocess.run(args, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RuntimeError(f"latency {figure} failed: {done.stderr.strip()}")
+            report = json.loads(done.stdout.strip().splitlines()[-1])
+            assert report["events"] == events, report
+            self.add(f"{figure}_p50_ms", report["p50_ms"])
+            self.add(f"{figure}_p99_ms", report["p99_ms"])
+            log(f"{figure} run {run + 1}: p50 {report['p50_ms']:.2f} ms, p99 "
+                f"{report['p99_ms']:.2f} ms")
+
+    def pg_run(self, run, order, services):
+        """One run of the reads, then the writes, of SQLite, PostgreSQL and PostgreSQL with two
+        replicas behind the proxy, in `order`; jobs per commit from the replicas' metrics."""
+        reads, writes = {}, {}
+        for label, base, programme in order:
+            reads[label] = self.wrk(f"read {label}", f"{base}/v1/programmes/{programme}")
+        for label, base, programme in order:
+            for other in services:
+                self.wait_published(other)
+            counted = [s for s in services if s.database is not None] if label != "sqlite" else []
+            before = [commit_counts(s) for s in counted]
+            writes[label] = self.wrk(f"write {label}", f"{base}/v1/programmes", "POST",
+                                     script="nominate.lua",
+                                     env_extra={"BENCH_PROGRAMMES": programme,
+                                                "BENCH_QUOTA": "0",
+                                                "BENCH_TAG": f"pg-{label}-{run}"})
+            if counted:
+                jobs = commits = 0.0
+                for service, (jobs_before, commits_before) in zip(counted, before):
+                    jobs_after, commits_after = commit_counts(service)
+                    jobs += jobs_after - jobs_before
+                    commits += commits_after - commits_before
+                name = "pg_jobs_per_commit" if label == "postgres" else "pg2_jobs_per_commit"
+                self.add(name, jobs / commits if commits else 0.0)
+        for label, prefix in (("postgres", "pg"), ("postgres-2", "pg2")):
+            self.add(f"{prefix}_read_rps", reads[label]["rps"])
+            self.add(f"{prefix}_read_p99_ms", reads[label]["p99_us"] / 1e3)
+            self.add(f"{prefix}_read_ratio", reads[label]["rps"] / reads["sqlite"]["rps"])
+            self.add(f"{prefix}_write_rps", writes[label]["rps"])
+            self.add(f"{prefix}_write_p99_ms", writes[label]["p99_us"] / 1e3)
+            self.add(f"{prefix}_write_ratio", writes[label]["rps"] / writes["sqlite"]["rps"])
+        self.add("pg_write_sqlite_rps", writes["sqlite"]["rps"])
+        log(f"postgres run {run + 1}: read {reads['postgres']['rps']:.0f} req/s, two replicas "
+            f"{reads['postgres-2']['rps']:.0f} (SQLite {reads['sqlite']['rps']:.0f}); write "
+            f"{writes['postgres']['rps']:.0f} req/s, two replicas "
+            f"{writes['postgres-2']['rps']:.0f} (SQLite {writes['sqlite']['rps']:.0f}); "
+            f"{self.figures['pg_jobs_per_commit'][-1]:.1f} jobs per commit")
 
     # -- growth: the same figures as the store fills ----------------------------------------
 

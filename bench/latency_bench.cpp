@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -112,16 +113,37 @@ void Watch(const Options& options, Timings& timings, std::atomic<bool>& posting,
                             " FROM inbox_notifications WHERE seq > ? ORDER BY seq";
   const auto deadline_after_posting = std::chrono::seconds(60);
   Clock::time_point posted_at{};
+  // Several notifications replicas write at once: a row's seq is drawn at its insert, so a row
+  // can commit after rows above it were read. Each poll reads from `floor`, below which every
+  // seq was read, not from the highest read; a gap older than two seconds is a seq whose
+  // transaction rolled back (a retried event), and `floor` moves past it. Rows read again change
+  // nothing: a nomination keeps the instant it was first seen.
+  std::int64_t floor = cursor;
+  std::set<std::int64_t> above;   // seqs read above `floor`
+  Clock::time_point gap_since{};  // when the lowest gap was first seen; {}: no gap
   for (;;) {
     {
       auto stmt = db.Prepare(query);
-      stmt.Bind(1, cursor);
+      stmt.Bind(1, floor);
       const auto now = Clock::now();
       std::lock_guard lock(timings.mutex);
       while (stmt.Step()) {
-        cursor = stmt.Int(0);
+        above.insert(stmt.Int(0));
+        cursor = std::max(cursor, stmt.Int(0));
         const std::string subject = stmt.Text(1);
         if (subject.rfind("nominations/", 0) == 0) timings.seen.emplace(subject.substr(12), now);
+      }
+      while (!above.empty() && *above.begin() <= floor + 1) {
+        floor = std::max(floor, *above.begin());
+        above.erase(above.begin());
+      }
+      if (above.empty()) {
+        gap_since = {};
+      } else if (gap_since == Clock::time_point{}) {
+        gap_since = now;
+      } else if (now - gap_since > std::chrono::seconds(2)) {
+        floor = *above.begin() - 1;  // given up on: the next poll moves past it
+        gap_since = {};
       }
     }
     if (!posting) {

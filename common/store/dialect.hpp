@@ -41,6 +41,14 @@ std::string PostgresTypes(std::string ddl);
 /// `x IN (...)`.
 std::string JsonArrayStrings(const Db& db, std::string_view placeholder);
 
+/// Put in front of a statement whose best plan depends on the values bound to it. PostgreSQL then
+/// plans it at every run (libpq's unnamed statement) instead of preparing it once per connection:
+/// after five runs a prepared statement may keep a generic plan made without the values, and one
+/// made while its table was still empty (before autovacuum's first ANALYZE) can be a sequential
+/// scan that the table's growth makes slower write after write (docs/benchmarks.md, "PostgreSQL
+/// beside SQLite"). SQLite reads it as a comment.
+inline constexpr std::string_view kPlanPerRun = "/* plan per run */ ";
+
 /// A condition true when the text in `column` contains the bound parameter `?`.
 std::string Contains(const Db& db, std::string_view column);
 

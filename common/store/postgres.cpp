@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "common/log/log.hpp"
+#include "common/store/dialect.hpp"
 
 namespace jilaf::store::pg {
 namespace {
@@ -129,16 +130,17 @@ void Stmt::Execute() {
   values.reserve(params_.size());
   for (const auto& param : params_) values.push_back(param ? param->c_str() : nullptr);
   std::string text = NumberPlaceholders(sql_);
+  const bool prepare = !text.starts_with(kPlanPerRun);
   if (db_->pipelined_) {
-    db_->Send(text, values, true);
+    db_->Send(text, values, prepare);
     result_ = db_->SyncPipeline(true);
     row_ = -1;
     return;
   }
   const int count = static_cast<int>(values.size());
   PGresult* result = nullptr;
-  auto prepared = db_->prepared_.find(text);
-  if (prepared == db_->prepared_.end() && db_->prepared_.size() < Db::kMaxPrepared) {
+  auto prepared = prepare ? db_->prepared_.find(text) : db_->prepared_.end();
+  if (prepare && prepared == db_->prepared_.end() && db_->prepared_.size() < Db::kMaxPrepared) {
     // Prepared outside any question of transactions: a statement prepared inside one that
     // rolls back stays prepared.
     std::string name = "j" + std::to_string(db_->prepared_.size());
@@ -173,7 +175,9 @@ void Stmt::Run() {
     std::vector<const char*> values;
     values.reserve(params_.size());
     for (const auto& param : params_) values.push_back(param ? param->c_str() : nullptr);
-    db_->Send(NumberPlaceholders(sql_), values, true);
+    std::string text = NumberPlaceholders(sql_);
+    const bool prepare = !text.starts_with(kPlanPerRun);
+    db_->Send(text, values, prepare);
     return;
   }
   Execute();

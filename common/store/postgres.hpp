@@ -55,7 +55,8 @@ class Db;
 /// are sent as text; results are read as text and converted on access. The statement runs at
 /// the first Step (or Run); its rows are then iterated. Its text is prepared on the server once
 /// per connection (Db keeps the names), so a statement run again is neither parsed nor planned
-/// again: the server's share of a write is mostly that.
+/// again: the server's share of a write is mostly that. A text that starts with
+/// store::kPlanPerRun (dialect.hpp) is not prepared: it is planned for its values at every run.
 class Stmt {
  public:
   Stmt(Db& db, std::string sql) : db_(&db), sql_(std::move(sql)) {}

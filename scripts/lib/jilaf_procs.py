@@ -155,14 +155,19 @@ class Nginx:
             return False
 
     @classmethod
-    def round_robin(cls, directory, upstreams):
+    def round_robin(cls, directory, upstreams, keepalive=0):
         """A proxy: `upstreams` maps a name to (listen port, [backend ports]); each listen port
         spreads its requests over its backends in turn, taking one out for a second after a
-        failure."""
-        servers, settings = {}, ""
+        failure. `keepalive` keeps that many idle connections to each backend group open (a
+        benchmark's proxy; 0: a connection per request), and then clients keep theirs for any
+        number of requests (nginx closes one after 1,000 by default, which distorts a bench)."""
+        servers = {}
+        settings = "  keepalive_requests 100000000;\n" if keepalive else ""
         for name, (port, backends) in upstreams.items():
             members = "".join(f"    server 127.0.0.1:{backend} max_fails=1 fail_timeout=1s;\n"
                               for backend in backends)
+            if keepalive:
+                members += f"    keepalive {keepalive};\n"
             settings += f"  upstream {name} {{\n{members}  }}\n"
             servers[port] = (f"    location / {{ proxy_pass http://{name}; proxy_http_version 1.1;"
                              " proxy_set_header Connection \"\"; proxy_read_timeout 30s; }\n")

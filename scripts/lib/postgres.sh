@@ -18,6 +18,8 @@
 #   JILAF_POSTGRES_BIN_DIR        server binaries (default /usr/lib/postgresql/15/bin)
 #   JILAF_POSTGRES_USER           system user the server runs as under root (default jilaf-pg)
 #   JILAF_POSTGRES_START_TIMEOUT  seconds postgres_start waits (default 60)
+#   JILAF_POSTGRES_OPTIONS        more server settings for postgres_start ("-c name=value ...";
+#                                 scripts/bench sets a production server's, see bench.py)
 
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
@@ -81,7 +83,7 @@ postgres_start() {
   fi
   _postgres_as_owner "$(_postgres_bin pg_ctl)" --pgdata="$dir/data" --log="$dir/postgres.log" \
     --wait --timeout="$timeout" \
-    --options="-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c fsync=${JILAF_POSTGRES_FSYNC:-off} -c max_connections=200" \
+    --options="-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c fsync=${JILAF_POSTGRES_FSYNC:-off} -c max_connections=200 ${JILAF_POSTGRES_OPTIONS:-}" \
     start >/dev/null 2>&1 ||
     die "postgres did not start on 127.0.0.1:$port: $(tail -n 20 "$dir/postgres.log" 2>/dev/null)"
   printf '%s\n' "$port" >"$dir/port"

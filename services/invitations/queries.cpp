@@ -107,7 +107,12 @@ std::vector<DuplicateCandidate> NominationsSharingAnIdentifier(
   // of name, nationality and union, the same passport blind index (under any key of the ring).
   // The keys as bound parameters (usually one of each, one per key of the ring), not a JSON
   // array: SQLite would build a temporary B-tree for each `IN (SELECT ... json_each)` on
-  // every call, and this runs for every nomination created.
+  // every call, and this runs for every nomination created. The matches are found apart from
+  // their order (a MATERIALIZED sub-select, then ORDER BY seq LIMIT): with the LIMIT in the same
+  // query, PostgreSQL without statistics on the table (a fresh, fast-growing one, before
+  // autovacuum's first ANALYZE) walks the primary key in seq order looking for 20 matches that
+  // are not there, the whole table at every nomination, instead of the three indexes. Planned
+  // per run (kPlanPerRun): a generic plan made while the table was empty is a sequential scan.
   int next = 4;
   const auto placeholders = [&next](std::size_t count) {
     if (count == 0) return std::string("(NULL)");
@@ -119,11 +124,15 @@ std::vector<DuplicateCandidate> NominationsSharingAnIdentifier(
   };
   const std::string passports = placeholders(passport_hashes.size());
   const std::string names = placeholders(name_keys.size());
-  auto stmt =
-      db.Prepare("SELECT id, programme_id, fiscal_year, status, email_key = ?2, name_key IN " +
-                 names + ", passport_hash IS NOT NULL AND passport_hash IN " + passports +
-                 " FROM nominations WHERE id <> ?1 AND (email_key = ?2 OR passport_hash IN " +
-                 passports + " OR name_key IN " + names + ") ORDER BY seq LIMIT ?3");
+  auto stmt = db.Prepare(
+      std::string(store::kPlanPerRun) +
+      "WITH found AS MATERIALIZED (SELECT seq, id, programme_id, fiscal_year, status,"
+      " email_key = ?2 AS by_email, name_key IN " +
+      names + " AS by_name, passport_hash IS NOT NULL AND passport_hash IN " + passports +
+      " AS by_passport FROM nominations WHERE id <> ?1 AND (email_key = ?2 OR passport_hash IN " +
+      passports + " OR name_key IN " + names +
+      ")) SELECT id, programme_id, fiscal_year, status, by_email, by_name, by_passport"
+      " FROM found ORDER BY seq LIMIT ?3");
   stmt.Bind(1, self).Bind(2, email_key).Bind(3, kMaxPossibleDuplicates);
   int at = 4;
   for (const auto& hash : passport_hashes) stmt.Bind(at++, hash);

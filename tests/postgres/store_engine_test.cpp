@@ -18,6 +18,7 @@
 #include "common/events/outbox.hpp"
 #include "common/http/idempotency.hpp"
 #include "common/http/problem.hpp"
+#include "common/store/dialect.hpp"
 #include "common/store/postgres.hpp"
 #include "common/store/store.hpp"
 #include "tests/support/postgres_fixture.hpp"
@@ -195,6 +196,43 @@ TEST_F(PostgresEngine, AJobReadsWhatItQueuedAndAQueuedFailureIsItsOwnAtItsNextRe
   EXPECT_TRUE(read_reached);
   store_->Write([](Db& tx) { AddWidget(tx, "q2", 2); });
   EXPECT_EQ(store_->Read([](Db& db) { return Count(db, "SELECT count(*) FROM widgets"); }), 301);
+}
+
+TEST_F(PostgresEngine, AStatementMarkedPlanPerRunIsNotPreparedAndAnswersLikeAnother) {
+  // A prepared statement may keep a generic plan made while its table was empty (a sequential
+  // scan); one marked kPlanPerRun is planned with its values at each run instead. Both the
+  // writer's pipelined connection and a reader's run it unprepared, with the same answers.
+  const std::string marked = std::string(kPlanPerRun) + "SELECT count(*) FROM widgets WHERE n >= ?";
+  const std::string plain = "SELECT count(*) FROM widgets WHERE n < ?";
+  const auto prepared_texts = [](Db& db) {
+    auto stmt = db.Prepare("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE ?");
+    stmt.Bind(1, "%FROM widgets WHERE n %");
+    return stmt.Step() ? stmt.Int(0) : -1;
+  };
+  const auto run = [&](Db& db) {
+    std::vector<std::int64_t> counts;
+    for (int i = 0; i < 7; ++i) {  // past the five runs after which a generic plan may stick
+      for (const auto& sql : {marked, plain}) {
+        auto stmt = db.Prepare(sql);
+        stmt.Bind(1, 2);
+        counts.push_back(stmt.Step() ? stmt.Int(0) : -1);
+      }
+    }
+    return std::make_pair(counts, prepared_texts(db));
+  };
+  const auto written = store_->Write([&](Db& tx) {
+    for (int i = 0; i < 5; ++i) AddWidget(tx, "w" + std::to_string(i), i);
+    return run(tx);
+  });
+  const auto read = store_->Read(run);
+  for (const auto& [counts, prepared] : {written, read}) {
+    ASSERT_EQ(counts.size(), 14U);
+    for (std::size_t i = 0; i < counts.size(); i += 2) {
+      EXPECT_EQ(counts[i], 3);      // n >= 2 among 0..4
+      EXPECT_EQ(counts[i + 1], 2);  // n < 2
+    }
+    EXPECT_EQ(prepared, 1) << "only the unmarked statement is prepared on the server";
+  }
 }
 
 TEST_F(PostgresEngine, TheInboxAppliesAnEventOnce) {
