@@ -35,10 +35,10 @@ store::MigrationSet OutboxMigrations() {
   return {"common.outbox", {{1, "create outbox", sql, store::PostgresTypes(sql)}}};
 }
 
-void AppendToOutbox(store::Db& tx, const std::string& topic, const CloudEvent& event) {
-  Headers headers;
-  std::string value;
-  ToKafka(event, headers, value);
+namespace {
+
+void InsertOutboxRow(store::Db& tx, const std::string& topic, const CloudEvent& event,
+                     const Headers& headers, std::string_view value) {
   // [["ce_id","..."],...] as nlohmann would write it, without building the array first.
   std::string header_list = "[";
   for (const auto& [name, header_value] : headers) {
@@ -59,6 +59,23 @@ void AppendToOutbox(store::Db& tx, const std::string& topic, const CloudEvent& e
       .Bind(5, value)
       .Bind(6, NowMs());
   stmt.Run();
+}
+
+}  // namespace
+
+void AppendToOutbox(store::Db& tx, const std::string& topic, const CloudEvent& event) {
+  Headers headers;
+  std::string value;
+  ToKafka(event, headers, value);
+  InsertOutboxRow(tx, topic, event, headers, value);
+}
+
+void AppendToOutbox(store::Db& tx, const std::string& topic, const CloudEvent& event,
+                    std::string_view data_text) {
+  Headers headers;
+  std::string unused;  // empty: the caller's event carries no data tree
+  ToKafka(event, headers, unused);
+  InsertOutboxRow(tx, topic, event, headers, data_text);
 }
 
 std::int64_t PruneSentOutbox(store::Db& tx, std::int64_t sent_before_ms, std::int64_t limit) {

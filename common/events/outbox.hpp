@@ -9,6 +9,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -29,6 +30,10 @@ store::MigrationSet OutboxMigrations();
 /// Appends an event to the outbox inside the caller's write transaction, so the event exists
 /// if and only if the state change it describes was committed.
 void AppendToOutbox(store::Db& tx, const std::string& topic, const CloudEvent& event);
+/// The same with the payload already written as JSON text, for an event whose `data` is null: a
+/// hot path that writes its payload directly builds no JSON tree only to dump it.
+void AppendToOutbox(store::Db& tx, const std::string& topic, const CloudEvent& event,
+                    std::string_view data_text);
 
 /// Deletes at most `limit` outbox rows published (acknowledged by the broker) before
 /// `sent_before_ms`, oldest first; returns how many. Rows not yet published are never touched:

@@ -4,10 +4,12 @@
 
 #include <chrono>
 #include <stdexcept>
+#include <tuple>
 
 #include "common/aggregate/search.hpp"
 #include "common/aggregate/view.hpp"
 #include "common/domain/state_machine.hpp"
+#include "common/events/outbox.hpp"
 #include "common/http/problem.hpp"
 #include "common/log/log.hpp"
 #include "common/util/clock.hpp"
@@ -122,25 +124,113 @@ void Member(std::string& out, std::string_view key, std::string_view value) {
   util::AppendJsonString(out, value);
 }
 
+// Appends `"key":<raw JSON>` (a number, a literal or a document already written).
+void RawMember(std::string& out, std::string_view key, std::string_view raw) {
+  if (out.back() != '{') out += ',';
+  out += '"';
+  out += key;
+  out += "\":";
+  out += raw;
+}
+
+// A delivery planned from an event, kept as strings: its document is written as text once,
+// with no JSON tree built only to be dumped.
+struct Planned {
+  Planned(const events::CloudEvent& of, const std::string& rule, const Recipient& to)
+      : id(util::NewTimeOrderedUuid()), event(of), rule_id(rule), recipient(to) {}
+
+  std::string id;
+  const events::CloudEvent& event;
+  const std::string& rule_id;
+  const Recipient& recipient;
+  std::string channel;
+  std::string category;
+  bool operational = false;
+  std::string locale;
+  std::string status = "pending";
+  std::string created_at;
+  std::string payload;  // webhook
+  std::string subject;  // email, inbox
+  std::string body;
+
+  [[nodiscard]] DeliveryKeys Keys() const {
+    return {id, event.id, rule_id, recipient.kind, recipient.address, channel, status};
+  }
+};
+
+// The delivery's document as text, its members in the order nlohmann::json dumps them (by
+// name), so the bytes are those of NewDelivery's document with its content, dumped.
+std::string DeliveryDocument(const Planned& d) {
+  std::string doc = "{";
+  doc.reserve(256 + d.payload.size() + d.subject.size() + d.body.size());
+  RawMember(doc, "attempts", "0");
+  Member(doc, "category", d.category);
+  Member(doc, "channel", d.channel);
+  if (d.channel == "webhook" && d.status != "suppressed") {
+    doc += ",\"content\":{";
+    Member(doc, "payload", d.payload);
+    doc += '}';
+  } else if (d.status != "suppressed") {
+    doc += ",\"content\":{";
+    Member(doc, "body", d.body);
+    Member(doc, "subject", d.subject);
+    doc += '}';
+  }
+  Member(doc, "created_at", d.created_at);
+  Member(doc, "event_id", d.event.id);
+  Member(doc, "event_type", d.event.type);
+  RawMember(doc, "history", "[]");
+  Member(doc, "id", d.id);
+  Member(doc, "locale", d.locale);
+  RawMember(doc, "operational", d.operational ? "true" : "false");
+  doc += ",\"recipient\":{";
+  Member(doc, "address", d.recipient.address);
+  Member(doc, "kind", d.recipient.kind);
+  doc += '}';
+  Member(doc, "rule_id", d.rule_id);
+  Member(doc, "status", d.status);
+  Member(doc, "updated_at", d.created_at);
+  doc += '}';
+  return doc;
+}
+
+// EmitOutcome's event for a delivery just planned (attempts 0, no error yet), its payload
+// written as text in the order nlohmann::json dumps its members (by name).
+void EmitPlannedOutcome(store::Db& tx, const Planned& d, const std::string& what) {
+  std::string data = "{";
+  data.reserve(320);
+  RawMember(data, "attempts", "0");
+  Member(data, "category", d.category);
+  Member(data, "channel", d.channel);
+  Member(data, "delivery_id", d.id);
+  Member(data, "event_id", d.event.id);
+  Member(data, "event_type", d.event.type);
+  Member(data, "recipient_kind", d.recipient.kind);
+  Member(data, "rule_id", d.rule_id);
+  Member(data, "status", d.status);
+  data += '}';
+  // The publisher makes the envelope; the payload goes to the outbox as written.
+  const auto& publisher = Tables().events;
+  events::AppendToOutbox(
+      tx, publisher.topic(),
+      publisher.Make({"delivery", what, d.id, "deliveries/" + d.id, nullptr}, {}), data);
+}
+
 // The inbox item's document as text, its members in the order nlohmann::json dumps them (by
 // name), so the bytes are those of the same item built as JSON and dumped.
-void WriteInboxItem(store::Db& tx, const json& delivery, const events::CloudEvent& event,
-                    const events::MessageOrigin& origin) {
-  const auto& recipient = delivery["recipient"];
-  const auto& address = recipient["address"].get_ref<const std::string&>();
-  const std::string audience = recipient["kind"] == "role" ? address : "user:" + address;
+void WriteInboxItem(store::Db& tx, const Planned& delivery, const events::MessageOrigin& origin) {
+  const auto& event = delivery.event;
+  const auto& address = delivery.recipient.address;
+  const std::string audience = delivery.recipient.kind == "role" ? address : "user:" + address;
   const std::string id = util::NewTimeOrderedUuid();
-  const std::string created_at = util::NowRfc3339();
-  const auto text = [&](const char* key) -> const std::string& {
-    return delivery.at(key).get_ref<const std::string&>();
-  };
+  const std::string& created_at = delivery.created_at;
   std::string doc = "{";
   doc.reserve(1024);
   Member(doc, "audience", audience);
-  Member(doc, "body", delivery["content"]["body"].get_ref<const std::string&>());
-  Member(doc, "category", text("category"));
+  Member(doc, "body", delivery.body);
+  Member(doc, "category", delivery.category);
   Member(doc, "created_at", created_at);
-  Member(doc, "delivery_id", text("id"));
+  Member(doc, "delivery_id", delivery.id);
   doc += ",\"event\":{";
   Member(doc, "id", event.id);
   Member(doc, "source", event.source);
@@ -150,8 +240,8 @@ void WriteInboxItem(store::Db& tx, const json& delivery, const events::CloudEven
   Member(doc, "type", event.type);
   doc += '}';
   Member(doc, "id", id);
-  Member(doc, "locale", text("locale"));
-  Member(doc, "title", delivery["content"]["subject"].get_ref<const std::string&>());
+  Member(doc, "locale", delivery.locale);
+  Member(doc, "title", delivery.subject);
   doc += '}';
   InsertInboxItem(tx, id, doc, event.id, audience, created_at);
 }
@@ -177,28 +267,25 @@ json NewDelivery(const std::string& event_id, const std::string& event_type,
 }
 
 // The delivery of `event` under `rule` to one recipient, with its content (or suppressed).
-json PlannedDelivery(EventPlan& plan, const json& rule, const Recipient& recipient) {
-  const auto& event = plan.event;
-  const std::string channel = rule["channel"];
-  const std::string category = rule.value("category", "general");
-  const bool operational = rule.value("operational", false);
+Planned PlannedDelivery(EventPlan& plan, const json& rule, const Recipient& recipient) {
+  Planned d(plan.event, rule["id"].get_ref<const std::string&>(), recipient);
+  d.channel = rule["channel"];
+  d.category = rule.value("category", "general");
+  d.operational = rule.value("operational", false);
+  d.created_at = util::NowRfc3339();
   const auto prefs = FindPreferences(plan.tx, recipient.address);
-  const std::string locale = prefs && prefs->contains("locale")
-                                 ? (*prefs)["locale"].get<std::string>()
-                                 : rule.value("locale", "en");
-  json delivery = NewDelivery(event.id, event.type, rule["id"], recipient, channel, category,
-                              operational, locale);
-  if (!operational && OptedOut(prefs, category)) {
-    delivery["status"] = "suppressed";
-  } else if (channel == "webhook") {
-    delivery["content"] = {{"payload", StructuredEvent(event).dump()}};
+  d.locale = prefs && prefs->contains("locale") ? (*prefs)["locale"].get<std::string>()
+                                                : rule.value("locale", "en");
+  if (!d.operational && OptedOut(prefs, d.category)) {
+    d.status = "suppressed";
+  } else if (d.channel == "webhook") {
+    d.payload = StructuredEvent(plan.event).dump();
   } else {
-    const auto& tmpl = MatchTemplate(plan, rule["event_type"], channel, locale);
-    auto [subject, body] = RenderMessage(tmpl, plan.Data());
-    delivery["content"] = {{"subject", subject}, {"body", body}};
-    if (channel == "inbox") delivery["status"] = "sent";
+    const auto& tmpl = MatchTemplate(plan, rule["event_type"], d.channel, d.locale);
+    std::tie(d.subject, d.body) = RenderMessage(tmpl, plan.Data());
+    if (d.channel == "inbox") d.status = "sent";
   }
-  return delivery;
+  return d;
 }
 
 void PlanRule(EventPlan& plan, const json& rule) {
@@ -210,13 +297,14 @@ void PlanRule(EventPlan& plan, const json& rule) {
               {{"rule_id", rule["id"]}, {"event_id", event.id}, {"pointer", pointer}});
   }
   for (const auto& recipient : recipients) {
-    const json delivery = PlannedDelivery(plan, rule, recipient);
-    if (!PlanDelivery(plan.tx, delivery)) continue;  // already planned by an earlier delivery
-    plan.metrics.deliveries.Add({{"channel", delivery["channel"]}, {"status", delivery["status"]}})
+    const Planned delivery = PlannedDelivery(plan, rule, recipient);
+    // false: already planned by an earlier delivery of this event
+    if (!PlanDelivery(plan.tx, delivery.Keys(), DeliveryDocument(delivery))) continue;
+    plan.metrics.deliveries.Add({{"channel", delivery.channel}, {"status", delivery.status}})
         .Increment();
-    if (delivery["channel"] == "inbox" && delivery["status"] == "sent") {
-      WriteInboxItem(plan.tx, delivery, event, plan.origin);
-      EmitOutcome(plan.tx, delivery, "sent");
+    if (delivery.channel == "inbox" && delivery.status == "sent") {
+      WriteInboxItem(plan.tx, delivery, plan.origin);
+      EmitPlannedOutcome(plan.tx, delivery, "sent");
     }
   }
 }

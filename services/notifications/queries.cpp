@@ -123,23 +123,37 @@ std::vector<crypto::RekeyTarget> RekeyTargets(const crypto::FieldCipher& cipher)
 }
 
 bool PlanDelivery(store::Db& tx, const json& doc) {
+  const auto text = [&](const char* key) -> const std::string& {
+    return doc.at(key).get_ref<const std::string&>();
+  };
+  const auto& recipient = doc.at("recipient");
+  return PlanDelivery(
+      tx,
+      {text("id"), text("event_id"), text("rule_id"),
+       recipient.at("kind").get_ref<const std::string&>(),
+       recipient.at("address").get_ref<const std::string&>(), text("channel"), text("status")},
+      doc.dump());
+}
+
+bool PlanDelivery(store::Db& tx, const DeliveryKeys& keys, const std::string& doc) {
   auto insert = tx.Prepare(
       "INSERT INTO deliveries(id, event_id, rule_id, recipient, channel, status,"
       " attempts, next_attempt_ms, doc) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT DO NOTHING");
-  const std::string recipient = doc["recipient"]["kind"].get<std::string>() + ":" +
-                                doc["recipient"]["address"].get<std::string>();
-  insert.Bind(1, doc["id"].get<std::string>())
-      .Bind(2, doc["event_id"].get<std::string>())
-      .Bind(3, doc["rule_id"].get<std::string>())
-      .Bind(4, recipient)
-      .Bind(5, doc["channel"].get<std::string>())
-      .Bind(6, doc["status"].get<std::string>())
+  insert.Bind(1, keys.id)
+      .Bind(2, keys.event_id)
+      .Bind(3, keys.rule_id)
+      .Bind(4, keys.recipient_kind + ":" + keys.recipient_address)
+      .Bind(5, keys.channel)
+      .Bind(6, keys.status)
       .Bind(7, util::NowUnixMs())
-      .Bind(8, doc.dump());
+      .Bind(8, doc);
   insert.Run();
   if (tx.Changes() != 1) return false;
-  // The recipient never changes afterwards; the words enter the index at the batch's end.
-  Tables().deliveries.IndexNewDocument(tx, doc);
+  // The recipient never changes afterwards; the words enter the index at the batch's end. The
+  // index reads only the id and the recipient (Tables().deliveries' search paths).
+  Tables().deliveries.IndexNewDocument(
+      tx, {{"id", keys.id},
+           {"recipient", {{"kind", keys.recipient_kind}, {"address", keys.recipient_address}}}});
   return true;
 }
 

@@ -61,8 +61,21 @@ std::int64_t SealClearWebhookSecrets(store::Store& store, const crypto::FieldCip
 /// What a field-key rotation rewrites here: the sealed webhook secrets.
 std::vector<crypto::RekeyTarget> RekeyTargets(const crypto::FieldCipher& cipher);
 
+/// The columns of a delivery row beside its document; `recipient` is `kind:address`.
+struct DeliveryKeys {
+  const std::string& id;
+  const std::string& event_id;
+  const std::string& rule_id;
+  const std::string& recipient_kind;
+  const std::string& recipient_address;
+  const std::string& channel;
+  const std::string& status;
+};
+
 /// Inserts a planned delivery; false when (event, rule, recipient, channel) already has one.
 bool PlanDelivery(store::Db& tx, const nlohmann::json& doc);
+/// The same with the document already written as JSON text (the consumer's hot path).
+bool PlanDelivery(store::Db& tx, const DeliveryKeys& keys, const std::string& doc);
 
 /// Inserts an inbox item whose document the caller wrote as JSON text (the consumer's hot path:
 /// no DOM built only to be dumped), with the columns Tables().inbox_items lists.

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <map>
 
 #include "common/events/outbox.hpp"
 #include "common/events/people.hpp"
@@ -343,6 +344,93 @@ TEST_F(EventHandlerTest, EventBecomesFeedItemInboxItemAndPlannedDeliveriesOnce) 
     // Both deliveries' words reached the full-text index with the commit.
     EXPECT_EQ(Count("SELECT count(*) FROM deliveries_search"), 2);
   }
+}
+
+// The consumer writes each delivery's document as text: for every shape (an inbox item sent at
+// once, an email with content, a webhook payload, a suppressed delivery without content) the
+// stored bytes are those nlohmann::json dumps for the same document, with the members it had.
+TEST_F(EventHandlerTest, DeliveryDocumentsWrittenAsTextAreTheDumpedDocuments) {
+  store_->Write([](store::Db& tx) {
+    json hook = {{"name", "programme hook"},
+                 {"event_type", "jilaf.invitations.programme.*"},
+                 {"channel", "webhook"},
+                 {"recipients", {{{"endpoint", "w-1"}}}},
+                 {"enabled", true}};
+    aggregate::Stamp(hook);
+    Tables().rules.Insert(tx, hook);
+    json muted = {
+        {"name", "muted"},          {"event_type", "jilaf.invitations.programme.created"},
+        {"channel", "email"},       {"recipients", {{{"address", "muted@jilaf.example"}}}},
+        {"category", "programmes"}, {"enabled", true}};
+    aggregate::Stamp(muted);
+    Tables().rules.Insert(tx, muted);
+    SavePreferences(tx, {{"recipient", "muted@jilaf.example"},
+                         {"version", 1},
+                         {"locale", "ja"},
+                         {"opt_out", {"programmes"}}});
+  });
+  const auto event = ProgrammeCreated();
+  Handle(event);
+  const auto rows = store_->Read([&](store::Db& db) {
+    std::vector<std::string> docs;
+    auto stmt = db.Prepare("SELECT doc FROM deliveries WHERE event_id = ? ORDER BY seq");
+    stmt.Bind(1, event.id);
+    while (stmt.Step()) docs.push_back(stmt.Text(0));
+    return docs;
+  });
+  ASSERT_EQ(rows.size(), 4u);
+  std::map<std::string, json> by_status_channel;
+  for (const auto& text : rows) {
+    const json doc = json::parse(text);
+    EXPECT_EQ(text, doc.dump());
+    for (const char* key :
+         {"id", "event_id", "event_type", "rule_id", "recipient", "channel", "category",
+          "operational", "locale", "status", "attempts", "history", "created_at", "updated_at"}) {
+      EXPECT_TRUE(doc.contains(key)) << key << " in " << text;
+    }
+    EXPECT_EQ(doc["event_id"], event.id);
+    EXPECT_EQ(doc["event_type"], event.type);
+    EXPECT_EQ(doc["attempts"], 0);
+    EXPECT_EQ(doc["history"], json::array());
+    EXPECT_EQ(doc["created_at"], doc["updated_at"]);
+    by_status_channel[doc["status"].get<std::string>() + "/" + doc["channel"].get<std::string>()] =
+        doc;
+  }
+  ASSERT_EQ(by_status_channel.size(), 4u);
+  const auto& inbox = by_status_channel.at("sent/inbox");
+  EXPECT_EQ(inbox["recipient"], json({{"kind", "role"}, {"address", "staff"}}));
+  EXPECT_TRUE(inbox["content"].contains("body"));
+  const auto& email = by_status_channel.at("pending/email");
+  EXPECT_EQ(email["content"]["subject"], "Programme Asia Young Leaders");
+  EXPECT_EQ(email["operational"], false);
+  const auto& hook = by_status_channel.at("pending/webhook");
+  EXPECT_EQ(hook["recipient"], json({{"kind", "endpoint"}, {"address", "w-1"}}));
+  EXPECT_EQ(json::parse(hook["content"]["payload"].get<std::string>())["id"], event.id);
+  const auto& muted = by_status_channel.at("suppressed/email");
+  EXPECT_FALSE(muted.contains("content"));
+  EXPECT_EQ(muted["locale"], "ja");
+  EXPECT_EQ(muted["category"], "programmes");
+  // The inbox delivery's delivery.sent event carries what analytics reads, no address.
+  const auto [headers, payload] = store_->Read([](store::Db& db) {
+    auto stmt = db.Prepare("SELECT headers, payload FROM outbox");
+    EXPECT_TRUE(stmt.Step());
+    const json data = json::parse(stmt.Text(1));
+    EXPECT_EQ(stmt.Text(1), data.dump());  // written as text, the bytes of the dumped tree
+    return std::pair{json::parse(stmt.Text(0)), data};
+  });
+  EXPECT_NE(std::find(headers.begin(), headers.end(),
+                      json::array({"ce_type", "jilaf.notifications.delivery.sent"})),
+            headers.end())
+      << headers.dump();
+  EXPECT_EQ(payload, json({{"attempts", 0},
+                           {"category", inbox["category"]},
+                           {"channel", "inbox"},
+                           {"delivery_id", inbox["id"]},
+                           {"event_id", event.id},
+                           {"event_type", event.type},
+                           {"recipient_kind", "role"},
+                           {"rule_id", inbox["rule_id"]},
+                           {"status", "sent"}}));
 }
 
 // Events queued at once (the store folds them into few commits): each delivery's words enter the
