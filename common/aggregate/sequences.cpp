@@ -125,9 +125,12 @@ enum class Ending { kUpdate, kDelete };
 http::Response LoadChangeStore(store::Store& store, const http::Request& request, const Kind& kind,
                                std::string_view id, bool if_match, Ending ending, const Rule& rule,
                                const Announce& announce) {
-  return store.Write([&](store::Db& tx) {
+  nlohmann::json doc;
+  bool later = false;  // the stored document is the answer, serialised after the commit
+  auto response = store.Write([&](store::Db& tx) {
+    later = false;
     Change change(tx, request, kind.events);
-    auto doc = kind.table.Get(tx, id);
+    doc = kind.table.Get(tx, id);
     if (if_match) http::RequireIfMatch(request, doc.at("version").get<std::int64_t>());
     if (rule) rule(change, doc);
     if (ending == Ending::kDelete) {
@@ -136,10 +139,12 @@ http::Response LoadChangeStore(store::Store& store, const http::Request& request
       kind.table.Update(tx, doc);
     }
     if (announce) announce(change, doc);
-    if (ending == Ending::kUpdate) return Answer(change, doc, 200, kind.table);
     if (auto& custom = change.response()) return std::move(*custom);
-    return http::Response::Empty(204);
+    if (ending == Ending::kDelete) return http::Response::Empty(204);
+    later = true;
+    return http::Response::Empty(200);
   });
+  return later ? DocResponse(doc) : response;
 }
 
 }  // namespace

@@ -97,7 +97,8 @@ http::Response Create(store::Store& store, const http::Request& request, const K
                       nlohmann::json doc, const Rule& rule, const Announce& announce);
 
 /// Changes a stored record: loads it (404), checks If-Match (428/412), runs `rule`, stores the
-/// next version (412 if another write won the race), runs `announce`, answers the document.
+/// next version (412 if another write won the race), runs `announce`, answers the document
+/// (serialised after the commit, off the writer thread).
 http::Response Modify(store::Store& store, const http::Request& request, const Kind& kind,
                       std::string_view id, const Rule& rule, const Announce& announce);
 
