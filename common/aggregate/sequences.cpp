@@ -15,6 +15,41 @@ http::Response Answer(Change& change, const nlohmann::json& doc, int status,
   return status == 201 ? CreatedResponse(table, doc) : DocResponse(doc, status);
 }
 
+// A creation's result as the writer returns it. Its answer is built there only when an
+// Idempotency-Key stores it with the write (or a rule answered with a ready response); else
+// after the commit, so the writer thread does not render and serialise it.
+struct Created {
+  http::Response response;  // a placeholder with the status when `later`
+  bool later = false;
+  std::string id;                          // the created record's id, when `later`
+  std::function<http::Response()> custom;  // Change::RespondAfterCommit, when `later`
+};
+
+// Found by argument-dependent lookup from store::WithWriteHook: the audit row of a creation.
+[[maybe_unused]] store::JobOutcome DescribeOutcome(const Created& created) {
+  if (created.later) return {created.response.status, {}, created.id};
+  return {created.response.status, created.response.body, {}};
+}
+
+// Inside the transaction, after `announce`: the answer, or what building it later needs.
+http::Response AnswerCreated(Change& change, const nlohmann::json& doc, const DocTable& table,
+                             Created& out) {
+  if (change.response() || !change.request.Header("idempotency-key").empty()) {
+    if (!change.response() && change.later()) return change.later()();
+    return Answer(change, doc, 201, table);
+  }
+  out.later = true;
+  out.id = doc.at("id").get<std::string>();
+  out.custom = std::move(change.later());
+  return http::Response::Empty(201);
+}
+
+// After the commit: the answer the writer left to build.
+http::Response Deliver(Created created, const nlohmann::json& doc, const DocTable& table) {
+  if (!created.later) return std::move(created.response);
+  return created.custom ? created.custom() : CreatedResponse(table, doc);
+}
+
 }  // namespace
 
 void Change::Emit(EventFacts facts) {
@@ -66,16 +101,19 @@ http::Response List(store::Store& store, const http::Request& request, const Doc
 
 http::Response Create(store::Store& store, const http::Request& request, const Kind& kind,
                       nlohmann::json doc, const Rule& rule, const Announce& announce) {
-  return store.Write([&](store::Db& tx) {
-    return http::RunIdempotent(tx, request, [&] {
+  auto created = store.Write([&](store::Db& tx) {
+    Created out;
+    out.response = http::RunIdempotent(tx, request, [&] {
       Change change(tx, request, kind.events);
       Stamp(doc, kind.records_creator ? request.principal.subject : std::string_view());
       if (rule) rule(change, doc);
       kind.table.Insert(tx, doc, change.columns());
       if (announce) announce(change, doc);
-      return Answer(change, doc, 201, kind.table);
+      return AnswerCreated(change, doc, kind.table, out);
     });
+    return out;
   });
+  return Deliver(std::move(created), doc, kind.table);
 }
 
 namespace {
@@ -87,9 +125,12 @@ enum class Ending { kUpdate, kDelete };
 http::Response LoadChangeStore(store::Store& store, const http::Request& request, const Kind& kind,
                                std::string_view id, bool if_match, Ending ending, const Rule& rule,
                                const Announce& announce) {
-  return store.Write([&](store::Db& tx) {
+  nlohmann::json doc;
+  bool later = false;  // the stored document is the answer, serialised after the commit
+  auto response = store.Write([&](store::Db& tx) {
+    later = false;
     Change change(tx, request, kind.events);
-    auto doc = kind.table.Get(tx, id);
+    doc = kind.table.Get(tx, id);
     if (if_match) http::RequireIfMatch(request, doc.at("version").get<std::int64_t>());
     if (rule) rule(change, doc);
     if (ending == Ending::kDelete) {
@@ -98,10 +139,12 @@ http::Response LoadChangeStore(store::Store& store, const http::Request& request
       kind.table.Update(tx, doc);
     }
     if (announce) announce(change, doc);
-    if (ending == Ending::kUpdate) return Answer(change, doc, 200, kind.table);
     if (auto& custom = change.response()) return std::move(*custom);
-    return http::Response::Empty(204);
+    if (ending == Ending::kDelete) return http::Response::Empty(204);
+    later = true;
+    return http::Response::Empty(200);
   });
+  return later ? DocResponse(doc) : response;
 }
 
 }  // namespace
@@ -207,16 +250,19 @@ http::Response CreateChild(store::Store& store, const http::Request& request,
   // Outside the writer's transaction: what does not depend on what it holds.
   auto snapshot = ReadParent(store, parents, parent_id);
   Stamp(doc, kind.records_creator ? request.principal.subject : std::string_view());
-  return store.Write([&](store::Db& tx) {
-    return http::RunIdempotent(tx, request, [&] {
+  auto created = store.Write([&](store::Db& tx) {
+    Created out;
+    out.response = http::RunIdempotent(tx, request, [&] {
       Change change(tx, request, kind.events);
       const auto parent = CurrentParent(tx, parents, parent_id, snapshot);
       if (rule) rule(change, parent, doc);
       kind.table.Insert(tx, doc, change.columns());
       if (announce) announce(change, doc);
-      return Answer(change, doc, 201, kind.table);
+      return AnswerCreated(change, doc, kind.table, out);
     });
+    return out;
   });
+  return Deliver(std::move(created), doc, kind.table);
 }
 
 http::Response Snapshots(store::Store& store, const http::Request& request, const Publisher& events,

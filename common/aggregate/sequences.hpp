@@ -49,6 +49,12 @@ class Change {
   /// Answers `response` instead of the document (the sequence still commits as usual).
   void Respond(http::Response response) { response_ = std::move(response); }
   [[nodiscard]] std::optional<http::Response>& response() { return response_; }
+  /// Create and CreateChild: answers what `build` returns instead of the document, built after
+  /// the commit on the caller's thread unless an Idempotency-Key must store it with the write.
+  /// `build` may refer to the document and to what outlives the sequence's call, not to the
+  /// transaction. The answer describes the created record (the audit row takes its id from it).
+  void RespondAfterCommit(std::function<http::Response()> build) { later_ = std::move(build); }
+  [[nodiscard]] std::function<http::Response()>& later() { return later_; }
   /// Columns a new record's row gets beside its document (Create, CreateChild), written by its
   /// INSERT rather than by an UPDATE after it.
   void KeepColumns(ExtraColumns columns) { columns_ = std::move(columns); }
@@ -57,6 +63,7 @@ class Change {
  private:
   const Publisher& events_;
   std::optional<http::Response> response_;
+  std::function<http::Response()> later_;
   ExtraColumns columns_;
 };
 
@@ -84,12 +91,14 @@ http::Response ListUnder(store::Store& store, const http::Request& request, cons
                          Filters filters = {});
 
 /// POST a new record: stamps `doc` (id, version 1, times, created_by), runs `rule`, inserts,
-/// runs `announce`, answers 201 with Location. Idempotent under `Idempotency-Key`.
+/// runs `announce`, answers 201 with Location. Idempotent under `Idempotency-Key`. Without one,
+/// the answer is serialised after the commit, outside the store's writer thread.
 http::Response Create(store::Store& store, const http::Request& request, const Kind& kind,
                       nlohmann::json doc, const Rule& rule, const Announce& announce);
 
 /// Changes a stored record: loads it (404), checks If-Match (428/412), runs `rule`, stores the
-/// next version (412 if another write won the race), runs `announce`, answers the document.
+/// next version (412 if another write won the race), runs `announce`, answers the document
+/// (serialised after the commit, off the writer thread).
 http::Response Modify(store::Store& store, const http::Request& request, const Kind& kind,
                       std::string_view id, const Rule& rule, const Announce& announce);
 

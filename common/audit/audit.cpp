@@ -110,16 +110,19 @@ class RequestHook : public store::WriteHook {
  public:
   explicit RequestHook(Entry base) : base_(std::move(base)) {}
 
-  void InTransaction(store::Db& db, std::optional<int> status, std::string_view body) override {
+  void InTransaction(store::Db& db, const store::JobOutcome& outcome) override {
     // Runs on the store's writer thread, inside the transaction: only what the row needs.
+    const auto status = outcome.status;
     Entry entry = base_;
     entry.status = status;
     // A 4xx answered from inside the job (an idempotency key reused with another body) is a
     // rejection even though its transaction committed.
     entry.outcome = status && *status >= 400 ? OutcomeFor(*status) : "committed";
     // What a 201 created (a nomination under /v1/programmes/{id}/...) rather than its parent.
-    if (status == 201) {
-      if (auto created = IdFromBody(body)) entry.entity_id = std::move(created);
+    if (status == 201 && !outcome.created_id.empty()) {
+      entry.entity_id = std::string(outcome.created_id);
+    } else if (status == 201) {
+      if (auto created = IdFromBody(outcome.body)) entry.entity_id = std::move(created);
     }
     Append(db, std::move(entry));
     std::lock_guard lock(mutex_);

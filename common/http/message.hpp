@@ -80,7 +80,7 @@ struct Response {
 /// What a store write hook (the audit row) learns of a write that answered `response`; found by
 /// argument-dependent lookup from store::WithWriteHook.
 inline store::JobOutcome DescribeOutcome(const Response& response) {
-  return {response.status, response.body};
+  return {response.status, response.body, {}};
 }
 
 }  // namespace jilaf::http

@@ -9,6 +9,7 @@
 namespace jilaf::store {
 
 class Db;
+struct JobOutcome;
 
 /// Work that must commit in the same transaction as every write queued by one piece of code
 /// (the audit row of an HTTP request). Installed per thread with ScopedWriteHook; Store picks it
@@ -17,10 +18,9 @@ class Db;
 class WriteHook {
  public:
   virtual ~WriteHook() = default;
-  /// Runs after the job returned. `status` and `body` describe the job's result
-  /// (DescribeOutcome), else nullopt and empty. Throwing fails the job (and so rolls back its
-  /// work).
-  virtual void InTransaction(Db& db, std::optional<int> status, std::string_view body) = 0;
+  /// Runs after the job returned. `outcome` describes the job's result (DescribeOutcome), else
+  /// it is empty. Throwing fails the job (and so rolls back its work).
+  virtual void InTransaction(Db& db, const JobOutcome& outcome) = 0;
 };
 
 /// The hook installed on this thread, or null.
@@ -44,6 +44,9 @@ class ScopedWriteHook {
 struct JobOutcome {
   std::optional<int> status;
   std::string_view body;
+  /// The id of the record the job created when its answer is built only after the commit (so
+  /// `body` is still empty); else empty, and the body tells it.
+  std::string_view created_id;
 };
 
 template <typename R>
@@ -58,13 +61,10 @@ auto WithWriteHook(Fn fn) {
     using R = std::invoke_result_t<Fn&, Db&>;
     if constexpr (std::is_void_v<R>) {
       fn(db);
-      if (hook) hook->InTransaction(db, std::nullopt, {});
+      if (hook) hook->InTransaction(db, JobOutcome{});
     } else {
       R result = fn(db);
-      if (hook) {
-        const JobOutcome outcome = DescribeOutcome(result);
-        hook->InTransaction(db, outcome.status, outcome.body);
-      }
+      if (hook) hook->InTransaction(db, DescribeOutcome(result));
       return result;
     }
   };

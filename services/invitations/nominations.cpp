@@ -86,13 +86,16 @@ struct Nomination {
       StorePersonal(change.tx, cipher, id, personal);
     }
     change.Emit(NominationFacts(programme, doc, std::nullopt));
-    // This body is also kept for Idempotency-Key replays, so it carries no personal data in
-    // clear whatever the caller's role: the passport masked, the birth date left out.
-    auto body = RenderNomination(doc, {personal.passport_number, std::nullopt},
-                                 aggregate::Audience::kStaff);
-    const auto warnings = DuplicateWarnings(doc.value("possible_duplicates", nlohmann::json()));
-    if (!warnings.empty()) body["warnings"] = warnings;
-    change.Respond(aggregate::CreatedResponse(Nominations(), body));
+    // Rendered after the commit unless an Idempotency-Key keeps it for replays; either way it
+    // carries no personal data in clear whatever the caller's role: the passport masked, the
+    // birth date left out. `doc` is CreateChild's own document, alive until the answer is built.
+    change.RespondAfterCommit([this, &doc] {
+      auto body = RenderNomination(doc, {personal.passport_number, std::nullopt},
+                                   aggregate::Audience::kStaff);
+      const auto warnings = DuplicateWarnings(doc.value("possible_duplicates", nlohmann::json()));
+      if (!warnings.empty()) body["warnings"] = warnings;
+      return aggregate::CreatedResponse(Nominations(), body);
+    });
   }
 };
 

@@ -18,7 +18,9 @@
 #include "common/domain/error.hpp"
 #include "common/domain/state_machine.hpp"
 #include "common/events/outbox.hpp"
+#include "common/http/idempotency.hpp"
 #include "common/http/problem.hpp"
+#include "common/http/resource.hpp"
 #include "common/store/store.hpp"
 #include "common/store/write_hook.hpp"
 #include "tests/support/process.hpp"
@@ -324,7 +326,7 @@ TEST_F(AggregateTest, CreateChildSeesAParentChangedAfterItsSnapshotWasRead) {
   // A job keeps a copy of its thread's write hook from the moment it is queued: the count of
   // this one's owners says when the child's job is in the queue.
   struct Marker : store::WriteHook {
-    void InTransaction(store::Db&, std::optional<int>, std::string_view) override {}
+    void InTransaction(store::Db&, const store::JobOutcome&) override {}
   };
   auto marker = std::make_shared<Marker>();
   auto child = std::async(std::launch::async, [&] {
@@ -455,6 +457,114 @@ TEST(Publisher, EnvelopeMatchesEveryMessageOfTheAsyncApiDocument) {
   const auto traced = Events().Make({"tranche", "paid", "k", "s", {}},
                                     "00-0123456789abcdef0123456789abcdef-0123456789abcdef-01");
   EXPECT_EQ(traced.traceparent, "00-0123456789abcdef0123456789abcdef-0123456789abcdef-01");
+}
+
+// What a write hook (the audit row) learns inside the transaction, and on which thread.
+struct OutcomeRecorder : store::WriteHook {
+  void InTransaction(store::Db&, const store::JobOutcome& outcome) override {
+    status = outcome.status;
+    body = std::string(outcome.body);
+    created_id = std::string(outcome.created_id);
+    thread = std::this_thread::get_id();
+  }
+  std::optional<int> status;
+  std::string body;
+  std::string created_id;
+  std::thread::id thread;
+};
+
+class CreateAnswerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("jilaf-create-answer");
+    store_ = std::make_unique<store::Store>(
+        store::StoreOptions{dir_ + "/test.db"},
+        std::vector<store::MigrationSet>{events::OutboxMigrations(),
+                                         http::IdempotencyMigrations(),
+                                         {"test", {{1, "things", Things().CreateSql()}}}});
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // A creation whose announcement answers through RespondAfterCommit; records where it ran.
+  http::Response CreateWithLaterAnswer(const http::Request& request, std::thread::id& built_on) {
+    const Kind kind{Things(), Events(), "thing"};
+    store::ScopedWriteHook scope(hook_);
+    return Create(*store_, request, kind, {{"status", "draft"}, {"year", 2026}}, {},
+                  [&](Change& change, const nlohmann::json& doc) {
+                    change.RespondAfterCommit([&doc, &built_on] {
+                      built_on = std::this_thread::get_id();
+                      auto body = doc;
+                      body["rendered"] = true;
+                      return CreatedResponse(Things(), body);
+                    });
+                  });
+  }
+
+  std::string dir_;
+  std::unique_ptr<store::Store> store_;
+  std::shared_ptr<OutcomeRecorder> hook_ = std::make_shared<OutcomeRecorder>();
+};
+
+TEST_F(CreateAnswerTest, WithoutIdempotencyKeyTheAnswerIsBuiltAfterTheCommitOffTheWriter) {
+  http::Request request;
+  request.method = http::Method::kPost;
+  request.principal.subject = "officer-1";
+  const Kind kind{Things(), Events(), "thing"};
+  store::ScopedWriteHook scope(hook_);
+  const auto response =
+      Create(*store_, request, kind, {{"status", "draft"}, {"year", 2026}}, {},
+             [](Change& change, const nlohmann::json& doc) {
+               change.Emit({"thing", "created", doc.at("id").get<std::string>(), "things/x", doc});
+             });
+  ASSERT_EQ(response.status, 201) << response.body;
+  const auto body = nlohmann::json::parse(response.body);
+  const std::string id = body.at("id");
+  EXPECT_EQ(response.Header("Location"), "/v1/things/" + id);
+  EXPECT_EQ(response.Header("ETag"), http::MakeEtag(1));
+  // The hook ran in the transaction on the writer thread, knowing the id but no body yet.
+  EXPECT_EQ(hook_->status, 201);
+  EXPECT_EQ(hook_->created_id, id);
+  EXPECT_EQ(hook_->body, "");
+  EXPECT_NE(hook_->thread, std::this_thread::get_id());
+  EXPECT_EQ(store_->Read([&](store::Db& db) { return Things().Get(db, id); }), body);
+}
+
+TEST_F(CreateAnswerTest, CustomAnswerIsBuiltOnTheCallersThreadAfterTheCommit) {
+  http::Request request;
+  request.method = http::Method::kPost;
+  std::thread::id built_on;
+  const auto response = CreateWithLaterAnswer(request, built_on);
+  ASSERT_EQ(response.status, 201) << response.body;
+  EXPECT_EQ(built_on, std::this_thread::get_id());
+  const auto body = nlohmann::json::parse(response.body);
+  EXPECT_EQ(body.at("rendered"), true);
+  EXPECT_EQ(hook_->created_id, body.at("id"));
+  EXPECT_EQ(hook_->body, "");
+}
+
+TEST_F(CreateAnswerTest, WithIdempotencyKeyTheAnswerIsStoredInTheWriteAndReplayed) {
+  http::Request request;
+  request.method = http::Method::kPost;
+  request.path = "/v1/things";
+  request.principal.subject = "officer-1";
+  request.body = "{}";
+  request.headers.emplace_back("idempotency-key", "k-1");
+  std::thread::id built_on;
+  const auto first = CreateWithLaterAnswer(request, built_on);
+  ASSERT_EQ(first.status, 201) << first.body;
+  // Built inside the job (on the writer), so the stored replay is the same answer.
+  EXPECT_NE(built_on, std::this_thread::get_id());
+  EXPECT_EQ(hook_->body, first.body);
+  EXPECT_EQ(hook_->created_id, "");
+  EXPECT_EQ(nlohmann::json::parse(first.body).at("rendered"), true);
+  const auto replay = CreateWithLaterAnswer(request, built_on);
+  EXPECT_EQ(replay.status, 201);
+  EXPECT_EQ(replay.body, first.body);
+  EXPECT_EQ(replay.Header("Idempotent-Replayed"), "true");
+  EXPECT_EQ(store_->Read([&](store::Db& db) { return Things().Count(db, {}); }), 1);
 }
 
 }  // namespace

@@ -14,6 +14,15 @@ namespace {
 
 using nlohmann::json;
 
+// A job's result whose answer is built after the commit: it names the created id, no body.
+struct AnsweredLater {
+  int status = 201;
+  std::string id;
+};
+[[maybe_unused]] store::JobOutcome DescribeOutcome(const AnsweredLater& result) {
+  return {result.status, {}, result.id};
+}
+
 std::vector<store::MigrationSet> TestMigrations() {
   return {Migrations(),
           {"test", {{1, "things", "CREATE TABLE things (id TEXT PRIMARY KEY, name TEXT)"}}}};
@@ -42,6 +51,15 @@ class AuditTest : public ::testing::Test {
                    return http::Response::Json(
                        201, {{"id", request.body}, {"a_nested", {{"id", "inner"}}}, {"name", "x"}});
                  });
+               });
+    // A creating POST whose answer is serialised after the commit, as aggregate::Create does.
+    router.Add(http::Method::kPost, "/v1/later", auth::Access::kWrite,
+               [this](http::Request& request) {
+                 const auto result = store_->Write([&](store::Db& db) {
+                   Insert(db, request.body);
+                   return AnsweredLater{201, request.body};
+                 });
+                 return http::Response::Json(result.status, {{"id", result.id}});
                });
     // An update whose job returns a plain value: the status is built after the commit.
     router.Add(http::Method::kPut, "/v1/things/{id}", auth::Access::kWrite,
@@ -136,6 +154,16 @@ TEST_F(AuditTest, SuccessfulWriteRecordsWhoWhatWhenAndOutcomeInItsTransaction) {
   EXPECT_EQ(row["request_id"], "req-1");
   EXPECT_EQ(row["prev_hash"], kGenesisHash);
   EXPECT_FALSE(row["at"].get<std::string>().empty());
+}
+
+TEST_F(AuditTest, CreationAnsweredAfterTheCommitRecordsTheIdItsJobNamed) {
+  ASSERT_EQ(Call(http::Method::kPost, "/v1/later", "t9").status, 201);
+  const auto items = List()["items"];
+  ASSERT_EQ(items.size(), 1u);  // the committed row tells the outcome: no row of its own
+  EXPECT_EQ(items[0]["entity_id"], "t9");
+  EXPECT_EQ(items[0]["status"], 201);
+  EXPECT_EQ(items[0]["outcome"], "committed");
+  EXPECT_EQ(VerifyBody()["intact"], true);
 }
 
 TEST_F(AuditTest, ReadsAreNotAudited) {
