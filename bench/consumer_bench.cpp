@@ -6,6 +6,8 @@
 // Prints one JSON line: {"events":N,"seconds":S,"events_per_s":R,"handler":H,
 // "writer_us_per_event":W}, W being the store's writer thread's CPU time per measured event
 // (from /proc/self/task/*/schedstat, nanoseconds): a figure a busy machine disturbs less than R.
+// With --database-url (and --database-password-file) the same events are then consumed again
+// into a PostgreSQL database of the run's own, and a second line says "engine":"postgres".
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafkacpp.h>
 
@@ -24,6 +26,7 @@
 #include "common/events/outbox.hpp"
 #include "common/log/log.hpp"
 #include "common/metrics/metrics.hpp"
+#include "common/store/postgres.hpp"
 #include "common/store/store.hpp"
 #include "services/notifications/deliveries.hpp"
 #include "services/notifications/event_handler.hpp"
@@ -131,12 +134,101 @@ std::int64_t ThreadCpuNs(const std::string& name) {
   return total;
 }
 
+struct Run {
+  std::string brokers;
+  std::string topic;
+  int count = 0;
+  std::string handler_name;
+  store::StoreOptions store;
+};
+
+// Consumes the pre-filled topic once, in a consumer group of its own, into a fresh store;
+// returns the JSON report.
+nlohmann::json Measure(const Run& run) {
+  metrics::Metrics metrics;
+  const bool postgres = run.store.engine == store::Engine::kPostgres;
+  store::Store store(run.store, {events::OutboxMigrations(), events::InboxMigrations(),
+                                 notifications::Migrations()});
+  events::ConsumerOptions options;
+  options.name = "bench-" + run.topic + (postgres ? "-pg" : "");
+  options.topics = {run.topic};
+  options.brokers = run.brokers;
+  options.dead_letter_topic = "jilaf.notifications.dlq";
+  notifications::DeliveryMetrics delivery_metrics(metrics);
+  events::EventHandler handler;
+  if (run.handler_name == "notifications") {
+    // The notifications service's own handler, with its default rules and templates.
+    notifications::SeedDefaults(store);
+    handler = notifications::EventHandler(delivery_metrics);
+  } else if (run.handler_name == "projection") {
+    store.Write([postgres](store::Db& db) {
+      db.Exec(std::string("CREATE TABLE projection (key TEXT PRIMARY KEY, type TEXT NOT NULL, data "
+                          "TEXT NOT NULL, events INTEGER NOT NULL)") +
+              (postgres ? "" : " WITHOUT ROWID"));
+    });
+    handler = [](store::Db& tx, const events::CloudEvent& event, const events::MessageOrigin&) {
+      auto upsert = tx.Prepare(
+          "INSERT INTO projection(key, type, data, events) VALUES (?, ?, ?, 1)"
+          " ON CONFLICT(key) DO UPDATE SET type = excluded.type, data = excluded.data,"
+          " events = projection.events + 1");
+      upsert.Bind(1, event.key).Bind(2, event.type).Bind(3, event.data_text);
+      upsert.Run();
+    };
+  } else {
+    Fail("--handler must be projection or notifications");
+  }
+  events::Consumer consumer(store, options, handler, metrics);
+  auto& consumed = metrics.events_consumed.Add({{"consumer", options.name}, {"topic", run.topic}});
+  consumer.Start();
+  // From the first committed event to the last: the group join is not the consumer's speed.
+  const auto deadline = Clock::now() + std::chrono::seconds(postgres ? 300 : 120);
+  while (consumed.Value() < 1 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  const auto first = Clock::now();
+  const double start_count = consumed.Value();
+  const std::int64_t writer_start = ThreadCpuNs("store-writer");
+  while (consumed.Value() < run.count && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  const auto last = Clock::now();
+  const std::int64_t writer_ns = ThreadCpuNs("store-writer") - writer_start;
+  if (consumed.Value() < run.count) {
+    Fail("timed out: consumed " + std::to_string(consumed.Value()));
+  }
+  const double seconds = std::chrono::duration<double>(last - first).count();
+  consumer.Stop();
+  const double measured = run.count - start_count;
+  return {{"events", run.count},
+          {"measured_events", measured},
+          {"seconds", seconds},
+          {"events_per_s", measured / seconds},
+          {"writer_us_per_event", writer_ns / 1000.0 / measured},
+          {"handler", run.handler_name},
+          {"engine", postgres ? "postgres" : "sqlite"}};
+}
+
+// A database of its own on the server of `options` (dropped by DropDatabase).
+std::string CreateDatabase(const store::StoreOptions& options, const std::string& topic) {
+  std::string name = "bench_" + topic.substr(topic.rfind('.') + 1);
+  store::pg::Db admin({options.database_url, options.database_password_file, {}, 10});
+  admin.Exec("CREATE DATABASE " + name);
+  return name;
+}
+
+void DropDatabase(const store::StoreOptions& options, const std::string& name) {
+  store::pg::Db admin({options.database_url, options.database_password_file, {}, 10});
+  admin.Exec("DROP DATABASE IF EXISTS " + name);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string brokers = "127.0.0.1:9092";
   int count = 20000;
   std::string handler_name = "projection";
+  std::string database_url;
+  std::string password_file;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--brokers") {
@@ -145,10 +237,15 @@ int main(int argc, char** argv) {
       count = std::atoi(argv[i + 1]);
     } else if (flag == "--handler") {
       handler_name = argv[i + 1];
+    } else if (flag == "--database-url") {
+      database_url = argv[i + 1];
+    } else if (flag == "--database-password-file") {
+      password_file = argv[i + 1];
     } else {
       Fail(
           "usage: jilaf-bench-consumer [--brokers HOST:PORT] [--events N] "
-          "[--handler projection|notifications]");
+          "[--handler projection|notifications] [--database-url URL "
+          "[--database-password-file FILE]]");
     }
   }
   log::SetLevel(log::Level::kWarn);
@@ -156,71 +253,20 @@ int main(int argc, char** argv) {
   AdminTopic(brokers, topic, 3, true);
   Fill(brokers, topic, count);
 
+  // SQLite first, then (with --database-url) PostgreSQL over the same events: one JSON line each.
   const auto dir = std::filesystem::temp_directory_path() / ("jilaf-bench-" + topic);
   std::filesystem::create_directories(dir);
-  double seconds = 0;
-  {
-    metrics::Metrics metrics;
-    store::Store store(
-        {(dir / "notifications.db").string()},
-        {events::OutboxMigrations(), events::InboxMigrations(), notifications::Migrations()});
-    events::ConsumerOptions options;
-    options.name = "bench-" + topic;
-    options.topics = {topic};
-    options.brokers = brokers;
-    options.dead_letter_topic = "jilaf.notifications.dlq";
-    notifications::DeliveryMetrics delivery_metrics(metrics);
-    events::EventHandler handler;
-    if (handler_name == "notifications") {
-      // The notifications service's own handler, with its default rules and templates.
-      notifications::SeedDefaults(store);
-      handler = notifications::EventHandler(delivery_metrics);
-    } else if (handler_name == "projection") {
-      store.Write([](store::Db& db) {
-        db.Exec(
-            "CREATE TABLE projection (key TEXT PRIMARY KEY, type TEXT NOT NULL, data TEXT NOT "
-            "NULL, events INTEGER NOT NULL) WITHOUT ROWID");
-      });
-      handler = [](store::Db& tx, const events::CloudEvent& event, const events::MessageOrigin&) {
-        auto upsert = tx.Prepare(
-            "INSERT INTO projection(key, type, data, events) VALUES (?, ?, ?, 1)"
-            " ON CONFLICT(key) DO UPDATE SET type = excluded.type, data = excluded.data,"
-            " events = events + 1");
-        upsert.Bind(1, event.key).Bind(2, event.type).Bind(3, event.data_text);
-        upsert.Run();
-      };
-    } else {
-      Fail("--handler must be projection or notifications");
-    }
-    events::Consumer consumer(store, options, handler, metrics);
-    auto& consumed = metrics.events_consumed.Add({{"consumer", options.name}, {"topic", topic}});
-    consumer.Start();
-    // From the first committed event to the last: the group join is not the consumer's speed.
-    const auto deadline = Clock::now() + std::chrono::seconds(120);
-    Clock::time_point first{};
-    while (consumed.Value() < 1 && Clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    first = Clock::now();
-    const double start_count = consumed.Value();
-    const std::int64_t writer_start = ThreadCpuNs("store-writer");
-    while (consumed.Value() < count && Clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    const auto last = Clock::now();
-    const std::int64_t writer_ns = ThreadCpuNs("store-writer") - writer_start;
-    if (consumed.Value() < count) Fail("timed out: consumed " + std::to_string(consumed.Value()));
-    seconds = std::chrono::duration<double>(last - first).count();
-    consumer.Stop();
-    const double measured = count - start_count;
-    std::cout << nlohmann::json{{"events", count},
-                                {"measured_events", measured},
-                                {"seconds", seconds},
-                                {"events_per_s", measured / seconds},
-                                {"writer_us_per_event", writer_ns / 1000.0 / measured},
-                                {"handler", handler_name}}
-                     .dump()
-              << std::endl;
+  store::StoreOptions sqlite;
+  sqlite.path = (dir / "notifications.db").string();
+  std::cout << Measure({brokers, topic, count, handler_name, sqlite}).dump() << std::endl;
+  if (!database_url.empty()) {
+    store::StoreOptions postgres;
+    postgres.engine = store::Engine::kPostgres;
+    postgres.database_url = database_url;
+    postgres.database_password_file = password_file;
+    postgres.database_name = CreateDatabase(postgres, topic);
+    std::cout << Measure({brokers, topic, count, handler_name, postgres}).dump() << std::endl;
+    DropDatabase(postgres, postgres.database_name);
   }
   AdminTopic(brokers, topic, 3, false);
   std::filesystem::remove_all(dir);

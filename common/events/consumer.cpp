@@ -365,7 +365,7 @@ void Consumer::ResolveBatch(Batch& batch) {
     if (!batch.parsed[i].ok) {
       DeadLetter(message, batch.parsed[i].error);
     } else {
-      Resolve(message, batch.parsed[i].event, batch.attempts[i]);
+      Resolve(batch, i);
     }
     if (!running_ && i + 1 < batch.messages.size()) {
       // Leave the rest unstored: they are redelivered after restart and deduplicated.
@@ -384,14 +384,42 @@ prometheus::Counter& Consumer::TopicCounter(prometheus::Family<prometheus::Count
   return *slot;
 }
 
-void Consumer::Resolve(RdKafka::Message& message, const CloudEvent& event,
-                       std::future<Outcome>& first_attempt) {
+void Consumer::RetryWaitingAfter(Batch& batch, std::size_t index) {
+  for (std::size_t j = index + 1; j < batch.messages.size(); ++j) {
+    auto& attempt = batch.attempts[j];
+    // Only a settled attempt: one still queued or committing will be settled in its turn.
+    if (!attempt.valid() ||
+        attempt.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+      continue;
+    }
+    std::promise<Outcome> settled;
+    try {
+      settled.set_value(attempt.get());
+    } catch (const NotYetApplicable&) {
+      auto& message = *batch.messages[j];
+      metrics_.events_retried.Add({{"consumer", options_.name}, {"topic", message.topic_name()}})
+          .Increment();
+      attempt = Submit(batch.parsed[j].event,
+                       {message.topic_name(), message.partition(), message.offset()});
+      continue;
+    } catch (...) {
+      settled.set_exception(std::current_exception());
+    }
+    attempt = settled.get_future();  // the same outcome, for Resolve to settle in its turn
+  }
+}
+
+void Consumer::Resolve(Batch& batch, std::size_t index) {
+  RdKafka::Message& message = *batch.messages[index];
+  const CloudEvent& event = batch.parsed[index].event;
+  std::future<Outcome>& first_attempt = batch.attempts[index];
   const std::string topic = message.topic_name();
   const MessageOrigin origin{topic, message.partition(), message.offset()};
   std::future<Outcome> attempt = std::move(first_attempt);
   int failures = 0;
   auto backoff = options_.retry_backoff;
-  bool waited = false;  // whether a NotYetApplicable retry has been made already
+  bool waited = false;   // whether a NotYetApplicable retry has been made already
+  bool waiting = false;  // the last attempt found the other consumer behind
   for (;;) {
     auto cap = std::chrono::milliseconds(10000);
     try {
@@ -417,8 +445,12 @@ void Consumer::Resolve(RdKafka::Message& message, const CloudEvent& event,
         waited = true;
         metrics_.events_retried.Add({{"consumer", options_.name}, {"topic", topic}}).Increment();
         attempt = Submit(event, origin);
+        // The later events of the batch that wait too go with it, into the same group commit,
+        // instead of one transaction (and on PostgreSQL one flushed commit) each, in turn.
+        RetryWaitingAfter(batch, index);
         continue;
       }
+      waiting = true;
     } catch (const store::StoreError& error) {
       if (!error.Transient()) {
         ++failures;
@@ -442,6 +474,8 @@ void Consumer::Resolve(RdKafka::Message& message, const CloudEvent& event,
     SleepUnlessStopping(std::min(backoff, cap));
     backoff = std::min(backoff * 2, cap);
     attempt = Submit(event, origin);
+    if (waiting) RetryWaitingAfter(batch, index);
+    waiting = false;
   }
 }
 

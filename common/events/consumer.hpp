@@ -114,8 +114,13 @@ class Consumer {
   void ResolveBatch(Batch& batch);
   prometheus::Counter& TopicCounter(prometheus::Family<prometheus::Counter>& family,
                                     const std::string& topic);
-  void Resolve(RdKafka::Message& message, const CloudEvent& event,
-               std::future<Outcome>& first_attempt);
+  /// Settles message `index` of the batch: retries its attempt until it is applied (or found
+  /// applied) or dead-lettered, then stores its offset.
+  void Resolve(Batch& batch, std::size_t index);
+  /// Submits again, now, every later event of the batch whose settled attempt found another
+  /// consumer behind (NotYetApplicable), behind a retry of event `index`: one group commit
+  /// carries them all. Other settled outcomes are kept for Resolve.
+  void RetryWaitingAfter(Batch& batch, std::size_t index);
   std::future<Outcome> Submit(const CloudEvent& event, const MessageOrigin& origin);
   void DeadLetter(RdKafka::Message& message, const std::string& error);
   void StoreOffset(RdKafka::Message& message);

@@ -15,6 +15,8 @@
 namespace jilaf::events {
 namespace {
 
+constexpr std::string_view kOutboxChannel = "jilaf_outbox";
+
 std::int64_t NowMs() { return util::NowUnixMs(); }
 
 }  // namespace
@@ -32,7 +34,19 @@ store::MigrationSet OutboxMigrations() {
       " sent_ms INTEGER);"
       "CREATE INDEX outbox_pending ON outbox(seq) WHERE sent_ms IS NULL;"
       "CREATE INDEX outbox_sent ON outbox(sent_ms) WHERE sent_ms IS NOT NULL;";
-  return {"common.outbox", {{1, "create outbox", sql, store::PostgresTypes(sql)}}};
+  // PostgreSQL: a transaction that adds outbox rows announces them at its commit, so that the
+  // relay of whichever replica leads wakes at once (store::ChangeSignal) instead of polling.
+  // The server folds a transaction's identical notifications into one.
+  const std::string notify =
+      "CREATE OR REPLACE FUNCTION jilaf_outbox_notify() RETURNS trigger LANGUAGE plpgsql AS"
+      " $$ BEGIN PERFORM pg_notify('" +
+      std::string(kOutboxChannel) +
+      "', ''); RETURN NULL; END $$;"
+      "CREATE TRIGGER outbox_notify AFTER INSERT ON outbox"
+      " FOR EACH STATEMENT EXECUTE FUNCTION jilaf_outbox_notify();";
+  return {"common.outbox",
+          {{1, "create outbox", sql, store::PostgresTypes(sql)},
+           {2, "notify the relay on insert", "SELECT 1", notify}}};
 }
 
 namespace {
@@ -123,12 +137,17 @@ OutboxRelay::OutboxRelay(store::Store& store, RelayOptions options, metrics::Met
     leading_ = true;  // one process owns a SQLite file
   }
   store_.AddCommitListener([this] { Notify(); });
+  if (leader_) {
+    signal_ = std::make_unique<store::ChangeSignal>(store_.options(), std::string(kOutboxChannel),
+                                                    [this] { Notify(); });
+  }
 }
 
 OutboxRelay::~OutboxRelay() { Stop(); }
 
 void OutboxRelay::Start() {
   if (running_.exchange(true)) return;
+  if (signal_) signal_->Start();
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -139,6 +158,7 @@ void OutboxRelay::Stop() {
   }
   Notify();
   if (thread_.joinable()) thread_.join();
+  if (signal_) signal_->Stop();
 }
 
 void OutboxRelay::Notify() {
@@ -444,24 +464,37 @@ void OutboxRelay::Run() {
       if (!rewind_ && kafka_up_.load() && leading) ProduceNew();
       ProbeBroker();
       UpdateGauges();
+      store_backoff_ = std::chrono::milliseconds(0);
       if (in_flight_ > 0) {
         producer_->poll(100);  // returns early on a delivery report or Notify()'s yield()
         std::lock_guard lock(mutex_);
         wake_ = false;
       } else {
         std::unique_lock lock(mutex_);
-        // On PostgreSQL the other replicas' commits do not wake this relay: it looks sooner.
-        const auto idle = leader_ ? options_.shared_poll_interval
-                                  : std::chrono::milliseconds(std::chrono::seconds(1));
+        // On PostgreSQL the other replicas' commits wake the leading relay through the change
+        // signal; while it does not listen (the server unreachable), or while this replica
+        // stands by for the cluster lock, it looks sooner.
+        const auto idle = !leader_ ? std::chrono::milliseconds(std::chrono::seconds(1))
+                          : leading && signal_->Listening() ? options_.listen_poll_interval
+                                                            : options_.shared_poll_interval;
         cv_.wait_for(lock, idle, [this] { return wake_ || !running_; });
         wake_ = false;
       }
     } catch (const std::exception& error) {
-      // A store failure (disk full, I/O error): nothing is lost, the rows stay pending.
-      log::Error("outbox relay step failed; retrying", {{"error", error.what()}});
-      backoff_ = std::clamp(backoff_ * 2, options_.backoff_min, options_.backoff_max);
+      // A store failure (disk full, I/O error, the server unreachable): nothing is lost, the
+      // rows stay pending. The store is tried again soon (store_backoff_max): a server back
+      // from a restart answers the next attempt, and the change signal, listening again,
+      // cuts the wait short. The cluster lock is checked at the next step, not a check
+      // interval later: its session may have ended with the server's.
+      if (store_backoff_.count() == 0) {
+        log::Error("outbox relay step failed; retrying", {{"error", error.what()}});
+      }
+      store_backoff_ = std::clamp(store_backoff_ * 2, options_.backoff_min,
+                                  std::max(options_.backoff_min, options_.store_backoff_max));
+      if (leader_) leader_->CheckSoon();
       std::unique_lock lock(mutex_);
-      cv_.wait_for(lock, backoff_, [this] { return !running_; });
+      cv_.wait_for(lock, store_backoff_, [this] { return wake_ || !running_; });
+      wake_ = false;
     }
   }
   if (producer_) {

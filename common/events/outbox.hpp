@@ -15,6 +15,7 @@
 
 #include "common/events/cloud_event.hpp"
 #include "common/metrics/metrics.hpp"
+#include "common/store/change_signal.hpp"
 #include "common/store/cluster_lock.hpp"
 #include "common/store/store.hpp"
 
@@ -57,10 +58,16 @@ struct RelayOptions {
   /// PostgreSQL: how often an idle relay looks for rows committed by the other replicas (their
   /// commits do not wake it), and how often a replica that does not relay tries to take over.
   std::chrono::milliseconds shared_poll_interval{100};
+  /// PostgreSQL: how often an idle relay still looks while its change signal listens (a
+  /// fallback; the other replicas' commits wake it through LISTEN/NOTIFY).
+  std::chrono::milliseconds listen_poll_interval{1000};
+  /// The longest wait between two attempts after a store failure (the server unreachable).
+  std::chrono::milliseconds store_backoff_max{250};
   std::chrono::milliseconds leader_check_interval{1000};
 };
 
-/// Publishes committed outbox rows to Kafka in commit order. Woken by every store commit; marks
+/// Publishes committed outbox rows to Kafka in commit order. Woken by every store commit (on
+/// PostgreSQL also by any replica's, through LISTEN/NOTIFY: store::ChangeSignal); marks
 /// a row sent only when its delivery report says the broker acknowledged it (acks=all,
 /// idempotent producer). A failed delivery leaves the row pending and, after a backoff, the relay
 /// resends every pending row from the oldest, so an outage of any length loses nothing. A fatal
@@ -144,10 +151,12 @@ class OutboxRelay {
   // Rows handed to the producer whose sent mark has not committed yet (PostgreSQL: a pending
   // row below the cursor that is not here committed late and still has to be published).
   std::set<std::int64_t> handed_;
-  std::unique_ptr<store::ClusterLock> leader_;  // PostgreSQL only
+  std::unique_ptr<store::ClusterLock> leader_;   // PostgreSQL only
+  std::unique_ptr<store::ChangeSignal> signal_;  // PostgreSQL only
   std::atomic<bool> leading_{false};
   std::int64_t in_flight_ = 0;
   std::chrono::milliseconds backoff_{0};
+  std::chrono::milliseconds store_backoff_{0};  // after a store failure; 0 after a good step
   std::chrono::steady_clock::time_point last_gauges_{};
   std::chrono::steady_clock::time_point next_probe_{};  // the first one at start
   std::thread thread_;

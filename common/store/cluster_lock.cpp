@@ -1,5 +1,6 @@
 #include "common/store/cluster_lock.hpp"
 
+#include <algorithm>
 #include <bit>
 
 #include "common/log/log.hpp"
@@ -53,15 +54,21 @@ bool ClusterLock::Hold() {
       // A round trip proves the session (and so the lock) still stands.
       auto alive = db_->Prepare("SELECT 1");
       (void)alive.Step();
+      failing_ = false;
       return true;
     }
     auto take = db_->Prepare("SELECT pg_try_advisory_lock(?::bigint)::int");
     take.Bind(1, key_);
     SetHeld(take.Step() && take.Int(0) == 1);
+    failing_ = false;
   } catch (const StoreError& error) {
-    log::Warn("cluster lock unavailable", {{"lock", name_}, {"error", error.what()}});
+    // Logged once per outage: it is tried again every kRetryInterval meanwhile.
+    if (!failing_)
+      log::Warn("cluster lock unavailable", {{"lock", name_}, {"error", error.what()}});
+    failing_ = true;
     db_.reset();  // closing the session releases whatever it held
     SetHeld(false);
+    next_check_ = std::min(next_check_, now + kRetryInterval);
   }
   return held_;
 }

@@ -32,8 +32,14 @@ class ClusterLock {
   /// True while this process holds the lock. When not held, tries to take it (without waiting);
   /// when held, checks that its connection still stands. Either happens at most once per
   /// check interval; in between the last answer is returned. A lost connection means the lock
-  /// is lost (the server has released it). Never throws: a store error reads "not held".
+  /// is lost (the server has released it). Never throws: a store error reads "not held", and
+  /// the next attempt comes after kRetryInterval instead of the check interval, so the lock is
+  /// taken again as soon as a restarted server answers.
   [[nodiscard]] bool Hold();
+  static constexpr std::chrono::milliseconds kRetryInterval{100};
+  /// Makes the next Hold() check at once instead of after the check interval (the caller saw
+  /// the store fail: the lock's session may have ended with the server's).
+  void CheckSoon() { next_check_ = {}; }
   /// Gives the lock up (the next Hold() tries to take it again).
   void Release();
 
@@ -48,6 +54,7 @@ class ClusterLock {
   std::chrono::milliseconds check_interval_;
   std::unique_ptr<Db> db_;
   bool held_ = false;
+  bool failing_ = false;  // the last attempt failed on a store error
   std::chrono::steady_clock::time_point next_check_{};
 };
 

@@ -5,14 +5,18 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "common/events/consumer.hpp"
+#include "common/events/outbox.hpp"
 #include "common/service/scheduler.hpp"
+#include "common/store/change_signal.hpp"
 #include "common/store/cluster_lock.hpp"
 #include "common/store/postgres.hpp"
 #include "common/store/store.hpp"
@@ -151,6 +155,86 @@ TEST_F(Replicas, TwoReplicasApplyingTheSameEventTakeItsEffectOnce) {
   EXPECT_EQ(Count("SELECT count(*) FROM effects"), 1);
   first.Stop();
   second.Stop();
+}
+
+TEST_F(Replicas, AClusterLockLostWithItsSessionIsTakenAgainWithoutWaitingForItsCheckInterval) {
+  // The relay checks its lock every second; after a store failure (a server restart ends every
+  // session) it asks for a check at once, and a failed check is retried within 100 ms.
+  ClusterLock lock(Options(), "jilaf.outbox.test", std::chrono::seconds(60));
+  ASSERT_TRUE(lock.Hold());
+  ASSERT_EQ(Count("SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype ="
+                  " 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE"
+                  " datname = current_database())"),
+            1);
+  lock.CheckSoon();
+  EXPECT_FALSE(lock.Hold());  // its session is gone, and the lock with it
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  bool held = false;
+  while (!held && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(20));
+    held = lock.Hold();
+  }
+  EXPECT_TRUE(held);  // taken again on a new session, not 60 s later
+}
+
+// Counts the change signal's calls and lets a test wait for the next one.
+struct SignalCounter {
+  std::mutex mutex;
+  std::condition_variable cv;
+  int calls = 0;
+
+  void Add() {
+    std::lock_guard guard(mutex);
+    ++calls;
+    cv.notify_all();
+  }
+  [[nodiscard]] int Calls() {
+    std::lock_guard guard(mutex);
+    return calls;
+  }
+  [[nodiscard]] bool WaitBeyond(int seen) {
+    std::unique_lock guard(mutex);
+    return cv.wait_for(guard, std::chrono::seconds(10), [&] { return calls > seen; });
+  }
+};
+
+events::CloudEvent OutboxEvent(const std::string& id) {
+  return events::MakeEvent("/jilaf/test", "jilaf.test.thing.done", id, "things/" + id,
+                           "/schemas/test/thing.done/v1.json", nlohmann::json::object());
+}
+
+TEST_F(Replicas, AnOutboxRowCommittedByAnotherReplicaWakesTheChangeSignal) {
+  Store writer(Options(), {events::OutboxMigrations()});
+  SignalCounter counter;
+  ChangeSignal signal(Options(), "jilaf_outbox", [&] { counter.Add(); });
+  signal.Start();
+  ASSERT_TRUE(counter.WaitBeyond(0));  // called once it listens: what came before it
+  ASSERT_TRUE(signal.Listening());
+  const int before = counter.Calls();
+  writer.Write([](Db& tx) { events::AppendToOutbox(tx, "jilaf.test.events", OutboxEvent("a")); });
+  EXPECT_TRUE(counter.WaitBeyond(before));  // the outbox trigger's NOTIFY, at the commit
+  signal.Stop();
+  writer.Stop();
+}
+
+TEST_F(Replicas, TheChangeSignalListensAgainAfterItsSessionEnds) {
+  Store writer(Options(), {events::OutboxMigrations()});
+  SignalCounter counter;
+  ChangeSignal signal(Options(), "jilaf_outbox", [&] { counter.Add(); });
+  signal.Start();
+  ASSERT_TRUE(counter.WaitBeyond(0));
+  const int listening = counter.Calls();
+  // A server restart ends the session; here the administrator ends it.
+  ASSERT_EQ(Count("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname ="
+                  " current_database() AND query LIKE 'LISTEN%'"),
+            1);
+  ASSERT_TRUE(counter.WaitBeyond(listening));  // listens again, and says so
+  ASSERT_TRUE(signal.Listening());
+  const int again = counter.Calls();
+  writer.Write([](Db& tx) { events::AppendToOutbox(tx, "jilaf.test.events", OutboxEvent("b")); });
+  EXPECT_TRUE(counter.WaitBeyond(again));
+  signal.Stop();
+  writer.Stop();
 }
 
 }  // namespace
