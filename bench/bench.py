@@ -196,6 +196,13 @@ START = time.monotonic()
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def build_arguments(parser):
+    """The options every bench script shares: the broker and the builds to run."""
+    parser.add_argument("--brokers", default=os.environ.get("JILAF_TEST_KAFKA_BOOTSTRAP", ""))
+    parser.add_argument("--build-dir", default=os.path.join(REPO, "build", "release"))
+    parser.add_argument("--services-build-dir", help="the invitations binary's build")
+
+
 def cpu_seconds(stat_path):
     """User + system CPU seconds of a process or thread from its /proc stat file."""
     with open(stat_path) as stat:

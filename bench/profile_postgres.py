@@ -20,20 +20,13 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402 - the benchmark's own services, cluster, wrk and /proc helpers
 
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_s(stat):
-    fields = open(stat).read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+cpu_s = bench.cpu_seconds
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--brokers", default=os.environ.get("JILAF_TEST_KAFKA_BOOTSTRAP", ""))
-    parser.add_argument("--build-dir", default=os.path.join(bench.REPO, "build", "release"))
-    parser.add_argument("--services-build-dir", help="the invitations binary's build")
+    bench.build_arguments(parser)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--duration", type=int, default=5)
     args = parser.parse_args()

@@ -24,9 +24,7 @@ import bench  # noqa: E402 - the benchmark's own service, wrk and /proc helpers
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--brokers", default=os.environ.get("JILAF_TEST_KAFKA_BOOTSTRAP", ""))
-    parser.add_argument("--build-dir", default=os.path.join(bench.REPO, "build", "release"))
-    parser.add_argument("--services-build-dir", help="the invitations binary's build")
+    bench.build_arguments(parser)
     parser.add_argument("--out", default="writer.data", help="perf data file")
     parser.add_argument("--duration", type=int, default=8, help="seconds of wrk")
     parser.add_argument("--no-perf", action="store_true", help="only the /proc figures")
