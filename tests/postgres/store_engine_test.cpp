@@ -82,7 +82,7 @@ TEST_F(PostgresEngine, MigrationsAreRecordedOnceInPostgresDialect) {
   EXPECT_EQ(store_->Read([](Db& db) {
     return Count(db, "SELECT count(*) FROM schema_migrations WHERE component LIKE 'common.%'");
   }),
-            6);  // outbox 1, inbox 2, idempotency 2, audit 1
+            7);  // outbox 2, inbox 2, idempotency 2, audit 1
   // Each step ran in its PostgreSQL text: 64-bit offsets, an identity column for the outbox.
   EXPECT_EQ(store_->Read([](Db& db) {
     auto stmt = db.Prepare(
@@ -101,7 +101,7 @@ TEST_F(PostgresEngine, MigrationsAreRecordedOnceInPostgresDialect) {
   // A second store on the same database (a second replica) finds everything applied.
   Store again(Options(), {events::OutboxMigrations(), Widgets()});
   EXPECT_EQ(again.Read([](Db& db) { return Count(db, "SELECT count(*) FROM schema_migrations"); }),
-            7);  // the six above and the widgets' one
+            8);  // the seven above and the widgets' one
 }
 
 TEST_F(PostgresEngine, AnOutboxRowCommitsWithItsChangeOrNotAtAll) {
