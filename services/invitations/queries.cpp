@@ -124,15 +124,32 @@ std::vector<DuplicateCandidate> NominationsSharingAnIdentifier(
   };
   const std::string passports = placeholders(passport_hashes.size());
   const std::string names = placeholders(name_keys.size());
-  auto stmt = db.Prepare(
-      std::string(store::kPlanPerRun) +
-      "WITH found AS MATERIALIZED (SELECT seq, id, programme_id, fiscal_year, status,"
-      " email_key = ?2 AS by_email, name_key IN " +
-      names + " AS by_name, passport_hash IS NOT NULL AND passport_hash IN " + passports +
-      " AS by_passport FROM nominations WHERE id <> ?1 AND (email_key = ?2 OR passport_hash IN " +
-      passports + " OR name_key IN " + names +
-      ")) SELECT id, programme_id, fiscal_year, status, by_email, by_name, by_passport"
-      " FROM found ORDER BY seq LIMIT ?3");
+  const std::string flags = "email_key = ?2 AS by_email, name_key IN " + names +
+                            " AS by_name, passport_hash IS NOT NULL AND passport_hash IN " +
+                            passports + " AS by_passport";
+  // SQLite: the oldest matches of each identifier on its own index, which keeps its rows in seq
+  // (rowid) order for one key, so each branch stops after ?3 rows; the oldest ?3 of all are among
+  // them. Finding every match first cost a lookup per match, and the matches of a common name
+  // grow with the store (docs/benchmarks.md, "Growth"). PostgreSQL's indexes do not keep seq
+  // order within a key, and without statistics its planner walks the primary key instead, so it
+  // keeps the form above.
+  const std::string sql =
+      db.engine() == store::Engine::kPostgres
+          ? std::string(store::kPlanPerRun) + "WITH found AS MATERIALIZED (SELECT seq, id," +
+                " programme_id, fiscal_year, status, " + flags +
+                " FROM nominations WHERE id <> ?1 AND (email_key = ?2 OR passport_hash IN " +
+                passports + " OR name_key IN " + names +
+                ")) SELECT id, programme_id, fiscal_year, status, by_email, by_name, by_passport"
+                " FROM found ORDER BY seq LIMIT ?3"
+          : "SELECT id, programme_id, fiscal_year, status, " + flags +
+                " FROM nominations WHERE seq IN (SELECT seq FROM (SELECT seq FROM nominations"
+                " WHERE email_key = ?2 AND id <> ?1 ORDER BY seq LIMIT ?3) UNION ALL SELECT seq"
+                " FROM (SELECT seq FROM nominations WHERE name_key IN " +
+                names +
+                " AND id <> ?1 ORDER BY seq LIMIT ?3) UNION ALL SELECT seq FROM (SELECT seq FROM"
+                " nominations WHERE passport_hash IS NOT NULL AND passport_hash IN " +
+                passports + " AND id <> ?1 ORDER BY seq LIMIT ?3)) ORDER BY seq LIMIT ?3";
+  auto stmt = db.Prepare(sql);
   stmt.Bind(1, self).Bind(2, email_key).Bind(3, kMaxPossibleDuplicates);
   int at = 4;
   for (const auto& hash : passport_hashes) stmt.Bind(at++, hash);

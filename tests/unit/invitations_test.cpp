@@ -803,6 +803,39 @@ TEST_F(InvitationsStoreTest, NominationsStoredBeforeTheNameKeyAreMatchedOnceItIs
   EXPECT_EQ(by_email["possible_duplicates"][0]["matched_on"], nlohmann::json::array({"email"}));
 }
 
+TEST_F(InvitationsStoreTest, PossibleDuplicatesAreTheOldestMatchesOfEveryIdentifierBounded) {
+  const auto programme = Programme(2026, 50, nlohmann::json::object());
+  auto nominate = [&](const std::string& family, const std::string& email) {
+    const nlohmann::json body = {
+        {"candidate",
+         {{"family_name", family},
+          {"given_name", "Lan"},
+          {"nationality", "VN"},
+          {"email", email},
+          {"union", "VGCL"},
+          {"position", "Officer"}}},
+        {"nominating_organisation", {{"name", "Centre"}, {"country", "VN"}}}};
+    const auto response = CreateNomination(Make(body.dump(), {{"id", programme}}), *context_);
+    EXPECT_EQ(response.status, 201) << response.body;
+    return nlohmann::json::parse(response.body);
+  };
+  // One match by e-mail, older than all of a dozen matches by name: the answer is the oldest
+  // kMaxPossibleDuplicates of them all, in the order they were stored, each identifier's
+  // matches taken from its own index.
+  std::vector<nlohmann::json> expected{nominate("Le", "shared@example.org")["id"]};
+  for (int i = 0; i < 12; ++i) {
+    expected.push_back(nominate("Tran", "tran" + std::to_string(i) + "@example.org")["id"]);
+  }
+  const auto last = nominate("Tran", "shared@example.org");
+  const auto& found = last["possible_duplicates"];
+  ASSERT_EQ(found.size(), static_cast<std::size_t>(kMaxPossibleDuplicates)) << last.dump();
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    EXPECT_EQ(found[i]["nomination_id"], expected[i]) << i;
+  }
+  EXPECT_EQ(found[0]["matched_on"], nlohmann::json::array({"email"}));
+  EXPECT_EQ(found[1]["matched_on"], nlohmann::json::array({"name_nationality_union"}));
+}
+
 TEST_F(InvitationsStoreTest, FiscalYearIsTheOneStartDateFallsIn) {
   nlohmann::json body = {{"title", {{"ja", "招へい"}, {"en", "Winter"}}},
                          {"track", "developing"},
