@@ -462,6 +462,23 @@ class InvitationsStoreTest : public ::testing::Test {
     return request;
   }
 
+  // Nominates a Vietnamese union officer "Lan <family>" with `email`; expects 201.
+  nlohmann::json NominateLan(const std::string& programme, const std::string& family,
+                             const std::string& email) {
+    const nlohmann::json body = {
+        {"candidate",
+         {{"family_name", family},
+          {"given_name", "Lan"},
+          {"nationality", "VN"},
+          {"email", email},
+          {"union", "VGCL"},
+          {"position", "Officer"}}},
+        {"nominating_organisation", {{"name", "Centre"}, {"country", "VN"}}}};
+    const auto response = CreateNomination(Make(body.dump(), {{"id", programme}}), *context_);
+    EXPECT_EQ(response.status, 201) << response.body;
+    return nlohmann::json::parse(response.body);
+  }
+
   std::string Programme(std::int64_t fiscal_year, std::int64_t seats, nlohmann::json quotas) {
     const nlohmann::json body = {{"fiscal_year", fiscal_year},
                                  {"title", {{"ja", "招へい"}, {"en", "Young Leaders"}}},
@@ -765,18 +782,7 @@ TEST_F(InvitationsStoreTest, FilteredListReadsOneIndexRangeInOrder) {
 TEST_F(InvitationsStoreTest, NominationsStoredBeforeTheNameKeyAreMatchedOnceItIsFilled) {
   const auto programme = Programme(2026, 5, nlohmann::json::object());
   auto nominate = [&](const std::string& family, const std::string& email) {
-    const nlohmann::json body = {
-        {"candidate",
-         {{"family_name", family},
-          {"given_name", "Lan"},
-          {"nationality", "VN"},
-          {"email", email},
-          {"union", "VGCL"},
-          {"position", "Officer"}}},
-        {"nominating_organisation", {{"name", "Centre"}, {"country", "VN"}}}};
-    const auto response = CreateNomination(Make(body.dump(), {{"id", programme}}), *context_);
-    EXPECT_EQ(response.status, 201) << response.body;
-    return nlohmann::json::parse(response.body);
+    return NominateLan(programme, family, email);
   };
   const auto first = nominate("Tran", "tran@example.org");
   EXPECT_FALSE(first.contains("possible_duplicates"));
@@ -806,18 +812,7 @@ TEST_F(InvitationsStoreTest, NominationsStoredBeforeTheNameKeyAreMatchedOnceItIs
 TEST_F(InvitationsStoreTest, PossibleDuplicatesAreTheOldestMatchesOfEveryIdentifierBounded) {
   const auto programme = Programme(2026, 50, nlohmann::json::object());
   auto nominate = [&](const std::string& family, const std::string& email) {
-    const nlohmann::json body = {
-        {"candidate",
-         {{"family_name", family},
-          {"given_name", "Lan"},
-          {"nationality", "VN"},
-          {"email", email},
-          {"union", "VGCL"},
-          {"position", "Officer"}}},
-        {"nominating_organisation", {{"name", "Centre"}, {"country", "VN"}}}};
-    const auto response = CreateNomination(Make(body.dump(), {{"id", programme}}), *context_);
-    EXPECT_EQ(response.status, 201) << response.body;
-    return nlohmann::json::parse(response.body);
+    return NominateLan(programme, family, email);
   };
   // One match by e-mail, older than all of a dozen matches by name: the answer is the oldest
   // kMaxPossibleDuplicates of them all, in the order they were stored, each identifier's
