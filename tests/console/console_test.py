@@ -33,6 +33,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -45,6 +46,7 @@ sys.path.insert(0, os.path.join(REPO, "scripts", "lib"))
 sys.path.insert(0, os.path.join(REPO, "tests", "browser"))
 import jilaf_http  # noqa: E402  (the project's one HTTP client: honours Retry-After)
 from browser_test import CHROMIUM, Failures, fetch_playwright, watch  # noqa: E402
+from jilaf_procs import stop  # noqa: E402
 from jilaf_services import SERVICES, FourServices, free_port, poll  # noqa: E402
 
 JS_BUDGET = 250 * 1024
@@ -253,9 +255,7 @@ class Console:
         return total
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
+        stop(self.proc, timeout=10, sig=signal.SIGQUIT)  # nginx's graceful quit
 
 
 class Journey:

@@ -220,29 +220,24 @@ class Write:
         return self.status is not None and 200 <= self.status < 300
 
 
-class Load:
-    """Posts writes at a steady rate across the services; every write carries an
-    Idempotency-Key (creates) or If-Match (updates), and one nomination in twenty loses its first
-    answer and is retried with the same key."""
+class Pacer:
+    """Calls `tick(n)` `rate` times a second, n = 1, 2, ..., while `running` is set, from a thread
+    of its own started at once; `stop()` ends it. Ticks missed while paused are not made up."""
 
-    def __init__(self, suite, rate):
-        self.suite = suite
-        self.rate = rate
-        self.writes = []
-        self.lock = threading.Lock()
+    def __init__(self, rate, tick):
+        self.period = 1.0 / rate
+        self.tick = tick
         self.running = threading.Event()
         self.stopping = False
-        self.counter = 0
-        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=24)
         self.thread = threading.Thread(target=self.pace, daemon=True)
-        self.in_flight = 0
+        self.thread.start()
 
-    def record(self, write):
-        with self.lock:
-            self.writes.append(write)
+    def stop(self):
+        self.stopping = True
+        self.running.clear()
 
     def pace(self):
-        period = 1.0 / self.rate
+        n = 0
         next_at = time.monotonic()
         while not self.stopping:
             if not self.running.is_set():
@@ -253,13 +248,35 @@ class Load:
             if now < next_at:
                 time.sleep(min(next_at - now, 0.05))
                 continue
-            next_at += period
-            if self.in_flight > 200:  # everything hangs: do not pile up threads
-                continue
-            self.counter += 1
-            with self.lock:
-                self.in_flight += 1
-            self.pool.submit(self.one, self.counter)
+            next_at += self.period
+            n += 1
+            self.tick(n)
+
+
+class Load:
+    """Posts writes at a steady rate across the services; every write carries an
+    Idempotency-Key (creates) or If-Match (updates), and one nomination in twenty loses its first
+    answer and is retried with the same key."""
+
+    def __init__(self, suite, rate):
+        self.suite = suite
+        self.rate = rate
+        self.writes = []
+        self.lock = threading.Lock()
+        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=24)
+        self.pacer = Pacer(rate, self.tick)
+        self.in_flight = 0
+
+    def record(self, write):
+        with self.lock:
+            self.writes.append(write)
+
+    def tick(self, n):
+        if self.in_flight > 200:  # everything hangs: do not pile up threads
+            return
+        with self.lock:
+            self.in_flight += 1
+        self.pool.submit(self.one, n)
 
     def one(self, n):
         try:
@@ -444,7 +461,6 @@ class Suite:
             "name": "Federation of Independent Trade Unions", "acronym": "FITU", "country": "KH",
             "kind": "federation", "contact": {"name": "Mr Sok", "email": "sok@example.org"}})
         self.load = Load(self, self.args.rate)
-        self.load.thread.start()
         self.monitor = threading.Thread(target=self.watch, daemon=True)
         self.watching = True
         self.peak_backlog = 0
@@ -493,8 +509,7 @@ class Suite:
     def teardown(self):
         self.watching = False
         if getattr(self, "load", None):
-            self.load.stopping = True
-            self.load.running.clear()
+            self.load.pacer.stop()
         for service in getattr(self, "services", {}).values():
             service.stop()
         for extra in getattr(self, "extras", []):
@@ -887,7 +902,7 @@ class Suite:
 
     def run(self):
         self.setup()
-        self.load.running.set()
+        self.load.pacer.running.set()
         self.hold(3 if self.quick() else 10)
         only = set(self.args.only.split(",")) if self.args.only else None
         for label, method in self.FAULTS:
@@ -900,11 +915,11 @@ class Suite:
             self.peak_backlog = 0
             self.expected_dead = 0
             fault_start = time.monotonic()
-            self.load.running.set()
+            self.load.pacer.running.set()
             getattr(self, method)()
             heal = time.monotonic()
             self.hold(2 if self.quick() else 5)  # load goes on after the heal
-            self.load.running.clear()
+            self.load.pacer.running.clear()
             while self.load.in_flight > 0:
                 time.sleep(0.05)
             for service in self.services.values():
@@ -941,7 +956,7 @@ class Suite:
             }
             self.rows.append(row)
             log(f"  {row}")
-        self.load.running.clear()
+        self.load.pacer.running.clear()
         self.phase = "end"
 
     # -- report ----------------------------------------------------------------------------

@@ -31,7 +31,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from faults import (REPO, Broker, call, finish, log, markdown_table,  # noqa: E402 - shared
+from faults import (REPO, Broker, Pacer, call, finish, log, markdown_table,  # noqa: E402 - shared
                     run_stamp, write_section)
 from jilaf_procs import credentials, free_port, start, stop, wait_ready  # noqa: E402
 
@@ -158,8 +158,7 @@ class Suite:
         self.lock = threading.Lock()
         self.failures = []
         self.figures = {}
-        self.loading = threading.Event()
-        self.stopping = False
+        self.pacer = None
 
     def fail(self, text):
         log(f"FAILED: {text}")
@@ -248,25 +247,11 @@ class Suite:
                 wait = 1.0
             time.sleep(min(max(wait, 0.1), 5.0))
 
-    def pace(self, pool):
-        period = 1.0 / self.args.rate
-        n = 0
-        next_at = time.monotonic()
-        while not self.stopping:
-            if not self.loading.is_set():
-                time.sleep(0.05)
-                next_at = time.monotonic()
-                continue
-            now = time.monotonic()
-            if now < next_at:
-                time.sleep(min(next_at - now, 0.05))
-                continue
-            next_at += period
-            n += 1
-            write = self.new_write(n)
-            with self.lock:
-                self.writes.append(write)
-            pool.submit(self.drive, write)
+    def tick(self, pool, n):
+        write = self.new_write(n)
+        with self.lock:
+            self.writes.append(write)
+        pool.submit(self.drive, write)
 
     # -- the fault ---------------------------------------------------------------------------
 
@@ -276,9 +261,8 @@ class Suite:
         # writes that keep arriving at the steady rate.
         workers = int(self.args.rate * (self.args.outage_s + self.args.before_s + 30)) + 16
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers)
-        pacer = threading.Thread(target=self.pace, args=(pool,), daemon=True)
-        pacer.start()
-        self.loading.set()
+        self.pacer = Pacer(self.args.rate, lambda n: self.tick(pool, n))
+        self.pacer.running.set()
         time.sleep(self.args.before_s)
         log(f"stopping PostgreSQL for {self.args.outage_s:g} s under load")
         self.cluster.stop()
@@ -290,8 +274,7 @@ class Suite:
         self.figures["outage_s"] = up_at - down_at
         self.watch_recovery(up_at)
         time.sleep(self.args.after_s)
-        self.loading.clear()
-        self.stopping = True
+        self.pacer.stop()
         pool.shutdown(wait=True)
         self.figures["down_at"], self.figures["up_at"] = down_at, up_at
         self.check(down_at, up_at)
@@ -547,7 +530,8 @@ class Suite:
         write_section(path, SECTION, self.markdown())
 
     def teardown(self):
-        self.stopping = True
+        if self.pacer:
+            self.pacer.stop()
         for service in getattr(self, "services", {}).values():
             service.stop()
         if getattr(self, "cluster", None):
