@@ -593,6 +593,9 @@ class Bench:
     def latency(self, invitations, programme):
         group = "bench-" + os.path.basename(self.dir)
         notifications = self.start("notifications", ["--consumer-group", group])
+        # A new group reads the topics from the start: timed only once it is current, as an
+        # operator would wait for the lag (docs/operations.md, "Event latency").
+        wait_lag_zero(notifications)
         args = [os.path.join(self.build, "bench", "jilaf-bench-latency"),
                 "--port", str(invitations.http_port), "--token", self.token,
                 "--programme", programme, "--notifications-db", notifications.db,
