@@ -11,26 +11,17 @@ waiting for the disk) and to the kernel and user frames it left from. Prints, pe
 the total off-CPU time by state and the stacks with the most time (milliseconds over the whole
 record), and for the waits of state R the run-queue delay's count, median and maximum."""
 import collections
-import os
 import re
 import statistics
 import subprocess
 import sys
 
-SWITCH = re.compile(r"^\s*(?P<comm>.+?)\s+(?P<tid>\d+)\s+(?P<time>[\d.]+):\s+sched:sched_switch:"
-                    r".*prev_pid=(?P<prev>\d+).*prev_state=(?P<state>\S+) ==> .*next_pid=(?P<next>\d+)")
+SWITCH = re.compile(r"^\s*(?P<comm>.+?)\s+(?P<pid>\d+)/(?P<tid>\d+)\s+(?P<time>[\d.]+):\s+"
+                    r"sched:sched_switch:.*prev_comm=(?P<name>.+?) prev_pid=(?P<prev>\d+).*"
+                    r"prev_state=(?P<state>\S+) ==> .*next_pid=(?P<next>\d+)")
 # Frames that say nothing about the reason (the scheduler itself, syscall entry).
 NOISE = ("__schedule", "schedule", "entry_SYSCALL", "do_syscall_64", "[unknown]", "__x64_sys_",
          "schedule_timeout", "schedule_hrtimeout_range", "ret_from_fork")
-
-
-def threads_of(pids):
-    names = {}
-    for pid in pids:
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{tid}/comm") as comm:
-                names[int(tid)] = comm.read().strip()
-    return names
 
 
 def stack_key(frames):
@@ -39,9 +30,9 @@ def stack_key(frames):
 
 
 def main():
-    data, pids = sys.argv[1], [int(p) for p in sys.argv[2:]]
-    names = threads_of(pids)
-    text = subprocess.run(["perf", "script", "-i", data, "-F", "comm,tid,time,event,trace,sym"],
+    data, pids = sys.argv[1], {int(p) for p in sys.argv[2:]}
+    names = {}  # tid -> thread name, learnt from the switches out of the processes' threads
+    text = subprocess.run(["perf", "script", "-i", data, "-F", "comm,pid,tid,time,event,trace,ip,sym"],
                           capture_output=True, text=True, check=True).stdout
     out_at = {}  # tid -> (time, state, stack)
     by_thread = collections.defaultdict(collections.Counter)  # name -> state -> seconds
@@ -58,6 +49,8 @@ def main():
         frames = [line.split(None, 1)[1] if len(line.split(None, 1)) > 1 else line
                   for line in (line.strip() for line in lines[1:])]
         prev, nxt = int(match["prev"]), int(match["next"])
+        if int(match["pid"]) in pids:
+            names[prev] = match["name"]
         if prev in names:
             out_at[prev] = (now, match["state"][0], stack_key(frames))
         if nxt in names and nxt in out_at:
