@@ -50,7 +50,7 @@ def main():
                   for line in (line.strip() for line in lines[1:])]
         prev, nxt = int(match["prev"]), int(match["next"])
         if int(match["pid"]) in pids:
-            names[prev] = match["name"]
+            names[prev] = f"{match['pid']} {match['name']}"
         if prev in names:
             out_at[prev] = (now, match["state"][0], stack_key(frames))
         if nxt in names and nxt in out_at:
