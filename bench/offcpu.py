@@ -9,7 +9,10 @@ switched in again is off-CPU time, attributed to the thread, to why it left the 
 `R` preempted while runnable, i.e. waiting for a core; `S` asleep, `D` uninterruptible, e.g.
 waiting for the disk) and to the kernel and user frames it left from. Prints, per thread name,
 the total off-CPU time by state and the stacks with the most time (milliseconds over the whole
-record), and for the waits of state R the run-queue delay's count, median and maximum."""
+record), and for the waits of state R the run-queue delay's count, median and maximum.
+
+A tool for profiling by hand, not run by scripts/bench: `perf` is Debian's `linux-perf`, matched
+to the running kernel, which the project's scripts do not install."""
 import collections
 import re
 import statistics
@@ -32,7 +35,8 @@ def stack_key(frames):
 def main():
     data, pids = sys.argv[1], {int(p) for p in sys.argv[2:]}
     names = {}  # tid -> thread name, learnt from the switches out of the processes' threads
-    text = subprocess.run(["perf", "script", "-i", data, "-F", "comm,pid,tid,time,event,trace,ip,sym"],
+    fields = "comm,pid,tid,time,event,trace,ip,sym"
+    text = subprocess.run(["perf", "script", "-i", data, "-F", fields],
                           capture_output=True, text=True, check=True).stdout
     out_at = {}  # tid -> (time, state, stack)
     by_thread = collections.defaultdict(collections.Counter)  # name -> state -> seconds
@@ -65,8 +69,8 @@ def main():
         print(f"{name}: {states}")
         if runq[name]:
             waits = runq[name]
-            print(f"  run-queue waits: {len(waits)}, median {statistics.median(waits) * 1e3:.3f} ms,"
-                  f" max {max(waits) * 1e3:.2f} ms")
+            print(f"  run-queue waits: {len(waits)}, "
+                  f"median {statistics.median(waits) * 1e3:.3f} ms, max {max(waits) * 1e3:.2f} ms")
         for stack, seconds in by_stack[name].most_common(4):
             print(f"  {seconds * 1e3:9.1f} ms  {stack}")
 
