@@ -360,6 +360,59 @@ def wait_lag_zero(service, timeout=300):
     raise RuntimeError(f"{service.name} did not catch up with the topics in {timeout} s")
 
 
+# The stages of an event's way, from the services' own histograms (docs/operations.md, "Event
+# latency"): invitations' relay wake-up, broker acknowledgement and commit; notifications' fetch
+# delay (producer timestamp -> fetched), settle (fetched -> committed) and commit.
+STAGES = (("invitations", "jilaf_store_commit_duration_seconds"),
+          ("invitations", "jilaf_outbox_wake_delay_seconds"),
+          ("invitations", "jilaf_outbox_ack_delay_seconds"),
+          ("notifications", "jilaf_consumer_fetch_delay_seconds"),
+          ("notifications", "jilaf_consumer_settle_delay_seconds"),
+          ("notifications", "jilaf_store_commit_duration_seconds"))
+
+
+def histograms(service, names):
+    """{name: (count, sum, {le: cumulative count})} of the service's histograms, summed over
+    their labels; names the service does not expose (an older build) are left out."""
+    _, text = http("GET", f"http://127.0.0.1:{service.admin_port}/metrics")
+    out = {}
+    for line in text.decode().splitlines():
+        name, _, rest = line.partition("{") if "{" in line.split(" ", 1)[0] else line.partition(" ")
+        for base in names:
+            if name not in (base + "_count", base + "_sum", base + "_bucket"):
+                continue
+            count, total, buckets = out.get(base, (0.0, 0.0, {}))
+            value = float(line.rsplit(" ", 1)[1])
+            if name.endswith("_count"):
+                count += value
+            elif name.endswith("_sum"):
+                total += value
+            else:
+                le = re.search(r'le="([^"]+)"', rest).group(1)
+                buckets[le] = buckets.get(le, 0.0) + value
+            out[base] = (count, total, buckets)
+    return out
+
+
+def stage_summary(before, after):
+    """'name: mean, p50 bound' of each stage between two snapshots (per service)."""
+    parts = []
+    for (service, name), earlier, later in zip(STAGES, before, after):
+        if name not in later:
+            continue
+        count0, sum0, buckets0 = earlier.get(name, (0.0, 0.0, {}))
+        count, total, buckets = later[name]
+        events = count - count0
+        if events <= 0:
+            continue
+        half = [le for le, n in buckets.items() if n - buckets0.get(le, 0.0) >= events / 2]
+        p50 = min((float(le) for le in half), default=float("inf"))
+        parts.append(f"{service} {name.removeprefix('jilaf_').removesuffix('_seconds')}: "
+                     f"mean {(total - sum0) / events * 1e3:.2f} ms, p50 <= {p50 * 1e3:g} ms "
+                     f"({events:.0f})")
+    return "; ".join(parts)
+
+
 def commit_counts(service):
     """(jobs, commits) the service's store has committed so far, from its commit metrics."""
     _, text = http("GET", f"http://127.0.0.1:{service.admin_port}/metrics")
@@ -540,13 +593,20 @@ class Bench:
     def latency(self, invitations, programme):
         group = "bench-" + os.path.basename(self.dir)
         notifications = self.start("notifications", ["--consumer-group", group])
+        # A new group reads the topics from the start: timed only once it is current, as an
+        # operator would wait for the lag (docs/operations.md, "Event latency").
+        wait_lag_zero(notifications)
         args = [os.path.join(self.build, "bench", "jilaf-bench-latency"),
                 "--port", str(invitations.http_port), "--token", self.token,
                 "--programme", programme, "--notifications-db", notifications.db,
                 "--events", str(self.args.events), "--rate", str(self.args.rate)]
         self.commands["latency"] = shlex.join(args).replace(self.token, "<staff JWT>")
+        by_name = {"invitations": invitations, "notifications": notifications}
         for run in range(self.args.runs):
+            before = [histograms(by_name[service], [name]) for service, name in STAGES]
             output = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+            after = [histograms(by_name[service], [name]) for service, name in STAGES]
+            log(f"latency run {run + 1} stages: {stage_summary(before, after)}")
             report = json.loads(output.strip().splitlines()[-1])
             assert report["events"] == self.args.events, report
             self.add("latency_p50_ms", report["p50_ms"])

@@ -261,6 +261,13 @@ void Consumer::Stop() {
   }
 }
 
+void Consumer::AwaitCopyUnlessStopping(std::uint64_t seen, std::chrono::milliseconds duration) {
+  const auto until = std::chrono::steady_clock::now() + duration;
+  while (running_ && std::chrono::steady_clock::now() < until) {
+    if (RecordWait::Instance().AwaitCopyApplied(seen, std::chrono::milliseconds(20))) return;
+  }
+}
+
 void Consumer::SleepUnlessStopping(std::chrono::milliseconds duration) {
   const auto until = std::chrono::steady_clock::now() + duration;
   while (running_ && std::chrono::steady_clock::now() < until) {
@@ -308,6 +315,7 @@ void Consumer::Run() {
     if (!pending.messages.empty()) {
       ResolveBatch(pending);
       pending = Batch{};
+      if (options_.on_applied) options_.on_applied();
     }
     if (!next.messages.empty()) {
       if (!running_) break;  // fetched, not applied, offsets not stored: redelivered
@@ -316,15 +324,27 @@ void Consumer::Run() {
     }
     SnapshotPositions();
   }
-  if (!pending.messages.empty()) ResolveBatch(pending);
+  if (!pending.messages.empty()) {
+    ResolveBatch(pending);
+    if (options_.on_applied) options_.on_applied();
+  }
   log::Info("consumer stopped", {{"consumer", options_.name}});
 }
 
 void Consumer::Fetch(Batch& batch, int first_timeout_ms) {
   std::unique_ptr<RdKafka::Message> message(consumer_->consume(first_timeout_ms));
+  batch.fetched_at = std::chrono::steady_clock::now();
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
   while (message) {
     const auto err = message->err();
     if (err == RdKafka::ERR_NO_ERROR) {
+      const auto stamp = message->timestamp();
+      if (stamp.type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_CREATE_TIME) {
+        FetchDelay().Observe(
+            static_cast<double>(std::max<std::int64_t>(0, now_ms - stamp.timestamp)) / 1e3);
+      }
       batch.messages.push_back(std::move(message));
     } else if (err != RdKafka::ERR__TIMED_OUT && err != RdKafka::ERR__PARTITION_EOF) {
       log::Warn("consumer error", {{"consumer", options_.name}, {"error", message->errstr()}});
@@ -377,6 +397,22 @@ void Consumer::ResolveBatch(Batch& batch) {
   }
 }
 
+prometheus::Histogram& Consumer::FetchDelay() {
+  if (fetch_delay_ == nullptr) {
+    fetch_delay_ = &metrics_.consumer_fetch_delay.Add({{"consumer", options_.name}},
+                                                      metrics::Metrics::StageBuckets());
+  }
+  return *fetch_delay_;
+}
+
+prometheus::Histogram& Consumer::SettleDelay() {
+  if (settle_delay_ == nullptr) {
+    settle_delay_ = &metrics_.consumer_settle_delay.Add({{"consumer", options_.name}},
+                                                        metrics::Metrics::StageBuckets());
+  }
+  return *settle_delay_;
+}
+
 prometheus::Counter& Consumer::TopicCounter(prometheus::Family<prometheus::Counter>& family,
                                             const std::string& topic) {
   auto& slot = counters_[{&family, topic}];
@@ -420,6 +456,9 @@ void Consumer::Resolve(Batch& batch, std::size_t index) {
   auto backoff = options_.retry_backoff;
   bool waited = false;   // whether a NotYetApplicable retry has been made already
   bool waiting = false;  // the last attempt found the other consumer behind
+  // The people copy's commits counted when the last attempt was submitted: a record that came
+  // after that attempt had looked for it wakes the wait below at once.
+  std::uint64_t copy_generation = 0;
   for (;;) {
     auto cap = std::chrono::milliseconds(10000);
     try {
@@ -430,6 +469,9 @@ void Consumer::Resolve(Batch& batch, std::size_t index) {
           topic)
           .Increment();
       StoreOffset(message);
+      SettleDelay().Observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - batch.fetched_at)
+              .count());
       return;
     } catch (const NotYetApplicable& error) {
       // Waits for another consumer of the service (the people copy); not the message's fault.
@@ -444,6 +486,7 @@ void Consumer::Resolve(Batch& batch, std::size_t index) {
       if (!waited) {
         waited = true;
         metrics_.events_retried.Add({{"consumer", options_.name}, {"topic", topic}}).Increment();
+        copy_generation = RecordWait::Instance().CopyGeneration();
         attempt = Submit(event, origin);
         // The later events of the batch that wait too go with it, into the same group commit,
         // instead of one transaction (and on PostgreSQL one flushed commit) each, in turn.
@@ -471,8 +514,15 @@ void Consumer::Resolve(Batch& batch, std::size_t index) {
     }
     metrics_.events_retried.Add({{"consumer", options_.name}, {"topic", topic}}).Increment();
     if (!running_) return;  // not stored: redelivered after restart
-    SleepUnlessStopping(std::min(backoff, cap));
+    if (waiting) {
+      // Woken by the copy's next commit rather than sleeping the backoff out: the record is
+      // most likely in it (the copy is local and a few milliseconds behind at most).
+      AwaitCopyUnlessStopping(copy_generation, std::min(backoff, cap));
+    } else {
+      SleepUnlessStopping(std::min(backoff, cap));
+    }
     backoff = std::min(backoff * 2, cap);
+    if (waiting) copy_generation = RecordWait::Instance().CopyGeneration();
     attempt = Submit(event, origin);
     if (waiting) RetryWaitingAfter(batch, index);
     waiting = false;

@@ -77,6 +77,9 @@ struct ConsumerOptions {
   /// measured, or nullopt when it is unknown (no assignment yet, or the broker did not answer).
   /// Called on the lag thread.
   std::function<void(std::optional<std::int64_t>)> on_lag;
+  /// Called on the consumer thread each time a batch has been settled (its effects committed,
+  /// its offsets stored).
+  std::function<void()> on_applied;
 };
 
 /// A Kafka consumer with exactly-once effects: for each message the effect and an inbox row
@@ -106,6 +109,7 @@ class Consumer {
     std::vector<std::unique_ptr<RdKafka::Message>> messages;
     std::vector<ParseResult> parsed;
     std::vector<std::future<ApplyOutcome>> attempts;
+    std::chrono::steady_clock::time_point fetched_at{};  // jilaf_consumer_settle_delay_seconds
   };
 
   void Run();
@@ -130,6 +134,9 @@ class Consumer {
   /// Every inbox_prune_interval: deletes the inbox rows below those log starts.
   void PruneInboxBelow(const std::map<std::pair<std::string, int>, std::int64_t>& log_starts);
   void SleepUnlessStopping(std::chrono::milliseconds duration);
+  /// As SleepUnlessStopping, but returns as soon as the people copy has committed a batch since
+  /// generation `seen` (RecordWait::AwaitCopyApplied).
+  void AwaitCopyUnlessStopping(std::uint64_t seen, std::chrono::milliseconds duration);
 
   store::Store& store_;
   ConsumerOptions options_;
@@ -156,6 +163,11 @@ class Consumer {
   std::chrono::steady_clock::time_point last_prune_ = std::chrono::steady_clock::now();
   // Per-topic counters, looked up once (only the consumer thread touches this).
   std::map<std::pair<const void*, std::string>, prometheus::Counter*> counters_;
+  // This consumer's stage histograms, added on first use (consumer thread only).
+  prometheus::Histogram& FetchDelay();
+  prometheus::Histogram& SettleDelay();
+  prometheus::Histogram* fetch_delay_ = nullptr;
+  prometheus::Histogram* settle_delay_ = nullptr;
   // The lag gauge of each partition this consumer reports, so that one it no longer holds is
   // removed rather than left at its last value (only the lag thread touches this).
   std::map<std::pair<std::string, int>, prometheus::Gauge*> lag_gauges_;

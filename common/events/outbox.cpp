@@ -162,6 +162,9 @@ void OutboxRelay::Stop() {
 }
 
 void OutboxRelay::Notify() {
+  std::int64_t none = 0;
+  woken_ns_.compare_exchange_strong(
+      none, std::chrono::steady_clock::now().time_since_epoch().count() | 1);
   {
     std::lock_guard lock(mutex_);
     wake_ = true;
@@ -215,6 +218,13 @@ void OutboxRelay::ProbeBroker() {
 void OutboxRelay::OnDelivery(std::int64_t seq, bool ok, const std::string& topic,
                              const std::string& error) {
   --in_flight_;
+  if (const auto it = produced_at_.find(seq); it != produced_at_.end()) {
+    if (ok) {
+      metrics_.outbox_ack_delay.Observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - it->second).count());
+    }
+    produced_at_.erase(it);
+  }
   if (ok) {
     if (!kafka_up_.load()) SetKafkaUp(true, {});
     metrics_.events_published.Add({{"topic", topic}}).Increment();
@@ -279,6 +289,7 @@ void OutboxRelay::MarkAcknowledged() {
 
 void OutboxRelay::ResetCursor() {
   in_flight_ = 0;
+  produced_at_.clear();
   cursor_ = 0;
   handed_.clear();
 }
@@ -358,6 +369,7 @@ bool OutboxRelay::ProduceRow(Row& row) {
     return false;
   }
   handed_.insert(row.seq);
+  produced_at_[row.seq] = std::chrono::steady_clock::now();
   ++in_flight_;
   return true;
 }
@@ -368,6 +380,7 @@ void OutboxRelay::ProduceNew() {
     std::vector<Row> rows;
     bool all_late = true;
   };
+  const std::int64_t woken_ns = woken_ns_.exchange(0);
   auto pass = store_.Read([this](store::Db& db) {
     Pass out;
     auto stmt = db.Prepare(
@@ -382,6 +395,12 @@ void OutboxRelay::ProduceNew() {
     out.all_late = ReadLateRows(db, out.late);
     return out;
   });
+  if (woken_ns != 0 && !(pass.rows.empty() && pass.late.empty())) {
+    const auto woken =
+        std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(woken_ns));
+    metrics_.outbox_wake_delay.Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - woken).count());
+  }
   // Late rows sit below the cursor: published before the rows above it.
   for (auto& row : pass.late) {
     if (!ProduceRow(row)) return;

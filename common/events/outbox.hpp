@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "common/events/cloud_event.hpp"
@@ -151,6 +152,11 @@ class OutboxRelay {
   // Rows handed to the producer whose sent mark has not committed yet (PostgreSQL: a pending
   // row below the cursor that is not here committed late and still has to be published).
   std::set<std::int64_t> handed_;
+  // Stage timings (jilaf_outbox_wake_delay_seconds, jilaf_outbox_ack_delay_seconds): the first
+  // wake-up call not yet answered by a read (steady clock, ns; 0: none), and when each row in
+  // flight was handed to the producer (relay thread only: delivery reports run in its poll()).
+  std::atomic<std::int64_t> woken_ns_{0};
+  std::unordered_map<std::int64_t, std::chrono::steady_clock::time_point> produced_at_;
   std::unique_ptr<store::ClusterLock> leader_;   // PostgreSQL only
   std::unique_ptr<store::ChangeSignal> signal_;  // PostgreSQL only
   std::atomic<bool> leading_{false};

@@ -63,6 +63,24 @@ void RecordWait::Release(const std::string& event_id) {
   first_.erase(event_id);
 }
 
+void RecordWait::NoteCopyApplied() {
+  {
+    std::lock_guard lock(applied_mutex_);
+    ++applied_;
+  }
+  applied_cv_.notify_all();
+}
+
+std::uint64_t RecordWait::CopyGeneration() {
+  std::lock_guard lock(applied_mutex_);
+  return applied_;
+}
+
+bool RecordWait::AwaitCopyApplied(std::uint64_t seen, Clock::duration timeout) {
+  std::unique_lock lock(applied_mutex_);
+  return applied_cv_.wait_for(lock, timeout, [&] { return applied_ != seen; });
+}
+
 RecordWait& RecordWait::Instance() {
   static RecordWait wait(std::chrono::seconds(30));
   return wait;
@@ -76,6 +94,7 @@ ConsumerOptions PeopleCopyOptions(std::string name, std::string dead_letter_topi
   options.on_lag = [](std::optional<std::int64_t> lag) {
     RecordWait::Instance().NoteCopyLag(lag, RecordWait::Clock::now());
   };
+  options.on_applied = [] { RecordWait::Instance().NoteCopyApplied(); };
   return options;
 }
 

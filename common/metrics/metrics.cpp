@@ -12,6 +12,9 @@ namespace {
 
 const prometheus::Histogram::BucketBoundaries kLatencyBuckets = {
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+const prometheus::Histogram::BucketBoundaries kStageBuckets = {
+    0.0001, 0.00025, 0.0005, 0.001, 0.0015, 0.002, 0.003, 0.004,
+    0.006,  0.008,   0.016,  0.032, 0.064,  0.128, 0.256, 1};
 const prometheus::Histogram::BucketBoundaries kBatchBuckets = {1,  2,  4,   8,   16,
                                                                32, 64, 128, 256, 512};
 
@@ -96,6 +99,18 @@ Metrics::Metrics(std::shared_ptr<prometheus::Registry> registry)
                             .Help("1 when the outbox relay reaches a Kafka broker")
                             .Register(*registry)
                             .Add({})),
+      outbox_wake_delay(prometheus::BuildHistogram()
+                            .Name("jilaf_outbox_wake_delay_seconds")
+                            .Help("Time from a commit waking the outbox relay to the relay "
+                                  "having read the new rows")
+                            .Register(*registry)
+                            .Add({}, kStageBuckets)),
+      outbox_ack_delay(prometheus::BuildHistogram()
+                           .Name("jilaf_outbox_ack_delay_seconds")
+                           .Help("Time from handing an event to the Kafka producer to the "
+                                 "broker's acknowledgement (acks=all)")
+                           .Register(*registry)
+                           .Add({}, kStageBuckets)),
       events_consumed(prometheus::BuildCounter()
                           .Name("jilaf_events_consumed_total")
                           .Help("Events whose effect was committed, by consumer and topic")
@@ -116,6 +131,16 @@ Metrics::Metrics(std::shared_ptr<prometheus::Registry> registry)
                        .Name("jilaf_consumer_lag")
                        .Help("Messages between the consumer's position and the partition end")
                        .Register(*registry)),
+      consumer_fetch_delay(prometheus::BuildHistogram()
+                               .Name("jilaf_consumer_fetch_delay_seconds")
+                               .Help("Time from a message's producer timestamp (milliseconds) "
+                                     "to the consumer fetching it")
+                               .Register(*registry)),
+      consumer_settle_delay(prometheus::BuildHistogram()
+                                .Name("jilaf_consumer_settle_delay_seconds")
+                                .Help("Time from fetching a message to its effect committed and "
+                                      "its offset stored")
+                                .Register(*registry)),
       http_rate_limited(
           prometheus::BuildCounter()
               .Name("jilaf_http_rate_limited_total")
@@ -134,6 +159,8 @@ Metrics::Metrics(std::shared_ptr<prometheus::Registry> registry)
 }
 
 const prometheus::Histogram::BucketBoundaries& Metrics::LatencyBuckets() { return kLatencyBuckets; }
+
+const prometheus::Histogram::BucketBoundaries& Metrics::StageBuckets() { return kStageBuckets; }
 
 std::string Metrics::Serialize() const {
   auto families = registry_->Collect();

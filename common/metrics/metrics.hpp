@@ -45,6 +45,10 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& events_published;  // topic
   prometheus::Family<prometheus::Counter>& events_failed;     // topic
   prometheus::Gauge& kafka_producer_up;
+  // Stages of an event's way out (docs/operations.md, "Event latency"): a commit's wake-up call
+  // to the relay reading its rows, and the producer's hand-over to the broker's acknowledgement.
+  prometheus::Histogram& outbox_wake_delay;
+  prometheus::Histogram& outbox_ack_delay;
 
   // Consumers
   prometheus::Family<prometheus::Counter>& events_consumed;       // consumer, topic
@@ -52,6 +56,12 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& events_dead_lettered;  // consumer, topic
   prometheus::Family<prometheus::Counter>& events_retried;        // consumer, topic
   prometheus::Family<prometheus::Gauge>& consumer_lag;            // consumer, topic, partition
+  // Stages of an event's way in: the message's producer timestamp (milliseconds, wall clock) to
+  // the consumer fetching it, and fetching it to its effect committed and its offset stored.
+  prometheus::Family<prometheus::Histogram>& consumer_fetch_delay;   // consumer
+  prometheus::Family<prometheus::Histogram>& consumer_settle_delay;  // consumer
+  /// Buckets of those stage histograms (seconds): 100 us to 1 s, finer than LatencyBuckets().
+  static const prometheus::Histogram::BucketBoundaries& StageBuckets();
 
   // Rate limits (common/http/rate_limit.hpp)
   prometheus::Family<prometheus::Counter>& http_rate_limited;  // scope, class

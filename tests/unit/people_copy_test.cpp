@@ -227,5 +227,40 @@ TEST_F(RecordWaitTest, AReleasedEventStartsOver) {
   EXPECT_TRUE(wait_.MayWait("e-1", At(74)));
 }
 
+// An event waiting for its person's record is woken by the copy's next commit, not at the end
+// of its backoff (a fixed 200 ms sleep held every later event of the consumer behind it).
+TEST_F(RecordWaitTest, AWaitEndsAtTheCopysNextCommitNotAtItsTimeout) {
+  const auto seen = wait_.CopyGeneration();
+  std::thread copy([this] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    wait_.NoteCopyApplied();
+  });
+  const auto start = RecordWait::Clock::now();
+  EXPECT_TRUE(wait_.AwaitCopyApplied(seen, std::chrono::seconds(20)));
+  const auto waited = RecordWait::Clock::now() - start;
+  copy.join();
+  EXPECT_GE(waited, std::chrono::milliseconds(25));
+  EXPECT_LT(waited, std::chrono::seconds(10));
+  EXPECT_EQ(wait_.CopyGeneration(), seen + 1);
+}
+
+TEST_F(RecordWaitTest, ACommitBeforeTheWaitEndsItAtOnceAndNoCommitTimesOut) {
+  const auto seen = wait_.CopyGeneration();
+  EXPECT_FALSE(wait_.AwaitCopyApplied(seen, std::chrono::milliseconds(20)));
+  wait_.NoteCopyApplied();  // between the attempt that missed the record and the wait
+  const auto start = RecordWait::Clock::now();
+  EXPECT_TRUE(wait_.AwaitCopyApplied(seen, std::chrono::seconds(20)));
+  EXPECT_LT(RecordWait::Clock::now() - start, std::chrono::seconds(10));
+}
+
+// The people copy's consumer tells the wait each time it has settled a batch.
+TEST(PeopleCopyOptionsTest, TheCopysConsumerReportsEachSettledBatch) {
+  auto options = PeopleCopyOptions("notifications-people", "jilaf.notifications.dlq");
+  ASSERT_TRUE(options.on_applied);
+  const auto seen = RecordWait::Instance().CopyGeneration();
+  options.on_applied();
+  EXPECT_TRUE(RecordWait::Instance().AwaitCopyApplied(seen, std::chrono::seconds(0)));
+}
+
 }  // namespace
 }  // namespace jilaf::events
