@@ -179,6 +179,8 @@ GROWTH = [
      ("<=", 250.0)),
     ("bytes_per_nomination", "bytes on disk per nomination", "bytes", "{:.0f}", None,
      ("<=", 1000.0)),
+    ("wal_bytes_per_nomination", "of which the WAL (-wal and -shm files)", "bytes", "{:.0f}",
+     None, None),
     ("replay_events_per_s", "analytics replay of the topics", "events/s", "{:.0f}", None,
      (">=", 20000.0)),
 ]
@@ -807,6 +809,12 @@ class Bench:
                 figures["report_p50_ms"].append(report["p50_us"] / 1e3)
             time.sleep(2.5)  # two housekeeping passes after the relay's last publication
             figures["bytes_per_nomination"].append(self.store_bytes(service) / count)
+            # The WAL apart: it keeps the largest size it reached until the next write after a
+            # complete checkpoint cuts it back (docs/benchmarks.md, "What the bytes figure is").
+            figures["wal_bytes_per_nomination"].append(
+                self.store_bytes(service, ("-wal", "-shm")) / count)
+            if self.args.growth_breakdown:
+                self.store_breakdown(service, count)
             # Last, as it adds nominations: each run stops after --duration or after adding
             # a tenth of the size over all runs, so the store stays near its size.
             for run in range(self.args.runs):
@@ -848,9 +856,36 @@ class Bench:
             return db.execute("SELECT count(*) FROM nominations").fetchone()[0]
 
     @staticmethod
-    def store_bytes(service):
-        return sum(os.path.getsize(service.db + suffix) for suffix in ("", "-wal", "-shm")
+    def store_bytes(service, suffixes=("", "-wal", "-shm")):
+        return sum(os.path.getsize(service.db + suffix) for suffix in suffixes
                    if os.path.exists(service.db + suffix))
+
+    def store_breakdown(self, service, count):
+        """Logs what the bytes figure is made of: each file as measured, then a snapshot of the
+        store (SQLite's backup: the WAL's frames folded in) before and after an incremental vacuum
+        of every free page, and its bytes per table and index (dbstat), all per nomination."""
+        files = {suffix or "db": os.path.getsize(service.db + suffix)
+                 for suffix in ("", "-wal", "-shm") if os.path.exists(service.db + suffix)}
+        log(f"growth breakdown at {count}: files " + ", ".join(
+            f"{name} {size / count:.0f}" for name, size in files.items()))
+        copy = os.path.join(self.dir, "breakdown.db")
+        with sqlite3.connect(f"file:{service.db}?mode=ro", uri=True, timeout=30) as src, \
+                sqlite3.connect(copy) as dst:
+            src.backup(dst)
+        db = sqlite3.connect(copy, isolation_level=None)
+        pages, free, page_size = (db.execute(f"PRAGMA {p}").fetchone()[0]
+                                  for p in ("page_count", "freelist_count", "page_size"))
+        db.execute("PRAGMA incremental_vacuum")
+        log(f"growth breakdown at {count}: snapshot {pages * page_size / count:.0f} "
+            f"(free pages {free * page_size / count:.0f}), after vacuum "
+            f"{os.path.getsize(copy) / count:.0f}")
+        for name, size, unused in db.execute(
+                "SELECT name, sum(pgsize), sum(unused) FROM dbstat GROUP BY name "
+                "HAVING sum(pgsize) >= ? ORDER BY 2 DESC", (count,)):
+            log(f"growth breakdown at {count}:   {name} {size / count:.0f} "
+                f"(unused {unused / count:.0f})")
+        db.close()
+        os.remove(copy)
 
     def wait_published(self, service, timeout=1800):
         """Waits until the relay has published every outbox row (the topic holds every event)."""
@@ -1110,6 +1145,8 @@ def main():
     parser.add_argument("--growth-sizes",
                         help="comma-separated store sizes (nominations) of the growth part "
                              "(default 10000,100000,1000000; --short: 300,1200)")
+    parser.add_argument("--growth-breakdown", action="store_true",
+                        help="log per file and per table bytes per nomination at each size")
     parser.add_argument("--growth-programmes-per-year", type=int, default=10,
                         help="programmes per fiscal year the growth loader nominates into")
     parser.add_argument("--plot", help="growth plot (PNG; default docs/bench-growth.png, "
