@@ -1,14 +1,31 @@
 #include "services/invitations/candidates.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <unordered_map>
+#include <utility>
 
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
+#include "common/store/dialect.hpp"
 #include "services/invitations/queries.hpp"
 
 namespace jilaf::invitations {
 namespace {
+
+// The bits of a stored duplicate's `matched_on`, in the order the API lists them.
+constexpr std::array<std::pair<int, const char*>, 3> kMatchBits{
+    {{1, "email"}, {2, "name_nationality_union"}, {4, "passport"}}};
+
+nlohmann::json MatchedOn(const nlohmann::json& bits) {
+  nlohmann::json out = nlohmann::json::array();
+  const int value = bits.is_number_integer() ? bits.get<int>() : 0;
+  for (const auto& [bit, name] : kMatchBits) {
+    if ((value & bit) != 0) out.push_back(name);
+  }
+  return out;
+}
 
 bool IsPassportNumber(std::string_view text) {
   if (text.size() < 5 || text.size() > 20) return false;
@@ -165,6 +182,58 @@ nlohmann::json PossibleDuplicates(store::Db& tx, const nlohmann::json& candidate
          {"matched_on", std::move(other.matched_on)}});
   }
   return out;
+}
+
+nlohmann::json StoredDuplicates(const nlohmann::json& possible_duplicates) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& found : possible_duplicates) {
+    int bits = 0;
+    for (const auto& reason : found.at("matched_on")) {
+      for (const auto& [bit, name] : kMatchBits) {
+        if (reason == name) bits |= bit;
+      }
+    }
+    out.push_back(nlohmann::json::array({found.at("nomination_id"), bits}));
+  }
+  return out;
+}
+
+void ExpandPossibleDuplicates(store::Db& db, nlohmann::json& items) {
+  nlohmann::json ids = nlohmann::json::array();
+  for (const auto& item : items) {
+    if (const auto it = item.find("duplicates"); it != item.end()) {
+      for (const auto& ref : *it) ids.push_back(ref.at(0));
+    }
+  }
+  std::unordered_map<std::string, nlohmann::json> others;
+  if (!ids.empty()) {
+    auto stmt = db.Prepare(
+        "SELECT id, programme_id, fiscal_year, status FROM nominations"
+        " WHERE id IN " +
+        store::JsonArrayStrings(db, "?"));
+    stmt.Bind(1, ids.dump());
+    while (stmt.Step()) {
+      const auto year = stmt.OptInt(2);
+      others.emplace(stmt.Text(0),
+                     nlohmann::json{{"nomination_id", stmt.Text(0)},
+                                    {"programme_id", stmt.Text(1)},
+                                    {"fiscal_year", year ? nlohmann::json(*year) : nullptr},
+                                    {"status", stmt.Text(3)}});
+    }
+  }
+  for (auto& item : items) {
+    const auto it = item.find("duplicates");
+    if (it == item.end()) continue;
+    nlohmann::json possible = nlohmann::json::array();
+    for (const auto& ref : *it) {
+      const auto other = others.find(ref.at(0).get<std::string>());
+      if (other == others.end()) continue;  // deleted since
+      possible.push_back(other->second);
+      possible.back()["matched_on"] = MatchedOn(ref.at(1));
+    }
+    item.erase(it);
+    if (!possible.empty()) item["possible_duplicates"] = std::move(possible);
+  }
 }
 
 nlohmann::json DuplicateWarnings(const nlohmann::json& possible_duplicates) {
