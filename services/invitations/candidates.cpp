@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <optional>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
@@ -199,37 +201,48 @@ nlohmann::json StoredDuplicates(const nlohmann::json& possible_duplicates) {
 }
 
 void ExpandPossibleDuplicates(store::Db& db, nlohmann::json& items) {
-  nlohmann::json ids = nlohmann::json::array();
+  // Plain structs and objects built member by member: a page renders hundreds of entries, and
+  // nlohmann's initializer lists copy every value once more.
+  struct Other {
+    std::string programme_id;
+    std::optional<std::int64_t> fiscal_year;
+    std::string status;
+  };
+  std::vector<std::string> ids;
   for (const auto& item : items) {
     if (const auto it = item.find("duplicates"); it != item.end()) {
-      for (const auto& ref : *it) ids.push_back(ref.at(0));
+      for (const auto& ref : *it) ids.push_back(ref.at(0).get_ref<const std::string&>());
     }
   }
-  std::unordered_map<std::string, nlohmann::json> others;
-  if (!ids.empty()) {
-    auto stmt = db.Prepare(
-        "SELECT id, programme_id, fiscal_year, status FROM nominations"
-        " WHERE id IN " +
-        store::JsonArrayStrings(db, "?"));
-    stmt.Bind(1, ids.dump());
-    while (stmt.Step()) {
-      const auto year = stmt.OptInt(2);
-      others.emplace(stmt.Text(0),
-                     nlohmann::json{{"nomination_id", stmt.Text(0)},
-                                    {"programme_id", stmt.Text(1)},
-                                    {"fiscal_year", year ? nlohmann::json(*year) : nullptr},
-                                    {"status", stmt.Text(3)}});
-    }
-  }
+  if (ids.empty()) return;
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  std::unordered_map<std::string, Other> others;
+  others.reserve(ids.size());
+  auto stmt =
+      db.Prepare("SELECT id, programme_id, fiscal_year, status FROM nominations WHERE id IN " +
+                 store::JsonArrayStrings(db, "?"));
+  stmt.Bind(1, nlohmann::json(ids).dump());
+  while (stmt.Step())
+    others.emplace(stmt.Text(0), Other{stmt.Text(1), stmt.OptInt(2), stmt.Text(3)});
   for (auto& item : items) {
     const auto it = item.find("duplicates");
     if (it == item.end()) continue;
     nlohmann::json possible = nlohmann::json::array();
     for (const auto& ref : *it) {
-      const auto other = others.find(ref.at(0).get<std::string>());
+      const auto& id = ref.at(0).get_ref<const std::string&>();
+      const auto other = others.find(id);
       if (other == others.end()) continue;  // deleted since
-      possible.push_back(other->second);
-      possible.back()["matched_on"] = MatchedOn(ref.at(1));
+      nlohmann::json entry(nlohmann::json::value_t::object);
+      auto& members = entry.get_ref<nlohmann::json::object_t&>();
+      members.emplace("nomination_id", id);
+      members.emplace("programme_id", other->second.programme_id);
+      members.emplace("fiscal_year", other->second.fiscal_year
+                                         ? nlohmann::json(*other->second.fiscal_year)
+                                         : nlohmann::json());
+      members.emplace("status", other->second.status);
+      members.emplace("matched_on", MatchedOn(ref.at(1)));
+      possible.push_back(std::move(entry));
     }
     item.erase(it);
     if (!possible.empty()) item["possible_duplicates"] = std::move(possible);
