@@ -1,14 +1,33 @@
 #include "services/invitations/candidates.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <optional>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "common/http/json_input.hpp"
 #include "common/http/problem.hpp"
+#include "common/store/dialect.hpp"
 #include "services/invitations/queries.hpp"
 
 namespace jilaf::invitations {
 namespace {
+
+// The bits of a stored duplicate's `matched_on`, in the order the API lists them.
+constexpr std::array<std::pair<int, const char*>, 3> kMatchBits{
+    {{1, "email"}, {2, "name_nationality_union"}, {4, "passport"}}};
+
+nlohmann::json MatchedOn(const nlohmann::json& bits) {
+  nlohmann::json out = nlohmann::json::array();
+  const int value = bits.is_number_integer() ? bits.get<int>() : 0;
+  for (const auto& [bit, name] : kMatchBits) {
+    if ((value & bit) != 0) out.push_back(name);
+  }
+  return out;
+}
 
 bool IsPassportNumber(std::string_view text) {
   if (text.size() < 5 || text.size() > 20) return false;
@@ -165,6 +184,69 @@ nlohmann::json PossibleDuplicates(store::Db& tx, const nlohmann::json& candidate
          {"matched_on", std::move(other.matched_on)}});
   }
   return out;
+}
+
+nlohmann::json StoredDuplicates(const nlohmann::json& possible_duplicates) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& found : possible_duplicates) {
+    int bits = 0;
+    for (const auto& reason : found.at("matched_on")) {
+      for (const auto& [bit, name] : kMatchBits) {
+        if (reason == name) bits |= bit;
+      }
+    }
+    out.push_back(nlohmann::json::array({found.at("nomination_id"), bits}));
+  }
+  return out;
+}
+
+void ExpandPossibleDuplicates(store::Db& db, nlohmann::json& items) {
+  // Plain structs and objects built member by member: a page renders hundreds of entries, and
+  // nlohmann's initializer lists copy every value once more.
+  struct Other {
+    std::string programme_id;
+    std::optional<std::int64_t> fiscal_year;
+    std::string status;
+  };
+  std::vector<std::string> ids;
+  for (const auto& item : items) {
+    if (const auto it = item.find("duplicates"); it != item.end()) {
+      for (const auto& ref : *it) ids.push_back(ref.at(0).get_ref<const std::string&>());
+    }
+  }
+  if (ids.empty()) return;
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  std::unordered_map<std::string, Other> others;
+  others.reserve(ids.size());
+  auto stmt =
+      db.Prepare("SELECT id, programme_id, fiscal_year, status FROM nominations WHERE id IN " +
+                 store::JsonArrayStrings(db, "?"));
+  stmt.Bind(1, nlohmann::json(ids).dump());
+  while (stmt.Step())
+    others.emplace(stmt.Text(0), Other{stmt.Text(1), stmt.OptInt(2), stmt.Text(3)});
+  for (auto& item : items) {
+    const auto it = item.find("duplicates");
+    if (it == item.end()) continue;
+    nlohmann::json possible = nlohmann::json::array();
+    for (const auto& ref : *it) {
+      const auto& id = ref.at(0).get_ref<const std::string&>();
+      const auto other = others.find(id);
+      if (other == others.end()) continue;  // deleted since
+      nlohmann::json entry(nlohmann::json::value_t::object);
+      auto& members = entry.get_ref<nlohmann::json::object_t&>();
+      members.emplace("nomination_id", id);
+      members.emplace("programme_id", other->second.programme_id);
+      members.emplace("fiscal_year", other->second.fiscal_year
+                                         ? nlohmann::json(*other->second.fiscal_year)
+                                         : nlohmann::json());
+      members.emplace("status", other->second.status);
+      members.emplace("matched_on", MatchedOn(ref.at(1)));
+      possible.push_back(std::move(entry));
+    }
+    item.erase(it);
+    if (!possible.empty()) item["possible_duplicates"] = std::move(possible);
+  }
 }
 
 nlohmann::json DuplicateWarnings(const nlohmann::json& possible_duplicates) {

@@ -66,6 +66,14 @@ struct MatchKeys {
 /// refusal. Found through indexes, so it costs the same however many nominations there are.
 nlohmann::json PossibleDuplicates(store::Db& tx, const nlohmann::json& candidate,
                                   const MatchKeys& keys, const std::string& self);
+/// How a document stores `possible_duplicates`: under `duplicates`, each as
+/// `[nomination id, matched bits]` (1 e-mail, 2 name, nationality and union, 4 passport). The
+/// other nomination's programme, year and status are read when the nomination is rendered.
+[[nodiscard]] nlohmann::json StoredDuplicates(const nlohmann::json& possible_duplicates);
+/// Replaces every item's stored `duplicates` by `possible_duplicates` as the API shows them, the
+/// other nominations read now in one indexed query for all `items` (an array: one page); an
+/// entry whose nomination no longer exists is left out.
+void ExpandPossibleDuplicates(store::Db& db, nlohmann::json& items);
 /// The warnings a 201 carries for `possible_duplicates` (none when it is empty).
 nlohmann::json DuplicateWarnings(const nlohmann::json& possible_duplicates);
 

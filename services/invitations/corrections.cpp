@@ -87,11 +87,11 @@ struct Correction {
   // The blind index follows the corrected identity; the same person twice in one year is 409.
   void CheckDuplicates(store::Db& tx, nlohmann::json& doc) {
     doc.erase("previous_participation");
-    doc.erase("possible_duplicates");
+    doc.erase("duplicates");
     match_keys = MatchKeysOf(cipher, doc["candidate"], personal.passport_number);
-    auto possible =
+    const auto possible =
         PossibleDuplicates(tx, doc["candidate"], match_keys, doc.at("id").get<std::string>());
-    if (!possible.empty()) doc["possible_duplicates"] = std::move(possible);
+    if (!possible.empty()) doc["duplicates"] = StoredDuplicates(possible);
     if (!personal.date_of_birth) return;
     const auto& c = doc["candidate"];
     const auto identity_hashes = IdentityHashes(cipher, c, *personal.date_of_birth);

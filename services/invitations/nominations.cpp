@@ -29,6 +29,7 @@ struct Nomination {
   std::vector<std::string> identity_hashes;
   std::optional<std::string> identity_hash;
   MatchKeys match_keys;
+  nlohmann::json possible_duplicates;  // as the 201 shows them; the document keeps their ids
 
   // Outside the writer's transaction: the blind indexes depend only on the request. They are
   // looked up under every key of the ring and stored under the newest (the first).
@@ -58,9 +59,9 @@ struct Nomination {
     doc["person_id"] = doc["id"];  // a new person, unless found nominated before
     if (identity_hash) Flag(tx, doc, fiscal_year);
     // Without a birth date nothing is refused; a likely match is reported for staff to judge.
-    auto possible =
+    possible_duplicates =
         PossibleDuplicates(tx, doc["candidate"], match_keys, doc["id"].get<std::string>());
-    if (!possible.empty()) doc["possible_duplicates"] = std::move(possible);
+    if (!possible_duplicates.empty()) doc["duplicates"] = StoredDuplicates(possible_duplicates);
     // Not found by identity: the same candidate entered (now or before) without a birth date.
     if (doc["person_id"] == doc["id"]) {
       if (auto person = PersonOfContact(tx, doc["candidate"], personal.date_of_birth.has_value())) {
@@ -92,7 +93,9 @@ struct Nomination {
     change.RespondAfterCommit([this, &doc] {
       auto body = RenderNomination(doc, {personal.passport_number, std::nullopt},
                                    aggregate::Audience::kStaff);
-      const auto warnings = DuplicateWarnings(doc.value("possible_duplicates", nlohmann::json()));
+      body.erase("duplicates");
+      if (!possible_duplicates.empty()) body["possible_duplicates"] = possible_duplicates;
+      const auto warnings = DuplicateWarnings(possible_duplicates);
       if (!warnings.empty()) body["warnings"] = warnings;
       return aggregate::CreatedResponse(Nominations(), body);
     });
@@ -148,10 +151,12 @@ nlohmann::json FindNominations(store::Db& db, const http::Request& request, Cont
   filters.emplace_back("programme_id", programme_id.empty()
                                            ? aggregate::Maybe(request.Query("programme_id"))
                                            : aggregate::FilterValue(programme_id));
-  return aggregate::FindIn(db, query, Nominations(), filters,
-                           [&](store::Db& read, nlohmann::json doc) {
-                             return RenderForView(read, context.cipher, doc, view);
-                           });
+  auto page = aggregate::FindIn(
+      db, query, Nominations(), filters, [&](store::Db& read, nlohmann::json doc) {
+        return RenderWithStoredDuplicates(read, context.cipher, doc, view);
+      });
+  ExpandPossibleDuplicates(db, page["items"]);  // one query for the page, not one per item
+  return page;
 }
 
 }  // namespace

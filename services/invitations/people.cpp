@@ -36,7 +36,7 @@ void AnonymiseNomination(store::Db& tx, const std::string& id) {
   }
   c = std::move(kept);
   doc["nominating_organisation"].erase("contact_email");
-  doc.erase("possible_duplicates");
+  doc.erase("duplicates");
   doc.erase("passport_disclosures");
   doc["erased_at"] = util::NowRfc3339();
   Nominations().Update(tx, doc);

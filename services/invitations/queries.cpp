@@ -5,6 +5,7 @@
 
 #include "common/log/log.hpp"
 #include "common/store/dialect.hpp"
+#include "services/invitations/candidates.hpp"
 
 namespace jilaf::invitations {
 
@@ -296,10 +297,19 @@ std::vector<ReportRow> FiscalYearRows(store::Db& db, std::int64_t fiscal_year) {
   return rows;
 }
 
-nlohmann::json RenderForView(store::Db& db, const crypto::FieldCipher& cipher,
-                             const nlohmann::json& nomination, aggregate::Audience view) {
+nlohmann::json RenderWithStoredDuplicates(store::Db& db, const crypto::FieldCipher& cipher,
+                                          const nlohmann::json& nomination,
+                                          aggregate::Audience view) {
   if (view == aggregate::Audience::kViewer) return RenderNomination(nomination, {}, view);
   return RenderNomination(nomination, LoadPersonal(db, cipher, nomination.at("id")), view);
+}
+
+nlohmann::json RenderForView(store::Db& db, const crypto::FieldCipher& cipher,
+                             const nlohmann::json& nomination, aggregate::Audience view) {
+  nlohmann::json one =
+      nlohmann::json::array({RenderWithStoredDuplicates(db, cipher, nomination, view)});
+  ExpandPossibleDuplicates(db, one);
+  return std::move(one[0]);
 }
 
 PersonalData LoadPersonal(store::Db& db, const crypto::FieldCipher& cipher, const std::string& id) {

@@ -80,6 +80,11 @@ std::optional<PersonalData> LoadPersonalIfReadable(store::Db& db, const crypto::
 /// Encrypts and stores (or replaces) the nomination's personal fields.
 void StorePersonal(store::Db& tx, const crypto::FieldCipher& cipher,
                    const std::string& nomination_id, const PersonalData& personal);
+/// The nomination as `view` may see it, its personal fields decrypted when allowed, its
+/// possible duplicates as stored (ExpandPossibleDuplicates renders them, once for a page).
+nlohmann::json RenderWithStoredDuplicates(store::Db& db, const crypto::FieldCipher& cipher,
+                                          const nlohmann::json& nomination,
+                                          aggregate::Audience view);
 /// The nomination as `view` may see it, its personal fields decrypted when allowed.
 nlohmann::json RenderForView(store::Db& db, const crypto::FieldCipher& cipher,
                              const nlohmann::json& nomination, aggregate::Audience view);

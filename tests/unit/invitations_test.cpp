@@ -831,6 +831,47 @@ TEST_F(InvitationsStoreTest, PossibleDuplicatesAreTheOldestMatchesOfEveryIdentif
   EXPECT_EQ(found[1]["matched_on"], nlohmann::json::array({"name_nationality_union"}));
 }
 
+// The document keeps only the other nominations' ids and what matched; their programme, year
+// and status are read when the nomination is rendered, alone or on a page.
+TEST_F(InvitationsStoreTest, PossibleDuplicatesAreStoredAsIdsAndRenderedFromTheOthersNow) {
+  const auto programme = Programme(2026, 5, nlohmann::json::object());
+  const auto first = NominateLan(programme, "Tran", "tran@example.org");
+  const auto second = NominateLan(programme, "Tran", "TRAN@example.org");
+  const std::string id = second["id"];
+  ASSERT_EQ(second["possible_duplicates"].size(), 1U) << second.dump();
+  EXPECT_EQ(second["possible_duplicates"][0]["status"], "submitted");
+  EXPECT_FALSE(second.contains("duplicates"));
+  const auto stored = store_->Read([&](store::Db& db) { return Nominations().Get(db, id); });
+  EXPECT_FALSE(stored.contains("possible_duplicates")) << stored.dump();
+  EXPECT_EQ(stored["duplicates"], nlohmann::json::parse("[[" + first["id"].dump() + ", 3]]"));
+
+  Move(first["id"], "screened");
+  const auto got = nlohmann::json::parse(GetNomination(Make("", {{"id", id}}), *context_).body);
+  EXPECT_FALSE(got.contains("duplicates")) << got.dump();
+  const nlohmann::json expected = nlohmann::json::array(
+      {{{"nomination_id", first["id"]},
+        {"programme_id", programme},
+        {"fiscal_year", 2026},
+        {"status", "screened"},
+        {"matched_on", nlohmann::json::array({"email", "name_nationality_union"})}}});
+  EXPECT_EQ(got["possible_duplicates"], expected) << got.dump();
+
+  auto search = Make("", {});
+  search.method = http::Method::kGet;
+  search.query = {{"q", "Tran"}};
+  const auto page = nlohmann::json::parse(SearchNominations(search, *context_).body);
+  ASSERT_EQ(page["items"].size(), 2U) << page.dump();
+  for (const auto& item : page["items"]) {
+    EXPECT_FALSE(item.contains("duplicates")) << item.dump();
+    if (item["id"] == id) {
+      EXPECT_EQ(item["possible_duplicates"], expected) << item.dump();
+    } else {
+      EXPECT_EQ(item["id"], first["id"]);
+      EXPECT_FALSE(item.contains("possible_duplicates")) << item.dump();
+    }
+  }
+}
+
 TEST_F(InvitationsStoreTest, FiscalYearIsTheOneStartDateFallsIn) {
   nlohmann::json body = {{"title", {{"ja", "招へい"}, {"en", "Winter"}}},
                          {"track", "developing"},
@@ -1001,6 +1042,42 @@ TEST(InvitationsMigration, Version12IndexesTheNominationsAlreadyStored) {
     ASSERT_EQ(body["items"].size(), 2U) << body.dump();
     EXPECT_EQ(body["items"][0]["id"], "n1");
     EXPECT_EQ(body["items"][1]["id"], "n4");
+  });
+  store.Stop();
+  std::filesystem::remove_all(dir);
+}
+
+// Version 13 rewrites the possible duplicates a document copied into ids and matched bits,
+// which read back as before.
+TEST(InvitationsMigration, Version13KeepsOnlyTheIdsOfPossibleDuplicates) {
+  const auto dir = testing::MakeTempDir("jilaf-invitations-migration-13");
+  StoreAtVersion(dir + "/inv.db", 12, [](store::Db& tx) {
+    tx.Exec(
+        "INSERT INTO nominations(id, programme_id, nationality, status, version, doc,"
+        " created_at, updated_at, fiscal_year) VALUES"
+        " ('n1', 'p1', 'VN', 'selected', 1, '{\"id\":\"n1\"}', 't', 't', 2025),"
+        " ('n2', 'p1', 'VN', 'submitted', 1, '{\"id\":\"n2\"}', 't', 't', 2025),"
+        " ('n3', 'p1', 'VN', 'submitted', 1, '{\"id\":\"n3\",\"possible_duplicates\":["
+        "{\"nomination_id\":\"n1\",\"programme_id\":\"p1\",\"fiscal_year\":2025,"
+        "\"status\":\"submitted\",\"matched_on\":[\"email\",\"passport\"]},"
+        "{\"nomination_id\":\"n2\",\"programme_id\":\"p1\",\"fiscal_year\":2025,"
+        "\"status\":\"submitted\",\"matched_on\":[\"name_nationality_union\"]}]}',"
+        " 't', 't', 2025);");
+  });
+  store::Store store(store::StoreOptions{dir + "/inv.db"}, {Migrations()});
+  store.Read([](store::Db& db) {
+    auto n3 = Nominations().Get(db, "n3");
+    EXPECT_FALSE(n3.contains("possible_duplicates")) << n3.dump();
+    EXPECT_EQ(n3["duplicates"], nlohmann::json::parse(R"([["n1", 5], ["n2", 2]])"));
+    EXPECT_FALSE(Nominations().Get(db, "n2").contains("duplicates"));
+    auto items = nlohmann::json::array({n3});
+    ExpandPossibleDuplicates(db, items);
+    const auto& found = items[0]["possible_duplicates"];
+    ASSERT_EQ(found.size(), 2U) << items.dump();
+    EXPECT_EQ(found[0]["status"], "selected");  // the other nomination's status now
+    EXPECT_EQ(found[0]["matched_on"], nlohmann::json::parse(R"(["email", "passport"])"));
+    EXPECT_EQ(found[1]["nomination_id"], "n2");
+    EXPECT_EQ(found[1]["fiscal_year"], 2025);
   });
   store.Stop();
   std::filesystem::remove_all(dir);
