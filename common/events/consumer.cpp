@@ -339,9 +339,11 @@ std::future<Consumer::Outcome> Consumer::Submit(const CloudEvent& event,
   // By reference: the event lives in its Batch's `parsed`, which outlives every attempt (a
   // batch is settled, waiting for all of its attempts, before it is dropped); copying its JSON
   // cost more than applying it.
-  return store_.WriteAsync([this, &event, origin](store::Db& tx) {
-    return ApplyOnce(tx, options_.name, event, origin, handler_);
-  });
+  return store_.WriteAsync(
+      [this, &event, origin](store::Db& tx) {
+        return ApplyOnce(tx, options_.name, event, origin, handler_);
+      },
+      options_.handler_reruns_safely ? store::Store::Rerun::kSafe : store::Store::Rerun::kNever);
 }
 
 void Consumer::SubmitBatch(Batch& batch) {

@@ -77,6 +77,10 @@ struct ConsumerOptions {
   /// measured, or nullopt when it is unknown (no assignment yet, or the broker did not answer).
   /// Called on the lag thread.
   std::function<void(std::optional<std::int64_t>)> on_lag;
+  /// True when the handler may run twice for one event (store::Store::Rerun::kSafe): its
+  /// effects are all in the transaction, or queued with Db::AtBatchEnd. The events of one
+  /// fetch then commit with no savepoint each; a failure runs them again one savepoint each.
+  bool handler_reruns_safely = false;
 };
 
 /// A Kafka consumer with exactly-once effects: for each message the effect and an inbox row
