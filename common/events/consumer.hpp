@@ -77,9 +77,10 @@ struct ConsumerOptions {
   /// measured, or nullopt when it is unknown (no assignment yet, or the broker did not answer).
   /// Called on the lag thread.
   std::function<void(std::optional<std::int64_t>)> on_lag;
-  /// True when the handler may run twice for one event (store::Store::Rerun::kSafe): its
-  /// effects are all in the transaction, or queued with Db::AtBatchEnd. The events of one
-  /// fetch then commit with no savepoint each; a failure runs them again one savepoint each.
+  /// True when the handler may run again for an event whose transaction rolled back: its
+  /// effects are all in the transaction, or queued with Db::AtBatchEnd. The events of one fetch
+  /// are then applied by one store job (one savepoint at most, not one per event); if any of
+  /// them fails, that job leaves nothing and the events are applied again one job each.
   bool handler_reruns_safely = false;
 };
 
@@ -110,11 +111,14 @@ class Consumer {
     std::vector<std::unique_ptr<RdKafka::Message>> messages;
     std::vector<ParseResult> parsed;
     std::vector<std::future<ApplyOutcome>> attempts;
+    // handler_reruns_safely: the one job applying the whole fetch, until it is settled.
+    std::future<std::vector<ApplyOutcome>> whole;
   };
 
   void Run();
   void Fetch(Batch& batch, int first_timeout_ms);
   void SubmitBatch(Batch& batch);
+  void SubmitEach(Batch& batch);
   void ResolveBatch(Batch& batch);
   prometheus::Counter& TopicCounter(prometheus::Family<prometheus::Counter>& family,
                                     const std::string& topic);

@@ -294,11 +294,6 @@ void Store::CommitBatch(std::vector<Job>& batch) {
     return;
   }
   Db& db = *writer_db_;
-  if (db.engine() == Engine::kSqlite && batch.size() > 1 &&
-      std::all_of(batch.begin(), batch.end(), [](const Job& job) { return job.rerunnable; }) &&
-      CommitWhole(db, batch)) {
-    return Finish(batch, errors, true, started);
-  }
   // PostgreSQL (a pipelined connection): BEGIN, a job's SAVEPOINT and the previous job's
   // RELEASE are queued and travel with the job's first statement that needs an answer; the
   // job's statements that need none travel with the next one, or with the Sync that ends the
@@ -371,34 +366,6 @@ void Store::CommitBatch(std::vector<Job>& batch) {
     } catch (...) {
     }
   }
-  Finish(batch, errors, committed, started);
-}
-
-bool Store::CommitWhole(Db& db, std::vector<Job>& batch) {
-  BatchEndScope batch_end(db);
-  try {
-    Control(db, "BEGIN IMMEDIATE");
-    for (auto& job : batch) job.run(db);
-    batch_end.Run();
-    Control(db, "COMMIT");
-    generation_.fetch_add(1, std::memory_order_release);  // before anyone is released
-    return true;
-  } catch (...) {
-    // Whatever failed, and whichever job it was, nothing of the batch stays: CommitBatch runs
-    // it again job by job, each in its savepoint, and reports the failure to its own job.
-    db.DiscardPending();
-    if (db.Usable() && db.InTransaction()) {
-      try {
-        Control(db, "ROLLBACK");
-      } catch (...) {
-      }
-    }
-    return false;
-  }
-}
-
-void Store::Finish(std::vector<Job>& batch, const std::vector<std::exception_ptr>& errors,
-                   bool committed, std::chrono::steady_clock::time_point started) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   {

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -87,23 +86,10 @@ class Store {
   /// transaction, right after fn.
   template <typename Fn>
   auto WriteAsync(Fn fn) -> std::future<std::invoke_result_t<Fn&, Db&>> {
-    return WriteAsync(std::move(fn), Rerun::kNever);
-  }
-
-  /// Whether a job may run twice: kSafe when running it again after its transaction rolled
-  /// back does the same work (its only effects are in the transaction, and work it queues with
-  /// Db::AtBatchEnd). A batch of such jobs on SQLite runs with no savepoint per job, in one
-  /// transaction; if one of them fails, that transaction is rolled back and the batch runs
-  /// again with a savepoint per job, so the failure is still its own job's alone.
-  enum class Rerun { kNever, kSafe };
-
-  template <typename Fn>
-  auto WriteAsync(Fn fn, Rerun rerun) -> std::future<std::invoke_result_t<Fn&, Db&>> {
     using R = std::invoke_result_t<Fn&, Db&>;
     auto promise = std::make_shared<std::promise<R>>();
     auto future = promise->get_future();
     Job job;
-    job.rerunnable = rerun == Rerun::kSafe;
     if constexpr (std::is_void_v<R>) {
       job.run = [fn = WithWriteHook(std::move(fn))](Db& db) mutable { fn(db); };
       job.complete = [promise](std::exception_ptr error) {
@@ -174,7 +160,6 @@ class Store {
   struct Job {
     std::function<void(Db&)> run;
     std::function<void(std::exception_ptr)> complete;
-    bool rerunnable = false;
   };
 
   struct Lease {
@@ -226,11 +211,6 @@ class Store {
   static void ReleaseHeldReads();
   void WriterLoop();
   void CommitBatch(std::vector<Job>& batch);
-  // A batch of rerunnable jobs on SQLite, with no savepoint per job: true when it committed;
-  // false (the transaction rolled back) when anything failed, for CommitBatch to run it again.
-  bool CommitWhole(Db& db, std::vector<Job>& batch);
-  void Finish(std::vector<Job>& batch, const std::vector<std::exception_ptr>& errors,
-              bool committed, std::chrono::steady_clock::time_point started);
   void StartCheckpointer();
   void CheckpointLoop();
   void StopCheckpointer();

@@ -155,10 +155,10 @@ TEST_F(InboxRetentionE2e, ABatchWaitingForAnotherConsumerGoesThroughOnceItHasCau
   EXPECT_EQ(applied, kEvents);
 }
 
-// A handler that may run twice (ConsumerOptions::handler_reruns_safely, the notifications
-// service's): the events of a fetch commit together with no savepoint each, and one failing
-// event runs its batch again one event per savepoint. Each event's effect lands once, through
-// the failure, its retry and a replay of the whole partition.
+// A handler that may run again (ConsumerOptions::handler_reruns_safely, the notifications
+// service's): the events of a fetch are applied by one store job, and one failing event makes
+// that job leave nothing and its events run again one job each. Each event's effect lands once,
+// through the failure, its retry and a replay of the whole partition.
 TEST_F(InboxRetentionE2e, ARerunnableHandlersBatchAppliesEachEventOnceThroughAFailureAndAReplay) {
   const std::string topic = "test.rerunnable." + util::RandomHex(6);
   CreateTopic(topic);  // one partition: the events in few fetches
@@ -211,10 +211,8 @@ TEST_F(InboxRetentionE2e, ARerunnableHandlersBatchAppliesEachEventOnceThroughAFa
   EXPECT_EQ(effects(), std::make_tuple(std::int64_t{kEvents}, std::int64_t{kEvents},
                                        std::int64_t{1}));  // each event once
   EXPECT_EQ(failures, 2);
-  if (!OnPostgres()) {
-    // The failure ran its batch's other events again (SQLite: no savepoint each at first).
-    EXPECT_GT(runs, kEvents + 1) << runs;
-  }
+  // The failure ran the other events of its fetch again (they were in the same job).
+  EXPECT_GT(runs, kEvents + 1) << runs;
 
   // A replay of the whole partition finds every event applied: nothing runs, nothing is added.
   KafkaCtl("reset-offsets " + options.name + " " + topic);

@@ -2,12 +2,10 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <future>
 #include <latch>
-#include <mutex>
 #include <thread>
 
 #include <sqlite3.h>
@@ -205,92 +203,6 @@ TEST_F(StoreTest, BatchEndWorkRunsAfterTheLastJobAndLeavesWithAFailedJob) {
   });
   EXPECT_EQ(names, (std::vector<std::string>{"job-0", "job-1", "job-3", "job-4", "end-0-saw-1",
                                              "end-1-saw-1", "end-3-saw-1", "end-4-saw-1"}));
-}
-
-// Rerunnable jobs (Store::Rerun::kSafe, the notifications consumer's) share one transaction
-// with no savepoint each; when one fails, the batch is rolled back and run again job by job, so
-// the failure stays its own job's, and every other job's work and its batch-end work land once.
-TEST_F(StoreTest, RerunnableJobsCommitWithoutSavepointsAndAFailureRerunsThemOneByOne) {
-  Store store({Path()}, TestMigrations());
-  std::vector<std::size_t> batches;
-  store.SetCommitObserver([&](std::size_t jobs, double) { batches.push_back(jobs); });
-  std::mutex mutex;
-  std::vector<std::string> statements;  // what the writer's connection ran, traced
-  const auto trace = [](unsigned, void* context, void* stmt, void*) {
-    auto* sql = sqlite3_expanded_sql(static_cast<sqlite3_stmt*>(stmt));
-    auto* self = static_cast<std::pair<std::mutex*, std::vector<std::string>*>*>(context);
-    std::lock_guard lock(*self->first);
-    self->second->push_back(sql == nullptr ? "" : sql);
-    sqlite3_free(sql);
-    return 0;
-  };
-  std::pair<std::mutex*, std::vector<std::string>*> context{&mutex, &statements};
-  const auto run_batch = [&](int failing) {
-    std::latch entered(1);
-    std::latch release(1);
-    auto blocker = store.WriteAsync([&](Db& db) {
-      sqlite3_trace_v2(db.handle(), SQLITE_TRACE_STMT, trace, &context);
-      entered.count_down();
-      release.wait();
-    });
-    entered.wait();
-    std::vector<std::atomic<int>> runs(6);
-    std::vector<std::future<void>> futures;
-    for (int i = 0; i < 6; ++i) {
-      futures.push_back(store.WriteAsync(
-          [&, i, failing](Db& db) {
-            ++runs[i];
-            const std::string name = std::to_string(failing) + "-job-" + std::to_string(i);
-            Insert(db, name);
-            db.AtBatchEnd([name](Db& tx) { Insert(tx, name + "-end"); });
-            if (i == failing) throw std::runtime_error("job refuses");
-          },
-          Store::Rerun::kSafe));
-    }
-    release.count_down();
-    blocker.get();
-    int failures = 0;
-    for (int i = 0; i < 6; ++i) {
-      try {
-        futures[i].get();
-      } catch (const std::runtime_error& error) {
-        ++failures;
-        EXPECT_EQ(i, failing);
-        EXPECT_STREQ(error.what(), "job refuses");
-      }
-    }
-    EXPECT_EQ(failures, failing < 0 ? 0 : 1);
-    std::vector<int> counted;
-    for (auto& count : runs) counted.push_back(count);
-    return counted;
-  };
-  const auto savepoints = [&] {
-    std::lock_guard lock(mutex);
-    return std::count(statements.begin(), statements.end(), "SAVEPOINT job");
-  };
-
-  // No failure: each job ran once, in one transaction with no savepoint.
-  EXPECT_EQ(run_batch(-1), std::vector<int>(6, 1));
-  EXPECT_EQ(savepoints(), 0);
-  EXPECT_EQ(Count(store, "items"), 12);  // six items and six batch-end items
-
-  // Job 3 fails: the batch ran again one job per savepoint; job 3's work is gone, the others'
-  // (their batch-end work too) is there once.
-  EXPECT_EQ(run_batch(3), std::vector<int>(6, 2));
-  EXPECT_EQ(savepoints(), 6);
-  EXPECT_EQ(Count(store, "items"), 12 + 10);
-  const auto names = store.Read([](Db& db) {
-    std::vector<std::string> out;
-    auto stmt = db.Prepare("SELECT name FROM items WHERE name LIKE '3-%' ORDER BY id");
-    while (stmt.Step()) out.push_back(stmt.Text(0));
-    return out;
-  });
-  EXPECT_EQ(names, (std::vector<std::string>{"3-job-0", "3-job-1", "3-job-2", "3-job-4", "3-job-5",
-                                             "3-job-0-end", "3-job-1-end", "3-job-2-end",
-                                             "3-job-4-end", "3-job-5-end"}));
-  // Each batch: the blocker alone, then the six.
-  EXPECT_EQ(batches, (std::vector<std::size_t>{1, 6, 1, 6}));
-  store.Write([](Db& db) { sqlite3_trace_v2(db.handle(), 0, nullptr, nullptr); });
 }
 
 TEST_F(StoreTest, FailedBatchEndWorkFailsTheWholeBatch) {
