@@ -160,6 +160,7 @@ nlohmann::json Measure(const Run& run) {
     // The notifications service's own handler, with its default rules and templates.
     notifications::SeedDefaults(store);
     handler = notifications::EventHandler(delivery_metrics);
+    options.handler_reruns_safely = true;  // as the service sets it (services/notifications)
   } else if (run.handler_name == "projection") {
     store.Write([postgres](store::Db& db) {
       db.Exec(std::string("CREATE TABLE projection (key TEXT PRIMARY KEY, type TEXT NOT NULL, data "

@@ -3,8 +3,11 @@
 #include <librdkafka/rdkafkacpp.h>
 
 #include <condition_variable>
+#include <future>
 #include <limits>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "common/events/kafka_config.hpp"
 #include "common/events/people.hpp"
@@ -365,6 +368,27 @@ std::future<Consumer::Outcome> Consumer::Submit(const CloudEvent& event,
 }
 
 void Consumer::SubmitBatch(Batch& batch) {
+  if (!options_.handler_reruns_safely || batch.messages.size() < 2) return SubmitEach(batch);
+  // One job for the whole fetch: the store's savepoint per job is then one per fetch, not one
+  // per event. The events by address (Batch::parsed outlives the job, as in Submit).
+  std::vector<std::pair<const CloudEvent*, MessageOrigin>> events;
+  events.reserve(batch.messages.size());
+  for (std::size_t i = 0; i < batch.messages.size(); ++i) {
+    const auto& message = *batch.messages[i];
+    events.emplace_back(batch.parsed[i].ok ? &batch.parsed[i].event : nullptr,
+                        MessageOrigin{message.topic_name(), message.partition(), message.offset()});
+  }
+  batch.whole = store_.WriteAsync([this, events = std::move(events)](store::Db& tx) {
+    std::vector<ApplyOutcome> outcomes(events.size(), ApplyOutcome::kApplied);
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      if (events[i].first == nullptr) continue;  // unreadable: dead-lettered by ResolveBatch
+      outcomes[i] = ApplyOnce(tx, options_.name, *events[i].first, events[i].second, handler_);
+    }
+    return outcomes;
+  });
+}
+
+void Consumer::SubmitEach(Batch& batch) {
   // Everything at once, so the store folds the batch into one commit.
   batch.attempts.reserve(batch.messages.size());
   for (std::size_t i = 0; i < batch.messages.size(); ++i) {
@@ -379,6 +403,22 @@ void Consumer::SubmitBatch(Batch& batch) {
 }
 
 void Consumer::ResolveBatch(Batch& batch) {
+  if (batch.whole.valid()) {
+    try {
+      const auto outcomes = batch.whole.get();
+      for (std::size_t i = 0; i < batch.messages.size(); ++i) {
+        batch.attempts.emplace_back();
+        if (!batch.parsed[i].ok) continue;
+        std::promise<Outcome> settled;
+        settled.set_value(outcomes[i]);
+        batch.attempts.back() = settled.get_future();
+      }
+    } catch (...) {
+      // One event failed (or the commit did): the job left nothing. Each event again in a job
+      // of its own, so that the failure, its retries and its dead letter are that event's alone.
+      SubmitEach(batch);
+    }
+  }
   // Settle each message in order: offsets are stored strictly in sequence.
   for (std::size_t i = 0; i < batch.messages.size(); ++i) {
     auto& message = *batch.messages[i];

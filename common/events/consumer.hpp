@@ -80,6 +80,11 @@ struct ConsumerOptions {
   /// Called on the consumer thread each time a batch has been settled (its effects committed,
   /// its offsets stored).
   std::function<void()> on_applied;
+  /// True when the handler may run again for an event whose transaction rolled back: its
+  /// effects are all in the transaction, or queued with Db::AtBatchEnd. The events of one fetch
+  /// are then applied by one store job (one savepoint at most, not one per event); if any of
+  /// them fails, that job leaves nothing and the events are applied again one job each.
+  bool handler_reruns_safely = false;
 };
 
 /// A Kafka consumer with exactly-once effects: for each message the effect and an inbox row
@@ -110,11 +115,14 @@ class Consumer {
     std::vector<ParseResult> parsed;
     std::vector<std::future<ApplyOutcome>> attempts;
     std::chrono::steady_clock::time_point fetched_at{};  // jilaf_consumer_settle_delay_seconds
+    // handler_reruns_safely: the one job applying the whole fetch, until it is settled.
+    std::future<std::vector<ApplyOutcome>> whole;
   };
 
   void Run();
   void Fetch(Batch& batch, int first_timeout_ms);
   void SubmitBatch(Batch& batch);
+  void SubmitEach(Batch& batch);
   void ResolveBatch(Batch& batch);
   prometheus::Counter& TopicCounter(prometheus::Family<prometheus::Counter>& family,
                                     const std::string& topic);

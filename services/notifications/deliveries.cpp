@@ -300,8 +300,10 @@ void PlanRule(EventPlan& plan, const json& rule) {
     const Planned delivery = PlannedDelivery(plan, rule, recipient);
     // false: already planned by an earlier delivery of this event
     if (!PlanDelivery(plan.tx, delivery.Keys(), DeliveryDocument(delivery))) continue;
-    plan.metrics.deliveries.Add({{"channel", delivery.channel}, {"status", delivery.status}})
-        .Increment();
+    // Counted with the batch's commit, so a batch run again after a failure counts it once.
+    plan.tx.AtBatchEnd([&counter = plan.metrics.deliveries.Add(
+                            {{"channel", delivery.channel}, {"status", delivery.status}})](
+                           store::Db&) { counter.Increment(); });
     if (delivery.channel == "inbox" && delivery.status == "sent") {
       WriteInboxItem(plan.tx, delivery, plan.origin);
       EmitPlannedOutcome(plan.tx, delivery, "sent");

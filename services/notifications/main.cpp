@@ -120,6 +120,9 @@ int main(int argc, char** argv) {
   consumer.name = group;
   consumer.dead_letter_topic = "jilaf.notifications.dlq";
   consumer.topics = {"jilaf.invitations.events", "jilaf.projects.events", "jilaf.missions.events"};
+  // The handler's effects are all rows of the transaction (its counters wait for the commit):
+  // a fetch's events are applied by one store job, not one job (and savepoint) each.
+  consumer.handler_reruns_safely = true;
   service.AddConsumer(std::move(consumer), n::EventHandler(metrics));
   // The copy of invitations' people topic has a group (and inbox name) of its own, so an event
   // waiting for a person's record never holds up the record it waits for.

@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 
 #include "common/events/consumer.hpp"
 #include "common/events/people.hpp"
@@ -152,6 +153,78 @@ TEST_F(InboxRetentionE2e, ABatchWaitingForAnotherConsumerGoesThroughOnceItHasCau
   EXPECT_LT(commits_caught_up, kEvents / 4) << commits_caught_up << " commits";
   consumer.Stop();
   EXPECT_EQ(applied, kEvents);
+}
+
+// A handler that may run again (ConsumerOptions::handler_reruns_safely, the notifications
+// service's): the events of a fetch are applied by one store job, and one failing event makes
+// that job leave nothing and its events run again one job each. Each event's effect lands once,
+// through the failure, its retry and a replay of the whole partition.
+TEST_F(InboxRetentionE2e, ARerunnableHandlersBatchAppliesEachEventOnceThroughAFailureAndAReplay) {
+  const std::string topic = "test.rerunnable." + util::RandomHex(6);
+  CreateTopic(topic);  // one partition: the events in few fetches
+  constexpr int kEvents = 40;
+  ProduceTestEvents(topic, kEvents);
+
+  std::unique_ptr<testing::TestDatabase> database;
+  if (OnPostgres()) database = std::make_unique<testing::TestDatabase>();
+  store::Store store(
+      database ? database->StoreOptions() : store::StoreOptions{dir_ + "/consumer.db"},
+      {events::InboxMigrations(),
+       {"test", {{1, "effects", "CREATE TABLE effects (event_id TEXT NOT NULL)"}}}});
+  metrics::Metrics metrics;
+  auto options = ConsumerOn(topic, "rerunnable");
+  options.handler_reruns_safely = true;
+  options.retry_backoff = 50ms;
+  std::atomic<int> runs{0};
+  std::mutex mutex;
+  std::string failing;  // the tenth event run fails its first two attempts
+  int failures = 0;
+  int seen = 0;
+  const auto handler = [&](store::Db& tx, const events::CloudEvent& event,
+                           const events::MessageOrigin&) {
+    ++runs;
+    auto insert = tx.Prepare("INSERT INTO effects(event_id) VALUES (?)");
+    insert.Bind(1, event.id);
+    insert.Run();
+    std::lock_guard lock(mutex);
+    if (failing.empty() && ++seen == 10) failing = event.id;
+    if (event.id == failing && failures < 2) {
+      ++failures;
+      throw std::runtime_error("a transient failure");
+    }
+  };
+  const auto effects = [&] {
+    return store.Read([](store::Db& db) {
+      auto stmt = db.Prepare(
+          "SELECT count(*), count(DISTINCT event_id), coalesce(max(n), 0) FROM"
+          " (SELECT event_id, count(*) AS n FROM effects GROUP BY event_id) AS per_event");
+      return stmt.Step() ? std::make_tuple(stmt.Int(0), stmt.Int(1), stmt.Int(2))
+                         : std::make_tuple(std::int64_t{-1}, std::int64_t{-1}, std::int64_t{-1});
+    });
+  };
+  auto consumer = std::make_unique<events::Consumer>(store, options, handler, metrics);
+  consumer->Start();
+  ASSERT_TRUE(Eventually([&] { return std::get<0>(effects()) == kEvents; }))
+      << std::get<0>(effects());
+  consumer->Stop();
+  consumer.reset();
+  EXPECT_EQ(effects(), std::make_tuple(std::int64_t{kEvents}, std::int64_t{kEvents},
+                                       std::int64_t{1}));  // each event once
+  EXPECT_EQ(failures, 2);
+  // The failure ran the other events of its fetch again (they were in the same job).
+  EXPECT_GT(runs, kEvents + 1) << runs;
+
+  // A replay of the whole partition finds every event applied: nothing runs, nothing is added.
+  KafkaCtl("reset-offsets " + options.name + " " + topic);
+  const int runs_before = runs;
+  consumer = std::make_unique<events::Consumer>(store, options, handler, metrics);
+  consumer->Start();
+  auto& duplicates = metrics.events_duplicates.Add({{"consumer", options.name}, {"topic", topic}});
+  ASSERT_TRUE(Eventually([&] { return duplicates.Value() >= kEvents; })) << duplicates.Value();
+  consumer->Stop();
+  EXPECT_EQ(runs, runs_before);
+  EXPECT_EQ(effects(),
+            std::make_tuple(std::int64_t{kEvents}, std::int64_t{kEvents}, std::int64_t{1}));
 }
 
 }  // namespace

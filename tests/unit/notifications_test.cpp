@@ -307,6 +307,28 @@ TEST_F(EventHandlerTest, NewsletterIsDatedByTheTokyoCalendar) {
   EXPECT_NE((*issue)["ja"]["body"].get<std::string>().find("（2026-04-01）"), std::string::npos);
 }
 
+// A planned delivery is counted when its transaction commits: the consumer may run the handler
+// again for an event whose job rolled back (ConsumerOptions::handler_reruns_safely), and that
+// event's deliveries are then counted once.
+TEST_F(EventHandlerTest, PlannedDeliveriesAreCountedOnceWhenTheirTransactionCommits) {
+  auto& inbox_sent = metrics_.deliveries.Add({{"channel", "inbox"}, {"status", "sent"}});
+  auto& email_pending = metrics_.deliveries.Add({{"channel", "email"}, {"status", "pending"}});
+  const auto event = ProgrammeCreated();
+  const EventHandler handler(metrics_);
+  EXPECT_THROW(store_->Write([&](store::Db& tx) {
+    handler(tx, event, {"jilaf.invitations.events", 0, 7});
+    throw std::runtime_error("a later event of the same job fails");
+  }),
+               std::runtime_error);
+  EXPECT_EQ(inbox_sent.Value(), 0);
+  EXPECT_EQ(email_pending.Value(), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM deliveries"), 0);
+  Handle(event, handler);  // the same event again, in a job of its own
+  EXPECT_EQ(inbox_sent.Value(), 1);
+  EXPECT_EQ(email_pending.Value(), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM deliveries"), 2);
+}
+
 TEST_F(EventHandlerTest, EventBecomesFeedItemInboxItemAndPlannedDeliveriesOnce) {
   const auto event = ProgrammeCreated();
   for (int replay = 0; replay < 2; ++replay) {
