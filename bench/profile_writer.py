@@ -2,7 +2,9 @@
 """The writer thread of invitations under the bench's nomination load: its CPU per nomination
 (and the service's and the broker's, from /proc, as scripts/bench counts them) and, unless
 --no-perf, a `perf record` of that thread alone. For before/after comparisons of one change:
-run it alternately with two builds (--services-build-dir) against the same broker.
+run it alternately with two builds (--services-build-dir) against the same broker. With
+--sizes 0,20000,100000 the same service is filled through the API (bench.py's growth loader) to
+each size in turn and measured there: how the writer's cost grows with the store.
 
   bench/profile_writer.py --brokers 127.0.0.1:PORT --services-build-dir build/release \\
       --out writer.data
