@@ -29,7 +29,6 @@ struct Nomination {
   std::vector<std::string> identity_hashes;
   std::optional<std::string> identity_hash;
   MatchKeys match_keys;
-  nlohmann::json possible = nlohmann::json::array();
 
   // Outside the writer's transaction: the blind indexes depend only on the request. They are
   // looked up under every key of the ring and stored under the newest (the first).
@@ -40,16 +39,6 @@ struct Nomination {
       identity_hash = identity_hashes.front();
     }
     match_keys = MatchKeysOf(cipher, c, personal.passport_number);
-  }
-
-  // Outside the writer's transaction as well: possible duplicates are a hint for staff, never a
-  // refusal, so they need not be atomic with the write. Read in the writer, they were the part
-  // of its work that grew with the store (a random row per match, up to kMaxPossibleDuplicates).
-  // A nomination of the same person committed while this one is in flight is not named.
-  void Duplicates(store::Store& store, const nlohmann::json& doc) {
-    possible = store.Read([&](store::Db& db) {
-      return PossibleDuplicates(db, doc.at("candidate"), match_keys, std::string());
-    });
   }
 
   void Rule(aggregate::Change& change, const nlohmann::json& parent, nlohmann::json& doc) {
@@ -69,7 +58,9 @@ struct Nomination {
     doc["person_id"] = doc["id"];  // a new person, unless found nominated before
     if (identity_hash) Flag(tx, doc, fiscal_year);
     // Without a birth date nothing is refused; a likely match is reported for staff to judge.
-    if (!possible.empty()) doc["possible_duplicates"] = possible;  // a copy: a job may run again
+    auto possible =
+        PossibleDuplicates(tx, doc["candidate"], match_keys, doc["id"].get<std::string>());
+    if (!possible.empty()) doc["possible_duplicates"] = std::move(possible);
     // Not found by identity: the same candidate entered (now or before) without a birth date.
     if (doc["person_id"] == doc["id"]) {
       if (auto person = PersonOfContact(tx, doc["candidate"], personal.date_of_birth.has_value())) {
@@ -114,7 +105,6 @@ http::Response CreateNomination(const http::Request& request, Context& context) 
   Nomination nomination(context.cipher);
   auto doc = ReadNomination(ParseBodyWithoutEcho(request), nomination.personal);
   nomination.Keys(doc);
-  nomination.Duplicates(context.store, doc);
   return aggregate::CreateChild(
       context.store, request, Programmes(), request.Param("id"), NominationKind(), std::move(doc),
       [&](aggregate::Change& change, const nlohmann::json& programme, nlohmann::json& doc) {
