@@ -841,8 +841,8 @@ TEST_F(InvitationsStoreTest, DuplicateLookupReadsOnlyTheIdentifierIndexes) {
     while (explain.Step()) steps.push_back(explain.Text(3));
     return steps;
   });
-  // Not the e-mail branch: SQLite 3.40 counts the document a generated column (email_key) is
-  // computed from as used, so that branch still reads the row of each match.
+  // Not the e-mail branch: SQLite 3.40 does not use an index on a generated column (email_key)
+  // as covering, so that branch still reads the row of each match.
   int branches = 0;
   for (const auto& step : plan) {
     for (const char* index : {"nominations_name_key", "nominations_passport"}) {
