@@ -100,10 +100,8 @@ std::int64_t FillMissingNameKeys(store::Store& store,
   return filled;
 }
 
-std::vector<DuplicateCandidate> NominationsSharingAnIdentifier(
-    store::Db& db, const std::string& email_key, const std::vector<std::string>& passport_hashes,
-    const std::vector<std::string>& name_keys, const std::string& self) {
-  std::vector<DuplicateCandidate> found;
+std::string SharedIdentifierSql(store::Engine engine, std::size_t passport_count,
+                                std::size_t name_count) {
   // What is shared is compared on the keys themselves: the same e-mail key, the same blind index
   // of name, nationality and union, the same passport blind index (under any key of the ring).
   // The keys as bound parameters (usually one of each, one per key of the ring), not a JSON
@@ -123,34 +121,48 @@ std::vector<DuplicateCandidate> NominationsSharingAnIdentifier(
     }
     return list + ")";
   };
-  const std::string passports = placeholders(passport_hashes.size());
-  const std::string names = placeholders(name_keys.size());
+  const std::string passports = placeholders(passport_count);
+  const std::string names = placeholders(name_count);
   const std::string flags = "email_key = ?2 AS by_email, name_key IN " + names +
                             " AS by_name, passport_hash IS NOT NULL AND passport_hash IN " +
                             passports + " AS by_passport";
   // SQLite: the oldest matches of each identifier on its own index, which keeps its rows in seq
   // (rowid) order for one key, so each branch stops after ?3 rows; the oldest ?3 of all are among
-  // them. Finding every match first cost a lookup per match, and the matches of a common name
-  // grow with the store (docs/benchmarks.md, "Growth"). PostgreSQL's indexes do not keep seq
-  // order within a key, and without statistics its planner walks the primary key instead, so it
-  // keeps the form above.
-  const std::string sql =
-      db.engine() == store::Engine::kPostgres
-          ? std::string(store::kPlanPerRun) + "WITH found AS MATERIALIZED (SELECT seq, id," +
-                " programme_id, fiscal_year, status, " + flags +
-                " FROM nominations WHERE id <> ?1 AND (email_key = ?2 OR passport_hash IN " +
-                passports + " OR name_key IN " + names +
-                ")) SELECT id, programme_id, fiscal_year, status, by_email, by_name, by_passport"
-                " FROM found ORDER BY seq LIMIT ?3"
-          : "SELECT id, programme_id, fiscal_year, status, " + flags +
-                " FROM nominations WHERE seq IN (SELECT seq FROM (SELECT seq FROM nominations"
-                " WHERE email_key = ?2 AND id <> ?1 ORDER BY seq LIMIT ?3) UNION ALL SELECT seq"
-                " FROM (SELECT seq FROM nominations WHERE name_key IN " +
-                names +
-                " AND id <> ?1 ORDER BY seq LIMIT ?3) UNION ALL SELECT seq FROM (SELECT seq FROM"
-                " nominations WHERE passport_hash IS NOT NULL AND passport_hash IN " +
-                passports + " AND id <> ?1 ORDER BY seq LIMIT ?3)) ORDER BY seq LIMIT ?3";
-  auto stmt = db.Prepare(sql);
+  // them. Finding every match first cost a lookup per match, and the matches of a common name grow
+  // with the store (docs/benchmarks.md, "Growth"). The nomination itself is left out by its seq
+  // (the rowid every index entry holds; NULL while it is being created), not by its id: `id <> ?1`
+  // made each branch read the table row of every match, a random page of a large table, so the
+  // check cost more as the store grew until the matches reached ?3 (docs/benchmarks.md, "Why the
+  // writer's cost grew with the store"). PostgreSQL's indexes do not keep seq order within a key,
+  // and without statistics its planner walks the primary key instead, so it keeps the
+  // MATERIALIZED form.
+  static constexpr const char* kSelf = "(SELECT seq FROM nominations WHERE id = ?1)";
+  return engine == store::Engine::kPostgres
+             ? std::string(store::kPlanPerRun) + "WITH found AS MATERIALIZED (SELECT seq, id," +
+                   " programme_id, fiscal_year, status, " + flags +
+                   " FROM nominations WHERE id <> ?1 AND (email_key = ?2 OR passport_hash IN " +
+                   passports + " OR name_key IN " + names +
+                   ")) SELECT id, programme_id, fiscal_year, status, by_email, by_name, by_passport"
+                   " FROM found ORDER BY seq LIMIT ?3"
+             : "SELECT id, programme_id, fiscal_year, status, " + flags +
+                   " FROM nominations WHERE seq IN (SELECT seq FROM (SELECT seq FROM nominations"
+                   " WHERE email_key = ?2 AND seq IS NOT " +
+                   kSelf +
+                   " ORDER BY seq LIMIT ?3) UNION ALL SELECT seq FROM (SELECT seq FROM nominations"
+                   " WHERE name_key IN " +
+                   names + " AND seq IS NOT " + kSelf +
+                   " ORDER BY seq LIMIT ?3) UNION ALL SELECT seq FROM (SELECT seq FROM"
+                   " nominations WHERE passport_hash IS NOT NULL AND passport_hash IN " +
+                   passports + " AND seq IS NOT " + kSelf +
+                   " ORDER BY seq LIMIT ?3)) ORDER BY seq LIMIT ?3";
+}
+
+std::vector<DuplicateCandidate> NominationsSharingAnIdentifier(
+    store::Db& db, const std::string& email_key, const std::vector<std::string>& passport_hashes,
+    const std::vector<std::string>& name_keys, const std::string& self) {
+  std::vector<DuplicateCandidate> found;
+  auto stmt =
+      db.Prepare(SharedIdentifierSql(db.engine(), passport_hashes.size(), name_keys.size()));
   stmt.Bind(1, self).Bind(2, email_key).Bind(3, kMaxPossibleDuplicates);
   int at = 4;
   for (const auto& hash : passport_hashes) stmt.Bind(at++, hash);

@@ -55,6 +55,10 @@ struct DuplicateCandidate {
 /// How many earlier nominations a possible duplicate names at most (the earliest ones): a person
 /// nominated again and again must not make each new nomination slower and larger than the last.
 inline constexpr std::int64_t kMaxPossibleDuplicates = 10;
+/// The statement NominationsSharingAnIdentifier runs for that many passport and name keys:
+/// ?1 the nomination itself, ?2 the e-mail key, ?3 the limit, then the passport and name keys.
+[[nodiscard]] std::string SharedIdentifierSql(store::Engine engine, std::size_t passport_count,
+                                              std::size_t name_count);
 /// The nominations other than `self` with the same e-mail (NormaliseEmail), the same passport
 /// blind index or the same name key (the blind index of NameNationalityUnionKey), each found
 /// through its index, the earliest kMaxPossibleDuplicates.

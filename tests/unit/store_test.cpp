@@ -220,6 +220,17 @@ TEST_F(StoreTest, FailedBatchEndWorkFailsTheWholeBatch) {
   EXPECT_TRUE(ran);
 }
 
+TEST_F(StoreTest, TheWriterAloneHasALargePageCache) {
+  Store store({Path()}, TestMigrations());
+  const auto cache_size = [](Db& db) {
+    auto stmt = db.Prepare("PRAGMA cache_size");
+    return stmt.Step() ? stmt.Int(0) : 0;
+  };
+  // 64 MiB (negative: KiB) on the writer's connection, SQLite's default of 2 MiB on a reader's.
+  EXPECT_EQ(store.Write(cache_size), -64 * 1024);
+  EXPECT_EQ(store.Read(cache_size), -2000);
+}
+
 TEST_F(StoreTest, CheckpointsRunOffTheWriterAndKeepTheWalBounded) {
   Store store({Path()}, TestMigrations());
   // The writer's own automatic checkpoint is off (its WAL hook is the store's)...
