@@ -66,6 +66,10 @@ struct MatchKeys {
 /// refusal. Found through indexes, so it costs the same however many nominations there are.
 nlohmann::json PossibleDuplicates(store::Db& tx, const nlohmann::json& candidate,
                                   const MatchKeys& keys, const std::string& self);
+/// PossibleDuplicates in two steps: the bound statement (to send ahead), then its answer.
+store::Stmt PossibleDuplicatesQuery(store::Db& tx, const nlohmann::json& candidate,
+                                    const MatchKeys& keys, const std::string& self);
+nlohmann::json PossibleDuplicatesOf(store::Stmt& query, const nlohmann::json& candidate);
 /// The warnings a 201 carries for `possible_duplicates` (none when it is empty).
 nlohmann::json DuplicateWarnings(const nlohmann::json& possible_duplicates);
 
