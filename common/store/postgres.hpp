@@ -147,6 +147,7 @@ class Db {
   /// one that does, so a write costs a round trip per read it makes plus one, not one per
   /// statement. Errors come back at that next statement (or at Sync), in order.
   void SetPipelined(bool pipelined) { pipelined_ = pipelined; }
+  [[nodiscard]] bool Pipelined() const { return pipelined_; }
   /// Queues one statement without parameters (pipelined), or runs it (not pipelined).
   void Defer(std::string_view sql);
   /// Sends what is queued and reads every answer; throws the first error among them.

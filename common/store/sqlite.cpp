@@ -219,6 +219,8 @@ void Db::AtBatchEnd(std::function<void(Db&)> work) {
   }
 }
 
+bool Db::SendsAhead() const { return pg_ && pg_->Pipelined(); }
+
 const std::any* Db::Kept(std::string_view key) const {
   if (!keeping_) return nullptr;
   const auto it = kept_.find(std::string(key));

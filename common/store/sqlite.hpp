@@ -116,6 +116,9 @@ class Db {
   void Sync();
   /// Sync for work that failed already: its errors are dropped.
   void DiscardPending() noexcept;
+  /// True when Stmt::Prefetch sends a statement ahead (the store's pipelined PostgreSQL
+  /// writer); elsewhere Prefetch does nothing, and a caller need not make a statement early.
+  [[nodiscard]] bool SendsAhead() const;
   /// Prepares a statement, reusing a compiled one from this connection's cache when free.
   [[nodiscard]] Stmt Prepare(std::string_view sql);
   /// Rows changed by the last statement.

@@ -1,6 +1,7 @@
 #include "services/invitations/readers.hpp"
 #include "services/invitations/routes.hpp"
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <utility>
@@ -32,8 +33,8 @@ struct Nomination {
   std::optional<std::string> identity_hash;
   MatchKeys match_keys;
   // Sent ahead by Prefetch, taken by Rule in the same job.
-  std::optional<store::Stmt> duplicates_query;
-  std::optional<store::Stmt> contact_query;
+  std::unique_ptr<store::Stmt> duplicates_query;
+  std::unique_ptr<store::Stmt> contact_query;
   bool prefetched_contact = false;
 
   // Outside the writer's transaction: the blind indexes depend only on the request. They are
@@ -50,15 +51,20 @@ struct Nomination {
   // Before the programme's version is checked (CreateChild's prefetch): Rule's reads that
   // depend neither on the programme nor on each other, sent ahead so that on PostgreSQL they
   // share the programme's round trip. The contact lookup is sent only when no identity can
-  // name the person (no birth date), the case where Rule always makes it.
+  // name the person (no birth date), the case where Rule always makes it. Where nothing is sent
+  // ahead (SQLite) no statement is made here: Rule makes its own, and none outlives the job.
   void Prefetch(store::Db& tx, const nlohmann::json& doc) {
-    const std::string self = doc.at("id");
-    duplicates_query.emplace(PossibleDuplicatesQuery(tx, doc.at("candidate"), match_keys, self));
-    duplicates_query->Prefetch();
+    duplicates_query.reset();
     contact_query.reset();
+    prefetched_contact = false;
+    if (!tx.SendsAhead()) return;
+    const std::string self = doc.at("id");
+    duplicates_query = std::make_unique<store::Stmt>(
+        PossibleDuplicatesQuery(tx, doc.at("candidate"), match_keys, self));
+    duplicates_query->Prefetch();
     if (!personal.date_of_birth) {
       if (auto query = PersonOfContactQuery(tx, doc.at("candidate"), false)) {
-        contact_query.emplace(std::move(*query));
+        contact_query = std::make_unique<store::Stmt>(std::move(*query));
         contact_query->Prefetch();
       }
     }
@@ -99,9 +105,8 @@ struct Nomination {
     if (!duplicates_query) {
       return PossibleDuplicates(tx, doc["candidate"], match_keys, doc["id"].get<std::string>());
     }
-    auto query = std::move(*duplicates_query);
-    duplicates_query.reset();
-    return PossibleDuplicatesOf(query, doc["candidate"]);
+    const auto query = std::move(duplicates_query);
+    return PossibleDuplicatesOf(*query, doc["candidate"]);
   }
 
   // PersonOfContact, from the prefetched statement when one was sent.
@@ -110,9 +115,8 @@ struct Nomination {
       return PersonOfContact(tx, candidate, personal.date_of_birth.has_value());
     }
     if (!contact_query) return std::nullopt;  // no e-mail: nothing to look up
-    auto query = std::move(*contact_query);
-    contact_query.reset();
-    return PersonOfContactRows(query, candidate);
+    const auto query = std::move(contact_query);
+    return PersonOfContactRows(*query, candidate);
   }
 
   void Flag(store::Db& tx, nlohmann::json& doc, std::int64_t fiscal_year) {
