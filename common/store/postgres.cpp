@@ -172,14 +172,8 @@ void Stmt::Execute() {
 
 void Stmt::Prefetch() {
   if (!db_->pipelined_) return;
-  Clear();
-  std::vector<const char*> values;
-  values.reserve(params_.size());
-  for (const auto& param : params_) values.push_back(param ? param->c_str() : nullptr);
-  std::string text = NumberPlaceholders(sql_);
-  const bool prepare = !text.starts_with(kPlanPerRun);
   auto awaited = std::make_shared<Awaited>();
-  db_->Send(text, values, prepare, awaited);
+  Queue(awaited);
   awaited_ = std::move(awaited);
 }
 
@@ -199,15 +193,19 @@ bool Stmt::Step() {
   return row_ < PQntuples(result_);
 }
 
+void Stmt::Queue(std::shared_ptr<Awaited> sink) {
+  Clear();
+  std::vector<const char*> values;
+  values.reserve(params_.size());
+  for (const auto& param : params_) values.push_back(param ? param->c_str() : nullptr);
+  std::string text = NumberPlaceholders(sql_);
+  const bool prepare = !text.starts_with(kPlanPerRun);
+  db_->Send(text, values, prepare, std::move(sink));
+}
+
 void Stmt::Run() {
   if (db_->pipelined_) {
-    Clear();
-    std::vector<const char*> values;
-    values.reserve(params_.size());
-    for (const auto& param : params_) values.push_back(param ? param->c_str() : nullptr);
-    std::string text = NumberPlaceholders(sql_);
-    const bool prepare = !text.starts_with(kPlanPerRun);
-    db_->Send(text, values, prepare);
+    Queue(nullptr);
     return;
   }
   Execute();

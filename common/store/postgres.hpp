@@ -113,6 +113,8 @@ class Stmt {
  private:
   void Execute();
   void Clear();
+  // Sends the statement as bound down the pipeline; its answer goes to `sink` when given.
+  void Queue(std::shared_ptr<Awaited> sink);
 
   Db* db_;
   std::string sql_;
