@@ -131,19 +131,23 @@ Stmt& Stmt::Bind(int index, std::nullptr_t) {
   return *this;
 }
 
+Stmt::Wire Stmt::ToWire() const {
+  Wire wire{NumberPlaceholders(sql_), {}, true};
+  wire.prepare = !wire.text.starts_with(kPlanPerRun);
+  wire.values.reserve(params_.size());
+  for (const auto& param : params_) wire.values.push_back(param ? param->c_str() : nullptr);
+  return wire;
+}
+
 void Stmt::Execute() {
-  Clear();
-  std::vector<const char*> values;
-  values.reserve(params_.size());
-  for (const auto& param : params_) values.push_back(param ? param->c_str() : nullptr);
-  std::string text = NumberPlaceholders(sql_);
-  const bool prepare = !text.starts_with(kPlanPerRun);
   if (db_->pipelined_) {
-    db_->Send(text, values, prepare);
+    Queue(nullptr);
     result_ = db_->SyncPipeline(true);
     row_ = -1;
     return;
   }
+  Clear();
+  auto [text, values, prepare] = ToWire();
   const int count = static_cast<int>(values.size());
   PGresult* result = nullptr;
   auto prepared = prepare ? db_->prepared_.find(text) : db_->prepared_.end();
@@ -195,12 +199,8 @@ bool Stmt::Step() {
 
 void Stmt::Queue(std::shared_ptr<Awaited> sink) {
   Clear();
-  std::vector<const char*> values;
-  values.reserve(params_.size());
-  for (const auto& param : params_) values.push_back(param ? param->c_str() : nullptr);
-  std::string text = NumberPlaceholders(sql_);
-  const bool prepare = !text.starts_with(kPlanPerRun);
-  db_->Send(text, values, prepare, std::move(sink));
+  const auto wire = ToWire();
+  db_->Send(wire.text, wire.values, wire.prepare, std::move(sink));
 }
 
 void Stmt::Run() {

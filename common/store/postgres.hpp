@@ -115,6 +115,14 @@ class Stmt {
   void Clear();
   // Sends the statement as bound down the pipeline; its answer goes to `sink` when given.
   void Queue(std::shared_ptr<Awaited> sink);
+  // The text in $N form, the parameters as libpq takes them (pointing into params_), and
+  // whether the text is prepared on the server.
+  struct Wire {
+    std::string text;
+    std::vector<const char*> values;
+    bool prepare;
+  };
+  [[nodiscard]] Wire ToWire() const;
 
   Db* db_;
   std::string sql_;
