@@ -246,7 +246,8 @@ nlohmann::json CurrentParent(store::Db& tx, const DocTable& parents, std::string
 
 http::Response CreateChild(store::Store& store, const http::Request& request,
                            const DocTable& parents, std::string_view parent_id, const Kind& kind,
-                           nlohmann::json doc, const ChildRule& rule, const Announce& announce) {
+                           nlohmann::json doc, const ChildRule& rule, const Announce& announce,
+                           const Prefetch& prefetch) {
   // Outside the writer's transaction: what does not depend on what it holds.
   auto snapshot = ReadParent(store, parents, parent_id);
   Stamp(doc, kind.records_creator ? request.principal.subject : std::string_view());
@@ -254,6 +255,7 @@ http::Response CreateChild(store::Store& store, const http::Request& request,
     Created out;
     out.response = http::RunIdempotent(tx, request, [&] {
       Change change(tx, request, kind.events);
+      if (prefetch) prefetch(tx, doc);
       const auto parent = CurrentParent(tx, parents, parent_id, snapshot);
       if (rule) rule(change, parent, doc);
       kind.table.Insert(tx, doc, change.columns());

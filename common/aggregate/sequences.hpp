@@ -149,10 +149,15 @@ http::Response Transition(store::Store& store, const http::Request& request, con
 /// `rule` with it, then as Create. Idempotent under `Idempotency-Key`. The parent is read and
 /// parsed, and the record stamped, before the write is queued; inside the writer's transaction
 /// the parent's version is checked by its index and the parent read again only if it changed.
+/// `prefetch`, when given, runs in the transaction before the parent's version is checked: it
+/// sends ahead the reads `rule` will make (store::Stmt::Prefetch), so that on PostgreSQL they
+/// share the parent's round trip.
 using ChildRule = std::function<void(Change&, const nlohmann::json& parent, nlohmann::json& doc)>;
+using Prefetch = std::function<void(store::Db& tx, const nlohmann::json& doc)>;
 http::Response CreateChild(store::Store& store, const http::Request& request,
                            const DocTable& parents, std::string_view parent_id, const Kind& kind,
-                           nlohmann::json doc, const ChildRule& rule, const Announce& announce);
+                           nlohmann::json doc, const ChildRule& rule, const Announce& announce,
+                           const Prefetch& prefetch = {});
 
 /// One kind of record a snapshot run republishes: every document of `table`, described as
 /// `jilaf.<service>.<aggregate>.snapshot`.

@@ -1,5 +1,6 @@
 #include "common/audit/audit.hpp"
 
+#include <any>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -14,6 +15,13 @@
 
 namespace jilaf::audit {
 namespace {
+
+// The chain's last row, as the store's writer keeps it within one group commit (Db::Keep).
+struct ChainTail {
+  std::int64_t seq;
+  std::string hash;
+};
+constexpr std::string_view kChainTailKey = "audit.chain_tail";
 
 using nlohmann::json;
 
@@ -353,12 +361,21 @@ std::int64_t Append(store::Db& db, Entry entry) {
   if (entry.at.empty()) entry.at = util::NowRfc3339();
   std::int64_t seq = 1;
   std::string prev = kGenesisHash;
-  if (db.engine() == store::Engine::kPostgres) {
-    // Writers in several processes append to one chain: one at a time, until their commit.
-    // Queued: the server takes the lock before it runs the read below, which carries it.
-    db.Defer("SELECT pg_advisory_xact_lock(" + std::to_string(kChainLockKey) + ")");
-  }
-  {
+  const bool postgres = db.engine() == store::Engine::kPostgres;
+  // PostgreSQL: the chain's last row as this transaction appended it, kept by the store's writer
+  // between the jobs of one group commit. The lock below, taken by the job that read the chain,
+  // is held until the commit, so no other replica can have appended since; the writer drops
+  // what it kept when a job rolls back and when the transaction ends.
+  const auto* kept = postgres ? db.Kept(kChainTailKey) : nullptr;
+  if (const auto* tail = kept != nullptr ? std::any_cast<ChainTail>(kept) : nullptr) {
+    seq = tail->seq + 1;
+    prev = tail->hash;
+  } else {
+    if (postgres) {
+      // Writers in several processes append to one chain: one at a time, until their commit.
+      // Queued: the server takes the lock before it runs the read below, which carries it.
+      db.Defer("SELECT pg_advisory_xact_lock(" + std::to_string(kChainLockKey) + ")");
+    }
     auto last = db.Prepare("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1");
     if (last.Step()) {
       seq = last.Int(0) + 1;
@@ -382,6 +399,7 @@ std::int64_t Append(store::Db& db, Entry entry) {
       .Bind(11, prev)
       .Bind(12, hash);
   insert.Run();
+  if (postgres) db.Keep(kChainTailKey, ChainTail{seq, hash});
   return seq;
 }
 

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <fstream>
 #include <optional>
+#include <utility>
 
 #include "common/log/log.hpp"
 #include "common/store/dialect.hpp"
@@ -77,12 +78,17 @@ std::string NumberPlaceholders(std::string_view sql) {
   return out;
 }
 
+Awaited::~Awaited() {
+  if (result != nullptr) PQclear(result);
+}
+
 Stmt::Stmt(Stmt&& other) noexcept
     : db_(other.db_),
       sql_(std::move(other.sql_)),
       params_(std::move(other.params_)),
       result_(other.result_),
-      row_(other.row_) {
+      row_(other.row_),
+      awaited_(std::move(other.awaited_)) {
   other.result_ = nullptr;
 }
 
@@ -92,6 +98,7 @@ void Stmt::Clear() {
   if (result_ != nullptr) PQclear(result_);
   result_ = nullptr;
   row_ = -1;
+  awaited_.reset();
 }
 
 Stmt& Stmt::Bind(int index, std::int64_t value) {
@@ -124,19 +131,23 @@ Stmt& Stmt::Bind(int index, std::nullptr_t) {
   return *this;
 }
 
+Stmt::Wire Stmt::ToWire() const {
+  Wire wire{NumberPlaceholders(sql_), {}, true};
+  wire.prepare = !wire.text.starts_with(kPlanPerRun);
+  wire.values.reserve(params_.size());
+  for (const auto& param : params_) wire.values.push_back(param ? param->c_str() : nullptr);
+  return wire;
+}
+
 void Stmt::Execute() {
-  Clear();
-  std::vector<const char*> values;
-  values.reserve(params_.size());
-  for (const auto& param : params_) values.push_back(param ? param->c_str() : nullptr);
-  std::string text = NumberPlaceholders(sql_);
-  const bool prepare = !text.starts_with(kPlanPerRun);
   if (db_->pipelined_) {
-    db_->Send(text, values, prepare);
+    Queue(nullptr);
     result_ = db_->SyncPipeline(true);
     row_ = -1;
     return;
   }
+  Clear();
+  auto [text, values, prepare] = ToWire();
   const int count = static_cast<int>(values.size());
   PGresult* result = nullptr;
   auto prepared = prepare ? db_->prepared_.find(text) : db_->prepared_.end();
@@ -163,21 +174,38 @@ void Stmt::Execute() {
   row_ = -1;
 }
 
+void Stmt::Prefetch() {
+  if (!db_->pipelined_) return;
+  auto awaited = std::make_shared<Awaited>();
+  Queue(awaited);
+  awaited_ = std::move(awaited);
+}
+
 bool Stmt::Step() {
+  if (result_ == nullptr && awaited_) {
+    if (!awaited_->done) db_->Sync();  // throws the first error of what went with it
+    if (!awaited_->done || awaited_->result == nullptr) {
+      awaited_.reset();
+      throw StoreError(1, "a prefetched statement got no answer (its pipeline was discarded)");
+    }
+    result_ = std::exchange(awaited_->result, nullptr);
+    awaited_.reset();
+    row_ = -1;
+  }
   if (result_ == nullptr) Execute();
   ++row_;
   return row_ < PQntuples(result_);
 }
 
+void Stmt::Queue(std::shared_ptr<Awaited> sink) {
+  Clear();
+  const auto wire = ToWire();
+  db_->Send(wire.text, wire.values, wire.prepare, std::move(sink));
+}
+
 void Stmt::Run() {
   if (db_->pipelined_) {
-    Clear();
-    std::vector<const char*> values;
-    values.reserve(params_.size());
-    for (const auto& param : params_) values.push_back(param ? param->c_str() : nullptr);
-    std::string text = NumberPlaceholders(sql_);
-    const bool prepare = !text.starts_with(kPlanPerRun);
-    db_->Send(text, values, prepare);
+    Queue(nullptr);
     return;
   }
   Execute();
@@ -257,7 +285,8 @@ bool Db::InTransaction() const {
 
 bool Db::Usable() const { return conn_ != nullptr && !broken_ && PQstatus(conn_) == CONNECTION_OK; }
 
-void Db::Send(const std::string& text, const std::vector<const char*>& values, bool prepare) {
+void Db::Send(const std::string& text, const std::vector<const char*>& values, bool prepare,
+              std::shared_ptr<Awaited> sink) {
   if (PQpipelineStatus(conn_) == PQ_PIPELINE_OFF && PQenterPipelineMode(conn_) != 1) {
     throw PgError("08006", "cannot enter pipeline mode: " + Trimmed(PQerrorMessage(conn_)));
   }
@@ -281,7 +310,7 @@ void Db::Send(const std::string& text, const std::vector<const char*>& values, b
     broken_ = true;
     throw PgError("08006", "cannot send a statement: " + Trimmed(PQerrorMessage(conn_)));
   }
-  pending_.push_back({false, {}});
+  pending_.push_back({false, {}, std::move(sink)});
   if (pending_.size() >= kMaxPending) Sync();
 }
 
@@ -309,6 +338,10 @@ PGresult* Db::SyncPipeline(bool keep_last) {
       if (ok && !pending[i].prepare) {
         const char* tuples = PQcmdTuples(result);
         changes_ = (tuples != nullptr && *tuples != '\0') ? std::stoll(tuples) : 0;
+        if (pending[i].sink) {
+          ClearResult(std::exchange(pending[i].sink->result, result));
+          continue;
+        }
         if (keep_last && i + 1 == pending.size()) {
           ClearResult(kept);
           kept = result;
@@ -317,6 +350,7 @@ PGresult* Db::SyncPipeline(bool keep_last) {
       }
       PQclear(result);  // answered, or skipped (PGRES_PIPELINE_ABORTED) after an error
     }
+    if (pending[i].sink) pending[i].sink->done = true;
   }
   PGresult* sync = PQgetResult(conn_);
   const bool synced = sync != nullptr && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;

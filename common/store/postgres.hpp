@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,6 +52,16 @@ std::string NumberPlaceholders(std::string_view sql);
 
 class Db;
 
+/// The answer of a statement sent ahead (Stmt::Prefetch), filled when the pipeline is read.
+struct Awaited {
+  Awaited() = default;
+  Awaited(const Awaited&) = delete;
+  Awaited& operator=(const Awaited&) = delete;
+  ~Awaited();
+  pg_result* result = nullptr;  // null until answered, and when the statement failed
+  bool done = false;
+};
+
 /// A statement run with the extended protocol; `?` placeholders become $1, $2, ... Parameters
 /// are sent as text; results are read as text and converted on access. The statement runs at
 /// the first Step (or Run); its rows are then iterated. Its text is prepared on the server once
@@ -85,6 +96,12 @@ class Stmt {
   void Run();
   /// Drops the rows read so far (bindings are kept): the next Step runs the statement again.
   void Reset() { Clear(); }
+  /// On a pipelined connection, queues the statement as it is bound now without waiting for
+  /// its answer, so that several reads that do not depend on each other share one round trip;
+  /// the first Step takes the answer (sending the queue only if it has not gone yet). An error
+  /// is thrown by whichever statement reads the pipeline first, as for Run. Elsewhere nothing:
+  /// the statement runs at its first Step.
+  void Prefetch();
 
   [[nodiscard]] std::int64_t Int(int column) const;
   [[nodiscard]] double Double(int column) const;
@@ -96,12 +113,23 @@ class Stmt {
  private:
   void Execute();
   void Clear();
+  // Sends the statement as bound down the pipeline; its answer goes to `sink` when given.
+  void Queue(std::shared_ptr<Awaited> sink);
+  // The text in $N form, the parameters as libpq takes them (pointing into params_), and
+  // whether the text is prepared on the server.
+  struct Wire {
+    std::string text;
+    std::vector<const char*> values;
+    bool prepare;
+  };
+  [[nodiscard]] Wire ToWire() const;
 
   Db* db_;
   std::string sql_;
   std::vector<std::optional<std::string>> params_;
   pg_result* result_ = nullptr;
   int row_ = -1;
+  std::shared_ptr<Awaited> awaited_;  // set by Prefetch until the first Step
 };
 
 /// One connection. Used by one thread at a time.
@@ -129,6 +157,7 @@ class Db {
   /// one that does, so a write costs a round trip per read it makes plus one, not one per
   /// statement. Errors come back at that next statement (or at Sync), in order.
   void SetPipelined(bool pipelined) { pipelined_ = pipelined; }
+  [[nodiscard]] bool Pipelined() const { return pipelined_; }
   /// Queues one statement without parameters (pipelined), or runs it (not pipelined).
   void Defer(std::string_view sql);
   /// Sends what is queued and reads every answer; throws the first error among them.
@@ -151,9 +180,12 @@ class Db {
   struct Pending {
     bool prepare;      // a PQsendPrepare (its statement is not prepared if it fails)
     std::string text;  // the prepared text (prepare only)
+    std::shared_ptr<Awaited> sink = {};  // a prefetched statement's answer goes there
   };
-  // Queues the statement `text` with `values` in the pipeline (prepared once when `prepare`).
-  void Send(const std::string& text, const std::vector<const char*>& values, bool prepare);
+  // Queues the statement `text` with `values` in the pipeline (prepared once when `prepare`);
+  // its answer is kept in `sink` when one is given.
+  void Send(const std::string& text, const std::vector<const char*>& values, bool prepare,
+            std::shared_ptr<Awaited> sink = nullptr);
   // Sends the queue with a sync point and reads every answer; the last statement's result is
   // returned when `keep_last` (the caller frees it). Throws the first error.
   pg_result* SyncPipeline(bool keep_last);

@@ -98,6 +98,10 @@ void Stmt::Run() {
   Reset();
 }
 
+void Stmt::Prefetch() {
+  if (pg_) pg_->Prefetch();
+}
+
 void Stmt::Reset() {
   if (pg_) {
     pg_->Reset();
@@ -213,6 +217,18 @@ void Db::AtBatchEnd(std::function<void(Db&)> work) {
   } else {
     work(*this);
   }
+}
+
+bool Db::SendsAhead() const { return pg_ && pg_->Pipelined(); }
+
+const std::any* Db::Kept(std::string_view key) const {
+  if (!keeping_) return nullptr;
+  const auto it = kept_.find(std::string(key));
+  return it != kept_.end() ? &it->second : nullptr;
+}
+
+void Db::Keep(std::string_view key, std::any value) {
+  if (keeping_) kept_.insert_or_assign(std::string(key), std::move(value));
 }
 
 void Db::Exec(std::string_view sql) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <any>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -59,6 +60,11 @@ class Stmt {
   void Run();
   /// Rewinds the statement (bindings are kept) so it can be stepped again.
   void Reset();
+  /// A hint, called once it is bound: the statement's answer will be needed, but not before
+  /// other reads that do not depend on it are sent. On the store's pipelined PostgreSQL writer
+  /// it is sent now, and the reads prefetched before the next Step share that round trip; on
+  /// SQLite, and on PostgreSQL elsewhere, nothing (it runs at its first Step).
+  void Prefetch();
 
   [[nodiscard]] std::int64_t Int(int column) const;
   [[nodiscard]] double Double(int column) const;
@@ -110,6 +116,9 @@ class Db {
   void Sync();
   /// Sync for work that failed already: its errors are dropped.
   void DiscardPending() noexcept;
+  /// True when Stmt::Prefetch sends a statement ahead (the store's pipelined PostgreSQL
+  /// writer); elsewhere Prefetch does nothing, and a caller need not make a statement early.
+  [[nodiscard]] bool SendsAhead() const;
   /// Prepares a statement, reusing a compiled one from this connection's cache when free.
   [[nodiscard]] Stmt Prepare(std::string_view sql);
   /// Rows changed by the last statement.
@@ -127,6 +136,14 @@ class Db {
   /// to a new segment at every savepoint, and the writer opens one per job.
   void AtBatchEnd(std::function<void(Db&)> work);
 
+  /// What the store's writer may keep between the jobs of one group commit instead of reading
+  /// it again (the audit chain's last row): null outside a group commit and when nothing was
+  /// kept. The writer drops all of it when a job fails (its savepoint rolled back) and when
+  /// the transaction ends, so a kept value is never older than the transaction's own view.
+  [[nodiscard]] const std::any* Kept(std::string_view key) const;
+  /// Keeps `value` under `key` for the rest of the group commit; nothing outside one.
+  void Keep(std::string_view key, std::any value);
+
  private:
   friend class Stmt;
   friend class Store;
@@ -137,6 +154,8 @@ class Db {
   // One idle compiled statement per SQL text; a connection is used by one thread at a time.
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
   bool batching_ = false;  // set by Store::CommitBatch around a batch's jobs
+  bool keeping_ = false;   // likewise, on both engines: Keep is honoured
+  std::unordered_map<std::string, std::any> kept_;
   std::vector<std::function<void(Db&)>> batch_end_;
 };
 

@@ -340,6 +340,7 @@ void Store::CommitBatch(std::vector<Job>& batch) {
         }
       } catch (...) {
         errors[i] = std::current_exception();
+        db.kept_.clear();  // it may hold what the job's rolled-back work left
         db.batch_end_.erase(db.batch_end_.begin() + static_cast<std::ptrdiff_t>(queued),
                             db.batch_end_.end());
         db.DiscardPending();  // what the job queued before it failed
@@ -396,11 +397,15 @@ Store::BatchEndScope::BatchEndScope(Db& db) : db_(db) {
   // PostgreSQL's savepoints cost its full-text index nothing: its work runs in place.
   db_.batching_ = db_.engine() == Engine::kSqlite;
   db_.batch_end_.clear();
+  db_.keeping_ = true;
+  db_.kept_.clear();
 }
 
 Store::BatchEndScope::~BatchEndScope() {
   db_.batching_ = false;
   db_.batch_end_.clear();
+  db_.keeping_ = false;
+  db_.kept_.clear();
 }
 
 void Store::BatchEndScope::Run() {

@@ -171,10 +171,20 @@ std::vector<crypto::RekeyTarget> RekeyTargets(const crypto::FieldCipher& cipher)
 
 nlohmann::json PossibleDuplicates(store::Db& tx, const nlohmann::json& candidate,
                                   const MatchKeys& keys, const std::string& self) {
+  auto query = PossibleDuplicatesQuery(tx, candidate, keys, self);
+  return PossibleDuplicatesOf(query, candidate);
+}
+
+store::Stmt PossibleDuplicatesQuery(store::Db& tx, const nlohmann::json& candidate,
+                                    const MatchKeys& keys, const std::string& self) {
+  return SharingAnIdentifierQuery(tx, NormaliseEmail(candidate.value("email", "")),
+                                  keys.passport_hashes, keys.name_keys, self);
+}
+
+nlohmann::json PossibleDuplicatesOf(store::Stmt& query, const nlohmann::json& candidate) {
   nlohmann::json out = nlohmann::json::array();
   for (auto& other :
-       NominationsSharingAnIdentifier(tx, NormaliseEmail(candidate.value("email", "")),
-                                      keys.passport_hashes, keys.name_keys, self)) {
+       SharingAnIdentifierRows(query, !NormaliseEmail(candidate.value("email", "")).empty())) {
     if (other.matched_on.empty()) continue;
     out.push_back(
         {{"nomination_id", std::move(other.nomination_id)},

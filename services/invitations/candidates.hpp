@@ -74,6 +74,10 @@ nlohmann::json PossibleDuplicates(store::Db& tx, const nlohmann::json& candidate
 /// other nominations read now in one indexed query for all `items` (an array: one page); an
 /// entry whose nomination no longer exists is left out.
 void ExpandPossibleDuplicates(store::Db& db, nlohmann::json& items);
+/// PossibleDuplicates in two steps: the bound statement (to send ahead), then its answer.
+store::Stmt PossibleDuplicatesQuery(store::Db& tx, const nlohmann::json& candidate,
+                                    const MatchKeys& keys, const std::string& self);
+nlohmann::json PossibleDuplicatesOf(store::Stmt& query, const nlohmann::json& candidate);
 /// The warnings a 201 carries for `possible_duplicates` (none when it is empty).
 nlohmann::json DuplicateWarnings(const nlohmann::json& possible_duplicates);
 

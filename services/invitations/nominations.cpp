@@ -1,7 +1,10 @@
 #include "services/invitations/readers.hpp"
 #include "services/invitations/routes.hpp"
 
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <utility>
 
 #include "common/aggregate/search.hpp"
 #include "common/aggregate/sequences.hpp"
@@ -30,6 +33,10 @@ struct Nomination {
   std::optional<std::string> identity_hash;
   MatchKeys match_keys;
   nlohmann::json possible_duplicates;  // as the 201 shows them; the document keeps their ids
+  // Sent ahead by Prefetch, taken by Rule in the same job.
+  std::unique_ptr<store::Stmt> duplicates_query;
+  std::unique_ptr<store::Stmt> contact_query;
+  bool prefetched_contact = false;
 
   // Outside the writer's transaction: the blind indexes depend only on the request. They are
   // looked up under every key of the ring and stored under the newest (the first).
@@ -40,6 +47,29 @@ struct Nomination {
       identity_hash = identity_hashes.front();
     }
     match_keys = MatchKeysOf(cipher, c, personal.passport_number);
+  }
+
+  // Before the programme's version is checked (CreateChild's prefetch): Rule's reads that
+  // depend neither on the programme nor on each other, sent ahead so that on PostgreSQL they
+  // share the programme's round trip. The contact lookup is sent only when no identity can
+  // name the person (no birth date), the case where Rule always makes it. Where nothing is sent
+  // ahead (SQLite) no statement is made here: Rule makes its own, and none outlives the job.
+  void Prefetch(store::Db& tx, const nlohmann::json& doc) {
+    duplicates_query.reset();
+    contact_query.reset();
+    prefetched_contact = false;
+    if (!tx.SendsAhead()) return;
+    const std::string self = doc.at("id");
+    duplicates_query = std::make_unique<store::Stmt>(
+        PossibleDuplicatesQuery(tx, doc.at("candidate"), match_keys, self));
+    duplicates_query->Prefetch();
+    if (!personal.date_of_birth) {
+      if (auto query = PersonOfContactQuery(tx, doc.at("candidate"), false)) {
+        contact_query = std::make_unique<store::Stmt>(std::move(*query));
+        contact_query->Prefetch();
+      }
+    }
+    prefetched_contact = true;
   }
 
   void Rule(aggregate::Change& change, const nlohmann::json& parent, nlohmann::json& doc) {
@@ -59,19 +89,35 @@ struct Nomination {
     doc["person_id"] = doc["id"];  // a new person, unless found nominated before
     if (identity_hash) Flag(tx, doc, fiscal_year);
     // Without a birth date nothing is refused; a likely match is reported for staff to judge.
-    possible_duplicates =
-        PossibleDuplicates(tx, doc["candidate"], match_keys, doc["id"].get<std::string>());
+    possible_duplicates = PossibleDuplicatesNow(tx, doc);
     if (!possible_duplicates.empty()) doc["duplicates"] = StoredDuplicates(possible_duplicates);
     // Not found by identity: the same candidate entered (now or before) without a birth date.
     if (doc["person_id"] == doc["id"]) {
-      if (auto person = PersonOfContact(tx, doc["candidate"], personal.date_of_birth.has_value())) {
-        doc["person_id"] = *person;
-      }
+      if (auto person = PersonOfContactNow(tx, doc["candidate"])) doc["person_id"] = *person;
     }
     change.KeepColumns({{"identity_hash", identity_hash},
                         {"passport_hash", match_keys.passport_hash},
                         {"name_key", match_keys.name_key},
                         {"index_key", match_keys.key_id}});
+  }
+
+  // PossibleDuplicates, from the prefetched statement when one was sent.
+  nlohmann::json PossibleDuplicatesNow(store::Db& tx, const nlohmann::json& doc) {
+    if (!duplicates_query) {
+      return PossibleDuplicates(tx, doc["candidate"], match_keys, doc["id"].get<std::string>());
+    }
+    const auto query = std::move(duplicates_query);
+    return PossibleDuplicatesOf(*query, doc["candidate"]);
+  }
+
+  // PersonOfContact, from the prefetched statement when one was sent.
+  std::optional<std::string> PersonOfContactNow(store::Db& tx, const nlohmann::json& candidate) {
+    if (!std::exchange(prefetched_contact, false) || personal.date_of_birth) {
+      return PersonOfContact(tx, candidate, personal.date_of_birth.has_value());
+    }
+    if (!contact_query) return std::nullopt;  // no e-mail: nothing to look up
+    const auto query = std::move(contact_query);
+    return PersonOfContactRows(*query, candidate);
   }
 
   void Flag(store::Db& tx, nlohmann::json& doc, std::int64_t fiscal_year) {
@@ -115,7 +161,8 @@ http::Response CreateNomination(const http::Request& request, Context& context) 
       },
       [&](aggregate::Change& change, const nlohmann::json& doc) {
         nomination.Announce(change, doc);
-      });
+      },
+      [&](store::Db& tx, const nlohmann::json& doc) { nomination.Prefetch(tx, doc); });
 }
 
 http::Response GetNomination(const http::Request& request, Context& context) {

@@ -160,16 +160,28 @@ std::string SharedIdentifierSql(store::Engine engine, std::size_t passport_count
 std::vector<DuplicateCandidate> NominationsSharingAnIdentifier(
     store::Db& db, const std::string& email_key, const std::vector<std::string>& passport_hashes,
     const std::vector<std::string>& name_keys, const std::string& self) {
-  std::vector<DuplicateCandidate> found;
+  auto stmt = SharingAnIdentifierQuery(db, email_key, passport_hashes, name_keys, self);
+  return SharingAnIdentifierRows(stmt, !email_key.empty());
+}
+
+store::Stmt SharingAnIdentifierQuery(store::Db& db, const std::string& email_key,
+                                     const std::vector<std::string>& passport_hashes,
+                                     const std::vector<std::string>& name_keys,
+                                     const std::string& self) {
   auto stmt =
       db.Prepare(SharedIdentifierSql(db.engine(), passport_hashes.size(), name_keys.size()));
   stmt.Bind(1, self).Bind(2, email_key).Bind(3, kMaxPossibleDuplicates);
   int at = 4;
   for (const auto& hash : passport_hashes) stmt.Bind(at++, hash);
   for (const auto& key : name_keys) stmt.Bind(at++, key);
+  return stmt;
+}
+
+std::vector<DuplicateCandidate> SharingAnIdentifierRows(store::Stmt& stmt, bool by_email) {
+  std::vector<DuplicateCandidate> found;
   while (stmt.Step()) {
     DuplicateCandidate other{stmt.Text(0), stmt.Text(1), stmt.OptInt(2), stmt.Text(3), {}};
-    if (!email_key.empty() && stmt.OptInt(4).value_or(0) == 1) {
+    if (by_email && stmt.OptInt(4).value_or(0) == 1) {
       other.matched_on.emplace_back("email");
     }
     if (stmt.OptInt(5).value_or(0) == 1) other.matched_on.emplace_back("name_nationality_union");
@@ -179,15 +191,27 @@ std::vector<DuplicateCandidate> NominationsSharingAnIdentifier(
   return found;
 }
 
+namespace {
+
+std::string CandidateText(const nlohmann::json& candidate, const char* key) {
+  const auto it = candidate.find(key);
+  return it != candidate.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
 std::optional<std::string> PersonOfContact(store::Db& db, const nlohmann::json& candidate,
                                            bool only_without_birth_date) {
-  const auto text = [&](const char* key) {
-    const auto it = candidate.find(key);
-    return it != candidate.end() && it->is_string() ? it->get<std::string>() : std::string();
-  };
+  auto stmt = PersonOfContactQuery(db, candidate, only_without_birth_date);
+  if (!stmt) return std::nullopt;
+  return PersonOfContactRows(*stmt, candidate);
+}
+
+std::optional<store::Stmt> PersonOfContactQuery(store::Db& db, const nlohmann::json& candidate,
+                                                bool only_without_birth_date) {
+  const auto text = [&](const char* key) { return CandidateText(candidate, key); };
   const std::string email = text("email");
   if (email.empty()) return std::nullopt;
-  const std::string name = NormaliseName(text("family_name"), text("given_name"));
   auto stmt =
       db.Prepare("SELECT coalesce(" + store::JsonText(db, "doc", "person_id") + ", id), " +
                  store::JsonText(db, "doc", "candidate.family_name") + ", " +
@@ -195,6 +219,12 @@ std::optional<std::string> PersonOfContact(store::Db& db, const nlohmann::json& 
                  " FROM nominations WHERE email_key = ?1 AND nationality = ?2" +
                  (only_without_birth_date ? " AND identity_hash IS NULL" : "") + " ORDER BY seq");
   stmt.Bind(1, NormaliseEmail(email)).Bind(2, text("nationality"));
+  return stmt;
+}
+
+std::optional<std::string> PersonOfContactRows(store::Stmt& stmt, const nlohmann::json& candidate) {
+  const std::string name = NormaliseName(CandidateText(candidate, "family_name"),
+                                         CandidateText(candidate, "given_name"));
   while (stmt.Step()) {
     if (NormaliseName(stmt.Text(1), stmt.Text(2)) == name) return stmt.Text(0);
   }

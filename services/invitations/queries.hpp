@@ -65,12 +65,24 @@ inline constexpr std::int64_t kMaxPossibleDuplicates = 10;
 std::vector<DuplicateCandidate> NominationsSharingAnIdentifier(
     store::Db& db, const std::string& email_key, const std::vector<std::string>& passport_hashes,
     const std::vector<std::string>& name_keys, const std::string& self);
+/// NominationsSharingAnIdentifier in two steps: its statement, bound and not yet run (so that
+/// it can be sent ahead, store::Stmt::Prefetch), then its rows.
+store::Stmt SharingAnIdentifierQuery(store::Db& db, const std::string& email_key,
+                                     const std::vector<std::string>& passport_hashes,
+                                     const std::vector<std::string>& name_keys,
+                                     const std::string& self);
+std::vector<DuplicateCandidate> SharingAnIdentifierRows(store::Stmt& stmt, bool by_email);
 /// The person id of the first earlier nomination of the same candidate found without a birth
 /// date: the same e-mail address (ASCII case ignored), nationality and folded name
 /// (NormaliseName). With `only_without_birth_date`, only nominations that have no blind index
 /// (entered without a birth date) are considered: two birth dates that differ are two people.
 std::optional<std::string> PersonOfContact(store::Db& db, const nlohmann::json& candidate,
                                            bool only_without_birth_date);
+/// PersonOfContact in two steps: its statement, bound and not yet run (none without an
+/// e-mail), then the person id it finds.
+std::optional<store::Stmt> PersonOfContactQuery(store::Db& db, const nlohmann::json& candidate,
+                                                bool only_without_birth_date);
+std::optional<std::string> PersonOfContactRows(store::Stmt& stmt, const nlohmann::json& candidate);
 /// Records the blind index of a new nomination's identity (never kept in its document).
 void SetIdentityHash(store::Db& tx, const std::string& nomination_id,
                      const std::optional<std::string>& identity_hash);

@@ -8,8 +8,10 @@
 #include <chrono>
 #include <future>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "common/audit/audit.hpp"
@@ -310,6 +312,125 @@ TEST_F(PostgresEngine, TheAuditChainVerifiesAcrossCommits) {
   EXPECT_TRUE(verification.intact);
   EXPECT_EQ(verification.rows, 3);
   EXPECT_EQ(verification.last_seq, 3);
+}
+
+audit::Entry AuditEntry(const std::string& request_id) {
+  audit::Entry entry;
+  entry.request_id = request_id;
+  entry.subject = "alice";
+  entry.roles = {"staff"};
+  entry.method = "POST";
+  entry.route = "/v1/widgets";
+  entry.outcome = "committed";
+  return entry;
+}
+
+TEST_F(PostgresEngine, PrefetchedReadsSeeWhatTheJobQueuedAndAnswerInTheirOwnOrder) {
+  store_->Write([](Db& tx) {
+    for (int i = 0; i < 5; ++i) AddWidget(tx, "a" + std::to_string(i), i);
+  });
+  const auto answers = store_->Write([](Db& tx) {
+    AddWidget(tx, "b0", 100);  // queued: the reads below, sent after it, must see it
+    auto large = tx.Prepare("SELECT count(*) FROM widgets WHERE n >= ?");
+    large.Bind(1, 100);
+    large.Prefetch();
+    auto names = tx.Prepare("SELECT id FROM widgets WHERE n < ? ORDER BY id");
+    names.Bind(1, 2);
+    names.Prefetch();
+    // Taken in the other order than sent, then one run again as an ordinary statement.
+    std::vector<std::string> ids;
+    while (names.Step()) ids.push_back(names.Text(0));
+    const std::int64_t before = large.Step() ? large.Int(0) : -1;
+    AddWidget(tx, "b1", 101);
+    large.Reset();
+    const std::int64_t after = large.Step() ? large.Int(0) : -1;
+    return std::make_tuple(ids, before, after);
+  });
+  EXPECT_EQ(std::get<0>(answers), (std::vector<std::string>{"a0", "a1"}));
+  EXPECT_EQ(std::get<1>(answers), 1);
+  EXPECT_EQ(std::get<2>(answers), 2);
+}
+
+TEST_F(PostgresEngine, AQueuedInsertThatFailsBeforeAPrefetchedReadFailsOnlyItsOwnJob) {
+  store_->Write([](Db& tx) { AddWidget(tx, "taken", 1); });
+  std::promise<void> release;
+  auto gate = release.get_future().share();
+  auto first = store_->WriteAsync([gate](Db& tx) {
+    gate.wait();
+    AddWidget(tx, "c0", 0);
+  });
+  auto failing = store_->WriteAsync([](Db& tx) {
+    AddWidget(tx, "taken", 2);  // 23505, reported when the read's answer is taken
+    auto read = tx.Prepare("SELECT count(*) FROM widgets");
+    read.Prefetch();
+    (void)read.Step();
+    ADD_FAILURE() << "the duplicate was not reported at the prefetched read";
+  });
+  auto after = store_->WriteAsync([](Db& tx) {
+    auto read = tx.Prepare("SELECT count(*) FROM widgets WHERE id = ?");
+    read.Bind(1, "c0");
+    read.Prefetch();
+    AddWidget(tx, "c2", read.Step() ? read.Int(0) : -1);
+  });
+  release.set_value();
+  first.get();
+  try {
+    failing.get();
+    ADD_FAILURE() << "the job with the duplicate committed";
+  } catch (const pg::PgError& error) {
+    EXPECT_EQ(error.sqlstate(), "23505");
+  }
+  after.get();
+  EXPECT_EQ(store_->Read([](Db& db) { return Count(db, "SELECT n FROM widgets WHERE id = 'c2'"); }),
+            1);
+  EXPECT_EQ(store_->Read([](Db& db) { return Count(db, "SELECT count(*) FROM widgets"); }), 3);
+}
+
+TEST_F(PostgresEngine, TheKeptAuditTailIsDroppedWhenAJobRollsBackAndFollowsAnotherReplica) {
+  // Jobs of one group commit append to the chain from the tail the writer kept; one of them
+  // appends and then fails (its row rolls back), so the next must not build on that row.
+  std::promise<void> release;
+  auto gate = release.get_future().share();
+  auto first = store_->WriteAsync([gate](Db& tx) {
+    gate.wait();
+    audit::Append(tx, AuditEntry("r0"));
+  });
+  std::vector<std::future<void>> jobs;
+  for (int i = 1; i <= 6; ++i) {
+    jobs.push_back(store_->WriteAsync([i](Db& tx) {
+      audit::Append(tx, AuditEntry("r" + std::to_string(i)));
+      if (i == 3) throw std::runtime_error("rejected after its audit row");
+    }));
+  }
+  release.set_value();
+  first.get();
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    if (i == 2) {
+      EXPECT_THROW(jobs[i].get(), std::runtime_error);
+    } else {
+      jobs[i].get();
+    }
+  }
+  // Another replica (a store of its own on the same database) appends between two batches of
+  // this one; each batch reads the tail again under the chain's lock.
+  {
+    Store other(Options(), {events::OutboxMigrations(), events::InboxMigrations(),
+                            http::IdempotencyMigrations(), audit::Migrations(), Widgets()});
+    for (int round = 0; round < 3; ++round) {
+      other.Write([round](Db& tx) { audit::Append(tx, AuditEntry("o" + std::to_string(round))); });
+      std::vector<std::future<void>> mine;
+      for (int i = 0; i < 3; ++i) {
+        mine.push_back(store_->WriteAsync([round, i](Db& tx) {
+          audit::Append(tx, AuditEntry("m" + std::to_string(round) + std::to_string(i)));
+        }));
+      }
+      for (auto& job : mine) job.get();
+    }
+  }
+  const auto verification = store_->Read([](Db& db) { return audit::Verify(db); });
+  EXPECT_TRUE(verification.intact) << verification.problem;
+  EXPECT_EQ(verification.rows, 6 + 3 + 9);
+  EXPECT_EQ(verification.last_seq, 18);
 }
 
 TEST_F(PostgresEngine, ALostConnectionFailsTransientlyAndTheStoreReconnects) {
