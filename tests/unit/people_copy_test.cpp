@@ -231,11 +231,13 @@ TEST_F(RecordWaitTest, AReleasedEventStartsOver) {
 // of its backoff (a fixed 200 ms sleep held every later event of the consumer behind it).
 TEST_F(RecordWaitTest, AWaitEndsAtTheCopysNextCommitNotAtItsTimeout) {
   const auto seen = wait_.CopyGeneration();
+  // Timed from before the thread starts: the commit comes at least 30 ms after `start` however
+  // the two threads are scheduled.
+  const auto start = RecordWait::Clock::now();
   std::thread copy([this] {
     std::this_thread::sleep_for(std::chrono::milliseconds(30));
     wait_.NoteCopyApplied();
   });
-  const auto start = RecordWait::Clock::now();
   EXPECT_TRUE(wait_.AwaitCopyApplied(seen, std::chrono::seconds(20)));
   const auto waited = RecordWait::Clock::now() - start;
   copy.join();
